@@ -1,0 +1,93 @@
+# takd build.  `make run` and `make test` are the two entry points (see README.md);
+# both install missing Debian packages first, then re-enter make for the real work so
+# that pkg-config runs only once the packages are there.
+
+CC	?= cc
+BUILD	?= build/rel
+BIN	?= bin
+SAN	?= 0
+WERROR	?=
+
+WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
+	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	  -Wformat=2 -Wvla -Wundef -Wno-unused-parameter $(WERROR)
+OPT	= -O2 -g
+ifeq ($(SAN),1)
+OPT	= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	  -fno-sanitize-recover=undefined -DTAKD_SANITIZE
+endif
+XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+CPPFLAGS = -I. -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
+CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
+LDFLAGS	+= $(filter -fsanitize%,$(OPT))
+LIBS	= -lssl -lcrypto -llmdb -linih -lxml2
+VERSION	= 0.1.0
+
+COMMON_SRC = $(wildcard shared/*.c) $(wildcard ipc/*.c)
+TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(COMMON_SRC)
+TAKCTL_SRC = $(wildcard takctl/*.c) $(COMMON_SRC)
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+TOOL_SRC   = $(wildcard tests/tools/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+.PHONY: all run test deps clean bench warnings
+all: $(BIN)/takd $(BIN)/takctl
+
+$(BIN)/takd: $(call obj,$(TAKD_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests link against an archive of every module but the mains, so each
+# test pulls in only the objects it uses.
+LIB_SRC = $(COMMON_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
+$(BUILD)/libtakd.a: $(call obj,$(LIB_SRC))
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtakd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# Test tools (the C test client, the load generator) are single files.
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+units: $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+tools: $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+.PHONY: units tools
+
+deps:
+	@scripts/deps.sh
+
+run:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/devpki.sh
+	exec $(BIN)/takd -f
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory SAN=1 WERROR=-Werror BUILD=build/san \
+		BIN=build/san/bin all units tools
+	@tests/run.sh build/san
+
+# Both compilers must build the tree without a warning.
+warnings:
+	@$(MAKE) --no-print-directory CC=gcc WERROR=-Werror BUILD=build/gcc \
+		BIN=build/gcc/bin all units tools
+	@$(MAKE) --no-print-directory CC=clang WERROR=-Werror BUILD=build/clang \
+		BIN=build/clang/bin all units tools
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/*
+ * The only list of IPC message types.  Direction and payload of each, in the
+ * order the typed helpers of ipc.h put and get them.  "gen" is the header's
+ * gen_or_peer field.
+ */
+#ifndef TAKD_IPC_MSG_H
+#define TAKD_IPC_MSG_H
+
+enum ipc_msg_type {
+	IPC_MSG_NONE = 0,
+
+	/* worker -> supervisor, once after start.  u32 worker id, u32 pid. */
+	IPC_MSG_HELLO,
+
+	/*
+	 * supervisor -> worker: gen = request id, no payload.
+	 * worker -> supervisor: IPC_MSG_STATUS_REP, gen = request id,
+	 *   u32 sessions (handshaken, live), u32 handshaking,
+	 *   u64 accepted, u64 handshakes_ok, u64 handshakes_failed,
+	 *   u64 handshake_timeouts, u32 crl_generation, u32 open_fds.
+	 */
+	IPC_MSG_STATUS_REQ,
+	IPC_MSG_STATUS_REP,
+
+	/* supervisor -> worker: stop.  u32 drain deadline in ms. */
+	IPC_MSG_SHUTDOWN,
+
+	/*
+	 * supervisor -> worker: a new CRL generation, gen = generation number,
+	 * SCM_RIGHTS fd = sealed memfd holding the CRL file bytes (PEM or DER),
+	 * already verified by the supervisor.  No payload.
+	 * worker -> supervisor: IPC_MSG_CRL_ACK, gen = generation,
+	 *   u32 status (0 = in force), u32 live sessions closed, str error.
+	 */
+	IPC_MSG_CRL,
+	IPC_MSG_CRL_ACK,
+
+	/* supervisor -> worker: SCM_RIGHTS fd = the reopened log file. */
+	IPC_MSG_LOG_FD,
+
+	IPC_MSG_MAX
+};
+
+#endif

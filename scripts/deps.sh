@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages takd needs, or say which are missing.
+#   scripts/deps.sh        packages to build and run
+#   scripts/deps.sh test   also what `make test` needs
+set -eu
+
+pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev"
+if [ "${1:-}" = test ]; then
+	pkgs="$pkgs libcmocka-dev clang procps"
+fi
+
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "takd needs these Debian packages:$missing" >&2
+	echo "install them with:  sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once before installing.
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

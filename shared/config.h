@@ -1,0 +1,118 @@
+/*
+ * takd configuration: one INI file parsed with inih into struct config, then
+ * validated.  No file at all is valid too: config_init() fills the embedded
+ * defaults, which run a development instance with state under ./var.
+ *
+ * Relative paths (in the file or in the defaults) are resolved against the working
+ * directory at load time, so that every path in a loaded struct config is absolute
+ * and the daemon may chdir later.  Paths left empty derive from others:
+ *   run_dir  = state_dir/run        pki dir  = state_dir/pki
+ *   tls cert = pki_dir/server.pem   tls key  = pki_dir/server.key
+ *   tls ca   = pki_dir/ca.pem       tls crl  = pki_dir/crl.pem
+ */
+#ifndef TAKD_CONFIG_H
+#define TAKD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TAKD_EX_CONFIG		78	/* sysexits EX_CONFIG */
+#define TAKD_MAX_LISTEN		8
+#define TAKD_MAX_WORKERS	256
+
+#define TAKD_DEFAULT_TLS_PORT	"8089"
+#define TAKD_DEFAULT_TCP_PORT	"8087"
+
+enum crl_check {
+	CRL_CHECK_LEAF,		/* X509_V_FLAG_CRL_CHECK: the client cert only */
+	CRL_CHECK_CHAIN,	/* X509_V_FLAG_CRL_CHECK_ALL: needs CRLs for every CA */
+	CRL_CHECK_OFF
+};
+
+enum crl_stale {
+	CRL_STALE_ENFORCE_LISTED,	/* listed serials stay rejected, others admitted */
+	CRL_STALE_STRICT		/* everybody rejected while stale */
+};
+
+/* A listener address as written ("HOST:PORT", "[v6]:PORT", ":PORT" = any). */
+struct config_listen {
+	char	 host[256];	/* "" for the wildcard address */
+	char	 port[8];	/* "0" asks the kernel for a free port (tests) */
+	int	 line;		/* line in the config file, 0 for defaults */
+};
+
+struct config {
+	char		 path[PATH_MAX];	/* "" when running on embedded defaults */
+
+	/* [server] */
+	char		 user[64];	/* used only when started as root */
+	char		 group[64];	/* "" = the user's primary group */
+	unsigned	 workers;	/* 0 = auto: one per online CPU */
+	char		 state_dir[PATH_MAX];
+	char		 run_dir[PATH_MAX];
+	unsigned long	 nofile;
+	unsigned	 max_sessions;	/* per worker */
+	unsigned	 drain_timeout_ms;
+	char		 log[PATH_MAX];	/* "stderr", "syslog" or a file path */
+	int		 log_level;	/* LOG_ERR .. LOG_DEBUG */
+
+	/* [tls] */
+	struct config_listen tls_listen[TAKD_MAX_LISTEN];
+	size_t		 n_tls_listen;
+	char		 cert[PATH_MAX];
+	char		 key[PATH_MAX];
+	char		 key_password[256];
+	char		 ca[PATH_MAX];
+	char		 crl[PATH_MAX];
+	enum crl_check	 crl_check;
+	enum crl_stale	 crl_stale;
+	unsigned	 crl_warn_days;
+	bool		 crl_watch;
+	unsigned	 handshake_timeout_ms;
+	int		 min_protocol;	/* TLS1_2_VERSION or TLS1_3_VERSION */
+
+	/* [tcp] */
+	struct config_listen tcp_listen[TAKD_MAX_LISTEN];
+	size_t		 n_tcp_listen;	/* 0: the plain listener is off */
+
+	/* [cot] */
+	size_t		 max_event_bytes;
+	unsigned	 idle_timeout_ms;	/* 0 = off */
+	unsigned	 max_events_per_second;	/* 0 = unlimited */
+
+	/* [pki] */
+	char		 pki_dir[PATH_MAX];
+	char		 client_password[256];	/* "" = random per bundle */
+	char		 server_host[256];
+
+	/* [metrics] */
+	struct config_listen metrics_listen;	/* host "" and port "" = off */
+	bool		 metrics_on;
+	char		 metrics_token[256];
+};
+
+/* Fill the embedded defaults (derived paths still empty). */
+void	 config_init(struct config *);
+
+/*
+ * Load FILE over the defaults, then resolve and validate.  path NULL means
+ * embedded defaults only.  On error returns -1 and writes "FILE:LINE: message"
+ * (or "FILE: message" when no line applies) into err.
+ */
+int	 config_load(struct config *, const char *path, char *err, size_t errlen);
+
+/* Resolve derived/relative paths and cross-check keys.  Called by config_load. */
+int	 config_finish(struct config *, char *err, size_t errlen);
+
+/* Parse a duration with a unit ("500ms", "10s", "5m", "2h", "7d") into ms. */
+int	 config_parse_duration(const char *, unsigned *ms);
+/* Parse a size ("65536", "64k", "1m") into bytes. */
+int	 config_parse_size(const char *, size_t *);
+/* Parse "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". */
+int	 config_parse_listen(const char *, struct config_listen *);
+
+/* Wipe secrets (key password, client password). */
+void	 config_clear_secrets(struct config *);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * Logging: see log.h.  Lines are written with one write(2) each so that lines of
+ * several processes sharing a file or stderr never interleave mid-line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "shared/log.h"
+
+#define LOG_LINE_MAX	2048
+
+static enum log_dest	 log_dest = LOG_DEST_STDERR;
+static int		 log_level = LOG_INFO;
+static int		 log_fd = STDERR_FILENO;
+static char		 log_path[4096];
+static char		 log_prefix[32] = "takd";
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "error",
+	[LOG_WARNING] = "warning",
+	[LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+int
+log_level_parse(const char *s)
+{
+	int	 i;
+
+	for (i = LOG_ERR; i <= LOG_DEBUG; i++)
+		if (level_names[i] != NULL && strcmp(s, level_names[i]) == 0)
+			return (i);
+	if (strcmp(s, "warn") == 0)
+		return (LOG_WARNING);
+	return (-1);
+}
+
+const char *
+log_level_name(int level)
+{
+	if (level < LOG_ERR || level > LOG_DEBUG || level_names[level] == NULL)
+		return ("?");
+	return (level_names[level]);
+}
+
+static int
+log_open_file(const char *path)
+{
+	return (open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+}
+
+int
+log_init(enum log_dest dest, const char *path, int level)
+{
+	int	 fd;
+
+	log_level = level;
+	switch (dest) {
+	case LOG_DEST_FILE:
+		if ((fd = log_open_file(path)) == -1)
+			return (-1);
+		snprintf(log_path, sizeof(log_path), "%s", path);
+		if (log_fd != STDERR_FILENO && log_fd >= 0)
+			close(log_fd);
+		log_fd = fd;
+		break;
+	case LOG_DEST_SYSLOG:
+		openlog("takd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		break;
+	case LOG_DEST_STDERR:
+		log_fd = STDERR_FILENO;
+		break;
+	}
+	log_dest = dest;
+	return (0);
+}
+
+void
+log_procinit(const char *prefix)
+{
+	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix);
+}
+
+void
+log_setlevel(int level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return (log_level);
+}
+
+int
+log_reopen(void)
+{
+	int	 fd;
+
+	if (log_dest != LOG_DEST_FILE)
+		return (0);
+	if ((fd = log_open_file(log_path)) == -1)
+		return (-1);
+	if (log_fd >= 0 && log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+	return (0);
+}
+
+int
+log_get_fd(void)
+{
+	return (log_dest == LOG_DEST_FILE ? log_fd : -1);
+}
+
+void
+log_set_fd(int fd)
+{
+	if (log_dest != LOG_DEST_FILE) {
+		close(fd);
+		return;
+	}
+	if (log_fd >= 0 && log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+}
+
+static void
+log_emit(int level, const char *msg)
+{
+	char		 line[LOG_LINE_MAX + 128];
+	struct timespec	 ts;
+	struct tm	 tm;
+	int		 n;
+
+	if (level > log_level)
+		return;
+	if (log_dest == LOG_DEST_SYSLOG) {
+		syslog(level, "%s: %s", log_prefix, msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line),
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: %s\n",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_prefix,
+	    (int)getpid(), log_level_name(level), msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	/* A failed log write has nowhere to be reported; the daemon carries on. */
+	if (write(log_fd, line, (size_t)n) == -1)
+		return;
+}
+
+static void
+log_vfmt(int level, int with_errno, const char *fmt, va_list ap)
+{
+	char	 msg[LOG_LINE_MAX];
+	int	 saved = errno;
+	size_t	 len;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
+	}
+	log_emit(level, msg);
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vfmt(LOG_WARNING, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vfmt(LOG_WARNING, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vfmt(LOG_INFO, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (log_level < LOG_DEBUG)
+		return;
+	va_start(ap, fmt);
+	log_vfmt(LOG_DEBUG, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_ssl(int level, const char *fmt, ...)
+{
+	char		 msg[LOG_LINE_MAX];
+	char		 err[256];
+	unsigned long	 e;
+	size_t		 len;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, err, sizeof(err));
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, ": %s", err);
+	}
+	log_emit(level, msg);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vfmt(LOG_ERR, 1, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vfmt(LOG_ERR, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx_status(int status, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vfmt(LOG_ERR, 0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+int
+log_ratelimit_ok(struct log_ratelimit *rl, unsigned long *suppressed)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (rl->burst == 0)
+		rl->burst = 10;
+	if (ts.tv_sec != rl->window_start) {
+		rl->window_start = ts.tv_sec;
+		rl->count = 0;
+	}
+	if (rl->count++ < rl->burst) {
+		*suppressed = rl->suppressed;
+		rl->suppressed = 0;
+		return (1);
+	}
+	rl->suppressed++;
+	return (0);
+}

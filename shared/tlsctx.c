@@ -1,0 +1,372 @@
+/*
+ * TLS material: see tlsctx.h.  Everything here runs before any client traffic
+ * (supervisor start, -t, reload) or once per CRL generation in a worker, so it
+ * favours clear error messages over speed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "shared/tlsctx.h"
+
+static void tlsctx_errf(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Format a message and append the most specific queued OpenSSL error. */
+static void
+tlsctx_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	char		 ssl[256] = "";
+	unsigned long	 e;
+	size_t		 len;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	/* The last queued error is usually the most specific one. */
+	while ((e = ERR_get_error()) != 0)
+		ERR_error_string_n(e, ssl, sizeof(ssl));
+	if (ssl[0] != '\0') {
+		len = strlen(err);
+		snprintf(err + len, errlen - len, " (%s)", ssl);
+	}
+}
+
+uint8_t *
+tlsctx_read_file(const char *path, size_t max, size_t *len, char *err,
+    size_t errlen)
+{
+	return (tlsctx_read_at(AT_FDCWD, path, max, len, err, errlen));
+}
+
+uint8_t *
+tlsctx_read_at(int dirfd, const char *path, size_t max, size_t *len,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	uint8_t		*buf = NULL;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s: read: %s", path,
+			    n == 0 ? "file shrank" : strerror(errno));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*len = off;
+	close(fd);
+	return (buf);
+fail:
+	free(buf);
+	close(fd);
+	return (NULL);
+}
+
+STACK_OF(X509) *
+tlsctx_load_ca(const char *path, char *err, size_t errlen)
+{
+	STACK_OF(X509)	*ca;
+	X509		*x;
+	BIO		*bio;
+
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		snprintf(err, errlen, "CA file %s: %s", path, strerror(errno));
+		ERR_clear_error();
+		return (NULL);
+	}
+	if ((ca = sk_X509_new_null()) == NULL)
+		goto fail;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(ca, x)) {
+			X509_free(x);
+			goto fail;
+		}
+	}
+	/* Reaching the end of the file leaves a "no start line" error queued. */
+	ERR_clear_error();
+	if (sk_X509_num(ca) == 0) {
+		snprintf(err, errlen, "CA file %s: no certificate in it", path);
+		goto fail_quiet;
+	}
+	BIO_free(bio);
+	return (ca);
+fail:
+	tlsctx_errf(err, errlen, "CA file %s: cannot load", path);
+fail_quiet:
+	sk_X509_pop_free(ca, X509_free);
+	BIO_free(bio);
+	return (NULL);
+}
+
+static int
+tlsctx_password_cb(char *buf, int size, int rwflag, void *u)
+{
+	const char	*pw = u;
+	size_t		 len;
+
+	if (pw == NULL || pw[0] == '\0')
+		return (-1);
+	len = strlen(pw);
+	if (len > (size_t)size)
+		return (-1);
+	memcpy(buf, pw, len);
+	return ((int)len);
+}
+
+static EVP_PKEY *
+tlsctx_load_key(const struct config *cfg, char *err, size_t errlen)
+{
+	EVP_PKEY	*key;
+	BIO		*bio;
+
+	if ((bio = BIO_new_file(cfg->key, "r")) == NULL) {
+		snprintf(err, errlen, "key file %s: %s", cfg->key,
+		    strerror(errno));
+		ERR_clear_error();
+		return (NULL);
+	}
+	key = PEM_read_bio_PrivateKey(bio, NULL, tlsctx_password_cb,
+	    (void *)(uintptr_t)cfg->key_password);
+	BIO_free(bio);
+	if (key == NULL)
+		tlsctx_errf(err, errlen, "key file %s: cannot load%s", cfg->key,
+		    cfg->key_password[0] != '\0' ? " (wrong key_password?)" :
+		    " (encrypted key without key_password?)");
+	return (key);
+}
+
+static int
+tlsctx_add_client_cas(SSL_CTX *ctx, STACK_OF(X509) *ca)
+{
+	int	 i;
+
+	for (i = 0; i < sk_X509_num(ca); i++)
+		if (!SSL_CTX_add_client_CA(ctx, sk_X509_value(ca, i)))
+			return (-1);
+	return (0);
+}
+
+SSL_CTX *
+tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
+{
+	SSL_CTX		*ctx;
+	EVP_PKEY	*key = NULL;
+	STACK_OF(X509)	*ca = NULL;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tlsctx_errf(err, errlen, "%s", "cannot create SSL_CTX");
+		return (NULL);
+	}
+	if (!SSL_CTX_set_min_proto_version(ctx, cfg->min_protocol)) {
+		tlsctx_errf(err, errlen, "%s", "cannot set min_protocol");
+		goto fail;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Tickets only: a per-process session cache would miss across workers. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
+		tlsctx_errf(err, errlen, "certificate file %s: cannot load",
+		    cfg->cert);
+		goto fail;
+	}
+	if ((key = tlsctx_load_key(cfg, err, errlen)) == NULL)
+		goto fail;
+	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		tlsctx_errf(err, errlen, "key file %s does not match the "
+		    "certificate", cfg->key);
+		goto fail;
+	}
+	if ((ca = tlsctx_load_ca(cfg->ca, err, errlen)) == NULL)
+		goto fail;
+	if (tlsctx_add_client_cas(ctx, ca) == -1) {
+		tlsctx_errf(err, errlen, "CA file %s: cannot use", cfg->ca);
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify_depth(ctx, 4);
+	EVP_PKEY_free(key);
+	sk_X509_pop_free(ca, X509_free);
+	return (ctx);
+fail:
+	EVP_PKEY_free(key);
+	sk_X509_pop_free(ca, X509_free);
+	SSL_CTX_free(ctx);
+	return (NULL);
+}
+
+static X509_CRL *
+tlsctx_crl_decode(const uint8_t *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	X509_CRL		*crl;
+	BIO			*bio;
+
+	if (len > 10 && memmem(buf, len, "-----BEGIN X509 CRL-----", 24)) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+			return (NULL);
+		crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		return (crl);
+	}
+	return (d2i_X509_CRL(NULL, &p, (long)len));
+}
+
+static time_t
+tlsctx_asn1_time(const ASN1_TIME *t)
+{
+	struct tm	 tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return (0);
+	return (timegm(&tm));
+}
+
+static X509 *
+tlsctx_crl_signer(X509_CRL *crl, STACK_OF(X509) *ca)
+{
+	X509		*x;
+	EVP_PKEY	*pub;
+	int		 i;
+
+	for (i = 0; i < sk_X509_num(ca); i++) {
+		x = sk_X509_value(ca, i);
+		if (X509_NAME_cmp(X509_get_subject_name(x),
+		    X509_CRL_get_issuer(crl)) != 0)
+			continue;
+		if ((pub = X509_get0_pubkey(x)) != NULL &&
+		    X509_CRL_verify(crl, pub) == 1)
+			return (x);
+	}
+	ERR_clear_error();
+	return (NULL);
+}
+
+X509_CRL *
+tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
+    struct crl_info *info, char *err, size_t errlen)
+{
+	X509_CRL		*crl;
+	STACK_OF(X509_REVOKED)	*revoked;
+	time_t			 now = time(NULL);
+
+	memset(info, 0, sizeof(*info));
+	if (len > INT32_MAX || (crl = tlsctx_crl_decode(buf, len)) == NULL) {
+		tlsctx_errf(err, errlen, "%s", "not a PEM or DER X.509 CRL");
+		return (NULL);
+	}
+	X509_NAME_oneline(X509_CRL_get_issuer(crl), info->issuer,
+	    sizeof(info->issuer));
+	if (tlsctx_crl_signer(crl, ca) == NULL) {
+		snprintf(err, errlen, "CRL issued by %s is not signed by the "
+		    "configured CA", info->issuer);
+		goto fail;
+	}
+	info->last_update = tlsctx_asn1_time(X509_CRL_get0_lastUpdate(crl));
+	info->next_update = tlsctx_asn1_time(X509_CRL_get0_nextUpdate(crl));
+	if (info->last_update == 0) {
+		snprintf(err, errlen, "%s", "CRL has no valid lastUpdate");
+		goto fail;
+	}
+	/* A little slack for clocks that disagree by a few seconds. */
+	if (info->last_update > now + 300) {
+		snprintf(err, errlen, "%s", "CRL lastUpdate is in the future");
+		goto fail;
+	}
+	revoked = X509_CRL_get_REVOKED(crl);
+	info->entries = revoked != NULL ? (size_t)sk_X509_REVOKED_num(revoked) :
+	    0;
+	return (crl);
+fail:
+	X509_CRL_free(crl);
+	return (NULL);
+}
+
+X509_STORE *
+tlsctx_store_new(STACK_OF(X509) *ca, X509_CRL *crl, enum crl_check mode)
+{
+	X509_STORE	*store;
+	unsigned long	 flags = 0;
+	int		 i;
+
+	if ((store = X509_STORE_new()) == NULL)
+		return (NULL);
+	for (i = 0; i < sk_X509_num(ca); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(ca, i)))
+			goto fail;
+	if (mode != CRL_CHECK_OFF) {
+		if (crl == NULL || !X509_STORE_add_crl(store, crl))
+			goto fail;
+		flags = X509_V_FLAG_CRL_CHECK;
+		if (mode == CRL_CHECK_CHAIN)
+			flags |= X509_V_FLAG_CRL_CHECK_ALL;
+	}
+	if (flags != 0 && !X509_STORE_set_flags(store, flags))
+		goto fail;
+	return (store);
+fail:
+	X509_STORE_free(store);
+	return (NULL);
+}
+
+int
+tlsctx_set_store(SSL_CTX *ctx, X509_STORE *store)
+{
+	/*
+	 * set1 takes its own reference: SSL objects created before keep the
+	 * store they were made with, so live sessions are not disturbed.
+	 */
+	return (SSL_CTX_set1_verify_cert_store(ctx, store) == 1 ? 0 : -1);
+}
+
+int
+tlsctx_key_too_open(const char *path)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1)
+		return (0);
+	return ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0);
+}

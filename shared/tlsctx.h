@@ -1,0 +1,69 @@
+/*
+ * TLS material shared by the supervisor (which loads and validates it as root,
+ * before forking) and the workers (which inherit the SSL_CTX across fork and
+ * build a new verification store for every CRL generation they are sent).
+ */
+#ifndef TAKD_TLSCTX_H
+#define TAKD_TLSCTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "shared/config.h"
+
+/* What status and logs say about a CRL. */
+struct crl_info {
+	uint32_t	 generation;	/* 0 = no CRL in force */
+	size_t		 entries;
+	time_t		 last_update;
+	time_t		 next_update;	/* 0 when the CRL has none */
+	char		 issuer[256];
+};
+
+/*
+ * Server SSL_CTX: certificate chain and key (key_password if set), key/cert
+ * match, client verification against the CA (SSL_VERIFY_PEER |
+ * SSL_VERIFY_FAIL_IF_NO_PEER_CERT), min protocol, safe options, client CA list.
+ * The verification store is set separately with tlsctx_set_store().
+ * Returns NULL with a message in err.
+ */
+SSL_CTX	*tlsctx_server_new(const struct config *, char *err, size_t errlen);
+
+/* Load every certificate of a PEM CA file.  NULL with a message in err. */
+STACK_OF(X509) *tlsctx_load_ca(const char *path, char *err, size_t errlen);
+
+/* Read a whole file (a CRL) into memory; caller frees.  NULL with err. */
+uint8_t	*tlsctx_read_file(const char *path, size_t max, size_t *len,
+	    char *err, size_t errlen);
+
+/* The same, relative to a directory descriptor (after the privilege drop). */
+uint8_t	*tlsctx_read_at(int dirfd, const char *path, size_t max, size_t *len,
+	    char *err, size_t errlen);
+
+/*
+ * Parse a CRL from bytes (PEM or DER) and check it: signed by one of the CA
+ * certificates, issuer equal to that CA's subject, lastUpdate not in the
+ * future.  Being past nextUpdate is not an error here (policy decides); info
+ * is filled (generation left 0).  NULL with a message in err.
+ */
+X509_CRL *tlsctx_crl_parse(const uint8_t *buf, size_t len,
+	    STACK_OF(X509) *ca, struct crl_info *info, char *err, size_t errlen);
+
+/*
+ * A new verification store: the CA certificates, the CRL (may be NULL only
+ * when mode is CRL_CHECK_OFF) and the matching X509_V_FLAG_CRL_CHECK flags.
+ */
+X509_STORE *tlsctx_store_new(STACK_OF(X509) *ca, X509_CRL *crl,
+	    enum crl_check mode);
+
+/* Install a store for the handshakes that start from now on. */
+int	 tlsctx_set_store(SSL_CTX *, X509_STORE *);
+
+/* 1 when path is readable by group or others (warned about like ssh does). */
+int	 tlsctx_key_too_open(const char *path);
+
+#endif

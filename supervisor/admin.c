@@ -1,0 +1,625 @@
+/*
+ * Admin socket and the requests that wait on workers.  See admin.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "shared/json.h"
+#include "shared/log.h"
+#include "supervisor/admin.h"
+#include "supervisor/crl.h"
+#include "supervisor/proc.h"
+
+#define ADMIN_LINE_MAX	256
+#define ADMIN_MAX_CLIENTS 32
+
+enum admin_req {
+	REQ_NONE,
+	REQ_STATUS,
+	REQ_RELOAD
+};
+
+struct admin_client {
+	struct admin_client *next;
+	struct sup_ev	 ev;
+	int		 fd;
+	char		 in[ADMIN_LINE_MAX];
+	size_t		 inlen;
+	struct json	 out;
+	size_t		 outoff;
+	enum admin_req	 req;
+	uint32_t	 req_id;
+	unsigned	 outstanding;
+	int64_t		 deadline_ms;
+};
+
+/* The one reload that may be in flight (overlapping reloads are refused). */
+static struct {
+	int		 active;
+	uint32_t	 generation;
+	int64_t		 started_ms;
+	unsigned	 outstanding;
+	unsigned	 acked;
+	unsigned	 failed;
+	unsigned	 sessions_closed;
+	char		 error[256];
+	struct admin_client *client;
+} reload;
+
+static void	 admin_client_free(struct sup *, struct admin_client *);
+
+int
+admin_open(struct sup *sup, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct epoll_event	 ev;
+	mode_t			 old;
+	int			 fd, probe;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
+	    sup->cfg->run_dir, TAKD_ADMIN_SOCKET) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "admin socket path too long: %s/%s",
+		    sup->cfg->run_dir, TAKD_ADMIN_SOCKET);
+		return (-1);
+	}
+	/* A socket that answers belongs to a running takd; a dead one is stale. */
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(probe);
+			snprintf(err, errlen, "another takd is running (%s "
+			    "answers)", sun.sun_path);
+			return (-1);
+		}
+		close(probe);
+	}
+	unlink(sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "admin socket: %s", strerror(errno));
+		return (-1);
+	}
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 16) == -1) {
+		umask(old);
+		snprintf(err, errlen, "admin socket %s: %s", sun.sun_path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	umask(old);
+	if (geteuid() == 0 && chown(sun.sun_path, uid, gid) == -1)
+		log_warn("chown %s", sun.sun_path);
+	sup->admin_fd = fd;
+	sup->admin_ev.kind = SUP_EV_ADMIN_LISTEN;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &sup->admin_ev;
+	if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		snprintf(err, errlen, "epoll_ctl admin: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+void
+admin_close(struct sup *sup)
+{
+	while (sup->admin_clients != NULL)
+		admin_client_free(sup, sup->admin_clients);
+	if (sup->admin_fd >= 0)
+		close(sup->admin_fd);
+	sup->admin_fd = -1;
+}
+
+static unsigned
+admin_nclients(const struct sup *sup)
+{
+	struct admin_client	*c;
+	unsigned		 n = 0;
+
+	for (c = sup->admin_clients; c != NULL; c = c->next)
+		n++;
+	return (n);
+}
+
+void
+admin_accept(struct sup *sup)
+{
+	struct admin_client	*c;
+	struct epoll_event	 ev;
+	int			 fd;
+
+	while ((fd = accept4(sup->admin_fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1) {
+		if (admin_nclients(sup) >= ADMIN_MAX_CLIENTS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			log_warnx("admin: too many clients, connection closed");
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->ev.kind = SUP_EV_ADMIN_CLIENT;
+		c->ev.ptr = c;
+		c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
+		json_init(&c->out);
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &c->ev;
+		if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			log_warn("admin: epoll_ctl");
+			close(fd);
+			json_free(&c->out);
+			free(c);
+			continue;
+		}
+		c->next = sup->admin_clients;
+		sup->admin_clients = c;
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		log_warn("admin: accept");
+}
+
+static void
+admin_client_free(struct sup *sup, struct admin_client *c)
+{
+	struct admin_client	**pp;
+
+	for (pp = &sup->admin_clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (reload.client == c)
+		reload.client = NULL;
+	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	json_free(&c->out);
+	free(c);
+}
+
+/* Write what is left of the reply; free the client once it is all out. */
+static void
+admin_client_write(struct sup *sup, struct admin_client *c)
+{
+	struct epoll_event	 ev;
+	ssize_t			 n;
+
+	while (c->outoff < c->out.len) {
+		n = send(c->fd, c->out.buf + c->outoff, c->out.len - c->outoff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			memset(&ev, 0, sizeof(ev));
+			ev.events = EPOLLOUT;
+			ev.data.ptr = &c->ev;
+			/* Commands unregister the client while they wait. */
+			if (epoll_ctl(sup->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1 &&
+			    epoll_ctl(sup->epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+				break;
+			return;
+		}
+		if (n <= 0)
+			break;
+		c->outoff += (size_t)n;
+	}
+	admin_client_free(sup, c);
+}
+
+static void
+admin_reply(struct sup *sup, struct admin_client *c)
+{
+	c->req = REQ_NONE;
+	c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
+	if (c->out.err) {
+		log_warnx("admin: out of memory building a reply");
+		admin_client_free(sup, c);
+		return;
+	}
+	admin_client_write(sup, c);
+}
+
+static void
+admin_reply_error(struct sup *sup, struct admin_client *c, const char *msg)
+{
+	json_obj_begin(&c->out);
+	json_kv_bool(&c->out, "ok", false);
+	json_kv_str(&c->out, "error", msg);
+	json_obj_end(&c->out);
+	admin_reply(sup, c);
+}
+
+static const char *
+admin_slot_state(enum slot_state st)
+{
+	switch (st) {
+	case SLOT_EMPTY:
+		return ("empty");
+	case SLOT_RUNNING:
+		return ("running");
+	case SLOT_RESPAWN_WAIT:
+		return ("respawning");
+	case SLOT_GAVE_UP:
+		return ("failed");
+	case SLOT_STOPPED:
+		return ("stopped");
+	}
+	return ("?");
+}
+
+static void
+admin_json_crl(const struct sup *sup, struct json *j)
+{
+	const struct crl_state	*cs = &sup->crl;
+	time_t			 now = time(NULL);
+
+	json_key(j, "crl");
+	json_obj_begin(j);
+	json_kv_str(j, "check", config_crl_check_name(sup->cfg->crl_check));
+	json_kv_str(j, "stale_policy",
+	    config_crl_stale_name(sup->cfg->crl_stale));
+	json_kv_str(j, "path", sup->cfg->crl);
+	json_kv_uint(j, "generation", cs->info.generation);
+	json_kv_uint(j, "entries", cs->info.entries);
+	json_kv_str(j, "issuer", cs->crl != NULL ? cs->info.issuer : NULL);
+	json_kv_time(j, "last_update", cs->info.last_update);
+	json_kv_time(j, "next_update", cs->info.next_update);
+	json_key(j, "seconds_to_next_update");
+	if (cs->info.next_update != 0)
+		json_int(j, (int64_t)(cs->info.next_update - now));
+	else
+		json_null(j);
+	json_kv_bool(j, "stale", crl_is_stale(sup));
+	json_kv_time(j, "loaded_at", cs->loaded_at);
+	json_kv_str(j, "last_error", cs->last_error[0] ? cs->last_error : NULL);
+	json_kv_time(j, "last_error_at", cs->last_error_at);
+	json_obj_end(j);
+}
+
+static void
+admin_json_workers(const struct sup *sup, struct json *j)
+{
+	const struct proc_slot	*s;
+	unsigned		 i;
+	uint64_t		 total = 0;
+
+	json_key(j, "workers");
+	json_arr_begin(j);
+	for (i = 0; i < sup->n_slots; i++) {
+		s = &sup->slots[i];
+		json_obj_begin(j);
+		json_kv_uint(j, "id", s->id);
+		json_kv_str(j, "state", admin_slot_state(s->state));
+		json_kv_int(j, "pid", s->pid);
+		json_kv_time(j, "started", s->started);
+		json_kv_uint(j, "restarts", s->restarts);
+		json_kv_bool(j, "responding", s->stats_req == 0);
+		json_kv_uint(j, "sessions", s->stats.sessions);
+		json_kv_uint(j, "handshaking", s->stats.handshaking);
+		json_kv_uint(j, "accepted", s->stats.accepted);
+		json_kv_uint(j, "handshakes_ok", s->stats.handshakes_ok);
+		json_kv_uint(j, "handshakes_failed", s->stats.handshakes_failed);
+		json_kv_uint(j, "handshake_timeouts",
+		    s->stats.handshake_timeouts);
+		json_kv_uint(j, "crl_generation", s->stats.crl_generation);
+		json_kv_uint(j, "open_fds", s->stats.open_fds);
+		json_obj_end(j);
+		if (s->state == SLOT_RUNNING)
+			total += s->stats.sessions;
+	}
+	json_arr_end(j);
+	json_kv_uint(j, "sessions", total);
+}
+
+static void
+admin_json_status(const struct sup *sup, struct json *j)
+{
+	const struct listener	*l;
+	size_t			 i;
+
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", true);
+	json_kv_str(j, "version", TAKD_VERSION);
+	json_kv_int(j, "pid", getpid());
+	json_kv_time(j, "started", sup->started);
+	json_kv_int(j, "uptime", (int64_t)(time(NULL) - sup->started));
+	json_kv_str(j, "user", sup->user);
+	json_kv_bool(j, "stopping", sup->stopping);
+	json_key(j, "listeners");
+	json_arr_begin(j);
+	for (i = 0; i < sup->n_listeners; i++) {
+		l = &sup->listeners[i];
+		if (l->fd < 0)
+			continue;
+		json_obj_begin(j);
+		json_kv_str(j, "proto", l->proto);
+		json_kv_str(j, "address", l->address);
+		json_kv_uint(j, "port", l->port);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	admin_json_crl(sup, j);
+	admin_json_workers(sup, j);
+	json_obj_end(j);
+}
+
+static void
+admin_status_done(struct sup *sup, struct admin_client *c)
+{
+	admin_json_status(sup, &c->out);
+	admin_reply(sup, c);
+}
+
+static void
+admin_status_start(struct sup *sup, struct admin_client *c)
+{
+	struct proc_slot	*s;
+	unsigned		 i;
+
+	c->req = REQ_STATUS;
+	if ((c->req_id = ++sup->next_req_id) == 0)
+		c->req_id = ++sup->next_req_id;
+	c->outstanding = 0;
+	c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
+	for (i = 0; i < sup->n_slots; i++) {
+		s = &sup->slots[i];
+		if (s->state != SLOT_RUNNING)
+			continue;
+		if (proc_send(sup, s, IPC_MSG_STATUS_REQ, c->req_id, NULL, 0,
+		    -1) == 0) {
+			s->stats_req = c->req_id;
+			c->outstanding++;
+		}
+	}
+	if (c->outstanding == 0)
+		admin_status_done(sup, c);
+}
+
+static struct admin_client *
+admin_find_req(struct sup *sup, uint32_t req)
+{
+	struct admin_client	*c;
+
+	for (c = sup->admin_clients; c != NULL; c = c->next)
+		if (c->req == REQ_STATUS && c->req_id == req)
+			return (c);
+	return (NULL);
+}
+
+void
+admin_worker_status(struct sup *sup, struct proc_slot *slot, uint32_t req)
+{
+	struct admin_client	*c;
+
+	if (slot->stats_req == req)
+		slot->stats_req = 0;
+	if ((c = admin_find_req(sup, req)) == NULL)
+		return;		/* late reply: the request timed out */
+	if (c->outstanding > 0 && --c->outstanding == 0)
+		admin_status_done(sup, c);
+}
+
+static void
+admin_reload_finish(struct sup *sup)
+{
+	struct admin_client	*c = reload.client;
+	struct json		*j;
+
+	log_info("CRL generation %u active in %u of %u workers after %lld ms"
+	    "%s%s; %u live sessions closed", reload.generation, reload.acked,
+	    reload.acked + reload.failed + reload.outstanding,
+	    (long long)(sup_now_ms() - reload.started_ms),
+	    reload.error[0] ? "; " : "", reload.error, reload.sessions_closed);
+	reload.active = 0;
+	reload.client = NULL;
+	if (c == NULL)
+		return;
+	j = &c->out;
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", reload.failed == 0 && reload.outstanding == 0);
+	if (reload.error[0] != '\0')
+		json_kv_str(j, "error", reload.error);
+	json_kv_uint(j, "generation", sup->crl.info.generation);
+	json_kv_uint(j, "entries", sup->crl.info.entries);
+	json_kv_time(j, "next_update", sup->crl.info.next_update);
+	json_kv_bool(j, "stale", crl_is_stale(sup));
+	json_kv_uint(j, "workers_acked", reload.acked);
+	json_kv_uint(j, "workers_failed", reload.failed);
+	json_kv_uint(j, "workers_unanswered", reload.outstanding);
+	json_kv_uint(j, "sessions_closed", reload.sessions_closed);
+	json_obj_end(j);
+	admin_reply(sup, c);
+}
+
+void
+admin_reload(struct sup *sup, struct admin_client *c)
+{
+	char		 err[512];
+	unsigned	 i;
+	int		 fd;
+
+	if (reload.active) {
+		log_warnx("reload refused: generation %u is still being "
+		    "pushed", reload.generation);
+		if (c != NULL)
+			admin_reply_error(sup, c, "a reload is already in "
+			    "progress");
+		return;
+	}
+	if (crl_reload(sup, err, sizeof(err)) == -1) {
+		if (c != NULL)
+			admin_reply_error(sup, c, err);
+		return;
+	}
+	memset(&reload, 0, sizeof(reload));
+	reload.active = 1;
+	reload.generation = sup->crl.info.generation;
+	reload.started_ms = sup_now_ms();
+	reload.client = c;
+	if (c != NULL) {
+		c->req = REQ_RELOAD;
+		c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
+	}
+	if ((fd = crl_memfd(sup)) == -1) {
+		snprintf(reload.error, sizeof(reload.error), "cannot prepare "
+		    "the CRL for the workers");
+		admin_reload_finish(sup);
+		return;
+	}
+	for (i = 0; i < sup->n_slots; i++)
+		if (proc_send(sup, &sup->slots[i], IPC_MSG_CRL,
+		    reload.generation, NULL, 0, fd) == 0)
+			reload.outstanding++;
+	close(fd);
+	if (reload.outstanding == 0)
+		admin_reload_finish(sup);
+}
+
+int
+admin_worker_crl_ack(struct sup *sup, struct proc_slot *slot,
+    const struct ipc_msg *m)
+{
+	struct ipc_rd	 rd;
+	uint32_t	 status, closed;
+	char		 err[200];
+
+	ipc_rd_init(&rd, m);
+	status = ipc_get_u32(&rd);
+	closed = ipc_get_u32(&rd);
+	ipc_get_str(&rd, err, sizeof(err));
+	if (ipc_rd_done(&rd) == -1)
+		return (-1);
+	if (status == 0)
+		slot->crl_acked = m->hdr.gen_or_peer;
+	else
+		log_warnx("worker %u rejected CRL generation %u: %s", slot->id,
+		    m->hdr.gen_or_peer, err);
+	if (!reload.active || m->hdr.gen_or_peer != reload.generation)
+		return (0);	/* a respawned worker catching up */
+	if (reload.outstanding > 0)
+		reload.outstanding--;
+	if (status == 0) {
+		reload.acked++;
+		reload.sessions_closed += closed;
+	} else {
+		reload.failed++;
+		snprintf(reload.error, sizeof(reload.error), "worker %u: %s",
+		    slot->id, err);
+	}
+	if (reload.outstanding == 0)
+		admin_reload_finish(sup);
+	return (0);
+}
+
+void
+admin_worker_gone(struct sup *sup, struct proc_slot *slot)
+{
+	struct admin_client	*c;
+
+	if (slot->stats_req != 0) {
+		c = admin_find_req(sup, slot->stats_req);
+		slot->stats_req = 0;
+		if (c != NULL && c->outstanding > 0 && --c->outstanding == 0)
+			admin_status_done(sup, c);
+	}
+	if (reload.active && slot->crl_acked != reload.generation) {
+		/* It will get the generation in force when it is respawned. */
+		if (reload.outstanding > 0 && --reload.outstanding == 0)
+			admin_reload_finish(sup);
+	}
+}
+
+static void
+admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
+{
+	/* Nothing more is read: a peer that keeps writing must not wake us. */
+	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (strcmp(cmd, "status") == 0)
+		admin_status_start(sup, c);
+	else if (strcmp(cmd, "reload") == 0)
+		admin_reload(sup, c);
+	else
+		admin_reply_error(sup, c, "unknown command");
+}
+
+static void
+admin_client_read(struct sup *sup, struct admin_client *c)
+{
+	char	*nl;
+	ssize_t	 n;
+
+	for (;;) {
+		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
+		    0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			admin_client_free(sup, c);
+			return;
+		}
+		c->inlen += (size_t)n;
+		c->in[c->inlen] = '\0';
+		if ((nl = strchr(c->in, '\n')) != NULL) {
+			*nl = '\0';
+			if (nl > c->in && nl[-1] == '\r')
+				nl[-1] = '\0';
+			admin_command(sup, c, c->in);
+			return;
+		}
+		if (c->inlen == sizeof(c->in) - 1) {
+			admin_reply_error(sup, c, "command too long");
+			return;
+		}
+	}
+}
+
+void
+admin_client_event(struct sup *sup, void *ptr, unsigned events)
+{
+	struct admin_client	*c = ptr;
+
+	if (c->req != REQ_NONE || c->outoff > 0 || c->out.len > 0)
+		admin_client_write(sup, c);
+	else
+		admin_client_read(sup, c);
+}
+
+int
+admin_tick(struct sup *sup)
+{
+	struct admin_client	*c, *next;
+	int64_t			 now = sup_now_ms(), wait = -1, left;
+
+	for (c = sup->admin_clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->deadline_ms <= now) {
+			if (c->req == REQ_STATUS)
+				admin_status_done(sup, c);
+			else if (c->req == REQ_RELOAD)
+				admin_reload_finish(sup);
+			else
+				admin_client_free(sup, c);
+			continue;
+		}
+		left = c->deadline_ms - now;
+		if (wait == -1 || left < wait)
+			wait = left;
+	}
+	if (reload.active && reload.client == NULL &&
+	    reload.started_ms + ADMIN_WAIT_MS <= now)
+		admin_reload_finish(sup);
+	return ((int)wait);
+}

@@ -1,0 +1,200 @@
+/*
+ * The CRL in force.  The supervisor is the only process that reads the CRL
+ * file: it verifies each new version (signature by the configured CA, issuer,
+ * dates) and only a valid one becomes a generation that workers are sent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "supervisor/crl.h"
+
+static void
+crl_log_state(const struct sup *sup, const char *what)
+{
+	const struct crl_info	*ci = &sup->crl.info;
+	char			 next[32] = "never";
+	time_t			 now = time(NULL);
+
+	if (ci->next_update != 0)
+		strftime(next, sizeof(next), "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime(&ci->next_update));
+	log_info("CRL %s: generation %u, %zu entries, issuer %s, next update %s",
+	    what, ci->generation, ci->entries, ci->issuer, next);
+	if (ci->next_update != 0 && now > ci->next_update)
+		log_warnx("CRL is stale: its nextUpdate %s has passed; renew it "
+		    "(takctl crl renew)", next);
+	else if (ci->next_update != 0 && ci->next_update - now <
+	    (time_t)sup->cfg->crl_warn_days * 86400)
+		log_warnx("CRL expires soon: nextUpdate %s", next);
+}
+
+static int
+crl_open_dir(struct sup *sup, char *err, size_t errlen)
+{
+	char	 dir[PATH_MAX], base[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", sup->cfg->crl);
+	snprintf(base, sizeof(base), "%s", sup->cfg->crl);
+	if (snprintf(sup->crl.name, sizeof(sup->crl.name), "%s",
+	    basename(base)) >= (int)sizeof(sup->crl.name)) {
+		snprintf(err, errlen, "CRL file name too long: %s",
+		    sup->cfg->crl);
+		return (-1);
+	}
+	sup->crl.dirfd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sup->crl.dirfd == -1) {
+		snprintf(err, errlen, "CRL directory of %s: %s", sup->cfg->crl,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+static X509_CRL *
+crl_read(struct sup *sup, struct crl_info *info, char *err, size_t errlen)
+{
+	uint8_t		*buf;
+	size_t		 len;
+	X509_CRL	*crl;
+	char		 why[512];
+
+	buf = tlsctx_read_at(sup->crl.dirfd, sup->crl.name, CRL_FILE_MAX, &len,
+	    why, sizeof(why));
+	if (buf == NULL) {
+		snprintf(err, errlen, "CRL %s: %s", sup->cfg->crl, why);
+		return (NULL);
+	}
+	crl = tlsctx_crl_parse(buf, len, sup->ca, info, why, sizeof(why));
+	free(buf);
+	if (crl == NULL)
+		snprintf(err, errlen, "CRL %s: %s", sup->cfg->crl, why);
+	return (crl);
+}
+
+int
+crl_init(struct sup *sup, char *err, size_t errlen)
+{
+	sup->crl.dirfd = -1;
+	if (sup->cfg->crl_check == CRL_CHECK_OFF) {
+		log_warnx("[tls] crl_check = off: revoked certificates are "
+		    "accepted");
+		return (0);
+	}
+	if (crl_open_dir(sup, err, errlen) == -1)
+		return (-1);
+	if ((sup->crl.crl = crl_read(sup, &sup->crl.info, err, errlen)) == NULL)
+		return (-1);
+	sup->crl.info.generation = 1;
+	sup->crl.loaded_at = time(NULL);
+	crl_log_state(sup, "loaded");
+	return (0);
+}
+
+void
+crl_cleanup(struct sup *sup)
+{
+	X509_CRL_free(sup->crl.crl);
+	sup->crl.crl = NULL;
+	if (sup->crl.dirfd >= 0)
+		close(sup->crl.dirfd);
+	sup->crl.dirfd = -1;
+}
+
+/*
+ * The supervisor's SSL_CTX gets each generation too, so that a worker forked
+ * later (a respawn) starts with the CRL in force.
+ */
+int
+crl_install(struct sup *sup, X509_CRL *crl, char *err, size_t errlen)
+{
+	X509_STORE	*store;
+
+	if ((store = tlsctx_store_new(sup->ca, crl, sup->cfg->crl_check)) ==
+	    NULL || tlsctx_set_store(sup->ssl_ctx, store) == -1) {
+		X509_STORE_free(store);
+		snprintf(err, errlen, "cannot build a verification store");
+		return (-1);
+	}
+	X509_STORE_free(store);
+	return (0);
+}
+
+int
+crl_reload(struct sup *sup, char *err, size_t errlen)
+{
+	struct crl_info	 info;
+	X509_CRL	*crl;
+
+	if (sup->cfg->crl_check == CRL_CHECK_OFF) {
+		snprintf(err, errlen, "[tls] crl_check = off: no CRL to reload");
+		return (-1);
+	}
+	if ((crl = crl_read(sup, &info, err, errlen)) == NULL) {
+		snprintf(sup->crl.last_error, sizeof(sup->crl.last_error), "%s",
+		    err);
+		sup->crl.last_error_at = time(NULL);
+		log_warnx("CRL reload failed, generation %u stays in force: %s",
+		    sup->crl.info.generation, err);
+		return (-1);
+	}
+	if (crl_install(sup, crl, err, errlen) == -1) {
+		X509_CRL_free(crl);
+		return (-1);
+	}
+	X509_CRL_free(sup->crl.crl);
+	sup->crl.crl = crl;
+	info.generation = sup->crl.info.generation + 1;
+	sup->crl.info = info;
+	sup->crl.loaded_at = time(NULL);
+	sup->crl.last_error[0] = '\0';
+	crl_log_state(sup, "reloaded");
+	return (0);
+}
+
+int
+crl_memfd(const struct sup *sup)
+{
+	unsigned char	*der = NULL;
+	int		 len, fd;
+	ssize_t		 n;
+
+	if (sup->crl.crl == NULL || (len = i2d_X509_CRL(sup->crl.crl, &der)) <= 0)
+		return (-1);
+	if ((fd = memfd_create("takd-crl", MFD_CLOEXEC | MFD_ALLOW_SEALING)) ==
+	    -1) {
+		log_warn("memfd_create");
+		goto fail;
+	}
+	if ((n = write(fd, der, (size_t)len)) != len) {
+		log_warn("CRL memfd write");
+		goto fail;
+	}
+	/* Sealed: a worker can trust that the bytes it parses cannot change. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		log_warn("CRL memfd seal");
+		goto fail;
+	}
+	OPENSSL_free(der);
+	return (fd);
+fail:
+	if (fd >= 0)
+		close(fd);
+	OPENSSL_free(der);
+	return (-1);
+}
+
+int
+crl_is_stale(const struct sup *sup)
+{
+	return (sup->crl.crl != NULL && sup->crl.info.next_update != 0 &&
+	    time(NULL) > sup->crl.info.next_update);
+}

@@ -1,0 +1,176 @@
+/*
+ * Listening sockets.  Bound once by the supervisor and inherited by every worker,
+ * which accept on them with EPOLLEXCLUSIVE so a connection wakes one worker.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "supervisor/listen.h"
+
+#define LISTEN_BACKLOG	4096
+
+static int
+listen_resolve(const struct config_listen *la, struct addrinfo **res)
+{
+	struct addrinfo	 hints;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	return (getaddrinfo(la->host[0] != '\0' ? la->host : NULL, la->port,
+	    &hints, res));
+}
+
+static void
+listen_describe(int fd, struct listener *l)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, l->address,
+		    sizeof(l->address));
+		l->port = ntohs(sin->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, l->address,
+		    sizeof(l->address));
+		l->port = ntohs(sin6->sin6_port);
+	}
+}
+
+static int
+listen_bind_one(const struct addrinfo *ai, char *err, size_t errlen)
+{
+	int	 fd, on = 1;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* Separate v4 and v6 sockets: "[::]" must not also claim 0.0.0.0. */
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%s", strerror(saved));
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	return (fd);
+}
+
+static int
+listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
+    char *err, size_t errlen)
+{
+	struct addrinfo	*res, *ai;
+	struct listener	*l;
+	char		 why[256];
+	int		 rc, fd, is_default = (la->line == 0);
+
+	if ((rc = listen_resolve(la, &res)) != 0) {
+		snprintf(err, errlen, "%s listen %s:%s: %s", proto, la->host,
+		    la->port, gai_strerror(rc));
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (sup->n_listeners == sizeof(sup->listeners) /
+		    sizeof(sup->listeners[0])) {
+			snprintf(err, errlen, "too many listeners");
+			goto fail;
+		}
+		if ((fd = listen_bind_one(ai, why, sizeof(why))) == -1) {
+			if (is_default && ai->ai_family == AF_INET6 &&
+			    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
+				log_warnx("%s listener [%s]:%s skipped: %s",
+				    proto, la->host, la->port, why);
+				continue;
+			}
+			snprintf(err, errlen, "%s listen %s%s%s:%s: %s", proto,
+			    ai->ai_family == AF_INET6 ? "[" : "", la->host,
+			    ai->ai_family == AF_INET6 ? "]" : "", la->port, why);
+			goto fail;
+		}
+		l = &sup->listeners[sup->n_listeners++];
+		l->proto = proto;
+		l->fd = fd;
+		listen_describe(fd, l);
+		log_info("%s listener on %s%s%s:%u", proto,
+		    ai->ai_family == AF_INET6 ? "[" : "", l->address,
+		    ai->ai_family == AF_INET6 ? "]" : "", l->port);
+	}
+	freeaddrinfo(res);
+	return (0);
+fail:
+	freeaddrinfo(res);
+	return (-1);
+}
+
+int
+listen_open_all(struct sup *sup, char *err, size_t errlen)
+{
+	const struct config	*cfg = sup->cfg;
+	size_t			 i;
+
+	for (i = 0; i < cfg->n_tls_listen; i++)
+		if (listen_open(sup, "tls", &cfg->tls_listen[i], err,
+		    errlen) == -1)
+			return (-1);
+	/* [tcp] listen is served once the CoT data path exists (issue 3). */
+	if (cfg->n_tcp_listen > 0)
+		log_warnx("[tcp] listen is not served yet; ignored");
+	if (listen_tls_fds(sup, NULL, 0) == 0) {
+		snprintf(err, errlen, "no TLS listener could be opened");
+		return (-1);
+	}
+	return (0);
+}
+
+void
+listen_close_all(struct sup *sup)
+{
+	size_t	 i;
+
+	for (i = 0; i < sup->n_listeners; i++) {
+		if (sup->listeners[i].fd >= 0)
+			close(sup->listeners[i].fd);
+		sup->listeners[i].fd = -1;
+	}
+}
+
+size_t
+listen_tls_fds(const struct sup *sup, int *fds, size_t max)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < sup->n_listeners; i++) {
+		if (strcmp(sup->listeners[i].proto, "tls") != 0 ||
+		    sup->listeners[i].fd < 0)
+			continue;
+		if (fds != NULL && n < max)
+			fds[n] = sup->listeners[i].fd;
+		n++;
+	}
+	return (n);
+}

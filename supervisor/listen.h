@@ -1,0 +1,17 @@
+#ifndef TAKD_LISTEN_H
+#define TAKD_LISTEN_H
+
+#include "supervisor/sup.h"
+
+/*
+ * Bind every [tls] listen address (and [tcp] ones when configured) as root,
+ * before the privilege drop.  An explicitly configured address that cannot be
+ * bound is fatal; the default "[::]:8089" is skipped with a warning on a host
+ * without IPv6.  Returns 0 or -1 with err.
+ */
+int	 listen_open_all(struct sup *, char *err, size_t errlen);
+void	 listen_close_all(struct sup *);
+/* TLS listener descriptors, for the workers. */
+size_t	 listen_tls_fds(const struct sup *, int *fds, size_t max);
+
+#endif

@@ -1,0 +1,508 @@
+/*
+ * takd: the supervisor.  Reads the configuration, loads keys and the CRL as
+ * root, binds the listeners, drops privileges, forks the workers and then only
+ * supervises: signals, worker control channels and the admin socket.  It never
+ * touches client traffic.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/ipc.h"
+#include "shared/log.h"
+#include "supervisor/admin.h"
+#include "supervisor/crl.h"
+#include "supervisor/listen.h"
+#include "supervisor/privdrop.h"
+#include "supervisor/proc.h"
+
+#define STOP_GRACE_MS	3000	/* beyond drain_timeout before SIGKILL */
+
+static struct config	 config;
+static struct sup	 sup;
+
+int64_t
+sup_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: takd [-f] [-t] [-c FILE]\n"
+	    "  -c FILE  configuration file (default: embedded defaults)\n"
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -t       check the configuration and the files it names, "
+	    "then exit\n"
+	    "  -v       print the version\n");
+	exit(64);
+}
+
+static void __attribute__((noreturn))
+config_fail(const char *msg)
+{
+	fprintf(stderr, "takd: %s\n", msg);
+	exit(TAKD_EX_CONFIG);
+}
+
+/* Everything that -t checks and start-up needs: key, certificates, CRL. */
+static void
+load_tls(struct sup *s)
+{
+	char		 err[1024];
+	const char	*key = s->cfg->key;
+
+	if ((s->ca = tlsctx_load_ca(s->cfg->ca, err, sizeof(err))) == NULL)
+		config_fail(err);
+	if ((s->ssl_ctx = tlsctx_server_new(s->cfg, err, sizeof(err))) == NULL)
+		config_fail(err);
+	if (crl_init(s, err, sizeof(err)) == -1)
+		config_fail(err);
+	if (crl_install(s, s->crl.crl, err, sizeof(err)) == -1)
+		config_fail(err);
+	if (tlsctx_key_too_open(key))
+		log_warnx("private key %s is readable by group or others; "
+		    "chmod 600 it", key);
+}
+
+static void
+raise_nofile(unsigned long want)
+{
+	struct rlimit	 rl;
+	rlim_t		 asked = (rlim_t)want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit(RLIMIT_NOFILE)");
+		return;
+	}
+	if (asked > rl.rlim_max && geteuid() == 0) {
+		struct rlimit	 up = { asked, asked };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	rl.rlim_cur = asked < rl.rlim_max ? asked : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE, %lu)", want);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < asked)
+		log_warnx("nofile: asked %lu, got %lu (hard limit %lu); raise "
+		    "LimitNOFILE= in the systemd unit", want,
+		    (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max);
+	else
+		log_info("nofile: asked %lu, got %lu", want,
+		    (unsigned long)rl.rlim_cur);
+}
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	 buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return (-1);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		return (-1);
+	return (0);
+}
+
+/* state_dir and run_dir must be the service user's once root is gone. */
+static void
+prepare_dirs(struct sup *s, const struct privdrop_ids *ids, int as_root)
+{
+	const char	*dirs[2] = { s->cfg->state_dir, s->cfg->run_dir };
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		if (mkdir_p(dirs[i], 0750) == -1)
+			fatalx_status(TAKD_EX_CONFIG, "cannot create %s: %s",
+			    dirs[i], strerror(errno));
+		if (as_root && chown(dirs[i], ids->uid, ids->gid) == -1)
+			fatal("chown %s", dirs[i]);
+	}
+	s->run_dirfd = open(s->cfg->run_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (s->run_dirfd == -1)
+		fatal("open %s", s->cfg->run_dir);
+}
+
+static void
+write_pidfile(struct sup *s)
+{
+	char	 buf[32];
+	int	 fd, n;
+
+	fd = openat(s->run_dirfd, TAKD_PIDFILE, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0644);
+	if (fd == -1)
+		fatal("pidfile %s/%s", s->cfg->run_dir, TAKD_PIDFILE);
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		fatal("pidfile write");
+	close(fd);
+}
+
+static void
+daemonize(void)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+static void
+start_logging(const struct config *cfg, int foreground)
+{
+	enum log_dest	 dest = LOG_DEST_STDERR;
+
+	if (strcmp(cfg->log, "syslog") == 0 ||
+	    (strcmp(cfg->log, "stderr") == 0 && !foreground))
+		dest = LOG_DEST_SYSLOG;
+	else if (strcmp(cfg->log, "stderr") != 0)
+		dest = LOG_DEST_FILE;
+	if (log_init(dest, cfg->log, cfg->log_level) == -1)
+		config_fail("cannot open log file");
+	log_procinit("supervisor");
+}
+
+static void
+setup_signals(struct sup *s)
+{
+	struct epoll_event	 ev;
+	sigset_t		 mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+	signal(SIGPIPE, SIG_IGN);
+	if ((s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	s->sig_ev.kind = SUP_EV_SIGNAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &s->sig_ev;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) == -1)
+		fatal("epoll_ctl signalfd");
+}
+
+static void
+start_stop(struct sup *s, const char *why)
+{
+	if (s->stopping) {
+		log_warnx("%s again: killing the workers now", why);
+		proc_kill_all(s, SIGKILL);
+		return;
+	}
+	log_info("%s: stopping (drain up to %u ms)", why,
+	    s->cfg->drain_timeout_ms);
+	s->stopping = true;
+	s->stop_deadline_ms = sup_now_ms() + s->cfg->drain_timeout_ms +
+	    STOP_GRACE_MS;
+	listen_close_all(s);
+	proc_shutdown_all(s);
+}
+
+static void
+reopen_log(struct sup *s)
+{
+	unsigned	 i;
+
+	if (log_reopen() == -1) {
+		log_warn("SIGUSR1: cannot reopen log file %s", s->cfg->log);
+		return;
+	}
+	log_info("log file reopened");
+	if (log_get_fd() < 0)
+		return;
+	for (i = 0; i < s->n_slots; i++)
+		proc_send(s, &s->slots[i], IPC_MSG_LOG_FD, 0, NULL, 0,
+		    log_get_fd());
+}
+
+static void
+handle_signals(struct sup *s)
+{
+	struct signalfd_siginfo	 si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			proc_reap(s);
+			break;
+		case SIGTERM:
+			start_stop(s, "SIGTERM");
+			break;
+		case SIGINT:
+			start_stop(s, "SIGINT");
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: reloading the CRL");
+			if (!s->stopping)
+				admin_reload(s, NULL);
+			break;
+		case SIGUSR1:
+			reopen_log(s);
+			break;
+		}
+	}
+}
+
+static void
+dispatch(struct sup *s, struct epoll_event *ev)
+{
+	struct sup_ev	*se = ev->data.ptr;
+
+	switch (se->kind) {
+	case SUP_EV_SIGNAL:
+		handle_signals(s);
+		break;
+	case SUP_EV_ADMIN_LISTEN:
+		admin_accept(s);
+		break;
+	case SUP_EV_ADMIN_CLIENT:
+		admin_client_event(s, se->ptr, ev->events);
+		break;
+	case SUP_EV_WORKER:
+		proc_ctl_event(s, se->ptr, ev->events);
+		break;
+	}
+}
+
+static int
+min_timeout(int a, int b)
+{
+	if (a < 0)
+		return (b);
+	if (b < 0)
+		return (a);
+	return (a < b ? a : b);
+}
+
+static int
+all_gave_up(const struct sup *s)
+{
+	unsigned	 i;
+
+	for (i = 0; i < s->n_slots; i++)
+		if (s->slots[i].state != SLOT_GAVE_UP)
+			return (0);
+	return (1);
+}
+
+static void
+main_loop(struct sup *s)
+{
+	struct epoll_event	 evs[32];
+	int			 n, i, timeout;
+	int64_t			 left;
+
+	for (;;) {
+		timeout = min_timeout(proc_respawn_due(s), admin_tick(s));
+		if (s->stopping) {
+			if (proc_running(s) == 0)
+				return;
+			left = s->stop_deadline_ms - sup_now_ms();
+			if (left <= 0) {
+				log_warnx("workers did not stop in time; "
+				    "killing them");
+				proc_kill_all(s, SIGKILL);
+				s->stop_deadline_ms = sup_now_ms() + 1000;
+				left = 1000;
+			}
+			timeout = min_timeout(timeout, (int)left);
+		} else if (all_gave_up(s))
+			fatalx("every worker failed and none can be respawned");
+		n = epoll_wait(s->epfd, evs, 32, timeout);
+		if (n == -1 && errno != EINTR)
+			fatal("epoll_wait");
+		for (i = 0; i < n; i++)
+			dispatch(s, &evs[i]);
+	}
+}
+
+static unsigned
+worker_count(const struct config *cfg)
+{
+	long	 n;
+
+	if (cfg->workers > 0)
+		return (cfg->workers);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return (n > TAKD_MAX_WORKERS ? TAKD_MAX_WORKERS : (unsigned)n);
+}
+
+static void
+cleanup(struct sup *s)
+{
+	if (unlinkat(s->run_dirfd, TAKD_PIDFILE, 0) == -1)
+		log_warn("remove pidfile");
+	if (unlinkat(s->run_dirfd, TAKD_ADMIN_SOCKET, 0) == -1)
+		log_warn("remove admin socket");
+	admin_close(s);
+	crl_cleanup(s);
+	listen_close_all(s);
+	SSL_CTX_free(s->ssl_ctx);
+	sk_X509_pop_free(s->ca, X509_free);
+	close(s->run_dirfd);
+	close(s->sigfd);
+	close(s->epfd);
+	config_clear_secrets(s->cfg);
+}
+
+static void
+start_workers(struct sup *s)
+{
+	unsigned	 i;
+
+	s->n_slots = worker_count(s->cfg);
+	for (i = 0; i < s->n_slots; i++) {
+		s->slots[i].id = i;
+		if (proc_spawn(s, &s->slots[i]) == -1)
+			fatalx("cannot start worker %u", i);
+	}
+	log_info("takd %s running as %s: %u workers, %zu listeners",
+	    TAKD_VERSION, s->user, s->n_slots, s->n_listeners);
+}
+
+static void
+drop_privileges(struct sup *s, const struct privdrop_ids *ids, int as_root)
+{
+	if (!as_root) {
+		log_info("not started as root: running as uid %u, no "
+		    "privilege drop", (unsigned)getuid());
+		return;
+	}
+	privdrop_apply(ids);
+	log_info("privileges dropped to %s (uid %u, gid %u)", s->user,
+	    (unsigned)ids->uid, (unsigned)ids->gid);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct privdrop_ids	 ids = { getuid(), getgid() };
+	const char		*path = NULL;
+	char			 err[1024];
+	int			 ch, test_only = 0, as_root = (geteuid() == 0);
+
+	while ((ch = getopt(argc, argv, "c:fhntv")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			sup.foreground = true;
+			break;
+		case 'n':
+		case 't':
+			test_only = 1;
+			break;
+		case 'v':
+			printf("takd %s\n", TAKD_VERSION);
+			return (0);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	config_init(&config);
+	if (config_load(&config, path, err, sizeof(err)) == -1)
+		config_fail(err);
+	sup.magic = SUP_MAGIC;
+	sup.cfg = &config;
+	sup.admin_fd = sup.sigfd = sup.run_dirfd = -1;
+	snprintf(sup.user, sizeof(sup.user), "%s", as_root ? config.user : "");
+	if (as_root && privdrop_lookup(config.user, config.group, &ids, err,
+	    sizeof(err)) == -1)
+		config_fail(err);
+	if (!as_root)
+		snprintf(sup.user, sizeof(sup.user), "uid %u",
+		    (unsigned)getuid());
+
+	if (test_only) {
+		log_init(LOG_DEST_STDERR, NULL, config.log_level);
+		load_tls(&sup);
+		printf("takd: configuration %s is valid\n",
+		    path ? path : "(embedded defaults)");
+		crl_cleanup(&sup);
+		SSL_CTX_free(sup.ssl_ctx);
+		sk_X509_pop_free(sup.ca, X509_free);
+		return (0);
+	}
+
+	start_logging(&config, sup.foreground);
+	log_info("takd %s starting, configuration %s", TAKD_VERSION,
+	    path ? path : "(embedded defaults)");
+	raise_nofile(config.nofile);
+	load_tls(&sup);
+	prepare_dirs(&sup, &ids, as_root);
+	if (!sup.foreground)
+		daemonize();
+	sup.started = time(NULL);
+	if ((sup.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	if (admin_open(&sup, ids.uid, ids.gid, err, sizeof(err)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "%s", err);
+	if (listen_open_all(&sup, err, sizeof(err)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "%s", err);
+	setup_signals(&sup);
+	write_pidfile(&sup);
+	drop_privileges(&sup, &ids, as_root);
+	start_workers(&sup);
+
+	main_loop(&sup);
+
+	log_info("all workers stopped; takd exits");
+	cleanup(&sup);
+	return (0);
+}

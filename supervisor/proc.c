@@ -1,0 +1,412 @@
+/*
+ * The worker slot table: fork, reap, respawn with exponential backoff.  A slot
+ * keeps its number across respawns so that status and logs can say "worker 1
+ * was restarted 3 times".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc/ipc.h"
+#include "shared/log.h"
+#include "supervisor/admin.h"
+#include "supervisor/listen.h"
+#include "supervisor/proc.h"
+#include "worker/worker.h"
+
+#define PROC_CHAN_QUEUE		(1024 * 1024)
+
+void
+proc_describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (SIG%s)%s",
+		    WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ?
+		    sigabbrev_np(WTERMSIG(status)) : "?",
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "ended with wait status 0x%x", status);
+}
+
+/* In the child: close every descriptor the worker must not hold. */
+static void
+proc_close_inherited(const int *keep, size_t nkeep)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, dfd;
+	size_t		 i;
+	int		 close_list[1024];
+	size_t		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		fatal("opendir /proc/self/fd");
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL && n < 1024) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd <= STDERR_FILENO || fd == dfd)
+			continue;
+		for (i = 0; i < nkeep; i++)
+			if (keep[i] == fd)
+				break;
+		if (i == nkeep)
+			close_list[n++] = fd;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++)
+		close(close_list[i]);
+}
+
+static void __attribute__((noreturn))
+proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd)
+{
+	struct worker_args	 args;
+	int			 fds[2 * TAKD_MAX_LISTEN], keep[2 * TAKD_MAX_LISTEN + 2];
+	size_t			 n, nkeep = 0, i;
+	sigset_t		 mask;
+	char			 name[32];
+
+	/* The supervisor may die without a chance to tell us. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		fatal("prctl(PR_SET_PDEATHSIG)");
+	n = listen_tls_fds(sup, fds, 2 * TAKD_MAX_LISTEN);
+	for (i = 0; i < n; i++)
+		keep[nkeep++] = fds[i];
+	keep[nkeep++] = ctl_fd;
+	if (log_get_fd() >= 0)
+		keep[nkeep++] = log_get_fd();
+	proc_close_inherited(keep, nkeep);
+
+	/*
+	 * TERM and INT stay blocked: the worker reads them from its own
+	 * signalfd, so there is no window where they would kill it outright.
+	 */
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+
+	snprintf(name, sizeof(name), "worker %u", slot->id);
+	log_procinit(name);
+	if (getppid() == 1)
+		exit(0);
+
+	memset(&args, 0, sizeof(args));
+	args.id = slot->id;
+	args.ctl_fd = ctl_fd;
+	args.tls_fds = fds;
+	args.n_tls_fds = n;
+	args.ssl_ctx = sup->ssl_ctx;
+	args.ca = sup->ca;
+	args.crl_generation = sup->crl.info.generation;
+	args.cfg = sup->cfg;
+	exit(worker_main(&args));
+}
+
+int
+proc_spawn(struct sup *sup, struct proc_slot *slot)
+{
+	struct epoll_event	 ev;
+	int			 sv[2];
+	pid_t			 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("worker %u: socketpair", slot->id);
+		return (-1);
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("worker %u: fork", slot->id);
+		close(sv[0]);
+		close(sv[1]);
+		return (-1);
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		proc_child(sup, slot, sv[1]);
+	}
+	close(sv[1]);
+	if ((slot->chan = ipc_chan_new(sv[0], PROC_CHAN_QUEUE)) == NULL) {
+		log_warnx("worker %u: cannot set up control channel", slot->id);
+		kill(pid, SIGKILL);
+		slot->pid = pid;
+		slot->state = SLOT_RUNNING;
+		return (0);	/* reaped and respawned like any dead worker */
+	}
+	slot->pid = pid;
+	slot->state = SLOT_RUNNING;
+	slot->started = time(NULL);
+	slot->started_ms = sup_now_ms();
+	memset(&slot->stats, 0, sizeof(slot->stats));
+	slot->ev.kind = SUP_EV_WORKER;
+	slot->ev.ptr = slot;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &slot->ev;
+	if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, slot->chan->fd, &ev) == -1)
+		log_warn("worker %u: epoll_ctl", slot->id);
+	log_info("worker %u started, pid %d", slot->id, (int)pid);
+	return (0);
+}
+
+/* Wait for EPOLLOUT only while frames are queued. */
+static void
+proc_watch(struct sup *sup, struct proc_slot *slot)
+{
+	struct epoll_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | (ipc_pending(slot->chan) ? EPOLLOUT : 0);
+	ev.data.ptr = &slot->ev;
+	epoll_ctl(sup->epfd, EPOLL_CTL_MOD, slot->chan->fd, &ev);
+}
+
+int
+proc_send(struct sup *sup, struct proc_slot *slot, uint32_t type, uint32_t gen,
+    const void *payload, size_t len, int pass_fd)
+{
+	int	 rc;
+
+	if (slot->state != SLOT_RUNNING || slot->chan == NULL)
+		return (-1);
+	rc = ipc_send(slot->chan, type, gen, 0, payload, len, pass_fd);
+	if (rc == -1)
+		log_warn("worker %u: control message %u not sent", slot->id,
+		    type);
+	proc_watch(sup, slot);
+	return (rc);
+}
+
+static struct proc_slot *
+proc_find(struct sup *sup, pid_t pid)
+{
+	unsigned	 i;
+
+	for (i = 0; i < sup->n_slots; i++)
+		if (sup->slots[i].pid == pid &&
+		    sup->slots[i].state == SLOT_RUNNING)
+			return (&sup->slots[i]);
+	return (NULL);
+}
+
+static void
+proc_close_chan(struct sup *sup, struct proc_slot *slot)
+{
+	if (slot->chan == NULL)
+		return;
+	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, slot->chan->fd, NULL);
+	ipc_chan_free(slot->chan);
+	slot->chan = NULL;
+}
+
+static void
+proc_schedule_respawn(struct sup *sup, struct proc_slot *slot)
+{
+	int64_t	 lived = sup_now_ms() - slot->started_ms;
+
+	if (lived >= PROC_STABLE_MS)
+		slot->backoff_ms = PROC_BACKOFF_MIN_MS;
+	else if (slot->backoff_ms == 0)
+		slot->backoff_ms = PROC_BACKOFF_MIN_MS;
+	else if ((slot->backoff_ms *= 2) > PROC_BACKOFF_MAX_MS)
+		slot->backoff_ms = PROC_BACKOFF_MAX_MS;
+	slot->respawn_at_ms = sup_now_ms() + slot->backoff_ms;
+	slot->state = SLOT_RESPAWN_WAIT;
+	log_info("worker %u will be respawned in %u ms", slot->id,
+	    slot->backoff_ms);
+}
+
+static void
+proc_exited(struct sup *sup, struct proc_slot *slot, int status)
+{
+	char	 why[96];
+
+	proc_describe_status(status, why, sizeof(why));
+	slot->last_status = status;
+	slot->pid = 0;
+	proc_close_chan(sup, slot);
+	admin_worker_gone(sup, slot);
+	if (sup->stopping) {
+		slot->state = SLOT_STOPPED;
+		log_info("worker %u %s", slot->id, why);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+		slot->state = SLOT_GAVE_UP;
+		log_warnx("worker %u %s (do not respawn); slot left empty",
+		    slot->id, why);
+		return;
+	}
+	log_warnx("worker %u died: %s", slot->id, why);
+	proc_schedule_respawn(sup, slot);
+}
+
+void
+proc_reap(struct sup *sup)
+{
+	struct proc_slot	*slot;
+	pid_t			 pid;
+	int			 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((slot = proc_find(sup, pid)) == NULL) {
+			log_debug("reaped unknown child %d", (int)pid);
+			continue;
+		}
+		proc_exited(sup, slot, status);
+	}
+}
+
+int
+proc_respawn_due(struct sup *sup)
+{
+	int64_t		 now = sup_now_ms(), next = -1;
+	unsigned	 i;
+	struct proc_slot *slot;
+
+	if (sup->stopping)
+		return (-1);
+	for (i = 0; i < sup->n_slots; i++) {
+		slot = &sup->slots[i];
+		if (slot->state != SLOT_RESPAWN_WAIT)
+			continue;
+		if (slot->respawn_at_ms <= now) {
+			slot->restarts++;
+			if (proc_spawn(sup, slot) == -1) {
+				proc_schedule_respawn(sup, slot);
+				slot->restarts--;
+			} else
+				continue;
+		}
+		if (next == -1 || slot->respawn_at_ms - now < next)
+			next = slot->respawn_at_ms - now;
+	}
+	return ((int)next);
+}
+
+void
+proc_shutdown_all(struct sup *sup)
+{
+	struct ipc_buf	 b;
+	unsigned	 i;
+
+	ipc_buf_init(&b);
+	ipc_put_u32(&b, sup->cfg->drain_timeout_ms);
+	for (i = 0; i < sup->n_slots; i++) {
+		if (sup->slots[i].state == SLOT_RESPAWN_WAIT ||
+		    sup->slots[i].state == SLOT_EMPTY)
+			sup->slots[i].state = SLOT_STOPPED;
+		if (sup->slots[i].state != SLOT_RUNNING ||
+		    sup->slots[i].chan == NULL)
+			continue;
+		if (proc_send(sup, &sup->slots[i], IPC_MSG_SHUTDOWN, 0, b.data,
+		    b.len, -1) == -1) {
+			log_warnx("worker %u: cannot send shutdown; sending "
+			    "SIGTERM", sup->slots[i].id);
+			kill(sup->slots[i].pid, SIGTERM);
+		}
+	}
+}
+
+unsigned
+proc_running(const struct sup *sup)
+{
+	unsigned	 i, n = 0;
+
+	for (i = 0; i < sup->n_slots; i++)
+		if (sup->slots[i].state == SLOT_RUNNING)
+			n++;
+	return (n);
+}
+
+void
+proc_kill_all(struct sup *sup, int sig)
+{
+	unsigned	 i;
+
+	for (i = 0; i < sup->n_slots; i++)
+		if (sup->slots[i].state == SLOT_RUNNING && sup->slots[i].pid > 0)
+			kill(sup->slots[i].pid, sig);
+}
+
+static int
+proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
+{
+	struct ipc_rd	 rd;
+
+	ipc_rd_init(&rd, m);
+	switch (m->hdr.type) {
+	case IPC_MSG_HELLO:
+		ipc_get_u32(&rd);
+		ipc_get_u32(&rd);
+		if (ipc_rd_done(&rd) == -1)
+			return (-1);
+		log_debug("worker %u says hello", slot->id);
+		return (0);
+	case IPC_MSG_STATUS_REP:
+		slot->stats.sessions = ipc_get_u32(&rd);
+		slot->stats.handshaking = ipc_get_u32(&rd);
+		slot->stats.accepted = ipc_get_u64(&rd);
+		slot->stats.handshakes_ok = ipc_get_u64(&rd);
+		slot->stats.handshakes_failed = ipc_get_u64(&rd);
+		slot->stats.handshake_timeouts = ipc_get_u64(&rd);
+		slot->stats.crl_generation = ipc_get_u32(&rd);
+		slot->stats.open_fds = ipc_get_u32(&rd);
+		if (ipc_rd_done(&rd) == -1)
+			return (-1);
+		admin_worker_status(sup, slot, m->hdr.gen_or_peer);
+		return (0);
+	case IPC_MSG_CRL_ACK:
+		return (admin_worker_crl_ack(sup, slot, m));
+	default:
+		log_warnx("worker %u sent unexpected message type %u", slot->id,
+		    m->hdr.type);
+		return (-1);
+	}
+}
+
+void
+proc_ctl_event(struct sup *sup, struct proc_slot *slot, unsigned events)
+{
+	struct ipc_msg	 m;
+	int		 rc = 0;
+
+	if (events & EPOLLOUT) {
+		ipc_flush(slot->chan);
+		proc_watch(sup, slot);
+	}
+	while (slot->chan != NULL && (rc = ipc_recv(slot->chan, &m)) == 1) {
+		if (m.fd >= 0)
+			close(m.fd);
+		if (proc_ctl_msg(sup, slot, &m) == -1)
+			goto broken;
+	}
+	if (slot->chan == NULL)
+		return;
+	if (rc == -1)
+		goto broken;
+	return;
+broken:
+	/*
+	 * EOF means the worker is exiting; SIGCHLD will tell us how.  A
+	 * malformed frame means it cannot be trusted: kill it, respawn.
+	 */
+	if (errno == EBADMSG || rc == 1) {
+		log_warnx("worker %u: broken control channel; killing it",
+		    slot->id);
+		kill(slot->pid, SIGKILL);
+	}
+	proc_close_chan(sup, slot);
+}

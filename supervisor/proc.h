@@ -1,0 +1,29 @@
+#ifndef TAKD_PROC_H
+#define TAKD_PROC_H
+
+#include "supervisor/sup.h"
+
+#define PROC_BACKOFF_MIN_MS	100
+#define PROC_BACKOFF_MAX_MS	30000
+#define PROC_STABLE_MS		10000	/* a worker that lived this long resets backoff */
+
+/* Fork the worker of a slot.  -1 when fork or socketpair failed. */
+int	 proc_spawn(struct sup *, struct proc_slot *);
+/* Reap every exited child; respawn or give up per slot.  From SIGCHLD. */
+void	 proc_reap(struct sup *);
+/* Respawn slots whose backoff has elapsed; returns ms until the next one or -1. */
+int	 proc_respawn_due(struct sup *);
+/* Ask every running worker to stop. */
+void	 proc_shutdown_all(struct sup *);
+/* Number of slots with a live process. */
+unsigned proc_running(const struct sup *);
+void	 proc_kill_all(struct sup *, int sig);
+/* Send a control frame to a running worker; -1 when not sent. */
+int	 proc_send(struct sup *, struct proc_slot *, uint32_t type, uint32_t gen,
+	    const void *payload, size_t len, int pass_fd);
+/* Handle frames from a worker's control channel. */
+void	 proc_ctl_event(struct sup *, struct proc_slot *, unsigned events);
+/* Describe a waitpid status ("exited with status 1", "killed by signal 9 (SIGKILL)"). */
+void	 proc_describe_status(int status, char *buf, size_t len);
+
+#endif

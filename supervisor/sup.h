@@ -1,0 +1,123 @@
+/*
+ * The supervisor's state, shared by its modules (main, proc, admin, crl,
+ * listen, privdrop).  There is exactly one struct sup per takd instance.
+ */
+#ifndef TAKD_SUP_H
+#define TAKD_SUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "shared/config.h"
+#include "shared/tlsctx.h"
+
+#define SUP_MAGIC		0x53555056u	/* "SUPV" */
+#define TAKD_PIDFILE		"takd.pid"
+#define TAKD_ADMIN_SOCKET	"takd.sock"
+
+/* What an epoll event belongs to. */
+enum sup_ev_kind {
+	SUP_EV_SIGNAL,
+	SUP_EV_ADMIN_LISTEN,
+	SUP_EV_ADMIN_CLIENT,
+	SUP_EV_WORKER
+};
+
+struct sup_ev {
+	enum sup_ev_kind kind;
+	void		*ptr;
+};
+
+enum slot_state {
+	SLOT_EMPTY,		/* never started */
+	SLOT_RUNNING,
+	SLOT_RESPAWN_WAIT,	/* died; respawn at respawn_at */
+	SLOT_GAVE_UP,		/* exited 2: not respawned */
+	SLOT_STOPPED		/* exited during shutdown */
+};
+
+/* Counters a worker last reported (IPC_MSG_STATUS_REP). */
+struct slot_stats {
+	uint32_t	 sessions;
+	uint32_t	 handshaking;
+	uint64_t	 accepted;
+	uint64_t	 handshakes_ok;
+	uint64_t	 handshakes_failed;
+	uint64_t	 handshake_timeouts;
+	uint32_t	 crl_generation;
+	uint32_t	 open_fds;
+};
+
+struct proc_slot {
+	unsigned	 id;
+	enum slot_state	 state;
+	pid_t		 pid;
+	struct ipc_chan	*chan;
+	struct sup_ev	 ev;
+	time_t		 started;	/* wall clock, for status */
+	int64_t		 started_ms;	/* monotonic, for backoff */
+	int64_t		 respawn_at_ms;
+	unsigned	 backoff_ms;
+	unsigned	 restarts;
+	int		 last_status;	/* waitpid status of the last exit */
+	struct slot_stats stats;
+	uint32_t	 stats_req;	/* request id stats answer */
+	uint32_t	 crl_acked;	/* last CRL generation acknowledged */
+};
+
+struct listener {
+	const char	*proto;		/* "tls" or "tcp" */
+	int		 fd;
+	char		 address[64];
+	unsigned	 port;
+};
+
+struct crl_state {
+	X509_CRL	*crl;		/* NULL when crl_check = off */
+	struct crl_info	 info;
+	int		 dirfd;		/* O_PATH fd of the CRL's directory */
+	char		 name[256];	/* file name inside dirfd */
+	char		 last_error[512];
+	time_t		 last_error_at;
+	time_t		 loaded_at;
+};
+
+struct admin_client;
+
+struct sup {
+	unsigned	 magic;
+	struct config	*cfg;
+	bool		 foreground;
+	int		 epfd;
+	int		 sigfd;
+	struct sup_ev	 sig_ev;
+	int		 admin_fd;
+	struct sup_ev	 admin_ev;
+	int		 run_dirfd;	/* O_PATH-free dir fd: unlinkat at exit */
+	char		 user[64];	/* who the processes run as */
+	time_t		 started;
+
+	SSL_CTX		*ssl_ctx;
+	STACK_OF(X509)	*ca;
+	struct crl_state crl;
+
+	struct listener	 listeners[2 * TAKD_MAX_LISTEN];
+	size_t		 n_listeners;
+
+	struct proc_slot slots[TAKD_MAX_WORKERS];
+	unsigned	 n_slots;
+
+	bool		 stopping;
+	int64_t		 stop_deadline_ms;
+
+	struct admin_client *admin_clients;
+	uint32_t	 next_req_id;
+};
+
+int64_t	 sup_now_ms(void);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * A worker process: one epoll loop, no threads, owning its sessions for their
+ * whole life.  Entered from the supervisor's fork, after the privilege drop.
+ */
+#ifndef TAKD_WORKER_H
+#define TAKD_WORKER_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "shared/config.h"
+
+struct worker_args {
+	unsigned	 id;		/* slot number, 0 .. workers-1 */
+	int		 ctl_fd;	/* SOCK_SEQPACKET end to the supervisor */
+	const int	*tls_fds;	/* listening sockets, non-blocking */
+	size_t		 n_tls_fds;
+	SSL_CTX		*ssl_ctx;	/* built by the supervisor, store set */
+	STACK_OF(X509)	*ca;		/* for CRL generations sent later */
+	unsigned	 crl_generation; /* generation in force at fork */
+	const struct config *cfg;
+};
+
+/*
+ * Run until told to stop or the supervisor goes away.  Returns the process
+ * exit status: 0 on a requested stop, 2 for "do not respawn" (a config or
+ * environment error that a restart cannot fix), 1 otherwise.
+ */
+int	 worker_main(const struct worker_args *);
+
+#endif
