@@ -97,7 +97,8 @@ void	 config_init(struct config *);
 
 /*
  * Load FILE over the defaults, then resolve and validate.  path NULL means
- * embedded defaults only.  On error returns -1 and writes "FILE:LINE: message"
+ * embedded defaults only.  Starts with config_init() itself; on error the
+ * secrets already read are wiped.  On error returns -1 and writes "FILE:LINE: message"
  * (or "FILE: message" when no line applies) into err.
  */
 int	 config_load(struct config *, const char *path, char *err, size_t errlen);
@@ -114,5 +115,9 @@ int	 config_parse_listen(const char *, struct config_listen *);
 
 /* Wipe secrets (key password, client password). */
 void	 config_clear_secrets(struct config *);
+
+/* Names as written in the file, for status output ("leaf", "strict"). */
+const char *config_crl_check_name(enum crl_check);
+const char *config_crl_stale_name(enum crl_stale);
 
 #endif

@@ -166,6 +166,9 @@ log_emit(int level, const char *msg)
 		return;
 }
 
+static void log_vfmt(int, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vfmt(int level, int with_errno, const char *fmt, va_list ap)
 {
