@@ -204,6 +204,8 @@ tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
 	/* Tickets only: a per-process session cache would miss across workers. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
+	/* Without it OpenSSL refuses to resume sessions of verified peers. */
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"takd", 4);
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
 		tlsctx_errf(err, errlen, "certificate file %s: cannot load",

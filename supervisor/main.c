@@ -148,6 +148,13 @@ prepare_dirs(struct sup *s, const struct privdrop_ids *ids, int as_root)
 	    O_CLOEXEC);
 	if (s->run_dirfd == -1)
 		fatal("open %s", s->cfg->run_dir);
+	/*
+	 * Working in state_dir lets the unprivileged processes open their
+	 * state by a relative path even when a directory above it is closed
+	 * to the service user (a checkout under /root, say).
+	 */
+	if (chdir(s->cfg->state_dir) == -1)
+		fatal("chdir %s", s->cfg->state_dir);
 }
 
 static void
@@ -487,7 +494,7 @@ main(int argc, char *argv[])
 	load_tls(&sup);
 	prepare_dirs(&sup, &ids, as_root);
 	if (!sup.foreground)
-		daemonize();
+		daemonize();	/* keeps the working directory */
 	sup.started = time(NULL);
 	if ((sup.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");

@@ -70,7 +70,7 @@ proc_close_inherited(const int *keep, size_t nkeep)
 }
 
 static void __attribute__((noreturn))
-proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd)
+proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 {
 	struct worker_args	 args;
 	int			 fds[2 * TAKD_MAX_LISTEN], keep[2 * TAKD_MAX_LISTEN + 2];
@@ -101,7 +101,8 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd)
 
 	snprintf(name, sizeof(name), "worker %u", slot->id);
 	log_procinit(name);
-	if (getppid() == 1)
+	/* The supervisor died between fork and PR_SET_PDEATHSIG. */
+	if (getppid() != parent)
 		exit(0);
 
 	memset(&args, 0, sizeof(args));
@@ -121,7 +122,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 {
 	struct epoll_event	 ev;
 	int			 sv[2];
-	pid_t			 pid;
+	pid_t			 pid, parent = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("worker %u: socketpair", slot->id);
@@ -135,7 +136,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		proc_child(sup, slot, sv[1]);
+		proc_child(sup, slot, sv[1], parent);
 	}
 	close(sv[1]);
 	if ((slot->chan = ipc_chan_new(sv[0], PROC_CHAN_QUEUE)) == NULL) {

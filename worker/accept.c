@@ -1,0 +1,252 @@
+/*
+ * Accepting on the listening sockets inherited from the supervisor.  Every
+ * worker registers every listener with EPOLLEXCLUSIVE, so one connection wakes
+ * one worker, and accepts a bounded number per wakeup so a connection storm
+ * cannot starve established sessions.
+ *
+ * Out of descriptors (EMFILE, ENFILE) the pending connection would keep the
+ * listener readable and spin the loop, so the worker gives up its spare
+ * descriptor for a moment to accept the connection and close it at once.  If
+ * even that fails, accepting pauses for a short while.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "worker/conn.h"
+
+#define ACCEPT_BATCH		64	/* accepts per wakeup and listener */
+#define ACCEPT_PAUSE_MS		200	/* when no descriptor can be had */
+
+static int
+accept_register(struct worker *w, struct acceptor *a)
+{
+	struct epoll_event	 ev;
+
+	if (a->fd == -1 || a->in_epoll)
+		return (0);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.ptr = a;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->fd, &ev) == -1)
+		return (-1);
+	a->in_epoll = true;
+	return (0);
+}
+
+static void
+accept_unregister(struct worker *w, struct acceptor *a)
+{
+	if (!a->in_epoll)
+		return;
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, a->fd, NULL);
+	a->in_epoll = false;
+}
+
+int
+accept_init(struct worker *w)
+{
+	const struct worker_args	*args = w->args;
+	struct sockaddr_storage		 ss;
+	struct acceptor			*a;
+	socklen_t			 sl;
+	size_t				 i;
+
+	w->acceptors = calloc(args->n_tls_fds, sizeof(*w->acceptors));
+	if (w->acceptors == NULL) {
+		log_warn("acceptors");
+		return (-1);
+	}
+	w->n_acceptors = args->n_tls_fds;
+	for (i = 0; i < w->n_acceptors; i++) {
+		a = &w->acceptors[i];
+		a->magic = ACCEPTOR_MAGIC;
+		a->fd = args->tls_fds[i];
+		sl = sizeof(ss);
+		if (getsockname(a->fd, (struct sockaddr *)&ss, &sl) == -1) {
+			log_warn("listener %zu (fd %d)", i, a->fd);
+			return (-1);
+		}
+		conn_addr_format((struct sockaddr *)&ss, sl, a->name,
+		    sizeof(a->name));
+		if (accept_register(w, a) == -1) {
+			log_warn("listener %s: epoll_ctl", a->name);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+void
+accept_close_all(struct worker *w)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->n_acceptors; i++) {
+		accept_unregister(w, &w->acceptors[i]);
+		if (w->acceptors[i].fd != -1)
+			close(w->acceptors[i].fd);
+		w->acceptors[i].fd = -1;
+	}
+	w->accept_paused = false;
+}
+
+void
+accept_pause(struct worker *w, int64_t until_ms)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->n_acceptors; i++)
+		accept_unregister(w, &w->acceptors[i]);
+	w->accept_paused = true;
+	w->accept_resume_ms = until_ms;
+}
+
+void
+accept_resume(struct worker *w)
+{
+	size_t	 i;
+
+	if (w->spare_fd == -1 &&
+	    (w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		/* Still short of descriptors: keep waiting. */
+		w->accept_resume_ms = worker_now_ms() + ACCEPT_PAUSE_MS;
+		return;
+	}
+	for (i = 0; i < w->n_acceptors; i++)
+		if (accept_register(w, &w->acceptors[i]) == -1)
+			log_warn("listener %s: epoll_ctl",
+			    w->acceptors[i].name);
+	w->accept_paused = false;
+}
+
+/* Out of descriptors: accept one connection with the spare and drop it. */
+static void
+accept_shed(struct worker *w, struct acceptor *a, int err)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 peer[CONN_ADDR_MAX] = "?";
+	int			 fd;
+
+	if (w->spare_fd == -1) {
+		worker_log_limited(&w->rl_emfile, LOG_WARNING,
+		    "listener %s: accept: %s; pausing %d ms", a->name,
+		    strerror(err), ACCEPT_PAUSE_MS);
+		accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);
+		return;
+	}
+	close(w->spare_fd);
+	w->spare_fd = -1;
+	fd = accept4(a->fd, (struct sockaddr *)&ss, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd != -1) {
+		conn_addr_format((struct sockaddr *)&ss, sl, peer,
+		    sizeof(peer));
+		close(fd);
+		w->cnt.rejected_emfile++;
+	}
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* fd == -1: another worker took it, or it went away. */
+	if (fd != -1)
+		worker_log_limited(&w->rl_emfile, LOG_WARNING,
+		    "listener %s: accept: %s; connection from %s dropped",
+		    a->name, strerror(err), peer);
+	if (w->spare_fd == -1)
+		accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);
+}
+
+static bool
+accept_full(const struct worker *w)
+{
+	unsigned	 max = w->cfg->max_sessions;
+
+	return (max != 0 && w->cnt.sessions + w->cnt.handshaking >= max);
+}
+
+static void
+accept_one(struct worker *w, struct acceptor *a, int fd,
+    const struct sockaddr_storage *ss, socklen_t sl)
+{
+	char	 peer[CONN_ADDR_MAX];
+	int	 on = 1;
+
+	if (accept_full(w)) {
+		conn_addr_format((const struct sockaddr *)ss, sl, peer,
+		    sizeof(peer));
+		close(fd);
+		w->cnt.rejected_full++;
+		worker_log_limited(&w->rl_full, LOG_WARNING,
+		    "listener %s: %u sessions, the max_sessions limit: "
+		    "connection from %s rejected", a->name,
+		    w->cfg->max_sessions, peer);
+		return;
+	}
+	/* Events are small and latency matters more than packet count. */
+	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6)
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on)) == -1)
+			log_debug("TCP_NODELAY: %s", strerror(errno));
+	(void)conn_new(w, a, fd, (const struct sockaddr *)ss, sl);
+}
+
+void
+accept_handle(struct worker *w, struct acceptor *a)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd, i;
+
+	for (i = 0; i < ACCEPT_BATCH && a->fd != -1 && a->in_epoll; i++) {
+		sl = sizeof(ss);
+		fd = accept4(a->fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			accept_one(w, a, fd, &ss, sl);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+		case EWOULDBLOCK:
+#endif
+			return;		/* another worker got it, or none left */
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+		case ENETDOWN:
+		case ENOPROTOOPT:
+		case EHOSTDOWN:
+		case ENONET:
+		case EHOSTUNREACH:
+		case EOPNOTSUPP:
+		case ENETUNREACH:
+		case EPERM:		/* firewall rule */
+			continue;	/* that connection is gone, not us */
+		case EMFILE:
+		case ENFILE:
+			accept_shed(w, a, errno);
+			continue;
+		case ENOBUFS:
+		case ENOMEM:
+			worker_log_limited(&w->rl_accept, LOG_WARNING,
+			    "listener %s: accept: %s; pausing %d ms", a->name,
+			    strerror(errno), ACCEPT_PAUSE_MS);
+			accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);
+			return;
+		default:
+			/* EBADF, EINVAL: the inherited socket is unusable. */
+			log_warn("listener %s: accept", a->name);
+			worker_stop(w, 1, "listener failed");
+			return;
+		}
+	}
+}

@@ -1,0 +1,410 @@
+/*
+ * The worker's end of the control channel to the supervisor (ipc/ipc_msg.h has
+ * the messages).  The supervisor is trusted but checked: a frame of a type a
+ * worker never receives, or with a payload or descriptor that does not match
+ * its type, means the two sides disagree, and the worker exits with status 1
+ * rather than guess.  EOF means the supervisor is gone: exit 0.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "ipc/ipc.h"
+#include "shared/log.h"
+#include "shared/tlsctx.h"
+#include "worker/worker_int.h"
+
+#define CTL_QUEUE_MAX		(1024 * 1024)	/* out-queue bytes */
+#define CTL_FRAMES_PER_WAKEUP	32
+#define CTL_CRL_MAX		(64 * 1024 * 1024)
+
+static const char *const ctl_type_names[IPC_MSG_MAX] = {
+	[IPC_MSG_HELLO] = "HELLO",
+	[IPC_MSG_STATUS_REQ] = "STATUS_REQ",
+	[IPC_MSG_STATUS_REP] = "STATUS_REP",
+	[IPC_MSG_SHUTDOWN] = "SHUTDOWN",
+	[IPC_MSG_CRL] = "CRL",
+	[IPC_MSG_CRL_ACK] = "CRL_ACK",
+	[IPC_MSG_LOG_FD] = "LOG_FD",
+};
+
+static const char *
+ctl_type_name(uint32_t type)
+{
+	if (type < IPC_MSG_MAX && ctl_type_names[type] != NULL)
+		return (ctl_type_names[type]);
+	return ("unknown");
+}
+
+/* A send failure other than a full queue means the supervisor is gone. */
+static void
+ctl_send(struct worker *w, uint32_t type, uint32_t gen,
+    const struct ipc_buf *b)
+{
+	int	 err;
+
+	if (b != NULL && b->err != 0) {
+		log_warnx("control channel: %s does not fit in a frame",
+		    ctl_type_name(type));
+		return;
+	}
+	if (ipc_send(w->ctl, type, gen, w->args->id, b != NULL ? b->data :
+	    NULL, b != NULL ? b->len : 0, -1) == 0)
+		return;
+	err = errno;
+	if (err == ENOBUFS) {
+		log_warnx("control channel: out-queue full, %s dropped",
+		    ctl_type_name(type));
+		return;
+	}
+	log_warnx("control channel: send %s: %s", ctl_type_name(type),
+	    strerror(err));
+	worker_stop(w, err == EPIPE || err == ECONNRESET ? 0 : 1,
+	    "control channel failed");
+}
+
+int
+ctl_init(struct worker *w)
+{
+	struct epoll_event	 ev;
+	struct ipc_buf		*b;
+
+	if ((w->ctl = ipc_chan_new(w->args->ctl_fd, CTL_QUEUE_MAX)) == NULL) {
+		log_warn("control channel (fd %d)", w->args->ctl_fd);
+		return (-1);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u64 = WORKER_EV_CTL;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->ctl->fd, &ev) == -1) {
+		log_warn("control channel: epoll_ctl");
+		return (-1);
+	}
+	/* Payload buffers are 64 KiB: too big for the stack of every call. */
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		log_warn("control channel");
+		return (-1);
+	}
+	ipc_buf_init(b);
+	ipc_put_u32(b, w->args->id);
+	ipc_put_u32(b, (uint32_t)getpid());
+	ctl_send(w, IPC_MSG_HELLO, w->crl_generation, b);
+	free(b);
+	return (w->state == WORKER_EXIT ? -1 : 0);
+}
+
+void
+ctl_free(struct worker *w)
+{
+	if (w->ctl == NULL)
+		return;
+	/* Last words (a final ack) go out if the socket has room. */
+	if (ipc_pending(w->ctl))
+		(void)ipc_flush(w->ctl);
+	ipc_chan_free(w->ctl);
+	w->ctl = NULL;
+}
+
+void
+ctl_update_interest(struct worker *w)
+{
+	struct epoll_event	 ev;
+	bool			 want;
+
+	if (w->ctl == NULL)
+		return;
+	want = ipc_pending(w->ctl) != 0;
+	if (want == w->ctl_out)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
+	ev.data.u64 = WORKER_EV_CTL;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, w->ctl->fd, &ev) == -1) {
+		log_warn("control channel: epoll_ctl");
+		worker_stop(w, 1, "control channel failed");
+		return;
+	}
+	w->ctl_out = want;
+}
+
+/* Entries in /proc/self/fd, less the one opendir() holds. */
+static int
+ctl_count_proc_fds(uint32_t *count)
+{
+	struct dirent	*de;
+	DIR		*d;
+	uint32_t	 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	*count = n > 0 ? n - 1 : 0;
+	return (0);
+}
+
+/* Open descriptors; out of them, count with the spare one's slot. */
+static uint32_t
+ctl_count_fds(struct worker *w)
+{
+	uint32_t	 n = 0;
+
+	if (ctl_count_proc_fds(&n) == 0)
+		return (n);
+	if ((errno != EMFILE && errno != ENFILE) || w->spare_fd == -1)
+		return (0);
+	close(w->spare_fd);
+	if (ctl_count_proc_fds(&n) == 0)
+		n++;		/* the spare, back in a moment */
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return (n);
+}
+
+static void
+ctl_status(struct worker *w, uint32_t req)
+{
+	struct ipc_buf	*b;
+
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		log_warn("status reply");
+		return;
+	}
+	ipc_buf_init(b);
+	ipc_put_u32(b, w->cnt.sessions);
+	ipc_put_u32(b, w->cnt.handshaking);
+	ipc_put_u64(b, w->cnt.accepted);
+	ipc_put_u64(b, w->cnt.handshakes_ok);
+	ipc_put_u64(b, w->cnt.handshakes_failed);
+	ipc_put_u64(b, w->cnt.handshake_timeouts);
+	ipc_put_u32(b, w->crl_generation);
+	ipc_put_u32(b, ctl_count_fds(w));
+	ctl_send(w, IPC_MSG_STATUS_REP, req, b);
+	free(b);
+}
+
+/* The whole content of the CRL memfd; caller frees. */
+static uint8_t *
+ctl_crl_read(int fd, size_t *len, char *err, size_t errlen)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "CRL descriptor: %s", strerror(errno));
+		return (NULL);
+	}
+	if (st.st_size <= 0 || st.st_size > CTL_CRL_MAX) {
+		snprintf(err, errlen, "CRL descriptor: size %lld out of range",
+		    (long long)st.st_size);
+		return (NULL);
+	}
+	if ((buf = malloc((size_t)st.st_size)) == NULL) {
+		snprintf(err, errlen, "CRL: out of memory");
+		return (NULL);
+	}
+	while (off < (size_t)st.st_size) {
+		n = pread(fd, buf + off, (size_t)st.st_size - off, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "CRL descriptor: read: %s",
+			    n == 0 ? "shorter than its size" : strerror(errno));
+			free(buf);
+			return (NULL);
+		}
+		off += (size_t)n;
+	}
+	*len = off;
+	return (buf);
+}
+
+static void
+ctl_crl_log(const struct crl_info *info, uint32_t gen)
+{
+	char		 next[32] = "none";
+	struct tm	 tm;
+
+	if (info->next_update != 0 && gmtime_r(&info->next_update, &tm))
+		strftime(next, sizeof(next), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_info("CRL generation %u in force for new handshakes: %zu "
+	    "revoked, next update %s", gen, info->entries, next);
+}
+
+/*
+ * Build the verification store of a new CRL generation and install it for
+ * the handshakes to come; established sessions keep the store they were
+ * verified with.  On failure nothing changes.
+ */
+static int
+ctl_crl_install(struct worker *w, int fd, uint32_t gen, char *err,
+    size_t errlen)
+{
+	struct crl_info	 info;
+	X509_CRL	*crl = NULL;
+	X509_STORE	*store = NULL;
+	uint8_t		*buf;
+	size_t		 len;
+	int		 rv = -1;
+
+	if ((buf = ctl_crl_read(fd, &len, err, errlen)) == NULL)
+		return (-1);
+	crl = tlsctx_crl_parse(buf, len, w->args->ca, &info, err, errlen);
+	if (crl == NULL)
+		goto done;
+	if ((store = tlsctx_store_new(w->args->ca, crl,
+	    w->cfg->crl_check)) == NULL) {
+		snprintf(err, errlen, "cannot build the verification store");
+		goto done;
+	}
+	if (tlsctx_set_store(w->ctx, store) == -1) {
+		snprintf(err, errlen, "cannot install the verification store");
+		goto done;
+	}
+	/*
+	 * The rescan of live sessions against this CRL (their serials are
+	 * kept in conn->tls) belongs here; until then none is closed.
+	 */
+	w->crl_generation = gen;
+	ctl_crl_log(&info, gen);
+	rv = 0;
+done:
+	ERR_clear_error();
+	X509_STORE_free(store);
+	X509_CRL_free(crl);
+	free(buf);
+	return (rv);
+}
+
+static void
+ctl_crl(struct worker *w, const struct ipc_msg *msg)
+{
+	struct ipc_buf	*b;
+	char		 err[512] = "";
+	uint32_t	 gen = msg->hdr.gen_or_peer;
+	uint32_t	 status = 0;
+
+	if (ctl_crl_install(w, msg->fd, gen, err, sizeof(err)) == -1) {
+		status = 1;
+		log_warnx("CRL generation %u rejected, generation %u stays in "
+		    "force: %s", gen, w->crl_generation, err);
+	}
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		log_warn("CRL ack");
+		return;
+	}
+	ipc_buf_init(b);
+	ipc_put_u32(b, status);
+	ipc_put_u32(b, 0);		/* live sessions closed */
+	ipc_put_str(b, err);
+	ctl_send(w, IPC_MSG_CRL_ACK, gen, b);
+	free(b);
+}
+
+/* Check the payload and descriptor against what the type carries. */
+static int
+ctl_msg_valid(const struct ipc_msg *msg, uint32_t *shutdown_ms)
+{
+	struct ipc_rd	 rd;
+
+	switch (msg->hdr.type) {
+	case IPC_MSG_STATUS_REQ:
+		return (msg->len == 0 && msg->fd == -1);
+	case IPC_MSG_SHUTDOWN:
+		ipc_rd_init(&rd, msg);
+		*shutdown_ms = ipc_get_u32(&rd);
+		return (ipc_rd_done(&rd) == 0 && msg->fd == -1);
+	case IPC_MSG_CRL:
+	case IPC_MSG_LOG_FD:
+		return (msg->len == 0 && msg->fd != -1);
+	default:
+		return (0);
+	}
+}
+
+static void
+ctl_dispatch(struct worker *w, struct ipc_msg *msg)
+{
+	uint32_t	 ms = 0;
+
+	if (!ctl_msg_valid(msg, &ms)) {
+		log_warnx("control channel: malformed %s frame (type %u, "
+		    "%zu byte payload, %s descriptor)",
+		    ctl_type_name(msg->hdr.type), msg->hdr.type, msg->len,
+		    msg->fd == -1 ? "no" : "with");
+		if (msg->fd != -1)
+			close(msg->fd);
+		worker_stop(w, 1, "supervisor protocol error");
+		return;
+	}
+	switch (msg->hdr.type) {
+	case IPC_MSG_STATUS_REQ:
+		ctl_status(w, msg->hdr.gen_or_peer);
+		break;
+	case IPC_MSG_SHUTDOWN:
+		worker_drain(w, ms, "supervisor request");
+		break;
+	case IPC_MSG_CRL:
+		ctl_crl(w, msg);
+		close(msg->fd);
+		break;
+	case IPC_MSG_LOG_FD:
+		log_set_fd(msg->fd);	/* takes the descriptor */
+		break;
+	}
+}
+
+static void
+ctl_read(struct worker *w, uint32_t events)
+{
+	struct ipc_msg	 msg;
+	int		 i, r;
+
+	for (i = 0; i < CTL_FRAMES_PER_WAKEUP; i++) {
+		if (w->state == WORKER_EXIT)
+			return;
+		if ((r = ipc_recv(w->ctl, &msg)) == 0)
+			return;
+		if (r == 1) {
+			ctl_dispatch(w, &msg);
+			continue;
+		}
+		if (errno == EBADMSG) {
+			/* ipc_recv logged what was wrong with it. */
+			worker_stop(w, 1, "malformed frame on the control "
+			    "channel");
+		} else if (errno == 0 || errno == ECONNRESET ||
+		    (events & (EPOLLHUP | EPOLLRDHUP))) {
+			worker_stop(w, 0, "supervisor closed the control "
+			    "channel");
+		} else {
+			log_warn("control channel: receive");
+			worker_stop(w, 1, "control channel failed");
+		}
+		return;
+	}
+}
+
+void
+ctl_handle(struct worker *w, uint32_t events)
+{
+	if ((events & EPOLLOUT) && ipc_flush(w->ctl) == -1) {
+		log_warn("control channel: send");
+		worker_stop(w, 0, "supervisor closed the control channel");
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR))
+		ctl_read(w, events);
+}

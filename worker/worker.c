@@ -1,0 +1,356 @@
+/*
+ * A worker process: one epoll loop over the listeners, the sessions, the
+ * control channel to the supervisor and a signalfd.  See worker.h for the
+ * entry point and docs/worker.md for the behaviour.
+ *
+ * Each turn of the loop: recheck the supervisor, sleep until an event or the
+ * nearest timer (a handshake deadline, the drain deadline, the end of an
+ * accept pause, or WORKER_TICK_MS), handle the events, run the conns that
+ * yielded with work left, expire timers, and free what was closed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/ipc.h"
+#include "shared/log.h"
+#include "worker/conn.h"
+#include "worker/worker.h"
+#include "worker/worker_int.h"
+
+#define WORKER_EVENTS		64	/* epoll events per wakeup */
+
+int64_t
+worker_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+void
+worker_log_limited(struct log_ratelimit *rl, int level, const char *fmt, ...)
+{
+	char		 msg[1024];
+	unsigned long	 suppressed;
+	size_t		 len;
+	va_list		 ap;
+
+	if (level > log_getlevel() || !log_ratelimit_ok(rl, &suppressed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (suppressed > 0) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len,
+		    " (%lu similar lines suppressed)", suppressed);
+	}
+	if (level <= LOG_WARNING)
+		log_warnx("%s", msg);
+	else if (level <= LOG_INFO)
+		log_info("%s", msg);
+	else
+		log_debug("%s", msg);
+}
+
+void
+worker_stop(struct worker *w, int status, const char *why)
+{
+	if (w->state == WORKER_EXIT)
+		return;
+	if (status == 0)
+		log_info("stopping: %s", why);
+	else
+		log_warnx("stopping with status %d: %s", status, why);
+	accept_close_all(w);
+	conn_close_all(w, true, why);
+	w->state = WORKER_EXIT;
+	w->exit_status = status;
+}
+
+void
+worker_drain(struct worker *w, unsigned ms, const char *why)
+{
+	int64_t	 deadline = worker_now_ms() + ms;
+
+	if (w->state == WORKER_EXIT)
+		return;
+	if (w->state == WORKER_DRAIN) {
+		/* A second request can only bring the deadline closer. */
+		if (deadline < w->drain_deadline_ms)
+			w->drain_deadline_ms = deadline;
+		return;
+	}
+	log_info("draining (%s): %u sessions, %u handshaking, deadline %u ms",
+	    why, w->cnt.sessions, w->cnt.handshaking, ms);
+	w->state = WORKER_DRAIN;
+	w->drain_deadline_ms = deadline;
+	accept_close_all(w);
+	conn_drain_all(w);
+}
+
+static int
+worker_signals_init(struct worker *w)
+{
+	struct sigaction	 sa;
+	struct epoll_event	 ev;
+	sigset_t		 set;
+
+	/*
+	 * Ctrl-C in a foreground terminal reaches the whole process group:
+	 * TERM and INT drain, the supervisor orchestrates the rest.  HUP (the
+	 * CRL comes over the control channel) and USR1 (so does the log file)
+	 * are the supervisor's business; PIPE becomes EPIPE.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGPIPE, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1) {
+		log_warn("sigaction");
+		return (-1);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+		log_warn("sigprocmask");
+		return (-1);
+	}
+	if ((w->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_warn("signalfd");
+		return (-1);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = WORKER_EV_SIGNAL;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1) {
+		log_warn("signalfd: epoll_ctl");
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+worker_signal_read(struct worker *w)
+{
+	struct signalfd_siginfo	 si;
+	char			 why[64];
+	ssize_t			 n;
+
+	while ((n = read(w->sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		snprintf(why, sizeof(why), "%s from pid %u",
+		    si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", si.ssi_pid);
+		worker_drain(w, w->cfg->drain_timeout_ms, why);
+	}
+	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+		log_warn("signalfd: read");
+		worker_stop(w, 1, "signalfd failed");
+	}
+}
+
+static bool
+worker_args_valid(const struct worker_args *args)
+{
+	return (args != NULL && args->cfg != NULL && args->ssl_ctx != NULL &&
+	    args->ca != NULL && args->ctl_fd >= 0 &&
+	    (args->n_tls_fds == 0 || args->tls_fds != NULL));
+}
+
+/* 0, or the exit status when the worker cannot run. */
+static int
+worker_init(struct worker *w, const struct worker_args *args)
+{
+	memset(w, 0, sizeof(*w));
+	w->magic = WORKER_MAGIC;
+	w->epfd = w->sigfd = w->spare_fd = -1;
+	TAILQ_INIT(&w->handshaking);
+	TAILQ_INIT(&w->live);
+	TAILQ_INIT(&w->ready);
+	TAILQ_INIT(&w->dead);
+	if (!worker_args_valid(args)) {
+		log_warnx("invalid worker arguments");
+		return (2);
+	}
+	w->args = args;
+	w->cfg = args->cfg;
+	w->ctx = args->ssl_ctx;
+	w->crl_generation = args->crl_generation;
+	w->ppid = getppid();
+	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_warn("epoll_create1");
+		return (1);
+	}
+	if (worker_signals_init(w) == -1)
+		return (1);
+	if ((w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("/dev/null");
+		return (errno == ENOENT ? 2 : 1);
+	}
+	if (accept_init(w) == -1) {
+		/* The supervisor would hand the same unusable socket again. */
+		return (errno == EBADF || errno == ENOTSOCK ||
+		    errno == EINVAL ? 2 : 1);
+	}
+	if (ctl_init(w) == -1)
+		return (w->state == WORKER_EXIT ? w->exit_status : 1);
+	log_info("started: %zu listeners, CRL generation %u, max %u sessions",
+	    w->n_acceptors, w->crl_generation, w->cfg->max_sessions);
+	return (0);
+}
+
+static void
+worker_teardown(struct worker *w)
+{
+	conn_close_all(w, false, NULL);
+	conn_reap(w);
+	accept_close_all(w);
+	free(w->acceptors);
+	w->acceptors = NULL;
+	ctl_free(w);
+	if (w->sigfd != -1)
+		close(w->sigfd);
+	if (w->spare_fd != -1)
+		close(w->spare_fd);
+	if (w->epfd != -1)
+		close(w->epfd);
+	w->magic = 0;
+}
+
+static void
+worker_dispatch(struct worker *w, const struct epoll_event *ev)
+{
+	const unsigned	*magic;
+
+	if (ev->data.u64 == WORKER_EV_SIGNAL) {
+		worker_signal_read(w);
+		return;
+	}
+	if (ev->data.u64 == WORKER_EV_CTL) {
+		ctl_handle(w, ev->events);
+		return;
+	}
+	/* Every other registered object starts with its magic. */
+	magic = ev->data.ptr;
+	switch (*magic) {
+	case ACCEPTOR_MAGIC:
+		if (w->state == WORKER_RUN)
+			accept_handle(w, ev->data.ptr);
+		break;
+	case CONN_MAGIC:
+		conn_handle(w, ev->data.ptr, ev->events);
+		break;
+	case CONN_DEAD_MAGIC:
+		break;		/* closed earlier in this batch */
+	default:
+		log_warnx("epoll event for an unknown object (magic %#x)",
+		    *magic);
+		worker_stop(w, 1, "internal error");
+		break;
+	}
+}
+
+/* Milliseconds until the nearest timer, at most WORKER_TICK_MS. */
+static int
+worker_timeout(const struct worker *w)
+{
+	const struct conn	*c;
+	int64_t			 now = worker_now_ms(), t = WORKER_TICK_MS;
+
+	if (!TAILQ_EMPTY(&w->ready))
+		return (0);
+	if ((c = TAILQ_FIRST(&w->handshaking)) != NULL && c->deadline_ms != 0 &&
+	    c->deadline_ms - now < t)
+		t = c->deadline_ms - now;
+	if (w->state == WORKER_DRAIN && w->drain_deadline_ms - now < t)
+		t = w->drain_deadline_ms - now;
+	if (w->accept_paused && w->accept_resume_ms - now < t)
+		t = w->accept_resume_ms - now;
+	return (t < 0 ? 0 : (int)t);
+}
+
+static void
+worker_timers(struct worker *w)
+{
+	int64_t	 now = worker_now_ms();
+
+	(void)conn_expire(w, now);
+	if (w->state == WORKER_DRAIN && now >= w->drain_deadline_ms) {
+		if (w->cnt.sessions + w->cnt.handshaking > 0)
+			log_info("drain deadline passed with %u sessions open",
+			    w->cnt.sessions + w->cnt.handshaking);
+		worker_stop(w, 0, "drain deadline passed");
+	}
+	if (w->state == WORKER_RUN && w->accept_paused &&
+	    now >= w->accept_resume_ms)
+		accept_resume(w);
+}
+
+/* The supervisor's death reparents us: its pid is no longer our parent. */
+static void
+worker_check_parent(struct worker *w)
+{
+	if (w->state != WORKER_EXIT && getppid() != w->ppid)
+		worker_stop(w, 0, "supervisor gone");
+}
+
+static int
+worker_loop(struct worker *w)
+{
+	struct epoll_event	 evs[WORKER_EVENTS];
+	int			 i, n;
+
+	for (;;) {
+		worker_check_parent(w);
+		if (w->state == WORKER_DRAIN &&
+		    w->cnt.sessions + w->cnt.handshaking == 0)
+			worker_stop(w, 0, "all sessions closed");
+		if (w->state == WORKER_EXIT)
+			break;
+		ctl_update_interest(w);
+		n = epoll_wait(w->epfd, evs, WORKER_EVENTS, worker_timeout(w));
+		if (n == -1 && errno != EINTR) {
+			log_warn("epoll_wait");
+			worker_stop(w, 1, "event loop failed");
+		}
+		for (i = 0; i < n && w->state != WORKER_EXIT; i++)
+			worker_dispatch(w, &evs[i]);
+		if (w->state != WORKER_EXIT) {
+			conn_run_ready(w);
+			worker_timers(w);
+		}
+		conn_reap(w);
+	}
+	conn_reap(w);
+	return (w->exit_status);
+}
+
+int
+worker_main(const struct worker_args *args)
+{
+	struct worker	 w;
+	int		 status;
+
+	if ((status = worker_init(&w, args)) == 0)
+		status = worker_loop(&w);
+	log_info("exiting with status %d: accepted %" PRIu64 ", handshakes "
+	    "%" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64 " timed out; "
+	    "rejected %" PRIu64 " (max_sessions), %" PRIu64 " (descriptors)",
+	    status, w.cnt.accepted, w.cnt.handshakes_ok,
+	    w.cnt.handshakes_failed, w.cnt.handshake_timeouts,
+	    w.cnt.rejected_full, w.cnt.rejected_emfile);
+	worker_teardown(&w);
+	return (status);
+}

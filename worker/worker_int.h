@@ -1,0 +1,124 @@
+/*
+ * State of one worker process, shared by the worker modules (worker.c: loop,
+ * signals, drain; accept.c: listeners; conn.c: sessions; ctl.c: control
+ * channel; tls.c: OpenSSL calls).  There is exactly one struct worker per
+ * process and nothing outside worker/ sees it.
+ */
+#ifndef TAKD_WORKER_INT_H
+#define TAKD_WORKER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "shared/config.h"
+#include "shared/log.h"
+#include "worker/worker.h"
+
+#define WORKER_MAGIC		0x574b5253u	/* "WKRS" */
+#define ACCEPTOR_MAGIC		0x41434350u	/* "ACCP" */
+
+/*
+ * epoll data of the two singletons.  Everything else registered in the epoll
+ * set is a heap pointer to a struct that starts with its magic, and no heap
+ * pointer is this small.
+ */
+#define WORKER_EV_SIGNAL	1
+#define WORKER_EV_CTL		2
+
+/* Upper bound of one epoll sleep, so that getppid() is rechecked this often. */
+#define WORKER_TICK_MS		1000
+
+struct conn;
+TAILQ_HEAD(conn_list, conn);
+
+/* What STATUS_REP reports, plus the rejections it has no field for yet. */
+struct worker_counters {
+	uint64_t	 accepted;	/* handed to TLS */
+	uint64_t	 handshakes_ok;
+	uint64_t	 handshakes_failed;
+	uint64_t	 handshake_timeouts;
+	uint64_t	 rejected_full;	/* max_sessions reached */
+	uint64_t	 rejected_emfile; /* out of descriptors */
+	uint32_t	 sessions;	/* established, including closing */
+	uint32_t	 handshaking;
+};
+
+/* One inherited listening socket. */
+struct acceptor {
+	unsigned	 magic;
+	int		 fd;		/* -1 once closed (drain) */
+	bool		 in_epoll;
+	char		 name[64];	/* "ADDR:PORT" it listens on */
+	struct log_ratelimit rl;	/* handshake failures and timeouts */
+};
+
+enum worker_state {
+	WORKER_RUN,
+	WORKER_DRAIN,		/* listeners closed, sessions closing */
+	WORKER_EXIT
+};
+
+struct worker {
+	unsigned	 magic;
+	const struct worker_args *args;
+	const struct config *cfg;
+	SSL_CTX		*ctx;
+	enum worker_state state;
+	int		 exit_status;
+	int64_t		 drain_deadline_ms;
+	pid_t		 ppid;		/* the supervisor, at start */
+
+	int		 epfd;
+	int		 sigfd;
+	int		 spare_fd;	/* /dev/null, given up on EMFILE */
+
+	struct ipc_chan	*ctl;
+	bool		 ctl_out;	/* EPOLLOUT armed on the channel */
+
+	struct acceptor	*acceptors;
+	size_t		 n_acceptors;
+	bool		 accept_paused;
+	int64_t		 accept_resume_ms;
+
+	struct conn_list handshaking;	/* ordered by deadline */
+	struct conn_list live;		/* established and closing */
+	struct conn_list ready;		/* to run again without an fd event */
+	struct conn_list dead;		/* closed, freed at the end of the turn */
+	uint64_t	 next_conn_id;
+
+	uint32_t	 crl_generation;
+	struct worker_counters cnt;
+	struct log_ratelimit rl_full;
+	struct log_ratelimit rl_emfile;
+	struct log_ratelimit rl_accept;
+};
+
+/* worker.c */
+int64_t	 worker_now_ms(void);
+/* Stop accepting and close sessions gracefully; exit by now + ms. */
+void	 worker_drain(struct worker *, unsigned ms, const char *why);
+/* Close everything at once and leave the loop with status. */
+void	 worker_stop(struct worker *, int status, const char *why);
+void	 worker_log_limited(struct log_ratelimit *, int level,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+/* accept.c */
+int	 accept_init(struct worker *);
+void	 accept_handle(struct worker *, struct acceptor *);
+void	 accept_close_all(struct worker *);
+/* Stop accepting until ms, e.g. when even the spare descriptor is gone. */
+void	 accept_pause(struct worker *, int64_t until_ms);
+void	 accept_resume(struct worker *);
+
+/* ctl.c */
+int	 ctl_init(struct worker *);
+void	 ctl_handle(struct worker *, uint32_t events);
+/* Arm or disarm EPOLLOUT according to the out-queue; before each sleep. */
+void	 ctl_update_interest(struct worker *);
+void	 ctl_free(struct worker *);
+
+#endif
