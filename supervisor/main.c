@@ -241,13 +241,23 @@ setup_signals(struct sup *s)
 static void
 start_stop(struct sup *s, const char *why)
 {
+	static int64_t	 first_ms;
+
+	/*
+	 * A second signal from an impatient operator kills the workers; one
+	 * that arrives within a second is the same stop delivered twice (to
+	 * the process and to its group, as timeout(1) and terminals do).
+	 */
 	if (s->stopping) {
+		if (sup_now_ms() - first_ms < 1000)
+			return;
 		log_warnx("%s again: killing the workers now", why);
 		proc_kill_all(s, SIGKILL);
 		return;
 	}
 	log_info("%s: stopping (drain up to %u ms)", why,
 	    s->cfg->drain_timeout_ms);
+	first_ms = sup_now_ms();
 	s->stopping = true;
 	s->stop_deadline_ms = sup_now_ms() + s->cfg->drain_timeout_ms +
 	    STOP_GRACE_MS;

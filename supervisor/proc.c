@@ -183,7 +183,8 @@ proc_send(struct sup *sup, struct proc_slot *slot, uint32_t type, uint32_t gen,
 	if (slot->state != SLOT_RUNNING || slot->chan == NULL)
 		return (-1);
 	rc = ipc_send(slot->chan, type, gen, 0, payload, len, pass_fd);
-	if (rc == -1)
+	/* EPIPE: the worker is exiting and SIGCHLD will say why. */
+	if (rc == -1 && errno != EPIPE && errno != ECONNRESET)
 		log_warn("worker %u: control message %u not sent", slot->id,
 		    type);
 	proc_watch(sup, slot);
@@ -313,11 +314,8 @@ proc_shutdown_all(struct sup *sup)
 		    sup->slots[i].chan == NULL)
 			continue;
 		if (proc_send(sup, &sup->slots[i], IPC_MSG_SHUTDOWN, 0, b.data,
-		    b.len, -1) == -1) {
-			log_warnx("worker %u: cannot send shutdown; sending "
-			    "SIGTERM", sup->slots[i].id);
+		    b.len, -1) == -1)
 			kill(sup->slots[i].pid, SIGTERM);
-		}
 	}
 }
 
