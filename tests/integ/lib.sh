@@ -1,0 +1,612 @@
+# Shared helpers for the integration tests; sourced by tests/integ/test_*.sh.
+#
+# A test script defines one shell function per case and ends with
+#
+#	run_case NAME [FUNCTION]	(per case; FUNCTION defaults to NAME)
+#	finish
+#
+# Every case runs in a subshell of its own, with its own temp dir ($T) and a
+# watchdog.  When the case ends, any takd it started is stopped, sanitizer
+# reports are collected, and on failure the daemon's logs are printed.  A
+# case fails by calling fail (or any helper that does); it passes when its
+# function returns.  Output is TAP-like: "ok NAME" / "not ok NAME" per case,
+# diagnostics on lines starting with "# ".
+#
+# Environment (tests/run.sh sets all of these; defaults suit a `make test`
+# tree): TAKD, TAKCTL, TOOLS, REPO, SHARED; KEEP=1 keeps every temp dir,
+# KEEP=failed only those of failed cases; CASE_TIMEOUT (seconds, default 120).
+# Arguments given to a test script select cases by name.
+
+set -u
+
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TAKD=${TAKD:-$REPO/build/san/bin/takd}
+TAKCTL=${TAKCTL:-$REPO/build/san/bin/takctl}
+TOOLS=${TOOLS:-$REPO/build/san/tests/tools}
+SHARED=${SHARED:-$REPO/../shared}
+TAKCLIENT=$TOOLS/takclient
+CASE_TIMEOUT=${CASE_TIMEOUT:-120}
+START_TIMEOUT=${START_TIMEOUT:-20}	# seconds for takd to answer status
+KEEP=${KEEP:-}
+export TAKD TAKCTL TOOLS REPO SHARED
+
+for _bin in "$TAKD" "$TAKCTL" "$TAKCLIENT"; do
+	[ -x "$_bin" ] || printf '# missing %s: build with make test first\n' \
+	    "$_bin"
+done
+
+SUITE=$(basename "$0" .sh)
+SUITE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/takd-$SUITE.XXXXXX") || exit 1
+chmod 755 "$SUITE_DIR"	# the daemon reads below it after dropping root
+ONLY=" $* "
+N_PASS=0
+N_FAIL=0
+_suite_exit() {
+	if [ "$KEEP" = 1 ] || { [ -n "$KEEP" ] && [ "$N_FAIL" -gt 0 ]; }; then
+		diag "kept $SUITE_DIR"
+	else
+		rm -rf "$SUITE_DIR"
+	fi
+}
+trap _suite_exit EXIT
+
+# Set inside a case.
+T=
+CFG=
+TAKD_PID=
+TAKD_PORT=
+TAKD_EXIT=
+
+# --- reporting ------------------------------------------------------------
+
+diag() {
+	printf '# %s\n' "$*"
+}
+
+# Print a file as diagnostics (the last LINES lines, default 60).
+diag_file() {
+	[ -s "$1" ] || return 0
+	diag "--- $1 (last ${2:-60} lines)"
+	tail -n "${2:-60}" "$1" | sed 's/^/#   /'
+}
+
+fail() {
+	diag "FAIL: $*"
+	exit 1
+}
+
+# expect_rc WANT CMD...: run CMD, output in $T/out; fail unless it exits WANT.
+expect_rc() {
+	local want=$1 rc
+	shift
+	"$@" >"$T/out" 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		diag "command: $*"
+		diag_file "$T/out" 20
+		fail "exit status $rc, expected $want"
+	fi
+	return 0
+}
+
+# expect_grep ERE FILE [WHAT]: fail unless FILE has a line matching ERE.
+expect_grep() {
+	grep -Eq -- "$1" "$2" 2>/dev/null && return 0
+	diag_file "$2" 20
+	fail "${3:-$2 has no line matching /$1/}"
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] || fail "${3:-value}: got '$1', expected '$2'"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s; 0 once it succeeds, 1 on
+# timeout.
+wait_for() {
+	local end=$(( $(date +%s%N) / 1000000 + ${1%.*} * 1000 ))
+	shift
+	while ! "$@"; do
+		[ "$(( $(date +%s%N) / 1000000 ))" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# --- processes and descriptors ----------------------------------------------
+
+# A live process: /proc entry present and not a zombie.
+proc_alive() {
+	local st
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+	    "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+proc_gone() {
+	! proc_alive "$1"
+}
+
+# proc_field PID FIELD: the value of FIELD in /proc/PID/status ("Uid" gives
+# "real effective saved fs").
+proc_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null |
+	    tr -s ' \t' '  '
+}
+
+# Children of a process (the workers of the supervisor).
+proc_children() {
+	cat /proc/"$1"/task/*/children 2>/dev/null
+}
+
+fd_count() {
+	ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+# --- JSON (no jq or python): flatten into "path<TAB>value" lines -------------
+
+# {"a":[{"b":1}]} gives "a.0.b	1".  Strings lose their quotes, escapes stay
+# as written, null prints as an empty value, empty containers print nothing.
+# POSIX awk (mawk will do).
+json_flat() {
+	awk '
+	function path(	i, p) {
+		p = ""
+		for (i = 1; i <= d; i++)
+			p = p (i > 1 ? "." : "") key[i]
+		return p
+	}
+	{ s = s $0 "\n" }
+	END {
+		n = length(s); d = 0; i = 1
+		while (i <= n) {
+			c = substr(s, i, 1)
+			if (c == "{" || c == "[") {
+				d++; typ[d] = c; wantkey[d] = (c == "{")
+				key[d] = (c == "[") ? 0 : ""
+				i++
+			} else if (c == "}" || c == "]") {
+				d--; i++
+			} else if (c == ",") {
+				if (typ[d] == "[") key[d]++; else wantkey[d] = 1
+				i++
+			} else if (c == ":") {
+				wantkey[d] = 0; i++
+			} else if (c == "\"") {
+				v = ""
+				for (j = i + 1; j <= n; j++) {
+					ch = substr(s, j, 1)
+					if (ch == "\\") {
+						v = v substr(s, j, 2); j++
+						continue
+					}
+					if (ch == "\"")
+						break
+					v = v ch
+				}
+				i = j + 1
+				if (typ[d] == "{" && wantkey[d]) key[d] = v
+				else print path() "\t" v
+			} else if (c ~ /[ \t\r\n]/) {
+				i++
+			} else {
+				for (j = i; j <= n; j++)
+					if (substr(s, j, 1) ~ /[],} \t\r\n]/)
+						break
+				v = substr(s, i, j - i)
+				print path() "\t" (v == "null" ? "" : v)
+				i = j
+			}
+		}
+	}' "$@"
+}
+
+# jget PATH FLATFILE: the value at PATH ("" and status 1 when absent).
+jget() {
+	awk -F '\t' -v p="$1" '$1 == p { print $2; found = 1; exit }
+	    END { exit !found }' "$2"
+}
+
+# jcount PREFIX FLATFILE: the number of elements of the array at PREFIX.
+jcount() {
+	awk -F '\t' -v p="$1." 'index($1, p) == 1 {
+		    r = substr($1, length(p) + 1)
+		    sub(/\..*/, "", r)
+		    seen[r] = 1 }
+	    END { n = 0; for (k in seen) n++; print n }' "$2"
+}
+
+# --- takd status ------------------------------------------------------------
+
+# takd_status [CFG]: `takctl status` into $T/status.json and $T/status.flat.
+takd_status() {
+	"$TAKCTL" -c "${1:-$CFG}" status >"$T/status.json" 2>"$T/status.err" ||
+	    return 1
+	json_flat "$T/status.json" >"$T/status.flat"
+}
+
+# sget PATH: a field of the last status ("crl.generation", "workers.0.pid").
+sget() {
+	jget "$1" "$T/status.flat"
+}
+
+n_workers() {
+	jcount workers "$T/status.flat"
+}
+
+# wsum FIELD: FIELD summed over every worker of the last status.
+wsum() {
+	awk -F '\t' -v f="$1" '$1 ~ "^workers\\.[0-9]+\\." f "$" { s += $2 }
+	    END { print s + 0 }' "$T/status.flat"
+}
+
+worker_pids() {
+	awk -F '\t' '$1 ~ /^workers\.[0-9]+\.pid$/ { print $2 }' \
+	    "$T/status.flat"
+}
+
+# status_is PATH VALUE: a fresh status has PATH equal to VALUE (for wait_for).
+status_is() {
+	takd_status && [ "$(sget "$1")" = "$2" ]
+}
+
+# status_sum_is FIELD VALUE: a fresh status sums FIELD over workers to VALUE.
+status_sum_is() {
+	takd_status && [ "$(wsum "$1")" = "$2" ]
+}
+
+# --- PKI ----------------------------------------------------------------------
+
+# make_pki CFG [--cn CA_NAME] CLIENT...: a CA, a server certificate for
+# localhost and one client certificate per name, made by takctl in the
+# [pki] dir of CFG.
+make_pki() {
+	local cfg=$1 name
+	local -a ca=()
+	shift
+	if [ "${1:-}" = --cn ]; then
+		ca=(--cn "$2")
+		shift 2
+	fi
+	"$TAKCTL" -c "$cfg" pki init-ca "${ca[@]}" >>"$T/pki.log" 2>&1 ||
+	    { diag_file "$T/pki.log"; fail "takctl pki init-ca"; }
+	"$TAKCTL" -c "$cfg" pki server --cn localhost >>"$T/pki.log" 2>&1 ||
+	    { diag_file "$T/pki.log"; fail "takctl pki server"; }
+	for name in "$@"; do
+		"$TAKCTL" -c "$cfg" pki client "$name" --password test \
+		    >>"$T/pki.log" 2>&1 ||
+		    { diag_file "$T/pki.log"; fail "takctl pki client $name"; }
+	done
+}
+
+# use_pki DIR [KIND]: a PKI with clients alice, bob and carol in DIR, made
+# once per script and copied, so that cases may change it freely.  KIND
+# "main" (the default) and "other" have CAs of different names; "twin" has a
+# CA of its own with the same name as the main one.
+use_pki() {
+	local dir=$1 kind=${2:-main} cache cfg cn
+	cache="$SUITE_DIR/pki-$kind"
+	if [ ! -d "$cache" ]; then
+		cfg="$SUITE_DIR/pki-$kind.ini"
+		rm -rf "$cache.tmp"	# left by a case that failed half-way
+		printf '[server]\nstate_dir = %s\n[pki]\ndir = %s\n' \
+		    "$SUITE_DIR/state-$kind" "$cache.tmp" >"$cfg"
+		cn="takd test CA $kind"
+		[ "$kind" = twin ] && cn="takd test CA main"
+		make_pki "$cfg" --cn "$cn" alice bob carol
+		mv "$cache.tmp" "$cache"
+	fi
+	cp -a "$cache" "$dir"
+}
+
+# client_args NAME [PKIDIR]: takclient options for a client of that PKI.
+client_args() {
+	local d=${2:-$T/pki}/clients
+	echo "--cert $d/$1.pem --key $d/$1.key --pass test"
+}
+
+# make_crl PKIDIR OUT [CLIENT...]: a fresh CRL signed by the PKI's CA, listing
+# exactly the named clients, made with `openssl ca`.
+make_crl() {
+	local pki=$1 out=$2 d name
+	shift 2
+	d=$(mktemp -d "$T/crlca.XXXXXX")
+	: >"$d/index.txt"
+	echo 01 >"$d/crlnumber"
+	cat >"$d/ca.cnf" <<-EOF
+	[ ca ]
+	default_ca = tca
+	[ tca ]
+	database = $d/index.txt
+	crlnumber = $d/crlnumber
+	default_md = sha256
+	default_crl_days = 7
+	EOF
+	for name in "$@"; do
+		openssl ca -batch -config "$d/ca.cnf" -keyfile "$pki/ca.key" \
+		    -cert "$pki/ca.pem" -revoke "$pki/clients/$name.pem" \
+		    >>"$d/log" 2>&1 ||
+		    { diag_file "$d/log"; fail "openssl ca -revoke $name"; }
+	done
+	openssl ca -batch -config "$d/ca.cnf" -keyfile "$pki/ca.key" \
+	    -cert "$pki/ca.pem" -gencrl -out "$out.tmp" >>"$d/log" 2>&1 ||
+	    { diag_file "$d/log"; fail "openssl ca -gencrl"; }
+	chmod 644 "$out.tmp"
+	mv "$out.tmp" "$out"	# atomically, as an operator should
+}
+
+# --- configuration ---------------------------------------------------------
+
+# write_config FILE [section.key=value ...]: a config for a test instance:
+# loopback listener on a kernel-chosen port, state, PKI and log in $T, debug
+# logging, user nobody when root.  Arguments override or add keys; a value
+# of @omit drops a default key.  Sets CFG when FILE is $T/takd.ini.
+write_config() {
+	local file=$1 kv sec key
+	declare -A val=()
+	local -a order=()
+	shift
+	_cfg_set() {
+		[ -n "${val[$1]+x}" ] || order+=("$1")
+		val[$1]=$2
+	}
+	[ "$(id -u)" -eq 0 ] && _cfg_set server.user nobody
+	_cfg_set server.workers 2
+	_cfg_set server.state_dir "$T/state"
+	_cfg_set server.log "$T/takd.log"
+	_cfg_set server.log_level debug
+	_cfg_set tls.listen 127.0.0.1:0
+	_cfg_set pki.dir "$T/pki"
+	for kv in "$@"; do
+		_cfg_set "${kv%%=*}" "${kv#*=}"
+	done
+	: >"$file"
+	for sec in server tls tcp cot pki metrics; do
+		printf '[%s]\n' "$sec" >>"$file"
+		for key in "${order[@]}"; do
+			[ "${key%%.*}" = "$sec" ] || continue
+			[ "${val[$key]}" = @omit ] && continue
+			printf '%s = %s\n' "${key#*.}" "${val[$key]}" >>"$file"
+		done
+	done
+	[ "$file" != "$T/takd.ini" ] || CFG=$file
+}
+
+# --- the daemon ------------------------------------------------------------
+
+# All takd output: the log file and what went to stdout/stderr.
+takd_logs() {
+	cat "$T/takd.log" "$T/takd.stderr" 2>/dev/null
+}
+
+# log_has ERE: the daemon logged a line matching ERE.
+log_has() {
+	takd_logs | grep -Eq -- "$1"
+}
+
+# start_takd [CFG]: run `takd -f -c CFG` in the background and wait until
+# `takctl status` answers with the listener's port.  Sets TAKD_PID (the
+# supervisor) and TAKD_PORT; takd's exit status lands in $T/takd.exit.
+# SIGINT is reset to its default: bash starts background jobs with it
+# ignored, and the daemon must see it.
+start_takd() {
+	local cfg=${1:-$CFG} end
+	rm -f "$T/takd.exit" "$T/takd.pid0"
+	(
+		env --default-signal=INT "$TAKD" -f -c "$cfg" \
+		    >>"$T/takd.stderr" 2>&1 </dev/null &
+		echo $! >"$T/takd.pid0"
+		wait $!
+		echo $? >"$T/takd.exit"
+	) &
+	wait_for 5 test -s "$T/takd.pid0" || fail "takd did not start"
+	TAKD_PID=$(cat "$T/takd.pid0")
+	echo "$TAKD_PID" >>"$T/takd.pids"
+	end=$(( $(now_ms) + START_TIMEOUT * 1000 ))
+	while :; do
+		if [ -s "$T/takd.exit" ]; then
+			diag_file "$T/takd.stderr"
+			fail "takd exited with status $(cat "$T/takd.exit")" \
+			    "before answering status"
+		fi
+		if takd_status "$cfg"; then
+			TAKD_PORT=$(sget listeners.0.port) &&
+			    [ -n "$TAKD_PORT" ] && [ "$TAKD_PORT" != 0 ] &&
+			    break
+		fi
+		if [ "$(now_ms)" -ge "$end" ]; then
+			diag_file "$T/status.err" 10
+			diag_file "$T/status.json" 10
+			fail "takd did not answer status with a listener port" \
+			    "within ${START_TIMEOUT}s"
+		fi
+		sleep 0.1
+	done
+	# Workers come up after the supervisor answers; wait for all of them.
+	wait_for 10 _workers_up "$cfg" ||
+	    fail "workers not up: $(tr '\n' ' ' <"$T/status.json")"
+	takd_status "$cfg"
+}
+
+_workers_up() {
+	local pid
+	takd_status "$1" || return 1
+	[ "$(n_workers)" -ge 1 ] || return 1
+	for pid in $(worker_pids); do
+		[ "$pid" -gt 0 ] 2>/dev/null && proc_alive "$pid" || return 1
+	done
+}
+
+# stop_takd [SIGNAL]: signal the supervisor (TERM by default) and wait for it
+# to exit; sets TAKD_EXIT.  Fails when it takes more than 10 seconds.
+stop_takd() {
+	[ -n "$TAKD_PID" ] || return 0
+	proc_alive "$TAKD_PID" && kill "-${1:-TERM}" "$TAKD_PID" 2>/dev/null
+	wait_takd 10 ||
+	    fail "takd ($TAKD_PID) still running 10 s after SIG${1:-TERM}"
+}
+
+# wait_takd SECONDS: wait for the supervisor to exit; sets TAKD_EXIT.
+wait_takd() {
+	wait_for "$1" test -s "$T/takd.exit" || return 1
+	TAKD_EXIT=$(cat "$T/takd.exit")
+	TAKD_PID=
+}
+
+# log_line_has ADDR ERE: one line of the daemon's logs names the address
+# ADDR ("127.0.0.1:40212", not followed by another digit) and matches ERE
+# (case-insensitive).
+log_line_has() {
+	local re
+	re=$(printf '%s' "$1" | sed 's/[].[*^$\\]/\\&/g')
+	takd_logs | grep -E -- "$re([^0-9]|\$)" | grep -Eqi -- "$2"
+}
+
+# takclient ARGS...: the C test client against the running takd, output in
+# $T/client.out (and also returned as the exit status).
+takclient() {
+	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" "$@" >"$T/client.out" 2>&1
+}
+
+# expect_client WANT ARGS...: takclient exits WANT.
+expect_client() {
+	local want=$1 rc
+	shift
+	takclient "$@"
+	rc=$?
+	[ "$rc" -eq "$want" ] && return 0
+	diag "takclient $*"
+	diag_file "$T/client.out" 20
+	fail "takclient exit status $rc, expected $want"
+}
+
+# The client's own address from `takclient --verbose` output.
+client_addr() {
+	sed -n 's/^\(\[[0-9]*\] \)\{0,1\}local address //p' "$T/client.out" |
+	    head -n 1
+}
+
+# --- cases -----------------------------------------------------------------
+
+# Stop whatever a case left running: each supervisor it started gets SIGTERM
+# (the normal way, so that leak reports get written); whatever is still
+# there after 5 s, its workers included, gets SIGKILL.
+_kill_leftovers() {
+	local pids="" sups="" pid
+	[ -s "$1/takd.pids" ] || return 0
+	for pid in $(cat "$1/takd.pids"); do
+		proc_alive "$pid" || continue
+		sups="$sups $pid"
+		pids="$pids $pid $(proc_children "$pid")"
+	done
+	[ -n "$sups" ] || return 0
+	kill -TERM $sups 2>/dev/null
+	_all_gone() {
+		local p
+		for p in $pids; do
+			proc_alive "$p" && return 1
+		done
+		return 0
+	}
+	wait_for 5 _all_gone && return 0
+	diag "killing processes still there 5 s after SIGTERM:$pids"
+	kill -KILL $pids 2>/dev/null
+	return 1
+}
+
+# Sanitizer reports of every process of the case (takd, takctl, takclient).
+_sanitizer_check() {
+	local f bad=0
+	for f in "$T"/san/* "$T/takd.stderr"; do
+		[ -s "$f" ] || continue
+		grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f" ||
+		    continue
+		diag "sanitizer report in $f:"
+		sed -n '1,80s/^/#   /p' "$f"
+		bad=1
+	done
+	return $bad
+}
+
+_case_exit() {
+	local rc=$?
+	trap - EXIT TERM
+	_kill_leftovers "$T" || rc=1
+	wait 2>/dev/null
+	_sanitizer_check || rc=1
+	if [ "$rc" -ne 0 ]; then
+		diag_file "$T/takd.log" 80
+		diag_file "$T/takd.stderr" 40
+	fi
+	exit "$rc"
+}
+
+_case_main() {
+	T=$2
+	mkdir -m 1777 "$T/san"	# workers write reports there as nobody
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$T/san/asan"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$T/san/ubsan"
+	trap _case_exit EXIT
+	trap 'diag "case timed out after ${CASE_TIMEOUT}s"; exit 124' TERM
+	cd "$T" || exit 1
+	"$1"
+	exit 0
+}
+
+_watchdog() {
+	local i
+	for i in $(seq "$CASE_TIMEOUT"); do
+		sleep 1
+		kill -0 "$1" 2>/dev/null || exit 0
+	done
+	# The case's shell runs its TERM trap once its current command ends:
+	# end that command too.
+	kill -TERM "$1" $(proc_children "$1") 2>/dev/null
+	sleep 10
+	kill -KILL "$1" 2>/dev/null
+}
+
+# run_case NAME [FUNCTION]
+run_case() {
+	local name=$1 fn=${2:-$1} dir pid wd rc
+	case "$ONLY" in
+	"  ") ;;
+	*" $name "*) ;;
+	*) return 0 ;;
+	esac
+	dir=$(mktemp -d "$SUITE_DIR/$name.XXXXXX") || exit 1
+	chmod 755 "$dir"
+	( _case_main "$fn" "$dir" ) &
+	pid=$!
+	_watchdog "$pid" >/dev/null 2>&1 </dev/null &
+	wd=$!
+	wait "$pid"
+	rc=$?
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
+	_kill_leftovers "$dir"
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $name"
+		N_PASS=$((N_PASS + 1))
+		[ "$KEEP" = 1 ] || rm -rf "$dir"
+	else
+		[ "$rc" -lt 124 ] || diag "case ended with status $rc" \
+		    "(124: timed out after ${CASE_TIMEOUT}s, 137: killed)"
+		echo "not ok $name"
+		N_FAIL=$((N_FAIL + 1))
+		if [ -n "$KEEP" ]; then
+			diag "kept $dir"
+		else
+			rm -rf "$dir"
+		fi
+	fi
+}
+
+finish() {
+	diag "$SUITE: $N_PASS passed, $N_FAIL failed"
+	[ "$N_FAIL" -eq 0 ]
+	exit
+}

@@ -1,0 +1,123 @@
+#!/bin/sh
+# tests/run.sh BUILD_DIR: run every unit test binary of BUILD_DIR, then every
+# tests/integ/test_*.sh against BUILD_DIR/bin/takd, print one line per suite
+# and, as the very last line, "N passed, N failed".  Exit 1 if any failed.
+# `make test` calls it as `tests/run.sh build/san` after building.
+#
+# Extra arguments select suites by name (test_tls: the unit test binary
+# and/or the integration script of that name) and, after "--", cases inside
+# the integration scripts.  UNIT=0 or INTEG=0 skips a part.
+set -u
+
+if [ $# -lt 1 ]; then
+	echo "usage: tests/run.sh BUILD_DIR [SUITE...] [-- CASE...]" >&2
+	exit 2
+fi
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "$1" 2>/dev/null && pwd) || {
+	echo "tests/run.sh: no build directory $1" >&2
+	exit 2
+}
+shift
+SUITES=""
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	SUITES="$SUITES $1"
+	shift
+done
+[ $# -gt 0 ] && shift	# what remains names cases
+
+# Sanitizers: a unit test binary that trips ASan ends with a report and a
+# non-zero status, which counts as a failure (abort_on_error=0: no core
+# dumps); UBSan stops a process at its first finding.  Leak checking is on
+# everywhere, takd's privilege-dropped workers included: LSan works there
+# (tests/integ/lib.sh sends every report of a case to a directory the
+# workers can write to, and fails the case when one shows up).
+# Options already in the environment come last, so they win.
+asan="abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=1"
+ubsan="halt_on_error=1:print_stacktrace=1"
+export ASAN_OPTIONS="$asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="$ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+
+export TAKD="$BUILD/bin/takd"
+export TAKCTL="$BUILD/bin/takctl"
+export TOOLS="$BUILD/tests/tools"
+export REPO
+SHARED=$(cd "$REPO/../shared" 2>/dev/null && pwd) || SHARED="$REPO/../shared"
+export SHARED
+
+PASSED=0
+FAILED=0
+START=$(date +%s)
+OUT=$(mktemp "${TMPDIR:-/tmp}/takd-run.XXXXXX") || exit 2
+trap 'rm -f "$OUT" "$OUT.rc"' EXIT
+
+# Sum the N of every line "PREFIX N test(s)" of cmocka's output.
+cmocka_count() {
+	sed -n "s/^\[  $1  \] \([0-9][0-9]*\) test(s).*/\1/p" "$OUT" |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+
+# Suites named on the command line, or all of them.
+selected() {
+	[ -z "$SUITES" ] && return 0
+	case " $SUITES " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+suite_line() {
+	printf '%-6s %-28s %4d passed, %d failed%s\n' "$1" "$2" "$3" "$4" "$5"
+	PASSED=$((PASSED + $3))
+	FAILED=$((FAILED + $4))
+}
+
+if [ "${UNIT:-1}" != 0 ]; then
+	for t in "$BUILD"/tests/unit/test_*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		case "$t" in *.o | *.d) continue ;; esac
+		name=$(basename "$t")
+		selected "$name" || continue
+		timeout -k 10 300 "$t" >"$OUT" 2>&1
+		rc=$?
+		p=$(cmocka_count PASSED)
+		f=$(cmocka_count FAILED)
+		note=""
+		# A crash, a leak report at exit or a timeout counts once; the
+		# cases that passed before a crash still count.
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+			note=" (exit status $rc)"
+			ok=$(grep -c '^\[       OK \] ' "$OUT")
+			[ "$ok" -gt "$p" ] && p=$ok
+		fi
+		suite_line unit "$name" "$p" "$f" "$note"
+		if [ "$f" -ne 0 ]; then
+			sed 's/^/    /' "$OUT"
+		fi
+	done
+fi
+
+if [ "${INTEG:-1}" != 0 ]; then
+	for t in "$REPO"/tests/integ/test_*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .sh)
+		selected "$name" || continue
+		# Cases print as they go; run.sh adds the suite line.
+		{
+			timeout -k 10 600 bash "$t" "$@" 2>&1
+			echo "$?" >"$OUT.rc"
+		} | tee "$OUT" | sed 's/^/    /'
+		rc=$(cat "$OUT.rc")
+		p=$(grep -c '^ok ' "$OUT")
+		f=$(grep -c '^not ok ' "$OUT")
+		note=""
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+			note=" (exit status $rc)"
+		fi
+		suite_line integ "$name" "$p" "$f" "$note"
+	done
+fi
+
+echo "# $(( $(date +%s) - START )) s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
