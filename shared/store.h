@@ -1,0 +1,158 @@
+/*
+ * Shared client state in LMDB (state_dir/data.mdb): the registry of connected
+ * clients and the latest SA event per uid.  docs/state.md describes the
+ * databases, the record encodings and the durability choice.
+ *
+ * Every process opens its own store after fork: an LMDB environment must not
+ * cross a fork.  store_open() in a forked child first releases any store the
+ * child inherited (never use one), so that closing it later cannot drop the
+ * locks of the child's own environment.
+ *
+ * Writes are batched: store_batch_*() only copy into memory, and
+ * store_commit() applies the whole batch in one short write transaction (the
+ * worker calls it once per loop iteration, before sleeping).  Reads run in a
+ * read transaction that is reset, not freed, between uses; the callbacks of
+ * the foreach functions must not call store_commit() or store_close().
+ */
+#ifndef TAKD_STORE_H
+#define TAKD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_DEFAULT_MAPSIZE	((size_t)256 << 20)
+#define STORE_DEFAULT_READERS	126
+#define STORE_MAP_GROWTH	16	/* up to 16x the map size asked */
+
+/* Connection ids: the worker slot in the top 16 bits, a sequence below. */
+#define STORE_CONN_ID(worker, seq) \
+	(((uint64_t)(worker) << 48) | ((uint64_t)(seq) & 0xffffffffffffULL))
+#define STORE_CONN_WORKER(id)	((unsigned)((id) >> 48))
+#define STORE_WORKER_MAX	0xffffU
+
+/* Field sizes, NUL included.  Longer values must be refused by the caller. */
+#define STORE_UID_SIZE		256
+#define STORE_CALLSIGN_SIZE	128
+#define STORE_GROUP_SIZE	64
+#define STORE_ROLE_SIZE		64
+#define STORE_SUBJECT_SIZE	512
+#define STORE_SERIAL_SIZE	128
+#define STORE_PEER_SIZE		80
+#define STORE_TYPE_SIZE		64
+#define STORE_SA_MAX		((size_t)1 << 20)	/* event bytes */
+
+/* A last-seen touch that advances the time by less than this is not written. */
+#define STORE_TOUCH_GRAIN_MS	1000
+
+/* store_open() flags */
+#define STORE_OPEN_RDONLY	0x01	/* takctl: no writes */
+#define STORE_OPEN_START	0x02	/* supervisor, once per start */
+
+struct store;
+
+/* One connected client.  Strings are NUL-terminated, "" when not known yet. */
+struct store_client {
+	uint64_t	 conn_id;
+	unsigned	 worker;	/* == STORE_CONN_WORKER(conn_id) */
+	char		 uid[STORE_UID_SIZE];	/* "" until bound */
+	char		 callsign[STORE_CALLSIGN_SIZE];
+	char		 group[STORE_GROUP_SIZE];
+	char		 role[STORE_ROLE_SIZE];
+	/* The peer certificate's subject, and its serial in hex. */
+	char		 subject[STORE_SUBJECT_SIZE];
+	char		 serial[STORE_SERIAL_SIZE];
+	char		 peer[STORE_PEER_SIZE];	/* "addr:port" */
+	uint64_t	 connected_ms;	/* ms since the epoch */
+	uint64_t	 last_seen_ms;
+};
+
+/* The latest SA of a uid, as handed to store_foreach_sa() callbacks. */
+struct store_sa {
+	char			 uid[STORE_UID_SIZE];
+	char			 type[STORE_TYPE_SIZE];
+	uint64_t		 stale_ms;
+	uint64_t		 time_ms;	/* when takd stored it */
+	const unsigned char	*event;	/* borrowed, for the call */
+	size_t			 len;
+};
+
+struct store_stats {
+	uint64_t	 commits;	/* write transactions committed */
+	uint64_t	 commit_failures; /* batches lost to a failed commit */
+	uint64_t	 ops_dropped;	/* operations lost or refused */
+	uint64_t	 map_grows;
+	size_t		 mapsize;	/* current map size in bytes */
+};
+
+/*
+ * Open (creating when allowed) the environment in dir, which may be relative
+ * ("." once the supervisor has chdir()ed into state_dir).  mapsize 0 and
+ * max_readers 0 pick the defaults; every process holds one reader slot, so
+ * max_readers must exceed the number of processes (the first opener decides).
+ *
+ * STORE_OPEN_START is for the supervisor's open at start, before any worker
+ * exists: a state that a system crash may have torn (see docs/state.md) is
+ * discarded and the store starts empty.  The START store's store_close()
+ * flushes the file and marks it clean: call it after every worker is gone.
+ * With STORE_OPEN_RDONLY, a missing state is an error (nothing is created).
+ *
+ * Returns NULL with a message in err on error.
+ */
+struct store	*store_open(const char *dir, size_t mapsize,
+		    unsigned max_readers, int flags, char *err, size_t errlen);
+/* Pending batched operations are dropped, not committed.  NULL is a no-op. */
+void		 store_close(struct store *);
+
+/*
+ * Batched writes: copied into the batch, applied by the next store_commit()
+ * in order.  Return -1 (and log) when an argument is out of range or the batch
+ * is over its cap; the operation is then dropped and counted.
+ */
+int	 store_batch_client(struct store *, const struct store_client *);
+int	 store_batch_client_del(struct store *, uint64_t conn_id);
+/* Only the newest touch per connection is kept; missing connections ignored. */
+int	 store_batch_touch(struct store *, uint64_t conn_id,
+	    uint64_t now_ms);
+/* Supersedes the uid's previous SA. */
+int	 store_batch_sa(struct store *, const char *uid, const char *type,
+	    uint64_t stale_ms, uint64_t now_ms, const void *event, size_t len);
+/* Apply the batch in one write transaction.  The batch is empty afterwards. */
+int	 store_commit(struct store *);
+
+/*
+ * Immediate writes, each one transaction (supervisor only): they return how
+ * many entries they removed, or -1.  store_reset_clients() empties the
+ * registry (a fresh start: nothing is connected); store_del_worker() removes
+ * every connection of a worker slot (after reaping it).
+ */
+long	 store_reset_clients(struct store *);
+long	 store_del_worker(struct store *, unsigned worker);
+/* Delete SA entries that have been stale for at least max_age_ms. */
+long	 store_sa_purge(struct store *, uint64_t now_ms,
+	    uint64_t max_age_ms);
+/* Clear the reader slots of dead processes; *dead gets how many. */
+int	 store_reader_check(struct store *, int *dead);
+
+/*
+ * Reads.  Callbacks return 0 to go on, anything else to stop early; the
+ * functions return 0 (also when stopped) or -1 on a store error.
+ */
+int	 store_foreach_client(struct store *,
+	    int (*)(const struct store_client *, void *), void *);
+/* SA entries with stale_ms > now_ms, except skip_uid's (NULL: none). */
+int	 store_foreach_sa(struct store *, uint64_t now_ms,
+	    const char *skip_uid, int (*)(const struct store_sa *, void *),
+	    void *);
+/* 0 and *c filled when found, 1 when not, -1 on error. */
+int	 store_get_client(struct store *, uint64_t conn_id,
+	    struct store_client *);
+/*
+ * Connection ids bound to uid, in ascending order: up to max in ids, the
+ * total in *n (which may exceed max).
+ */
+int	 store_lookup_uid(struct store *, const char *uid, uint64_t *ids,
+	    size_t max, size_t *n);
+
+void	 store_get_stats(const struct store *, struct store_stats *);
+
+#endif
