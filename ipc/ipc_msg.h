@@ -38,6 +38,19 @@ enum ipc_msg_type {
 	/* supervisor -> worker: SCM_RIGHTS fd = the reopened log file. */
 	IPC_MSG_LOG_FD,
 
+	/*
+	 * supervisor -> worker: gen = the peer worker's id, SCM_RIGHTS fd = this
+	 * worker's end of the SOCK_SEQPACKET channel to that peer.  No payload.
+	 */
+	IPC_MSG_PEER,
+
+	/*
+	 * worker -> worker over the mesh: one event for the receiver's local
+	 * sessions (a struct deliver, see worker/deliver.h and fanout.c for
+	 * the payload layout).
+	 */
+	IPC_MSG_EVENT,
+
 	IPC_MSG_MAX
 };
 
