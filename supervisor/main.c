@@ -25,6 +25,7 @@
 #include "supervisor/listen.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/proc.h"
+#include "worker/cot_parse.h"
 
 #define STOP_GRACE_MS	3000	/* beyond drain_timeout before SIGKILL */
 
@@ -515,6 +516,7 @@ main(int argc, char *argv[])
 	setup_signals(&sup);
 	write_pidfile(&sup);
 	drop_privileges(&sup, &ids, as_root);
+	cot_parse_init();	/* once, before the workers fork */
 	start_workers(&sup);
 
 	main_loop(&sup);
