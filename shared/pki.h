@@ -1,0 +1,268 @@
+/*
+ * The takd PKI: a CA kept in [pki] dir, server and client certificates signed
+ * by it, the CRL, and an index of everything issued.  takctl drives it; the
+ * logic lives here so that unit tests can run it in-process.
+ *
+ * Layout of the directory (see docs/pki.md):
+ *   ca.pem ca.key crl.pem server.pem server.key index.txt
+ *   clients/NAME.pem clients/NAME.key clients/NAME.p12
+ *   [clients/NAME.p12.password]
+ *
+ * Every operation takes an exclusive flock on the directory, writes its files
+ * to temporaries (final mode set with fchmod, then fsync) and renames them
+ * into place only when all of them are ready, the index first: a certificate
+ * that exists is always in the index.  Functions return 0 or -1 with a
+ * message in err.
+ */
+#ifndef TAKD_PKI_H
+#define TAKD_PKI_H
+
+#include <stdbool.h>
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
+#define PKI_CA_CERT		"ca.pem"
+#define PKI_CA_KEY		"ca.key"
+#define PKI_CRL			"crl.pem"
+#define PKI_SERVER_CERT		"server.pem"
+#define PKI_SERVER_KEY		"server.key"
+#define PKI_INDEX		"index.txt"
+#define PKI_INDEX_OLD		"index.txt.old"
+#define PKI_CLIENT_DIR		"clients"
+
+#define PKI_DIR_MODE		0711	/* takd reads crl.pem as its user */
+#define PKI_CLIENT_DIR_MODE	0700
+
+#define PKI_NAME_MAX		64	/* client names become file names */
+#define PKI_CN_MAX		64	/* characters: ub-common-name */
+#define PKI_SERIAL_BYTES	16	/* what we issue: 127 random bits */
+#define PKI_SERIAL_HEX		41	/* up to 20 octets (RFC 5280) + NUL */
+#define PKI_SUBJECT_MAX		512
+#define PKI_MAX_SAN		32
+#define PKI_PASSWORD_LEN	16	/* generated p12 passwords, ~93 bits */
+#define PKI_PASSWORD_MAX	255
+#define PKI_P12_ITER		2048
+#define PKI_DAYS_MAX		36500
+
+#define PKI_DAYS_CA		3650
+#define PKI_DAYS_SERVER		825
+#define PKI_DAYS_CLIENT		365
+#define PKI_DAYS_CRL		30
+
+enum pki_kind {
+	PKI_KIND_CA,
+	PKI_KIND_SERVER,
+	PKI_KIND_CLIENT
+};
+
+/* What the index stores; "expired" is derived from not_after when listing. */
+enum pki_status {
+	PKI_STATUS_VALID,
+	PKI_STATUS_REVOKED
+};
+
+enum pki_keytype {
+	PKI_KEY_DEFAULT,	/* CA: EC P-256; leaves: like the CA key */
+	PKI_KEY_EC,		/* P-256 */
+	PKI_KEY_RSA		/* rsa_bits */
+};
+
+/* One line of index.txt. */
+struct pki_entry {
+	enum pki_kind	 kind;
+	char		 serial[PKI_SERIAL_HEX];	/* upper-case hex */
+	time_t		 not_after;
+	char		 name[4 * PKI_CN_MAX + 1];	/* UTF-8 */
+	char		 subject[PKI_SUBJECT_MAX];	/* RFC 2253 */
+	enum pki_status	 status;
+	time_t		 revoked_at;	/* 0 unless revoked */
+	int		 reason;	/* CRL_REASON_*, or CRL_REASON_NONE */
+};
+
+struct pki_index {
+	struct pki_entry *v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* What to issue.  Zero / NULL fields take the defaults. */
+struct pki_req {
+	const char	*cn;		/* CA, server */
+	unsigned	 days;
+	unsigned	 crl_days;	/* CA: the initial CRL */
+	enum pki_keytype keytype;
+	unsigned	 rsa_bits;	/* 2048 or 4096 with PKI_KEY_RSA */
+	const char	*san[PKI_MAX_SAN];	/* "DNS:name", "IP:addr" */
+	size_t		 n_san;
+	const char	*password;	/* client p12; NULL: generate one */
+	bool		 force;		/* replace existing keys/certs */
+};
+
+/* What was issued, for takctl to report. */
+struct pki_result {
+	char		 serial[PKI_SERIAL_HEX];
+	char		 subject[PKI_SUBJECT_MAX];
+	time_t		 not_after;
+	bool		 clamped;	/* not_after cut to the CA's */
+	bool		 stale_leaves;	/* init-ca replaced a CA in use */
+	bool		 password_generated;
+	char		 password[PKI_PASSWORD_LEN + 1];	/* wipe it */
+};
+
+/*
+ * Create the CA: key, self-signed certificate and an empty CRL (crlNumber 1).
+ * Creates dir (0711, and dir/clients 0700) when missing.  With force, an
+ * existing index is kept as index.txt.old and a new one started.
+ */
+int	 pki_init_ca(const char *dir, const struct pki_req *,
+	    struct pki_result *, char *err, size_t errlen);
+
+/*
+ * Server key and certificate (serverAuth) signed by the CA.  cn NULL: the
+ * host name.  SAN: the san entries, then the CN, localhost, 127.0.0.1, ::1.
+ */
+int	 pki_issue_server(const char *dir, const struct pki_req *,
+	    struct pki_result *, char *err, size_t errlen);
+
+/*
+ * Client key, certificate (CN=name, clientAuth) and PKCS#12 bundle (key,
+ * cert, CA; PBE-SHA1-3DES and a SHA-1 MAC so that Android imports it).  A
+ * generated password is returned in res and written to NAME.p12.password.
+ */
+int	 pki_issue_client(const char *dir, const char *name,
+	    const struct pki_req *, struct pki_result *, char *err,
+	    size_t errlen);
+
+/* Load ca.pem and ca.key and check that they belong together. */
+int	 pki_ca_load(const char *dir, X509 **cert, EVP_PKEY **key, char *err,
+	    size_t errlen);
+
+/*
+ * A v2 CRL signed by the CA (SHA-256): lastUpdate now, nextUpdate now + days,
+ * crlNumber, AKI, and one entry (with its date and reason) for every revoked
+ * server or client entry of idx (may be NULL; the index only ever lists
+ * certificates of the current CA).
+ */
+X509_CRL *pki_crl_new(X509 *ca, EVP_PKEY *key, const struct pki_index *idx,
+	    long number, unsigned days, char *err, size_t errlen);
+
+/* The crlNumber of a CRL, or 0 when it has none. */
+long	 pki_crl_number(const X509_CRL *);
+
+/* A new key: EC P-256, or RSA of bits (2048..16384). */
+EVP_PKEY *pki_key_new(enum pki_keytype, unsigned bits, char *err,
+	    size_t errlen);
+
+/* A PKCS#12 bundle with the Android-compatible legacy algorithms. */
+PKCS12	*pki_p12_new(const char *password, const char *name, EVP_PKEY *key,
+	    X509 *cert, X509 *ca, char *err, size_t errlen);
+
+/* Client names: [A-Za-z0-9._-]{1,64}, not starting with '.' or '-'. */
+int	 pki_name_check(const char *, char *err, size_t errlen);
+
+/*
+ * Fill buf (len bytes) with a NUL-terminated random password of len - 1
+ * characters from an alphabet without look-alikes.
+ */
+int	 pki_password_generate(char *buf, size_t len);
+
+/* Upper-case hex of a serial number. */
+int	 pki_serial_hex(const ASN1_INTEGER *, char *buf, size_t len);
+
+/*
+ * index.txt.  load returns 1 (and an empty index) when the file does not
+ * exist.  parse takes the whole file; format writes one line with its '\n'
+ * and returns its length, or -1 when the buffer is too small.
+ */
+int	 pki_index_load(const char *dir, struct pki_index *, char *err,
+	    size_t errlen);
+int	 pki_index_parse(const char *buf, size_t len, struct pki_index *,
+	    char *err, size_t errlen);
+int	 pki_index_format(const struct pki_entry *, char *buf, size_t len);
+int	 pki_index_add(struct pki_index *, const struct pki_entry *);
+void	 pki_index_free(struct pki_index *);
+
+const char *pki_kind_name(enum pki_kind);
+/* "valid", "revoked" or "expired" (a valid entry past not_after). */
+const char *pki_entry_status(const struct pki_entry *, time_t now);
+
+/* RFC 5280 CRLReason names ("keyCompromise"); parse returns -2 if unknown. */
+const char *pki_reason_name(int reason);
+int	 pki_reason_parse(const char *);
+
+/* err = message + ": " + the first queued OpenSSL error; clears the queue. */
+void	 pki_sslerr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* An ASN1_TIME as time_t, 0 when unreadable. */
+time_t	 pki_asn1_time(const ASN1_TIME *);
+
+/* ISO-8601 UTC ("2026-11-23T08:00:00Z"); parse returns -1 when malformed. */
+void	 pki_time_format(time_t, char *buf, size_t len);
+int	 pki_time_parse(const char *, time_t *);
+
+/*
+ * Storage (pki_store.c): a transaction over the locked directory.  Files are
+ * staged as temporaries and renamed into place, in staging order, by commit;
+ * end removes whatever was not committed and releases the lock.
+ */
+#define PKI_TXN_MAX		8
+#define PKI_FILE_MAX		(64u << 20)	/* biggest index we read */
+
+struct pki_txn {
+	int		 dirfd;		/* flock'ed for the whole transaction */
+	int		 clientfd;	/* dir/clients, or -1 */
+	char		 dir[PATH_MAX];
+	size_t		 n;
+	struct pki_txn_file {
+		int	 dirfd;
+		char	 name[PKI_NAME_MAX + 32];
+		char	 tmp[PKI_NAME_MAX + 64];
+		bool	 done;
+	}		 f[PKI_TXN_MAX];
+};
+
+/* create: make dir (parents 0755, dir 0711) when it is missing. */
+int	 pki_txn_begin(struct pki_txn *, const char *dir, bool create,
+	    char *err, size_t errlen);
+/* Open dir/clients into clientfd, creating it 0700. */
+int	 pki_txn_clients(struct pki_txn *, char *err, size_t errlen);
+int	 pki_txn_stage(struct pki_txn *, int dirfd, const char *name,
+	    const void *buf, size_t len, mode_t mode, char *err, size_t errlen);
+int	 pki_txn_commit(struct pki_txn *, char *err, size_t errlen);
+void	 pki_txn_end(struct pki_txn *);
+/* "dir/name" or "dir/clients/name" for messages. */
+const char *pki_txn_path(const struct pki_txn *, int dirfd, const char *name,
+	    char *buf, size_t len);
+/* Fail with "PATH exists; use --force to replace it" unless force. */
+int	 pki_txn_check_absent(struct pki_txn *, int dirfd, const char *name,
+	    bool force, char *err, size_t errlen);
+
+/* Load the CA of the locked directory (see pki_ca_load). */
+int	 pki_txn_ca_load(struct pki_txn *, X509 **cert, EVP_PKEY **key,
+	    char *err, size_t errlen);
+/* Stage one PEM object (exactly one of cert, crl, key non-NULL). */
+int	 pki_txn_stage_pem(struct pki_txn *, int dirfd, const char *name,
+	    mode_t mode, X509 *cert, X509_CRL *crl, EVP_PKEY *key, char *err,
+	    size_t errlen);
+/*
+ * Stage index.txt with e appended.  fresh (a new CA) starts a new index and
+ * stages the old one as index.txt.old; *had_leaves (may be NULL) says whether
+ * it listed server or client certificates.  A damaged index is an error.
+ */
+int	 pki_txn_stage_index(struct pki_txn *, const struct pki_entry *e,
+	    bool fresh, bool *had_leaves, char *err, size_t errlen);
+
+/*
+ * Read a whole file (at most max bytes) into a NUL-terminated buffer; the
+ * caller wipes and frees it.  NULL with errno ENOENT when it does not exist.
+ */
+char	*pki_file_read(int dirfd, const char *name, const char *path,
+	    size_t max, size_t *len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * takctl's side of the admin socket: one request line, then the reply (a
+ * JSON document) until takd closes the connection.  status, reload and
+ * clients all go through admin_request().
+ */
+#ifndef TAKD_ADMIN_CLIENT_H
+#define TAKD_ADMIN_CLIENT_H
+
+#include <stddef.h>
+
+#include "shared/config.h"
+
+/* In [server] run_dir; must match TAKD_ADMIN_SOCKET in supervisor/sup.h. */
+#define ADMIN_SOCKET_NAME	"takd.sock"
+#define ADMIN_TIMEOUT_MS	5000
+#define ADMIN_REPLY_MAX		(16u << 20)
+
+/*
+ * Send "request\n" and read the reply until EOF, within ADMIN_TIMEOUT_MS.
+ * Returns 0 with *reply (NUL-terminated, *len bytes; the caller frees it), or
+ * -1 with the message to print in err.
+ */
+int	 admin_request(const struct config *, const char *request,
+	    char **reply, size_t *len, char *err, size_t errlen);
+
+/*
+ * Find a top-level key of a JSON object.  Returns 1 with the value's raw
+ * text in *val / *vlen, 0 when the key is absent, -1 when json is not one
+ * well-formed object.
+ */
+int	 admin_json_get(const char *json, size_t len, const char *key,
+	    const char **val, size_t *vlen);
+
+#endif

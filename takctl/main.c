@@ -1,0 +1,180 @@
+/*
+ * takctl [-c FILE] COMMAND ...: the PKI commands work on [pki] dir directly;
+ * status and reload ask the running takd over its admin socket.
+ *
+ * Exit status: 0 success, 1 failure, 64 usage error, 78 configuration error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/config.h"
+#include "takctl/admin_client.h"
+#include "takctl/takctl.h"
+
+static const char usage_text[] =
+"usage: takctl [-c FILE] COMMAND [ARGS]\n"
+"\n"
+"  -c FILE   the takd configuration (default: built-in defaults, state\n"
+"            in ./var)\n"
+"  -h        this help\n"
+"\n"
+"commands:\n"
+"  pki init-ca [--cn NAME] [--days N] [--crl-days N] [--rsa 2048|3072|4096]\n"
+"              [--force]         create the CA, its key and an empty CRL\n"
+"  pki server [--cn HOST] [--san DNS:NAME|IP:ADDR]... [--days N]\n"
+"             [--rsa BITS|--ec] [--force]\n"
+"                                issue the server certificate\n"
+"  pki client NAME [--days N] [--password P] [--rsa BITS|--ec] [--force]\n"
+"                                issue a client certificate and .p12 bundle\n"
+"  pki list                      list the certificates issued by the CA\n"
+"  status                        print the status of the running takd (JSON)\n"
+"  reload                        make takd re-read its CRL (like SIGHUP)\n"
+"\n"
+"exit status: 0 ok, 1 failed, 64 usage error, 78 configuration error\n";
+
+struct command {
+	const char	*name;
+	int		(*fn)(struct config *, int, char **);
+};
+
+static const struct command commands[] = {
+	{ "pki",	cmd_pki },
+	{ "status",	cmd_status },
+	{ "reload",	cmd_reload },
+};
+
+/* Large (many PATH_MAX buffers): not on the stack. */
+static struct config	 cfg;
+
+void
+takctl_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fputs("takctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+takctl_help(void)
+{
+	fputs(usage_text, stdout);
+}
+
+int
+takctl_usage(void)
+{
+	fputs(usage_text, stderr);
+	return (TAKCTL_EX_USAGE);
+}
+
+/*
+ * Send request and print the JSON reply.  It failed when the reply has an
+ * "error" key or, with ok_key, when that key is not true.
+ */
+static int
+takctl_admin(struct config *c, int argc, char **argv, const char *request,
+    const char *ok_key)
+{
+	const char	*v;
+	size_t		 len, vlen;
+	char		 err[PATH_MAX + 256];
+	char		*reply;
+	int		 rc, found;
+
+	if (argc != 1) {
+		takctl_warnx("%s takes no arguments", argv[0]);
+		return (takctl_usage());
+	}
+	if (admin_request(c, request, &reply, &len, err, sizeof(err)) == -1) {
+		takctl_warnx("%s", err);
+		return (TAKCTL_EX_FAIL);
+	}
+	fwrite(reply, 1, len, stdout);
+	if (reply[len - 1] != '\n')
+		fputc('\n', stdout);
+
+	rc = TAKCTL_EX_OK;
+	if ((found = admin_json_get(reply, len, "error", &v, &vlen)) == -1) {
+		takctl_warnx("takd sent a reply that is not a JSON object");
+		rc = TAKCTL_EX_FAIL;
+	} else if (found == 1)
+		rc = TAKCTL_EX_FAIL;
+	else if (ok_key != NULL && (admin_json_get(reply, len, ok_key, &v,
+	    &vlen) != 1 || vlen != 4 ||
+	    memcmp(v, "true", 4) != 0))
+		rc = TAKCTL_EX_FAIL;
+	free(reply);
+	if (fflush(stdout) == EOF) {
+		takctl_warnx("writing the reply failed");
+		rc = TAKCTL_EX_FAIL;
+	}
+	return (rc);
+}
+
+int
+cmd_status(struct config *c, int argc, char **argv)
+{
+	return (takctl_admin(c, argc, argv, "status", NULL));
+}
+
+int
+cmd_reload(struct config *c, int argc, char **argv)
+{
+	return (takctl_admin(c, argc, argv, "reload", "ok"));
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command	*cmd = NULL;
+	const char		*file = NULL;
+	char			 err[PATH_MAX + 256];
+	size_t			 i;
+	int			 ch, rc;
+
+	/* '+': stop at the command, whose options are its own. */
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'h':
+			takctl_help();
+			return (TAKCTL_EX_OK);
+		default:
+			return (takctl_usage());
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return (takctl_usage());
+	if (strcmp(argv[0], "help") == 0) {
+		takctl_help();
+		return (TAKCTL_EX_OK);
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		takctl_warnx("unknown command \"%s\"", argv[0]);
+		return (takctl_usage());
+	}
+
+	config_init(&cfg);
+	if (config_load(&cfg, file, err, sizeof(err)) == -1) {
+		takctl_warnx("%s", err);
+		config_clear_secrets(&cfg);
+		return (TAKD_EX_CONFIG);
+	}
+	rc = cmd->fn(&cfg, argc, argv);
+	config_clear_secrets(&cfg);
+	return (rc);
+}

@@ -1,0 +1,28 @@
+/*
+ * takctl: the admin tool.  main.c parses the global options and the config
+ * and dispatches; each command returns the process exit status.
+ */
+#ifndef TAKD_TAKCTL_H
+#define TAKD_TAKCTL_H
+
+#include "shared/config.h"
+
+#define TAKCTL_EX_OK		0
+#define TAKCTL_EX_FAIL		1
+#define TAKCTL_EX_USAGE		64	/* sysexits EX_USAGE */
+
+/* argv[0] is the command name ("pki", "status", ...). */
+int	 cmd_pki(struct config *, int argc, char **argv);
+int	 cmd_status(struct config *, int argc, char **argv);
+int	 cmd_reload(struct config *, int argc, char **argv);
+
+/* Print the usage text to stderr and return TAKCTL_EX_USAGE. */
+int	 takctl_usage(void);
+/* Print the usage text to stdout (-h, --help). */
+void	 takctl_help(void);
+
+/* "takctl: " + message on stderr. */
+void	 takctl_warnx(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+#endif
