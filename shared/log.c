@@ -51,10 +51,41 @@ log_level_name(int level)
 	return (level_names[level]);
 }
 
+static int		 log_dirfd = -1;	/* the log file's directory */
+
+/*
+ * Reopening goes through a descriptor of the directory taken at start, so
+ * that after the privilege drop only that directory (not its ancestors) must
+ * be searchable by the service user.
+ */
 static int
 log_open_file(const char *path)
 {
-	return (open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+	const char	*base;
+	char		 dir[4096];
+
+	if (log_dirfd == -1) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((base = strrchr(dir, '/')) != NULL)
+			dir[base - dir + (base == dir)] = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+		log_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (log_dirfd == -1)
+			return (-1);
+	}
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	return (openat(log_dirfd, base, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0640));
+}
+
+int
+log_chown(uid_t uid, gid_t gid)
+{
+	if (log_dest != LOG_DEST_FILE)
+		return (0);
+	return (fchown(log_fd, uid, gid));
 }
 
 int

@@ -10,6 +10,7 @@
 #define TAKD_LOG_H
 
 #include <stdarg.h>
+#include <sys/types.h>
 #include <syslog.h>		/* LOG_ERR ... LOG_DEBUG are the levels */
 
 enum log_dest {
@@ -31,6 +32,8 @@ void	 log_procinit(const char *prefix);
 void	 log_setlevel(int);
 int	 log_getlevel(void);
 
+/* Give the log file to the service user before the privilege drop. */
+int	 log_chown(uid_t, gid_t);
 /* Reopen the log file by path (supervisor).  0 on success or when not a file. */
 int	 log_reopen(void);
 /* Descriptor of the log file, or -1 when not logging to a file. */

@@ -504,6 +504,8 @@ main(int argc, char *argv[])
 	raise_nofile(config.nofile);
 	load_tls(&sup);
 	prepare_dirs(&sup, &ids, as_root);
+	if (as_root && log_chown(ids.uid, ids.gid) == -1)
+		log_warn("chown %s", config.log);
 	if (!sup.foreground)
 		daemonize();	/* keeps the working directory */
 	sup.started = time(NULL);

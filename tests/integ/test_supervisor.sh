@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Supervisor duties beyond the process model: encrypted server key, IPv6
+# listener, descriptor limit, log reopen on SIGUSR1, admin socket and status.
+. "$(dirname "$0")/lib.sh"
+
+setup() {
+	use_pki "$T/pki"
+	make_crl "$T/pki" "$T/pki/crl.pem"
+	write_config "$T/takd.ini" "$@"
+}
+
+# The server key may be password-protected; the wrong password is refused.
+key_password() {
+	setup
+	openssl pkey -in "$T/pki/server.key" -aes256 -passout pass:s3cret \
+	    -out "$T/pki/server.key.enc" 2>"$T/openssl.err" ||
+	    { diag_file "$T/openssl.err"; fail "openssl pkey"; }
+	chmod 600 "$T/pki/server.key.enc"
+	write_config "$T/bad.ini" tls.key="$T/pki/server.key.enc" \
+	    tls.key_password=wrong
+	expect_rc 78 "$TAKD" -t -c "$T/bad.ini"
+	write_config "$T/nopw.ini" tls.key="$T/pki/server.key.enc"
+	expect_rc 78 "$TAKD" -t -c "$T/nopw.ini"
+	write_config "$T/takd.ini" tls.key="$T/pki/server.key.enc" \
+	    tls.key_password=s3cret
+	expect_rc 0 "$TAKD" -t -c "$T/takd.ini"
+	start_takd
+	expect_client 0 $(client_args alice)
+}
+
+# Listeners on IPv4 and IPv6 at once serve the same clients.
+ipv6_listener() {
+	local port6
+	[ -e /proc/net/if_inet6 ] || { diag "no IPv6 on this host"; return 0; }
+	setup tls.listen=127.0.0.1:0
+	printf 'listen = [::1]:0\n' >"$T/v6"
+	sed -i "/^listen = 127.0.0.1:0/r $T/v6" "$T/takd.ini"
+	start_takd
+	expect_eq "$(sget listeners.1.address)" "::1" "second listener"
+	port6=$(sget listeners.1.port)
+	expect_rc 0 "$TAKCLIENT" --connect "[::1]:$port6" \
+	    $(client_args alice) --quiet
+	expect_client 0 $(client_args alice)
+}
+
+# [server] nofile is applied to every process (as far as the hard limit goes).
+nofile_raised() {
+	local pid want=4096 soft
+	setup server.nofile=$want
+	start_takd
+	for pid in "$TAKD_PID" $(worker_pids); do
+		soft=$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits")
+		expect_eq "$soft" "$want" "open files limit of $pid"
+	done
+	log_has "nofile: asked $want, got $want" ||
+	    fail "no log line saying what nofile was asked and got"
+}
+
+# SIGUSR1 reopens the log file: after logrotate moves it away (and creates the
+# new one for the service user, as its `create` directive does), the
+# supervisor and the workers write to the new file.  The log directory is the
+# service user's, like /var/log/takd.
+log_reopen() {
+	local log=$T/logs/takd.log
+	mkdir -m 750 "$T/logs"
+	[ "$(id -u)" -eq 0 ] && chown nobody "$T/logs"
+	setup server.log="$log"
+	start_takd
+	mv "$log" "$log.1"
+	kill -USR1 "$TAKD_PID"
+	wait_for 5 grep -q "log file reopened" "$log" 2>/dev/null ||
+	    { diag_file "$log.1"; fail "supervisor did not reopen its log"; }
+	# A worker logs the handshake of this client to the new file too.
+	expect_client 0 $(client_args alice)
+	wait_for 5 grep -q "worker .*established" "$log" ||
+	    { diag_file "$log"; fail "worker still logs to the old file"; }
+	grep -q "established" "$log.1" &&
+	    fail "the handshake was logged to the rotated file"
+	return 0
+}
+
+# The admin socket is the access control for takctl: mode 0660, owned by the
+# service user; status carries version, uptime, CRL and per-worker figures.
+admin_socket_and_status() {
+	local mode owner
+	setup server.workers=2
+	start_takd
+	mode=$(stat -c %a "$T/state/run/takd.sock")
+	expect_eq "$mode" 660 "admin socket mode"
+	if [ "$(id -u)" -eq 0 ]; then
+		owner=$(stat -c %U "$T/state/run/takd.sock")
+		expect_eq "$owner" nobody "admin socket owner"
+	fi
+	expect_eq "$(sget version)" "$("$TAKD" -v | awk '{ print $2 }')" \
+	    "status version"
+	[ -n "$(sget uptime)" ] || fail "status has no uptime"
+	expect_eq "$(sget crl.generation)" 1 "CRL generation"
+	expect_eq "$(sget crl.entries)" 0 "CRL entries"
+	expect_eq "$(sget crl.stale)" false "CRL stale"
+	[ -n "$(sget crl.next_update)" ] || fail "status has no CRL next_update"
+	expect_eq "$(sget workers.1.state)" running "worker 1 state"
+	[ -n "$(sget workers.1.started)" ] || fail "worker 1 has no start time"
+	# A second takd on the same run_dir refuses to start.
+	expect_rc 78 "$TAKD" -f -c "$CFG"
+}
+
+run_case key_password
+run_case ipv6_listener
+run_case nofile_raised
+run_case log_reopen
+run_case admin_socket_and_status
+finish
