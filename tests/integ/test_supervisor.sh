@@ -104,6 +104,34 @@ admin_socket_and_status() {
 	expect_rc 78 "$TAKD" -f -c "$CFG"
 }
 
+# A worker that keeps dying soon after its start is respawned with a
+# doubling delay, so a crash loop cannot spin the machine.
+_slot0_pid_not() {
+	local pid
+	takd_status || return 1
+	pid=$(sget workers.0.pid)
+	[ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$1" ] &&
+	    proc_alive "$pid"
+}
+
+respawn_backoff() {
+	local i pid
+	setup server.workers=1
+	start_takd
+	for i in 1 2 3; do
+		pid=$(sget workers.0.pid)
+		kill -KILL "$pid"
+		wait_for 10 _slot0_pid_not "$pid" ||
+		    fail "worker not respawned after kill $i"
+	done
+	expect_eq "$(sget workers.0.restarts)" 3 "restarts of slot 0"
+	for i in 100 200 400; do
+		log_has "worker 0 will be respawned in $i ms" ||
+		    fail "no respawn after $i ms in the log"
+	done
+}
+
+run_case respawn_backoff
 run_case key_password
 run_case ipv6_listener
 run_case nofile_raised
