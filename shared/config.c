@@ -842,6 +842,10 @@ static const struct config_key config_keys[] = {
 	    0, 30 * MS_DAY, KEY_OFF_OK },
 	{ "cot", "max_events_per_second", set_number,
 	    FIELD(max_events_per_second), 0, 1000000, 0 },
+	{ "cot", "max_queue_bytes", set_size, FIELD(max_queue_bytes),
+	    64 * 1024, 1024 * 1024 * 1024, 0 },
+	{ "cot", "partial_timeout", set_duration, FIELD(partial_timeout_ms),
+	    100, MS_HOUR, 0 },
 
 	{ "pki", "dir", set_path, FIELD(pki_dir), 0, 0, KEY_EMPTY_OK },
 	{ "pki", "client_password", set_string, FIELD(client_password),
@@ -1081,6 +1085,8 @@ config_init(struct config *cfg)
 	cfg->max_event_bytes = 65536;
 	cfg->idle_timeout_ms = 0;
 	cfg->max_events_per_second = 0;
+	cfg->max_queue_bytes = 1024 * 1024;
+	cfg->partial_timeout_ms = 30 * MS_SECOND;
 
 	cfg->metrics_on = false;
 }

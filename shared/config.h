@@ -80,6 +80,8 @@ struct config {
 	size_t		 max_event_bytes;
 	unsigned	 idle_timeout_ms;	/* 0 = off */
 	unsigned	 max_events_per_second;	/* 0 = unlimited */
+	size_t		 max_queue_bytes;	/* per session output queue */
+	unsigned	 partial_timeout_ms;	/* an event left unfinished */
 
 	/* [pki] */
 	char		 pki_dir[PATH_MAX];
