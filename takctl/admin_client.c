@@ -336,3 +336,25 @@ admin_json_get(const char *json, size_t len, const char *key,
 	js_ws(&s);
 	return (s.p == s.end ? found : -1);
 }
+
+int
+admin_json_array_next(const char **pos, const char *end, const char **elem,
+    size_t *elen)
+{
+	struct jscan	 s = { *pos, end, 1 };
+
+	js_ws(&s);
+	if (s.p < s.end && (*s.p == '[' || *s.p == ','))
+		s.p++;
+	js_ws(&s);
+	if (s.p >= s.end || *s.p == ']') {
+		*pos = s.p;
+		return (0);
+	}
+	*elem = s.p;
+	if (js_value(&s) == -1)
+		return (-1);
+	*elen = (size_t)(s.p - *elem);
+	*pos = s.p;
+	return (1);
+}

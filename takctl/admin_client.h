@@ -31,4 +31,12 @@ int	 admin_request(const struct config *, const char *request,
 int	 admin_json_get(const char *json, size_t len, const char *key,
 	    const char **val, size_t *vlen);
 
+/*
+ * Walk a JSON array: *pos starts at its '[' and moves past each element.
+ * Returns 1 with the element's raw text in *elem / *elen, 0 at the end, -1
+ * when the array is malformed.
+ */
+int	 admin_json_array_next(const char **pos, const char *end,
+	    const char **elem, size_t *elen);
+
 #endif

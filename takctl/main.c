@@ -32,6 +32,7 @@ static const char usage_text[] =
 "  pki list                      list the certificates issued by the CA\n"
 "  status                        print the status of the running takd (JSON)\n"
 "  reload                        make takd re-read its CRL (like SIGHUP)\n"
+"  clients [--json]              list the connected clients\n"
 "\n"
 "exit status: 0 ok, 1 failed, 64 usage error, 78 configuration error\n";
 
@@ -44,6 +45,7 @@ static const struct command commands[] = {
 	{ "pki",	cmd_pki },
 	{ "status",	cmd_status },
 	{ "reload",	cmd_reload },
+	{ "clients",	cmd_clients },
 };
 
 /* Large (many PATH_MAX buffers): not on the stack. */
