@@ -17,7 +17,12 @@ enum ipc_msg_type {
 	 * worker -> supervisor: IPC_MSG_STATUS_REP, gen = request id,
 	 *   u32 sessions (handshaken, live), u32 handshaking,
 	 *   u64 accepted, u64 handshakes_ok, u64 handshakes_failed,
-	 *   u64 handshake_timeouts, u32 crl_generation, u32 open_fds.
+	 *   u64 handshake_timeouts, u32 crl_generation, u32 open_fds,
+	 *   then the data path's counters (docs/datapath.md), all u64:
+	 *   events_in, events_out, pongs, sa_replayed, replay_skipped,
+	 *   disconnect_notices, drop_malformed, drop_rate, drop_no_recipient,
+	 *   drop_superseded, drop_closed, drop_nomem, close_framing,
+	 *   close_unclosed, close_idle, close_slow.
 	 */
 	IPC_MSG_STATUS_REQ,
 	IPC_MSG_STATUS_REP,
@@ -45,11 +50,25 @@ enum ipc_msg_type {
 	IPC_MSG_PEER,
 
 	/*
-	 * worker -> worker over the mesh: one event for the receiver's local
-	 * sessions (a struct deliver, see worker/deliver.h and fanout.c for
-	 * the payload layout).
+	 * worker -> worker over the mesh: one or more events for the
+	 * receiver's local sessions (a struct deliver each, see
+	 * worker/deliver.h and fanout.h for the payload layout).
 	 */
 	IPC_MSG_EVENT,
+
+	/*
+	 * worker -> worker: one event too large for a frame.  The payload is
+	 * one IPC_MSG_EVENT record with the event bytes replaced by u32
+	 * length; SCM_RIGHTS fd = a sealed memfd holding exactly those bytes.
+	 */
+	IPC_MSG_EVENT_LARGE,
+
+	/*
+	 * worker -> worker: u64 bytes of IPC_MSG_EVENT_LARGE events consumed,
+	 * which the sender may send again (its memfd bytes in flight are
+	 * capped).
+	 */
+	IPC_MSG_EVENT_CREDIT,
 
 	IPC_MSG_MAX
 };

@@ -14,6 +14,7 @@
 
 #include "shared/json.h"
 #include "shared/log.h"
+#include "shared/store.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/proc.h"
@@ -287,6 +288,37 @@ admin_json_crl(const struct sup *sup, struct json *j)
 	json_obj_end(j);
 }
 
+/* The data path's counters of one worker (docs/datapath.md). */
+static void
+admin_json_datapath(const struct slot_stats *st, struct json *j)
+{
+	json_key(j, "events");
+	json_obj_begin(j);
+	json_kv_uint(j, "in", st->events_in);
+	json_kv_uint(j, "out", st->events_out);
+	json_kv_uint(j, "pongs", st->pongs);
+	json_kv_uint(j, "sa_replayed", st->sa_replayed);
+	json_kv_uint(j, "replay_skipped", st->replay_skipped);
+	json_kv_uint(j, "disconnect_notices", st->disconnect_notices);
+	json_obj_end(j);
+	json_key(j, "dropped");
+	json_obj_begin(j);
+	json_kv_uint(j, "malformed", st->drop_malformed);
+	json_kv_uint(j, "rate_limited", st->drop_rate);
+	json_kv_uint(j, "no_recipient", st->drop_no_recipient);
+	json_kv_uint(j, "superseded", st->drop_superseded);
+	json_kv_uint(j, "closed", st->drop_closed);
+	json_kv_uint(j, "no_memory", st->drop_nomem);
+	json_obj_end(j);
+	json_key(j, "closed");
+	json_obj_begin(j);
+	json_kv_uint(j, "framing", st->close_framing);
+	json_kv_uint(j, "unclosed_event", st->close_unclosed);
+	json_kv_uint(j, "idle", st->close_idle);
+	json_kv_uint(j, "slow_consumer", st->close_slow);
+	json_obj_end(j);
+}
+
 static void
 admin_json_workers(const struct sup *sup, struct json *j)
 {
@@ -314,6 +346,7 @@ admin_json_workers(const struct sup *sup, struct json *j)
 		    s->stats.handshake_timeouts);
 		json_kv_uint(j, "crl_generation", s->stats.crl_generation);
 		json_kv_uint(j, "open_fds", s->stats.open_fds);
+		admin_json_datapath(&s->stats, j);
 		json_obj_end(j);
 		if (s->state == SLOT_RUNNING)
 			total += s->stats.sessions;
@@ -540,6 +573,54 @@ admin_worker_gone(struct sup *sup, struct proc_slot *slot)
 	}
 }
 
+static int
+admin_client_json(const struct store_client *sc, void *arg)
+{
+	struct json	*j = arg;
+
+	json_obj_begin(j);
+	json_kv_str(j, "uid", sc->uid);
+	json_kv_str(j, "callsign", sc->callsign);
+	json_kv_uint(j, "worker", sc->worker);
+	json_kv_str(j, "group", sc->group);
+	json_kv_str(j, "role", sc->role);
+	json_kv_str(j, "subject", sc->subject);
+	json_kv_str(j, "serial", sc->serial);
+	json_kv_str(j, "peer", sc->peer);
+	json_kv_time(j, "connected", (time_t)(sc->connected_ms / 1000));
+	json_kv_time(j, "last_seen", (time_t)(sc->last_seen_ms / 1000));
+	json_obj_end(j);
+	return (0);
+}
+
+/*
+ * The registry as the workers last committed it (once per loop turn, so a
+ * client is listed within milliseconds of its handshake).
+ */
+static void
+admin_clients(struct sup *sup, struct admin_client *c)
+{
+	struct json	*j = &c->out;
+
+	if (sup->store == NULL) {
+		admin_reply_error(sup, c, "the shared state is not open");
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", true);
+	json_key(j, "clients");
+	json_arr_begin(j);
+	if (store_foreach_client(sup->store, admin_client_json, j) == -1) {
+		json_free(j);
+		json_init(j);
+		admin_reply_error(sup, c, "cannot read the client registry");
+		return;
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	admin_reply(sup, c);
+}
+
 static void
 admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
 {
@@ -549,6 +630,8 @@ admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
 		admin_status_start(sup, c);
 	else if (strcmp(cmd, "reload") == 0)
 		admin_reload(sup, c);
+	else if (strcmp(cmd, "clients") == 0)
+		admin_clients(sup, c);
 	else
 		admin_reply_error(sup, c, "unknown command");
 }

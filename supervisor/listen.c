@@ -17,6 +17,8 @@
 
 #define LISTEN_BACKLOG	4096
 
+static size_t	 listen_fds(const struct sup *, const char *, int *, size_t);
+
 static int
 listen_resolve(const struct config_listen *la, struct addrinfo **res)
 {
@@ -137,9 +139,15 @@ listen_open_all(struct sup *sup, char *err, size_t errlen)
 		if (listen_open(sup, "tls", &cfg->tls_listen[i], err,
 		    errlen) == -1)
 			return (-1);
-	/* [tcp] listen is served once the CoT data path exists (issue 3). */
-	if (cfg->n_tcp_listen > 0)
-		log_warnx("[tcp] listen is not served yet; ignored");
+	for (i = 0; i < cfg->n_tcp_listen; i++) {
+		if (listen_open(sup, "tcp", &cfg->tcp_listen[i], err,
+		    errlen) == -1)
+			return (-1);
+		log_warnx("plain TCP listener %s:%s: clients are neither "
+		    "authenticated nor encrypted; use it on a trusted network "
+		    "only", cfg->tcp_listen[i].host[0] ? cfg->tcp_listen[i].host :
+		    "*", cfg->tcp_listen[i].port);
+	}
 	if (listen_tls_fds(sup, NULL, 0) == 0) {
 		snprintf(err, errlen, "no TLS listener could be opened");
 		return (-1);
@@ -162,10 +170,22 @@ listen_close_all(struct sup *sup)
 size_t
 listen_tls_fds(const struct sup *sup, int *fds, size_t max)
 {
+	return (listen_fds(sup, "tls", fds, max));
+}
+
+size_t
+listen_tcp_fds(const struct sup *sup, int *fds, size_t max)
+{
+	return (listen_fds(sup, "tcp", fds, max));
+}
+
+static size_t
+listen_fds(const struct sup *sup, const char *proto, int *fds, size_t max)
+{
 	size_t	 i, n = 0;
 
 	for (i = 0; i < sup->n_listeners; i++) {
-		if (strcmp(sup->listeners[i].proto, "tls") != 0 ||
+		if (strcmp(sup->listeners[i].proto, proto) != 0 ||
 		    sup->listeners[i].fd < 0)
 			continue;
 		if (fds != NULL && n < max)

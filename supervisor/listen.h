@@ -13,5 +13,7 @@ int	 listen_open_all(struct sup *, char *err, size_t errlen);
 void	 listen_close_all(struct sup *);
 /* TLS listener descriptors, for the workers. */
 size_t	 listen_tls_fds(const struct sup *, int *fds, size_t max);
+/* Plain TCP listener descriptors ([tcp] listen), for the workers. */
+size_t	 listen_tcp_fds(const struct sup *, int *fds, size_t max);
 
 #endif

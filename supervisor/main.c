@@ -25,6 +25,7 @@
 #include "supervisor/listen.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/proc.h"
+#include "supervisor/state.h"
 #include "worker/cot_parse.h"
 
 #define STOP_GRACE_MS	3000	/* beyond drain_timeout before SIGKILL */
@@ -362,6 +363,7 @@ main_loop(struct sup *s)
 
 	for (;;) {
 		timeout = min_timeout(proc_respawn_due(s), admin_tick(s));
+		timeout = min_timeout(timeout, state_tick(s));
 		if (s->stopping) {
 			if (proc_running(s) == 0)
 				return;
@@ -405,6 +407,7 @@ cleanup(struct sup *s)
 	if (unlinkat(s->run_dirfd, TAKD_ADMIN_SOCKET, 0) == -1)
 		log_warn("remove admin socket");
 	admin_close(s);
+	state_close(s);		/* every worker is gone */
 	crl_cleanup(s);
 	listen_close_all(s);
 	SSL_CTX_free(s->ssl_ctx);
@@ -518,6 +521,9 @@ main(int argc, char *argv[])
 	setup_signals(&sup);
 	write_pidfile(&sup);
 	drop_privileges(&sup, &ids, as_root);
+	/* Files owned by the service user; open before any worker forks. */
+	if (state_open(&sup, worker_count(&config), err, sizeof(err)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	cot_parse_init();	/* once, before the workers fork */
 	start_workers(&sup);
 

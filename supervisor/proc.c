@@ -17,9 +17,11 @@
 
 #include "ipc/ipc.h"
 #include "shared/log.h"
+#include "shared/store.h"
 #include "supervisor/admin.h"
 #include "supervisor/listen.h"
 #include "supervisor/proc.h"
+#include "supervisor/state.h"
 #include "worker/worker.h"
 
 #define PROC_CHAN_QUEUE		(1024 * 1024)
@@ -73,17 +75,28 @@ static void __attribute__((noreturn))
 proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 {
 	struct worker_args	 args;
-	int			 fds[2 * TAKD_MAX_LISTEN], keep[2 * TAKD_MAX_LISTEN + 2];
-	size_t			 n, nkeep = 0, i;
+	int			 fds[2 * TAKD_MAX_LISTEN], tcp[2 * TAKD_MAX_LISTEN];
+	int			 keep[4 * TAKD_MAX_LISTEN + 2];
+	size_t			 n, ntcp, nkeep = 0, i;
 	sigset_t		 mask;
 	char			 name[32];
 
 	/* The supervisor may die without a chance to tell us. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		fatal("prctl(PR_SET_PDEATHSIG)");
+	/*
+	 * Release the inherited LMDB environment while its descriptors are
+	 * still its own: closed below, their numbers would be reused, and a
+	 * later release (the worker's store_open()) would close those.
+	 */
+	store_close(sup->store);
+	sup->store = NULL;
 	n = listen_tls_fds(sup, fds, 2 * TAKD_MAX_LISTEN);
 	for (i = 0; i < n; i++)
 		keep[nkeep++] = fds[i];
+	ntcp = listen_tcp_fds(sup, tcp, 2 * TAKD_MAX_LISTEN);
+	for (i = 0; i < ntcp; i++)
+		keep[nkeep++] = tcp[i];
 	keep[nkeep++] = ctl_fd;
 	if (log_get_fd() >= 0)
 		keep[nkeep++] = log_get_fd();
@@ -110,6 +123,8 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	args.ctl_fd = ctl_fd;
 	args.tls_fds = fds;
 	args.n_tls_fds = n;
+	args.tcp_fds = tcp;
+	args.n_tcp_fds = ntcp;
 	args.ssl_ctx = sup->ssl_ctx;
 	args.ca = sup->ca;
 	args.crl_generation = sup->crl.info.generation;
@@ -159,6 +174,8 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, slot->chan->fd, &ev) == -1)
 		log_warn("worker %u: epoll_ctl", slot->id);
 	log_info("worker %u started, pid %d", slot->id, (int)pid);
+	/* Frames wait in the socket until the worker reads them. */
+	mesh_connect(sup, slot);
 	return (0);
 }
 
@@ -268,6 +285,8 @@ proc_reap(struct sup *sup)
 			continue;
 		}
 		proc_exited(sup, slot, status);
+		/* Before the slot is respawned, which is never right away. */
+		state_worker_gone(sup, slot);
 	}
 }
 
@@ -363,6 +382,22 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		slot->stats.handshake_timeouts = ipc_get_u64(&rd);
 		slot->stats.crl_generation = ipc_get_u32(&rd);
 		slot->stats.open_fds = ipc_get_u32(&rd);
+		slot->stats.events_in = ipc_get_u64(&rd);
+		slot->stats.events_out = ipc_get_u64(&rd);
+		slot->stats.pongs = ipc_get_u64(&rd);
+		slot->stats.sa_replayed = ipc_get_u64(&rd);
+		slot->stats.replay_skipped = ipc_get_u64(&rd);
+		slot->stats.disconnect_notices = ipc_get_u64(&rd);
+		slot->stats.drop_malformed = ipc_get_u64(&rd);
+		slot->stats.drop_rate = ipc_get_u64(&rd);
+		slot->stats.drop_no_recipient = ipc_get_u64(&rd);
+		slot->stats.drop_superseded = ipc_get_u64(&rd);
+		slot->stats.drop_closed = ipc_get_u64(&rd);
+		slot->stats.drop_nomem = ipc_get_u64(&rd);
+		slot->stats.close_framing = ipc_get_u64(&rd);
+		slot->stats.close_unclosed = ipc_get_u64(&rd);
+		slot->stats.close_idle = ipc_get_u64(&rd);
+		slot->stats.close_slow = ipc_get_u64(&rd);
 		if (ipc_rd_done(&rd) == -1)
 			return (-1);
 		admin_worker_status(sup, slot, m->hdr.gen_or_peer);

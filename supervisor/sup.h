@@ -50,6 +50,23 @@ struct slot_stats {
 	uint64_t	 handshake_timeouts;
 	uint32_t	 crl_generation;
 	uint32_t	 open_fds;
+	/* Data path (docs/datapath.md). */
+	uint64_t	 events_in;
+	uint64_t	 events_out;
+	uint64_t	 pongs;
+	uint64_t	 sa_replayed;
+	uint64_t	 replay_skipped;
+	uint64_t	 disconnect_notices;
+	uint64_t	 drop_malformed;
+	uint64_t	 drop_rate;
+	uint64_t	 drop_no_recipient;
+	uint64_t	 drop_superseded;
+	uint64_t	 drop_closed;
+	uint64_t	 drop_nomem;
+	uint64_t	 close_framing;
+	uint64_t	 close_unclosed;
+	uint64_t	 close_idle;
+	uint64_t	 close_slow;
 };
 
 struct proc_slot {
@@ -87,6 +104,7 @@ struct crl_state {
 };
 
 struct admin_client;
+struct store;
 
 struct sup {
 	unsigned	 magic;
@@ -116,8 +134,14 @@ struct sup {
 
 	struct admin_client *admin_clients;
 	uint32_t	 next_req_id;
+
+	struct store	*store;		/* shared state (state.c) */
+	int64_t		 state_purge_ms;	/* next SA purge, monotonic */
 };
 
 int64_t	 sup_now_ms(void);
+
+/* mesh.c: connect a worker just spawned to every other running worker. */
+void	 mesh_connect(struct sup *, struct proc_slot *);
 
 #endif

@@ -60,16 +60,24 @@ accept_init(struct worker *w)
 	socklen_t			 sl;
 	size_t				 i;
 
-	w->acceptors = calloc(args->n_tls_fds, sizeof(*w->acceptors));
-	if (w->acceptors == NULL) {
+	w->n_acceptors = args->n_tls_fds + args->n_tcp_fds;
+	if (w->n_acceptors > 0 &&
+	    (w->acceptors = calloc(w->n_acceptors,
+	    sizeof(*w->acceptors))) == NULL) {
 		log_warn("acceptors");
 		return (-1);
 	}
-	w->n_acceptors = args->n_tls_fds;
 	for (i = 0; i < w->n_acceptors; i++) {
 		a = &w->acceptors[i];
 		a->magic = ACCEPTOR_MAGIC;
-		a->fd = args->tls_fds[i];
+		a->fd = -1;
+	}
+	for (i = 0; i < w->n_acceptors; i++) {
+		a = &w->acceptors[i];
+		/* TLS listeners first, then the plain [tcp] ones. */
+		a->plain = i >= args->n_tls_fds;
+		a->fd = a->plain ? args->tcp_fds[i - args->n_tls_fds] :
+		    args->tls_fds[i];
 		sl = sizeof(ss);
 		if (getsockname(a->fd, (struct sockaddr *)&ss, &sl) == -1) {
 			log_warn("listener %zu (fd %d)", i, a->fd);
@@ -77,6 +85,9 @@ accept_init(struct worker *w)
 		}
 		conn_addr_format((struct sockaddr *)&ss, sl, a->name,
 		    sizeof(a->name));
+		if (a->plain)
+			log_info("listener %s: plain TCP CoT, no TLS: for "
+			    "trusted networks only", a->name);
 		if (accept_register(w, a) == -1) {
 			log_warn("listener %s: epoll_ctl", a->name);
 			return (-1);

@@ -1,9 +1,19 @@
 /*
  * Client connections of a worker: see conn.h.  Everything here is driven by
- * level-triggered epoll: the interest of a conn is whatever its last OpenSSL
- * call wanted (either direction can want the other), and a conn that stopped
- * for fairness with data left inside OpenSSL goes on the ready list, because
- * such bytes never make the socket readable again.
+ * level-triggered epoll.  A session reads and writes independently: the
+ * interest of a conn is what its reading waits for (EPOLLIN, or EPOLLOUT
+ * when OpenSSL wants to write first) plus what a blocked write waits for,
+ * if any (either direction can want the other).  A conn that stopped
+ * reading for fairness with data left inside OpenSSL goes on the ready
+ * list, because such bytes never make the socket readable again.
+ *
+ * Output: deliveries only queue (session.c); conns with queued output sit on
+ * the worker's outlist, and conn_flush_pending() writes them before the loop
+ * sleeps, coalescing what each got during the turn into 16 KiB records.  A
+ * write that would block leaves the outlist and waits for its event.
+ *
+ * A conn from a [tcp] listener has no SSL: conn_io_read() and
+ * conn_io_write() use the socket directly and it is established at once.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,6 +32,13 @@
 
 /* SSL_read calls per event before yielding to other conns. */
 #define CONN_MAX_READS		32
+/* Records written per session and pass before yielding to other conns. */
+#define CONN_MAX_WRITES		16
+/* One TLS record's plaintext: a read, and the staging of one write. */
+#define CONN_IO_BUF		16384
+
+static uint8_t		 conn_rbuf[CONN_IO_BUF];
+static uint8_t		 conn_stage[CONN_IO_BUF];
 
 void
 conn_addr_format(const struct sockaddr *sa, socklen_t salen, char *dst,
@@ -52,6 +70,17 @@ conn_addr_format(const struct sockaddr *sa, socklen_t salen, char *dst,
 		snprintf(dst, len, "unix");
 }
 
+const char *
+conn_who(const struct conn *c, char *buf, size_t len)
+{
+	if (c->plain)
+		snprintf(buf, len, "peer %s, plain TCP", c->peer);
+	else
+		snprintf(buf, len, "peer %s subject \"%s\" serial %s", c->peer,
+		    c->tls.subject, c->tls.serial_hex);
+	return (buf);
+}
+
 static int
 conn_set_events(struct worker *w, struct conn *c, uint32_t events)
 {
@@ -70,6 +99,12 @@ conn_set_events(struct worker *w, struct conn *c, uint32_t events)
 	return (0);
 }
 
+static int
+conn_update_events(struct worker *w, struct conn *c)
+{
+	return (conn_set_events(w, c, c->rd_wait | c->wr_wait));
+}
+
 static void
 conn_mark_ready(struct worker *w, struct conn *c)
 {
@@ -79,7 +114,29 @@ conn_mark_ready(struct worker *w, struct conn *c)
 	c->on_ready = true;
 }
 
-/* Take c off the handshaking or live list and the ready list. */
+static void
+conn_outlist_del(struct worker *w, struct conn *c)
+{
+	if (!c->on_outlist)
+		return;
+	TAILQ_REMOVE(&w->outlist, c, out_entry);
+	c->on_outlist = false;
+}
+
+void
+conn_output(struct worker *w, struct conn *c)
+{
+	if (c->on_outlist || c->magic != CONN_MAGIC)
+		return;
+	/* A blocked write is resumed by its epoll event. */
+	if (c->s.doom == NULL &&
+	    (c->wr_wait != 0 || c->state != CONN_ESTABLISHED))
+		return;
+	TAILQ_INSERT_TAIL(&w->outlist, c, out_entry);
+	c->on_outlist = true;
+}
+
+/* Take c off the handshaking or live list, the ready list and the outlist. */
 static void
 conn_unlink(struct worker *w, struct conn *c)
 {
@@ -87,6 +144,7 @@ conn_unlink(struct worker *w, struct conn *c)
 		TAILQ_REMOVE(&w->ready, c, ready_entry);
 		c->on_ready = false;
 	}
+	conn_outlist_del(w, c);
 	if (c->state == CONN_HANDSHAKE) {
 		TAILQ_REMOVE(&w->handshaking, c, entry);
 		w->cnt.handshaking--;
@@ -101,26 +159,85 @@ conn_unlink(struct worker *w, struct conn *c)
  * established session; handshake failures are logged by their callers.
  */
 static void
-conn_close(struct worker *w, struct conn *c, const char *why)
+conn_close_level(struct worker *w, struct conn *c, int level, const char *why)
 {
-	if (why != NULL && c->state != CONN_HANDSHAKE)
-		log_info("session %" PRIu64 " closed: %s (peer %s serial %s, "
-		    "%" PRId64 " s, %" PRIu64 " bytes in)", c->id, why, c->peer,
-		    c->tls.serial_hex,
-		    (worker_now_ms() - c->established_ms) / 1000, c->rx_bytes);
-	else if (why != NULL)
+	char	 who[CONN_WHO_MAX];
+
+	if (c->magic != CONN_MAGIC)
+		return;
+	if (why != NULL && c->state != CONN_HANDSHAKE) {
+		conn_who(c, who, sizeof(who));
+		(level <= LOG_WARNING ? log_warnx : log_info)("session %" PRIu64
+		    " closed: %s (%s, %" PRId64 " s, %" PRIu64 " bytes and "
+		    "%" PRIu64 " events in, %" PRIu64 " events out)", c->id,
+		    why, who, (worker_now_ms() - c->established_ms) / 1000,
+		    c->rx_bytes, c->s.events_in, c->s.events_out);
+	} else if (why != NULL)
 		log_debug("peer %s: connection %" PRIu64 " closed during "
 		    "handshake: %s", c->peer, c->id, why);
 	conn_unlink(w, c);
+	/* Off every list first: the disconnect notice must not come back. */
+	session_end(w, c);
 	/* close() would drop the registration too, unless the fd was dup'ed. */
-	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->fd != -1) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
 	SSL_free(c->ssl);
 	c->ssl = NULL;
-	close(c->fd);
 	c->fd = -1;
 	tls_peer_clear(&c->tls);
 	c->magic = CONN_DEAD_MAGIC;
 	TAILQ_INSERT_TAIL(&w->dead, c, entry);
+}
+
+void
+conn_close(struct worker *w, struct conn *c, const char *why)
+{
+	conn_close_level(w, c, LOG_INFO, why);
+}
+
+void
+conn_abort(struct worker *w, struct conn *c, const char *why)
+{
+	conn_close_level(w, c, LOG_WARNING, why);
+}
+
+/* The handshake completed, or a plain connection was accepted. */
+static int
+conn_established(struct worker *w, struct conn *c)
+{
+	char	 who[CONN_WHO_MAX];
+
+	if (!c->plain && tls_peer_get(c->ssl, &c->tls) == -1) {
+		/* Only reachable if the context stopped requiring a cert. */
+		w->cnt.handshakes_failed++;
+		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
+		    "peer %s: handshake failed: no client certificate",
+		    c->peer);
+		conn_close(w, c, NULL);
+		return (-1);
+	}
+	TAILQ_REMOVE(&w->handshaking, c, entry);
+	w->cnt.handshaking--;
+	c->state = CONN_ESTABLISHED;
+	c->deadline_ms = 0;
+	c->established_ms = worker_now_ms();
+	c->rd_wait = EPOLLIN;
+	TAILQ_INSERT_TAIL(&w->live, c, entry);
+	w->cnt.sessions++;
+	if (c->plain)
+		log_info("session %" PRIu64 " established: %s on %s", c->id,
+		    conn_who(c, who, sizeof(who)), c->acceptor->name);
+	else {
+		w->cnt.handshakes_ok++;
+		log_info("session %" PRIu64 " established: %s (%s, resumed "
+		    "%s)", c->id, conn_who(c, who, sizeof(who)),
+		    SSL_get_version(c->ssl),
+		    SSL_session_reused(c->ssl) ? "yes" : "no");
+	}
+	session_start(w, c);
+	return (0);
 }
 
 struct conn *
@@ -140,16 +257,19 @@ conn_new(struct worker *w, struct acceptor *a, int fd,
 	memcpy(c->peer, peer, sizeof(c->peer));
 	c->fd = fd;
 	c->acceptor = a;
+	c->plain = a->plain;
 	c->accepted_ms = worker_now_ms();
-	if (w->cfg->handshake_timeout_ms > 0)
+	session_init(w, c);
+	if (!c->plain && w->cfg->handshake_timeout_ms > 0)
 		c->deadline_ms = c->accepted_ms + w->cfg->handshake_timeout_ms;
-	if ((c->ssl = tls_new(w->ctx, fd)) == NULL) {
+	if (!c->plain && (c->ssl = tls_new(w->ctx, fd)) == NULL) {
 		log_ssl(LOG_WARNING, "peer %s: cannot create a TLS session",
 		    peer);
 		goto fail;
 	}
 	memset(&ev, 0, sizeof(ev));
-	ev.events = c->events = EPOLLIN;	/* the ClientHello comes first */
+	/* The ClientHello, or the first event, comes first. */
+	ev.events = c->events = c->rd_wait = EPOLLIN;
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		log_warn("peer %s: epoll_ctl", peer);
@@ -163,6 +283,8 @@ conn_new(struct worker *w, struct acceptor *a, int fd,
 	w->cnt.accepted++;
 	log_debug("peer %s: connection %" PRIu64 " accepted on %s", peer,
 	    c->id, a->name);
+	if (c->plain && conn_established(w, c) == -1)
+		return (NULL);
 	return (c);
 fail:
 	SSL_free(c->ssl);
@@ -183,36 +305,10 @@ conn_handshake_failed(struct worker *w, struct conn *c, enum tls_res r,
 	conn_close(w, c, NULL);
 }
 
-/* The handshake completed: record the peer and move c to the live list. */
-static int
-conn_established(struct worker *w, struct conn *c)
-{
-	if (tls_peer_get(c->ssl, &c->tls) == -1) {
-		/* Only reachable if the context stopped requiring a cert. */
-		conn_handshake_failed(w, c, TLS_ERROR, "no client certificate");
-		return (-1);
-	}
-	TAILQ_REMOVE(&w->handshaking, c, entry);
-	w->cnt.handshaking--;
-	c->state = CONN_ESTABLISHED;
-	c->deadline_ms = 0;
-	c->established_ms = worker_now_ms();
-	TAILQ_INSERT_TAIL(&w->live, c, entry);
-	w->cnt.sessions++;
-	w->cnt.handshakes_ok++;
-	log_info("session %" PRIu64 " established: peer %s subject \"%s\" "
-	    "serial %s (%s, resumed %s)", c->id, c->peer, c->tls.subject,
-	    c->tls.serial_hex, SSL_get_version(c->ssl),
-	    SSL_session_reused(c->ssl) ? "yes" : "no");
-	return (0);
-}
-
-/* Wait for the direction OpenSSL wants. */
+/* Wait for the direction OpenSSL wants to go on reading (or handshaking). */
 static void
 conn_wait(struct worker *w, struct conn *c, enum tls_res r, uint32_t events)
 {
-	uint32_t	 want = r == TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
-
 	/*
 	 * After an error or hangup the socket stays ready forever; a call
 	 * that still wants I/O then would spin the loop.
@@ -225,11 +321,164 @@ conn_wait(struct worker *w, struct conn *c, enum tls_res r, uint32_t events)
 			conn_close(w, c, "connection error");
 		return;
 	}
-	if (conn_set_events(w, c, want) == -1) {
+	c->rd_wait = r == TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
+	if (conn_update_events(w, c) == -1) {
 		if (c->state == CONN_HANDSHAKE)
 			w->cnt.handshakes_failed++;
 		conn_close(w, c, "internal error (epoll)");
 	}
+}
+
+static enum tls_res
+conn_io_read(struct conn *c, void *buf, size_t len, size_t *n, char *reason,
+    size_t rlen)
+{
+	ssize_t	 r;
+
+	if (c->ssl != NULL)
+		return (tls_read(c->ssl, buf, len, n, reason, rlen));
+	*n = 0;
+	while ((r = read(c->fd, buf, len)) == -1 && errno == EINTR)
+		;
+	if (r > 0) {
+		*n = (size_t)r;
+		return (TLS_DONE);
+	}
+	if (r == 0) {
+		snprintf(reason, rlen, "closed by peer");
+		return (TLS_CLOSED);
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return (TLS_WANT_READ);
+	snprintf(reason, rlen, "%s", strerror(errno));
+	return (errno == ECONNRESET ? TLS_CLOSED : TLS_ERROR);
+}
+
+static enum tls_res
+conn_io_write(struct conn *c, const void *buf, size_t len, size_t *n,
+    char *reason, size_t rlen)
+{
+	ssize_t	 r;
+
+	if (c->ssl != NULL)
+		return (tls_write(c->ssl, buf, len, n, reason, rlen));
+	*n = 0;
+	while ((r = send(c->fd, buf, len, MSG_NOSIGNAL)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r >= 0) {
+		*n = (size_t)r;
+		return (TLS_DONE);
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return (TLS_WANT_WRITE);
+	snprintf(reason, rlen, "%s", strerror(errno));
+	return (errno == EPIPE || errno == ECONNRESET ? TLS_CLOSED :
+	    TLS_ERROR);
+}
+
+/*
+ * Write c's queued output: staged 16 KiB at a time, at most CONN_MAX_WRITES
+ * records.  Returns 1 when output is left and the socket may take more, 0
+ * when the queue is empty, the write is blocked (c then waits for its epoll
+ * event) or c was closed.
+ */
+static int
+conn_flush(struct worker *w, struct conn *c)
+{
+	struct outq	*q = &c->s.outq;
+	char		 reason[TLS_REASON_MAX] = "";
+	enum tls_res	 r;
+	size_t		 n, done, events;
+	int		 i;
+
+	if (c->s.doom != NULL) {
+		conn_abort(w, c, c->s.doom);
+		return (0);
+	}
+	if (c->state != CONN_ESTABLISHED)
+		return (0);
+	for (i = 0; i < CONN_MAX_WRITES; i++) {
+		if ((n = outq_peek(q, conn_stage, sizeof(conn_stage))) == 0)
+			return (0);
+		r = conn_io_write(c, conn_stage, n, &done, reason,
+		    sizeof(reason));
+		if (r == TLS_DONE) {
+			events = outq_consume(q, done);
+			c->tx_bytes += done;
+			c->s.events_out += events;
+			w->cnt.events_out += events;
+			continue;
+		}
+		if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+			/* OpenSSL holds a record made of these bytes. */
+			if (c->ssl != NULL)
+				outq_pin(q, n);
+			c->wr_wait = r == TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
+			if (conn_update_events(w, c) == -1)
+				conn_close(w, c, "internal error (epoll)");
+			return (0);
+		}
+		conn_close(w, c, r == TLS_CLOSED ? "closed by peer" : reason);
+		return (0);
+	}
+	return (outq_bytes(q) > 0);
+}
+
+void
+conn_flush_pending(struct worker *w)
+{
+	struct conn_list	 later;
+	struct conn		*c;
+
+	TAILQ_INIT(&later);
+	/* Closing a session may queue its notice to others: they come next. */
+	while ((c = TAILQ_FIRST(&w->outlist)) != NULL) {
+		conn_outlist_del(w, c);
+		if (conn_flush(w, c) == 1) {
+			TAILQ_INSERT_TAIL(&later, c, out_entry);
+			c->on_outlist = true;
+		}
+	}
+	TAILQ_CONCAT(&w->outlist, &later, out_entry);
+}
+
+/*
+ * Read what the socket has, at most CONN_MAX_READS records, into the
+ * session (or nowhere while closing).  *aborted when the session was closed
+ * for what it sent.
+ */
+static enum tls_res
+conn_read(struct worker *w, struct conn *c, char *reason, size_t len,
+    bool *aborted)
+{
+	enum tls_res	 r;
+	size_t		 n;
+	unsigned	 i;
+
+	*aborted = false;
+	for (i = 0; i < CONN_MAX_READS; i++) {
+		r = conn_io_read(c, conn_rbuf, sizeof(conn_rbuf), &n, reason,
+		    len);
+		if (r != TLS_DONE)
+			return (r);
+		c->rx_bytes += n;
+		if (c->state != CONN_ESTABLISHED)
+			continue;
+		if (session_input(w, c, conn_rbuf, n, reason, len) == -1) {
+			conn_abort(w, c, reason);
+			*aborted = true;
+			return (TLS_DONE);
+		}
+		/* Its own queue overflowed: closed at the output pass. */
+		if (c->s.doom != NULL)
+			return (TLS_DONE);
+	}
+	/*
+	 * Bytes already decrypted or buffered inside OpenSSL never make the
+	 * socket readable again, so come back by ourselves.
+	 */
+	return (TLS_AGAIN);
 }
 
 /* After a read on an established or closing session. */
@@ -249,7 +498,8 @@ conn_after_read(struct worker *w, struct conn *c, enum tls_res r,
 		conn_close(w, c, c->state == CONN_CLOSING ?
 		    "server shutting down" : reason);
 		break;
-	case TLS_DONE:
+	case TLS_DONE:		/* doomed: closed at the output pass */
+		break;
 	case TLS_ERROR:
 		conn_close(w, c, reason);
 		break;
@@ -265,6 +515,15 @@ conn_step_closing(struct worker *w, struct conn *c, uint32_t events,
 
 	if (c->shutdown_sent)
 		return (1);
+	if (c->ssl == NULL) {
+		/* Plain TCP: half-close, then read until the peer's EOF. */
+		if (shutdown(c->fd, SHUT_WR) == -1) {
+			conn_close(w, c, "server shutting down");
+			return (0);
+		}
+		c->shutdown_sent = true;
+		return (1);
+	}
 	switch ((r = tls_shutdown(c->ssl, reason, len))) {
 	case TLS_DONE:
 		conn_close(w, c, "server shutting down");
@@ -283,17 +542,19 @@ conn_step_closing(struct worker *w, struct conn *c, uint32_t events,
 }
 
 /*
- * Advance c as far as it goes without blocking: handshake, then reading, or
- * the close_notify exchange.  events is what epoll reported, 0 when run from
- * the ready list.
+ * Advance c as far as it goes without blocking: handshake, then writing and
+ * reading, or the close_notify exchange.  events is what epoll reported, 0
+ * when run from the ready list.
  */
 void
 conn_handle(struct worker *w, struct conn *c, uint32_t events)
 {
 	char		 reason[TLS_REASON_MAX] = "";
 	enum tls_res	 r;
+	bool		 aborted;
+	int		 more;
 
-	if (c->magic != CONN_MAGIC)
+	if (c->magic != CONN_MAGIC || c->s.doom != NULL)
 		return;
 	if (c->state == CONN_HANDSHAKE) {
 		r = tls_handshake(c->ssl, reason, sizeof(reason));
@@ -308,13 +569,29 @@ conn_handle(struct worker *w, struct conn *c, uint32_t events)
 		if (conn_established(w, c) == -1)
 			return;
 		/* The client may have sent data right behind Finished. */
+		events = 0;
 	}
+	if (c->wr_wait != 0 &&
+	    (events & (c->wr_wait | EPOLLERR | EPOLLHUP))) {
+		c->wr_wait = 0;
+		more = conn_flush(w, c);
+		if (c->magic != CONN_MAGIC)
+			return;
+		if (c->wr_wait == 0 && conn_update_events(w, c) == -1) {
+			conn_close(w, c, "internal error (epoll)");
+			return;
+		}
+		if (more)
+			conn_output(w, c);
+	}
+	if (events != 0 && !(events & (c->rd_wait | EPOLLERR | EPOLLHUP)))
+		return;
 	if (c->state == CONN_CLOSING &&
 	    !conn_step_closing(w, c, events, reason, sizeof(reason)))
 		return;
-	r = tls_read_discard(c->ssl, CONN_MAX_READS, &c->rx_bytes, reason,
-	    sizeof(reason));
-	conn_after_read(w, c, r, events, reason);
+	r = conn_read(w, c, reason, sizeof(reason), &aborted);
+	if (!aborted)
+		conn_after_read(w, c, r, events, reason);
 }
 
 void
@@ -363,7 +640,18 @@ conn_drain_all(struct worker *w)
 		next = TAILQ_NEXT(c, entry);
 		if (c->state != CONN_ESTABLISHED)
 			continue;
+		/* What is queued goes out first, as far as it can now. */
+		if (c->s.doom == NULL && c->wr_wait == 0)
+			(void)conn_flush(w, c);
+		if (c->magic != CONN_MAGIC)
+			continue;
+		if (c->s.doom != NULL) {
+			conn_abort(w, c, c->s.doom);
+			continue;
+		}
+		conn_outlist_del(w, c);
 		c->state = CONN_CLOSING;
+		c->wr_wait = 0;
 		conn_handle(w, c, 0);
 	}
 }
@@ -378,7 +666,7 @@ conn_close_all(struct worker *w, bool close_notify, const char *why)
 		conn_close(w, c, why);
 	while ((c = TAILQ_FIRST(&w->live)) != NULL) {
 		/* One attempt, no waiting: the process is about to exit. */
-		if (close_notify && !c->shutdown_sent)
+		if (close_notify && !c->shutdown_sent && c->ssl != NULL)
 			(void)tls_shutdown(c->ssl, reason, sizeof(reason));
 		conn_close(w, c, why);
 	}

@@ -3,7 +3,7 @@
  * under a deadline, the established session, and the graceful close.
  *
  * A conn is on exactly one of the worker's lists (handshaking, live, dead) and
- * maybe also on the ready list.  conn_close() never frees: the conn goes to the
+ * maybe also on the ready list (reads left) and the outlist (output queued).  conn_close() never frees: the conn goes to the
  * dead list with a dead magic, because later events of the same epoll batch may
  * still point at it, and conn_reap() frees the dead at the end of the turn.
  */
@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 
+#include "worker/session.h"
 #include "worker/tls.h"
 #include "worker/worker_int.h"
 
@@ -25,6 +26,8 @@
 
 /* "ADDR:PORT" or "[v6]:PORT" */
 #define CONN_ADDR_MAX		(46 + 8)
+/* conn_who(): peer, subject and serial for log lines */
+#define CONN_WHO_MAX		(CONN_ADDR_MAX + 512 + 68 + 40)
 
 enum conn_state {
 	CONN_HANDSHAKE,
@@ -41,17 +44,25 @@ struct conn {
 	struct acceptor	*acceptor;	/* where it came from (rate limits) */
 	char		 peer[CONN_ADDR_MAX];
 	uint32_t	 events;	/* current epoll interest */
+	uint32_t	 rd_wait;	/* what reading waits for: EPOLLIN/OUT */
+	uint32_t	 wr_wait;	/* 0, or what a blocked write waits for */
+	bool		 plain;		/* [tcp] listener: no TLS, ssl NULL */
 	bool		 shutdown_sent;	/* our close_notify is out */
 	bool		 on_ready;
+	bool		 on_outlist;
 
 	int64_t		 accepted_ms;
 	int64_t		 deadline_ms;	/* handshake deadline, 0 = none */
 	int64_t		 established_ms;
 	uint64_t	 rx_bytes;	/* application data read */
-	struct tls_peer	 tls;		/* after the handshake */
+	uint64_t	 tx_bytes;	/* application data written */
+	struct tls_peer	 tls;		/* after the handshake; empty if plain */
 
 	TAILQ_ENTRY(conn) entry;	/* handshaking, live or dead */
 	TAILQ_ENTRY(conn) ready_entry;
+	TAILQ_ENTRY(conn) out_entry;	/* worker's outlist */
+
+	struct session	 s;		/* the CoT side (session.c) */
 };
 
 /*
@@ -72,6 +83,20 @@ void	 conn_drain_all(struct worker *);
 void	 conn_close_all(struct worker *, bool close_notify, const char *why);
 /* Free the conns closed during this turn. */
 void	 conn_reap(struct worker *);
+
+/*
+ * Close an established session now; why is logged with the peer, subject
+ * and serial, at info level (conn_close) or as a warning (conn_abort: the
+ * peer did something wrong).
+ */
+void	 conn_close(struct worker *, struct conn *, const char *why);
+void	 conn_abort(struct worker *, struct conn *, const char *why);
+/* c has new output (or was doomed): write it before the loop sleeps. */
+void	 conn_output(struct worker *, struct conn *);
+/* Write the output of the sessions that have some; close the doomed. */
+void	 conn_flush_pending(struct worker *);
+/* "peer ADDR subject "DN" serial HEX", or "peer ADDR, plain TCP". */
+const char *conn_who(const struct conn *, char *, size_t);
 
 /* Format a socket address as "ADDR:PORT" or "[v6]:PORT". */
 void	 conn_addr_format(const struct sockaddr *, socklen_t, char *, size_t);

@@ -21,6 +21,7 @@
 #include "ipc/ipc.h"
 #include "shared/log.h"
 #include "shared/tlsctx.h"
+#include "worker/fanout.h"
 #include "worker/worker_int.h"
 
 #define CTL_QUEUE_MAX		(1024 * 1024)	/* out-queue bytes */
@@ -35,6 +36,7 @@ static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_CRL] = "CRL",
 	[IPC_MSG_CRL_ACK] = "CRL_ACK",
 	[IPC_MSG_LOG_FD] = "LOG_FD",
+	[IPC_MSG_PEER] = "PEER",
 };
 
 static const char *
@@ -189,6 +191,23 @@ ctl_status(struct worker *w, uint32_t req)
 	ipc_put_u64(b, w->cnt.handshake_timeouts);
 	ipc_put_u32(b, w->crl_generation);
 	ipc_put_u32(b, ctl_count_fds(w));
+	/* Data path, in the order of ipc_msg.h. */
+	ipc_put_u64(b, w->cnt.events_in);
+	ipc_put_u64(b, w->cnt.events_out);
+	ipc_put_u64(b, w->cnt.pongs);
+	ipc_put_u64(b, w->cnt.sa_replayed);
+	ipc_put_u64(b, w->cnt.replay_skipped);
+	ipc_put_u64(b, w->cnt.disconnect_notices);
+	ipc_put_u64(b, w->cnt.drop_malformed);
+	ipc_put_u64(b, w->cnt.drop_rate);
+	ipc_put_u64(b, w->cnt.drop_no_recipient);
+	ipc_put_u64(b, w->cnt.drop_superseded);
+	ipc_put_u64(b, w->cnt.drop_closed);
+	ipc_put_u64(b, w->cnt.drop_nomem);
+	ipc_put_u64(b, w->cnt.close_framing);
+	ipc_put_u64(b, w->cnt.close_unclosed);
+	ipc_put_u64(b, w->cnt.close_idle);
+	ipc_put_u64(b, w->cnt.close_slow);
 	ctl_send(w, IPC_MSG_STATUS_REP, req, b);
 	free(b);
 }
@@ -328,6 +347,7 @@ ctl_msg_valid(const struct ipc_msg *msg, uint32_t *shutdown_ms)
 		return (ipc_rd_done(&rd) == 0 && msg->fd == -1);
 	case IPC_MSG_CRL:
 	case IPC_MSG_LOG_FD:
+	case IPC_MSG_PEER:
 		return (msg->len == 0 && msg->fd != -1);
 	default:
 		return (0);
@@ -362,6 +382,10 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_LOG_FD:
 		log_set_fd(msg->fd);	/* takes the descriptor */
+		break;
+	case IPC_MSG_PEER:
+		/* Takes the descriptor. */
+		fanout_add_peer(w, msg->hdr.gen_or_peer, msg->fd);
 		break;
 	}
 }

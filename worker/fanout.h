@@ -32,7 +32,65 @@ struct fanout_stats {
 	uint64_t	 dropped_full;	/* a peer's queue was full */
 	uint64_t	 dropped_down;	/* no channel to that peer */
 	uint32_t	 peers;		/* channels up */
+	/* Added with fanout.c; events are counted once per peer. */
+	uint64_t	 events_sent;	/* events in frames to peers */
+	uint64_t	 events_received;
+	uint64_t	 large_sent;	/* IPC_MSG_EVENT_LARGE frames (memfd) */
+	uint64_t	 dropped_error;	/* no memory or descriptors; invalid */
+	uint64_t	 malformed;	/* channels closed for a bad frame */
 };
 void	 fanout_get_stats(const struct worker *, struct fanout_stats *);
+
+/*
+ * The wire form (docs/fanout.md), for fanout.c and its unit test.
+ *
+ * An IPC_MSG_EVENT payload is one or more records, one struct deliver each:
+ * u32 kind, u32 flags, u32 src_worker, u64 src_conn, str uid, u32 n_dest,
+ * n_dest x (u32 dest kind, str value), bytes event.  An event that does not
+ * fit in a frame travels alone as IPC_MSG_EVENT_LARGE: the same record with
+ * the event replaced by its u32 length, the bytes in a sealed memfd passed
+ * with the frame.
+ */
+struct ipc_buf;
+struct ipc_msg;
+
+/*
+ * Append d to the payload in b.  0; -1 with errno EMSGSIZE when the record
+ * does not fit (b is left as it was), EINVAL when d cannot be sent (no event,
+ * unknown kind or flags, a directed event without recipients, a string that
+ * is too long).
+ */
+int	 fanout_encode(struct ipc_buf *, const struct deliver *);
+/*
+ * Encode d alone as an IPC_MSG_EVENT_LARGE payload into b, its event bytes
+ * into a new sealed memfd returned in *memfd (the caller passes and closes
+ * it).  0, or -1 with errno.
+ */
+int	 fanout_encode_large(struct ipc_buf *, const struct deliver *,
+	    int *memfd);
+
+/*
+ * One decoded record: d.dest points into dest, d.ev is NULL, and the event
+ * is bytes/len, borrowed from the frame (or the memfd's mapping) for the
+ * duration of the callback.
+ */
+struct fanout_rec {
+	struct deliver	 d;
+	struct cot_dest	 dest[COT_MAX_DEST];
+	const uint8_t	*bytes;
+	size_t		 len;
+};
+
+/*
+ * Check a received IPC_MSG_EVENT or IPC_MSG_EVENT_LARGE frame as a whole
+ * (for LARGE, msg->fd must be a sealed memfd holding the bytes; it stays the
+ * caller's), then call cb for every record in order.  An event longer than
+ * max_bytes is malformed.  Returns the number of records (for LARGE: the
+ * event's length in *large_len, else 0 there), or -1 with the reason in err
+ * and cb never called.
+ */
+int	 fanout_decode(const struct ipc_msg *, size_t max_bytes,
+	    void (*cb)(const struct fanout_rec *, void *), void *arg,
+	    size_t *large_len, char *err, size_t errlen);
 
 #endif

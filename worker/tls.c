@@ -11,9 +11,6 @@
 
 #include "worker/tls.h"
 
-/* Application data is discarded for now; one record fits. */
-static unsigned char	 tls_sink[16384];
-
 SSL *
 tls_new(SSL_CTX *ctx, int fd)
 {
@@ -117,25 +114,31 @@ tls_handshake(SSL *ssl, char *reason, size_t len)
 }
 
 enum tls_res
-tls_read_discard(SSL *ssl, unsigned max_reads, uint64_t *bytes, char *reason,
-    size_t len)
+tls_read(SSL *ssl, void *buf, size_t len, size_t *n, char *reason,
+    size_t rlen)
 {
-	unsigned	 i;
-	int		 ret;
+	int	 ret;
 
-	for (i = 0; i < max_reads; i++) {
-		ERR_clear_error();
-		errno = 0;
-		ret = SSL_read(ssl, tls_sink, sizeof(tls_sink));
-		if (ret <= 0)
-			return (tls_result(ssl, ret, errno, reason, len));
-		*bytes += (uint64_t)ret;
-	}
-	/*
-	 * Bytes already decrypted or buffered inside OpenSSL never make the
-	 * socket readable again, so the caller must come back by itself.
-	 */
-	return (TLS_AGAIN);
+	ERR_clear_error();
+	errno = 0;
+	*n = 0;
+	if ((ret = SSL_read_ex(ssl, buf, len, n)) == 1)
+		return (TLS_DONE);
+	return (tls_result(ssl, ret, errno, reason, rlen));
+}
+
+enum tls_res
+tls_write(SSL *ssl, const void *buf, size_t len, size_t *n, char *reason,
+    size_t rlen)
+{
+	int	 ret;
+
+	ERR_clear_error();
+	errno = 0;
+	*n = 0;
+	if ((ret = SSL_write_ex(ssl, buf, len, n)) == 1)
+		return (TLS_DONE);
+	return (tls_result(ssl, ret, errno, reason, rlen));
 }
 
 enum tls_res

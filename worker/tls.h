@@ -43,10 +43,18 @@ SSL	*tls_new(SSL_CTX *, int fd);
 enum tls_res tls_handshake(SSL *, char *reason, size_t);
 
 /*
- * Read and discard application data: at most max_reads SSL_read calls, then
- * TLS_AGAIN.  *bytes grows by what was read.
+ * One SSL_read_ex: TLS_DONE with *n > 0 bytes of application data in buf,
+ * or what to wait for, or why it ended.
  */
-enum tls_res tls_read_discard(SSL *, unsigned max_reads, uint64_t *bytes,
+enum tls_res tls_read(SSL *, void *buf, size_t len, size_t *n,
+	    char *reason, size_t);
+/*
+ * One SSL_write_ex of len > 0 bytes (the context allows partial writes and
+ * moving buffers): TLS_DONE with *n bytes written, or what to wait for.
+ * After TLS_WANT_READ/TLS_WANT_WRITE the next call must start with the
+ * same len bytes (it may add more).
+ */
+enum tls_res tls_write(SSL *, const void *buf, size_t len, size_t *n,
 	    char *reason, size_t);
 
 /*

@@ -24,7 +24,10 @@
 #include "ipc/ipc.h"
 #include "shared/log.h"
 #include "worker/conn.h"
+#include "worker/registry.h"
+#include "worker/session.h"
 #include "worker/worker.h"
+#include "worker/fanout.h"
 #include "worker/worker_int.h"
 
 #define WORKER_EVENTS		64	/* epoll events per wakeup */
@@ -166,7 +169,8 @@ worker_args_valid(const struct worker_args *args)
 {
 	return (args != NULL && args->cfg != NULL && args->ssl_ctx != NULL &&
 	    args->ca != NULL && args->ctl_fd >= 0 &&
-	    (args->n_tls_fds == 0 || args->tls_fds != NULL));
+	    (args->n_tls_fds == 0 || args->tls_fds != NULL) &&
+	    (args->n_tcp_fds == 0 || args->tcp_fds != NULL));
 }
 
 /* 0, or the exit status when the worker cannot run. */
@@ -180,6 +184,7 @@ worker_init(struct worker *w, const struct worker_args *args)
 	TAILQ_INIT(&w->live);
 	TAILQ_INIT(&w->ready);
 	TAILQ_INIT(&w->dead);
+	TAILQ_INIT(&w->outlist);
 	if (!worker_args_valid(args)) {
 		log_warnx("invalid worker arguments");
 		return (2);
@@ -204,8 +209,13 @@ worker_init(struct worker *w, const struct worker_args *args)
 		return (errno == EBADF || errno == ENOTSOCK ||
 		    errno == EINVAL ? 2 : 1);
 	}
+	/* Before the control channel: PEER frames may be waiting on it. */
+	if (fanout_init(w) == -1)
+		return (1);
 	if (ctl_init(w) == -1)
 		return (w->state == WORKER_EXIT ? w->exit_status : 1);
+	if (registry_init(w) == -1)
+		return (1);
 	log_info("started: %zu listeners, CRL generation %u, max %u sessions",
 	    w->n_acceptors, w->crl_generation, w->cfg->max_sessions);
 	return (0);
@@ -216,10 +226,12 @@ worker_teardown(struct worker *w)
 {
 	conn_close_all(w, false, NULL);
 	conn_reap(w);
+	registry_free(w);
 	accept_close_all(w);
 	free(w->acceptors);
 	w->acceptors = NULL;
 	ctl_free(w);
+	fanout_free(w);
 	if (w->sigfd != -1)
 		close(w->sigfd);
 	if (w->spare_fd != -1)
@@ -254,6 +266,9 @@ worker_dispatch(struct worker *w, const struct epoll_event *ev)
 		break;
 	case CONN_DEAD_MAGIC:
 		break;		/* closed earlier in this batch */
+	case FANOUT_PEER_MAGIC:
+		fanout_handle(w, ev->data.ptr, ev->events);
+		break;
 	default:
 		log_warnx("epoll event for an unknown object (magic %#x)",
 		    *magic);
@@ -269,7 +284,7 @@ worker_timeout(const struct worker *w)
 	const struct conn	*c;
 	int64_t			 now = worker_now_ms(), t = WORKER_TICK_MS;
 
-	if (!TAILQ_EMPTY(&w->ready))
+	if (!TAILQ_EMPTY(&w->ready) || !TAILQ_EMPTY(&w->outlist))
 		return (0);
 	if ((c = TAILQ_FIRST(&w->handshaking)) != NULL && c->deadline_ms != 0 &&
 	    c->deadline_ms - now < t)
@@ -278,6 +293,8 @@ worker_timeout(const struct worker *w)
 		t = w->drain_deadline_ms - now;
 	if (w->accept_paused && w->accept_resume_ms - now < t)
 		t = w->accept_resume_ms - now;
+	if (w->cnt.sessions > 0 && w->next_sweep_ms - now < t)
+		t = w->next_sweep_ms - now;
 	return (t < 0 ? 0 : (int)t);
 }
 
@@ -287,6 +304,7 @@ worker_timers(struct worker *w)
 	int64_t	 now = worker_now_ms();
 
 	(void)conn_expire(w, now);
+	session_sweep(w, now);
 	if (w->state == WORKER_DRAIN && now >= w->drain_deadline_ms) {
 		if (w->cnt.sessions + w->cnt.handshaking > 0)
 			log_info("drain deadline passed with %u sessions open",
@@ -331,6 +349,10 @@ worker_loop(struct worker *w)
 			conn_run_ready(w);
 			worker_timers(w);
 		}
+		if (w->state != WORKER_EXIT) {
+			session_before_sleep(w);
+			fanout_before_sleep(w);
+		}
 		conn_reap(w);
 	}
 	conn_reap(w);
@@ -351,6 +373,15 @@ worker_main(const struct worker_args *args)
 	    status, w.cnt.accepted, w.cnt.handshakes_ok,
 	    w.cnt.handshakes_failed, w.cnt.handshake_timeouts,
 	    w.cnt.rejected_full, w.cnt.rejected_emfile);
+	if (w.cnt.events_in + w.cnt.events_out > 0)
+		log_info("events: %" PRIu64 " in, %" PRIu64 " out, %" PRIu64
+		    " pongs; dropped %" PRIu64 " malformed, %" PRIu64 " over "
+		    "the rate, %" PRIu64 " without recipient, %" PRIu64
+		    " superseded, %" PRIu64 " queued at close",
+		    w.cnt.events_in, w.cnt.events_out, w.cnt.pongs,
+		    w.cnt.drop_malformed, w.cnt.drop_rate,
+		    w.cnt.drop_no_recipient, w.cnt.drop_superseded,
+		    w.cnt.drop_closed);
 	worker_teardown(&w);
 	return (status);
 }

@@ -16,6 +16,8 @@ struct worker_args {
 	int		 ctl_fd;	/* SOCK_SEQPACKET end to the supervisor */
 	const int	*tls_fds;	/* listening sockets, non-blocking */
 	size_t		 n_tls_fds;
+	const int	*tcp_fds;	/* [tcp] listen: plain CoT, may be 0 */
+	size_t		 n_tcp_fds;
 	SSL_CTX		*ssl_ctx;	/* built by the supervisor, store set */
 	STACK_OF(X509)	*ca;		/* for CRL generations sent later */
 	unsigned	 crl_generation; /* generation in force at fork */

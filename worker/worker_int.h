@@ -33,6 +33,7 @@
 #define WORKER_TICK_MS		1000
 
 struct conn;
+struct registry;
 TAILQ_HEAD(conn_list, conn);
 
 /* What STATUS_REP reports, plus the rejections it has no field for yet. */
@@ -45,6 +46,24 @@ struct worker_counters {
 	uint64_t	 rejected_emfile; /* out of descriptors */
 	uint32_t	 sessions;	/* established, including closing */
 	uint32_t	 handshaking;
+
+	/* Data path (session.c, conn.c; docs/datapath.md). */
+	uint64_t	 events_in;	/* framed from local sessions */
+	uint64_t	 events_out;	/* written whole to local sessions */
+	uint64_t	 pongs;
+	uint64_t	 sa_replayed;	/* latest SA queued at connect */
+	uint64_t	 replay_skipped; /* not replayed: queue half full */
+	uint64_t	 disconnect_notices;
+	uint64_t	 drop_malformed; /* parse error: session closed */
+	uint64_t	 drop_rate;	/* over max_events_per_second */
+	uint64_t	 drop_no_recipient;
+	uint64_t	 drop_superseded; /* older SA dropped from a queue */
+	uint64_t	 drop_closed;	/* queued for a session that closed */
+	uint64_t	 drop_nomem;
+	uint64_t	 close_framing;	/* garbage, oversized, ... */
+	uint64_t	 close_unclosed; /* partial event held too long */
+	uint64_t	 close_idle;	/* [cot] idle_timeout */
+	uint64_t	 close_slow;	/* output queue reached its bound */
 };
 
 /* One inherited listening socket. */
@@ -53,6 +72,7 @@ struct acceptor {
 	int		 fd;		/* -1 once closed (drain) */
 	bool		 in_epoll;
 	char		 name[64];	/* "ADDR:PORT" it listens on */
+	bool		 plain;		/* [tcp] listener: CoT without TLS */
 	struct log_ratelimit rl;	/* handshake failures and timeouts */
 };
 
@@ -78,6 +98,7 @@ struct worker {
 
 	struct ipc_chan	*ctl;
 	bool		 ctl_out;	/* EPOLLOUT armed on the channel */
+	struct fanout	*fanout;	/* the mesh to the other workers (fanout.c) */
 
 	struct acceptor	*acceptors;
 	size_t		 n_acceptors;
@@ -88,7 +109,12 @@ struct worker {
 	struct conn_list live;		/* established and closing */
 	struct conn_list ready;		/* to run again without an fd event */
 	struct conn_list dead;		/* closed, freed at the end of the turn */
+	struct conn_list outlist;	/* sessions with output to write */
 	uint64_t	 next_conn_id;
+
+	struct registry	*reg;		/* local index and LMDB (registry.c) */
+	uint64_t	 deliver_seq;	/* marks of directed deliveries */
+	int64_t		 next_sweep_ms;	/* idle and unclosed-event checks */
 
 	uint32_t	 crl_generation;
 	struct worker_counters cnt;

@@ -489,6 +489,170 @@ client_addr() {
 	    head -n 1
 }
 
+# --- CoT clients (test_cot*.sh) -----------------------------------------------
+
+# cot_poll SECONDS CMD...: wait_for with a 20 ms step, for the many short
+# waits of the CoT cases.
+cot_poll() {
+	local end=$(( $(now_ms) + ${1%.*} * 1000 ))
+	shift
+	while ! "$@"; do
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# cot_spawn NAME CMD...: run CMD in the background, output in $T/NAME.out,
+# its pid in $T/NAME.cpid and, once it ended, its exit status in
+# $T/NAME.rc.  A subshell waits for it, so that the case's shell never
+# reports a client killed on purpose.
+cot_spawn() {
+	local name=$1
+	shift
+	rm -f "$T/$name.cpid" "$T/$name.rc"
+	(
+		"$@" &
+		echo $! >"$T/$name.cpid"
+		wait $!
+		echo $? >"$T/$name.rc"
+	) >"$T/$name.out" 2>&1 </dev/null &
+	cot_poll 5 test -s "$T/$name.cpid" || fail "cannot start $name"
+}
+
+# cot_bg NAME ARGS...: takclient ARGS against takd, with cot_spawn.
+cot_bg() {
+	local name=$1
+	shift
+	cot_spawn "$name" "$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" "$@"
+}
+
+# Clients of cot_spawn still running when a case ends (it failed) are killed.
+_cot_kill_all() {
+	local f pid
+	for f in "$1"/*.cpid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# cot_wait NAME WANT [SECONDS]: wait (default 30 s) for client NAME to end;
+# fail unless it exited with WANT, printing its output (but the events it
+# printed).
+cot_wait() {
+	local name=$1 want=$2 rc
+	if ! cot_poll "${3:-30}" test -s "$T/$name.rc"; then
+		kill -KILL "$(cat "$T/$name.cpid")" 2>/dev/null
+		rc="none: still running after ${3:-30}s"
+	else
+		rc=$(cat "$T/$name.rc")
+		[ "$rc" = "$want" ] && return 0
+	fi
+	diag "--- $T/$name.out (without the events it printed)"
+	grep -v '^<event' "$T/$name.out" | head -n 60 | sed 's/^/#   /'
+	fail "client $name: exit status $rc, expected $want"
+}
+
+# cot_addr NAME: the local address client NAME printed (--verbose).
+cot_addr() {
+	sed -n 's/^local address //p' "$T/$1.out" | head -n 1
+}
+
+# cot_worker_of ADDR: the id of the worker whose log says it established a
+# session with peer ADDR; status 1 when no such line (yet).
+cot_worker_of() {
+	local re
+	re=$(printf '%s' "$1" | sed 's/[].[*^$\\]/\\&/g')
+	takd_logs | sed -n "s/.*worker \\([0-9][0-9]*\\)\\[[0-9]*\\].* established: peer $re\\([^0-9].*\\)\\{0,1\\}\$/\\1/p" |
+	    head -n 1 | grep .
+}
+
+# cot_stop_others WORKER: stop (SIGSTOP) every worker but the one with id
+# WORKER, so that the next connection lands on it: every worker listens on
+# the same socket and the kernel wakes one that sleeps in epoll_wait.  The
+# stopped ones miss nothing; their connections and channels just wait.
+# cot_cont resumes them.  Keep the stop short (a handshake).
+COT_STOPPED=
+cot_stop_others() {
+	local id pid fresh=0
+	# The last status will do while its workers are still takd's.
+	for pid in $(worker_pids 2>/dev/null) none; do
+		[ "$pid" = none ] && [ "$fresh" = 1 ] && break
+		fresh=1
+		[ "$pid" != none ] && proc_alive "$pid" &&
+		    [ "$(proc_field "$pid" PPid)" = "$TAKD_PID" ] && continue
+		takd_status || fail "takctl status: $(cat "$T/status.err")"
+		break
+	done
+	COT_STOPPED=$(awk -F '\t' -v want="$1" '
+	    $1 ~ /^workers\.[0-9]+\.(id|pid)$/ {
+		    split($1, p, "."); v[p[2] "." p[3]] = $2; n[p[2]] = 1 }
+	    END { for (i in n) if (v[i ".id"] != want && v[i ".pid"] > 0)
+		    printf " %s", v[i ".pid"] }' "$T/status.flat")
+	[ -z "$COT_STOPPED" ] || kill -STOP $COT_STOPPED ||
+	    fail "cannot stop workers$COT_STOPPED"
+}
+
+cot_cont() {
+	[ -z "$COT_STOPPED" ] || kill -CONT $COT_STOPPED
+	COT_STOPPED=
+}
+
+# cot_place NAME WORKER ARGS...: like cot_bg with --verbose, but the session
+# lands on the worker with id WORKER (cot_stop_others until the handshake is
+# done), and takd's log must say so for the client's address.
+cot_place() {
+	local name=$1 want=$2
+	shift 2
+	cot_stop_others "$want"
+	cot_bg "$name" --verbose "$@"
+	cot_placed "$want" "$name"
+}
+
+# cot_placed WORKER NAME...: after cot_stop_others WORKER and cot_bg NAME
+# --verbose ... for each NAME (several clients placed at once): wait for
+# their handshakes, resume the other workers, check takd's log.
+cot_placed() {
+	local want=$1 name addr got
+	shift
+	for name in "$@"; do
+		cot_poll 10 grep -Eq '^(handshake ok|handshake failed|closed by)' \
+		    "$T/$name.out" && grep -q '^handshake ok' "$T/$name.out" &&
+		    continue
+		cot_cont
+		diag_file "$T/$name.out" 20
+		fail "client $name: no handshake"
+	done
+	cot_cont
+	for name in "$@"; do
+		addr=$(cot_addr "$name")
+		_cot_got() {
+			got=$(cot_worker_of "$addr")
+		}
+		cot_poll 5 _cot_got ||
+		    fail "client $name ($addr): no 'established' line in" \
+		    "takd's log"
+		[ "$got" = "$want" ] ||
+		    fail "client $name ($addr) landed on worker $got, not $want"
+	done
+}
+
+# cot_sa_tmpl FILE [TYPE [STALE]]: an SA (position report) template for
+# takclient: uid and callsign from --uid and --callsign, time now, stale
+# STALE (default @STALE@, now + 5 min; @PAST@ is a minute ago), type TYPE
+# (default a-f-G-U-C), the send number in <remarks>seq=N</remarks>.
+cot_sa_tmpl() {
+	printf '%s\n%s%s%s%s\n' \
+	    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' \
+	    "<event version=\"2.0\" uid=\"@UID@\" type=\"${2:-a-f-G-U-C}\"" \
+	    " how=\"m-g\" time=\"@NOW@\" start=\"@NOW@\" stale=\"${3:-@STALE@}\">" \
+	    '<point lat="38.8895" lon="-77.0353" hae="21.4" ce="9.9" le="9999999.0"/>' \
+	    '<detail><contact callsign="@CALLSIGN@" endpoint="*:-1:stcp"/><__group name="Cyan" role="Team Member"/><remarks>seq=@SEQ@</remarks></detail></event>' \
+	    >"$1"
+}
+
 # --- cases -----------------------------------------------------------------
 
 # Stop whatever a case left running: each supervisor it started gets SIGTERM
@@ -534,6 +698,8 @@ _sanitizer_check() {
 _case_exit() {
 	local rc=$?
 	trap - EXIT TERM
+	_cot_kill_all "$T"
+	cot_cont
 	_kill_leftovers "$T" || rc=1
 	wait 2>/dev/null
 	_sanitizer_check || rc=1

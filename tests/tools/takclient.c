@@ -12,14 +12,27 @@
  * time.  Every session is a small non-blocking state machine driven by one
  * poll loop, so that --parallel needs no processes or threads.
  *
- * Exit status: 0 every session ok, 1 a handshake failed, 2 usage or setup
- * error, 3 the server closed a held session before the hold time ended.
+ * CoT mode (any of --send, --expect-*, --forbid, --print, --out, --script,
+ * --plain) runs one session as a CoT peer: after the handshake it works
+ * through a list of steps (send a file, wait for events matching a filter,
+ * assert that none arrive, sleep, ...), taken from the command line or from
+ * a script file, while it splits what the server sends into events on the
+ * literal "</event>".  See docs/testing.md for the options and the script
+ * language.
+ *
+ * Exit status: 0 every session ok (every expectation met), 1 a handshake
+ * failed, 2 usage or setup error, 3 the server closed a session before its
+ * hold time or script ended, 4 an expectation was not met (or a forbidden
+ * event arrived).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -38,11 +51,28 @@
 #define TC_EXIT_FAIL		1
 #define TC_EXIT_USAGE		2
 #define TC_EXIT_CLOSED		3
+#define TC_EXIT_UNMET		4
 
 #define TC_SESS_MAGIC		0x7c5e5510U
+#define TC_COT_MAGIC		0x7c0755a1U
 #define TC_MAX_SESSIONS		10000
 #define TC_TIMEOUT_MS		10000
 #define TC_SETTLE_MS		2000
+#define TC_WAIT_MS		5000	/* --wait default */
+#define TC_WAITFILE_MS		30000	/* wait-file default */
+#define TC_POLL_FILE_MS		20	/* how often wait-file looks */
+#define TC_MAX_STEPS		1024
+#define TC_MAX_TERMS		64	/* uid= or grep= terms of one filter */
+#define TC_MAX_FORBID		32
+#define TC_MAX_FILE		(64 * 1024 * 1024)
+#define TC_MAX_RX		(256 * 1024 * 1024)	/* all events kept */
+#define TC_REPORT_MAX		50	/* uid/type lines when unmet */
+#define TC_STALE_MS		(5 * 60 * 1000)	/* @STALE@ = now + 5 min */
+#define TC_PAST_MS		(60 * 1000)	/* @PAST@ = now - 1 min */
+#define TC_UID_MAX		256
+#define TC_TYPE_MAX		128
+
+static const char	 TC_END_TAG[] = "</event>";
 
 enum tc_state {
 	TC_IDLE,		/* not started yet */
@@ -50,7 +80,57 @@ enum tc_state {
 	TC_HANDSHAKING,		/* SSL_connect() in progress */
 	TC_SETTLING,		/* waiting for the server to accept or reject */
 	TC_HOLDING,		/* connected, reading and discarding */
+	TC_STREAMING,		/* CoT mode: running the steps */
 	TC_DONE
+};
+
+/* What a CoT step does; see tc_step_begin() and docs/testing.md. */
+enum tc_op {
+	TC_OP_SEND,		/* send a file (placeholders filled) */
+	TC_OP_EVERY,		/* from now on send a file every ms */
+	TC_OP_SLEEP,		/* keep reading for ms */
+	TC_OP_EXPECT,		/* wait for matching events */
+	TC_OP_NONE,		/* for ms, no matching event */
+	TC_OP_FORBID,		/* never a matching event in this session */
+	TC_OP_MARK,		/* later expects look only at newer events */
+	TC_OP_WAITFILE,		/* wait until a file exists */
+	TC_OP_TOUCH,		/* create a file */
+	TC_OP_CLOSE		/* end the session here */
+};
+
+/*
+ * Which events a step is about.  An event matches when its type is type
+ * (unless NULL), it contains every grep string, and its uid is one of uid[]
+ * (unless n_uid is 0).  An expect with uids wants count events from each.
+ */
+struct tc_filter {
+	const char	*type;
+	const char	*uid[TC_MAX_TERMS];
+	size_t		 n_uid;
+	const char	*grep[TC_MAX_TERMS];
+	size_t		 n_grep;
+};
+
+struct tc_step {
+	enum tc_op	 op;
+	int		 line;		/* of the script, 0: command line */
+	struct tc_filter f;
+	unsigned	 count;		/* expect: per uid; every: 0 = no end */
+	long		 ms;		/* sleep, within, interval */
+	const char	*path;		/* wait-file, touch, the file sent */
+	char		*data;		/* the file sent (a template) */
+	size_t		 len;
+	char		*text;		/* owned: what f and path point into */
+};
+
+/* One event received: the bytes since the previous one, up to </event>. */
+struct tc_event {
+	char		*bytes;
+	size_t		 len;
+	size_t		 off;		/* of "<event", len if none */
+	long		 at;		/* ms since the connect started */
+	char		 uid[TC_UID_MAX];
+	char		 type[TC_TYPE_MAX];
 };
 
 struct tc_opts {
@@ -63,6 +143,7 @@ struct tc_opts {
 	char		*servername;
 	int		 no_cert;
 	int		 raw;
+	int		 plain;		/* CoT over plain TCP */
 	int		 quiet;
 	int		 verbose;
 	int		 parallel;
@@ -70,6 +151,55 @@ struct tc_opts {
 	long		 timeout_ms;	/* connect + handshake */
 	long		 hold_ms;	/* 0: leave right after the handshake */
 	long		 settle_ms;
+
+	/* CoT mode */
+	int		 cot;
+	int		 print;
+	const char	*out;
+	const char	*script;
+	const char	*uid;
+	const char	*callsign;
+	long		 every_ms;
+	unsigned	 every_count;
+	long		 wait_ms;
+	int		 have_expect;
+	unsigned	 expect_count;
+	struct tc_filter expect;
+	const char	*send[TC_MAX_STEPS];
+	size_t		 n_send;
+	const char	*forbid[TC_MAX_FORBID];
+	size_t		 n_forbid;
+};
+
+/* The CoT side of the one session of CoT mode. */
+struct tc_cot {
+	unsigned	 magic;
+	struct tc_step	*steps;
+	size_t		 n_steps;
+	size_t		 cur;		/* the step running */
+	int		 started;	/* cur has begun */
+	long		 t0;		/* connect started */
+	long		 step_t0;
+	long		 step_deadline;
+
+	char		*rx;		/* bytes of the event arriving */
+	size_t		 rx_len, rx_cap, rx_scan;
+	size_t		 rx_total;
+	struct tc_event	*ev;
+	size_t		 n_ev, ev_cap;
+	size_t		 mark;		/* expects look at ev[mark..] */
+
+	char		*tx;		/* bytes to send */
+	size_t		 tx_len, tx_off, tx_cap;
+	int		 want_write;	/* OpenSSL wants POLLOUT */
+
+	const struct tc_step *every;
+	unsigned	 every_sent;
+	long		 every_next;
+	const struct tc_filter *forbid[TC_MAX_FORBID];
+	size_t		 n_forbid;
+	unsigned	 seq;		/* @SEQ@ of the next send */
+	FILE		*out;
 };
 
 struct tc_sess {
@@ -83,10 +213,16 @@ struct tc_sess {
 	long		 t_hold;	/* when the hold started */
 	long		 deadline;	/* of the current state */
 	int		 result;	/* TC_EXIT_* once TC_DONE */
+	struct tc_cot	*cot;		/* CoT mode */
 };
 
 static const struct tc_opts *opts;
 static SSL_CTX		*tls_ctx;
+
+static void	 tc_cot_received(struct tc_sess *, const char *, size_t);
+static void	 tc_cot_start(struct tc_sess *);
+static void	 tc_step_streaming(struct tc_sess *, long);
+static void	 tc_cot_report(const struct tc_cot *);
 
 static long
 tc_now_ms(void)
@@ -193,6 +329,9 @@ tc_ctx_new(const struct tc_opts *o)
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		goto fail;
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* CoT mode writes from a buffer that grows and is consumed. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, tc_new_session_cb);
@@ -238,6 +377,8 @@ tc_sess_start(struct tc_sess *s, const struct addrinfo *ai)
 		return;
 	}
 	s->deadline = tc_now_ms() + opts->timeout_ms;
+	if (s->cot != NULL)
+		s->cot->t0 = tc_now_ms();
 	s->state = TC_CONNECTING;
 	s->events = POLLOUT;
 	if (connect(s->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
@@ -252,6 +393,10 @@ static void
 tc_sess_hold(struct tc_sess *s)
 {
 	s->t_hold = tc_now_ms();
+	if (s->cot != NULL) {
+		tc_cot_start(s);
+		return;
+	}
 	if (opts->hold_ms <= 0) {
 		tc_sess_close(s, TC_EXIT_OK);
 		return;
@@ -266,6 +411,8 @@ tc_sess_closed_early(struct tc_sess *s, const char *why)
 {
 	tc_say(s, "closed by server after %ld ms%s%s", tc_now_ms() - s->t_hold,
 	    why[0] != '\0' ? ": " : "", why);
+	if (s->cot != NULL && !opts->quiet)
+		tc_cot_report(s->cot);
 	tc_sess_close(s, TC_EXIT_CLOSED);
 }
 
@@ -301,7 +448,7 @@ tc_step_connecting(struct tc_sess *s)
 	}
 	if (opts->verbose)
 		tc_say_local(s);
-	if (opts->raw) {
+	if (opts->raw || opts->plain) {
 		tc_say(s, "connect ok");
 		tc_sess_hold(s);
 		return;
@@ -359,20 +506,38 @@ tc_step_handshaking(struct tc_sess *s)
 }
 
 /*
- * Read and discard whatever the server sends.  Returns 1 while the session
- * is open, 0 when the server ended it (reason set).
+ * Read whatever the server sends: discarded, or handed to the CoT side in
+ * CoT mode.  Returns 1 while the session is open (or when the CoT side
+ * ended it: state TC_DONE), 0 when the server ended it (reason set).
  */
 static int
-tc_ssl_drain(struct tc_sess *s, char *reason, size_t len)
+tc_sess_read(struct tc_sess *s, char *reason, size_t len)
 {
-	char	 buf[4096];
+	char	 buf[16384];
+	ssize_t	 n;
 	int	 ret;
 
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;
+		if (s->ssl == NULL) {
+			if ((n = read(s->fd, buf, sizeof(buf))) > 0) {
+				tc_cot_received(s, buf, (size_t)n);
+				if (s->state == TC_DONE)
+					return (1);
+				continue;
+			}
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				return (1);
+			snprintf(reason, len, "%s", n == 0 ? "EOF" :
+			    strerror(errno));
+			return (0);
+		}
 		if ((ret = SSL_read(s->ssl, buf, sizeof(buf))) > 0) {
 			s->replied = 1;
+			tc_cot_received(s, buf, (size_t)ret);
+			if (s->state == TC_DONE)
+				return (1);
 			continue;
 		}
 		if (tc_ssl_would_block(s, ret))
@@ -390,7 +555,9 @@ tc_step_settling(struct tc_sess *s, long now)
 	int	 open;
 
 	/* A ticket before the close still means we were accepted. */
-	open = tc_ssl_drain(s, reason, sizeof(reason));
+	open = tc_sess_read(s, reason, sizeof(reason));
+	if (s->state == TC_DONE)
+		return;
 	if (!open && !s->replied) {
 		tc_sess_fail(s, reason);
 		return;
@@ -399,29 +566,18 @@ tc_step_settling(struct tc_sess *s, long now)
 		return;
 	tc_say(s, "handshake ok %s", SSL_get_version(s->ssl));
 	tc_sess_hold(s);
-	if (!open && s->state == TC_HOLDING)
+	if (!open && (s->state == TC_HOLDING || s->state == TC_STREAMING))
 		tc_sess_closed_early(s, reason);
 }
 
 static void
 tc_step_holding(struct tc_sess *s, long now)
 {
-	char	 reason[160], buf[4096];
-	ssize_t	 n;
+	char	 reason[160];
 
-	if (s->ssl != NULL) {
-		if (!tc_ssl_drain(s, reason, sizeof(reason))) {
-			tc_sess_closed_early(s, reason);
-			return;
-		}
-	} else {
-		while ((n = read(s->fd, buf, sizeof(buf))) > 0)
-			continue;
-		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-			tc_sess_closed_early(s, n == 0 ? "EOF" :
-			    strerror(errno));
-			return;
-		}
+	if (!tc_sess_read(s, reason, sizeof(reason))) {
+		tc_sess_closed_early(s, reason);
+		return;
 	}
 	if (now >= s->deadline) {
 		if (opts->hold_ms > 0)
@@ -460,6 +616,9 @@ tc_sess_step(struct tc_sess *s, short revents)
 	case TC_HOLDING:
 		tc_step_holding(s, now);
 		break;
+	case TC_STREAMING:
+		tc_step_streaming(s, now);
+		break;
 	case TC_IDLE:
 	case TC_DONE:
 		break;
@@ -472,7 +631,7 @@ tc_run(struct tc_sess *ss, const struct addrinfo *ai)
 {
 	struct pollfd	*pfd;
 	unsigned	*idx, i, n, first = 0, next = 0, window;
-	unsigned	 nfail = 0, nclosed = 0;
+	unsigned	 nfail = 0, nclosed = 0, nunmet = 0;
 	long		 now, wait;
 
 	window = opts->parallel ? opts->count : 1;
@@ -514,6 +673,7 @@ tc_run(struct tc_sess *ss, const struct addrinfo *ai)
 		while (first < next && ss[first].state == TC_DONE) {
 			nfail += ss[first].result == TC_EXIT_FAIL;
 			nclosed += ss[first].result == TC_EXIT_CLOSED;
+			nunmet += ss[first].result == TC_EXIT_UNMET;
 			first++;
 		}
 	}
@@ -524,9 +684,1055 @@ tc_run(struct tc_sess *ss, const struct addrinfo *ai)
 	free(idx);
 	if (first < opts->count)
 		return (TC_EXIT_USAGE);
-	return (nfail > 0 ? TC_EXIT_FAIL : nclosed > 0 ? TC_EXIT_CLOSED :
-	    TC_EXIT_OK);
+	if (opts->cot)
+		return (ss[0].result);
+	if (nfail > 0)
+		return (TC_EXIT_FAIL);
+	if (nclosed > 0)
+		return (TC_EXIT_CLOSED);
+	return (nunmet > 0 ? TC_EXIT_UNMET : TC_EXIT_OK);
 }
+
+/* --- CoT mode: templates ----------------------------------------------- */
+
+/* Read a whole file; NULL (and a message) on error.  Always NUL-terminated. */
+static char *
+tc_file_load(const char *path, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size > TC_MAX_FILE) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		goto fail;
+	while (len < (size_t)st.st_size &&
+	    (n = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	*lenp = len;
+	return (buf);
+fail:
+	fprintf(stderr, "takclient: %s: %s\n", path, strerror(errno));
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return (NULL);
+}
+
+/* ISO 8601 UTC with milliseconds, as CoT writes it. */
+static void
+tc_iso_time(long offset_ms, char *buf, size_t len)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	time_t		 t;
+	long		 ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (long)(ts.tv_nsec / 1000000) + offset_ms % 1000;
+	t = ts.tv_sec + offset_ms / 1000 + (ms < 0 ? -1 : ms / 1000);
+	ms = (ms + 1000) % 1000;
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ms);
+}
+
+/*
+ * The value of placeholder p ("@NOW@" ...) into buf; 0 if p is not one.
+ * The identity placeholders need --uid and --callsign (checked at load).
+ */
+static int
+tc_tmpl_value(const char *p, size_t plen, unsigned seq, char *buf,
+    size_t len)
+{
+	if (plen == 5 && memcmp(p, "@SEQ@", 5) == 0)
+		snprintf(buf, len, "%u", seq);
+	else if (plen == 5 && memcmp(p, "@NOW@", 5) == 0)
+		tc_iso_time(0, buf, len);
+	else if (plen == 7 && memcmp(p, "@STALE@", 7) == 0)
+		tc_iso_time(TC_STALE_MS, buf, len);
+	else if (plen == 6 && memcmp(p, "@PAST@", 6) == 0)
+		tc_iso_time(-TC_PAST_MS, buf, len);
+	else if (plen == 5 && memcmp(p, "@UID@", 5) == 0)
+		snprintf(buf, len, "%s", opts->uid != NULL ? opts->uid : "");
+	else if (plen == 10 && memcmp(p, "@CALLSIGN@", 10) == 0)
+		snprintf(buf, len, "%s", opts->callsign != NULL ?
+		    opts->callsign : "");
+	else
+		return (0);
+	return (1);
+}
+
+/* A template using @UID@ or @CALLSIGN@ needs the option that fills it. */
+static int
+tc_tmpl_check(const char *data, const char *path)
+{
+	if (strstr(data, "@UID@") != NULL && opts->uid == NULL) {
+		fprintf(stderr, "takclient: %s uses @UID@: give --uid\n", path);
+		return (-1);
+	}
+	if (strstr(data, "@CALLSIGN@") != NULL && opts->callsign == NULL) {
+		fprintf(stderr, "takclient: %s uses @CALLSIGN@: give "
+		    "--callsign\n", path);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+tc_tx_append(struct tc_cot *c, const char *p, size_t n)
+{
+	char	*nb;
+	size_t	 cap;
+
+	if (n == 0)
+		return (0);
+	if (c->tx_off > 0 && c->tx_off == c->tx_len)
+		c->tx_off = c->tx_len = 0;
+	if (c->tx_len + n > c->tx_cap) {
+		cap = c->tx_cap == 0 ? 4096 : c->tx_cap;
+		while (cap < c->tx_len + n)
+			cap *= 2;
+		if ((nb = realloc(c->tx, cap)) == NULL)
+			return (-1);
+		c->tx = nb;
+		c->tx_cap = cap;
+	}
+	memcpy(c->tx + c->tx_len, p, n);
+	c->tx_len += n;
+	return (0);
+}
+
+/* Queue a template with its placeholders filled; @SEQ@ counts sends. */
+static int
+tc_tmpl_send(struct tc_cot *c, const char *data, size_t len)
+{
+	const char	*p, *at, *end = data + len;
+	char		 val[TC_UID_MAX];
+	unsigned	 seq = ++c->seq;
+
+	for (p = data; p < end; ) {
+		if ((at = memchr(p, '@', (size_t)(end - p))) == NULL)
+			return (tc_tx_append(c, p, (size_t)(end - p)));
+		if (tc_tx_append(c, p, (size_t)(at - p)) == -1)
+			return (-1);
+		p = at + 1;
+		while (p < end && *p != '@' && p - at < 12)
+			p++;
+		if (p < end && *p == '@' && tc_tmpl_value(at,
+		    (size_t)(p - at) + 1, seq, val, sizeof(val))) {
+			if (tc_tx_append(c, val, strlen(val)) == -1)
+				return (-1);
+			p++;
+		} else {
+			if (tc_tx_append(c, at, 1) == -1)
+				return (-1);
+			p = at + 1;
+		}
+	}
+	return (0);
+}
+
+/* --- CoT mode: received events ------------------------------------------ */
+
+/* The value of attribute name in the start tag at tag (len bytes on). */
+static void
+tc_attr_get(const char *tag, size_t len, const char *name, char *out,
+    size_t outlen)
+{
+	const char	*p = tag, *end = tag + len, *n0, *v0;
+	size_t		 nlen, vlen;
+	char		 q;
+
+	out[0] = '\0';
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\r' &&
+	    *p != '\n' && *p != '>')
+		p++;	/* "<event" */
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+		    *p == '\n'))
+			p++;
+		if (p >= end || *p == '>' || *p == '/')
+			return;
+		for (n0 = p; p < end && *p != '=' && *p != ' ' && *p != '>';)
+			p++;
+		nlen = (size_t)(p - n0);
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end || *p != '=')
+			return;
+		for (p++; p < end && *p == ' '; p++)
+			continue;
+		if (p >= end || (*p != '"' && *p != '\''))
+			return;
+		q = *p++;
+		for (v0 = p; p < end && *p != q; p++)
+			continue;
+		if (p >= end)
+			return;
+		vlen = (size_t)(p++ - v0);
+		if (nlen == strlen(name) && memcmp(n0, name, nlen) == 0) {
+			if (vlen >= outlen)
+				vlen = outlen - 1;
+			memcpy(out, v0, vlen);
+			out[vlen] = '\0';
+			return;
+		}
+	}
+}
+
+/* Where "<event" (followed by a blank, '>' or '/') starts in b, or len. */
+static size_t
+tc_event_start(const char *b, size_t len)
+{
+	const char	*p = b, *end = b + len;
+
+	while ((p = memmem(p, (size_t)(end - p), "<event", 6)) != NULL) {
+		if (p + 6 < end && strchr(" \t\r\n>/", p[6]) != NULL)
+			return ((size_t)(p - b));
+		p += 6;
+	}
+	return (len);
+}
+
+static int
+tc_filter_match(const struct tc_filter *f, const struct tc_event *e,
+    const char *uid)
+{
+	size_t	 i;
+
+	if (f->type != NULL && strcmp(f->type, e->type) != 0)
+		return (0);
+	for (i = 0; i < f->n_grep; i++)
+		if (memmem(e->bytes, e->len, f->grep[i],
+		    strlen(f->grep[i])) == NULL)
+			return (0);
+	if (uid != NULL)
+		return (strcmp(uid, e->uid) == 0);
+	if (f->n_uid == 0)
+		return (1);
+	for (i = 0; i < f->n_uid; i++)
+		if (strcmp(f->uid[i], e->uid) == 0)
+			return (1);
+	return (0);
+}
+
+/* "uid=A uid=B type=T grep=S", for messages. */
+static void
+tc_filter_describe(const struct tc_filter *f, char *buf, size_t len)
+{
+	size_t	 i, o = 0;
+
+	buf[0] = '\0';
+#define TC_ADD(...) do {						\
+	if (o < len)							\
+		o += (size_t)snprintf(buf + o, len - o, __VA_ARGS__);	\
+} while (0)
+	if (f->type != NULL)
+		TC_ADD(" type=%s", f->type);
+	for (i = 0; i < f->n_uid; i++)
+		TC_ADD(" uid=%s", f->uid[i]);
+	for (i = 0; i < f->n_grep; i++)
+		TC_ADD(" grep='%s'", f->grep[i]);
+	if (o == 0)
+		TC_ADD(" any event");
+#undef TC_ADD
+}
+
+/* One event per line: from "<event" on, line breaks as blanks. */
+static void
+tc_event_print(const struct tc_event *e)
+{
+	size_t	 i;
+
+	for (i = e->off < e->len ? e->off : 0; i < e->len; i++)
+		putchar(e->bytes[i] == '\n' || e->bytes[i] == '\r' ? ' ' :
+		    e->bytes[i]);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void
+tc_cot_fail(struct tc_sess *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* An expectation failed: say what and what came, and end the session. */
+static void
+tc_cot_fail(struct tc_sess *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	tc_cot_report(s->cot);
+	tc_sess_close(s, TC_EXIT_UNMET);
+}
+
+static void
+tc_forbid_check(struct tc_sess *s, const struct tc_filter *f,
+    const struct tc_event *e)
+{
+	char	 what[512];
+
+	if (!tc_filter_match(f, e, NULL))
+		return;
+	tc_filter_describe(f, what, sizeof(what));
+	tc_cot_fail(s, "forbidden event received after %ld ms (forbid%s): "
+	    "uid=%s type=%s", e->at, what, e->uid, e->type);
+}
+
+/* A whole event arrived: keep it, print it, check the forbids. */
+static int
+tc_event_add(struct tc_sess *s, const char *b, size_t len)
+{
+	struct tc_cot	*c = s->cot;
+	struct tc_event	*e;
+	size_t		 i, cap;
+
+	if (c->n_ev == c->ev_cap) {
+		cap = c->ev_cap == 0 ? 64 : c->ev_cap * 2;
+		if ((e = realloc(c->ev, cap * sizeof(*e))) == NULL)
+			return (-1);
+		c->ev = e;
+		c->ev_cap = cap;
+	}
+	e = &c->ev[c->n_ev];
+	if ((e->bytes = malloc(len + 1)) == NULL)
+		return (-1);
+	memcpy(e->bytes, b, len);
+	e->bytes[len] = '\0';
+	e->len = len;
+	e->at = tc_now_ms() - c->t0;
+	e->off = tc_event_start(b, len);
+	tc_attr_get(b + e->off, len - e->off, "uid", e->uid, sizeof(e->uid));
+	tc_attr_get(b + e->off, len - e->off, "type", e->type,
+	    sizeof(e->type));
+	c->n_ev++;
+	if (opts->print)
+		tc_event_print(e);
+	for (i = 0; i < c->n_forbid && s->state != TC_DONE; i++)
+		tc_forbid_check(s, c->forbid[i], e);
+	return (0);
+}
+
+/* Bytes from the server: to --out as they are, then cut into events. */
+static void
+tc_cot_received(struct tc_sess *s, const char *buf, size_t n)
+{
+	struct tc_cot	*c = s->cot;
+	const char	*end;
+	size_t		 cap, elen, from;
+	char		*nb;
+
+	if (c == NULL || s->state == TC_DONE)
+		return;
+	if (c->out != NULL && (fwrite(buf, 1, n, c->out) != n ||
+	    fflush(c->out) != 0)) {
+		fprintf(stderr, "takclient: %s: %s\n", opts->out,
+		    strerror(errno));
+		tc_sess_close(s, TC_EXIT_USAGE);
+		return;
+	}
+	if ((c->rx_total += n) > TC_MAX_RX)
+		goto nomem;
+	if (c->rx_len + n > c->rx_cap) {
+		for (cap = c->rx_cap == 0 ? 16384 : c->rx_cap;
+		    cap < c->rx_len + n; cap *= 2)
+			continue;
+		if ((nb = realloc(c->rx, cap)) == NULL)
+			goto nomem;
+		c->rx = nb;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, buf, n);
+	c->rx_len += n;
+	from = 0;
+	while (s->state != TC_DONE && (end = memmem(c->rx + c->rx_scan,
+	    c->rx_len - c->rx_scan, TC_END_TAG, sizeof(TC_END_TAG) - 1)) !=
+	    NULL) {
+		elen = (size_t)(end - c->rx) + sizeof(TC_END_TAG) - 1;
+		if (tc_event_add(s, c->rx + from, elen - from) == -1)
+			goto nomem;
+		from = c->rx_scan = elen;
+	}
+	memmove(c->rx, c->rx + from, c->rx_len - from);
+	c->rx_len -= from;
+	/* "</event>" may straddle two reads: rescan its length less one. */
+	c->rx_scan = c->rx_len < sizeof(TC_END_TAG) - 1 ? 0 :
+	    c->rx_len - (sizeof(TC_END_TAG) - 2);
+	return;
+nomem:
+	if (s->state != TC_DONE) {
+		fprintf(stderr, "takclient: out of memory for events\n");
+		tc_sess_close(s, TC_EXIT_USAGE);
+	}
+}
+
+static int
+tc_event_same(const struct tc_event *a, const struct tc_event *b)
+{
+	return (strcmp(a->uid, b->uid) == 0 && strcmp(a->type, b->type) == 0);
+}
+
+/*
+ * What came since the mark, for a failed expectation: one line per uid and
+ * type, in the order they first came.
+ */
+static void
+tc_cot_report(const struct tc_cot *c)
+{
+	size_t	 i, j, n, groups = 0;
+	long	 last;
+
+	printf("received %zu events, %zu since the last mark%s\n", c->n_ev,
+	    c->n_ev - c->mark, c->n_ev > c->mark ? ":" : "");
+	for (i = c->mark; i < c->n_ev; i++) {
+		for (j = c->mark; j < i && !tc_event_same(&c->ev[j],
+		    &c->ev[i]); j++)
+			continue;
+		if (j < i)
+			continue;	/* listed with its first */
+		if (++groups > TC_REPORT_MAX) {
+			printf("  ...\n");
+			break;
+		}
+		for (j = i, n = 0, last = 0; j < c->n_ev; j++) {
+			if (!tc_event_same(&c->ev[j], &c->ev[i]))
+				continue;
+			n++;
+			last = c->ev[j].at;
+		}
+		printf("  %4zu x uid=%s type=%s (at %ld", n, c->ev[i].uid,
+		    c->ev[i].type, c->ev[i].at);
+		if (n > 1)
+			printf(" .. %ld", last);
+		printf(" ms)\n");
+	}
+	fflush(stdout);
+}
+
+/* --- CoT mode: steps ----------------------------------------------------- */
+
+/* Does expect step st hold on the events since the mark? */
+static int
+tc_expect_holds(const struct tc_cot *c, const struct tc_step *st,
+    char *why, size_t len)
+{
+	size_t		 i, u, n, nu = st->f.n_uid > 0 ? st->f.n_uid : 1;
+	size_t		 o = 0;
+	int		 ok = 1;
+
+	why[0] = '\0';
+	for (u = 0; u < nu; u++) {
+		const char *uid = st->f.n_uid > 0 ? st->f.uid[u] : NULL;
+
+		for (i = c->mark, n = 0; i < c->n_ev; i++)
+			n += tc_filter_match(&st->f, &c->ev[i], uid);
+		if (n >= st->count)
+			continue;
+		ok = 0;
+		if (o < len)
+			o += (size_t)snprintf(why + o, len - o, "%s%s%s: %zu "
+			    "of %u", o > 0 ? ", " : "", uid != NULL ? "uid=" :
+			    "matching", uid != NULL ? uid : "", n, st->count);
+	}
+	return (ok);
+}
+
+/* The first event since the mark matching the filter of st, or NULL. */
+static const struct tc_event *
+tc_find_since_mark(const struct tc_cot *c, const struct tc_step *st)
+{
+	size_t	 i;
+
+	for (i = c->mark; i < c->n_ev; i++)
+		if (tc_filter_match(&st->f, &c->ev[i], NULL))
+			return (&c->ev[i]);
+	return (NULL);
+}
+
+static const char *
+tc_step_where(const struct tc_step *st, char *buf, size_t len)
+{
+	if (st->line == 0)
+		return ("");
+	snprintf(buf, len, " (%s line %d)", opts->script, st->line);
+	return (buf);
+}
+
+/* Start step st: 1 when it is over at once, 0 when it runs on, -1 failed. */
+static int
+tc_step_begin(struct tc_sess *s, const struct tc_step *st, long now)
+{
+	struct tc_cot		*c = s->cot;
+	size_t			 i;
+	int			 fd;
+
+	c->step_t0 = now;
+	c->step_deadline = now + st->ms;
+	switch (st->op) {
+	case TC_OP_SEND:
+		return (tc_tmpl_send(c, st->data, st->len) == 0 ? 1 : -1);
+	case TC_OP_EVERY:
+		c->every = st;
+		c->every_sent = 0;
+		c->every_next = now;
+		return (1);
+	case TC_OP_FORBID:
+		if (c->n_forbid == TC_MAX_FORBID)
+			return (-1);
+		c->forbid[c->n_forbid++] = &st->f;
+		for (i = 0; i < c->n_ev && s->state != TC_DONE; i++)
+			tc_forbid_check(s, &st->f, &c->ev[i]);
+		return (s->state == TC_DONE ? 0 : 1);
+	case TC_OP_MARK:
+		c->mark = c->n_ev;
+		return (1);
+	case TC_OP_TOUCH:
+		if ((fd = open(st->path, O_WRONLY | O_CREAT | O_CLOEXEC,
+		    0644)) == -1) {
+			fprintf(stderr, "takclient: touch %s: %s\n", st->path,
+			    strerror(errno));
+			return (-1);
+		}
+		close(fd);
+		return (1);
+	default:	/* the waiting steps: tc_step_poll() */
+		return (0);
+	}
+}
+
+/* Step st runs on: 1 when it is over, 0 not yet (or the session ended). */
+static int
+tc_step_poll(struct tc_sess *s, const struct tc_step *st, long now)
+{
+	struct tc_cot		*c = s->cot;
+	const struct tc_event	*e;
+	char			 why[512], what[512], where[256];
+
+	tc_filter_describe(&st->f, what, sizeof(what));
+	switch (st->op) {
+	case TC_OP_SLEEP:
+		return (now >= c->step_deadline);
+	case TC_OP_WAITFILE:
+		if (access(st->path, F_OK) == 0)
+			return (1);
+		if (now < c->step_deadline)
+			return (0);
+		tc_cot_fail(s, "wait-file %s: not there after %ld ms%s",
+		    st->path, st->ms, tc_step_where(st, where, sizeof(where)));
+		return (0);
+	case TC_OP_NONE:
+		if ((e = tc_find_since_mark(c, st)) != NULL) {
+			tc_cot_fail(s, "expect-none failed (%s): uid=%s "
+			    "type=%s arrived at %ld ms%s", what + 1, e->uid,
+			    e->type, e->at, tc_step_where(st, where,
+			    sizeof(where)));
+			return (0);
+		}
+		return (now >= c->step_deadline);
+	case TC_OP_EXPECT:
+		if (tc_expect_holds(c, st, why, sizeof(why))) {
+			tc_say(s, "expect ok after %ld ms:%s count=%u",
+			    now - c->step_t0, what, st->count);
+			return (1);
+		}
+		if (now < c->step_deadline)
+			return (0);
+		tc_cot_fail(s, "expect failed after %ld ms:%s count=%u%s: "
+		    "%s", now - c->step_t0, what, st->count,
+		    tc_step_where(st, where, sizeof(where)), why);
+		return (0);
+	default:
+		return (1);
+	}
+}
+
+/* Periodic sends of send-every; returns -1 when out of memory. */
+static int
+tc_every_run(struct tc_cot *c, long now)
+{
+	const struct tc_step	*st = c->every;
+
+	if (st == NULL || now < c->every_next)
+		return (0);
+	if (st->count > 0 && c->every_sent >= st->count) {
+		c->every = NULL;
+		return (0);
+	}
+	if (tc_tmpl_send(c, st->data, st->len) == -1)
+		return (-1);
+	c->every_sent++;
+	/* Keep the beat even when a poll woke late. */
+	c->every_next += st->ms;
+	if (c->every_next < now)
+		c->every_next = now + st->ms;
+	return (0);
+}
+
+/* Run the steps as far as they go now. */
+static void
+tc_cot_advance(struct tc_sess *s, long now)
+{
+	struct tc_cot		*c = s->cot;
+	const struct tc_step	*st;
+	int			 r;
+
+	while (s->state == TC_STREAMING && c->cur < c->n_steps) {
+		st = &c->steps[c->cur];
+		if (st->op == TC_OP_CLOSE) {
+			c->cur = c->n_steps;
+			break;
+		}
+		if (c->started)
+			r = tc_step_poll(s, st, now);
+		else {
+			c->started = 1;
+			r = tc_step_begin(s, st, now);
+			/* What came before the step may settle it now. */
+			if (r == 0 && s->state == TC_STREAMING)
+				r = tc_step_poll(s, st, now);
+		}
+		if (r == -1) {
+			tc_sess_close(s, TC_EXIT_USAGE);
+			return;
+		}
+		if (r == 0)
+			break;
+		c->cur++;
+		c->started = 0;
+	}
+	if (s->state == TC_STREAMING && tc_every_run(c, now) == -1)
+		tc_sess_close(s, TC_EXIT_USAGE);
+}
+
+/*
+ * Send what is queued.  Returns 1 while the session is open, 0 when the
+ * server ended it (reason set).
+ */
+static int
+tc_cot_flush(struct tc_sess *s, char *reason, size_t len)
+{
+	struct tc_cot	*c = s->cot;
+	size_t		 want;
+	ssize_t		 n;
+	int		 ret;
+
+	c->want_write = 0;
+	while (c->tx_off < c->tx_len) {
+		want = c->tx_len - c->tx_off;
+		if (want > INT_MAX)
+			want = INT_MAX;
+		ERR_clear_error();
+		errno = 0;
+		if (s->ssl == NULL) {
+			n = send(s->fd, c->tx + c->tx_off, want, MSG_NOSIGNAL);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+				c->want_write = 1;
+				return (1);
+			}
+			if (n == -1) {
+				snprintf(reason, len, "%s", strerror(errno));
+				return (0);
+			}
+		} else if ((ret = SSL_write(s->ssl, c->tx + c->tx_off,
+		    (int)want)) > 0)
+			n = ret;
+		else if (tc_ssl_would_block(s, ret)) {
+			c->want_write = 1;
+			return (1);
+		} else {
+			tc_ssl_reason(s, ret, reason, len);
+			return (0);
+		}
+		c->tx_off += (size_t)n;
+	}
+	return (1);
+}
+
+static void
+tc_step_streaming(struct tc_sess *s, long now)
+{
+	struct tc_cot	*c = s->cot;
+	char		 reason[160];
+	long		 next;
+
+	if (!tc_sess_read(s, reason, sizeof(reason))) {
+		tc_sess_closed_early(s, reason);
+		return;
+	}
+	if (s->state == TC_DONE)
+		return;
+	tc_cot_advance(s, now);
+	if (s->state != TC_STREAMING)
+		return;
+	if (!tc_cot_flush(s, reason, sizeof(reason))) {
+		tc_sess_closed_early(s, reason);
+		return;
+	}
+	if (c->cur == c->n_steps && c->tx_off == c->tx_len) {
+		tc_sess_close(s, TC_EXIT_OK);
+		return;
+	}
+	s->events = POLLIN | (c->want_write ? POLLOUT : 0);
+	next = now + 60000;
+	if (c->cur < c->n_steps) {
+		switch (c->steps[c->cur].op) {
+		case TC_OP_WAITFILE:
+			next = now + TC_POLL_FILE_MS;
+			/* FALLTHROUGH */
+		case TC_OP_SLEEP:
+		case TC_OP_EXPECT:
+		case TC_OP_NONE:
+			if (c->step_deadline < next)
+				next = c->step_deadline;
+			break;
+		default:
+			next = now;
+			break;
+		}
+	}
+	if (c->every != NULL && c->every_next < next)
+		next = c->every_next;
+	s->deadline = next;
+}
+
+static void
+tc_cot_start(struct tc_sess *s)
+{
+	s->state = TC_STREAMING;
+	s->events = POLLIN;
+	s->deadline = s->t_hold;	/* run the first steps at once */
+}
+
+/* --- CoT mode: the steps from a script or the command line --------------- */
+
+/*
+ * Split a line into words at blanks; a word may quote blanks with '...' or
+ * "..." (the quotes are removed).  Returns the number of words, -1 if too
+ * many or a quote is not closed.
+ */
+static int
+tc_split(char *line, char **word, int max)
+{
+	char	*r = line, *w, q;
+	int	 n = 0;
+
+	for (;;) {
+		while (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n')
+			r++;
+		if (*r == '\0' || *r == '#')
+			return (n);
+		if (n == max)
+			return (-1);
+		word[n++] = w = r;
+		while (*r != '\0' && *r != ' ' && *r != '\t' && *r != '\r' &&
+		    *r != '\n') {
+			if (*r == '"' || *r == '\'') {
+				q = *r++;
+				while (*r != '\0' && *r != q)
+					*w++ = *r++;
+				if (*r++ != q)
+					return (-1);
+			} else
+				*w++ = *r++;
+		}
+		if (*r != '\0')
+			r++;
+		*w = '\0';
+	}
+}
+
+static int
+tc_parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char	*end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
+	    *v > max ? -1 : 0);
+}
+
+/* One "key=value" term of a filter; count= and within= where allowed. */
+static int
+tc_filter_term(struct tc_step *st, char *term)
+{
+	unsigned long	 v;
+	char		*val;
+
+	int		 filter, expect;
+
+	filter = st->op == TC_OP_EXPECT || st->op == TC_OP_NONE ||
+	    st->op == TC_OP_FORBID;
+	expect = st->op == TC_OP_EXPECT;
+	if ((val = strchr(term, '=')) == NULL || val[1] == '\0')
+		return (-1);
+	*val++ = '\0';
+	if (filter && strcmp(term, "uid") == 0 && st->f.n_uid < TC_MAX_TERMS)
+		st->f.uid[st->f.n_uid++] = val;
+	else if (filter && strcmp(term, "grep") == 0 &&
+	    st->f.n_grep < TC_MAX_TERMS)
+		st->f.grep[st->f.n_grep++] = val;
+	else if (filter && strcmp(term, "type") == 0 && st->f.type == NULL)
+		st->f.type = val;
+	else if (strcmp(term, "count") == 0 && (expect ||
+	    st->op == TC_OP_EVERY) && tc_parse_uint(val, 1000000, &v) == 0 &&
+	    (v > 0 || !expect))
+		st->count = (unsigned)v;
+	else if (strcmp(term, "within") == 0 && (filter || st->op ==
+	    TC_OP_WAITFILE) && st->op != TC_OP_FORBID &&
+	    tc_parse_uint(val, 86400000, &v) == 0)
+		st->ms = (long)v;
+	else
+		return (-1);
+	return (0);
+}
+
+static const struct {
+	const char	*name;
+	enum tc_op	 op;
+	int		 args;		/* words before the terms */
+	int		 terms;		/* key=value terms allowed */
+} tc_ops[] = {
+	{ "send",	TC_OP_SEND,	1, 0 },
+	{ "send-every",	TC_OP_EVERY,	2, 1 },
+	{ "sleep",	TC_OP_SLEEP,	1, 0 },
+	{ "expect",	TC_OP_EXPECT,	0, 1 },
+	{ "expect-none", TC_OP_NONE,	0, 1 },
+	{ "forbid",	TC_OP_FORBID,	0, 1 },
+	{ "mark",	TC_OP_MARK,	0, 0 },
+	{ "wait-file",	TC_OP_WAITFILE,	1, 1 },
+	{ "touch",	TC_OP_TOUCH,	1, 0 },
+	{ "close",	TC_OP_CLOSE,	0, 0 },
+};
+
+/* Load the file a send or send-every step sends. */
+static int
+tc_step_load(struct tc_step *st, const char *path)
+{
+	st->path = path;
+	if ((st->data = tc_file_load(path, &st->len)) == NULL)
+		return (-1);
+	return (tc_tmpl_check(st->data, path));
+}
+
+/* Fill st from the words of one script line. */
+static int
+tc_step_parse(struct tc_step *st, char **w, int n)
+{
+	unsigned long	 v;
+	size_t		 k;
+	int		 i;
+
+	for (k = 0; k < sizeof(tc_ops) / sizeof(tc_ops[0]); k++)
+		if (strcmp(w[0], tc_ops[k].name) == 0)
+			break;
+	if (k == sizeof(tc_ops) / sizeof(tc_ops[0]) || n - 1 < tc_ops[k].args ||
+	    (!tc_ops[k].terms && n - 1 > tc_ops[k].args))
+		return (-1);
+	st->op = tc_ops[k].op;
+	st->count = st->op == TC_OP_EXPECT ? 1 : 0;
+	st->ms = st->op == TC_OP_WAITFILE ? TC_WAITFILE_MS : opts->wait_ms;
+	if (st->op == TC_OP_SLEEP || st->op == TC_OP_EVERY) {
+		if (tc_parse_uint(w[1], 86400000, &v) == -1 ||
+		    (st->op == TC_OP_EVERY && v == 0))
+			return (-1);
+		st->ms = (long)v;
+	}
+	if (st->op == TC_OP_WAITFILE || st->op == TC_OP_TOUCH)
+		st->path = w[1];
+	for (i = 1 + tc_ops[k].args; i < n; i++)
+		if (tc_filter_term(st, w[i]) == -1)
+			return (-1);
+	if (st->op == TC_OP_FORBID && st->f.type == NULL &&
+	    st->f.n_uid == 0 && st->f.n_grep == 0)
+		return (-1);	/* forbid everything: say expect-none */
+	if (st->op == TC_OP_SEND || st->op == TC_OP_EVERY)
+		return (tc_step_load(st, w[st->op == TC_OP_EVERY ? 2 : 1]) ==
+		    -1 ? -2 : 0);
+	return (0);
+}
+
+static struct tc_step *
+tc_steps_add(struct tc_cot *c)
+{
+	struct tc_step	*st;
+
+	if (c->n_steps == TC_MAX_STEPS) {
+		fprintf(stderr, "takclient: more than %d steps\n",
+		    TC_MAX_STEPS);
+		return (NULL);
+	}
+	st = &c->steps[c->n_steps++];
+	memset(st, 0, sizeof(*st));
+	return (st);
+}
+
+static int
+tc_script_load(struct tc_cot *c, const char *path)
+{
+	struct tc_step	*st;
+	char		*buf, *line, *next, *w[2 * TC_MAX_TERMS + 4];
+	size_t		 len;
+	int		 n, lineno = 0, r = 0;
+
+	if ((buf = tc_file_load(path, &len)) == NULL)
+		return (-1);
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((st = tc_steps_add(c)) == NULL)
+			goto fail;
+		if ((st->text = strdup(line)) == NULL)
+			goto fail;
+		st->line = lineno;
+		if ((n = tc_split(st->text, w, (int)(sizeof(w) /
+		    sizeof(w[0])))) == 0) {
+			free(st->text);
+			c->n_steps--;
+			continue;
+		}
+		if (n == -1 || (r = tc_step_parse(st, w, n)) == -1) {
+			fprintf(stderr, "takclient: %s:%d: cannot read \"%s\""
+			    "\n", path, lineno, line);
+			goto fail;
+		}
+		if (r == -2)
+			goto fail;	/* the file sent: already said */
+	}
+	free(buf);
+	return (0);
+fail:
+	free(buf);
+	return (-1);
+}
+
+/* The steps of the CoT options: forbids, sends, the expectation, hold. */
+static int
+tc_steps_from_options(struct tc_cot *c, const struct tc_opts *o)
+{
+	struct tc_step	*st;
+	char		*w[TC_MAX_TERMS + 1];
+	size_t		 i;
+	int		 n, k;
+
+	for (i = 0; i < o->n_forbid; i++) {
+		if ((st = tc_steps_add(c)) == NULL ||
+		    (st->text = strdup(o->forbid[i])) == NULL)
+			return (-1);
+		st->op = TC_OP_FORBID;
+		n = tc_split(st->text, w, (int)(sizeof(w) / sizeof(w[0])));
+		for (k = 0; k < n; k++)
+			if (tc_filter_term(st, w[k]) == -1)
+				n = -1;
+		if (n <= 0) {
+			fprintf(stderr, "takclient: --forbid wants "
+			    "uid=, type= or grep= terms: %s\n", o->forbid[i]);
+			return (-1);
+		}
+	}
+	for (i = 0; i < o->n_send; i++) {
+		if ((st = tc_steps_add(c)) == NULL)
+			return (-1);
+		st->op = o->every_ms > 0 ? TC_OP_EVERY : TC_OP_SEND;
+		st->ms = o->every_ms;
+		st->count = o->every_count;
+		if (tc_step_load(st, o->send[i]) == -1)
+			return (-1);
+		if (o->every_ms > 0 && i > 0) {
+			fprintf(stderr, "takclient: --send-every sends one "
+			    "file\n");
+			return (-1);
+		}
+	}
+	if (o->have_expect) {
+		if ((st = tc_steps_add(c)) == NULL)
+			return (-1);
+		st->op = TC_OP_EXPECT;
+		st->f = o->expect;
+		st->count = o->expect_count;
+		st->ms = o->wait_ms;
+	}
+	if (o->hold_ms > 0) {
+		if ((st = tc_steps_add(c)) == NULL)
+			return (-1);
+		st->op = TC_OP_SLEEP;
+		st->ms = o->hold_ms;
+	}
+	return (0);
+}
+
+static void
+tc_cot_free(struct tc_cot *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n_steps; i++) {
+		free(c->steps[i].data);
+		free(c->steps[i].text);
+	}
+	for (i = 0; i < c->n_ev; i++)
+		free(c->ev[i].bytes);
+	if (c->out != NULL && fclose(c->out) != 0)
+		fprintf(stderr, "takclient: %s: %s\n", opts->out,
+		    strerror(errno));
+	free(c->steps);
+	free(c->ev);
+	free(c->rx);
+	free(c->tx);
+	c->magic = 0;
+	free(c);
+}
+
+static struct tc_cot *
+tc_cot_new(const struct tc_opts *o)
+{
+	struct tc_cot	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->steps = calloc(TC_MAX_STEPS, sizeof(*c->steps))) == NULL) {
+		fprintf(stderr, "takclient: out of memory\n");
+		free(c);
+		return (NULL);
+	}
+	c->magic = TC_COT_MAGIC;
+	if ((o->script != NULL ? tc_script_load(c, o->script) :
+	    tc_steps_from_options(c, o)) == -1)
+		goto fail;
+	if (o->out != NULL && (c->out = fopen(o->out, "wbe")) == NULL) {
+		fprintf(stderr, "takclient: %s: %s\n", o->out,
+		    strerror(errno));
+		goto fail;
+	}
+	return (c);
+fail:
+	tc_cot_free(c);
+	return (NULL);
+}
+
+/* --- options --------------------------------------------------------------- */
 
 static void
 tc_usage(void)
@@ -537,7 +1743,14 @@ tc_usage(void)
 	    "                 [--ca FILE [--servername NAME]] "
 	    "[--timeout SEC] [--hold SEC] [--settle SEC]\n"
 	    "                 [--count N [--parallel]] [--raw] "
-	    "[--quiet | --verbose]\n");
+	    "[--quiet | --verbose]\n"
+	    "  CoT mode:      [--plain] [--uid UID] [--callsign NAME] "
+	    "[--send FILE]... [--send-every MS]\n"
+	    "                 [--expect-count N] [--expect-uid UID]... "
+	    "[--expect-type TYPE]\n"
+	    "                 [--expect-grep STRING]... [--wait SEC] "
+	    "[--forbid FILTER]...\n"
+	    "                 [--print] [--out FILE] [--script FILE]\n");
 }
 
 /* Seconds, fractions allowed ("0.5"), into milliseconds. */
@@ -581,6 +1794,108 @@ fail:
 	return (-1);
 }
 
+/* Append to one of the repeatable options' lists. */
+static int
+tc_list_add(const char **list, size_t *n, size_t max, const char *v,
+    const char *what)
+{
+	if (*n == max) {
+		fprintf(stderr, "takclient: more than %zu %s\n", max, what);
+		return (-1);
+	}
+	list[(*n)++] = v;
+	return (0);
+}
+
+/* The options of CoT mode; 1 if ch is not one of them. */
+static int
+tc_parse_cot_arg(int ch, char *arg, struct tc_opts *o)
+{
+	unsigned long	 v;
+
+	o->cot = 1;
+	switch (ch) {
+	case 'e':
+		if (tc_parse_uint(arg, 86400000, &v) == -1 || v == 0) {
+			fprintf(stderr, "takclient: --send-every wants "
+			    "milliseconds: %s\n", arg);
+			return (-1);
+		}
+		o->every_ms = (long)v;
+		return (0);
+	case 'X':
+		if (tc_parse_uint(arg, 1000000, &v) == -1 || v == 0) {
+			fprintf(stderr, "takclient: --expect-count wants "
+			    "1..1000000: %s\n", arg);
+			return (-1);
+		}
+		o->expect_count = (unsigned)v;
+		o->have_expect = 1;
+		return (0);
+	case 'U':
+		o->have_expect = 1;
+		return (tc_list_add(o->expect.uid, &o->expect.n_uid,
+		    TC_MAX_TERMS, arg, "--expect-uid"));
+	case 'G':
+		o->have_expect = 1;
+		return (tc_list_add(o->expect.grep, &o->expect.n_grep,
+		    TC_MAX_TERMS, arg, "--expect-grep"));
+	case 'T':
+		o->have_expect = 1;
+		o->expect.type = arg;
+		return (0);
+	case 'W':
+		return (tc_parse_seconds(arg, &o->wait_ms));
+	case 'f':
+		return (tc_list_add(o->send, &o->n_send, TC_MAX_STEPS, arg,
+		    "--send"));
+	case 'F':
+		return (tc_list_add(o->forbid, &o->n_forbid, TC_MAX_FORBID,
+		    arg, "--forbid"));
+	case 'i': o->uid = arg; return (0);
+	case 'l': o->callsign = arg; return (0);
+	case 'o': o->out = arg; return (0);
+	case 'x': o->print = 1; return (0);
+	case 'R': o->script = arg; return (0);
+	case 'L': o->plain = 1; return (0);
+	default:
+		o->cot = 0;
+		return (1);
+	}
+}
+
+/* What CoT mode's options mean together. */
+static int
+tc_check_cot(struct tc_opts *o)
+{
+	if (o->every_ms > 0 && o->n_send == 0) {
+		fprintf(stderr, "takclient: --send-every needs --send\n");
+		return (-1);
+	}
+	if (o->every_ms > 0) {		/* --count repeats the send */
+		o->every_count = o->count > 1 ? o->count : 0;
+		o->count = 1;
+	}
+	if (o->count > 1 || o->parallel || o->raw) {
+		fprintf(stderr, "takclient: CoT mode runs one session "
+		    "(no --count, --parallel or --raw)\n");
+		return (-1);
+	}
+	if (o->script != NULL && (o->n_send > 0 || o->have_expect ||
+	    o->n_forbid > 0 || o->hold_ms > 0)) {
+		fprintf(stderr, "takclient: --script with --send, --expect-*, "
+		    "--forbid or --hold\n");
+		return (-1);
+	}
+	if (o->have_expect && o->expect_count == 0)
+		o->expect_count = 1;
+	if (o->plain) {
+		o->no_cert = 1;
+		o->cert = o->key = NULL;
+	}
+	return (0);
+}
+
 static int
 tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 {
@@ -600,13 +1915,32 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 		{ "raw",	no_argument,		NULL, 'r' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "plain",	no_argument,		NULL, 'L' },
+		{ "send",	required_argument,	NULL, 'f' },
+		{ "send-every",	required_argument,	NULL, 'e' },
+		{ "expect-count", required_argument,	NULL, 'X' },
+		{ "expect-uid",	required_argument,	NULL, 'U' },
+		{ "expect-type", required_argument,	NULL, 'T' },
+		{ "expect-grep", required_argument,	NULL, 'G' },
+		{ "wait",	required_argument,	NULL, 'W' },
+		{ "forbid",	required_argument,	NULL, 'F' },
+		{ "print",	no_argument,		NULL, 'x' },
+		{ "out",	required_argument,	NULL, 'o' },
+		{ "uid",	required_argument,	NULL, 'i' },
+		{ "callsign",	required_argument,	NULL, 'l' },
+		{ "script",	required_argument,	NULL, 'R' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	char	*end;
 	long	 n;
-	int	 ch;
+	int	 ch, cot = 0, r;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if ((r = tc_parse_cot_arg(ch, optarg, o)) == -1)
+			return (-1);
+		cot |= o->cot;
+		if (r == 0)
+			continue;
 		switch (ch) {
 		case 'C':
 			if (tc_parse_hostport(optarg, o) == -1)
@@ -645,11 +1979,14 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 			return (-1);
 		}
 	}
+	o->cot = cot;
 	if (optind != argc || o->host == NULL) {
 		fprintf(stderr, "takclient: %s\n", optind != argc ?
 		    "unexpected argument" : "--connect is required");
 		return (-1);
 	}
+	if (o->cot && tc_check_cot(o) == -1)
+		return (-1);
 	if (!o->raw && !o->no_cert && (o->cert == NULL) != (o->key == NULL)) {
 		fprintf(stderr, "takclient: --cert and --key go together\n");
 		return (-1);
@@ -670,9 +2007,11 @@ main(int argc, char *argv[])
 		.count = 1,
 		.timeout_ms = TC_TIMEOUT_MS,
 		.settle_ms = TC_SETTLE_MS,
+		.wait_ms = TC_WAIT_MS,
 	};
 	struct addrinfo	 hints, *ai = NULL;
 	struct tc_sess	*ss = NULL;
+	struct tc_cot	*cot = NULL;
 	unsigned	 i;
 	int		 rc = TC_EXIT_USAGE, e;
 
@@ -691,7 +2030,9 @@ main(int argc, char *argv[])
 		    gai_strerror(e));
 		return (TC_EXIT_USAGE);
 	}
-	if (!o.raw && (tls_ctx = tc_ctx_new(&o)) == NULL)
+	if (o.cot && (cot = tc_cot_new(&o)) == NULL)
+		goto done;
+	if (!o.raw && !o.plain && (tls_ctx = tc_ctx_new(&o)) == NULL)
 		goto done;
 	if ((ss = calloc(o.count, sizeof(*ss))) == NULL) {
 		fprintf(stderr, "takclient: out of memory\n");
@@ -702,6 +2043,7 @@ main(int argc, char *argv[])
 		ss[i].id = i + 1;
 		ss[i].fd = -1;
 	}
+	ss[0].cot = cot;
 	rc = tc_run(ss, ai);
 done:
 	if (ss != NULL) {
@@ -712,6 +2054,7 @@ done:
 		}
 	}
 	free(ss);
+	tc_cot_free(cot);
 	SSL_CTX_free(tls_ctx);
 	freeaddrinfo(ai);
 	return (rc);

@@ -1,0 +1,29 @@
+/*
+ * The supervisor's duties towards the shared state (shared/store.h,
+ * docs/state.md): open it once per start, forget the connections of a dead
+ * worker before its slot is reused, purge old SA entries, close it last.
+ */
+#ifndef TAKD_STATE_H
+#define TAKD_STATE_H
+
+#include "supervisor/sup.h"
+
+#define STATE_PURGE_INTERVAL_MS	(10 * 60 * 1000)
+#define STATE_SA_MAX_AGE_MS	((uint64_t)24 * 60 * 60 * 1000)
+/* Reader slots beyond one per process, for takctl instances. */
+#define STATE_SPARE_READERS	16
+
+/*
+ * After the privilege drop, in state_dir, before the first fork: open the
+ * store (STORE_OPEN_START), empty the client registry, purge stale SA.
+ * -1 with a message in err.
+ */
+int	 state_open(struct sup *, unsigned workers, char *err, size_t errlen);
+/* A reaped worker: clear its reader slot and its registry entries. */
+void	 state_worker_gone(struct sup *, const struct proc_slot *);
+/* Run the periodic purge when due; ms until the next one, -1 for none. */
+int	 state_tick(struct sup *);
+/* After every worker is gone: flush and mark the store cleanly closed. */
+void	 state_close(struct sup *);
+
+#endif

@@ -1,0 +1,581 @@
+#!/usr/bin/env bash
+# CoT streaming between real clients: broadcast across workers, directed
+# events (marti dest by callsign and by uid), chat, ping and pong, SA replay
+# on connect, disconnect notices, hostile input closing only its own
+# session, byte-for-byte relay, the plain TCP listener and `takctl clients`.
+#
+# Every client is a takclient in CoT mode running a small script (see
+# docs/testing.md); each asserts what it must and must not receive, so a
+# case is mostly a set of scripts and the exit status of every client.
+. "$(dirname "$0")/lib.sh"
+
+COT=$SHARED/cot
+
+setup() {
+	use_pki "$T/pki"
+	write_config "$T/takd.ini" server.workers=2 "$@"
+	start_takd
+	cot_sa_tmpl "$T/sa.tmpl"
+}
+
+# marker FILE UID DEST...: a marker event (a-h-G, no identity: its contact
+# has no endpoint) restricted to the DESTs, each "callsign=NAME" or
+# "uid=UID"; none makes it a broadcast marker.
+marker() {
+	local file=$1 uid=$2 d dests=""
+	shift 2
+	for d in "$@"; do
+		dests="$dests<dest ${d%%=*}=\"${d#*=}\"/>"
+	done
+	[ -z "$dests" ] || dests="<marti>$dests</marti>"
+	printf '%s\n%s%s%s%s\n' \
+	    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' \
+	    "<event version=\"2.0\" uid=\"$uid\" type=\"a-h-G\"" \
+	    ' how="h-g-i-g-o" time="@NOW@" start="@NOW@" stale="@STALE@">' \
+	    '<point lat="38.881" lon="-77.043" hae="0" ce="10" le="10"/>' \
+	    "<detail><contact callsign=\"mark $uid\"/><remarks>for $*</remarks>$dests</detail></event>" \
+	    >"$file"
+}
+
+# printed NAME: the events client NAME printed (--print), one per line.
+printed() {
+	grep '^<event' "$T/$1.out"
+}
+
+# Ten clients, five on each worker, all connected before anyone sends; each
+# sends its SA every 300 ms and must get the SA of all nine others, and never
+# its own.
+broadcast() {
+	local i j w others names
+	setup
+	for w in 0 1; do
+		cot_stop_others "$w"
+		names=""
+		for i in $(seq $((w + 1)) 2 10); do
+			others=""
+			for j in $(seq 1 10); do
+				[ "$j" = "$i" ] || others="$others uid=bc-$j"
+			done
+			cat >"$T/bc$i.script" <<-EOF
+			forbid uid=bc-$i
+			wait-file $T/go within=30000
+			send-every 300 $T/sa.tmpl
+			expect $others within=10000
+			sleep 1500
+			EOF
+			cot_bg "bc$i" --verbose $(client_args alice) \
+			    --script "$T/bc$i.script" --uid "bc-$i" \
+			    --callsign "BC$i"
+			names="$names bc$i"
+		done
+		cot_placed "$w" $names
+	done
+	wait_for 10 status_sum_is sessions 10 ||
+	    fail "status shows $(wsum sessions) sessions, expected 10"
+	expect_eq "$(sget workers.0.sessions)/$(sget workers.1.sessions)" \
+	    5/5 "sessions of worker 0/1"
+	touch "$T/go"
+	for i in $(seq 1 10); do
+		cot_wait "bc$i" 0 30
+	done
+}
+
+# Directed events (<marti><dest>) reach only their recipients, wherever they
+# are connected; "All Streaming" reaches everyone.  A on worker 0 sends
+#   m1 to callsign BRAVO (B, worker 1)
+#   m2 to uid dir-c (C, worker 1)
+#   m3 to callsign BRAVO and uid dir-d (B; D on worker 0, like A)
+#   m4 to callsign "All Streaming" (B, C, D)
+# after it has seen the SA of B, C and D (so their identities are bound).
+directed() {
+	setup
+	marker "$T/m1.tmpl" m1 callsign=BRAVO
+	marker "$T/m2.tmpl" m2 uid=dir-c
+	marker "$T/m3.tmpl" m3 callsign=BRAVO uid=dir-d
+	marker "$T/m4.tmpl" m4 "callsign=All Streaming"
+	cat >"$T/a.script" <<-EOF
+	forbid uid=m1 uid=m2 uid=m3 uid=m4
+	wait-file $T/go
+	send $T/sa.tmpl
+	expect uid=dir-b uid=dir-c uid=dir-d within=5000
+	send $T/m1.tmpl
+	send $T/m2.tmpl
+	send $T/m3.tmpl
+	send $T/m4.tmpl
+	wait-file $T/done within=10000
+	EOF
+	# recipient NAME EXPECTED FORBIDDEN: the script of B, C or D.
+	recipient() {
+		cat <<-EOF
+		forbid $3
+		wait-file $T/go
+		send $T/sa.tmpl
+		expect $2 within=5000
+		expect uid=m4 within=5000
+		sleep 1000
+		EOF
+	}
+	recipient b "uid=m1 uid=m3" "uid=m2" >"$T/b.script"
+	recipient c "uid=m2" "uid=m1 uid=m3" >"$T/c.script"
+	recipient d "uid=m3" "uid=m1 uid=m2" >"$T/d.script"
+	cot_place a 0 $(client_args alice) --script "$T/a.script" \
+	    --uid dir-a --callsign ALPHA
+	cot_place b 1 $(client_args bob) --script "$T/b.script" \
+	    --uid dir-b --callsign BRAVO --print
+	cot_place c 1 $(client_args carol) --script "$T/c.script" \
+	    --uid dir-c --callsign CHARLIE --print
+	cot_place d 0 $(client_args carol) --script "$T/d.script" \
+	    --uid dir-d --callsign DELTA --print
+	touch "$T/go"
+	cot_wait b 0
+	cot_wait c 0
+	cot_wait d 0
+	touch "$T/done"
+	cot_wait a 0
+	# The marti element is relayed as it was sent.
+	printed b | grep -q '<marti><dest callsign="BRAVO"/></marti>' ||
+	    { diag_file "$T/b.out"; fail "m1 reached B without its <marti>"; }
+}
+
+# GeoChat from the samples: chat-all.xml reaches everyone but the sender,
+# chat-direct.xml (dest callsign OWL) only OWL, byte for byte.
+chat() {
+	local owl=S-1-5-21-2720623347-3037847324-4167270909-1002
+	local hawk=ANDROID-5f3c9a1e7b2d4c60 line
+	setup
+	cat >"$T/hawk.script" <<-EOF
+	forbid type=b-t-f
+	wait-file $T/go
+	send $T/sa.tmpl
+	expect uid=$owl uid=eagle-1 within=5000
+	send $COT/chat-all.xml
+	send $COT/chat-direct.xml
+	wait-file $T/done within=10000
+	EOF
+	cat >"$T/owl.script" <<-EOF
+	wait-file $T/go
+	send $T/sa.tmpl
+	expect type=b-t-f 'grep=Rally at checkpoint two &amp; hold' within=5000
+	expect type=b-t-f 'grep=OWL, switch to channel 3' within=5000
+	EOF
+	cat >"$T/eagle.script" <<-EOF
+	forbid grep=switch
+	wait-file $T/go
+	send $T/sa.tmpl
+	expect type=b-t-f 'grep=Rally at checkpoint' within=5000
+	wait-file $T/done within=10000
+	sleep 500
+	EOF
+	cot_place hawk 0 $(client_args alice) --script "$T/hawk.script" \
+	    --uid "$hawk" --callsign HAWK
+	cot_place owl 1 $(client_args bob) --script "$T/owl.script" \
+	    --uid "$owl" --callsign OWL --print
+	cot_place eagle 0 $(client_args carol) --script "$T/eagle.script" \
+	    --uid eagle-1 --callsign EAGLE --print
+	touch "$T/go"
+	cot_wait owl 0
+	touch "$T/done"
+	cot_wait eagle 0
+	cot_wait hawk 0
+	for f in chat-all chat-direct; do
+		line=$(grep '^<event' "$COT/$f.xml")
+		printed owl | grep -qxF -- "$line" ||
+		    { diag_file "$T/owl.out"; fail "OWL did not get $f.xml" \
+		    "byte for byte"; }
+	done
+}
+
+# A ping is answered at once with a pong to the pinger only, and goes
+# nowhere else: B (other worker) and C (same worker) get nothing at all.
+ping_pong() {
+	local pong="uid=takPong type=t-x-c-t-r 'grep=how=\"h-g-i-g-o\"'"
+	setup
+	printf '%s%s%s\n' \
+	    '<event version="2.0" uid="node-3f1e-ping" type="t-x-c-t"' \
+	    ' how="h-g-i-g-o" time="@NOW@" start="@NOW@" stale="@STALE@">' \
+	    '<point lat="0" lon="0" hae="0" ce="9999999" le="9999999"/><detail/></event>' \
+	    >"$T/ping.tmpl"
+	cat >"$T/a.script" <<-EOF
+	forbid type=t-x-c-t
+	send $T/ping.tmpl
+	expect $pong within=1000
+	mark
+	send $COT/ping.xml
+	expect $pong within=1000
+	mark
+	send $T/ping.tmpl
+	send $T/ping.tmpl
+	expect $pong count=2 within=1000
+	touch $T/a-done
+	EOF
+	cat >"$T/quiet.script" <<-EOF
+	wait-file $T/a-done within=15000
+	expect-none within=500
+	EOF
+	cot_place b 1 $(client_args bob) --script "$T/quiet.script"
+	cot_place c 0 $(client_args carol) --script "$T/quiet.script"
+	cot_place a 0 $(client_args alice) --script "$T/a.script" --print
+	cot_wait a 0
+	cot_wait b 0
+	cot_wait c 0
+	expect_eq "$(printed a | grep -c 'uid="takPong"')" 4 "pongs to A"
+}
+
+# A client connecting later gets the newest SA of every other client that is
+# not stale, byte for byte, without its sender sending again; a stale SA is
+# not replayed.  O sees everything live first, so takd has it all.
+sa_replay() {
+	local live replayed
+	setup
+	cot_sa_tmpl "$T/stale.tmpl" a-f-G-U-C @PAST@
+	marker "$T/fence.tmpl" fence-s
+	cat >"$T/a.script" <<-EOF
+	send-every 200 $T/sa.tmpl count=2
+	wait-file $T/b-done within=20000
+	EOF
+	cat >"$T/s.script" <<-EOF
+	send $T/stale.tmpl
+	send $T/fence.tmpl
+	wait-file $T/b-done within=20000
+	EOF
+	cat >"$T/o.script" <<-EOF
+	expect uid=rp-a count=2 within=5000
+	expect uid=fence-s within=5000
+	touch $T/o-saw
+	wait-file $T/b-done within=20000
+	EOF
+	cat >"$T/b.script" <<-EOF
+	forbid uid=rp-s
+	forbid grep=seq=1<
+	expect uid=rp-a grep=seq=2< within=3000
+	mark
+	expect-none within=1000
+	touch $T/b-done
+	EOF
+	cot_place o 1 $(client_args carol) --script "$T/o.script" --print
+	cot_place a 0 $(client_args alice) --script "$T/a.script" \
+	    --uid rp-a --callsign REPLAY-A
+	cot_place s 1 $(client_args bob) --script "$T/s.script" \
+	    --uid rp-s --callsign REPLAY-S
+	wait_for 10 test -e "$T/o-saw" ||
+	    { diag_file "$T/o.out"; fail "O did not see A's SA twice"; }
+	cot_place b 1 $(client_args carol) --script "$T/b.script" --print
+	cot_wait b 0
+	cot_wait a 0
+	cot_wait s 0
+	cot_wait o 0
+	live=$(printed o | grep 'seq=2<')
+	replayed=$(printed b)
+	expect_eq "$replayed" "$live" "replayed SA (as relayed live)"
+}
+
+# A client with an identity leaves (cleanly, or killed); the others, on both
+# workers, get a t-x-d-d linking its uid and its last SA type.  A client
+# without an identity leaves no notice.
+disconnect() {
+	local how=$1 pid n
+	setup
+	cot_sa_tmpl "$T/sa2.tmpl" a-f-G-E-V
+	printf 'send %s\nsend %s\n' "$T/sa.tmpl" "$T/sa2.tmpl" >"$T/a.script"
+	if [ "$how" = killed ]; then
+		echo "sleep 30000" >>"$T/a.script"
+	else
+		echo "wait-file $T/seen within=10000" >>"$T/a.script"
+	fi
+	# The notice links A's uid and last SA type; its own uid is fresh.
+	cat >"$T/watch.script" <<-EOF
+	wait-file $T/n-gone within=10000
+	expect uid=dc-a type=a-f-G-E-V within=5000
+	touch $T/seen-\$NAME
+	mark
+	expect type=t-x-d-d 'grep=uid="dc-a"' 'grep=type="a-f-G-E-V"' 'grep=relation="p-p"' 'grep=how="h-g-i-g-o"' within=5000
+	sleep 500
+	EOF
+	sed 's/\$NAME/b/' "$T/watch.script" >"$T/b.script"
+	sed 's/\$NAME/c/' "$T/watch.script" >"$T/c.script"
+	printf 'send %s\nexpect type=t-x-c-t-r within=2000\n' \
+	    "$COT/ping.xml" >"$T/n.script"
+	cot_place b 1 $(client_args bob) --script "$T/b.script" --print
+	cot_place c 0 $(client_args carol) --script "$T/c.script" --print
+	cot_place n 1 $(client_args carol) --script "$T/n.script"
+	cot_wait n 0
+	touch "$T/n-gone"
+	cot_place a 0 $(client_args alice) --script "$T/a.script" \
+	    --uid dc-a --callsign DEPART
+	if ! wait_for 10 test -e "$T/seen-b" -a -e "$T/seen-c"; then
+		diag_file "$T/b.out"
+		diag_file "$T/c.out"
+		fail "B and C did not both see A's second SA"
+	fi
+	if [ "$how" = killed ]; then
+		pid=$(cat "$T/a.cpid")
+		kill -KILL "$pid"
+		cot_wait a 137
+	else
+		touch "$T/seen"
+		cot_wait a 0
+	fi
+	cot_wait b 0
+	cot_wait c 0
+	for n in b c; do
+		expect_eq "$(printed $n | grep -c 'type="t-x-d-d"')" 1 \
+		    "disconnect notices to $n"
+	done
+}
+
+disconnect_clean() {
+	disconnect clean
+}
+
+disconnect_killed() {
+	disconnect killed
+}
+
+# Each hostile input closes its own session, with a log line naming the
+# peer and the reason, while P (worker 0) and Q (worker 1) keep exchanging
+# SA during and after; no worker restarts.
+malformed() {
+	local f n name re addr pids
+	local -a files=() reasons=()
+	setup cot.idle_timeout=3s
+	pids=$(worker_pids | tr '\n' ' ')
+	# An SA of 70000 bytes, over max_event_bytes (64k by default).
+	{
+		printf '<event version="2.0" uid="big" type="a-f-G-U-C" how="m-g"'
+		printf ' time="2026-11-23T08:00:00Z" start="2026-11-23T08:00:00Z"'
+		printf ' stale="2099-01-01T00:00:00Z"><point lat="0" lon="0"'
+		printf ' hae="0" ce="1" le="1"/><detail><remarks>'
+		head -c 70000 /dev/zero | tr '\0' x
+		printf '</remarks></detail></event>\n'
+	} >"$T/oversized.xml"
+	files=("$COT/hostile/deep-nesting.xml" "$COT/hostile/entity-bomb.xml"
+	    "$COT/hostile/external-entity.xml" "$COT/hostile/invalid-utf8.xml"
+	    "$COT/hostile/malformed-attr.xml" "$COT/hostile/nul-byte.xml"
+	    "$COT/hostile/tls-garbage.bin" "$COT/hostile/unclosed-prefix.xml"
+	    "$T/oversized.xml")
+	reasons=('nested deeper|depth' 'DOCTYPE' 'DOCTYPE' 'UTF-8'
+	    'malformed XML' 'NUL byte' 'not a CoT stream|expected <event>'
+	    'idle|too long|unfinished|incomplete|partial|timed? ?out'
+	    'larger than|max_event_bytes|too large|oversized')
+	for name in p:q q:p; do
+		cat >"$T/${name%:*}.script" <<-EOF
+		send-every 200 $T/sa.tmpl
+		expect uid=mf-${name#*:} count=3 within=5000
+		touch $T/${name%:*}-ready
+		mark
+		wait-file $T/hostile-done within=60000
+		expect uid=mf-${name#*:} count=2 within=0
+		mark
+		expect uid=mf-${name#*:} count=5 within=5000
+		touch $T/${name%:*}-done
+		wait-file $T/${name#*:}-done within=10000
+		EOF
+	done
+	cot_place p 0 $(client_args alice) --script "$T/p.script" \
+	    --uid mf-p --callsign PAPA --print
+	cot_place q 1 $(client_args bob) --script "$T/q.script" \
+	    --uid mf-q --callsign QUEBEC --print
+	wait_for 10 test -e "$T/p-ready" -a -e "$T/q-ready" ||
+	    fail "P and Q are not exchanging SA"
+	for n in "${!files[@]}"; do
+		cot_bg "h$n" $(client_args carol) --send "${files[$n]}" \
+		    --hold 20 --verbose
+	done
+	for n in "${!files[@]}"; do
+		f=${files[$n]}
+		cot_wait "h$n" 3 25
+		addr=$(cot_addr "h$n")
+		re=${reasons[$n]}
+		wait_for 5 log_line_has "$addr" "$re" || {
+			takd_logs | grep -F "$addr" | sed 's/^/#   /'
+			fail "$(basename "$f"): no log line naming $addr and /$re/"
+		}
+	done
+	touch "$T/hostile-done"
+	cot_wait p 0
+	cot_wait q 0
+	# Nothing but the partner's SA (and the notice of its departure, which
+	# links its uid) reached P and Q.
+	! printed p | grep -v 'uid="mf-q"' | grep -q . ||
+	    fail "P got other events: $(printed p | grep -v 'uid="mf-q"')"
+	! printed q | grep -v 'uid="mf-p"' | grep -q . ||
+	    fail "Q got other events: $(printed q | grep -v 'uid="mf-p"')"
+	takd_status
+	expect_eq "$(wsum restarts)" 0 "worker restarts"
+	expect_eq "$(worker_pids | tr '\n' ' ')" "$pids" "worker pids"
+}
+
+# stream-mixed.txt (declarations, whitespace, CRLF, a ping) sent by S arrives
+# at R as docs/cot.md defines: every event but the ping, each with the
+# declaration right before it, nothing else.
+relay_bytes() {
+	setup
+	# Split on </event>, drop the blanks before each declaration or event,
+	# drop the ping (answered, never forwarded).
+	awk 'BEGIN { RS = "</event>"; ORS = "" }
+	    { sub(/^[ \t\r\n]+/, "") }
+	    $0 == "" || /<event[^>]* type="t-x-c-t"/ { next }
+	    { print $0 "</event>" }' "$COT/stream-mixed.txt" >"$T/expected"
+	expect_eq "$(grep -o '</event>' "$T/expected" | wc -l)" 4 \
+	    "events expected"
+	cat >"$T/s.script" <<-EOF
+	send $COT/stream-mixed.txt
+	expect type=t-x-c-t-r within=2000
+	wait-file $T/r-done within=10000
+	EOF
+	cat >"$T/r.script" <<-EOF
+	forbid type=t-x-c-t
+	expect count=4 within=5000
+	mark
+	expect-none within=500
+	touch $T/r-done
+	EOF
+	cot_place r 1 $(client_args bob) --script "$T/r.script" \
+	    --out "$T/received"
+	cot_place s 0 $(client_args alice) --script "$T/s.script"
+	cot_wait r 0
+	cot_wait s 0
+	cmp -s "$T/expected" "$T/received" || {
+		diag "expected (cat -A):"
+		cat -A "$T/expected" | cut -c1-160 | sed 's/^/#   /'
+		diag "received (cat -A):"
+		cat -A "$T/received" | cut -c1-160 | sed 's/^/#   /'
+		fail "R did not receive S's events byte for byte" \
+		    "($(cmp "$T/expected" "$T/received" 2>&1))"
+	}
+}
+
+# tcp_port: the port of the [tcp] listener in the last status.
+tcp_port() {
+	awk -F '\t' '$1 ~ /^listeners\.[0-9]+\.proto$/ && $2 == "tcp" {
+		    split($1, p, "."); want = "listeners." p[2] ".port" }
+	    { v[$1] = $2 }
+	    END { if (want in v) print v[want] }' "$T/status.flat"
+}
+
+# With [tcp] listen set, a plain TCP client and a TLS client exchange SA;
+# a TLS client on the plain port is refused with a reason in the log.
+plain_tcp() {
+	local port name addr
+	setup tcp.listen=127.0.0.1:0
+	port=$(tcp_port)
+	[ -n "$port" ] && [ "$port" != 0 ] || {
+		diag_file "$T/status.json"
+		fail "status lists no tcp listener with a port" \
+		    "([tcp] listen = 127.0.0.1:0 is set)"
+	}
+	for name in p:tl-t t:pl-p; do
+		cat >"$T/${name%:*}.script" <<-EOF
+		wait-file $T/go
+		send-every 300 $T/sa.tmpl
+		expect uid=${name#*:} within=5000
+		sleep 700
+		EOF
+	done
+	cot_place t 0 $(client_args alice) --script "$T/t.script" \
+	    --uid tl-t --callsign TANGO
+	cot_spawn p "$TAKCLIENT" --connect "127.0.0.1:$port" --plain --verbose \
+	    --script "$T/p.script" --uid pl-p --callsign PAPA
+	wait_for 5 grep -q '^connect ok' "$T/p.out" ||
+	    { diag_file "$T/p.out"; fail "plain client did not connect"; }
+	touch "$T/go"
+	cot_wait p 0
+	cot_wait t 0
+	# TLS on the plain port: the server sees a TLS record, not CoT.
+	expect_rc 1 "$TAKCLIENT" --connect "127.0.0.1:$port" \
+	    $(client_args alice) --verbose
+	addr=$(sed -n 's/^local address //p' "$T/out")
+	wait_for 5 log_line_has "$addr" 'TLS' ||
+	    fail "no log line naming $addr and TLS"
+}
+
+# cli_get UID KEY: KEY of the entry with uid UID in the last clients list.
+cli_get() {
+	awk -F '\t' -v uid="$1" -v key="$2" '
+	    { split($1, p, "."); v[$1] = $2 }
+	    p[2] == "uid" && $2 == uid { want = p[1] "." key }
+	    END { if (want in v) print v[want]; else exit 1 }' \
+	    "$T/clients.flat"
+}
+
+takctl_clients_json() {
+	"$TAKCTL" -c "$CFG" clients --json >"$T/clients.json" \
+	    2>"$T/clients.err" || return 1
+	json_flat "$T/clients.json" >"$T/clients.flat"
+}
+
+cli_absent() {
+	takctl_clients_json && ! cli_get "$1" uid >/dev/null
+}
+
+# serial_of NAME: the client certificate's serial, upper-case hex without
+# leading zeros.
+serial_of() {
+	openssl x509 -noout -serial -in "$T/pki/clients/$1.pem" |
+	    sed 's/^serial=//; s/^0*//' | tr a-f A-F
+}
+
+# `takctl clients` lists the connected clients with their identity,
+# worker, certificate and address; one that left is gone from the list.
+takctl_clients() {
+	local n who uid cs cert w addr got
+	setup
+	for who in a:cl-b b:cl-a; do
+		cat >"$T/${who%:*}.script" <<-EOF
+		send $T/sa.tmpl
+		expect uid=${who#*:} within=5000
+		touch $T/${who%:*}-ready
+		wait-file $T/${who%:*}-leave within=20000
+		EOF
+	done
+	cot_place a 0 $(client_args alice) --script "$T/a.script" \
+	    --uid cl-a --callsign ALPHA
+	cot_place b 1 $(client_args bob) --script "$T/b.script" \
+	    --uid cl-b --callsign BRAVO
+	wait_for 10 test -e "$T/a-ready" -a -e "$T/b-ready" ||
+	    fail "A and B did not see each other's SA"
+	takctl_clients_json || { diag_file "$T/clients.err";
+	    diag_file "$T/clients.json"; fail "takctl clients --json failed"; }
+	expect_eq "$(cut -f1 "$T/clients.flat" | cut -d. -f1 | sort -u |
+	    wc -l)" 2 "clients listed"
+	for who in a:cl-a:ALPHA:alice:0 b:cl-b:BRAVO:bob:1; do
+		IFS=: read -r n uid cs cert w <<-EOF
+		$who
+		EOF
+		addr=$(cot_addr "$n")
+		got=$(cli_get "$uid" uid) ||
+		    { diag_file "$T/clients.json"; fail "$uid not listed"; }
+		expect_eq "$(cli_get "$uid" callsign)" "$cs" "callsign of $uid"
+		expect_eq "$(cli_get "$uid" worker)" "$w" "worker of $uid"
+		expect_eq "$(cli_get "$uid" peer)" "$addr" "peer of $uid"
+		cli_get "$uid" subject | grep -q "CN=$cert" ||
+		    fail "subject of $uid: '$(cli_get "$uid" subject)'"
+		expect_eq "$(cli_get "$uid" serial | sed 's/^0*//; s/://g' |
+		    tr a-f A-F)" "$(serial_of "$cert")" "serial of $uid"
+	done
+	expect_rc 0 "$TAKCTL" -c "$CFG" clients
+	expect_grep 'cl-a.*ALPHA|ALPHA.*cl-a' "$T/out" \
+	    "takctl clients (table) does not list cl-a with ALPHA"
+	expect_grep 'cl-b.*BRAVO|BRAVO.*cl-b' "$T/out" \
+	    "takctl clients (table) does not list cl-b with BRAVO"
+	touch "$T/a-leave"
+	cot_wait a 0
+	wait_for 5 cli_absent cl-a ||
+	    fail "cl-a still listed after it left: $(cat "$T/clients.json")"
+	cli_get cl-b uid >/dev/null || fail "cl-b no longer listed"
+	touch "$T/b-leave"
+	cot_wait b 0
+}
+
+run_case broadcast
+run_case directed
+run_case chat
+run_case ping_pong
+run_case sa_replay
+run_case disconnect_clean
+run_case disconnect_killed
+run_case malformed
+run_case relay_bytes
+run_case plain_tcp
+run_case takctl_clients
+finish

@@ -1,0 +1,859 @@
+/*
+ * Unit tests for routing in one worker: route_decide() on real samples, and
+ * the whole data path of worker/session.c, route.c, registry.c, outq.c and
+ * the output side of conn.c, driven through plain-TCP sessions on
+ * socketpairs (the real conn_new() with a [tcp] acceptor, no TLS): events
+ * written at one end come out, byte for byte, at the ends of the sessions
+ * they are routed to.  The LMDB store lives in a temp dir per test.
+ *
+ * Samples are read from $TAKD_SHARED/cot (else $SHARED/cot, else
+ * ../shared/cot relative to the repository root).
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "shared/config.h"
+#include "shared/log.h"
+#include "worker/conn.h"
+#include "worker/cot_parse.h"
+#include "worker/registry.h"
+#include "worker/route.h"
+#include "worker/session.h"
+#include "worker/worker_int.h"
+
+#define MAXS		8
+#define STALE		"2099-01-01T00:00:00.000Z"
+#define PAST		"2001-01-01T00:00:00.000Z"
+
+struct fx {
+	struct worker		 w;
+	struct worker_args	 args;
+	struct config		 cfg;
+	struct acceptor		 acc;
+	char			 dir[64];
+	char			 cwd[PATH_MAX];
+	struct conn		*c[MAXS];
+	int			 peer[MAXS];	/* the client's end */
+	char			*rx[MAXS];	/* what each client received */
+	size_t			 rxlen[MAXS];
+	int			 nfds;		/* open at setup */
+};
+
+static char	 shared_dir[PATH_MAX];
+
+/* --- events --------------------------------------------------------- */
+
+static char *
+sa_event(const char *uid, const char *cs, const char *stale, size_t pad)
+{
+	char	*b, *p;
+	size_t	 len = 1024 + pad;
+
+	b = malloc(len);
+	assert_non_null(b);
+	p = malloc(pad + 1);
+	assert_non_null(p);
+	memset(p, 'x', pad);
+	p[pad] = '\0';
+	snprintf(b, len, "<?xml version=\"1.0\" encoding=\"UTF-8\" "
+	    "standalone=\"yes\"?>\n<event version=\"2.0\" uid=\"%s\" "
+	    "type=\"a-f-G-U-C\" how=\"m-g\" time=\"2026-11-23T08:00:00Z\" "
+	    "start=\"2026-11-23T08:00:00Z\" stale=\"%s\"><point lat=\"1\" "
+	    "lon=\"2\" hae=\"0\" ce=\"9\" le=\"9\"/><detail><contact "
+	    "callsign=\"%s\" endpoint=\"*:-1:stcp\"/><__group name=\"Cyan\" "
+	    "role=\"Team Member\"/><remarks>%s</remarks></detail></event>",
+	    uid, stale, cs, p);
+	free(p);
+	return (b);
+}
+
+/* dests: "callsign=X" or "uid=Y", NULL-terminated; "" gives <marti/>. */
+static char *
+chat_event(const char *uid, const char *text, const char *const *dests)
+{
+	char	 d[2048] = "", one[300], *b;
+	size_t	 len;
+
+	for (; dests != NULL && *dests != NULL; dests++) {
+		const char	*eq = strchr(*dests, '=');
+
+		if (eq == NULL)
+			continue;
+		snprintf(one, sizeof(one), "<dest %.*s=\"%s\"/>",
+		    (int)(eq - *dests), *dests, eq + 1);
+		strncat(d, one, sizeof(d) - strlen(d) - 1);
+	}
+	len = 1024 + strlen(d) + strlen(text);
+	b = malloc(len);
+	assert_non_null(b);
+	snprintf(b, len, "<event version=\"2.0\" uid=\"%s\" type=\"b-t-f\" "
+	    "how=\"h-g-i-g-o\" time=\"2026-11-23T08:00:00Z\" "
+	    "start=\"2026-11-23T08:00:00Z\" stale=\"%s\"><point lat=\"0\" "
+	    "lon=\"0\" hae=\"0\" ce=\"9\" le=\"9\"/><detail><remarks>%s"
+	    "</remarks>%s%s%s</detail></event>", uid, STALE, text,
+	    dests != NULL ? "<marti>" : "", d, dests != NULL ? "</marti>" : "");
+	return (b);
+}
+
+static char *
+ping_event(const char *uid)
+{
+	char	*b = malloc(512);
+
+	assert_non_null(b);
+	snprintf(b, 512, "<event version=\"2.0\" uid=\"%s-ping\" "
+	    "type=\"t-x-c-t\" how=\"m-g\" time=\"2026-11-23T08:00:00Z\" "
+	    "start=\"2026-11-23T08:00:00Z\" stale=\"%s\"><point lat=\"0\" "
+	    "lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail/>"
+	    "</event>", uid, STALE);
+	return (b);
+}
+
+static char *
+read_sample(const char *name, size_t *len)
+{
+	char	 path[PATH_MAX + 64], *b;
+	FILE	*fp;
+	long	 sz;
+
+	snprintf(path, sizeof(path), "%s/cot/%s", shared_dir, name);
+	if ((fp = fopen(path, "rb")) == NULL)
+		fail_msg("cannot open sample %s (set TAKD_SHARED)", path);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	sz = ftell(fp);
+	assert_true(sz > 0);
+	rewind(fp);
+	b = malloc((size_t)sz + 1);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, (size_t)sz, fp), (size_t)sz);
+	b[sz] = '\0';
+	fclose(fp);
+	*len = (size_t)sz;
+	return (b);
+}
+
+/* --- the fixture ------------------------------------------------------ */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return (remove(path));
+}
+
+static int
+count_fds(void)
+{
+	char	 path[64];
+	int	 fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (access(path, F_OK) == 0)
+			n++;
+	}
+	return (n);
+}
+
+static int
+setup(void **state)
+{
+	struct fx	*f;
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->nfds = count_fds();
+	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/takd-route-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(chdir(f->dir), 0);
+
+	config_init(&f->cfg);
+	f->args.id = 0;
+	f->args.cfg = &f->cfg;
+	f->w.magic = WORKER_MAGIC;
+	f->w.args = &f->args;
+	f->w.cfg = &f->cfg;
+	f->w.sigfd = f->w.spare_fd = -1;
+	TAILQ_INIT(&f->w.handshaking);
+	TAILQ_INIT(&f->w.live);
+	TAILQ_INIT(&f->w.ready);
+	TAILQ_INIT(&f->w.dead);
+	TAILQ_INIT(&f->w.outlist);
+	f->w.epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(f->w.epfd >= 0);
+	assert_int_equal(registry_init(&f->w), 0);
+	f->acc.magic = ACCEPTOR_MAGIC;
+	f->acc.fd = -1;
+	f->acc.plain = true;
+	snprintf(f->acc.name, sizeof(f->acc.name), "test");
+	*state = f;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*f = *state;
+	int		 i;
+
+	f->w.state = WORKER_EXIT;
+	conn_close_all(&f->w, false, "test over");
+	conn_reap(&f->w);
+	registry_free(&f->w);
+	close(f->w.epfd);
+	for (i = 0; i < MAXS; i++) {
+		if (f->peer[i] > 0)
+			close(f->peer[i]);
+		free(f->rx[i]);
+	}
+	assert_int_equal(chdir(f->cwd), 0);
+	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	/* Every session's socket and the store's files were closed. */
+	assert_int_equal(count_fds(), f->nfds);
+	free(f);
+	return (0);
+}
+
+/* Connect client i: a plain session on a socketpair. */
+static struct conn *
+connect_client(struct fx *f, int i)
+{
+	struct sockaddr_un	 sun;
+	int			 sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv), 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	f->c[i] = conn_new(&f->w, &f->acc, sv[0], (struct sockaddr *)&sun,
+	    sizeof(sun.sun_family));
+	assert_non_null(f->c[i]);
+	assert_int_equal(f->c[i]->state, CONN_ESTABLISHED);
+	f->peer[i] = sv[1];
+	return (f->c[i]);
+}
+
+/* One loop turn's end: write what is queued, commit the store. */
+static void
+turn(struct fx *f)
+{
+	session_before_sleep(&f->w);
+}
+
+/* Client i sends bytes; the worker reads them and ends its turn. */
+static void
+client_send(struct fx *f, int i, const char *bytes, size_t len)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off < len) {
+		n = write(f->peer[i], bytes + off, len - off);
+		assert_true(n > 0);
+		off += (size_t)n;
+		/* As epoll would report it. */
+		if (f->c[i]->magic == CONN_MAGIC)
+			conn_handle(&f->w, f->c[i], EPOLLIN);
+		while (f->c[i]->magic == CONN_MAGIC && f->c[i]->on_ready)
+			conn_run_ready(&f->w);
+	}
+	turn(f);
+}
+
+static void
+client_send_str(struct fx *f, int i, char *s)
+{
+	client_send(f, i, s, strlen(s));
+	free(s);
+}
+
+/* Everything client i can read now, appended to f->rx[i]. */
+static void
+client_recv(struct fx *f, int i)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+
+	while ((n = recv(f->peer[i], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		f->rx[i] = realloc(f->rx[i], f->rxlen[i] + (size_t)n + 1);
+		assert_non_null(f->rx[i]);
+		memcpy(f->rx[i] + f->rxlen[i], buf, (size_t)n);
+		f->rxlen[i] += (size_t)n;
+		f->rx[i][f->rxlen[i]] = '\0';
+	}
+}
+
+/* Events client i received since the last call; forgets them. */
+static int
+client_events(struct fx *f, int i, char *last, size_t lastlen)
+{
+	const char	*p;
+	int		 n = 0;
+
+	client_recv(f, i);
+	if (f->rx[i] == NULL)
+		return (0);
+	/* "<event" then a space, '>' or '/': self-closing events count. */
+	for (p = f->rx[i]; (p = strstr(p, "<event")) != NULL; p += 6)
+		if (p[6] == ' ' || p[6] == '>' || p[6] == '/')
+			n++;
+	if (last != NULL && lastlen > 0)
+		snprintf(last, lastlen, "%s", f->rx[i]);
+	free(f->rx[i]);
+	f->rx[i] = NULL;
+	f->rxlen[i] = 0;
+	return (n);
+}
+
+/* Bind client i as uid/callsign with an SA, and clear what others got. */
+static void
+bind_client(struct fx *f, int i, const char *uid, const char *cs)
+{
+	int	 j;
+
+	client_send_str(f, i, sa_event(uid, cs, STALE, 0));
+	assert_string_equal(f->c[i]->s.uid, uid);
+	assert_string_equal(f->c[i]->s.callsign, cs);
+	for (j = 0; j < MAXS; j++)
+		if (f->c[j] != NULL)
+			(void)client_events(f, j, NULL, 0);
+}
+
+/* --- tests -------------------------------------------------------- */
+
+static void
+test_decide(void **state)
+{
+	static const struct {
+		const char		*sample;
+		enum route_action	 want;
+	} samples[] = {
+		{ "ping.xml", ROUTE_PONG },
+		{ "sa-atak.xml", ROUTE_BROADCAST },
+		{ "sa-wintak.xml", ROUTE_BROADCAST },
+		{ "chat-all.xml", ROUTE_BROADCAST },
+		{ "chat-direct.xml", ROUTE_DIRECTED },
+		{ "marker-directed-uid.xml", ROUTE_DIRECTED },
+		{ "disconnect.xml", ROUTE_BROADCAST },
+		{ "pong.xml", ROUTE_BROADCAST },
+	};
+	static const char *const bravo[] = { "callsign=BRAVO", NULL };
+	static const char *const all[] = { "callsign=All Streaming", NULL };
+	static const char *const all_b[] = { "callsign=All Streaming",
+	    "uid=B", NULL };
+	static const char *const mission[] = { "mission=M1", NULL };
+	static const char *const none[] = { NULL };
+	struct {
+		const char *const	*dests;
+		enum route_action	 want;
+	} made[] = {
+		{ NULL, ROUTE_BROADCAST },
+		{ bravo, ROUTE_DIRECTED },
+		{ all, ROUTE_BROADCAST },
+		{ all_b, ROUTE_BROADCAST },
+		{ mission, ROUTE_NO_RECIPIENT },
+		{ none, ROUTE_NO_RECIPIENT },
+	};
+	struct cot_view	*v;
+	char		 err[COT_ERR_MAX], *b;
+	size_t		 i, len;
+
+	v = malloc(sizeof(*v));
+	assert_non_null(v);
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		b = read_sample(samples[i].sample, &len);
+		if (cot_parse(b, len, v, err, sizeof(err)) == -1)
+			fail_msg("%s: %s", samples[i].sample, err);
+		if (route_decide(v) != samples[i].want)
+			fail_msg("%s: %s, want %s", samples[i].sample,
+			    route_action_name(route_decide(v)),
+			    route_action_name(samples[i].want));
+		free(b);
+	}
+	for (i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		b = chat_event("U", "t", made[i].dests);
+		if (cot_parse(b, strlen(b), v, err, sizeof(err)) == -1)
+			fail_msg("case %zu: %s", i, err);
+		if (route_decide(v) != made[i].want)
+			fail_msg("case %zu: %s, want %s", i,
+			    route_action_name(route_decide(v)),
+			    route_action_name(made[i].want));
+		free(b);
+	}
+	free(v);
+}
+
+static void
+test_broadcast_sa(void **state)
+{
+	struct fx	*f = *state;
+	char		*sa, got[4096];
+	int		 i;
+
+	for (i = 0; i < 3; i++)
+		connect_client(f, i);
+	sa = sa_event("UID-A", "ALPHA", STALE, 0);
+	client_send(f, 0, sa, strlen(sa));
+	/* The others get it byte for byte, declaration included. */
+	for (i = 1; i < 3; i++) {
+		assert_int_equal(client_events(f, i, got, sizeof(got)), 1);
+		assert_string_equal(got, sa);
+	}
+	/* Never back to its sender. */
+	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	assert_string_equal(f->c[0]->s.uid, "UID-A");
+	assert_string_equal(f->c[0]->s.callsign, "ALPHA");
+	assert_string_equal(f->c[0]->s.group, "Cyan");
+	assert_string_equal(f->c[0]->s.last_sa_type, "a-f-G-U-C");
+	assert_int_equal(f->w.cnt.events_in, 1);
+	assert_int_equal(f->w.cnt.events_out, 2);
+
+	/* Several events in one read come out in order. */
+	free(sa);
+	sa = malloc(8192);
+	assert_non_null(sa);
+	snprintf(sa, 8192, "%s\n%s", "<event uid=\"m1\" type=\"a-h-G\" "
+	    "stale=\"" STALE "\"/>", "<event uid=\"m2\" type=\"a-h-G\" "
+	    "stale=\"" STALE "\"></event>");
+	client_send(f, 1, sa, strlen(sa));
+	assert_int_equal(client_events(f, 0, got, sizeof(got)), 2);
+	assert_non_null(strstr(got, "m1"));
+	assert_true(strstr(got, "m1") < strstr(got, "m2"));
+	free(sa);
+}
+
+static void
+test_ping_pong(void **state)
+{
+	struct fx	*f = *state;
+	char		 got[4096];
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	client_send_str(f, 0, ping_event("UID-A"));
+	assert_int_equal(client_events(f, 0, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "uid=\"takPong\""));
+	assert_non_null(strstr(got, "type=\"t-x-c-t-r\""));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	/* A ping binds no identity. */
+	assert_string_equal(f->c[0]->s.uid, "");
+	assert_int_equal(f->w.cnt.pongs, 1);
+}
+
+static void
+test_directed(void **state)
+{
+	static const char *const to_b[] = { "callsign=BRAVO", NULL };
+	static const char *const to_c_uid[] = { "uid=UID-C", NULL };
+	static const char *const to_b_twice[] = { "callsign=BRAVO",
+	    "uid=UID-B", NULL };
+	static const char *const to_b_c[] = { "callsign=BRAVO",
+	    "callsign=CHARLIE", NULL };
+	static const char *const to_nobody[] = { "callsign=ZULU", NULL };
+	static const char *const to_self[] = { "callsign=ALPHA", NULL };
+	static const char *const to_all[] = { "callsign=All Streaming",
+	    NULL };
+	struct fx	*f = *state;
+	char		 got[4096];
+	uint64_t	 nr;
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	bind_client(f, 0, "UID-A", "ALPHA");
+	bind_client(f, 1, "UID-B", "BRAVO");
+	bind_client(f, 2, "UID-C", "CHARLIE");
+
+	client_send_str(f, 0, chat_event("c1", "to bravo", to_b));
+	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "to bravo"));
+	assert_non_null(strstr(got, "<dest callsign=\"BRAVO\"/>"));
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+
+	client_send_str(f, 0, chat_event("c2", "to C by uid", to_c_uid));
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+
+	/* Named twice, delivered once. */
+	client_send_str(f, 0, chat_event("c3", "twice", to_b_twice));
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+
+	client_send_str(f, 0, chat_event("c4", "both", to_b_c));
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+
+	/* Nobody by that name: counted (no other worker could have it). */
+	nr = f->w.cnt.drop_no_recipient;
+	client_send_str(f, 0, chat_event("c5", "nobody", to_nobody));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 1);
+
+	/* The sender naming itself gets nothing back. */
+	client_send_str(f, 0, chat_event("c6", "self", to_self));
+	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 2);
+
+	client_send_str(f, 0, chat_event("c7", "all", to_all));
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 2);
+}
+
+static void
+test_no_recipient(void **state)
+{
+	static const char *const mission[] = { "mission=M1", NULL };
+	struct fx	*f = *state;
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	client_send_str(f, 0, chat_event("m", "mission only", mission));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.drop_no_recipient, 1);
+	/* A restricted event never lands in the replay store either. */
+	assert_int_equal(f->w.cnt.events_in, 1);
+}
+
+/* Directed and broadcast to sessions that share a callsign or a uid. */
+static void
+test_shared_names(void **state)
+{
+	static const char *const to_twin[] = { "callsign=TWIN", NULL };
+	static const char *const to_old[] = { "callsign=ALPHA", NULL };
+	static const char *const to_new[] = { "callsign=ALPHA-2", NULL };
+	struct fx	*f = *state;
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	bind_client(f, 1, "UID-T1", "TWIN");
+	bind_client(f, 2, "UID-T2", "TWIN");
+	client_send_str(f, 0, chat_event("t", "twins", to_twin));
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+
+	/* A renamed client is reachable by its new callsign only. */
+	bind_client(f, 0, "UID-A", "ALPHA");
+	client_send_str(f, 0, sa_event("UID-A", "ALPHA-2", STALE, 0));
+	assert_string_equal(f->c[0]->s.callsign, "ALPHA-2");
+	(void)client_events(f, 1, NULL, 0);
+	(void)client_events(f, 2, NULL, 0);
+	client_send_str(f, 1, chat_event("r1", "old name", to_old));
+	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	client_send_str(f, 1, chat_event("r2", "new name", to_new));
+	assert_int_equal(client_events(f, 0, NULL, 0), 1);
+
+	/* Another uid relayed by the same client binds nothing. */
+	client_send_str(f, 0, sa_event("UID-OTHER", "OTHER", STALE, 0));
+	assert_string_equal(f->c[0]->s.uid, "UID-A");
+}
+
+static void
+test_malformed_closes_one(void **state)
+{
+	struct fx	*f = *state;
+	char		 got[4096], bad[] = "<event uid=\"x\" type=\"a-f\" "
+	    "stale=\"garbage\"></event>";
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	bind_client(f, 0, "UID-A", "ALPHA");
+	bind_client(f, 1, "UID-B", "BRAVO");
+	client_send(f, 1, bad, strlen(bad));
+	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(f->w.cnt.drop_malformed, 1);
+	assert_int_equal(f->w.cnt.sessions, 2);
+	/* The others learn that UID-B left, and nothing else. */
+	assert_int_equal(client_events(f, 0, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "type=\"t-x-d-d\""));
+	assert_non_null(strstr(got, "<link uid=\"UID-B\" "
+	    "type=\"a-f-G-U-C\""));
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	assert_int_equal(f->w.cnt.disconnect_notices, 1);
+	/* ... and go on talking. */
+	client_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+
+	/* Garbage closes its session too, counted as framing. */
+	client_send(f, 2, "hello", 5);
+	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(f->w.cnt.close_framing, 1);
+	/* UID-C was never bound: no notice. */
+	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	conn_reap(&f->w);
+}
+
+static void
+test_replay(void **state)
+{
+	struct fx	*f = *state;
+	char		*sa_a, *sa_b, got[8192];
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	sa_a = sa_event("UID-A", "ALPHA", STALE, 0);
+	sa_b = sa_event("UID-B", "BRAVO", STALE, 0);
+	client_send(f, 0, sa_a, strlen(sa_a));
+	client_send(f, 1, sa_b, strlen(sa_b));
+	/* A stale SA is kept but not replayed. */
+	connect_client(f, 2);
+	client_send_str(f, 2, sa_event("UID-C", "CHARLIE", PAST, 0));
+	/* A newer SA of A supersedes the first in the store. */
+	free(sa_a);
+	sa_a = sa_event("UID-A", "ALPHA", STALE, 10);
+	client_send(f, 0, sa_a, strlen(sa_a));
+	turn(f);
+
+	connect_client(f, 3);
+	turn(f);
+	if (client_events(f, 3, got, sizeof(got)) != 2)
+		fail_msg("replayed: %s", got);
+	assert_non_null(strstr(got, sa_a));
+	assert_non_null(strstr(got, sa_b));
+	assert_null(strstr(got, "UID-C"));
+	/* Client 2 got A's and B's first SA when it connected. */
+	assert_int_equal(f->w.cnt.sa_replayed, 4);
+	free(sa_a);
+	free(sa_b);
+}
+
+static void
+test_disconnect_notice(void **state)
+{
+	struct fx	*f = *state;
+	char		 got[4096];
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	bind_client(f, 0, "UID-A", "ALPHA");
+	/* The same device again: a reconnect before the old session ended. */
+	bind_client(f, 1, "UID-A", "ALPHA");
+	close(f->peer[0]);
+	f->peer[0] = -1;
+	conn_handle(&f->w, f->c[0], EPOLLIN);
+	turn(f);
+	assert_int_equal(f->c[0]->magic, CONN_DEAD_MAGIC);
+	/* UID-A is still connected: no notice. */
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	close(f->peer[1]);
+	f->peer[1] = -1;
+	conn_handle(&f->w, f->c[1], EPOLLIN);
+	turn(f);
+	assert_int_equal(client_events(f, 2, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "type=\"t-x-d-d\""));
+	assert_non_null(strstr(got, "<link uid=\"UID-A\""));
+	conn_reap(&f->w);
+}
+
+/* Client 1 never reads; 2 does.  Superseded SA first, then disconnect. */
+static void
+test_slow_consumer(void **state)
+{
+	static const char *const to_all[] = { "callsign=All Streaming",
+	    NULL };
+	struct fx	*f = *state;
+	char		*ev, big[40000];
+	int		 i, got2 = 0;
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	/* SA of one uid, 8 KiB each: the stalled queue keeps few. */
+	for (i = 0; i < 300; i++) {
+		client_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 8192));
+		got2 += client_events(f, 2, NULL, 0);
+	}
+	assert_int_equal(got2, 300);
+	assert_true(f->w.cnt.drop_superseded > 0);
+	assert_int_equal(f->c[1]->magic, CONN_MAGIC);
+	assert_int_equal(f->c[1]->s.outq.max, f->cfg.max_queue_bytes);
+	assert_true(outq_bytes(&f->c[1]->s.outq) <=
+	    f->cfg.max_queue_bytes / 2 + 9000);
+	assert_int_equal(f->w.cnt.close_slow, 0);
+
+	/* Chat is never superseded: the queue fills and 1 is cut off. */
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 60 && f->c[1]->magic == CONN_MAGIC; i++) {
+		ev = chat_event("big", big, to_all);
+		client_send_str(f, 0, ev);
+		(void)client_events(f, 2, NULL, 0);
+	}
+	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(f->w.cnt.close_slow, 1);
+	assert_true(f->w.cnt.drop_closed > 0);
+	/* The others go on. */
+	client_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	assert_int_equal(f->c[0]->magic, CONN_MAGIC);
+	assert_int_equal(f->c[2]->magic, CONN_MAGIC);
+	conn_reap(&f->w);
+}
+
+/* [cot] max_queue_bytes bounds the queue of the sessions. */
+static void
+test_queue_bound_config(void **state)
+{
+	struct fx	*f = *state;
+	char		 text[10000];
+	int		 i, sndbuf = 0;
+	socklen_t	 sl = sizeof(sndbuf);
+
+	f->cfg.max_queue_bytes = 64 * 1024;
+	connect_client(f, 0);
+	connect_client(f, 1);
+	assert_int_equal(f->c[1]->s.outq.max, 64 * 1024);
+	assert_int_equal(getsockopt(f->c[1]->fd, SOL_SOCKET, SO_SNDBUF,
+	    &sndbuf, &sl), 0);
+	memset(text, 'q', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (i = 0; i < 200 && f->c[1]->magic == CONN_MAGIC; i++)
+		client_send_str(f, 0, chat_event("q", text, NULL));
+	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(f->w.cnt.close_slow, 1);
+	/* The socket buffer, then 64 KiB of queue, and no more. */
+	assert_true((size_t)i * 10000 <= (size_t)sndbuf * 2 + 64 * 1024 +
+	    2 * 10000);
+	conn_reap(&f->w);
+}
+
+static void
+test_rate_limit(void **state)
+{
+	struct fx	*f = *state;
+	char		*one, *burst;
+	size_t		 len, i;
+
+	f->cfg.max_events_per_second = 5;
+	connect_client(f, 0);
+	connect_client(f, 1);
+	one = chat_event("r", "x", NULL);
+	len = strlen(one);
+	burst = malloc(len * 20 + 1);
+	assert_non_null(burst);
+	for (i = 0; i < 20; i++)
+		memcpy(burst + i * len, one, len);
+	client_send(f, 0, burst, len * 20);
+	/* A full bucket: one second's worth passes. */
+	assert_int_equal(client_events(f, 1, NULL, 0), 5);
+	assert_int_equal(f->w.cnt.drop_rate, 15);
+	assert_int_equal(f->w.cnt.events_in, 20);
+	assert_int_equal(f->c[0]->magic, CONN_MAGIC);
+	free(one);
+	free(burst);
+}
+
+static void
+test_timeouts(void **state)
+{
+	struct fx	*f = *state;
+	const char	 part[] = "<event uid=\"p\" type=\"a-f\" stale=\"";
+	int64_t		 now;
+
+	f->cfg.idle_timeout_ms = 60000;
+	assert_int_equal(f->cfg.partial_timeout_ms, 30000);
+	connect_client(f, 0);
+	connect_client(f, 1);
+	client_send(f, 0, part, strlen(part));
+	client_send_str(f, 1, ping_event("B"));
+	now = worker_now_ms();
+	/* Nothing yet. */
+	session_sweep(&f->w, now + 1000);
+	assert_int_equal(f->c[0]->magic, CONN_MAGIC);
+	/* A partial event held for 30 s closes its session only. */
+	session_sweep(&f->w, now + f->cfg.partial_timeout_ms + 10);
+	assert_int_equal(f->c[0]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(f->w.cnt.close_unclosed, 1);
+	assert_int_equal(f->c[1]->magic, CONN_MAGIC);
+	/* No event for idle_timeout: closed. */
+	session_sweep(&f->w, now + 61000);
+	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(f->w.cnt.close_idle, 1);
+	conn_reap(&f->w);
+}
+
+/* What a client sends in tiny pieces arrives whole. */
+static void
+test_split_reads(void **state)
+{
+	struct fx	*f = *state;
+	char		*sa, got[4096];
+	size_t		 i, len;
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	sa = sa_event("UID-A", "ALPHA", STALE, 0);
+	len = strlen(sa);
+	for (i = 0; i < len; i += 7)
+		client_send(f, 0, sa + i, len - i < 7 ? len - i : 7);
+	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
+	assert_string_equal(got, sa);
+	free(sa);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test_setup_teardown(test_broadcast_sa, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ping_pong, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_directed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_recipient, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_shared_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_closes_one,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disconnect_notice, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_slow_consumer, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_queue_bound_config,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_timeouts, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_split_reads, setup,
+		    teardown),
+	};
+	const char	*dir;
+
+	if ((dir = getenv("TAKD_SHARED")) == NULL &&
+	    (dir = getenv("SHARED")) == NULL)
+		dir = "../shared";
+	if (realpath(dir, shared_dir) == NULL)
+		snprintf(shared_dir, sizeof(shared_dir), "%s", dir);
+	log_init(LOG_DEST_STDERR, NULL, LOG_WARNING);
+	cot_parse_init();
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,97 @@
+/*
+ * A session's output queue: references to shared event buffers (struct evbuf,
+ * deliver.h) waiting to be written, in order, with a bound in bytes and the
+ * slow-consumer policy.  Pure: no sockets, no clock, no globals, so it is unit
+ * tested on its own (tests/unit/test_outq.c).  See docs/datapath.md.
+ *
+ * Writing: outq_peek() copies the bytes at the head into the caller's staging
+ * buffer (several events coalesced), the caller writes them, then reports
+ * what was written with outq_consume().  A TLS write that failed with
+ * WANT_READ/WANT_WRITE must be retried with the same leading bytes: the
+ * caller says so with outq_pin(), and the queue then keeps those bytes out of
+ * reach of the supersede policy until they are consumed.
+ *
+ * Policy, applied by outq_push():
+ * - past half the bound, a new SA entry (OUTQ_F_SA) drops the queued SA
+ *   entries with the same key (the sender uid's hash): they are superseded;
+ * - an entry that would take the queue past the bound is refused
+ *   (OUTQ_FULL): the caller disconnects the slow consumer.
+ */
+#ifndef TAKD_WORKER_OUTQ_H
+#define TAKD_WORKER_OUTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "worker/deliver.h"
+
+#define OUTQ_MAGIC		0x4f555451u	/* "OUTQ" */
+
+/* Default bound of one session's queue, until [cot] max_queue_bytes exists. */
+#define OUTQ_DEFAULT_MAX	((size_t)1 << 20)
+#define OUTQ_MIN_MAX		((size_t)64 << 10)
+
+#define OUTQ_F_SA		0x1	/* newer SA of the same key supersedes it */
+
+struct outq_ent {
+	struct evbuf	*ev;		/* NULL: dropped, skipped when written */
+	uint64_t	 key;		/* uid hash of an SA entry */
+	uint32_t	 flags;
+};
+
+/* Fields are private to outq.c; embed the struct, do not touch them. */
+struct outq {
+	unsigned	 magic;
+	struct outq_ent	*ring;
+	uint32_t	 cap;		/* slots, a power of two, or 0 */
+	uint32_t	 head;		/* slot of the oldest entry */
+	uint32_t	 n;		/* entries, dropped ones included */
+	uint32_t	 ndead;		/* dropped entries still in the ring */
+	size_t		 bytes;		/* unwritten bytes of live entries */
+	size_t		 head_off;	/* bytes of the head entry written */
+	size_t		 pinned;	/* leading bytes a retry must resend */
+	size_t		 max;		/* the bound in bytes */
+};
+
+enum outq_res {
+	OUTQ_OK,
+	OUTQ_FULL,		/* past the bound: disconnect the consumer */
+	OUTQ_NOMEM
+};
+
+/* An empty queue bounded at max bytes (at least OUTQ_MIN_MAX). */
+void	 outq_init(struct outq *, size_t max);
+/* Drop every entry and free the ring; returns how many live entries. */
+size_t	 outq_free(struct outq *);
+
+/*
+ * Queue a reference to ev (taken here: the caller keeps its own).  flags
+ * OUTQ_F_SA with key: see the policy above; *superseded (may be NULL) gets
+ * the number of queued entries dropped for it.
+ */
+enum outq_res outq_push(struct outq *, struct evbuf *, uint32_t flags,
+	    uint64_t key, size_t *superseded);
+
+/* Unwritten bytes, and live entries (a partly written one included). */
+size_t	 outq_bytes(const struct outq *);
+size_t	 outq_events(const struct outq *);
+
+/*
+ * Copy up to len bytes from the head into buf (at least the pinned bytes:
+ * len must be at least as large as in the call that was pinned).  Returns
+ * the bytes copied, 0 when the queue is empty.
+ */
+size_t	 outq_peek(const struct outq *, uint8_t *buf, size_t len);
+/*
+ * n bytes from the head were written.  Returns how many entries were
+ * written completely by it.
+ */
+size_t	 outq_consume(struct outq *, size_t n);
+/* A write of the first n peeked bytes must be retried with the same bytes. */
+void	 outq_pin(struct outq *, size_t n);
+
+/* Seeded 64-bit hash of a NUL-terminated string (uid keys, index buckets). */
+uint64_t outq_hash(const char *);
+void	 outq_hash_seed(uint64_t);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * Routing, the same in every worker: what to do with one parsed event
+ * (route_decide, pure), and delivery to this worker's sessions
+ * (deliver_local in deliver.h, implemented here).  See docs/datapath.md.
+ */
+#ifndef TAKD_WORKER_ROUTE_H
+#define TAKD_WORKER_ROUTE_H
+
+#include <stddef.h>
+
+#include "worker/cot_parse.h"
+#include "worker/deliver.h"
+
+struct worker;
+
+enum route_action {
+	ROUTE_PONG,		/* ping: answer the sender, forward nothing */
+	ROUTE_BROADCAST,	/* every other client */
+	ROUTE_DIRECTED,		/* only the <marti><dest> recipients */
+	ROUTE_NO_RECIPIENT	/* <marti> without a dest takd can resolve */
+};
+
+enum route_action route_decide(const struct cot_view *);
+const char	*route_action_name(enum route_action);
+
+/*
+ * deliver_local(), returning the number of sessions the event was queued
+ * to (a session named twice counts once).
+ */
+size_t	 route_deliver(struct worker *, const struct deliver *);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * One established session's events: framing, parsing, routing, identity,
+ * the latest-SA replay when it connects and the disconnect notice when it
+ * leaves.  See session.h and docs/datapath.md.
+ *
+ * Per event: the framer hands out the bytes, the token bucket may drop it,
+ * cot_parse() fills a view on the stack, and routing makes at most one
+ * allocation (the struct evbuf shared by every recipient here, and copied
+ * once more by the fan-out to the other workers).  LMDB only sees batched
+ * writes, applied before the loop sleeps.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "shared/log.h"
+#include "worker/conn.h"
+#include "worker/fanout.h"
+#include "worker/registry.h"
+#include "worker/route.h"
+#include "worker/session.h"
+#include "worker/worker_int.h"
+
+/* Room for a pong or a disconnect notice (they take about 400 bytes). */
+#define SESSION_MADE_MAX	1024
+
+int64_t
+session_wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+void
+session_init(struct worker *w, struct conn *c)
+{
+	struct session	*s = &c->s;
+
+	memset(s, 0, sizeof(*s));
+	/* The config bounds max_event_bytes inside the framer's range. */
+	(void)cot_framer_init(&s->framer, w->cfg->max_event_bytes);
+	outq_init(&s->outq, w->cfg->max_queue_bytes > 0 ?
+	    w->cfg->max_queue_bytes : OUTQ_DEFAULT_MAX);
+}
+
+bool
+session_receives(const struct conn *c)
+{
+	return (c->magic == CONN_MAGIC && c->state == CONN_ESTABLISHED &&
+	    c->s.started && c->s.doom == NULL);
+}
+
+void
+session_doom(struct worker *w, struct conn *c, const char *why)
+{
+	struct session	*s = &c->s;
+
+	if (s->doom != NULL)
+		return;
+	s->doom = why;
+	/* Its memory goes now; the connection at the next output pass. */
+	w->cnt.drop_closed += outq_free(&s->outq);
+	conn_output(w, c);
+}
+
+void
+session_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
+    uint32_t flags, uint64_t key)
+{
+	struct session	*s = &c->s;
+	size_t		 superseded = 0;
+	char		 who[CONN_WHO_MAX];
+
+	switch (outq_push(&s->outq, ev, (flags & DELIVER_F_SA) ? OUTQ_F_SA : 0,
+	    key, &superseded)) {
+	case OUTQ_OK:
+		break;
+	case OUTQ_FULL:
+		w->cnt.close_slow++;
+		w->cnt.drop_closed++;
+		log_warnx("session %" PRIu64 ": slow consumer, %zu bytes in %zu "
+		    "events queued and more coming: disconnecting (%s)", c->id,
+		    outq_bytes(&s->outq), outq_events(&s->outq),
+		    conn_who(c, who, sizeof(who)));
+		session_doom(w, c, "slow consumer: output queue full");
+		break;
+	case OUTQ_NOMEM:
+		w->cnt.drop_nomem++;
+		session_doom(w, c, "out of memory for the output queue");
+		break;
+	}
+	w->cnt.drop_superseded += superseded;
+	conn_output(w, c);
+}
+
+/* Token bucket: one second's worth of burst, refilled continuously. */
+static bool
+session_rate_ok(struct worker *w, struct conn *c, int64_t now)
+{
+	struct session	*s = &c->s;
+	uint64_t	 rate = w->cfg->max_events_per_second;
+	uint64_t	 cap = rate * 1000;
+	char		 who[CONN_WHO_MAX];
+
+	if (rate == 0)
+		return (true);
+	if (now > s->refill_ms) {
+		s->tokens += (uint64_t)(now - s->refill_ms) * rate;
+		if (s->tokens > cap)
+			s->tokens = cap;
+		s->refill_ms = now;
+	}
+	if (s->tokens >= 1000) {
+		s->tokens -= 1000;
+		return (true);
+	}
+	w->cnt.drop_rate++;
+	s->rate_dropped++;
+	if (s->rate_logged_ms == 0 ||
+	    now - s->rate_logged_ms >= SESSION_RATE_LOG_MS) {
+		log_warnx("session %" PRIu64 ": more than %u events/s: "
+		    "dropping the excess, %" PRIu64 " since the last such "
+		    "line (%s)", c->id, w->cfg->max_events_per_second,
+		    s->rate_dropped, conn_who(c, who, sizeof(who)));
+		s->rate_logged_ms = now;
+		s->rate_dropped = 0;
+	}
+	return (false);
+}
+
+static void
+session_pong(struct worker *w, struct conn *c, int64_t wall)
+{
+	struct evbuf	*ev;
+	char		 buf[SESSION_MADE_MAX];
+	size_t		 n;
+
+	if ((n = cot_make_pong(buf, sizeof(buf), wall)) == 0 ||
+	    (ev = evbuf_new(buf, n)) == NULL) {
+		w->cnt.drop_nomem++;
+		return;
+	}
+	session_enqueue(w, c, ev, 0, 0);
+	evbuf_unref(ev);
+	w->cnt.pongs++;
+}
+
+static bool
+session_set(char *dst, size_t len, const char *src)
+{
+	if (strcmp(dst, src) == 0)
+		return (false);
+	snprintf(dst, len, "%s", src);
+	return (true);
+}
+
+/*
+ * The first event with a contact binds the session's uid and callsign; later
+ * ones of the same uid may change the callsign, group and role (a user who
+ * renames himself stays reachable by the new name).
+ */
+static void
+session_identity(struct worker *w, struct conn *c, const struct cot_view *v)
+{
+	struct session	*s = &c->s;
+	const char	*uid;
+	char		 who[CONN_WHO_MAX], old[COT_CALLSIGN_MAX];
+	bool		 bind, changed = false;
+
+	if ((uid = cot_identity_uid(v)) == NULL)
+		return;
+	bind = s->uid[0] == '\0';
+	if (!bind && strcmp(uid, s->uid) != 0)
+		return;		/* another uid relayed by this client */
+	snprintf(old, sizeof(old), "%s", s->callsign);
+	if (bind)
+		snprintf(s->uid, sizeof(s->uid), "%s", uid);
+	changed |= session_set(s->callsign, sizeof(s->callsign), v->callsign);
+	changed |= session_set(s->group, sizeof(s->group), v->group_name);
+	changed |= session_set(s->role, sizeof(s->role), v->group_role);
+	if (!bind && !changed)
+		return;
+	registry_bind(w, c);
+	if (bind)
+		log_info("session %" PRIu64 ": uid \"%s\" callsign \"%s\" (%s)",
+		    c->id, s->uid, s->callsign, conn_who(c, who, sizeof(who)));
+	else if (strcmp(old, s->callsign) != 0)
+		log_info("session %" PRIu64 ": uid \"%s\" is now callsign "
+		    "\"%s\" (was \"%s\")", c->id, s->uid, s->callsign, old);
+}
+
+/* One event of the stream; -1 closes the session with reason. */
+static int
+session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
+    size_t len, int64_t now, char *reason, size_t rlen)
+{
+	struct session		*s = &c->s;
+	struct cot_view		 v;
+	struct deliver		 d;
+	enum route_action	 act;
+	struct fanout_stats	 fs;
+	char			 err[COT_ERR_MAX];
+	int64_t			 wall;
+	size_t			 n;
+
+	s->last_event_ms = now;
+	s->events_in++;
+	w->cnt.events_in++;
+	if (!session_rate_ok(w, c, now))
+		return (0);
+	if (cot_parse(bytes, len, &v, err, sizeof(err)) == -1) {
+		w->cnt.drop_malformed++;
+		snprintf(reason, rlen, "malformed event: %s", err);
+		return (-1);
+	}
+	wall = session_wall_ms();
+	if ((act = route_decide(&v)) == ROUTE_PONG) {
+		session_pong(w, c, wall);
+		registry_touch(w, c, wall);
+		return (0);
+	}
+	session_identity(w, c, &v);
+	if (act == ROUTE_NO_RECIPIENT) {
+		w->cnt.drop_no_recipient++;
+		log_debug("session %" PRIu64 ": event \"%s\" type %s has "
+		    "<marti> but no dest takd can resolve: not delivered",
+		    c->id, v.uid, v.type);
+	} else {
+		memset(&d, 0, sizeof(d));
+		d.kind = act == ROUTE_DIRECTED ? DELIVER_DIRECTED :
+		    DELIVER_BROADCAST;
+		d.flags = cot_is_sa(&v) ? DELIVER_F_SA : 0;
+		d.src_worker = w->args->id;
+		d.src_conn = c->id;
+		memcpy(d.uid, v.uid, sizeof(d.uid));
+		if (d.kind == DELIVER_DIRECTED) {
+			d.n_dest = v.n_dest;
+			d.dest = v.dest;
+		}
+		if ((d.ev = evbuf_new(bytes, len)) == NULL) {
+			w->cnt.drop_nomem++;
+			log_warn("session %" PRIu64 ": event of %zu bytes",
+			    c->id, len);
+		} else {
+			n = route_deliver(w, &d);
+			fanout_send(w, &d);
+			evbuf_unref(d.ev);
+			if (n == 0 && d.kind == DELIVER_DIRECTED) {
+				/* With no other worker, nobody can get it. */
+				fanout_get_stats(w, &fs);
+				if (fs.peers == 0)
+					w->cnt.drop_no_recipient++;
+			}
+		}
+	}
+	/*
+	 * Only the session's own position is kept for replay (a marker is an
+	 * "a-" type too), and never a directed one.
+	 */
+	if (act == ROUTE_BROADCAST && cot_is_sa(&v) && s->uid[0] != '\0' &&
+	    strcmp(v.uid, s->uid) == 0) {
+		registry_sa(w, c, &v, bytes, len, wall);
+		snprintf(s->last_sa_type, sizeof(s->last_sa_type), "%s",
+		    v.type);
+	}
+	registry_touch(w, c, wall);
+	return (0);
+}
+
+int
+session_input(struct worker *w, struct conn *c, const uint8_t *buf,
+    size_t n, char *reason, size_t rlen)
+{
+	struct session	*s = &c->s;
+	const uint8_t	*ev;
+	const char	*why = NULL;
+	size_t		 len;
+	int64_t		 now = worker_now_ms();
+	int		 r;
+
+	if (cot_framer_feed(&s->framer, buf, n, now, &why) == -1) {
+		w->cnt.close_framing++;
+		snprintf(reason, rlen, "%s", why);
+		return (-1);
+	}
+	while (s->doom == NULL &&
+	    (r = cot_framer_next(&s->framer, &ev, &len, &why)) == 1)
+		if (session_event(w, c, ev, len, now, reason, rlen) == -1)
+			return (-1);
+	if (s->doom == NULL && r == -1) {
+		w->cnt.close_framing++;
+		snprintf(reason, rlen, "%s (at stream byte %" PRIu64 ")", why,
+		    cot_framer_error_offset(&s->framer));
+		return (-1);
+	}
+	return (0);
+}
+
+struct session_replay {
+	struct worker	*w;
+	struct conn	*c;
+	size_t		 queued;
+	size_t		 skipped;
+};
+
+static int
+session_replay_one(const char *uid, const void *bytes, size_t len,
+    void *arg)
+{
+	struct session_replay	*r = arg;
+	struct outq		*q = &r->c->s.outq;
+	struct evbuf		*ev;
+
+	/* Half the queue at most: live traffic must still fit behind it. */
+	if (r->c->s.doom != NULL || outq_bytes(q) + len > q->max / 2 ||
+	    (ev = evbuf_new(bytes, len)) == NULL) {
+		r->skipped++;
+		return (0);
+	}
+	session_enqueue(r->w, r->c, ev, DELIVER_F_SA, outq_hash(uid));
+	evbuf_unref(ev);
+	r->queued++;
+	return (0);
+}
+
+void
+session_start(struct worker *w, struct conn *c)
+{
+	struct session		*s = &c->s;
+	struct session_replay	 r;
+	char			 who[CONN_WHO_MAX];
+
+	s->started = true;
+	s->connected_wall_ms = session_wall_ms();
+	s->last_event_ms = s->refill_ms = worker_now_ms();
+	s->tokens = (uint64_t)w->cfg->max_events_per_second * 1000;
+	registry_connect(w, c);
+
+	memset(&r, 0, sizeof(r));
+	r.w = w;
+	r.c = c;
+	if (registry_foreach_sa(w, s->connected_wall_ms, session_replay_one,
+	    &r) == -1)
+		log_warnx("session %" PRIu64 ": latest SA replay failed (state "
+		    "store error)", c->id);
+	w->cnt.sa_replayed += r.queued;
+	w->cnt.replay_skipped += r.skipped;
+	if (r.skipped > 0)
+		log_warnx("session %" PRIu64 ": %zu latest SA events replayed, "
+		    "%zu skipped: they would fill more than half of its output "
+		    "queue (%s)", c->id, r.queued, r.skipped,
+		    conn_who(c, who, sizeof(who)));
+	else if (r.queued > 0)
+		log_debug("session %" PRIu64 ": %zu latest SA events replayed",
+		    c->id, r.queued);
+}
+
+/* Tell every other client, here and in the other workers, that c left. */
+static void
+session_notice(struct worker *w, struct conn *c)
+{
+	struct session	*s = &c->s;
+	struct deliver	 d;
+	char		 buf[SESSION_MADE_MAX];
+	size_t		 n;
+
+	if ((n = cot_make_disconnect(buf, sizeof(buf), s->uid,
+	    s->last_sa_type, session_wall_ms())) == 0) {
+		log_warnx("session %" PRIu64 ": cannot write the disconnect "
+		    "notice of uid \"%s\"", c->id, s->uid);
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.kind = DELIVER_BROADCAST;
+	d.flags = DELIVER_F_SYSTEM;
+	d.src_worker = w->args->id;
+	d.src_conn = c->id;
+	memcpy(d.uid, s->uid, sizeof(d.uid));
+	if ((d.ev = evbuf_new(buf, n)) == NULL) {
+		w->cnt.drop_nomem++;
+		return;
+	}
+	deliver_local(w, &d);
+	fanout_send(w, &d);
+	evbuf_unref(d.ev);
+	w->cnt.disconnect_notices++;
+}
+
+void
+session_end(struct worker *w, struct conn *c)
+{
+	struct session	*s = &c->s;
+	bool		 notice;
+
+	w->cnt.drop_closed += outq_free(&s->outq);
+	cot_framer_free(&s->framer);
+	if (!s->started)
+		return;
+	s->started = false;
+	if (s->rate_dropped > 0)
+		log_info("session %" PRIu64 ": %" PRIu64 " more events dropped "
+		    "over %u events/s before it closed", c->id,
+		    s->rate_dropped, w->cfg->max_events_per_second);
+	/*
+	 * A client that reconnected before its old session ended must not
+	 * vanish from the others' maps.  While the worker exits, the notice
+	 * has nobody left to reach here and its fan-out may be gone.
+	 */
+	notice = s->uid[0] != '\0' && w->state != WORKER_EXIT &&
+	    !registry_uid_elsewhere(w, c);
+	registry_disconnect(w, c);
+	if (notice)
+		session_notice(w, c);
+	else if (s->uid[0] != '\0')
+		log_debug("session %" PRIu64 ": no disconnect notice for uid "
+		    "\"%s\"%s", c->id, s->uid, w->state == WORKER_EXIT ?
+		    " (worker exiting)" : ": connected elsewhere");
+}
+
+void
+session_sweep(struct worker *w, int64_t now)
+{
+	struct conn	*c, *next;
+	int64_t		 since;
+	size_t		 held;
+	unsigned	 idle = w->cfg->idle_timeout_ms;
+	unsigned	 partial = w->cfg->partial_timeout_ms;
+	unsigned	 every = SESSION_SWEEP_MS;
+	char		 why[128];
+
+	if (now < w->next_sweep_ms)
+		return;
+	if (partial == 0)
+		partial = SESSION_UNCLOSED_MS;
+	/* Short timeouts (tests) are checked often enough to be exact. */
+	if (partial / 2 < every)
+		every = partial / 2;
+	if (idle > 0 && idle / 2 < every)
+		every = idle / 2;
+	if (every < SESSION_SWEEP_MIN_MS)
+		every = SESSION_SWEEP_MIN_MS;
+	w->next_sweep_ms = now + every;
+	for (c = TAILQ_FIRST(&w->live); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!session_receives(c))
+			continue;
+		if (idle > 0 && now - c->s.last_event_ms >= idle) {
+			w->cnt.close_idle++;
+			snprintf(why, sizeof(why), "idle timeout: no event for "
+			    "%u ms", idle);
+			conn_close(w, c, why);
+			continue;
+		}
+		held = cot_framer_held(&c->s.framer, &since);
+		if (held > 0 && now - since >= partial) {
+			w->cnt.close_unclosed++;
+			snprintf(why, sizeof(why), "unclosed event: %zu bytes "
+			    "held for %u ms", held, partial);
+			conn_abort(w, c, why);
+		}
+	}
+}
+
+void
+session_before_sleep(struct worker *w)
+{
+	conn_flush_pending(w);
+	registry_commit(w);
+}

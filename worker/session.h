@@ -1,0 +1,106 @@
+/*
+ * The CoT side of an established connection: its stream is cut into events
+ * (cot_frame), each parsed (cot_parse) and routed (route.c), its identity
+ * bound and recorded (registry.c), and what it is sent waits in its output
+ * queue (outq.c) until conn.c writes it.  See docs/datapath.md.
+ *
+ * conn.c owns the life cycle and calls session_init() at accept,
+ * session_start() once the connection is established, session_input() with
+ * every read, and session_end() when it closes.
+ */
+#ifndef TAKD_WORKER_SESSION_H
+#define TAKD_WORKER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "worker/cot_frame.h"
+#include "worker/cot_parse.h"
+#include "worker/deliver.h"
+#include "worker/outq.h"
+#include "worker/registry.h"
+
+struct conn;
+struct worker;
+
+/*
+ * A partial event held longer than [cot] partial_timeout closes the session
+ * ("unclosed event"); this is its default.  Generous: a 64 KiB event takes
+ * 30 s only below about 17 kbit/s.
+ */
+#define SESSION_UNCLOSED_MS	30000
+/* Idle and unclosed checks run this often, or as often as those need. */
+#define SESSION_SWEEP_MS	1000
+#define SESSION_SWEEP_MIN_MS	100
+/* At most one rate-limit line per session this often. */
+#define SESSION_RATE_LOG_MS	10000
+
+struct session {
+	struct cot_framer framer;
+	struct outq	 outq;
+	bool		 started;	/* session_start() ran */
+	const char	*doom;		/* close at the next pass, and why */
+
+	/* Identity, bound by the first event with a contact. */
+	char		 uid[COT_UID_MAX];
+	char		 callsign[COT_CALLSIGN_MAX];
+	char		 group[COT_GROUP_MAX];
+	char		 role[COT_GROUP_MAX];
+	char		 last_sa_type[COT_TYPE_MAX];
+	struct registry_node uid_node;
+	struct registry_node cs_node;
+	uint64_t	 deliver_mark;	/* dedup of one directed delivery */
+
+	int64_t		 connected_wall_ms;
+	int64_t		 last_event_ms;	/* monotonic */
+	int64_t		 last_touch_wall_ms;
+
+	/* Token bucket of [cot] max_events_per_second, in 1/1000 events. */
+	uint64_t	 tokens;
+	int64_t		 refill_ms;
+	uint64_t	 rate_dropped;	/* since the last rate-limit line */
+	int64_t		 rate_logged_ms;
+
+	uint64_t	 events_in;
+	uint64_t	 events_out;
+};
+
+/* At accept: an idle session (no allocation). */
+void	 session_init(struct worker *, struct conn *);
+/* Established: register it and queue the latest SA of the others. */
+void	 session_start(struct worker *, struct conn *);
+/*
+ * n bytes read from the connection.  -1 with a reason when the session must
+ * be closed for what it sent (framing or parse error); the counters are
+ * updated already.
+ */
+int	 session_input(struct worker *, struct conn *, const uint8_t *,
+	    size_t n, char *reason, size_t);
+/*
+ * The connection is closing (already off the live list): drop its queue,
+ * unregister it and, when it had bound a uid nobody else holds, tell the
+ * other clients that it left.
+ */
+void	 session_end(struct worker *, struct conn *);
+
+/*
+ * Queue ev for c (a reference is taken).  flags are DELIVER_F_*; key is
+ * the SA uid hash.  A queue that reaches its bound dooms the session.
+ */
+void	 session_enqueue(struct worker *, struct conn *, struct evbuf *,
+	    uint32_t flags, uint64_t key);
+/* Close c at the next output pass (slow consumer, out of memory). */
+void	 session_doom(struct worker *, struct conn *, const char *why);
+/* Whether c may be queued to: established, not doomed. */
+bool	 session_receives(const struct conn *);
+
+/* Idle timeout and unclosed events; cheap to call every loop turn. */
+void	 session_sweep(struct worker *, int64_t now_ms);
+/* Before the loop sleeps: write queued output, commit the store. */
+void	 session_before_sleep(struct worker *);
+
+/* Wall clock, ms since the epoch (CoT times, the store). */
+int64_t	 session_wall_ms(void);
+
+#endif
