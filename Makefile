@@ -21,7 +21,7 @@ CPPFLAGS = -I. -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DO
 	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
 CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
-LIBS	= -lssl -lcrypto -llmdb -linih -lxml2
+LIBS	= -lssl -lcrypto -llmdb -linih -lxml2 -lzip
 VERSION	= 0.1.0
 
 COMMON_SRC = $(wildcard shared/*.c) $(wildcard ipc/*.c)

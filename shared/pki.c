@@ -23,7 +23,6 @@
 
 #define PKI_BACKDATE		300	/* seconds of clock skew tolerated */
 #define PKI_DAY			86400
-#define PKI_CRL_DAYS_MAX	3650
 
 /* Letters and digits without 0/O, 1/l/I: read aloud or typed on a phone. */
 static const char pki_alphabet[] =
@@ -234,30 +233,7 @@ pki_serial_new(void)
 	return (ai);
 }
 
-int
-pki_serial_hex(const ASN1_INTEGER *ai, char *buf, size_t len)
-{
-	unsigned char	 b[PKI_SERIAL_HEX / 2];
-	BIGNUM		*bn;
-	int		 n, i;
-
-	if ((bn = ASN1_INTEGER_to_BN(ai, NULL)) == NULL)
-		return (-1);
-	n = BN_num_bytes(bn);
-	if (n > (int)sizeof(b) || len < (size_t)(2 * (n == 0 ? 1 : n) + 1)) {
-		BN_free(bn);
-		return (-1);
-	}
-	BN_bn2bin(bn, b);
-	BN_free(bn);
-	if (n == 0)
-		b[n++] = 0;
-	for (i = 0; i < n; i++)
-		snprintf(buf + 2 * i, 3, "%02X", b[i]);
-	return (0);
-}
-
-static void
+void
 pki_subject(const X509_NAME *name, char *buf, size_t len)
 {
 	BIO	*bio;
@@ -439,11 +415,9 @@ pki_crl_add_revoked(X509_CRL *crl, const struct pki_entry *e, time_t now)
 	ASN1_INTEGER	*serial = NULL;
 	ASN1_ENUMERATED	*reason = NULL;
 	ASN1_TIME	*when = NULL;
-	BIGNUM		*bn = NULL;
 
 	if ((rev = X509_REVOKED_new()) == NULL ||
-	    !BN_hex2bn(&bn, e->serial) ||
-	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    (serial = pki_serial_asn1(e->serial)) == NULL ||
 	    !X509_REVOKED_set_serialNumber(rev, serial) ||
 	    (when = ASN1_TIME_set(NULL, e->revoked_at != 0 ? e->revoked_at :
 	    now)) == NULL ||
@@ -457,14 +431,12 @@ pki_crl_add_revoked(X509_CRL *crl, const struct pki_entry *e, time_t now)
 	if (!X509_CRL_add0_revoked(crl, rev))
 		goto fail;
 	rev = NULL;
-	BN_free(bn);
 	ASN1_INTEGER_free(serial);
 	ASN1_ENUMERATED_free(reason);
 	ASN1_TIME_free(when);
 	return (0);
  fail:
 	X509_REVOKED_free(rev);
-	BN_free(bn);
 	ASN1_INTEGER_free(serial);
 	ASN1_ENUMERATED_free(reason);
 	ASN1_TIME_free(when);
@@ -810,6 +782,47 @@ pki_issue_server(const char *dir, const struct pki_req *req,
 	return (rc);
 }
 
+/*
+ * Where the data package points the device: [pki] server_host, else the CN
+ * of the server certificate `pki server` wrote, else this machine's name.
+ */
+static void
+pki_package_host(struct pki_txn *txn, const struct pki_req *req,
+    struct pki_result *res)
+{
+	char	 why[256];
+	char	*buf;
+	size_t	 len;
+	BIO	*bio = NULL;
+	X509	*x = NULL;
+	int	 n = -1;
+
+	snprintf(res->pkg_port, sizeof(res->pkg_port), "%s",
+	    req->pkg_port != NULL && *req->pkg_port != '\0' ? req->pkg_port :
+	    PKI_PKG_PORT);
+	if (req->pkg_host != NULL && *req->pkg_host != '\0') {
+		snprintf(res->pkg_host, sizeof(res->pkg_host), "%s",
+		    req->pkg_host);
+		return;
+	}
+	buf = pki_file_read(txn->dirfd, PKI_SERVER_CERT, PKI_SERVER_CERT,
+	    PKI_FILE_MAX, &len, why, sizeof(why));
+	if (buf != NULL && (bio = BIO_new_mem_buf(buf, (int)len)) != NULL &&
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		n = X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+		    NID_commonName, res->pkg_host, sizeof(res->pkg_host));
+	X509_free(x);
+	BIO_free(bio);
+	free(buf);
+	ERR_clear_error();
+	if (n > 0 && pki_cn_check(res->pkg_host, why, sizeof(why)) == 0)
+		return;
+	res->pkg_host_guessed = true;
+	if (gethostname(res->pkg_host, sizeof(res->pkg_host)) == -1)
+		snprintf(res->pkg_host, sizeof(res->pkg_host), "localhost");
+	res->pkg_host[sizeof(res->pkg_host) - 1] = '\0';
+}
+
 int
 pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
     struct pki_result *res, char *err, size_t errlen)
@@ -819,11 +832,14 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 	EVP_PKEY	*cakey = NULL, *key = NULL;
 	X509		*ca = NULL, *cert = NULL;
 	PKCS12		*p12 = NULL;
-	unsigned char	*der = NULL;
+	struct pki_package pkg;
+	unsigned char	*der = NULL, *zip = NULL;
 	const char	*password;
 	char		 f_pem[PKI_NAME_MAX + 8], f_key[PKI_NAME_MAX + 8];
 	char		 f_p12[PKI_NAME_MAX + 8], f_pw[PKI_NAME_MAX + 24];
+	char		 f_zip[PKI_NAME_MAX + 8];
 	char		 pwline[PKI_PASSWORD_LEN + 2];
+	size_t		 ziplen = 0;
 	unsigned	 days;
 	int		 derlen = 0, rc = -1;
 
@@ -843,6 +859,7 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 	snprintf(f_key, sizeof(f_key), "%s.key", name);
 	snprintf(f_p12, sizeof(f_p12), "%s.p12", name);
 	snprintf(f_pw, sizeof(f_pw), "%s.p12.password", name);
+	snprintf(f_zip, sizeof(f_zip), "%s.zip", name);
 
 	if (pki_txn_begin(&txn, dir, false, err, errlen) == -1)
 		return (-1);
@@ -853,6 +870,8 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 	    pki_txn_check_absent(&txn, txn.clientfd, f_pem, req->force, err,
 	    errlen) == -1 ||
 	    pki_txn_check_absent(&txn, txn.clientfd, f_p12, req->force, err,
+	    errlen) == -1 ||
+	    pki_txn_check_absent(&txn, txn.clientfd, f_zip, req->force, err,
 	    errlen) == -1)
 		goto done;
 	if ((password = req->password) == NULL) {
@@ -874,6 +893,17 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 		pki_sslerr(err, errlen, "cannot encode the PKCS#12 bundle");
 		goto done;
 	}
+	pki_package_host(&txn, req, res);
+	memset(&pkg, 0, sizeof(pkg));
+	pkg.name = name;
+	pkg.host = res->pkg_host;
+	pkg.port = res->pkg_port;
+	pkg.password = password;
+	pkg.ca = ca;
+	pkg.p12 = der;
+	pkg.p12_len = (size_t)derlen;
+	if (pki_package_new(&pkg, &zip, &ziplen, err, errlen) == -1)
+		goto done;
 	if (pki_entry_fill(&e, PKI_KIND_CLIENT, name, cert) == -1) {
 		snprintf(err, errlen, "cannot read back the serial number");
 		goto done;
@@ -884,7 +914,9 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 	    pki_txn_stage_pem(&txn, txn.clientfd, f_pem, 0644, cert, NULL, NULL,
 	    err, errlen) == -1 ||
 	    pki_txn_stage(&txn, txn.clientfd, f_p12, der, (size_t)derlen,
-	    0600, err, errlen) == -1)
+	    0600, err, errlen) == -1 ||
+	    pki_txn_stage(&txn, txn.clientfd, f_zip, zip, ziplen, 0600, err,
+	    errlen) == -1)
 		goto done;
 	if (res->password_generated) {
 		snprintf(pwline, sizeof(pwline), "%s\n", res->password);
@@ -911,6 +943,10 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 	if (der != NULL) {
 		OPENSSL_cleanse(der, (size_t)derlen);
 		OPENSSL_free(der);
+	}
+	if (zip != NULL) {
+		OPENSSL_cleanse(zip, ziplen);
+		free(zip);
 	}
 	if (rc == -1)
 		OPENSSL_cleanse(res->password, sizeof(res->password));

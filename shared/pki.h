@@ -5,7 +5,7 @@
  *
  * Layout of the directory (see docs/pki.md):
  *   ca.pem ca.key crl.pem server.pem server.key index.txt
- *   clients/NAME.pem clients/NAME.key clients/NAME.p12
+ *   clients/NAME.pem clients/NAME.key clients/NAME.p12 clients/NAME.zip
  *   [clients/NAME.p12.password]
  *
  * Every operation takes an exclusive flock on the directory, writes its files
@@ -54,11 +54,20 @@
 #define PKI_DAYS_SERVER		825
 #define PKI_DAYS_CLIENT		365
 #define PKI_DAYS_CRL		30
+#define PKI_CRL_DAYS_MAX	3650
+
+/* Inside the ATAK data package clients/NAME.zip (see docs/pki.md). */
+#define PKI_PKG_MANIFEST	"MANIFEST/manifest.xml"
+#define PKI_PKG_PREF		"cert/takd.pref"
+#define PKI_PKG_TRUSTSTORE	"cert/truststore-ca.p12"
+#define PKI_PKG_DIR		"cert/"		/* + NAME.p12 */
+#define PKI_PKG_PORT		"8089"
 
 enum pki_kind {
 	PKI_KIND_CA,
 	PKI_KIND_SERVER,
-	PKI_KIND_CLIENT
+	PKI_KIND_CLIENT,
+	PKI_KIND_EXTERNAL	/* revoked by serial, not issued by takctl */
 };
 
 /* What the index stores; "expired" is derived from not_after when listing. */
@@ -102,6 +111,9 @@ struct pki_req {
 	size_t		 n_san;
 	const char	*password;	/* client p12; NULL: generate one */
 	bool		 force;		/* replace existing keys/certs */
+	/* Client data package: NULL host = the CN of server.pem. */
+	const char	*pkg_host;
+	const char	*pkg_port;	/* NULL: 8089 */
 };
 
 /* What was issued, for takctl to report. */
@@ -113,6 +125,9 @@ struct pki_result {
 	bool		 stale_leaves;	/* init-ca replaced a CA in use */
 	bool		 password_generated;
 	char		 password[PKI_PASSWORD_LEN + 1];	/* wipe it */
+	char		 pkg_host[256];	/* what the data package dials */
+	char		 pkg_port[8];
+	bool		 pkg_host_guessed;	/* no server.pem: host name */
 };
 
 /*
@@ -131,9 +146,10 @@ int	 pki_issue_server(const char *dir, const struct pki_req *,
 	    struct pki_result *, char *err, size_t errlen);
 
 /*
- * Client key, certificate (CN=name, clientAuth) and PKCS#12 bundle (key,
- * cert, CA; PBE-SHA1-3DES and a SHA-1 MAC so that Android imports it).  A
- * generated password is returned in res and written to NAME.p12.password.
+ * Client key, certificate (CN=name, clientAuth), PKCS#12 bundle (key, cert,
+ * CA; PBE-SHA1-3DES and a SHA-1 MAC so that Android imports it) and the ATAK
+ * data package NAME.zip.  A generated password is returned in res and
+ * written to NAME.p12.password.
  */
 int	 pki_issue_client(const char *dir, const char *name,
 	    const struct pki_req *, struct pki_result *, char *err,
@@ -163,6 +179,28 @@ EVP_PKEY *pki_key_new(enum pki_keytype, unsigned bits, char *err,
 PKCS12	*pki_p12_new(const char *password, const char *name, EVP_PKEY *key,
 	    X509 *cert, X509 *ca, char *err, size_t errlen);
 
+/*
+ * The ATAK data package (pki_zip.c): a zip with MANIFEST/manifest.xml,
+ * cert/takd.pref (a cot_streams entry for host:port:ssl and the certificate
+ * locations and passwords), cert/truststore-ca.p12 (the CA certificate only,
+ * same legacy algorithms, same password) and cert/NAME.p12.  On success *buf
+ * is malloc'ed (it holds the password in clear: wipe and free it).
+ */
+struct pki_package {
+	const char		*name;		/* client NAME */
+	const char		*host;
+	const char		*port;
+	const char		*password;
+	X509			*ca;
+	const unsigned char	*p12;		/* the client bundle, DER */
+	size_t			 p12_len;
+};
+int	 pki_package_new(const struct pki_package *, unsigned char **buf,
+	    size_t *len, char *err, size_t errlen);
+/* The CA-only PKCS#12 trust store of the package. */
+PKCS12	*pki_truststore_new(const char *password, const char *name, X509 *ca,
+	    char *err, size_t errlen);
+
 /* Client names: [A-Za-z0-9._-]{1,64}, not starting with '.' or '-'. */
 int	 pki_name_check(const char *, char *err, size_t errlen);
 
@@ -174,6 +212,22 @@ int	 pki_password_generate(char *buf, size_t len);
 
 /* Upper-case hex of a serial number. */
 int	 pki_serial_hex(const ASN1_INTEGER *, char *buf, size_t len);
+/* A name in RFC 2253 form, UTF-8 kept, control characters escaped. */
+void	 pki_subject(const X509_NAME *, char *buf, size_t len);
+
+/* The index's hex serial as an ASN1_INTEGER; NULL when malformed. */
+ASN1_INTEGER *pki_serial_asn1(const char *hex);
+
+/*
+ * Text forms (pki_text.c).  A serial number as an operator types it
+ * ("7CD8...", "7c:d8:...", "0x7cd8"), or in decimal digits, in the index's
+ * form: upper-case hex without separators or leading zero bytes.  Positive,
+ * at most 20 octets (RFC 5280).
+ */
+int	 pki_serial_parse(const char *, char *buf, size_t len);
+int	 pki_serial_decimal(const char *, char *buf, size_t len);
+/* Compare two serials of the index's form, ignoring leading zeros. */
+int	 pki_serial_cmp(const char *, const char *);
 
 /*
  * index.txt.  load returns 1 (and an empty index) when the file does not
@@ -195,6 +249,11 @@ const char *pki_entry_status(const struct pki_entry *, time_t now);
 /* RFC 5280 CRLReason names ("keyCompromise"); parse returns -2 if unknown. */
 const char *pki_reason_name(int reason);
 int	 pki_reason_parse(const char *);
+/*
+ * Lenient, for imports: case, '_', '-' and blanks ignored, so that Python's
+ * "key_compromise" and "ReasonFlags.key_compromise" are keyCompromise.
+ */
+int	 pki_reason_parse_loose(const char *);
 
 /* err = message + ": " + the first queued OpenSSL error; clears the queue. */
 void	 pki_sslerr(char *err, size_t errlen, const char *fmt, ...)
@@ -205,6 +264,110 @@ time_t	 pki_asn1_time(const ASN1_TIME *);
 /* ISO-8601 UTC ("2026-11-23T08:00:00Z"); parse returns -1 when malformed. */
 void	 pki_time_format(time_t, char *buf, size_t len);
 int	 pki_time_parse(const char *, time_t *);
+/*
+ * A date as other tools write it: ISO-8601 with a 'T' or a blank, optional
+ * seconds, fraction and zone (Z, +HH:MM, +HHMM, +HH, " UTC", " GMT"), a bare
+ * date, OpenSSL's "May  1 12:34:56 2023 GMT", or Unix seconds.  No zone
+ * means UTC.  -1 when malformed or outside 1950..9999.
+ */
+int	 pki_date_parse(const char *, time_t *);
+
+/*
+ * Revocation (pki_revoke.c).  Every operation below runs under the
+ * directory's lock and writes, all or nothing, the index and a new CRL
+ * (crl_path, which may be outside dir: it is [tls] crl) with every revoked
+ * entry of the index, crlNumber one above the current CRL's, lastUpdate now
+ * and nextUpdate now + days.  A serial of the current CRL (when it is signed
+ * by the CA) that the index does not know is kept, as an "external" line, so
+ * that rewriting the CRL never un-revokes anything.
+ */
+enum pki_revoke_by {
+	PKI_REVOKE_NAME,	/* every valid client certificate of NAME */
+	PKI_REVOKE_SERIAL,	/* known or not (an "external" line) */
+	PKI_REVOKE_CERT		/* a certificate file issued by the CA */
+};
+
+struct pki_revoke_req {
+	enum pki_revoke_by	 by;
+	const char		*arg;	/* the NAME, serial or file */
+	int			 reason;	/* CRL_REASON_*, CRL_REASON_NONE */
+	unsigned		 days;	/* CRL lifetime, 0: PKI_DAYS_CRL */
+};
+
+#define PKI_WARN_MAX		1024
+
+struct pki_crl_out {
+	long		 number;	/* crlNumber written */
+	size_t		 entries;	/* serials in the new CRL */
+	time_t		 last_update;
+	time_t		 next_update;
+	struct pki_entry *revoked;	/* revoke: what it revoked */
+	size_t		 n_revoked;
+	size_t		 n_new;		/* import: entries revoked now */
+	size_t		 n_already;	/* import: were revoked already */
+	size_t		 n_external;	/* new "external" index lines */
+	size_t		 n_carried;	/* from the old CRL into the index */
+	size_t		 n_skipped;	/* import: the CA's own serial */
+	char		 warn[PKI_WARN_MAX];	/* lines, '\n'-separated */
+};
+
+/* Reasons an operator may give: no certificateHold, removeFromCRL, aA. */
+int	 pki_reason_revocable(int reason);
+
+int	 pki_revoke(const char *dir, const char *crl_path,
+	    const struct pki_revoke_req *, struct pki_crl_out *, char *err,
+	    size_t errlen);
+/* The same entries, a fresh lastUpdate/nextUpdate and crlNumber + 1. */
+int	 pki_crl_renew(const char *dir, const char *crl_path, unsigned days,
+	    struct pki_crl_out *, char *err, size_t errlen);
+/*
+ * Merge a FreeTAKServer CRL (see pki_import_parse; name is the input's for
+ * messages) and write the CRL.
+ */
+int	 pki_crl_import(const char *dir, const char *crl_path,
+	    const char *name, const char *buf, size_t len, unsigned days,
+	    struct pki_crl_out *, char *err, size_t errlen);
+void	 pki_crl_out_free(struct pki_crl_out *);
+
+/*
+ * Reading what FreeTAKServer leaves behind (pki_import.c): a PEM X.509 CRL
+ * (FTS names it FTS_CRL.json), a ca.pem with CRLs after the certificates
+ * (the serials of every CRL in it are taken), a DER CRL, or JSON
+ * {"revoked_certificates":[{"serial_number":..,"revocation_date":..,
+ * "reason":..}]}.  A JSON number is a decimal serial; a string is hex with a
+ * 0x prefix, colons or a letter a-f, else decimal (Python's str(int)).
+ * Duplicates are merged (earliest date).  With ca, a CRL not signed by it
+ * sets foreign.
+ */
+#define PKI_IMPORT_MAX		1000000	/* entries */
+
+enum pki_import_format {
+	PKI_IMPORT_PEM,
+	PKI_IMPORT_DER,
+	PKI_IMPORT_JSON
+};
+
+struct pki_import_entry {
+	char		 serial[PKI_SERIAL_HEX];
+	time_t		 revoked_at;	/* 0: not given */
+	int		 reason;	/* CRL_REASON_* or CRL_REASON_NONE */
+};
+
+struct pki_import {
+	enum pki_import_format format;
+	struct pki_import_entry *v;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 n_crls;	/* PEM: CRLs found */
+	size_t		 n_dup;		/* duplicates merged */
+	long		 number;	/* highest crlNumber seen, 0: none */
+	bool		 foreign;	/* a CRL not signed by ca */
+	char		 issuer[256];	/* of the (first) foreign CRL */
+};
+
+int	 pki_import_parse(const char *buf, size_t len, X509 *ca,
+	    struct pki_import *, char *err, size_t errlen);
+void	 pki_import_free(struct pki_import *);
 
 /*
  * Storage (pki_store.c): a transaction over the locked directory.  Files are
@@ -217,6 +380,9 @@ int	 pki_time_parse(const char *, time_t *);
 struct pki_txn {
 	int		 dirfd;		/* flock'ed for the whole transaction */
 	int		 clientfd;	/* dir/clients, or -1 */
+	int		 crlfd;		/* the CRL's directory, or -1 */
+	char		 crl_name[PKI_NAME_MAX + 32];	/* its file name */
+	char		 crl_dir[PATH_MAX];
 	char		 dir[PATH_MAX];
 	size_t		 n;
 	struct pki_txn_file {
@@ -232,6 +398,12 @@ int	 pki_txn_begin(struct pki_txn *, const char *dir, bool create,
 	    char *err, size_t errlen);
 /* Open dir/clients into clientfd, creating it 0700. */
 int	 pki_txn_clients(struct pki_txn *, char *err, size_t errlen);
+/*
+ * The CRL file (path; NULL: dir/crl.pem): crlfd is its directory (dirfd
+ * itself when that is dir) and crl_name its name.
+ */
+int	 pki_txn_crl(struct pki_txn *, const char *path, char *err,
+	    size_t errlen);
 int	 pki_txn_stage(struct pki_txn *, int dirfd, const char *name,
 	    const void *buf, size_t len, mode_t mode, char *err, size_t errlen);
 int	 pki_txn_commit(struct pki_txn *, char *err, size_t errlen);
@@ -257,6 +429,19 @@ int	 pki_txn_stage_pem(struct pki_txn *, int dirfd, const char *name,
  */
 int	 pki_txn_stage_index(struct pki_txn *, const struct pki_entry *e,
 	    bool fresh, bool *had_leaves, char *err, size_t errlen);
+/*
+ * Read index.txt of the locked directory: *raw (the caller frees it; NULL
+ * when there is no index yet) and idx.  A damaged index is an error.
+ */
+int	 pki_txn_index_read(struct pki_txn *, struct pki_index *, char **raw,
+	    size_t *rawlen, char *err, size_t errlen);
+/*
+ * Stage index.txt rewritten from idx: raw's comments and blank lines stay
+ * where they were, its entries are replaced by idx's in order, and idx's
+ * entries beyond raw's are appended.
+ */
+int	 pki_txn_stage_index_all(struct pki_txn *, const char *raw,
+	    size_t rawlen, const struct pki_index *, char *err, size_t errlen);
 
 /*
  * Read a whole file (at most max bytes) into a NUL-terminated buffer; the

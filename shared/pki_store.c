@@ -24,12 +24,6 @@
 #define PKI_LOCK_TRIES		100	/* x 100 ms */
 #define PKI_KEY_FILE_MAX	(1u << 20)
 
-static const char *const pki_reasons[] = {
-	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	"superseded", "cessationOfOperation", "certificateHold", NULL,
-	"removeFromCRL", "privilegeWithdrawn", "aACompromise"
-};
-#define PKI_NREASONS	(sizeof(pki_reasons) / sizeof(pki_reasons[0]))
 
 static int
 pki_mkdir_p(const char *dir, char *err, size_t errlen)
@@ -93,7 +87,7 @@ pki_txn_begin(struct pki_txn *txn, const char *dir, bool create, char *err,
 	int	 tries;
 
 	memset(txn, 0, sizeof(*txn));
-	txn->dirfd = txn->clientfd = -1;
+	txn->dirfd = txn->clientfd = txn->crlfd = -1;
 	if (strlen(dir) >= sizeof(txn->dir)) {
 		snprintf(err, errlen, "PKI directory path too long");
 		return (-1);
@@ -146,12 +140,64 @@ pki_txn_clients(struct pki_txn *txn, char *err, size_t errlen)
 	return (-1);
 }
 
+int
+pki_txn_crl(struct pki_txn *txn, const char *path, char *err, size_t errlen)
+{
+	struct stat	 a, b;
+	const char	*base;
+	size_t		 dlen;
+
+	if (txn->crlfd != -1)
+		return (0);
+	if (path == NULL || *path == '\0') {
+		txn->crlfd = txn->dirfd;
+		snprintf(txn->crl_name, sizeof(txn->crl_name), "%s", PKI_CRL);
+		snprintf(txn->crl_dir, sizeof(txn->crl_dir), "%s", txn->dir);
+		return (0);
+	}
+	if ((base = strrchr(path, '/')) == NULL) {
+		base = path;
+		snprintf(txn->crl_dir, sizeof(txn->crl_dir), ".");
+	} else {
+		dlen = base == path ? 1 : (size_t)(base - path);
+		if (dlen >= sizeof(txn->crl_dir)) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return (-1);
+		}
+		memcpy(txn->crl_dir, path, dlen);
+		txn->crl_dir[dlen] = '\0';
+		base++;
+	}
+	if (*base == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0 || strlen(base) >= sizeof(txn->crl_name)) {
+		snprintf(err, errlen, "%s: not a usable CRL file name (at most "
+		    "%zu characters)", path, sizeof(txn->crl_name) - 1);
+		return (-1);
+	}
+	snprintf(txn->crl_name, sizeof(txn->crl_name), "%s", base);
+	if (stat(txn->crl_dir, &a) == 0 && fstat(txn->dirfd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		txn->crlfd = txn->dirfd;
+		snprintf(txn->crl_dir, sizeof(txn->crl_dir), "%s", txn->dir);
+		return (0);
+	}
+	txn->crlfd = open(txn->crl_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (txn->crlfd == -1) {
+		snprintf(err, errlen, "%s (the directory of [tls] crl): %s",
+		    txn->crl_dir, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
 const char *
 pki_txn_path(const struct pki_txn *txn, int dirfd, const char *name,
     char *buf, size_t len)
 {
 	if (dirfd == txn->clientfd && dirfd != -1)
 		snprintf(buf, len, "%s/%s/%s", txn->dir, PKI_CLIENT_DIR, name);
+	else if (dirfd == txn->crlfd && dirfd != txn->dirfd)
+		snprintf(buf, len, "%s/%s", txn->crl_dir, name);
 	else
 		snprintf(buf, len, "%s/%s", txn->dir, name);
 	return (buf);
@@ -262,7 +308,9 @@ pki_txn_commit(struct pki_txn *txn, char *err, size_t errlen)
 		f->done = true;
 	}
 	if (fsync(txn->dirfd) == -1 ||
-	    (txn->clientfd != -1 && fsync(txn->clientfd) == -1)) {
+	    (txn->clientfd != -1 && fsync(txn->clientfd) == -1) ||
+	    (txn->crlfd != -1 && txn->crlfd != txn->dirfd &&
+	    fsync(txn->crlfd) == -1)) {
 		snprintf(err, errlen, "%s: fsync: %s", txn->dir,
 		    strerror(errno));
 		return (-1);
@@ -281,9 +329,11 @@ pki_txn_end(struct pki_txn *txn)
 	txn->n = 0;
 	if (txn->clientfd != -1)
 		close(txn->clientfd);
+	if (txn->crlfd != -1 && txn->crlfd != txn->dirfd)
+		close(txn->crlfd);
 	if (txn->dirfd != -1)
 		close(txn->dirfd);	/* releases the flock */
-	txn->clientfd = txn->dirfd = -1;
+	txn->clientfd = txn->dirfd = txn->crlfd = -1;
 }
 
 char *
@@ -536,62 +586,109 @@ pki_txn_stage_index(struct pki_txn *txn, const struct pki_entry *e,
 	return (rc);
 }
 
-const char *
-pki_reason_name(int reason)
-{
-	if (reason < 0 || (size_t)reason >= PKI_NREASONS ||
-	    pki_reasons[reason] == NULL)
-		return (NULL);
-	return (pki_reasons[reason]);
-}
-
 int
-pki_reason_parse(const char *s)
+pki_txn_index_read(struct pki_txn *txn, struct pki_index *idx, char **raw,
+    size_t *rawlen, char *err, size_t errlen)
 {
-	size_t	 i;
+	char	 path[PATH_MAX + 32], why[256];
+	char	*buf;
+	size_t	 len = 0;
 
-	for (i = 0; i < PKI_NREASONS; i++)
-		if (pki_reasons[i] != NULL && strcmp(pki_reasons[i], s) == 0)
-			return ((int)i);
-	return (-2);
-}
-
-void
-pki_time_format(time_t t, char *buf, size_t len)
-{
-	struct tm	 tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "-");
-}
-
-int
-pki_time_parse(const char *s, time_t *t)
-{
-	struct tm	 tm;
-	const char	*end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0')
+	memset(idx, 0, sizeof(*idx));
+	*raw = NULL;
+	*rawlen = 0;
+	pki_txn_path(txn, txn->dirfd, PKI_INDEX, path, sizeof(path));
+	buf = pki_file_read(txn->dirfd, PKI_INDEX, path, PKI_FILE_MAX, &len,
+	    err, errlen);
+	if (buf == NULL)
+		return (errno == ENOENT ? 0 : -1);
+	if (pki_index_parse(buf, len, idx, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		free(buf);
 		return (-1);
-	*t = timegm(&tm);
+	}
+	*raw = buf;
+	*rawlen = len;
 	return (0);
 }
 
-const char *
-pki_kind_name(enum pki_kind kind)
+struct pki_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static int
+pki_buf_add(struct pki_buf *b, const void *data, size_t len)
 {
-	switch (kind) {
-	case PKI_KIND_CA:
-		return ("ca");
-	case PKI_KIND_SERVER:
-		return ("server");
-	case PKI_KIND_CLIENT:
-		return ("client");
+	char	*np;
+	size_t	 cap;
+
+	if (b->len + len > b->cap) {
+		for (cap = b->cap == 0 ? 65536 : b->cap; cap < b->len + len; )
+			cap *= 2;
+		if ((np = realloc(b->p, cap)) == NULL)
+			return (-1);
+		b->p = np;
+		b->cap = cap;
 	}
-	return ("?");
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return (0);
+}
+
+int
+pki_txn_stage_index_all(struct pki_txn *txn, const char *raw, size_t rawlen,
+    const struct pki_index *idx, char *err, size_t errlen)
+{
+	struct pki_buf		 out = { NULL, 0, 0 };
+	const struct pki_entry	*e = NULL;
+	const char		*p, *nl, *end = raw + rawlen;
+	char			 line[2048];
+	size_t			 k = 0, ll;
+	int			 n, rc;
+
+	/* The same walk as pki_index_parse(), so entry k is line k. */
+	for (p = raw; raw != NULL && p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		ll = (size_t)(nl - p);
+		if (ll > 0 && p[ll - 1] == '\r')
+			ll--;
+		if (ll == 0 || *p == '#') {
+			if (pki_buf_add(&out, p, ll) == -1 ||
+			    pki_buf_add(&out, "\n", 1) == -1)
+				goto nomem;
+			continue;
+		}
+		if (k == idx->n)
+			break;		/* cannot happen: entries are not removed */
+		e = &idx->v[k++];
+		if ((n = pki_index_format(e, line, sizeof(line))) == -1)
+			goto bad;
+		if (pki_buf_add(&out, line, (size_t)n) == -1)
+			goto nomem;
+	}
+	for (; k < idx->n; k++) {
+		e = &idx->v[k];
+		if ((n = pki_index_format(e, line, sizeof(line))) == -1)
+			goto bad;
+		if (pki_buf_add(&out, line, (size_t)n) == -1)
+			goto nomem;
+	}
+	rc = pki_txn_stage(txn, txn->dirfd, PKI_INDEX, out.p == NULL ? "" :
+	    out.p, out.len, 0600, err, errlen);
+	free(out.p);
+	return (rc);
+ bad:
+	snprintf(err, errlen, "cannot format the index entry of serial %s",
+	    e->serial);
+	free(out.p);
+	return (-1);
+ nomem:
+	snprintf(err, errlen, "out of memory");
+	free(out.p);
+	return (-1);
 }
 
 const char *
@@ -649,7 +746,11 @@ pki_index_format(const struct pki_entry *e, char *buf, size_t len)
 	if (!pki_field_ok(e->name) || !pki_field_ok(e->subject) ||
 	    !pki_field_ok(e->serial))
 		return (-1);
-	pki_time_format(e->not_after, na, sizeof(na));
+	/* External entries may come from a bare serial: no date known. */
+	if (e->not_after == 0 && e->kind == PKI_KIND_EXTERNAL)
+		snprintf(na, sizeof(na), "-");
+	else
+		pki_time_format(e->not_after, na, sizeof(na));
 	if (e->status == PKI_STATUS_REVOKED) {
 		pki_time_format(e->revoked_at, ra, sizeof(ra));
 		n = snprintf(buf, len, "%s\t%s\t%s\t%s\t%s\trevoked\t%s\t%s\n",
@@ -704,6 +805,8 @@ pki_index_line(char *line, struct pki_entry *e, char *err, size_t errlen)
 		e->kind = PKI_KIND_SERVER;
 	else if (strcmp(f[0], "client") == 0)
 		e->kind = PKI_KIND_CLIENT;
+	else if (strcmp(f[0], "external") == 0)
+		e->kind = PKI_KIND_EXTERNAL;
 	else {
 		snprintf(err, errlen, "unknown kind \"%s\"", f[0]);
 		return (-1);
@@ -717,7 +820,9 @@ pki_index_line(char *line, struct pki_entry *e, char *err, size_t errlen)
 	}
 	for (i = 0; f[1][i] != '\0'; i++)
 		e->serial[i] = (char)toupper((unsigned char)f[1][i]);
-	if (pki_time_parse(f[2], &e->not_after) == -1) {
+	if (e->kind == PKI_KIND_EXTERNAL && strcmp(f[2], "-") == 0)
+		e->not_after = 0;
+	else if (pki_time_parse(f[2], &e->not_after) == -1) {
 		snprintf(err, errlen, "bad not-after time \"%s\"", f[2]);
 		return (-1);
 	}
@@ -734,6 +839,11 @@ pki_index_line(char *line, struct pki_entry *e, char *err, size_t errlen)
 		e->status = PKI_STATUS_REVOKED;
 	else {
 		snprintf(err, errlen, "unknown status \"%s\"", f[5]);
+		return (-1);
+	}
+	/* An external line exists only because its serial was revoked. */
+	if (e->kind == PKI_KIND_EXTERNAL && e->status != PKI_STATUS_REVOKED) {
+		snprintf(err, errlen, "an external entry must be revoked");
 		return (-1);
 	}
 	if (n == 8) {
@@ -765,10 +875,17 @@ pki_index_parse(const char *buf, size_t len, struct pki_index *idx,
 	struct pki_entry	 e;
 	char			 line[2048], why[256];
 	const char		*p, *nl, *end = buf + len;
-	size_t			 ll;
+	size_t			 ll, lines;
 	unsigned		 lineno = 0;
 
 	memset(idx, 0, sizeof(*idx));
+	/* One allocation for big indexes, not a copy at every doubling. */
+	for (p = buf, lines = 1; p < end && (nl = memchr(p, '\n',
+	    (size_t)(end - p))) != NULL; p = nl + 1)
+		lines++;
+	if (lines > 16 && (idx->v = reallocarray(NULL, lines,
+	    sizeof(*idx->v))) != NULL)
+		idx->cap = lines;
 	for (p = buf; p < end; p = nl + 1) {
 		lineno++;
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)

@@ -80,8 +80,8 @@ admin_connect(int fd, const struct sockaddr_un *sun, int64_t deadline)
 }
 
 int
-admin_request(const struct config *cfg, const char *request, char **replyp,
-    size_t *lenp, char *err, size_t errlen)
+admin_request(const struct config *cfg, const char *request, int timeout_ms,
+    char **replyp, size_t *lenp, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	char			 path[PATH_MAX + 32], line[128];
@@ -89,9 +89,11 @@ admin_request(const struct config *cfg, const char *request, char **replyp,
 	size_t			 len = 0, cap = 0, off, llen;
 	ssize_t			 n;
 	int64_t			 deadline;
-	int			 fd = -1, w = 0;
+	int			 fd = -1, w = 0, rc = -1;
 
-	deadline = admin_now_ms() + ADMIN_TIMEOUT_MS;
+	if (timeout_ms <= 0)
+		timeout_ms = ADMIN_TIMEOUT_MS;
+	deadline = admin_now_ms() + timeout_ms;
 	snprintf(path, sizeof(path), "%s/%s", cfg->run_dir, ADMIN_SOCKET_NAME);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -113,6 +115,9 @@ admin_request(const struct config *cfg, const char *request, char **replyp,
 		return (-1);
 	}
 	if (admin_connect(fd, &sun, deadline) == -1) {
+		/* No socket, or a stale one: nobody is there. */
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			rc = ADMIN_NOT_RUNNING;
 		snprintf(err, errlen, "cannot reach takd at %s: %s (is takd "
 		    "running?)", path, strerror(errno));
 		goto fail;
@@ -177,13 +182,13 @@ admin_request(const struct config *cfg, const char *request, char **replyp,
  wait_failed:
 	if (w == 0)
 		snprintf(err, errlen, "no reply from takd at %s within %d s",
-		    path, ADMIN_TIMEOUT_MS / 1000);
+		    path, timeout_ms / 1000);
 	else
 		snprintf(err, errlen, "%s: poll: %s", path, strerror(errno));
  fail:
 	free(reply);
 	close(fd);
-	return (-1);
+	return (rc);
 }
 
 static void

@@ -84,7 +84,8 @@ cmd_clients(struct config *c, int argc, char **argv)
 		takctl_warnx("usage: takctl clients [--json]");
 		return (TAKCTL_EX_USAGE);
 	}
-	if (admin_request(c, "clients", &reply, &len, err, sizeof(err)) == -1) {
+	if (admin_request(c, "clients", 0, &reply, &len, err,
+	    sizeof(err)) < 0) {
 		takctl_warnx("%s", err);
 		return (TAKCTL_EX_FAIL);
 	}

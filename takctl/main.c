@@ -28,8 +28,16 @@ static const char usage_text[] =
 "             [--rsa BITS|--ec] [--force]\n"
 "                                issue the server certificate\n"
 "  pki client NAME [--days N] [--password P] [--rsa BITS|--ec] [--force]\n"
-"                                issue a client certificate and .p12 bundle\n"
+"                                issue a client certificate, .p12 bundle\n"
+"                                and ATAK data package (.zip)\n"
 "  pki list                      list the certificates issued by the CA\n"
+"  revoke NAME|--serial HEX|--cert FILE [--reason R] [--days N]\n"
+"         [--no-reload]          revoke, write the CRL and reload takd\n"
+"  crl renew [--days N] [--no-reload]\n"
+"                                re-sign the CRL with a new nextUpdate\n"
+"  crl show [FILE]               print the CRL takd uses ([tls] crl)\n"
+"  crl import-fts FILE [--days N] [--no-reload]\n"
+"                                merge a FreeTAKServer CRL (PEM or JSON)\n"
 "  status                        print the status of the running takd (JSON)\n"
 "  reload                        make takd re-read its CRL (like SIGHUP)\n"
 "  clients [--json]              list the connected clients\n"
@@ -46,6 +54,8 @@ static const struct command commands[] = {
 	{ "status",	cmd_status },
 	{ "reload",	cmd_reload },
 	{ "clients",	cmd_clients },
+	{ "revoke",	cmd_revoke },
+	{ "crl",	cmd_crl },
 };
 
 /* Large (many PATH_MAX buffers): not on the stack. */
@@ -82,7 +92,7 @@ takctl_usage(void)
  */
 static int
 takctl_admin(struct config *c, int argc, char **argv, const char *request,
-    const char *ok_key)
+    int timeout_ms, const char *ok_key)
 {
 	const char	*v;
 	size_t		 len, vlen;
@@ -94,7 +104,8 @@ takctl_admin(struct config *c, int argc, char **argv, const char *request,
 		takctl_warnx("%s takes no arguments", argv[0]);
 		return (takctl_usage());
 	}
-	if (admin_request(c, request, &reply, &len, err, sizeof(err)) == -1) {
+	if (admin_request(c, request, timeout_ms, &reply, &len, err,
+	    sizeof(err)) < 0) {
 		takctl_warnx("%s", err);
 		return (TAKCTL_EX_FAIL);
 	}
@@ -123,13 +134,14 @@ takctl_admin(struct config *c, int argc, char **argv, const char *request,
 int
 cmd_status(struct config *c, int argc, char **argv)
 {
-	return (takctl_admin(c, argc, argv, "status", NULL));
+	return (takctl_admin(c, argc, argv, "status", 0, NULL));
 }
 
 int
 cmd_reload(struct config *c, int argc, char **argv)
 {
-	return (takctl_admin(c, argc, argv, "reload", "ok"));
+	return (takctl_admin(c, argc, argv, "reload", ADMIN_RELOAD_TIMEOUT_MS,
+	    "ok"));
 }
 
 int

@@ -269,7 +269,7 @@ pki_cmd_client(struct config *cfg, int argc, char **argv)
 	int		 npos, rc;
 
 	if ((rc = pki_getopt(argc, argv, pki_opts_client, &req, &pos,
-	    &npos, NULL)) != 0)
+	    &npos, &argpw)) != 0)
 		return (rc == 1 ? TAKCTL_EX_OK : pki_usage(argv[0]));
 	if (npos != 1) {
 		takctl_warnx("pki client needs exactly one NAME");
@@ -277,6 +277,11 @@ pki_cmd_client(struct config *cfg, int argc, char **argv)
 	}
 	if (req.password == NULL && cfg->client_password[0] != '\0')
 		req.password = cfg->client_password;
+	/* The data package dials what clients should: see docs/pki.md. */
+	if (cfg->server_host[0] != '\0')
+		req.pkg_host = cfg->server_host;
+	if (cfg->n_tls_listen > 0 && strcmp(cfg->tls_listen[0].port, "0") != 0)
+		req.pkg_port = cfg->tls_listen[0].port;
 	rc = pki_issue_client(cfg->pki_dir, pos[0], &req, &res, err,
 	    sizeof(err));
 	/* Less time for the password to sit in /proc/PID/cmdline. */
@@ -287,8 +292,15 @@ pki_cmd_client(struct config *cfg, int argc, char **argv)
 		return (TAKCTL_EX_FAIL);
 	}
 	pki_print_result("client", &res);
-	printf("files: %s/%s/%s.{pem,key,p12}\n", cfg->pki_dir, PKI_CLIENT_DIR,
-	    pos[0]);
+	printf("files: %s/%s/%s.{pem,key,p12,zip}\n", cfg->pki_dir,
+	    PKI_CLIENT_DIR, pos[0]);
+	printf("data package: %s/%s/%s.zip connects to %s:%s:ssl\n",
+	    cfg->pki_dir, PKI_CLIENT_DIR, pos[0], res.pkg_host, res.pkg_port);
+	if (res.pkg_host_guessed)
+		takctl_warnx("warning: no [pki] server_host and no %s/%s: the "
+		    "data package uses this machine's name %s; set [pki] "
+		    "server_host and reissue with --force if devices cannot "
+		    "resolve it", cfg->pki_dir, PKI_SERVER_CERT, res.pkg_host);
 	if (res.password_generated) {
 		printf("password: %s\n(also in %s/%s/%s.p12.password; it is "
 		    "not shown again)\n", res.password, cfg->pki_dir,
@@ -342,7 +354,7 @@ pki_cmd_list(struct config *cfg, int argc, char **argv)
 		return (TAKCTL_EX_OK);
 	}
 	w[0] = pki_width("SERIAL");
-	w[1] = pki_width("server");
+	w[1] = pki_width("external");
 	w[2] = pki_width("NAME");
 	w[3] = pki_width("SUBJECT");
 	for (i = 0; i < idx.n; i++) {
@@ -361,12 +373,24 @@ pki_cmd_list(struct config *cfg, int argc, char **argv)
 	printf("%-20s  STATUS\n", "NOT-AFTER");
 	for (i = 0; i < idx.n; i++) {
 		e = &idx.v[i];
-		pki_time_format(e->not_after, t, sizeof(t));
+		if (e->not_after == 0)
+			snprintf(t, sizeof(t), "-");
+		else
+			pki_time_format(e->not_after, t, sizeof(t));
 		pki_column(e->serial, w[0]);
 		pki_column(pki_kind_name(e->kind), w[1]);
 		pki_column(e->name, w[2]);
 		pki_column(e->subject, w[3]);
-		printf("%-20s  %s\n", t, pki_entry_status(e, now));
+		printf("%-20s  %s", t, pki_entry_status(e, now));
+		if (e->status == PKI_STATUS_REVOKED) {
+			if (e->revoked_at != 0)
+				pki_time_format(e->revoked_at, t, sizeof(t));
+			else
+				snprintf(t, sizeof(t), "-");
+			printf(" %s %s", t, pki_reason_name(e->reason) != NULL ?
+			    pki_reason_name(e->reason) : "unspecified");
+		}
+		putchar('\n');
 	}
 	pki_index_free(&idx);
 	return (TAKCTL_EX_OK);

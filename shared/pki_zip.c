@@ -1,0 +1,338 @@
+/*
+ * The ATAK data package of a client (clients/NAME.zip): what a user imports
+ * on the device to get the server connection, the CA trust store and the
+ * client certificate in one step.  Layout, as ATAK's own packages have it:
+ *
+ *   MANIFEST/manifest.xml	MissionPackageManifest version 2
+ *   cert/takd.pref		cot_streams + com.atakmap.app_preferences
+ *   cert/truststore-ca.p12	the CA certificate only
+ *   cert/NAME.p12		the client bundle
+ *
+ * Paths are relative, without "..", so that iTAK (which wants a shallow zip)
+ * and WinTAK read it too.  The zip is built in memory with libzip.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+#include <zip.h>
+
+#include "shared/pki.h"
+
+#define PKI_XML_MAX		8192	/* manifest or pref, escaped */
+
+/* A growing text buffer; one failure sticks. */
+struct pki_text {
+	char	 buf[PKI_XML_MAX];
+	size_t	 len;
+	bool	 overflow;
+};
+
+static void
+pki_text_add(struct pki_text *t, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (t->overflow || t->len + n >= sizeof(t->buf)) {
+		t->overflow = true;
+		return;
+	}
+	memcpy(t->buf + t->len, s, n + 1);
+	t->len += n;
+}
+
+/* s with the five XML specials escaped (attribute or text). */
+static void
+pki_text_xml(struct pki_text *t, const char *s)
+{
+	char	 one[2] = { 0, 0 };
+
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			pki_text_add(t, "&amp;");
+			break;
+		case '<':
+			pki_text_add(t, "&lt;");
+			break;
+		case '>':
+			pki_text_add(t, "&gt;");
+			break;
+		case '"':
+			pki_text_add(t, "&quot;");
+			break;
+		case '\'':
+			pki_text_add(t, "&apos;");
+			break;
+		default:
+			one[0] = *s;
+			pki_text_add(t, one);
+		}
+	}
+}
+
+/* One <entry> of a preference file, with the Java class ATAK expects. */
+static void
+pki_pref_entry(struct pki_text *t, const char *key, const char *class,
+    const char *value)
+{
+	pki_text_add(t, "    <entry key=\"");
+	pki_text_xml(t, key);
+	pki_text_add(t, "\" class=\"class java.lang.");
+	pki_text_add(t, class);
+	pki_text_add(t, "\">");
+	pki_text_xml(t, value);
+	pki_text_add(t, "</entry>\n");
+}
+
+/* A random (version 4) UUID: ATAK tells packages apart by it. */
+static int
+pki_uuid(char *buf, size_t len)
+{
+	unsigned char	 b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return (-1);
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return (0);
+}
+
+PKCS12 *
+pki_truststore_new(const char *password, const char *name, X509 *ca,
+    char *err, size_t errlen)
+{
+	STACK_OF(PKCS12_SAFEBAG)	*bags = NULL;
+	STACK_OF(PKCS7)			*safes = NULL;
+	PKCS12_SAFEBAG			*bag;
+	PKCS12				*p12 = NULL;
+
+	/*
+	 * What `openssl pkcs12 -export -nokeys` makes, with the algorithms
+	 * of the client bundle (see pki_p12_new): one certificate bag,
+	 * encrypted with PBE-SHA1-3DES, and a SHA-1 MAC.  The friendly name
+	 * becomes the alias in a Java or Android keystore.
+	 */
+	if ((bag = PKCS12_add_cert(&bags, ca)) == NULL ||
+	    !PKCS12_add_friendlyname(bag, name, -1) ||
+	    PKCS12_add_safe(&safes, bags,
+	    NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PKI_P12_ITER,
+	    password) == 0 ||
+	    (p12 = PKCS12_add_safes(safes, 0)) == NULL ||
+	    !PKCS12_set_mac(p12, password, -1, NULL, 0, PKI_P12_ITER,
+	    EVP_sha1())) {
+		pki_sslerr(err, errlen, "cannot build the PKCS#12 trust store");
+		PKCS12_free(p12);
+		p12 = NULL;
+	}
+	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	return (p12);
+}
+
+static void
+pki_manifest(struct pki_text *t, const struct pki_package *pkg,
+    const char *uuid, const char *p12_entry)
+{
+	pki_text_add(t, "<MissionPackageManifest version=\"2\">\n"
+	    "  <Configuration>\n"
+	    "    <Parameter name=\"uid\" value=\"");
+	pki_text_add(t, uuid);
+	pki_text_add(t, "\"/>\n    <Parameter name=\"name\" value=\"");
+	pki_text_xml(t, pkg->name);
+	pki_text_add(t, " takd\"/>\n"
+	    "    <Parameter name=\"onReceiveDelete\" value=\"true\"/>\n"
+	    "  </Configuration>\n"
+	    "  <Contents>\n"
+	    "    <Content ignore=\"false\" zipEntry=\"" PKI_PKG_PREF "\"/>\n"
+	    "    <Content ignore=\"false\" zipEntry=\"" PKI_PKG_TRUSTSTORE
+	    "\"/>\n"
+	    "    <Content ignore=\"false\" zipEntry=\"");
+	pki_text_xml(t, p12_entry);
+	pki_text_add(t, "\"/>\n"
+	    "  </Contents>\n"
+	    "</MissionPackageManifest>\n");
+}
+
+static void
+pki_pref(struct pki_text *t, const struct pki_package *pkg,
+    const char *p12_entry)
+{
+	char	 conn[300], desc[300];
+
+	snprintf(conn, sizeof(conn), "%s:%s:ssl", pkg->host, pkg->port);
+	snprintf(desc, sizeof(desc), "takd %s", pkg->host);
+	pki_text_add(t, "<?xml version='1.0' standalone='yes'?>\n"
+	    "<preferences>\n"
+	    "  <preference version=\"1\" name=\"cot_streams\">\n");
+	pki_pref_entry(t, "count", "Integer", "1");
+	pki_pref_entry(t, "description0", "String", desc);
+	pki_pref_entry(t, "enabled0", "Boolean", "true");
+	pki_pref_entry(t, "connectString0", "String", conn);
+	pki_text_add(t, "  </preference>\n"
+	    "  <preference version=\"1\" "
+	    "name=\"com.atakmap.app_preferences\">\n");
+	pki_pref_entry(t, "displayServerConnectionWidget", "Boolean", "true");
+	pki_pref_entry(t, "caLocation", "String", PKI_PKG_TRUSTSTORE);
+	pki_pref_entry(t, "caPassword", "String", pkg->password);
+	pki_pref_entry(t, "clientPassword", "String", pkg->password);
+	pki_pref_entry(t, "certificateLocation", "String", p12_entry);
+	pki_text_add(t, "  </preference>\n"
+	    "</preferences>\n");
+}
+
+/* Add one file; data must live until zip_close(). */
+static int
+pki_zip_add(zip_t *za, const char *name, const void *data, size_t len,
+    bool compress)
+{
+	zip_source_t	*src;
+	zip_int64_t	 i;
+
+	if ((src = zip_source_buffer(za, data, len, 0)) == NULL)
+		return (-1);
+	if ((i = zip_file_add(za, name, src, ZIP_FL_ENC_UTF_8)) < 0) {
+		zip_source_free(src);
+		return (-1);
+	}
+	/* Unpacked by hand, the files stay private (like the zip, 0600). */
+	if (zip_file_set_external_attributes(za, (zip_uint64_t)i, 0,
+	    ZIP_OPSYS_UNIX, (zip_uint32_t)(S_IFREG | 0600) << 16) == -1)
+		return (-1);
+	/* The bundles are encrypted already: deflate would not shrink them. */
+	return (zip_set_file_compression(za, (zip_uint64_t)i, compress ?
+	    ZIP_CM_DEFLATE : ZIP_CM_STORE, 0));
+}
+
+/* The finished archive out of its in-memory source. */
+static int
+pki_zip_take(zip_source_t *src, unsigned char **buf, size_t *len)
+{
+	zip_stat_t	 st;
+	unsigned char	*p;
+
+	if (zip_source_open(src) < 0)
+		return (-1);
+	zip_stat_init(&st);
+	if (zip_source_stat(src, &st) < 0 || !(st.valid & ZIP_STAT_SIZE) ||
+	    st.size == 0 || st.size > PKI_FILE_MAX ||
+	    (p = malloc((size_t)st.size)) == NULL) {
+		zip_source_close(src);
+		return (-1);
+	}
+	if (zip_source_read(src, p, st.size) != (zip_int64_t)st.size) {
+		free(p);
+		zip_source_close(src);
+		return (-1);
+	}
+	zip_source_close(src);
+	*buf = p;
+	*len = (size_t)st.size;
+	return (0);
+}
+
+int
+pki_package_new(const struct pki_package *pkg, unsigned char **buf,
+    size_t *len, char *err, size_t errlen)
+{
+	struct pki_text	*manifest = NULL, *pref = NULL;
+	zip_error_t	 ze;
+	zip_source_t	*src = NULL;
+	zip_t		*za = NULL;
+	PKCS12		*ts = NULL;
+	unsigned char	*tsder = NULL;
+	const char	*p;
+	char		 uuid[40], entry[PKI_NAME_MAX + 16];
+	int		 tslen = 0, rc = -1;
+
+	*buf = NULL;
+	*len = 0;
+	zip_error_init(&ze);
+	/* XML 1.0 has no way to carry control characters, even escaped. */
+	for (p = pkg->password; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "the password contains a control "
+			    "character, which the data package cannot carry");
+			return (-1);
+		}
+	snprintf(entry, sizeof(entry), "%s%s.p12", PKI_PKG_DIR, pkg->name);
+	if (pki_uuid(uuid, sizeof(uuid)) == -1) {
+		pki_sslerr(err, errlen, "cannot make a package uid");
+		return (-1);
+	}
+	/* The pref holds the password: secure memory, wiped at the end. */
+	if ((manifest = OPENSSL_secure_zalloc(sizeof(*manifest))) == NULL ||
+	    (pref = OPENSSL_secure_zalloc(sizeof(*pref))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	pki_manifest(manifest, pkg, uuid, entry);
+	pki_pref(pref, pkg, entry);
+	if (manifest->overflow || pref->overflow) {
+		snprintf(err, errlen, "data package: host or password too "
+		    "long");
+		goto done;
+	}
+	if ((ts = pki_truststore_new(pkg->password, "takd-ca", pkg->ca, err,
+	    errlen)) == NULL)
+		goto done;
+	if ((tslen = i2d_PKCS12(ts, &tsder)) <= 0) {
+		pki_sslerr(err, errlen, "cannot encode the trust store");
+		goto done;
+	}
+
+	if ((src = zip_source_buffer_create(NULL, 0, 0, &ze)) == NULL ||
+	    (za = zip_open_from_source(src, ZIP_TRUNCATE, &ze)) == NULL)
+		goto zip_fail;
+	zip_source_keep(src);	/* to read the archive after zip_close */
+	if (pki_zip_add(za, PKI_PKG_MANIFEST, manifest->buf, manifest->len,
+	    true) == -1 ||
+	    pki_zip_add(za, PKI_PKG_PREF, pref->buf, pref->len, true) == -1 ||
+	    pki_zip_add(za, PKI_PKG_TRUSTSTORE, tsder, (size_t)tslen,
+	    false) == -1 ||
+	    pki_zip_add(za, entry, pkg->p12, pkg->p12_len, false) == -1) {
+		zip_error_set(&ze, zip_error_code_zip(zip_get_error(za)),
+		    zip_error_code_system(zip_get_error(za)));
+		goto zip_fail;
+	}
+	if (zip_close(za) == -1) {
+		zip_error_set(&ze, zip_error_code_zip(zip_get_error(za)),
+		    zip_error_code_system(zip_get_error(za)));
+		zip_discard(za);
+		za = NULL;
+		goto zip_fail;
+	}
+	za = NULL;
+	if (pki_zip_take(src, buf, len) == -1) {
+		zip_error_set(&ze, zip_error_code_zip(zip_source_error(src)),
+		    zip_error_code_system(zip_source_error(src)));
+		goto zip_fail;
+	}
+	rc = 0;
+	goto done;
+ zip_fail:
+	snprintf(err, errlen, "cannot build the data package: %s",
+	    zip_error_strerror(&ze));
+ done:
+	if (za != NULL)
+		zip_discard(za);
+	zip_source_free(src);
+	zip_error_fini(&ze);
+	if (tsder != NULL) {
+		OPENSSL_cleanse(tsder, (size_t)tslen);
+		OPENSSL_free(tsder);
+	}
+	PKCS12_free(ts);
+	OPENSSL_secure_clear_free(manifest, sizeof(*manifest));
+	OPENSSL_secure_clear_free(pref, sizeof(*pref));
+	return (rc);
+}

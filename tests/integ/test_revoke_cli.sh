@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# takctl revoke / crl renew / crl show / crl import-fts against a running
+# takd: the CRL is written, takd reloads it and refuses the revoked client's
+# new connections while others still get in; and the data package of
+# `takctl pki client`.  (Closing a revoked client's live session is takd's
+# own test.)
+. "$(dirname "$0")/lib.sh"
+
+setup() {
+	use_pki "$T/pki"
+	write_config "$T/takd.ini" "$@"
+}
+
+# ctl ARGS...: takctl with the case's config, output in $T/out; the exit
+# status is returned.
+ctl() {
+	"$TAKCTL" -c "$CFG" "$@" >"$T/out" 2>&1
+}
+
+# expect_ctl WANT ARGS...: ctl, failing unless it exits WANT.
+expect_ctl() {
+	local want=$1 rc
+	shift
+	ctl "$@"
+	rc=$?
+	[ "$rc" -eq "$want" ] && return 0
+	diag "takctl $*"
+	diag_file "$T/out" 30
+	fail "takctl exit status $rc, expected $want"
+}
+
+serial_of() {
+	openssl x509 -in "$T/pki/clients/$1.pem" -noout -serial |
+	    sed 's/^serial=//'
+}
+
+expect_accepted() {
+	expect_client 0 $(client_args "$1") --ca "$T/pki/ca.pem" \
+	    --servername localhost
+	expect_grep '^handshake ok TLSv1\.[23]$' "$T/client.out"
+}
+
+# expect_refused NAME: refused at the handshake, and takd's log says why.
+expect_refused() {
+	local addr
+	expect_client 1 $(client_args "$1") --verbose
+	expect_grep '^handshake failed: ' "$T/client.out"
+	addr=$(client_addr)
+	[ -n "$addr" ] || fail "takclient did not print its address"
+	wait_for 5 log_line_has "$addr" 'revoked' ||
+	    fail "no log line with the peer address $addr saying 'revoked'"
+}
+
+# The CRL file lists serial (openssl's own reading of it).
+crl_lists() {
+	openssl crl -in "$T/pki/crl.pem" -noout -text |
+	    grep -q "Serial Number: $1\$"
+}
+
+revoke_by_name() {
+	local g0 s
+	setup
+	start_takd
+	g0=$(sget crl.generation)
+	expect_accepted alice
+	expect_accepted bob
+	s=$(serial_of alice)
+	expect_ctl 0 revoke alice --reason keyCompromise
+	expect_grep "^revoked: alice serial $s \\(keyCompromise\\)" "$T/out"
+	expect_grep "^takd: reloaded, CRL generation $((g0 + 1)) active \\(1 entries" \
+	    "$T/out" "takctl did not report the reload with the new generation"
+	takd_status
+	expect_eq "$(sget crl.generation)" $((g0 + 1)) "CRL generation"
+	expect_eq "$(sget crl.entries)" 1 "CRL entries"
+	crl_lists "$s" || fail "crl.pem does not list $s"
+	expect_refused alice
+	expect_accepted bob
+	# The index says so too.
+	expect_ctl 0 pki list
+	expect_grep "^$s +client +alice .* revoked [0-9T:Z-]+ keyCompromise\$" \
+	    "$T/out"
+	# Twice: refused with a reason, and nothing reloaded.
+	expect_ctl 1 revoke alice
+	expect_grep 'already revoked' "$T/out"
+	takd_status
+	expect_eq "$(sget crl.generation)" $((g0 + 1)) "CRL generation"
+}
+
+revoke_no_reload() {
+	local g0
+	setup
+	start_takd
+	g0=$(sget crl.generation)
+	expect_ctl 0 revoke --serial "$(serial_of bob)" --no-reload
+	expect_grep '^takd: not reloaded \(--no-reload\)' "$T/out"
+	crl_lists "$(serial_of bob)" || fail "crl.pem does not list bob"
+	sleep 1
+	takd_status
+	expect_eq "$(sget crl.generation)" "$g0" "CRL generation after --no-reload"
+	expect_accepted bob	# takd still has the old CRL
+	expect_ctl 0 reload
+	takd_status
+	expect_eq "$(sget crl.generation)" $((g0 + 1)) "CRL generation"
+	expect_refused bob
+}
+
+revoke_takd_down() {
+	setup
+	expect_ctl 0 revoke alice
+	expect_grep '^takd: not running .*not reloaded' "$T/out"
+	crl_lists "$(serial_of alice)" || fail "crl.pem does not list alice"
+	# takd loads it when it starts.
+	start_takd
+	expect_eq "$(sget crl.entries)" 1 "CRL entries at start"
+	expect_refused alice
+	expect_accepted carol
+}
+
+# takd is running but does not take the CRL: exit 1, and it says why.
+revoke_reload_fails() {
+	setup tls.crl_check=off
+	start_takd
+	expect_ctl 1 revoke carol
+	expect_grep 'did not take it: .*crl_check = off' "$T/out"
+	crl_lists "$(serial_of carol)" || fail "crl.pem does not list carol"
+}
+
+crl_renew() {
+	local n0 n1 g0
+	setup
+	start_takd
+	n0=$(sget crl.next_update)
+	g0=$(sget crl.generation)
+	expect_ctl 0 revoke bob --no-reload
+	expect_ctl 0 crl renew --days 40
+	expect_grep "^renewed: CRL: .*crlNumber 3, 1 entry" "$T/out"
+	expect_grep "^takd: reloaded, CRL generation $((g0 + 1)) active" \
+	    "$T/out"
+	takd_status
+	n1=$(sget crl.next_update)
+	diag "next_update $n0 -> $n1"
+	[ -n "$n1" ] && [ "$n1" != "$n0" ] ||
+	    fail "crl.next_update did not change: '$n0' -> '$n1'"
+	[[ "$n1" > "$n0" ]] || fail "crl.next_update went back: $n0 -> $n1"
+	expect_eq "$(sget crl.entries)" 1 "CRL entries after renew"
+	expect_refused bob
+	expect_ctl 0 crl show
+	expect_grep '^crl number: 3$' "$T/out"
+	expect_grep '\(in 39 days\)|\(in 40 days\)' "$T/out"
+	expect_grep "^$(serial_of bob) " "$T/out"
+}
+
+# FreeTAKServer's JSON form: bob by a hex string, two more serials that
+# takd never issued (one a JSON number, decimal), then crl show and a
+# refused bob.
+import_fts_json() {
+	local g0
+	setup
+	start_takd
+	g0=$(sget crl.generation)
+	cat >"$T/fts.json" <<-EOF
+	{"revoked_certificates": [
+	  {"serial_number": "0x$(serial_of bob)",
+	   "revocation_date": "2024-05-01 12:00:00.123456+00:00",
+	   "reason": "key_compromise"},
+	  {"serial_number": 123456789, "revocation_date": "2024-05-02T08:00:00Z",
+	   "reason": "superseded"},
+	  {"serial_number": "deadbeef", "reason": null}
+	]}
+	EOF
+	expect_ctl 0 crl import-fts "$T/fts.json"
+	expect_grep '^imported from .*: 1 revoked now, 2 new external serials' \
+	    "$T/out"
+	expect_grep "^takd: reloaded, CRL generation $((g0 + 1)) active \\(3 entries" \
+	    "$T/out"
+	expect_ctl 0 crl show
+	expect_grep '^entries: 3$' "$T/out"
+	expect_grep "^$(serial_of bob) +2024-05-01T12:00:00Z +keyCompromise\$" \
+	    "$T/out"
+	expect_grep '^075BCD15 +2024-05-02T08:00:00Z +superseded$' "$T/out"
+	expect_grep '^DEADBEEF +[0-9T:Z-]+ +unspecified$' "$T/out"
+	expect_refused bob
+	expect_accepted alice
+	# A bad file changes nothing.
+	printf '{"revoked_certificates": [{"serial_number": 1.5}]}' \
+	    >"$T/bad.json"
+	expect_ctl 1 crl import-fts "$T/bad.json"
+	expect_grep 'bad.json: JSON, byte [0-9]+: serial_number must be' \
+	    "$T/out"
+	takd_status
+	expect_eq "$(sget crl.generation)" $((g0 + 1)) "CRL generation"
+}
+
+# A PEM CRL as FreeTAKServer writes it (here made by `openssl ca`), in a
+# file named FTS_CRL.json, and the same appended to a ca.pem.
+import_fts_pem() {
+	setup
+	make_crl "$T/pki" "$T/FTS_CRL.json" carol
+	cat "$T/pki/ca.pem" "$T/FTS_CRL.json" >"$T/fts-ca.pem"
+	start_takd
+	expect_accepted carol
+	expect_ctl 0 crl import-fts "$T/FTS_CRL.json"
+	expect_grep '^imported from .*: 1 revoked now' "$T/out"
+	expect_refused carol
+	expect_accepted alice
+	expect_ctl 0 crl import-fts "$T/fts-ca.pem"
+	expect_grep ': 0 revoked now, 0 new external serials, 1 already' \
+	    "$T/out"
+}
+
+# The ATAK data package: entries, their paths and what the pref says.
+client_package() {
+	setup pki.server_host=tak.example.org tls.listen=127.0.0.1:8443
+	expect_ctl 0 pki client dave --password 'pa&ss'
+	expect_grep 'connects to tak.example.org:8443:ssl' "$T/out"
+	[ "$(stat -c %a "$T/pki/clients/dave.zip")" = 600 ] ||
+	    fail "dave.zip is not mode 0600"
+	unzip -l "$T/pki/clients/dave.zip" >"$T/zip.out" 2>&1 ||
+	    { diag_file "$T/zip.out"; fail "unzip -l failed"; }
+	for f in MANIFEST/manifest.xml cert/takd.pref cert/truststore-ca.p12 \
+	    cert/dave.p12; do
+		expect_grep " $f\$" "$T/zip.out"
+	done
+	expect_grep '^ +[0-9]+ +4 files$' "$T/zip.out"
+	unzip -Z1 "$T/pki/clients/dave.zip" >"$T/names"
+	! grep -Eq '^/|(^|/)\.\.(/|$)' "$T/names" ||
+	    fail "the zip has absolute or parent paths: $(cat "$T/names")"
+	unzip -p "$T/pki/clients/dave.zip" cert/takd.pref >"$T/pref"
+	expect_grep '"connectString0" class="class java.lang.String">tak.example.org:8443:ssl<' \
+	    "$T/pref"
+	expect_grep '"caPassword" class="class java.lang.String">pa&amp;ss<' \
+	    "$T/pref"
+	expect_grep '"certificateLocation" class="class java.lang.String">cert/dave.p12<' \
+	    "$T/pref"
+	unzip -p "$T/pki/clients/dave.zip" MANIFEST/manifest.xml >"$T/manifest"
+	expect_grep '<Parameter name="name" value="dave takd"/>' "$T/manifest"
+	expect_grep '<Parameter name="onReceiveDelete" value="true"/>' \
+	    "$T/manifest"
+	expect_grep '<Content ignore="false" zipEntry="cert/truststore-ca.p12"/>' \
+	    "$T/manifest"
+	unzip -p "$T/pki/clients/dave.zip" cert/truststore-ca.p12 >"$T/ts.p12"
+	openssl pkcs12 -in "$T/ts.p12" -nokeys -passin 'pass:pa&ss' \
+	    -out "$T/ts.pem" 2>"$T/ossl.out" ||
+	    { diag_file "$T/ossl.out"; fail "openssl cannot read the trust store"; }
+	openssl x509 -in "$T/ts.pem" -noout -fingerprint >"$T/a"
+	openssl x509 -in "$T/pki/ca.pem" -noout -fingerprint >"$T/b"
+	cmp -s "$T/a" "$T/b" || fail "the trust store is not the CA"
+}
+
+run_case revoke_by_name
+run_case revoke_no_reload
+run_case revoke_takd_down
+run_case revoke_reload_fails
+run_case crl_renew
+run_case import_fts_json
+run_case import_fts_pem
+run_case client_package
+finish
