@@ -567,6 +567,39 @@ takctl_clients() {
 	cot_wait b 0
 }
 
+# A worker that dies takes its clients with it: the supervisor removes them
+# from the shared registry, the other worker's clients stay listed.
+worker_death_forgets_clients() {
+	local who pid
+	setup
+	for who in a:cl-b b:cl-a; do
+		cat >"$T/${who%:*}.script" <<-EOF
+		send $T/sa.tmpl
+		expect uid=${who#*:} within=5000
+		touch $T/${who%:*}-ready
+		wait-file $T/${who%:*}-leave within=20000
+		EOF
+	done
+	cot_place a 0 $(client_args alice) --script "$T/a.script" \
+	    --uid cl-a --callsign ALPHA
+	cot_place b 1 $(client_args bob) --script "$T/b.script" \
+	    --uid cl-b --callsign BRAVO
+	wait_for 10 test -e "$T/a-ready" -a -e "$T/b-ready" ||
+	    fail "A and B did not see each other's SA"
+	wait_for 5 takctl_clients_json || fail "takctl clients --json failed"
+	cli_get cl-a uid >/dev/null || fail "cl-a not listed before the kill"
+	takd_status || fail "no status"
+	pid=$(sget workers.0.pid)
+	kill -KILL "$pid"
+	wait_for 10 cli_absent cl-a ||
+	    fail "cl-a still listed after its worker died:" \
+	    "$(cat "$T/clients.json")"
+	cli_get cl-b uid >/dev/null || fail "cl-b no longer listed"
+	kill -KILL "$(cat "$T/a.cpid")" 2>/dev/null
+	touch "$T/b-leave"
+	cot_wait b 0
+}
+
 run_case broadcast
 run_case directed
 run_case chat
@@ -578,4 +611,5 @@ run_case malformed
 run_case relay_bytes
 run_case plain_tcp
 run_case takctl_clients
+run_case worker_death_forgets_clients
 finish
