@@ -515,11 +515,10 @@ serial_of() {
 	    sed 's/^serial=//; s/^0*//' | tr a-f A-F
 }
 
-# `takctl clients` lists the connected clients with their identity,
-# worker, certificate and address; one that left is gone from the list.
-takctl_clients() {
-	local n who uid cs cert w addr got
-	setup
+# Clients a (cl-a, ALPHA, on worker 0) and b (cl-b, BRAVO, on worker 1) that
+# have seen each other's SA and stay until $T/a-leave / $T/b-leave exist.
+cl_pair_start() {
+	local who
 	for who in a:cl-b b:cl-a; do
 		cat >"$T/${who%:*}.script" <<-EOF
 		send $T/sa.tmpl
@@ -534,6 +533,14 @@ takctl_clients() {
 	    --uid cl-b --callsign BRAVO
 	wait_for 10 test -e "$T/a-ready" -a -e "$T/b-ready" ||
 	    fail "A and B did not see each other's SA"
+}
+
+# `takctl clients` lists the connected clients with their identity,
+# worker, certificate and address; one that left is gone from the list.
+takctl_clients() {
+	local n who uid cs cert w addr got
+	setup
+	cl_pair_start
 	takctl_clients_json || { diag_file "$T/clients.err";
 	    diag_file "$T/clients.json"; fail "takctl clients --json failed"; }
 	expect_eq "$(cut -f1 "$T/clients.flat" | cut -d. -f1 | sort -u |
@@ -572,20 +579,7 @@ takctl_clients() {
 worker_death_forgets_clients() {
 	local who pid
 	setup
-	for who in a:cl-b b:cl-a; do
-		cat >"$T/${who%:*}.script" <<-EOF
-		send $T/sa.tmpl
-		expect uid=${who#*:} within=5000
-		touch $T/${who%:*}-ready
-		wait-file $T/${who%:*}-leave within=20000
-		EOF
-	done
-	cot_place a 0 $(client_args alice) --script "$T/a.script" \
-	    --uid cl-a --callsign ALPHA
-	cot_place b 1 $(client_args bob) --script "$T/b.script" \
-	    --uid cl-b --callsign BRAVO
-	wait_for 10 test -e "$T/a-ready" -a -e "$T/b-ready" ||
-	    fail "A and B did not see each other's SA"
+	cl_pair_start
 	wait_for 5 takctl_clients_json || fail "takctl clients --json failed"
 	cli_get cl-a uid >/dev/null || fail "cl-a not listed before the kill"
 	takd_status || fail "no status"
