@@ -169,6 +169,33 @@ tlsctx_load_key(const struct config *cfg, char *err, size_t errlen)
 	return (key);
 }
 
+static enum crl_stale	 tlsctx_stale_policy = CRL_STALE_ENFORCE_LISTED;
+static unsigned long	 tlsctx_stale_admitted;
+
+/*
+ * Past its nextUpdate a CRL makes OpenSSL fail every client with
+ * X509_V_ERR_CRL_HAS_EXPIRED: the fleet-wide lock-out this daemon exists to
+ * prevent.  Under enforce-listed that one error is forgiven; verification
+ * goes on, so a serial the stale CRL lists is still rejected as revoked.
+ * Time checks are never switched off.
+ */
+static int
+tlsctx_verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	if (ok || X509_STORE_CTX_get_error(xs) != X509_V_ERR_CRL_HAS_EXPIRED ||
+	    tlsctx_stale_policy != CRL_STALE_ENFORCE_LISTED)
+		return (ok);
+	tlsctx_stale_admitted++;
+	X509_STORE_CTX_set_error(xs, X509_V_OK);
+	return (1);
+}
+
+unsigned long
+tlsctx_stale_admissions(void)
+{
+	return (tlsctx_stale_admitted);
+}
+
 static int
 tlsctx_add_client_cas(SSL_CTX *ctx, STACK_OF(X509) *ca)
 {
@@ -226,8 +253,9 @@ tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
 		tlsctx_errf(err, errlen, "CA file %s: cannot use", cfg->ca);
 		goto fail;
 	}
+	tlsctx_stale_policy = cfg->crl_stale;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tlsctx_verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(ca, X509_free);

@@ -27,7 +27,8 @@ struct crl_info {
 /*
  * Server SSL_CTX: certificate chain and key (key_password if set), key/cert
  * match, client verification against the CA (SSL_VERIFY_PEER |
- * SSL_VERIFY_FAIL_IF_NO_PEER_CERT), min protocol, safe options, client CA list.
+ * SSL_VERIFY_FAIL_IF_NO_PEER_CERT) under the [tls] crl_stale policy, min
+ * protocol, safe options, client CA list.
  * The verification store is set separately with tlsctx_set_store().
  * Returns NULL with a message in err.
  */
@@ -62,6 +63,12 @@ X509_STORE *tlsctx_store_new(STACK_OF(X509) *ca, X509_CRL *crl,
 
 /* Install a store for the handshakes that start from now on. */
 int	 tlsctx_set_store(SSL_CTX *, X509_STORE *);
+
+/*
+ * Checks this process admitted although the CRL was past nextUpdate
+ * ([tls] crl_stale = enforce-listed).
+ */
+unsigned long tlsctx_stale_admissions(void);
 
 /* 1 when path is readable by group or others (warned about like ssh does). */
 int	 tlsctx_key_too_open(const char *path);

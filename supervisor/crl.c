@@ -198,3 +198,31 @@ crl_is_stale(const struct sup *sup)
 	return (sup->crl.crl != NULL && sup->crl.info.next_update != 0 &&
 	    time(NULL) > sup->crl.info.next_update);
 }
+
+int
+crl_tick(struct sup *sup)
+{
+	static int64_t	 next_ms;
+	int64_t		 now = sup_now_ms();
+	time_t		 left;
+
+	if (sup->crl.crl == NULL || sup->crl.info.next_update == 0)
+		return (-1);
+	if (next_ms == 0)
+		next_ms = now + CRL_WARN_INTERVAL_MS;	/* start logged it */
+	if (now < next_ms)
+		return ((int)(next_ms - now));
+	next_ms = now + CRL_WARN_INTERVAL_MS;
+	left = sup->crl.info.next_update - time(NULL);
+	if (left < 0)
+		log_warnx("CRL generation %u is stale since %lld s: %s; renew it "
+		    "(takctl crl renew)", sup->crl.info.generation,
+		    (long long)-left, sup->cfg->crl_stale == CRL_STALE_STRICT ?
+		    "every client is refused ([tls] crl_stale = strict)" :
+		    "listed serials stay refused, others are admitted");
+	else if (left < (time_t)sup->cfg->crl_warn_days * 86400)
+		log_warnx("CRL generation %u expires in %lld h; renew it "
+		    "(takctl crl renew)", sup->crl.info.generation,
+		    (long long)left / 3600);
+	return (CRL_WARN_INTERVAL_MS);
+}

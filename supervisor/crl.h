@@ -27,6 +27,14 @@ int	 crl_install(struct sup *, X509_CRL *, char *err, size_t errlen);
 /* A sealed memfd with the CRL in force (DER), for IPC_MSG_CRL; -1 on error. */
 int	 crl_memfd(const struct sup *);
 
+#define CRL_WARN_INTERVAL_MS	(60 * 60 * 1000)
+
+/*
+ * Warn hourly while the CRL is stale or within [tls] crl_warn_days of its
+ * nextUpdate; ms until the next check or -1.
+ */
+int	 crl_tick(struct sup *);
+
 /* 1 when the CRL in force is past its nextUpdate. */
 int	 crl_is_stale(const struct sup *);
 

@@ -364,6 +364,7 @@ main_loop(struct sup *s)
 	for (;;) {
 		timeout = min_timeout(proc_respawn_due(s), admin_tick(s));
 		timeout = min_timeout(timeout, state_tick(s));
+		timeout = min_timeout(timeout, crl_tick(s));
 		if (s->stopping) {
 			if (proc_running(s) == 0)
 				return;

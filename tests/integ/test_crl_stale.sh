@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# A CRL past its nextUpdate never locks the fleet out (enforce-listed, the
+# default) and never un-revokes anybody; strict refuses everyone while stale.
+. "$(dirname "$0")/lib.sh"
+
+# stale_crl PKIDIR OUT CLIENT...: a CRL listing CLIENTs whose lastUpdate was
+# two days ago and whose nextUpdate passed a day ago.
+stale_crl() {
+	local pki=$1 out=$2 d name last next
+	shift 2
+	d=$(mktemp -d "$T/staleca.XXXXXX")
+	: >"$d/index.txt"
+	echo 01 >"$d/crlnumber"
+	printf '[ ca ]\ndefault_ca = tca\n[ tca ]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\n' \
+	    "$d/index.txt" "$d/crlnumber" >"$d/ca.cnf"
+	for name in "$@"; do
+		openssl ca -batch -config "$d/ca.cnf" -keyfile "$pki/ca.key" \
+		    -cert "$pki/ca.pem" -revoke "$pki/clients/$name.pem" \
+		    >>"$d/log" 2>&1 || { diag_file "$d/log"; fail "revoke $name"; }
+	done
+	last=$(date -u -d '2 days ago' +%Y%m%d%H%M%SZ)
+	next=$(date -u -d '1 day ago' +%Y%m%d%H%M%SZ)
+	openssl ca -batch -config "$d/ca.cnf" -keyfile "$pki/ca.key" \
+	    -cert "$pki/ca.pem" -gencrl -crl_lastupdate "$last" \
+	    -crl_nextupdate "$next" -out "$out" >>"$d/log" 2>&1 ||
+	    { diag_file "$d/log"; fail "openssl ca -gencrl (stale)"; }
+	chmod 644 "$out"
+}
+
+enforce_listed() {
+	use_pki "$T/pki"
+	stale_crl "$T/pki" "$T/pki/crl.pem" bob
+	write_config "$T/takd.ini"
+	start_takd
+	expect_eq "$(sget crl.stale)" true "status crl.stale"
+	log_has "CRL is stale" || fail "no warning about the stale CRL at start"
+	expect_client 0 $(client_args alice)
+	expect_client 1 $(client_args bob)
+	log_has "revoked" || fail "bob's refusal does not say revoked"
+}
+
+strict() {
+	use_pki "$T/pki"
+	stale_crl "$T/pki" "$T/pki/crl.pem" bob
+	write_config "$T/takd.ini" tls.crl_stale=strict
+	start_takd
+	expect_eq "$(sget crl.stale)" true "status crl.stale"
+	expect_client 1 $(client_args alice)
+	expect_client 1 $(client_args bob)
+	log_has "CRL has expired" || fail "refusal does not say the CRL expired"
+}
+
+# A fresh CRL loaded by SIGHUP ends the stale state.
+renewed_by_reload() {
+	use_pki "$T/pki"
+	stale_crl "$T/pki" "$T/pki/crl.pem" bob
+	write_config "$T/takd.ini" tls.crl_stale=strict
+	start_takd
+	expect_client 1 $(client_args alice)
+	make_crl "$T/pki" "$T/pki/crl.pem" bob
+	kill -HUP "$TAKD_PID"
+	wait_for 5 status_is crl.generation 2 || fail "CRL not reloaded"
+	expect_eq "$(sget crl.stale)" false "status crl.stale after renewal"
+	expect_client 0 $(client_args alice)
+	expect_client 1 $(client_args bob)
+}
+
+run_case enforce_listed
+run_case strict
+run_case renewed_by_reload
+finish
