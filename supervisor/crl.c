@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shared/log.h"
+#include "supervisor/admin.h"
 #include "supervisor/crl.h"
 
 static void
@@ -79,10 +82,68 @@ crl_read(struct sup *sup, struct crl_info *info, char *err, size_t errlen)
 	return (crl);
 }
 
+/*
+ * Watch the CRL's directory, as root: the watch outlives the privilege drop,
+ * and the service user may not be allowed to list that directory.  A new CRL
+ * arrives by rename (takctl, logrotate-style tools) or by rewriting in place.
+ */
+static int
+crl_watch_open(struct sup *sup, char *err, size_t errlen)
+{
+	char	 dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", sup->cfg->crl);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	sup->crl.watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (sup->crl.watch_fd == -1 || inotify_add_watch(sup->crl.watch_fd,
+	    dir, IN_CLOSE_WRITE | IN_MOVED_TO) == -1) {
+		snprintf(err, errlen, "[tls] crl_watch: cannot watch %s: %s",
+		    dir, strerror(errno));
+		return (-1);
+	}
+	log_info("watching %s for a new CRL", sup->cfg->crl);
+	return (0);
+}
+
+int
+crl_watch_register(struct sup *sup)
+{
+	struct epoll_event	 ev;
+
+	if (sup->crl.watch_fd < 0)
+		return (0);
+	sup->crl.watch_ev.kind = SUP_EV_CRL_WATCH;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &sup->crl.watch_ev;
+	return (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, sup->crl.watch_fd, &ev));
+}
+
+/* Writers often touch a file more than once: reload once things settle. */
+void
+crl_watch_event(struct sup *sup)
+{
+	char			 buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ie;
+	ssize_t			 n;
+	char			*p;
+
+	while ((n = read(sup->crl.watch_fd, buf, sizeof(buf))) > 0)
+		for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
+			ie = (const struct inotify_event *)(void *)p;
+			if (ie->len > 0 && strcmp(ie->name, sup->crl.name) == 0)
+				sup->crl.watch_reload_ms = sup_now_ms() +
+				    CRL_WATCH_SETTLE_MS;
+		}
+}
+
 int
 crl_init(struct sup *sup, char *err, size_t errlen)
 {
 	sup->crl.dirfd = -1;
+	sup->crl.watch_fd = -1;
 	if (sup->cfg->crl_check == CRL_CHECK_OFF) {
 		log_warnx("[tls] crl_check = off: revoked certificates are "
 		    "accepted");
@@ -95,6 +156,8 @@ crl_init(struct sup *sup, char *err, size_t errlen)
 	sup->crl.info.generation = 1;
 	sup->crl.loaded_at = time(NULL);
 	crl_log_state(sup, "loaded");
+	if (sup->cfg->crl_watch && crl_watch_open(sup, err, errlen) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -106,6 +169,9 @@ crl_cleanup(struct sup *sup)
 	if (sup->crl.dirfd >= 0)
 		close(sup->crl.dirfd);
 	sup->crl.dirfd = -1;
+	if (sup->crl.watch_fd >= 0)
+		close(sup->crl.watch_fd);
+	sup->crl.watch_fd = -1;
 }
 
 /*
@@ -206,6 +272,14 @@ crl_tick(struct sup *sup)
 	int64_t		 now = sup_now_ms();
 	time_t		 left;
 
+	if (sup->crl.watch_reload_ms != 0) {
+		if (now < sup->crl.watch_reload_ms)
+			return ((int)(sup->crl.watch_reload_ms - now));
+		sup->crl.watch_reload_ms = 0;
+		log_info("CRL file %s changed: reloading", sup->cfg->crl);
+		if (!sup->stopping)
+			admin_reload(sup, NULL);
+	}
 	if (sup->crl.crl == NULL || sup->crl.info.next_update == 0)
 		return (-1);
 	if (next_ms == 0)

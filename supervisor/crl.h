@@ -28,6 +28,12 @@ int	 crl_install(struct sup *, X509_CRL *, char *err, size_t errlen);
 int	 crl_memfd(const struct sup *);
 
 #define CRL_WARN_INTERVAL_MS	(60 * 60 * 1000)
+#define CRL_WATCH_SETTLE_MS	300
+
+/* [tls] crl_watch: add the inotify descriptor to the supervisor's epoll. */
+int	 crl_watch_register(struct sup *);
+/* The CRL's directory changed: schedule a reload if it was the CRL. */
+void	 crl_watch_event(struct sup *);
 
 /*
  * Warn hourly while the CRL is stale or within [tls] crl_warn_days of its

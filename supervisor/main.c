@@ -330,6 +330,9 @@ dispatch(struct sup *s, struct epoll_event *ev)
 	case SUP_EV_WORKER:
 		proc_ctl_event(s, se->ptr, ev->events);
 		break;
+	case SUP_EV_CRL_WATCH:
+		crl_watch_event(s);
+		break;
 	}
 }
 
@@ -520,6 +523,8 @@ main(int argc, char *argv[])
 	if (listen_open_all(&sup, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	setup_signals(&sup);
+	if (crl_watch_register(&sup) == -1)
+		fatal("epoll_ctl crl_watch");
 	write_pidfile(&sup);
 	drop_privileges(&sup, &ids, as_root);
 	/* Files owned by the service user; open before any worker forks. */

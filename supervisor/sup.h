@@ -24,7 +24,8 @@ enum sup_ev_kind {
 	SUP_EV_SIGNAL,
 	SUP_EV_ADMIN_LISTEN,
 	SUP_EV_ADMIN_CLIENT,
-	SUP_EV_WORKER
+	SUP_EV_WORKER,
+	SUP_EV_CRL_WATCH
 };
 
 struct sup_ev {
@@ -100,6 +101,9 @@ struct crl_state {
 	char		 name[256];	/* file name inside dirfd */
 	char		 last_error[512];
 	time_t		 last_error_at;
+	int		 watch_fd;	/* inotify, [tls] crl_watch = on */
+	struct sup_ev	 watch_ev;
+	int64_t		 watch_reload_ms; /* reload due (debounced), or 0 */
 	time_t		 loaded_at;
 };
 

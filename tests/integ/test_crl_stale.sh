@@ -65,6 +65,28 @@ renewed_by_reload() {
 	expect_client 1 $(client_args bob)
 }
 
+# [tls] crl_watch = on: replacing the CRL file is a reload, with the same
+# validation (a broken file leaves the generation in force).
+crl_watch_reloads() {
+	use_pki "$T/pki"
+	make_crl "$T/pki" "$T/pki/crl.pem"
+	write_config "$T/takd.ini" tls.crl_watch=on
+	start_takd
+	expect_client 0 $(client_args bob)
+	make_crl "$T/pki" "$T/pki/crl.pem" bob
+	wait_for 5 status_is crl.generation 2 ||
+	    fail "CRL not reloaded after the file was replaced"
+	expect_client 1 $(client_args bob)
+	expect_client 0 $(client_args alice)
+	echo garbage >"$T/pki/crl.new" && mv "$T/pki/crl.new" "$T/pki/crl.pem"
+	wait_for 5 eval '[ -n "$(takd_status && sget crl.last_error)" ] &&
+	    [ "$(sget crl.last_error)" != null ]' ||
+	    fail "a broken CRL file did not set last_error"
+	expect_eq "$(sget crl.generation)" 2 "generation after a broken file"
+	expect_client 1 $(client_args bob)
+}
+
+run_case crl_watch_reloads
 run_case enforce_listed
 run_case strict
 run_case renewed_by_reload
