@@ -22,7 +22,9 @@ enum ipc_msg_type {
 	 *   events_in, events_out, pongs, sa_replayed, replay_skipped,
 	 *   disconnect_notices, drop_malformed, drop_rate, drop_no_recipient,
 	 *   drop_superseded, drop_closed, drop_nomem, close_framing,
-	 *   close_unclosed, close_idle, close_slow.
+	 *   close_unclosed, close_idle, close_slow,
+	 *   then, all u64: rejected_full, rejected_emfile, revoked_refused,
+	 *   revoked_closed.
 	 */
 	IPC_MSG_STATUS_REQ,
 	IPC_MSG_STATUS_REP,

@@ -346,6 +346,10 @@ admin_json_workers(const struct sup *sup, struct json *j)
 		    s->stats.handshake_timeouts);
 		json_kv_uint(j, "crl_generation", s->stats.crl_generation);
 		json_kv_uint(j, "open_fds", s->stats.open_fds);
+		json_kv_uint(j, "rejected_full", s->stats.rejected_full);
+		json_kv_uint(j, "rejected_emfile", s->stats.rejected_emfile);
+		json_kv_uint(j, "revoked_refused", s->stats.revoked_refused);
+		json_kv_uint(j, "revoked_closed", s->stats.revoked_closed);
 		admin_json_datapath(&s->stats, j);
 		json_obj_end(j);
 		if (s->state == SLOT_RUNNING)

@@ -128,6 +128,7 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	args.ssl_ctx = sup->ssl_ctx;
 	args.ca = sup->ca;
 	args.crl_generation = sup->crl.info.generation;
+	args.crl = sup->crl.crl;
 	args.cfg = sup->cfg;
 	exit(worker_main(&args));
 }
@@ -398,6 +399,10 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		slot->stats.close_unclosed = ipc_get_u64(&rd);
 		slot->stats.close_idle = ipc_get_u64(&rd);
 		slot->stats.close_slow = ipc_get_u64(&rd);
+		slot->stats.rejected_full = ipc_get_u64(&rd);
+		slot->stats.rejected_emfile = ipc_get_u64(&rd);
+		slot->stats.revoked_refused = ipc_get_u64(&rd);
+		slot->stats.revoked_closed = ipc_get_u64(&rd);
 		if (ipc_rd_done(&rd) == -1)
 			return (-1);
 		admin_worker_status(sup, slot, m->hdr.gen_or_peer);

@@ -68,6 +68,10 @@ struct slot_stats {
 	uint64_t	 close_unclosed;
 	uint64_t	 close_idle;
 	uint64_t	 close_slow;
+	uint64_t	 rejected_full;		/* max_sessions reached */
+	uint64_t	 rejected_emfile;	/* out of descriptors */
+	uint64_t	 revoked_refused;	/* handshakes of revoked certs */
+	uint64_t	 revoked_closed;	/* live sessions a CRL closed */
 };
 
 struct proc_slot {

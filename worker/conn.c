@@ -29,6 +29,7 @@
 
 #include "shared/log.h"
 #include "worker/conn.h"
+#include "worker/revoke.h"
 
 /* SSL_read calls per event before yielding to other conns. */
 #define CONN_MAX_READS		32
@@ -208,6 +209,7 @@ static int
 conn_established(struct worker *w, struct conn *c)
 {
 	char	 who[CONN_WHO_MAX];
+	char	 why[REVOKE_WHY_MAX];
 
 	if (!c->plain && tls_peer_get(c->ssl, &c->tls) == -1) {
 		/* Only reachable if the context stopped requiring a cert. */
@@ -215,6 +217,18 @@ conn_established(struct worker *w, struct conn *c)
 		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
 		    "peer %s: handshake failed: no client certificate",
 		    c->peer);
+		conn_close(w, c, NULL);
+		return (-1);
+	}
+	/* OpenSSL does not verify the certificate of a resumed session. */
+	if (!c->plain && SSL_session_reused(c->ssl) &&
+	    revoke_check_resumed(w, &c->tls, why, sizeof(why)) == -1) {
+		w->cnt.handshakes_failed++;
+		w->cnt.revoked_refused++;
+		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
+		    "peer %s: resumed session refused: %s (subject \"%s\" "
+		    "serial %s)", c->peer, why, c->tls.subject,
+		    c->tls.serial_hex);
 		conn_close(w, c, NULL);
 		return (-1);
 	}
@@ -298,6 +312,9 @@ conn_handshake_failed(struct worker *w, struct conn *c, enum tls_res r,
     const char *reason)
 {
 	w->cnt.handshakes_failed++;
+	if (c->ssl != NULL &&
+	    SSL_get_verify_result(c->ssl) == X509_V_ERR_CERT_REVOKED)
+		w->cnt.revoked_refused++;
 	/* A peer that hangs up unannounced is a probe, not an attack. */
 	worker_log_limited(&c->acceptor->rl,
 	    r == TLS_CLOSED ? LOG_INFO : LOG_WARNING,

@@ -22,6 +22,7 @@
 #include "shared/log.h"
 #include "shared/tlsctx.h"
 #include "worker/fanout.h"
+#include "worker/revoke.h"
 #include "worker/worker_int.h"
 
 #define CTL_QUEUE_MAX		(1024 * 1024)	/* out-queue bytes */
@@ -208,6 +209,10 @@ ctl_status(struct worker *w, uint32_t req)
 	ipc_put_u64(b, w->cnt.close_unclosed);
 	ipc_put_u64(b, w->cnt.close_idle);
 	ipc_put_u64(b, w->cnt.close_slow);
+	ipc_put_u64(b, w->cnt.rejected_full);
+	ipc_put_u64(b, w->cnt.rejected_emfile);
+	ipc_put_u64(b, w->cnt.revoked_refused);
+	ipc_put_u64(b, w->cnt.revoked_closed);
 	ctl_send(w, IPC_MSG_STATUS_REP, req, b);
 	free(b);
 }
@@ -264,12 +269,12 @@ ctl_crl_log(const struct crl_info *info, uint32_t gen)
 
 /*
  * Build the verification store of a new CRL generation and install it for
- * the handshakes to come; established sessions keep the store they were
- * verified with.  On failure nothing changes.
+ * the handshakes to come, then close the live sessions it revokes (the
+ * others are not disturbed).  On failure nothing changes.
  */
 static int
-ctl_crl_install(struct worker *w, int fd, uint32_t gen, char *err,
-    size_t errlen)
+ctl_crl_install(struct worker *w, int fd, uint32_t gen, unsigned *closed,
+    char *err, size_t errlen)
 {
 	struct crl_info	 info;
 	X509_CRL	*crl = NULL;
@@ -292,12 +297,18 @@ ctl_crl_install(struct worker *w, int fd, uint32_t gen, char *err,
 		snprintf(err, errlen, "cannot install the verification store");
 		goto done;
 	}
-	/*
-	 * The rescan of live sessions against this CRL (their serials are
-	 * kept in conn->tls) belongs here; until then none is closed.
-	 */
+	if (revoke_set_crl(w, crl) == -1) {
+		/* The store is in force already: fall back to no sweep. */
+		log_warnx("CRL generation %u: cannot keep it for the live "
+		    "sessions, none of them is rechecked", gen);
+		(void)revoke_set_crl(w, NULL);
+	}
 	w->crl_generation = gen;
 	ctl_crl_log(&info, gen);
+	*closed = revoke_sweep(w);
+	if (*closed > 0)
+		log_info("CRL generation %u: %u live session%s closed", gen,
+		    *closed, *closed == 1 ? "" : "s");
 	rv = 0;
 done:
 	ERR_clear_error();
@@ -314,8 +325,9 @@ ctl_crl(struct worker *w, const struct ipc_msg *msg)
 	char		 err[512] = "";
 	uint32_t	 gen = msg->hdr.gen_or_peer;
 	uint32_t	 status = 0;
+	unsigned	 closed = 0;
 
-	if (ctl_crl_install(w, msg->fd, gen, err, sizeof(err)) == -1) {
+	if (ctl_crl_install(w, msg->fd, gen, &closed, err, sizeof(err)) == -1) {
 		status = 1;
 		log_warnx("CRL generation %u rejected, generation %u stays in "
 		    "force: %s", gen, w->crl_generation, err);
@@ -326,7 +338,7 @@ ctl_crl(struct worker *w, const struct ipc_msg *msg)
 	}
 	ipc_buf_init(b);
 	ipc_put_u32(b, status);
-	ipc_put_u32(b, 0);		/* live sessions closed */
+	ipc_put_u32(b, closed);
 	ipc_put_str(b, err);
 	ctl_send(w, IPC_MSG_CRL_ACK, gen, b);
 	free(b);

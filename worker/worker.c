@@ -25,6 +25,7 @@
 #include "shared/log.h"
 #include "worker/conn.h"
 #include "worker/registry.h"
+#include "worker/revoke.h"
 #include "worker/session.h"
 #include "worker/worker.h"
 #include "worker/fanout.h"
@@ -193,6 +194,10 @@ worker_init(struct worker *w, const struct worker_args *args)
 	w->cfg = args->cfg;
 	w->ctx = args->ssl_ctx;
 	w->crl_generation = args->crl_generation;
+	if (revoke_set_crl(w, args->crl) == -1) {
+		log_warnx("cannot take a reference to the CRL");
+		return (1);
+	}
 	w->ppid = getppid();
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		log_warn("epoll_create1");
@@ -227,6 +232,7 @@ worker_teardown(struct worker *w)
 	conn_close_all(w, false, NULL);
 	conn_reap(w);
 	registry_free(w);
+	revoke_free(w);
 	accept_close_all(w);
 	free(w->acceptors);
 	w->acceptors = NULL;

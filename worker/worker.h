@@ -21,6 +21,7 @@ struct worker_args {
 	SSL_CTX		*ssl_ctx;	/* built by the supervisor, store set */
 	STACK_OF(X509)	*ca;		/* for CRL generations sent later */
 	unsigned	 crl_generation; /* generation in force at fork */
+	X509_CRL	*crl;		/* that generation, NULL if crl_check = off */
 	const struct config *cfg;
 };
 

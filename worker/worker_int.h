@@ -44,6 +44,8 @@ struct worker_counters {
 	uint64_t	 handshake_timeouts;
 	uint64_t	 rejected_full;	/* max_sessions reached */
 	uint64_t	 rejected_emfile; /* out of descriptors */
+	uint64_t	 revoked_refused; /* handshakes of revoked certificates */
+	uint64_t	 revoked_closed; /* live sessions closed by a new CRL */
 	uint32_t	 sessions;	/* established, including closing */
 	uint32_t	 handshaking;
 
@@ -117,6 +119,7 @@ struct worker {
 	int64_t		 next_sweep_ms;	/* idle and unclosed-event checks */
 
 	uint32_t	 crl_generation;
+	X509_CRL	*crl;		/* in force; NULL when crl_check = off */
 	struct worker_counters cnt;
 	struct log_ratelimit rl_full;
 	struct log_ratelimit rl_emfile;
