@@ -57,6 +57,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtakd.a
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The load generator of `make bench`: every file of tests/load/.
+$(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c))
+	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -78,7 +82,15 @@ test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory SAN=1 WERROR=-Werror BUILD=build/san \
 		BIN=build/san/bin all units tools
+	@$(MAKE) --no-print-directory WERROR=-Werror fuzzers
 	@tests/run.sh build/san
+
+# Release build (no sanitizers) and the load generator; writes docs/performance.md.
+bench:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory BUILD=build/rel BIN=build/rel/bin \
+		all build/rel/tests/load/takload
+	@scripts/bench.sh build/rel
 
 # Both compilers must build the tree without a warning.
 warnings:
@@ -86,6 +98,47 @@ warnings:
 		BIN=build/gcc/bin all units tools
 	@$(MAKE) --no-print-directory CC=clang WERROR=-Werror BUILD=build/clang \
 		BIN=build/clang/bin all units tools
+
+# libFuzzer targets (tests/fuzz/, docs/testing.md "Fuzzing"), always built
+# with clang into FUZZ_BUILD whatever CC and SAN say.  `make fuzz` runs each
+# for FUZZ_SECONDS; `make test` builds them and runs short rounds.
+FUZZ_BUILD	?= build/fuzz
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 600
+FUZZ_TARGETS	= cot_frame cot_parse ipc
+FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+		  -fsanitize=fuzzer-no-link $(WARN) -MMD -MP
+FUZZ_IPC_OBJ	= ipc/ipc.o worker/fanout.o worker/outq.o shared/log.o \
+		  tests/fuzz/deliver_none.o
+fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
+	worker/cot_frame.o)
+$(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
+	worker/cot_parse.o)
+$(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
+$(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS)):
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+# fuzz_ipc's seeds come from the real encoders: a plain program.
+$(FUZZ_BUILD)/ipc_seeds: $(call fuzzobj,tests/fuzz/ipc_seeds.o $(FUZZ_IPC_OBJ))
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(LIBS)
+
+fuzzers: $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS)) \
+	$(FUZZ_BUILD)/ipc_seeds
+
+fuzz:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory WERROR=-Werror fuzzers
+	@scripts/fuzz.sh -d $(FUZZ_BUILD) -s $(FUZZ_SECONDS)
+.PHONY: fuzz fuzzers
+
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
 
 clean:
 	rm -rf build bin

@@ -24,7 +24,12 @@ enum ipc_msg_type {
 	 *   drop_superseded, drop_closed, drop_nomem, close_framing,
 	 *   close_unclosed, close_idle, close_slow,
 	 *   then, all u64: rejected_full, rejected_emfile, revoked_refused,
-	 *   revoked_closed.
+	 *   revoked_closed,
+	 *   then, all u64 (docs/metrics.md): handshakes_resumed,
+	 *   IPC_HS_FAIL_MAX handshake failures in enum ipc_hs_fail order,
+	 *   IPC_EV_CLASS_MAX events in, then IPC_EV_CLASS_MAX events out, in
+	 *   enum ipc_ev_class order, bytes_in, bytes_out, outq_high_water,
+	 *   outq_bytes, crl_stale_admitted.
 	 */
 	IPC_MSG_STATUS_REQ,
 	IPC_MSG_STATUS_REP,
@@ -73,6 +78,37 @@ enum ipc_msg_type {
 	IPC_MSG_EVENT_CREDIT,
 
 	IPC_MSG_MAX
+};
+
+/*
+ * IPC_MSG_STATUS_REP: why handshakes failed, one counter each, in this
+ * order.  Timeouts are counted here too (and in handshake_timeouts).
+ */
+enum ipc_hs_fail {
+	IPC_HS_NO_CERT,		/* the client sent no certificate */
+	IPC_HS_UNKNOWN_CA,	/* not issued by our CA (or a forged twin) */
+	IPC_HS_REVOKED,		/* listed in the CRL, resumed sessions too */
+	IPC_HS_EXPIRED,		/* certificate expired or not yet valid */
+	IPC_HS_CRL,		/* CRL missing, expired (strict), bad */
+	IPC_HS_OTHER_VERIFY,	/* any other certificate verification error */
+	IPC_HS_PROTOCOL,	/* TLS protocol or socket error */
+	IPC_HS_TIMEOUT,		/* [tls] handshake_timeout */
+	IPC_HS_CLOSED,		/* the peer hung up during the handshake */
+	IPC_HS_FAIL_MAX
+};
+
+/*
+ * IPC_MSG_STATUS_REP: events by the class of their type, in this order.
+ * UNPARSED counts events read but never parsed (over the rate limit) or
+ * unparseable; it is never written out.
+ */
+enum ipc_ev_class {
+	IPC_EV_SA,		/* "a-*": positions, markers */
+	IPC_EV_CHAT,		/* "b-t-f*": GeoChat and its receipts */
+	IPC_EV_PING,		/* "t-x-c-t*": pings and pongs */
+	IPC_EV_OTHER,
+	IPC_EV_UNPARSED,
+	IPC_EV_CLASS_MAX
 };
 
 #endif

@@ -4,9 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <paths.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +25,8 @@ static int		 log_level = LOG_INFO;
 static int		 log_fd = STDERR_FILENO;
 static char		 log_path[4096];
 static char		 log_prefix[32] = "takd";
+static int		 log_sock = -1;		/* to syslog */
+static int		 log_journal;		/* stderr is the journal */
 
 static const char *const level_names[] = {
 	[LOG_ERR] = "error",
@@ -80,6 +86,53 @@ log_open_file(const char *path)
 	    O_CLOEXEC, 0640));
 }
 
+/*
+ * Connect to the local syslog socket.  Non-blocking: a syslog daemon that
+ * falls behind costs log lines, never a stalled event loop.  Failing is not
+ * an error (there may be no syslog yet): each line tries again.
+ */
+static void
+log_syslog_open(void)
+{
+	struct sockaddr_un	 sun;
+
+	if (log_sock != -1)
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	if ((log_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		return;
+	if (connect(log_sock, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(log_sock);
+		log_sock = -1;
+	}
+}
+
+static void
+log_syslog_close(void)
+{
+	if (log_sock != -1)
+		close(log_sock);
+	log_sock = -1;
+}
+
+/* $JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave as stderr. */
+static int
+log_stderr_is_journal(void)
+{
+	const char		*env = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+
+	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return (0);
+	return ((unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino);
+}
+
 int
 log_chown(uid_t uid, gid_t gid)
 {
@@ -94,6 +147,9 @@ log_init(enum log_dest dest, const char *path, int level)
 	int	 fd;
 
 	log_level = level;
+	if (dest != LOG_DEST_SYSLOG)
+		log_syslog_close();
+	log_journal = 0;
 	switch (dest) {
 	case LOG_DEST_FILE:
 		if ((fd = log_open_file(path)) == -1)
@@ -104,10 +160,11 @@ log_init(enum log_dest dest, const char *path, int level)
 		log_fd = fd;
 		break;
 	case LOG_DEST_SYSLOG:
-		openlog("takd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_syslog_open();
 		break;
 	case LOG_DEST_STDERR:
 		log_fd = STDERR_FILENO;
+		log_journal = log_stderr_is_journal();
 		break;
 	}
 	log_dest = dest;
@@ -147,9 +204,17 @@ log_reopen(void)
 	return (0);
 }
 
+enum log_dest
+log_get_dest(void)
+{
+	return (log_dest);
+}
+
 int
 log_get_fd(void)
 {
+	if (log_dest == LOG_DEST_SYSLOG)
+		return (log_sock);
 	return (log_dest == LOG_DEST_FILE ? log_fd : -1);
 }
 
@@ -165,6 +230,37 @@ log_set_fd(int fd)
 	log_fd = fd;
 }
 
+/* One datagram in the BSD syslog format (RFC 3164) that syslog(3) sends. */
+static void
+log_syslog_emit(int level, const char *msg)
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char		 line[LOG_LINE_MAX + 128];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	int		 n, tries;
+
+	localtime_r(&now, &tm);
+	n = snprintf(line, sizeof(line), "<%d>%s %2d %02d:%02d:%02d takd[%d]: "
+	    "%s: %s", LOG_DAEMON | level, mon[tm.tm_mon], tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid(), log_prefix, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	/* The daemon may have restarted since: reconnect once and retry. */
+	for (tries = 0; tries < 2; tries++) {
+		log_syslog_open();
+		if (log_sock == -1)
+			return;
+		if (send(log_sock, line, (size_t)n, MSG_NOSIGNAL) != -1 ||
+		    errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		log_syslog_close();
+	}
+}
+
 static void
 log_emit(int level, const char *msg)
 {
@@ -176,16 +272,21 @@ log_emit(int level, const char *msg)
 	if (level > log_level)
 		return;
 	if (log_dest == LOG_DEST_SYSLOG) {
-		syslog(level, "%s: %s", log_prefix, msg);
+		log_syslog_emit(level, msg);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: %s\n",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_prefix,
-	    (int)getpid(), log_level_name(level), msg);
+	if (log_journal)	/* the journal stamps the time itself */
+		n = snprintf(line, sizeof(line), "<%d>%s[%d] %s: %s\n", level,
+		    log_prefix, (int)getpid(), log_level_name(level), msg);
+	else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = snprintf(line, sizeof(line),
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: %s\n",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_prefix,
+		    (int)getpid(), log_level_name(level), msg);
+	}
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
@@ -319,7 +420,9 @@ log_ratelimit_ok(struct log_ratelimit *rl, unsigned long *suppressed)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (rl->burst == 0)
 		rl->burst = 10;
-	if (ts.tv_sec != rl->window_start) {
+	if (rl->window == 0)
+		rl->window = 1;
+	if (ts.tv_sec - rl->window_start >= (long)rl->window) {
 		rl->window_start = ts.tv_sec;
 		rl->count = 0;
 	}

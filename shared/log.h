@@ -4,6 +4,16 @@
  * stderr, syslog, or a file opened O_APPEND (reopened on SIGUSR1 by the supervisor,
  * which hands the new descriptor to the workers).
  *
+ * syslog is spoken by this module over its own datagram socket to /dev/log
+ * rather than by syslog(3): the C library's hidden descriptor would be closed
+ * by the descriptor sweep of a forked worker, and its later reconnect would
+ * close whatever took that number (the worker's epoll set).  Ours is
+ * log_get_fd(), which a forked child keeps.
+ *
+ * On stderr connected to the systemd journal ($JOURNAL_STREAM names it),
+ * lines carry a "<N>" priority prefix instead of a timestamp, so that the
+ * journal records each line's level (journalctl -p warning works).
+ *
  * Never call these from a signal handler.
  */
 #ifndef TAKD_LOG_H
@@ -36,7 +46,11 @@ int	 log_getlevel(void);
 int	 log_chown(uid_t, gid_t);
 /* Reopen the log file by path (supervisor).  0 on success or when not a file. */
 int	 log_reopen(void);
-/* Descriptor of the log file, or -1 when not logging to a file. */
+enum log_dest log_get_dest(void);
+/*
+ * The descriptor logging writes to and a forked child must keep open: the
+ * log file, or the syslog socket (-1 while not connected); -1 for stderr.
+ */
 int	 log_get_fd(void);
 /* Replace the log file descriptor (worker, after the supervisor reopened). */
 void	 log_set_fd(int);
@@ -60,10 +74,13 @@ void	 fatalx_status(int, const char *, ...)
  * Rate limiting for per-peer noise: returns 1 when a line may be logged now,
  * 0 when it is suppressed; *suppressed counts the lines dropped since the last
  * one allowed, so the next allowed line can say how many were hidden.
+ * A zeroed struct allows 10 lines a second; set burst and window (seconds)
+ * for another rate, e.g. 1 line per 10 s for a condition that can last.
  */
 struct log_ratelimit {
 	long		 window_start;	/* monotonic seconds */
 	unsigned	 burst;		/* lines allowed per window */
+	unsigned	 window;	/* seconds; 0 means 1 */
 	unsigned	 count;
 	unsigned long	 suppressed;
 };

@@ -17,6 +17,7 @@
 #include "shared/store.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
+#include "supervisor/metrics.h"
 #include "supervisor/proc.h"
 
 #define ADMIN_LINE_MAX	256
@@ -25,6 +26,7 @@
 enum admin_req {
 	REQ_NONE,
 	REQ_STATUS,
+	REQ_METRICS,
 	REQ_RELOAD
 };
 
@@ -35,11 +37,27 @@ struct admin_client {
 	char		 in[ADMIN_LINE_MAX];
 	size_t		 inlen;
 	struct json	 out;
+	struct metrics_buf text;	/* a reply that is not JSON */
 	size_t		 outoff;
 	enum admin_req	 req;
-	uint32_t	 req_id;
+	struct stats_round *round;	/* REQ_STATUS, REQ_METRICS */
+	int64_t		 deadline_ms;
+};
+
+/*
+ * One round of IPC_MSG_STATUS_REQ.  Each worker answers in order on its
+ * channel, so the reply carrying this round's id is as fresh as the
+ * request.
+ */
+struct stats_round {
+	struct stats_round *next;
+	uint32_t	 id;
 	unsigned	 outstanding;
 	int64_t		 deadline_ms;
+	admin_stats_done done;
+	void		*arg;
+	bool		 asked[TAKD_MAX_WORKERS];
+	bool		 answered[TAKD_MAX_WORKERS];
 };
 
 /* The one reload that may be in flight (overlapping reloads are refused). */
@@ -56,6 +74,114 @@ static struct {
 } reload;
 
 static void	 admin_client_free(struct sup *, struct admin_client *);
+
+struct stats_round *
+admin_stats_start(struct sup *sup, unsigned wait_ms, admin_stats_done done,
+    void *arg)
+{
+	struct stats_round	*r;
+	struct proc_slot	*s;
+	unsigned		 i;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_warn("status request");
+		return (NULL);
+	}
+	if ((r->id = ++sup->next_req_id) == 0)
+		r->id = ++sup->next_req_id;
+	r->done = done;
+	r->arg = arg;
+	r->deadline_ms = sup_now_ms() + wait_ms;
+	for (i = 0; i < sup->n_slots; i++) {
+		s = &sup->slots[i];
+		if (s->state != SLOT_RUNNING)
+			continue;
+		if (proc_send(sup, s, IPC_MSG_STATUS_REQ, r->id, NULL, 0,
+		    -1) == 0) {
+			r->asked[s->id] = true;
+			r->outstanding++;
+		}
+	}
+	/* Nobody to wait for: admin_tick() finishes it on this loop turn. */
+	if (r->outstanding == 0)
+		r->deadline_ms = sup_now_ms();
+	r->next = sup->stats_rounds;
+	sup->stats_rounds = r;
+	return (r);
+}
+
+static void
+admin_stats_unlink(struct sup *sup, struct stats_round *r)
+{
+	struct stats_round	**pp;
+
+	for (pp = &sup->stats_rounds; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			return;
+		}
+}
+
+void
+admin_stats_cancel(struct sup *sup, struct stats_round *r)
+{
+	if (r == NULL)
+		return;
+	admin_stats_unlink(sup, r);
+	free(r);
+}
+
+static void
+admin_stats_finish(struct sup *sup, struct stats_round *r)
+{
+	admin_stats_unlink(sup, r);
+	r->done(sup, r, r->arg);
+	free(r);
+}
+
+bool
+admin_stats_answered(const struct stats_round *r, const struct proc_slot *s)
+{
+	return (s->id < TAKD_MAX_WORKERS && r->answered[s->id]);
+}
+
+/* The worker of slot answered (req) or died (req 0): one less to wait for. */
+static void
+admin_stats_reply(struct sup *sup, struct proc_slot *slot, uint32_t req)
+{
+	struct stats_round	*r;
+
+again:
+	for (r = sup->stats_rounds; r != NULL; r = r->next) {
+		if ((req != 0 && r->id != req) || !r->asked[slot->id])
+			continue;
+		r->asked[slot->id] = false;
+		r->answered[slot->id] = req != 0;
+		if (--r->outstanding == 0) {
+			admin_stats_finish(sup, r);
+			goto again;	/* the list changed under us */
+		}
+	}
+}
+
+/* Finish the rounds past their deadline; ms to the next one or -1. */
+static int64_t
+admin_stats_tick(struct sup *sup, int64_t now)
+{
+	struct stats_round	*r;
+	int64_t			 wait = -1;
+
+again:
+	for (r = sup->stats_rounds; r != NULL; r = r->next)
+		if (r->deadline_ms <= now) {
+			admin_stats_finish(sup, r);
+			goto again;
+		}
+	for (r = sup->stats_rounds; r != NULL; r = r->next)
+		if (wait == -1 || r->deadline_ms - now < wait)
+			wait = r->deadline_ms - now;
+	return (wait);
+}
 
 int
 admin_open(struct sup *sup, uid_t uid, gid_t gid, char *err, size_t errlen)
@@ -183,9 +309,11 @@ admin_client_free(struct sup *sup, struct admin_client *c)
 		}
 	if (reload.client == c)
 		reload.client = NULL;
+	admin_stats_cancel(sup, c->round);
 	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	json_free(&c->out);
+	metrics_buf_free(&c->text);
 	free(c);
 }
 
@@ -194,11 +322,16 @@ static void
 admin_client_write(struct sup *sup, struct admin_client *c)
 {
 	struct epoll_event	 ev;
+	const char		*buf = c->out.buf;
+	size_t			 len = c->out.len;
 	ssize_t			 n;
 
-	while (c->outoff < c->out.len) {
-		n = send(c->fd, c->out.buf + c->outoff, c->out.len - c->outoff,
-		    MSG_NOSIGNAL);
+	if (c->text.buf != NULL) {
+		buf = c->text.buf;
+		len = c->text.len;
+	}
+	while (c->outoff < len) {
+		n = send(c->fd, buf + c->outoff, len - c->outoff, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -223,7 +356,7 @@ admin_reply(struct sup *sup, struct admin_client *c)
 {
 	c->req = REQ_NONE;
 	c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
-	if (c->out.err) {
+	if (c->out.err || c->text.err) {
 		log_warnx("admin: out of memory building a reply");
 		admin_client_free(sup, c);
 		return;
@@ -319,8 +452,44 @@ admin_json_datapath(const struct slot_stats *st, struct json *j)
 	json_obj_end(j);
 }
 
+/* Counters of the metrics (docs/metrics.md) that status also shows. */
 static void
-admin_json_workers(const struct sup *sup, struct json *j)
+admin_json_metrics(const struct slot_stats *st, struct json *j)
+{
+	int	 i;
+
+	json_kv_uint(j, "handshakes_resumed", st->handshakes_resumed);
+	json_key(j, "handshake_failures");
+	json_obj_begin(j);
+	for (i = 0; i < IPC_HS_FAIL_MAX; i++)
+		json_kv_uint(j, metrics_hs_fail_name(i), st->hs_fail[i]);
+	json_obj_end(j);
+	json_key(j, "events_in");
+	json_obj_begin(j);
+	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
+		json_kv_uint(j, metrics_ev_class_name(i), st->ev_in[i]);
+	json_obj_end(j);
+	json_key(j, "events_out");
+	json_obj_begin(j);
+	for (i = 0; i < IPC_EV_UNPARSED; i++)
+		json_kv_uint(j, metrics_ev_class_name(i), st->ev_out[i]);
+	json_obj_end(j);
+	json_key(j, "bytes");
+	json_obj_begin(j);
+	json_kv_uint(j, "in", st->bytes_in);
+	json_kv_uint(j, "out", st->bytes_out);
+	json_obj_end(j);
+	json_key(j, "outq");
+	json_obj_begin(j);
+	json_kv_uint(j, "high_water_bytes", st->outq_high_water);
+	json_kv_uint(j, "queued_bytes", st->outq_bytes);
+	json_obj_end(j);
+	json_kv_uint(j, "crl_stale_admitted", st->crl_stale_admitted);
+}
+
+static void
+admin_json_workers(const struct sup *sup, const struct stats_round *r,
+    struct json *j)
 {
 	const struct proc_slot	*s;
 	unsigned		 i;
@@ -336,7 +505,7 @@ admin_json_workers(const struct sup *sup, struct json *j)
 		json_kv_int(j, "pid", s->pid);
 		json_kv_time(j, "started", s->started);
 		json_kv_uint(j, "restarts", s->restarts);
-		json_kv_bool(j, "responding", s->stats_req == 0);
+		json_kv_bool(j, "responding", admin_stats_answered(r, s));
 		json_kv_uint(j, "sessions", s->stats.sessions);
 		json_kv_uint(j, "handshaking", s->stats.handshaking);
 		json_kv_uint(j, "accepted", s->stats.accepted);
@@ -351,6 +520,7 @@ admin_json_workers(const struct sup *sup, struct json *j)
 		json_kv_uint(j, "revoked_refused", s->stats.revoked_refused);
 		json_kv_uint(j, "revoked_closed", s->stats.revoked_closed);
 		admin_json_datapath(&s->stats, j);
+		admin_json_metrics(&s->stats, j);
 		json_obj_end(j);
 		if (s->state == SLOT_RUNNING)
 			total += s->stats.sessions;
@@ -360,7 +530,18 @@ admin_json_workers(const struct sup *sup, struct json *j)
 }
 
 static void
-admin_json_status(const struct sup *sup, struct json *j)
+admin_json_listener(const struct listener *l, struct json *j)
+{
+	json_obj_begin(j);
+	json_kv_str(j, "proto", l->proto);
+	json_kv_str(j, "address", l->address);
+	json_kv_uint(j, "port", l->port);
+	json_obj_end(j);
+}
+
+static void
+admin_json_status(const struct sup *sup, const struct stats_round *r,
+    struct json *j)
 {
 	const struct listener	*l;
 	size_t			 i;
@@ -377,74 +558,56 @@ admin_json_status(const struct sup *sup, struct json *j)
 	json_arr_begin(j);
 	for (i = 0; i < sup->n_listeners; i++) {
 		l = &sup->listeners[i];
-		if (l->fd < 0)
-			continue;
-		json_obj_begin(j);
-		json_kv_str(j, "proto", l->proto);
-		json_kv_str(j, "address", l->address);
-		json_kv_uint(j, "port", l->port);
-		json_obj_end(j);
+		if (l->fd >= 0)
+			admin_json_listener(l, j);
 	}
+	/* After the others: listeners.0 is the first TLS one. */
+	for (i = 0; (l = metrics_listener(sup, i)) != NULL; i++)
+		admin_json_listener(l, j);
 	json_arr_end(j);
 	admin_json_crl(sup, j);
-	admin_json_workers(sup, j);
+	admin_json_workers(sup, r, j);
 	json_obj_end(j);
 }
 
 static void
-admin_status_done(struct sup *sup, struct admin_client *c)
+admin_status_done(struct sup *sup, const struct stats_round *r, void *arg)
 {
-	admin_json_status(sup, &c->out);
+	struct admin_client	*c = arg;
+
+	c->round = NULL;
+	admin_json_status(sup, r, &c->out);
 	admin_reply(sup, c);
 }
 
 static void
-admin_status_start(struct sup *sup, struct admin_client *c)
+admin_metrics_done(struct sup *sup, const struct stats_round *r, void *arg)
 {
-	struct proc_slot	*s;
-	unsigned		 i;
+	struct admin_client	*c = arg;
 
-	c->req = REQ_STATUS;
-	if ((c->req_id = ++sup->next_req_id) == 0)
-		c->req_id = ++sup->next_req_id;
-	c->outstanding = 0;
-	c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
-	for (i = 0; i < sup->n_slots; i++) {
-		s = &sup->slots[i];
-		if (s->state != SLOT_RUNNING)
-			continue;
-		if (proc_send(sup, s, IPC_MSG_STATUS_REQ, c->req_id, NULL, 0,
-		    -1) == 0) {
-			s->stats_req = c->req_id;
-			c->outstanding++;
-		}
-	}
-	if (c->outstanding == 0)
-		admin_status_done(sup, c);
+	c->round = NULL;
+	metrics_render(sup, r, &c->text);
+	admin_reply(sup, c);
 }
 
-static struct admin_client *
-admin_find_req(struct sup *sup, uint32_t req)
+/* status and metrics: ask the workers for fresh counters first. */
+static void
+admin_stats_request(struct sup *sup, struct admin_client *c,
+    enum admin_req req)
 {
-	struct admin_client	*c;
-
-	for (c = sup->admin_clients; c != NULL; c = c->next)
-		if (c->req == REQ_STATUS && c->req_id == req)
-			return (c);
-	return (NULL);
+	c->req = req;
+	c->round = admin_stats_start(sup, req == REQ_METRICS ?
+	    METRICS_WAIT_MS : ADMIN_WAIT_MS, req == REQ_METRICS ?
+	    admin_metrics_done : admin_status_done, c);
+	if (c->round == NULL)
+		admin_reply_error(sup, c, "out of memory");
 }
 
 void
 admin_worker_status(struct sup *sup, struct proc_slot *slot, uint32_t req)
 {
-	struct admin_client	*c;
-
-	if (slot->stats_req == req)
-		slot->stats_req = 0;
-	if ((c = admin_find_req(sup, req)) == NULL)
-		return;		/* late reply: the request timed out */
-	if (c->outstanding > 0 && --c->outstanding == 0)
-		admin_status_done(sup, c);
+	if (req != 0)
+		admin_stats_reply(sup, slot, req);
 }
 
 static void
@@ -562,14 +725,7 @@ admin_worker_crl_ack(struct sup *sup, struct proc_slot *slot,
 void
 admin_worker_gone(struct sup *sup, struct proc_slot *slot)
 {
-	struct admin_client	*c;
-
-	if (slot->stats_req != 0) {
-		c = admin_find_req(sup, slot->stats_req);
-		slot->stats_req = 0;
-		if (c != NULL && c->outstanding > 0 && --c->outstanding == 0)
-			admin_status_done(sup, c);
-	}
+	admin_stats_reply(sup, slot, 0);
 	if (reload.active && slot->crl_acked != reload.generation) {
 		/* It will get the generation in force when it is respawned. */
 		if (reload.outstanding > 0 && --reload.outstanding == 0)
@@ -631,7 +787,9 @@ admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
 	/* Nothing more is read: a peer that keeps writing must not wake us. */
 	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (strcmp(cmd, "status") == 0)
-		admin_status_start(sup, c);
+		admin_stats_request(sup, c, REQ_STATUS);
+	else if (strcmp(cmd, "metrics") == 0)
+		admin_stats_request(sup, c, REQ_METRICS);
 	else if (strcmp(cmd, "reload") == 0)
 		admin_reload(sup, c);
 	else if (strcmp(cmd, "clients") == 0)
@@ -678,7 +836,8 @@ admin_client_event(struct sup *sup, void *ptr, unsigned events)
 {
 	struct admin_client	*c = ptr;
 
-	if (c->req != REQ_NONE || c->outoff > 0 || c->out.len > 0)
+	if (c->req != REQ_NONE || c->outoff > 0 || c->out.len > 0 ||
+	    c->text.len > 0)
 		admin_client_write(sup, c);
 	else
 		admin_client_read(sup, c);
@@ -688,14 +847,19 @@ int
 admin_tick(struct sup *sup)
 {
 	struct admin_client	*c, *next;
-	int64_t			 now = sup_now_ms(), wait = -1, left;
+	int64_t			 now = sup_now_ms(), wait, left;
 
+	/* Rounds first: a client waiting on one is answered, not dropped. */
+	wait = admin_stats_tick(sup, now);
+	left = metrics_tick(sup, now);
+	if (left >= 0 && (wait == -1 || left < wait))
+		wait = left;
 	for (c = sup->admin_clients; c != NULL; c = next) {
 		next = c->next;
+		if (c->round != NULL)
+			continue;	/* the round has its own deadline */
 		if (c->deadline_ms <= now) {
-			if (c->req == REQ_STATUS)
-				admin_status_done(sup, c);
-			else if (c->req == REQ_RELOAD)
+			if (c->req == REQ_RELOAD)
 				admin_reload_finish(sup);
 			else
 				admin_client_free(sup, c);

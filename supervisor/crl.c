@@ -18,6 +18,7 @@
 #include "shared/log.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
+#include "supervisor/notify.h"
 
 static void
 crl_log_state(const struct sup *sup, const char *what)
@@ -193,8 +194,8 @@ crl_install(struct sup *sup, X509_CRL *crl, char *err, size_t errlen)
 	return (0);
 }
 
-int
-crl_reload(struct sup *sup, char *err, size_t errlen)
+static int
+crl_reload_file(struct sup *sup, char *err, size_t errlen)
 {
 	struct crl_info	 info;
 	X509_CRL	*crl;
@@ -223,6 +224,24 @@ crl_reload(struct sup *sup, char *err, size_t errlen)
 	sup->crl.last_error[0] = '\0';
 	crl_log_state(sup, "reloaded");
 	return (0);
+}
+
+/*
+ * The service manager sees the supervisor's part of every reload (SIGHUP,
+ * takctl reload, crl_watch): RELOADING=1, then READY=1 with the generation
+ * in force, whether the new CRL was taken or not.
+ */
+int
+crl_reload(struct sup *sup, char *err, size_t errlen)
+{
+	int	 rc;
+
+	notify_reloading();
+	rc = crl_reload_file(sup, err, errlen);
+	notify_send("READY=1\nSTATUS=%u workers, CRL generation %u%s",
+	    sup->n_slots, sup->crl.info.generation, rc == -1 ?
+	    " (reload failed, the old one kept)" : "");
+	return (rc);
 }
 
 int

@@ -82,13 +82,14 @@ listen_bind_one(const struct addrinfo *ai, char *err, size_t errlen)
 	return (fd);
 }
 
-static int
-listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
-    char *err, size_t errlen)
+int
+listen_bind(const char *proto, const struct config_listen *la,
+    struct listener *out, size_t max, char *err, size_t errlen)
 {
 	struct addrinfo	*res, *ai;
 	struct listener	*l;
 	char		 why[256];
+	size_t		 n = 0;
 	int		 rc, fd, is_default = (la->line == 0);
 
 	if ((rc = listen_resolve(la, &res)) != 0) {
@@ -97,8 +98,7 @@ listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
 		return (-1);
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (sup->n_listeners == sizeof(sup->listeners) /
-		    sizeof(sup->listeners[0])) {
+		if (n == max) {
 			snprintf(err, errlen, "too many listeners");
 			goto fail;
 		}
@@ -114,7 +114,8 @@ listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
 			    ai->ai_family == AF_INET6 ? "]" : "", la->port, why);
 			goto fail;
 		}
-		l = &sup->listeners[sup->n_listeners++];
+		l = &out[n++];
+		memset(l, 0, sizeof(*l));
 		l->proto = proto;
 		l->fd = fd;
 		listen_describe(fd, l);
@@ -123,10 +124,29 @@ listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
 		    ai->ai_family == AF_INET6 ? "]" : "", l->port);
 	}
 	freeaddrinfo(res);
-	return (0);
+	return ((int)n);
 fail:
 	freeaddrinfo(res);
+	while (n > 0) {
+		close(out[--n].fd);
+		out[n].fd = -1;
+	}
 	return (-1);
+}
+
+static int
+listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
+    char *err, size_t errlen)
+{
+	size_t	 max = sizeof(sup->listeners) / sizeof(sup->listeners[0]);
+	int	 n;
+
+	n = listen_bind(proto, la, &sup->listeners[sup->n_listeners],
+	    max - sup->n_listeners, err, errlen);
+	if (n == -1)
+		return (-1);
+	sup->n_listeners += (size_t)n;
+	return (0);
 }
 
 int

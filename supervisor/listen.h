@@ -11,6 +11,14 @@
  */
 int	 listen_open_all(struct sup *, char *err, size_t errlen);
 void	 listen_close_all(struct sup *);
+/*
+ * Bind every address la resolves to (as root) into out, at most max of
+ * them: fd (non-blocking, close-on-exec), address, port and proto.  Returns
+ * how many, or -1 with err and nothing left open.  The supervisor's own
+ * listeners ([metrics]) use it too.
+ */
+int	 listen_bind(const char *proto, const struct config_listen *,
+	    struct listener *out, size_t max, char *err, size_t errlen);
 /* TLS listener descriptors, for the workers. */
 size_t	 listen_tls_fds(const struct sup *, int *fds, size_t max);
 /* Plain TCP listener descriptors ([tcp] listen), for the workers. */

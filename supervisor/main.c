@@ -23,6 +23,8 @@
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
+#include "supervisor/metrics.h"
+#include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
@@ -81,8 +83,16 @@ load_tls(struct sup *s)
 		    "chmod 600 it", key);
 }
 
+/* Descriptors a worker holds besides its sessions (listeners, epoll, mesh). */
+#define NOFILE_RESERVE	64
+
+/*
+ * RLIMIT_NOFILE to [server] nofile: beyond the hard limit only as root (under
+ * systemd, LimitNOFILE= sets both and no privilege is needed).  Every worker
+ * inherits it.
+ */
 static void
-raise_nofile(unsigned long want)
+raise_nofile(unsigned long want, unsigned max_sessions)
 {
 	struct rlimit	 rl;
 	rlim_t		 asked = (rlim_t)want;
@@ -108,6 +118,12 @@ raise_nofile(unsigned long want)
 	else
 		log_info("nofile: asked %lu, got %lu", want,
 		    (unsigned long)rl.rlim_cur);
+	/* Each session is one descriptor; past the limit accept() sheds. */
+	if (rl.rlim_cur < (rlim_t)max_sessions + NOFILE_RESERVE)
+		log_warnx("nofile %lu is below max_sessions %u + %u: a full "
+		    "worker will drop new connections for want of descriptors "
+		    "before max_sessions", (unsigned long)rl.rlim_cur,
+		    max_sessions, NOFILE_RESERVE);
 }
 
 static int
@@ -259,6 +275,7 @@ start_stop(struct sup *s, const char *why)
 	}
 	log_info("%s: stopping (drain up to %u ms)", why,
 	    s->cfg->drain_timeout_ms);
+	notify_send("STOPPING=1\nSTATUS=stopping (%s): draining sessions", why);
 	first_ms = sup_now_ms();
 	s->stopping = true;
 	s->stop_deadline_ms = sup_now_ms() + s->cfg->drain_timeout_ms +
@@ -276,9 +293,12 @@ reopen_log(struct sup *s)
 		log_warn("SIGUSR1: cannot reopen log file %s", s->cfg->log);
 		return;
 	}
-	log_info("log file reopened");
-	if (log_get_fd() < 0)
+	if (log_get_dest() != LOG_DEST_FILE) {
+		log_info("SIGUSR1: logging to %s, no file to reopen",
+		    log_get_dest() == LOG_DEST_SYSLOG ? "syslog" : "stderr");
 		return;
+	}
+	log_info("log file reopened");
 	for (i = 0; i < s->n_slots; i++)
 		proc_send(s, &s->slots[i], IPC_MSG_LOG_FD, 0, NULL, 0,
 		    log_get_fd());
@@ -332,6 +352,9 @@ dispatch(struct sup *s, struct epoll_event *ev)
 		break;
 	case SUP_EV_CRL_WATCH:
 		crl_watch_event(s);
+		break;
+	case SUP_EV_METRICS:
+		metrics_event(s, se->ptr, ev->events);
 		break;
 	}
 }
@@ -411,6 +434,8 @@ cleanup(struct sup *s)
 	if (unlinkat(s->run_dirfd, TAKD_ADMIN_SOCKET, 0) == -1)
 		log_warn("remove admin socket");
 	admin_close(s);
+	metrics_close(s);
+	notify_close();
 	state_close(s);		/* every worker is gone */
 	crl_cleanup(s);
 	listen_close_all(s);
@@ -435,6 +460,13 @@ start_workers(struct sup *s)
 	}
 	log_info("takd %s running as %s: %u workers, %zu listeners",
 	    TAKD_VERSION, s->user, s->n_slots, s->n_listeners);
+	/*
+	 * Listeners are bound and the admin socket answers: a connection made
+	 * now waits in the backlog for the first worker to reach its loop.
+	 */
+	notify_send("READY=1\nMAINPID=%d\nSTATUS=%u workers, %zu listeners, "
+	    "CRL generation %u", (int)getpid(), s->n_slots, s->n_listeners,
+	    s->crl.info.generation);
 }
 
 static void
@@ -508,19 +540,23 @@ main(int argc, char *argv[])
 	start_logging(&config, sup.foreground);
 	log_info("takd %s starting, configuration %s", TAKD_VERSION,
 	    path ? path : "(embedded defaults)");
-	raise_nofile(config.nofile);
+	raise_nofile(config.nofile, config.max_sessions);
 	load_tls(&sup);
 	prepare_dirs(&sup, &ids, as_root);
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
 		log_warn("chown %s", config.log);
 	if (!sup.foreground)
 		daemonize();	/* keeps the working directory */
+	/* The manager's socket is root's: connect before the drop. */
+	(void)notify_init();
 	sup.started = time(NULL);
 	if ((sup.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	if (admin_open(&sup, ids.uid, ids.gid, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	if (listen_open_all(&sup, err, sizeof(err)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "%s", err);
+	if (metrics_open(&sup, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	setup_signals(&sup);
 	if (crl_watch_register(&sup) == -1)

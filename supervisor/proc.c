@@ -360,6 +360,26 @@ proc_kill_all(struct sup *sup, int sig)
 			kill(sup->slots[i].pid, sig);
 }
 
+/* The tail of STATUS_REP, in the order of ipc_msg.h. */
+static void
+proc_get_metrics(struct ipc_rd *rd, struct slot_stats *st)
+{
+	int	 i;
+
+	st->handshakes_resumed = ipc_get_u64(rd);
+	for (i = 0; i < IPC_HS_FAIL_MAX; i++)
+		st->hs_fail[i] = ipc_get_u64(rd);
+	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
+		st->ev_in[i] = ipc_get_u64(rd);
+	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
+		st->ev_out[i] = ipc_get_u64(rd);
+	st->bytes_in = ipc_get_u64(rd);
+	st->bytes_out = ipc_get_u64(rd);
+	st->outq_high_water = ipc_get_u64(rd);
+	st->outq_bytes = ipc_get_u64(rd);
+	st->crl_stale_admitted = ipc_get_u64(rd);
+}
+
 static int
 proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 {
@@ -403,6 +423,7 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		slot->stats.rejected_emfile = ipc_get_u64(&rd);
 		slot->stats.revoked_refused = ipc_get_u64(&rd);
 		slot->stats.revoked_closed = ipc_get_u64(&rd);
+		proc_get_metrics(&rd, &slot->stats);
 		if (ipc_rd_done(&rd) == -1)
 			return (-1);
 		admin_worker_status(sup, slot, m->hdr.gen_or_peer);

@@ -12,6 +12,7 @@
 
 #include <openssl/ssl.h>
 
+#include "ipc/ipc_msg.h"
 #include "shared/config.h"
 #include "shared/tlsctx.h"
 
@@ -25,7 +26,8 @@ enum sup_ev_kind {
 	SUP_EV_ADMIN_LISTEN,
 	SUP_EV_ADMIN_CLIENT,
 	SUP_EV_WORKER,
-	SUP_EV_CRL_WATCH
+	SUP_EV_CRL_WATCH,
+	SUP_EV_METRICS		/* ptr: a listener or client (metrics.c) */
 };
 
 struct sup_ev {
@@ -72,6 +74,16 @@ struct slot_stats {
 	uint64_t	 rejected_emfile;	/* out of descriptors */
 	uint64_t	 revoked_refused;	/* handshakes of revoked certs */
 	uint64_t	 revoked_closed;	/* live sessions a CRL closed */
+	/* Metrics (docs/metrics.md); the enums are ipc/ipc_msg.h's. */
+	uint64_t	 handshakes_resumed;
+	uint64_t	 hs_fail[IPC_HS_FAIL_MAX];
+	uint64_t	 ev_in[IPC_EV_CLASS_MAX];
+	uint64_t	 ev_out[IPC_EV_CLASS_MAX];
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+	uint64_t	 outq_high_water;	/* bytes, largest queue so far */
+	uint64_t	 outq_bytes;		/* bytes queued now */
+	uint64_t	 crl_stale_admitted;	/* let in past nextUpdate */
 };
 
 struct proc_slot {
@@ -87,7 +99,6 @@ struct proc_slot {
 	unsigned	 restarts;
 	int		 last_status;	/* waitpid status of the last exit */
 	struct slot_stats stats;
-	uint32_t	 stats_req;	/* request id stats answer */
 	uint32_t	 crl_acked;	/* last CRL generation acknowledged */
 };
 
@@ -112,6 +123,8 @@ struct crl_state {
 };
 
 struct admin_client;
+struct metrics;
+struct stats_round;
 struct store;
 
 struct sup {
@@ -142,6 +155,8 @@ struct sup {
 
 	struct admin_client *admin_clients;
 	uint32_t	 next_req_id;
+	struct stats_round *stats_rounds; /* STATUS_REQ in flight (admin.c) */
+	struct metrics	*metrics;	/* [metrics] listener (metrics.c) */
 
 	struct store	*store;		/* shared state (state.c) */
 	int64_t		 state_purge_ms;	/* next SA purge, monotonic */

@@ -1,6 +1,7 @@
 /*
  * takctl [-c FILE] COMMAND ...: the PKI commands work on [pki] dir directly;
- * status and reload ask the running takd over its admin socket.
+ * status, reload, clients and stats ask the running takd over its admin
+ * socket.
  *
  * Exit status: 0 success, 1 failure, 64 usage error, 78 configuration error.
  */
@@ -41,6 +42,8 @@ static const char usage_text[] =
 "  status                        print the status of the running takd (JSON)\n"
 "  reload                        make takd re-read its CRL (like SIGHUP)\n"
 "  clients [--json]              list the connected clients\n"
+"  stats [--prometheus]          the metrics as a table, per worker and in\n"
+"                                total, or in the Prometheus text format\n"
 "\n"
 "exit status: 0 ok, 1 failed, 64 usage error, 78 configuration error\n";
 
@@ -54,6 +57,7 @@ static const struct command commands[] = {
 	{ "status",	cmd_status },
 	{ "reload",	cmd_reload },
 	{ "clients",	cmd_clients },
+	{ "stats",	cmd_stats },
 	{ "revoke",	cmd_revoke },
 	{ "crl",	cmd_crl },
 };

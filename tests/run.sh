@@ -6,7 +6,8 @@
 #
 # Extra arguments select suites by name (test_tls: the unit test binary
 # and/or the integration script of that name) and, after "--", cases inside
-# the integration scripts.  UNIT=0 or INTEG=0 skips a part.
+# the integration scripts.  UNIT=0, INTEG=0 or FUZZ=0 skips a part (the
+# fuzz suites are fuzz_cot_frame, fuzz_cot_parse and fuzz_ipc).
 set -u
 
 if [ $# -lt 1 ]; then
@@ -115,6 +116,56 @@ if [ "${INTEG:-1}" != 0 ]; then
 			note=" (exit status $rc)"
 		fi
 		suite_line integ "$name" "$p" "$f" "$note"
+	done
+fi
+
+# Fuzzing (tests/fuzz/, docs/testing.md "Fuzzing"): every regression input
+# of tests/fuzz/regress/TARGET/ through its target, one passed or failed
+# each, then a short round of each target from its seeds (FUZZ_SECONDS,
+# default 20; 0 skips the rounds).  The fuzzers are clang builds in FUZZ_DIR
+# (default build/fuzz; `make fuzzers`, which `make test` runs).  FUZZ=0
+# skips all of it.
+if [ "${FUZZ:-1}" != 0 ]; then
+	FUZZ_DIR=${FUZZ_DIR:-$REPO/build/fuzz}
+	FUZZ_SECS=${FUZZ_SECONDS:-20}
+	for t in cot_frame cot_parse ipc; do
+		name=fuzz_$t
+		selected "$name" || continue
+		bin=$FUZZ_DIR/$name
+		if [ ! -x "$bin" ]; then
+			suite_line fuzz "$name" 0 1 " (no $bin: make fuzzers)"
+			continue
+		fi
+		p=0
+		f=0
+		for input in "$REPO/tests/fuzz/regress/$t"/*; do
+			[ -f "$input" ] || continue
+			if timeout -k 10 120 "$bin" -timeout=10 \
+			    -rss_limit_mb=2048 "$input" >"$OUT" 2>&1; then
+				p=$((p + 1))
+				continue
+			fi
+			f=$((f + 1))
+			echo "    $t regression input" \
+			    "$(basename "$input") failed:"
+			grep -v '^\(INFO:\|\*\*\*\)' "$OUT" | head -40 |
+			    sed 's/^/      /'
+		done
+		suite_line fuzz "$name/regress" "$p" "$f" ""
+		[ "$FUZZ_SECS" = 0 ] && continue
+		corpus=$(mktemp -d "${TMPDIR:-/tmp}/takd-fuzz.XXXXXX") || exit 2
+		timeout -k 10 $((FUZZ_SECS + 300)) "$REPO/scripts/fuzz.sh" \
+		    -d "$FUZZ_DIR" -s "$FUZZ_SECS" -c "$corpus" "$t" \
+		    >"$OUT" 2>&1
+		rc=$?
+		rm -rf "$corpus"
+		sed 's/^/    /' "$OUT"
+		if [ "$rc" -eq 0 ]; then
+			suite_line fuzz "$name/${FUZZ_SECS}s" 1 0 ""
+		else
+			suite_line fuzz "$name/${FUZZ_SECS}s" 0 1 \
+			    " (exit status $rc)"
+		fi
 	done
 fi
 

@@ -25,6 +25,12 @@
 
 #define ACCEPT_BATCH		64	/* accepts per wakeup and listener */
 #define ACCEPT_PAUSE_MS		200	/* when no descriptor can be had */
+/*
+ * A full worker or one out of descriptors stays so for a while under load:
+ * one line per ACCEPT_LOG_WINDOW seconds, which says how many it stands for;
+ * the counters (takctl status) have every one.
+ */
+#define ACCEPT_LOG_WINDOW	5
 
 static int
 accept_register(struct worker *w, struct acceptor *a)
@@ -60,6 +66,9 @@ accept_init(struct worker *w)
 	socklen_t			 sl;
 	size_t				 i;
 
+	w->rl_full.burst = w->rl_emfile.burst = w->rl_accept.burst = 1;
+	w->rl_full.window = w->rl_emfile.window = w->rl_accept.window =
+	    ACCEPT_LOG_WINDOW;
 	w->n_acceptors = args->n_tls_fds + args->n_tcp_fds;
 	if (w->n_acceptors > 0 &&
 	    (w->acceptors = calloc(w->n_acceptors,

@@ -214,6 +214,7 @@ conn_established(struct worker *w, struct conn *c)
 	if (!c->plain && tls_peer_get(c->ssl, &c->tls) == -1) {
 		/* Only reachable if the context stopped requiring a cert. */
 		w->cnt.handshakes_failed++;
+		w->cnt.hs_fail[IPC_HS_NO_CERT]++;
 		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
 		    "peer %s: handshake failed: no client certificate",
 		    c->peer);
@@ -224,6 +225,7 @@ conn_established(struct worker *w, struct conn *c)
 	if (!c->plain && SSL_session_reused(c->ssl) &&
 	    revoke_check_resumed(w, &c->tls, why, sizeof(why)) == -1) {
 		w->cnt.handshakes_failed++;
+		w->cnt.hs_fail[IPC_HS_REVOKED]++;
 		w->cnt.revoked_refused++;
 		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
 		    "peer %s: resumed session refused: %s (subject \"%s\" "
@@ -245,6 +247,8 @@ conn_established(struct worker *w, struct conn *c)
 		    conn_who(c, who, sizeof(who)), c->acceptor->name);
 	else {
 		w->cnt.handshakes_ok++;
+		if (SSL_session_reused(c->ssl))
+			w->cnt.handshakes_resumed++;
 		log_info("session %" PRIu64 " established: %s (%s, resumed "
 		    "%s)", c->id, conn_who(c, who, sizeof(who)),
 		    SSL_get_version(c->ssl),
@@ -307,13 +311,60 @@ fail:
 	return (NULL);
 }
 
+/* What tls.c calls a handshake without a client certificate. */
+#define CONN_NO_CERT_REASON	"no client certificate"
+
+/* Why a handshake failed, for the metrics (enum ipc_hs_fail). */
+static enum ipc_hs_fail
+conn_handshake_class(const struct conn *c, enum tls_res r, const char *reason)
+{
+	long	 vr = X509_V_OK;
+
+	if (c->ssl != NULL)
+		vr = SSL_get_verify_result(c->ssl);
+
+	switch (vr) {
+	case X509_V_OK:
+		break;
+	case X509_V_ERR_CERT_REVOKED:
+		return (IPC_HS_REVOKED);
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+		/* A CA of the same name but another key fails the signature. */
+		return (IPC_HS_UNKNOWN_CA);
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return (IPC_HS_EXPIRED);
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+		return (IPC_HS_CRL);
+	default:
+		return (IPC_HS_OTHER_VERIFY);
+	}
+	if (r == TLS_CLOSED)
+		return (IPC_HS_CLOSED);
+	if (strcmp(reason, CONN_NO_CERT_REASON) == 0)
+		return (IPC_HS_NO_CERT);
+	return (IPC_HS_PROTOCOL);
+}
+
 static void
 conn_handshake_failed(struct worker *w, struct conn *c, enum tls_res r,
     const char *reason)
 {
+	enum ipc_hs_fail	 cls = conn_handshake_class(c, r, reason);
+
 	w->cnt.handshakes_failed++;
-	if (c->ssl != NULL &&
-	    SSL_get_verify_result(c->ssl) == X509_V_ERR_CERT_REVOKED)
+	w->cnt.hs_fail[cls]++;
+	if (cls == IPC_HS_REVOKED)
 		w->cnt.revoked_refused++;
 	/* A peer that hangs up unannounced is a probe, not an attack. */
 	worker_log_limited(&c->acceptor->rl,
@@ -340,8 +391,10 @@ conn_wait(struct worker *w, struct conn *c, enum tls_res r, uint32_t events)
 	}
 	c->rd_wait = r == TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
 	if (conn_update_events(w, c) == -1) {
-		if (c->state == CONN_HANDSHAKE)
+		if (c->state == CONN_HANDSHAKE) {
 			w->cnt.handshakes_failed++;
+			w->cnt.hs_fail[IPC_HS_PROTOCOL]++;
+		}
 		conn_close(w, c, "internal error (epoll)");
 	}
 }
@@ -407,7 +460,8 @@ conn_flush(struct worker *w, struct conn *c)
 	char		 reason[TLS_REASON_MAX] = "";
 	enum tls_res	 r;
 	size_t		 n, done, events;
-	int		 i;
+	uint64_t	 by_class[OUTQ_CLASSES];
+	int		 i, k;
 
 	if (c->s.doom != NULL) {
 		conn_abort(w, c, c->s.doom);
@@ -421,10 +475,14 @@ conn_flush(struct worker *w, struct conn *c)
 		r = conn_io_write(c, conn_stage, n, &done, reason,
 		    sizeof(reason));
 		if (r == TLS_DONE) {
-			events = outq_consume(q, done);
+			memset(by_class, 0, sizeof(by_class));
+			events = outq_consume_count(q, done, by_class);
 			c->tx_bytes += done;
+			w->cnt.bytes_out += done;
 			c->s.events_out += events;
 			w->cnt.events_out += events;
+			for (k = 0; k < IPC_EV_CLASS_MAX; k++)
+				w->cnt.ev_out[k] += by_class[k];
 			continue;
 		}
 		if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
@@ -480,6 +538,7 @@ conn_read(struct worker *w, struct conn *c, char *reason, size_t len,
 		if (r != TLS_DONE)
 			return (r);
 		c->rx_bytes += n;
+		w->cnt.bytes_in += n;
 		if (c->state != CONN_ESTABLISHED)
 			continue;
 		if (session_input(w, c, conn_rbuf, n, reason, len) == -1) {
@@ -638,6 +697,7 @@ conn_expire(struct worker *w, int64_t now)
 		if (c->deadline_ms > now)
 			return (c->deadline_ms - now);
 		w->cnt.handshake_timeouts++;
+		w->cnt.hs_fail[IPC_HS_TIMEOUT]++;
 		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
 		    "peer %s: handshake timed out after %u ms", c->peer,
 		    w->cfg->handshake_timeout_ms);

@@ -203,8 +203,15 @@ frame_gap(struct cot_framer *f, const char **why)
 		}
 		if (c != '<')
 			return (frame_fail(f, ERR_GARBAGE, p, why));
-		if ((kind = frame_lead(f, p)) == -1)
+		if ((kind = frame_lead(f, p)) == -1) {
+			/*
+			 * The '<' may wait here over several feeds; remember
+			 * the one that brought it, for cot_framer_held().
+			 */
+			if (f->base + p >= f->feed_at)
+				f->wait_ms = f->last_feed_ms;
 			return (0);
+		}
 		switch (kind) {
 		case KIND_EVENT:
 			f->state = FRAME_STAG;
@@ -234,6 +241,9 @@ frame_gap(struct cot_framer *f, const char **why)
 		if (kind != KIND_EVENT && f->decl != FRAME_NONE) {
 			f->off = p;
 			f->decl = FRAME_NONE;
+			/* p may have waited since an earlier feed. */
+			f->off_ms = f->base + p >= f->feed_at ?
+			    f->last_feed_ms : f->wait_ms;
 		}
 		if (kind == KIND_DECL)
 			f->decl = p;
@@ -404,10 +414,13 @@ cot_framer_next(struct cot_framer *f, const uint8_t **ev, size_t *len,
 	r = frame_step(f, ev, len, why);
 	/*
 	 * Bytes left after something was consumed arrived in the latest feed
-	 * (the caller drains after every feed).
+	 * (the caller drains after every feed), unless they start at a '<'
+	 * that waited for the bytes telling what it starts: a declaration
+	 * is dropped there only once that is known.
 	 */
 	if (r >= 0 && f->off != off0 && f->off < f->len)
-		f->since_ms = f->last_feed_ms;
+		f->since_ms = f->base + f->off >= f->feed_at ?
+		    f->last_feed_ms : f->off_ms;
 	return (r);
 }
 
@@ -505,6 +518,7 @@ cot_framer_feed(struct cot_framer *f, const void *data, size_t n,
 		f->buf = nb;
 		f->alloc = want;
 	}
+	f->feed_at = f->base + f->len;
 	memcpy(f->buf + f->len, data, n);
 	f->len += n;
 	f->last_feed_ms = now_ms;

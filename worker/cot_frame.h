@@ -64,6 +64,9 @@ struct cot_framer {
 	int		 kind;		/* element in progress: event or auth */
 	int64_t		 last_feed_ms;
 	int64_t		 since_ms;	/* held bytes waiting since */
+	uint64_t	 feed_at;	/* stream offset of the last feed */
+	int64_t		 wait_ms;	/* feed of the '<' a lookahead waits at */
+	int64_t		 off_ms;	/* feed of buf[off] when before feed_at */
 	uint64_t	 base;		/* stream offset of buf[0] */
 	uint64_t	 err_at;	/* stream offset of the error */
 	const char	*err;		/* sticky once set */

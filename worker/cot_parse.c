@@ -612,9 +612,10 @@ parse_error(void *ctx, xmlErrorPtr e)
 		return;
 	n = 0;
 	if (e->message != NULL) {
+		/* It may quote the input: no control character into logs. */
 		for (i = 0; e->message[i] != '\0' && n < sizeof(msg) - 1; i++)
-			msg[n++] = (unsigned char)e->message[i] < 0x20 ?
-			    ' ' : e->message[i];
+			msg[n++] = (unsigned char)e->message[i] < 0x20 ||
+			    e->message[i] == 0x7f ? ' ' : e->message[i];
 		/* cut inside a UTF-8 sequence: drop its start too */
 		if (((unsigned char)e->message[i] & 0xc0) == 0x80) {
 			while (n > 0 && ((unsigned char)msg[n - 1] & 0xc0) ==

@@ -21,6 +21,7 @@
 #include "ipc/ipc.h"
 #include "shared/log.h"
 #include "shared/tlsctx.h"
+#include "worker/conn.h"
 #include "worker/fanout.h"
 #include "worker/revoke.h"
 #include "worker/worker_int.h"
@@ -174,6 +175,38 @@ ctl_count_fds(struct worker *w)
 	return (n);
 }
 
+/* Bytes waiting in every session's output queue now. */
+static uint64_t
+ctl_queued_bytes(const struct worker *w)
+{
+	const struct conn	*c;
+	uint64_t		 n = 0;
+
+	TAILQ_FOREACH(c, &w->live, entry)
+		n += outq_bytes(&c->s.outq);
+	return (n);
+}
+
+/* The tail of STATUS_REP (docs/metrics.md), in the order of ipc_msg.h. */
+static void
+ctl_put_metrics(const struct worker *w, struct ipc_buf *b)
+{
+	int	 i;
+
+	ipc_put_u64(b, w->cnt.handshakes_resumed);
+	for (i = 0; i < IPC_HS_FAIL_MAX; i++)
+		ipc_put_u64(b, w->cnt.hs_fail[i]);
+	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
+		ipc_put_u64(b, w->cnt.ev_in[i]);
+	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
+		ipc_put_u64(b, w->cnt.ev_out[i]);
+	ipc_put_u64(b, w->cnt.bytes_in);
+	ipc_put_u64(b, w->cnt.bytes_out);
+	ipc_put_u64(b, w->cnt.outq_high_water);
+	ipc_put_u64(b, ctl_queued_bytes(w));
+	ipc_put_u64(b, tlsctx_stale_admissions());
+}
+
 static void
 ctl_status(struct worker *w, uint32_t req)
 {
@@ -213,6 +246,7 @@ ctl_status(struct worker *w, uint32_t req)
 	ipc_put_u64(b, w->cnt.rejected_emfile);
 	ipc_put_u64(b, w->cnt.revoked_refused);
 	ipc_put_u64(b, w->cnt.revoked_closed);
+	ctl_put_metrics(w, b);
 	ctl_send(w, IPC_MSG_STATUS_REP, req, b);
 	free(b);
 }

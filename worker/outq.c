@@ -261,6 +261,12 @@ outq_peek(const struct outq *q, uint8_t *buf, size_t len)
 size_t
 outq_consume(struct outq *q, size_t n)
 {
+	return (outq_consume_count(q, n, NULL));
+}
+
+size_t
+outq_consume_count(struct outq *q, size_t n, uint64_t *by_class)
+{
 	struct outq_ent	*e;
 	size_t		 rem, events = 0;
 
@@ -275,6 +281,9 @@ outq_consume(struct outq *q, size_t n)
 			break;
 		}
 		n -= rem;
+		if (by_class != NULL)
+			by_class[(e->flags >> OUTQ_CLASS_SHIFT) &
+			    (OUTQ_CLASSES - 1)]++;
 		evbuf_unref(e->ev);
 		e->ev = NULL;
 		q->head_off = 0;

@@ -32,6 +32,13 @@
 #define OUTQ_MIN_MAX		((size_t)64 << 10)
 
 #define OUTQ_F_SA		0x1	/* newer SA of the same key supersedes it */
+/*
+ * A class of the caller's (bits 8-11 of the flags), for counting what was
+ * written by class (outq_consume_count).
+ */
+#define OUTQ_CLASSES		16
+#define OUTQ_CLASS_SHIFT	8
+#define OUTQ_F_CLASS(c)		(((uint32_t)(c) & 0xfu) << OUTQ_CLASS_SHIFT)
 
 struct outq_ent {
 	struct evbuf	*ev;		/* NULL: dropped, skipped when written */
@@ -87,6 +94,11 @@ size_t	 outq_peek(const struct outq *, uint8_t *buf, size_t len);
  * written completely by it.
  */
 size_t	 outq_consume(struct outq *, size_t n);
+/*
+ * The same, and add 1 to by_class[class] (OUTQ_CLASSES counters) for every
+ * entry written completely.
+ */
+size_t	 outq_consume_count(struct outq *, size_t n, uint64_t *by_class);
 /* A write of the first n peeked bytes must be retried with the same bytes. */
 void	 outq_pin(struct outq *, size_t n);
 

@@ -32,6 +32,82 @@ route_decide(const struct cot_view *v)
 	return (ROUTE_DIRECTED);
 }
 
+/* type is prefix, alone or followed by "-" and more. */
+static bool
+route_type_is(const char *type, const char *prefix)
+{
+	size_t	 n = strlen(prefix);
+
+	return (strncmp(type, prefix, n) == 0 &&
+	    (type[n] == '\0' || type[n] == '-'));
+}
+
+enum ipc_ev_class
+route_class(const char *type)
+{
+	if (type[0] == 'a' && type[1] == '-')
+		return (IPC_EV_SA);
+	if (route_type_is(type, "b-t-f"))
+		return (IPC_EV_CHAT);
+	if (route_type_is(type, "t-x-c-t"))
+		return (IPC_EV_PING);
+	return (IPC_EV_OTHER);
+}
+
+static bool
+route_space(uint8_t ch)
+{
+	return (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n');
+}
+
+/*
+ * A scan of the <event> start tag, not a parse: the sending worker parsed
+ * the event already, so the tag is well formed and its attributes quoted.
+ */
+enum ipc_ev_class
+route_class_bytes(const uint8_t *p, size_t len)
+{
+	const uint8_t	*end = p + len, *q = p, *name, *val, *vend;
+	char		 type[COT_TYPE_MAX];
+	size_t		 nlen;
+
+	for (;;) {
+		if ((q = memmem(q, (size_t)(end - q), "<event", 6)) == NULL)
+			return (IPC_EV_OTHER);
+		q += 6;
+		if (q < end && route_space(*q))
+			break;
+	}
+	for (;;) {
+		while (q < end && route_space(*q))
+			q++;
+		if (q >= end || *q == '>' || *q == '/')
+			return (IPC_EV_OTHER);
+		for (name = q; q < end && *q != '=' && !route_space(*q); q++)
+			;
+		nlen = (size_t)(q - name);
+		while (q < end && route_space(*q))
+			q++;
+		if (q >= end || *q != '=')
+			return (IPC_EV_OTHER);
+		for (q++; q < end && route_space(*q); q++)
+			;
+		if (q >= end || (*q != '"' && *q != '\''))
+			return (IPC_EV_OTHER);
+		val = q + 1;
+		if ((vend = memchr(val, *q, (size_t)(end - val))) == NULL)
+			return (IPC_EV_OTHER);
+		if (nlen == 4 && memcmp(name, "type", 4) == 0) {
+			if ((size_t)(vend - val) >= sizeof(type))
+				return (IPC_EV_OTHER);
+			memcpy(type, val, (size_t)(vend - val));
+			type[vend - val] = '\0';
+			return (route_class(type));
+		}
+		q = vend + 1;
+	}
+}
+
 const char *
 route_action_name(enum route_action a)
 {
@@ -53,6 +129,7 @@ struct route_ctx {
 	uint64_t		 key;
 	uint64_t		 mark;
 	size_t			 n;
+	enum ipc_ev_class	 cls;
 };
 
 static bool
@@ -72,12 +149,13 @@ route_directed_one(struct worker *w, struct conn *c, void *arg)
 	    route_is_sender(w, ctx->d, c))
 		return;
 	c->s.deliver_mark = ctx->mark;
-	session_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key);
+	session_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key, ctx->cls);
 	ctx->n++;
 }
 
 size_t
-route_deliver(struct worker *w, const struct deliver *d)
+route_deliver(struct worker *w, const struct deliver *d,
+    enum ipc_ev_class cls)
 {
 	struct route_ctx	 ctx;
 	struct conn		*c;
@@ -85,6 +163,7 @@ route_deliver(struct worker *w, const struct deliver *d)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.d = d;
+	ctx.cls = cls;
 	if (d->ev == NULL)
 		return (0);
 	if (d->flags & DELIVER_F_SA)
@@ -94,7 +173,7 @@ route_deliver(struct worker *w, const struct deliver *d)
 		TAILQ_FOREACH(c, &w->live, entry) {
 			if (!session_receives(c) || route_is_sender(w, d, c))
 				continue;
-			session_enqueue(w, c, d->ev, d->flags, ctx.key);
+			session_enqueue(w, c, d->ev, d->flags, ctx.key, cls);
 			ctx.n++;
 		}
 		return (ctx.n);
@@ -106,8 +185,15 @@ route_deliver(struct worker *w, const struct deliver *d)
 	return (ctx.n);
 }
 
+/* Events of other workers: an SA is known by its flag, others by a scan. */
 void
 deliver_local(struct worker *w, const struct deliver *d)
 {
-	(void)route_deliver(w, d);
+	enum ipc_ev_class	 cls = IPC_EV_SA;
+
+	if (d->ev == NULL)
+		return;
+	if (!(d->flags & DELIVER_F_SA))
+		cls = route_class_bytes(d->ev->data, d->ev->len);
+	(void)route_deliver(w, d, cls);
 }

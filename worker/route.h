@@ -7,7 +7,9 @@
 #define TAKD_WORKER_ROUTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "ipc/ipc_msg.h"
 #include "worker/cot_parse.h"
 #include "worker/deliver.h"
 
@@ -24,9 +26,21 @@ enum route_action route_decide(const struct cot_view *);
 const char	*route_action_name(enum route_action);
 
 /*
- * deliver_local(), returning the number of sessions the event was queued
- * to (a session named twice counts once).
+ * The class of an event type for the metrics: "a-*" SA, "b-t-f" and
+ * "b-t-f-*" chat, "t-x-c-t" and "t-x-c-t-*" ping (and pong), else other.
  */
-size_t	 route_deliver(struct worker *, const struct deliver *);
+enum ipc_ev_class route_class(const char *type);
+/*
+ * The same from an event's bytes, for events parsed by another worker: the
+ * type attribute of the <event> start tag (other when there is none).
+ */
+enum ipc_ev_class route_class_bytes(const uint8_t *, size_t);
+
+/*
+ * deliver_local() for an event of class cls, returning the number of
+ * sessions the event was queued to (a session named twice counts once).
+ */
+size_t	 route_deliver(struct worker *, const struct deliver *,
+	    enum ipc_ev_class cls);
 
 #endif

@@ -66,17 +66,21 @@ session_doom(struct worker *w, struct conn *c, const char *why)
 	conn_output(w, c);
 }
 
+_Static_assert(IPC_EV_CLASS_MAX <= OUTQ_CLASSES, "event classes");
+
 void
 session_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
-    uint32_t flags, uint64_t key)
+    uint32_t flags, uint64_t key, unsigned cls)
 {
 	struct session	*s = &c->s;
 	size_t		 superseded = 0;
 	char		 who[CONN_WHO_MAX];
 
-	switch (outq_push(&s->outq, ev, (flags & DELIVER_F_SA) ? OUTQ_F_SA : 0,
-	    key, &superseded)) {
+	switch (outq_push(&s->outq, ev, ((flags & DELIVER_F_SA) ? OUTQ_F_SA :
+	    0) | OUTQ_F_CLASS(cls), key, &superseded)) {
 	case OUTQ_OK:
+		if (outq_bytes(&s->outq) > w->cnt.outq_high_water)
+			w->cnt.outq_high_water = outq_bytes(&s->outq);
 		break;
 	case OUTQ_FULL:
 		w->cnt.close_slow++;
@@ -143,7 +147,7 @@ session_pong(struct worker *w, struct conn *c, int64_t wall)
 		w->cnt.drop_nomem++;
 		return;
 	}
-	session_enqueue(w, c, ev, 0, 0);
+	session_enqueue(w, c, ev, 0, 0, IPC_EV_PING);
 	evbuf_unref(ev);
 	w->cnt.pongs++;
 }
@@ -202,6 +206,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	struct deliver		 d;
 	enum route_action	 act;
 	struct fanout_stats	 fs;
+	enum ipc_ev_class	 cls;
 	char			 err[COT_ERR_MAX];
 	int64_t			 wall;
 	size_t			 n;
@@ -209,13 +214,18 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	s->last_event_ms = now;
 	s->events_in++;
 	w->cnt.events_in++;
-	if (!session_rate_ok(w, c, now))
+	if (!session_rate_ok(w, c, now)) {
+		w->cnt.ev_in[IPC_EV_UNPARSED]++;
 		return (0);
+	}
 	if (cot_parse(bytes, len, &v, err, sizeof(err)) == -1) {
+		w->cnt.ev_in[IPC_EV_UNPARSED]++;
 		w->cnt.drop_malformed++;
 		snprintf(reason, rlen, "malformed event: %s", err);
 		return (-1);
 	}
+	cls = route_class(v.type);
+	w->cnt.ev_in[cls]++;
 	wall = session_wall_ms();
 	if ((act = route_decide(&v)) == ROUTE_PONG) {
 		session_pong(w, c, wall);
@@ -245,7 +255,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 			log_warn("session %" PRIu64 ": event of %zu bytes",
 			    c->id, len);
 		} else {
-			n = route_deliver(w, &d);
+			n = route_deliver(w, &d, cls);
 			fanout_send(w, &d);
 			evbuf_unref(d.ev);
 			if (n == 0 && d.kind == DELIVER_DIRECTED) {
@@ -320,7 +330,8 @@ session_replay_one(const char *uid, const void *bytes, size_t len,
 		r->skipped++;
 		return (0);
 	}
-	session_enqueue(r->w, r->c, ev, DELIVER_F_SA, outq_hash(uid));
+	session_enqueue(r->w, r->c, ev, DELIVER_F_SA, outq_hash(uid),
+	    IPC_EV_SA);
 	evbuf_unref(ev);
 	r->queued++;
 	return (0);
@@ -383,7 +394,7 @@ session_notice(struct worker *w, struct conn *c)
 		w->cnt.drop_nomem++;
 		return;
 	}
-	deliver_local(w, &d);
+	(void)route_deliver(w, &d, IPC_EV_OTHER);
 	fanout_send(w, &d);
 	evbuf_unref(d.ev);
 	w->cnt.disconnect_notices++;

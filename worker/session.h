@@ -86,10 +86,11 @@ void	 session_end(struct worker *, struct conn *);
 
 /*
  * Queue ev for c (a reference is taken).  flags are DELIVER_F_*; key is
- * the SA uid hash.  A queue that reaches its bound dooms the session.
+ * the SA uid hash; cls is the event's class (enum ipc_ev_class), counted
+ * when it is written.  A queue that reaches its bound dooms the session.
  */
 void	 session_enqueue(struct worker *, struct conn *, struct evbuf *,
-	    uint32_t flags, uint64_t key);
+	    uint32_t flags, uint64_t key, unsigned cls);
 /* Close c at the next output pass (slow consumer, out of memory). */
 void	 session_doom(struct worker *, struct conn *, const char *why);
 /* Whether c may be queued to: established, not doomed. */

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "shared/config.h"
+#include "ipc/ipc_msg.h"
 #include "shared/log.h"
 #include "worker/worker.h"
 
@@ -36,7 +37,7 @@ struct conn;
 struct registry;
 TAILQ_HEAD(conn_list, conn);
 
-/* What STATUS_REP reports, plus the rejections it has no field for yet. */
+/* What STATUS_REP reports (ipc/ipc_msg.h). */
 struct worker_counters {
 	uint64_t	 accepted;	/* handed to TLS */
 	uint64_t	 handshakes_ok;
@@ -66,6 +67,15 @@ struct worker_counters {
 	uint64_t	 close_unclosed; /* partial event held too long */
 	uint64_t	 close_idle;	/* [cot] idle_timeout */
 	uint64_t	 close_slow;	/* output queue reached its bound */
+
+	/* Metrics (docs/metrics.md); the enums are ipc_msg.h's. */
+	uint64_t	 handshakes_resumed; /* of handshakes_ok */
+	uint64_t	 hs_fail[IPC_HS_FAIL_MAX];
+	uint64_t	 ev_in[IPC_EV_CLASS_MAX];
+	uint64_t	 ev_out[IPC_EV_CLASS_MAX];
+	uint64_t	 bytes_in;	/* application data, all sessions */
+	uint64_t	 bytes_out;
+	uint64_t	 outq_high_water; /* largest output queue, bytes */
 };
 
 /* One inherited listening socket. */

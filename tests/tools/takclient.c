@@ -3,7 +3,9 @@
  * sessions (mutual TLS when given a certificate) to takd or any TLS server,
  * reports how each handshake went and, with --hold, whether the server kept
  * the session open.  --raw opens plain TCP connections instead, to test what
- * the server does with a peer that never starts a handshake.
+ * the server does with a peer that never starts a handshake, and
+ * --abort-handshake hangs up in the middle of one: after the server answered
+ * the ClientHello, so that it holds a TLS session for the connection.
  *
  * In TLS 1.3 the client finishes its handshake before the server has looked
  * at the client certificate: a rejection arrives afterwards, as an alert or
@@ -95,6 +97,7 @@ enum tc_op {
 	TC_OP_MARK,		/* later expects look only at newer events */
 	TC_OP_WAITFILE,		/* wait until a file exists */
 	TC_OP_TOUCH,		/* create a file */
+	TC_OP_PAUSE,		/* read nothing for ms: a reader that stalls */
 	TC_OP_CLOSE		/* end the session here */
 };
 
@@ -147,6 +150,9 @@ struct tc_opts {
 	int		 quiet;
 	int		 verbose;
 	int		 parallel;
+	unsigned	 window;	/* sessions at once with --parallel */
+	int		 abort_hs;	/* hang up in the middle of handshakes */
+	int		 rcvbuf;	/* SO_RCVBUF, 0: the kernel's default */
 	unsigned	 count;
 	long		 timeout_ms;	/* connect + handshake */
 	long		 hold_ms;	/* 0: leave right after the handshake */
@@ -209,6 +215,7 @@ struct tc_sess {
 	int		 fd;
 	SSL		*ssl;
 	short		 events;	/* poll interest of the current state */
+	int		 hello_sent;	/* --abort-handshake: ClientHello out */
 	int		 replied;	/* server spoke after the handshake */
 	long		 t_hold;	/* when the hold started */
 	long		 deadline;	/* of the current state */
@@ -223,6 +230,7 @@ static void	 tc_cot_received(struct tc_sess *, const char *, size_t);
 static void	 tc_cot_start(struct tc_sess *);
 static void	 tc_step_streaming(struct tc_sess *, long);
 static void	 tc_cot_report(const struct tc_cot *);
+static int	 tc_cot_paused(const struct tc_cot *, long);
 
 static long
 tc_now_ms(void)
@@ -376,6 +384,14 @@ tc_sess_start(struct tc_sess *s, const struct addrinfo *ai)
 		tc_sess_fail(s, reason);
 		return;
 	}
+	/* Before connect(): the window it advertises depends on it. */
+	if (opts->rcvbuf > 0 && setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF,
+	    &opts->rcvbuf, sizeof(opts->rcvbuf)) == -1) {
+		snprintf(reason, sizeof(reason), "SO_RCVBUF: %s",
+		    strerror(errno));
+		tc_sess_fail(s, reason);
+		return;
+	}
 	s->deadline = tc_now_ms() + opts->timeout_ms;
 	if (s->cot != NULL)
 		s->cot->t0 = tc_now_ms();
@@ -432,6 +448,29 @@ tc_say_local(const struct tc_sess *s)
 	    "local address %s:%s", host, port);
 }
 
+/*
+ * --abort-handshake: OpenSSL writes to the socket but reads from an empty
+ * memory BIO, so SSL_connect() sends the ClientHello and can never go on
+ * with the server's reply, however fast that comes (a client scheduled out
+ * between its write and its read would otherwise finish the handshake).
+ */
+static int
+tc_ssl_set_abort_bio(struct tc_sess *s)
+{
+	BIO	*rb, *wb;
+
+	rb = BIO_new(BIO_s_mem());
+	wb = BIO_new_socket(s->fd, BIO_NOCLOSE);
+	if (rb == NULL || wb == NULL) {
+		BIO_free(rb);
+		BIO_free(wb);
+		return (0);
+	}
+	BIO_set_mem_eof_return(rb, -1);		/* empty: retry, not EOF */
+	SSL_set_bio(s->ssl, rb, wb);
+	return (1);
+}
+
 static void
 tc_step_connecting(struct tc_sess *s)
 {
@@ -454,7 +493,8 @@ tc_step_connecting(struct tc_sess *s)
 		return;
 	}
 	if ((s->ssl = SSL_new(tls_ctx)) == NULL ||
-	    SSL_set_fd(s->ssl, s->fd) != 1) {
+	    (opts->abort_hs ? tc_ssl_set_abort_bio(s) : SSL_set_fd(s->ssl,
+	    s->fd)) != 1) {
 		tc_sess_fail(s, "cannot create TLS session");
 		return;
 	}
@@ -499,8 +539,11 @@ tc_step_handshaking(struct tc_sess *s)
 		s->events = POLLIN;
 		return;
 	}
-	if (tc_ssl_would_block(s, ret))
+	if (tc_ssl_would_block(s, ret)) {
+		/* The first call that waits has written the ClientHello. */
+		s->hello_sent = 1;
 		return;
+	}
 	tc_ssl_reason(s, ret, reason, sizeof(reason));
 	tc_sess_fail(s, reason);
 }
@@ -586,6 +629,45 @@ tc_step_holding(struct tc_sess *s, long now)
 	}
 }
 
+/*
+ * --abort-handshake: the server answered our ClientHello (it now holds a TLS
+ * session for us and waits for our certificate); hang up without a word.
+ * Odd sessions reset the connection, even ones close it (FIN, after reading
+ * what has come: unread data would make the close a reset too), so that
+ * both ways a peer can vanish are exercised.
+ */
+static void
+tc_sess_abort(struct tc_sess *s)
+{
+	struct linger	 lg = { 1, 0 };
+	char		 c, buf[4096], reason[128];
+	ssize_t		 n;
+	int		 rst = s->id % 2;
+
+	while ((n = recv(s->fd, &c, 1, MSG_PEEK)) == -1 && errno == EINTR)
+		;
+	if (n <= 0) {
+		snprintf(reason, sizeof(reason), "closed by server before "
+		    "its reply to the ClientHello%s%s", n == -1 ? ": " : "",
+		    n == -1 ? strerror(errno) : "");
+		tc_sess_fail(s, reason);
+		return;
+	}
+	if (rst && setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)) == -1) {
+		snprintf(reason, sizeof(reason), "SO_LINGER: %s",
+		    strerror(errno));
+		tc_sess_fail(s, reason);
+		return;
+	}
+	while (!rst && (n = recv(s->fd, buf, sizeof(buf), 0)) > 0)
+		;
+	tc_say(s, "handshake aborted (%s)", rst ? "reset" : "closed");
+	SSL_free(s->ssl);	/* no alert, no close_notify */
+	s->ssl = NULL;
+	tc_sess_close(s, TC_EXIT_OK);
+}
+
 static void
 tc_sess_step(struct tc_sess *s, short revents)
 {
@@ -599,6 +681,15 @@ tc_sess_step(struct tc_sess *s, short revents)
 		tc_sess_fail(s, reason);
 		return;
 	}
+	if (s->state == TC_HANDSHAKING && opts->abort_hs && s->hello_sent &&
+	    revents != 0) {
+		tc_sess_abort(s);
+		return;
+	}
+	/* A paused reader polls for nothing; a hangup ends its pause. */
+	if (s->state == TC_STREAMING && (revents & (POLLHUP | POLLERR)) &&
+	    tc_cot_paused(s->cot, now))
+		s->cot->step_deadline = now;
 	switch (s->state) {
 	case TC_CONNECTING:
 		tc_step_connecting(s);
@@ -607,7 +698,7 @@ tc_sess_step(struct tc_sess *s, short revents)
 		/* FALLTHROUGH */
 	case TC_HANDSHAKING:
 		tc_step_handshaking(s);
-		if (s->state != TC_SETTLING)
+		if (s->state != TC_SETTLING || opts->abort_hs)
 			break;
 		/* FALLTHROUGH */
 	case TC_SETTLING:
@@ -634,7 +725,8 @@ tc_run(struct tc_sess *ss, const struct addrinfo *ai)
 	unsigned	 nfail = 0, nclosed = 0, nunmet = 0;
 	long		 now, wait;
 
-	window = opts->parallel ? opts->count : 1;
+	window = !opts->parallel ? 1 : opts->window > 0 &&
+	    opts->window < opts->count ? opts->window : opts->count;
 	pfd = calloc(window, sizeof(*pfd));
 	idx = calloc(window, sizeof(*idx));
 	if (pfd == NULL || idx == NULL) {
@@ -1231,6 +1323,7 @@ tc_step_poll(struct tc_sess *s, const struct tc_step *st, long now)
 	tc_filter_describe(&st->f, what, sizeof(what));
 	switch (st->op) {
 	case TC_OP_SLEEP:
+	case TC_OP_PAUSE:
 		return (now >= c->step_deadline);
 	case TC_OP_WAITFILE:
 		if (access(st->path, F_OK) == 0)
@@ -1368,22 +1461,37 @@ tc_cot_flush(struct tc_sess *s, char *reason, size_t len)
 	return (1);
 }
 
+/* A pause step runs: what the server sends stays in the socket. */
+static int
+tc_cot_paused(const struct tc_cot *c, long now)
+{
+	return (c->cur < c->n_steps && c->started &&
+	    c->steps[c->cur].op == TC_OP_PAUSE && now < c->step_deadline);
+}
+
 static void
 tc_step_streaming(struct tc_sess *s, long now)
 {
 	struct tc_cot	*c = s->cot;
 	char		 reason[160];
 	long		 next;
+	int		 open = 1;
 
-	if (!tc_sess_read(s, reason, sizeof(reason))) {
-		tc_sess_closed_early(s, reason);
-		return;
-	}
+	if (!tc_cot_paused(c, now))
+		open = tc_sess_read(s, reason, sizeof(reason));
 	if (s->state == TC_DONE)
 		return;
+	/* What came with the server's close may still meet the steps. */
 	tc_cot_advance(s, now);
 	if (s->state != TC_STREAMING)
 		return;
+	if (!open) {
+		if (c->cur < c->n_steps)
+			tc_sess_closed_early(s, reason);
+		else
+			tc_sess_close(s, TC_EXIT_OK);
+		return;
+	}
 	if (!tc_cot_flush(s, reason, sizeof(reason))) {
 		tc_sess_closed_early(s, reason);
 		return;
@@ -1392,7 +1500,8 @@ tc_step_streaming(struct tc_sess *s, long now)
 		tc_sess_close(s, TC_EXIT_OK);
 		return;
 	}
-	s->events = POLLIN | (c->want_write ? POLLOUT : 0);
+	s->events = (tc_cot_paused(c, now) ? 0 : POLLIN) |
+	    (c->want_write ? POLLOUT : 0);
 	next = now + 60000;
 	if (c->cur < c->n_steps) {
 		switch (c->steps[c->cur].op) {
@@ -1400,6 +1509,7 @@ tc_step_streaming(struct tc_sess *s, long now)
 			next = now + TC_POLL_FILE_MS;
 			/* FALLTHROUGH */
 		case TC_OP_SLEEP:
+		case TC_OP_PAUSE:
 		case TC_OP_EXPECT:
 		case TC_OP_NONE:
 			if (c->step_deadline < next)
@@ -1522,6 +1632,7 @@ static const struct {
 	{ "mark",	TC_OP_MARK,	0, 0 },
 	{ "wait-file",	TC_OP_WAITFILE,	1, 1 },
 	{ "touch",	TC_OP_TOUCH,	1, 0 },
+	{ "pause",	TC_OP_PAUSE,	1, 0 },
 	{ "close",	TC_OP_CLOSE,	0, 0 },
 };
 
@@ -1552,7 +1663,8 @@ tc_step_parse(struct tc_step *st, char **w, int n)
 	st->op = tc_ops[k].op;
 	st->count = st->op == TC_OP_EXPECT ? 1 : 0;
 	st->ms = st->op == TC_OP_WAITFILE ? TC_WAITFILE_MS : opts->wait_ms;
-	if (st->op == TC_OP_SLEEP || st->op == TC_OP_EVERY) {
+	if (st->op == TC_OP_SLEEP || st->op == TC_OP_PAUSE ||
+	    st->op == TC_OP_EVERY) {
 		if (tc_parse_uint(w[1], 86400000, &v) == -1 ||
 		    (st->op == TC_OP_EVERY && v == 0))
 			return (-1);
@@ -1742,8 +1854,9 @@ tc_usage(void)
 	    "[--pass PASS] | --no-cert]\n"
 	    "                 [--ca FILE [--servername NAME]] "
 	    "[--timeout SEC] [--hold SEC] [--settle SEC]\n"
-	    "                 [--count N [--parallel]] [--raw] "
-	    "[--quiet | --verbose]\n"
+	    "                 [--count N [--parallel] [--window N]] "
+	    "[--raw | --abort-handshake]\n"
+	    "                 [--rcvbuf BYTES] [--quiet | --verbose]\n"
 	    "  CoT mode:      [--plain] [--uid UID] [--callsign NAME] "
 	    "[--send FILE]... [--send-every MS]\n"
 	    "                 [--expect-count N] [--expect-uid UID]... "
@@ -1913,6 +2026,9 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 		{ "count",	required_argument,	NULL, 'N' },
 		{ "parallel",	no_argument,		NULL, 'p' },
 		{ "raw",	no_argument,		NULL, 'r' },
+		{ "window",	required_argument,	NULL, 'w' },
+		{ "abort-handshake", no_argument,	NULL, 'A' },
+		{ "rcvbuf",	required_argument,	NULL, 'B' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "plain",	no_argument,		NULL, 'L' },
@@ -1954,6 +2070,25 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 		case 'n': o->no_cert = 1; break;
 		case 'p': o->parallel = 1; break;
 		case 'r': o->raw = 1; break;
+		case 'A': o->abort_hs = 1; break;
+		case 'w':
+		case 'B':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || n < 1 ||
+			    n > (ch == 'w' ? TC_MAX_SESSIONS : 64 << 20)) {
+				fprintf(stderr, "takclient: --%s wants 1..%d: "
+				    "%s\n", ch == 'w' ? "window" : "rcvbuf",
+				    ch == 'w' ? TC_MAX_SESSIONS : 64 << 20,
+				    optarg);
+				return (-1);
+			}
+			if (ch == 'w') {
+				o->window = (unsigned)n;
+				o->parallel = 1;
+			} else
+				o->rcvbuf = (int)n;
+			break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 't':
@@ -1987,6 +2122,11 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 	}
 	if (o->cot && tc_check_cot(o) == -1)
 		return (-1);
+	if (o->abort_hs && (o->raw || o->cot || o->hold_ms > 0)) {
+		fprintf(stderr, "takclient: --abort-handshake with --raw, "
+		    "--hold or CoT mode\n");
+		return (-1);
+	}
 	if (!o->raw && !o->no_cert && (o->cert == NULL) != (o->key == NULL)) {
 		fprintf(stderr, "takclient: --cert and --key go together\n");
 		return (-1);

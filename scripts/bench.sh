@@ -1,0 +1,367 @@
+#!/bin/bash
+# make bench: drive a release takd with tests/load/takload and write the
+# figures into docs/performance.md (between its bench markers).
+#
+#   scripts/bench.sh [BUILD_DIR]     (default build/rel; `make bench` builds it)
+#
+# Every scenario gets a fresh takd on 127.0.0.1 with its own config, state
+# and log in a temp dir, and a throwaway PKI made with takctl.  Knobs, for
+# trying things out (the defaults are what docs/performance.md reports):
+#   BENCH_DURATION=10         seconds of each measured phase
+#   BENCH_HOLD=10000          idle sessions of the hold scenario
+#   BENCH_FANOUT="100 500 1000"
+#   BENCH_ONLY="hs hold fanout fanout1"   scenarios to run
+#   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
+#   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
+#   BENCH_PERF=1              perf record the workers of each scenario
+set -eu
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+B=${1:-build/rel}
+case "$B" in /*) ;; *) B="$REPO/$B" ;; esac
+TAKD=$B/bin/takd
+TAKCTL=$B/bin/takctl
+LOAD=$B/tests/load/takload
+DURATION=${BENCH_DURATION:-10}
+DRAIN=20	# fan-out: how long deliveries may trail the last SA sent
+HOLD=${BENCH_HOLD:-10000}
+FANOUT=${BENCH_FANOUT:-100 500 1000}
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1} "
+OUT=${BENCH_OUT:-$REPO/docs/performance.md}
+# One certificate per fan-out client, one at least (the shared one).
+NCERTS=1
+case "$ONLY" in *" fanout "*|*" fanout1 "*)
+	for n in $FANOUT; do
+		if [ "$n" -gt "$NCERTS" ]; then NCERTS=$n; fi
+	done
+esac
+
+for f in "$TAKD" "$TAKCTL" "$LOAD"; do
+	[ -x "$f" ] || { echo "bench: $f missing: run make bench" >&2; exit 1; }
+done
+
+# tmpfs if there is one: takctl fsyncs every file it writes.
+TMP=${TMPDIR:-/tmp}
+[ -d /dev/shm ] && [ -w /dev/shm ] && TMP=/dev/shm
+T=$(mktemp -d "$TMP/takd-bench.XXXXXX")
+chmod 755 "$T"	# takd's workers run as nobody
+TAKD_PID=
+cleanup() {
+	[ -z "$TAKD_PID" ] || stop_takd
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# The generator holds BENCH_HOLD sockets; takd raises its own limit.
+ulimit -n $((HOLD + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# jf FILE KEY: a value of takload's one-line JSON (flat: no nesting).
+jf() {
+	grep -o "\"$2\":[^,}]*" "$1" | head -1 | cut -d: -f2- | tr -d '"'
+}
+
+# --- PKI: a CA, the server and NCERTS clients (c0000 ...) ------------------
+make_pki() {
+	local cfg=$T/pki.ini i t0
+	printf '[server]\nstate_dir = %s\n[pki]\ndir = %s\nclient_password = bench\n' \
+	    "$T/pki-state" "$T/pki" >"$cfg"
+	"$TAKCTL" -c "$cfg" pki init-ca --cn "takd bench CA" >>"$T/pki.log" 2>&1 ||
+	    die "takctl pki init-ca failed: $(tail -3 "$T/pki.log")"
+	"$TAKCTL" -c "$cfg" pki server --cn localhost >>"$T/pki.log" 2>&1 ||
+	    die "takctl pki server failed"
+	t0=$(date +%s)
+	for ((i = 0; i < NCERTS; i++)); do
+		"$TAKCTL" -c "$cfg" pki client "$(printf 'c%04d' "$i")" \
+		    >>"$T/pki.log" 2>&1 || die "takctl pki client $i failed"
+	done
+	say "PKI: CA, server and $i client certificates in $(( $(date +%s) - t0 )) s"
+}
+
+# --- takd ------------------------------------------------------------------
+# start_takd NAME WORKERS: a fresh takd; sets TAKD_PID, PORT, CFG, DIR.
+start_takd() {
+	local name=$1 workers=$2 i st
+	DIR=$T/$name
+	CFG=$DIR/takd.ini
+	mkdir -p "$DIR"
+	chmod 755 "$DIR"
+	{
+		printf '[server]\n'
+		[ "$(id -u)" -ne 0 ] || printf 'user = nobody\n'
+		printf 'workers = %s\nstate_dir = %s\nlog = %s\n' "$workers" \
+		    "$DIR/state" "$DIR/takd.log"
+		printf 'log_level = info\nnofile = 65536\nmax_sessions = 20000\n'
+		printf '[tls]\nlisten = 127.0.0.1:0\n[pki]\ndir = %s\n' "$T/pki"
+	} >"$CFG"
+	"$TAKD" -f -c "$CFG" >"$DIR/takd.stderr" 2>&1 </dev/null &
+	TAKD_PID=$!
+	for i in $(seq 100); do
+		if "$TAKCTL" -c "$CFG" status >"$DIR/status0.json" 2>/dev/null; then
+			PORT=$(grep -o '"port":[0-9]*' "$DIR/status0.json" |
+			    head -1 | cut -d: -f2)
+			st=$(grep -o '"state":"running"' "$DIR/status0.json" | wc -l)
+			[ -n "$PORT" ] && [ "$PORT" != 0 ] &&
+			    [ "$st" -ge 1 ] && return 0
+		fi
+		kill -0 "$TAKD_PID" 2>/dev/null ||
+		    die "takd exited: $(tail -5 "$DIR/takd.stderr")"
+		sleep 0.1
+	done
+	die "takd did not come up: $(tail -5 "$DIR/takd.stderr")"
+}
+
+stop_takd() {
+	"$TAKCTL" -c "$CFG" status >"$DIR/status.json" 2>/dev/null || true
+	kill -TERM "$TAKD_PID" 2>/dev/null || true
+	wait "$TAKD_PID" 2>/dev/null || true
+	TAKD_PID=
+}
+
+# Sessions each worker accepted, "a/b": how EPOLLEXCLUSIVE spread them.
+spread() {
+	grep -o '"accepted":[0-9]*' "$1/status.json" 2>/dev/null |
+	    cut -d: -f2 | paste -sd/ -
+}
+
+# ssum DIR KEY: a counter of takd's status summed over the workers.
+ssum() {
+	grep -o "\"$2\":[0-9]*" "$1/status.json" 2>/dev/null |
+	    awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# perf record of the workers while takload runs (BENCH_PERF=1).
+PERF_PID=
+perf_start() {
+	local pids
+	[ "${BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null || return 0
+	pids=$(cat /proc/"$TAKD_PID"/task/*/children | tr ' ' ',' | sed 's/,$//')
+	perf record -q -F 499 -g -p "$pids" -o "$DIR/perf.data" \
+	    >/dev/null 2>&1 &
+	PERF_PID=$!
+}
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
+	perf report -i "$DIR/perf.data" --no-children --sort symbol \
+	    --percent-limit 1 2>/dev/null | grep '%' >"$DIR/perf.txt" || true
+	say "  profile: $DIR/perf.txt"
+}
+
+# run NAME WORKERS TAKLOAD-ARGS...: one scenario; its JSON in $T/NAME.json.
+run() {
+	local name=$1 workers=$2
+	shift 2
+	say "$name: takd with $workers worker(s); takload $*"
+	start_takd "$name" "$workers"
+	perf_start
+	"$LOAD" --connect "127.0.0.1:$PORT" --takd-pid "$TAKD_PID" "$@" \
+	    >"$T/$name.json" 2>"$T/$name.err" ||
+	    { perf_stop; stop_takd; cat "$T/$name.err" >&2;
+	      die "$name: takload failed"; }
+	perf_stop
+	stop_takd
+	spread "$DIR" >"$T/$name.spread"
+	echo "$(ssum "$DIR" superseded) superseded, $(ssum "$DIR" slow_consumer) slow" \
+	    >"$T/$name.drops"
+	say "  $(cut -c1-400 "$T/$name.json")..."
+}
+
+# --- scenarios ---------------------------------------------------------------
+T_START=$(date +%s)
+LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
+make_pki
+CERT="--cert $T/pki/clients/c0000.pem --key $T/pki/clients/c0000.key"
+NW=$(nproc)
+case "$ONLY" in *" hs "*)
+	run hs_full auto --mode handshake $CERT --concurrency 16 \
+	    --duration "$DURATION"
+	run hs_resumed auto --mode handshake $CERT --concurrency 16 \
+	    --duration "$DURATION" --resume
+esac
+case "$ONLY" in *" hold "*)
+	run hold auto --mode hold $CERT --clients "$HOLD" --rate 0 \
+	    --duration 5 --settle 2
+esac
+case "$ONLY" in *" fanout "*)
+	for n in $FANOUT; do
+		run "fanout_${n}_w$NW" auto --mode fanout --cert-dir \
+		    "$T/pki/clients" --clients "$n" --rate 1000 --sa-rate 1 \
+		    --duration "$DURATION" --drain "$DRAIN" --settle 1
+	done
+esac
+case "$ONLY" in *" fanout1 "*)
+	for n in $FANOUT; do
+		[ "$NW" != 1 ] || break
+		run "fanout_${n}_w1" 1 --mode fanout --cert-dir \
+		    "$T/pki/clients" --clients "$n" --rate 1000 --sa-rate 1 \
+		    --duration "$DURATION" --drain "$DRAIN" --settle 1
+	done
+esac
+ELAPSED=$(( $(date +%s) - T_START ))
+say "done in $ELAPSED s"
+
+# --- the report ----------------------------------------------------------------
+# v NAME KEY: a figure of scenario NAME, "-" when it did not run.
+v() {
+	[ -s "$T/$1.json" ] || { echo -; return; }
+	jf "$T/$1.json" "$2"
+}
+
+# verdict EXPR: "met" / "**missed**" / "not run" for an awk condition on
+# numbers already substituted in.
+verdict() {
+	case "$1" in *-*) echo "not run"; return ;; esac
+	if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"; fi
+}
+
+report() {
+	local n w name cpu_model
+	cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+	echo "<!-- bench:begin (written by scripts/bench.sh; edit outside the markers) -->"
+	echo
+	echo "Last run: $(date -u +%Y-%m-%dT%H:%MZ), $ELAPSED s in all, takd $(cat "$T"/*/status0.json 2>/dev/null | grep -o '"version":"[^"]*"' | head -1 | cut -d'"' -f4)"
+	echo "on \`$cpu_model\`, $(nproc) CPUs ($(grep -c ^processor /proc/cpuinfo) in /proc/cpuinfo),"
+	echo "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM,"
+	echo "Linux $(uname -r), $(openssl version | cut -d' ' -f1-2), $(cc --version | head -1)."
+	echo "takd build: \`$(basename "$B")\` (-O2, no sanitizers); generator on the same CPUs."
+	echo "Load average before the run: $LOADAVG0, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "(anything else running on the machine shows up in the latencies and rates,"
+	echo "less in the CPU times)."
+	if awk -v l="${LOADAVG0%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+		echo
+		echo "**The machine was busy with other work during this run: latencies, rates and"
+		echo "to a lesser degree CPU times are worse than takd's own.**"
+	fi
+	echo
+	echo "### Handshakes (ECDSA P-256 certificates, TLS 1.3, $(v hs_full concurrency) connections at a time, ${DURATION} s)"
+	echo
+	echo "| kind | handshakes | resumed | handshakes/s | takd CPU µs / handshake | p50 / p99 ms | takd CPU s | takload CPU s | sessions per worker |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for name in hs_full hs_resumed; do
+		[ -s "$T/$name.json" ] || continue
+		printf '| %s | %s | %s | %s | **%s** | %s / %s | %s | %s | %s |\n' \
+		    "${name#hs_}" "$(v $name handshakes)" \
+		    "$(v $name handshakes_resumed)" "$(v $name handshakes_per_s)" \
+		    "$(v $name cpu_us_per_handshake)" "$(v $name hs_p50_ms)" \
+		    "$(v $name hs_p99_ms)" "$(v $name takd_cpu_s)" \
+		    "$(v $name gen_cpu_s)" "$(cat "$T/$name.spread")"
+	done
+	echo
+	echo "TLS: $(v hs_full tls_version) $(v hs_full cipher), key exchange $(v hs_full group)."
+	echo
+	if [ -s "$T/hold.json" ]; then
+		echo "### $HOLD idle sessions"
+		echo
+		echo "| sessions up | failed | ramp | takd RSS before | with the sessions | end of hold | per session | PSS (all processes) | takd CPU µs / session (ramp) |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		printf '| %s | %s | %s s (%s/s) | %s MiB | **%s MiB** | %s MiB | %s KiB | %s MiB | %s |\n' \
+		    "$(v hold sessions_open)" "$(v hold sessions_failed)" \
+		    "$(v hold ramp_s)" "$(awk -v n="$(v hold sessions_established)" \
+		    -v s="$(v hold ramp_s)" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
+		    "$(v hold takd_rss_base_mib)" "$(v hold takd_rss_mib)" \
+		    "$(v hold takd_rss_end_mib)" "$(v hold rss_per_session_kib)" \
+		    "$(v hold takd_pss_mib)" "$(v hold ramp_cpu_us_per_session)"
+		echo
+		echo "Sessions per worker: $(cat "$T/hold.spread")."
+		echo
+	fi
+	echo "### Fan-out (1 SA event/s per client, ${DURATION} s, every event to every other client)"
+	echo
+	echo "| clients | workers | events sent | deliveries / expected | missing | dup | takd drops | deliveries/s | latency p50 / p90 / p99 / max ms | takd CPU µs / delivery | takd writes / delivery | takd CPU s | takload CPU s | sessions per worker |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for w in "$NW" 1; do
+		for n in $FANOUT; do
+			name=fanout_${n}_w$w
+			[ -s "$T/$name.json" ] || continue
+			printf '| %s | %s | %s | %s / %s | %s | %s | %s | %s | %s / %s / %s / %s | **%s** | %s | %s | %s | %s |\n' \
+			    "$n" "$w" "$(v $name events_sent)" \
+			    "$(v $name deliveries)" \
+			    "$(v $name deliveries_expected)" \
+			    "$(v $name deliveries_missing)$([ "$(v $name drain_timeout)" != true ] || echo ", drain timed out (${DRAIN} s)")" \
+			    "$(v $name deliveries_dup)" \
+			    "$(cat "$T/$name.drops")" \
+			    "$(v $name deliveries_per_s)" \
+			    "$(v $name lat_p50_ms)" "$(v $name lat_p90_ms)" \
+			    "$(v $name lat_p99_ms)" "$(v $name lat_max_ms)" \
+			    "$(v $name cpu_us_per_delivery)" \
+			    "$(v $name writes_per_delivery)" \
+			    "$(v $name takd_cpu_s)" "$(v $name gen_cpu_s)" \
+			    "$(cat "$T/$name.spread")"
+		done
+	done
+	echo
+	targets
+	echo
+	echo "<!-- bench:end -->"
+}
+
+targets() {
+	local f r m lo hi c1 c2 n ok all name
+	echo "### Targets (2 CPUs, generator on the same CPUs)"
+	echo
+	echo "| target | measured | verdict |"
+	echo "|---|---|---|"
+	f=$(v hs_full cpu_us_per_handshake)
+	echo "| full mutual-TLS handshake ≤ 300 µs takd CPU | $f µs | $(verdict "$f <= 300") |"
+	r=$(v hs_resumed cpu_us_per_handshake)
+	m="$(v hs_resumed handshakes_resumed) of $(v hs_resumed handshakes) resumed"
+	echo "| resumed handshake ≤ 60 µs, tickets valid in every worker | $r µs, $m (workers: $(cat "$T/hs_resumed.spread" 2>/dev/null)) | $(verdict "$r <= 60 && $(v hs_resumed handshakes_resumed) == $(v hs_resumed handshakes)") |"
+	r=$(v hold takd_rss_mib)
+	echo "| $HOLD sessions < 300 MiB RSS, all takd processes | $r MiB, $(v hold sessions_open) sessions up | $(verdict "$r < 300 && $(v hold sessions_open) == $HOLD") |"
+	name=fanout_500_w$NW
+	if [ -s "$T/$name.json" ]; then
+		echo "| 500 clients at 1 SA/s: every event delivered | $(v $name deliveries) of $(v $name deliveries_expected), $(v $name deliveries_dup) dup | $(verdict "$(v $name deliveries_missing) == 0 && $(v $name deliveries_dup) == 0") |"
+		echo "| 500 clients: p99 latency < 50 ms | $(v $name lat_p99_ms) ms | $(verdict "$(v $name lat_p99_ms) < 50") |"
+		echo "| 500 clients: ≤ 2 µs takd CPU per delivery | $(v $name cpu_us_per_delivery) µs | $(verdict "$(v $name cpu_us_per_delivery) <= 2") |"
+	fi
+	lo= hi= all=
+	for n in $FANOUT; do
+		c2=$(v "fanout_${n}_w$NW" cpu_us_per_delivery)
+		[ "$c2" != - ] || continue
+		all="$all $n: $c2,"
+		lo=$(awk -v a="${lo:-$c2}" -v b="$c2" 'BEGIN { print (b < a ? b : a) }')
+		hi=$(awk -v a="${hi:-$c2}" -v b="$c2" 'BEGIN { print (b > a ? b : a) }')
+	done
+	if [ -n "$lo" ]; then
+		echo "| CPU per delivery flat within 25 % from $(echo $FANOUT | cut -d' ' -f1) to $(echo $FANOUT | awk '{ print $NF }') clients | ${all%,} µs (max/min $(awk -v a="$hi" -v b="$lo" 'BEGIN { printf "%.2f", a / b }')) | $(verdict "$hi <= 1.25 * $lo") |"
+	fi
+	m= ok=1
+	for n in $FANOUT; do
+		c1=$(v "fanout_${n}_w1" cpu_us_per_delivery)
+		c2=$(v "fanout_${n}_w$NW" cpu_us_per_delivery)
+		[ "$c1" != - ] && [ "$c2" != - ] || continue
+		m="$m $n: $(awk -v a="$c2" -v b="$c1" 'BEGIN { printf "%+.0f %%", (a / b - 1) * 100 }'),"
+		awk -v a="$c2" -v b="$c1" 'BEGIN { exit !(a <= 1.15 * b) }' || ok=0
+	done
+	if [ -n "$m" ]; then
+		echo "| $NW workers ≤ 15 % above 1 worker per delivery | ${m%,} | $([ $ok = 1 ] && echo met || echo "**missed**") |"
+	fi
+}
+
+report >"$T/report.md"
+if [ "$OUT" = - ]; then
+	cat "$T/report.md"
+	exit 0
+fi
+if [ -f "$OUT" ] && grep -q '^<!-- bench:begin' "$OUT" &&
+    grep -q '^<!-- bench:end -->' "$OUT"; then
+	awk -v rep="$T/report.md" '
+	    /^<!-- bench:begin/ { while ((getline l < rep) > 0) print l; skip = 1; next }
+	    /^<!-- bench:end -->/ { skip = 0; next }
+	    !skip' "$OUT" >"$T/out.md"
+	cat "$T/out.md" >"$OUT"
+else
+	{ printf '# Performance\n\n'; cat "$T/report.md"; } >"$OUT"
+fi
+cat "$T/report.md"
+say "wrote $OUT"

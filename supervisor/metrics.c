@@ -1,0 +1,1069 @@
+/*
+ * The Prometheus exposition and its HTTP listener: see metrics.h, and
+ * docs/metrics.md for what each metric means.
+ *
+ * Formatting is split from the supervisor's state: metrics_render() copies
+ * what it needs into a struct metrics_snap, and metrics_format() turns that
+ * into text without looking at anything else (tests/unit/test_metrics.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "shared/log.h"
+#include "supervisor/admin.h"
+#include "supervisor/crl.h"
+#include "supervisor/listen.h"
+#include "supervisor/metrics.h"
+
+#define METRICS_MAGIC		0x4d545243u	/* "MTRC" */
+#define METRICS_ACC_MAGIC	0x4d414343u	/* "MACC" */
+#define METRICS_CLIENT_MAGIC	0x4d434c54u	/* "MCLT" */
+#define METRICS_DEAD_MAGIC	0x4d444541u	/* "MDEA": closed */
+
+#define METRICS_DRAIN_MAX	(64 * 1024)	/* input read before close */
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+/* --- text buffer --------------------------------------------------- */
+
+static int
+metrics_buf_room(struct metrics_buf *b, size_t more)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (b->err)
+		return (-1);
+	if (b->len + more + 1 <= b->cap)
+		return (0);
+	cap = b->cap == 0 ? 4096 : b->cap;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	if ((p = realloc(b->buf, cap)) == NULL) {
+		b->err = 1;
+		return (-1);
+	}
+	b->buf = p;
+	b->cap = cap;
+	return (0);
+}
+
+void
+metrics_buf_append(struct metrics_buf *b, const void *p, size_t n)
+{
+	if (metrics_buf_room(b, n) == -1)
+		return;
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+void
+metrics_buf_printf(struct metrics_buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || metrics_buf_room(b, (size_t)n) == -1) {
+		b->err = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void
+metrics_buf_free(struct metrics_buf *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+/* --- the exposition ------------------------------------------------ */
+
+static const char *const metrics_hs_fail_names[IPC_HS_FAIL_MAX] = {
+	[IPC_HS_NO_CERT] = "no_certificate",
+	[IPC_HS_UNKNOWN_CA] = "unknown_ca",
+	[IPC_HS_REVOKED] = "revoked",
+	[IPC_HS_EXPIRED] = "expired",
+	[IPC_HS_CRL] = "crl",
+	[IPC_HS_OTHER_VERIFY] = "other_verify",
+	[IPC_HS_PROTOCOL] = "protocol",
+	[IPC_HS_TIMEOUT] = "timeout",
+	[IPC_HS_CLOSED] = "closed_by_peer",
+};
+
+static const char *const metrics_ev_class_names[IPC_EV_CLASS_MAX] = {
+	[IPC_EV_SA] = "sa",
+	[IPC_EV_CHAT] = "chat",
+	[IPC_EV_PING] = "ping",
+	[IPC_EV_OTHER] = "other",
+	[IPC_EV_UNPARSED] = "unparsed",
+};
+
+const char *
+metrics_hs_fail_name(int i)
+{
+	return (i >= 0 && i < IPC_HS_FAIL_MAX ? metrics_hs_fail_names[i] : "?");
+}
+
+const char *
+metrics_ev_class_name(int i)
+{
+	return (i >= 0 && i < IPC_EV_CLASS_MAX ? metrics_ev_class_names[i] :
+	    "?");
+}
+
+/* A per-worker value: a field of struct slot_stats, u32 or u64. */
+struct metrics_field {
+	const char	*label;		/* the family's label value */
+	size_t		 off;
+	bool		 u32;
+};
+
+#define MF64(l, f)	{ l, offsetof(struct slot_stats, f), false }
+#define MF32(l, f)	{ l, offsetof(struct slot_stats, f), true }
+
+/*
+ * One family of per-worker samples: without a label (one field) or with
+ * label over n fields.
+ */
+struct metrics_family {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	const char	*label;		/* NULL: worker only */
+	const struct metrics_field *fields;
+	size_t		 n;
+};
+
+#define MFAM(name, type, help, f) \
+	{ name, type, help, NULL, (const struct metrics_field[]){ f }, 1 }
+#define MFAML(name, type, help, label, arr) \
+	{ name, type, help, label, arr, sizeof(arr) / sizeof(arr[0]) }
+
+static const struct metrics_field metrics_rejects[] = {
+	MF64("max_sessions", rejected_full),
+	MF64("no_descriptors", rejected_emfile),
+};
+
+static const struct metrics_field metrics_drops[] = {
+	MF64("malformed", drop_malformed),
+	MF64("rate_limited", drop_rate),
+	MF64("no_recipient", drop_no_recipient),
+	MF64("superseded", drop_superseded),
+	MF64("closed", drop_closed),
+	MF64("no_memory", drop_nomem),
+};
+
+static const struct metrics_field metrics_closes[] = {
+	MF64("framing", close_framing),
+	MF64("unclosed_event", close_unclosed),
+	MF64("idle", close_idle),
+	MF64("slow_consumer", close_slow),
+};
+
+static const struct metrics_family metrics_families[] = {
+	MFAM("sessions", "gauge",
+	    "Established client sessions.", MF32(NULL, sessions)),
+	MFAM("handshakes_in_progress", "gauge",
+	    "Connections in their TLS handshake.", MF32(NULL, handshaking)),
+	MFAM("open_fds", "gauge",
+	    "Open descriptors of the worker process.", MF32(NULL, open_fds)),
+	MFAM("worker_crl_generation", "gauge",
+	    "CRL generation in force in the worker.",
+	    MF32(NULL, crl_generation)),
+	MFAM("connections_accepted_total", "counter",
+	    "Connections accepted, TLS and plain TCP.", MF64(NULL, accepted)),
+	MFAML("connections_rejected_total", "counter",
+	    "Connections closed at accept, by reason.", "reason",
+	    metrics_rejects),
+	MFAM("handshakes_ok_total", "counter",
+	    "TLS handshakes completed and admitted.",
+	    MF64(NULL, handshakes_ok)),
+	MFAM("handshakes_resumed_total", "counter",
+	    "Admitted handshakes that resumed a session (a ticket).",
+	    MF64(NULL, handshakes_resumed)),
+	MFAM("revoked_refused_total", "counter",
+	    "Handshakes refused because the certificate is revoked.",
+	    MF64(NULL, revoked_refused)),
+	MFAM("revoked_closed_total", "counter",
+	    "Live sessions closed because a new CRL revoked them.",
+	    MF64(NULL, revoked_closed)),
+	MFAM("crl_stale_admissions_total", "counter",
+	    "Clients admitted while the CRL was past its nextUpdate "
+	    "(crl_stale = enforce-listed).", MF64(NULL, crl_stale_admitted)),
+	MFAM("bytes_in_total", "counter",
+	    "Application bytes read from clients (after TLS).",
+	    MF64(NULL, bytes_in)),
+	MFAM("bytes_out_total", "counter",
+	    "Application bytes written to clients (before TLS).",
+	    MF64(NULL, bytes_out)),
+	MFAML("events_dropped_total", "counter",
+	    "Events not delivered, by reason.", "reason", metrics_drops),
+	MFAML("sessions_closed_total", "counter",
+	    "Sessions closed for what they did, by reason.", "reason",
+	    metrics_closes),
+	MFAM("pongs_total", "counter",
+	    "Pongs sent in answer to pings.", MF64(NULL, pongs)),
+	MFAM("sa_replayed_total", "counter",
+	    "Latest SA of other clients queued to a session at connect.",
+	    MF64(NULL, sa_replayed)),
+	MFAM("sa_replay_skipped_total", "counter",
+	    "Latest SA not replayed: it would fill half the output queue.",
+	    MF64(NULL, replay_skipped)),
+	MFAM("disconnect_notices_total", "counter",
+	    "Disconnect notices (t-x-d-d) sent for clients that left.",
+	    MF64(NULL, disconnect_notices)),
+	MFAM("outq_high_water_bytes", "gauge",
+	    "Largest output queue of any session since the worker started.",
+	    MF64(NULL, outq_high_water)),
+	MFAM("outq_bytes", "gauge",
+	    "Bytes waiting in the output queues of all sessions now.",
+	    MF64(NULL, outq_bytes)),
+};
+
+static uint64_t
+metrics_get(const struct slot_stats *st, const struct metrics_field *f)
+{
+	const char	*p = (const char *)st + f->off;
+	uint32_t	 v32;
+	uint64_t	 v64;
+
+	if (f->u32) {
+		memcpy(&v32, p, sizeof(v32));
+		return (v32);
+	}
+	memcpy(&v64, p, sizeof(v64));
+	return (v64);
+}
+
+static void
+metrics_head(struct metrics_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	metrics_buf_printf(b, "# HELP takd_%s %s\n# TYPE takd_%s %s\n", name,
+	    help, name, type);
+}
+
+static size_t
+metrics_n_up(const struct metrics_snap *s)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < s->n_workers; i++)
+		n += s->workers[i].up;
+	return (n);
+}
+
+/* A family of per-worker samples, for the workers that answered. */
+static void
+metrics_per_worker(const struct metrics_snap *s, const struct metrics_family *f,
+    struct metrics_buf *b)
+{
+	const struct metrics_worker	*w;
+	size_t				 i, k;
+
+	metrics_head(b, f->name, f->type, f->help);
+	for (i = 0; i < s->n_workers; i++) {
+		w = &s->workers[i];
+		if (!w->up)
+			continue;
+		for (k = 0; k < f->n; k++) {
+			if (f->label == NULL)
+				metrics_buf_printf(b, "takd_%s{worker=\"%u\"} "
+				    "%" PRIu64 "\n", f->name, w->id,
+				    metrics_get(&w->st, &f->fields[k]));
+			else
+				metrics_buf_printf(b, "takd_%s{worker=\"%u\","
+				    "%s=\"%s\"} %" PRIu64 "\n", f->name, w->id,
+				    f->label, f->fields[k].label,
+				    metrics_get(&w->st, &f->fields[k]));
+		}
+	}
+}
+
+/* A family over one of struct slot_stats' arrays (reasons, classes). */
+static void
+metrics_per_worker_array(const struct metrics_snap *s, const char *name,
+    const char *help, const char *label, const char *(*label_name)(int),
+    size_t off, int n, struct metrics_buf *b)
+{
+	const struct metrics_worker	*w;
+	uint64_t			 v;
+	size_t				 i;
+	int				 k;
+
+	metrics_head(b, name, "counter", help);
+	for (i = 0; i < s->n_workers; i++) {
+		w = &s->workers[i];
+		if (!w->up)
+			continue;
+		for (k = 0; k < n; k++) {
+			memcpy(&v, (const char *)&w->st + off +
+			    (size_t)k * sizeof(v), sizeof(v));
+			metrics_buf_printf(b, "takd_%s{worker=\"%u\","
+			    "%s=\"%s\"} %" PRIu64 "\n", name, w->id, label,
+			    label_name(k), v);
+		}
+	}
+}
+
+static void
+metrics_gauge(struct metrics_buf *b, const char *name, const char *help,
+    int64_t v)
+{
+	metrics_head(b, name, "gauge", help);
+	metrics_buf_printf(b, "takd_%s %" PRId64 "\n", name, v);
+}
+
+static void
+metrics_format_crl(const struct metrics_snap *s, struct metrics_buf *b)
+{
+	metrics_gauge(b, "crl_generation", "CRL generation in force "
+	    "(0: none).", s->crl_generation);
+	metrics_gauge(b, "crl_entries", "Serials the CRL in force revokes.",
+	    (int64_t)s->crl_entries);
+	metrics_gauge(b, "crl_stale", "1 while the CRL is past its "
+	    "nextUpdate.", s->crl_stale);
+	if (s->crl_on && s->crl_last_update != 0)
+		metrics_gauge(b, "crl_last_update_timestamp_seconds",
+		    "lastUpdate of the CRL in force, Unix time.",
+		    (int64_t)s->crl_last_update);
+	if (s->crl_on && s->crl_next_update != 0) {
+		metrics_gauge(b, "crl_next_update_timestamp_seconds",
+		    "nextUpdate of the CRL in force, Unix time.",
+		    (int64_t)s->crl_next_update);
+		metrics_gauge(b, "crl_seconds_to_next_update", "Seconds until "
+		    "the CRL's nextUpdate (negative: stale).",
+		    (int64_t)(s->crl_next_update - s->now));
+	}
+	metrics_gauge(b, "crl_loaded_timestamp_seconds", "When the CRL in "
+	    "force was loaded, Unix time (0: none).",
+	    (int64_t)s->crl_loaded_at);
+	metrics_gauge(b, "crl_last_error_timestamp_seconds", "When a CRL "
+	    "reload last failed, Unix time (0: never).",
+	    (int64_t)s->crl_last_error_at);
+}
+
+void
+metrics_format(const struct metrics_snap *s, struct metrics_buf *b)
+{
+	const struct metrics_worker	*w;
+	size_t				 i;
+
+	metrics_head(b, "info", "gauge", "Version of the running takd.");
+	metrics_buf_printf(b, "takd_info{version=\"%s\"} 1\n", s->version);
+	metrics_gauge(b, "start_time_seconds", "When takd started, Unix time.",
+	    (int64_t)s->started);
+	metrics_format_crl(s, b);
+
+	metrics_head(b, "worker_up", "gauge", "1 when the worker answered "
+	    "this scrape; its samples below are fresh.");
+	for (i = 0; i < s->n_workers; i++) {
+		w = &s->workers[i];
+		metrics_buf_printf(b, "takd_worker_up{worker=\"%u\"} %d\n",
+		    w->id, w->up ? 1 : 0);
+	}
+	metrics_head(b, "worker_restarts_total", "counter", "Times the "
+	    "worker was respawned after it died.");
+	for (i = 0; i < s->n_workers; i++) {
+		w = &s->workers[i];
+		metrics_buf_printf(b, "takd_worker_restarts_total"
+		    "{worker=\"%u\"} %u\n", w->id, w->restarts);
+	}
+	/* A family without a sample is noise: none when no worker answered. */
+	if (metrics_n_up(s) == 0)
+		return;
+	for (i = 0; i < sizeof(metrics_families) / sizeof(metrics_families[0]);
+	    i++)
+		metrics_per_worker(s, &metrics_families[i], b);
+	metrics_per_worker_array(s, "handshake_failures_total", "TLS "
+	    "handshakes that failed, by reason (timeouts included).",
+	    "reason", metrics_hs_fail_name,
+	    offsetof(struct slot_stats, hs_fail), IPC_HS_FAIL_MAX, b);
+	metrics_per_worker_array(s, "events_in_total", "Events read from "
+	    "clients, by the class of their type.", "class",
+	    metrics_ev_class_name, offsetof(struct slot_stats, ev_in),
+	    IPC_EV_CLASS_MAX, b);
+	/* Nothing unparsed is ever written. */
+	metrics_per_worker_array(s, "events_out_total", "Events written "
+	    "whole to clients, by the class of their type.", "class",
+	    metrics_ev_class_name, offsetof(struct slot_stats, ev_out),
+	    IPC_EV_UNPARSED, b);
+}
+
+void
+metrics_render(const struct sup *sup, const struct stats_round *r,
+    struct metrics_buf *b)
+{
+	struct metrics_snap	 s;
+	struct metrics_worker	*w;
+	const struct proc_slot	*slot;
+	unsigned		 i;
+
+	memset(&s, 0, sizeof(s));
+	if ((w = calloc(sup->n_slots > 0 ? sup->n_slots : 1,
+	    sizeof(*w))) == NULL) {
+		b->err = 1;
+		return;
+	}
+	s.version = TAKD_VERSION;
+	s.now = time(NULL);
+	s.started = sup->started;
+	s.crl_on = sup->crl.crl != NULL;
+	s.crl_generation = sup->crl.info.generation;
+	s.crl_entries = sup->crl.info.entries;
+	s.crl_last_update = sup->crl.info.last_update;
+	s.crl_next_update = sup->crl.info.next_update;
+	s.crl_loaded_at = sup->crl.loaded_at;
+	s.crl_last_error_at = sup->crl.last_error_at;
+	s.crl_stale = crl_is_stale(sup);
+	for (i = 0; i < sup->n_slots; i++) {
+		slot = &sup->slots[i];
+		w[i].id = slot->id;
+		w[i].up = slot->state == SLOT_RUNNING &&
+		    admin_stats_answered(r, slot);
+		w[i].restarts = slot->restarts;
+		w[i].st = slot->stats;
+	}
+	s.n_workers = sup->n_slots;
+	s.workers = w;
+	metrics_format(&s, b);
+	free(w);
+}
+
+/* --- the HTTP listener --------------------------------------------- */
+
+struct metrics_acceptor {
+	unsigned	 magic;
+	int		 fd;
+	struct sup_ev	 ev;
+};
+
+enum metrics_state {
+	MC_READ,		/* the request head is coming */
+	MC_WAIT,		/* waiting for the workers' counters */
+	MC_WRITE		/* the reply is going out */
+};
+
+struct metrics_client {
+	unsigned	 magic;
+	struct metrics_client *next;
+	struct sup_ev	 ev;
+	int		 fd;
+	bool		 in_epoll;
+	enum metrics_state state;
+	bool		 head;		/* HEAD: a reply without body */
+	char		 peer[64];
+	char		 in[METRICS_REQ_MAX + 1];
+	size_t		 inlen;
+	struct metrics_buf out;
+	size_t		 outoff;
+	int64_t		 deadline_ms;
+	struct stats_round *round;
+};
+
+struct metrics {
+	unsigned	 magic;
+	struct listener	 lis[METRICS_MAX_LISTEN];
+	struct metrics_acceptor acc[METRICS_MAX_LISTEN];
+	size_t		 n_lis;
+	struct metrics_client *clients;
+	struct metrics_client *dead;	/* freed by metrics_tick() */
+	unsigned	 n_clients;
+	bool		 has_token;
+	unsigned char	 token_md[EVP_MAX_MD_SIZE];
+	unsigned	 token_mdlen;
+	struct log_ratelimit rl;
+};
+
+static void	 metrics_client_close(struct sup *, struct metrics_client *);
+
+/* A warning a peer can provoke at will: a few a second at most. */
+static void __attribute__((format(printf, 2, 3)))
+metrics_log_limited(struct metrics *m, const char *fmt, ...)
+{
+	unsigned long	 hidden;
+	va_list		 ap;
+	char		 msg[256];
+
+	if (!log_ratelimit_ok(&m->rl, &hidden))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (hidden > 0)
+		log_warnx("metrics: %s (%lu similar lines hidden)", msg,
+		    hidden);
+	else
+		log_warnx("metrics: %s", msg);
+}
+
+static bool
+metrics_loopback(const struct listener *l)
+{
+	return (strncmp(l->address, "127.", 4) == 0 ||
+	    strcmp(l->address, "::1") == 0);
+}
+
+int
+metrics_open(struct sup *sup, char *err, size_t errlen)
+{
+	const struct config	*cfg = sup->cfg;
+	struct metrics		*m;
+	struct epoll_event	 ev;
+	size_t			 i;
+	int			 n;
+
+	if (!cfg->metrics_on)
+		return (0);
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(err, errlen, "metrics: out of memory");
+		return (-1);
+	}
+	m->magic = METRICS_MAGIC;
+	sup->metrics = m;
+	/* Only the digest is compared: no early exit, no length leak. */
+	if (cfg->metrics_token[0] != '\0') {
+		if (EVP_Digest(cfg->metrics_token, strlen(cfg->metrics_token),
+		    m->token_md, &m->token_mdlen, EVP_sha256(), NULL) != 1) {
+			snprintf(err, errlen, "metrics: cannot hash the token");
+			return (-1);
+		}
+		m->has_token = true;
+	}
+	n = listen_bind("metrics", &cfg->metrics_listen, m->lis,
+	    METRICS_MAX_LISTEN, err, errlen);
+	if (n == -1)
+		return (-1);
+	m->n_lis = (size_t)n;
+	for (i = 0; i < m->n_lis; i++) {
+		m->acc[i].magic = METRICS_ACC_MAGIC;
+		m->acc[i].fd = m->lis[i].fd;
+		m->acc[i].ev.kind = SUP_EV_METRICS;
+		m->acc[i].ev.ptr = &m->acc[i];
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &m->acc[i].ev;
+		if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, m->acc[i].fd,
+		    &ev) == -1) {
+			snprintf(err, errlen, "metrics: epoll_ctl: %s",
+			    strerror(errno));
+			return (-1);
+		}
+		if (!m->has_token && !metrics_loopback(&m->lis[i]))
+			log_warnx("metrics on %s:%u without [metrics] token: "
+			    "whoever reaches it reads the counters",
+			    m->lis[i].address, m->lis[i].port);
+	}
+	return (0);
+}
+
+static void
+metrics_client_free(struct metrics_client *c)
+{
+	metrics_buf_free(&c->out);
+	c->magic = 0;
+	free(c);
+}
+
+void
+metrics_close(struct sup *sup)
+{
+	struct metrics	*m = sup->metrics;
+	size_t		 i;
+
+	if (m == NULL)
+		return;
+	while (m->clients != NULL)
+		metrics_client_close(sup, m->clients);
+	(void)metrics_tick(sup, 0);	/* frees the closed */
+	for (i = 0; i < m->n_lis; i++)
+		close(m->lis[i].fd);
+	OPENSSL_cleanse(m->token_md, sizeof(m->token_md));
+	m->magic = 0;
+	free(m);
+	sup->metrics = NULL;
+}
+
+const struct listener *
+metrics_listener(const struct sup *sup, size_t i)
+{
+	if (sup->metrics == NULL || i >= sup->metrics->n_lis)
+		return (NULL);
+	return (&sup->metrics->lis[i]);
+}
+
+/* Unread input would turn the close into a reset that loses the reply. */
+static void
+metrics_drain_close(int fd)
+{
+	char	 drain[4096];
+	size_t	 left = METRICS_DRAIN_MAX;
+	ssize_t	 n;
+
+	shutdown(fd, SHUT_WR);
+	while (left > 0 && (n = recv(fd, drain, sizeof(drain),
+	    MSG_DONTWAIT)) > 0)
+		left -= (size_t)n < left ? (size_t)n : left;
+	close(fd);
+}
+
+/*
+ * Off every list but the dead one: a later event of the same epoll batch
+ * may still point at it, so it is freed between batches.
+ */
+static void
+metrics_client_close(struct sup *sup, struct metrics_client *c)
+{
+	struct metrics		 *m = sup->metrics;
+	struct metrics_client	**pp;
+
+	for (pp = &m->clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	m->n_clients--;
+	admin_stats_cancel(sup, c->round);
+	c->round = NULL;
+	if (c->in_epoll)
+		epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	metrics_drain_close(c->fd);
+	c->fd = -1;
+	c->magic = METRICS_DEAD_MAGIC;
+	c->next = m->dead;
+	m->dead = c;
+}
+
+static int
+metrics_client_watch(struct sup *sup, struct metrics_client *c,
+    uint32_t events)
+{
+	struct epoll_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = &c->ev;
+	if (epoll_ctl(sup->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+	    c->fd, &ev) == -1) {
+		log_warn("metrics: epoll_ctl");
+		return (-1);
+	}
+	c->in_epoll = true;
+	return (0);
+}
+
+/* Send what is left of the reply; close once it is all out. */
+static void
+metrics_client_write(struct sup *sup, struct metrics_client *c)
+{
+	ssize_t	 n;
+
+	while (c->outoff < c->out.len) {
+		n = send(c->fd, c->out.buf + c->outoff, c->out.len - c->outoff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (metrics_client_watch(sup, c, EPOLLOUT) == -1)
+				break;
+			return;
+		}
+		if (n <= 0)
+			break;		/* the scraper went away */
+		c->outoff += (size_t)n;
+	}
+	metrics_client_close(sup, c);
+}
+
+static const char *
+metrics_status_text(int code)
+{
+	switch (code) {
+	case 200:
+		return ("OK");
+	case 400:
+		return ("Bad Request");
+	case 401:
+		return ("Unauthorized");
+	case 404:
+		return ("Not Found");
+	case 405:
+		return ("Method Not Allowed");
+	case 431:
+		return ("Request Header Fields Too Large");
+	case 500:
+		return ("Internal Server Error");
+	case 503:
+		return ("Service Unavailable");
+	}
+	return ("Error");
+}
+
+/* The whole reply into c->out, then out it goes. */
+static void
+metrics_reply(struct sup *sup, struct metrics_client *c, int code,
+    const char *ctype, const char *body, size_t len)
+{
+	const char	*extra = "";
+
+	if (code == 401)
+		extra = "WWW-Authenticate: Bearer realm=\"takd\"\r\n";
+	else if (code == 405)
+		extra = "Allow: GET, HEAD\r\n";
+	metrics_buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s"
+	    "Connection: close\r\n\r\n", code, metrics_status_text(code),
+	    ctype, len, extra);
+	if (!c->head)
+		metrics_buf_append(&c->out, body, len);
+	if (c->out.err) {
+		log_warnx("metrics: out of memory for a reply to %s", c->peer);
+		metrics_client_close(sup, c);
+		return;
+	}
+	log_debug("metrics: %s: %d, %zu bytes", c->peer, code, len);
+	c->state = MC_WRITE;
+	c->outoff = 0;
+	c->deadline_ms = sup_now_ms() + METRICS_WRITE_MS;
+	metrics_client_write(sup, c);
+}
+
+static void
+metrics_reply_error(struct sup *sup, struct metrics_client *c, int code)
+{
+	char	 body[64];
+	int	 n;
+
+	n = snprintf(body, sizeof(body), "%d %s\n", code,
+	    metrics_status_text(code));
+	metrics_reply(sup, c, code, "text/plain; charset=utf-8", body,
+	    (size_t)n);
+}
+
+static void
+metrics_round_done(struct sup *sup, const struct stats_round *r, void *arg)
+{
+	struct metrics_client	*c = arg;
+	struct metrics_buf	 body;
+
+	c->round = NULL;
+	memset(&body, 0, sizeof(body));
+	metrics_render(sup, r, &body);
+	if (body.err)
+		metrics_reply_error(sup, c, 500);
+	else
+		metrics_reply(sup, c, 200, METRICS_CONTENT_TYPE, body.buf,
+		    body.len);
+	metrics_buf_free(&body);
+}
+
+/* "Authorization: Bearer TOKEN" among the header lines, compared blindly. */
+static bool
+metrics_authorized(const struct metrics *m, char *headers)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned	 mdlen = 0;
+	char		*line, *save = NULL, *v;
+	bool		 ok = false;
+
+	if (!m->has_token)
+		return (true);
+	for (line = strtok_r(headers, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		line[strcspn(line, "\r")] = '\0';
+		if (strncasecmp(line, "Authorization:", 14) != 0)
+			continue;
+		for (v = line + 14; *v == ' ' || *v == '\t'; v++)
+			;
+		if (strncasecmp(v, "Bearer ", 7) != 0)
+			break;
+		for (v += 7; *v == ' ' || *v == '\t'; v++)
+			;
+		v[strcspn(v, " \t")] = '\0';
+		if (EVP_Digest(v, strlen(v), md, &mdlen, EVP_sha256(),
+		    NULL) == 1 && mdlen == m->token_mdlen)
+			ok = CRYPTO_memcmp(md, m->token_md, mdlen) == 0;
+		OPENSSL_cleanse(md, sizeof(md));
+		break;
+	}
+	return (ok);
+}
+
+/* A method: one or more letters. */
+static bool
+metrics_is_method(const char *s)
+{
+	if (*s == '\0')
+		return (false);
+	for (; *s != '\0'; s++)
+		if (*s < 'A' || *s > 'Z')
+			return (false);
+	return (true);
+}
+
+/* The request head is complete in c->in: decide and answer. */
+static void
+metrics_request(struct sup *sup, struct metrics_client *c)
+{
+	char	*line = c->in, *rest, *method, *target, *version, *sp;
+
+	/* The head ends after the request line when there are no headers. */
+	if ((rest = strchr(line, '\n')) != NULL)
+		*rest++ = '\0';
+	else
+		rest = line + strlen(line);
+	line[strcspn(line, "\r")] = '\0';
+	method = line;
+	if ((sp = strchr(method, ' ')) == NULL)
+		goto bad;
+	*sp = '\0';
+	target = sp + 1;
+	if ((sp = strchr(target, ' ')) == NULL)
+		goto bad;
+	*sp = '\0';
+	version = sp + 1;
+	if (!metrics_is_method(method) || target[0] == '\0' ||
+	    (strcmp(version, "HTTP/1.0") != 0 && strcmp(version,
+	    "HTTP/1.1") != 0))
+		goto bad;
+	c->head = strcmp(method, "HEAD") == 0;
+	if (strcmp(method, "GET") != 0 && !c->head) {
+		metrics_reply_error(sup, c, 405);
+		return;
+	}
+	if (!metrics_authorized(sup->metrics, rest)) {
+		metrics_log_limited(sup->metrics, "%s: request without the "
+		    "right bearer token refused", c->peer);
+		metrics_reply_error(sup, c, 401);
+		return;
+	}
+	target[strcspn(target, "?")] = '\0';
+	if (strcmp(target, "/metrics") != 0) {
+		metrics_reply_error(sup, c, 404);
+		return;
+	}
+	/* Fresh counters first; the client waits outside the epoll set. */
+	if (c->in_epoll) {
+		epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		c->in_epoll = false;
+	}
+	c->state = MC_WAIT;
+	c->round = admin_stats_start(sup, METRICS_WAIT_MS, metrics_round_done,
+	    c);
+	if (c->round == NULL)
+		metrics_reply_error(sup, c, 500);
+	return;
+bad:
+	metrics_reply_error(sup, c, 400);
+}
+
+/*
+ * Where the request head ends, or NULL.  -1 in *bad when a byte no HTTP
+ * head has came first (a TLS hello, binary garbage): no need to wait.
+ */
+static char *
+metrics_head_end(struct metrics_client *c, size_t from, bool *bad)
+{
+	size_t	 i;
+	char	*end;
+
+	for (i = from; i < c->inlen; i++) {
+		unsigned char ch = (unsigned char)c->in[i];
+
+		if ((ch < 0x20 && ch != '\r' && ch != '\n' && ch != '\t') ||
+		    ch >= 0x7f) {
+			*bad = true;
+			return (NULL);
+		}
+	}
+	if ((end = strstr(c->in, "\r\n\r\n")) != NULL)
+		return (end);
+	return (strstr(c->in, "\n\n"));
+}
+
+static void
+metrics_client_read(struct sup *sup, struct metrics_client *c)
+{
+	size_t	 before;
+	ssize_t	 n;
+	bool	 bad = false;
+	char	*end;
+
+	for (;;) {
+		if (c->inlen == METRICS_REQ_MAX) {
+			metrics_reply_error(sup, c, 431);
+			return;
+		}
+		n = recv(c->fd, c->in + c->inlen, METRICS_REQ_MAX - c->inlen,
+		    0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* Gone before a whole request: nobody to answer. */
+			metrics_client_close(sup, c);
+			return;
+		}
+		before = c->inlen;
+		c->inlen += (size_t)n;
+		c->in[c->inlen] = '\0';
+		end = metrics_head_end(c, before, &bad);
+		if (bad) {
+			metrics_reply_error(sup, c, 400);
+			return;
+		}
+		if (end != NULL) {
+			end[0] = '\0';
+			metrics_request(sup, c);
+			return;
+		}
+	}
+}
+
+static void
+metrics_peer(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 a[INET6_ADDRSTRLEN] = "?";
+	unsigned		 port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+			port = ntohs(sin->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+			port = ntohs(sin6->sin6_port);
+		}
+	}
+	snprintf(buf, len, "%s:%u", a, port);
+}
+
+/* Past the connection limit: say so if the socket takes it, and close. */
+static void
+metrics_refuse(struct metrics *m, int fd)
+{
+	static const char	 busy[] =
+	    "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+	(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	metrics_drain_close(fd);
+	metrics_log_limited(m, "%u connections open, one more refused",
+	    m->n_clients);
+}
+
+static void
+metrics_accept(struct sup *sup, struct metrics_acceptor *a)
+{
+	struct metrics		*m = sup->metrics;
+	struct metrics_client	*c;
+	int			 fd;
+
+	while ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1) {
+		if (m->n_clients >= METRICS_MAX_CLIENTS) {
+			metrics_refuse(m, fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("metrics: connection");
+			close(fd);
+			continue;
+		}
+		c->magic = METRICS_CLIENT_MAGIC;
+		c->fd = fd;
+		c->ev.kind = SUP_EV_METRICS;
+		c->ev.ptr = c;
+		c->state = MC_READ;
+		c->deadline_ms = sup_now_ms() + METRICS_READ_MS;
+		metrics_peer(fd, c->peer, sizeof(c->peer));
+		c->next = m->clients;
+		m->clients = c;
+		m->n_clients++;
+		if (metrics_client_watch(sup, c, EPOLLIN | EPOLLRDHUP) == -1)
+			metrics_client_close(sup, c);
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+	    errno != ECONNABORTED)
+		log_warn("metrics: accept");
+}
+
+void
+metrics_event(struct sup *sup, void *ptr, unsigned events)
+{
+	struct metrics_client	*c = ptr;
+
+	if (sup->metrics == NULL)
+		return;
+	if (*(unsigned *)ptr == METRICS_ACC_MAGIC) {
+		metrics_accept(sup, ptr);
+		return;
+	}
+	if (c->magic != METRICS_CLIENT_MAGIC)
+		return;		/* closed earlier in this epoll batch */
+	if (c->state == MC_READ)
+		metrics_client_read(sup, c);
+	else if (c->state == MC_WRITE)
+		metrics_client_write(sup, c);
+}
+
+int64_t
+metrics_tick(struct sup *sup, int64_t now)
+{
+	struct metrics		*m = sup->metrics;
+	struct metrics_client	*c, *next;
+	int64_t			 wait = -1;
+
+	if (m == NULL)
+		return (-1);
+	while ((c = m->dead) != NULL) {
+		m->dead = c->next;
+		metrics_client_free(c);
+	}
+	for (c = m->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == MC_WAIT)
+			continue;	/* the round has a deadline */
+		if (c->deadline_ms <= now) {
+			log_debug("metrics: %s: timed out %s", c->peer,
+			    c->state == MC_READ ? "reading the request" :
+			    "writing the reply");
+			metrics_client_close(sup, c);
+			continue;
+		}
+		if (wait == -1 || c->deadline_ms - now < wait)
+			wait = c->deadline_ms - now;
+	}
+	/* Those just closed are freed on the next turn, right away. */
+	if (m->dead != NULL)
+		wait = 0;
+	return (wait);
+}

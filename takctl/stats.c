@@ -1,0 +1,321 @@
+/*
+ * takctl stats: the numbers of the metrics (docs/metrics.md) as a table, one
+ * column per worker and one for the total, from takd's status; with
+ * --prometheus, the exposition text exactly as the [metrics] listener serves
+ * it (the admin command "metrics", same generator).
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "takctl/admin_client.h"
+#include "takctl/takctl.h"
+
+#define STATS_MAX_WORKERS	256
+#define STATS_LABEL_W		34
+#define STATS_COL_W		12
+
+enum stats_total {
+	TOTAL_SUM,
+	TOTAL_MAX,		/* a high-water mark: the largest */
+	TOTAL_NONE		/* no total makes sense (generations, text) */
+};
+
+struct stats_row {
+	const char	*label;		/* NULL: a heading in path */
+	const char	*path;		/* in a worker: "a.b" */
+	enum stats_total total;
+};
+
+#define HEAD(t)		{ NULL, t, TOTAL_NONE }
+#define SUM(l, p)	{ l, p, TOTAL_SUM }
+
+static const struct stats_row rows[] = {
+	HEAD("workers"),
+	{ "state", "state", TOTAL_NONE },
+	{ "pid", "pid", TOTAL_NONE },
+	{ "answered", "responding", TOTAL_NONE },
+	SUM("restarts", "restarts"),
+	SUM("open descriptors", "open_fds"),
+	{ "CRL generation in force", "crl_generation", TOTAL_NONE },
+	HEAD("sessions"),
+	SUM("sessions", "sessions"),
+	SUM("handshaking", "handshaking"),
+	SUM("connections accepted", "accepted"),
+	SUM("rejected: max_sessions", "rejected_full"),
+	SUM("rejected: no descriptors", "rejected_emfile"),
+	HEAD("handshakes"),
+	SUM("ok", "handshakes_ok"),
+	SUM("ok, resumed", "handshakes_resumed"),
+	SUM("failed: no_certificate", "handshake_failures.no_certificate"),
+	SUM("failed: unknown_ca", "handshake_failures.unknown_ca"),
+	SUM("failed: revoked", "handshake_failures.revoked"),
+	SUM("failed: expired", "handshake_failures.expired"),
+	SUM("failed: crl", "handshake_failures.crl"),
+	SUM("failed: other_verify", "handshake_failures.other_verify"),
+	SUM("failed: protocol", "handshake_failures.protocol"),
+	SUM("failed: timeout", "handshake_failures.timeout"),
+	SUM("failed: closed_by_peer", "handshake_failures.closed_by_peer"),
+	SUM("revoked: refused", "revoked_refused"),
+	SUM("revoked: live sessions closed", "revoked_closed"),
+	SUM("admitted with a stale CRL", "crl_stale_admitted"),
+	HEAD("events"),
+	SUM("in: sa", "events_in.sa"),
+	SUM("in: chat", "events_in.chat"),
+	SUM("in: ping", "events_in.ping"),
+	SUM("in: other", "events_in.other"),
+	SUM("in: unparsed", "events_in.unparsed"),
+	SUM("out: sa", "events_out.sa"),
+	SUM("out: chat", "events_out.chat"),
+	SUM("out: ping", "events_out.ping"),
+	SUM("out: other", "events_out.other"),
+	SUM("pongs", "events.pongs"),
+	SUM("SA replayed at connect", "events.sa_replayed"),
+	SUM("SA replay skipped", "events.replay_skipped"),
+	SUM("disconnect notices", "events.disconnect_notices"),
+	SUM("bytes in", "bytes.in"),
+	SUM("bytes out", "bytes.out"),
+	HEAD("dropped"),
+	SUM("malformed", "dropped.malformed"),
+	SUM("rate_limited", "dropped.rate_limited"),
+	SUM("no_recipient", "dropped.no_recipient"),
+	SUM("superseded", "dropped.superseded"),
+	SUM("closed", "dropped.closed"),
+	SUM("no_memory", "dropped.no_memory"),
+	HEAD("sessions closed"),
+	SUM("framing", "closed.framing"),
+	SUM("unclosed_event", "closed.unclosed_event"),
+	SUM("idle", "closed.idle"),
+	SUM("slow_consumer", "closed.slow_consumer"),
+	HEAD("output queues"),
+	{ "high-water mark (bytes)", "outq.high_water_bytes", TOTAL_MAX },
+	SUM("queued now (bytes)", "outq.queued_bytes"),
+};
+
+/* A JSON value found by a dot-separated path of object keys. */
+static int
+stats_get(const char *obj, size_t len, const char *path, const char **v,
+    size_t *vlen)
+{
+	char		 key[64];
+	const char	*dot;
+	size_t		 klen;
+
+	for (;;) {
+		dot = strchr(path, '.');
+		klen = dot != NULL ? (size_t)(dot - path) : strlen(path);
+		if (klen >= sizeof(key))
+			return (-1);
+		memcpy(key, path, klen);
+		key[klen] = '\0';
+		if (admin_json_get(obj, len, key, v, vlen) != 1)
+			return (-1);
+		if (dot == NULL)
+			return (0);
+		obj = *v;
+		len = *vlen;
+		path = dot + 1;
+	}
+}
+
+/* A value as text for a cell: strings unquoted, absent as "-". */
+static void
+stats_cell(const char *obj, size_t len, const char *path, char *buf,
+    size_t buflen)
+{
+	const char	*v;
+	size_t		 vlen;
+
+	if (stats_get(obj, len, path, &v, &vlen) == -1 ||
+	    (vlen == 4 && memcmp(v, "null", 4) == 0)) {
+		snprintf(buf, buflen, "-");
+		return;
+	}
+	if (vlen >= 2 && v[0] == '"') {
+		v++;
+		vlen -= 2;
+	} else if (vlen == 4 && memcmp(v, "true", 4) == 0) {
+		v = "yes";
+		vlen = 3;
+	} else if (vlen == 5 && memcmp(v, "false", 5) == 0) {
+		v = "no";
+		vlen = 2;
+	}
+	snprintf(buf, buflen, "%.*s", (int)vlen, v);
+}
+
+static void
+stats_print_row(const struct stats_row *r, const char **w, const size_t *wl,
+    size_t n)
+{
+	char		 cell[64], *end;
+	uint64_t	 total = 0, v;
+	bool		 numeric = true;
+	size_t		 i;
+
+	if (r->label == NULL) {
+		printf("%s\n", r->path);
+		return;
+	}
+	printf("  %-*s", STATS_LABEL_W - 2, r->label);
+	for (i = 0; i < n; i++) {
+		stats_cell(w[i], wl[i], r->path, cell, sizeof(cell));
+		printf(" %*s", STATS_COL_W, cell);
+		v = strtoull(cell, &end, 10);
+		if (cell[0] < '0' || cell[0] > '9' || *end != '\0') {
+			numeric = false;
+			continue;
+		}
+		if (r->total == TOTAL_SUM)
+			total += v;
+		else if (r->total == TOTAL_MAX && v > total)
+			total = v;
+	}
+	if (r->total != TOTAL_NONE && numeric)
+		printf(" %*" PRIu64, STATS_COL_W, total);
+	putchar('\n');
+}
+
+static void
+stats_print_duration(long long s)
+{
+	const char	*sign = s < 0 ? "-" : "";
+
+	if (s < 0)
+		s = -s;
+	if (s >= 86400)
+		printf("%s%lldd %lldh", sign, s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		printf("%s%lldh %lldm", sign, s / 3600, s % 3600 / 60);
+	else
+		printf("%s%lldm %llds", sign, s / 60, s % 60);
+}
+
+/* The lines above the table: takd itself and the CRL in force. */
+static void
+stats_print_header(const char *st, size_t len)
+{
+	const char	*crl, *v;
+	size_t		 crllen, vlen;
+	char		 a[64], b[64], c[64], d[64];
+
+	stats_cell(st, len, "version", a, sizeof(a));
+	stats_cell(st, len, "pid", b, sizeof(b));
+	printf("takd %s, pid %s, up ", a, b);
+	stats_cell(st, len, "uptime", a, sizeof(a));
+	stats_print_duration(strtoll(a, NULL, 10));
+	stats_cell(st, len, "sessions", a, sizeof(a));
+	printf(", %s sessions\n", a);
+	if (admin_json_get(st, len, "crl", &crl, &crllen) != 1)
+		return;
+	stats_cell(crl, crllen, "generation", a, sizeof(a));
+	stats_cell(crl, crllen, "entries", b, sizeof(b));
+	stats_cell(crl, crllen, "next_update", c, sizeof(c));
+	stats_cell(crl, crllen, "stale", d, sizeof(d));
+	printf("CRL generation %s, %s entries, next update %s", a, b, c);
+	if (admin_json_get(crl, crllen, "seconds_to_next_update", &v,
+	    &vlen) == 1 && vlen > 0 && v[0] != 'n') {
+		printf(" (in ");
+		stats_print_duration(strtoll(v, NULL, 10));
+		putchar(')');
+	}
+	printf(", %s\n\n", strcmp(d, "yes") == 0 ? "STALE" : "not stale");
+}
+
+static int
+stats_table(const char *st, size_t len)
+{
+	const char	*arr, *pos, *end, *w[STATS_MAX_WORKERS], *id;
+	size_t		 alen, wl[STATS_MAX_WORKERS], n = 0, i, idlen;
+	int		 rc = 0;
+
+	if (admin_json_get(st, len, "workers", &arr, &alen) != 1 ||
+	    alen == 0 || arr[0] != '[') {
+		takctl_warnx("takd sent a status without workers: %.*s",
+		    (int)(len > 200 ? 200 : len), st);
+		return (TAKCTL_EX_FAIL);
+	}
+	pos = arr;
+	end = arr + alen;
+	while (n < STATS_MAX_WORKERS &&
+	    (rc = admin_json_array_next(&pos, end, &w[n], &wl[n])) == 1)
+		n++;
+	if (n < STATS_MAX_WORKERS && rc == -1) {
+		takctl_warnx("takd sent a malformed worker list");
+		return (TAKCTL_EX_FAIL);
+	}
+	stats_print_header(st, len);
+	printf("%-*s", STATS_LABEL_W, "");
+	for (i = 0; i < n; i++) {
+		char	 col[32];
+
+		if (admin_json_get(w[i], wl[i], "id", &id, &idlen) != 1)
+			idlen = 0;
+		snprintf(col, sizeof(col), "worker %.*s", (int)idlen, id);
+		printf(" %*s", STATS_COL_W, col);
+	}
+	printf(" %*s\n", STATS_COL_W, "total");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		stats_print_row(&rows[i], w, wl, n);
+	return (TAKCTL_EX_OK);
+}
+
+/* The exposition text as takd made it; a JSON object is an error. */
+static int
+stats_prometheus(struct config *c)
+{
+	const char	*v;
+	char		 err[PATH_MAX + 256], *reply;
+	size_t		 len, vlen;
+	int		 rc = TAKCTL_EX_OK;
+
+	if (admin_request(c, "metrics", 0, &reply, &len, err,
+	    sizeof(err)) < 0) {
+		takctl_warnx("%s", err);
+		return (TAKCTL_EX_FAIL);
+	}
+	if (reply[0] == '{') {
+		if (admin_json_get(reply, len, "error", &v, &vlen) == 1)
+			takctl_warnx("takd: %.*s", (int)vlen, v);
+		else
+			takctl_warnx("takd did not send metrics");
+		rc = TAKCTL_EX_FAIL;
+	} else
+		fwrite(reply, 1, len, stdout);
+	free(reply);
+	if (fflush(stdout) == EOF) {
+		takctl_warnx("writing the metrics failed");
+		rc = TAKCTL_EX_FAIL;
+	}
+	return (rc);
+}
+
+int
+cmd_stats(struct config *c, int argc, char **argv)
+{
+	char	 err[PATH_MAX + 256], *reply;
+	size_t	 len;
+	int	 rc;
+
+	if (argc == 2 && strcmp(argv[1], "--prometheus") == 0)
+		return (stats_prometheus(c));
+	if (argc != 1) {
+		takctl_warnx("usage: takctl stats [--prometheus]");
+		return (TAKCTL_EX_USAGE);
+	}
+	if (admin_request(c, "status", 0, &reply, &len, err,
+	    sizeof(err)) < 0) {
+		takctl_warnx("%s", err);
+		return (TAKCTL_EX_FAIL);
+	}
+	rc = stats_table(reply, len);
+	free(reply);
+	if (fflush(stdout) == EOF) {
+		takctl_warnx("writing the table failed");
+		rc = TAKCTL_EX_FAIL;
+	}
+	return (rc);
+}

@@ -1,0 +1,237 @@
+/*
+ * ipc_seeds DIR: write the seed corpus of fuzz_ipc into DIR, one valid
+ * frame of every message type a file, in fuzz_ipc's input layout (see
+ * tests/fuzz/fuzz_ipc.c).  The frames are made by the real encoders
+ * (ipc_put_*, fanout_encode*) and sent by ipc_send() over a socketpair;
+ * what arrives on the other end is what goes into the file, so the seeds
+ * follow the wire format wherever it goes.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc/ipc.h"
+#include "worker/deliver.h"
+#include "worker/fanout.h"
+
+/* fuzz_ipc's control byte */
+#define CTL_FD		0x01	/* one descriptor */
+#define CTL_MEMFD	0x04
+#define CTL_SEALED	0x08
+#define CTL_SMALL_CAP	0x20
+
+static const char *dir;
+static int	 sv[2];
+static struct ipc_chan *chan;
+
+static const char sa[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    "<event version=\"2.0\" uid=\"ANDROID-1\" type=\"a-f-G-U-C\" "
+    "how=\"m-g\" time=\"2026-11-23T08:00:00.000Z\" "
+    "start=\"2026-11-23T08:00:00.000Z\" stale=\"2026-11-23T08:05:00.000Z\">"
+    "<point lat=\"48.85\" lon=\"2.35\" hae=\"35\" ce=\"9.9\" le=\"9999999\"/>"
+    "<detail><contact callsign=\"OWL\" endpoint=\"*:-1:stcp\"/>"
+    "<__group name=\"Cyan\" role=\"Team Member\"/></detail></event>";
+static const char chat[] =
+    "<event version=\"2.0\" uid=\"GeoChat.1\" type=\"b-t-f\" how=\"h-g-i-g-o\""
+    " time=\"2026-11-23T08:00:00Z\" start=\"2026-11-23T08:00:00Z\""
+    " stale=\"2026-11-24T08:00:00Z\"><point lat=\"0\" lon=\"0\"/><detail>"
+    "<marti><dest callsign=\"OWL\"/><dest uid=\"ANDROID-2\"/></marti>"
+    "<remarks>hello</remarks></detail></event>";
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "ipc_seeds: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/*
+ * Send one frame with ipc_send() and write what arrived as seed NAME:
+ * the control byte, the memfd section when there is one, the frame.
+ */
+static void
+seed(const char *name, uint8_t ctl, uint32_t type, uint32_t gen,
+    const void *payload, size_t len, int pass_fd, const void *mem,
+    size_t memlen)
+{
+	static uint8_t	 frame[IPC_FRAME_MAX];
+	char		 path[1024];
+	ssize_t		 n;
+	FILE		*fp;
+	uint8_t		 le[2];
+
+	if (ipc_send(chan, type, gen, 1, payload, len, pass_fd) == -1 ||
+	    ipc_pending(chan))
+		die(name);
+	/* The descriptor that came along is of no use here. */
+	if ((n = recv(sv[1], frame, sizeof(frame), 0)) == -1)
+		die("recv");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "wb")) == NULL)
+		die(path);
+	fputc(ctl, fp);
+	if (ctl & CTL_MEMFD) {
+		le[0] = (uint8_t)(memlen & 0xff);
+		le[1] = (uint8_t)(memlen >> 8);
+		fwrite(le, 1, 2, fp);
+		fwrite(mem, 1, memlen, fp);
+	}
+	fwrite(frame, 1, (size_t)n, fp);
+	if (fclose(fp) == EOF)
+		die(path);
+}
+
+static struct evbuf *
+ev(const char *s)
+{
+	struct evbuf	*e;
+
+	if ((e = evbuf_new(s, strlen(s))) == NULL)
+		die("evbuf_new");
+	return (e);
+}
+
+static void
+seeds_ctl(void)
+{
+	static struct ipc_buf	 b;
+	static const char	 crl[] = "-----BEGIN X509 CRL-----\n"
+	    "MIIBAA==\n-----END X509 CRL-----\n";
+	int			 i, null_fd;
+
+	if ((null_fd = open("/dev/null", O_RDONLY)) == -1)
+		die("/dev/null");
+	ipc_buf_init(&b);
+	ipc_put_u32(&b, 1);
+	ipc_put_u32(&b, 4242);
+	seed("hello", 0, IPC_MSG_HELLO, 0, b.data, b.len, -1, NULL, 0);
+
+	seed("status-req", 0, IPC_MSG_STATUS_REQ, 7, NULL, 0, -1, NULL, 0);
+	ipc_buf_init(&b);
+	ipc_put_u32(&b, 3);
+	ipc_put_u32(&b, 1);
+	for (i = 0; i < 4; i++)
+		ipc_put_u64(&b, (uint64_t)i * 1000);
+	ipc_put_u32(&b, 2);
+	ipc_put_u32(&b, 17);
+	for (i = 0; i < 20; i++)
+		ipc_put_u64(&b, (uint64_t)i);
+	seed("status-rep", 0, IPC_MSG_STATUS_REP, 7, b.data, b.len, -1, NULL,
+	    0);
+
+	ipc_buf_init(&b);
+	ipc_put_u32(&b, 5000);
+	seed("shutdown", 0, IPC_MSG_SHUTDOWN, 0, b.data, b.len, -1, NULL, 0);
+
+	seed("crl", CTL_FD | CTL_MEMFD | CTL_SEALED, IPC_MSG_CRL, 2, NULL, 0,
+	    null_fd, crl, sizeof(crl) - 1);
+	ipc_buf_init(&b);
+	ipc_put_u32(&b, 0);
+	ipc_put_u32(&b, 1);
+	ipc_put_str(&b, "");
+	seed("crl-ack", 0, IPC_MSG_CRL_ACK, 2, b.data, b.len, -1, NULL, 0);
+	ipc_buf_init(&b);
+	ipc_put_u32(&b, 1);
+	ipc_put_u32(&b, 0);
+	ipc_put_str(&b, "CRL signed by another CA");
+	seed("crl-ack-error", 0, IPC_MSG_CRL_ACK, 3, b.data, b.len, -1, NULL,
+	    0);
+
+	seed("log-fd", CTL_FD, IPC_MSG_LOG_FD, 0, NULL, 0, null_fd, NULL, 0);
+	seed("peer", CTL_FD, IPC_MSG_PEER, 1, NULL, 0, null_fd, NULL, 0);
+
+	ipc_buf_init(&b);
+	ipc_put_u64(&b, 65536);
+	seed("event-credit", 0, IPC_MSG_EVENT_CREDIT, 0, b.data, b.len, -1,
+	    NULL, 0);
+	close(null_fd);
+}
+
+static void
+seeds_mesh(void)
+{
+	static struct ipc_buf	 b;
+	struct cot_dest		 dest[2];
+	struct deliver		 d;
+	int			 memfd;
+
+	memset(&d, 0, sizeof(d));
+	d.kind = DELIVER_BROADCAST;
+	d.flags = DELIVER_F_SA;
+	d.src_worker = 1;
+	d.src_conn = 77;
+	snprintf(d.uid, sizeof(d.uid), "ANDROID-1");
+	d.ev = ev(sa);
+	ipc_buf_init(&b);
+	if (fanout_encode(&b, &d) == -1)
+		die("fanout_encode");
+	seed("event-sa", 0, IPC_MSG_EVENT, 0, b.data, b.len, -1, NULL, 0);
+	seed("event-sa-small-cap", CTL_SMALL_CAP, IPC_MSG_EVENT, 0, b.data,
+	    b.len, -1, NULL, 0);
+
+	/* A batch: the SA again, a directed chat, a system notice. */
+	memset(dest, 0, sizeof(dest));
+	dest[0].kind = COT_DEST_CALLSIGN;
+	snprintf(dest[0].value, sizeof(dest[0].value), "OWL");
+	dest[1].kind = COT_DEST_UID;
+	snprintf(dest[1].value, sizeof(dest[1].value), "ANDROID-2");
+	evbuf_unref(d.ev);
+	d.kind = DELIVER_DIRECTED;
+	d.flags = 0;
+	d.n_dest = 2;
+	d.dest = dest;
+	d.ev = ev(chat);
+	if (fanout_encode(&b, &d) == -1)
+		die("fanout_encode");
+	evbuf_unref(d.ev);
+	d.kind = DELIVER_BROADCAST;
+	d.flags = DELIVER_F_SYSTEM;
+	d.n_dest = 0;
+	d.dest = NULL;
+	d.src_conn = 0;
+	d.ev = ev("<event uid=\"x\" type=\"t-x-d-d\"/>");
+	if (fanout_encode(&b, &d) == -1)
+		die("fanout_encode");
+	seed("event-batch", 0, IPC_MSG_EVENT, 0, b.data, b.len, -1, NULL, 0);
+	evbuf_unref(d.ev);
+
+	/* One large event: the record here, the bytes in a sealed memfd. */
+	d.kind = DELIVER_DIRECTED;
+	d.flags = 0;
+	d.n_dest = 1;
+	d.dest = dest;
+	d.ev = ev(chat);
+	if (fanout_encode_large(&b, &d, &memfd) == -1)
+		die("fanout_encode_large");
+	seed("event-large", CTL_FD | CTL_MEMFD | CTL_SEALED,
+	    IPC_MSG_EVENT_LARGE, 0, b.data, b.len, memfd, chat,
+	    sizeof(chat) - 1);
+	close(memfd);
+	evbuf_unref(d.ev);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: ipc_seeds DIR\n");
+		return (2);
+	}
+	dir = argv[1];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
+		die("socketpair");
+	if ((chan = ipc_chan_new(sv[0], IPC_FRAME_MAX)) == NULL)
+		die("ipc_chan_new");
+	seeds_ctl();
+	seeds_mesh();
+	ipc_chan_free(chan);
+	close(sv[1]);
+	return (0);
+}

@@ -1,0 +1,471 @@
+#!/usr/bin/env bash
+# Metrics (docs/metrics.md): the Prometheus endpoint on [metrics] listen
+# (format, HEAD, bearer token, 404/405/400/431/503, timeouts, a stalled
+# worker), the numbers moving with real traffic and refused handshakes, the
+# CRL metrics, and takctl stats (table and --prometheus).
+#
+# HTTP is spoken with bash's /dev/tcp: no curl needed.
+. "$(dirname "$0")/lib.sh"
+
+COT=$SHARED/cot
+TOKEN=s3cret-Token_42
+
+setup() {
+	use_pki "$T/pki"
+	write_config "$T/takd.ini" metrics.listen=127.0.0.1:0 "$@"
+}
+
+# The port of the metrics listener, from the last status.
+mport() {
+	awk -F '\t' '$1 ~ /^listeners\.[0-9]+\.proto$/ && $2 == "metrics" {
+		split($1, p, "."); want = p[2] }
+	    $1 ~ /^listeners\.[0-9]+\.port$/ { split($1, p, "."); port[p[2]] = $2 }
+	    END { if (want != "") print port[want] }' "$T/status.flat"
+}
+
+# http OUT: send stdin to the metrics listener, the whole reply into OUT
+# (the server closes the connection after it).
+http() {
+	timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 7
+	    cat >&3; cat <&3' _ "$MPORT" >"$1"
+}
+
+# get OUT [PATH [HEADER...]]: GET PATH (default /metrics).
+get() {
+	local out=$1 path=${2:-/metrics} h
+	shift 2 2>/dev/null || shift
+	{
+		printf 'GET %s HTTP/1.1\r\nHost: localhost\r\n' "$path"
+		for h in "$@"; do
+			printf '%s\r\n' "$h"
+		done
+		printf '\r\n'
+	} | http "$out"
+}
+
+# status_line FILE: "200" from "HTTP/1.1 200 OK".
+status_line() {
+	head -n 1 "$1" | tr -d '\r' | awk '{ print $2 }'
+}
+
+# body FILE OUT: what follows the blank line ending the head.
+body() {
+	awk 'b { print; next } /^\r?$/ { b = 1 }' "$1" >"$2"
+}
+
+# header FILE NAME: the value of a header of the reply.
+header() {
+	tr -d '\r' <"$1" | awk -v h="$2" 'NR > 1 && /^$/ { exit }
+	    tolower(substr($0, 1, length(h) + 1)) == tolower(h) ":" {
+		sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+}
+
+# scrape: GET /metrics into $T/m.http and its body into $T/m; fails unless
+# 200 with a valid exposition.
+scrape() {
+	get "$T/m.http" || fail "GET /metrics: no reply"
+	[ "$(status_line "$T/m.http")" = 200 ] ||
+	    { diag_file "$T/m.http" 10; fail "GET /metrics: not 200"; }
+	body "$T/m.http" "$T/m"
+	check_exposition "$T/m"
+}
+
+# check_exposition FILE: text format 0.0.4 as takd writes it: HELP then
+# TYPE once per family, its samples right after, counters named _total,
+# no series twice.
+check_exposition() {
+	awk '
+	function bad(why) { printf "line %d: %s: %s\n", NR, why, $0; err = 1 }
+	/^# HELP takd_[a-z0-9_]+ [^ ]/ {
+		if ($3 in help) bad("second HELP")
+		help[$3] = 1; cur = ""; next }
+	/^# TYPE / {
+		if (!($3 in help)) bad("TYPE without HELP")
+		if ($3 in type) bad("second TYPE")
+		if ($4 != "counter" && $4 != "gauge") bad("unknown type")
+		if ($4 == "counter" && $3 !~ /_total$/) bad("counter not _total")
+		type[$3] = $4; cur = $3; n++; next }
+	/^#/ { bad("stray comment"); next }
+	{
+		if ($0 !~ /^takd_[a-z0-9_]+(\{[a-z_]+="[^"\\]*"(,[a-z_]+="[^"\\]*")*\})? -?[0-9]+$/)
+			bad("not a sample")
+		name = $1; sub(/\{.*/, "", name)
+		if (name != cur) bad("sample outside its family")
+		if (seen[$1]++) bad("series twice")
+	}
+	END { if (n < 20) { print "only " n " families"; err = 1 }
+	    exit err }' "$1" >"$T/expo.err" ||
+	    { diag_file "$T/expo.err" 20; fail "$1: not a valid exposition"; }
+}
+
+# mget FILE SERIES: the value of one series ('takd_sessions{worker="0"}').
+mget() {
+	awk -v k="$2" '$1 == k { print $2; f = 1 } END { exit !f }' "$1"
+}
+
+# msum FILE NAME [LABEL]: NAME's samples summed over the workers, only those
+# whose labels contain LABEL ('class="sa"') when given.
+msum() {
+	awk -v n="$2" -v l="${3:-}" '/^#/ { next }
+	    { b = $1; sub(/\{.*/, "", b) }
+	    b == n && (l == "" || index($1, l) > 0) { s += $2 }
+	    END { print s + 0 }' "$1"
+}
+
+expect_ge() {
+	[ "$1" -ge "$2" ] 2>/dev/null || fail "${3:-value}: $1, expected >= $2"
+}
+
+started() {
+	start_takd
+	MPORT=$(mport)
+	[ -n "$MPORT" ] && [ "$MPORT" != 0 ] ||
+	    fail "no metrics listener in status: $(tr '\n' ' ' <"$T/status.json")"
+}
+
+# --- cases --------------------------------------------------------------------
+
+# No [metrics] listen: nothing listens, yet takctl stats --prometheus works.
+off_by_default() {
+	use_pki "$T/pki"
+	write_config "$T/takd.ini"
+	start_takd
+	[ -z "$(mport)" ] || fail "a metrics listener without [metrics] listen"
+	"$TAKCTL" -c "$CFG" stats --prometheus >"$T/m" 2>"$T/err" ||
+	    { diag_file "$T/err"; fail "takctl stats --prometheus"; }
+	check_exposition "$T/m"
+	expect_grep '^takd_info\{version="[0-9.]+"\} 1$' "$T/m"
+	expect_eq "$(mget "$T/m" 'takd_worker_up{worker="1"}')" 1 "worker 1 up"
+}
+
+# The endpoint: a valid exposition with the CRL metrics and both workers,
+# HEAD, a query string, and the same numbers as status.
+endpoint() {
+	local len
+	setup
+	started
+	scrape
+	expect_eq "$(header "$T/m.http" Content-Type)" \
+	    "text/plain; version=0.0.4; charset=utf-8" "Content-Type"
+	len=$(wc -c <"$T/m")
+	expect_eq "$(header "$T/m.http" Content-Length)" "$len" \
+	    "Content-Length"
+	expect_eq "$(mget "$T/m" 'takd_worker_up{worker="0"}')" 1 "worker 0 up"
+	expect_eq "$(mget "$T/m" 'takd_worker_up{worker="1"}')" 1 "worker 1 up"
+	expect_eq "$(mget "$T/m" takd_crl_generation)" \
+	    "$(sget crl.generation)" "CRL generation"
+	expect_eq "$(mget "$T/m" takd_crl_entries)" 0 "CRL entries"
+	expect_eq "$(mget "$T/m" takd_crl_stale)" 0 "CRL stale flag"
+	expect_ge "$(mget "$T/m" takd_crl_seconds_to_next_update)" 3600 \
+	    "seconds to nextUpdate"
+	expect_ge "$(mget "$T/m" takd_crl_loaded_timestamp_seconds)" 1 \
+	    "CRL load time"
+	expect_eq "$(mget "$T/m" 'takd_worker_crl_generation{worker="1"}')" \
+	    "$(sget crl.generation)" "worker 1's CRL generation"
+	expect_ge "$(mget "$T/m" 'takd_open_fds{worker="0"}')" 5 "open fds"
+	expect_eq "$(mget "$T/m" 'takd_worker_restarts_total{worker="0"}')" 0 \
+	    "restarts"
+	expect_eq "$(msum "$T/m" takd_sessions)" 0 "sessions"
+	expect_eq "$(msum "$T/m" takd_handshake_failures_total)" 0 "failures"
+	expect_eq "$(mget "$T/m" 'takd_events_in_total{worker="0",class="unparsed"}')" \
+	    0 "unparsed events"
+	# HEAD: the head of a GET, no body.
+	printf 'HEAD /metrics HTTP/1.0\r\n\r\n' | http "$T/h.http"
+	expect_eq "$(status_line "$T/h.http")" 200 "HEAD"
+	body "$T/h.http" "$T/h"
+	[ ! -s "$T/h" ] || fail "HEAD reply has a body"
+	expect_ge "$(header "$T/h.http" Content-Length)" 1000 "HEAD length"
+	get "$T/q.http" '/metrics?name[]=takd_sessions'
+	expect_eq "$(status_line "$T/q.http")" 200 "GET with a query"
+}
+
+# Traffic moves the numbers: two clients on both workers exchange SA, a
+# ping and a chat; sessions, handshakes, events by class (across workers:
+# the class of a relayed event is found in its bytes), bytes and the queue
+# high-water mark all show it.  takd_sessions falls back to 0 after.
+traffic() {
+	setup
+	started
+	cot_sa_tmpl "$T/sa.tmpl"
+	cat >"$T/r.script" <<-EOF
+	wait-file $T/go
+	send $T/sa.tmpl
+	expect uid=s-1 type=a-f-G-U-C within=5000
+	expect type=b-t-f within=5000
+	touch $T/r-done
+	wait-file $T/done within=30000
+	EOF
+	cat >"$T/s.script" <<-EOF
+	wait-file $T/go
+	send $T/sa.tmpl
+	expect uid=r-1 within=5000
+	send $COT/ping.xml
+	expect type=t-x-c-t-r within=5000
+	send $COT/chat-all.xml
+	wait-file $T/done within=30000
+	EOF
+	cot_place s 0 $(client_args alice) --script "$T/s.script" --uid s-1 \
+	    --callsign SIERRA
+	cot_place r 1 $(client_args bob) --script "$T/r.script" --uid r-1 \
+	    --callsign ROMEO
+	touch "$T/go"
+	cot_poll 10 test -e "$T/r-done" || { cot_wait r 0 1; fail "r"; }
+	scrape
+	expect_eq "$(mget "$T/m" 'takd_sessions{worker="0"}')" 1 "sessions 0"
+	expect_eq "$(mget "$T/m" 'takd_sessions{worker="1"}')" 1 "sessions 1"
+	expect_eq "$(msum "$T/m" takd_handshakes_ok_total)" 2 "handshakes ok"
+	expect_eq "$(msum "$T/m" takd_connections_accepted_total)" 2 "accepted"
+	expect_eq "$(mget "$T/m" 'takd_events_in_total{worker="0",class="sa"}')" \
+	    1 "SA in at worker 0"
+	expect_eq "$(mget "$T/m" 'takd_events_in_total{worker="1",class="sa"}')" \
+	    1 "SA in at worker 1"
+	expect_eq "$(mget "$T/m" 'takd_events_in_total{worker="0",class="ping"}')" \
+	    1 "ping in"
+	expect_eq "$(mget "$T/m" 'takd_events_in_total{worker="0",class="chat"}')" \
+	    1 "chat in"
+	expect_eq "$(mget "$T/m" 'takd_events_out_total{worker="0",class="ping"}')" \
+	    1 "pong out"
+	expect_eq "$(mget "$T/m" 'takd_events_out_total{worker="1",class="chat"}')" \
+	    1 "chat out at worker 1 (relayed from worker 0)"
+	expect_ge "$(msum "$T/m" takd_events_out_total 'class="sa"')" 2 "SA out"
+	expect_eq "$(msum "$T/m" takd_events_in_total 'class="other"')" 0 \
+	    "other in"
+	expect_eq "$(msum "$T/m" takd_pongs_total)" 1 "pongs"
+	expect_ge "$(msum "$T/m" takd_bytes_in_total)" \
+	    "$(( $(wc -c <"$COT/chat-all.xml") + $(wc -c <"$COT/ping.xml") ))" \
+	    "bytes in"
+	expect_ge "$(mget "$T/m" 'takd_bytes_out_total{worker="1"}')" \
+	    "$(wc -c <"$COT/chat-all.xml")" "bytes out at worker 1"
+	expect_ge "$(msum "$T/m" takd_outq_high_water_bytes)" 100 \
+	    "queue high-water mark"
+	expect_eq "$(msum "$T/m" takd_handshakes_resumed_total)" 0 "resumed"
+	# status carries the same counters.
+	takd_status
+	expect_eq "$(wsum events_in.chat)" 1 "status events_in.chat"
+	expect_eq "$(wsum events_out.ping)" 1 "status events_out.ping"
+	expect_ge "$(wsum bytes.out)" 1 "status bytes.out"
+	expect_ge "$(wsum outq.high_water_bytes)" 100 "status high-water"
+	touch "$T/done"
+	cot_wait s 0
+	cot_wait r 0
+	_no_sessions() {
+		scrape && [ "$(msum "$T/m" takd_sessions)" = 0 ]
+	}
+	wait_for 5 _no_sessions || fail "sessions still $(msum "$T/m" \
+	    takd_sessions) after both left"
+	expect_ge "$(msum "$T/m" takd_disconnect_notices_total)" 1 \
+	    "disconnect notices"
+}
+
+# Every refusal lands under its reason: no certificate, another CA (also
+# one named like ours), a revoked certificate, a silent connection
+# (timeout), one that hangs up; a resumed session counts as resumed.
+handshake_reasons() {
+	setup tls.handshake_timeout=1s
+	use_pki "$T/other" other
+	use_pki "$T/twin" twin
+	make_crl "$T/pki" "$T/pki/crl.pem" carol
+	started
+	expect_client 1 --no-cert
+	expect_client 1 $(client_args alice "$T/other")
+	expect_client 1 $(client_args alice "$T/twin")
+	expect_client 1 $(client_args carol)
+	expect_client 3 --raw --hold 5
+	expect_client 0 --raw --count 3
+	sleep 2 | openssl s_client -connect "127.0.0.1:$TAKD_PORT" \
+	    -CAfile "$T/pki/ca.pem" -cert "$T/pki/clients/bob.pem" \
+	    -key "$T/pki/clients/bob.key" -pass pass:test -tls1_3 \
+	    -no_ign_eof -sess_out "$T/bob.sess" >"$T/bob1.s" 2>&1
+	[ -s "$T/bob.sess" ] || { diag_file "$T/bob1.s"; fail "no ticket"; }
+	sleep 2 | openssl s_client -connect "127.0.0.1:$TAKD_PORT" \
+	    -CAfile "$T/pki/ca.pem" -cert "$T/pki/clients/bob.pem" \
+	    -key "$T/pki/clients/bob.key" -pass pass:test -tls1_3 \
+	    -no_ign_eof -sess_in "$T/bob.sess" >"$T/bob2.s" 2>&1
+	expect_grep '^Reused, TLSv1\.3' "$T/bob2.s" "bob's session not resumed"
+	_counted() {
+		scrape && [ "$(msum "$T/m" takd_handshakes_ok_total)" = 2 ]
+	}
+	wait_for 5 _counted || fail "handshakes ok: $(msum "$T/m" \
+	    takd_handshakes_ok_total), expected 2"
+	local r
+	for r in no_certificate:1 unknown_ca:2 revoked:1 timeout:1 \
+	    closed_by_peer:3 expired:0 crl:0 other_verify:0 protocol:0; do
+		expect_eq "$(msum "$T/m" takd_handshake_failures_total \
+		    "reason=\"${r%:*}\"")" "${r#*:}" "failures, ${r%:*}"
+	done
+	expect_eq "$(msum "$T/m" takd_handshakes_resumed_total)" 1 "resumed"
+	expect_eq "$(msum "$T/m" takd_revoked_refused_total)" 1 \
+	    "revoked refused"
+	expect_eq "$(mget "$T/m" takd_crl_entries)" 1 "CRL entries"
+	takd_status
+	expect_eq "$(wsum handshake_failures.unknown_ca)" 2 "status unknown_ca"
+	expect_eq "$(wsum handshake_failures.timeout)" 1 "status timeout"
+	expect_eq "$(wsum handshakes_resumed)" 1 "status resumed"
+}
+
+# [metrics] token: 401 (with WWW-Authenticate) without it or with a wrong
+# one, whatever the path; 200 with it, the scheme in any case.
+token() {
+	setup metrics.token=$TOKEN
+	started
+	get "$T/a.http"
+	expect_eq "$(status_line "$T/a.http")" 401 "no token"
+	expect_eq "$(header "$T/a.http" WWW-Authenticate)" \
+	    'Bearer realm="takd"' "WWW-Authenticate"
+	! grep -q takd_sessions "$T/a.http" || fail "401 with the metrics"
+	get "$T/a.http" /metrics "Authorization: Bearer ${TOKEN}x"
+	expect_eq "$(status_line "$T/a.http")" 401 "longer token"
+	get "$T/a.http" /metrics "Authorization: Bearer ${TOKEN%?}"
+	expect_eq "$(status_line "$T/a.http")" 401 "shorter token"
+	get "$T/a.http" /metrics "Authorization: Basic $TOKEN"
+	expect_eq "$(status_line "$T/a.http")" 401 "Basic scheme"
+	get "$T/a.http" /other
+	expect_eq "$(status_line "$T/a.http")" 401 "other path, no token"
+	get "$T/a.http" /metrics "X-Other: 1" "authorization: bearer $TOKEN"
+	expect_eq "$(status_line "$T/a.http")" 200 "right token"
+	body "$T/a.http" "$T/m"
+	check_exposition "$T/m"
+	get "$T/a.http" /other "Authorization: Bearer $TOKEN"
+	expect_eq "$(status_line "$T/a.http")" 404 "other path with the token"
+	wait_for 5 log_has 'metrics: 127\.0\.0\.1:[0-9]+: request without the right bearer token refused' ||
+	    fail "no log line for the refused request"
+	! takd_logs | grep -qF -- "$TOKEN" || fail "the token was logged"
+}
+
+# Bad requests get their answer and cost nothing: 404, 405, 400 (at once
+# for binary), 431; a silent connection is closed after the read timeout;
+# past 16 connections the next gets 503.  takd is unharmed.
+bad_requests() {
+	local t0 ms i
+	setup
+	started
+	get "$T/r.http" /
+	expect_eq "$(status_line "$T/r.http")" 404 "GET /"
+	get "$T/r.http" /metricsx
+	expect_eq "$(status_line "$T/r.http")" 404 "GET /metricsx"
+	printf 'POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n' |
+	    http "$T/r.http"
+	expect_eq "$(status_line "$T/r.http")" 405 "POST"
+	expect_eq "$(header "$T/r.http" Allow)" "GET, HEAD" "Allow"
+	printf 'GET /metrics\r\n\r\n' | http "$T/r.http"
+	expect_eq "$(status_line "$T/r.http")" 400 "no HTTP version"
+	printf 'GET /metrics HTTP/2.0\r\n\r\n' | http "$T/r.http"
+	expect_eq "$(status_line "$T/r.http")" 400 "HTTP/2.0"
+	# A TLS ClientHello's first bytes: refused at once, not at the timeout.
+	t0=$(now_ms)
+	printf '\026\003\001\002\000\001\000\001\374\003\003' | http "$T/r.http"
+	ms=$(( $(now_ms) - t0 ))
+	expect_eq "$(status_line "$T/r.http")" 400 "binary garbage"
+	[ "$ms" -lt 2000 ] || fail "binary garbage answered after $ms ms"
+	head -c 9000 /dev/zero | tr '\0' a | { printf 'GET /metrics HTTP/1.1\r\nX: '; cat; } |
+	    http "$T/r.http"
+	expect_eq "$(status_line "$T/r.http")" 431 "9000-byte head"
+	# 16 silent connections, then one more: 503.  The silent ones are
+	# closed after METRICS_READ_MS (5 s) without a reply; each prints how
+	# long it was held after what it received.
+	for i in $(seq 16); do
+		cot_spawn "idle$i" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" ||
+		    exit 1; t0=$(date +%s%N); cat <&3
+		    echo "held $(( ($(date +%s%N) - t0) / 1000000 ))"' _ "$MPORT"
+	done
+	sleep 0.5
+	# Sending nothing: a refused request could be reset before it is read.
+	: | http "$T/r.http"
+	expect_eq "$(status_line "$T/r.http")" 503 "the 17th connection"
+	for i in $(seq 16); do
+		cot_wait "idle$i" 0 10
+		ms=$(sed -n 's/^held \([0-9]*\)$/\1/p' "$T/idle$i.out")
+		[ "$(wc -l <"$T/idle$i.out")" = 1 ] && [ -n "$ms" ] ||
+		    { diag_file "$T/idle$i.out"; fail "a reply to a silent" \
+		    "connection"; }
+		[ "$ms" -ge 4500 ] && [ "$ms" -lt 7000 ] ||
+		    fail "silent connection closed after $ms ms, expected ~5000"
+	done
+	diag "silent connections closed after ~$ms ms"
+	wait_for 10 scrape_ok || fail "no 200 once the idle ones timed out"
+	takd_status
+	expect_eq "$(wsum restarts)" 0 "worker restarts"
+	proc_alive "$TAKD_PID" || fail "takd died"
+}
+
+scrape_ok() {
+	get "$T/ok.http" && [ "$(status_line "$T/ok.http")" = 200 ]
+}
+
+# A stopped worker does not stall the scrape: answered after the 2 s wait
+# with takd_worker_up 0 and no samples for it.  A killed worker's restart
+# is counted.
+stalled_worker() {
+	local t0 ms pid0 pid1
+	setup
+	started
+	pid0=$(sget workers.0.pid)
+	pid1=$(sget workers.1.pid)
+	kill -STOP "$pid1"
+	t0=$(now_ms)
+	scrape
+	ms=$(( $(now_ms) - t0 ))
+	kill -CONT "$pid1"
+	diag "scrape with worker 1 stopped took $ms ms"
+	[ "$ms" -ge 1800 ] && [ "$ms" -lt 4000 ] ||
+	    fail "scrape took $ms ms, expected ~2000"
+	expect_eq "$(mget "$T/m" 'takd_worker_up{worker="1"}')" 0 "worker 1 up"
+	expect_eq "$(mget "$T/m" 'takd_worker_up{worker="0"}')" 1 "worker 0 up"
+	! grep -q 'worker="1",' "$T/m" || fail "samples of a silent worker"
+	grep -q '^takd_sessions{worker="1"}' "$T/m" &&
+	    fail "sessions of a silent worker"
+	scrape
+	expect_eq "$(mget "$T/m" 'takd_worker_up{worker="1"}')" 1 \
+	    "worker 1 up again"
+	kill -KILL "$pid0"
+	_respawned() {
+		scrape &&
+		    [ "$(mget "$T/m" 'takd_worker_restarts_total{worker="0"}')" = 1 ] &&
+		    [ "$(mget "$T/m" 'takd_worker_up{worker="0"}')" = 1 ]
+	}
+	wait_for 10 _respawned || fail "restart of worker 0 not shown"
+}
+
+# takctl stats: the table (per worker and total) and --prometheus, the same
+# families as the HTTP endpoint.
+takctl_stats() {
+	setup
+	started
+	cot_bg held $(client_args alice) --hold 30
+	wait_for 8 status_sum_is sessions 1 || fail "no session"
+	"$TAKCTL" -c "$CFG" stats >"$T/table" 2>"$T/err" ||
+	    { diag_file "$T/err"; fail "takctl stats"; }
+	expect_grep '^takd [0-9.]+, pid [0-9]+, up ' "$T/table"
+	expect_grep '^CRL generation 1, 0 entries, next update [0-9T:-]+Z \(in [0-9]+d [0-9]+h\), not stale$' \
+	    "$T/table"
+	expect_grep '^ +worker 0 +worker 1 +total$' "$T/table"
+	expect_grep '^  sessions +[01] +[01] +1$' "$T/table"
+	expect_grep '^  ok +[01] +[01] +1$' "$T/table"
+	expect_grep '^  state +running +running$' "$T/table"
+	expect_grep '^  failed: timeout +0 +0 +0$' "$T/table"
+	expect_grep '^  high-water mark \(bytes\) +[0-9]+ +[0-9]+ +[0-9]+$' \
+	    "$T/table"
+	"$TAKCTL" -c "$CFG" stats --prometheus >"$T/p" 2>"$T/err" ||
+	    { diag_file "$T/err"; fail "takctl stats --prometheus"; }
+	check_exposition "$T/p"
+	expect_eq "$(msum "$T/p" takd_sessions)" 1 "sessions (--prometheus)"
+	scrape
+	grep '^# TYPE' "$T/p" >"$T/p.fam"
+	grep '^# TYPE' "$T/m" >"$T/m.fam"
+	cmp -s "$T/p.fam" "$T/m.fam" || { diff "$T/p.fam" "$T/m.fam" |
+	    sed 's/^/# /'; fail "takctl and HTTP differ in families"; }
+	expect_rc 64 "$TAKCTL" -c "$CFG" stats --bogus
+	kill "$(cat "$T/held.cpid")"
+	stop_takd
+	expect_rc 1 "$TAKCTL" -c "$CFG" stats
+}
+
+run_case off_by_default
+run_case endpoint
+run_case traffic
+run_case handshake_reasons
+run_case token
+run_case bad_requests
+run_case stalled_worker
+run_case takctl_stats
+finish

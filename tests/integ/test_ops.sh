@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# Operations: limits (max_sessions, out of descriptors), the timeouts that
+# close one session (idle, unfinished event, a reader that never reads),
+# graceful stop, readiness notifications to a service manager, syslog and
+# journal logging, and the systemd unit.  The descriptor churn test is
+# test_churn.sh; log reopen and nofile are in test_supervisor.sh.
+. "$(dirname "$0")/lib.sh"
+
+COT=$SHARED/cot
+
+setup() {
+	use_pki "$T/pki"
+	write_config "$T/takd.ini" "$@"
+}
+
+# dgram_sink NAME PATH: a datagram socket bound at PATH ("@name": abstract)
+# that writes each datagram it gets as one line (newlines made blanks) to
+# $T/NAME.lines: a stand-in for systemd's notify socket or /dev/log.
+dgram_sink() {
+	local name=$1 path=$2
+	cot_spawn "$name" perl -MIO::Socket::UNIX -MSocket -e '
+	    my ($path, $out) = @ARGV;
+	    my $local = $path;
+	    if ($local =~ s/^@/\0/) { } else { unlink $path; }
+	    my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM,
+		Local => $local) or die "bind $path: $!\n";
+	    chmod 0666, $path if $path !~ /^@/;	# the workers are nobody
+	    open(my $f, ">>", $out) or die "$out: $!\n";
+	    $f->autoflush(1);
+	    my $b;
+	    while (defined $s->recv($b, 65536)) {
+		$b =~ s/\n/ /g;
+		print $f "$b\n";
+	    }' "$path" "$T/$name.lines"
+	wait_for 5 test -e "$T/$name.lines" ||
+	    { diag_file "$T/$name.out"; fail "datagram sink $name not up"; }
+}
+
+# cpu_ticks PID: user + system time of PID, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# A CoT event of about SIZE bytes that is not a position report (never
+# superseded in an output queue), from uid UID.
+big_event() {
+	{
+		printf '<event version="2.0" uid="%s" type="b-t-f" ' "$2"
+		printf 'how="h-g-i-g-o" time="@NOW@" start="@NOW@" '
+		printf 'stale="@STALE@"><point lat="0" lon="0" hae="0" ce="1" '
+		printf 'le="1"/><detail><remarks>seq=@SEQ@ '
+		head -c "$3" /dev/zero | tr '\0' x
+		printf '</remarks></detail></event>\n'
+	} >"$1"
+}
+
+# --- limits -------------------------------------------------------------------
+
+# A worker holding max_sessions sessions accepts the next connections and
+# closes them at once: counted in rejected_full, one log line per 5 s that
+# says how many it stands for, and the worker is usable again once sessions
+# leave.
+max_sessions() {
+	local rc n
+	setup server.workers=1 server.max_sessions=3
+	start_takd
+	cot_bg held $(client_args alice) --count 3 --parallel --hold 30
+	wait_for 10 status_sum_is sessions 3 ||
+	    fail "status shows $(wsum sessions) sessions, expected 3"
+	takclient $(client_args bob) --count 40 --parallel --quiet --timeout 5
+	rc=$?
+	expect_eq "$rc" 1 "takclient exit status (every session refused)"
+	expect_grep '^40 sessions: 0 ok, 40 failed' "$T/client.out"
+	takd_status
+	expect_eq "$(wsum rejected_full)" 40 "rejected_full"
+	expect_eq "$(wsum sessions)" 3 "sessions after the rejections"
+	expect_eq "$(wsum handshakes_failed)" 0 "handshakes_failed"
+	n=$(takd_logs | grep -c 'the max_sessions limit')
+	diag "$n log lines for 40 rejections"
+	[ "$n" -ge 1 ] && [ "$n" -le 2 ] ||
+	    fail "$n log lines about max_sessions, expected 1 or 2"
+	kill "$(cat "$T/held.cpid")"
+	wait_for 10 status_sum_is sessions 0 || fail "sessions not back to 0"
+	expect_client 0 $(client_args carol)
+}
+
+# Out of descriptors ([server] nofile = 64 for a worker that has about 15 of
+# its own): connections beyond are accepted with the spare descriptor and
+# closed at once, counted in rejected_emfile, logged at most once per 5 s;
+# the worker neither spins nor dies, and serves again once the flood leaves.
+emfile() {
+	local pid base t0 c0 used lines
+	setup server.workers=1 server.nofile=64 tls.handshake_timeout=30s
+	start_takd
+	pid=$(worker_pids)
+	log_has 'nofile 64 is below max_sessions 10000' ||
+	    fail "no warning that nofile is below max_sessions"
+	base=$(fd_count "$pid")
+	cot_bg flood --raw --count 120 --parallel --hold 6 --quiet
+	wait_for 10 eval 'takd_status && [ "$(wsum rejected_emfile)" -gt 0 ]' ||
+	    fail "rejected_emfile still 0 with 120 connections and nofile 64"
+	sleep 1
+	takd_status
+	diag "handshaking $(wsum handshaking), rejected_emfile" \
+	    "$(wsum rejected_emfile), worker descriptors $(fd_count "$pid")" \
+	    "(before $base)"
+	[ "$(( $(wsum handshaking) + $(wsum rejected_emfile) ))" -eq 120 ] ||
+	    fail "handshaking + rejected_emfile is not 120"
+	# Saturated and with connections still coming in: no busy loop.
+	t0=$(now_ms)
+	c0=$(cpu_ticks "$pid")
+	takclient --raw --count 20 --quiet
+	sleep 1
+	used=$(( $(cpu_ticks "$pid") - c0 ))
+	diag "worker used $used ticks in $(( $(now_ms) - t0 )) ms while full"
+	[ "$used" -le 50 ] || fail "worker used $used ticks: spinning?"
+	lines=$(takd_logs | grep -c 'Too many open files')
+	[ "$lines" -ge 1 ] && [ "$lines" -le 2 ] ||
+	    fail "$lines log lines about EMFILE, expected 1 or 2"
+	cot_wait flood 3 20
+	wait_for 10 status_sum_is handshaking 0 ||
+	    fail "handshaking $(wsum handshaking) after the flood left"
+	expect_client 0 $(client_args alice)
+	expect_eq "$(worker_pids)" "$pid" "worker pid"
+	wait_for 5 eval '[ "$(fd_count "$pid")" -le "$base" ]' ||
+	    fail "worker has $(fd_count "$pid") descriptors, $base before"
+}
+
+# --- timeouts -------------------------------------------------------------------
+
+# [cot] idle_timeout: a session that sends nothing is closed after it, with
+# a log line and a count; one that pings (as ATAK does) stays.
+idle_timeout() {
+	local addr
+	setup server.workers=1 cot.idle_timeout=2s
+	start_takd
+	cot_bg silent $(client_args alice) --hold 8 --verbose
+	cot_bg pinger $(client_args bob) --send "$COT/ping.xml" \
+	    --send-every 500 --hold 5 --quiet
+	cot_wait silent 3 15
+	grep -Eq 'closed by server after (1[89]|[234][0-9])[0-9]{2} ms' \
+	    "$T/silent.out" ||
+	    { diag_file "$T/silent.out"; fail "silent client not closed" \
+	    "about 2 s after connecting"; }
+	addr=$(cot_addr silent)
+	wait_for 5 log_line_has "$addr" 'idle timeout' ||
+	    fail "no log line naming $addr and the idle timeout"
+	cot_wait pinger 0 15
+	takd_status
+	expect_eq "$(wsum closed.idle)" 1 "sessions closed idle"
+	[ "$(wsum events.pongs)" -ge 8 ] ||
+	    fail "$(wsum events.pongs) pongs, expected 8 or more"
+}
+
+# [cot] partial_timeout: an event that never ends closes its session (the
+# other one, sending whole events, stays).
+partial_event() {
+	local addr
+	setup server.workers=1 cot.partial_timeout=1s
+	start_takd
+	cot_sa_tmpl "$T/sa.tmpl"
+	cot_bg part $(client_args alice) --send "$COT/hostile/unclosed-prefix.xml" \
+	    --hold 10 --verbose
+	cot_bg whole $(client_args bob) --send "$T/sa.tmpl" --send-every 300 \
+	    --uid pe-w --callsign WHOLE --hold 4
+	cot_wait part 3 15
+	addr=$(cot_addr part)
+	wait_for 5 log_line_has "$addr" 'unclosed event' ||
+	    fail "no log line naming $addr and the unclosed event"
+	cot_wait whole 0 15
+	takd_status
+	expect_eq "$(wsum closed.unclosed_event)" 1 "sessions closed unclosed"
+	expect_eq "$(wsum closed.idle)" 0 "sessions closed idle"
+}
+
+# A reader that stops reading while events keep coming: its output queue
+# ([cot] max_queue_bytes) fills and only it is disconnected, logged and
+# counted; the sender goes on.
+slow_reader() {
+	local addr
+	setup server.workers=1 cot.max_queue_bytes=64k
+	start_takd
+	big_event "$T/big.tmpl" sr-s 8000
+	cat >"$T/r.script" <<-EOF
+	touch $T/r-ready
+	pause 30000
+	EOF
+	cot_bg r $(client_args alice) --rcvbuf 4096 --script "$T/r.script" \
+	    --verbose
+	wait_for 5 test -e "$T/r-ready" || fail "reader not connected"
+	cot_bg s $(client_args bob) --send "$T/big.tmpl" --send-every 5 \
+	    --hold 6 --quiet
+	addr=$(cot_addr r)
+	wait_for 15 log_line_has "$addr" 'slow consumer' ||
+	    fail "no log line naming $addr as a slow consumer"
+	cot_wait s 0 20
+	takd_status
+	expect_eq "$(wsum closed.slow_consumer)" 1 "sessions closed slow"
+	expect_eq "$(wsum sessions)" 0 "sessions left"
+}
+
+# --- graceful stop --------------------------------------------------------------
+
+# SIGTERM: listeners close at once; a session that reads gets close_notify
+# right away; one that never answers holds the stop up to drain_timeout,
+# no longer; exit 0, pidfile and admin socket gone.
+drain() {
+	local t0 ms
+	setup server.workers=1 server.drain_timeout=3s
+	start_takd
+	cot_bg reader $(client_args alice) --hold 30
+	cat >"$T/deaf.script" <<-EOF
+	touch $T/deaf-ready
+	pause 30000
+	EOF
+	cot_bg deaf $(client_args bob) --rcvbuf 4096 --script "$T/deaf.script"
+	wait_for 10 status_sum_is sessions 2 || fail "sessions not 2"
+	t0=$(now_ms)
+	kill -TERM "$TAKD_PID"
+	cot_wait reader 3 5
+	expect_grep 'close_notify' "$T/reader.out"
+	ms=$(( $(now_ms) - t0 ))
+	diag "reader closed ${ms} ms after SIGTERM"
+	[ "$ms" -lt 2000 ] || fail "close_notify took $ms ms"
+	# The listener is gone while the deaf session holds the drain.
+	proc_alive "$TAKD_PID" || fail "takd gone before drain_timeout"
+	takclient --raw --timeout 2
+	expect_grep 'refused' "$T/client.out" "connect during drain not refused"
+	wait_takd 8 || fail "takd still running 8 s after SIGTERM"
+	ms=$(( $(now_ms) - t0 ))
+	diag "takd exited ${ms} ms after SIGTERM (drain_timeout 3 s)"
+	[ "$ms" -ge 2500 ] || fail "takd exited before drain_timeout"
+	expect_eq "$TAKD_EXIT" 0 "exit status"
+	log_has 'drain deadline passed with 1 sessions open' ||
+	    fail "no log line about the session open at the deadline"
+	[ ! -e "$T/state/run/takd.pid" ] || fail "pidfile left behind"
+	[ ! -e "$T/state/run/takd.sock" ] || fail "admin socket left behind"
+}
+
+# SIGTERM while a session's output queue holds events it has not read yet:
+# they are all delivered before close_notify, within drain_timeout.
+drain_flush() {
+	setup server.workers=1 server.drain_timeout=15s cot.max_queue_bytes=16M
+	start_takd
+	big_event "$T/big.tmpl" df-s 30000
+	cat >"$T/r.script" <<-EOF
+	touch $T/r-ready
+	pause 4000
+	expect uid=df-s count=100 within=10000
+	EOF
+	cat >"$T/s.script" <<-EOF
+	send-every 5 $T/big.tmpl count=100
+	sleep 1500
+	touch $T/s-done
+	EOF
+	cot_bg r $(client_args alice) --rcvbuf 4096 --script "$T/r.script"
+	wait_for 5 test -e "$T/r-ready" || fail "reader not connected"
+	cot_bg s $(client_args bob) --script "$T/s.script"
+	wait_for 10 test -e "$T/s-done" || fail "sender did not finish"
+	takd_status
+	diag "queued for the reader at SIGTERM: $(wsum events.out) of" \
+	    "100 events written"
+	kill -TERM "$TAKD_PID"
+	cot_wait r 0 25
+	wait_takd 10 || fail "takd still running after the drain"
+	expect_eq "$TAKD_EXIT" 0 "exit status"
+}
+
+# --- service manager ---------------------------------------------------------
+
+# notify_lines: the notifications received so far, one a line.
+notify_has() {
+	grep -Eq -- "$1" "$T/notify.lines" 2>/dev/null
+}
+
+# READY=1 (with MAINPID) once the workers run, RELOADING=1 then READY=1
+# around SIGHUP and takctl reload, STOPPING=1 on SIGTERM; the abstract
+# socket form works too.
+sd_notify() {
+	local n
+	setup server.workers=2
+	dgram_sink notify "$T/notify.sock"
+	NOTIFY_SOCKET=$T/notify.sock start_takd
+	wait_for 5 notify_has '^READY=1' || fail "no READY=1"
+	notify_has "^READY=1 MAINPID=$TAKD_PID STATUS=2 workers" ||
+	    { diag_file "$T/notify.lines"; fail "READY=1 without MAINPID"; }
+	expect_eq "$(wc -l <"$T/notify.lines")" 1 "notifications at start"
+	# The workers were forked before it.
+	expect_eq "$(n_workers)" 2 "workers"
+	kill -HUP "$TAKD_PID"
+	wait_for 5 eval '[ "$(grep -c "^READY=1" "$T/notify.lines")" -ge 2 ]' ||
+	    { diag_file "$T/notify.lines"; fail "no READY=1 after SIGHUP"; }
+	"$TAKCTL" -c "$CFG" reload >"$T/reload.out" 2>&1 ||
+	    { diag_file "$T/reload.out"; fail "takctl reload"; }
+	wait_for 5 eval '[ "$(grep -c "^READY=1" "$T/notify.lines")" -ge 3 ]' ||
+	    { diag_file "$T/notify.lines"; fail "no READY=1 after reload"; }
+	# Each READY=1 after the first follows its own RELOADING=1.
+	sed -n '2,$p' "$T/notify.lines" | awk '
+	    /^RELOADING=1 MONOTONIC_USEC=[0-9]+ / { if (open) exit 1; open = 1; next }
+	    /^READY=1 / { if (!open) exit 1; open = 0; n++; next }
+	    { exit 1 }
+	    END { exit !(n == 2 && !open) }' ||
+	    { diag_file "$T/notify.lines"; fail "not RELOADING/READY pairs"; }
+	notify_has '^READY=1 STATUS=2 workers, CRL generation 3$' ||
+	    { diag_file "$T/notify.lines"; fail "no CRL generation 3"; }
+	stop_takd
+	expect_eq "$TAKD_EXIT" 0 "exit status"
+	notify_has '^STOPPING=1' || { diag_file "$T/notify.lines";
+	    fail "no STOPPING=1"; }
+	n=$(wc -l <"$T/notify.lines")
+	expect_eq "$n" 6 "notifications in all"
+	# An abstract socket name.
+	dgram_sink abstract "@takd-test-$$-notify"
+	NOTIFY_SOCKET=@takd-test-$$-notify start_takd
+	wait_for 5 grep -q "^READY=1 MAINPID=$TAKD_PID" "$T/abstract.lines" ||
+	    { diag_file "$T/abstract.lines"; fail "no READY=1 (abstract)"; }
+}
+
+# [server] log = syslog: lines of the supervisor and of the workers reach
+# /dev/log (a stand-in in a mount namespace of the daemon's own) and the
+# workers keep working: they hold the syslog socket across their
+# descriptor sweep.
+syslog_dest() {
+	local real=$TAKD n
+	[ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null ||
+	    { diag "skipped: needs root and unshare -m"; return 0; }
+	setup server.workers=2 server.log=syslog
+	mkdir -m 755 "$T/dev"
+	for n in null zero urandom random full; do
+		: >"$T/dev/$n"
+	done
+	dgram_sink syslog "$T/dev/log"
+	# /dev of the daemon: the real devices it needs and our log socket.
+	cat >"$T/takd-ns" <<-EOF
+	#!/bin/sh
+	exec unshare -m sh -c 'for n in null zero urandom random full; do
+		mount --bind /dev/\$n "$T/dev/\$n" || exit 1
+	done
+	mount --rbind "$T/dev" /dev || exit 1
+	exec "$real" "\$@"' takd "\$@"
+	EOF
+	chmod +x "$T/takd-ns"
+	TAKD=$T/takd-ns start_takd
+	expect_client 0 $(client_args alice) --count 3
+	wait_for 5 grep -q 'worker [01]: session 1 established' \
+	    "$T/syslog.lines" ||
+	    { diag_file "$T/syslog.lines"; fail "no worker line in syslog"; }
+	grep -Eq "^<30>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} takd\\[$TAKD_PID\\]: supervisor: takd .* starting" \
+	    "$T/syslog.lines" ||
+	    { diag_file "$T/syslog.lines" 5; fail "supervisor line format"; }
+	grep -q '^<28>.*: supervisor: ' "$T/syslog.lines" ||
+	    fail "no warning (priority 28) in syslog"
+	takd_status
+	expect_eq "$(wsum restarts)" 0 "worker restarts"
+	expect_eq "$(wsum handshakes_ok)" 3 "handshakes"
+	[ ! -s "$T/takd.log" ] || fail "lines went to the log file"
+}
+
+# Under systemd, stderr is the journal ($JOURNAL_STREAM names it): each line
+# starts with its syslog priority, without a timestamp of its own.
+journal_stream() {
+	# crl_warn_days: a sure warning at start ("CRL expires soon").
+	setup server.workers=1 server.log=stderr tls.crl_warn_days=3650
+	: >"$T/takd.stderr"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$T/takd.stderr") start_takd
+	expect_client 0 $(client_args alice)
+	wait_for 5 grep -q '^<6>worker 0\[[0-9]*\] info: session 1 established' \
+	    "$T/takd.stderr" ||
+	    { diag_file "$T/takd.stderr" 10; fail "no <6> worker line"; }
+	grep -q "^<6>supervisor\\[$TAKD_PID\\] info: takd .* starting" \
+	    "$T/takd.stderr" || fail "no <6> supervisor line"
+	grep -q '^<4>supervisor\[' "$T/takd.stderr" ||
+	    fail "no <4> warning line"
+	! grep -Ev '^<[0-7]>' "$T/takd.stderr" | grep -q . ||
+	    fail "lines without a priority: $(grep -Ev '^<[0-7]>' \
+	    "$T/takd.stderr" | head -3)"
+}
+
+# etc/takd.service passes systemd-analyze verify (the binary path pointed at
+# the one under test).
+systemd_unit() {
+	local unit=$REPO/etc/takd.service
+	[ -f "$unit" ] || fail "no $unit"
+	command -v systemd-analyze >/dev/null ||
+	    { diag "skipped: no systemd-analyze"; return 0; }
+	mkdir "$T/units"
+	sed "s|/usr/sbin/takd|$TAKD|g; s|/usr/bin/takctl|$TAKCTL|g" "$unit" \
+	    >"$T/units/takd.service"
+	SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no \
+	    "$T/units/takd.service" >"$T/verify.out" 2>&1
+	if grep -i 'takd.service' "$T/verify.out" | grep -q .; then
+		diag_file "$T/verify.out"
+		fail "systemd-analyze verify complains about the unit"
+	fi
+	grep -q '^Type=notify$' "$unit" || fail "not Type=notify"
+	grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" ||
+	    fail "ExecReload is not kill -HUP \$MAINPID"
+	grep -Eq '^LimitNOFILE=[0-9]+$' "$unit" || fail "no LimitNOFILE="
+}
+
+# The capabilities etc/takd.service leaves (CapabilityBoundingSet=) are
+# enough for takd started as root: read the keys, prepare its directories,
+# drop to the service user and serve; reopen its log file after logrotate
+# in a root-owned log directory (LogsDirectory=, 0755); start a second time
+# when the state and run directories already belong to the service user;
+# reload the CRL.  No capability is left after the drop.
+unit_capabilities() {
+	local caps bset pid
+	[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null ||
+	    { diag "skipped: needs root and setpriv"; return 0; }
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$REPO/etc/takd.service")
+	[ -n "$caps" ] || fail "no CapabilityBoundingSet= in the unit"
+	bset=$(echo "$caps" | tr 'A-Z ' 'a-z\n' | sed -n 's/^cap_/+/p' |
+	    paste -sd, -)
+	diag "bounding set: $caps"
+	mkdir -m 755 "$T/logs"
+	mkdir -m 750 "$T/state"
+	use_pki "$T/state/pki"
+	write_config "$T/takd.ini" server.workers=1 server.run_dir="$T/run" \
+	    pki.dir="$T/state/pki" server.log="$T/logs/takd.log"
+	cat >"$T/takd-caps" <<-EOF
+	#!/bin/sh
+	exec setpriv --bounding-set -all,$bset --inh-caps -all -- "$TAKD" "\$@"
+	EOF
+	chmod +x "$T/takd-caps"
+	TAKD=$T/takd-caps start_takd
+	for pid in "$TAKD_PID" $(worker_pids); do
+		expect_eq "$(proc_field "$pid" CapEff)" 0000000000000000 \
+		    "effective capabilities of $pid"
+	done
+	expect_client 0 $(client_args alice "$T/state/pki")
+	# logrotate: move the file away, create the new one, SIGUSR1.
+	mv "$T/logs/takd.log" "$T/logs/takd.log.1"
+	install -m 0640 -o nobody /dev/null "$T/logs/takd.log"
+	kill -USR1 "$TAKD_PID"
+	wait_for 5 grep -q 'log file reopened' "$T/logs/takd.log" ||
+	    fail "log file not reopened in a root-owned 0755 directory"
+	stop_takd
+	expect_eq "$TAKD_EXIT" 0 "exit status"
+	expect_eq "$(stat -c %U "$T/state") $(stat -c %U "$T/run")" \
+	    "nobody nobody" "owners of state_dir and run_dir"
+	TAKD=$T/takd-caps start_takd
+	expect_client 0 $(client_args bob "$T/state/pki")
+	"$TAKCTL" -c "$CFG" reload >"$T/reload.out" 2>&1 ||
+	    { diag_file "$T/reload.out"; fail "takctl reload"; }
+	expect_eq "$(takd_status && sget crl.generation)" 2 "CRL generation"
+}
+
+run_case max_sessions
+run_case emfile
+run_case idle_timeout
+run_case partial_event
+run_case slow_reader
+run_case drain
+run_case drain_flush
+run_case sd_notify
+run_case syslog_dest
+run_case journal_stream
+run_case systemd_unit
+run_case unit_capabilities
+finish

@@ -1,0 +1,144 @@
+/*
+ * takload (see takload.c): what its files share.  The options, the report
+ * each generator process writes into memory shared with the coordinator,
+ * latency histograms and takd's figures read from /proc.
+ */
+#ifndef TAKLOAD_H
+#define TAKLOAD_H
+
+#include <sys/types.h>
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#define TL_EXIT_OK		0
+#define TL_EXIT_FAIL		1	/* the run went wrong */
+#define TL_EXIT_USAGE		2
+
+#define TL_MAX_PROCS		64
+#define TL_MAX_CLIENTS		1000000
+#define TL_HIST_N		1920	/* see hist_bucket() */
+
+enum tl_mode {
+	MODE_HANDSHAKE,
+	MODE_HOLD,
+	MODE_FANOUT,
+};
+
+struct opts {
+	enum tl_mode	 mode;
+	char		 host[256];
+	char		 port[16];
+	const char	*ca;
+	const char	*cert;
+	const char	*key;
+	const char	*cert_dir;
+	const char	*pass;
+	const char	*pidfile;
+	const char	*uid_prefix;
+	pid_t		 takd_pid;
+	unsigned	 clients;
+	unsigned	 procs;
+	unsigned	 concurrency;
+	double		 rate;		/* connections/s (ramp), 0: max */
+	double		 duration;
+	double		 sa_rate;	/* SA events/s per client */
+	double		 drain;
+	double		 settle;
+	bool		 resume;
+	bool		 quiet;
+};
+
+/* A histogram of µs values: exact below 64, then 32 buckets per octave. */
+struct hist {
+	uint64_t	 n;
+	uint64_t	 max;
+	uint64_t	 sum;
+	uint64_t	 b[TL_HIST_N];
+};
+
+/*
+ * What one process reports, in memory shared with the parent.  Counters
+ * are published with relaxed atomic stores once per loop turn; the
+ * histograms and strings once, before "exited".
+ */
+struct tl_report {
+	int		 ready;		/* ramp (or resume warm-up) over */
+	int		 done;		/* its part of the scenario is over */
+	int		 exited;	/* report complete */
+	uint64_t	 established;
+	uint64_t	 failed;
+	uint64_t	 closed_early;	/* open sessions the server closed */
+	uint64_t	 handshakes;	/* in the measured window */
+	uint64_t	 resumed;
+	uint64_t	 no_ticket;
+	uint64_t	 sent;
+	uint64_t	 send_skipped;
+	uint64_t	 delivered;
+	uint64_t	 replayed;
+	uint64_t	 other;
+	uint64_t	 dup;
+	uint64_t	 bytes_rx;
+	int64_t		 done_us;	/* monotonic: its last handshake */
+	int64_t		 last_rx_us;	/* monotonic: its last delivery */
+	double		 cpu_go;	/* own CPU seconds at go */
+	double		 cpu_end;	/* and at the end */
+	char		 first_error[160];
+	char		 version[16];
+	char		 cipher[64];
+	char		 group[32];
+	struct hist	 lat;
+	struct hist	 hs;
+};
+
+struct tl_shm {
+	int		 go;
+	int		 stop;
+	int64_t		 t_go_us;
+	unsigned	 n_open;	/* sessions up at go (fanout) */
+	struct tl_report r[TL_MAX_PROCS];
+};
+
+struct cert_pair {
+	X509		*x509;
+	EVP_PKEY	*pkey;
+};
+
+/* takd's processes at one moment: the supervisor and its children. */
+struct takd_sample {
+	unsigned	 npids;
+	double		 cpu_stat;	/* utime+stime, clock ticks */
+	double		 cpu_sched;	/* schedstat: ns, -1 if unreadable */
+	double		 rss;		/* bytes */
+	double		 pss;		/* bytes, -1 if unreadable */
+	double		 syscw;		/* write system calls (/proc/PID/io) */
+};
+
+/* measure.c */
+void	 tl_fail(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	 tl_say(const struct opts *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int64_t	 mono_us(void);
+double	 self_cpu_s(void);
+void	 hist_add(struct hist *, uint64_t);
+void	 hist_merge(struct hist *, const struct hist *);
+uint64_t hist_pct(const struct hist *, double);
+pid_t	 takd_find(const struct opts *);
+int	 takd_sample(pid_t, struct takd_sample *);
+double	 takd_cpu_delta(const struct takd_sample *,
+	    const struct takd_sample *);
+
+/* gen.c */
+extern struct cert_pair	*tl_certs;	/* client certificates and keys */
+extern unsigned		 tl_ncerts;
+void	 tl_load_pair(const struct opts *, const char *, const char *,
+	    struct cert_pair *);
+void	 tl_load_dir(const struct opts *);
+void	 tl_proc_main(const struct opts *, struct tl_shm *, unsigned,
+	    struct addrinfo *) __attribute__((noreturn));
+
+#endif /* TAKLOAD_H */
