@@ -41,6 +41,8 @@
 static uint8_t		 conn_rbuf[CONN_IO_BUF];
 static uint8_t		 conn_stage[CONN_IO_BUF];
 
+static void	 conn_drain_one(struct worker *, struct conn *);
+
 void
 conn_addr_format(const struct sockaddr *sa, socklen_t salen, char *dst,
     size_t len)
@@ -470,8 +472,11 @@ conn_flush(struct worker *w, struct conn *c)
 	if (c->state != CONN_ESTABLISHED)
 		return (0);
 	for (i = 0; i < CONN_MAX_WRITES; i++) {
-		if ((n = outq_peek(q, conn_stage, sizeof(conn_stage))) == 0)
+		if ((n = outq_peek(q, conn_stage, sizeof(conn_stage))) == 0) {
+			if (c->draining)
+				conn_drain_one(w, c);
 			return (0);
+		}
 		r = conn_io_write(c, conn_stage, n, &done, reason,
 		    sizeof(reason));
 		if (r == TLS_DONE) {
@@ -706,6 +711,23 @@ conn_expire(struct worker *w, int64_t now)
 	return (-1);
 }
 
+/*
+ * A draining session whose output is all written starts its close_notify
+ * (from the ready list: this may run in the middle of conn_handle()).  One
+ * with output left keeps writing as its socket allows; the worker's drain
+ * deadline bounds how long.
+ */
+static void
+conn_drain_one(struct worker *w, struct conn *c)
+{
+	if (c->state != CONN_ESTABLISHED || c->wr_wait != 0 ||
+	    outq_bytes(&c->s.outq) > 0)
+		return;
+	conn_outlist_del(w, c);
+	c->state = CONN_CLOSING;
+	conn_mark_ready(w, c);
+}
+
 void
 conn_drain_all(struct worker *w)
 {
@@ -717,19 +739,15 @@ conn_drain_all(struct worker *w)
 		next = TAILQ_NEXT(c, entry);
 		if (c->state != CONN_ESTABLISHED)
 			continue;
-		/* What is queued goes out first, as far as it can now. */
-		if (c->s.doom == NULL && c->wr_wait == 0)
-			(void)conn_flush(w, c);
-		if (c->magic != CONN_MAGIC)
-			continue;
 		if (c->s.doom != NULL) {
 			conn_abort(w, c, c->s.doom);
 			continue;
 		}
-		conn_outlist_del(w, c);
-		c->state = CONN_CLOSING;
-		c->wr_wait = 0;
-		conn_handle(w, c, 0);
+		c->draining = true;
+		/* What is queued goes out first; the rest as the socket takes it. */
+		if (c->wr_wait == 0)
+			conn_output(w, c);
+		conn_drain_one(w, c);
 	}
 }
 

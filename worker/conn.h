@@ -48,6 +48,7 @@ struct conn {
 	uint32_t	 wr_wait;	/* 0, or what a blocked write waits for */
 	bool		 plain;		/* [tcp] listener: no TLS, ssl NULL */
 	bool		 shutdown_sent;	/* our close_notify is out */
+	bool		 draining;	/* stopping: close once the queue is out */
 	bool		 on_ready;
 	bool		 on_outlist;
 
