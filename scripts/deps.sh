@@ -6,7 +6,7 @@ set -eu
 
 pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev"
 if [ "${1:-}" = test ]; then
-	pkgs="$pkgs libcmocka-dev clang procps unzip"
+	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
 	# The interop test runs @tak-ps/node-tak; a node from elsewhere will do.
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 fi
