@@ -846,6 +846,8 @@ static const struct config_key config_keys[] = {
 	    64 * 1024, 1024 * 1024 * 1024, 0 },
 	{ "cot", "partial_timeout", set_duration, FIELD(partial_timeout_ms),
 	    100, MS_HOUR, 0 },
+	{ "cot", "write_timeout", set_duration, FIELD(write_timeout_ms),
+	    0, MS_HOUR, KEY_OFF_OK },
 
 	{ "pki", "dir", set_path, FIELD(pki_dir), 0, 0, KEY_EMPTY_OK },
 	{ "pki", "client_password", set_string, FIELD(client_password),
@@ -1087,6 +1089,7 @@ config_init(struct config *cfg)
 	cfg->max_events_per_second = 0;
 	cfg->max_queue_bytes = 1024 * 1024;
 	cfg->partial_timeout_ms = 30 * MS_SECOND;
+	cfg->write_timeout_ms = 60 * MS_SECOND;
 
 	cfg->metrics_on = false;
 }

@@ -82,6 +82,7 @@ struct config {
 	unsigned	 max_events_per_second;	/* 0 = unlimited */
 	size_t		 max_queue_bytes;	/* per session output queue */
 	unsigned	 partial_timeout_ms;	/* an event left unfinished */
+	unsigned	 write_timeout_ms;	/* output not read; 0 = off */
 
 	/* [pki] */
 	char		 pki_dir[PATH_MAX];

@@ -483,6 +483,7 @@ conn_flush(struct worker *w, struct conn *c)
 			memset(by_class, 0, sizeof(by_class));
 			events = outq_consume_count(q, done, by_class);
 			c->tx_bytes += done;
+			c->s.write_ms = worker_now_ms();
 			w->cnt.bytes_out += done;
 			c->s.events_out += events;
 			w->cnt.events_out += events;

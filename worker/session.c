@@ -76,6 +76,9 @@ session_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	size_t		 superseded = 0;
 	char		 who[CONN_WHO_MAX];
 
+	/* The write timeout counts from the moment output waits. */
+	if (outq_bytes(&s->outq) == 0)
+		s->write_ms = worker_now_ms();
 	switch (outq_push(&s->outq, ev, ((flags & DELIVER_F_SA) ? OUTQ_F_SA :
 	    0) | OUTQ_F_CLASS(cls), key, &superseded)) {
 	case OUTQ_OK:
@@ -439,6 +442,7 @@ session_sweep(struct worker *w, int64_t now)
 	size_t		 held;
 	unsigned	 idle = w->cfg->idle_timeout_ms;
 	unsigned	 partial = w->cfg->partial_timeout_ms;
+	unsigned	 stall = w->cfg->write_timeout_ms;
 	unsigned	 every = SESSION_SWEEP_MS;
 	char		 why[128];
 
@@ -451,6 +455,8 @@ session_sweep(struct worker *w, int64_t now)
 		every = partial / 2;
 	if (idle > 0 && idle / 2 < every)
 		every = idle / 2;
+	if (stall > 0 && stall / 2 < every)
+		every = stall / 2;
 	if (every < SESSION_SWEEP_MIN_MS)
 		every = SESSION_SWEEP_MIN_MS;
 	w->next_sweep_ms = now + every;
@@ -470,6 +476,15 @@ session_sweep(struct worker *w, int64_t now)
 			w->cnt.close_unclosed++;
 			snprintf(why, sizeof(why), "unclosed event: %zu bytes "
 			    "held for %u ms", held, partial);
+			conn_abort(w, c, why);
+			continue;
+		}
+		if (stall > 0 && outq_bytes(&c->s.outq) > 0 &&
+		    now - c->s.write_ms >= stall) {
+			w->cnt.close_slow++;
+			snprintf(why, sizeof(why), "write timeout: %zu bytes "
+			    "queued, none read for %u ms",
+			    outq_bytes(&c->s.outq), stall);
 			conn_abort(w, c, why);
 		}
 	}

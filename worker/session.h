@@ -54,6 +54,7 @@ struct session {
 
 	int64_t		 connected_wall_ms;
 	int64_t		 last_event_ms;	/* monotonic */
+	int64_t		 write_ms;	/* output last moved, or began waiting */
 	int64_t		 last_touch_wall_ms;
 
 	/* Token bucket of [cot] max_events_per_second, in 1/1000 events. */

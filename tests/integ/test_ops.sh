@@ -199,6 +199,33 @@ slow_reader() {
 	expect_eq "$(wsum sessions)" 0 "sessions left"
 }
 
+# A reader that stops reading while the queue is far from its bound: [cot]
+# write_timeout closes it once none of its output has moved for that long;
+# a reader that keeps reading the same events stays.
+stalled_reader() {
+	local addr
+	setup server.workers=1 cot.max_queue_bytes=64M cot.write_timeout=2s
+	start_takd
+	big_event "$T/big.tmpl" st-s 30000
+	cat >"$T/r.script" <<-EOF
+	touch $T/r-ready
+	pause 30000
+	EOF
+	cot_bg r $(client_args alice) --rcvbuf 4096 --script "$T/r.script" \
+	    --verbose
+	wait_for 5 test -e "$T/r-ready" || fail "reader not connected"
+	cot_bg ok $(client_args carol) --hold 12 --quiet
+	cot_bg s $(client_args bob) --send "$T/big.tmpl" --send-every 10 \
+	    --count 300 --hold 10 --quiet
+	addr=$(cot_addr r)
+	wait_for 15 log_line_has "$addr" 'write timeout: [0-9]+ bytes queued, none read for 2000 ms' ||
+	    fail "no log line naming $addr for the write timeout"
+	cot_wait s 0 20
+	cot_wait ok 0 20
+	takd_status
+	expect_eq "$(wsum closed.slow_consumer)" 1 "sessions closed slow"
+}
+
 # --- graceful stop --------------------------------------------------------------
 
 # SIGTERM: listeners close at once; a session that reads gets close_notify
@@ -451,6 +478,7 @@ run_case emfile
 run_case idle_timeout
 run_case partial_event
 run_case slow_reader
+run_case stalled_reader
 run_case drain
 run_case drain_flush
 run_case sd_notify

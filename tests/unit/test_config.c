@@ -36,7 +36,7 @@ static const char *const contract_keys[] = {
 	"tls.crl_watch", "tls.handshake_timeout", "tls.min_protocol",
 	"tcp.listen",
 	"cot.max_event_bytes", "cot.idle_timeout", "cot.max_events_per_second",
-	"cot.max_queue_bytes", "cot.partial_timeout",
+	"cot.max_queue_bytes", "cot.partial_timeout", "cot.write_timeout",
 	"pki.dir", "pki.client_password", "pki.server_host",
 	"metrics.listen", "metrics.token",
 };
