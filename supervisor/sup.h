@@ -27,7 +27,7 @@ enum sup_ev_kind {
 	SUP_EV_ADMIN_CLIENT,
 	SUP_EV_WORKER,
 	SUP_EV_CRL_WATCH,
-	SUP_EV_METRICS		/* ptr: a listener or client (metrics.c) */
+	SUP_EV_METRICS		/* ptr: a listener or client (metrics_http.c) */
 };
 
 struct sup_ev {
@@ -156,7 +156,7 @@ struct sup {
 	struct admin_client *admin_clients;
 	uint32_t	 next_req_id;
 	struct stats_round *stats_rounds; /* STATUS_REQ in flight (admin.c) */
-	struct metrics	*metrics;	/* [metrics] listener (metrics.c) */
+	struct metrics	*metrics;	/* [metrics] listener (metrics_http.c) */
 
 	struct store	*store;		/* shared state (state.c) */
 	int64_t		 state_purge_ms;	/* next SA purge, monotonic */
