@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc/ipc_msg.h"
 #include "worker/cot_parse.h"
 
 struct worker;
@@ -46,6 +47,7 @@ enum deliver_kind {
 struct deliver {
 	enum deliver_kind kind;
 	uint32_t	 flags;
+	enum ipc_ev_class cls;		/* for the counters, set where parsed */
 	uint32_t	 src_worker;	/* where the sender is connected */
 	uint64_t	 src_conn;	/* never delivered back to it; 0 = none */
 	/* Sender's uid: the key for "superseded SA" in slow output queues. */

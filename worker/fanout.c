@@ -91,6 +91,8 @@ fanout_deliver_valid(const struct deliver *d)
 		return (0);
 	if ((d->flags & ~(uint32_t)(DELIVER_F_SA | DELIVER_F_SYSTEM)) != 0)
 		return (0);
+	if ((unsigned)d->cls >= IPC_EV_CLASS_MAX)
+		return (0);
 	if (strnlen(d->uid, sizeof(d->uid)) == sizeof(d->uid))
 		return (0);
 	if (d->kind == DELIVER_BROADCAST)
@@ -117,6 +119,7 @@ fanout_put_meta(struct ipc_buf *b, const struct deliver *d)
 
 	ipc_put_u32(b, (uint32_t)d->kind);
 	ipc_put_u32(b, d->flags);
+	ipc_put_u32(b, (uint32_t)d->cls);
 	ipc_put_u32(b, d->src_worker);
 	ipc_put_u64(b, d->src_conn);
 	ipc_put_str(b, d->uid);
@@ -213,13 +216,14 @@ fanout_get_rec(struct ipc_rd *rd, bool large, size_t max_bytes,
     struct fanout_rec *r, char *err, size_t errlen)
 {
 	struct deliver	*d = &r->d;
-	uint32_t	 kind, n, dk, i;
+	uint32_t	 kind, cls, n, dk, i;
 
 	memset(d, 0, sizeof(*d));
 	r->bytes = NULL;
 	r->len = 0;
 	kind = ipc_get_u32(rd);
 	d->flags = ipc_get_u32(rd);
+	cls = ipc_get_u32(rd);
 	d->src_worker = ipc_get_u32(rd);
 	d->src_conn = ipc_get_u64(rd);
 	if (rd->err != 0) {
@@ -240,6 +244,11 @@ fanout_get_rec(struct ipc_rd *rd, bool large, size_t max_bytes,
 		snprintf(err, errlen, "unknown flags %#x", d->flags);
 		return (-1);
 	}
+	if (cls >= IPC_EV_CLASS_MAX) {
+		snprintf(err, errlen, "unknown event class %u", cls);
+		return (-1);
+	}
+	d->cls = (enum ipc_ev_class)cls;
 	n = ipc_get_u32(rd);
 	if (rd->err != 0) {
 		snprintf(err, errlen, "truncated before the recipients");

@@ -45,7 +45,8 @@ void	 fanout_get_stats(const struct worker *, struct fanout_stats *);
  * The wire form (docs/fanout.md), for fanout.c and its unit test.
  *
  * An IPC_MSG_EVENT payload is one or more records, one struct deliver each:
- * u32 kind, u32 flags, u32 src_worker, u64 src_conn, str uid, u32 n_dest,
+ * u32 kind, u32 flags, u32 class (enum ipc_ev_class), u32 src_worker,
+ * u64 src_conn, str uid, u32 n_dest,
  * n_dest x (u32 dest kind, str value), bytes event.  An event that does not
  * fit in a frame travels alone as IPC_MSG_EVENT_LARGE: the same record with
  * the event replaced by its u32 length, the bytes in a sealed memfd passed
@@ -57,7 +58,7 @@ struct ipc_msg;
 /*
  * Append d to the payload in b.  0; -1 with errno EMSGSIZE when the record
  * does not fit (b is left as it was), EINVAL when d cannot be sent (no event,
- * unknown kind or flags, a directed event without recipients, a string that
+ * unknown kind, flags or class, a directed event without recipients, a string that
  * is too long).
  */
 int	 fanout_encode(struct ipc_buf *, const struct deliver *);

@@ -54,60 +54,6 @@ route_class(const char *type)
 	return (IPC_EV_OTHER);
 }
 
-static bool
-route_space(uint8_t ch)
-{
-	return (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n');
-}
-
-/*
- * A scan of the <event> start tag, not a parse: the sending worker parsed
- * the event already, so the tag is well formed and its attributes quoted.
- */
-enum ipc_ev_class
-route_class_bytes(const uint8_t *p, size_t len)
-{
-	const uint8_t	*end = p + len, *q = p, *name, *val, *vend;
-	char		 type[COT_TYPE_MAX];
-	size_t		 nlen;
-
-	for (;;) {
-		if ((q = memmem(q, (size_t)(end - q), "<event", 6)) == NULL)
-			return (IPC_EV_OTHER);
-		q += 6;
-		if (q < end && route_space(*q))
-			break;
-	}
-	for (;;) {
-		while (q < end && route_space(*q))
-			q++;
-		if (q >= end || *q == '>' || *q == '/')
-			return (IPC_EV_OTHER);
-		for (name = q; q < end && *q != '=' && !route_space(*q); q++)
-			;
-		nlen = (size_t)(q - name);
-		while (q < end && route_space(*q))
-			q++;
-		if (q >= end || *q != '=')
-			return (IPC_EV_OTHER);
-		for (q++; q < end && route_space(*q); q++)
-			;
-		if (q >= end || (*q != '"' && *q != '\''))
-			return (IPC_EV_OTHER);
-		val = q + 1;
-		if ((vend = memchr(val, *q, (size_t)(end - val))) == NULL)
-			return (IPC_EV_OTHER);
-		if (nlen == 4 && memcmp(name, "type", 4) == 0) {
-			if ((size_t)(vend - val) >= sizeof(type))
-				return (IPC_EV_OTHER);
-			memcpy(type, val, (size_t)(vend - val));
-			type[vend - val] = '\0';
-			return (route_class(type));
-		}
-		q = vend + 1;
-	}
-}
-
 const char *
 route_action_name(enum route_action a)
 {
@@ -154,8 +100,7 @@ route_directed_one(struct worker *w, struct conn *c, void *arg)
 }
 
 size_t
-route_deliver(struct worker *w, const struct deliver *d,
-    enum ipc_ev_class cls)
+route_deliver(struct worker *w, const struct deliver *d)
 {
 	struct route_ctx	 ctx;
 	struct conn		*c;
@@ -163,7 +108,7 @@ route_deliver(struct worker *w, const struct deliver *d,
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.d = d;
-	ctx.cls = cls;
+	ctx.cls = d->cls;
 	if (d->ev == NULL)
 		return (0);
 	if (d->flags & DELIVER_F_SA)
@@ -173,7 +118,7 @@ route_deliver(struct worker *w, const struct deliver *d,
 		TAILQ_FOREACH(c, &w->live, entry) {
 			if (!session_receives(c) || route_is_sender(w, d, c))
 				continue;
-			session_enqueue(w, c, d->ev, d->flags, ctx.key, cls);
+			session_enqueue(w, c, d->ev, d->flags, ctx.key, d->cls);
 			ctx.n++;
 		}
 		return (ctx.n);
@@ -185,15 +130,8 @@ route_deliver(struct worker *w, const struct deliver *d,
 	return (ctx.n);
 }
 
-/* Events of other workers: an SA is known by its flag, others by a scan. */
 void
 deliver_local(struct worker *w, const struct deliver *d)
 {
-	enum ipc_ev_class	 cls = IPC_EV_SA;
-
-	if (d->ev == NULL)
-		return;
-	if (!(d->flags & DELIVER_F_SA))
-		cls = route_class_bytes(d->ev->data, d->ev->len);
-	(void)route_deliver(w, d, cls);
+	(void)route_deliver(w, d);
 }

@@ -31,16 +31,9 @@ const char	*route_action_name(enum route_action);
  */
 enum ipc_ev_class route_class(const char *type);
 /*
- * The same from an event's bytes, for events parsed by another worker: the
- * type attribute of the <event> start tag (other when there is none).
+ * deliver_local(), returning the number of sessions the event was queued to
+ * (a session named twice counts once).
  */
-enum ipc_ev_class route_class_bytes(const uint8_t *, size_t);
-
-/*
- * deliver_local() for an event of class cls, returning the number of
- * sessions the event was queued to (a session named twice counts once).
- */
-size_t	 route_deliver(struct worker *, const struct deliver *,
-	    enum ipc_ev_class cls);
+size_t	 route_deliver(struct worker *, const struct deliver *);
 
 #endif

@@ -246,6 +246,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 		d.kind = act == ROUTE_DIRECTED ? DELIVER_DIRECTED :
 		    DELIVER_BROADCAST;
 		d.flags = cot_is_sa(&v) ? DELIVER_F_SA : 0;
+		d.cls = cls;
 		d.src_worker = w->args->id;
 		d.src_conn = c->id;
 		memcpy(d.uid, v.uid, sizeof(d.uid));
@@ -258,7 +259,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 			log_warn("session %" PRIu64 ": event of %zu bytes",
 			    c->id, len);
 		} else {
-			n = route_deliver(w, &d, cls);
+			n = route_deliver(w, &d);
 			fanout_send(w, &d);
 			evbuf_unref(d.ev);
 			if (n == 0 && d.kind == DELIVER_DIRECTED) {
@@ -390,6 +391,7 @@ session_notice(struct worker *w, struct conn *c)
 	memset(&d, 0, sizeof(d));
 	d.kind = DELIVER_BROADCAST;
 	d.flags = DELIVER_F_SYSTEM;
+	d.cls = IPC_EV_OTHER;
 	d.src_worker = w->args->id;
 	d.src_conn = c->id;
 	memcpy(d.uid, s->uid, sizeof(d.uid));
@@ -397,7 +399,7 @@ session_notice(struct worker *w, struct conn *c)
 		w->cnt.drop_nomem++;
 		return;
 	}
-	(void)route_deliver(w, &d, IPC_EV_OTHER);
+	(void)route_deliver(w, &d);
 	fanout_send(w, &d);
 	evbuf_unref(d.ev);
 	w->cnt.disconnect_notices++;

@@ -165,6 +165,7 @@ seeds_mesh(void)
 	memset(&d, 0, sizeof(d));
 	d.kind = DELIVER_BROADCAST;
 	d.flags = DELIVER_F_SA;
+	d.cls = IPC_EV_SA;
 	d.src_worker = 1;
 	d.src_conn = 77;
 	snprintf(d.uid, sizeof(d.uid), "ANDROID-1");
@@ -185,6 +186,7 @@ seeds_mesh(void)
 	evbuf_unref(d.ev);
 	d.kind = DELIVER_DIRECTED;
 	d.flags = 0;
+	d.cls = IPC_EV_CHAT;
 	d.n_dest = 2;
 	d.dest = dest;
 	d.ev = ev(chat);
@@ -193,6 +195,7 @@ seeds_mesh(void)
 	evbuf_unref(d.ev);
 	d.kind = DELIVER_BROADCAST;
 	d.flags = DELIVER_F_SYSTEM;
+	d.cls = IPC_EV_OTHER;
 	d.n_dest = 0;
 	d.dest = NULL;
 	d.src_conn = 0;

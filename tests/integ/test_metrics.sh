@@ -181,7 +181,7 @@ endpoint() {
 
 # Traffic moves the numbers: two clients on both workers exchange SA, a
 # ping and a chat; sessions, handshakes, events by class (across workers:
-# the class of a relayed event is found in its bytes), bytes and the queue
+# the class of a relayed event travels with it on the mesh), bytes and the queue
 # high-water mark all show it.  takd_sessions falls back to 0 after.
 traffic() {
 	setup

@@ -75,6 +75,7 @@ struct seen {
 	const struct worker *w;
 	enum deliver_kind kind;
 	uint32_t	 flags, src_worker;
+	enum ipc_ev_class cls;
 	uint64_t	 src_conn;
 	char		 uid[COT_UID_MAX];
 	size_t		 n_dest;
@@ -97,6 +98,7 @@ seen_add(const struct worker *w, const struct deliver *d, const uint8_t *b,
 	s->w = w;
 	s->kind = d->kind;
 	s->flags = d->flags;
+	s->cls = d->cls;
 	s->src_worker = d->src_worker;
 	s->src_conn = d->src_conn;
 	memcpy(s->uid, d->uid, sizeof(s->uid));
@@ -174,6 +176,7 @@ mkdeliver(struct deliver *d, struct evbuf *ev, const char *uid,
 	memset(d, 0, sizeof(*d));
 	d->kind = DELIVER_BROADCAST;
 	d->flags = DELIVER_F_SA;
+	d->cls = IPC_EV_SA;
 	d->src_worker = 0;
 	d->src_conn = conn;
 	snprintf(d->uid, sizeof(d->uid), "%s", uid);
@@ -187,6 +190,7 @@ check_seen(const struct seen *s, const struct deliver *d)
 
 	assert_int_equal(s->kind, d->kind);
 	assert_int_equal(s->flags, d->flags);
+	assert_int_equal(s->cls, d->cls);
 	assert_int_equal(s->src_worker, d->src_worker);
 	assert_true(s->src_conn == d->src_conn);
 	assert_string_equal(s->uid, d->uid);
@@ -263,10 +267,12 @@ test_roundtrip(void **state)
 	mkdeliver(&d[0], ev[0], "ANDROID-1234", 42);
 	mkdeliver(&d[1], ev[1], "", 0);
 	d[1].flags = DELIVER_F_SYSTEM;
+	d[1].cls = IPC_EV_OTHER;
 	d[1].src_worker = 7;
 	mkdeliver(&d[2], ev[2], "uid-\xc3\xa9", UINT64_MAX);
 	d[2].kind = DELIVER_DIRECTED;
 	d[2].flags = 0;
+	d[2].cls = IPC_EV_CHAT;
 	for (i = 0; i < COT_MAX_DEST; i++) {
 		dest[i].kind = i % 2 ? COT_DEST_UID : COT_DEST_CALLSIGN;
 		snprintf(dest[i].value, sizeof(dest[i].value), "dest-%zu", i);
@@ -381,6 +387,9 @@ test_encode_invalid(void **state)
 	d.flags = 0x80;
 	assert_int_equal(fanout_encode(buf, &d), -1);
 	d.flags = 0;
+	d.cls = IPC_EV_CLASS_MAX;
+	assert_int_equal(fanout_encode(buf, &d), -1);
+	d.cls = IPC_EV_SA;
 	memset(d.uid, 'u', sizeof(d.uid));			/* no NUL */
 	assert_int_equal(fanout_encode(buf, &d), -1);
 	snprintf(d.uid, sizeof(d.uid), "u");
@@ -474,16 +483,18 @@ test_malformed(void **state)
 	unsigned	 i;
 
 	(void)state;
-	/* header fields: kind, flags, src_worker, src_conn, uid, n_dest */
-#define HDR(kind, flags, n) do {					\
+	/* header fields: kind, flags, class, src_worker, src_conn, uid, n_dest */
+#define HDR_C(kind, flags, cls, n) do {					\
 	ipc_buf_init(b);						\
 	ipc_put_u32(b, (kind));						\
 	ipc_put_u32(b, (flags));					\
+	ipc_put_u32(b, (cls));						\
 	ipc_put_u32(b, 1);						\
 	ipc_put_u64(b, 5);						\
 	ipc_put_str(b, "uid");						\
 	ipc_put_u32(b, (n));						\
 } while (0)
+#define HDR(kind, flags, n)	HDR_C(kind, flags, IPC_EV_OTHER, n)
 
 	ipc_buf_init(b);
 	m = msg_of(IPC_MSG_EVENT, b, -1);
@@ -501,6 +512,11 @@ test_malformed(void **state)
 	ipc_put_bytes(b, "x", 1);
 	m = msg_of(IPC_MSG_EVENT, b, -1);
 	decode_bad(&m, MAX_EVENT, "unknown flags");
+
+	HDR_C(DELIVER_BROADCAST, 0, IPC_EV_CLASS_MAX, 0);
+	ipc_put_bytes(b, "x", 1);
+	m = msg_of(IPC_MSG_EVENT, b, -1);
+	decode_bad(&m, MAX_EVENT, "unknown event class");
 
 	HDR(DELIVER_BROADCAST, 0, 1);
 	ipc_put_u32(b, COT_DEST_UID);
@@ -557,6 +573,7 @@ test_malformed(void **state)
 	ipc_buf_init(b);
 	ipc_put_u32(b, DELIVER_BROADCAST);
 	ipc_put_u32(b, 0);
+	ipc_put_u32(b, IPC_EV_OTHER);
 	ipc_put_u32(b, 1);
 	ipc_put_u64(b, 5);
 	ipc_put_str(b, s);
@@ -567,6 +584,7 @@ test_malformed(void **state)
 	ipc_buf_init(b);
 	ipc_put_u32(b, DELIVER_BROADCAST);
 	ipc_put_u32(b, 0);
+	ipc_put_u32(b, IPC_EV_OTHER);
 	ipc_put_u32(b, 1);
 	ipc_put_u64(b, 5);
 	ipc_put_bytes(b, "a\0b", 3);
@@ -630,6 +648,7 @@ test_malformed(void **state)
 	decode_bad(&m, MAX_EVENT, "4 bytes after the record");
 	close(fd2);
 #undef HDR
+#undef HDR_C
 	free(ev);
 	free(b);
 	assert_int_equal(count_fds(), before);

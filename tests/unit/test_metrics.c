@@ -364,50 +364,6 @@ test_route_class(void **state)
 			    types[i].cls);
 }
 
-static void
-test_route_class_bytes(void **state)
-{
-	static const struct {
-		const char	*ev;
-		int		 cls;
-	} evs[] = {
-		{ "<?xml version=\"1.0\"?>\n<event version=\"2.0\" uid=\"x\" "
-		    "type=\"a-f-G\" how=\"m-g\"><detail/></event>", IPC_EV_SA },
-		{ "<event type='b-t-f' uid='y'/>", IPC_EV_CHAT },
-		{ "<event\n\ttype = \"t-x-c-t\"\r\n>", IPC_EV_PING },
-		/* A quoted value that looks like the attribute. */
-		{ "<event uid=\"a type='b-t-f'\" type=\"a-f\">", IPC_EV_SA },
-		{ "<event uid='z' xtype=\"b-t-f\" type=\"u-d-p\">",
-		    IPC_EV_OTHER },
-		{ "<eventx type=\"a-f\"><event type=\"b-t-f\">", IPC_EV_CHAT },
-		{ "<event uid=\"x\">", IPC_EV_OTHER },
-		{ "<event uid=\"x\"/>", IPC_EV_OTHER },
-		{ "<event type=\"a-f", IPC_EV_OTHER },
-		{ "<event type=a-f>", IPC_EV_OTHER },
-		{ "<event type", IPC_EV_OTHER },
-		{ "<event", IPC_EV_OTHER },
-		{ "", IPC_EV_OTHER },
-	};
-	char	 big[400];
-	size_t	 i;
-
-	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		if ((int)route_class_bytes((const uint8_t *)evs[i].ev,
-		    strlen(evs[i].ev)) != evs[i].cls)
-			fail_msg("\"%s\": class %d, expected %d", evs[i].ev,
-			    route_class_bytes((const uint8_t *)evs[i].ev,
-			    strlen(evs[i].ev)), evs[i].cls);
-	/* The length bounds the scan: no NUL needed, none read past. */
-	assert_int_equal(route_class_bytes((const uint8_t *)
-	    "<event type=\"a-f\">", 12), IPC_EV_OTHER);
-	/* A type longer than any valid one is not a class. */
-	memset(big, 'a', sizeof(big));
-	memcpy(big, "<event type=\"a-", 15);
-	memcpy(big + sizeof(big) - 2, "\">", 2);
-	assert_int_equal(route_class_bytes((const uint8_t *)big, sizeof(big)),
-	    IPC_EV_OTHER);
-}
-
 /* Written entries are counted by class, partly written ones not yet. */
 static void
 test_outq_classes(void **state)
@@ -460,7 +416,6 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_route_class),
-		cmocka_unit_test(test_route_class_bytes),
 		cmocka_unit_test(test_outq_classes),
 	};
 
