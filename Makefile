@@ -50,7 +50,8 @@ $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC))
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtakd.a
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/unit.o \
+    $(BUILD)/libtakd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 # Test tools (the C test client, the load generator) are single files.

@@ -218,8 +218,8 @@ conn_established(struct worker *w, struct conn *c)
 		w->cnt.handshakes_failed++;
 		w->cnt.hs_fail[IPC_HS_NO_CERT]++;
 		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
-		    "peer %s: handshake failed: no client certificate",
-		    c->peer);
+		    "peer %s: handshake failed: %s", c->peer,
+		    TLS_REASON_NO_CERT);
 		conn_close(w, c, NULL);
 		return (-1);
 	}
@@ -313,9 +313,6 @@ fail:
 	return (NULL);
 }
 
-/* What tls.c calls a handshake without a client certificate. */
-#define CONN_NO_CERT_REASON	"no client certificate"
-
 /* Why a handshake failed, for the metrics (enum ipc_hs_fail). */
 static enum ipc_hs_fail
 conn_handshake_class(const struct conn *c, enum tls_res r, const char *reason)
@@ -353,7 +350,7 @@ conn_handshake_class(const struct conn *c, enum tls_res r, const char *reason)
 	}
 	if (r == TLS_CLOSED)
 		return (IPC_HS_CLOSED);
-	if (strcmp(reason, CONN_NO_CERT_REASON) == 0)
+	if (strcmp(reason, TLS_REASON_NO_CERT) == 0)
 		return (IPC_HS_NO_CERT);
 	return (IPC_HS_PROTOCOL);
 }
@@ -462,8 +459,7 @@ conn_flush(struct worker *w, struct conn *c)
 	char		 reason[TLS_REASON_MAX] = "";
 	enum tls_res	 r;
 	size_t		 n, done, events;
-	uint64_t	 by_class[OUTQ_CLASSES];
-	int		 i, k;
+	int		 i;
 
 	if (c->s.doom != NULL) {
 		conn_abort(w, c, c->s.doom);
@@ -480,15 +476,13 @@ conn_flush(struct worker *w, struct conn *c)
 		r = conn_io_write(c, conn_stage, n, &done, reason,
 		    sizeof(reason));
 		if (r == TLS_DONE) {
-			memset(by_class, 0, sizeof(by_class));
-			events = outq_consume_count(q, done, by_class);
+			events = outq_consume_count(q, done, w->cnt.ev_out,
+			    IPC_EV_CLASS_MAX);
 			c->tx_bytes += done;
 			c->s.write_ms = worker_now_ms();
 			w->cnt.bytes_out += done;
 			c->s.events_out += events;
 			w->cnt.events_out += events;
-			for (k = 0; k < IPC_EV_CLASS_MAX; k++)
-				w->cnt.ev_out[k] += by_class[k];
 			continue;
 		}
 		if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {

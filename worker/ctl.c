@@ -331,12 +331,8 @@ ctl_crl_install(struct worker *w, int fd, uint32_t gen, unsigned *closed,
 		snprintf(err, errlen, "cannot install the verification store");
 		goto done;
 	}
-	if (revoke_set_crl(w, crl) == -1) {
-		/* The store is in force already: fall back to no sweep. */
-		log_warnx("CRL generation %u: cannot keep it for the live "
-		    "sessions, none of them is rechecked", gen);
-		(void)revoke_set_crl(w, NULL);
-	}
+	revoke_set_crl(w, crl);
+	crl = NULL;		/* the worker's now */
 	w->crl_generation = gen;
 	ctl_crl_log(&info, gen);
 	*closed = revoke_sweep(w);

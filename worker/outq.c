@@ -261,12 +261,14 @@ outq_peek(const struct outq *q, uint8_t *buf, size_t len)
 size_t
 outq_consume(struct outq *q, size_t n)
 {
-	return (outq_consume_count(q, n, NULL));
+	return (outq_consume_count(q, n, NULL, 0));
 }
 
 size_t
-outq_consume_count(struct outq *q, size_t n, uint64_t *by_class)
+outq_consume_count(struct outq *q, size_t n, uint64_t *by_class,
+    size_t nclasses)
 {
+	unsigned	 cls;
 	struct outq_ent	*e;
 	size_t		 rem, events = 0;
 
@@ -281,9 +283,9 @@ outq_consume_count(struct outq *q, size_t n, uint64_t *by_class)
 			break;
 		}
 		n -= rem;
-		if (by_class != NULL)
-			by_class[(e->flags >> OUTQ_CLASS_SHIFT) &
-			    (OUTQ_CLASSES - 1)]++;
+		cls = (e->flags >> OUTQ_CLASS_SHIFT) & (OUTQ_CLASSES - 1);
+		if (cls < nclasses)
+			by_class[cls]++;
 		evbuf_unref(e->ev);
 		e->ev = NULL;
 		q->head_off = 0;

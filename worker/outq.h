@@ -95,10 +95,11 @@ size_t	 outq_peek(const struct outq *, uint8_t *buf, size_t len);
  */
 size_t	 outq_consume(struct outq *, size_t n);
 /*
- * The same, and add 1 to by_class[class] (OUTQ_CLASSES counters) for every
- * entry written completely.
+ * The same, and add 1 to by_class[class] for every entry written completely
+ * whose class is below nclasses.
  */
-size_t	 outq_consume_count(struct outq *, size_t n, uint64_t *by_class);
+size_t	 outq_consume_count(struct outq *, size_t n, uint64_t *by_class,
+	    size_t nclasses);
 /* A write of the first n peeked bytes must be retried with the same bytes. */
 void	 outq_pin(struct outq *, size_t n);
 

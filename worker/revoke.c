@@ -16,16 +16,11 @@
 #include "worker/conn.h"
 #include "worker/revoke.h"
 
-int
+void
 revoke_set_crl(struct worker *w, X509_CRL *crl)
 {
-	if (crl != NULL && X509_CRL_up_ref(crl) != 1) {
-		ERR_clear_error();
-		return (-1);
-	}
 	X509_CRL_free(w->crl);
 	w->crl = crl;
-	return (0);
 }
 
 void

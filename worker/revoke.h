@@ -17,8 +17,8 @@
 /* Room for "certificate revoked (reason keyCompromise, since ...)". */
 #define REVOKE_WHY_MAX		128
 
-/* Make crl the one in force (takes a reference; NULL: no CRL check). */
-int	 revoke_set_crl(struct worker *, X509_CRL *);
+/* Make crl the one in force, taking it over (NULL: no CRL check). */
+void	 revoke_set_crl(struct worker *, X509_CRL *);
 void	 revoke_free(struct worker *);
 
 /*

@@ -38,7 +38,7 @@ tls_reason_ssl(SSL *ssl, unsigned long e, char *reason, size_t len)
 
 	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
 	    ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
-		snprintf(reason, len, "no client certificate");
+		snprintf(reason, len, "%s", TLS_REASON_NO_CERT);
 		return;
 	}
 	vr = SSL_get_verify_result(ssl);

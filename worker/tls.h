@@ -24,6 +24,8 @@ enum tls_res {
 
 /* Room for a reason such as a verification error with context. */
 #define TLS_REASON_MAX		256
+/* The reason of a handshake without a client certificate (conn.c counts it). */
+#define TLS_REASON_NO_CERT	"no client certificate"
 
 /*
  * What a session keeps of its peer certificate after the handshake.  serial and

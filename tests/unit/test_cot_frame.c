@@ -18,15 +18,12 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "worker/cot_frame.h"
 
 #define MAX_EVENTS	4096
 #define DEF_MAX		(64 * 1024)
-
-struct blob {
-	uint8_t		*data;
-	size_t		 len;
-};
 
 /* What a run of the framer produced. */
 struct result {
@@ -42,36 +39,6 @@ static const char *single_samples[] = {
 	"sa-wintak.xml", "takp-offer.xml",
 };
 #define N_SINGLE	(sizeof(single_samples) / sizeof(single_samples[0]))
-
-static struct blob
-sample(const char *name)
-{
-	const char	*dir;
-	char		 path[1024];
-	struct blob	 b;
-	FILE		*fp;
-	long		 sz;
-
-	/* SHARED is what tests/run.sh exports (absolute) */
-	if ((dir = getenv("TAKD_SHARED")) == NULL &&
-	    (dir = getenv("SHARED")) == NULL)
-		dir = "../shared";
-	snprintf(path, sizeof(path), "%s/cot/%s", dir, name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		fail_msg("cannot open sample %s (set TAKD_SHARED)", path);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	sz = ftell(fp);
-	assert_true(sz >= 0);
-	rewind(fp);
-	b.len = (size_t)sz;
-	b.data = malloc(b.len + 1);
-	assert_non_null(b.data);
-	assert_int_equal(fread(b.data, 1, b.len, fp), b.len);
-	b.data[b.len] = '\0';
-	fclose(fp);
-	return (b);
-}
 
 static struct blob
 blob_str(const char *s)
@@ -105,7 +72,7 @@ blob_cats(struct blob *b, const char *s)
 static struct blob
 sample_event(const char *name)
 {
-	struct blob	 b = sample(name);
+	struct blob	 b = unit_sample(name);
 
 	while (b.len > 0 && (b.data[b.len - 1] == '\n' ||
 	    b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
@@ -151,9 +118,10 @@ drain(struct cot_framer *f, struct result *r)
  * (ascending); with step > 0, every step bytes instead.
  */
 static void
-run(const uint8_t *data, size_t len, size_t max_event, const size_t *cuts,
+run(const void *bytes, size_t len, size_t max_event, const size_t *cuts,
     size_t ncuts, size_t step, struct result *r)
 {
+	const uint8_t		*data = bytes;
 	struct cot_framer	 f;
 	const char		*why = NULL;
 	size_t			 at = 0, next, k = 0;
@@ -252,7 +220,7 @@ test_single_samples(void **state)
 	size_t		 i;
 
 	for (i = 0; i < N_SINGLE; i++) {
-		in = sample(single_samples[i]);
+		in = unit_sample(single_samples[i]);
 		exp = sample_event(single_samples[i]);
 		assert_int_equal(check_all_splits(&in, DEF_MAX, &exp, 1, NULL),
 		    0);
@@ -268,7 +236,7 @@ test_stream_mixed(void **state)
 	struct blob	 in, exp[5], w;
 	const char	*nl;
 
-	in = sample("stream-mixed.txt");
+	in = unit_sample("stream-mixed.txt");
 	exp[0] = sample_event("sa-atak.xml");
 	exp[1] = sample_event("ping.xml");
 	exp[2] = sample_event("chat-all.xml");
@@ -312,7 +280,7 @@ test_concatenations(void **state)
 static void
 test_many_in_one_feed(void **state)
 {
-	struct blob	 ping = sample("ping.xml");
+	struct blob	 ping = unit_sample("ping.xml");
 	struct blob	 ev = sample_event("ping.xml");
 	struct blob	 in = blob_str(""), exp[MAX_EVENTS];
 	struct result	 r;
@@ -432,7 +400,7 @@ test_garbage(void **state)
 		check_all_splits(&in, DEF_MAX, NULL, 0, cases[i].err);
 		free(in.data);
 	}
-	bin = sample("hostile/tls-garbage.bin");
+	bin = unit_sample("hostile/tls-garbage.bin");
 	check_all_splits(&bin, DEF_MAX, NULL, 0, "not a CoT stream");
 	free(bin.data);
 }
@@ -441,7 +409,7 @@ test_garbage(void **state)
 static void
 test_garbage_after_events(void **state)
 {
-	struct blob	 in = sample("sa-atak.xml");
+	struct blob	 in = unit_sample("sa-atak.xml");
 	struct blob	 exp = sample_event("sa-atak.xml");
 	struct cot_framer f;
 	const uint8_t	*ev;
@@ -481,7 +449,7 @@ test_hostile_streams(void **state)
 	size_t		 i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		in = sample(cases[i].name);
+		in = unit_sample(cases[i].name);
 		check_all_splits(&in, DEF_MAX, NULL, 0, cases[i].err);
 		free(in.data);
 	}
@@ -499,7 +467,7 @@ test_hostile_whole(void **state)
 	size_t		 i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		in = sample(names[i]);
+		in = unit_sample(names[i]);
 		exp = sample_event(names[i]);
 		check_all_splits(&in, DEF_MAX, &exp, 1, NULL);
 		free(in.data);
@@ -608,7 +576,7 @@ static void
 test_v1_and_nul(void **state)
 {
 	static const uint8_t v1[] = { 0xbf, 0x05, 0x12, 0x03, 0x0a, 0x01 };
-	struct blob	 sa = sample("sa-atak.xml");
+	struct blob	 sa = unit_sample("sa-atak.xml");
 	struct blob	 exp = sample_event("sa-atak.xml"), in;
 
 	in = blob_str("");
@@ -663,7 +631,7 @@ test_quotes(void **state)
 static void
 test_unclosed_held(void **state)
 {
-	struct blob	 in = sample("hostile/unclosed-prefix.xml");
+	struct blob	 in = unit_sample("hostile/unclosed-prefix.xml");
 	struct cot_framer f;
 	const uint8_t	*ev;
 	const char	*why;

@@ -28,48 +28,16 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "worker/cot_frame.h"
 #include "worker/cot_parse.h"
 
 #define ANDROID_UID	"ANDROID-5f3c9a1e7b2d4c60"
 #define WINTAK_UID	"S-1-5-21-2720623347-3037847324-4167270909-1002"
 
-struct blob {
-	char		*data;
-	size_t		 len;
-};
-
 static struct cot_view	 view;	/* 10 KiB: not on the stack each time */
 static char		 err[COT_ERR_MAX];
-
-static struct blob
-sample(const char *name)
-{
-	const char	*dir;
-	char		 path[1024];
-	struct blob	 b;
-	FILE		*fp;
-	long		 sz;
-
-	/* SHARED is what tests/run.sh exports (absolute) */
-	if ((dir = getenv("TAKD_SHARED")) == NULL &&
-	    (dir = getenv("SHARED")) == NULL)
-		dir = "../shared";
-	snprintf(path, sizeof(path), "%s/cot/%s", dir, name);
-	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open sample %s (set TAKD_SHARED)", path);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	sz = ftell(fp);
-	assert_true(sz >= 0);
-	rewind(fp);
-	b.len = (size_t)sz;
-	b.data = malloc(b.len + 1);
-	assert_non_null(b.data);
-	assert_int_equal(fread(b.data, 1, b.len, fp), b.len);
-	b.data[b.len] = '\0';
-	fclose(fp);
-	return (b);
-}
 
 /* Independent of cot_time_parse(): timegm() on the broken-down time. */
 static int64_t
@@ -113,7 +81,7 @@ parse_bad(const char *s, const char *want)
 static void
 sample_ok(const char *name)
 {
-	struct blob	 b = sample(name);
+	struct blob	 b = unit_sample(name);
 
 	if (cot_parse(b.data, b.len, &view, err, sizeof(err)) != 0)
 		fail_msg("%s: %s", name, err);
@@ -276,7 +244,7 @@ test_stream_through_framer(void **state)
 		".All Chat Rooms.7e1d2c3b-4a59-4f60-8c71-92a0b1c2d3e4",
 		WINTAK_UID, ANDROID_UID "-9-1-1",
 	};
-	struct blob	 in = sample("stream-mixed.txt");
+	struct blob	 in = unit_sample("stream-mixed.txt");
 	struct cot_framer f;
 	const uint8_t	*ev;
 	const char	*why;
@@ -349,7 +317,7 @@ test_hostile_samples(void **state)
 
 	stderr_begin(&saved, path, sizeof(path));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		b = sample(cases[i].name);
+		b = unit_sample(cases[i].name);
 		if (cot_parse(b.data, b.len, &view, err, sizeof(err)) == 0)
 			fail_msg("%s parsed", cases[i].name);
 		if (strstr(err, cases[i].err) == NULL)
@@ -427,7 +395,7 @@ test_no_external_access(void **state)
 static void
 test_truncated(void **state)
 {
-	struct blob	 b = sample("sa-atak.xml");
+	struct blob	 b = unit_sample("sa-atak.xml");
 	const char	*end = strstr(b.data, "</event>");
 	size_t		 full, n;
 
@@ -744,7 +712,7 @@ test_times(void **state)
 static void
 test_make_pong(void **state)
 {
-	struct blob	 b = sample("pong.xml");
+	struct blob	 b = unit_sample("pong.xml");
 	int64_t		 now = utc_ms(2026, 11, 23, 8, 0, 10, 4);
 	char		 buf[1024];
 	size_t		 n;
@@ -786,7 +754,7 @@ is_uuid4(const char *s)
 static void
 test_make_disconnect(void **state)
 {
-	struct blob	 b = sample("disconnect.xml");
+	struct blob	 b = unit_sample("disconnect.xml");
 	int64_t		 now = utc_ms(2026, 11, 23, 8, 5, 0, 0);
 	char		 buf[2048], want[2048], uid1[COT_UID_MAX];
 	const char	*u, *q;

@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "ipc/ipc.h"
 #include "shared/log.h"
 #include "worker/deliver.h"
@@ -138,22 +140,6 @@ rec_cb(const struct fanout_rec *r, void *arg)
 
 /* ---- helpers ---- */
 
-static int
-count_fds(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return (n - 1);
-}
-
 /* A test event: len bytes of a pattern that depends on seed. */
 static struct evbuf *
 mkev(size_t len, unsigned seed)
@@ -258,7 +244,7 @@ test_roundtrip(void **state)
 	struct evbuf	*ev[3];
 	char		 err[256];
 	size_t		 i, large = 1;
-	int		 sv[2], before = count_fds();
+	int		 sv[2], before = unit_count_fds();
 
 	(void)state;
 	ev[0] = mkev(700, 1);
@@ -316,7 +302,7 @@ test_roundtrip(void **state)
 	for (i = 0; i < 3; i++)
 		free(ev[i]);
 	free(buf);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 /* A record that does not fit leaves the batch as it was. */
@@ -427,7 +413,7 @@ test_large(void **state)
 	struct evbuf	*ev;
 	char		 err[256];
 	size_t		 i, large;
-	int		 sv[2], fd, before = count_fds();
+	int		 sv[2], fd, before = unit_count_fds();
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
@@ -467,7 +453,7 @@ test_large(void **state)
 	ipc_chan_free(a);
 	ipc_chan_free(b);
 	free(buf);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 /* Payloads built by hand with what a broken or hostile peer could send. */
@@ -479,7 +465,7 @@ test_malformed(void **state)
 	struct deliver	 d;
 	struct evbuf	*ev = mkev(100, 1);
 	char		 s[COT_UID_MAX + 1];
-	int		 fd, fd2, before = count_fds();
+	int		 fd, fd2, before = unit_count_fds();
 	unsigned	 i;
 
 	(void)state;
@@ -651,7 +637,7 @@ test_malformed(void **state)
 #undef HDR_C
 	free(ev);
 	free(b);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 /* ---- two mesh ends in one process ---- */
@@ -731,7 +717,7 @@ test_mesh(void **state)
 	struct deliver	 d[300];
 	struct evbuf	*ev[300];
 	size_t		 i, nb, nc;
-	int		 before = count_fds();
+	int		 before = unit_count_fds();
 
 	(void)state;
 	tcfg.max_event_bytes = MAX_EVENT;
@@ -800,7 +786,7 @@ test_mesh(void **state)
 	tw_free(&b);
 	tw_free(&c);
 	assert_int_equal(evbufs_live, 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 /* Large events in flight are capped per peer and credited back. */
@@ -810,7 +796,7 @@ test_mesh_credit(void **state)
 	struct tworker	 a, b;
 	struct deliver	 d;
 	struct evbuf	*ev;
-	int		 i, before = count_fds();
+	int		 i, before = unit_count_fds();
 
 	(void)state;
 	tcfg.max_event_bytes = MAX_EVENT;
@@ -841,7 +827,7 @@ test_mesh_credit(void **state)
 	free(ev);
 	tw_free(&a);
 	tw_free(&b);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 /* A peer that does not read costs drops, never a blocked sender. */
@@ -852,7 +838,7 @@ test_mesh_full(void **state)
 	struct fanout_stats st;
 	struct deliver	 d;
 	struct evbuf	*ev;
-	int		 i, before = count_fds();
+	int		 i, before = unit_count_fds();
 
 	(void)state;
 	tcfg.max_event_bytes = MAX_EVENT;
@@ -878,7 +864,7 @@ test_mesh_full(void **state)
 	free(ev);
 	tw_free(&a);
 	tw_free(&b);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 /* Respawned peer, vanished peer, malformed peer, nonsense PEER ids. */
@@ -890,7 +876,7 @@ test_mesh_lifecycle(void **state)
 	struct evbuf	*ev;
 	struct ipc_chan	*raw;
 	struct ipc_buf	*buf = buf_new();
-	int		 sv[2], before = count_fds();
+	int		 sv[2], before = unit_count_fds();
 
 	(void)state;
 	tcfg.max_event_bytes = MAX_EVENT;
@@ -975,7 +961,7 @@ test_mesh_lifecycle(void **state)
 	free(buf);
 	tw_free(&a);
 	assert_int_equal(evbufs_live, 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 /* A single worker has no peer: nothing is encoded or counted. */

@@ -18,27 +18,13 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "ipc/ipc.h"
 #include "shared/log.h"
 
 #define BIG_QUEUE	(1024 * 1024)
 #define SEQ_PAYLOAD	1000	/* bytes of pattern after the sequence number */
-
-static int
-count_fds(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return (n - 1);		/* the directory's own descriptor */
-}
 
 static void
 chan_pair(struct ipc_chan **a, struct ipc_chan **b, size_t maxq)
@@ -305,7 +291,7 @@ test_fd_pass(void **state)
 	char		 rbuf[16];
 	int		 p[2], before, fl;
 
-	before = count_fds();
+	before = unit_count_fds();
 	chan_pair(&a, &b, BIG_QUEUE);
 	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
 
@@ -329,7 +315,7 @@ test_fd_pass(void **state)
 
 	ipc_chan_free(a);
 	ipc_chan_free(b);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 static void
@@ -341,7 +327,7 @@ test_fd_extra(void **state)
 	int		 raw, p1[2], p2[2], many[16], before, during, i;
 	char		 ch;
 
-	before = count_fds();
+	before = unit_count_fds();
 	c = chan_raw(&raw);
 	assert_int_equal(pipe2(p1, O_NONBLOCK), 0);
 	assert_int_equal(pipe2(p2, O_NONBLOCK), 0);
@@ -355,13 +341,13 @@ test_fd_extra(void **state)
 	raw_send(raw, &h, sizeof(h), many, 2);
 	close(p1[1]);
 	close(p2[1]);
-	during = count_fds();
+	during = unit_count_fds();
 	assert_int_equal(ipc_recv(c, &m), 1);
 	assert_true(m.fd >= 0);
 	assert_int_equal(write(m.fd, "x", 1), 1);
 	assert_int_equal(read(p1[0], &ch, 1), 1);
 	assert_int_equal(ch, 'x');
-	assert_int_equal(count_fds(), during + 1);
+	assert_int_equal(unit_count_fds(), during + 1);
 	/* p2's only write end travelled as the extra one and was closed. */
 	assert_int_equal(read(p2[0], &ch, 1), 0);
 	close(m.fd);
@@ -389,7 +375,7 @@ test_fd_extra(void **state)
 
 	ipc_chan_free(c);
 	close(raw);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 static void
@@ -532,7 +518,7 @@ test_queue(void **state)
 	int		 p[2], r, got_fd = -1, rounds, before;
 	char		 ch;
 
-	before = count_fds();
+	before = unit_count_fds();
 	chan_pair(&a, &b, 4 * flen);
 	small_sndbuf(a);
 	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
@@ -613,7 +599,7 @@ test_queue(void **state)
 
 	ipc_chan_free(a);
 	ipc_chan_free(b);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 static void
@@ -648,7 +634,7 @@ test_queue_fds_closed_on_free(void **state)
 	int		 p[3][2], before, i;
 	char		 ch;
 
-	before = count_fds();
+	before = unit_count_fds();
 	chan_pair(&a, &b, BIG_QUEUE);
 	small_sndbuf(a);
 	while (!ipc_pending(a)) {
@@ -667,7 +653,7 @@ test_queue_fds_closed_on_free(void **state)
 	}
 	assert_true(ipc_pending(a));
 	/* Each queued frame holds the only write end of its pipe. */
-	assert_int_equal(count_fds(), before + 2 + 3 + 3);
+	assert_int_equal(unit_count_fds(), before + 2 + 3 + 3);
 
 	ipc_chan_free(a);
 	for (i = 0; i < 3; i++) {
@@ -675,7 +661,7 @@ test_queue_fds_closed_on_free(void **state)
 		close(p[i][0]);
 	}
 	ipc_chan_free(b);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 static void
@@ -835,7 +821,7 @@ test_chan_new(void **state)
 {
 	int	 sv[2], p[2], before;
 
-	before = count_fds();
+	before = unit_count_fds();
 	ipc_chan_free(NULL);
 
 	/* A stream socket would lose frame boundaries: refused, closed. */
@@ -856,7 +842,7 @@ test_chan_new(void **state)
 	errno = 0;
 	assert_null(ipc_chan_new(-1, BIG_QUEUE));
 	assert_int_equal(errno, EBADF);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 }
 
 int

@@ -388,10 +388,10 @@ test_outq_classes(void **state)
 	    OUTQ_OK);
 	memset(n, 0, sizeof(n));
 	assert_int_equal(outq_peek(&q, buf, sizeof(buf)), 30);
-	assert_int_equal(outq_consume_count(&q, 15, n), 1);
+	assert_int_equal(outq_consume_count(&q, 15, n, IPC_EV_CLASS_MAX), 1);
 	assert_int_equal(n[IPC_EV_SA], 1);
 	assert_int_equal(n[IPC_EV_CHAT], 0);
-	assert_int_equal(outq_consume_count(&q, 15, n), 2);
+	assert_int_equal(outq_consume_count(&q, 15, n, IPC_EV_CLASS_MAX), 2);
 	assert_int_equal(n[IPC_EV_SA], 1);
 	assert_int_equal(n[IPC_EV_CHAT], 1);
 	assert_int_equal(n[IPC_EV_PING], 1);

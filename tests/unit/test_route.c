@@ -29,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "shared/config.h"
 #include "shared/log.h"
 #include "worker/conn.h"
@@ -158,27 +160,13 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 }
 
 static int
-count_fds(void)
-{
-	char	 path[64];
-	int	 fd, n = 0;
-
-	for (fd = 0; fd < 1024; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (access(path, F_OK) == 0)
-			n++;
-	}
-	return (n);
-}
-
-static int
 setup(void **state)
 {
 	struct fx	*f;
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	f->nfds = count_fds();
+	f->nfds = unit_count_fds();
 	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/takd-route-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
@@ -226,7 +214,7 @@ teardown(void **state)
 	assert_int_equal(chdir(f->cwd), 0);
 	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	/* Every session's socket and the store's files were closed. */
-	assert_int_equal(count_fds(), f->nfds);
+	assert_int_equal(unit_count_fds(), f->nfds);
 	free(f);
 	return (0);
 }

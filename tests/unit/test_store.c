@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "shared/log.h"
 #include "shared/store.h"
 
@@ -32,20 +34,6 @@
 
 static char	 tmpdir[64];	/* /tmp/takd-store-XXXXXX */
 static int	 nfds;		/* open at setup: none may leak */
-
-static int
-count_fds(void)
-{
-	char	 path[64];
-	int	 fd, n = 0;
-
-	for (fd = 0; fd < 1024; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (access(path, F_OK) == 0)
-			n++;
-	}
-	return (n);
-}
 
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -59,7 +47,7 @@ setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/takd-store-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return (-1);
-	nfds = count_fds();
+	nfds = unit_count_fds();
 	return (0);
 }
 
@@ -69,7 +57,7 @@ teardown(void **state)
 	int	 n, rc;
 
 	rc = nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if ((n = count_fds()) != nfds) {
+	if ((n = unit_count_fds()) != nfds) {
 		fprintf(stderr, "%d descriptors leaked\n", n - nfds);
 		return (-1);
 	}

@@ -1,0 +1,25 @@
+/*
+ * Helpers shared by the unit tests (linked into every tests/unit binary).
+ * They fail the running cmocka test on error.
+ */
+#ifndef TAKD_TESTS_UNIT_H
+#define TAKD_TESTS_UNIT_H
+
+#include <stddef.h>
+
+/* A file's bytes, NUL-terminated one past len; free(data). */
+struct blob {
+	char	*data;
+	size_t	 len;
+};
+
+/*
+ * A sample event of ../shared/cot/ (the directory from $TAKD_SHARED or
+ * $SHARED, which tests/run.sh exports).
+ */
+struct blob	 unit_sample(const char *name);
+
+/* The descriptors this process has open. */
+int		 unit_count_fds(void);
+
+#endif
