@@ -100,14 +100,14 @@ expect_eq() {
 	[ "$1" = "$2" ] || fail "${3:-value}: got '$1', expected '$2'"
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s; 0 once it succeeds, 1 on
-# timeout.
+# wait_for SECONDS CMD...: poll CMD every 0.1 s (POLL_STEP); 0 once it
+# succeeds, 1 on timeout.
 wait_for() {
 	local end=$(( $(date +%s%N) / 1000000 + ${1%.*} * 1000 ))
 	shift
 	while ! "$@"; do
 		[ "$(( $(date +%s%N) / 1000000 ))" -lt "$end" ] || return 1
-		sleep 0.1
+		sleep "${POLL_STEP:-0.1}"
 	done
 	return 0
 }
@@ -494,13 +494,7 @@ client_addr() {
 # cot_poll SECONDS CMD...: wait_for with a 20 ms step, for the many short
 # waits of the CoT cases.
 cot_poll() {
-	local end=$(( $(now_ms) + ${1%.*} * 1000 ))
-	shift
-	while ! "$@"; do
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.02
-	done
-	return 0
+	POLL_STEP=0.02 wait_for "$@"
 }
 
 # cot_spawn NAME CMD...: run CMD in the background, output in $T/NAME.out,
