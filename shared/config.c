@@ -48,6 +48,8 @@
 #define MS_HOUR			(60 * MS_MINUTE)
 #define MS_DAY			(24 * MS_HOUR)
 
+#define NNAMES(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define KEY_EMPTY_OK	0x01	/* "" is a valid value (off, derived) */
 #define KEY_MULTI	0x02	/* may be given more than once */
 #define KEY_SECRET	0x04	/* never shown in a message */
@@ -676,18 +678,39 @@ set_log_level(struct load_ctx *ctx, const struct config_key *kd,
 	return (0);
 }
 
+/* The names of enum crl_check and enum crl_stale, by value. */
+static const char *const crl_check_names[] = {
+	[CRL_CHECK_LEAF] = "leaf",
+	[CRL_CHECK_CHAIN] = "chain",
+	[CRL_CHECK_OFF] = "off"
+};
+static const char *const crl_stale_names[] = {
+	[CRL_STALE_ENFORCE_LISTED] = "enforce-listed",
+	[CRL_STALE_STRICT] = "strict"
+};
+
+/* The index of v in names, or -1. */
+static int
+name_index(const char *const *names, size_t n, const char *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return ((int)i);
+	return (-1);
+}
+
 static int
 set_crl_check(struct load_ctx *ctx, const struct config_key *kd,
     const char *v)
 {
-	if (strcmp(v, "leaf") == 0)
-		ctx->cfg->crl_check = CRL_CHECK_LEAF;
-	else if (strcmp(v, "chain") == 0)
-		ctx->cfg->crl_check = CRL_CHECK_CHAIN;
-	else if (strcmp(v, "off") == 0)
-		ctx->cfg->crl_check = CRL_CHECK_OFF;
-	else
+	int	 i;
+
+	if ((i = name_index(crl_check_names, NNAMES(crl_check_names),
+	    v)) == -1)
 		return (key_error(ctx, kd, v, "expected leaf, chain or off"));
+	ctx->cfg->crl_check = (enum crl_check)i;
 	return (0);
 }
 
@@ -695,13 +718,13 @@ static int
 set_crl_stale(struct load_ctx *ctx, const struct config_key *kd,
     const char *v)
 {
-	if (strcmp(v, "enforce-listed") == 0)
-		ctx->cfg->crl_stale = CRL_STALE_ENFORCE_LISTED;
-	else if (strcmp(v, "strict") == 0)
-		ctx->cfg->crl_stale = CRL_STALE_STRICT;
-	else
+	int	 i;
+
+	if ((i = name_index(crl_stale_names, NNAMES(crl_stale_names),
+	    v)) == -1)
 		return (key_error(ctx, kd, v, "expected enforce-listed or "
 		    "strict"));
+	ctx->cfg->crl_stale = (enum crl_stale)i;
 	return (0);
 }
 
@@ -861,18 +884,13 @@ static const struct config_key config_keys[] = {
 	    0, 0, KEY_EMPTY_OK | KEY_SECRET },
 };
 
-#define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+#define CONFIG_NKEYS	NNAMES(config_keys)
 
 static bool
 section_known(const char *name)
 {
-	size_t	 i;
-
-	for (i = 0; i < sizeof(config_sections) / sizeof(config_sections[0]);
-	    i++)
-		if (strcmp(name, config_sections[i]) == 0)
-			return (true);
-	return (false);
+	return (name_index(config_sections, NNAMES(config_sections), name) !=
+	    -1);
 }
 
 /* Strip one pair of double quotes; -1 when only one side has one. */
@@ -1340,25 +1358,13 @@ config_clear_secrets(struct config *cfg)
 const char *
 config_crl_check_name(enum crl_check c)
 {
-	switch (c) {
-	case CRL_CHECK_LEAF:
-		return ("leaf");
-	case CRL_CHECK_CHAIN:
-		return ("chain");
-	case CRL_CHECK_OFF:
-		return ("off");
-	}
-	return ("?");
+	return ((size_t)c < NNAMES(crl_check_names) ? crl_check_names[c] :
+	    "?");
 }
 
 const char *
 config_crl_stale_name(enum crl_stale s)
 {
-	switch (s) {
-	case CRL_STALE_ENFORCE_LISTED:
-		return ("enforce-listed");
-	case CRL_STALE_STRICT:
-		return ("strict");
-	}
-	return ("?");
+	return ((size_t)s < NNAMES(crl_stale_names) ? crl_stale_names[s] :
+	    "?");
 }

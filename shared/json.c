@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "shared/json.h"
+#include "shared/pki.h"
 
 void
 json_init(struct json *j)
@@ -179,25 +180,17 @@ json_null(struct json *j)
 }
 
 void
-json_fmt_time(time_t t, char *buf, size_t len)
-{
-	struct tm	 tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-void
 json_time(struct json *j, time_t t)
 {
 	char	 b[32];
 
-	if (t == 0) {
+	/* pki_time_format() writes "-" for a time it cannot represent. */
+	if (t != 0)
+		pki_time_format(t, b, sizeof(b));
+	if (t == 0 || strcmp(b, "-") == 0)
 		json_null(j);
-		return;
-	}
-	json_fmt_time(t, b, sizeof(b));
-	json_str(j, b);
+	else
+		json_str(j, b);
 }
 
 void

@@ -35,7 +35,10 @@ void	 json_int(struct json *, int64_t);
 void	 json_uint(struct json *, uint64_t);
 void	 json_bool(struct json *, bool);
 void	 json_null(struct json *);
-/* An ISO-8601 UTC string, or null for 0. */
+/*
+ * An ISO-8601 UTC string (pki_time_format), or null for 0 and for a time
+ * that has no such form.
+ */
 void	 json_time(struct json *, time_t);
 
 /* Shorthands for "key": value inside an object. */
@@ -44,8 +47,5 @@ void	 json_kv_int(struct json *, const char *, int64_t);
 void	 json_kv_uint(struct json *, const char *, uint64_t);
 void	 json_kv_bool(struct json *, const char *, bool);
 void	 json_kv_time(struct json *, const char *, time_t);
-
-/* Format a time as ISO-8601 UTC ("2026-11-23T08:00:00Z") into buf. */
-void	 json_fmt_time(time_t, char *buf, size_t len);
 
 #endif

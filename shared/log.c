@@ -18,7 +18,9 @@
 
 #include "shared/log.h"
 
-#define LOG_LINE_MAX	2048
+#define LOG_LINE_MAX		2048
+#define LOG_SYSLOG_RETRY	1	/* seconds between connect attempts */
+#define LOG_SUN_PATH		sizeof(((struct sockaddr_un *)NULL)->sun_path)
 
 static enum log_dest	 log_dest = LOG_DEST_STDERR;
 static int		 log_level = LOG_INFO;
@@ -26,6 +28,9 @@ static int		 log_fd = STDERR_FILENO;
 static char		 log_path[4096];
 static char		 log_prefix[32] = "takd";
 static int		 log_sock = -1;		/* to syslog */
+static char		 log_sock_path[LOG_SUN_PATH] = _PATH_LOG;
+static time_t		 log_sock_retry;	/* no connect before (monotonic s) */
+static unsigned long	 log_lost;		/* lines syslog did not take */
 static int		 log_journal;		/* stderr is the journal */
 
 static const char *const level_names[] = {
@@ -49,7 +54,7 @@ log_level_parse(const char *s)
 	return (-1);
 }
 
-const char *
+static const char *
 log_level_name(int level)
 {
 	if (level < LOG_ERR || level > LOG_DEBUG || level_names[level] == NULL)
@@ -86,28 +91,42 @@ log_open_file(const char *path)
 	    O_CLOEXEC, 0640));
 }
 
+static time_t
+log_monotonic(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec);
+}
+
 /*
  * Connect to the local syslog socket.  Non-blocking: a syslog daemon that
  * falls behind costs log lines, never a stalled event loop.  Failing is not
- * an error (there may be no syslog yet): each line tries again.
+ * an error (there may be no syslog yet); the next try comes a second later,
+ * not at every line, since each try costs three system calls.
  */
 static void
 log_syslog_open(void)
 {
 	struct sockaddr_un	 sun;
 
-	if (log_sock != -1)
+	if (log_sock != -1 || (log_sock_retry != 0 &&
+	    log_monotonic() < log_sock_retry))
 		return;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	memcpy(sun.sun_path, log_sock_path, sizeof(sun.sun_path));
 	if ((log_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
+	    SOCK_NONBLOCK, 0)) != -1 &&
+	    connect(log_sock, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		log_sock_retry = 0;
 		return;
-	if (connect(log_sock, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(log_sock);
-		log_sock = -1;
 	}
+	if (log_sock != -1)
+		close(log_sock);
+	log_sock = -1;
+	log_sock_retry = log_monotonic() + LOG_SYSLOG_RETRY;
 }
 
 static void
@@ -116,6 +135,15 @@ log_syslog_close(void)
 	if (log_sock != -1)
 		close(log_sock);
 	log_sock = -1;
+}
+
+void
+log_syslog_path(const char *path)
+{
+	snprintf(log_sock_path, sizeof(log_sock_path), "%s",
+	    path != NULL ? path : _PATH_LOG);
+	log_syslog_close();
+	log_sock_retry = 0;
 }
 
 /* $JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave as stderr. */
@@ -147,26 +175,27 @@ log_init(enum log_dest dest, const char *path, int level)
 	int	 fd;
 
 	log_level = level;
-	if (dest != LOG_DEST_SYSLOG)
-		log_syslog_close();
-	log_journal = 0;
-	switch (dest) {
-	case LOG_DEST_FILE:
+	if (dest == LOG_DEST_FILE) {
+		/* Another path may be in another directory. */
+		if (log_dirfd != -1)
+			close(log_dirfd);
+		log_dirfd = -1;
 		if ((fd = log_open_file(path)) == -1)
 			return (-1);
 		snprintf(log_path, sizeof(log_path), "%s", path);
-		if (log_fd != STDERR_FILENO && log_fd >= 0)
-			close(log_fd);
-		log_fd = fd;
-		break;
-	case LOG_DEST_SYSLOG:
+	} else
+		fd = STDERR_FILENO;
+	/* What the previous destination held open is not needed now. */
+	if (log_fd != STDERR_FILENO && log_fd >= 0)
+		close(log_fd);
+	log_fd = fd;
+	log_syslog_close();
+	log_sock_retry = 0;
+	log_journal = 0;
+	if (dest == LOG_DEST_SYSLOG)
 		log_syslog_open();
-		break;
-	case LOG_DEST_STDERR:
-		log_fd = STDERR_FILENO;
+	else if (dest == LOG_DEST_STDERR)
 		log_journal = log_stderr_is_journal();
-		break;
-	}
 	log_dest = dest;
 	return (0);
 }
@@ -230,35 +259,75 @@ log_set_fd(int fd)
 	log_fd = fd;
 }
 
-/* One datagram in the BSD syslog format (RFC 3164) that syslog(3) sends. */
-static void
-log_syslog_emit(int level, const char *msg)
+/* One line in the BSD syslog format (RFC 3164) that syslog(3) sends. */
+static size_t
+log_syslog_format(char *line, size_t size, int level, const char *msg)
 {
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	char		 line[LOG_LINE_MAX + 128];
 	time_t		 now = time(NULL);
 	struct tm	 tm;
-	int		 n, tries;
+	int		 n;
 
 	localtime_r(&now, &tm);
-	n = snprintf(line, sizeof(line), "<%d>%s %2d %02d:%02d:%02d takd[%d]: "
-	    "%s: %s", LOG_DAEMON | level, mon[tm.tm_mon], tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid(), log_prefix, msg);
+	n = snprintf(line, size, "<%d>%s %2d %02d:%02d:%02d takd[%d]: %s: %s",
+	    LOG_DAEMON | level, mon[tm.tm_mon], tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)getpid(), log_prefix, msg);
 	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	/* The daemon may have restarted since: reconnect once and retry. */
+		return (0);
+	return ((size_t)n >= size ? size - 1 : (size_t)n);
+}
+
+/* One datagram to syslog: 0 sent, -1 lost. */
+static int
+log_syslog_send(const char *line, size_t n)
+{
+	ssize_t	 r;
+	int	 tries;
+
 	for (tries = 0; tries < 2; tries++) {
 		log_syslog_open();
 		if (log_sock == -1)
-			return;
-		if (send(log_sock, line, (size_t)n, MSG_NOSIGNAL) != -1 ||
-		    errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
+			return (-1);
+		do {
+			r = send(log_sock, line, n, MSG_NOSIGNAL);
+		} while (r == -1 && errno == EINTR);
+		if (r != -1)
+			return (0);
+		/*
+		 * Its queue is full (EAGAIN), memory is short (ENOBUFS), or
+		 * it takes no datagram this long: this line is lost, the
+		 * connection is still good.
+		 */
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS || errno == ENOMEM || errno == EMSGSIZE)
+			return (-1);
+		/*
+		 * ECONNREFUSED, ENOTCONN: the daemon restarted and its
+		 * socket is a new one; connect again and retry once.
+		 */
 		log_syslog_close();
 	}
+	return (-1);
+}
+
+static void
+log_syslog_emit(int level, const char *msg)
+{
+	char	 line[LOG_LINE_MAX + 128], lost[96];
+	size_t	 n;
+
+	/* Say what was lost first, once syslog takes lines again. */
+	if (log_lost > 0) {
+		snprintf(lost, sizeof(lost), "%lu log lines lost (syslog busy "
+		    "or unreachable)", log_lost);
+		n = log_syslog_format(line, sizeof(line), LOG_WARNING, lost);
+		if (n > 0 && log_syslog_send(line, n) == 0)
+			log_lost = 0;
+	}
+	n = log_syslog_format(line, sizeof(line), level, msg);
+	if (n == 0 || log_syslog_send(line, n) == -1)
+		log_lost++;
 }
 
 static void
@@ -269,8 +338,6 @@ log_emit(int level, const char *msg)
 	struct tm	 tm;
 	int		 n;
 
-	if (level > log_level)
-		return;
 	if (log_dest == LOG_DEST_SYSLOG) {
 		log_syslog_emit(level, msg);
 		return;
@@ -294,8 +361,8 @@ log_emit(int level, const char *msg)
 		line[n - 1] = '\n';
 	}
 	/* A failed log write has nowhere to be reported; the daemon carries on. */
-	if (write(log_fd, line, (size_t)n) == -1)
-		return;
+	while (write(log_fd, line, (size_t)n) == -1 && errno == EINTR)
+		;
 }
 
 static void log_vfmt(int, int, const char *, va_list)
@@ -308,6 +375,9 @@ log_vfmt(int level, int with_errno, const char *fmt, va_list ap)
 	int	 saved = errno;
 	size_t	 len;
 
+	/* Lines below the level cost a comparison, not a formatting. */
+	if (level > log_level)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (with_errno) {
 		len = strlen(msg);
@@ -352,8 +422,6 @@ log_debug(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	if (log_level < LOG_DEBUG)
-		return;
 	va_start(ap, fmt);
 	log_vfmt(LOG_DEBUG, 0, fmt, ap);
 	va_end(ap);
@@ -368,6 +436,10 @@ log_ssl(int level, const char *fmt, ...)
 	size_t		 len;
 	va_list		 ap;
 
+	if (level > log_level) {
+		ERR_clear_error();
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -31,7 +31,6 @@ enum log_dest {
 
 /* Parse "error", "warning", "info", "debug"; returns -1 when unknown. */
 int	 log_level_parse(const char *);
-const char *log_level_name(int);
 
 /*
  * Start logging.  For LOG_DEST_FILE, path is opened (created 0640) and the
@@ -54,6 +53,13 @@ enum log_dest log_get_dest(void);
 int	 log_get_fd(void);
 /* Replace the log file descriptor (worker, after the supervisor reopened). */
 void	 log_set_fd(int);
+/*
+ * The syslog socket to send to (NULL: _PATH_LOG, /dev/log), for tests and
+ * for systems whose syslog listens elsewhere.  Lines that syslog does not
+ * take (its queue is full, it is down or restarting) are counted, and the
+ * count is logged as soon as a line gets through again.
+ */
+void	 log_syslog_path(const char *);
 
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

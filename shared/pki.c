@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,7 +514,30 @@ pki_crl_number(const X509_CRL *crl)
 	return ((long)v);
 }
 
-PKCS12 *
+int
+pki_revoked_reason(const X509_REVOKED *rev)
+{
+	ASN1_ENUMERATED	*re;
+	int64_t		 v;
+	int		 crit, reason = CRL_REASON_NONE;
+
+	re = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit, NULL);
+	/*
+	 * Exactly: a long cut to int turns 2^32 + 1 into keyCompromise, and
+	 * ASN1_ENUMERATED_get() says -1, CRL_REASON_NONE, for "too large".
+	 */
+	if ((re == NULL && crit != -1) || (re != NULL &&
+	    (!ASN1_ENUMERATED_get_int64(&v, re) || v < 0 || v > INT_MAX)))
+		reason = -2;
+	else if (re != NULL)
+		reason = (int)v;
+	ASN1_ENUMERATED_free(re);
+	ERR_clear_error();
+	return (reason);
+}
+
+/* A PKCS#12 bundle with the Android-compatible legacy algorithms. */
+static PKCS12 *
 pki_p12_new(const char *password, const char *name, EVP_PKEY *key,
     X509 *cert, X509 *ca, char *err, size_t errlen)
 {

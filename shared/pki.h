@@ -170,14 +170,16 @@ X509_CRL *pki_crl_new(X509 *ca, EVP_PKEY *key, const struct pki_index *idx,
 
 /* The crlNumber of a CRL, or 0 when it has none. */
 long	 pki_crl_number(const X509_CRL *);
+/*
+ * The CRLReason code of a CRL entry: CRL_REASON_NONE when it has none, -2
+ * when the extension is unreadable or its value is negative or beyond int.
+ * A code in range is returned as it is: pki_reason_name() tells if known.
+ */
+int	 pki_revoked_reason(const X509_REVOKED *);
 
 /* A new key: EC P-256, or RSA of bits (2048..16384). */
 EVP_PKEY *pki_key_new(enum pki_keytype, unsigned bits, char *err,
 	    size_t errlen);
-
-/* A PKCS#12 bundle with the Android-compatible legacy algorithms. */
-PKCS12	*pki_p12_new(const char *password, const char *name, EVP_PKEY *key,
-	    X509 *cert, X509 *ca, char *err, size_t errlen);
 
 /*
  * The ATAK data package (pki_zip.c): a zip with MANIFEST/manifest.xml,
@@ -197,9 +199,6 @@ struct pki_package {
 };
 int	 pki_package_new(const struct pki_package *, unsigned char **buf,
 	    size_t *len, char *err, size_t errlen);
-/* The CA-only PKCS#12 trust store of the package. */
-PKCS12	*pki_truststore_new(const char *password, const char *name, X509 *ca,
-	    char *err, size_t errlen);
 
 /* Client names: [A-Za-z0-9._-]{1,64}, not starting with '.' or '-'. */
 int	 pki_name_check(const char *, char *err, size_t errlen);

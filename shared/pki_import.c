@@ -1,10 +1,11 @@
 /*
  * Reading revocations made elsewhere: what FreeTAKServer leaves behind (a PEM
  * CRL in a file it names FTS_CRL.json, CRLs appended to its ca.pem, or the
- * JSON form its documentation shows), and any PEM or DER CRL.  The caller caps the input size; the JSON depth,
- * string lengths and the number of entries are capped here, and the JSON is
- * checked against RFC 8259 as a whole (UTF-8, escapes, number grammar,
- * nothing after the top-level object), not only the parts we use.
+ * JSON form its documentation shows), and any PEM or DER CRL.  The caller
+ * caps the input size; the JSON depth, string lengths and the number of
+ * entries are capped here, and the JSON is checked against RFC 8259 as a
+ * whole (UTF-8, escapes, number grammar, nothing after the top-level
+ * object), not only the parts we use.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -100,9 +101,8 @@ pki_import_crl(X509_CRL *crl, X509 *ca, struct pki_import *imp, char *err,
 	STACK_OF(X509_REVOKED)	*list;
 	X509_REVOKED		*rev;
 	const ASN1_INTEGER	*ai;
-	ASN1_ENUMERATED		*re;
 	char			 serial[PKI_SERIAL_HEX], why[256];
-	int			 i, crit, reason;
+	int			 i, reason;
 	time_t			 when;
 
 	imp->n_crls++;
@@ -128,17 +128,12 @@ pki_import_crl(X509_CRL *crl, X509 *ca, struct pki_import *imp, char *err,
 			return (-1);
 		}
 		when = pki_asn1_time(X509_REVOKED_get0_revocationDate(rev));
-		re = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit,
-		    NULL);
-		if (re == NULL && crit != -1) {
+		if ((reason = pki_revoked_reason(rev)) == -2) {
 			snprintf(err, errlen, "CRL %zu, entry %d (serial %s): "
 			    "unreadable reason code", imp->n_crls, i + 1,
 			    serial);
 			return (-1);
 		}
-		reason = re == NULL ? CRL_REASON_NONE :
-		    (int)ASN1_ENUMERATED_get(re);
-		ASN1_ENUMERATED_free(re);
 		if (pki_import_reason(reason, (size_t)i + 1, why,
 		    sizeof(why)) == -1) {
 			snprintf(err, errlen, "CRL %zu, %s", imp->n_crls, why);

@@ -233,9 +233,11 @@ pki_write_all(int fd, const void *buf, size_t len)
 
 	while (len > 0) {
 		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* no progress: never spin */
 			return (-1);
 		}
 		p += n;
@@ -352,8 +354,11 @@ pki_file_read(int dirfd, const char *name, const char *path, size_t max,
 	if (fstat(fd, &st) == -1)
 		goto fail;
 	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
-		    "file too big" : "not a regular file");
+		if (S_ISREG(st.st_mode))
+			snprintf(err, errlen, "%s: larger than %zu bytes", path,
+			    max);
+		else
+			snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		errno = EINVAL;
 		return (NULL);
@@ -525,6 +530,33 @@ pki_txn_stage_pem(struct pki_txn *txn, int dirfd, const char *name,
 }
 
 /*
+ * Read and parse dir/index.txt through dirfd: 0 with idx and the file in
+ * *raw (the caller frees both), 1 when there is no index, -1 with a message
+ * in err when it cannot be read or is damaged.
+ */
+static int
+pki_index_read_at(int dirfd, const char *dir, struct pki_index *idx,
+    char **raw, size_t *rawlen, char *err, size_t errlen)
+{
+	char	 path[PATH_MAX + 32], why[256];
+
+	memset(idx, 0, sizeof(*idx));
+	*rawlen = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, PKI_INDEX);
+	if ((*raw = pki_file_read(dirfd, PKI_INDEX, path, PKI_FILE_MAX, rawlen,
+	    err, errlen)) == NULL)
+		return (errno == ENOENT ? 1 : -1);
+	if (pki_index_parse(*raw, *rawlen, idx, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		free(*raw);
+		*raw = NULL;
+		*rawlen = 0;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Stage index.txt with e appended.  fresh (a new CA) starts a new index and
  * keeps the old one as index.txt.old; *had_leaves says whether it listed
  * server or client certificates.
@@ -534,9 +566,9 @@ pki_txn_stage_index(struct pki_txn *txn, const struct pki_entry *e,
     bool fresh, bool *had_leaves, char *err, size_t errlen)
 {
 	struct pki_index	 idx;
-	char			 path[PATH_MAX + 32], line[2048], why[256];
+	char			 line[2048];
 	char			*old, *buf = NULL;
-	size_t			 len = 0, i;
+	size_t			 len, i;
 	int			 n, rc = -1;
 
 	if (had_leaves != NULL)
@@ -545,23 +577,14 @@ pki_txn_stage_index(struct pki_txn *txn, const struct pki_entry *e,
 		snprintf(err, errlen, "cannot format the index entry");
 		return (-1);
 	}
-	pki_txn_path(txn, txn->dirfd, PKI_INDEX, path, sizeof(path));
-	old = pki_file_read(txn->dirfd, PKI_INDEX, path, PKI_FILE_MAX, &len,
-	    err, errlen);
-	if (old == NULL && errno != ENOENT)
+	/* Appending to a damaged index would hide the damage. */
+	if (pki_index_read_at(txn->dirfd, txn->dir, &idx, &old, &len, err,
+	    errlen) == -1)
 		return (-1);
-	if (old == NULL)
-		len = 0;
-	else if (pki_index_parse(old, len, &idx, why, sizeof(why)) == -1) {
-		/* Appending to a damaged index would hide the damage. */
-		snprintf(err, errlen, "%s: %s", path, why);
-		goto done;
-	} else {
-		for (i = 0; i < idx.n && had_leaves != NULL; i++)
-			if (idx.v[i].kind != PKI_KIND_CA)
-				*had_leaves = true;
-		pki_index_free(&idx);
-	}
+	for (i = 0; i < idx.n && had_leaves != NULL; i++)
+		if (idx.v[i].kind != PKI_KIND_CA)
+			*had_leaves = true;
+	pki_index_free(&idx);
 	if (fresh && old != NULL) {
 		if (pki_txn_stage(txn, txn->dirfd, PKI_INDEX_OLD, old, len,
 		    0600, err, errlen) == -1)
@@ -590,26 +613,8 @@ int
 pki_txn_index_read(struct pki_txn *txn, struct pki_index *idx, char **raw,
     size_t *rawlen, char *err, size_t errlen)
 {
-	char	 path[PATH_MAX + 32], why[256];
-	char	*buf;
-	size_t	 len = 0;
-
-	memset(idx, 0, sizeof(*idx));
-	*raw = NULL;
-	*rawlen = 0;
-	pki_txn_path(txn, txn->dirfd, PKI_INDEX, path, sizeof(path));
-	buf = pki_file_read(txn->dirfd, PKI_INDEX, path, PKI_FILE_MAX, &len,
-	    err, errlen);
-	if (buf == NULL)
-		return (errno == ENOENT ? 0 : -1);
-	if (pki_index_parse(buf, len, idx, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, why);
-		free(buf);
-		return (-1);
-	}
-	*raw = buf;
-	*rawlen = len;
-	return (0);
+	return (pki_index_read_at(txn->dirfd, txn->dir, idx, raw, rawlen, err,
+	    errlen) == -1 ? -1 : 0);
 }
 
 struct pki_buf {
@@ -921,13 +926,11 @@ int
 pki_index_load(const char *dir, struct pki_index *idx, char *err,
     size_t errlen)
 {
-	char	 path[PATH_MAX + 32], why[256];
-	char	*buf;
+	char	*raw;
 	size_t	 len;
 	int	 dirfd, rc;
 
 	memset(idx, 0, sizeof(*idx));
-	snprintf(path, sizeof(path), "%s/%s", dir, PKI_INDEX);
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd == -1 && errno == ENOENT)
 		return (1);
@@ -935,14 +938,8 @@ pki_index_load(const char *dir, struct pki_index *idx, char *err,
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return (-1);
 	}
-	buf = pki_file_read(dirfd, PKI_INDEX, path, PKI_FILE_MAX, &len, err,
-	    errlen);
+	rc = pki_index_read_at(dirfd, dir, idx, &raw, &len, err, errlen);
 	close(dirfd);
-	if (buf == NULL)
-		return (errno == ENOENT ? 1 : -1);
-	rc = pki_index_parse(buf, len, idx, why, sizeof(why));
-	if (rc == -1)
-		snprintf(err, errlen, "%s: %s", path, why);
-	free(buf);
+	free(raw);
 	return (rc);
 }

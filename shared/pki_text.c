@@ -18,6 +18,7 @@
 
 #define PKI_SERIAL_OCTETS	20	/* RFC 5280 4.1.2.2 */
 #define PKI_SERIAL_TEXT_MAX	128	/* a serial as text, separators too */
+#define PKI_DATE_MIN_YEAR	1950	/* dates read from other tools */
 
 static const char *const pki_reasons[] = {
 	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
@@ -194,15 +195,18 @@ pki_num(const char **p, int n, int *v)
 	return (0);
 }
 
-/* tm (UTC) to time_t, refusing dates that do not exist (Feb 30). */
+/*
+ * tm (UTC) to time_t, refusing dates that do not exist (Feb 30) and years
+ * outside min_year..9999.
+ */
 static int
-pki_tm_time(struct tm *tm, long offset, time_t *t)
+pki_tm_time(struct tm *tm, int min_year, long offset, time_t *t)
 {
 	struct tm	 check;
 	int		 mon = tm->tm_mon, mday = tm->tm_mday;
 	time_t		 v;
 
-	if (tm->tm_year < 50 || tm->tm_year > 9999 - 1900 ||
+	if (tm->tm_year < min_year - 1900 || tm->tm_year > 9999 - 1900 ||
 	    mon < 0 || mon > 11 || mday < 1 || mday > 31 ||
 	    tm->tm_hour > 23 || tm->tm_min > 59 || tm->tm_sec > 60)
 		return (-1);
@@ -299,7 +303,7 @@ pki_date_parse(const char *s, time_t *t)
 		tm.tm_hour = h;
 		tm.tm_min = mi;
 		tm.tm_sec = sec;
-		return (pki_tm_time(&tm, offset, t));
+		return (pki_tm_time(&tm, PKI_DATE_MIN_YEAR, offset, t));
 	}
 	/* OpenSSL's "May  1 12:34:56 2023 GMT" (openssl crl -text). */
 	memset(&tm, 0, sizeof(tm));
@@ -307,7 +311,7 @@ pki_date_parse(const char *s, time_t *t)
 	if (end == NULL || (*end != '\0' && strcmp(end, " GMT") != 0 &&
 	    strcmp(end, " UTC") != 0))
 		return (-1);
-	return (pki_tm_time(&tm, 0, t));
+	return (pki_tm_time(&tm, PKI_DATE_MIN_YEAR, 0, t));
 }
 
 const char *
@@ -369,40 +373,30 @@ pki_time_format(time_t t, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-/* Digits of s from i to j (exclusive), or -1. */
-static int
-pki_digits(const char *s, int i, int j)
-{
-	int	 v = 0;
-
-	for (; i < j; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return (-1);
-		v = v * 10 + (s[i] - '0');
-	}
-	return (v);
-}
-
-/* Exactly "YYYY-MM-DDTHH:MM:SSZ": twice per index line, so no strptime. */
+/*
+ * Exactly "YYYY-MM-DDTHH:MM:SSZ": twice per index line, so no strptime.  A
+ * date that does not exist (Feb 30) is refused, not moved to March.
+ */
 int
 pki_time_parse(const char *s, time_t *t)
 {
 	struct tm	 tm;
+	const char	*p = s;
+	int		 mon;
 
 	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
-	    (tm.tm_year = pki_digits(s, 0, 4)) < 0 ||
-	    (tm.tm_mon = pki_digits(s, 5, 7)) < 1 || tm.tm_mon > 12 ||
-	    (tm.tm_mday = pki_digits(s, 8, 10)) < 1 || tm.tm_mday > 31 ||
-	    (tm.tm_hour = pki_digits(s, 11, 13)) < 0 || tm.tm_hour > 23 ||
-	    (tm.tm_min = pki_digits(s, 14, 16)) < 0 || tm.tm_min > 59 ||
-	    (tm.tm_sec = pki_digits(s, 17, 19)) < 0 || tm.tm_sec > 60)
+	if (strlen(s) != 20 ||
+	    pki_num(&p, 4, &tm.tm_year) == -1 || *p++ != '-' ||
+	    pki_num(&p, 2, &mon) == -1 || *p++ != '-' ||
+	    pki_num(&p, 2, &tm.tm_mday) == -1 || *p++ != 'T' ||
+	    pki_num(&p, 2, &tm.tm_hour) == -1 || *p++ != ':' ||
+	    pki_num(&p, 2, &tm.tm_min) == -1 || *p++ != ':' ||
+	    pki_num(&p, 2, &tm.tm_sec) == -1 || *p != 'Z')
 		return (-1);
 	tm.tm_year -= 1900;
-	tm.tm_mon--;
-	*t = timegm(&tm);
-	return (0);
+	tm.tm_mon = mon - 1;
+	/* Any year the index may hold: what takctl wrote, it must read. */
+	return (pki_tm_time(&tm, 0, 0, t));
 }
 
 const char *

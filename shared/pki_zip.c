@@ -107,7 +107,8 @@ pki_uuid(char *buf, size_t len)
 	return (0);
 }
 
-PKCS12 *
+/* The CA-only PKCS#12 trust store of the package. */
+static PKCS12 *
 pki_truststore_new(const char *password, const char *name, X509 *ca,
     char *err, size_t errlen)
 {

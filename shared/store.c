@@ -378,18 +378,33 @@ store_boot_write(const char *dir, const char *boot, bool closed, char *err,
     size_t errlen)
 {
 	char	 path[PATH_MAX], tmp[PATH_MAX], line[160];
+	size_t	 off;
+	ssize_t	 w;
 	int	 fd, n, saved;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_BOOT_FILE);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, STORE_BOOT_FILE);
 	n = snprintf(line, sizeof(line), "takd-store 1 %s %s\n",
 	    boot[0] != '\0' ? boot : "-", closed ? "closed" : "open");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, line, (size_t)n) != n || fsync(fd) == -1)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
 		goto fail;
-	close(fd);
+	/* Until an error says why a write came up short (ENOSPC). */
+	for (off = 0; off < (size_t)n; off += (size_t)w)
+		if ((w = write(fd, line + off, (size_t)n - off)) <= 0) {
+			if (w == 0)
+				errno = EIO;
+			goto fail;
+		}
+	if (fsync(fd) == -1)
+		goto fail;
+	/* close() too may report a write that failed late (NFS, quotas). */
+	n = close(fd);
+	fd = -1;
+	if (n == -1)
+		goto fail;
 	if (rename(tmp, path) == -1)
-		goto fail_unlink;
+		goto fail;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(fd) == -1)
 		goto fail;
@@ -399,9 +414,7 @@ store_boot_write(const char *dir, const char *boot, bool closed, char *err,
 	saved = errno;
 	if (fd != -1)
 		close(fd);
-	errno = saved;
- fail_unlink:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	snprintf(err, errlen, "%s: %s", path, strerror(saved));
 	unlink(tmp);
 	return (-1);
 }

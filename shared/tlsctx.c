@@ -4,18 +4,17 @@
  * favours clear error messages over speed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "shared/pki.h"
 #include "shared/tlsctx.h"
 
 static void tlsctx_errf(char *, size_t, const char *, ...)
@@ -42,58 +41,13 @@ tlsctx_errf(char *err, size_t errlen, const char *fmt, ...)
 	}
 }
 
-uint8_t *
-tlsctx_read_file(const char *path, size_t max, size_t *len, char *err,
-    size_t errlen)
-{
-	return (tlsctx_read_at(AT_FDCWD, path, max, len, err, errlen));
-}
-
+/* One reader of whole files for the tree: pki_file_read(). */
 uint8_t *
 tlsctx_read_at(int dirfd, const char *path, size_t max, size_t *len,
     char *err, size_t errlen)
 {
-	struct stat	 st;
-	uint8_t		*buf = NULL;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return (NULL);
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto fail;
-	}
-	if ((size_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-		goto fail;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto fail;
-	}
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, (size_t)st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "%s: read: %s", path,
-			    n == 0 ? "file shrank" : strerror(errno));
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	buf[off] = '\0';
-	*len = off;
-	close(fd);
-	return (buf);
-fail:
-	free(buf);
-	close(fd);
-	return (NULL);
+	return ((uint8_t *)pki_file_read(dirfd, path, path, max, len, err,
+	    errlen));
 }
 
 STACK_OF(X509) *
@@ -267,13 +221,15 @@ fail:
 	return (NULL);
 }
 
-static X509_CRL *
+X509_CRL *
 tlsctx_crl_decode(const uint8_t *buf, size_t len)
 {
 	const unsigned char	*p = buf;
 	X509_CRL		*crl;
 	BIO			*bio;
 
+	if (len > INT32_MAX)
+		return (NULL);
 	if (len > 10 && memmem(buf, len, "-----BEGIN X509 CRL-----", 24)) {
 		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
 			return (NULL);
@@ -282,16 +238,6 @@ tlsctx_crl_decode(const uint8_t *buf, size_t len)
 		return (crl);
 	}
 	return (d2i_X509_CRL(NULL, &p, (long)len));
-}
-
-static time_t
-tlsctx_asn1_time(const ASN1_TIME *t)
-{
-	struct tm	 tm;
-
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-		return (0);
-	return (timegm(&tm));
 }
 
 static X509 *
@@ -323,7 +269,7 @@ tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
 	time_t			 now = time(NULL);
 
 	memset(info, 0, sizeof(*info));
-	if (len > INT32_MAX || (crl = tlsctx_crl_decode(buf, len)) == NULL) {
+	if ((crl = tlsctx_crl_decode(buf, len)) == NULL) {
 		tlsctx_errf(err, errlen, "%s", "not a PEM or DER X.509 CRL");
 		return (NULL);
 	}
@@ -334,8 +280,8 @@ tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
 		    "configured CA", info->issuer);
 		goto fail;
 	}
-	info->last_update = tlsctx_asn1_time(X509_CRL_get0_lastUpdate(crl));
-	info->next_update = tlsctx_asn1_time(X509_CRL_get0_nextUpdate(crl));
+	info->last_update = pki_asn1_time(X509_CRL_get0_lastUpdate(crl));
+	info->next_update = pki_asn1_time(X509_CRL_get0_nextUpdate(crl));
 	if (info->last_update == 0) {
 		snprintf(err, errlen, "%s", "CRL has no valid lastUpdate");
 		goto fail;

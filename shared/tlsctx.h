@@ -37,13 +37,19 @@ SSL_CTX	*tlsctx_server_new(const struct config *, char *err, size_t errlen);
 /* Load every certificate of a PEM CA file.  NULL with a message in err. */
 STACK_OF(X509) *tlsctx_load_ca(const char *path, char *err, size_t errlen);
 
-/* Read a whole file (a CRL) into memory; caller frees.  NULL with err. */
-uint8_t	*tlsctx_read_file(const char *path, size_t max, size_t *len,
-	    char *err, size_t errlen);
-
-/* The same, relative to a directory descriptor (after the privilege drop). */
+/*
+ * Read a whole file (a CRL) of at most max bytes, path relative to a directory
+ * descriptor (after the privilege drop), into memory; NUL-terminated one past
+ * *len, the caller frees it.  NULL with a message in err.
+ */
 uint8_t	*tlsctx_read_at(int dirfd, const char *path, size_t max, size_t *len,
 	    char *err, size_t errlen);
+
+/*
+ * Decode a CRL from bytes: the first PEM X509 CRL block, or DER.  NULL when
+ * it is neither (the OpenSSL error queue says why).  No check of any kind.
+ */
+X509_CRL *tlsctx_crl_decode(const uint8_t *buf, size_t len);
 
 /*
  * Parse a CRL from bytes (PEM or DER) and check it: signed by one of the CA

@@ -486,6 +486,26 @@ small_sndbuf(struct ipc_chan *c)
 	    sizeof(sz)), 0);
 }
 
+/*
+ * Send sequence frames from seq on until the socket is full and one waits in
+ * the out-queue; returns the next sequence number.
+ */
+static uint32_t
+fill_socket(struct ipc_chan *a, uint32_t seq)
+{
+	uint8_t	 buf[4 + SEQ_PAYLOAD];
+
+	while (!ipc_pending(a)) {
+		if (seq > 10000)
+			fail_msg("socket never filled up");
+		seq_frame(buf, seq);
+		assert_int_equal(ipc_send(a, IPC_MSG_STATUS_REP, seq, 0, buf,
+		    sizeof(buf), -1), 0);
+		seq++;
+	}
+	return (seq);
+}
+
 /* Check one received frame against the next expected sequence number. */
 static void
 check_seq(const struct ipc_msg *m, uint32_t want, int *fdp)
@@ -524,14 +544,7 @@ test_queue(void **state)
 	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
 
 	/* Fill the socket until frames start waiting in the queue. */
-	while (!ipc_pending(a)) {
-		if (seq > 10000)
-			fail_msg("socket never filled up");
-		seq_frame(buf, seq);
-		assert_int_equal(ipc_send(a, IPC_MSG_STATUS_REP, seq, 0, buf,
-		    sizeof(buf), -1), 0);
-		seq++;
-	}
+	seq = fill_socket(a, seq);
 	assert_int_equal(a->queued_bytes, flen);
 	assert_int_equal(ipc_flush(a), 1);	/* still no room */
 
@@ -629,22 +642,13 @@ static void
 test_queue_fds_closed_on_free(void **state)
 {
 	struct ipc_chan	*a, *b;
-	uint8_t		 buf[4 + SEQ_PAYLOAD];
-	uint32_t	 seq = 0;
 	int		 p[3][2], before, i;
 	char		 ch;
 
 	before = unit_count_fds();
 	chan_pair(&a, &b, BIG_QUEUE);
 	small_sndbuf(a);
-	while (!ipc_pending(a)) {
-		if (seq > 10000)
-			fail_msg("socket never filled up");
-		seq_frame(buf, seq);
-		assert_int_equal(ipc_send(a, IPC_MSG_STATUS_REP, seq, 0, buf,
-		    sizeof(buf), -1), 0);
-		seq++;
-	}
+	(void)fill_socket(a, 0);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(pipe2(p[i], O_NONBLOCK), 0);
 		assert_int_equal(ipc_send(a, IPC_MSG_LOG_FD, 0, 0, NULL, 0,
@@ -673,14 +677,7 @@ test_flush_error(void **state)
 
 	chan_pair(&a, &b, BIG_QUEUE);
 	small_sndbuf(a);
-	while (!ipc_pending(a)) {
-		if (seq > 10000)
-			fail_msg("socket never filled up");
-		seq_frame(buf, seq);
-		assert_int_equal(ipc_send(a, IPC_MSG_STATUS_REP, seq, 0, buf,
-		    sizeof(buf), -1), 0);
-		seq++;
-	}
+	seq = fill_socket(a, seq);
 	ipc_chan_free(b);
 	errno = 0;
 	assert_int_equal(ipc_flush(a), -1);

@@ -33,6 +33,7 @@
 #include <zip.h>
 
 #include "shared/pki.h"
+#include "shared/tlsctx.h"
 
 static char	 root[64];	/* mkdtemp */
 static char	 dir[128];	/* root/a/pki: init-ca creates the parents */
@@ -735,6 +736,18 @@ test_index_format(void **state)
 	    "expired");
 	pki_index_free(&idx);
 
+	/* Whatever year takctl wrote (a foreign certificate's), it reads. */
+	e.kind = PKI_KIND_EXTERNAL;
+	e.not_after = -2208988800;	/* 1900-01-01 */
+	e.revoked_at = 1700000000;
+	n = pki_index_format(&e, line, sizeof(line));
+	assert_true(n > 0);
+	assert_int_equal(pki_index_parse(line, (size_t)n, &idx, err,
+	    sizeof(err)), 0);
+	assert_int_equal(idx.n, 1);
+	assert_int_equal(idx.v[0].not_after, -2208988800);
+	pki_index_free(&idx);
+
 	/* Separators inside a field cannot be written. */
 	snprintf(e.name, sizeof(e.name), "a\tb");
 	assert_int_equal(pki_index_format(&e, line, sizeof(line)), -1);
@@ -750,6 +763,10 @@ test_index_format(void **state)
 	    "line 2: unknown kind");
 	BAD("ca\tXYZ\t2027-01-15T08:00:00Z\ta\tCN=a\tvalid", "bad serial");
 	BAD("ca\t1\t2027-01-15\ta\tCN=a\tvalid", "bad not-after");
+	/* A day that does not exist is refused, not moved to March. */
+	BAD("ca\t1\t2027-02-30T08:00:00Z\ta\tCN=a\tvalid", "bad not-after");
+	BAD("ca\t1\t2027-01-15T24:00:00Z\ta\tCN=a\tvalid", "bad not-after");
+	BAD("ca\t1\t2027-01-15T08:00:00+\ta\tCN=a\tvalid", "bad not-after");
 	BAD("ca\t1\t2027-01-15T08:00:00Z\ta\tCN=a\tgone", "unknown status");
 	BAD("ca\t1\t2027-01-15T08:00:00Z\ta\tCN=a\tvalid\t-\t-",
 	    "revocation fields on a valid");
@@ -1051,15 +1068,17 @@ test_package(void **state)
 
 /* --- revocation ------------------------------------------------------------ */
 
-/* The reason of serial in crl: -2 absent, CRL_REASON_NONE no reason code. */
+/*
+ * The reason of serial in crl: -2 absent (or unreadable), CRL_REASON_NONE
+ * no reason code.
+ */
 static int
 crl_reason(X509_CRL *crl, const char *serial, time_t *when)
 {
 	STACK_OF(X509_REVOKED)	*list = X509_CRL_get_REVOKED(crl);
 	X509_REVOKED		*rev;
-	ASN1_ENUMERATED		*re;
 	char			 hex[PKI_SERIAL_HEX];
-	int			 i, reason;
+	int			 i;
 
 	for (i = 0; i < sk_X509_REVOKED_num(list); i++) {
 		rev = sk_X509_REVOKED_value(list, i);
@@ -1070,11 +1089,7 @@ crl_reason(X509_CRL *crl, const char *serial, time_t *when)
 		if (when != NULL)
 			*when = pki_asn1_time(
 			    X509_REVOKED_get0_revocationDate(rev));
-		re = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
-		reason = re == NULL ? CRL_REASON_NONE :
-		    (int)ASN1_ENUMERATED_get(re);
-		ASN1_ENUMERATED_free(re);
-		return (reason);
+		return (pki_revoked_reason(rev));
 	}
 	return (-2);
 }
@@ -1508,6 +1523,22 @@ crl_pem(const char *cadir, const char *const *serials, const int *reasons,
 	return (out);
 }
 
+/* A CRL listing serial 0404 from another CA (root/other), named cn. */
+static char *
+other_ca_crl(const char *cn, size_t *len)
+{
+	struct pki_req		 req;
+	struct pki_result	 res;
+	char			 other[160];
+
+	snprintf(other, sizeof(other), "%s/other", root);
+	memset(&req, 0, sizeof(req));
+	req.cn = cn;
+	assert_int_equal(pki_init_ca(other, &req, &res, err, sizeof(err)), 0);
+	return (crl_pem(other, (const char *const[]){ "0404" },
+	    (const int[]){ CRL_REASON_NONE }, 1, len));
+}
+
 static void
 test_import_json(void **state)
 {
@@ -1713,10 +1744,8 @@ test_import_pem(void **state)
 	    "not base64!\n-----END X509 CRL-----\n";
 	struct pki_crl_out	 out;
 	struct pki_import	 imp;
-	struct pki_req		 req;
-	struct pki_result	 res;
 	X509_CRL		*crl;
-	char			*pem, *capem, *both, other[160];
+	char			*pem, *capem, *both;
 	size_t			 len, calen;
 	time_t			 when;
 
@@ -1763,12 +1792,7 @@ test_import_pem(void **state)
 	free(pem);
 
 	/* Signed by another CA: imported, with a warning that says so. */
-	snprintf(other, sizeof(other), "%s/other", root);
-	memset(&req, 0, sizeof(req));
-	req.cn = "FTS CA";
-	assert_int_equal(pki_init_ca(other, &req, &res, err, sizeof(err)), 0);
-	pem = crl_pem(other, (const char *const[]){ "0404" },
-	    (const int[]){ CRL_REASON_NONE }, 1, &len);
+	pem = other_ca_crl("FTS CA", &len);
 	assert_int_equal(pki_crl_import(dir, NULL, "FTS_CRL.json", pem, len,
 	    0, &out, err, sizeof(err)), 0);
 	assert_non_null(strstr(out.warn, "not signed by the CA"));
@@ -1796,6 +1820,152 @@ test_import_pem(void **state)
 	assert_int_equal(pki_import_parse(damaged, strlen(damaged), NULL, &imp,
 	    err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "damaged"));
+}
+
+/*
+ * A DER CRL of the CA in dir with one entry whose CRLReason is code, which
+ * pki_crl_new() (an int) cannot write.
+ */
+static unsigned char *
+crl_der_reason(int64_t code, int *len)
+{
+	X509		*ca;
+	EVP_PKEY	*key;
+	X509_CRL	*crl;
+	X509_REVOKED	*rev;
+	ASN1_INTEGER	*serial;
+	ASN1_TIME	*when;
+	ASN1_ENUMERATED	*re;
+	unsigned char	*der = NULL;
+
+	assert_int_equal(pki_ca_load(dir, &ca, &key, err, sizeof(err)), 0);
+	assert_non_null(crl = pki_crl_new(ca, key, NULL, 7, 100, err,
+	    sizeof(err)));
+	assert_non_null(rev = X509_REVOKED_new());
+	assert_non_null(serial = pki_serial_asn1("0505"));
+	assert_non_null(when = ASN1_TIME_set(NULL, 1700000000));
+	assert_non_null(re = ASN1_ENUMERATED_new());
+	assert_int_equal(ASN1_ENUMERATED_set_int64(re, code), 1);
+	assert_int_equal(X509_REVOKED_set_serialNumber(rev, serial), 1);
+	assert_int_equal(X509_REVOKED_set_revocationDate(rev, when), 1);
+	assert_int_equal(X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, re, 0,
+	    0), 1);
+	assert_int_equal(X509_CRL_add0_revoked(crl, rev), 1);
+	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+	*len = i2d_X509_CRL(crl, &der);
+	assert_true(*len > 0);
+	ASN1_ENUMERATED_free(re);
+	ASN1_TIME_free(when);
+	ASN1_INTEGER_free(serial);
+	X509_CRL_free(crl);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	return (der);
+}
+
+/*
+ * Reason codes are read exactly: one past 2^32 is not keyCompromise (1), and
+ * a negative or huge one is not "no reason" (CRL_REASON_NONE is -1).
+ */
+static void
+test_import_reason_codes(void **state)
+{
+	static const struct {
+		int64_t		 code;
+		const char	*want;	/* NULL: imported */
+	} cases[] = {
+		{ CRL_REASON_SUPERSEDED, NULL },
+		{ ((int64_t)1 << 32) + CRL_REASON_KEY_COMPROMISE,
+		    "unreadable reason code" },
+		{ -1, "unreadable reason code" },
+		{ INT64_MAX, "unreadable reason code" },
+		{ 7, "unknown reason code 7" },
+		{ CRL_REASON_REMOVE_FROM_CRL, "removeFromCRL" },
+	};
+	struct pki_import	 imp;
+	unsigned char		*der;
+	size_t			 i;
+	int			 len;
+
+	issue_all("pw");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		der = crl_der_reason(cases[i].code, &len);
+		if (cases[i].want == NULL) {
+			if (pki_import_parse((char *)der, (size_t)len, NULL,
+			    &imp, err, sizeof(err)) == -1)
+				fail_msg("code %lld: %s",
+				    (long long)cases[i].code, err);
+			assert_int_equal(imp.n, 1);
+			assert_int_equal(imp.v[0].reason, cases[i].code);
+			pki_import_free(&imp);
+		} else {
+			if (pki_import_parse((char *)der, (size_t)len, NULL,
+			    &imp, err, sizeof(err)) != -1)
+				fail_msg("code %lld imported",
+				    (long long)cases[i].code);
+			if (strstr(err, cases[i].want) == NULL)
+				fail_msg("code %lld: \"%s\" lacks \"%s\"",
+				    (long long)cases[i].code, err,
+				    cases[i].want);
+		}
+		OPENSSL_free(der);
+	}
+}
+
+/* What takd makes of the CRL that takctl wrote (shared/tlsctx.c). */
+static void
+test_tlsctx_crl(void **state)
+{
+	STACK_OF(X509)	*ca;
+	struct crl_info	 info;
+	X509_CRL	*crl;
+	uint8_t		*buf;
+	char		 path[256], *pem;
+	size_t		 len;
+	time_t		 now = time(NULL);
+	int		 dirfd;
+
+	issue_all("pw");
+	snprintf(path, sizeof(path), "%s/%s", dir, PKI_CA_CERT);
+	assert_non_null(ca = tlsctx_load_ca(path, err, sizeof(err)));
+	/* takd reads it through an O_PATH descriptor of its directory. */
+	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dirfd >= 0);
+	buf = tlsctx_read_at(dirfd, PKI_CRL, 1 << 20, &len, err, sizeof(err));
+	if (buf == NULL)
+		fail_msg("read: %s", err);
+	assert_int_equal(buf[len], '\0');
+	crl = tlsctx_crl_parse(buf, len, ca, &info, err, sizeof(err));
+	if (crl == NULL)
+		fail_msg("parse: %s", err);
+	assert_int_equal(info.entries, 0);
+	assert_true(info.last_update <= now + 1 && info.last_update > now - 600);
+	assert_true(info.next_update > now + 29 * 86400);
+	X509_CRL_free(crl);
+	free(buf);
+
+	/* Too big, not a file, missing: refused, with the reason. */
+	assert_null(tlsctx_read_at(dirfd, PKI_CRL, 16, &len, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "larger than 16 bytes"));
+	assert_null(tlsctx_read_at(dirfd, PKI_CLIENT_DIR, 1 << 20, &len, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_null(tlsctx_read_at(dirfd, "none.pem", 1 << 20, &len, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, strerror(ENOENT)));
+	close(dirfd);
+
+	/* Signed by another CA, or not a CRL at all: refused. */
+	pem = other_ca_crl("Other CA", &len);
+	assert_null(tlsctx_crl_parse((uint8_t *)pem, len, ca, &info, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "not signed by the configured CA"));
+	free(pem);
+	assert_null(tlsctx_crl_parse((const uint8_t *)"{}", 2, ca, &info, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "not a PEM or DER X.509 CRL"));
+	sk_X509_pop_free(ca, X509_free);
 }
 
 /* Serials of the CRL on disk that the index lacks are kept, not dropped. */
@@ -1941,6 +2111,8 @@ main(void)
 		cmocka_unit_test_setup(test_import_json, fresh),
 		cmocka_unit_test_setup(test_import_json_errors, fresh),
 		cmocka_unit_test_setup(test_import_pem, fresh),
+		cmocka_unit_test_setup(test_import_reason_codes, fresh),
+		cmocka_unit_test_setup(test_tlsctx_crl, fresh),
 		cmocka_unit_test_setup(test_crl_carry, fresh),
 	};
 

@@ -3,6 +3,7 @@
  * store, batching, several processes on one environment, a map that fills
  * up, dead readers, and the crash marker.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1074,6 +1075,38 @@ test_crash_marker(void **state)
 	assert_false(start_keeps());
 }
 
+/*
+ * The marker that makes the state trustworthy after a reboot cannot be
+ * written: the start fails and says why.  A file size limit makes the write
+ * come up short, as a full disk does; the reason is the error of the retry
+ * (EFBIG here, ENOSPC on a full disk), not whatever errno held before.
+ */
+static void
+test_crash_marker_write_fails(void **state)
+{
+	struct rlimit	 rl = { 8, 8 };
+	char		 err[512] = "", path[PATH_MAX];
+	pid_t		 pid;
+
+	if ((pid = fork()) == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		child_check(setrlimit(RLIMIT_FSIZE, &rl) == 0, 10);
+		errno = 0;
+		child_check(store_open(tmpdir, 0, 0, STORE_OPEN_START, err,
+		    sizeof(err)) == NULL, 11);
+		child_check(strstr(err, "store.boot") != NULL, 12);
+		child_check(strstr(err, strerror(EFBIG)) != NULL, 13);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	wait_child(pid, 0);
+	/* Nothing half-written is left behind. */
+	snprintf(path, sizeof(path), "%s/store.boot.tmp", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/store.boot", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 static void
 test_batch_cap(void **state)
 {
@@ -1133,6 +1166,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_marker, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_crash_marker_write_fails,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_cap, setup,
 		    teardown),
 	};
