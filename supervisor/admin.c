@@ -60,15 +60,22 @@ struct stats_round {
 	bool		 answered[TAKD_MAX_WORKERS];
 };
 
-/* The one reload that may be in flight (overlapping reloads are refused). */
+/*
+ * The one reload that may be in flight.  takctl's overlapping reload is
+ * refused (it is told so); a SIGHUP's or crl_watch's, which nobody would be
+ * told about, runs once this one is done.
+ */
 static struct {
-	int		 active;
+	bool		 active;
+	bool		 again;		/* one without a client came meanwhile */
 	uint32_t	 generation;
 	int64_t		 started_ms;
+	int64_t		 deadline_ms;
 	unsigned	 outstanding;
 	unsigned	 acked;
 	unsigned	 failed;
 	unsigned	 sessions_closed;
+	bool		 asked[TAKD_MAX_WORKERS];	/* sent, not answered */
 	char		 error[256];
 	struct admin_client *client;
 } reload;
@@ -269,9 +276,13 @@ admin_accept(struct sup *sup)
 
 	while ((fd = accept4(sup->admin_fd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) != -1) {
-		if (admin_nclients(sup) >= ADMIN_MAX_CLIENTS ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
+		if (admin_nclients(sup) >= ADMIN_MAX_CLIENTS) {
 			log_warnx("admin: too many clients, connection closed");
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("admin: connection closed");
 			close(fd);
 			continue;
 		}
@@ -421,6 +432,20 @@ admin_json_crl(const struct sup *sup, struct json *j)
 	json_obj_end(j);
 }
 
+/* An object of counters named like the metrics' reason labels. */
+static void
+admin_json_fields(struct json *j, const char *key, const struct slot_stats *st,
+    const struct metrics_field *f, size_t n)
+{
+	size_t	 i;
+
+	json_key(j, key);
+	json_obj_begin(j);
+	for (i = 0; i < n; i++)
+		json_kv_uint(j, f[i].label, metrics_field_get(st, &f[i]));
+	json_obj_end(j);
+}
+
 /* The data path's counters of one worker (docs/datapath.md). */
 static void
 admin_json_datapath(const struct slot_stats *st, struct json *j)
@@ -434,22 +459,8 @@ admin_json_datapath(const struct slot_stats *st, struct json *j)
 	json_kv_uint(j, "replay_skipped", st->replay_skipped);
 	json_kv_uint(j, "disconnect_notices", st->disconnect_notices);
 	json_obj_end(j);
-	json_key(j, "dropped");
-	json_obj_begin(j);
-	json_kv_uint(j, "malformed", st->drop_malformed);
-	json_kv_uint(j, "rate_limited", st->drop_rate);
-	json_kv_uint(j, "no_recipient", st->drop_no_recipient);
-	json_kv_uint(j, "superseded", st->drop_superseded);
-	json_kv_uint(j, "closed", st->drop_closed);
-	json_kv_uint(j, "no_memory", st->drop_nomem);
-	json_obj_end(j);
-	json_key(j, "closed");
-	json_obj_begin(j);
-	json_kv_uint(j, "framing", st->close_framing);
-	json_kv_uint(j, "unclosed_event", st->close_unclosed);
-	json_kv_uint(j, "idle", st->close_idle);
-	json_kv_uint(j, "slow_consumer", st->close_slow);
-	json_obj_end(j);
+	admin_json_fields(j, "dropped", st, metrics_drops, METRICS_N_DROPS);
+	admin_json_fields(j, "closed", st, metrics_closes, METRICS_N_CLOSES);
 }
 
 /* Counters of the metrics (docs/metrics.md) that status also shows. */
@@ -621,7 +632,7 @@ admin_reload_finish(struct sup *sup)
 	    reload.acked + reload.failed + reload.outstanding,
 	    (long long)(sup_now_ms() - reload.started_ms),
 	    reload.error[0] ? "; " : "", reload.error, reload.sessions_closed);
-	reload.active = 0;
+	reload.active = false;
 	reload.client = NULL;
 	if (c == NULL)
 		return;
@@ -645,16 +656,23 @@ admin_reload_finish(struct sup *sup)
 void
 admin_reload(struct sup *sup, struct admin_client *c)
 {
+	struct proc_slot *s;
 	char		 err[512];
 	unsigned	 i;
 	int		 fd;
 
-	if (reload.active) {
+	if (reload.active && c != NULL) {
 		log_warnx("reload refused: generation %u is still being "
 		    "pushed", reload.generation);
-		if (c != NULL)
-			admin_reply_error(sup, c, "a reload is already in "
-			    "progress");
+		admin_reply_error(sup, c, "a reload is already in progress");
+		return;
+	}
+	if (reload.active) {
+		/* The file may have changed since this one read it. */
+		if (!reload.again)
+			log_info("reload deferred: generation %u is still "
+			    "being pushed", reload.generation);
+		reload.again = true;
 		return;
 	}
 	if (crl_reload(sup, err, sizeof(err)) == -1) {
@@ -663,24 +681,32 @@ admin_reload(struct sup *sup, struct admin_client *c)
 		return;
 	}
 	memset(&reload, 0, sizeof(reload));
-	reload.active = 1;
+	reload.active = true;
 	reload.generation = sup->crl.info.generation;
 	reload.started_ms = sup_now_ms();
+	reload.deadline_ms = reload.started_ms + ADMIN_WAIT_MS;
 	reload.client = c;
-	if (c != NULL) {
+	if (c != NULL)
 		c->req = REQ_RELOAD;
-		c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
-	}
 	if ((fd = crl_memfd(sup)) == -1) {
 		snprintf(reload.error, sizeof(reload.error), "cannot prepare "
 		    "the CRL for the workers");
 		admin_reload_finish(sup);
 		return;
 	}
-	for (i = 0; i < sup->n_slots; i++)
-		if (proc_send(sup, &sup->slots[i], IPC_MSG_CRL,
-		    reload.generation, NULL, 0, fd) == 0)
-			reload.outstanding++;
+	for (i = 0; i < sup->n_slots; i++) {
+		s = &sup->slots[i];
+		if (s->state != SLOT_RUNNING)
+			continue;	/* respawned with the generation in force */
+		/*
+		 * Not sent (its queue is full): it stays on the old CRL, so it
+		 * counts as unanswered unless it dies meanwhile.
+		 */
+		(void)proc_send(sup, s, IPC_MSG_CRL, reload.generation, NULL, 0,
+		    fd);
+		reload.asked[s->id] = true;
+		reload.outstanding++;
+	}
 	close(fd);
 	if (reload.outstanding == 0)
 		admin_reload_finish(sup);
@@ -700,15 +726,15 @@ admin_worker_crl_ack(struct sup *sup, struct proc_slot *slot,
 	ipc_get_str(&rd, err, sizeof(err));
 	if (ipc_rd_done(&rd) == -1)
 		return (-1);
-	if (status == 0)
-		slot->crl_acked = m->hdr.gen_or_peer;
-	else
+	if (status != 0)
 		log_warnx("worker %u rejected CRL generation %u: %s", slot->id,
 		    m->hdr.gen_or_peer, err);
-	if (!reload.active || m->hdr.gen_or_peer != reload.generation)
-		return (0);	/* a respawned worker catching up */
-	if (reload.outstanding > 0)
-		reload.outstanding--;
+	/* An answer after the reload's deadline counts no more. */
+	if (!reload.active || m->hdr.gen_or_peer != reload.generation ||
+	    !reload.asked[slot->id])
+		return (0);
+	reload.asked[slot->id] = false;
+	reload.outstanding--;
 	if (status == 0) {
 		reload.acked++;
 		reload.sessions_closed += closed;
@@ -726,9 +752,10 @@ void
 admin_worker_gone(struct sup *sup, struct proc_slot *slot)
 {
 	admin_stats_reply(sup, slot, 0);
-	if (reload.active && slot->crl_acked != reload.generation) {
-		/* It will get the generation in force when it is respawned. */
-		if (reload.outstanding > 0 && --reload.outstanding == 0)
+	/* Respawned, it starts with the generation in force. */
+	if (reload.active && reload.asked[slot->id]) {
+		reload.asked[slot->id] = false;
+		if (--reload.outstanding == 0)
 			admin_reload_finish(sup);
 	}
 }
@@ -836,8 +863,8 @@ admin_client_event(struct sup *sup, void *ptr, unsigned events)
 {
 	struct admin_client	*c = ptr;
 
-	if (c->req != REQ_NONE || c->outoff > 0 || c->out.len > 0 ||
-	    c->text.len > 0)
+	/* Out of the epoll set while a command waits: a reply, or the line. */
+	if (c->out.len > 0 || c->text.len > 0)
 		admin_client_write(sup, c);
 	else
 		admin_client_read(sup, c);
@@ -849,28 +876,35 @@ admin_tick(struct sup *sup)
 	struct admin_client	*c, *next;
 	int64_t			 now = sup_now_ms(), wait, left;
 
-	/* Rounds first: a client waiting on one is answered, not dropped. */
+	/*
+	 * Rounds and the reload first: a client waiting on one is answered,
+	 * not dropped.
+	 */
 	wait = admin_stats_tick(sup, now);
+	if (reload.active && reload.deadline_ms <= now)
+		admin_reload_finish(sup);
+	if (!reload.active && reload.again && !sup->stopping) {
+		reload.again = false;
+		log_info("reloading the CRL again: it was asked for during "
+		    "the last reload");
+		admin_reload(sup, NULL);
+	}
+	if (reload.active && (wait == -1 || reload.deadline_ms - now < wait))
+		wait = reload.deadline_ms - now;
 	left = metrics_tick(sup, now);
 	if (left >= 0 && (wait == -1 || left < wait))
 		wait = left;
 	for (c = sup->admin_clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->round != NULL)
-			continue;	/* the round has its own deadline */
+		if (c->round != NULL || c->req == REQ_RELOAD)
+			continue;	/* the wait has its own deadline */
 		if (c->deadline_ms <= now) {
-			if (c->req == REQ_RELOAD)
-				admin_reload_finish(sup);
-			else
-				admin_client_free(sup, c);
+			admin_client_free(sup, c);
 			continue;
 		}
 		left = c->deadline_ms - now;
 		if (wait == -1 || left < wait)
 			wait = left;
 	}
-	if (reload.active && reload.client == NULL &&
-	    reload.started_ms + ADMIN_WAIT_MS <= now)
-		admin_reload_finish(sup);
 	return ((int)wait);
 }

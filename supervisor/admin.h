@@ -26,7 +26,11 @@ void	 admin_client_event(struct sup *, void *client, unsigned events);
  */
 int	 admin_tick(struct sup *);
 
-/* Start a CRL reload (SIGHUP or takctl); client may be NULL. */
+/*
+ * Start a CRL reload for takctl (client), or for SIGHUP and crl_watch
+ * (client NULL).  While one is in flight, takctl's is refused and the
+ * others run after it.
+ */
 void	 admin_reload(struct sup *, struct admin_client *);
 
 /*

@@ -40,12 +40,19 @@ crl_log_state(const struct sup *sup, const char *what)
 		log_warnx("CRL expires soon: nextUpdate %s", next);
 }
 
+/* The directory of the CRL file, into dir (PATH_MAX). */
+static const char *
+crl_dir(const struct sup *sup, char *dir)
+{
+	snprintf(dir, PATH_MAX, "%s", sup->cfg->crl);
+	return (dirname(dir));
+}
+
 static int
 crl_open_dir(struct sup *sup, char *err, size_t errlen)
 {
 	char	 dir[PATH_MAX], base[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s", sup->cfg->crl);
 	snprintf(base, sizeof(base), "%s", sup->cfg->crl);
 	if (snprintf(sup->crl.name, sizeof(sup->crl.name), "%s",
 	    basename(base)) >= (int)sizeof(sup->crl.name)) {
@@ -53,7 +60,8 @@ crl_open_dir(struct sup *sup, char *err, size_t errlen)
 		    sup->cfg->crl);
 		return (-1);
 	}
-	sup->crl.dirfd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	sup->crl.dirfd = open(crl_dir(sup, dir), O_PATH | O_DIRECTORY |
+	    O_CLOEXEC);
 	if (sup->crl.dirfd == -1) {
 		snprintf(err, errlen, "CRL directory of %s: %s", sup->cfg->crl,
 		    strerror(errno));
@@ -91,11 +99,9 @@ crl_read(struct sup *sup, struct crl_info *info, char *err, size_t errlen)
 static int
 crl_watch_open(struct sup *sup, char *err, size_t errlen)
 {
-	char	 dir[PATH_MAX], *slash;
+	char		 buf[PATH_MAX];
+	const char	*dir = crl_dir(sup, buf);
 
-	snprintf(dir, sizeof(dir), "%s", sup->cfg->crl);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
 	sup->crl.watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (sup->crl.watch_fd == -1 || inotify_add_watch(sup->crl.watch_fd,
 	    dir, IN_CLOSE_WRITE | IN_MOVED_TO) == -1) {
@@ -121,7 +127,10 @@ crl_watch_register(struct sup *sup)
 	return (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, sup->crl.watch_fd, &ev));
 }
 
-/* Writers often touch a file more than once: reload once things settle. */
+/*
+ * Writers often touch a file more than once: reload once things settle.  An
+ * overflowed queue may have lost the CRL's event: reload to be sure.
+ */
 void
 crl_watch_event(struct sup *sup)
 {
@@ -134,7 +143,8 @@ crl_watch_event(struct sup *sup)
 	while ((n = read(sup->crl.watch_fd, buf, sizeof(buf))) > 0)
 		for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
 			ie = (const struct inotify_event *)(void *)p;
-			if (ie->len > 0 && strcmp(ie->name, sup->crl.name) == 0)
+			if ((ie->mask & IN_Q_OVERFLOW) || (ie->len > 0 &&
+			    strcmp(ie->name, sup->crl.name) == 0))
 				sup->crl.watch_reload_ms = sup_now_ms() +
 				    CRL_WATCH_SETTLE_MS;
 		}
@@ -249,6 +259,7 @@ crl_memfd(const struct sup *sup)
 {
 	unsigned char	*der = NULL;
 	int		 len, fd;
+	size_t		 off;
 	ssize_t		 n;
 
 	if (sup->crl.crl == NULL || (len = i2d_X509_CRL(sup->crl.crl, &der)) <= 0)
@@ -258,10 +269,15 @@ crl_memfd(const struct sup *sup)
 		log_warn("memfd_create");
 		goto fail;
 	}
-	if ((n = write(fd, der, (size_t)len)) != len) {
-		log_warn("CRL memfd write");
-		goto fail;
-	}
+	for (off = 0; off < (size_t)len; off += (size_t)n)
+		if ((n = write(fd, der + off, (size_t)len - off)) <= 0) {
+			if (n == -1 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			log_warn("CRL memfd write");
+			goto fail;
+		}
 	/* Sealed: a worker can trust that the bytes it parses cannot change. */
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {

@@ -32,27 +32,36 @@ listen_resolve(const struct config_listen *la, struct addrinfo **res)
 	    &hints, res));
 }
 
+int
+listen_addr_str(const struct sockaddr_storage *ss, char *addr, size_t len,
+    unsigned *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, addr, (socklen_t)len);
+		*port = ntohs(sin->sin_port);
+		return (0);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, (socklen_t)len);
+		*port = ntohs(sin6->sin6_port);
+		return (0);
+	}
+	return (-1);
+}
+
 static void
 listen_describe(int fd, struct listener *l)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = sizeof(ss);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return;
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, l->address,
-		    sizeof(l->address));
-		l->port = ntohs(sin->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, l->address,
-		    sizeof(l->address));
-		l->port = ntohs(sin6->sin6_port);
-	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		(void)listen_addr_str(&ss, l->address, sizeof(l->address),
+		    &l->port);
 }
 
 static int

@@ -1,6 +1,8 @@
 #ifndef TAKD_LISTEN_H
 #define TAKD_LISTEN_H
 
+#include <sys/socket.h>
+
 #include "supervisor/sup.h"
 
 /*
@@ -19,6 +21,13 @@ void	 listen_close_all(struct sup *);
  */
 int	 listen_bind(const char *proto, const struct config_listen *,
 	    struct listener *out, size_t max, char *err, size_t errlen);
+/*
+ * The numeric address and the port of an AF_INET or AF_INET6 socket
+ * address (addr gets at least INET6_ADDRSTRLEN bytes); -1 for another family,
+ * leaving both untouched.
+ */
+int	 listen_addr_str(const struct sockaddr_storage *, char *addr, size_t len,
+	    unsigned *port);
 /* TLS listener descriptors, for the workers. */
 size_t	 listen_tls_fds(const struct sup *, int *fds, size_t max);
 /* Plain TCP listener descriptors ([tcp] listen), for the workers. */

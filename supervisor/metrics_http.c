@@ -532,19 +532,8 @@ metrics_peer(int fd, char *buf, size_t len)
 	char			 a[INET6_ADDRSTRLEN] = "?";
 	unsigned		 port = 0;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-			port = ntohs(sin->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-			port = ntohs(sin6->sin6_port);
-		}
-	}
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		(void)listen_addr_str(&ss, a, sizeof(a), &port);
 	snprintf(buf, len, "%s:%u", a, port);
 }
 

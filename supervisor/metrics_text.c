@@ -113,13 +113,6 @@ metrics_ev_class_name(int i)
 	    "?");
 }
 
-/* A per-worker value: a field of struct slot_stats, u32 or u64. */
-struct metrics_field {
-	const char	*label;		/* the family's label value */
-	size_t		 off;
-	bool		 u32;
-};
-
 #define MF64(l, f)	{ l, offsetof(struct slot_stats, f), false }
 #define MF32(l, f)	{ l, offsetof(struct slot_stats, f), true }
 
@@ -146,7 +139,7 @@ static const struct metrics_field metrics_rejects[] = {
 	MF64("no_descriptors", rejected_emfile),
 };
 
-static const struct metrics_field metrics_drops[] = {
+const struct metrics_field metrics_drops[METRICS_N_DROPS] = {
 	MF64("malformed", drop_malformed),
 	MF64("rate_limited", drop_rate),
 	MF64("no_recipient", drop_no_recipient),
@@ -155,7 +148,7 @@ static const struct metrics_field metrics_drops[] = {
 	MF64("no_memory", drop_nomem),
 };
 
-static const struct metrics_field metrics_closes[] = {
+const struct metrics_field metrics_closes[METRICS_N_CLOSES] = {
 	MF64("framing", close_framing),
 	MF64("unclosed_event", close_unclosed),
 	MF64("idle", close_idle),
@@ -222,8 +215,8 @@ static const struct metrics_family metrics_families[] = {
 	    MF64(NULL, outq_bytes)),
 };
 
-static uint64_t
-metrics_get(const struct slot_stats *st, const struct metrics_field *f)
+uint64_t
+metrics_field_get(const struct slot_stats *st, const struct metrics_field *f)
 {
 	const char	*p = (const char *)st + f->off;
 	uint32_t	 v32;
@@ -272,12 +265,12 @@ metrics_per_worker(const struct metrics_snap *s, const struct metrics_family *f,
 			if (f->label == NULL)
 				metrics_buf_printf(b, "takd_%s{worker=\"%u\"} "
 				    "%" PRIu64 "\n", f->name, w->id,
-				    metrics_get(&w->st, &f->fields[k]));
+				    metrics_field_get(&w->st, &f->fields[k]));
 			else
 				metrics_buf_printf(b, "takd_%s{worker=\"%u\","
 				    "%s=\"%s\"} %" PRIu64 "\n", f->name, w->id,
 				    f->label, f->fields[k].label,
-				    metrics_get(&w->st, &f->fields[k]));
+				    metrics_field_get(&w->st, &f->fields[k]));
 		}
 	}
 }

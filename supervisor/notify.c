@@ -68,12 +68,6 @@ notify_init(void)
 	return (0);
 }
 
-int
-notify_enabled(void)
-{
-	return (notify_fd != -1);
-}
-
 void
 notify_send(const char *fmt, ...)
 {

@@ -32,9 +32,6 @@ void	 notify_send(const char *, ...)
 /* RELOADING=1 with the MONOTONIC_USEC= that systemd 253 and later expect. */
 void	 notify_reloading(void);
 
-/* 1 when notifications go somewhere. */
-int	 notify_enabled(void);
-
 void	 notify_close(void);
 
 #endif

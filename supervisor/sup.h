@@ -99,7 +99,6 @@ struct proc_slot {
 	unsigned	 restarts;
 	int		 last_status;	/* waitpid status of the last exit */
 	struct slot_stats stats;
-	uint32_t	 crl_acked;	/* last CRL generation acknowledged */
 };
 
 struct listener {

@@ -24,6 +24,10 @@ struct jscan {
 	const char	*p;
 	const char	*end;
 	int		 depth;
+	const char	*key;		/* a key of the outermost object */
+	const char	*val;		/* its value, when found */
+	size_t		 vlen;
+	int		 found;
 };
 
 static int64_t
@@ -225,12 +229,15 @@ js_string(struct jscan *s, const char **str, size_t *len)
 
 static int	js_value(struct jscan *);
 
-/* An object or array at s->p, whose opening bracket is open. */
+/*
+ * An object or array at s->p, whose opening bracket is open.  In the
+ * outermost object, the first value of s->key is kept.
+ */
 static int
 js_container(struct jscan *s, char open)
 {
-	const char	*k;
-	size_t		 kl;
+	const char	*k = NULL, *v = NULL;
+	size_t		 kl = 0;
 	char		 close = open == '{' ? '}' : ']';
 
 	if (++s->depth > ADMIN_JSON_DEPTH)
@@ -250,9 +257,18 @@ js_container(struct jscan *s, char open)
 			js_ws(s);
 			if (s->p >= s->end || *s->p++ != ':')
 				return (-1);
+			js_ws(s);
+			v = s->p;
 		}
 		if (js_value(s) == -1)
 			return (-1);
+		if (open == '{' && s->depth == 1 && s->key != NULL &&
+		    !s->found && kl == strlen(s->key) &&
+		    memcmp(k, s->key, kl) == 0) {
+			s->found = 1;
+			s->val = v;
+			s->vlen = (size_t)(s->p - v);
+		}
 		js_ws(s);
 		if (s->p >= s->end)
 			return (-1);
@@ -298,55 +314,26 @@ int
 admin_json_get(const char *json, size_t len, const char *key,
     const char **valp, size_t *vlenp)
 {
-	struct jscan	 s = { json, json + len, 1 };
-	const char	*k, *v;
-	size_t		 kl;
-	int		 found = 0;
+	struct jscan	 s = { json, json + len, 0, key, NULL, 0, 0 };
 
 	js_ws(&s);
-	if (s.p >= s.end || *s.p != '{')
+	if (s.p >= s.end || *s.p != '{' || js_container(&s, '{') == -1)
 		return (-1);
-	s.p++;
 	js_ws(&s);
-	if (s.p < s.end && *s.p == '}')
-		s.p++;
-	else
-		for (;;) {
-			js_ws(&s);
-			if (js_string(&s, &k, &kl) == -1)
-				return (-1);
-			js_ws(&s);
-			if (s.p >= s.end || *s.p++ != ':')
-				return (-1);
-			js_ws(&s);
-			v = s.p;
-			if (js_value(&s) == -1)
-				return (-1);
-			if (!found && kl == strlen(key) &&
-			    memcmp(k, key, kl) == 0) {
-				found = 1;
-				*valp = v;
-				*vlenp = (size_t)(s.p - v);
-			}
-			js_ws(&s);
-			if (s.p >= s.end)
-				return (-1);
-			if (*s.p == '}') {
-				s.p++;
-				break;
-			}
-			if (*s.p++ != ',')
-				return (-1);
-		}
-	js_ws(&s);
-	return (s.p == s.end ? found : -1);
+	if (s.p != s.end)
+		return (-1);
+	if (s.found) {
+		*valp = s.val;
+		*vlenp = s.vlen;
+	}
+	return (s.found);
 }
 
 int
 admin_json_array_next(const char **pos, const char *end, const char **elem,
     size_t *elen)
 {
-	struct jscan	 s = { *pos, end, 1 };
+	struct jscan	 s = { *pos, end, 1, NULL, NULL, 0, 0 };
 
 	js_ws(&s);
 	if (s.p < s.end && (*s.p == '[' || *s.p == ','))

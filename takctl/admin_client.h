@@ -1,7 +1,8 @@
 /*
  * takctl's side of the admin socket: one request line, then the reply (a
- * JSON document) until takd closes the connection.  status, reload and
- * clients all go through admin_request().
+ * JSON document; the Prometheus text for "metrics") until takd closes the
+ * connection.  Every command that talks to takd goes through
+ * admin_request().
  */
 #ifndef TAKD_ADMIN_CLIENT_H
 #define TAKD_ADMIN_CLIENT_H

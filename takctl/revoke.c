@@ -244,15 +244,28 @@ revoke_reload(struct config *cfg, bool no_reload, size_t entries)
 	return (TAKCTL_EX_OK);
 }
 
-static void
-revoke_print_crl(const struct config *cfg, const struct pki_crl_out *out)
+/*
+ * After the CRL file is written: say what it holds and what to know, then
+ * have takd load it.  Frees out; the exit status.
+ */
+static int
+revoke_finish(struct config *cfg, struct pki_crl_out *out, bool no_reload)
 {
 	char	 t[32];
+	int	 rc;
 
 	pki_time_format(out->next_update, t, sizeof(t));
 	printf("CRL: %s, crlNumber %ld, %zu entr%s, next update %s\n",
 	    cfg->crl, out->number, out->entries, out->entries == 1 ? "y" :
 	    "ies", t);
+	revoke_warnings(out->warn);
+	if (cfg->crl_check == CRL_CHECK_OFF)
+		takctl_warnx("warning: [tls] crl_check = off: takd does not "
+		    "check revocation at all");
+	fflush(stdout);
+	rc = revoke_reload(cfg, no_reload, out->entries);
+	pki_crl_out_free(out);
+	return (rc);
 }
 
 int
@@ -298,15 +311,7 @@ cmd_revoke(struct config *cfg, int argc, char **argv)
 	if (out.n_revoked > 1)
 		printf("%zu certificates of %s revoked\n", out.n_revoked,
 		    req.arg);
-	revoke_print_crl(cfg, &out);
-	revoke_warnings(out.warn);
-	if (cfg->crl_check == CRL_CHECK_OFF)
-		takctl_warnx("warning: [tls] crl_check = off: takd does not "
-		    "check revocation at all");
-	fflush(stdout);
-	rc = revoke_reload(cfg, a.no_reload, out.entries);
-	pki_crl_out_free(&out);
-	return (rc);
+	return (revoke_finish(cfg, &out, a.no_reload));
 }
 
 static int
@@ -327,12 +332,7 @@ crl_renew(struct config *cfg, int argc, char **argv)
 		return (TAKCTL_EX_FAIL);
 	}
 	printf("renewed: ");
-	revoke_print_crl(cfg, &out);
-	revoke_warnings(out.warn);
-	fflush(stdout);
-	rc = revoke_reload(cfg, a.no_reload, out.entries);
-	pki_crl_out_free(&out);
-	return (rc);
+	return (revoke_finish(cfg, &out, a.no_reload));
 }
 
 static int
@@ -366,12 +366,7 @@ crl_import(struct config *cfg, int argc, char **argv)
 	printf("imported from %s: %zu revoked now, %zu new external "
 	    "serials, %zu already revoked\n", a.pos[0], out.n_new,
 	    out.n_external, out.n_already);
-	revoke_print_crl(cfg, &out);
-	revoke_warnings(out.warn);
-	fflush(stdout);
-	rc = revoke_reload(cfg, a.no_reload, out.entries);
-	pki_crl_out_free(&out);
-	return (rc);
+	return (revoke_finish(cfg, &out, a.no_reload));
 }
 
 /* Is crl signed by one of the certificates of the CA file? */

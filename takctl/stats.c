@@ -283,6 +283,11 @@ stats_prometheus(struct config *c)
 		else
 			takctl_warnx("takd did not send metrics");
 		rc = TAKCTL_EX_FAIL;
+	} else if (reply[len - 1] != '\n') {
+		/* Every line of the exposition ends with one. */
+		takctl_warnx("takd closed the connection in the middle of the "
+		    "metrics");
+		rc = TAKCTL_EX_FAIL;
 	} else
 		fwrite(reply, 1, len, stdout);
 	free(reply);

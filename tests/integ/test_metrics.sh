@@ -460,6 +460,50 @@ takctl_stats() {
 	expect_rc 1 "$TAKCTL" -c "$CFG" stats
 }
 
+# takctl against a takd that closes the connection early (a stand-in on the
+# admin socket): a reply cut short is an error, never taken for a whole one.
+_fake_takd() {
+	rm -f "$T/fake.rc"
+	cot_spawn fake perl -MIO::Socket::UNIX -MSocket -e '
+	    my ($path, $reply) = @ARGV;
+	    unlink $path;
+	    my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM,
+		Local => $path, Listen => 5) or die "listen $path: $!\n";
+	    while (my $c = $s->accept) {
+		my $line = <$c>;
+		print $c $reply;
+		close $c;
+	    }' "$T/state/run/takd.sock" "$1"
+	wait_for 5 test -S "$T/state/run/takd.sock" ||
+	    { diag_file "$T/fake.out"; fail "the stand-in does not listen"; }
+}
+
+_fake_stop() {
+	kill "$(cat "$T/fake.cpid")"
+	wait_for 5 test -s "$T/fake.rc" || fail "the stand-in did not stop"
+	rm -f "$T/state/run/takd.sock"
+}
+
+takctl_cut_short() {
+	setup
+	mkdir -p "$T/state/run"
+	_fake_takd "$(printf '# HELP takd_info Version.\n# TYPE takd_info gauge\ntakd_info{vers')"
+	expect_rc 1 "$TAKCTL" -c "$CFG" stats --prometheus
+	expect_grep 'in the middle of the metrics' "$T/out"
+	grep -q '^# HELP' "$T/out" && fail "a cut exposition was printed"
+	_fake_stop
+	_fake_takd '{"ok":true,"workers":[{"id":0,"state":"run'
+	expect_rc 1 "$TAKCTL" -c "$CFG" status
+	expect_rc 1 "$TAKCTL" -c "$CFG" stats
+	expect_rc 1 "$TAKCTL" -c "$CFG" clients
+	_fake_stop
+	_fake_takd ''
+	expect_rc 1 "$TAKCTL" -c "$CFG" stats --prometheus
+	expect_grep 'closed the connection without a reply' "$T/out"
+	expect_rc 1 "$TAKCTL" -c "$CFG" reload
+	_fake_stop
+}
+
 run_case off_by_default
 run_case endpoint
 run_case traffic
@@ -468,4 +512,5 @@ run_case token
 run_case bad_requests
 run_case stalled_worker
 run_case takctl_stats
+run_case takctl_cut_short
 finish

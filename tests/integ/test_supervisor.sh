@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Supervisor duties beyond the process model: encrypted server key, IPv6
-# listener, descriptor limit, log reopen on SIGUSR1, admin socket and status.
+# listener, descriptor limit, log reopen on SIGUSR1, admin socket and status,
+# CRL reloads that overlap, meet a dying worker or an overflowed watch.
 . "$(dirname "$0")/lib.sh"
 
 setup() {
@@ -114,16 +115,28 @@ _slot0_pid_not() {
 	    proc_alive "$pid"
 }
 
-respawn_backoff() {
+# _kill_slot0 N: kill worker 0 N times, each time once it was respawned.
+_kill_slot0() {
 	local i pid
-	setup server.workers=1
-	start_takd
-	for i in 1 2 3; do
+	for i in $(seq "$1"); do
 		pid=$(sget workers.0.pid)
 		kill -KILL "$pid"
 		wait_for 10 _slot0_pid_not "$pid" ||
 		    fail "worker not respawned after kill $i"
 	done
+}
+
+# _stop PID: SIGSTOP it; the case's end resumes it should the case fail.
+_stop() {
+	kill -STOP "$1"
+	COT_STOPPED="$COT_STOPPED $1"
+}
+
+respawn_backoff() {
+	local i
+	setup server.workers=1
+	start_takd
+	_kill_slot0 3
 	expect_eq "$(sget workers.0.restarts)" 3 "restarts of slot 0"
 	for i in 100 200 400; do
 		log_has "worker 0 will be respawned in $i ms" ||
@@ -131,7 +144,93 @@ respawn_backoff() {
 	done
 }
 
+# A worker that was not running when a reload began (respawn wait) and dies
+# during it was never asked: its death does not count as an answer.  Worker 1
+# is stopped, so the reload ends at its deadline with one worker unanswered,
+# and takctl reload fails.
+_new_child() {
+	local p
+	for p in $(proc_children "$TAKD_PID"); do
+		[ "$p" != "$1" ] && [ "$p" != "$2" ] && proc_alive "$p" &&
+		    { NEW_CHILD=$p; return 0; }
+	done
+	return 1
+}
+
+reload_unasked_worker_dies() {
+	local pid0 pid1
+	setup server.workers=2
+	start_takd
+	# Quick deaths double slot 0's respawn delay: 100, 200, 400, then 800.
+	_kill_slot0 3
+	pid0=$(sget workers.0.pid)
+	pid1=$(sget workers.1.pid)
+	_stop "$pid1"
+	kill -KILL "$pid0"
+	wait_for 5 log_has "worker 0 will be respawned in 800 ms" ||
+	    fail "slot 0 not waiting 800 ms"
+	cot_spawn reload "$TAKCTL" -c "$CFG" reload
+	wait_for 5 _new_child "$pid0" "$pid1" || fail "slot 0 not respawned"
+	kill -KILL "$NEW_CHILD"
+	wait_for 10 test -s "$T/reload.rc" || fail "takctl reload hangs"
+	cot_cont
+	expect_eq "$(cat "$T/reload.rc")" 1 "takctl reload status"
+	expect_grep '"workers_unanswered":1' "$T/reload.out"
+	expect_grep '"workers_acked":0' "$T/reload.out"
+}
+
+# A reload nobody waits for (crl_watch, SIGHUP) ends at its deadline even
+# with a worker that never answers, and a change of the file while it is in
+# flight is loaded after it, not dropped.  No takctl while worker 1 is
+# stopped: its status round would wake the supervisor by itself.
+crl_watch_during_reload() {
+	local pid1
+	setup server.workers=2 tls.crl_watch=on
+	start_takd
+	pid1=$(sget workers.1.pid)
+	_stop "$pid1"
+	make_crl "$T/pki" "$T/pki/crl.pem" bob
+	wait_for 5 log_has "CRL reloaded: generation 2" ||
+	    fail "first change not reloaded"
+	make_crl "$T/pki" "$T/pki/crl.pem" bob carol
+	wait_for 8 log_has "CRL generation 2 active in 1 of 2 workers" ||
+	    fail "the reload outlived its deadline"
+	wait_for 5 log_has "CRL reloaded: generation 3" ||
+	    fail "the change made during a reload was dropped"
+	cot_cont
+	wait_for 5 status_is crl.generation 3 || fail "generation 3 not shown"
+	expect_eq "$(sget crl.entries)" 2 "CRL entries"
+	expect_client 1 $(client_args carol)
+	expect_client 0 $(client_args alice)
+}
+
+# When the watch's queue overflows, the CRL's own event may be among those
+# lost: the overflow itself is a reason to reload.  The supervisor is
+# stopped while the CRL's directory sees more events than the queue holds
+# (/proc/sys/fs/inotify/max_queued_events), and then the CRL is replaced.
+crl_watch_overflow() {
+	local i max
+	max=$(cat /proc/sys/fs/inotify/max_queued_events 2>/dev/null) ||
+	    { diag "no inotify limits to read"; return 0; }
+	[ "$max" -le 200000 ] || { diag "inotify queue of $max: skipped"; return 0; }
+	setup server.workers=1 tls.crl_watch=on
+	start_takd
+	_stop "$TAKD_PID"
+	# Alternate names: identical events in a row are merged.
+	for i in $(seq $((max + 100))); do
+		: >"$T/pki/noise$((i % 2))"
+	done
+	make_crl "$T/pki" "$T/pki/crl.pem" bob
+	cot_cont
+	wait_for 5 status_is crl.generation 2 ||
+	    fail "CRL not reloaded after the watch's queue overflowed"
+	expect_client 1 $(client_args bob)
+}
+
 run_case respawn_backoff
+run_case crl_watch_overflow
+run_case reload_unasked_worker_dies
+run_case crl_watch_during_reload
 run_case key_password
 run_case ipv6_listener
 run_case nofile_raised
