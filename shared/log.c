@@ -506,3 +506,24 @@ log_ratelimit_ok(struct log_ratelimit *rl, unsigned long *suppressed)
 	rl->suppressed++;
 	return (0);
 }
+
+void
+log_limited(struct log_ratelimit *rl, int level, const char *fmt, ...)
+{
+	char		 msg[LOG_LINE_MAX];
+	unsigned long	 suppressed;
+	size_t		 len;
+	va_list		 ap;
+
+	if (level > log_level || !log_ratelimit_ok(rl, &suppressed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (suppressed > 0) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len,
+		    " (%lu similar lines suppressed)", suppressed);
+	}
+	log_emit(level, msg);
+}

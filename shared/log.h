@@ -91,5 +91,12 @@ struct log_ratelimit {
 	unsigned long	 suppressed;
 };
 int	 log_ratelimit_ok(struct log_ratelimit *, unsigned long *suppressed);
+/*
+ * A line at level (LOG_WARNING, LOG_INFO, LOG_DEBUG) under rl: dropped when
+ * below the log level or over the rate; the next one that goes out says how
+ * many were suppressed.
+ */
+void	 log_limited(struct log_ratelimit *, int level, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif

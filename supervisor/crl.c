@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "shared/log.h"
+#include "shared/pki.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/notify.h"
@@ -28,8 +29,7 @@ crl_log_state(const struct sup *sup, const char *what)
 	time_t			 now = time(NULL);
 
 	if (ci->next_update != 0)
-		strftime(next, sizeof(next), "%Y-%m-%dT%H:%M:%SZ",
-		    gmtime(&ci->next_update));
+		pki_time_format(ci->next_update, next, sizeof(next));
 	log_info("CRL %s: generation %u, %zu entries, issuer %s, next update %s",
 	    what, ci->generation, ci->entries, ci->issuer, next);
 	if (ci->next_update != 0 && now > ci->next_update)

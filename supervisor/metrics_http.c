@@ -81,25 +81,6 @@ struct metrics {
 static void	 metrics_client_close(struct sup *, struct metrics_client *);
 
 /* A warning a peer can provoke at will: a few a second at most. */
-static void __attribute__((format(printf, 2, 3)))
-metrics_log_limited(struct metrics *m, const char *fmt, ...)
-{
-	unsigned long	 hidden;
-	va_list		 ap;
-	char		 msg[256];
-
-	if (!log_ratelimit_ok(&m->rl, &hidden))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (hidden > 0)
-		log_warnx("metrics: %s (%lu similar lines hidden)", msg,
-		    hidden);
-	else
-		log_warnx("metrics: %s", msg);
-}
-
 static bool
 metrics_loopback(const struct listener *l)
 {
@@ -435,8 +416,8 @@ metrics_request(struct sup *sup, struct metrics_client *c)
 		return;
 	}
 	if (!metrics_authorized(sup->metrics, rest)) {
-		metrics_log_limited(sup->metrics, "%s: request without the "
-		    "right bearer token refused", c->peer);
+		log_limited(&sup->metrics->rl, LOG_WARNING, "metrics: %s: "
+		    "request without the right bearer token refused", c->peer);
 		metrics_reply_error(sup, c, 401);
 		return;
 	}
@@ -547,8 +528,8 @@ metrics_refuse(struct metrics *m, int fd)
 
 	(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	metrics_drain_close(fd);
-	metrics_log_limited(m, "%u connections open, one more refused",
-	    m->n_clients);
+	log_limited(&m->rl, LOG_WARNING, "metrics: %u connections open, one "
+	    "more refused", m->n_clients);
 }
 
 static void

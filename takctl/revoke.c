@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "shared/pki.h"
@@ -399,19 +398,15 @@ crl_show(struct config *cfg, int argc, char **argv)
 {
 	STACK_OF(X509_REVOKED)	*list;
 	X509_REVOKED		*rev;
-	ASN1_ENUMERATED		*re;
 	X509_CRL		*crl = NULL;
 	struct revoke_args	 a;
-	const unsigned char	*p;
-	const char		*path;
+	const char		*path, *name;
 	char			 err[PATH_MAX + 256], issuer[PKI_SUBJECT_MAX];
 	char			 serial[PKI_SERIAL_HEX], t[32];
 	char			*buf;
-	BIO			*bio;
 	size_t			 len;
 	time_t			 now = time(NULL), next;
-	int			 i, n, rc;
-	long			 reason;
+	int			 i, n, rc, reason;
 
 	if ((rc = revoke_getopt(argc, argv, "", crl_usage_text, &a)) != 0)
 		return (rc == 1 ? TAKCTL_EX_OK : TAKCTL_EX_USAGE);
@@ -423,14 +418,7 @@ crl_show(struct config *cfg, int argc, char **argv)
 		takctl_warnx("%s", err);
 		return (TAKCTL_EX_FAIL);
 	}
-	if (memmem(buf, len, "-----BEGIN X509 CRL-----", 24) != NULL) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL)
-			crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	} else {
-		p = (const unsigned char *)buf;
-		crl = d2i_X509_CRL(NULL, &p, (long)len);
-	}
+	crl = tlsctx_crl_decode((const uint8_t *)buf, len);
 	free(buf);
 	if (crl == NULL) {
 		ERR_clear_error();
@@ -470,13 +458,12 @@ crl_show(struct config *cfg, int argc, char **argv)
 			snprintf(serial, sizeof(serial), "(unreadable)");
 		pki_time_format(pki_asn1_time(
 		    X509_REVOKED_get0_revocationDate(rev)), t, sizeof(t));
-		re = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
-		reason = re == NULL ? CRL_REASON_UNSPECIFIED :
-		    ASN1_ENUMERATED_get(re);
-		ASN1_ENUMERATED_free(re);
-		printf("%-40s  %-20s  %s\n", serial, t,
-		    pki_reason_name((int)reason) != NULL ?
-		    pki_reason_name((int)reason) : "?");
+		/* RFC 5280: no reasonCode means unspecified. */
+		if ((reason = pki_revoked_reason(rev)) == CRL_REASON_NONE)
+			reason = CRL_REASON_UNSPECIFIED;
+		name = pki_reason_name(reason);
+		printf("%-40s  %-20s  %s\n", serial, t, name != NULL ? name :
+		    "?");
 	}
 	ERR_clear_error();
 	X509_CRL_free(crl);

@@ -158,7 +158,7 @@ accept_shed(struct worker *w, struct acceptor *a, int err)
 	int			 fd;
 
 	if (w->spare_fd == -1) {
-		worker_log_limited(&w->rl_emfile, LOG_WARNING,
+		log_limited(&w->rl_emfile, LOG_WARNING,
 		    "listener %s: accept: %s; pausing %d ms", a->name,
 		    strerror(err), ACCEPT_PAUSE_MS);
 		accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);
@@ -177,7 +177,7 @@ accept_shed(struct worker *w, struct acceptor *a, int err)
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* fd == -1: another worker took it, or it went away. */
 	if (fd != -1)
-		worker_log_limited(&w->rl_emfile, LOG_WARNING,
+		log_limited(&w->rl_emfile, LOG_WARNING,
 		    "listener %s: accept: %s; connection from %s dropped",
 		    a->name, strerror(err), peer);
 	if (w->spare_fd == -1)
@@ -204,7 +204,7 @@ accept_one(struct worker *w, struct acceptor *a, int fd,
 		    sizeof(peer));
 		close(fd);
 		w->cnt.rejected_full++;
-		worker_log_limited(&w->rl_full, LOG_WARNING,
+		log_limited(&w->rl_full, LOG_WARNING,
 		    "listener %s: %u sessions, the max_sessions limit: "
 		    "connection from %s rejected", a->name,
 		    w->cfg->max_sessions, peer);
@@ -257,7 +257,7 @@ accept_handle(struct worker *w, struct acceptor *a)
 			continue;
 		case ENOBUFS:
 		case ENOMEM:
-			worker_log_limited(&w->rl_accept, LOG_WARNING,
+			log_limited(&w->rl_accept, LOG_WARNING,
 			    "listener %s: accept: %s; pausing %d ms", a->name,
 			    strerror(errno), ACCEPT_PAUSE_MS);
 			accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);

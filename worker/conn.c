@@ -217,7 +217,7 @@ conn_established(struct worker *w, struct conn *c)
 		/* Only reachable if the context stopped requiring a cert. */
 		w->cnt.handshakes_failed++;
 		w->cnt.hs_fail[IPC_HS_NO_CERT]++;
-		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
+		log_limited(&c->acceptor->rl, LOG_WARNING,
 		    "peer %s: handshake failed: %s", c->peer,
 		    TLS_REASON_NO_CERT);
 		conn_close(w, c, NULL);
@@ -229,7 +229,7 @@ conn_established(struct worker *w, struct conn *c)
 		w->cnt.handshakes_failed++;
 		w->cnt.hs_fail[IPC_HS_REVOKED]++;
 		w->cnt.revoked_refused++;
-		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
+		log_limited(&c->acceptor->rl, LOG_WARNING,
 		    "peer %s: resumed session refused: %s (subject \"%s\" "
 		    "serial %s)", c->peer, why, c->tls.subject,
 		    c->tls.serial_hex);
@@ -366,7 +366,7 @@ conn_handshake_failed(struct worker *w, struct conn *c, enum tls_res r,
 	if (cls == IPC_HS_REVOKED)
 		w->cnt.revoked_refused++;
 	/* A peer that hangs up unannounced is a probe, not an attack. */
-	worker_log_limited(&c->acceptor->rl,
+	log_limited(&c->acceptor->rl,
 	    r == TLS_CLOSED ? LOG_INFO : LOG_WARNING,
 	    "peer %s: handshake failed: %s", c->peer, reason);
 	conn_close(w, c, NULL);
@@ -698,7 +698,7 @@ conn_expire(struct worker *w, int64_t now)
 			return (c->deadline_ms - now);
 		w->cnt.handshake_timeouts++;
 		w->cnt.hs_fail[IPC_HS_TIMEOUT]++;
-		worker_log_limited(&c->acceptor->rl, LOG_WARNING,
+		log_limited(&c->acceptor->rl, LOG_WARNING,
 		    "peer %s: handshake timed out after %u ms", c->peer,
 		    w->cfg->handshake_timeout_ms);
 		conn_close(w, c, NULL);

@@ -20,6 +20,7 @@
 
 #include "ipc/ipc.h"
 #include "shared/log.h"
+#include "shared/pki.h"
 #include "shared/tlsctx.h"
 #include "worker/conn.h"
 #include "worker/fanout.h"
@@ -293,10 +294,9 @@ static void
 ctl_crl_log(const struct crl_info *info, uint32_t gen)
 {
 	char		 next[32] = "none";
-	struct tm	 tm;
 
-	if (info->next_update != 0 && gmtime_r(&info->next_update, &tm))
-		strftime(next, sizeof(next), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (info->next_update != 0)
+		pki_time_format(info->next_update, next, sizeof(next));
 	log_info("CRL generation %u in force for new handshakes: %zu "
 	    "revoked, next update %s", gen, info->entries, next);
 }

@@ -75,8 +75,6 @@ struct fanout {
 static void	 fanout_peer_close(struct fanout *, struct fanout_peer *,
 		    int, const char *, ...)
 		    __attribute__((format(printf, 4, 5)));
-static void	 fanout_log_limited(struct log_ratelimit *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 
 /* ---- wire form ---- */
 
@@ -393,25 +391,6 @@ fanout_decode(const struct ipc_msg *msg, size_t max_bytes,
 
 /* ---- logging ---- */
 
-static void
-fanout_log_limited(struct log_ratelimit *rl, const char *fmt, ...)
-{
-	char		 msg[512];
-	unsigned long	 suppressed;
-	va_list		 ap;
-
-	if (!log_ratelimit_ok(rl, &suppressed))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (suppressed > 0)
-		log_warnx("%s (%lu similar lines suppressed)", msg,
-		    suppressed);
-	else
-		log_warnx("%s", msg);
-}
-
 /* ---- peers ---- */
 
 static struct fanout *
@@ -575,7 +554,8 @@ fanout_peer_send(struct fanout *f, struct fanout_peer *p, uint32_t type,
 
 	if (large > 0 && p->large_out + large > FANOUT_LARGE_INFLIGHT) {
 		f->st.dropped_full += nevents;
-		fanout_log_limited(&f->rl_drop, "fan-out: worker %u has %llu "
+		log_limited(&f->rl_drop, LOG_WARNING,
+		    "fan-out: worker %u has %llu "
 		    "bytes of large events unread: event of %llu bytes "
 		    "dropped", p->id, (unsigned long long)p->large_out,
 		    (unsigned long long)large);
@@ -594,7 +574,8 @@ fanout_peer_send(struct fanout *f, struct fanout_peer *p, uint32_t type,
 	switch (err) {
 	case ENOBUFS:
 		f->st.dropped_full += nevents;
-		fanout_log_limited(&f->rl_drop, "fan-out: queue to worker %u "
+		log_limited(&f->rl_drop, LOG_WARNING,
+		    "fan-out: queue to worker %u "
 		    "full (%zu bytes): %u events dropped, %llu so far", p->id,
 		    p->chan->queued_bytes, nevents,
 		    (unsigned long long)f->st.dropped_full);
@@ -604,7 +585,8 @@ fanout_peer_send(struct fanout *f, struct fanout_peer *p, uint32_t type,
 	case ENFILE:
 		/* Could not queue a copy; the channel itself is fine. */
 		f->st.dropped_error += nevents;
-		fanout_log_limited(&f->rl_err, "fan-out: to worker %u: %s: "
+		log_limited(&f->rl_err, LOG_WARNING,
+		    "fan-out: to worker %u: %s: "
 		    "%u events dropped", p->id, strerror(err), nevents);
 		break;
 	case EPIPE:
@@ -656,7 +638,8 @@ fanout_send_large(struct fanout *f, const struct deliver *d)
 	fanout_flush_batch(f);
 	if (fanout_encode_large(&f->aux, d, &fd) == -1) {
 		f->st.dropped_error += f->st.peers;
-		fanout_log_limited(&f->rl_err, "fan-out: event of %u bytes "
+		log_limited(&f->rl_err, LOG_WARNING,
+		    "fan-out: event of %u bytes "
 		    "from session %llu not sent: %s", d->ev->len,
 		    (unsigned long long)d->src_conn, strerror(errno));
 		return;
@@ -698,7 +681,8 @@ fanout_send(struct worker *w, const struct deliver *d)
 		return;
 	}
 	f->st.dropped_error += f->st.peers;
-	fanout_log_limited(&f->rl_err, "fan-out: invalid event from session "
+	log_limited(&f->rl_err, LOG_WARNING,
+	    "fan-out: invalid event from session "
 	    "%llu not sent (kind %d, flags %#x, %zu recipients, %u bytes)",
 	    (unsigned long long)d->src_conn, (int)d->kind, d->flags,
 	    d->n_dest, d->ev != NULL ? d->ev->len : 0);
@@ -714,7 +698,8 @@ fanout_deliver_rec(const struct fanout_rec *r, void *arg)
 
 	if ((d.ev = evbuf_new(r->bytes, r->len)) == NULL) {
 		f->st.dropped_error++;
-		fanout_log_limited(&f->rl_err, "fan-out: event of %zu bytes "
+		log_limited(&f->rl_err, LOG_WARNING,
+		    "fan-out: event of %zu bytes "
 		    "from worker %u lost: out of memory", r->len,
 		    d.src_worker);
 		return;

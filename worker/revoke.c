@@ -30,35 +30,18 @@ revoke_free(struct worker *w)
 	w->crl = NULL;
 }
 
-/* The CRLReason of an entry, -1 when it carries none. */
-static int
-revoke_reason(const X509_REVOKED *rev)
-{
-	ASN1_ENUMERATED	*e;
-	int		 crit = 0;
-	long		 v = -1;
-
-	e = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit, NULL);
-	if (e != NULL) {
-		v = ASN1_ENUMERATED_get(e);
-		ASN1_ENUMERATED_free(e);
-	}
-	ERR_clear_error();
-	return (v < 0 || v > 10 ? -1 : (int)v);
-}
-
 static void
 revoke_describe(const X509_REVOKED *rev, char *why, size_t len)
 {
 	const ASN1_TIME	*at = X509_REVOKED_get0_revocationDate(rev);
 	const char	*name;
-	struct tm	 tm;
 	char		 since[32] = "unknown";
-	int		 reason = revoke_reason(rev);
+	int		 reason = pki_revoked_reason(rev);
 
-	if (at != NULL && ASN1_TIME_to_tm(at, &tm) == 1)
-		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	name = reason == -1 ? "unspecified" : pki_reason_name(reason);
+	if (at != NULL)
+		pki_time_format(pki_asn1_time(at), since, sizeof(since));
+	name = reason == CRL_REASON_NONE ? "unspecified" :
+	    pki_reason_name(reason);
 	snprintf(why, len, "certificate revoked (reason %s, since %s)",
 	    name != NULL ? name : "unknown", since);
 	ERR_clear_error();

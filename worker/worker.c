@@ -43,32 +43,6 @@ worker_now_ms(void)
 }
 
 void
-worker_log_limited(struct log_ratelimit *rl, int level, const char *fmt, ...)
-{
-	char		 msg[1024];
-	unsigned long	 suppressed;
-	size_t		 len;
-	va_list		 ap;
-
-	if (level > log_getlevel() || !log_ratelimit_ok(rl, &suppressed))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (suppressed > 0) {
-		len = strlen(msg);
-		snprintf(msg + len, sizeof(msg) - len,
-		    " (%lu similar lines suppressed)", suppressed);
-	}
-	if (level <= LOG_WARNING)
-		log_warnx("%s", msg);
-	else if (level <= LOG_INFO)
-		log_info("%s", msg);
-	else
-		log_debug("%s", msg);
-}
-
-void
 worker_stop(struct worker *w, int status, const char *why)
 {
 	if (w->state == WORKER_EXIT)

@@ -142,8 +142,6 @@ int64_t	 worker_now_ms(void);
 void	 worker_drain(struct worker *, unsigned ms, const char *why);
 /* Close everything at once and leave the loop with status. */
 void	 worker_stop(struct worker *, int status, const char *why);
-void	 worker_log_limited(struct log_ratelimit *, int level,
-	    const char *, ...) __attribute__((format(printf, 3, 4)));
 
 /* accept.c */
 int	 accept_init(struct worker *);
