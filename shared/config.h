@@ -18,6 +18,8 @@
 #include <stddef.h>
 
 #define TAKD_EX_CONFIG		78	/* sysexits EX_CONFIG */
+/* The admin socket in [server] run_dir: takd serves it, takctl talks to it. */
+#define TAKD_ADMIN_SOCKET	"takd.sock"
 #define TAKD_MAX_LISTEN		8
 #define TAKD_MAX_WORKERS	256
 

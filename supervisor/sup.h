@@ -18,7 +18,6 @@
 
 #define SUP_MAGIC		0x53555056u	/* "SUPV" */
 #define TAKD_PIDFILE		"takd.pid"
-#define TAKD_ADMIN_SOCKET	"takd.sock"
 
 /* What an epoll event belongs to. */
 enum sup_ev_kind {

@@ -98,7 +98,7 @@ admin_request(const struct config *cfg, const char *request, int timeout_ms,
 	if (timeout_ms <= 0)
 		timeout_ms = ADMIN_TIMEOUT_MS;
 	deadline = admin_now_ms() + timeout_ms;
-	snprintf(path, sizeof(path), "%s/%s", cfg->run_dir, ADMIN_SOCKET_NAME);
+	snprintf(path, sizeof(path), "%s/%s", cfg->run_dir, TAKD_ADMIN_SOCKET);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {

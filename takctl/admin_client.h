@@ -11,8 +11,6 @@
 
 #include "shared/config.h"
 
-/* In [server] run_dir; must match TAKD_ADMIN_SOCKET in supervisor/sup.h. */
-#define ADMIN_SOCKET_NAME	"takd.sock"
 #define ADMIN_TIMEOUT_MS	5000
 /* A reload parses the CRL and waits for every worker: big CRLs take a while. */
 #define ADMIN_RELOAD_TIMEOUT_MS	30000

@@ -207,7 +207,7 @@ revoke_reload(struct config *cfg, bool no_reload, size_t entries)
 	if (rc == ADMIN_NOT_RUNNING) {
 		printf("takd: not running (nothing listens on %s/%s), so not "
 		    "reloaded; it loads the new CRL when it starts\n",
-		    cfg->run_dir, ADMIN_SOCKET_NAME);
+		    cfg->run_dir, TAKD_ADMIN_SOCKET);
 		return (TAKCTL_EX_OK);
 	}
 	if (rc < 0) {
