@@ -14,6 +14,7 @@
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
+#   BENCH_CONF="[cot]\nflush_delay = 20ms"   appended to every takd config
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -100,6 +101,7 @@ start_takd() {
 		    "$DIR/state" "$DIR/takd.log"
 		printf 'log_level = info\nnofile = 65536\nmax_sessions = 20000\n'
 		printf '[tls]\nlisten = 127.0.0.1:0\n[pki]\ndir = %s\n' "$T/pki"
+		[ -z "${BENCH_CONF:-}" ] || printf '%b\n' "$BENCH_CONF"
 	} >"$CFG"
 	"$TAKD" -f -c "$CFG" >"$DIR/takd.stderr" 2>&1 </dev/null &
 	TAKD_PID=$!

@@ -871,6 +871,8 @@ static const struct config_key config_keys[] = {
 	    100, MS_HOUR, 0 },
 	{ "cot", "write_timeout", set_duration, FIELD(write_timeout_ms),
 	    0, MS_HOUR, KEY_OFF_OK },
+	{ "cot", "flush_delay", set_duration, FIELD(flush_delay_ms),
+	    0, MS_SECOND, KEY_OFF_OK },
 
 	{ "pki", "dir", set_path, FIELD(pki_dir), 0, 0, KEY_EMPTY_OK },
 	{ "pki", "client_password", set_string, FIELD(client_password),
@@ -1108,6 +1110,12 @@ config_init(struct config *cfg)
 	cfg->max_queue_bytes = 1024 * 1024;
 	cfg->partial_timeout_ms = 30 * MS_SECOND;
 	cfg->write_timeout_ms = 60 * MS_SECOND;
+	/*
+	 * Enough for several events a write at a few hundred events a second
+	 * per recipient (docs/performance.md), far below what a person notices
+	 * on a map or in chat.
+	 */
+	cfg->flush_delay_ms = 20;
 
 	cfg->metrics_on = false;
 }

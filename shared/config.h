@@ -85,6 +85,7 @@ struct config {
 	size_t		 max_queue_bytes;	/* per session output queue */
 	unsigned	 partial_timeout_ms;	/* an event left unfinished */
 	unsigned	 write_timeout_ms;	/* output not read; 0 = off */
+	unsigned	 flush_delay_ms;	/* output held to batch; 0 = off */
 
 	/* [pki] */
 	char		 pki_dir[PATH_MAX];

@@ -9,8 +9,14 @@
  *
  * Output: deliveries only queue (session.c); conns with queued output sit on
  * the worker's outlist, and conn_flush_pending() writes them before the loop
- * sleeps, coalescing what each got during the turn into 16 KiB records.  A
- * write that would block leaves the outlist and waits for its event.
+ * sleeps, coalescing what each got into 16 KiB records.  With [cot]
+ * flush_delay a conn is written at most once per delay unless a record's
+ * worth is queued: output that comes within the delay of the last write
+ * waits for the rest of it, so that under load one write carries several
+ * events (a write -- record, system call, TCP -- is most of what a delivery
+ * costs), while a quiet session's event goes out at once, as Nagle's
+ * algorithm does for TCP.  A write that would block leaves the outlist and
+ * waits for its event.
  *
  * A conn from a [tcp] listener has no SSL: conn_io_read() and
  * conn_io_write() use the socket directly and it is established at once.
@@ -135,6 +141,9 @@ conn_output(struct worker *w, struct conn *c)
 	if (c->s.doom == NULL &&
 	    (c->wr_wait != 0 || c->state != CONN_ESTABLISHED))
 		return;
+	c->flush_ms = c->flushed_ms + w->cfg->flush_delay_ms;
+	if (TAILQ_EMPTY(&w->outlist) || c->flush_ms < w->flush_ms)
+		w->flush_ms = c->flush_ms;
 	TAILQ_INSERT_TAIL(&w->outlist, c, out_entry);
 	c->on_outlist = true;
 }
@@ -480,6 +489,7 @@ conn_flush(struct worker *w, struct conn *c)
 			    IPC_EV_CLASS_MAX);
 			c->tx_bytes += done;
 			c->s.write_ms = worker_now_ms();
+			c->flushed_ms = c->s.write_ms;
 			w->cnt.bytes_out += done;
 			c->s.events_out += events;
 			w->cnt.events_out += events;
@@ -500,17 +510,44 @@ conn_flush(struct worker *w, struct conn *c)
 	return (outq_bytes(q) > 0);
 }
 
+/*
+ * Whether c's output is written now or waits for more to batch: a stopping
+ * worker or session, and a record's worth queued, do not wait.
+ */
+static bool
+conn_flush_due(const struct worker *w, const struct conn *c, int64_t now)
+{
+	return (c->flush_ms <= now || w->state != WORKER_RUN ||
+	    c->draining || c->s.doom != NULL ||
+	    outq_bytes(&c->s.outq) >= CONN_IO_BUF);
+}
+
 void
 conn_flush_pending(struct worker *w)
 {
 	struct conn_list	 later;
-	struct conn		*c;
+	struct conn		*c, *next;
+	int64_t			 now = worker_now_ms();
 
 	TAILQ_INIT(&later);
-	/* Closing a session may queue its notice to others: they come next. */
-	while ((c = TAILQ_FIRST(&w->outlist)) != NULL) {
+	w->flush_ms = INT64_MAX;
+	/*
+	 * Closing a session may queue its notice to others: they are
+	 * appended, so this walk reaches them.  Flushing c closes nobody
+	 * else, so next stays valid.
+	 */
+	for (c = TAILQ_FIRST(&w->outlist); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, out_entry);
+		if (!conn_flush_due(w, c, now)) {
+			if (c->flush_ms < w->flush_ms)
+				w->flush_ms = c->flush_ms;
+			continue;
+		}
 		conn_outlist_del(w, c);
 		if (conn_flush(w, c) == 1) {
+			/* Yielded with more to write: next turn, at once. */
+			c->flush_ms = now;
+			w->flush_ms = now;
 			TAILQ_INSERT_TAIL(&later, c, out_entry);
 			c->on_outlist = true;
 		}

@@ -54,6 +54,8 @@ struct conn {
 
 	int64_t		 accepted_ms;
 	int64_t		 deadline_ms;	/* handshake deadline, 0 = none */
+	int64_t		 flush_ms;	/* on the outlist: written from then */
+	int64_t		 flushed_ms;	/* a record last went out */
 	int64_t		 established_ms;
 	uint64_t	 rx_bytes;	/* application data read */
 	uint64_t	 tx_bytes;	/* application data written */

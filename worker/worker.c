@@ -265,8 +265,10 @@ worker_timeout(const struct worker *w)
 	const struct conn	*c;
 	int64_t			 now = worker_now_ms(), t = WORKER_TICK_MS;
 
-	if (!TAILQ_EMPTY(&w->ready) || !TAILQ_EMPTY(&w->outlist))
+	if (!TAILQ_EMPTY(&w->ready))
 		return (0);
+	if (!TAILQ_EMPTY(&w->outlist) && w->flush_ms - now < t)
+		t = w->flush_ms - now;
 	if ((c = TAILQ_FIRST(&w->handshaking)) != NULL && c->deadline_ms != 0 &&
 	    c->deadline_ms - now < t)
 		t = c->deadline_ms - now;

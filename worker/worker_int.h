@@ -122,6 +122,7 @@ struct worker {
 	struct conn_list ready;		/* to run again without an fd event */
 	struct conn_list dead;		/* closed, freed at the end of the turn */
 	struct conn_list outlist;	/* sessions with output to write */
+	int64_t		 flush_ms;	/* earliest flush_ms on the outlist */
 	uint64_t	 next_conn_id;
 
 	struct registry	*reg;		/* local index and LMDB (registry.c) */

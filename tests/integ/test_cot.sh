@@ -594,6 +594,58 @@ worker_death_forgets_clients() {
 	cot_wait b 0
 }
 
+# [cot] flush_delay, exaggerated to 1 s so that timings are plain: the
+# first event for a quiet session goes out at once; the next one, 200 ms
+# later, waits for the rest of the delay; a burst of more than a record
+# (16 KiB) goes out at once.  With flush_delay off the second event comes
+# at once too.
+flush_delay() {
+	local delay=$1 second
+	setup server.workers=1 cot.flush_delay="$delay"
+	cat >"$T/a.script" <<-EOF
+	wait-file $T/go
+	send $T/sa.tmpl
+	sleep 200
+	send $T/sa.tmpl
+	wait-file $T/burst
+	send-every 1 $T/sa.tmpl count=60
+	wait-file $T/done within=20000
+	EOF
+	if [ "$delay" = off ]; then
+		second="expect grep=seq=2</remarks> within=700"
+	else
+		second="expect-none grep=seq=2</remarks> within=600
+	expect grep=seq=2</remarks> within=2000"
+	fi
+	cat >"$T/b.script" <<-EOF
+	touch $T/b.ready
+	expect grep=seq=1</remarks> within=500
+	mark
+	$second
+	mark
+	touch $T/burst
+	expect grep=</remarks> count=30 within=500
+	expect grep=</remarks> count=60 within=4000
+	EOF
+	cot_bg a $(client_args alice) --script "$T/a.script" --uid fd-a \
+	    --callsign ALPHA
+	cot_bg b $(client_args bob) --script "$T/b.script" --uid fd-b \
+	    --callsign BRAVO
+	cot_poll 10 test -e "$T/b.ready" || fail "client b did not start"
+	touch "$T/go"
+	cot_wait b 0
+	touch "$T/done"
+	cot_wait a 0
+}
+
+flush_delay_on() {
+	flush_delay 1s
+}
+
+flush_delay_off() {
+	flush_delay off
+}
+
 run_case broadcast
 run_case directed
 run_case chat
@@ -606,4 +658,6 @@ run_case relay_bytes
 run_case plain_tcp
 run_case takctl_clients
 run_case worker_death_forgets_clients
+run_case flush_delay_on
+run_case flush_delay_off
 finish
