@@ -173,6 +173,8 @@ setup(void **state)
 	assert_int_equal(chdir(f->dir), 0);
 
 	config_init(&f->cfg);
+	/* Each turn's output is read at once: routing, not batching, here. */
+	f->cfg.flush_delay_ms = 0;
 	f->args.id = 0;
 	f->args.cfg = &f->cfg;
 	f->w.magic = WORKER_MAGIC;
