@@ -9,7 +9,11 @@
 enum ipc_msg_type {
 	IPC_MSG_NONE = 0,
 
-	/* worker -> supervisor, once after start.  u32 worker id, u32 pid. */
+	/*
+	 * worker -> supervisor, once after start, when its initialization is
+	 * done and its loop runs (the supervisor's readiness waits for it).
+	 * u32 worker id, u32 pid.
+	 */
 	IPC_MSG_HELLO,
 
 	/*
@@ -29,7 +33,10 @@ enum ipc_msg_type {
 	 *   IPC_HS_FAIL_MAX handshake failures in enum ipc_hs_fail order,
 	 *   IPC_EV_CLASS_MAX events in, then IPC_EV_CLASS_MAX events out, in
 	 *   enum ipc_ev_class order, bytes_in, bytes_out, outq_high_water,
-	 *   outq_bytes, crl_stale_admitted.
+	 *   outq_bytes, crl_stale_admitted,
+	 *   then the worker's state store (struct store_stats), all u64:
+	 *   store_commits, store_commit_failures, store_ops_dropped,
+	 *   store_map_grows, store_map_size.
 	 */
 	IPC_MSG_STATUS_REQ,
 	IPC_MSG_STATUS_REP,

@@ -1095,6 +1095,7 @@ store_cull(struct store *s, const char *what, int db, const MDB_val *from,
 	s->stats.commits++;
 	return (n);
  fail:
+	s->stats.commit_failures++;
 	log_warnx("store %s: %s: %s", s->dir, what, mdb_strerror(rc));
 	return (-1);
 }
@@ -1150,6 +1151,7 @@ store_reset_clients(struct store *s)
 	s->stats.commits++;
 	return ((long)st.ms_entries);
  fail:
+	s->stats.commit_failures++;
 	log_warnx("store %s: registry reset: %s", s->dir, mdb_strerror(rc));
 	return (-1);
 }
@@ -1349,12 +1351,19 @@ void
 store_get_stats(const struct store *s, struct store_stats *st)
 {
 	MDB_envinfo	 info;
+	MDB_stat	 ms;
 
 	memset(st, 0, sizeof(*st));
 	if (s == NULL || s->magic != STORE_MAGIC)
 		return;
 	*st = s->stats;
-	if (s->env != NULL && s->pid == getpid() &&
-	    mdb_env_info(s->env, &info) == 0)
-		st->mapsize = info.me_mapsize;
+	st->map_max = s->map_max;
+	if (s->env == NULL || s->pid != getpid())
+		return;
+	if (mdb_env_info(s->env, &info) != 0)
+		return;
+	st->mapsize = info.me_mapsize;
+	/* Freed pages are reused before the file grows: a high-water mark. */
+	if (mdb_env_stat(s->env, &ms) == 0)
+		st->map_used = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
 }

@@ -76,12 +76,20 @@ struct store_sa {
 	size_t			 len;
 };
 
+/*
+ * The counters are this process's; map_used is the environment's, the same
+ * in every process that has it open.
+ */
 struct store_stats {
 	uint64_t	 commits;	/* write transactions committed */
-	uint64_t	 commit_failures; /* batches lost to a failed commit */
-	uint64_t	 ops_dropped;	/* operations lost or refused */
+	/* Write transactions that failed: a batch lost, or an immediate write. */
+	uint64_t	 commit_failures;
+	uint64_t	 ops_dropped;	/* batched operations lost or refused */
 	uint64_t	 map_grows;
-	size_t		 mapsize;	/* current map size in bytes */
+	size_t		 mapsize;	/* map size in bytes, as mapped here */
+	size_t		 map_max;	/* what the map may grow to */
+	/* Bytes of the data file in use: its pages up to the last one used. */
+	size_t		 map_used;
 };
 
 /*

@@ -498,6 +498,42 @@ admin_json_metrics(const struct slot_stats *st, struct json *j)
 	json_kv_uint(j, "crl_stale_admitted", st->crl_stale_admitted);
 }
 
+/* A worker's state store (docs/metrics.md). */
+static void
+admin_json_worker_store(const struct slot_stats *st, struct json *j)
+{
+	json_key(j, "store");
+	json_obj_begin(j);
+	json_kv_uint(j, "commits", st->store_commits);
+	json_kv_uint(j, "commit_failures", st->store_commit_failures);
+	json_kv_uint(j, "ops_dropped", st->store_ops_dropped);
+	json_kv_uint(j, "map_grows", st->store_map_grows);
+	json_kv_uint(j, "map_size_bytes", st->store_map_size);
+	json_obj_end(j);
+}
+
+/*
+ * The store file every process shares, and the supervisor's own counters.
+ * Its writes are immediate, never batched: it drops no operations and does
+ * not grow the map (metrics_text.c shows the same).
+ */
+static void
+admin_json_store(const struct sup *sup, struct json *j)
+{
+	struct store_stats	 st;
+
+	store_get_stats(sup->store, &st);
+	json_key(j, "store");
+	json_obj_begin(j);
+	json_kv_bool(j, "open", sup->store != NULL);
+	json_kv_uint(j, "used_bytes", st.map_used);
+	json_kv_uint(j, "map_max_bytes", st.map_max);
+	json_kv_uint(j, "map_size_bytes", st.mapsize);
+	json_kv_uint(j, "commits", st.commits);
+	json_kv_uint(j, "commit_failures", st.commit_failures);
+	json_obj_end(j);
+}
+
 static void
 admin_json_workers(const struct sup *sup, const struct stats_round *r,
     struct json *j)
@@ -532,6 +568,7 @@ admin_json_workers(const struct sup *sup, const struct stats_round *r,
 		json_kv_uint(j, "revoked_closed", s->stats.revoked_closed);
 		admin_json_datapath(&s->stats, j);
 		admin_json_metrics(&s->stats, j);
+		admin_json_worker_store(&s->stats, j);
 		json_obj_end(j);
 		if (s->state == SLOT_RUNNING)
 			total += s->stats.sessions;
@@ -577,6 +614,7 @@ admin_json_status(const struct sup *sup, const struct stats_round *r,
 		admin_json_listener(l, j);
 	json_arr_end(j);
 	admin_json_crl(sup, j);
+	admin_json_store(sup, j);
 	admin_json_workers(sup, r, j);
 	json_obj_end(j);
 }

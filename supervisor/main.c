@@ -391,6 +391,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(proc_respawn_due(s), admin_tick(s));
 		timeout = min_timeout(timeout, state_tick(s));
 		timeout = min_timeout(timeout, crl_tick(s));
+		timeout = min_timeout(timeout, proc_ready_tick(s));
 		if (s->stopping) {
 			if (proc_running(s) == 0)
 				return;
@@ -460,13 +461,8 @@ start_workers(struct sup *s)
 	}
 	log_info("takd %s running as %s: %u workers, %zu listeners",
 	    TAKD_VERSION, s->user, s->n_slots, s->n_listeners);
-	/*
-	 * Listeners are bound and the admin socket answers: a connection made
-	 * now waits in the backlog for the first worker to reach its loop.
-	 */
-	notify_send("READY=1\nMAINPID=%d\nSTATUS=%u workers, %zu listeners, "
-	    "CRL generation %u", (int)getpid(), s->n_slots, s->n_listeners,
-	    s->crl.info.generation);
+	/* READY=1 once the workers say hello, from the loop (proc.c). */
+	proc_ready_arm(s);
 }
 
 static void

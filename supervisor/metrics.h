@@ -1,8 +1,9 @@
 /*
  * Metrics: the Prometheus text exposition (format 0.0.4) of the workers'
- * counters and the CRL state, served on [metrics] listen by a small HTTP
- * server in the supervisor's loop, and to `takctl stats --prometheus` over
- * the admin socket (admin.c).  docs/metrics.md lists every metric.
+ * counters, the CRL state and the state store, served on [metrics] listen
+ * by a small HTTP server in the supervisor's loop, and to `takctl stats
+ * --prometheus` over the admin socket (admin.c).  docs/metrics.md lists
+ * every metric.
  *
  * The server speaks HTTP/1.0 and 1.1, one request per connection: GET or
  * HEAD of /metrics (a query string is ignored).  401 without the right
@@ -23,6 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "shared/store.h"
 #include "supervisor/sup.h"
 
 #define METRICS_WAIT_MS		2000
@@ -66,6 +68,8 @@ struct metrics_snap {
 	time_t		 crl_loaded_at;
 	time_t		 crl_last_error_at; /* 0: no failed reload */
 	bool		 crl_stale;
+	bool		 store_open;
+	struct store_stats store;	/* the supervisor's */
 	size_t		 n_workers;
 	const struct metrics_worker *workers;
 };

@@ -1,7 +1,7 @@
 /*
- * The Prometheus text exposition (format 0.0.4) of the workers' counters and
- * the CRL state: see metrics.h, and docs/metrics.md for what each metric
- * means.  metrics_http.c serves it.
+ * The Prometheus text exposition (format 0.0.4) of the workers' counters, the
+ * CRL state and the state store: see metrics.h, and docs/metrics.md for what
+ * each metric means.  metrics_http.c serves it.
  *
  * Formatting is split from the supervisor's state: metrics_render() copies
  * what it needs into a struct metrics_snap, and metrics_format() turns that
@@ -213,6 +213,22 @@ static const struct metrics_family metrics_families[] = {
 	MFAM("outq_bytes", "gauge",
 	    "Bytes waiting in the output queues of all sessions now.",
 	    MF64(NULL, outq_bytes)),
+	MFAM("store_commits_total", "counter",
+	    "Write transactions the worker committed to the state store.",
+	    MF64(NULL, store_commits)),
+	MFAM("store_commit_failures_total", "counter",
+	    "Write transactions of the worker that failed (the batch of "
+	    "registry and SA writes was lost).",
+	    MF64(NULL, store_commit_failures)),
+	MFAM("store_ops_dropped_total", "counter",
+	    "Registry and SA writes of the worker lost: refused, or in a "
+	    "failed commit.", MF64(NULL, store_ops_dropped)),
+	MFAM("store_map_grows_total", "counter",
+	    "Times the worker grew the state store's map.",
+	    MF64(NULL, store_map_grows)),
+	MFAM("store_map_size_bytes", "gauge",
+	    "Size of the state store's map as the worker has it mapped.",
+	    MF64(NULL, store_map_size)),
 };
 
 uint64_t
@@ -338,6 +354,37 @@ metrics_format_crl(const struct metrics_snap *s, struct metrics_buf *b)
 	    (int64_t)s->crl_last_error_at);
 }
 
+/*
+ * The store file (shared by every process) and the supervisor's writes.
+ * Those are immediate, never batched: nothing to drop, and they do not grow
+ * the map (the workers' commits do).
+ */
+static void
+metrics_format_store(const struct metrics_snap *s, struct metrics_buf *b)
+{
+	const struct store_stats	*st = &s->store;
+
+	if (!s->store_open)
+		return;
+	metrics_gauge(b, "store_used_bytes", "Bytes of the state store file "
+	    "in use (a high-water mark: freed pages are reused).",
+	    (int64_t)st->map_used);
+	metrics_gauge(b, "store_map_max_bytes", "Size the state store's map "
+	    "may grow to; writes fail beyond it.", (int64_t)st->map_max);
+	metrics_head(b, "supervisor_store_commits_total", "counter", "Write "
+	    "transactions the supervisor committed to the state store.");
+	metrics_buf_printf(b, "takd_supervisor_store_commits_total %" PRIu64
+	    "\n", st->commits);
+	metrics_head(b, "supervisor_store_commit_failures_total", "counter",
+	    "Write transactions of the supervisor that failed (registry "
+	    "cleanup, SA purge).");
+	metrics_buf_printf(b, "takd_supervisor_store_commit_failures_total %"
+	    PRIu64 "\n", st->commit_failures);
+	metrics_gauge(b, "supervisor_store_map_size_bytes", "Size of the "
+	    "state store's map as the supervisor has it mapped.",
+	    (int64_t)st->mapsize);
+}
+
 void
 metrics_format(const struct metrics_snap *s, struct metrics_buf *b)
 {
@@ -349,6 +396,7 @@ metrics_format(const struct metrics_snap *s, struct metrics_buf *b)
 	metrics_gauge(b, "start_time_seconds", "When takd started, Unix time.",
 	    (int64_t)s->started);
 	metrics_format_crl(s, b);
+	metrics_format_store(s, b);
 
 	metrics_head(b, "worker_up", "gauge", "1 when the worker answered "
 	    "this scrape; its samples below are fresh.");
@@ -411,6 +459,8 @@ metrics_render(const struct sup *sup, const struct stats_round *r,
 	s.crl_loaded_at = sup->crl.loaded_at;
 	s.crl_last_error_at = sup->crl.last_error_at;
 	s.crl_stale = crl_is_stale(sup);
+	s.store_open = sup->store != NULL;
+	store_get_stats(sup->store, &s.store);
 	for (i = 0; i < sup->n_slots; i++) {
 		slot = &sup->slots[i];
 		w[i].id = slot->id;

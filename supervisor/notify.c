@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 
 static int	 notify_fd = -1;
 static char	 notify_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+static bool	 notify_started;	/* the READY=1 of the start went out */
 
 int
 notify_init(void)
@@ -68,20 +70,24 @@ notify_init(void)
 	return (0);
 }
 
-void
-notify_send(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 0)))
+notify_vsend(const char *fmt, va_list ap)
 {
 	char	 msg[NOTIFY_MSG_MAX];
-	va_list	 ap;
 	int	 n;
 
 	if (notify_fd == -1)
 		return;
-	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(msg)) {
 		log_warnx("notification too long, not sent: %.40s...", msg);
+		return;
+	}
+	/* To systemd, READY=1 while starting means "started". */
+	if (!notify_started && strncmp(msg, "READY=1", 7) == 0 &&
+	    (msg[7] == '\0' || msg[7] == '\n')) {
+		log_debug("not notified (the start is not complete): %.*s",
+		    (int)strcspn(msg, "\n"), msg);
 		return;
 	}
 	/* A manager that does not read must not stall the supervisor. */
@@ -96,10 +102,34 @@ notify_send(const char *fmt, ...)
 }
 
 void
+notify_send(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	notify_vsend(fmt, ap);
+	va_end(ap);
+}
+
+void
+notify_ready(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	notify_started = true;
+	va_start(ap, fmt);
+	notify_vsend(fmt, ap);
+	va_end(ap);
+}
+
+void
 notify_reloading(void)
 {
 	struct timespec	 ts;
 
+	/* Its READY=1 would be held back: the pair would be unbalanced. */
+	if (!notify_started)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the "
 	    "CRL", (unsigned long long)ts.tv_sec * 1000000ULL +

@@ -5,9 +5,9 @@
  * that variable every call does nothing, so takd runs the same under
  * systemd (Type=notify), another supervisor or a terminal.
  *
- * The supervisor alone speaks: READY=1 once its workers are forked, then
- * RELOADING=1 and READY=1 around each CRL reload, STOPPING=1 when a stop
- * begins.  See docs/operations.md.
+ * The supervisor alone speaks: READY=1 once every worker it started has
+ * said hello (proc.c), then RELOADING=1 and READY=1 around each CRL reload,
+ * STOPPING=1 when a stop begins.  See docs/operations.md.
  */
 #ifndef TAKD_SUP_NOTIFY_H
 #define TAKD_SUP_NOTIFY_H
@@ -25,11 +25,22 @@ int	 notify_init(void);
  * Send one notification: newline-separated KEY=VALUE lines ("READY=1\n
  * STATUS=..."), never blocking.  A failure is logged and otherwise ignored:
  * the service manager going away must not stop takd.
+ *
+ * Until notify_ready() has been called, a notification that starts with
+ * READY=1 is not sent: a CRL reload during the start would otherwise end
+ * the start early.
  */
 void	 notify_send(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 
-/* RELOADING=1 with the MONOTONIC_USEC= that systemd 253 and later expect. */
+/* The READY=1 of the start (same format): from now on READY=1 goes out. */
+void	 notify_ready(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/*
+ * RELOADING=1 with the MONOTONIC_USEC= that systemd 253 and later expect;
+ * nothing before notify_ready(), for the same reason.
+ */
 void	 notify_reloading(void);
 
 void	 notify_close(void);

@@ -20,6 +20,7 @@
 #include "shared/store.h"
 #include "supervisor/admin.h"
 #include "supervisor/listen.h"
+#include "supervisor/notify.h"
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
 #include "worker/worker.h"
@@ -164,6 +165,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	}
 	slot->pid = pid;
 	slot->state = SLOT_RUNNING;
+	slot->hello = false;
 	slot->started = time(NULL);
 	slot->started_ms = sup_now_ms();
 	memset(&slot->stats, 0, sizeof(slot->stats));
@@ -207,6 +209,85 @@ proc_send(struct sup *sup, struct proc_slot *slot, uint32_t type, uint32_t gen,
 		    type);
 	proc_watch(sup, slot);
 	return (rc);
+}
+
+/*
+ * Readiness at start.  Under systemd (Type=notify) `systemctl start takd`
+ * returns at READY=1, so it goes only once the worker of every slot has said
+ * hello, which a worker does from its loop, its acceptors armed and its
+ * store open (worker/ctl.c): takd then serves.  A worker that dies before
+ * is respawned as usual and its replacement must say hello; one that said
+ * hello and died before the others did counts no more.  A slot that gave up
+ * (exit 2) never will: it does not hold readiness back.  A stop during the
+ * start cancels it: STOPPING=1 is the last word.
+ *
+ * The wait is bounded.  After PROC_READY_WAIT_MS, READY=1 goes as soon as
+ * one worker is up, with a STATUS= that says how many are, and a warning in
+ * the log.  The alternative, failing the start, would take down the workers
+ * that do serve (the listeners are shared, connections reach them), whereas
+ * a worker that keeps dying is respawned with backoff and shows in the log,
+ * in takctl status and in takd_worker_restarts_total; and waiting on would
+ * only end with systemd killing takd at TimeoutStartSec.  With no worker up
+ * nothing serves and READY=1 would be false: then TimeoutStartSec decides.
+ */
+static void
+proc_ready_check(struct sup *sup)
+{
+	const struct proc_slot	*slot;
+	unsigned		 i, up = 0, pending = 0;
+	int64_t			 waited;
+
+	if (sup->ready || sup->stopping || sup->ready_deadline_ms == 0)
+		return;
+	for (i = 0; i < sup->n_slots; i++) {
+		slot = &sup->slots[i];
+		if (slot->state == SLOT_RUNNING && slot->hello)
+			up++;
+		else if (slot->state != SLOT_GAVE_UP)
+			pending++;
+	}
+	waited = sup_now_ms() - sup->ready_deadline_ms + PROC_READY_WAIT_MS;
+	if (up == 0 || (pending > 0 && waited < PROC_READY_WAIT_MS))
+		return;
+	sup->ready = true;
+	if (up == sup->n_slots) {
+		log_info("all %u workers up: ready", up);
+		notify_ready("READY=1\nMAINPID=%d\nSTATUS=%u workers, %zu "
+		    "listeners, CRL generation %u", (int)getpid(), up,
+		    sup->n_listeners, sup->crl.info.generation);
+		return;
+	}
+	if (pending > 0)
+		log_warnx("only %u of %u workers said hello in %lld ms; "
+		    "telling the service manager takd is ready anyway", up,
+		    sup->n_slots, (long long)waited);
+	else
+		log_warnx("only %u of %u workers up, the others gave up; "
+		    "ready", up, sup->n_slots);
+	notify_ready("READY=1\nMAINPID=%d\nSTATUS=%u of %u workers up, %zu "
+	    "listeners, CRL generation %u", (int)getpid(), up, sup->n_slots,
+	    sup->n_listeners, sup->crl.info.generation);
+}
+
+void
+proc_ready_arm(struct sup *sup)
+{
+	sup->ready = false;
+	sup->ready_deadline_ms = sup_now_ms() + PROC_READY_WAIT_MS;
+}
+
+int
+proc_ready_tick(struct sup *sup)
+{
+	int64_t	 left;
+
+	if (sup->ready || sup->stopping || sup->ready_deadline_ms == 0)
+		return (-1);
+	if ((left = sup->ready_deadline_ms - sup_now_ms()) > 0)
+		return ((int)left);
+	/* Past it, the next hello sends READY=1 if nobody is up now. */
+	proc_ready_check(sup);
+	return (-1);
 }
 
 static struct proc_slot *
@@ -256,6 +337,7 @@ proc_exited(struct sup *sup, struct proc_slot *slot, int status)
 	proc_describe_status(status, why, sizeof(why));
 	slot->last_status = status;
 	slot->pid = 0;
+	slot->hello = false;
 	proc_close_chan(sup, slot);
 	admin_worker_gone(sup, slot);
 	if (sup->stopping) {
@@ -289,6 +371,8 @@ proc_reap(struct sup *sup)
 		/* Before the slot is respawned, which is never right away. */
 		state_worker_gone(sup, slot);
 	}
+	/* A slot that gave up no longer holds readiness back. */
+	proc_ready_check(sup);
 }
 
 int
@@ -360,7 +444,7 @@ proc_kill_all(struct sup *sup, int sig)
 			kill(sup->slots[i].pid, sig);
 }
 
-/* The tail of STATUS_REP, in the order of ipc_msg.h. */
+/* The tail of STATUS_REP (metrics, store), in the order of ipc_msg.h. */
 static void
 proc_get_metrics(struct ipc_rd *rd, struct slot_stats *st)
 {
@@ -378,21 +462,34 @@ proc_get_metrics(struct ipc_rd *rd, struct slot_stats *st)
 	st->outq_high_water = ipc_get_u64(rd);
 	st->outq_bytes = ipc_get_u64(rd);
 	st->crl_stale_admitted = ipc_get_u64(rd);
+	st->store_commits = ipc_get_u64(rd);
+	st->store_commit_failures = ipc_get_u64(rd);
+	st->store_ops_dropped = ipc_get_u64(rd);
+	st->store_map_grows = ipc_get_u64(rd);
+	st->store_map_size = ipc_get_u64(rd);
 }
 
 static int
 proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 {
 	struct ipc_rd	 rd;
+	uint32_t	 id, pid;
 
 	ipc_rd_init(&rd, m);
 	switch (m->hdr.type) {
 	case IPC_MSG_HELLO:
-		ipc_get_u32(&rd);
-		ipc_get_u32(&rd);
+		id = ipc_get_u32(&rd);
+		pid = ipc_get_u32(&rd);
 		if (ipc_rd_done(&rd) == -1)
 			return (-1);
+		if (id != slot->id || pid != (uint32_t)slot->pid) {
+			log_warnx("worker %u (pid %d) says hello as worker %u, "
+			    "pid %u", slot->id, (int)slot->pid, id, pid);
+			return (-1);
+		}
 		log_debug("worker %u says hello", slot->id);
+		slot->hello = true;
+		proc_ready_check(sup);
 		return (0);
 	case IPC_MSG_STATUS_REP:
 		slot->stats.sessions = ipc_get_u32(&rd);

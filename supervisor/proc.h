@@ -6,6 +6,7 @@
 #define PROC_BACKOFF_MIN_MS	100
 #define PROC_BACKOFF_MAX_MS	30000
 #define PROC_STABLE_MS		10000	/* a worker that lived this long resets backoff */
+#define PROC_READY_WAIT_MS	10000	/* READY=1 waits this long for hellos */
 
 /* Fork the worker of a slot.  -1 when fork or socketpair failed. */
 int	 proc_spawn(struct sup *, struct proc_slot *);
@@ -23,6 +24,15 @@ int	 proc_send(struct sup *, struct proc_slot *, uint32_t type, uint32_t gen,
 	    const void *payload, size_t len, int pass_fd);
 /* Handle frames from a worker's control channel. */
 void	 proc_ctl_event(struct sup *, struct proc_slot *, unsigned events);
+/*
+ * Readiness at start (sd_notify READY=1; see proc.c for the rules): arm it
+ * once the workers of the start are forked.  READY=1 goes when each of them
+ * has said hello, or from PROC_READY_WAIT_MS on when at least one has.
+ * proc_ready_tick() checks at that deadline and returns the ms until it, or
+ * -1 when nothing is due.
+ */
+void	 proc_ready_arm(struct sup *);
+int	 proc_ready_tick(struct sup *);
 /* Describe a waitpid status ("exited with status 1", "killed by signal 9 (SIGKILL)"). */
 void	 proc_describe_status(int status, char *buf, size_t len);
 

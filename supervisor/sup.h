@@ -83,6 +83,12 @@ struct slot_stats {
 	uint64_t	 outq_high_water;	/* bytes, largest queue so far */
 	uint64_t	 outq_bytes;		/* bytes queued now */
 	uint64_t	 crl_stale_admitted;	/* let in past nextUpdate */
+	/* The worker's state store (struct store_stats). */
+	uint64_t	 store_commits;
+	uint64_t	 store_commit_failures;
+	uint64_t	 store_ops_dropped;
+	uint64_t	 store_map_grows;
+	uint64_t	 store_map_size;	/* bytes, as the worker maps it */
 };
 
 struct proc_slot {
@@ -97,6 +103,7 @@ struct proc_slot {
 	unsigned	 backoff_ms;
 	unsigned	 restarts;
 	int		 last_status;	/* waitpid status of the last exit */
+	bool		 hello;		/* this process said IPC_MSG_HELLO */
 	struct slot_stats stats;
 };
 
@@ -150,6 +157,10 @@ struct sup {
 
 	bool		 stopping;
 	int64_t		 stop_deadline_ms;
+
+	/* READY=1 at start: sent, or due at ready_deadline_ms (proc.c). */
+	bool		 ready;
+	int64_t		 ready_deadline_ms;
 
 	struct admin_client *admin_clients;
 	uint32_t	 next_req_id;

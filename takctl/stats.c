@@ -93,6 +93,12 @@ static const struct stats_row rows[] = {
 	HEAD("output queues"),
 	{ "high-water mark (bytes)", "outq.high_water_bytes", TOTAL_MAX },
 	SUM("queued now (bytes)", "outq.queued_bytes"),
+	HEAD("state store"),
+	SUM("commits", "store.commits"),
+	SUM("commit failures", "store.commit_failures"),
+	SUM("writes dropped", "store.ops_dropped"),
+	SUM("map grows", "store.map_grows"),
+	{ "map size (bytes)", "store.map_size_bytes", TOTAL_MAX },
 };
 
 /* A JSON value found by a dot-separated path of object keys. */
@@ -194,7 +200,59 @@ stats_print_duration(long long s)
 		printf("%s%lldm %llds", sign, s / 60, s % 60);
 }
 
-/* The lines above the table: takd itself and the CRL in force. */
+/* A size in bytes as KiB, MiB or GiB when it is a whole number of them. */
+static void
+stats_print_size(const char *obj, size_t len, const char *path)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB" };
+	char		 cell[64], *end;
+	uint64_t	 v;
+	size_t		 u = 0;
+
+	stats_cell(obj, len, path, cell, sizeof(cell));
+	v = strtoull(cell, &end, 10);
+	if (cell[0] < '0' || cell[0] > '9' || *end != '\0') {
+		printf("%s", cell);
+		return;
+	}
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && v >= 1024 &&
+	    v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	printf("%" PRIu64 " %s", v, units[u]);
+}
+
+/*
+ * The state store file, shared by every process, and the supervisor's
+ * writes to it (the workers' are in the table).
+ */
+static void
+stats_print_store(const char *st, size_t len)
+{
+	const char	*o;
+	size_t		 olen;
+	char		 a[64], b[64];
+
+	if (admin_json_get(st, len, "store", &o, &olen) != 1)
+		return;
+	stats_cell(o, olen, "open", a, sizeof(a));
+	if (strcmp(a, "yes") != 0) {
+		printf("State store not open\n");
+		return;
+	}
+	printf("State store ");
+	stats_print_size(o, olen, "used_bytes");
+	printf(" used, map ");
+	stats_print_size(o, olen, "map_size_bytes");
+	printf(" (grows up to ");
+	stats_print_size(o, olen, "map_max_bytes");
+	stats_cell(o, olen, "commits", a, sizeof(a));
+	stats_cell(o, olen, "commit_failures", b, sizeof(b));
+	printf("); supervisor %s commits, %s failed\n", a, b);
+}
+
+/* The lines above the table: takd itself, the CRL in force, the store. */
 static void
 stats_print_header(const char *st, size_t len)
 {
@@ -222,7 +280,9 @@ stats_print_header(const char *st, size_t len)
 		stats_print_duration(strtoll(v, NULL, 10));
 		putchar(')');
 	}
-	printf(", %s\n\n", strcmp(d, "yes") == 0 ? "STALE" : "not stale");
+	printf(", %s\n", strcmp(d, "yes") == 0 ? "STALE" : "not stale");
+	stats_print_store(st, len);
+	putchar('\n');
 }
 
 static int

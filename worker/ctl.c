@@ -21,9 +21,11 @@
 #include "ipc/ipc.h"
 #include "shared/log.h"
 #include "shared/pki.h"
+#include "shared/store.h"
 #include "shared/tlsctx.h"
 #include "worker/conn.h"
 #include "worker/fanout.h"
+#include "worker/registry.h"
 #include "worker/revoke.h"
 #include "worker/worker_int.h"
 
@@ -81,7 +83,6 @@ int
 ctl_init(struct worker *w)
 {
 	struct epoll_event	 ev;
-	struct ipc_buf		*b;
 
 	if ((w->ctl = ipc_chan_new(w->args->ctl_fd, CTL_QUEUE_MAX)) == NULL) {
 		log_warn("control channel (fd %d)", w->args->ctl_fd);
@@ -94,17 +95,31 @@ ctl_init(struct worker *w)
 		log_warn("control channel: epoll_ctl");
 		return (-1);
 	}
+	return (0);
+}
+
+/*
+ * Sent from the loop, not from ctl_init(): the supervisor tells the service
+ * manager that takd is ready once every worker said hello, so hello must
+ * mean that the acceptors are armed and the store is open.
+ */
+static void
+ctl_hello(struct worker *w)
+{
+	struct ipc_buf	*b;
+
+	w->ctl_hello = true;
 	/* Payload buffers are 64 KiB: too big for the stack of every call. */
 	if ((b = malloc(sizeof(*b))) == NULL) {
-		log_warn("control channel");
-		return (-1);
+		log_warn("control channel: hello");
+		worker_stop(w, 1, "out of memory");
+		return;
 	}
 	ipc_buf_init(b);
 	ipc_put_u32(b, w->args->id);
 	ipc_put_u32(b, (uint32_t)getpid());
 	ctl_send(w, IPC_MSG_HELLO, w->crl_generation, b);
 	free(b);
-	return (w->state == WORKER_EXIT ? -1 : 0);
 }
 
 void
@@ -127,6 +142,11 @@ ctl_update_interest(struct worker *w)
 
 	if (w->ctl == NULL)
 		return;
+	if (!w->ctl_hello) {
+		ctl_hello(w);
+		if (w->state == WORKER_EXIT)
+			return;
+	}
 	want = ipc_pending(w->ctl) != 0;
 	if (want == w->ctl_out)
 		return;
@@ -208,6 +228,20 @@ ctl_put_metrics(const struct worker *w, struct ipc_buf *b)
 	ipc_put_u64(b, tlsctx_stale_admissions());
 }
 
+/* The state store's counters (shared/store.h), after the metrics. */
+static void
+ctl_put_store(const struct worker *w, struct ipc_buf *b)
+{
+	struct store_stats	 st;
+
+	registry_get_stats(w, &st);
+	ipc_put_u64(b, st.commits);
+	ipc_put_u64(b, st.commit_failures);
+	ipc_put_u64(b, st.ops_dropped);
+	ipc_put_u64(b, st.map_grows);
+	ipc_put_u64(b, st.mapsize);
+}
+
 static void
 ctl_status(struct worker *w, uint32_t req)
 {
@@ -248,6 +282,7 @@ ctl_status(struct worker *w, uint32_t req)
 	ipc_put_u64(b, w->cnt.revoked_refused);
 	ipc_put_u64(b, w->cnt.revoked_closed);
 	ctl_put_metrics(w, b);
+	ctl_put_store(w, b);
 	ctl_send(w, IPC_MSG_STATUS_REP, req, b);
 	free(b);
 }

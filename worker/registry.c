@@ -159,6 +159,13 @@ registry_commit(struct worker *w)
 }
 
 void
+registry_get_stats(const struct worker *w, struct store_stats *st)
+{
+	/* store_get_stats() zeroes st for a NULL store. */
+	store_get_stats(w->reg != NULL ? w->reg->store : NULL, st);
+}
+
+void
 registry_free(struct worker *w)
 {
 	struct registry	*reg = w->reg;

@@ -15,6 +15,7 @@
 #include "worker/cot_parse.h"
 
 struct conn;
+struct store_stats;
 struct worker;
 
 /* A session's place in one index (embedded in struct session). */
@@ -35,6 +36,8 @@ int	 registry_init(struct worker *);
 void	 registry_free(struct worker *);
 /* Apply the batched writes (before the loop sleeps). */
 void	 registry_commit(struct worker *);
+/* The counters of the worker's store (all 0 before registry_init()). */
+void	 registry_get_stats(const struct worker *, struct store_stats *);
 
 /* The session completed its handshake: record it, identity unknown. */
 void	 registry_connect(struct worker *, struct conn *);

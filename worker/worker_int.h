@@ -110,6 +110,7 @@ struct worker {
 
 	struct ipc_chan	*ctl;
 	bool		 ctl_out;	/* EPOLLOUT armed on the channel */
+	bool		 ctl_hello;	/* IPC_MSG_HELLO sent (ctl.c) */
 	struct fanout	*fanout;	/* the mesh to the other workers (fanout.c) */
 
 	struct acceptor	*acceptors;
@@ -155,7 +156,10 @@ void	 accept_resume(struct worker *);
 /* ctl.c */
 int	 ctl_init(struct worker *);
 void	 ctl_handle(struct worker *, uint32_t events);
-/* Arm or disarm EPOLLOUT according to the out-queue; before each sleep. */
+/*
+ * Before each sleep: arm or disarm EPOLLOUT according to the out-queue.  The
+ * first call sends IPC_MSG_HELLO: the worker is initialized and serves.
+ */
 void	 ctl_update_interest(struct worker *);
 void	 ctl_free(struct worker *);
 

@@ -2,7 +2,7 @@
 # Metrics (docs/metrics.md): the Prometheus endpoint on [metrics] listen
 # (format, HEAD, bearer token, 404/405/400/431/503, timeouts, a stalled
 # worker), the numbers moving with real traffic and refused handshakes, the
-# CRL metrics, and takctl stats (table and --prometheus).
+# CRL and state store metrics, and takctl stats (table and --prometheus).
 #
 # HTTP is spoken with bash's /dev/tcp: no curl needed.
 . "$(dirname "$0")/lib.sh"
@@ -116,6 +116,33 @@ expect_ge() {
 	[ "$1" -ge "$2" ] 2>/dev/null || fail "${3:-value}: $1, expected >= $2"
 }
 
+# check_store: the state store's samples in $T/m are sane: no failure, no
+# write lost, no map growth (the map of 256 MiB is far from full), every
+# process maps the same size, the file's pages in use within it.
+check_store() {
+	local w max size used
+	max=$(mget "$T/m" takd_store_map_max_bytes) ||
+	    fail "no takd_store_map_max_bytes"
+	size=$(mget "$T/m" takd_supervisor_store_map_size_bytes) ||
+	    fail "no takd_supervisor_store_map_size_bytes"
+	used=$(mget "$T/m" takd_store_used_bytes) ||
+	    fail "no takd_store_used_bytes"
+	expect_eq "$size" $(( 256 << 20 )) "supervisor's map size"
+	expect_eq "$max" $(( 16 * size )) "map size limit"
+	expect_ge "$used" 8192 "store bytes used"
+	[ "$used" -le "$size" ] || fail "store bytes used $used > map $size"
+	for w in 0 1; do
+		expect_eq "$(mget "$T/m" "takd_store_map_size_bytes{worker=\"$w\"}")" \
+		    "$size" "worker $w's map size"
+		expect_eq "$(mget "$T/m" "takd_store_commit_failures_total{worker=\"$w\"}")" \
+		    0 "worker $w's commit failures"
+		expect_eq "$(mget "$T/m" "takd_store_ops_dropped_total{worker=\"$w\"}")" \
+		    0 "worker $w's writes dropped"
+		expect_eq "$(mget "$T/m" "takd_store_map_grows_total{worker=\"$w\"}")" \
+		    0 "worker $w's map grows"
+	done
+}
+
 started() {
 	start_takd
 	MPORT=$(mport)
@@ -169,6 +196,14 @@ endpoint() {
 	expect_eq "$(msum "$T/m" takd_handshake_failures_total)" 0 "failures"
 	expect_eq "$(mget "$T/m" 'takd_events_in_total{worker="0",class="unparsed"}')" \
 	    0 "unparsed events"
+	# The state store: nothing connected yet, so no worker wrote; the
+	# supervisor emptied the registry and purged SA at start.
+	expect_eq "$(msum "$T/m" takd_store_commits_total)" 0 "worker commits"
+	expect_ge "$(mget "$T/m" takd_supervisor_store_commits_total)" 2 \
+	    "supervisor commits"
+	expect_eq "$(mget "$T/m" takd_supervisor_store_commit_failures_total)" \
+	    0 "supervisor commit failures"
+	check_store
 	# HEAD: the head of a GET, no body.
 	printf 'HEAD /metrics HTTP/1.0\r\n\r\n' | http "$T/h.http"
 	expect_eq "$(status_line "$T/h.http")" 200 "HEAD"
@@ -239,12 +274,29 @@ traffic() {
 	expect_ge "$(msum "$T/m" takd_outq_high_water_bytes)" 100 \
 	    "queue high-water mark"
 	expect_eq "$(msum "$T/m" takd_handshakes_resumed_total)" 0 "resumed"
+	# Each worker recorded its client and its SA in the store, in at
+	# least one commit, and lost nothing.
+	expect_ge "$(mget "$T/m" 'takd_store_commits_total{worker="0"}')" 1 \
+	    "worker 0's store commits"
+	expect_ge "$(mget "$T/m" 'takd_store_commits_total{worker="1"}')" 1 \
+	    "worker 1's store commits"
+	check_store
 	# status carries the same counters.
 	takd_status
 	expect_eq "$(wsum events_in.chat)" 1 "status events_in.chat"
 	expect_eq "$(wsum events_out.ping)" 1 "status events_out.ping"
 	expect_ge "$(wsum bytes.out)" 1 "status bytes.out"
 	expect_ge "$(wsum outq.high_water_bytes)" 100 "status high-water"
+	expect_ge "$(wsum store.commits)" 2 "status store.commits"
+	expect_eq "$(wsum store.commit_failures)" 0 "status store.commit_failures"
+	expect_eq "$(wsum store.ops_dropped)" 0 "status store.ops_dropped"
+	expect_eq "$(sget workers.1.store.map_size_bytes)" $(( 256 << 20 )) \
+	    "status worker 1's store.map_size_bytes"
+	expect_eq "$(sget store.open)" true "status store.open"
+	expect_ge "$(sget store.commits)" 2 "status supervisor's store.commits"
+	expect_eq "$(sget store.commit_failures)" 0 \
+	    "status supervisor's store.commit_failures"
+	expect_ge "$(sget store.used_bytes)" 8192 "status store.used_bytes"
 	touch "$T/done"
 	cot_wait s 0
 	cot_wait r 0
@@ -445,10 +497,24 @@ takctl_stats() {
 	expect_grep '^  failed: timeout +0 +0 +0$' "$T/table"
 	expect_grep '^  high-water mark \(bytes\) +[0-9]+ +[0-9]+ +[0-9]+$' \
 	    "$T/table"
+	# The store: alice's worker wrote her; nothing failed or was lost.
+	expect_grep '^State store [0-9]+ (bytes|KiB|MiB) used, map 256 MiB \(grows up to 4 GiB\); supervisor [0-9]+ commits, 0 failed$' \
+	    "$T/table"
+	expect_grep '^state store$' "$T/table"
+	expect_grep '^  commits +[0-9]+ +[0-9]+ +[1-9][0-9]*$' "$T/table"
+	expect_grep '^  commit failures +0 +0 +0$' "$T/table"
+	expect_grep '^  writes dropped +0 +0 +0$' "$T/table"
+	expect_grep '^  map grows +0 +0 +0$' "$T/table"
+	expect_grep '^  map size \(bytes\) +268435456 +268435456 +268435456$' \
+	    "$T/table"
 	"$TAKCTL" -c "$CFG" stats --prometheus >"$T/p" 2>"$T/err" ||
 	    { diag_file "$T/err"; fail "takctl stats --prometheus"; }
 	check_exposition "$T/p"
 	expect_eq "$(msum "$T/p" takd_sessions)" 1 "sessions (--prometheus)"
+	expect_ge "$(msum "$T/p" takd_store_commits_total)" 1 \
+	    "store commits (--prometheus)"
+	expect_eq "$(msum "$T/p" takd_store_commit_failures_total)" 0 \
+	    "store commit failures (--prometheus)"
 	scrape
 	grep '^# TYPE' "$T/p" >"$T/p.fam"
 	grep '^# TYPE' "$T/m" >"$T/m.fam"

@@ -43,6 +43,13 @@ snap_init(struct metrics_snap *s)
 	s->crl_last_update = 1799000000;
 	s->crl_next_update = 1800000100;
 	s->crl_loaded_at = 1799990001;
+	s->store_open = true;
+	s->store.commits = 12;
+	s->store.commit_failures = 1;
+	s->store.map_grows = 2;
+	s->store.mapsize = (size_t)1 << 30;
+	s->store.map_max = (size_t)4 << 30;
+	s->store.map_used = 81920;
 	s->n_workers = 3;
 	s->workers = workers;
 	workers[0].id = 0;
@@ -59,6 +66,11 @@ snap_init(struct metrics_snap *s)
 	workers[0].st.drop_rate = 9;
 	workers[0].st.rejected_emfile = 6;
 	workers[0].st.outq_high_water = 65536;
+	workers[0].st.store_commits = 345;
+	workers[0].st.store_commit_failures = 3;
+	workers[0].st.store_ops_dropped = 70;
+	workers[0].st.store_map_grows = 1;
+	workers[0].st.store_map_size = (uint64_t)512 << 20;
 	workers[1].id = 1;
 	workers[1].up = false;		/* silent: no samples but up */
 	workers[1].restarts = 1;
@@ -211,6 +223,22 @@ test_format(void **state)
 	assert_line(b.buf, "takd_outq_high_water_bytes{worker=\"0\"} 65536");
 	assert_line(b.buf, "# TYPE takd_outq_high_water_bytes gauge");
 
+	/* The state store: the workers', the file's, the supervisor's. */
+	assert_line(b.buf, "takd_store_commits_total{worker=\"0\"} 345");
+	assert_line(b.buf, "takd_store_commit_failures_total{worker=\"0\"} 3");
+	assert_line(b.buf, "takd_store_commit_failures_total{worker=\"2\"} 0");
+	assert_line(b.buf, "takd_store_ops_dropped_total{worker=\"0\"} 70");
+	assert_line(b.buf, "takd_store_map_grows_total{worker=\"0\"} 1");
+	assert_line(b.buf, "takd_store_map_size_bytes{worker=\"0\"} 536870912");
+	assert_line(b.buf, "# TYPE takd_store_map_size_bytes gauge");
+	assert_line(b.buf, "# TYPE takd_store_ops_dropped_total counter");
+	assert_line(b.buf, "takd_store_used_bytes 81920");
+	assert_line(b.buf, "takd_store_map_max_bytes 4294967296");
+	assert_line(b.buf, "takd_supervisor_store_commits_total 12");
+	assert_line(b.buf, "takd_supervisor_store_commit_failures_total 1");
+	assert_null(strstr(b.buf, "takd_supervisor_store_map_grows"));
+	assert_line(b.buf, "takd_supervisor_store_map_size_bytes 1073741824");
+
 	/* A silent worker: up 0 and its restarts, nothing else. */
 	assert_line(b.buf, "takd_worker_up{worker=\"0\"} 1");
 	assert_line(b.buf, "takd_worker_up{worker=\"1\"} 0");
@@ -274,6 +302,24 @@ test_format_crl(void **state)
 	metrics_buf_free(&b);
 }
 
+/* Without the supervisor's store (closed): none of its samples. */
+static void
+test_format_no_store(void **state)
+{
+	struct metrics_snap	 s;
+	struct metrics_buf	 b;
+
+	snap_init(&s);
+	s.store_open = false;
+	memset(&b, 0, sizeof(b));
+	metrics_format(&s, &b);
+	check_exposition(b.buf);
+	assert_null(strstr(b.buf, "takd_store_used_bytes"));
+	assert_null(strstr(b.buf, "takd_supervisor_store"));
+	assert_line(b.buf, "takd_store_commits_total{worker=\"0\"} 345");
+	metrics_buf_free(&b);
+}
+
 /* No worker answered: no family without samples. */
 static void
 test_format_none_up(void **state)
@@ -289,6 +335,9 @@ test_format_none_up(void **state)
 	assert_line(b.buf, "takd_worker_up{worker=\"2\"} 0");
 	assert_null(strstr(b.buf, "takd_sessions"));
 	assert_null(strstr(b.buf, "# TYPE takd_events_in_total"));
+	assert_null(strstr(b.buf, "takd_store_commits_total"));
+	/* The file and the supervisor's writes are not a worker's. */
+	assert_line(b.buf, "takd_store_used_bytes 81920");
 	metrics_buf_free(&b);
 }
 
@@ -412,6 +461,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_crl),
+		cmocka_unit_test(test_format_no_store),
 		cmocka_unit_test(test_format_none_up),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_buf),
