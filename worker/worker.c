@@ -3,10 +3,11 @@
  * control channel to the supervisor and a signalfd.  See worker.h for the
  * entry point and docs/worker.md for the behaviour.
  *
- * Each turn of the loop: recheck the supervisor, sleep until an event or the
- * nearest timer (a handshake deadline, the drain deadline, the end of an
- * accept pause, or WORKER_TICK_MS), handle the events, run the conns that
- * yielded with work left, expire timers, and free what was closed.
+ * Each turn of the loop: sleep until an event or the nearest timer (a
+ * handshake deadline, the drain deadline, the end of an accept pause, a
+ * delayed flush, or WORKER_TICK_MS), handle the events, run the conns that
+ * yielded with work left, expire timers (and, once per WORKER_TICK_MS,
+ * recheck the supervisor), write what was queued, and free what was closed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -281,6 +282,14 @@ worker_timeout(const struct worker *w)
 	return (t < 0 ? 0 : (int)t);
 }
 
+/* The supervisor's death reparents us: its pid is no longer our parent. */
+static void
+worker_check_parent(struct worker *w)
+{
+	if (w->state != WORKER_EXIT && getppid() != w->ppid)
+		worker_stop(w, 0, "supervisor gone");
+}
+
 static void
 worker_timers(struct worker *w)
 {
@@ -288,6 +297,11 @@ worker_timers(struct worker *w)
 
 	(void)conn_expire(w, now);
 	session_sweep(w, now);
+	/* Not every turn: getppid() is a system call, turns come by thousands. */
+	if (now >= w->parent_check_ms) {
+		w->parent_check_ms = now + WORKER_TICK_MS;
+		worker_check_parent(w);
+	}
 	if (w->state == WORKER_DRAIN && now >= w->drain_deadline_ms) {
 		if (w->cnt.sessions + w->cnt.handshaking > 0)
 			log_info("drain deadline passed with %u sessions open",
@@ -299,14 +313,6 @@ worker_timers(struct worker *w)
 		accept_resume(w);
 }
 
-/* The supervisor's death reparents us: its pid is no longer our parent. */
-static void
-worker_check_parent(struct worker *w)
-{
-	if (w->state != WORKER_EXIT && getppid() != w->ppid)
-		worker_stop(w, 0, "supervisor gone");
-}
-
 static int
 worker_loop(struct worker *w)
 {
@@ -314,7 +320,6 @@ worker_loop(struct worker *w)
 	int			 i, n;
 
 	for (;;) {
-		worker_check_parent(w);
 		if (w->state == WORKER_DRAIN &&
 		    w->cnt.sessions + w->cnt.handshaking == 0)
 			worker_stop(w, 0, "all sessions closed");

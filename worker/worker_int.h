@@ -103,6 +103,7 @@ struct worker {
 	int		 exit_status;
 	int64_t		 drain_deadline_ms;
 	pid_t		 ppid;		/* the supervisor, at start */
+	int64_t		 parent_check_ms; /* next look at getppid() */
 
 	int		 epfd;
 	int		 sigfd;

@@ -147,9 +147,28 @@ sigterm_with_client() {
 	expect_eq "$TAKD_EXIT" 0 "takd exit status"
 }
 
+# A supervisor killed outright leaves no orphan: each worker sees its
+# control channel closed (or, as a backstop checked once a second, that its
+# parent changed) and exits.
+supervisor_killed() {
+	local pids pid
+	setup server.workers=2
+	start_takd
+	pids=$(worker_pids)
+	[ -n "$pids" ] || fail "no worker pids"
+	kill -KILL "$TAKD_PID"
+	for pid in $pids; do
+		wait_for 5 proc_gone "$pid" ||
+		    fail "worker $pid still running 5 s after its supervisor died"
+	done
+	log_has 'stopping: supervisor (gone|closed the control channel)' ||
+	    fail "no worker logged why it stopped"
+}
+
 run_case workers_running
 run_case worker_respawn
 run_case sigterm_stops
 run_case sigint_stops
 run_case sigterm_with_client
+run_case supervisor_killed
 finish
