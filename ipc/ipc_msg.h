@@ -84,8 +84,20 @@ enum ipc_msg_type {
 	 */
 	IPC_MSG_EVENT_CREDIT,
 
+	/*
+	 * supervisor -> worker: clients of a worker that died left, gen = the
+	 * dead worker's id.  One to IPC_DEPARTED_MAX records until the payload
+	 * ends, each str uid (not empty), str type of its latest SA ("" when
+	 * unknown).  The worker tells its local sessions (t-x-d-d), as for a
+	 * session that closed.  More uids take more frames.
+	 */
+	IPC_MSG_DEPARTED,
+
 	IPC_MSG_MAX
 };
+
+/* IPC_MSG_DEPARTED: records per frame (128 of the largest take 41 KiB). */
+#define IPC_DEPARTED_MAX	128
 
 /*
  * IPC_MSG_STATUS_REP: why handshakes failed, one counter each, in this

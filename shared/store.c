@@ -844,15 +844,21 @@ store_batch_sa(struct store *s, const char *uid, const char *type,
 	return (0);
 }
 
-/* Drop the index entry of a connection's stored record unless keep_uid. */
+/*
+ * Drop the index entry of a connection's stored record unless keep_uid.
+ * removed (STORE_UID_SIZE bytes, or NULL) gets the uid whose entry this
+ * deleted, "" when none.
+ */
 static int
 store_unindex(struct store *s, MDB_txn *txn, unsigned char *idkey,
-    const MDB_val *old, const char *keep_uid)
+    const MDB_val *old, const char *keep_uid, char *removed)
 {
 	struct store_client	 c;
 	MDB_val			 k, v;
 	int			 rc;
 
+	if (removed != NULL)
+		removed[0] = '\0';
 	if (store_rec_decode(old->mv_data, old->mv_size, 1, &c) == -1) {
 		log_warnx("store %s: connection %llx: unreadable record "
 		    "dropped", s->dir, (unsigned long long)store_get64(idkey));
@@ -866,6 +872,8 @@ store_unindex(struct store *s, MDB_txn *txn, unsigned char *idkey,
 	v.mv_data = idkey;
 	v.mv_size = 8;
 	rc = mdb_del(txn, s->dbi[STORE_DB_UIDX], &k, &v);
+	if (rc == 0 && removed != NULL)
+		memcpy(removed, c.uid, k.mv_size + 1);
 	return (rc == MDB_NOTFOUND ? 0 : rc);
 }
 
@@ -887,7 +895,7 @@ store_apply_client(struct store *s, MDB_txn *txn, const struct store_op *op)
 	rc = mdb_get(txn, s->dbi[STORE_DB_CLIENTS], &k, &old);
 	if (rc == 0)
 		rc = store_unindex(s, txn, idkey, &old,
-		    op->kind == STORE_OP_CLIENT ? c.uid : NULL);
+		    op->kind == STORE_OP_CLIENT ? c.uid : NULL, NULL);
 	else if (rc == MDB_NOTFOUND)
 		rc = 0;
 	if (rc != 0)
@@ -1100,17 +1108,80 @@ store_cull(struct store *s, const char *what, int db, const MDB_val *from,
 	return (-1);
 }
 
+/* store_del_worker(): the worker slot, and the uids left unconnected. */
+struct store_gone {
+	unsigned	 worker;
+	bool		 collect;
+	char		*buf;		/* "uid\0type\0" per departed uid */
+	size_t		 len, cap;
+	size_t		 n;
+	size_t		 lost;		/* not noted: out of memory */
+};
+
+/*
+ * uid just lost an index entry.  When it has none left (every connection
+ * of the dead worker that held it is gone, and no other worker's holds it),
+ * note it with the type of its latest SA.  Each uid reaches that state once
+ * per walk, so each is noted once.
+ */
+static int
+store_gone_note(struct store *s, MDB_txn *txn, struct store_gone *g,
+    char *uid)
+{
+	const unsigned char	*p;
+	const char		*type = "";
+	MDB_val			 k, v;
+	size_t			 ulen = strlen(uid), tlen = 0;
+	void			*np;
+	int			 rc;
+
+	k.mv_data = uid;
+	k.mv_size = ulen;
+	if ((rc = mdb_get(txn, s->dbi[STORE_DB_UIDX], &k, &v)) == 0)
+		return (0);
+	if (rc != MDB_NOTFOUND)
+		return (rc);
+	if ((rc = mdb_get(txn, s->dbi[STORE_DB_SA], &k, &v)) == 0) {
+		p = v.mv_data;
+		if (v.mv_size >= STORE_SA_HDR && p[0] == STORE_SA_VERSION &&
+		    p[1] < STORE_TYPE_SIZE && v.mv_size - STORE_SA_HDR >= p[1] &&
+		    memchr(p + STORE_SA_HDR, '\0', p[1]) == NULL) {
+			type = (const char *)p + STORE_SA_HDR;
+			tlen = p[1];
+		}
+	} else if (rc != MDB_NOTFOUND)
+		return (rc);
+	np = g->buf;
+	if (store_array_grow(&np, &g->cap, g->len + ulen + tlen + 2, 1,
+	    STORE_BATCH_BYTES) == -1) {
+		g->lost++;
+		return (0);
+	}
+	g->buf = np;
+	memcpy(g->buf + g->len, uid, ulen + 1);
+	g->len += ulen + 1;
+	memcpy(g->buf + g->len, type, tlen);
+	g->buf[g->len + tlen] = '\0';
+	g->len += tlen + 1;
+	g->n++;
+	return (0);
+}
+
 static int
 store_cull_worker(struct store *s, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, void *arg, int *rc)
 {
-	unsigned char	 idkey[8];
+	struct store_gone	*g = arg;
+	unsigned char		 idkey[8];
+	char			 uid[STORE_UID_SIZE];
 
 	if (k->mv_size != 8 ||
-	    STORE_CONN_WORKER(store_get64(k->mv_data)) != *(unsigned *)arg)
+	    STORE_CONN_WORKER(store_get64(k->mv_data)) != g->worker)
 		return (-1);
 	memcpy(idkey, k->mv_data, sizeof(idkey));
-	*rc = store_unindex(s, txn, idkey, v, NULL);
+	*rc = store_unindex(s, txn, idkey, v, NULL, uid);
+	if (*rc == 0 && g->collect && uid[0] != '\0')
+		*rc = store_gone_note(s, txn, g, uid);
 	return (1);
 }
 
@@ -1157,21 +1228,44 @@ store_reset_clients(struct store *s)
 }
 
 long
-store_del_worker(struct store *s, unsigned worker)
+store_del_worker(struct store *s, unsigned worker,
+    int (*departed)(const struct store_departed *, void *), void *arg)
 {
-	MDB_val		 k;
-	unsigned char	 lo[8];
+	struct store_gone	 g;
+	struct store_departed	 d;
+	MDB_val			 k;
+	unsigned char		 lo[8];
+	size_t			 i, off = 0;
+	long			 n;
 
 	if (worker > STORE_WORKER_MAX) {
 		log_warnx("store: no worker %u", worker);
 		return (-1);
 	}
+	memset(&g, 0, sizeof(g));
+	g.worker = worker;
+	g.collect = departed != NULL;
 	/* A worker's connections are one key range. */
 	store_put64(lo, STORE_CONN_ID(worker, 0));
 	k.mv_data = lo;
 	k.mv_size = sizeof(lo);
-	return (store_cull(s, "worker cleanup", STORE_DB_CLIENTS, &k,
-	    store_cull_worker, &worker));
+	n = store_cull(s, "worker cleanup", STORE_DB_CLIENTS, &k,
+	    store_cull_worker, &g);
+	if (n >= 0 && g.lost > 0)
+		log_warnx("store %s: worker %u cleanup: %zu uids left without "
+		    "a connection cannot be reported: out of memory", s->dir,
+		    worker, g.lost);
+	/* Only what is committed: a failed walk removed nothing. */
+	for (i = 0; n >= 0 && i < g.n; i++) {
+		d.uid = g.buf + off;
+		off += strlen(d.uid) + 1;
+		d.type = g.buf + off;
+		off += strlen(d.type) + 1;
+		if (departed(&d, arg) != 0)
+			break;
+	}
+	free(g.buf);
+	return (n);
 }
 
 long

@@ -128,13 +128,26 @@ int	 store_batch_sa(struct store *, const char *uid, const char *type,
 int	 store_commit(struct store *);
 
 /*
+ * A uid that store_del_worker() took out of the registry: a connection it
+ * removed had bound it, and no connection of any worker holds it any more,
+ * so the other clients must be told that it left.  Borrowed for the call.
+ */
+struct store_departed {
+	const char	*uid;
+	const char	*type;	/* the type of its latest SA, "" when none */
+};
+
+/*
  * Immediate writes, each one transaction (supervisor only): they return how
  * many entries they removed, or -1.  store_reset_clients() empties the
  * registry (a fresh start: nothing is connected); store_del_worker() removes
- * every connection of a worker slot (after reaping it).
+ * every connection of a worker slot (after reaping it) and, once that is
+ * committed, calls departed (unless NULL) for every uid left without a
+ * connection, once each, until it returns non-zero.
  */
 long	 store_reset_clients(struct store *);
-long	 store_del_worker(struct store *, unsigned worker);
+long	 store_del_worker(struct store *, unsigned worker,
+	    int (*departed)(const struct store_departed *, void *), void *);
 /* Delete SA entries that have been stale for at least max_age_ms. */
 long	 store_sa_purge(struct store *, uint64_t now_ms,
 	    uint64_t max_age_ms);

@@ -3,13 +3,33 @@
  * Every call here is one short write transaction in the supervisor's loop;
  * the workers write their own batches.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "ipc/ipc.h"
 #include "shared/log.h"
 #include "shared/store.h"
+#include "supervisor/proc.h"
 #include "supervisor/state.h"
+
+/* The largest records always fit: a frame never overflows. */
+_Static_assert(IPC_DEPARTED_MAX * (2 * 4 + STORE_UID_SIZE + STORE_TYPE_SIZE)
+    <= IPC_FRAME_MAX - sizeof(struct ipc_hdr), "IPC_DEPARTED_MAX");
+
+/* The uids a dead worker's clients left, on their way to the others. */
+struct state_departed {
+	struct sup		*sup;
+	const struct proc_slot	*dead;
+	struct ipc_buf		*b;	/* the frame being filled */
+	unsigned		 in_frame;	/* records in b */
+	size_t			 uids;		/* announced */
+	size_t			 unsent;	/* frames a worker did not get */
+	unsigned		 live;		/* workers to tell */
+};
 
 static uint64_t
 state_wall_ms(void)
@@ -64,11 +84,57 @@ state_open(struct sup *sup, unsigned workers, char *err, size_t errlen)
 	return (0);
 }
 
+/*
+ * Send the frame to every live worker.  The dead slot is waiting for its
+ * respawn (or given up, or stopped): its next process starts with fresh
+ * sessions and needs no notice.
+ */
+static void
+state_departed_flush(struct state_departed *sd)
+{
+	struct sup		*sup = sd->sup;
+	struct proc_slot	*slot;
+	unsigned		 i;
+
+	if (sd->in_frame == 0)
+		return;
+	for (i = 0; i < sup->n_slots; i++) {
+		slot = &sup->slots[i];
+		if (slot == sd->dead || slot->state != SLOT_RUNNING)
+			continue;
+		/*
+		 * proc_send() logs why.  A worker that is dying too (EPIPE)
+		 * has no sessions left to tell.
+		 */
+		if (proc_send(sup, slot, IPC_MSG_DEPARTED, sd->dead->id,
+		    sd->b->data, sd->b->len, -1) == -1 && errno != EPIPE &&
+		    errno != ECONNRESET)
+			sd->unsent++;
+	}
+	ipc_buf_init(sd->b);
+	sd->in_frame = 0;
+}
+
+static int
+state_departed_one(const struct store_departed *d, void *arg)
+{
+	struct state_departed	*sd = arg;
+
+	ipc_put_str(sd->b, d->uid);
+	ipc_put_str(sd->b, d->type);
+	sd->uids++;
+	if (++sd->in_frame == IPC_DEPARTED_MAX)
+		state_departed_flush(sd);
+	return (0);
+}
+
 void
 state_worker_gone(struct sup *sup, const struct proc_slot *slot)
 {
-	long	 n;
-	int	 dead = 0;
+	struct state_departed	 sd;
+	long			 n;
+	unsigned		 i;
+	int			 dead = 0;
 
 	if (sup->store == NULL)
 		return;
@@ -76,13 +142,44 @@ state_worker_gone(struct sup *sup, const struct proc_slot *slot)
 	if (store_reader_check(sup->store, &dead) == 0 && dead > 0)
 		log_info("store: cleared %d stale reader slot%s after worker "
 		    "%u", dead, dead == 1 ? "" : "s", slot->id);
+	memset(&sd, 0, sizeof(sd));
+	sd.sup = sup;
+	sd.dead = slot;
+	for (i = 0; i < sup->n_slots; i++)
+		if (&sup->slots[i] != slot &&
+		    sup->slots[i].state == SLOT_RUNNING)
+			sd.live++;
+	/* A frame is 64 KiB: not for the stack.  Without it, nobody is told. */
+	if ((sd.b = malloc(sizeof(*sd.b))) == NULL)
+		log_warn("worker %u: disconnect notices", slot->id);
+	else
+		ipc_buf_init(sd.b);
 	/*
 	 * The respawned worker restarts its connection sequence, so its old
-	 * ids must be gone before it runs.
+	 * ids must be gone before it runs.  A worker that ended its sessions
+	 * itself told their peers and removed them: what is left here died
+	 * with it, unannounced.
 	 */
-	if ((n = store_del_worker(sup->store, slot->id)) > 0)
-		log_info("store: removed %ld connection%s of worker %u", n,
-		    n == 1 ? "" : "s", slot->id);
+	n = store_del_worker(sup->store, slot->id, sd.b != NULL ?
+	    state_departed_one : NULL, &sd);
+	if (sd.b != NULL)
+		state_departed_flush(&sd);
+	free(sd.b);
+	if (n <= 0)
+		return;
+	log_info("store: removed %ld connection%s of worker %u", n,
+	    n == 1 ? "" : "s", slot->id);
+	if (sd.live > 0)
+		log_info("worker %u died: %zu client%s announced as "
+		    "disconnected", slot->id, sd.uids, sd.uids == 1 ? "" : "s");
+	else
+		log_info("worker %u died: %zu client%s gone, no other worker "
+		    "to announce it to", slot->id, sd.uids,
+		    sd.uids == 1 ? "" : "s");
+	if (sd.unsent > 0)
+		log_warnx("worker %u died: %zu disconnect notice frame%s not "
+		    "sent to a worker", slot->id, sd.unsent,
+		    sd.unsent == 1 ? "" : "s");
 }
 
 int

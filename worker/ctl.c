@@ -27,6 +27,7 @@
 #include "worker/fanout.h"
 #include "worker/registry.h"
 #include "worker/revoke.h"
+#include "worker/session.h"
 #include "worker/worker_int.h"
 
 #define CTL_QUEUE_MAX		(1024 * 1024)	/* out-queue bytes */
@@ -42,6 +43,7 @@ static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_CRL_ACK] = "CRL_ACK",
 	[IPC_MSG_LOG_FD] = "LOG_FD",
 	[IPC_MSG_PEER] = "PEER",
+	[IPC_MSG_DEPARTED] = "DEPARTED",
 };
 
 static const char *
@@ -409,9 +411,49 @@ ctl_crl(struct worker *w, const struct ipc_msg *msg)
 	free(b);
 }
 
+/*
+ * Walk the records of IPC_MSG_DEPARTED, calling fn (unless NULL) with each
+ * uid and type; how many it returned true for in *told.  -1 when the frame
+ * is malformed: no record, more than IPC_DEPARTED_MAX, an empty uid, a
+ * string too long or a short or long payload.  Checked whole (fn NULL)
+ * before anything is delivered.
+ */
+static int
+ctl_departed_walk(struct worker *w, const struct ipc_msg *msg,
+    bool (*fn)(struct worker *, uint32_t, const char *, const char *),
+    unsigned *told)
+{
+	struct ipc_rd	 rd;
+	char		 uid[COT_UID_MAX], type[COT_TYPE_MAX];
+	unsigned	 n;
+
+	ipc_rd_init(&rd, msg);
+	for (n = 0; rd.err == 0 && rd.off < rd.len; n++) {
+		ipc_get_str(&rd, uid, sizeof(uid));
+		ipc_get_str(&rd, type, sizeof(type));
+		if (rd.err != 0 || uid[0] == '\0' || n == IPC_DEPARTED_MAX)
+			return (-1);
+		if (fn != NULL && fn(w, msg->hdr.gen_or_peer, uid, type))
+			(*told)++;
+	}
+	return (n > 0 && ipc_rd_done(&rd) == 0 ? 0 : -1);
+}
+
+static void
+ctl_departed(struct worker *w, const struct ipc_msg *msg)
+{
+	unsigned	 told = 0;
+
+	(void)ctl_departed_walk(w, msg, session_departed, &told);
+	if (told > 0)
+		log_info("worker %u died: %u of its clients announced as "
+		    "disconnected here", msg->hdr.gen_or_peer, told);
+}
+
 /* Check the payload and descriptor against what the type carries. */
 static int
-ctl_msg_valid(const struct ipc_msg *msg, uint32_t *shutdown_ms)
+ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
+    uint32_t *shutdown_ms)
 {
 	struct ipc_rd	 rd;
 
@@ -426,6 +468,10 @@ ctl_msg_valid(const struct ipc_msg *msg, uint32_t *shutdown_ms)
 	case IPC_MSG_LOG_FD:
 	case IPC_MSG_PEER:
 		return (msg->len == 0 && msg->fd != -1);
+	case IPC_MSG_DEPARTED:
+		/* Our own death cannot be news to us. */
+		return (msg->fd == -1 && msg->hdr.gen_or_peer != w->args->id &&
+		    ctl_departed_walk(w, msg, NULL, NULL) == 0);
 	default:
 		return (0);
 	}
@@ -436,7 +482,7 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 {
 	uint32_t	 ms = 0;
 
-	if (!ctl_msg_valid(msg, &ms)) {
+	if (!ctl_msg_valid(w, msg, &ms)) {
 		log_warnx("control channel: malformed %s frame (type %u, "
 		    "%zu byte payload, %s descriptor)",
 		    ctl_type_name(msg->hdr.type), msg->hdr.type, msg->len,
@@ -463,6 +509,9 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 	case IPC_MSG_PEER:
 		/* Takes the descriptor. */
 		fanout_add_peer(w, msg->hdr.gen_or_peer, msg->fd);
+		break;
+	case IPC_MSG_DEPARTED:
+		ctl_departed(w, msg);
 		break;
 	}
 }

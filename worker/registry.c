@@ -227,21 +227,40 @@ registry_bind(struct worker *w, struct conn *c)
 	registry_put_client(w, c);
 }
 
+/* Whether a local session other than except (NULL: none) holds uid. */
+static bool
+registry_uid_held(struct worker *w, const char *uid, const struct conn *except)
+{
+	const struct registry_node	*n;
+	uint64_t			 h;
+
+	if (uid[0] == '\0')
+		return (false);
+	h = outq_hash(uid);
+	for (n = w->reg->uid.b[h & (w->reg->uid.nb - 1)]; n != NULL;
+	    n = n->next)
+		if (n->conn != except && n->hash == h &&
+		    strcmp(n->key, uid) == 0)
+			return (true);
+	return (false);
+}
+
+bool
+registry_uid_local(struct worker *w, const char *uid)
+{
+	return (registry_uid_held(w, uid, NULL));
+}
+
 bool
 registry_uid_elsewhere(struct worker *w, struct conn *c)
 {
-	const struct registry_node	*n;
-	uint64_t			 ids[REGISTRY_LOOKUP_MAX], h;
-	size_t				 i, total = 0;
+	uint64_t	 ids[REGISTRY_LOOKUP_MAX];
+	size_t		 i, total = 0;
 
 	if (c->s.uid[0] == '\0')
 		return (false);
-	h = outq_hash(c->s.uid);
-	for (n = w->reg->uid.b[h & (w->reg->uid.nb - 1)]; n != NULL;
-	    n = n->next)
-		if (n->conn != c && n->hash == h &&
-		    strcmp(n->key, c->s.uid) == 0)
-			return (true);
+	if (registry_uid_held(w, c->s.uid, c))
+		return (true);
 	/*
 	 * Our own worker's entries in the store may be closed sessions whose
 	 * removal is still batched: the local index above is the truth for

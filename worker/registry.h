@@ -51,6 +51,8 @@ void	 registry_bind(struct worker *, struct conn *);
  * here or in another worker (then no disconnect notice is due).
  */
 bool	 registry_uid_elsewhere(struct worker *, struct conn *);
+/* Whether a local session holds uid (bound to it), by the local index. */
+bool	 registry_uid_local(struct worker *, const char *uid);
 /* Remove the session from the indexes and from the store. */
 void	 registry_disconnect(struct worker *, struct conn *);
 /* An event arrived: last seen (written at most once a second). */

@@ -373,36 +373,63 @@ session_start(struct worker *w, struct conn *c)
 		    c->id, r.queued);
 }
 
-/* Tell every other client, here and in the other workers, that c left. */
-static void
-session_notice(struct worker *w, struct conn *c)
+/*
+ * The t-x-d-d notice that uid left, linking its last SA type, queued to
+ * every local session but the sender src_conn of src_worker and, with
+ * fanout, sent to every other worker: for a session that closed here, and
+ * for the clients of a worker that died (the supervisor tells each worker,
+ * so that one does not fan out).
+ */
+int
+session_disconnect_notice(struct worker *w, const char *uid,
+    const char *last_type, uint32_t src_worker, uint64_t src_conn,
+    bool fanout)
 {
-	struct session	*s = &c->s;
 	struct deliver	 d;
 	char		 buf[SESSION_MADE_MAX];
 	size_t		 n;
 
-	if ((n = cot_make_disconnect(buf, sizeof(buf), s->uid,
-	    s->last_sa_type, session_wall_ms())) == 0) {
-		log_warnx("session %" PRIu64 ": cannot write the disconnect "
-		    "notice of uid \"%s\"", c->id, s->uid);
-		return;
+	if ((n = cot_make_disconnect(buf, sizeof(buf), uid, last_type,
+	    session_wall_ms())) == 0) {
+		log_warnx("cannot write the disconnect notice of uid \"%s\"",
+		    uid);
+		return (-1);
 	}
 	memset(&d, 0, sizeof(d));
 	d.kind = DELIVER_BROADCAST;
 	d.flags = DELIVER_F_SYSTEM;
 	d.cls = IPC_EV_OTHER;
-	d.src_worker = w->args->id;
-	d.src_conn = c->id;
-	memcpy(d.uid, s->uid, sizeof(d.uid));
+	d.src_worker = src_worker;
+	d.src_conn = src_conn;
+	snprintf(d.uid, sizeof(d.uid), "%s", uid);
 	if ((d.ev = evbuf_new(buf, n)) == NULL) {
 		w->cnt.drop_nomem++;
-		return;
+		return (-1);
 	}
 	(void)route_deliver(w, &d);
-	fanout_send(w, &d);
+	if (fanout)
+		fanout_send(w, &d);
 	evbuf_unref(d.ev);
 	w->cnt.disconnect_notices++;
+	return (0);
+}
+
+bool
+session_departed(struct worker *w, uint32_t worker, const char *uid,
+    const char *last_type)
+{
+	/*
+	 * The supervisor saw no session holding uid when it cleaned up after
+	 * the dead worker; one that bound it here since (the client came
+	 * back) must not vanish from the others' maps.
+	 */
+	if (registry_uid_local(w, uid)) {
+		log_debug("worker %u died: no disconnect notice for uid \"%s\": "
+		    "connected here", worker, uid);
+		return (false);
+	}
+	return (session_disconnect_notice(w, uid, last_type, worker, 0,
+	    false) == 0);
 }
 
 void
@@ -429,7 +456,8 @@ session_end(struct worker *w, struct conn *c)
 	    !registry_uid_elsewhere(w, c);
 	registry_disconnect(w, c);
 	if (notice)
-		session_notice(w, c);
+		(void)session_disconnect_notice(w, s->uid, s->last_sa_type,
+		    w->args->id, c->id, true);
 	else if (s->uid[0] != '\0')
 		log_debug("session %" PRIu64 ": no disconnect notice for uid "
 		    "\"%s\"%s", c->id, s->uid, w->state == WORKER_EXIT ?

@@ -86,6 +86,24 @@ int	 session_input(struct worker *, struct conn *, const uint8_t *,
 void	 session_end(struct worker *, struct conn *);
 
 /*
+ * Tell the clients that uid left with a t-x-d-d event linking last_type
+ * (its last SA type; "" or NULL for unknown): every local session but
+ * src_conn of worker src_worker (0: none) gets it and, with fanout, every
+ * other worker.  Counted in disconnect_notices.  -1 (logged or counted as
+ * drop_nomem) when it could not be made.
+ */
+int	 session_disconnect_notice(struct worker *, const char *uid,
+	    const char *last_type, uint32_t src_worker, uint64_t src_conn,
+	    bool fanout);
+/*
+ * uid was bound on a session of worker, which died (IPC_MSG_DEPARTED): the
+ * local sessions get the disconnect notice unless one of them holds uid
+ * now.  true when it was made for them.
+ */
+bool	 session_departed(struct worker *, uint32_t worker, const char *uid,
+	    const char *last_type);
+
+/*
  * Queue ev for c (a reference is taken).  flags are DELIVER_F_*; key is
  * the SA uid hash; cls is the event's class (enum ipc_ev_class), counted
  * when it is written.  A queue that reaches its bound dooms the session.

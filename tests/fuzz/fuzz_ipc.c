@@ -228,7 +228,7 @@ static void
 decode_ctl(const struct ipc_msg *m)
 {
 	struct ipc_rd	 rd;
-	char		 err[200];
+	char		 err[200], uid[512];
 	int		 i;
 
 	ipc_rd_init(&rd, m);
@@ -260,6 +260,17 @@ decode_ctl(const struct ipc_msg *m)
 		break;
 	case IPC_MSG_EVENT_CREDIT:
 		ipc_get_u64(&rd);
+		break;
+	case IPC_MSG_DEPARTED:
+		/* str uid, str type, until the payload ends. */
+		for (i = 0; rd.err == 0 && rd.off < rd.len; i++) {
+			ipc_get_str(&rd, uid, sizeof(uid));
+			ipc_get_str(&rd, err, sizeof(err));
+			if (rd.err == 0 && (strlen(uid) >= sizeof(uid) ||
+			    strlen(err) >= sizeof(err)))
+				fz_fail("departed string not terminated", i,
+				    0);
+		}
 		break;
 	default:
 		break;

@@ -115,6 +115,12 @@ seeds_ctl(void)
 
 	seed("status-req", 0, IPC_MSG_STATUS_REQ, 7, NULL, 0, -1, NULL, 0);
 	ipc_buf_init(&b);
+	ipc_put_str(&b, "ANDROID-0123456789abcdef");
+	ipc_put_str(&b, "a-f-G-U-C");
+	ipc_put_str(&b, "wd-x");
+	ipc_put_str(&b, "");
+	seed("departed", 0, IPC_MSG_DEPARTED, 1, b.data, b.len, -1, NULL, 0);
+	ipc_buf_init(&b);
 	ipc_put_u32(&b, 3);
 	ipc_put_u32(&b, 1);
 	for (i = 0; i < 4; i++)

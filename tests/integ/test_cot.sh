@@ -594,6 +594,92 @@ worker_death_forgets_clients() {
 	cot_wait b 0
 }
 
+# cli_count UID: how many entries of the last clients list have uid UID.
+cli_count() {
+	awk -F '\t' -v uid="$1" '
+	    $1 ~ /^[0-9]+\.uid$/ && $2 == uid { n++ } END { print n + 0 }' \
+	    "$T/clients.flat"
+}
+
+# wfield SLOT FIELD: FIELD of the worker whose id is SLOT, last status.
+wfield() {
+	awk -F '\t' -v id="$1" -v f="$2" '
+	    $1 ~ /^workers\.[0-9]+\.id$/ && $2 == id {
+		    split($1, p, "."); want = "workers." p[2] "." f }
+	    { v[$1] = $2 }
+	    END { if (want != "" && (want in v)) print v[want] }' \
+	    "$T/status.flat"
+}
+
+# wd_listed: X listed once, and wd-d twice (D0 and D1).
+wd_listed() {
+	takctl_clients_json && [ "$(cli_count wd-x)" = 1 ] &&
+	    [ "$(cli_count wd-d)" = 2 ]
+}
+
+# Worker 0 holds X (wd-x, last SA a-f-G-E-V), N (no identity) and D0 (wd-d);
+# worker 1 holds W (watching) and D1 (wd-d too).  Worker 0 is killed: W gets
+# one t-x-d-d for wd-x within 3 s, linking its last SA type; none for wd-d,
+# still connected through D1, nor for N.  Worker 1 counts the notice, and
+# the supervisor logs how many clients it announced.
+worker_death_notifies() {
+	local pid before after n
+	setup
+	cot_sa_tmpl "$T/sa2.tmpl" a-f-G-E-V
+	printf 'send %s\nsend %s\nsleep 30000\n' "$T/sa.tmpl" "$T/sa2.tmpl" \
+	    >"$T/x.script"
+	printf 'send %s\nsleep 30000\n' "$T/sa.tmpl" >"$T/d0.script"
+	printf 'sleep 30000\n' >"$T/n.script"
+	cat >"$T/d1.script" <<-EOF
+	forbid type=t-x-d-d 'grep=uid="wd-d"'
+	send $T/sa.tmpl
+	wait-file $T/leave within=30000
+	EOF
+	cat >"$T/w.script" <<-EOF
+	forbid type=t-x-d-d 'grep=uid="wd-d"'
+	expect uid=wd-x type=a-f-G-E-V within=10000
+	expect uid=wd-d count=2 within=10000
+	mark
+	touch $T/w-ready
+	wait-file $T/killed within=30000
+	expect type=t-x-d-d 'grep=uid="wd-x"' 'grep=type="a-f-G-E-V"' 'grep=relation="p-p"' within=3000
+	mark
+	expect-none type=t-x-d-d within=1500
+	EOF
+	cot_place w 1 $(client_args carol) --script "$T/w.script" --print
+	cot_place d1 1 $(client_args bob) --script "$T/d1.script" \
+	    --uid wd-d --callsign DUO-1
+	cot_place x 0 $(client_args alice) --script "$T/x.script" \
+	    --uid wd-x --callsign XRAY
+	cot_place n 0 $(client_args carol) --script "$T/n.script"
+	cot_place d0 0 $(client_args bob) --script "$T/d0.script" \
+	    --uid wd-d --callsign DUO-0
+	wait_for 10 test -e "$T/w-ready" ||
+	    { diag_file "$T/w.out"; fail "W did not see the SA of X, D0, D1"; }
+	wait_for 5 wd_listed ||
+	    fail "wd-x and wd-d (twice) not listed: $(cat "$T/clients.json")"
+	takd_status || fail "no status"
+	pid=$(sget workers.0.pid)
+	before=$(wfield 1 events.disconnect_notices)
+	kill -KILL "$pid"
+	touch "$T/killed"
+	cot_wait w 0
+	for n in x n d0; do
+		kill -KILL "$(cat "$T/$n.cpid")" 2>/dev/null
+	done
+	expect_eq "$(printed w | grep -c 'type="t-x-d-d"')" 1 \
+	    "disconnect notices to W"
+	wait_for 5 log_has 'worker 0 died: 1 client announced as disconnected' ||
+	    fail "no 'worker 0 died: 1 client announced' line in takd's log"
+	takd_status || fail "no status"
+	after=$(wfield 1 events.disconnect_notices)
+	expect_eq "$((after - before))" 1 "disconnect notices of worker 1"
+	takctl_clients_json || fail "takctl clients --json failed"
+	expect_eq "$(cli_count wd-d)" 1 "wd-d entries after worker 0 died"
+	touch "$T/leave"
+	cot_wait d1 0
+}
+
 # [cot] flush_delay, exaggerated to 1 s so that timings are plain: the
 # first event for a quiet session goes out at once; the next one, 200 ms
 # later, waits for the rest of the delay; a burst of more than a record
@@ -658,6 +744,7 @@ run_case relay_bytes
 run_case plain_tcp
 run_case takctl_clients
 run_case worker_death_forgets_clients
+run_case worker_death_notifies
 run_case flush_delay_on
 run_case flush_delay_off
 finish

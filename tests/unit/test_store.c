@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -413,7 +414,7 @@ test_del_worker(void **state)
 	w0[1] = STORE_CONN_ID(1, 0);
 	assert_uid(s, "W0-0", 2, w0);
 
-	assert_int_equal(store_del_worker(s, 1), 3);
+	assert_int_equal(store_del_worker(s, 1, NULL, NULL), 3);
 	memset(&col, 0, sizeof(col));
 	assert_int_equal(store_foreach_client(s, collect_client, &col), 0);
 	assert_int_equal(col.n, 6);
@@ -429,10 +430,140 @@ test_del_worker(void **state)
 	id = STORE_CONN_ID(2, 0xffffffffffffULL);
 	assert_uid(s, "W2-2", 1, &id);
 
-	assert_int_equal(store_del_worker(s, 1), 0);
-	assert_int_equal(store_del_worker(s, 2), 3);
-	assert_int_equal(store_del_worker(s, 0x10000), -1);
+	assert_int_equal(store_del_worker(s, 1, NULL, NULL), 0);
+	assert_int_equal(store_del_worker(s, 2, NULL, NULL), 3);
+	assert_int_equal(store_del_worker(s, 0x10000, NULL, NULL), -1);
 	assert_int_equal(count_clients(s), 3);
+	store_close(s);
+}
+
+static int
+collect_departed(const struct store_departed *d, void *arg)
+{
+	struct collect	*col = arg;
+
+	assert_true(col->n < 64);
+	snprintf(col->uids[col->n], STORE_UID_SIZE, "%s", d->uid);
+	snprintf(col->types[col->n], STORE_TYPE_SIZE, "%s", d->type);
+	col->n++;
+	return (col->stop_after != 0 && col->n == col->stop_after);
+}
+
+struct departed_seq {
+	unsigned	 n;
+	bool		 in_order;
+};
+
+/* D0, D1, ... in order, each once. */
+static int
+count_departed(const struct store_departed *d, void *arg)
+{
+	struct departed_seq	*ds = arg;
+	char			 want[32];
+
+	snprintf(want, sizeof(want), "D%u", ds->n++);
+	if (strcmp(d->uid, want) != 0 || strcmp(d->type, "a-f-G") != 0)
+		ds->in_order = false;
+	return (0);
+}
+
+/*
+ * store_del_worker() reports each uid that only the removed connections
+ * held, once, with the type of its latest SA, after the commit: not a uid
+ * that another worker still holds, not an unbound connection, not the uid
+ * a connection had before it changed.
+ */
+static void
+test_del_worker_departed(void **state)
+{
+	struct store		*s;
+	struct collect		 col;
+	struct departed_seq	 ds;
+	char			 uid[32], type[STORE_TYPE_SIZE];
+	unsigned		 i;
+
+	memset(type, 'a', sizeof(type) - 1);
+	type[sizeof(type) - 1] = '\0';
+	s = open_ok(tmpdir, 0, 0);
+	put_client(s, 1, 1, "A");
+	put_client(s, 1, 2, "B");
+	put_client(s, 1, 3, "");
+	put_client(s, 1, 4, "A");	/* A twice on the dying worker */
+	put_client(s, 1, 5, "C");
+	put_client(s, 2, 1, "C");	/* and C on another one too */
+	put_client(s, 1, 6, "old");
+	put_client(s, 1, 6, "E");	/* rebound: "old" went then */
+	put_client(s, 1, 7, "F");
+	assert_int_equal(store_batch_sa(s, "A", "a-f-G-E-V", FUTURE_MS,
+	    NOW_MS, "<event/>", 8), 0);
+	assert_int_equal(store_batch_sa(s, "F", type, 1, NOW_MS, "<e/>", 4),
+	    0);
+	assert_int_equal(store_batch_sa(s, "C", "a-f-G-U-C", FUTURE_MS,
+	    NOW_MS, "<event/>", 8), 0);
+	assert_int_equal(store_commit(s), 0);
+
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_del_worker(s, 1, collect_departed, &col), 7);
+	/* In connection order, each uid when its last entry went. */
+	assert_int_equal(col.n, 4);
+	assert_string_equal(col.uids[0], "B");
+	assert_string_equal(col.types[0], "");
+	assert_string_equal(col.uids[1], "A");
+	assert_string_equal(col.types[1], "a-f-G-E-V");
+	assert_string_equal(col.uids[2], "E");
+	assert_string_equal(col.types[2], "");
+	/* A stale SA still names the type. */
+	assert_string_equal(col.uids[3], "F");
+	assert_string_equal(col.types[3], type);
+	assert_int_equal(count_clients(s), 1);
+	assert_uid(s, "A", 0, NULL);
+
+	/* C's last connection now; a second pass finds nothing. */
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_del_worker(s, 2, collect_departed, &col), 1);
+	assert_int_equal(col.n, 1);
+	assert_string_equal(col.uids[0], "C");
+	assert_string_equal(col.types[0], "a-f-G-U-C");
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_del_worker(s, 2, collect_departed, &col), 0);
+	assert_int_equal(col.n, 0);
+
+	/* Stopping early stops the reports, not the removal. */
+	put_client(s, 3, 1, "G");
+	put_client(s, 3, 2, "H");
+	assert_int_equal(store_commit(s), 0);
+	memset(&col, 0, sizeof(col));
+	col.stop_after = 1;
+	assert_int_equal(store_del_worker(s, 3, collect_departed, &col), 2);
+	assert_int_equal(col.n, 1);
+	assert_string_equal(col.uids[0], "G");
+	assert_int_equal(count_clients(s), 0);
+
+	/* Many: the list grows; every uid once, in order. */
+	for (i = 0; i < 3000; i++) {
+		snprintf(uid, sizeof(uid), "D%u", i);
+		put_client(s, 4, i, uid);
+		assert_int_equal(store_batch_sa(s, uid, "a-f-G", FUTURE_MS,
+		    NOW_MS, "<e/>", 4), 0);
+	}
+	assert_int_equal(store_commit(s), 0);
+	memset(&ds, 0, sizeof(ds));
+	ds.in_order = true;
+	assert_int_equal(store_del_worker(s, 4, count_departed, &ds), 3000);
+	assert_int_equal(ds.n, 3000);
+	assert_true(ds.in_order);
+	store_close(s);
+
+	/* A store that cannot write removes nothing and reports nothing. */
+	s = open_ok(tmpdir, 0, 0);
+	put_client(s, 5, 1, "R");
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	s = open_ok(tmpdir, 0, STORE_OPEN_RDONLY);
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_del_worker(s, 5, collect_departed, &col), -1);
+	assert_int_equal(col.n, 0);
+	assert_int_equal(count_clients(s), 1);
 	store_close(s);
 }
 
@@ -613,7 +744,7 @@ nested_cb(const struct store_client *c, void *arg)
 	/* Writes would move the map under the borrowed pointers. */
 	put_client(s, 5, 5, "late");
 	assert_int_equal(store_commit(s), -1);
-	assert_int_equal(store_del_worker(s, 0), -1);
+	assert_int_equal(store_del_worker(s, 0, NULL, NULL), -1);
 	assert_int_equal(store_sa_purge(s, 0, 0), -1);
 	return (0);
 }
@@ -674,7 +805,7 @@ test_rdonly(void **state)
 	put_client(s, 0, 2, "B");
 	assert_int_equal(store_commit(s), -1);
 	assert_int_equal(store_reset_clients(s), -1);
-	assert_int_equal(store_del_worker(s, 0), -1);
+	assert_int_equal(store_del_worker(s, 0, NULL, NULL), -1);
 	store_close(s);
 }
 
@@ -750,7 +881,7 @@ test_two_processes(void **state)
 	assert_int_equal(count_clients(s), 3);
 	assert_int_equal(store_reader_check(s, &dead), 0);
 	assert_int_equal(dead, 0);
-	assert_int_equal(store_del_worker(s, 1), 1);
+	assert_int_equal(store_del_worker(s, 1, NULL, NULL), 1);
 	assert_int_equal(count_clients(s), 2);
 	store_close(s);
 }
@@ -1146,6 +1277,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_index_and_delete, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_del_worker, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_del_worker_departed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa, setup, teardown),
