@@ -233,6 +233,16 @@ sget() {
 	jget "$1" "$T/status.flat"
 }
 
+# wfield SLOT FIELD: FIELD of the worker whose id is SLOT, last status.
+wfield() {
+	awk -F '\t' -v id="$1" -v f="$2" '
+	    $1 ~ /^workers\.[0-9]+\.id$/ && $2 == id {
+		    split($1, p, "."); want = "workers." p[2] "." f }
+	    { v[$1] = $2 }
+	    END { if (want != "" && (want in v)) print v[want] }' \
+	    "$T/status.flat"
+}
+
 n_workers() {
 	jcount workers "$T/status.flat"
 }

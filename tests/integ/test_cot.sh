@@ -601,16 +601,6 @@ cli_count() {
 	    "$T/clients.flat"
 }
 
-# wfield SLOT FIELD: FIELD of the worker whose id is SLOT, last status.
-wfield() {
-	awk -F '\t' -v id="$1" -v f="$2" '
-	    $1 ~ /^workers\.[0-9]+\.id$/ && $2 == id {
-		    split($1, p, "."); want = "workers." p[2] "." f }
-	    { v[$1] = $2 }
-	    END { if (want != "" && (want in v)) print v[want] }' \
-	    "$T/status.flat"
-}
-
 # wd_listed: X listed once, and wd-d twice (D0 and D1).
 wd_listed() {
 	takctl_clients_json && [ "$(cli_count wd-x)" = 1 ] &&

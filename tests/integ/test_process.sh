@@ -9,16 +9,6 @@ setup() {
 	write_config "$T/takd.ini" "$@"
 }
 
-# wfield SLOT FIELD: FIELD of the worker whose id is SLOT, last status.
-wfield() {
-	awk -F '\t' -v id="$1" -v f="$2" '
-	    $1 ~ /^workers\.[0-9]+\.id$/ && $2 == id {
-		    split($1, p, "."); want = "workers." p[2] "." f }
-	    { v[$1] = $2 }
-	    END { if (want != "" && (want in v)) print v[want] }' \
-	    "$T/status.flat"
-}
-
 # Uid/Gid lines: real, effective and saved ids all equal to WANT.
 expect_ids() {
 	local pid=$1 what=$2 want=$3 ids
