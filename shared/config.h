@@ -9,6 +9,10 @@
  *   run_dir  = state_dir/run        pki dir  = state_dir/pki
  *   tls cert = pki_dir/server.pem   tls key  = pki_dir/server.key
  *   tls ca   = pki_dir/ca.pem       tls crl  = pki_dir/crl.pem
+ *
+ * Implemented in config.c (loading, defaults, derived values), config_keys.c
+ * (the key table and setters) and config_value.c (the value syntaxes), which
+ * share config_int.h.
  */
 #ifndef TAKD_CONFIG_H
 #define TAKD_CONFIG_H

@@ -1,5 +1,5 @@
 /*
- * Unit tests for shared/config.c.  Config files are written into a
+ * Unit tests for shared/config*.c.  Config files are written into a
  * mkdtemp directory that the group teardown removes.  Run from the
  * repository root: two tests read etc/takd.ini.
  */

@@ -1,0 +1,469 @@
+/*
+ * Configuration keys: the sections, the table of every key (its bounds and
+ * flags, and where in struct config it is stored) and the setters that check
+ * a value and store it, with the message naming the key when it is wrong.
+ * Adding a key is a row here, a field in config.h and a default in
+ * config_init().
+ */
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "shared/config.h"
+#include "shared/config_int.h"
+#include "shared/log.h"
+
+static void *
+key_field(struct load_ctx *ctx, const struct config_key *kd)
+{
+	return ((char *)ctx->cfg + kd->off);
+}
+
+static int
+set_string(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	if (config_str_copy(key_field(ctx, kd), kd->size, v) == -1)
+		return (config_key_error(ctx, kd, v, "value too long "
+		    "(at most %zu characters)", kd->size - 1));
+	return (0);
+}
+
+/* A user or group name, or a numeric id. */
+static int
+set_name(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	size_t	 n = strlen(v), ok;
+
+	if (n == 0)
+		return ((kd->flags & KEY_EMPTY_OK) ? set_string(ctx, kd, v) :
+		    config_key_error(ctx, kd, NULL, "empty value"));
+	ok = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-");
+	if (v[0] == '-' || (ok != n && !(ok == n - 1 && v[n - 1] == '$')))
+		return (config_key_error(ctx, kd, v, "expected a user or "
+		    "group name (letters, digits, '.', '_', '-')"));
+	return (set_string(ctx, kd, v));
+}
+
+static int
+set_host(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	if (*v != '\0' && !config_host_valid(v))
+		return (config_key_error(ctx, kd, v, "expected a host name "
+		    "or an IP address (without a port)"));
+	return (set_string(ctx, kd, v));
+}
+
+static int
+set_path(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	char	*dst = key_field(ctx, kd);
+
+	if (*v == '\0') {
+		if (!(kd->flags & KEY_EMPTY_OK))
+			return (config_key_error(ctx, kd, NULL, "empty path"));
+		dst[0] = '\0';
+		return (0);
+	}
+	if (config_path_resolve(ctx->cwd, v, dst, kd->size) == -1)
+		return (config_key_error(ctx, kd, v, "path too long once made "
+		    "absolute (at most %zu characters)", kd->size - 1));
+	return (0);
+}
+
+static int
+store_number(struct load_ctx *ctx, const struct config_key *kd,
+    unsigned long long v)
+{
+	unsigned	 u = (unsigned)v;
+	unsigned long	 ul = (unsigned long)v;
+	size_t		 z = (size_t)v;
+
+	/* memcpy: the field's own type is known only by its size here. */
+	if (kd->size == sizeof(u) && v <= UINT_MAX)
+		memcpy(key_field(ctx, kd), &u, sizeof(u));
+	else if (kd->size == sizeof(ul) && v <= ULONG_MAX)
+		memcpy(key_field(ctx, kd), &ul, sizeof(ul));
+	else if (kd->size == sizeof(z) && v <= SIZE_MAX)
+		memcpy(key_field(ctx, kd), &z, sizeof(z));
+	else
+		return (config_key_error(ctx, kd, NULL, "internal error: "
+		    "field size %zu", kd->size));
+	return (0);
+}
+
+static int
+set_number(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	unsigned long long	 n;
+
+	if (config_number_parse(v, ULLONG_MAX, &n) != NUM_OK || n < kd->min ||
+	    n > kd->max)
+		return (config_key_error(ctx, kd, v, "expected a number "
+		    "from %llu to %llu", kd->min, kd->max));
+	return (store_number(ctx, kd, n));
+}
+
+static int
+set_duration(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	unsigned long long	 ms;
+	char			 lo[32], hi[32];
+
+	if ((kd->flags & KEY_OFF_OK) && strcmp(v, "off") == 0)
+		return (store_number(ctx, kd, 0));
+	config_duration_fmt(lo, sizeof(lo), kd->min);
+	config_duration_fmt(hi, sizeof(hi), kd->max);
+	switch (config_duration_parse(v, &ms)) {
+	case NUM_OK:
+		if (ms >= kd->min && ms <= kd->max)
+			return (store_number(ctx, kd, ms));
+		/* FALLTHROUGH */
+	case NUM_RANGE:
+		return (config_key_error(ctx, kd, v, "expected a duration "
+		    "from %s to %s", lo, hi));
+	case NUM_SYNTAX:
+		break;
+	}
+	return (config_key_error(ctx, kd, v, "expected a duration with a unit "
+	    "(ms, s, m, h or d) such as \"10s\"%s",
+	    (kd->flags & KEY_OFF_OK) ? ", or \"off\"" : ""));
+}
+
+static int
+set_size(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	unsigned long long	 n;
+	char			 lo[32], hi[32];
+
+	config_size_fmt(lo, sizeof(lo), kd->min);
+	config_size_fmt(hi, sizeof(hi), kd->max);
+	switch (config_size_parse(v, ULLONG_MAX, &n)) {
+	case NUM_OK:
+		if (n >= kd->min && n <= kd->max)
+			return (store_number(ctx, kd, n));
+		/* FALLTHROUGH */
+	case NUM_RANGE:
+		return (config_key_error(ctx, kd, v, "expected a size from "
+		    "%s to %s", lo, hi));
+	case NUM_SYNTAX:
+		break;
+	}
+	return (config_key_error(ctx, kd, v, "expected a size in bytes, with "
+	    "an optional k or M suffix"));
+}
+
+static int
+set_bool(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
+	bool	*dst = key_field(ctx, kd);
+	size_t	 i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*dst = true;
+			return (0);
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*dst = false;
+			return (0);
+		}
+	}
+	return (config_key_error(ctx, kd, v, "expected on or off (also "
+	    "true/false, yes/no, 1/0)"));
+}
+
+static int
+set_workers(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	unsigned long long	 n;
+
+	if (strcmp(v, "auto") == 0)
+		n = 0;
+	else if (config_number_parse(v, ULLONG_MAX, &n) != NUM_OK ||
+	    n < kd->min || n > kd->max)
+		return (config_key_error(ctx, kd, v, "expected a number from "
+		    "%llu to %llu or \"auto\"", kd->min, kd->max));
+	ctx->cfg->workers = (unsigned)n;
+	return (0);
+}
+
+static int
+set_log(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	if (*v == '\0')
+		return (config_key_error(ctx, kd, NULL, "empty value: expected "
+		    "stderr, syslog or a file path"));
+	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
+		return (set_string(ctx, kd, v));
+	return (set_path(ctx, kd, v));
+}
+
+static int
+set_log_level(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	int	 level;
+
+	if ((level = log_level_parse(v)) == -1 || level == LOG_NOTICE)
+		return (config_key_error(ctx, kd, v, "expected error, "
+		    "warning, info or debug"));
+	ctx->cfg->log_level = level;
+	return (0);
+}
+
+/* The names of enum crl_check and enum crl_stale, by value. */
+static const char *const crl_check_names[] = {
+	[CRL_CHECK_LEAF] = "leaf",
+	[CRL_CHECK_CHAIN] = "chain",
+	[CRL_CHECK_OFF] = "off"
+};
+static const char *const crl_stale_names[] = {
+	[CRL_STALE_ENFORCE_LISTED] = "enforce-listed",
+	[CRL_STALE_STRICT] = "strict"
+};
+
+/* The index of v in names, or -1. */
+static int
+name_index(const char *const *names, size_t n, const char *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+static int
+set_crl_check(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	int	 i;
+
+	if ((i = name_index(crl_check_names, NNAMES(crl_check_names),
+	    v)) == -1)
+		return (config_key_error(ctx, kd, v, "expected leaf, chain "
+		    "or off"));
+	ctx->cfg->crl_check = (enum crl_check)i;
+	return (0);
+}
+
+static int
+set_crl_stale(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	int	 i;
+
+	if ((i = name_index(crl_stale_names, NNAMES(crl_stale_names),
+	    v)) == -1)
+		return (config_key_error(ctx, kd, v, "expected "
+		    "enforce-listed or strict"));
+	ctx->cfg->crl_stale = (enum crl_stale)i;
+	return (0);
+}
+
+static int
+set_min_protocol(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	if (strcmp(v, "TLSv1.2") == 0 || strcmp(v, "1.2") == 0)
+		ctx->cfg->min_protocol = TLS1_2_VERSION;
+	else if (strcmp(v, "TLSv1.3") == 0 || strcmp(v, "1.3") == 0)
+		ctx->cfg->min_protocol = TLS1_3_VERSION;
+	else
+		return (config_key_error(ctx, kd, v, "expected TLSv1.2 or "
+		    "TLSv1.3"));
+	return (0);
+}
+
+/*
+ * A list of listeners: the first "listen" of the file replaces the default
+ * list, later ones append.  An empty value turns the list off, when allowed.
+ */
+static int
+listen_add(struct load_ctx *ctx, const struct config_key *kd, const char *v,
+    struct config_listen *list, size_t *n)
+{
+	struct config_listen	 la;
+	const char		*why;
+	char			 shown[300];
+	size_t			 i;
+
+	if (ctx->first)
+		*n = 0;
+	if (*v == '\0') {
+		if (!(kd->flags & KEY_EMPTY_OK))
+			return (config_key_error(ctx, kd, NULL, "empty "
+			    "address: takd needs at least one TLS listener"));
+		*n = 0;
+		return (0);
+	}
+	if ((why = config_listen_parse(v, &la)) != NULL)
+		return (config_key_error(ctx, kd, v, "%s", why));
+	if (*n >= TAKD_MAX_LISTEN)
+		return (config_key_error(ctx, kd, v, "too many addresses "
+		    "(at most %d)", TAKD_MAX_LISTEN));
+	for (i = 0; i < *n; i++) {
+		if (!config_listen_clash(&list[i], &la))
+			continue;
+		config_listen_fmt(shown, sizeof(shown), &list[i]);
+		return (config_key_error(ctx, kd, v, "clashes with %s on "
+		    "line %d", shown, list[i].line));
+	}
+	la.line = ctx->lineno;
+	list[(*n)++] = la;
+	return (0);
+}
+
+static int
+set_tls_listen(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	return (listen_add(ctx, kd, v, ctx->cfg->tls_listen,
+	    &ctx->cfg->n_tls_listen));
+}
+
+static int
+set_tcp_listen(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	return (listen_add(ctx, kd, v, ctx->cfg->tcp_listen,
+	    &ctx->cfg->n_tcp_listen));
+}
+
+/* One address; a bare port binds loopback, since metrics are for the host. */
+static int
+set_metrics_listen(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	struct config_listen	*la = &ctx->cfg->metrics_listen;
+	const char		*why;
+
+	memset(la, 0, sizeof(*la));
+	if (*v == '\0')
+		return (0);
+	if ((why = config_listen_parse(v, la)) != NULL) {
+		memset(la, 0, sizeof(*la));
+		return (config_key_error(ctx, kd, v, "%s", why));
+	}
+	if (strchr(v, ':') == NULL)
+		snprintf(la->host, sizeof(la->host), "127.0.0.1");
+	la->line = ctx->lineno;
+	return (0);
+}
+
+#define FIELD(m)	offsetof(struct config, m), \
+			sizeof(((struct config *)NULL)->m)
+
+static const char *const config_sections[] = {
+	"server", "tls", "tcp", "cot", "pki", "metrics"
+};
+
+static const struct config_key config_keys[] = {
+	{ "server", "user", set_name, FIELD(user), 0, 0, 0 },
+	{ "server", "group", set_name, FIELD(group), 0, 0, KEY_EMPTY_OK },
+	{ "server", "workers", set_workers, FIELD(workers),
+	    1, TAKD_MAX_WORKERS, 0 },
+	{ "server", "state_dir", set_path, FIELD(state_dir), 0, 0, 0 },
+	{ "server", "run_dir", set_path, FIELD(run_dir), 0, 0, KEY_EMPTY_OK },
+	{ "server", "nofile", set_number, FIELD(nofile), 64, 1U << 30, 0 },
+	{ "server", "max_sessions", set_number, FIELD(max_sessions),
+	    1, 1000000, 0 },
+	{ "server", "drain_timeout", set_duration, FIELD(drain_timeout_ms),
+	    0, MS_HOUR, 0 },
+	{ "server", "log", set_log, FIELD(log), 0, 0, 0 },
+	{ "server", "log_level", set_log_level, FIELD(log_level), 0, 0, 0 },
+
+	{ "tls", "listen", set_tls_listen, FIELD(tls_listen), 0, 0, KEY_MULTI },
+	{ "tls", "cert", set_path, FIELD(cert), 0, 0, KEY_EMPTY_OK },
+	{ "tls", "key", set_path, FIELD(key), 0, 0, KEY_EMPTY_OK },
+	{ "tls", "key_password", set_string, FIELD(key_password),
+	    0, 0, KEY_EMPTY_OK | KEY_SECRET },
+	{ "tls", "ca", set_path, FIELD(ca), 0, 0, KEY_EMPTY_OK },
+	{ "tls", "crl", set_path, FIELD(crl), 0, 0, KEY_EMPTY_OK },
+	{ "tls", "crl_check", set_crl_check, FIELD(crl_check), 0, 0, 0 },
+	{ "tls", "crl_stale", set_crl_stale, FIELD(crl_stale), 0, 0, 0 },
+	{ "tls", "crl_warn_days", set_number, FIELD(crl_warn_days),
+	    0, 3650, 0 },
+	{ "tls", "crl_watch", set_bool, FIELD(crl_watch), 0, 0, 0 },
+	{ "tls", "handshake_timeout", set_duration,
+	    FIELD(handshake_timeout_ms), 10, MS_HOUR, 0 },
+	{ "tls", "min_protocol", set_min_protocol, FIELD(min_protocol),
+	    0, 0, 0 },
+
+	{ "tcp", "listen", set_tcp_listen, FIELD(tcp_listen),
+	    0, 0, KEY_MULTI | KEY_EMPTY_OK },
+
+	{ "cot", "max_event_bytes", set_size, FIELD(max_event_bytes),
+	    1024, 16 * 1024 * 1024, 0 },
+	{ "cot", "idle_timeout", set_duration, FIELD(idle_timeout_ms),
+	    0, 30 * MS_DAY, KEY_OFF_OK },
+	{ "cot", "max_events_per_second", set_number,
+	    FIELD(max_events_per_second), 0, 1000000, 0 },
+	{ "cot", "max_queue_bytes", set_size, FIELD(max_queue_bytes),
+	    64 * 1024, 1024 * 1024 * 1024, 0 },
+	{ "cot", "partial_timeout", set_duration, FIELD(partial_timeout_ms),
+	    100, MS_HOUR, 0 },
+	{ "cot", "write_timeout", set_duration, FIELD(write_timeout_ms),
+	    0, MS_HOUR, KEY_OFF_OK },
+	{ "cot", "flush_delay", set_duration, FIELD(flush_delay_ms),
+	    0, MS_SECOND, KEY_OFF_OK },
+
+	{ "pki", "dir", set_path, FIELD(pki_dir), 0, 0, KEY_EMPTY_OK },
+	{ "pki", "client_password", set_string, FIELD(client_password),
+	    0, 0, KEY_EMPTY_OK | KEY_SECRET },
+	{ "pki", "server_host", set_host, FIELD(server_host),
+	    0, 0, KEY_EMPTY_OK },
+
+	{ "metrics", "listen", set_metrics_listen, FIELD(metrics_listen),
+	    0, 0, KEY_EMPTY_OK },
+	{ "metrics", "token", set_string, FIELD(metrics_token),
+	    0, 0, KEY_EMPTY_OK | KEY_SECRET },
+};
+
+_Static_assert(NNAMES(config_keys) <= CONFIG_MAX_KEYS, "config_load's seen[]");
+
+/* The row of [section] name and its index in config_keys[], or NULL. */
+const struct config_key *
+config_key_find(const char *section, const char *name, size_t *idx)
+{
+	size_t	 i;
+
+	for (i = 0; i < NNAMES(config_keys); i++) {
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0) {
+			*idx = i;
+			return (&config_keys[i]);
+		}
+	}
+	return (NULL);
+}
+
+bool
+config_section_known(const char *name)
+{
+	return (name_index(config_sections, NNAMES(config_sections), name) !=
+	    -1);
+}
+
+const char *
+config_crl_check_name(enum crl_check c)
+{
+	return ((size_t)c < NNAMES(crl_check_names) ? crl_check_names[c] :
+	    "?");
+}
+
+const char *
+config_crl_stale_name(enum crl_stale s)
+{
+	return ((size_t)s < NNAMES(crl_stale_names) ? crl_stale_names[s] :
+	    "?");
+}
