@@ -1,7 +1,9 @@
 /*
  * Shared client state in LMDB (state_dir/data.mdb): the registry of connected
  * clients and the latest SA event per uid.  docs/state.md describes the
- * databases, the record encodings and the durability choice.
+ * databases, the record encodings and the durability choice.  store.c (the
+ * environment, transactions, batching), store_conn.c (the registry and its
+ * uid index) and store_sa.c (the latest SA per uid) implement it.
  *
  * Every process opens its own store after fork: an LMDB environment must not
  * cross a fork.  store_open() in a forked child first releases any store the

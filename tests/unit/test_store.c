@@ -1,5 +1,5 @@
 /*
- * Unit tests for shared/store.c: the client registry, the uid index, the SA
+ * Unit tests for shared/store*.c: the client registry, the uid index, the SA
  * store, batching, several processes on one environment, a map that fills
  * up, dead readers, and the crash marker.
  */

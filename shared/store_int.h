@@ -1,0 +1,159 @@
+/*
+ * What the parts of the store share, and nothing else includes: struct
+ * store, the pending batch, the database handles, the byte codecs and the
+ * helpers each file calls in another.  The public API is store.h.
+ *
+ *   store.c       the environment (open, close, crash marker, map growth),
+ *                 transactions and reads, the batch and its commit, the
+ *                 walk that deletes in one write transaction, reader check,
+ *                 stats;
+ *   store_conn.c  the registry of connections and the uid index: client
+ *                 records, their batched writes, a dead worker's cleanup,
+ *                 lookups;
+ *   store_sa.c    the latest SA per uid: batching, purge, replay.
+ */
+#ifndef TAKD_STORE_INT_H
+#define TAKD_STORE_INT_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "shared/store.h"
+
+#define STORE_MAGIC		0x53544f52	/* "STOR" */
+#define STORE_DEAD_MAGIC	0x44454144	/* inherited, released */
+
+#define STORE_SA_VERSION	1
+#define STORE_SA_HDR		20	/* docs/state.md */
+
+#define STORE_BATCH_BYTES	((size_t)32 << 20)
+#define STORE_BATCH_OPS		((size_t)1 << 20)
+
+#define STORE_DIR_MAX		(PATH_MAX - 64)	/* + file names */
+
+enum store_op_kind {
+	STORE_OP_CLIENT,
+	STORE_OP_CLIENT_DEL,
+	STORE_OP_SA
+};
+
+struct store_op {
+	enum store_op_kind	 kind;
+	uint64_t		 conn_id;
+	/* Offsets in the arena: the key (SA: the uid), the encoded value. */
+	size_t			 koff, klen;
+	size_t			 voff, vlen;
+};
+
+struct store_touch {
+	uint64_t	 conn_id;
+	uint64_t	 ms;
+};
+
+enum { STORE_DB_CLIENTS, STORE_DB_UIDX, STORE_DB_SA, STORE_NDB };
+
+struct store {
+	unsigned		 magic;
+	MDB_env			*env;
+	MDB_dbi			 dbi[STORE_NDB];
+	MDB_txn			*rtxn;	/* reset between reads */
+	MDB_cursor		*rcur[STORE_NDB];	/* renewed with it */
+	bool			 rcur_busy[STORE_NDB];
+	unsigned		 rdepth;	/* nested reads */
+	pid_t			 pid;	/* the opener's */
+	int			 flags;
+	dev_t			 dev;
+	ino_t			 ino;
+	size_t			 map_max;
+	char			 dir[STORE_DIR_MAX];
+	char			 boot[64];
+	struct store		*next;	/* store_list */
+
+	struct store_op		*ops;	/* the pending batch */
+	size_t			 nops, opscap;
+	unsigned char		*arena;
+	size_t			 alen, acap;
+	struct store_touch	*touches;
+	size_t			 ntouch, touchcap;
+	size_t			 refused;
+
+	struct store_stats	 stats;
+};
+
+/* The reads' visitors: one argument for every kind of walk. */
+struct store_visit {
+	int		(*client_cb)(const struct store_client *, void *);
+	int		(*sa_cb)(const struct store_sa *, void *);
+	void		*arg;
+	struct store_client *client;	/* store_get_client() */
+	uint64_t	 now_ms;
+	const char	*skip;
+	size_t		 skiplen;
+	uint64_t	*ids;
+	size_t		 max, n;
+	size_t		 bad;
+};
+
+static inline void
+store_put16(unsigned char *p, unsigned v)
+{
+	p[0] = (unsigned char)(v >> 8);
+	p[1] = (unsigned char)v;
+}
+
+static inline void
+store_put64(unsigned char *p, uint64_t v)
+{
+	int	 i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static inline unsigned
+store_get16(const unsigned char *p)
+{
+	return ((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint64_t
+store_get64(const unsigned char *p)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (v);
+}
+
+/* store.c */
+bool	 store_usable(struct store *, const char *what, bool write);
+int	 store_txn_begin(struct store *, unsigned flags, MDB_txn **);
+int	 store_scan(struct store *, const char *what, int db,
+	    const MDB_val *key, int (*visit)(const MDB_val *, const MDB_val *,
+	    void *), void *);
+int	 store_visit_done(struct store *, const struct store_visit *,
+	    const char *what, int rc);
+int	 store_refuse(struct store *, const char *what);
+int	 store_array_grow(void **p, size_t *cap, size_t need, size_t elem,
+	    size_t max);
+struct store_op	*store_op_add(struct store *, enum store_op_kind,
+		    uint64_t conn_id, size_t len);
+long	 store_cull(struct store *, const char *what, int db,
+	    const MDB_val *from, int (*cull)(struct store *, MDB_txn *,
+	    const MDB_val *, const MDB_val *, void *, int *), void *);
+
+/* store_conn.c: applying a batch's client operations and touches. */
+int	 store_apply_client(struct store *, MDB_txn *,
+	    const struct store_op *);
+int	 store_apply_touch(struct store *, MDB_txn *, uint64_t conn_id,
+	    uint64_t ms);
+
+#endif
