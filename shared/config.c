@@ -42,6 +42,8 @@
 #define CONFIG_SUN_PATH		108
 #define CONFIG_SOCKNAME_ROOM	17
 #define CONFIG_RUN_DIR_MAX	(CONFIG_SUN_PATH - 1 - CONFIG_SOCKNAME_ROOM)
+_Static_assert(sizeof(TAKD_ADMIN_SOCKET) <= CONFIG_SOCKNAME_ROOM,
+    "the admin socket's name must fit in the room kept for it");
 
 static void	 ctx_error(struct load_ctx *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

@@ -213,12 +213,6 @@ log_setlevel(int level)
 }
 
 int
-log_getlevel(void)
-{
-	return (log_level);
-}
-
-int
 log_reopen(void)
 {
 	int	 fd;
@@ -308,6 +302,8 @@ log_syslog_send(const char *line, size_t n)
 		 */
 		log_syslog_close();
 	}
+	/* A socket that connects but takes nothing: as if it were away. */
+	log_sock_retry = log_monotonic() + LOG_SYSLOG_RETRY;
 	return (-1);
 }
 
@@ -484,7 +480,11 @@ fatalx_status(int status, const char *fmt, ...)
 	exit(status);
 }
 
-int
+/*
+ * 1 when a line under rl may go out now, 0 when it is over the rate;
+ * *suppressed gets the lines dropped since the last one allowed.
+ */
+static int
 log_ratelimit_ok(struct log_ratelimit *rl, unsigned long *suppressed)
 {
 	struct timespec	 ts;

@@ -39,7 +39,6 @@ int	 log_level_parse(const char *);
 int	 log_init(enum log_dest, const char *path, int level);
 void	 log_procinit(const char *prefix);
 void	 log_setlevel(int);
-int	 log_getlevel(void);
 
 /* Give the log file to the service user before the privilege drop. */
 int	 log_chown(uid_t, gid_t);
@@ -77,11 +76,9 @@ void	 fatalx_status(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 
 /*
- * Rate limiting for per-peer noise: returns 1 when a line may be logged now,
- * 0 when it is suppressed; *suppressed counts the lines dropped since the last
- * one allowed, so the next allowed line can say how many were hidden.
- * A zeroed struct allows 10 lines a second; set burst and window (seconds)
- * for another rate, e.g. 1 line per 10 s for a condition that can last.
+ * Rate limiting for per-peer noise, one struct per kind of line.  A zeroed
+ * struct allows 10 lines a second; set burst and window (seconds) for another
+ * rate, e.g. 1 line per 10 s for a condition that can last.
  */
 struct log_ratelimit {
 	long		 window_start;	/* monotonic seconds */
@@ -90,7 +87,6 @@ struct log_ratelimit {
 	unsigned	 count;
 	unsigned long	 suppressed;
 };
-int	 log_ratelimit_ok(struct log_ratelimit *, unsigned long *suppressed);
 /*
  * A line at level (LOG_WARNING, LOG_INFO, LOG_DEBUG) under rl: dropped when
  * below the log level or over the rate; the next one that goes out says how

@@ -584,7 +584,7 @@ store_touch_cmp(const void *a, const void *b)
 }
 
 static int
-store_apply(struct store *s, MDB_txn *txn)
+store_apply(struct store *s, MDB_txn *txn, void *arg)
 {
 	const struct store_op	*op;
 	MDB_val			 k, v;
@@ -635,11 +635,44 @@ store_map_grow(struct store *s)
 }
 
 int
-store_commit(struct store *s)
+store_write(struct store *s, const char *what,
+    int (*apply)(struct store *, MDB_txn *, void *), void *arg)
 {
 	MDB_txn	*txn;
+	int	 rc = 0, grown = 0;
+
+	if (!store_usable(s, what, true)) {
+		if (s != NULL && s->magic == STORE_MAGIC)
+			s->stats.commit_failures++;
+		return (-1);
+	}
+	for (;;) {
+		if ((rc = store_txn_begin(s, 0, &txn)) != 0)
+			break;
+		if ((rc = apply(s, txn, arg)) != 0)
+			mdb_txn_abort(txn);
+		else
+			rc = mdb_txn_commit(txn);
+		/* Grow once per write: a loop iteration stays short. */
+		if (rc != MDB_MAP_FULL || grown++ > 0 ||
+		    store_map_grow(s) == -1)
+			break;
+	}
+	if (rc != 0) {
+		s->stats.commit_failures++;
+		log_warnx("store %s: %s: %s", s->dir, what, mdb_strerror(rc));
+		return (-1);
+	}
+	s->stats.commits++;
+	return (0);
+}
+
+int
+store_commit(struct store *s)
+{
+	char	 what[64];
 	size_t	 n;
-	int	 rc = EINVAL, grown = 0;
+	int	 rc = 0;
 
 	if (s == NULL || s->magic != STORE_MAGIC) {
 		log_warnx("store: commit on a closed or invalid store");
@@ -648,34 +681,15 @@ store_commit(struct store *s)
 	if (s->refused > 1)
 		log_warnx("store %s: %zu operations dropped from this batch",
 		    s->dir, s->refused);
-	if ((n = s->nops + s->ntouch) == 0)
-		goto done;
-	if (!store_usable(s, "commit", true))
-		goto done;
-	if (s->ntouch > 1)
-		qsort(s->touches, s->ntouch, sizeof(*s->touches),
-		    store_touch_cmp);
-	for (;;) {
-		if ((rc = store_txn_begin(s, 0, &txn)) != 0)
-			break;
-		if ((rc = store_apply(s, txn)) != 0)
-			mdb_txn_abort(txn);
-		else
-			rc = mdb_txn_commit(txn);
-		/* Grow once per commit: the loop iteration stays short. */
-		if (rc != MDB_MAP_FULL || grown++ > 0 ||
-		    store_map_grow(s) == -1)
-			break;
+	if ((n = s->nops + s->ntouch) > 0) {
+		if (s->ntouch > 1)
+			qsort(s->touches, s->ntouch, sizeof(*s->touches),
+			    store_touch_cmp);
+		snprintf(what, sizeof(what), "commit of %zu operations (batch "
+		    "dropped)", n);
+		if ((rc = store_write(s, what, store_apply, NULL)) == -1)
+			s->stats.ops_dropped += n;
 	}
-	if (rc != 0)
-		log_warnx("store %s: commit of %zu operations failed: %s; "
-		    "batch dropped", s->dir, n, mdb_strerror(rc));
- done:
-	if (n > 0 && rc != 0) {
-		s->stats.commit_failures++;
-		s->stats.ops_dropped += n;
-	} else if (n > 0)
-		s->stats.commits++;
 	s->nops = s->alen = s->ntouch = s->refused = 0;
 	/* Give a burst's memory back; a usual batch stays allocated. */
 	if (s->acap > STORE_ARENA_KEEP) {
@@ -683,35 +697,28 @@ store_commit(struct store *s)
 		s->arena = NULL;
 		s->acap = 0;
 	}
-	return (n > 0 && rc != 0 ? -1 : 0);
+	return (rc);
 }
 
 /* ---- immediate writes (supervisor) ---- */
 
 /*
- * One write transaction deleting the entries of db, from key on (NULL: the
- * first), that cull() picks: 1 delete, 0 keep, -1 stop.  cull() may write
- * more in txn and then reports an LMDB error in *rc.
+ * Inside txn, delete the entries of db, from key on (NULL: the first), that
+ * cull() picks: 1 delete, 0 keep, -1 stop.  cull() may write more in txn and
+ * then reports an LMDB error in *rc.  *n gets how many were deleted.
  */
-long
-store_cull(struct store *s, const char *what, int db, const MDB_val *from,
+int
+store_cull(struct store *s, MDB_txn *txn, int db, const MDB_val *from,
     int (*cull)(struct store *, MDB_txn *, const MDB_val *, const MDB_val *,
-    void *, int *), void *arg)
+    void *, int *), void *arg, long *n)
 {
-	MDB_txn		*txn;
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	long		 n = 0;
 	int		 rc, act;
 
-	if (!store_usable(s, what, true))
-		return (-1);
-	if ((rc = store_txn_begin(s, 0, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_cursor_open(txn, s->dbi[db], &cur)) != 0) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, s->dbi[db], &cur)) != 0)
+		return (rc);
 	if (from != NULL)
 		k = *from;
 	rc = mdb_cursor_get(cur, &k, &v, from != NULL ? MDB_SET_RANGE :
@@ -721,23 +728,12 @@ store_cull(struct store *s, const char *what, int db, const MDB_val *from,
 			break;
 		if (act == 1 && (rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
-		n += act;
+		*n += act;
 		/* After a delete, MDB_NEXT lands on the entry that followed. */
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		goto fail;
-	s->stats.commits++;
-	return (n);
- fail:
-	s->stats.commit_failures++;
-	log_warnx("store %s: %s: %s", s->dir, what, mdb_strerror(rc));
-	return (-1);
+	return (rc == MDB_NOTFOUND ? 0 : rc);
 }
 
 int

@@ -84,7 +84,10 @@ struct store_sa {
  */
 struct store_stats {
 	uint64_t	 commits;	/* write transactions committed */
-	/* Write transactions that failed: a batch lost, or an immediate write. */
+	/*
+	 * Write transactions that failed or were refused (read-only store,
+	 * inside a read): a batch lost, or an immediate write.
+	 */
 	uint64_t	 commit_failures;
 	uint64_t	 ops_dropped;	/* batched operations lost or refused */
 	uint64_t	 map_grows;

@@ -277,6 +277,7 @@ struct store_gone {
 	size_t		 len, cap;
 	size_t		 n;
 	size_t		 lost;		/* not noted: out of memory */
+	long		 removed;	/* connections deleted */
 };
 
 /*
@@ -289,7 +290,6 @@ static int
 store_gone_note(struct store *s, MDB_txn *txn, struct store_gone *g,
     char *uid)
 {
-	const unsigned char	*p;
 	const char		*type = "";
 	MDB_val			 k, v;
 	size_t			 ulen = strlen(uid), tlen = 0;
@@ -302,13 +302,11 @@ store_gone_note(struct store *s, MDB_txn *txn, struct store_gone *g,
 		return (0);
 	if (rc != MDB_NOTFOUND)
 		return (rc);
+	/* No SA, or an unreadable one: the type is "". */
 	if ((rc = mdb_get(txn, s->dbi[STORE_DB_SA], &k, &v)) == 0) {
-		p = v.mv_data;
-		if (v.mv_size >= STORE_SA_HDR && p[0] == STORE_SA_VERSION &&
-		    p[1] < STORE_TYPE_SIZE && v.mv_size - STORE_SA_HDR >= p[1] &&
-		    memchr(p + STORE_SA_HDR, '\0', p[1]) == NULL) {
-			type = (const char *)p + STORE_SA_HDR;
-			tlen = p[1];
+		if (store_sa_type(&v, &type, &tlen) == -1) {
+			type = "";
+			tlen = 0;
 		}
 	} else if (rc != MDB_NOTFOUND)
 		return (rc);
@@ -346,31 +344,46 @@ store_cull_worker(struct store *s, MDB_txn *txn, const MDB_val *k,
 	return (1);
 }
 
+static int
+store_reset_apply(struct store *s, MDB_txn *txn, void *arg)
+{
+	MDB_stat	 st;
+	long		*n = arg;
+	int		 rc;
+
+	if ((rc = mdb_stat(txn, s->dbi[STORE_DB_CLIENTS], &st)) != 0 ||
+	    (rc = mdb_drop(txn, s->dbi[STORE_DB_CLIENTS], 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->dbi[STORE_DB_UIDX], 0)) != 0)
+		return (rc);
+	*n = (long)st.ms_entries;
+	return (0);
+}
+
 long
 store_reset_clients(struct store *s)
 {
-	MDB_txn		*txn;
-	MDB_stat	 st;
-	int		 rc;
+	long	 n = 0;
 
-	if (!store_usable(s, "registry reset", true))
+	if (store_write(s, "registry reset", store_reset_apply, &n) == -1)
 		return (-1);
-	if ((rc = store_txn_begin(s, 0, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_stat(txn, s->dbi[STORE_DB_CLIENTS], &st)) != 0 ||
-	    (rc = mdb_drop(txn, s->dbi[STORE_DB_CLIENTS], 0)) != 0 ||
-	    (rc = mdb_drop(txn, s->dbi[STORE_DB_UIDX], 0)) != 0) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		goto fail;
-	s->stats.commits++;
-	return ((long)st.ms_entries);
- fail:
-	s->stats.commit_failures++;
-	log_warnx("store %s: registry reset: %s", s->dir, mdb_strerror(rc));
-	return (-1);
+	return (n);
+}
+
+static int
+store_gone_apply(struct store *s, MDB_txn *txn, void *arg)
+{
+	struct store_gone	*g = arg;
+	MDB_val			 k;
+	unsigned char		 lo[8];
+
+	/* A run again after the map grew notes everything again. */
+	g->len = g->n = g->lost = 0;
+	/* A worker's connections are one key range. */
+	store_put64(lo, STORE_CONN_ID(g->worker, 0));
+	k.mv_data = lo;
+	k.mv_size = sizeof(lo);
+	return (store_cull(s, txn, STORE_DB_CLIENTS, &k, store_cull_worker, g,
+	    &g->removed));
 }
 
 long
@@ -379,10 +392,8 @@ store_del_worker(struct store *s, unsigned worker,
 {
 	struct store_gone	 g;
 	struct store_departed	 d;
-	MDB_val			 k;
-	unsigned char		 lo[8];
 	size_t			 i, off = 0;
-	long			 n;
+	int			 rc;
 
 	if (worker > STORE_WORKER_MAX) {
 		log_warnx("store: no worker %u", worker);
@@ -391,18 +402,13 @@ store_del_worker(struct store *s, unsigned worker,
 	memset(&g, 0, sizeof(g));
 	g.worker = worker;
 	g.collect = departed != NULL;
-	/* A worker's connections are one key range. */
-	store_put64(lo, STORE_CONN_ID(worker, 0));
-	k.mv_data = lo;
-	k.mv_size = sizeof(lo);
-	n = store_cull(s, "worker cleanup", STORE_DB_CLIENTS, &k,
-	    store_cull_worker, &g);
-	if (n >= 0 && g.lost > 0)
+	rc = store_write(s, "worker cleanup", store_gone_apply, &g);
+	if (rc == 0 && g.lost > 0)
 		log_warnx("store %s: worker %u cleanup: %zu uids left without "
 		    "a connection cannot be reported: out of memory", s->dir,
 		    worker, g.lost);
-	/* Only what is committed: a failed walk removed nothing. */
-	for (i = 0; n >= 0 && i < g.n; i++) {
+	/* Only what is committed: a failed write removed nothing. */
+	for (i = 0; rc == 0 && i < g.n; i++) {
 		d.uid = g.buf + off;
 		off += strlen(d.uid) + 1;
 		d.type = g.buf + off;
@@ -411,7 +417,7 @@ store_del_worker(struct store *s, unsigned worker,
 			break;
 	}
 	free(g.buf);
-	return (n);
+	return (rc == 0 ? g.removed : -1);
 }
 
 /* ---- reads ---- */

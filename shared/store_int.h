@@ -4,9 +4,9 @@
  * helpers each file calls in another.  The public API is store.h.
  *
  *   store.c       the environment (open, close, crash marker, map growth),
- *                 transactions and reads, the batch and its commit, the
- *                 walk that deletes in one write transaction, reader check,
- *                 stats;
+ *                 transactions and reads, every write transaction (the
+ *                 batch's commit, the supervisor's immediate writes), the
+ *                 walk that deletes, reader check, stats;
  *   store_conn.c  the registry of connections and the uid index: client
  *                 records, their batched writes, a dead worker's cleanup,
  *                 lookups;
@@ -146,9 +146,23 @@ int	 store_array_grow(void **p, size_t *cap, size_t need, size_t elem,
 	    size_t max);
 struct store_op	*store_op_add(struct store *, enum store_op_kind,
 		    uint64_t conn_id, size_t len);
-long	 store_cull(struct store *, const char *what, int db,
-	    const MDB_val *from, int (*cull)(struct store *, MDB_txn *,
-	    const MDB_val *, const MDB_val *, void *, int *), void *);
+/*
+ * Every write: apply() in one write transaction, then the commit, counted
+ * in the stats.  A full map is grown once and apply() run again from the
+ * start, so it must rebuild whatever it keeps in arg.  0, or -1 logged with
+ * what.
+ */
+int	 store_write(struct store *, const char *what,
+	    int (*apply)(struct store *, MDB_txn *, void *), void *);
+int	 store_cull(struct store *, MDB_txn *, int db, const MDB_val *from,
+	    int (*cull)(struct store *, MDB_txn *, const MDB_val *,
+	    const MDB_val *, void *, int *), void *, long *n);
+
+/*
+ * store_sa.c: the type an SA value names (not NUL-terminated), -1 when the
+ * value is not one takd wrote.
+ */
+int	 store_sa_type(const MDB_val *, const char **type, size_t *len);
 
 /* store_conn.c: applying a batch's client operations and touches. */
 int	 store_apply_client(struct store *, MDB_txn *,

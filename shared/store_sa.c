@@ -62,30 +62,61 @@ store_batch_sa(struct store *s, const char *uid, const char *type,
 	return (0);
 }
 
+int
+store_sa_type(const MDB_val *v, const char **type, size_t *len)
+{
+	const unsigned char	*p = v->mv_data;
+
+	/* The header, the type without a NUL, at least one event byte. */
+	if (v->mv_size < STORE_SA_HDR || p[0] != STORE_SA_VERSION ||
+	    p[1] >= STORE_TYPE_SIZE || v->mv_size - STORE_SA_HDR <= p[1] ||
+	    memchr(p + STORE_SA_HDR, '\0', p[1]) != NULL)
+		return (-1);
+	*type = (const char *)p + STORE_SA_HDR;
+	*len = p[1];
+	return (0);
+}
+
 /* ---- immediate writes (supervisor) ---- */
+
+struct store_purge {
+	uint64_t	 now_ms;
+	uint64_t	 max_age_ms;
+	long		 n;		/* entries deleted */
+};
 
 static int
 store_cull_sa(struct store *s, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, void *arg, int *rc)
 {
-	const uint64_t		*lim = arg;	/* now, max age */
-	const unsigned char	*p = v->mv_data;
-	uint64_t		 stale;
+	const struct store_purge	*pg = arg;
+	const unsigned char		*p = v->mv_data;
+	uint64_t			 stale;
 
 	/* Unreadable entries go too: nothing could replay them. */
 	if (v->mv_size < STORE_SA_HDR || p[0] != STORE_SA_VERSION)
 		return (1);
 	stale = store_get64(p + 4);
-	return (stale <= lim[0] && lim[0] - stale >= lim[1]);
+	return (stale <= pg->now_ms && pg->now_ms - stale >= pg->max_age_ms);
+}
+
+static int
+store_purge_apply(struct store *s, MDB_txn *txn, void *arg)
+{
+	struct store_purge	*pg = arg;
+
+	return (store_cull(s, txn, STORE_DB_SA, NULL, store_cull_sa, pg,
+	    &pg->n));
 }
 
 long
 store_sa_purge(struct store *s, uint64_t now_ms, uint64_t max_age_ms)
 {
-	uint64_t	 lim[2] = { now_ms, max_age_ms };
+	struct store_purge	 pg = { now_ms, max_age_ms, 0 };
 
-	return (store_cull(s, "SA purge", STORE_DB_SA, NULL, store_cull_sa,
-	    lim));
+	if (store_write(s, "SA purge", store_purge_apply, &pg) == -1)
+		return (-1);
+	return (pg.n);
 }
 
 /* ---- reads ---- */
@@ -96,15 +127,14 @@ store_visit_sa(const MDB_val *k, const MDB_val *v, void *arg)
 	struct store_visit	*sv = arg;
 	struct store_sa		 sa;
 	const unsigned char	*p = v->mv_data;
+	const char		*type;
 	size_t			 tlen;
 
 	if (sv->skip != NULL && k->mv_size == sv->skiplen &&
 	    memcmp(k->mv_data, sv->skip, sv->skiplen) == 0)
 		return (0);
 	if (k->mv_size == 0 || k->mv_size >= sizeof(sa.uid) ||
-	    v->mv_size < STORE_SA_HDR || p[0] != STORE_SA_VERSION ||
-	    (tlen = p[1]) >= sizeof(sa.type) ||
-	    v->mv_size - STORE_SA_HDR <= tlen) {
+	    store_sa_type(v, &type, &tlen) == -1) {
 		sv->bad++;
 		return (0);
 	}
@@ -112,7 +142,7 @@ store_visit_sa(const MDB_val *k, const MDB_val *v, void *arg)
 		return (0);
 	memcpy(sa.uid, k->mv_data, k->mv_size);
 	sa.uid[k->mv_size] = '\0';
-	memcpy(sa.type, p + STORE_SA_HDR, tlen);
+	memcpy(sa.type, type, tlen);
 	sa.type[tlen] = '\0';
 	sa.time_ms = store_get64(p + 12);
 	sa.event = p + STORE_SA_HDR + tlen;

@@ -3,9 +3,6 @@
  * mkdtemp directory that the group teardown removes.  Run from the
  * repository root: two tests read etc/takd.ini.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -60,12 +57,6 @@ key_name(size_t i)
 	return (i < N_CONTRACT_KEYS ? contract_keys[i] :
 	    added_keys[i - N_CONTRACT_KEYS]);
 }
-
-#define assert_contains(hay, needle) do {				\
-	if (strstr((hay), (needle)) == NULL)				\
-		fail_msg("\"%s\" does not contain \"%s\"", (hay),	\
-		    (needle));						\
-} while (0)
 
 static int
 rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)

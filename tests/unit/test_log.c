@@ -1,6 +1,7 @@
 /*
  * Unit tests for shared/log.c: the syslog destination that [server] log =
- * syslog selects.  The socket lives in a mkdtemp directory.
+ * syslog selects, and the rate-limited log_limited().  The socket and the
+ * log file live in a mkdtemp directory.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -21,12 +22,6 @@
 #include "tests/unit/unit.h"
 
 #include "shared/log.h"
-
-#define assert_contains(hay, needle) do {				\
-	if (strstr((hay), (needle)) == NULL)				\
-		fail_msg("\"%s\" does not contain \"%s\"", (hay),	\
-		    (needle));						\
-} while (0)
 
 static char	 tmpdir[64];
 
@@ -95,11 +90,36 @@ lost_count(const char *line)
 	return (strtoul(p + strlen("test_log: "), NULL, 10));
 }
 
+/*
+ * Log a line every 100 ms until syslogd s gets one: the notice of the lost
+ * lines, then the probe.  Returns how many probes it took.
+ */
+static unsigned long
+syslogd_probe(int s, char *buf, size_t len, unsigned long lost)
+{
+	char		 want[32];
+	unsigned long	 probes;
+
+	for (probes = 1; probes <= 40; probes++) {
+		log_warnx("probe %lu", probes);
+		if (syslogd_recv(s, buf, len) == 1)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(probes > 1 && probes <= 40);
+	assert_int_equal(lost_count(buf), lost + probes - 1);
+	assert_int_equal(syslogd_recv(s, buf, len), 1);
+	snprintf(want, sizeof(want), "probe %lu", probes);
+	assert_contains(buf, want);
+	assert_int_equal(syslogd_recv(s, buf, len), 0);
+	return (probes);
+}
+
 static void
 test_log_syslog(void **state)
 {
 	char		 path[PATH_MAX], buf[4096];
-	unsigned long	 sent, got, probes;
+	unsigned long	 sent, got;
 	int		 s, fds;
 
 	fds = unit_count_fds();
@@ -149,18 +169,20 @@ test_log_syslog(void **state)
 	log_warnx("lost 2");
 	assert_int_equal(log_get_fd(), -1);
 	s = syslogd_new(path);
-	for (probes = 1; probes <= 40; probes++) {
-		log_warnx("probe %lu", probes);
-		if (syslogd_recv(s, buf, sizeof(buf)) == 1)
-			break;
-		usleep(100 * 1000);
-	}
-	assert_true(probes > 1 && probes <= 40);
-	assert_int_equal(lost_count(buf), 2 + probes - 1);
-	assert_int_equal(syslogd_recv(s, buf, sizeof(buf)), 1);
-	snprintf(path, sizeof(path), "probe %lu", probes);
-	assert_contains(buf, path);
+	syslogd_probe(s, buf, sizeof(buf), 2);
+
+	/*
+	 * One that takes the connection but no line (EPIPE): after the one
+	 * reconnect, the next waits a second too, rather than costing two
+	 * connects a line; a syslogd back at once gets nothing before that.
+	 */
+	assert_int_equal(shutdown(s, SHUT_RD), 0);
+	log_warnx("refused");
+	close(s);
+	s = syslogd_new(path);
+	log_warnx("too soon");
 	assert_int_equal(syslogd_recv(s, buf, sizeof(buf)), 0);
+	syslogd_probe(s, buf, sizeof(buf), 2);
 
 	assert_int_equal(log_init(LOG_DEST_STDERR, NULL, LOG_INFO), 0);
 	log_syslog_path(NULL);
@@ -168,11 +190,49 @@ test_log_syslog(void **state)
 	assert_int_equal(unit_count_fds(), fds);
 }
 
+/*
+ * log_limited(): burst lines a window, then one that says how many were
+ * suppressed; a line below the log level is neither written nor counted.
+ */
+static void
+test_log_limited(void **state)
+{
+	struct log_ratelimit	 rl = { .burst = 2 };
+	char			 path[PATH_MAX], buf[4096];
+	FILE			*fp;
+	size_t			 n;
+	int			 i;
+
+	snprintf(path, sizeof(path), "%s/limited", tmpdir);
+	assert_int_equal(log_init(LOG_DEST_FILE, path, LOG_WARNING), 0);
+	for (i = 0; i < 5; i++)
+		log_limited(&rl, LOG_WARNING, "line %d", i);
+	log_limited(&rl, LOG_INFO, "below the level");
+	/* The window is over. */
+	rl.window_start--;
+	log_limited(&rl, LOG_WARNING, "next");
+	log_limited(&rl, LOG_WARNING, "again");
+	assert_int_equal(log_init(LOG_DEST_STDERR, NULL, LOG_INFO), 0);
+
+	assert_non_null(fp = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	assert_contains(buf, "warning: line 0\n");
+	assert_contains(buf, "warning: line 1\n");
+	assert_null(strstr(buf, "line 2"));
+	assert_null(strstr(buf, "below"));
+	assert_contains(buf, "warning: next (3 similar lines suppressed)\n");
+	assert_contains(buf, "warning: again\n");
+	assert_int_equal(unlink(path), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_syslog),
+		cmocka_unit_test(test_log_limited),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

@@ -452,6 +452,7 @@ collect_departed(const struct store_departed *d, void *arg)
 struct departed_seq {
 	unsigned	 n;
 	bool		 in_order;
+	const char	*type;		/* of every uid */
 };
 
 /* D0, D1, ... in order, each once. */
@@ -462,7 +463,7 @@ count_departed(const struct store_departed *d, void *arg)
 	char			 want[32];
 
 	snprintf(want, sizeof(want), "D%u", ds->n++);
-	if (strcmp(d->uid, want) != 0 || strcmp(d->type, "a-f-G") != 0)
+	if (strcmp(d->uid, want) != 0 || strcmp(d->type, ds->type) != 0)
 		ds->in_order = false;
 	return (0);
 }
@@ -549,6 +550,7 @@ test_del_worker_departed(void **state)
 	assert_int_equal(store_commit(s), 0);
 	memset(&ds, 0, sizeof(ds));
 	ds.in_order = true;
+	ds.type = "a-f-G";
 	assert_int_equal(store_del_worker(s, 4, count_departed, &ds), 3000);
 	assert_int_equal(ds.n, 3000);
 	assert_true(ds.in_order);
@@ -774,11 +776,14 @@ test_nested_and_misuse(void **state)
 	col.stop_after = 2;
 	assert_int_equal(store_foreach_client(s, collect_client, &col), 0);
 	assert_int_equal(col.n, 2);
-	/* The two commits tried inside the read failed; empty ones are free. */
+	/*
+	 * The six writes tried inside the read (two of each kind) failed;
+	 * empty commits are free.
+	 */
 	assert_int_equal(store_commit(s), 0);
 	store_get_stats(s, &st);
 	assert_int_equal(st.commits, 2);
-	assert_int_equal(st.commit_failures, 2);
+	assert_int_equal(st.commit_failures, 6);
 	store_close(s);
 
 	store_get_stats(NULL, &st);
@@ -786,6 +791,9 @@ test_nested_and_misuse(void **state)
 	assert_int_equal(store_commit(NULL), -1);
 	assert_int_equal(store_batch_client_del(NULL, 1), -1);
 	assert_int_equal(store_batch_touch(NULL, 1, 1), -1);
+	assert_int_equal(store_reset_clients(NULL), -1);
+	assert_int_equal(store_del_worker(NULL, 1, NULL, NULL), -1);
+	assert_int_equal(store_sa_purge(NULL, 0, 0), -1);
 }
 
 static void
@@ -1067,6 +1075,49 @@ test_map_full(void **state)
 	store_close(s);
 }
 
+/*
+ * The supervisor's immediate writes grow a full map as a commit does.  A dead
+ * worker's cleanup that failed would leave its connection ids to the
+ * respawned worker and its uids unannounced.
+ */
+static void
+test_cull_map_full(void **state)
+{
+	struct store		*s;
+	struct store_stats	 st;
+	struct departed_seq	 ds;
+	char			 uid[32];
+	uint64_t		 grows;
+	unsigned		 i;
+
+	s = open_ok(tmpdir, 64 << 10, 0);
+	/* One connection a commit, until one page of the map is left. */
+	for (i = 0; i < 2000; i++) {
+		snprintf(uid, sizeof(uid), "D%u", i);
+		put_client(s, 1, i, uid);
+		assert_int_equal(store_commit(s), 0);
+		store_get_stats(s, &st);
+		if (st.map_used + 4096 >= st.mapsize)
+			break;
+	}
+	assert_true(i < 2000);
+	grows = st.map_grows;
+	/* Deleting copies pages too: the map is full on the first run. */
+	memset(&ds, 0, sizeof(ds));
+	ds.in_order = true;
+	ds.type = "";
+	assert_int_equal(store_del_worker(s, 1, count_departed, &ds),
+	    (long)i + 1);
+	/* The run after the growth reported each uid once. */
+	assert_int_equal(ds.n, i + 1);
+	assert_true(ds.in_order);
+	store_get_stats(s, &st);
+	assert_int_equal(st.map_grows, grows + 1);
+	assert_int_equal(st.commit_failures, 0);
+	assert_int_equal(count_clients(s), 0);
+	store_close(s);
+}
+
 /* Another process grows the map: this one adopts the size on its next use. */
 static void
 test_map_resized(void **state)
@@ -1294,6 +1345,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reader_check, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cull_map_full, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_resized, setup,
 		    teardown),

@@ -22,4 +22,11 @@ struct blob	 unit_sample(const char *name);
 /* The descriptors this process has open. */
 int		 unit_count_fds(void);
 
+/* Fails the test unless the string hay contains needle (string.h). */
+#define assert_contains(hay, needle) do {				\
+	if (strstr((hay), (needle)) == NULL)				\
+		fail_msg("\"%s\" does not contain \"%s\"", (hay),	\
+		    (needle));						\
+} while (0)
+
 #endif
