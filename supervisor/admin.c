@@ -17,6 +17,7 @@
 #include "shared/store.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
+#include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
 
@@ -79,6 +80,9 @@ static struct {
 	char		 error[256];
 	struct admin_client *client;
 } reload;
+
+/* The admin socket out of descriptors: see listen.h. */
+static struct listen_pause admin_pause;
 
 static void	 admin_client_free(struct sup *, struct admin_client *);
 
@@ -274,8 +278,15 @@ admin_accept(struct sup *sup)
 	struct epoll_event	 ev;
 	int			 fd;
 
-	while ((fd = accept4(sup->admin_fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1) {
+	for (;;) {
+		fd = accept4(sup->admin_fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (listen_accept_error(sup, sup->admin_fd, "admin",
+			    &admin_pause) == -1)
+				return;
+			continue;
+		}
 		if (admin_nclients(sup) >= ADMIN_MAX_CLIENTS) {
 			log_warnx("admin: too many clients, connection closed");
 			close(fd);
@@ -304,8 +315,6 @@ admin_accept(struct sup *sup)
 		c->next = sup->admin_clients;
 		sup->admin_clients = c;
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		log_warn("admin: accept");
 }
 
 static void
@@ -930,6 +939,10 @@ admin_tick(struct sup *sup)
 	if (reload.active && (wait == -1 || reload.deadline_ms - now < wait))
 		wait = reload.deadline_ms - now;
 	left = metrics_tick(sup, now);
+	if (left >= 0 && (wait == -1 || left < wait))
+		wait = left;
+	left = listen_pause_tick(sup, sup->admin_fd, &sup->admin_ev,
+	    &admin_pause, now);
 	if (left >= 0 && (wait == -1 || left < wait))
 		wait = left;
 	for (c = sup->admin_clients; c != NULL; c = next) {

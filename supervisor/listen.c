@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -194,6 +195,69 @@ listen_close_all(struct sup *sup)
 			close(sup->listeners[i].fd);
 		sup->listeners[i].fd = -1;
 	}
+}
+
+int
+listen_accept_error(struct sup *sup, int fd, const char *what,
+    struct listen_pause *p)
+{
+	int	 err = errno;
+
+	switch (err) {
+	case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+	case EWOULDBLOCK:
+#endif
+		return (-1);
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case EPERM:		/* a firewall rule */
+	case ENETDOWN:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENONET:
+	case ENOPROTOOPT:
+	case EOPNOTSUPP:
+		return (0);
+	}
+	/* EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse: it would fail again. */
+	if (p->rl.burst == 0) {
+		p->rl.burst = 1;
+		p->rl.window = 10;
+	}
+	log_limited(&p->rl, LOG_WARNING, "%s: accept: %s; pausing %d ms",
+	    what, strerror(err), LISTEN_PAUSE_MS);
+	if (epoll_ctl(sup->epfd, EPOLL_CTL_DEL, fd, NULL) == -1)
+		log_warn("%s: epoll_ctl", what);
+	p->until_ms = sup_now_ms() + LISTEN_PAUSE_MS;
+	return (-1);
+}
+
+int64_t
+listen_pause_tick(struct sup *sup, int fd, struct sup_ev *ev,
+    struct listen_pause *p, int64_t now)
+{
+	struct epoll_event	 e;
+
+	if (p->until_ms == 0)
+		return (-1);
+	if (p->until_ms > now)
+		return (p->until_ms - now);
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;
+	e.data.ptr = ev;
+	if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, fd, &e) == -1 &&
+	    errno != EEXIST) {
+		/* Out of memory too: try again after another pause. */
+		log_limited(&p->rl, LOG_WARNING, "listener: epoll_ctl: %s",
+		    strerror(errno));
+		p->until_ms = now + LISTEN_PAUSE_MS;
+		return (LISTEN_PAUSE_MS);
+	}
+	p->until_ms = 0;
+	return (-1);
 }
 
 size_t

@@ -1,8 +1,10 @@
 #ifndef TAKD_LISTEN_H
 #define TAKD_LISTEN_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 
+#include "shared/log.h"
 #include "supervisor/sup.h"
 
 /*
@@ -28,6 +30,33 @@ int	 listen_bind(const char *proto, const struct config_listen *,
  */
 int	 listen_addr_str(const struct sockaddr_storage *, char *addr, size_t len,
 	    unsigned *port);
+/*
+ * The supervisor's own listeners (the admin socket, [metrics]) when accept4()
+ * fails for want of descriptors or memory: the connection stays in the
+ * backlog and keeps the listener readable, so rather than spin the loop the
+ * listener leaves the epoll set for LISTEN_PAUSE_MS and comes back on a tick.
+ */
+#define LISTEN_PAUSE_MS		200
+
+struct listen_pause {
+	int64_t			 until_ms;	/* 0: in the epoll set */
+	struct log_ratelimit	 rl;
+};
+
+/*
+ * accept4() on fd failed with errno.  0 when that connection alone failed
+ * (it went away) and accepting goes on; -1 when accepting stops for this
+ * turn: nothing is waiting, or fd was paused (a warning about what, at most
+ * one per 10 s).
+ */
+int	 listen_accept_error(struct sup *, int fd, const char *what,
+	    struct listen_pause *);
+/*
+ * Put a paused fd back into the epoll set (EPOLLIN, ev) once its pause is
+ * over: the ms until then, or -1 when it is not paused.
+ */
+int64_t	 listen_pause_tick(struct sup *, int fd, struct sup_ev *ev,
+	    struct listen_pause *, int64_t now);
 /* TLS listener descriptors, for the workers. */
 size_t	 listen_tls_fds(const struct sup *, int *fds, size_t max);
 /* Plain TCP listener descriptors ([tcp] listen), for the workers. */

@@ -31,6 +31,7 @@
 #define METRICS_DEAD_MAGIC	0x4d444541u	/* "MDEA": closed */
 
 #define METRICS_DRAIN_MAX	(64 * 1024)	/* input read before close */
+#define METRICS_ACCEPT_BATCH	64		/* accepts per wakeup */
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 /* --- the HTTP listener --------------------------------------------- */
@@ -39,6 +40,7 @@ struct metrics_acceptor {
 	unsigned	 magic;
 	int		 fd;
 	struct sup_ev	 ev;
+	struct listen_pause pause;	/* out of descriptors */
 };
 
 enum metrics_state {
@@ -75,12 +77,12 @@ struct metrics {
 	bool		 has_token;
 	unsigned char	 token_md[EVP_MAX_MD_SIZE];
 	unsigned	 token_mdlen;
-	struct log_ratelimit rl;
+	struct log_ratelimit rl;	/* what a peer can provoke at will */
 };
 
 static void	 metrics_client_close(struct sup *, struct metrics_client *);
 
-/* A warning a peer can provoke at will: a few a second at most. */
+/* Bound to loopback: only local users reach it, a token is optional. */
 static bool
 metrics_loopback(const struct listener *l)
 {
@@ -442,27 +444,34 @@ bad:
 }
 
 /*
- * Where the request head ends, or NULL.  -1 in *bad when a byte no HTTP
- * head has came first (a TLS hello, binary garbage): no need to wait.
+ * The line break that ends the request head's last line, or NULL while its
+ * empty line has not come.  Only the bytes from offset from are new (a slow
+ * client sends a few at a time); an empty line ("\n\n" or "\n\r\n") may
+ * have begun before them.  true in *bad when a byte no HTTP head has came
+ * first (a TLS hello, binary garbage): no need to wait.
  */
 static char *
 metrics_head_end(struct metrics_client *c, size_t from, bool *bad)
 {
-	size_t	 i;
-	char	*end;
+	const char	*in = c->in;
+	size_t		 i;
+	unsigned char	 ch;
 
 	for (i = from; i < c->inlen; i++) {
-		unsigned char ch = (unsigned char)c->in[i];
-
+		ch = (unsigned char)in[i];
 		if ((ch < 0x20 && ch != '\r' && ch != '\n' && ch != '\t') ||
 		    ch >= 0x7f) {
 			*bad = true;
 			return (NULL);
 		}
+		if (ch != '\n' || i == 0)
+			continue;
+		if (in[i - 1] == '\n')
+			return (c->in + i - 1);
+		if (in[i - 1] == '\r' && i >= 2 && in[i - 2] == '\n')
+			return (c->in + i - 2);
 	}
-	if ((end = strstr(c->in, "\r\n\r\n")) != NULL)
-		return (end);
-	return (strstr(c->in, "\n\n"));
+	return (NULL);
 }
 
 static void
@@ -532,15 +541,22 @@ metrics_refuse(struct metrics *m, int fd)
 	    "more refused", m->n_clients);
 }
 
+/* A bounded number per wakeup: a connection storm must not hold the loop. */
 static void
 metrics_accept(struct sup *sup, struct metrics_acceptor *a)
 {
 	struct metrics		*m = sup->metrics;
 	struct metrics_client	*c;
-	int			 fd;
+	int			 fd, i;
 
-	while ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1) {
+	for (i = 0; i < METRICS_ACCEPT_BATCH; i++) {
+		fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (listen_accept_error(sup, a->fd, "metrics",
+			    &a->pause) == -1)
+				return;
+			continue;
+		}
 		if (m->n_clients >= METRICS_MAX_CLIENTS) {
 			metrics_refuse(m, fd);
 			continue;
@@ -563,9 +579,6 @@ metrics_accept(struct sup *sup, struct metrics_acceptor *a)
 		if (metrics_client_watch(sup, c, EPOLLIN | EPOLLRDHUP) == -1)
 			metrics_client_close(sup, c);
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-	    errno != ECONNABORTED)
-		log_warn("metrics: accept");
 }
 
 void
@@ -592,13 +605,20 @@ metrics_tick(struct sup *sup, int64_t now)
 {
 	struct metrics		*m = sup->metrics;
 	struct metrics_client	*c, *next;
-	int64_t			 wait = -1;
+	int64_t			 wait = -1, left;
+	size_t			 i;
 
 	if (m == NULL)
 		return (-1);
 	while ((c = m->dead) != NULL) {
 		m->dead = c->next;
 		metrics_client_free(c);
+	}
+	for (i = 0; i < m->n_lis; i++) {
+		left = listen_pause_tick(sup, m->acc[i].fd, &m->acc[i].ev,
+		    &m->acc[i].pause, now);
+		if (left >= 0 && (wait == -1 || left < wait))
+			wait = left;
 	}
 	for (c = m->clients; c != NULL; c = next) {
 		next = c->next;

@@ -27,6 +27,20 @@
 
 #define PROC_CHAN_QUEUE		(1024 * 1024)
 
+/*
+ * The most a worker's control channel may queue.  Besides PROC_CHAN_QUEUE
+ * for the usual traffic, room for the uids of every session of every other
+ * worker (IPC_MSG_DEPARTED, sent all at once when they die): a frame that
+ * does not fit is lost, and its clients stay on the maps.  A bound, not an
+ * allocation: it is used only while a worker is behind.
+ */
+static size_t
+proc_chan_queue(const struct sup *sup)
+{
+	return (PROC_CHAN_QUEUE + (size_t)sup->cfg->max_sessions *
+	    (sup->n_slots - 1) * STATE_DEPARTED_REC_MAX);
+}
+
 void
 proc_describe_status(int status, char *buf, size_t len)
 {
@@ -156,7 +170,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 		proc_child(sup, slot, sv[1], parent);
 	}
 	close(sv[1]);
-	if ((slot->chan = ipc_chan_new(sv[0], PROC_CHAN_QUEUE)) == NULL) {
+	if ((slot->chan = ipc_chan_new(sv[0], proc_chan_queue(sup))) == NULL) {
 		log_warnx("worker %u: cannot set up control channel", slot->id);
 		kill(pid, SIGKILL);
 		slot->pid = pid;

@@ -17,7 +17,7 @@
 #include "supervisor/state.h"
 
 /* The largest records always fit: a frame never overflows. */
-_Static_assert(IPC_DEPARTED_MAX * (2 * 4 + STORE_UID_SIZE + STORE_TYPE_SIZE)
+_Static_assert(IPC_DEPARTED_MAX * STATE_DEPARTED_REC_MAX
     <= IPC_FRAME_MAX - sizeof(struct ipc_hdr), "IPC_DEPARTED_MAX");
 
 /* The uids a dead worker's clients left, on their way to the others. */

@@ -6,12 +6,15 @@
 #ifndef TAKD_STATE_H
 #define TAKD_STATE_H
 
+#include "shared/store.h"
 #include "supervisor/sup.h"
 
 #define STATE_PURGE_INTERVAL_MS	(10 * 60 * 1000)
 #define STATE_SA_MAX_AGE_MS	((uint64_t)24 * 60 * 60 * 1000)
 /* Reader slots beyond one per process, for takctl instances. */
 #define STATE_SPARE_READERS	16
+/* The largest IPC_MSG_DEPARTED record: two string lengths, uid, type. */
+#define STATE_DEPARTED_REC_MAX	(2 * 4 + STORE_UID_SIZE + STORE_TYPE_SIZE)
 
 /*
  * After the privilege drop, in state_dir, before the first fork: open the

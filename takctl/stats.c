@@ -14,7 +14,6 @@
 #include "takctl/admin_client.h"
 #include "takctl/takctl.h"
 
-#define STATS_MAX_WORKERS	256
 #define STATS_LABEL_W		34
 #define STATS_COL_W		12
 
@@ -288,8 +287,8 @@ stats_print_header(const char *st, size_t len)
 static int
 stats_table(const char *st, size_t len)
 {
-	const char	*arr, *pos, *end, *w[STATS_MAX_WORKERS], *id;
-	size_t		 alen, wl[STATS_MAX_WORKERS], n = 0, i, idlen;
+	const char	*arr, *pos, *end, *w[TAKD_MAX_WORKERS], *id;
+	size_t		 alen, wl[TAKD_MAX_WORKERS], n = 0, i, idlen;
 	int		 rc = 0;
 
 	if (admin_json_get(st, len, "workers", &arr, &alen) != 1 ||
@@ -300,10 +299,10 @@ stats_table(const char *st, size_t len)
 	}
 	pos = arr;
 	end = arr + alen;
-	while (n < STATS_MAX_WORKERS &&
+	while (n < TAKD_MAX_WORKERS &&
 	    (rc = admin_json_array_next(&pos, end, &w[n], &wl[n])) == 1)
 		n++;
-	if (n < STATS_MAX_WORKERS && rc == -1) {
+	if (n < TAKD_MAX_WORKERS && rc == -1) {
 		takctl_warnx("takd sent a malformed worker list");
 		return (TAKCTL_EX_FAIL);
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Metrics (docs/metrics.md): the Prometheus endpoint on [metrics] listen
-# (format, HEAD, bearer token, 404/405/400/431/503, timeouts, a stalled
-# worker), the numbers moving with real traffic and refused handshakes, the
-# CRL and state store metrics, and takctl stats (table and --prometheus).
+# (format, HEAD, bearer token, 404/405/400/431/503, timeouts, a slow client,
+# descriptors running out, a stalled worker), the numbers moving with real
+# traffic and refused handshakes, the CRL and state store metrics, and
+# takctl stats (table and --prometheus).
 #
 # HTTP is spoken with bash's /dev/tcp: no curl needed.
 . "$(dirname "$0")/lib.sh"
@@ -212,6 +213,20 @@ endpoint() {
 	expect_ge "$(header "$T/h.http" Content-Length)" 1000 "HEAD length"
 	get "$T/q.http" '/metrics?name[]=takd_sessions'
 	expect_eq "$(status_line "$T/q.http")" 200 "GET with a query"
+	# A slow client: the head in pieces, split inside its empty line.
+	slow_get "$T/s.http" 'GET /metrics HT' 'TP/1.1\r\nHost: x\r\n\r' '\n'
+	expect_eq "$(status_line "$T/s.http")" 200 "a head in pieces (CRLF)"
+	slow_get "$T/s.http" 'GET /metrics HTTP/1.0\n' '\n'
+	expect_eq "$(status_line "$T/s.http")" 200 "a head in pieces (LF)"
+}
+
+# slow_get OUT PIECE...: send each printf format 0.2 s after the previous.
+slow_get() {
+	local out=$1
+	shift
+	timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 7
+	    shift; for p in "$@"; do printf "$p" >&3; sleep 0.2; done
+	    cat <&3' _ "$MPORT" "$@" >"$out"
 }
 
 # Traffic moves the numbers: two clients on both workers exchange SA, a
@@ -444,6 +459,62 @@ scrape_ok() {
 	get "$T/ok.http" && [ "$(status_line "$T/ok.http")" = 200 ]
 }
 
+# nofile_soft PID N: set the soft descriptor limit of a process of takd.  As
+# the supervisor's user: root without CAP_SYS_RESOURCE may not touch another
+# user's limits.
+nofile_soft() {
+	local uid gid
+	uid=$(proc_field "$1" Uid | cut -d ' ' -f 1)
+	gid=$(proc_field "$1" Gid | cut -d ' ' -f 1)
+	if [ "$(id -u)" = 0 ] && [ "$uid" != 0 ]; then
+		setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+		    prlimit --pid "$1" --nofile="$2":
+	else
+		prlimit --pid "$1" --nofile="$2":
+	fi
+}
+
+# cpu_ticks PID: user + system time of a process, in clock ticks.
+cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# Out of descriptors, a connection left in the backlog keeps a listener
+# readable: the supervisor must pause accepting, not spin on EMFILE (nor log
+# each attempt), and take the waiting connections once descriptors are
+# free.  The supervisor's limit is lowered to two descriptors more than it
+# holds; of four metrics connections two then wait, and a takctl status.
+emfile() {
+	local fds ticks i
+	setup
+	started
+	fds=$(fd_count "$TAKD_PID")
+	nofile_soft "$TAKD_PID" $((fds + 2)) || fail "prlimit"
+	for i in 1 2 3 4; do
+		cot_spawn "idle$i" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" ||
+		    exit 1; cat <&3' _ "$MPORT"
+	done
+	cot_spawn st "$TAKCTL" -c "$CFG" status
+	wait_for 5 log_has 'metrics: accept: .*Too many open files' ||
+	    fail "no EMFILE at the metrics listener"
+	wait_for 5 log_has 'admin: accept: .*Too many open files' ||
+	    fail "no EMFILE at the admin socket"
+	ticks=$(cpu_ticks "$TAKD_PID")
+	sleep 1
+	ticks=$(( $(cpu_ticks "$TAKD_PID") - ticks ))
+	diag "supervisor out of descriptors: $ticks ticks in 1 s," \
+	    "$(takd_logs | grep -c 'accept: .*Too many open files') log lines"
+	[ "$ticks" -le 20 ] || fail "the supervisor spins: $ticks ticks in 1 s"
+	[ "$(takd_logs | grep -c 'accept: .*Too many open files')" -le 6 ] ||
+	    fail "every failed accept logged"
+	# Descriptors back: the waiting connections are served.
+	nofile_soft "$TAKD_PID" 1024 || fail "prlimit"
+	cot_wait st 0 10
+	expect_grep '"ok":true' "$T/st.out"
+	wait_for 5 scrape_ok || fail "no scrape once descriptors are back"
+	proc_alive "$TAKD_PID" || fail "takd died"
+}
+
 # A stopped worker does not stall the scrape: answered after the 2 s wait
 # with takd_worker_up 0 and no samples for it.  A killed worker's restart
 # is counted.
@@ -576,6 +647,7 @@ run_case traffic
 run_case handshake_reasons
 run_case token
 run_case bad_requests
+run_case emfile
 run_case stalled_worker
 run_case takctl_stats
 run_case takctl_cut_short
