@@ -11,7 +11,8 @@ enum ipc_msg_type {
 
 	/*
 	 * worker -> supervisor, once after start, when its initialization is
-	 * done and its loop runs (the supervisor's readiness waits for it).
+	 * done and its loop is about to run (the supervisor's readiness waits
+	 * for it).
 	 * u32 worker id, u32 pid.
 	 */
 	IPC_MSG_HELLO,

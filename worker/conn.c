@@ -15,8 +15,10 @@
  * waits for the rest of it, so that under load one write carries several
  * events (a write -- record, system call, TCP -- is most of what a delivery
  * costs), while a quiet session's event goes out at once, as Nagle's
- * algorithm does for TCP.  A write that would block leaves the outlist and
- * waits for its event.
+ * algorithm does for TCP.  Conns written within the delay are on the
+ * worker's written list, oldest first, which the output pass reads only as
+ * far as the delays that ended.  A write that would block leaves the outlist
+ * and waits for its event.
  *
  * A conn from a [tcp] listener has no SSL: conn_io_read() and
  * conn_io_write() use the socket directly and it is established at once.
@@ -132,23 +134,58 @@ conn_outlist_del(struct worker *w, struct conn *c)
 	c->on_outlist = false;
 }
 
+static void
+conn_written_del(struct worker *w, struct conn *c)
+{
+	if (!c->on_written)
+		return;
+	TAILQ_REMOVE(&w->written, c, wr_entry);
+	c->on_written = false;
+}
+
+/*
+ * c was written at now: output that comes within [cot] flush_delay waits
+ * for the delay to end.  Appended, so the written list stays oldest first
+ * and the output pass looks at no more of it than what is due.
+ */
+static void
+conn_written(struct worker *w, struct conn *c, int64_t now)
+{
+	c->flushed_ms = now;
+	if (w->cfg->flush_delay_ms == 0)
+		return;
+	conn_written_del(w, c);
+	TAILQ_INSERT_TAIL(&w->written, c, wr_entry);
+	c->on_written = true;
+}
+
+/*
+ * c has output (or was doomed): it goes on the outlist, written before the
+ * loop sleeps, unless its last write is less than the delay ago.  Then it
+ * stays on the written list and conn_flush_pending() moves it here when the
+ * delay ends; a draining session and a record's worth queued do not wait.
+ */
 void
 conn_output(struct worker *w, struct conn *c)
 {
-	if (c->on_outlist || c->magic != CONN_MAGIC)
+	if (c->magic != CONN_MAGIC || c->on_outlist)
 		return;
-	/* A blocked write is resumed by its epoll event. */
-	if (c->s.doom == NULL &&
-	    (c->wr_wait != 0 || c->state != CONN_ESTABLISHED))
-		return;
-	c->flush_ms = c->flushed_ms + w->cfg->flush_delay_ms;
-	if (TAILQ_EMPTY(&w->outlist) || c->flush_ms < w->flush_ms)
-		w->flush_ms = c->flush_ms;
+	if (c->s.doom == NULL) {
+		/* A blocked write is resumed by its epoll event. */
+		if (c->wr_wait != 0 || c->state != CONN_ESTABLISHED)
+			return;
+		if (c->on_written && !c->draining &&
+		    outq_bytes(&c->s.outq) < CONN_IO_BUF)
+			return;
+	}
 	TAILQ_INSERT_TAIL(&w->outlist, c, out_entry);
 	c->on_outlist = true;
 }
 
-/* Take c off the handshaking or live list, the ready list and the outlist. */
+/*
+ * Take c off the handshaking or live list, the ready list, the outlist and
+ * the written list.
+ */
 static void
 conn_unlink(struct worker *w, struct conn *c)
 {
@@ -157,6 +194,7 @@ conn_unlink(struct worker *w, struct conn *c)
 		c->on_ready = false;
 	}
 	conn_outlist_del(w, c);
+	conn_written_del(w, c);
 	if (c->state == CONN_HANDSHAKE) {
 		TAILQ_REMOVE(&w->handshaking, c, entry);
 		w->cnt.handshaking--;
@@ -477,11 +515,8 @@ conn_flush(struct worker *w, struct conn *c)
 	if (c->state != CONN_ESTABLISHED)
 		return (0);
 	for (i = 0; i < CONN_MAX_WRITES; i++) {
-		if ((n = outq_peek(q, conn_stage, sizeof(conn_stage))) == 0) {
-			if (c->draining)
-				conn_drain_one(w, c);
-			return (0);
-		}
+		if ((n = outq_peek(q, conn_stage, sizeof(conn_stage))) == 0)
+			break;
 		r = conn_io_write(c, conn_stage, n, &done, reason,
 		    sizeof(reason));
 		if (r == TLS_DONE) {
@@ -489,7 +524,7 @@ conn_flush(struct worker *w, struct conn *c)
 			    IPC_EV_CLASS_MAX);
 			c->tx_bytes += done;
 			c->s.write_ms = worker_now_ms();
-			c->flushed_ms = c->s.write_ms;
+			conn_written(w, c, c->s.write_ms);
 			w->cnt.bytes_out += done;
 			c->s.events_out += events;
 			w->cnt.events_out += events;
@@ -507,47 +542,37 @@ conn_flush(struct worker *w, struct conn *c)
 		conn_close(w, c, r == TLS_CLOSED ? "closed by peer" : reason);
 		return (0);
 	}
-	return (outq_bytes(q) > 0);
-}
-
-/*
- * Whether c's output is written now or waits for more to batch: a stopping
- * worker or session, and a record's worth queued, do not wait.
- */
-static bool
-conn_flush_due(const struct worker *w, const struct conn *c, int64_t now)
-{
-	return (c->flush_ms <= now || w->state != WORKER_RUN ||
-	    c->draining || c->s.doom != NULL ||
-	    outq_bytes(&c->s.outq) >= CONN_IO_BUF);
+	if (i == CONN_MAX_WRITES && outq_bytes(q) > 0)
+		return (1);
+	/* All written (by the last record of the pass, too). */
+	if (c->draining)
+		conn_drain_one(w, c);
+	return (0);
 }
 
 void
 conn_flush_pending(struct worker *w)
 {
 	struct conn_list	 later;
-	struct conn		*c, *next;
-	int64_t			 now = worker_now_ms();
+	struct conn		*c;
+	int64_t			 now;
 
-	TAILQ_INIT(&later);
-	w->flush_ms = INT64_MAX;
-	/*
-	 * Closing a session may queue its notice to others: they are
-	 * appended, so this walk reaches them.  Flushing c closes nobody
-	 * else, so next stays valid.
-	 */
-	for (c = TAILQ_FIRST(&w->outlist); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, out_entry);
-		if (!conn_flush_due(w, c, now)) {
-			if (c->flush_ms < w->flush_ms)
-				w->flush_ms = c->flush_ms;
-			continue;
+	/* Whose delay ended: the output that waited for it is due. */
+	if (!TAILQ_EMPTY(&w->written)) {
+		now = worker_now_ms();
+		while ((c = TAILQ_FIRST(&w->written)) != NULL &&
+		    now - c->flushed_ms >= w->cfg->flush_delay_ms) {
+			conn_written_del(w, c);
+			if (outq_bytes(&c->s.outq) > 0)
+				conn_output(w, c);
 		}
+	}
+	TAILQ_INIT(&later);
+	/* Closing a session may queue its notice to others: they come next. */
+	while ((c = TAILQ_FIRST(&w->outlist)) != NULL) {
 		conn_outlist_del(w, c);
 		if (conn_flush(w, c) == 1) {
-			/* Yielded with more to write: next turn, at once. */
-			c->flush_ms = now;
-			w->flush_ms = now;
+			/* Yielded with more to write: the next pass goes on. */
 			TAILQ_INSERT_TAIL(&later, c, out_entry);
 			c->on_outlist = true;
 		}

@@ -3,9 +3,11 @@
  * under a deadline, the established session, and the graceful close.
  *
  * A conn is on exactly one of the worker's lists (handshaking, live, dead) and
- * maybe also on the ready list (reads left) and the outlist (output queued).  conn_close() never frees: the conn goes to the
- * dead list with a dead magic, because later events of the same epoll batch may
- * still point at it, and conn_reap() frees the dead at the end of the turn.
+ * maybe also on the ready list (reads left), the outlist (output to write)
+ * and the written list (written within [cot] flush_delay).  conn_close()
+ * never frees: the conn goes to the dead list with a dead magic, because
+ * later events of the same epoll batch may still point at it, and
+ * conn_reap() frees the dead at the end of the turn.
  */
 #ifndef TAKD_WORKER_CONN_H
 #define TAKD_WORKER_CONN_H
@@ -51,11 +53,11 @@ struct conn {
 	bool		 draining;	/* stopping: close once the queue is out */
 	bool		 on_ready;
 	bool		 on_outlist;
+	bool		 on_written;
 
 	int64_t		 accepted_ms;
 	int64_t		 deadline_ms;	/* handshake deadline, 0 = none */
-	int64_t		 flush_ms;	/* on the outlist: written from then */
-	int64_t		 flushed_ms;	/* a record last went out */
+	int64_t		 flushed_ms;	/* a record last went out: the delay */
 	int64_t		 established_ms;
 	uint64_t	 rx_bytes;	/* application data read */
 	uint64_t	 tx_bytes;	/* application data written */
@@ -64,6 +66,7 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;	/* handshaking, live or dead */
 	TAILQ_ENTRY(conn) ready_entry;
 	TAILQ_ENTRY(conn) out_entry;	/* worker's outlist */
+	TAILQ_ENTRY(conn) wr_entry;	/* worker's written list */
 
 	struct session	 s;		/* the CoT side (session.c) */
 };
@@ -94,7 +97,11 @@ void	 conn_reap(struct worker *);
  */
 void	 conn_close(struct worker *, struct conn *, const char *why);
 void	 conn_abort(struct worker *, struct conn *, const char *why);
-/* c has new output (or was doomed): write it before the loop sleeps. */
+/*
+ * c has new output (or was doomed): written by the output pass before the
+ * loop sleeps, or the first one after [cot] flush_delay has passed since
+ * its last write.
+ */
 void	 conn_output(struct worker *, struct conn *);
 /* Write the output of the sessions that have some; close the doomed. */
 void	 conn_flush_pending(struct worker *);

@@ -100,17 +100,11 @@ ctl_init(struct worker *w)
 	return (0);
 }
 
-/*
- * Sent from the loop, not from ctl_init(): the supervisor tells the service
- * manager that takd is ready once every worker said hello, so hello must
- * mean that the acceptors are armed and the store is open.
- */
-static void
+void
 ctl_hello(struct worker *w)
 {
 	struct ipc_buf	*b;
 
-	w->ctl_hello = true;
 	/* Payload buffers are 64 KiB: too big for the stack of every call. */
 	if ((b = malloc(sizeof(*b))) == NULL) {
 		log_warn("control channel: hello");
@@ -144,11 +138,6 @@ ctl_update_interest(struct worker *w)
 
 	if (w->ctl == NULL)
 		return;
-	if (!w->ctl_hello) {
-		ctl_hello(w);
-		if (w->state == WORKER_EXIT)
-			return;
-	}
 	want = ipc_pending(w->ctl) != 0;
 	if (want == w->ctl_out)
 		return;

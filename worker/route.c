@@ -75,7 +75,6 @@ struct route_ctx {
 	uint64_t		 key;
 	uint64_t		 mark;
 	size_t			 n;
-	enum ipc_ev_class	 cls;
 };
 
 static bool
@@ -95,7 +94,8 @@ route_directed_one(struct worker *w, struct conn *c, void *arg)
 	    route_is_sender(w, ctx->d, c))
 		return;
 	c->s.deliver_mark = ctx->mark;
-	session_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key, ctx->cls);
+	session_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key,
+	    ctx->d->cls);
 	ctx->n++;
 }
 
@@ -108,7 +108,6 @@ route_deliver(struct worker *w, const struct deliver *d)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.d = d;
-	ctx.cls = d->cls;
 	if (d->ev == NULL)
 		return (0);
 	if (d->flags & DELIVER_F_SA)

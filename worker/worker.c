@@ -161,6 +161,7 @@ worker_init(struct worker *w, const struct worker_args *args)
 	TAILQ_INIT(&w->ready);
 	TAILQ_INIT(&w->dead);
 	TAILQ_INIT(&w->outlist);
+	TAILQ_INIT(&w->written);
 	if (!worker_args_valid(args)) {
 		log_warnx("invalid worker arguments");
 		return (2);
@@ -194,11 +195,13 @@ worker_init(struct worker *w, const struct worker_args *args)
 	if (fanout_init(w) == -1)
 		return (1);
 	if (ctl_init(w) == -1)
-		return (w->state == WORKER_EXIT ? w->exit_status : 1);
+		return (1);
 	if (registry_init(w) == -1)
 		return (1);
 	log_info("started: %zu listeners, CRL generation %u, max %u sessions",
 	    w->n_acceptors, w->crl_generation, w->cfg->max_sessions);
+	/* Should it fail, the loop stops at once with the status. */
+	ctl_hello(w);
 	return (0);
 }
 
@@ -266,10 +269,12 @@ worker_timeout(const struct worker *w)
 	const struct conn	*c;
 	int64_t			 now = worker_now_ms(), t = WORKER_TICK_MS;
 
-	if (!TAILQ_EMPTY(&w->ready))
+	if (!TAILQ_EMPTY(&w->ready) || !TAILQ_EMPTY(&w->outlist))
 		return (0);
-	if (!TAILQ_EMPTY(&w->outlist) && w->flush_ms - now < t)
-		t = w->flush_ms - now;
+	/* The end of a delay may let waiting output go (or find none). */
+	if ((c = TAILQ_FIRST(&w->written)) != NULL &&
+	    c->flushed_ms + w->cfg->flush_delay_ms - now < t)
+		t = c->flushed_ms + w->cfg->flush_delay_ms - now;
 	if ((c = TAILQ_FIRST(&w->handshaking)) != NULL && c->deadline_ms != 0 &&
 	    c->deadline_ms - now < t)
 		t = c->deadline_ms - now;

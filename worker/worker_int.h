@@ -111,7 +111,6 @@ struct worker {
 
 	struct ipc_chan	*ctl;
 	bool		 ctl_out;	/* EPOLLOUT armed on the channel */
-	bool		 ctl_hello;	/* IPC_MSG_HELLO sent (ctl.c) */
 	struct fanout	*fanout;	/* the mesh to the other workers (fanout.c) */
 
 	struct acceptor	*acceptors;
@@ -124,7 +123,7 @@ struct worker {
 	struct conn_list ready;		/* to run again without an fd event */
 	struct conn_list dead;		/* closed, freed at the end of the turn */
 	struct conn_list outlist;	/* sessions with output to write */
-	int64_t		 flush_ms;	/* earliest flush_ms on the outlist */
+	struct conn_list written;	/* within [cot] flush_delay, oldest first */
 	uint64_t	 next_conn_id;
 
 	struct registry	*reg;		/* local index and LMDB (registry.c) */
@@ -158,9 +157,13 @@ void	 accept_resume(struct worker *);
 int	 ctl_init(struct worker *);
 void	 ctl_handle(struct worker *, uint32_t events);
 /*
- * Before each sleep: arm or disarm EPOLLOUT according to the out-queue.  The
- * first call sends IPC_MSG_HELLO: the worker is initialized and serves.
+ * IPC_MSG_HELLO, once initialization is done: the supervisor tells the
+ * service manager that takd is ready once every worker said hello, so it
+ * must mean that the listeners are armed and the store is open.  A failure
+ * stops the worker.
  */
+void	 ctl_hello(struct worker *);
+/* Before each sleep: arm or disarm EPOLLOUT according to the out-queue. */
 void	 ctl_update_interest(struct worker *);
 void	 ctl_free(struct worker *);
 

@@ -671,6 +671,25 @@ test_unclosed_held(void **state)
 	assert_int_equal(cot_framer_held(&f, &since), 3);
 	assert_int_equal(since, 5000);
 	cot_framer_free(&f);
+
+	/*
+	 * A '<' that waits for the bytes telling what it starts: once they
+	 * drop the declaration before it, what is held is held since the
+	 * '<' came, not since the latest feed.
+	 */
+	assert_int_equal(cot_framer_init(&f, DEF_MAX), 0);
+	assert_int_equal(cot_framer_feed(&f, "<?xml version=\"1.0\"?>\n", 22,
+	    6000, &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	assert_int_equal(cot_framer_feed(&f, "<", 1, 7000, &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	assert_int_equal(cot_framer_held(&f, &since), 23);
+	assert_int_equal(since, 6000);
+	assert_int_equal(cot_framer_feed(&f, "!-- c", 5, 8000, &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	assert_int_equal(cot_framer_held(&f, &since), 6);
+	assert_int_equal(since, 7000);
+	cot_framer_free(&f);
 	free(in.data);
 }
 

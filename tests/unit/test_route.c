@@ -6,8 +6,7 @@
  * written at one end come out, byte for byte, at the ends of the sessions
  * they are routed to.  The LMDB store lives in a temp dir per test.
  *
- * Samples are read from $TAKD_SHARED/cot (else $SHARED/cot, else
- * ../shared/cot relative to the repository root).
+ * Samples are read with unit_sample() (tests/unit/unit.h).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -57,8 +56,6 @@ struct fx {
 	size_t			 rxlen[MAXS];
 	int			 nfds;		/* open at setup */
 };
-
-static char	 shared_dir[PATH_MAX];
 
 /* --- events --------------------------------------------------------- */
 
@@ -128,29 +125,6 @@ ping_event(const char *uid)
 	return (b);
 }
 
-static char *
-read_sample(const char *name, size_t *len)
-{
-	char	 path[PATH_MAX + 64], *b;
-	FILE	*fp;
-	long	 sz;
-
-	snprintf(path, sizeof(path), "%s/cot/%s", shared_dir, name);
-	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open sample %s (set TAKD_SHARED)", path);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	sz = ftell(fp);
-	assert_true(sz > 0);
-	rewind(fp);
-	b = malloc((size_t)sz + 1);
-	assert_non_null(b);
-	assert_int_equal(fread(b, 1, (size_t)sz, fp), (size_t)sz);
-	b[sz] = '\0';
-	fclose(fp);
-	*len = (size_t)sz;
-	return (b);
-}
-
 /* --- the fixture ------------------------------------------------------ */
 
 static int
@@ -186,6 +160,7 @@ setup(void **state)
 	TAILQ_INIT(&f->w.ready);
 	TAILQ_INIT(&f->w.dead);
 	TAILQ_INIT(&f->w.outlist);
+	TAILQ_INIT(&f->w.written);
 	f->w.epfd = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(f->w.epfd >= 0);
 	assert_int_equal(registry_init(&f->w), 0);
@@ -362,20 +337,22 @@ test_decide(void **state)
 		{ none, ROUTE_NO_RECIPIENT },
 	};
 	struct cot_view	*v;
+	struct blob	 s;
 	char		 err[COT_ERR_MAX], *b;
-	size_t		 i, len;
+	size_t		 i;
 
 	v = malloc(sizeof(*v));
 	assert_non_null(v);
+	/* Before any fixture: unit_sample() may use a relative path. */
 	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
-		b = read_sample(samples[i].sample, &len);
-		if (cot_parse(b, len, v, err, sizeof(err)) == -1)
+		s = unit_sample(samples[i].sample);
+		if (cot_parse(s.data, s.len, v, err, sizeof(err)) == -1)
 			fail_msg("%s: %s", samples[i].sample, err);
 		if (route_decide(v) != samples[i].want)
 			fail_msg("%s: %s, want %s", samples[i].sample,
 			    route_action_name(route_decide(v)),
 			    route_action_name(samples[i].want));
-		free(b);
+		free(s.data);
 	}
 	for (i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
 		b = chat_event("U", "t", made[i].dests);
@@ -803,6 +780,139 @@ test_split_reads(void **state)
 	free(sa);
 }
 
+/*
+ * A write that fails closes its session in the middle of the output pass:
+ * its disconnect notice is queued to the others, those already on the
+ * outlist and one that was not, and all go out in the same pass.
+ */
+static void
+test_close_in_pass(void **state)
+{
+	struct fx	*f = *state;
+	char		 got[8192];
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	bind_client(f, 1, "UID-B", "BRAVO");
+	close(f->peer[1]);
+	f->peer[1] = -1;
+	/* To 1 and 2; writing 1 fails (EPIPE), which closes it. */
+	client_send_str(f, 0, chat_event("C", "x", NULL));
+	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(client_events(f, 2, got, sizeof(got)), 2);
+	assert_non_null(strstr(got, "<link uid=\"UID-B\""));
+	assert_int_equal(client_events(f, 0, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "type=\"t-x-d-d\""));
+	assert_true(TAILQ_EMPTY(&f->w.outlist));
+	conn_reap(&f->w);
+}
+
+/* As if ms had passed: the written list keeps its order. */
+static void
+time_passes(struct fx *f, int64_t ms)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &f->w.written, wr_entry)
+		c->flushed_ms -= ms;
+}
+
+/*
+ * [cot] flush_delay: a quiet session's event goes out at once; what comes
+ * within the delay of that write waits for its end, unless a record's
+ * worth (16 KiB) is queued, or the session is doomed or drains.
+ */
+static void
+test_flush_delay(void **state)
+{
+	struct fx	*f = *state;
+	char		 text[8000];
+
+	f->cfg.flush_delay_ms = 5000;
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	client_send_str(f, 0, chat_event("D", "one", NULL));
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	client_send_str(f, 0, chat_event("D", "two", NULL));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_true(f->c[1]->on_written && !f->c[1]->on_outlist);
+	/* Not yet, then the delay ends. */
+	time_passes(f, 4000);
+	turn(f);
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	time_passes(f, 1000);
+	turn(f);
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	client_send_str(f, 0, chat_event("D", "three", NULL));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+
+	/* Two of 8 KiB: past 16 KiB, written at once. */
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	client_send_str(f, 0, chat_event("D", text, NULL));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	client_send_str(f, 0, chat_event("D", text, NULL));
+	assert_int_equal(client_events(f, 1, NULL, 0), 3);
+	assert_int_equal(client_events(f, 2, NULL, 0), 3);
+
+	/* Waiting, then doomed: closed at the next pass. */
+	client_send_str(f, 0, chat_event("D", "four", NULL));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	session_doom(&f->w, f->c[2], "test");
+	turn(f);
+	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+
+	/* Waiting, then the worker drains: written at once. */
+	f->w.state = WORKER_DRAIN;
+	conn_drain_all(&f->w);
+	turn(f);
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	conn_reap(&f->w);
+}
+
+/*
+ * Drain: a session's queued output goes out before its close, also when the
+ * last record a pass may write (16 of 16 KiB, conn.c) empties the queue.
+ */
+static void
+test_drain_full_pass(void **state)
+{
+	struct fx	*f = *state;
+	struct evbuf	*ev;
+	char		 rec[16384], buf[65536];
+	int		 i, sndbuf = 1 << 20;
+	size_t		 got = 0;
+	ssize_t		 n;
+
+	connect_client(f, 0);
+	/* Room for the whole pass: no write blocks. */
+	assert_int_equal(setsockopt(f->c[0]->fd, SOL_SOCKET, SO_SNDBUF,
+	    &sndbuf, sizeof(sndbuf)), 0);
+	memset(rec, 'r', sizeof(rec));
+	ev = evbuf_new(rec, sizeof(rec));
+	assert_non_null(ev);
+	for (i = 0; i < 16; i++)
+		session_enqueue(&f->w, f->c[0], ev, 0, 0, IPC_EV_OTHER);
+	evbuf_unref(ev);
+	f->w.state = WORKER_DRAIN;
+	conn_drain_all(&f->w);
+	turn(f);
+	assert_int_equal(outq_bytes(&f->c[0]->s.outq), 0);
+	assert_int_equal(f->c[0]->state, CONN_CLOSING);
+	/* Its close (a half-close, plain TCP) follows what was queued. */
+	conn_run_ready(&f->w);
+	while ((n = read(f->peer[0], buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	assert_int_equal(n, 0);
+	assert_int_equal(got, 16 * sizeof(rec));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -833,14 +943,14 @@ main(int argc, char **argv)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_split_reads, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_close_in_pass, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_flush_delay, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_drain_full_pass, setup,
+		    teardown),
 	};
-	const char	*dir;
 
-	if ((dir = getenv("TAKD_SHARED")) == NULL &&
-	    (dir = getenv("SHARED")) == NULL)
-		dir = "../shared";
-	if (realpath(dir, shared_dir) == NULL)
-		snprintf(shared_dir, sizeof(shared_dir), "%s", dir);
 	log_init(LOG_DEST_STDERR, NULL, LOG_WARNING);
 	cot_parse_init();
 	if (argc > 1)
