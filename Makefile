@@ -68,7 +68,8 @@ $(BUILD)/%.o: %.c
 
 units: $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 tools: $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
-.PHONY: units tools
+load: $(BUILD)/tests/load/takload
+.PHONY: units tools load
 
 deps:
 	@scripts/deps.sh
@@ -90,15 +91,15 @@ test:
 bench:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory BUILD=build/rel BIN=build/rel/bin \
-		all build/rel/tests/load/takload
+		all load
 	@scripts/bench.sh build/rel
 
 # Both compilers must build the tree without a warning.
 warnings:
 	@$(MAKE) --no-print-directory CC=gcc WERROR=-Werror BUILD=build/gcc \
-		BIN=build/gcc/bin all units tools
+		BIN=build/gcc/bin all units tools load
 	@$(MAKE) --no-print-directory CC=clang WERROR=-Werror BUILD=build/clang \
-		BIN=build/clang/bin all units tools
+		BIN=build/clang/bin all units tools load
 
 # libFuzzer targets (tests/fuzz/, docs/testing.md "Fuzzing"), always built
 # with clang into FUZZ_BUILD whatever CC and SAN say.  `make fuzz` runs each

@@ -117,25 +117,29 @@ status() {
 field() {
 	grep -o "\"$1\":[^,}]*" | sed 's/^[^:]*://; s/"//g'
 }
+# Up: a port, and every worker answered the status (its loop runs).
+up=
 for i in $(seq 100); do
-	PORT=$(status | field port | head -n 1)
-	[ -n "$PORT" ] && [ "$PORT" != 0 ] && break
+	s=$(status)
+	PORT=$(echo "$s" | field port | head -n 1)
+	[ -n "$PORT" ] && [ "$PORT" != 0 ] &&
+	    echo "$s" | grep -q '"responding":true' &&
+	    ! echo "$s" | grep -q '"responding":false' && up=1 && break
 	kill -0 "$TAKD_PID" 2>/dev/null ||
 	    { cat "$D/takd.stderr" >&2; echo "soak.sh: takd died" >&2; exit 1; }
 	sleep 0.1
 done
-[ -n "${PORT:-}" ] || { echo "soak.sh: takd does not answer" >&2; exit 1; }
-sleep 1
-WORKERS=$(status | field pid | sed 1d)
+[ -n "$up" ] || { echo "soak.sh: takd does not answer" >&2; exit 1; }
+WORKERS=$(echo "$s" | field pid | sed 1d)
 
 # --- load ----------------------------------------------------------------------
 
 client() {
 	"$TAKCLIENT" --connect "127.0.0.1:$PORT" "$@" --quiet >/dev/null 2>&1
 }
-certs() {	# certs NAME [PKIDIR]
+certs() {	# certs NAME [PKIDIR]: its takclient options, in CERTS
 	local d=${2:-$D/pki}/clients
-	echo "--cert $d/$1.pem --key $d/$1.key --pass soak"
+	CERTS=(--cert "$d/$1.pem" --key "$d/$1.key" --pass soak)
 }
 
 printf '%s\n%s%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
@@ -145,15 +149,19 @@ printf '%s\n%s%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
 
 round() {
 	local pids="" n
-	client $(certs alice) --count 400 --window 16 & pids="$pids $!"
-	client $(certs bob) --abort-handshake --count 400 --window 16 &
+	certs alice
+	client "${CERTS[@]}" --count 400 --window 16 & pids="$pids $!"
+	certs bob
+	client "${CERTS[@]}" --abort-handshake --count 400 --window 16 &
 	pids="$pids $!"
-	client $(certs alice "$D/other") --count 200 --window 8 &
-	pids="$pids $!"
-	client $(certs carol) --count 200 --window 8 & pids="$pids $!"
+	certs alice "$D/other"
+	client "${CERTS[@]}" --count 200 --window 8 & pids="$pids $!"
+	certs carol
+	client "${CERTS[@]}" --count 200 --window 8 & pids="$pids $!"
 	client --raw --count 20 --parallel --hold 3 & pids="$pids $!"
 	for n in dave erin frank alice; do
-		client $(certs "$n") --uid "soak-$n" --callsign "$n" \
+		certs "$n"
+		client "${CERTS[@]}" --uid "soak-$n" --callsign "$n" \
 		    --send "$D/sa.tmpl" --send-every 500 --hold 3 &
 		pids="$pids $!"
 	done

@@ -93,23 +93,25 @@ if [ "${#need[@]}" -gt 0 ]; then
 	    die "apt-get install ${need[*]} failed"
 fi
 
+W=$(mktemp -d /tmp/takd-systemd-check.XXXXXX) || die "mktemp failed"
+
 # The root file system: what a takd host needs to run it, plus systemd.
 if [ ! -f "$ROOTFS/.takd-check" ]; then
 	# Never remove a directory this script did not make.
 	[ ! -e "$ROOTFS" ] || [ -z "$(ls -A "$ROOTFS")" ] ||
-	    die "$ROOTFS exists but was not made by $0: remove it or" \
-	    "set ROOTFS"
+	    die "$ROOTFS exists but is not a finished root file system of" \
+	    "$0 (a debootstrap that failed?): remove it or set ROOTFS"
 	echo "debootstrap $SUITE into $ROOTFS (a few minutes)"
-	debootstrap --variant=minbase \
+	if ! debootstrap --variant=minbase \
 	    --include=systemd,systemd-sysv,dbus,libssl3,libxml2,liblmdb0,libinih1,libzip4,openssl,procps \
-	    "$SUITE" "$ROOTFS" "$MIRROR" >/tmp/takd-debootstrap.log 2>&1 ||
-	    die "debootstrap failed, see /tmp/takd-debootstrap.log"
+	    "$SUITE" "$ROOTFS" "$MIRROR" >"$W/debootstrap.log" 2>&1; then
+		tail -n 20 "$W/debootstrap.log" >&2
+		die "debootstrap failed (remove $ROOTFS before the next run)"
+	fi
 	# The machine-id is made at each boot (in the overlay).
 	: >"$ROOTFS/etc/machine-id"
 	touch "$ROOTFS/.takd-check"
 fi
-
-W=$(mktemp -d /tmp/takd-systemd-check.XXXXXX)
 
 # --volatile=overlay: the container writes to a tmpfs over ROOTFS, so that
 # each run starts from the same clean system.  --private-network: its own

@@ -50,7 +50,10 @@ PASSED=0
 FAILED=0
 START=$(date +%s)
 OUT=$(mktemp "${TMPDIR:-/tmp}/takd-run.XXXXXX") || exit 2
-trap 'rm -f "$OUT" "$OUT.rc"' EXIT
+# The test PKIs (tests/integ/lib.sh, use_pki), made once for all scripts.
+PKI_CACHE=$(mktemp -d "${TMPDIR:-/tmp}/takd-pki.XXXXXX") || exit 2
+export PKI_CACHE
+trap 'rm -rf "$OUT" "$OUT.rc" "$PKI_CACHE"' EXIT
 
 # Sum the N of every line "PREFIX N test(s)" of cmocka's output.
 cmocka_count() {
@@ -102,11 +105,12 @@ if [ "${INTEG:-1}" != 0 ]; then
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
-		# Cases print as they go; run.sh adds the suite line.
+		# Cases print as they go (sed -u: into a pipe or a CI log
+		# too); run.sh adds the suite line.
 		{
 			timeout -k 10 600 bash "$t" "$@" 2>&1
 			echo "$?" >"$OUT.rc"
-		} | tee "$OUT" | sed 's/^/    /'
+		} | tee "$OUT" | sed -u 's/^/    /'
 		rc=$(cat "$OUT.rc")
 		p=$(grep -c '^ok ' "$OUT")
 		f=$(grep -c '^not ok ' "$OUT")

@@ -38,6 +38,9 @@ done
 SUITE=$(basename "$0" .sh)
 SUITE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/takd-$SUITE.XXXXXX") || exit 1
 chmod 755 "$SUITE_DIR"	# the daemon reads below it after dropping root
+# Where use_pki keeps the PKIs it made: tests/run.sh gives every script of
+# a run the same directory; a script run alone makes its own.
+PKI_CACHE=${PKI_CACHE:-$SUITE_DIR}
 ONLY=" $* "
 N_PASS=0
 N_FAIL=0
@@ -293,17 +296,18 @@ make_pki() {
 }
 
 # use_pki DIR [KIND]: a PKI with clients alice, bob and carol in DIR, made
-# once per script and copied, so that cases may change it freely.  KIND
-# "main" (the default) and "other" have CAs of different names; "twin" has a
-# CA of its own with the same name as the main one.
+# once (per run of tests/run.sh, or per script) and copied, so that cases
+# may change it freely.  KIND "main" (the default) and "other" have CAs of
+# different names; "twin" has a CA of its own with the same name as the
+# main one.
 use_pki() {
 	local dir=$1 kind=${2:-main} cache cfg cn
-	cache="$SUITE_DIR/pki-$kind"
+	cache="$PKI_CACHE/pki-$kind"
 	if [ ! -d "$cache" ]; then
-		cfg="$SUITE_DIR/pki-$kind.ini"
+		cfg="$PKI_CACHE/pki-$kind.ini"
 		rm -rf "$cache.tmp"	# left by a case that failed half-way
 		printf '[server]\nstate_dir = %s\n[pki]\ndir = %s\n' \
-		    "$SUITE_DIR/state-$kind" "$cache.tmp" >"$cfg"
+		    "$PKI_CACHE/state-$kind" "$cache.tmp" >"$cfg"
 		cn="takd test CA $kind"
 		[ "$kind" = twin ] && cn="takd test CA main"
 		make_pki "$cfg" --cn "$cn" alice bob carol
@@ -399,9 +403,10 @@ log_has() {
 
 # start_takd [CFG]: run `takd -f -c CFG` in the background and wait until
 # `takctl status` answers with the listener's port.  Sets TAKD_PID (the
-# supervisor) and TAKD_PORT; takd's exit status lands in $T/takd.exit.
-# SIGINT is reset to its default: bash starts background jobs with it
-# ignored, and the daemon must see it.
+# supervisor) and TAKD_PORT; takd's exit status lands in $T/takd.exit
+# (the waiting shell's own "Killed" for a takd killed on purpose does not
+# go to the case's output).  SIGINT is reset to its default: bash starts
+# background jobs with it ignored, and the daemon must see it.
 start_takd() {
 	local cfg=${1:-$CFG} end
 	rm -f "$T/takd.exit" "$T/takd.pid0"
@@ -411,7 +416,7 @@ start_takd() {
 		echo $! >"$T/takd.pid0"
 		wait $!
 		echo $? >"$T/takd.exit"
-	) &
+	) 2>/dev/null &
 	wait_for 5 test -s "$T/takd.pid0" || fail "takd did not start"
 	TAKD_PID=$(cat "$T/takd.pid0")
 	echo "$TAKD_PID" >>"$T/takd.pids"

@@ -5,6 +5,10 @@
 # middle of the handshake, a third with a bad certificate), together with
 # handshake timeouts, protocol errors and sessions closed by a CRL reload,
 # leave each worker's descriptor count and RSS where they were.
+#
+# The one case takes about two minutes under ASan, more on a busy machine:
+# lib.sh's default watchdog (120 s) would end it while it still progresses.
+CASE_TIMEOUT=${CASE_TIMEOUT:-300}
 . "$(dirname "$0")/lib.sh"
 
 COT=$SHARED/cot

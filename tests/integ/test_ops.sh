@@ -54,6 +54,19 @@ big_event() {
 	} >"$1"
 }
 
+# paused_reader NAME CLIENT [STEP...]: takclient NAME with the certificate
+# of CLIENT and a 4 KB receive buffer, that reads nothing for 30 s (or runs
+# the script steps given instead); connected when this returns.
+paused_reader() {
+	local name=$1 who=$2
+	shift 2
+	[ $# -gt 0 ] || set -- "pause 30000"
+	printf '%s\n' "touch $T/$name-ready" "$@" >"$T/$name.script"
+	cot_bg "$name" $(client_args "$who") --rcvbuf 4096 \
+	    --script "$T/$name.script" --verbose
+	wait_for 5 test -e "$T/$name-ready" || fail "reader $name not connected"
+}
+
 # --- limits -------------------------------------------------------------------
 
 # A worker holding max_sessions sessions accepts the next connections and
@@ -97,15 +110,16 @@ emfile() {
 	    fail "no warning that nofile is below max_sessions"
 	base=$(fd_count "$pid")
 	cot_bg flood --raw --count 120 --parallel --hold 6 --quiet
-	wait_for 10 eval 'takd_status && [ "$(wsum rejected_emfile)" -gt 0 ]' ||
-	    fail "rejected_emfile still 0 with 120 connections and nofile 64"
-	sleep 1
-	takd_status
+	# Every connection of the flood is either held or refused.
+	wait_for 10 eval 'takd_status && [ "$(( $(wsum handshaking) +
+	    $(wsum rejected_emfile) ))" -eq 120 ]' ||
+	    fail "handshaking $(wsum handshaking) + rejected_emfile" \
+	    "$(wsum rejected_emfile) is not 120"
 	diag "handshaking $(wsum handshaking), rejected_emfile" \
 	    "$(wsum rejected_emfile), worker descriptors $(fd_count "$pid")" \
 	    "(before $base)"
-	[ "$(( $(wsum handshaking) + $(wsum rejected_emfile) ))" -eq 120 ] ||
-	    fail "handshaking + rejected_emfile is not 120"
+	[ "$(wsum rejected_emfile)" -gt 0 ] ||
+	    fail "rejected_emfile still 0 with 120 connections and nofile 64"
 	# Saturated and with connections still coming in: no busy loop.
 	t0=$(now_ms)
 	c0=$(cpu_ticks "$pid")
@@ -181,13 +195,7 @@ slow_reader() {
 	setup server.workers=1 cot.max_queue_bytes=64k
 	start_takd
 	big_event "$T/big.tmpl" sr-s 8000
-	cat >"$T/r.script" <<-EOF
-	touch $T/r-ready
-	pause 30000
-	EOF
-	cot_bg r $(client_args alice) --rcvbuf 4096 --script "$T/r.script" \
-	    --verbose
-	wait_for 5 test -e "$T/r-ready" || fail "reader not connected"
+	paused_reader r alice
 	cot_bg s $(client_args bob) --send "$T/big.tmpl" --send-every 5 \
 	    --hold 6 --quiet
 	addr=$(cot_addr r)
@@ -207,13 +215,7 @@ stalled_reader() {
 	setup server.workers=1 cot.max_queue_bytes=64M cot.write_timeout=2s
 	start_takd
 	big_event "$T/big.tmpl" st-s 30000
-	cat >"$T/r.script" <<-EOF
-	touch $T/r-ready
-	pause 30000
-	EOF
-	cot_bg r $(client_args alice) --rcvbuf 4096 --script "$T/r.script" \
-	    --verbose
-	wait_for 5 test -e "$T/r-ready" || fail "reader not connected"
+	paused_reader r alice
 	cot_bg ok $(client_args carol) --hold 12 --quiet
 	cot_bg s $(client_args bob) --send "$T/big.tmpl" --send-every 10 \
 	    --count 300 --hold 10 --quiet
@@ -236,11 +238,7 @@ drain() {
 	setup server.workers=1 server.drain_timeout=3s
 	start_takd
 	cot_bg reader $(client_args alice) --hold 30
-	cat >"$T/deaf.script" <<-EOF
-	touch $T/deaf-ready
-	pause 30000
-	EOF
-	cot_bg deaf $(client_args bob) --rcvbuf 4096 --script "$T/deaf.script"
+	paused_reader deaf bob
 	wait_for 10 status_sum_is sessions 2 || fail "sessions not 2"
 	t0=$(now_ms)
 	kill -TERM "$TAKD_PID"
@@ -265,28 +263,24 @@ drain() {
 }
 
 # SIGTERM while a session's output queue holds events it has not read yet:
-# they are all delivered before close_notify, within drain_timeout.
+# they are all delivered before close_notify, within drain_timeout.  200
+# events of 30 KB, more than the kernel's socket buffers take (4 MB at most
+# by default): takd itself still holds some of them at SIGTERM.
 drain_flush() {
+	local out
 	setup server.workers=1 server.drain_timeout=15s cot.max_queue_bytes=16M
 	start_takd
 	big_event "$T/big.tmpl" df-s 30000
-	cat >"$T/r.script" <<-EOF
-	touch $T/r-ready
-	pause 4000
-	expect uid=df-s count=100 within=10000
-	EOF
-	cat >"$T/s.script" <<-EOF
-	send-every 5 $T/big.tmpl count=100
-	sleep 1500
-	touch $T/s-done
-	EOF
-	cot_bg r $(client_args alice) --rcvbuf 4096 --script "$T/r.script"
-	wait_for 5 test -e "$T/r-ready" || fail "reader not connected"
-	cot_bg s $(client_args bob) --script "$T/s.script"
-	wait_for 10 test -e "$T/s-done" || fail "sender did not finish"
-	takd_status
-	diag "queued for the reader at SIGTERM: $(wsum events.out) of" \
-	    "100 events written"
+	paused_reader r alice "pause 5000" \
+	    "expect uid=df-s count=200 within=10000"
+	cot_bg s $(client_args bob) --send "$T/big.tmpl" --send-every 5 \
+	    --count 200 --hold 10 --quiet
+	wait_for 10 status_sum_is events.in 200 ||
+	    fail "takd read $(wsum events.in) of the 200 events sent"
+	out=$(wsum events.out)
+	diag "written to the reader at SIGTERM: $out of 200 events"
+	[ "$out" -lt 200 ] ||
+	    fail "all 200 written before SIGTERM: the drain had nothing to flush"
 	kill -TERM "$TAKD_PID"
 	cot_wait r 0 25
 	wait_takd 10 || fail "takd still running after the drain"

@@ -93,11 +93,15 @@ revoke_connected() {
 	cot_poll 2 test -s "$T/lv10.rc" ||
 	    fail "carol still connected $(( $(now_ms) - t1 )) ms after" \
 	    "takctl revoke returned"
-	ms=$(( $(now_ms) - t0 ))
-	diag "carol disconnected ${ms} ms after takctl revoke started" \
-	    "(takctl took $((t1 - t0)) ms)"
+	ms=$(( $(now_ms) - t1 ))
+	diag "carol disconnected ${ms} ms after takctl revoke returned" \
+	    "(takctl took $((t1 - t0)) ms: signing, fsync, the workers' ack)"
+	# takctl returns once the workers applied the CRL: carol's close is
+	# already on its way.  What takctl itself takes depends on the disk
+	# and the machine's load, not on takd.
 	[ "$ms" -le 1000 ] ||
-	    fail "carol disconnected after $ms ms, more than a second"
+	    fail "carol disconnected $ms ms after takctl returned, more" \
+	    "than a second"
 	cot_wait lv10 3 1
 	expect_grep '^takd: reloaded, CRL generation [0-9]+ active \(1 entries, 1 sessions closed\)' \
 	    "$T/ctl.out" "takctl did not report one live session closed"

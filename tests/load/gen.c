@@ -78,10 +78,8 @@ struct client {
 /* One generator process. */
 struct tl_proc {
 	const struct opts *o;
-	struct tl_shm	*shm;
 	struct tl_report *rep;
 	struct tl_report st;		/* local counters, published */
-	unsigned	 id;
 	SSL_CTX		*ctx;
 	struct addrinfo	*ai;
 	struct client	*cl;
@@ -95,7 +93,6 @@ struct tl_proc {
 	int64_t		 t_end;		/* handshake, hold: the end */
 	unsigned	 send_round;	/* fanout send schedule */
 	unsigned	 send_idx;
-	unsigned	 rounds;
 	bool		 sends_done;
 	unsigned	 warming;	/* resume: first, full handshakes */
 	uint8_t		 scratch[TL_SCRATCH];
@@ -673,8 +670,12 @@ cl_handshake(struct tl_proc *x, struct client *c, int64_t now)
 	cl_lost(x, c, why);
 }
 
+/*
+ * c's socket is ready for something: its state says which call to try (one
+ * that still cannot go on just says what to wait for again).
+ */
 static void
-cl_handle(struct tl_proc *x, struct client *c, uint32_t events, int64_t now)
+cl_handle(struct tl_proc *x, struct client *c, int64_t now)
 {
 	socklen_t	 len;
 	int		 err;
@@ -898,7 +899,7 @@ tl_schedule(struct tl_proc *x, int64_t now)
 		tl_send_sa(x, &x->cl[x->send_idx]);
 		if (++x->send_idx == x->n) {
 			x->send_idx = 0;
-			if (++x->send_round == x->rounds) {
+			if (++x->send_round == x->o->rounds) {
 				x->sends_done = true;
 				x->st.done_us = now;
 				__atomic_store_n(&x->rep->done, 1,
@@ -933,8 +934,6 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		tl_fail("out of memory");
 	x->o = o;
-	x->shm = shm;
-	x->id = id;
 	x->rep = &shm->r[id];
 	x->ai = ai;
 	tl_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
@@ -953,7 +952,6 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 		x->cl[i].fd = -1;
 		x->cl[i].gidx = id + i * o->procs;
 	}
-	x->rounds = (unsigned)(o->duration * o->sa_rate + 0.5);
 	x->t_ramp = mono_us();
 	if (o->mode == MODE_HANDSHAKE && o->resume) {
 		x->warming = x->n;
@@ -989,7 +987,7 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 			now = mono_us();
 		for (k = 0; k < n; k++) {
 			c = evs[k].data.ptr;
-			cl_handle(x, c, evs[k].events, now);
+			cl_handle(x, c, now);
 		}
 	}
 	if (x->rep->cpu_end == 0)

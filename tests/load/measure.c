@@ -219,9 +219,8 @@ proc_stat_ticks(pid_t pid)
 	if (read_file(path, buf, sizeof(buf)) == -1 ||
 	    (p = strrchr(buf, ')')) == NULL)
 		return (-1);
-	p += 2;
-	/* Fields 3 (state) to 15 (stime); the state is one letter. */
-	p += 2;
+	/* ") S PPID ...": fields 4 (ppid) to 15 (stime) after the state. */
+	p += 4;
 	for (i = 0; i < 12; i++) {
 		v[i] = strtoul(p, &end, 10);
 		if (end == p)
@@ -271,29 +270,21 @@ proc_rss(pid_t pid)
 	return ((double)res * (double)sysconf(_SC_PAGESIZE));
 }
 
+/*
+ * The number after KEY in /proc/PID/NAME (smaps_rollup's "\nPss:", in kB;
+ * io's "syscw:", write system calls: how well takd coalesces its output);
+ * -1 if unreadable.
+ */
 static double
-proc_pss(pid_t pid)
+proc_key(pid_t pid, const char *name, const char *key)
 {
 	char	 path[64], buf[4096], *p;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	if (read_file(path, buf, sizeof(buf)) == -1 ||
-	    (p = strstr(buf, "\nPss:")) == NULL)
+	    (p = strstr(buf, key)) == NULL)
 		return (-1);
-	return (strtod(p + 5, NULL) * 1024);
-}
-
-/* Write system calls so far: how well takd coalesces its output. */
-static double
-proc_syscw(pid_t pid)
-{
-	char	 path[64], buf[1024], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
-	if (read_file(path, buf, sizeof(buf)) == -1 ||
-	    (p = strstr(buf, "syscw:")) == NULL)
-		return (0);
-	return (strtod(p + 6, NULL));
+	return (strtod(p + strlen(key), NULL));
 }
 
 pid_t
@@ -317,7 +308,7 @@ int
 takd_sample(pid_t sup, struct takd_sample *s)
 {
 	pid_t		 pids[TL_MAX_TAKD];
-	double		 t, ns, pss;
+	double		 t, ns, pss, w;
 	unsigned	 i;
 	bool		 sched = true, pss_ok = true;
 
@@ -332,9 +323,10 @@ takd_sample(pid_t sup, struct takd_sample *s)
 		else
 			sched = false;
 		s->rss += proc_rss(pids[i]);
-		s->syscw += proc_syscw(pids[i]);
-		if ((pss = proc_pss(pids[i])) >= 0)
-			s->pss += pss;
+		if ((w = proc_key(pids[i], "io", "syscw:")) >= 0)
+			s->syscw += w;
+		if ((pss = proc_key(pids[i], "smaps_rollup", "\nPss:")) >= 0)
+			s->pss += pss * 1024;
 		else
 			pss_ok = false;
 	}

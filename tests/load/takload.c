@@ -330,7 +330,6 @@ tl_coordinate(const struct opts *o, struct addrinfo *ai)
 	if (r.have_takd && takd_sample(sup, &r.s0) == -1)
 		tl_fail("takd (pid %d) is gone", (int)sup);
 	r.n_open = (unsigned)(SUM(established) - SUM(closed_early));
-	shm->n_open = r.n_open;
 	shm->t_go_us = r.t_go = mono_us() + TL_START_DELAY_US;
 	__atomic_store_n(&shm->go, 1, __ATOMIC_RELEASE);
 	sends_end = r.t_go + (int64_t)(o->duration * 1e6);
@@ -547,6 +546,13 @@ main(int argc, char *argv[])
 		o.procs = o.clients;
 	if (strlen(o.uid_prefix) > 64)
 		usage();
+	/* No round at all would leave the fan-out window without an end. */
+	o.rounds = (unsigned)(o.duration * o.sa_rate + 0.5);
+	if (o.mode == MODE_FANOUT && o.rounds == 0) {
+		fprintf(stderr, "takload: --duration %g at --sa-rate %g sends "
+		    "no event\n", o.duration, o.sa_rate);
+		exit(TL_EXIT_USAGE);
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, tl_on_signal);

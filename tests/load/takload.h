@@ -46,6 +46,7 @@ struct opts {
 	double		 rate;		/* connections/s (ramp), 0: max */
 	double		 duration;
 	double		 sa_rate;	/* SA events/s per client */
+	unsigned	 rounds;	/* fanout: SA events per client */
 	double		 drain;
 	double		 settle;
 	bool		 resume;
@@ -98,7 +99,6 @@ struct tl_shm {
 	int		 go;
 	int		 stop;
 	int64_t		 t_go_us;
-	unsigned	 n_open;	/* sessions up at go (fanout) */
 	struct tl_report r[TL_MAX_PROCS];
 };
 
