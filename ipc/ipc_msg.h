@@ -26,7 +26,8 @@ enum ipc_msg_type {
 	 *   then the data path's counters (docs/datapath.md), all u64:
 	 *   events_in, events_out, pongs, sa_replayed, replay_skipped,
 	 *   disconnect_notices, drop_malformed, drop_rate, drop_no_recipient,
-	 *   drop_superseded, drop_closed, drop_nomem, close_framing,
+	 *   drop_superseded, drop_closed, drop_nomem, drop_notice,
+	 *   close_framing,
 	 *   close_unclosed, close_idle, close_slow,
 	 *   then, all u64: rejected_full, rejected_emfile, revoked_refused,
 	 *   revoked_closed,

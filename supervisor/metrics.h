@@ -94,7 +94,7 @@ uint64_t metrics_field_get(const struct slot_stats *,
  * The reasons of takd_events_dropped_total and takd_sessions_closed_total,
  * which takctl status shows under "dropped" and "closed" by the same names.
  */
-#define METRICS_N_DROPS		6
+#define METRICS_N_DROPS		7
 #define METRICS_N_CLOSES	4
 extern const struct metrics_field metrics_drops[METRICS_N_DROPS];
 extern const struct metrics_field metrics_closes[METRICS_N_CLOSES];

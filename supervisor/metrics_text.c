@@ -146,6 +146,7 @@ const struct metrics_field metrics_drops[METRICS_N_DROPS] = {
 	MF64("superseded", drop_superseded),
 	MF64("closed", drop_closed),
 	MF64("no_memory", drop_nomem),
+	MF64("notice_queue_half_full", drop_notice),
 };
 
 const struct metrics_field metrics_closes[METRICS_N_CLOSES] = {

@@ -526,6 +526,7 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		slot->stats.drop_superseded = ipc_get_u64(&rd);
 		slot->stats.drop_closed = ipc_get_u64(&rd);
 		slot->stats.drop_nomem = ipc_get_u64(&rd);
+		slot->stats.drop_notice = ipc_get_u64(&rd);
 		slot->stats.close_framing = ipc_get_u64(&rd);
 		slot->stats.close_unclosed = ipc_get_u64(&rd);
 		slot->stats.close_idle = ipc_get_u64(&rd);

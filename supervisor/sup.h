@@ -65,6 +65,7 @@ struct slot_stats {
 	uint64_t	 drop_superseded;
 	uint64_t	 drop_closed;
 	uint64_t	 drop_nomem;
+	uint64_t	 drop_notice;
 	uint64_t	 close_framing;
 	uint64_t	 close_unclosed;
 	uint64_t	 close_idle;

@@ -84,6 +84,7 @@ static const struct stats_row rows[] = {
 	SUM("superseded", "dropped.superseded"),
 	SUM("closed", "dropped.closed"),
 	SUM("no_memory", "dropped.no_memory"),
+	SUM("notice_queue_half_full", "dropped.notice_queue_half_full"),
 	HEAD("sessions closed"),
 	SUM("framing", "closed.framing"),
 	SUM("unclosed_event", "closed.unclosed_event"),

@@ -264,6 +264,7 @@ ctl_status(struct worker *w, uint32_t req)
 	ipc_put_u64(b, w->cnt.drop_superseded);
 	ipc_put_u64(b, w->cnt.drop_closed);
 	ipc_put_u64(b, w->cnt.drop_nomem);
+	ipc_put_u64(b, w->cnt.drop_notice);
 	ipc_put_u64(b, w->cnt.close_framing);
 	ipc_put_u64(b, w->cnt.close_unclosed);
 	ipc_put_u64(b, w->cnt.close_idle);

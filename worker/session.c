@@ -76,6 +76,17 @@ session_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	size_t		 superseded = 0;
 	char		 who[CONN_WHO_MAX];
 
+	/*
+	 * Notices takd makes itself come in bursts (a worker's death, many
+	 * sessions closing in one turn): past half the queue they are
+	 * dropped, as the SA replay is, so that they never close a client
+	 * as a slow consumer.
+	 */
+	if ((flags & DELIVER_F_SYSTEM) &&
+	    outq_bytes(&s->outq) + ev->len > s->outq.max / 2) {
+		w->cnt.drop_notice++;
+		return;
+	}
 	/* The write timeout counts from the moment output waits. */
 	if (outq_bytes(&s->outq) == 0)
 		s->write_ms = worker_now_ms();

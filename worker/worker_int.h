@@ -63,6 +63,7 @@ struct worker_counters {
 	uint64_t	 drop_superseded; /* older SA dropped from a queue */
 	uint64_t	 drop_closed;	/* queued for a session that closed */
 	uint64_t	 drop_nomem;
+	uint64_t	 drop_notice;	/* disconnect notice past half a queue */
 	uint64_t	 close_framing;	/* garbage, oversized, ... */
 	uint64_t	 close_unclosed; /* partial event held too long */
 	uint64_t	 close_idle;	/* [cot] idle_timeout */

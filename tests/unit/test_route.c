@@ -634,6 +634,39 @@ test_disconnect_notice(void **state)
 	conn_reap(&f->w);
 }
 
+/*
+ * A burst of disconnect notices (a worker with thousands of clients died)
+ * must not cut off a client as a slow consumer: past half of its queue
+ * they are dropped and counted.  A client that reads gets every one.
+ */
+static void
+test_notice_burst(void **state)
+{
+	struct fx	*f = *state;
+	char		 uid[64];
+	int		 i, got0 = 0;
+
+	connect_client(f, 0);
+	connect_client(f, 1);
+	for (i = 0; i < 6000; i++) {
+		snprintf(uid, sizeof(uid), "ANDROID-departed-%05d", i);
+		assert_true(session_departed(&f->w, 1, uid, "a-f-G-U-C"));
+		if (i % 100 == 99) {
+			turn(f);
+			got0 += client_events(f, 0, NULL, 0);
+		}
+	}
+	turn(f);
+	got0 += client_events(f, 0, NULL, 0);
+	assert_int_equal(got0, 6000);
+	/* Client 1 never read: still connected, its queue at most half. */
+	assert_int_equal(f->c[1]->magic, CONN_MAGIC);
+	assert_int_equal(f->w.cnt.close_slow, 0);
+	assert_true(f->w.cnt.drop_notice > 0);
+	assert_true(outq_bytes(&f->c[1]->s.outq) <= f->cfg.max_queue_bytes / 2);
+	conn_reap(&f->w);
+}
+
 /* Client 1 never reads; 2 does.  Superseded SA first, then disconnect. */
 static void
 test_slow_consumer(void **state)
@@ -932,6 +965,8 @@ main(int argc, char **argv)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_notice, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_notice_burst, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slow_consumer, setup,
 		    teardown),
