@@ -20,25 +20,8 @@ enum ipc_msg_type {
 	/*
 	 * supervisor -> worker: gen = request id, no payload.
 	 * worker -> supervisor: IPC_MSG_STATUS_REP, gen = request id,
-	 *   u32 sessions (handshaken, live), u32 handshaking,
-	 *   u64 accepted, u64 handshakes_ok, u64 handshakes_failed,
-	 *   u64 handshake_timeouts, u32 crl_generation, u32 open_fds,
-	 *   then the data path's counters (docs/datapath.md), all u64:
-	 *   events_in, events_out, pongs, sa_replayed, replay_skipped,
-	 *   disconnect_notices, drop_malformed, drop_rate, drop_no_recipient,
-	 *   drop_superseded, drop_closed, drop_nomem, drop_notice,
-	 *   close_framing,
-	 *   close_unclosed, close_idle, close_slow,
-	 *   then, all u64: rejected_full, rejected_emfile, revoked_refused,
-	 *   revoked_closed,
-	 *   then, all u64 (docs/metrics.md): handshakes_resumed,
-	 *   IPC_HS_FAIL_MAX handshake failures in enum ipc_hs_fail order,
-	 *   IPC_EV_CLASS_MAX events in, then IPC_EV_CLASS_MAX events out, in
-	 *   enum ipc_ev_class order, bytes_in, bytes_out, outq_high_water,
-	 *   outq_bytes, crl_stale_admitted,
-	 *   then the worker's state store (struct store_stats), all u64:
-	 *   store_commits, store_commit_failures, store_ops_dropped,
-	 *   store_map_grows, store_map_size.
+	 *   u32 N, then N u64: struct counters of shared/counters.h, member
+	 *   by member (counters_encode); N must be COUNTERS_N.
 	 */
 	IPC_MSG_STATUS_REQ,
 	IPC_MSG_STATUS_REP,

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "shared/counters.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/store.h"
@@ -441,86 +442,6 @@ admin_json_crl(const struct sup *sup, struct json *j)
 	json_obj_end(j);
 }
 
-/* An object of counters named like the metrics' reason labels. */
-static void
-admin_json_fields(struct json *j, const char *key, const struct slot_stats *st,
-    const struct metrics_field *f, size_t n)
-{
-	size_t	 i;
-
-	json_key(j, key);
-	json_obj_begin(j);
-	for (i = 0; i < n; i++)
-		json_kv_uint(j, f[i].label, metrics_field_get(st, &f[i]));
-	json_obj_end(j);
-}
-
-/* The data path's counters of one worker (docs/datapath.md). */
-static void
-admin_json_datapath(const struct slot_stats *st, struct json *j)
-{
-	json_key(j, "events");
-	json_obj_begin(j);
-	json_kv_uint(j, "in", st->events_in);
-	json_kv_uint(j, "out", st->events_out);
-	json_kv_uint(j, "pongs", st->pongs);
-	json_kv_uint(j, "sa_replayed", st->sa_replayed);
-	json_kv_uint(j, "replay_skipped", st->replay_skipped);
-	json_kv_uint(j, "disconnect_notices", st->disconnect_notices);
-	json_obj_end(j);
-	admin_json_fields(j, "dropped", st, metrics_drops, METRICS_N_DROPS);
-	admin_json_fields(j, "closed", st, metrics_closes, METRICS_N_CLOSES);
-}
-
-/* Counters of the metrics (docs/metrics.md) that status also shows. */
-static void
-admin_json_metrics(const struct slot_stats *st, struct json *j)
-{
-	int	 i;
-
-	json_kv_uint(j, "handshakes_resumed", st->handshakes_resumed);
-	json_key(j, "handshake_failures");
-	json_obj_begin(j);
-	for (i = 0; i < IPC_HS_FAIL_MAX; i++)
-		json_kv_uint(j, metrics_hs_fail_name(i), st->hs_fail[i]);
-	json_obj_end(j);
-	json_key(j, "events_in");
-	json_obj_begin(j);
-	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
-		json_kv_uint(j, metrics_ev_class_name(i), st->ev_in[i]);
-	json_obj_end(j);
-	json_key(j, "events_out");
-	json_obj_begin(j);
-	for (i = 0; i < IPC_EV_UNPARSED; i++)
-		json_kv_uint(j, metrics_ev_class_name(i), st->ev_out[i]);
-	json_obj_end(j);
-	json_key(j, "bytes");
-	json_obj_begin(j);
-	json_kv_uint(j, "in", st->bytes_in);
-	json_kv_uint(j, "out", st->bytes_out);
-	json_obj_end(j);
-	json_key(j, "outq");
-	json_obj_begin(j);
-	json_kv_uint(j, "high_water_bytes", st->outq_high_water);
-	json_kv_uint(j, "queued_bytes", st->outq_bytes);
-	json_obj_end(j);
-	json_kv_uint(j, "crl_stale_admitted", st->crl_stale_admitted);
-}
-
-/* A worker's state store (docs/metrics.md). */
-static void
-admin_json_worker_store(const struct slot_stats *st, struct json *j)
-{
-	json_key(j, "store");
-	json_obj_begin(j);
-	json_kv_uint(j, "commits", st->store_commits);
-	json_kv_uint(j, "commit_failures", st->store_commit_failures);
-	json_kv_uint(j, "ops_dropped", st->store_ops_dropped);
-	json_kv_uint(j, "map_grows", st->store_map_grows);
-	json_kv_uint(j, "map_size_bytes", st->store_map_size);
-	json_obj_end(j);
-}
-
 /*
  * The store file every process shares, and the supervisor's own counters.
  * Its writes are immediate, never batched: it drops no operations and does
@@ -562,22 +483,7 @@ admin_json_workers(const struct sup *sup, const struct stats_round *r,
 		json_kv_time(j, "started", s->started);
 		json_kv_uint(j, "restarts", s->restarts);
 		json_kv_bool(j, "responding", admin_stats_answered(r, s));
-		json_kv_uint(j, "sessions", s->stats.sessions);
-		json_kv_uint(j, "handshaking", s->stats.handshaking);
-		json_kv_uint(j, "accepted", s->stats.accepted);
-		json_kv_uint(j, "handshakes_ok", s->stats.handshakes_ok);
-		json_kv_uint(j, "handshakes_failed", s->stats.handshakes_failed);
-		json_kv_uint(j, "handshake_timeouts",
-		    s->stats.handshake_timeouts);
-		json_kv_uint(j, "crl_generation", s->stats.crl_generation);
-		json_kv_uint(j, "open_fds", s->stats.open_fds);
-		json_kv_uint(j, "rejected_full", s->stats.rejected_full);
-		json_kv_uint(j, "rejected_emfile", s->stats.rejected_emfile);
-		json_kv_uint(j, "revoked_refused", s->stats.revoked_refused);
-		json_kv_uint(j, "revoked_closed", s->stats.revoked_closed);
-		admin_json_datapath(&s->stats, j);
-		admin_json_metrics(&s->stats, j);
-		admin_json_worker_store(&s->stats, j);
+		counters_json(j, &s->stats);
 		json_obj_end(j);
 		if (s->state == SLOT_RUNNING)
 			total += s->stats.sessions;

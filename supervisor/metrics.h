@@ -52,7 +52,7 @@ struct metrics_worker {
 	unsigned	 id;
 	bool		 up;		/* answered: stats are fresh */
 	unsigned	 restarts;
-	struct slot_stats st;
+	struct counters	 st;
 };
 
 /* Everything the exposition shows, copied so that formatting is pure. */
@@ -79,25 +79,6 @@ void	 metrics_format(const struct metrics_snap *, struct metrics_buf *);
 /* Append the exposition of the supervisor's state after round r to b. */
 void	 metrics_render(const struct sup *, const struct stats_round *,
 	    struct metrics_buf *);
-
-/* A per-worker counter: a field of struct slot_stats, u32 or u64. */
-struct metrics_field {
-	const char	*label;		/* label value, and key in status */
-	size_t		 off;
-	bool		 u32;
-};
-
-uint64_t metrics_field_get(const struct slot_stats *,
-	    const struct metrics_field *);
-
-/*
- * The reasons of takd_events_dropped_total and takd_sessions_closed_total,
- * which takctl status shows under "dropped" and "closed" by the same names.
- */
-#define METRICS_N_DROPS		7
-#define METRICS_N_CLOSES	4
-extern const struct metrics_field metrics_drops[METRICS_N_DROPS];
-extern const struct metrics_field metrics_closes[METRICS_N_CLOSES];
 
 /* Label values: enum ipc_hs_fail and enum ipc_ev_class (ipc_msg.h). */
 const char *metrics_hs_fail_name(int);

@@ -458,31 +458,6 @@ proc_kill_all(struct sup *sup, int sig)
 			kill(sup->slots[i].pid, sig);
 }
 
-/* The tail of STATUS_REP (metrics, store), in the order of ipc_msg.h. */
-static void
-proc_get_metrics(struct ipc_rd *rd, struct slot_stats *st)
-{
-	int	 i;
-
-	st->handshakes_resumed = ipc_get_u64(rd);
-	for (i = 0; i < IPC_HS_FAIL_MAX; i++)
-		st->hs_fail[i] = ipc_get_u64(rd);
-	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
-		st->ev_in[i] = ipc_get_u64(rd);
-	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
-		st->ev_out[i] = ipc_get_u64(rd);
-	st->bytes_in = ipc_get_u64(rd);
-	st->bytes_out = ipc_get_u64(rd);
-	st->outq_high_water = ipc_get_u64(rd);
-	st->outq_bytes = ipc_get_u64(rd);
-	st->crl_stale_admitted = ipc_get_u64(rd);
-	st->store_commits = ipc_get_u64(rd);
-	st->store_commit_failures = ipc_get_u64(rd);
-	st->store_ops_dropped = ipc_get_u64(rd);
-	st->store_map_grows = ipc_get_u64(rd);
-	st->store_map_size = ipc_get_u64(rd);
-}
-
 static int
 proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 {
@@ -506,36 +481,8 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		proc_ready_check(sup);
 		return (0);
 	case IPC_MSG_STATUS_REP:
-		slot->stats.sessions = ipc_get_u32(&rd);
-		slot->stats.handshaking = ipc_get_u32(&rd);
-		slot->stats.accepted = ipc_get_u64(&rd);
-		slot->stats.handshakes_ok = ipc_get_u64(&rd);
-		slot->stats.handshakes_failed = ipc_get_u64(&rd);
-		slot->stats.handshake_timeouts = ipc_get_u64(&rd);
-		slot->stats.crl_generation = ipc_get_u32(&rd);
-		slot->stats.open_fds = ipc_get_u32(&rd);
-		slot->stats.events_in = ipc_get_u64(&rd);
-		slot->stats.events_out = ipc_get_u64(&rd);
-		slot->stats.pongs = ipc_get_u64(&rd);
-		slot->stats.sa_replayed = ipc_get_u64(&rd);
-		slot->stats.replay_skipped = ipc_get_u64(&rd);
-		slot->stats.disconnect_notices = ipc_get_u64(&rd);
-		slot->stats.drop_malformed = ipc_get_u64(&rd);
-		slot->stats.drop_rate = ipc_get_u64(&rd);
-		slot->stats.drop_no_recipient = ipc_get_u64(&rd);
-		slot->stats.drop_superseded = ipc_get_u64(&rd);
-		slot->stats.drop_closed = ipc_get_u64(&rd);
-		slot->stats.drop_nomem = ipc_get_u64(&rd);
-		slot->stats.drop_notice = ipc_get_u64(&rd);
-		slot->stats.close_framing = ipc_get_u64(&rd);
-		slot->stats.close_unclosed = ipc_get_u64(&rd);
-		slot->stats.close_idle = ipc_get_u64(&rd);
-		slot->stats.close_slow = ipc_get_u64(&rd);
-		slot->stats.rejected_full = ipc_get_u64(&rd);
-		slot->stats.rejected_emfile = ipc_get_u64(&rd);
-		slot->stats.revoked_refused = ipc_get_u64(&rd);
-		slot->stats.revoked_closed = ipc_get_u64(&rd);
-		proc_get_metrics(&rd, &slot->stats);
+		if (counters_decode(&rd, &slot->stats) == -1)
+			return (-1);
 		if (ipc_rd_done(&rd) == -1)
 			return (-1);
 		admin_worker_status(sup, slot, m->hdr.gen_or_peer);

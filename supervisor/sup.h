@@ -14,6 +14,7 @@
 
 #include "ipc/ipc_msg.h"
 #include "shared/config.h"
+#include "shared/counters.h"
 #include "shared/tlsctx.h"
 
 #define SUP_MAGIC		0x53555056u	/* "SUPV" */
@@ -42,56 +43,6 @@ enum slot_state {
 	SLOT_STOPPED		/* exited during shutdown */
 };
 
-/* Counters a worker last reported (IPC_MSG_STATUS_REP). */
-struct slot_stats {
-	uint32_t	 sessions;
-	uint32_t	 handshaking;
-	uint64_t	 accepted;
-	uint64_t	 handshakes_ok;
-	uint64_t	 handshakes_failed;
-	uint64_t	 handshake_timeouts;
-	uint32_t	 crl_generation;
-	uint32_t	 open_fds;
-	/* Data path (docs/datapath.md). */
-	uint64_t	 events_in;
-	uint64_t	 events_out;
-	uint64_t	 pongs;
-	uint64_t	 sa_replayed;
-	uint64_t	 replay_skipped;
-	uint64_t	 disconnect_notices;
-	uint64_t	 drop_malformed;
-	uint64_t	 drop_rate;
-	uint64_t	 drop_no_recipient;
-	uint64_t	 drop_superseded;
-	uint64_t	 drop_closed;
-	uint64_t	 drop_nomem;
-	uint64_t	 drop_notice;
-	uint64_t	 close_framing;
-	uint64_t	 close_unclosed;
-	uint64_t	 close_idle;
-	uint64_t	 close_slow;
-	uint64_t	 rejected_full;		/* max_sessions reached */
-	uint64_t	 rejected_emfile;	/* out of descriptors */
-	uint64_t	 revoked_refused;	/* handshakes of revoked certs */
-	uint64_t	 revoked_closed;	/* live sessions a CRL closed */
-	/* Metrics (docs/metrics.md); the enums are ipc/ipc_msg.h's. */
-	uint64_t	 handshakes_resumed;
-	uint64_t	 hs_fail[IPC_HS_FAIL_MAX];
-	uint64_t	 ev_in[IPC_EV_CLASS_MAX];
-	uint64_t	 ev_out[IPC_EV_CLASS_MAX];
-	uint64_t	 bytes_in;
-	uint64_t	 bytes_out;
-	uint64_t	 outq_high_water;	/* bytes, largest queue so far */
-	uint64_t	 outq_bytes;		/* bytes queued now */
-	uint64_t	 crl_stale_admitted;	/* let in past nextUpdate */
-	/* The worker's state store (struct store_stats). */
-	uint64_t	 store_commits;
-	uint64_t	 store_commit_failures;
-	uint64_t	 store_ops_dropped;
-	uint64_t	 store_map_grows;
-	uint64_t	 store_map_size;	/* bytes, as the worker maps it */
-};
-
 struct proc_slot {
 	unsigned	 id;
 	enum slot_state	 state;
@@ -105,7 +56,7 @@ struct proc_slot {
 	unsigned	 restarts;
 	int		 last_status;	/* waitpid status of the last exit */
 	bool		 hello;		/* this process said IPC_MSG_HELLO */
-	struct slot_stats stats;
+	struct counters	 stats;		/* as last reported (STATUS_REP) */
 };
 
 struct listener {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shared/counters.h"
 #include "takctl/admin_client.h"
 #include "takctl/takctl.h"
 
@@ -24,82 +25,19 @@ enum stats_total {
 };
 
 struct stats_row {
-	const char	*label;		/* NULL: a heading in path */
+	const char	*label;
 	const char	*path;		/* in a worker: "a.b" */
 	enum stats_total total;
 };
 
-#define HEAD(t)		{ NULL, t, TOTAL_NONE }
-#define SUM(l, p)	{ l, p, TOTAL_SUM }
-
-static const struct stats_row rows[] = {
-	HEAD("workers"),
+/* What a worker slot is, before its counters (shared/counters.h). */
+static const struct stats_row slot_rows[] = {
 	{ "state", "state", TOTAL_NONE },
 	{ "pid", "pid", TOTAL_NONE },
 	{ "answered", "responding", TOTAL_NONE },
-	SUM("restarts", "restarts"),
-	SUM("open descriptors", "open_fds"),
-	{ "CRL generation in force", "crl_generation", TOTAL_NONE },
-	HEAD("sessions"),
-	SUM("sessions", "sessions"),
-	SUM("handshaking", "handshaking"),
-	SUM("connections accepted", "accepted"),
-	SUM("rejected: max_sessions", "rejected_full"),
-	SUM("rejected: no descriptors", "rejected_emfile"),
-	HEAD("handshakes"),
-	SUM("ok", "handshakes_ok"),
-	SUM("ok, resumed", "handshakes_resumed"),
-	SUM("failed: no_certificate", "handshake_failures.no_certificate"),
-	SUM("failed: unknown_ca", "handshake_failures.unknown_ca"),
-	SUM("failed: revoked", "handshake_failures.revoked"),
-	SUM("failed: expired", "handshake_failures.expired"),
-	SUM("failed: crl", "handshake_failures.crl"),
-	SUM("failed: other_verify", "handshake_failures.other_verify"),
-	SUM("failed: protocol", "handshake_failures.protocol"),
-	SUM("failed: timeout", "handshake_failures.timeout"),
-	SUM("failed: closed_by_peer", "handshake_failures.closed_by_peer"),
-	SUM("revoked: refused", "revoked_refused"),
-	SUM("revoked: live sessions closed", "revoked_closed"),
-	SUM("admitted with a stale CRL", "crl_stale_admitted"),
-	HEAD("events"),
-	SUM("in: sa", "events_in.sa"),
-	SUM("in: chat", "events_in.chat"),
-	SUM("in: ping", "events_in.ping"),
-	SUM("in: other", "events_in.other"),
-	SUM("in: unparsed", "events_in.unparsed"),
-	SUM("out: sa", "events_out.sa"),
-	SUM("out: chat", "events_out.chat"),
-	SUM("out: ping", "events_out.ping"),
-	SUM("out: other", "events_out.other"),
-	SUM("pongs", "events.pongs"),
-	SUM("SA replayed at connect", "events.sa_replayed"),
-	SUM("SA replay skipped", "events.replay_skipped"),
-	SUM("disconnect notices", "events.disconnect_notices"),
-	SUM("bytes in", "bytes.in"),
-	SUM("bytes out", "bytes.out"),
-	HEAD("dropped"),
-	SUM("malformed", "dropped.malformed"),
-	SUM("rate_limited", "dropped.rate_limited"),
-	SUM("no_recipient", "dropped.no_recipient"),
-	SUM("superseded", "dropped.superseded"),
-	SUM("closed", "dropped.closed"),
-	SUM("no_memory", "dropped.no_memory"),
-	SUM("notice_queue_half_full", "dropped.notice_queue_half_full"),
-	HEAD("sessions closed"),
-	SUM("framing", "closed.framing"),
-	SUM("unclosed_event", "closed.unclosed_event"),
-	SUM("idle", "closed.idle"),
-	SUM("slow_consumer", "closed.slow_consumer"),
-	HEAD("output queues"),
-	{ "high-water mark (bytes)", "outq.high_water_bytes", TOTAL_MAX },
-	SUM("queued now (bytes)", "outq.queued_bytes"),
-	HEAD("state store"),
-	SUM("commits", "store.commits"),
-	SUM("commit failures", "store.commit_failures"),
-	SUM("writes dropped", "store.ops_dropped"),
-	SUM("map grows", "store.map_grows"),
-	{ "map size (bytes)", "store.map_size_bytes", TOTAL_MAX },
+	{ "restarts", "restarts", TOTAL_SUM },
 };
+#define STATS_SLOT_HEADING	"workers"
 
 /* A JSON value found by a dot-separated path of object keys. */
 static int
@@ -162,10 +100,6 @@ stats_print_row(const struct stats_row *r, const char **w, const size_t *wl,
 	bool		 numeric = true;
 	size_t		 i;
 
-	if (r->label == NULL) {
-		printf("%s\n", r->path);
-		return;
-	}
 	printf("  %-*s", STATS_LABEL_W - 2, r->label);
 	for (i = 0; i < n; i++) {
 		stats_cell(w[i], wl[i], r->path, cell, sizeof(cell));
@@ -183,6 +117,54 @@ stats_print_row(const struct stats_row *r, const char **w, const size_t *wl,
 	if (r->total != TOTAL_NONE && numeric)
 		printf(" %*" PRIu64, STATS_COL_W, total);
 	putchar('\n');
+}
+
+/* The rows of one counter definition (n of them for an array). */
+static void
+stats_print_def(const struct counter_def *d, const char **w,
+    const size_t *wl, size_t n)
+{
+	struct stats_row	 r;
+	char			 label[STATS_LABEL_W + 1], path[128];
+	size_t			 k;
+
+	r.total = d->type == COUNTER_PEAK ? TOTAL_MAX :
+	    d->type == COUNTER_LEVEL ? TOTAL_NONE : TOTAL_SUM;
+	for (k = 0; k < d->n; k++) {
+		if (d->names != NULL)
+			snprintf(label, sizeof(label), "%s%s", d->text,
+			    counters_name(d, k));
+		else
+			snprintf(label, sizeof(label), "%s", d->text);
+		snprintf(path, sizeof(path), "%s%s%s", d->group,
+		    d->group[0] != '\0' ? "." : "", counters_name(d, k));
+		r.label = label;
+		r.path = path;
+		stats_print_row(&r, w, wl, n);
+	}
+}
+
+/* The slot rows, then every counter takctl stats shows, by heading. */
+static void
+stats_print_rows(const char **w, const size_t *wl, size_t n)
+{
+	const struct counter_def	*d;
+	const char			*heading = STATS_SLOT_HEADING;
+	size_t				 i;
+
+	printf("%s\n", heading);
+	for (i = 0; i < sizeof(slot_rows) / sizeof(slot_rows[0]); i++)
+		stats_print_row(&slot_rows[i], w, wl, n);
+	for (i = 0; i < counter_ndefs; i++) {
+		d = &counter_defs[i];
+		if (d->text == NULL)
+			continue;
+		if (strcmp(d->heading, heading) != 0) {
+			heading = d->heading;
+			printf("%s\n", heading);
+		}
+		stats_print_def(d, w, wl, n);
+	}
 }
 
 static void
@@ -318,8 +300,7 @@ stats_table(const char *st, size_t len)
 		printf(" %*s", STATS_COL_W, col);
 	}
 	printf(" %*s\n", STATS_COL_W, "total");
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		stats_print_row(&rows[i], w, wl, n);
+	stats_print_rows(w, wl, n);
 	return (TAKCTL_EX_OK);
 }
 

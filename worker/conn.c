@@ -520,8 +520,9 @@ conn_flush(struct worker *w, struct conn *c)
 		r = conn_io_write(c, conn_stage, n, &done, reason,
 		    sizeof(reason));
 		if (r == TLS_DONE) {
+			/* Nothing unparsed is ever queued. */
 			events = outq_consume_count(q, done, w->cnt.ev_out,
-			    IPC_EV_CLASS_MAX);
+			    IPC_EV_UNPARSED);
 			c->tx_bytes += done;
 			c->s.write_ms = worker_now_ms();
 			conn_written(w, c, c->s.write_ms);

@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 
 #include "ipc/ipc.h"
+#include "shared/counters.h"
 #include "shared/log.h"
 #include "shared/pki.h"
 #include "shared/store.h"
@@ -199,38 +200,25 @@ ctl_queued_bytes(const struct worker *w)
 	return (n);
 }
 
-/* The tail of STATUS_REP (docs/metrics.md), in the order of ipc_msg.h. */
+/*
+ * The numbers that are not counted as things happen but read when asked:
+ * descriptors, queued bytes, the CRL in force, the store.
+ */
 static void
-ctl_put_metrics(const struct worker *w, struct ipc_buf *b)
-{
-	int	 i;
-
-	ipc_put_u64(b, w->cnt.handshakes_resumed);
-	for (i = 0; i < IPC_HS_FAIL_MAX; i++)
-		ipc_put_u64(b, w->cnt.hs_fail[i]);
-	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
-		ipc_put_u64(b, w->cnt.ev_in[i]);
-	for (i = 0; i < IPC_EV_CLASS_MAX; i++)
-		ipc_put_u64(b, w->cnt.ev_out[i]);
-	ipc_put_u64(b, w->cnt.bytes_in);
-	ipc_put_u64(b, w->cnt.bytes_out);
-	ipc_put_u64(b, w->cnt.outq_high_water);
-	ipc_put_u64(b, ctl_queued_bytes(w));
-	ipc_put_u64(b, tlsctx_stale_admissions());
-}
-
-/* The state store's counters (shared/store.h), after the metrics. */
-static void
-ctl_put_store(const struct worker *w, struct ipc_buf *b)
+ctl_sample(struct worker *w)
 {
 	struct store_stats	 st;
 
+	w->cnt.open_fds = ctl_count_fds(w);
+	w->cnt.crl_generation = w->crl_generation;
+	w->cnt.outq_bytes = ctl_queued_bytes(w);
+	w->cnt.crl_stale_admitted = tlsctx_stale_admissions();
 	registry_get_stats(w, &st);
-	ipc_put_u64(b, st.commits);
-	ipc_put_u64(b, st.commit_failures);
-	ipc_put_u64(b, st.ops_dropped);
-	ipc_put_u64(b, st.map_grows);
-	ipc_put_u64(b, st.mapsize);
+	w->cnt.store_commits = st.commits;
+	w->cnt.store_commit_failures = st.commit_failures;
+	w->cnt.store_ops_dropped = st.ops_dropped;
+	w->cnt.store_map_grows = st.map_grows;
+	w->cnt.store_map_size = st.mapsize;
 }
 
 static void
@@ -243,38 +231,8 @@ ctl_status(struct worker *w, uint32_t req)
 		return;
 	}
 	ipc_buf_init(b);
-	ipc_put_u32(b, w->cnt.sessions);
-	ipc_put_u32(b, w->cnt.handshaking);
-	ipc_put_u64(b, w->cnt.accepted);
-	ipc_put_u64(b, w->cnt.handshakes_ok);
-	ipc_put_u64(b, w->cnt.handshakes_failed);
-	ipc_put_u64(b, w->cnt.handshake_timeouts);
-	ipc_put_u32(b, w->crl_generation);
-	ipc_put_u32(b, ctl_count_fds(w));
-	/* Data path, in the order of ipc_msg.h. */
-	ipc_put_u64(b, w->cnt.events_in);
-	ipc_put_u64(b, w->cnt.events_out);
-	ipc_put_u64(b, w->cnt.pongs);
-	ipc_put_u64(b, w->cnt.sa_replayed);
-	ipc_put_u64(b, w->cnt.replay_skipped);
-	ipc_put_u64(b, w->cnt.disconnect_notices);
-	ipc_put_u64(b, w->cnt.drop_malformed);
-	ipc_put_u64(b, w->cnt.drop_rate);
-	ipc_put_u64(b, w->cnt.drop_no_recipient);
-	ipc_put_u64(b, w->cnt.drop_superseded);
-	ipc_put_u64(b, w->cnt.drop_closed);
-	ipc_put_u64(b, w->cnt.drop_nomem);
-	ipc_put_u64(b, w->cnt.drop_notice);
-	ipc_put_u64(b, w->cnt.close_framing);
-	ipc_put_u64(b, w->cnt.close_unclosed);
-	ipc_put_u64(b, w->cnt.close_idle);
-	ipc_put_u64(b, w->cnt.close_slow);
-	ipc_put_u64(b, w->cnt.rejected_full);
-	ipc_put_u64(b, w->cnt.rejected_emfile);
-	ipc_put_u64(b, w->cnt.revoked_refused);
-	ipc_put_u64(b, w->cnt.revoked_closed);
-	ctl_put_metrics(w, b);
-	ctl_put_store(w, b);
+	ctl_sample(w);
+	counters_encode(b, &w->cnt);
 	ctl_send(w, IPC_MSG_STATUS_REP, req, b);
 	free(b);
 }

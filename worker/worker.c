@@ -71,8 +71,8 @@ worker_drain(struct worker *w, unsigned ms, const char *why)
 			w->drain_deadline_ms = deadline;
 		return;
 	}
-	log_info("draining (%s): %u sessions, %u handshaking, deadline %u ms",
-	    why, w->cnt.sessions, w->cnt.handshaking, ms);
+	log_info("draining (%s): %" PRIu64 " sessions, %" PRIu64 " handshaking, "
+	    "deadline %u ms", why, w->cnt.sessions, w->cnt.handshaking, ms);
 	w->state = WORKER_DRAIN;
 	w->drain_deadline_ms = deadline;
 	accept_close_all(w);
@@ -309,7 +309,8 @@ worker_timers(struct worker *w)
 	}
 	if (w->state == WORKER_DRAIN && now >= w->drain_deadline_ms) {
 		if (w->cnt.sessions + w->cnt.handshaking > 0)
-			log_info("drain deadline passed with %u sessions open",
+			log_info("drain deadline passed with %" PRIu64 " sessions "
+			    "open",
 			    w->cnt.sessions + w->cnt.handshaking);
 		worker_stop(w, 0, "drain deadline passed");
 	}

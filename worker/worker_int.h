@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "shared/config.h"
+#include "shared/counters.h"
 #include "ipc/ipc_msg.h"
 #include "shared/log.h"
 #include "worker/worker.h"
@@ -36,48 +37,6 @@
 struct conn;
 struct registry;
 TAILQ_HEAD(conn_list, conn);
-
-/* What STATUS_REP reports (ipc/ipc_msg.h). */
-struct worker_counters {
-	uint64_t	 accepted;	/* handed to TLS */
-	uint64_t	 handshakes_ok;
-	uint64_t	 handshakes_failed;
-	uint64_t	 handshake_timeouts;
-	uint64_t	 rejected_full;	/* max_sessions reached */
-	uint64_t	 rejected_emfile; /* out of descriptors */
-	uint64_t	 revoked_refused; /* handshakes of revoked certificates */
-	uint64_t	 revoked_closed; /* live sessions closed by a new CRL */
-	uint32_t	 sessions;	/* established, including closing */
-	uint32_t	 handshaking;
-
-	/* Data path (session.c, conn.c; docs/datapath.md). */
-	uint64_t	 events_in;	/* framed from local sessions */
-	uint64_t	 events_out;	/* written whole to local sessions */
-	uint64_t	 pongs;
-	uint64_t	 sa_replayed;	/* latest SA queued at connect */
-	uint64_t	 replay_skipped; /* not replayed: queue half full */
-	uint64_t	 disconnect_notices;
-	uint64_t	 drop_malformed; /* parse error: session closed */
-	uint64_t	 drop_rate;	/* over max_events_per_second */
-	uint64_t	 drop_no_recipient;
-	uint64_t	 drop_superseded; /* older SA dropped from a queue */
-	uint64_t	 drop_closed;	/* queued for a session that closed */
-	uint64_t	 drop_nomem;
-	uint64_t	 drop_notice;	/* disconnect notice past half a queue */
-	uint64_t	 close_framing;	/* garbage, oversized, ... */
-	uint64_t	 close_unclosed; /* partial event held too long */
-	uint64_t	 close_idle;	/* [cot] idle_timeout */
-	uint64_t	 close_slow;	/* output queue reached its bound */
-
-	/* Metrics (docs/metrics.md); the enums are ipc_msg.h's. */
-	uint64_t	 handshakes_resumed; /* of handshakes_ok */
-	uint64_t	 hs_fail[IPC_HS_FAIL_MAX];
-	uint64_t	 ev_in[IPC_EV_CLASS_MAX];
-	uint64_t	 ev_out[IPC_EV_CLASS_MAX];
-	uint64_t	 bytes_in;	/* application data, all sessions */
-	uint64_t	 bytes_out;
-	uint64_t	 outq_high_water; /* largest output queue, bytes */
-};
 
 /* One inherited listening socket. */
 struct acceptor {
@@ -133,7 +92,7 @@ struct worker {
 
 	uint32_t	 crl_generation;
 	X509_CRL	*crl;		/* in force; NULL when crl_check = off */
-	struct worker_counters cnt;
+	struct counters	 cnt;	/* shared/counters.h */
 	struct log_ratelimit rl_full;
 	struct log_ratelimit rl_emfile;
 	struct log_ratelimit rl_accept;

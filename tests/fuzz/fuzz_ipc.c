@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "shared/counters.h"
 #include "shared/log.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
@@ -228,6 +229,7 @@ static void
 decode_ctl(const struct ipc_msg *m)
 {
 	struct ipc_rd	 rd;
+	struct counters	 cnt;
 	char		 err[200], uid[512];
 	int		 i;
 
@@ -248,15 +250,8 @@ decode_ctl(const struct ipc_msg *m)
 			fz_fail("CRL ack error not terminated", 0, 0);
 		break;
 	case IPC_MSG_STATUS_REP:
-		/* Two u32, four u64, two u32, then u64 counters. */
-		ipc_get_u32(&rd);
-		ipc_get_u32(&rd);
-		for (i = 0; i < 4; i++)
-			ipc_get_u64(&rd);
-		ipc_get_u32(&rd);
-		ipc_get_u32(&rd);
-		while (rd.err == 0 && rd.off < rd.len)
-			ipc_get_u64(&rd);
+		/* The supervisor's decoder (shared/counters.c). */
+		(void)counters_decode(&rd, &cnt);
 		break;
 	case IPC_MSG_EVENT_CREDIT:
 		ipc_get_u64(&rd);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "shared/counters.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
 
@@ -102,9 +103,10 @@ static void
 seeds_ctl(void)
 {
 	static struct ipc_buf	 b;
+	struct counters		 cnt;
 	static const char	 crl[] = "-----BEGIN X509 CRL-----\n"
 	    "MIIBAA==\n-----END X509 CRL-----\n";
-	int			 i, null_fd;
+	int			 null_fd;
 
 	if ((null_fd = open("/dev/null", O_RDONLY)) == -1)
 		die("/dev/null");
@@ -121,14 +123,11 @@ seeds_ctl(void)
 	ipc_put_str(&b, "");
 	seed("departed", 0, IPC_MSG_DEPARTED, 1, b.data, b.len, -1, NULL, 0);
 	ipc_buf_init(&b);
-	ipc_put_u32(&b, 3);
-	ipc_put_u32(&b, 1);
-	for (i = 0; i < 4; i++)
-		ipc_put_u64(&b, (uint64_t)i * 1000);
-	ipc_put_u32(&b, 2);
-	ipc_put_u32(&b, 17);
-	for (i = 0; i < 20; i++)
-		ipc_put_u64(&b, (uint64_t)i);
+	memset(&cnt, 0, sizeof(cnt));
+	cnt.sessions = 3;
+	cnt.accepted = 1000;
+	cnt.hs_fail[IPC_HS_TIMEOUT] = 2;
+	counters_encode(&b, &cnt);
 	seed("status-rep", 0, IPC_MSG_STATUS_REP, 7, b.data, b.len, -1, NULL,
 	    0);
 

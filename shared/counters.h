@@ -1,0 +1,265 @@
+/*
+ * The numbers a worker reports, declared once.
+ *
+ * TAKD_COUNTERS below is the only list of them.  From it come struct
+ * counters (what a worker increments and the supervisor keeps per slot), the
+ * IPC_MSG_STATUS_REP payload (counters_encode / counters_decode), the worker
+ * objects of `takctl status` (counters_json), the Prometheus families of
+ * /metrics with their HELP lines (supervisor/metrics_text.c walks
+ * counter_defs) and the rows of `takctl stats` (takctl/stats.c walks them
+ * too).  Adding a counter is one line here and the line that increments it;
+ * docs/metrics.md says what it means.
+ *
+ * A row is
+ *
+ *	C(field, type, group, key, family, label, value, heading, text, help)
+ *	A(field, n, names, type, group, family, label, heading, text, help)
+ *
+ * C is one number; A is an array of n numbers named by names[i] (an enum of
+ * ipc_msg.h), shown as one JSON object and one labelled family.
+ *
+ *	type	COUNTER (a Prometheus counter, summed in takctl stats), GAUGE
+ *		(summed), PEAK (a gauge whose total is the largest), LEVEL (a
+ *		gauge without a total, like a generation number)
+ *	group	JSON object inside the worker's object the key goes in; "" for
+ *		the worker's object itself.  For A, the object's name.
+ *	key	JSON key (C only; A uses names[i])
+ *	family	Prometheus family without the "takd_" prefix; NULL: not
+ *		exported (status and stats only)
+ *	label	label name when the family is split by a label, else NULL
+ *	value	that label's value (C only; A uses names[i])
+ *	heading	the section of `takctl stats` the row appears under
+ *	text	the row's text in `takctl stats` (A: a prefix to names[i]);
+ *		NULL: not shown there
+ *	help	the family's HELP line (given on the family's first row)
+ *
+ * Rows of one JSON group, of one family and of one stats heading must be
+ * adjacent (tests/unit/test_counters.c checks it): each output is written
+ * in one pass over the list.  All values are u64.
+ */
+#ifndef TAKD_COUNTERS_H
+#define TAKD_COUNTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc/ipc_msg.h"
+
+#define TAKD_COUNTERS(C, A)						\
+	C(open_fds, GAUGE, "", "open_fds",				\
+	    "open_fds", NULL, NULL, "workers", "open descriptors",	\
+	    "Open descriptors of the worker process.")			\
+	C(crl_generation, LEVEL, "", "crl_generation",			\
+	    "worker_crl_generation", NULL, NULL, "workers",		\
+	    "CRL generation in force",					\
+	    "CRL generation in force in the worker.")			\
+	C(sessions, GAUGE, "", "sessions",				\
+	    "sessions", NULL, NULL, "sessions", "sessions",		\
+	    "Established client sessions.")				\
+	C(handshaking, GAUGE, "", "handshaking",			\
+	    "handshakes_in_progress", NULL, NULL, "sessions",		\
+	    "handshaking", "Connections in their TLS handshake.")	\
+	C(accepted, COUNTER, "", "accepted",				\
+	    "connections_accepted_total", NULL, NULL, "sessions",	\
+	    "connections accepted",					\
+	    "Connections accepted, TLS and plain TCP.")			\
+	C(rejected_full, COUNTER, "", "rejected_full",			\
+	    "connections_rejected_total", "reason", "max_sessions",	\
+	    "sessions", "rejected: max_sessions",			\
+	    "Connections closed at accept, by reason.")			\
+	C(rejected_emfile, COUNTER, "", "rejected_emfile",		\
+	    "connections_rejected_total", "reason", "no_descriptors",	\
+	    "sessions", "rejected: no descriptors", NULL)		\
+	C(handshakes_ok, COUNTER, "", "handshakes_ok",			\
+	    "handshakes_ok_total", NULL, NULL, "handshakes", "ok",	\
+	    "TLS handshakes completed and admitted.")			\
+	C(handshakes_resumed, COUNTER, "", "handshakes_resumed",	\
+	    "handshakes_resumed_total", NULL, NULL, "handshakes",	\
+	    "ok, resumed",						\
+	    "Admitted handshakes that resumed a session (a ticket).")	\
+	C(handshakes_failed, COUNTER, "", "handshakes_failed",		\
+	    NULL, NULL, NULL, "handshakes", NULL, NULL)			\
+	C(handshake_timeouts, COUNTER, "", "handshake_timeouts",	\
+	    NULL, NULL, NULL, "handshakes", NULL, NULL)			\
+	C(revoked_refused, COUNTER, "", "revoked_refused",		\
+	    "revoked_refused_total", NULL, NULL, "handshakes",		\
+	    "revoked: refused",						\
+	    "Handshakes refused because the certificate is revoked.")	\
+	C(revoked_closed, COUNTER, "", "revoked_closed",		\
+	    "revoked_closed_total", NULL, NULL, "handshakes",		\
+	    "revoked: live sessions closed",				\
+	    "Live sessions closed because a new CRL revoked them.")	\
+	C(crl_stale_admitted, COUNTER, "", "crl_stale_admitted",	\
+	    "crl_stale_admissions_total", NULL, NULL, "handshakes",	\
+	    "admitted with a stale CRL",				\
+	    "Clients admitted while the CRL was past its nextUpdate "	\
+	    "(crl_stale = enforce-listed).")				\
+	A(hs_fail, IPC_HS_FAIL_MAX, counters_hs_fail_names, COUNTER,	\
+	    "handshake_failures", "handshake_failures_total", "reason",	\
+	    "handshakes", "failed: ",					\
+	    "TLS handshakes that failed, by reason (timeouts "		\
+	    "included).")						\
+	A(ev_in, IPC_EV_CLASS_MAX, counters_ev_class_names, COUNTER,	\
+	    "events_in", "events_in_total", "class", "events", "in: ",	\
+	    "Events read from clients, by the class of their type.")	\
+	A(ev_out, IPC_EV_UNPARSED, counters_ev_class_names, COUNTER,	\
+	    "events_out", "events_out_total", "class", "events",	\
+	    "out: ",							\
+	    "Events written whole to clients, by the class of their "	\
+	    "type.")							\
+	C(events_in, COUNTER, "events", "in",				\
+	    NULL, NULL, NULL, "events", NULL, NULL)			\
+	C(events_out, COUNTER, "events", "out",				\
+	    NULL, NULL, NULL, "events", NULL, NULL)			\
+	C(pongs, COUNTER, "events", "pongs",				\
+	    "pongs_total", NULL, NULL, "events", "pongs",		\
+	    "Pongs sent in answer to pings.")				\
+	C(sa_replayed, COUNTER, "events", "sa_replayed",		\
+	    "sa_replayed_total", NULL, NULL, "events",			\
+	    "SA replayed at connect",					\
+	    "Latest SA of other clients queued to a session at "	\
+	    "connect.")							\
+	C(replay_skipped, COUNTER, "events", "replay_skipped",		\
+	    "sa_replay_skipped_total", NULL, NULL, "events",		\
+	    "SA replay skipped",					\
+	    "Latest SA not replayed: it would fill half the output "	\
+	    "queue.")							\
+	C(disconnect_notices, COUNTER, "events", "disconnect_notices",	\
+	    "disconnect_notices_total", NULL, NULL, "events",		\
+	    "disconnect notices",					\
+	    "Disconnect notices (t-x-d-d) sent for clients that left.")	\
+	C(bytes_in, COUNTER, "bytes", "in",				\
+	    "bytes_in_total", NULL, NULL, "events", "bytes in",		\
+	    "Application bytes read from clients (after TLS).")		\
+	C(bytes_out, COUNTER, "bytes", "out",				\
+	    "bytes_out_total", NULL, NULL, "events", "bytes out",	\
+	    "Application bytes written to clients (before TLS).")	\
+	C(drop_malformed, COUNTER, "dropped", "malformed",		\
+	    "events_dropped_total", "reason", "malformed", "dropped",	\
+	    "malformed", "Events not delivered, by reason.")		\
+	C(drop_rate, COUNTER, "dropped", "rate_limited",		\
+	    "events_dropped_total", "reason", "rate_limited",		\
+	    "dropped", "rate_limited", NULL)				\
+	C(drop_no_recipient, COUNTER, "dropped", "no_recipient",	\
+	    "events_dropped_total", "reason", "no_recipient",		\
+	    "dropped", "no_recipient", NULL)				\
+	C(drop_superseded, COUNTER, "dropped", "superseded",		\
+	    "events_dropped_total", "reason", "superseded",		\
+	    "dropped", "superseded", NULL)				\
+	C(drop_closed, COUNTER, "dropped", "closed",			\
+	    "events_dropped_total", "reason", "closed", "dropped",	\
+	    "closed", NULL)						\
+	C(drop_nomem, COUNTER, "dropped", "no_memory",			\
+	    "events_dropped_total", "reason", "no_memory", "dropped",	\
+	    "no_memory", NULL)						\
+	C(drop_notice, COUNTER, "dropped", "notice_queue_half_full",	\
+	    "events_dropped_total", "reason", "notice_queue_half_full",	\
+	    "dropped", "notice_queue_half_full", NULL)			\
+	C(close_framing, COUNTER, "closed", "framing",			\
+	    "sessions_closed_total", "reason", "framing",		\
+	    "sessions closed", "framing",				\
+	    "Sessions closed for what they did, by reason.")		\
+	C(close_unclosed, COUNTER, "closed", "unclosed_event",		\
+	    "sessions_closed_total", "reason", "unclosed_event",	\
+	    "sessions closed", "unclosed_event", NULL)			\
+	C(close_idle, COUNTER, "closed", "idle",			\
+	    "sessions_closed_total", "reason", "idle",			\
+	    "sessions closed", "idle", NULL)				\
+	C(close_slow, COUNTER, "closed", "slow_consumer",		\
+	    "sessions_closed_total", "reason", "slow_consumer",		\
+	    "sessions closed", "slow_consumer", NULL)			\
+	C(outq_high_water, PEAK, "outq", "high_water_bytes",		\
+	    "outq_high_water_bytes", NULL, NULL, "output queues",	\
+	    "high-water mark (bytes)",					\
+	    "Largest output queue of any session since the worker "	\
+	    "started.")							\
+	C(outq_bytes, GAUGE, "outq", "queued_bytes",			\
+	    "outq_bytes", NULL, NULL, "output queues",			\
+	    "queued now (bytes)",					\
+	    "Bytes waiting in the output queues of all sessions now.")	\
+	C(store_commits, COUNTER, "store", "commits",			\
+	    "store_commits_total", NULL, NULL, "state store",		\
+	    "commits",							\
+	    "Write transactions the worker committed to the state "	\
+	    "store.")							\
+	C(store_commit_failures, COUNTER, "store", "commit_failures",	\
+	    "store_commit_failures_total", NULL, NULL, "state store",	\
+	    "commit failures",						\
+	    "Write transactions of the worker that failed (the batch "	\
+	    "of registry and SA writes was lost).")			\
+	C(store_ops_dropped, COUNTER, "store", "ops_dropped",		\
+	    "store_ops_dropped_total", NULL, NULL, "state store",	\
+	    "writes dropped",						\
+	    "Registry and SA writes of the worker lost: refused, or in "\
+	    "a failed commit.")						\
+	C(store_map_grows, COUNTER, "store", "map_grows",		\
+	    "store_map_grows_total", NULL, NULL, "state store",		\
+	    "map grows",						\
+	    "Times the worker grew the state store's map.")		\
+	C(store_map_size, PEAK, "store", "map_size_bytes",		\
+	    "store_map_size_bytes", NULL, NULL, "state store",		\
+	    "map size (bytes)",						\
+	    "Size of the state store's map as the worker has it "	\
+	    "mapped.")
+
+/* How a number adds up over the workers, and its Prometheus type. */
+enum counter_type {
+	COUNTER_COUNTER,	/* counter, summed */
+	COUNTER_GAUGE,		/* gauge, summed */
+	COUNTER_PEAK,		/* gauge, the largest is the total */
+	COUNTER_LEVEL		/* gauge, no total */
+};
+
+extern const char *const counters_hs_fail_names[IPC_HS_FAIL_MAX];
+extern const char *const counters_ev_class_names[IPC_EV_CLASS_MAX];
+
+struct counters {
+#define COUNTERS_C(f, ...)		uint64_t f;
+#define COUNTERS_A(f, n, ...)		uint64_t f[n];
+	TAKD_COUNTERS(COUNTERS_C, COUNTERS_A)
+#undef COUNTERS_C
+#undef COUNTERS_A
+};
+
+/* One row of the list, as data (an A row is one def over n values). */
+struct counter_def {
+	const char	*field;		/* the member's name, for tests */
+	size_t		 off;		/* offsetof(struct counters, field) */
+	size_t		 n;		/* 1 for C rows */
+	const char *const *names;	/* A rows: the n names; else NULL */
+	enum counter_type type;
+	const char	*group;
+	const char	*key;		/* C rows */
+	const char	*family;
+	const char	*label;
+	const char	*value;		/* C rows */
+	const char	*heading;
+	const char	*text;
+	const char	*help;
+};
+
+extern const struct counter_def counter_defs[];
+extern const size_t counter_ndefs;
+
+/* Values in struct counters, all of them: what STATUS_REP carries. */
+#define COUNTERS_N	(sizeof(struct counters) / sizeof(uint64_t))
+
+/* Value i (0 .. def->n - 1) of def in c. */
+uint64_t counters_get(const struct counters *, const struct counter_def *,
+	    size_t i);
+/* The JSON key of value i of def: key (C rows) or names[i] (A rows). */
+const char *counters_name(const struct counter_def *, size_t i);
+
+struct ipc_buf;
+struct ipc_rd;
+struct json;
+
+/* STATUS_REP's counters: u32 COUNTERS_N, then every value as u64. */
+void	 counters_encode(struct ipc_buf *, const struct counters *);
+/* The reverse; -1 when the count is not COUNTERS_N (c then untouched). */
+int	 counters_decode(struct ipc_rd *, struct counters *);
+/* The keys and objects of the list into the JSON object being written. */
+void	 counters_json(struct json *, const struct counters *);
+
+#endif
