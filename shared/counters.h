@@ -201,7 +201,33 @@
 	    "store_map_size_bytes", NULL, NULL, "state store",		\
 	    "map size (bytes)",						\
 	    "Size of the state store's map as the worker has it "	\
-	    "mapped.")
+	    "mapped.")							\
+	C(fanout_peers, LEVEL, "fanout", "peers",			\
+	    "fanout_peers", NULL, NULL, "fan-out between workers",	\
+	    "channels up",						\
+	    "Channels to other workers that are up.")			\
+	C(fanout_events_sent, COUNTER, "fanout", "events_sent",		\
+	    "fanout_events_sent_total", NULL, NULL,			\
+	    "fan-out between workers", "events sent",			\
+	    "Events sent to other workers (once per peer).")		\
+	C(fanout_events_received, COUNTER, "fanout", "events_received",	\
+	    "fanout_events_received_total", NULL, NULL,			\
+	    "fan-out between workers", "events received",		\
+	    "Events received from other workers.")			\
+	C(fanout_dropped_full, COUNTER, "fanout", "dropped_full",	\
+	    "fanout_events_dropped_total", "reason", "peer_queue_full",	\
+	    "fan-out between workers", "dropped: peer queue full",	\
+	    "Events not sent to another worker, by reason.")		\
+	C(fanout_dropped_down, COUNTER, "fanout", "dropped_down",	\
+	    "fanout_events_dropped_total", "reason", "peer_down",	\
+	    "fan-out between workers", "dropped: peer down", NULL)	\
+	C(fanout_dropped_error, COUNTER, "fanout", "dropped_error",	\
+	    "fanout_events_dropped_total", "reason", "error",		\
+	    "fan-out between workers", "dropped: error", NULL)		\
+	C(fanout_malformed, COUNTER, "fanout", "malformed",		\
+	    "fanout_malformed_total", NULL, NULL,			\
+	    "fan-out between workers", "channels closed: malformed",	\
+	    "Channels to other workers closed for a malformed frame.")
 
 /* How a number adds up over the workers, and its Prometheus type. */
 enum counter_type {

@@ -202,12 +202,13 @@ ctl_queued_bytes(const struct worker *w)
 
 /*
  * The numbers that are not counted as things happen but read when asked:
- * descriptors, queued bytes, the CRL in force, the store.
+ * descriptors, queued bytes, the CRL in force, the store and the fan-out.
  */
 static void
 ctl_sample(struct worker *w)
 {
 	struct store_stats	 st;
+	struct fanout_stats	 fs;
 
 	w->cnt.open_fds = ctl_count_fds(w);
 	w->cnt.crl_generation = w->crl_generation;
@@ -219,6 +220,14 @@ ctl_sample(struct worker *w)
 	w->cnt.store_ops_dropped = st.ops_dropped;
 	w->cnt.store_map_grows = st.map_grows;
 	w->cnt.store_map_size = st.mapsize;
+	fanout_get_stats(w, &fs);
+	w->cnt.fanout_peers = fs.peers;
+	w->cnt.fanout_events_sent = fs.events_sent;
+	w->cnt.fanout_events_received = fs.events_received;
+	w->cnt.fanout_dropped_full = fs.dropped_full;
+	w->cnt.fanout_dropped_down = fs.dropped_down;
+	w->cnt.fanout_dropped_error = fs.dropped_error;
+	w->cnt.fanout_malformed = fs.malformed;
 }
 
 static void

@@ -549,6 +549,52 @@ stalled_worker() {
 	wait_for 10 _respawned || fail "restart of worker 0 not shown"
 }
 
+# A worker that stops reading the mesh: the worker sending to it drops what
+# its queue for that peer cannot hold (8 MiB), and says so under its
+# fan-out counters in takctl status and /metrics.
+fanout_stalled_peer() {
+	local pid1 i pad
+	setup
+	started
+	pad=$(head -c 49152 /dev/zero | tr '\0' x)
+	{
+		printf '<event version="2.0" uid="big-@SEQ@" type="b-t-f" '
+		printf 'how="h-g-i-g-o" time="@NOW@" start="@NOW@" '
+		printf 'stale="@STALE@"><point lat="1" lon="2" hae="0" '
+		printf 'ce="9" le="9"/><detail><remarks>%s</remarks>' "$pad"
+		printf '</detail></event>\n'
+	} >"$T/big.xml"
+	cat >"$T/s.script" <<-EOF
+	wait-file $T/go
+	send-every 2 $T/big.xml count=400
+	sleep 2000
+	touch $T/sent
+	wait-file $T/done within=30000
+	EOF
+	cot_place s 0 $(client_args alice) --script "$T/s.script" --uid s-1 \
+	    --callsign SIERRA
+	takd_status
+	pid1=$(wfield 1 pid)
+	kill -STOP "$pid1"
+	touch "$T/go"
+	cot_poll 20 test -e "$T/sent" || { kill -CONT "$pid1"; fail "sender"; }
+	kill -CONT "$pid1"
+	takd_status
+	i=$(wfield 0 fanout.dropped_full)
+	diag "worker 0 dropped $i events for its stopped peer"
+	expect_ge "$i" 1 "status workers.0.fanout.dropped_full"
+	expect_eq "$(wfield 0 fanout.peers)" 1 "fanout.peers"
+	scrape
+	expect_eq "$(mget "$T/m" \
+	    'takd_fanout_events_dropped_total{worker="0",reason="peer_queue_full"}')" \
+	    "$i" "metrics: fan-out drops, peer queue full"
+	expect_eq "$(mget "$T/m" \
+	    'takd_fanout_events_dropped_total{worker="0",reason="peer_down"}')" \
+	    0 "metrics: fan-out drops, peer down"
+	touch "$T/done"
+	cot_wait s 0
+}
+
 # takctl stats: the table (per worker and total) and --prometheus, the same
 # families as the HTTP endpoint.
 takctl_stats() {
@@ -649,6 +695,7 @@ run_case token
 run_case bad_requests
 run_case emfile
 run_case stalled_worker
+run_case fanout_stalled_peer
 run_case takctl_stats
 run_case takctl_cut_short
 finish

@@ -167,6 +167,7 @@ test_counters_json(void **state)
 	c.ev_in[IPC_EV_UNPARSED] = 3;
 	c.ev_out[IPC_EV_CHAT] = 2;
 	c.outq_high_water = 65536;
+	c.fanout_dropped_full = 11;
 	json_init(&j);
 	json_obj_begin(&j);
 	counters_json(&j, &c);
@@ -186,6 +187,8 @@ test_counters_json(void **state)
 	assert_contains(j.buf, "\"events\":{\"in\":0,\"out\":0,");
 	assert_contains(j.buf, "\"closed\":{\"framing\":0,");
 	assert_contains(j.buf, "\"store\":{\"commits\":0,");
+	assert_contains(j.buf, "\"fanout\":{\"peers\":0,");
+	assert_contains(j.buf, "\"dropped_full\":11,");
 	json_free(&j);
 }
 
