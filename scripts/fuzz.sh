@@ -8,7 +8,7 @@
 #
 # DIR (default build/fuzz) holds the binaries (`make fuzzers`) and, made
 # or kept here:
-#   DIR/seeds/T      seed corpus, made afresh from $SHARED/cot (the CoT
+#   DIR/seeds/T      seed corpus, made afresh from $TESTDATA/cot (the CoT
 #                    samples, hostile ones included) or by DIR/ipc_seeds
 #   DIR/corpus/T     working corpus, grows from run to run (-c: another
 #                    directory instead, e.g. a temporary one)
@@ -41,7 +41,7 @@ done
 shift $((OPTIND - 1))
 case $SECS in '' | *[!0-9]*) usage ;; esac
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 2
-SHARED=${SHARED:-$REPO/../shared}
+TESTDATA=${TESTDATA:-$REPO/tests/data}
 TARGETS=${*:-cot_frame cot_parse ipc}
 
 # Per target: the longest input tried (the framer needs room for more than
@@ -62,7 +62,7 @@ dict() {
 
 # The CoT samples, one file a line.
 samples() {
-	find "$SHARED/cot" -type f ! -name README.md | sort
+	find "$TESTDATA/cot" -type f ! -name README.md | sort
 }
 
 # fuzz_cot_frame's first two bytes pick the event cap and the cutting
@@ -78,7 +78,7 @@ make_seeds() {
 	case $1 in
 	cot_frame)
 		[ -n "$(samples)" ] || {
-			echo "fuzz.sh: no CoT samples in $SHARED/cot" >&2
+			echo "fuzz.sh: no CoT samples in $TESTDATA/cot" >&2
 			return 1
 		}
 		samples | while read -r f; do
@@ -92,7 +92,7 @@ make_seeds() {
 		;;
 	cot_parse)
 		[ -n "$(samples)" ] || {
-			echo "fuzz.sh: no CoT samples in $SHARED/cot" >&2
+			echo "fuzz.sh: no CoT samples in $TESTDATA/cot" >&2
 			return 1
 		}
 		samples | while read -r f; do

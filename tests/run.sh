@@ -43,8 +43,8 @@ export TAKD="$BUILD/bin/takd"
 export TAKCTL="$BUILD/bin/takctl"
 export TOOLS="$BUILD/tests/tools"
 export REPO
-SHARED=$(cd "$REPO/../shared" 2>/dev/null && pwd) || SHARED="$REPO/../shared"
-export SHARED
+TESTDATA=$REPO/tests/data
+export TESTDATA
 
 PASSED=0
 FAILED=0

@@ -13,7 +13,7 @@
 # diagnostics on lines starting with "# ".
 #
 # Environment (tests/run.sh sets all of these; defaults suit a `make test`
-# tree): TAKD, TAKCTL, TOOLS, REPO, SHARED; KEEP=1 keeps every temp dir,
+# tree): TAKD, TAKCTL, TOOLS, REPO, TESTDATA (tests/data: sample events); KEEP=1 keeps every temp dir,
 # KEEP=failed only those of failed cases; CASE_TIMEOUT (seconds, default 120).
 # Arguments given to a test script select cases by name.
 
@@ -23,12 +23,12 @@ REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TAKD=${TAKD:-$REPO/build/san/bin/takd}
 TAKCTL=${TAKCTL:-$REPO/build/san/bin/takctl}
 TOOLS=${TOOLS:-$REPO/build/san/tests/tools}
-SHARED=${SHARED:-$REPO/../shared}
+TESTDATA=${TESTDATA:-$REPO/tests/data}
 TAKCLIENT=$TOOLS/takclient
 CASE_TIMEOUT=${CASE_TIMEOUT:-120}
 START_TIMEOUT=${START_TIMEOUT:-20}	# seconds for takd to answer status
 KEEP=${KEEP:-}
-export TAKD TAKCTL TOOLS REPO SHARED
+export TAKD TAKCTL TOOLS REPO TESTDATA
 
 for _bin in "$TAKD" "$TAKCTL" "$TAKCLIENT"; do
 	[ -x "$_bin" ] || printf '# missing %s: build with make test first\n' \

@@ -11,7 +11,7 @@
 CASE_TIMEOUT=${CASE_TIMEOUT:-300}
 . "$(dirname "$0")/lib.sh"
 
-COT=$SHARED/cot
+COT=$TESTDATA/cot
 
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"

@@ -9,7 +9,7 @@
 # case is mostly a set of scripts and the exit status of every client.
 . "$(dirname "$0")/lib.sh"
 
-COT=$SHARED/cot
+COT=$TESTDATA/cot
 
 setup() {
 	use_pki "$T/pki"

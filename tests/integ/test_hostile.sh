@@ -12,7 +12,7 @@
 # share one takd; the counters are noted when each begins.
 . "$(dirname "$0")/lib.sh"
 
-COT=$SHARED/cot
+COT=$TESTDATA/cot
 HOSTILE=$COT/hostile
 # The start of /etc/passwd: no relayed event may ever contain it.
 PASSWD_HEAD=$(head -n 1 /etc/passwd | cut -c1-12)

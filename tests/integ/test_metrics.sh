@@ -8,7 +8,7 @@
 # HTTP is spoken with bash's /dev/tcp: no curl needed.
 . "$(dirname "$0")/lib.sh"
 
-COT=$SHARED/cot
+COT=$TESTDATA/cot
 TOKEN=s3cret-Token_42
 
 setup() {

@@ -6,7 +6,7 @@
 # test_churn.sh; log reopen and nofile are in test_supervisor.sh.
 . "$(dirname "$0")/lib.sh"
 
-COT=$SHARED/cot
+COT=$TESTDATA/cot
 
 setup() {
 	use_pki "$T/pki"

@@ -723,7 +723,7 @@ tl_iso(char *buf, size_t len, int64_t ms)
 }
 
 /*
- * An ATAK-like SA (the shape of /work/shared/cot/sa-atak.xml, 690-700
+ * An ATAK-like SA (the shape of tests/data/cot/sa-atak.xml, 690-700
  * bytes) with the client's own uid and callsign, so that takd binds an
  * identity per session, and the <takload> marker last in <detail>.
  */

@@ -4,8 +4,8 @@
  * bytes; prefixes (declarations, comments, <auth>), size caps, garbage,
  * NUL, TAK v1 frames, partial events and the cost of slow feeds.
  *
- * Samples are read from $TAKD_SHARED/cot (else $SHARED/cot, as tests/run.sh
- * exports it; else ../shared/cot, relative to the repository root).
+ * Samples are read from $TESTDATA/cot (tests/run.sh exports it; else
+ * tests/data/cot, relative to the repository root).
  */
 #include <setjmp.h>
 #include <stdarg.h>

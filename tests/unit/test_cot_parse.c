@@ -4,8 +4,8 @@
  * or network access, the size, depth, attribute and recipient caps, times,
  * and the server-made pong and disconnect events.
  *
- * Samples are read from $TAKD_SHARED/cot (else $SHARED/cot, as tests/run.sh
- * exports it; else ../shared/cot, relative to the repository root).
+ * Samples are read from $TESTDATA/cot (tests/run.sh exports it; else
+ * tests/data/cot, relative to the repository root).
  */
 #include <sys/inotify.h>
 #include <sys/socket.h>

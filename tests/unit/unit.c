@@ -20,12 +20,12 @@ unit_sample(const char *name)
 	FILE		*fp;
 	long		 sz;
 
-	if ((dir = getenv("TAKD_SHARED")) == NULL &&
-	    (dir = getenv("SHARED")) == NULL)
-		dir = "../shared";
+	/* tests/run.sh exports TESTDATA; by hand, run from the top. */
+	if ((dir = getenv("TESTDATA")) == NULL)
+		dir = "tests/data";
 	snprintf(path, sizeof(path), "%s/cot/%s", dir, name);
 	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open sample %s (set TAKD_SHARED)", path);
+		fail_msg("cannot open sample %s (set TESTDATA)", path);
 	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
 	sz = ftell(fp);
 	assert_true(sz >= 0);

@@ -14,8 +14,8 @@ struct blob {
 };
 
 /*
- * A sample event of ../shared/cot/ (the directory from $TAKD_SHARED or
- * $SHARED, which tests/run.sh exports).
+ * A sample event of tests/data/cot/ ($TESTDATA/cot, which tests/run.sh
+ * exports).
  */
 struct blob	 unit_sample(const char *name);
 
