@@ -39,11 +39,13 @@ static const char usage_text[] =
 "  crl show [FILE]               print the CRL takd uses ([tls] crl)\n"
 "  crl import-fts FILE [--days N] [--no-reload]\n"
 "                                merge a FreeTAKServer CRL (PEM or JSON)\n"
-"  status                        print the status of the running takd (JSON)\n"
+"  status [--json]               the status of the running takd: a summary\n"
+"                                at a terminal, else (or with --json) JSON\n"
 "  reload                        make takd re-read its CRL (like SIGHUP)\n"
 "  clients [--json]              list the connected clients\n"
-"  stats [--prometheus]          the metrics as a table, per worker and in\n"
-"                                total, or in the Prometheus text format\n"
+"  stats [--prometheus|--json]   the metrics as a table, per worker and in\n"
+"                                total, or in the Prometheus text format,\n"
+"                                or the status JSON\n"
 "\n"
 "exit status: 0 ok, 1 failed, 64 usage error, 78 configuration error\n";
 
@@ -94,9 +96,9 @@ takctl_usage(void)
  * Send request and print the JSON reply.  It failed when the reply has an
  * "error" key or, with ok_key, when that key is not true.
  */
-static int
-takctl_admin(struct config *c, int argc, char **argv, const char *request,
-    int timeout_ms, const char *ok_key)
+int
+takctl_admin(struct config *c, const char *request, int timeout_ms,
+    const char *ok_key)
 {
 	const char	*v;
 	size_t		 len, vlen;
@@ -104,10 +106,6 @@ takctl_admin(struct config *c, int argc, char **argv, const char *request,
 	char		*reply;
 	int		 rc, found;
 
-	if (argc != 1) {
-		takctl_warnx("%s takes no arguments", argv[0]);
-		return (takctl_usage());
-	}
 	if (admin_request(c, request, timeout_ms, &reply, &len, err,
 	    sizeof(err)) < 0) {
 		takctl_warnx("%s", err);
@@ -136,16 +134,13 @@ takctl_admin(struct config *c, int argc, char **argv, const char *request,
 }
 
 int
-cmd_status(struct config *c, int argc, char **argv)
-{
-	return (takctl_admin(c, argc, argv, "status", 0, NULL));
-}
-
-int
 cmd_reload(struct config *c, int argc, char **argv)
 {
-	return (takctl_admin(c, argc, argv, "reload", ADMIN_RELOAD_TIMEOUT_MS,
-	    "ok"));
+	if (argc != 1) {
+		takctl_warnx("%s takes no arguments", argv[0]);
+		return (takctl_usage());
+	}
+	return (takctl_admin(c, "reload", ADMIN_RELOAD_TIMEOUT_MS, "ok"));
 }
 
 int

@@ -13,6 +13,7 @@
 
 #include "shared/counters.h"
 #include "takctl/admin_client.h"
+#include "takctl/report.h"
 #include "takctl/takctl.h"
 
 #define STATS_LABEL_W		34
@@ -39,58 +40,6 @@ static const struct stats_row slot_rows[] = {
 };
 #define STATS_SLOT_HEADING	"workers"
 
-/* A JSON value found by a dot-separated path of object keys. */
-static int
-stats_get(const char *obj, size_t len, const char *path, const char **v,
-    size_t *vlen)
-{
-	char		 key[64];
-	const char	*dot;
-	size_t		 klen;
-
-	for (;;) {
-		dot = strchr(path, '.');
-		klen = dot != NULL ? (size_t)(dot - path) : strlen(path);
-		if (klen >= sizeof(key))
-			return (-1);
-		memcpy(key, path, klen);
-		key[klen] = '\0';
-		if (admin_json_get(obj, len, key, v, vlen) != 1)
-			return (-1);
-		if (dot == NULL)
-			return (0);
-		obj = *v;
-		len = *vlen;
-		path = dot + 1;
-	}
-}
-
-/* A value as text for a cell: strings unquoted, absent as "-". */
-static void
-stats_cell(const char *obj, size_t len, const char *path, char *buf,
-    size_t buflen)
-{
-	const char	*v;
-	size_t		 vlen;
-
-	if (stats_get(obj, len, path, &v, &vlen) == -1 ||
-	    (vlen == 4 && memcmp(v, "null", 4) == 0)) {
-		snprintf(buf, buflen, "-");
-		return;
-	}
-	if (vlen >= 2 && v[0] == '"') {
-		v++;
-		vlen -= 2;
-	} else if (vlen == 4 && memcmp(v, "true", 4) == 0) {
-		v = "yes";
-		vlen = 3;
-	} else if (vlen == 5 && memcmp(v, "false", 5) == 0) {
-		v = "no";
-		vlen = 2;
-	}
-	snprintf(buf, buflen, "%.*s", (int)vlen, v);
-}
-
 static void
 stats_print_row(const struct stats_row *r, const char **w, const size_t *wl,
     size_t n)
@@ -102,7 +51,7 @@ stats_print_row(const struct stats_row *r, const char **w, const size_t *wl,
 
 	printf("  %-*s", STATS_LABEL_W - 2, r->label);
 	for (i = 0; i < n; i++) {
-		stats_cell(w[i], wl[i], r->path, cell, sizeof(cell));
+		report_cell(w[i], wl[i], r->path, cell, sizeof(cell));
 		printf(" %*s", STATS_COL_W, cell);
 		v = strtoull(cell, &end, 10);
 		if (cell[0] < '0' || cell[0] > '9' || *end != '\0') {
@@ -167,106 +116,6 @@ stats_print_rows(const char **w, const size_t *wl, size_t n)
 	}
 }
 
-static void
-stats_print_duration(long long s)
-{
-	const char	*sign = s < 0 ? "-" : "";
-
-	if (s < 0)
-		s = -s;
-	if (s >= 86400)
-		printf("%s%lldd %lldh", sign, s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		printf("%s%lldh %lldm", sign, s / 3600, s % 3600 / 60);
-	else
-		printf("%s%lldm %llds", sign, s / 60, s % 60);
-}
-
-/* A size in bytes as KiB, MiB or GiB when it is a whole number of them. */
-static void
-stats_print_size(const char *obj, size_t len, const char *path)
-{
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB" };
-	char		 cell[64], *end;
-	uint64_t	 v;
-	size_t		 u = 0;
-
-	stats_cell(obj, len, path, cell, sizeof(cell));
-	v = strtoull(cell, &end, 10);
-	if (cell[0] < '0' || cell[0] > '9' || *end != '\0') {
-		printf("%s", cell);
-		return;
-	}
-	while (u + 1 < sizeof(units) / sizeof(units[0]) && v >= 1024 &&
-	    v % 1024 == 0) {
-		v /= 1024;
-		u++;
-	}
-	printf("%" PRIu64 " %s", v, units[u]);
-}
-
-/*
- * The state store file, shared by every process, and the supervisor's
- * writes to it (the workers' are in the table).
- */
-static void
-stats_print_store(const char *st, size_t len)
-{
-	const char	*o;
-	size_t		 olen;
-	char		 a[64], b[64];
-
-	if (admin_json_get(st, len, "store", &o, &olen) != 1)
-		return;
-	stats_cell(o, olen, "open", a, sizeof(a));
-	if (strcmp(a, "yes") != 0) {
-		printf("State store not open\n");
-		return;
-	}
-	printf("State store ");
-	stats_print_size(o, olen, "used_bytes");
-	printf(" used, map ");
-	stats_print_size(o, olen, "map_size_bytes");
-	printf(" (grows up to ");
-	stats_print_size(o, olen, "map_max_bytes");
-	stats_cell(o, olen, "commits", a, sizeof(a));
-	stats_cell(o, olen, "commit_failures", b, sizeof(b));
-	printf("); supervisor %s commits, %s failed\n", a, b);
-}
-
-/* The lines above the table: takd itself, the CRL in force, the store. */
-static void
-stats_print_header(const char *st, size_t len)
-{
-	const char	*crl, *v;
-	size_t		 crllen, vlen;
-	char		 a[64], b[64], c[64], d[64];
-
-	stats_cell(st, len, "version", a, sizeof(a));
-	stats_cell(st, len, "pid", b, sizeof(b));
-	printf("takd %s, pid %s, up ", a, b);
-	stats_cell(st, len, "uptime", a, sizeof(a));
-	stats_print_duration(strtoll(a, NULL, 10));
-	stats_cell(st, len, "sessions", a, sizeof(a));
-	printf(", %s sessions\n", a);
-	if (admin_json_get(st, len, "crl", &crl, &crllen) != 1)
-		return;
-	stats_cell(crl, crllen, "generation", a, sizeof(a));
-	stats_cell(crl, crllen, "entries", b, sizeof(b));
-	stats_cell(crl, crllen, "next_update", c, sizeof(c));
-	stats_cell(crl, crllen, "stale", d, sizeof(d));
-	printf("CRL generation %s, %s entries, next update %s", a, b, c);
-	if (admin_json_get(crl, crllen, "seconds_to_next_update", &v,
-	    &vlen) == 1 && vlen > 0 && v[0] != 'n') {
-		printf(" (in ");
-		stats_print_duration(strtoll(v, NULL, 10));
-		putchar(')');
-	}
-	printf(", %s\n", strcmp(d, "yes") == 0 ? "STALE" : "not stale");
-	stats_print_store(st, len);
-	putchar('\n');
-}
-
 static int
 stats_table(const char *st, size_t len)
 {
@@ -289,7 +138,7 @@ stats_table(const char *st, size_t len)
 		takctl_warnx("takd sent a malformed worker list");
 		return (TAKCTL_EX_FAIL);
 	}
-	stats_print_header(st, len);
+	report_header(st, len);
 	printf("%-*s", STATS_LABEL_W, "");
 	for (i = 0; i < n; i++) {
 		char	 col[32];
@@ -348,8 +197,10 @@ cmd_stats(struct config *c, int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--prometheus") == 0)
 		return (stats_prometheus(c));
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		return (takctl_admin(c, "status", 0, NULL));
 	if (argc != 1) {
-		takctl_warnx("usage: takctl stats [--prometheus]");
+		takctl_warnx("usage: takctl stats [--prometheus|--json]");
 		return (TAKCTL_EX_USAGE);
 	}
 	if (admin_request(c, "status", 0, &reply, &len, err,

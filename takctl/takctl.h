@@ -20,6 +20,13 @@ int	 cmd_stats(struct config *, int argc, char **argv);
 int	 cmd_revoke(struct config *, int argc, char **argv);
 int	 cmd_crl(struct config *, int argc, char **argv);
 
+/*
+ * Send request to takd and print its JSON reply as it is.  Failed when the
+ * reply has an "error" key or, with ok_key, when that key is not true.
+ */
+int	 takctl_admin(struct config *, const char *request, int timeout_ms,
+	    const char *ok_key);
+
 /* Print the usage text to stderr and return TAKCTL_EX_USAGE. */
 int	 takctl_usage(void);
 /* Print the usage text to stdout (-h, --help). */

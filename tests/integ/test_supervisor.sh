@@ -105,6 +105,32 @@ admin_socket_and_status() {
 	expect_rc 78 "$TAKD" -f -c "$CFG"
 }
 
+# takctl status for a person at a terminal (a pty made by script(1)): a
+# summary, not JSON; --json, or stdout not a terminal, gives the JSON.
+status_for_people() {
+	setup server.workers=2
+	start_takd
+	script -qec "$TAKCTL -c $CFG status" /dev/null >"$T/tty" 2>&1 ||
+	    { diag_file "$T/tty"; fail "takctl status on a terminal"; }
+	tr -d '\r' <"$T/tty" >"$T/summary"
+	grep -q '^{' "$T/summary" && fail "JSON on a terminal"
+	expect_grep '^takd [0-9.]+, pid [0-9]+, up ' "$T/summary"
+	expect_grep '^CRL generation 1, 0 entries, next update .* \(in [0-9]+d [0-9]+h\), not stale' \
+	    "$T/summary"
+	expect_grep '^worker +state +pid +sessions +handshaking +restarts +dropped +closed$' \
+	    "$T/summary"
+	expect_grep '^0 +running +[0-9]+ +0 +0 +0 +0 +0$' "$T/summary"
+	expect_grep '^1 +running +[0-9]+ ' "$T/summary"
+	expect_grep '^listening: tls 127\.0\.0\.1:[0-9]+' "$T/summary"
+	script -qec "$TAKCTL -c $CFG status --json" /dev/null >"$T/tty" 2>&1 ||
+	    fail "takctl status --json on a terminal"
+	tr -d '\r' <"$T/tty" | json_flat /dev/stdin >"$T/flat" ||
+	    fail "status --json is not JSON"
+	expect_eq "$(jget workers.1.state "$T/flat")" running "--json workers.1"
+	"$TAKCTL" -c "$CFG" status >"$T/pipe" || fail "takctl status to a file"
+	json_flat "$T/pipe" >/dev/null || fail "status to a file is not JSON"
+}
+
 # A worker that keeps dying soon after its start is respawned with a
 # doubling delay, so a crash loop cannot spin the machine.
 _slot0_pid_not() {
@@ -236,4 +262,5 @@ run_case ipv6_listener
 run_case nofile_raised
 run_case log_reopen
 run_case admin_socket_and_status
+run_case status_for_people
 finish

@@ -1,0 +1,25 @@
+/*
+ * Reading takd's status JSON for people (takctl status and stats): see
+ * report.c.
+ */
+#ifndef TAKD_TAKCTL_REPORT_H
+#define TAKD_TAKCTL_REPORT_H
+
+#include <stddef.h>
+
+/*
+ * The raw text of the value at a dot-separated path of object keys
+ * ("crl.generation", "dropped.closed") in the JSON object obj.  0, or -1
+ * when a key is missing.
+ */
+int	 report_get(const char *obj, size_t len, const char *path,
+	    const char **v, size_t *vlen);
+/* The value at path as text: strings unquoted, yes/no, absent as "-". */
+void	 report_cell(const char *obj, size_t len, const char *path, char *buf,
+	    size_t buflen);
+/* Seconds as "2d 3h", "4h 5m" or "6m 7s". */
+void	 report_duration(long long seconds);
+/* takd's version, pid, uptime, sessions; the CRL; the state store. */
+void	 report_header(const char *status, size_t len);
+
+#endif

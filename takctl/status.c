@@ -1,0 +1,152 @@
+/*
+ * takctl status [--json]: takd's status.  JSON (exactly what takd sent) with
+ * --json or when stdout is not a terminal, so that scripts keep working; a
+ * short summary for a person at a terminal: takd, the CRL and the days to
+ * its nextUpdate, the state store, one line per worker with its sessions
+ * and what it dropped, and the listeners.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/counters.h"
+#include "takctl/admin_client.h"
+#include "takctl/report.h"
+#include "takctl/takctl.h"
+
+/* A number at path in obj; 0 when absent or not a number. */
+static uint64_t
+status_num(const char *obj, size_t len, const char *path)
+{
+	char	 cell[64], *end;
+	uint64_t v;
+
+	report_cell(obj, len, path, cell, sizeof(cell));
+	v = strtoull(cell, &end, 10);
+	return (cell[0] >= '0' && cell[0] <= '9' && *end == '\0' ? v : 0);
+}
+
+/*
+ * The sum of a worker's counters in JSON object group whose key starts with
+ * prefix: all events it dropped, all sessions it closed.
+ */
+static uint64_t
+status_sum(const char *w, size_t wl, const char *group, const char *prefix)
+{
+	const struct counter_def	*d;
+	char				 path[128];
+	uint64_t			 sum = 0;
+	size_t				 i, k;
+
+	for (i = 0; i < counter_ndefs; i++) {
+		d = &counter_defs[i];
+		if (strcmp(d->group, group) != 0)
+			continue;
+		for (k = 0; k < d->n; k++) {
+			if (strncmp(counters_name(d, k), prefix,
+			    strlen(prefix)) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s.%s", group,
+			    counters_name(d, k));
+			sum += status_num(w, wl, path);
+		}
+	}
+	return (sum);
+}
+
+static void
+status_workers(const char *st, size_t len)
+{
+	const char	*arr, *pos, *w;
+	char		 state[32], pid[32];
+	size_t		 alen, wl;
+
+	if (report_get(st, len, "workers", &arr, &alen) == -1 ||
+	    alen == 0 || arr[0] != '[')
+		return;
+	printf("%-7s %-11s %8s %9s %12s %9s %8s %7s\n", "worker", "state",
+	    "pid", "sessions", "handshaking", "restarts", "dropped", "closed");
+	pos = arr;
+	while (admin_json_array_next(&pos, arr + alen, &w, &wl) == 1) {
+		report_cell(w, wl, "state", state, sizeof(state));
+		report_cell(w, wl, "pid", pid, sizeof(pid));
+		printf("%-7" PRIu64 " %-11s %8s %9" PRIu64 " %12" PRIu64
+		    " %9" PRIu64 " %8" PRIu64 " %7" PRIu64 "\n",
+		    status_num(w, wl, "id"), state, pid,
+		    status_num(w, wl, "sessions"),
+		    status_num(w, wl, "handshaking"),
+		    status_num(w, wl, "restarts"),
+		    status_sum(w, wl, "dropped", "") +
+		    status_sum(w, wl, "fanout", "dropped_"),
+		    status_sum(w, wl, "closed", ""));
+	}
+}
+
+static void
+status_listeners(const char *st, size_t len)
+{
+	const char	*arr, *pos, *l;
+	char		 proto[16], addr[64], port[16];
+	size_t		 alen, ll;
+	const char	*sep = "listening: ";
+
+	if (report_get(st, len, "listeners", &arr, &alen) == -1 ||
+	    alen == 0 || arr[0] != '[')
+		return;
+	pos = arr;
+	while (admin_json_array_next(&pos, arr + alen, &l, &ll) == 1) {
+		report_cell(l, ll, "proto", proto, sizeof(proto));
+		report_cell(l, ll, "address", addr, sizeof(addr));
+		report_cell(l, ll, "port", port, sizeof(port));
+		printf("%s%s %s%s%s:%s", sep, proto, strchr(addr, ':') ? "[" :
+		    "", addr, strchr(addr, ':') ? "]" : "", port);
+		sep = ", ";
+	}
+	if (strcmp(sep, ", ") == 0)
+		putchar('\n');
+}
+
+int
+cmd_status(struct config *c, int argc, char **argv)
+{
+	const char	*v;
+	char		 err[PATH_MAX + 256], *reply;
+	size_t		 len, vlen;
+	bool		 json = !isatty(STDOUT_FILENO);
+
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		json = true;
+	else if (argc != 1) {
+		takctl_warnx("usage: takctl status [--json]");
+		return (TAKCTL_EX_USAGE);
+	}
+	if (json)
+		return (takctl_admin(c, "status", 0, NULL));
+	if (admin_request(c, "status", 0, &reply, &len, err,
+	    sizeof(err)) < 0) {
+		takctl_warnx("%s", err);
+		return (TAKCTL_EX_FAIL);
+	}
+	if (admin_json_get(reply, len, "error", &v, &vlen) == 1 ||
+	    admin_json_get(reply, len, "workers", &v, &vlen) != 1) {
+		takctl_warnx("takd: %.*s", (int)(len > 300 ? 300 : len),
+		    reply);
+		free(reply);
+		return (TAKCTL_EX_FAIL);
+	}
+	report_header(reply, len);
+	status_workers(reply, len);
+	putchar('\n');
+	status_listeners(reply, len);
+	printf("Every counter: takctl stats; all of it as JSON: takctl status "
+	    "--json\n");
+	free(reply);
+	if (fflush(stdout) == EOF) {
+		takctl_warnx("writing the status failed");
+		return (TAKCTL_EX_FAIL);
+	}
+	return (TAKCTL_EX_OK);
+}
