@@ -94,6 +94,21 @@ bench:
 		all load
 	@scripts/bench.sh build/rel
 
+# Long-running checks, by hand (docs/operations.md): steady churn for
+# SOAK_DURATION on a release build, and etc/takd.service under a real
+# systemd in a container (root; downloads a Debian root file system once).
+SOAK_DURATION	?= 10m
+soak:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all tools
+	@scripts/soak.sh $(SOAK_DURATION)
+
+systemd-check:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory BUILD=build/rel BIN=build/rel/bin all tools
+	@scripts/systemd-check.sh build/rel
+.PHONY: soak systemd-check
+
 # Both compilers must build the tree without a warning.
 warnings:
 	@$(MAKE) --no-print-directory CC=gcc WERROR=-Werror BUILD=build/gcc \
