@@ -122,7 +122,7 @@ warnings:
 FUZZ_BUILD	?= build/fuzz
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 600
-FUZZ_TARGETS	= cot_frame cot_parse ipc
+FUZZ_TARGETS	= cot_frame cot_parse ipc json
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 		  -fsanitize=fuzzer-no-link $(WARN) -MMD -MP
@@ -140,6 +140,8 @@ $(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
 $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
 	worker/cot_parse.o)
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
+$(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \
+	shared/pki_text.o)
 $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS)):
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # scripts/fuzz.sh [-d DIR] [-s SECONDS] [-c CORPUS] [TARGET...]
-#     Fuzz each target (cot_frame, cot_parse, ipc; default all) for SECONDS
+#     Fuzz each target (cot_frame, cot_parse, ipc, json; default all) for SECONDS
 #     (default $FUZZ_SECONDS, else 600; 0: until a finding or Ctrl-C),
 #     one after the other.
 # scripts/fuzz.sh -r [-d DIR] [TARGET...]
@@ -9,7 +9,8 @@
 # DIR (default build/fuzz) holds the binaries (`make fuzzers`) and, made
 # or kept here:
 #   DIR/seeds/T      seed corpus, made afresh from $TESTDATA/cot (the CoT
-#                    samples, hostile ones included) or by DIR/ipc_seeds
+#                    samples, hostile ones included), by DIR/ipc_seeds, or
+#                    from tests/fuzz/seeds/T
 #   DIR/corpus/T     working corpus, grows from run to run (-c: another
 #                    directory instead, e.g. a temporary one)
 #   DIR/findings/T   inputs that crashed, leaked, hung or ran out of memory
@@ -42,7 +43,7 @@ shift $((OPTIND - 1))
 case $SECS in '' | *[!0-9]*) usage ;; esac
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 2
 TESTDATA=${TESTDATA:-$REPO/tests/data}
-TARGETS=${*:-cot_frame cot_parse ipc}
+TARGETS=${*:-cot_frame cot_parse ipc json}
 
 # Per target: the longest input tried (the framer needs room for more than
 # one COT_FRAME_FEED_MAX feed, the parser for the 35 KB nesting sample).
@@ -51,12 +52,14 @@ max_len() {
 	cot_frame) echo 40000 ;;
 	cot_parse) echo 40000 ;;
 	ipc) echo 8192 ;;
+	json) echo 4096 ;;
 	esac
 }
 
 dict() {
 	case $1 in
 	cot_frame | cot_parse) echo "-dict=$REPO/tests/fuzz/cot.dict" ;;
+	json) echo "-dict=$REPO/tests/fuzz/json.dict" ;;
 	esac
 }
 
@@ -101,6 +104,10 @@ make_seeds() {
 		;;
 	ipc)
 		"$DIR/ipc_seeds" "$s" || return 1
+		;;
+	json)
+		# takd's status and a FreeTAKServer CRL in its JSON form.
+		cp "$REPO"/tests/fuzz/seeds/json/* "$s/" || return 1
 		;;
 	esac
 }
@@ -181,7 +188,7 @@ mkdir -p "$DIR/logs" || exit 2
 status=0
 for t in $TARGETS; do
 	case $t in
-	cot_frame | cot_parse | ipc) ;;
+	cot_frame | cot_parse | ipc | json) ;;
 	*) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	if [ "$REGRESS" = 1 ]; then

@@ -17,10 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "shared/json.h"
 #include "shared/pki.h"
 
-#define PKI_JSON_DEPTH		32
-#define PKI_JSON_KEY_MAX	64
 #define PKI_JSON_STR_MAX	128	/* a value we use */
 
 static const char pki_crl_pem_tag[] = "-----BEGIN X509 CRL-----";
@@ -180,312 +179,28 @@ pki_import_pem(const char *buf, size_t len, X509 *ca, struct pki_import *imp,
 	return (0);
 }
 
-/* --- JSON ---------------------------------------------------------------- */
+/* --- JSON (shared/json.h's reader) ---------------------------------------- */
 
+/* The reader and where its error message goes. */
 struct pki_js {
-	const char	*start;
-	const char	*p;
-	const char	*end;
-	int		 depth;
+	struct json_rd	 r;
 	char		*err;
 	size_t		 errlen;
+	char		 msg[256];	/* a message of ours, for r.err */
 };
 
+/* The reader's error, or ours (with what), as "JSON, byte N: ...". */
 static int
 js_fail(struct pki_js *s, const char *what)
 {
-	snprintf(s->err, s->errlen, "JSON, byte %zu: %s",
-	    (size_t)(s->p - s->start), what);
+	if (what != NULL && s->r.err == NULL) {
+		snprintf(s->msg, sizeof(s->msg), "%s", what);
+		s->r.err = s->msg;
+		s->r.err_at = (size_t)(s->r.p - s->r.start);
+	}
+	snprintf(s->err, s->errlen, "JSON, byte %zu: %s", s->r.err_at,
+	    s->r.err != NULL ? s->r.err : "invalid");
 	return (-1);
-}
-
-static void
-js_ws(struct pki_js *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-	    *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-static int
-js_peek(struct pki_js *s)
-{
-	js_ws(s);
-	return (s->p < s->end ? (unsigned char)*s->p : -1);
-}
-
-static int
-js_char(struct pki_js *s, char c, const char *what)
-{
-	if (js_peek(s) != (unsigned char)c)
-		return (js_fail(s, what));
-	s->p++;
-	return (0);
-}
-
-static int
-js_hex4(struct pki_js *s, unsigned *v)
-{
-	int	 i;
-	char	 c;
-
-	*v = 0;
-	if (s->end - s->p < 4)
-		return (-1);
-	for (i = 0; i < 4; i++) {
-		c = *s->p++;
-		if (!isxdigit((unsigned char)c))
-			return (-1);
-		*v = *v * 16 + (unsigned)(isdigit((unsigned char)c) ? c - '0' :
-		    (tolower((unsigned char)c) - 'a' + 10));
-	}
-	return (0);
-}
-
-/* One UTF-8 sequence at s->p (strict: no overlong, surrogate, > U+10FFFF). */
-static int
-js_utf8(struct pki_js *s, unsigned *cp)
-{
-	const unsigned char	*u = (const unsigned char *)s->p;
-	size_t			 n, i, left = (size_t)(s->end - s->p);
-	unsigned		 min;
-
-	if (u[0] < 0x80) {
-		n = 1;
-		*cp = u[0];
-		min = 0;
-	} else if ((u[0] & 0xe0) == 0xc0) {
-		n = 2;
-		*cp = u[0] & 0x1f;
-		min = 0x80;
-	} else if ((u[0] & 0xf0) == 0xe0) {
-		n = 3;
-		*cp = u[0] & 0x0f;
-		min = 0x800;
-	} else if ((u[0] & 0xf8) == 0xf0) {
-		n = 4;
-		*cp = u[0] & 0x07;
-		min = 0x10000;
-	} else
-		return (-1);
-	if (n > left)
-		return (-1);
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return (-1);
-		*cp = (*cp << 6) | (u[i] & 0x3f);
-	}
-	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return (-1);
-	s->p += n;
-	return (0);
-}
-
-/*
- * A string.  With out, its value (only ASCII is kept: the values we use are
- * serials, dates and reason names) goes there; *trunc says it did not fit
- * or had other characters.
- */
-static int
-js_string(struct pki_js *s, char *out, size_t outlen, bool *trunc)
-{
-	unsigned	 cp, lo;
-	size_t		 n = 0;
-	char		 c;
-
-	if (trunc != NULL)
-		*trunc = false;
-	if (js_char(s, '"', "expected a string") == -1)
-		return (-1);
-	for (;;) {
-		if (s->p >= s->end)
-			return (js_fail(s, "unterminated string"));
-		c = *s->p;
-		if (c == '"') {
-			s->p++;
-			break;
-		}
-		if ((unsigned char)c < 0x20)
-			return (js_fail(s, "control character in a string"));
-		if (c == '\\') {
-			if (++s->p >= s->end)
-				return (js_fail(s, "unterminated string"));
-			c = *s->p++;
-			switch (c) {
-			case '"': case '\\': case '/':
-				cp = (unsigned char)c;
-				break;
-			case 'b': cp = '\b'; break;
-			case 'f': cp = '\f'; break;
-			case 'n': cp = '\n'; break;
-			case 'r': cp = '\r'; break;
-			case 't': cp = '\t'; break;
-			case 'u':
-				if (js_hex4(s, &cp) == -1)
-					return (js_fail(s, "bad \\u escape"));
-				if (cp >= 0xdc00 && cp <= 0xdfff)
-					return (js_fail(s, "lone surrogate"));
-				if (cp >= 0xd800 && cp <= 0xdbff) {
-					if (s->end - s->p < 2 || s->p[0] !=
-					    '\\' || s->p[1] != 'u')
-						return (js_fail(s,
-						    "lone surrogate"));
-					s->p += 2;
-					if (js_hex4(s, &lo) == -1 ||
-					    lo < 0xdc00 || lo > 0xdfff)
-						return (js_fail(s,
-						    "bad surrogate pair"));
-					cp = 0x10000;	/* not ASCII */
-				}
-				break;
-			default:
-				return (js_fail(s, "bad escape in a string"));
-			}
-		} else if (js_utf8(s, &cp) == -1)
-			return (js_fail(s, "invalid UTF-8"));
-		if (out == NULL)
-			continue;
-		if (cp < 0x20 || cp > 0x7e || n + 1 >= outlen)
-			*trunc = true;
-		else
-			out[n++] = (char)cp;
-	}
-	if (out != NULL)
-		out[n] = '\0';
-	return (0);
-}
-
-/* A number per RFC 8259; *tok / *len its text. */
-static int
-js_number(struct pki_js *s, const char **tok, size_t *len)
-{
-	const char	*p;
-
-	js_ws(s);
-	p = *tok = s->p;
-	if (p < s->end && *p == '-')
-		p++;
-	if (p < s->end && *p == '0')
-		p++;
-	else if (p < s->end && *p >= '1' && *p <= '9')
-		while (p < s->end && isdigit((unsigned char)*p))
-			p++;
-	else
-		return (js_fail(s, "bad number"));
-	if (p < s->end && *p == '.') {
-		if (++p >= s->end || !isdigit((unsigned char)*p))
-			return (js_fail(s, "bad number"));
-		while (p < s->end && isdigit((unsigned char)*p))
-			p++;
-	}
-	if (p < s->end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < s->end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= s->end || !isdigit((unsigned char)*p))
-			return (js_fail(s, "bad number"));
-		while (p < s->end && isdigit((unsigned char)*p))
-			p++;
-	}
-	*len = (size_t)(p - *tok);
-	s->p = p;
-	return (0);
-}
-
-static int
-js_literal(struct pki_js *s, const char *word)
-{
-	size_t	 n = strlen(word);
-
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
-		return (js_fail(s, "unexpected character"));
-	s->p += n;
-	return (0);
-}
-
-static int	js_skip(struct pki_js *);
-
-/* After '{' or '[': more members?  1 yes, 0 the container ended. */
-static int
-js_more(struct pki_js *s, char close, bool first)
-{
-	int	 c = js_peek(s);
-
-	if (c == close) {
-		s->p++;
-		s->depth--;
-		return (0);
-	}
-	if (!first) {
-		if (c != ',')
-			return (js_fail(s, "expected ',' or the end of the "
-			    "container"));
-		s->p++;
-	}
-	return (1);
-}
-
-static int
-js_open(struct pki_js *s, char open)
-{
-	if (js_char(s, open, open == '{' ? "expected an object" :
-	    "expected an array") == -1)
-		return (-1);
-	if (++s->depth > PKI_JSON_DEPTH)
-		return (js_fail(s, "nested too deeply"));
-	return (0);
-}
-
-/* A member name and its colon; the name (truncated) in key. */
-static int
-js_key(struct pki_js *s, char *key, size_t keylen)
-{
-	bool	 trunc;
-
-	if (js_string(s, key, keylen, &trunc) == -1)
-		return (-1);
-	if (trunc)
-		key[0] = '\0';	/* none of ours */
-	return (js_char(s, ':', "expected ':'"));
-}
-
-static int
-js_skip(struct pki_js *s)
-{
-	const char	*tok;
-	size_t		 len;
-	char		 key[PKI_JSON_KEY_MAX];
-	int		 c, more;
-	bool		 first = true;
-
-	switch ((c = js_peek(s))) {
-	case '{':
-	case '[':
-		if (js_open(s, (char)c) == -1)
-			return (-1);
-		while ((more = js_more(s, c == '{' ? '}' : ']', first)) == 1) {
-			first = false;
-			if (c == '{' && js_key(s, key, sizeof(key)) == -1)
-				return (-1);
-			if (js_skip(s) == -1)
-				return (-1);
-		}
-		return (more);
-	case '"':
-		return (js_string(s, NULL, 0, NULL));
-	case 't':
-		return (js_literal(s, "true"));
-	case 'f':
-		return (js_literal(s, "false"));
-	case 'n':
-		return (js_literal(s, "null"));
-	case -1:
-		return (js_fail(s, "unexpected end"));
-	default:
-		if (c != '-' && !isdigit(c))
-			return (js_fail(s, "unexpected character"));
-		return (js_number(s, &tok, &len));
-	}
 }
 
 /* A string value we use (ASCII, short), or -1 with a message. */
@@ -495,8 +210,13 @@ js_value_string(struct pki_js *s, const char *what, char *out, size_t outlen)
 	char	 msg[128];
 	bool	 trunc;
 
-	if (js_string(s, out, outlen, &trunc) == -1)
-		return (-1);
+	const char	*c;
+
+	if (json_rd_string(&s->r, out, outlen, &trunc) == -1)
+		return (js_fail(s, NULL));
+	/* Only printable ASCII: the values we use are serials, dates, names. */
+	for (c = out; !trunc && *c != '\0'; c++)
+		trunc = *c < 0x20 || *c > 0x7e;
 	if (trunc) {
 		snprintf(msg, sizeof(msg), "%s: too long or not ASCII", what);
 		return (js_fail(s, msg));
@@ -517,13 +237,13 @@ js_value_digits(struct pki_js *s, const char *what, bool fraction,
 	char		 msg[128];
 	bool		 ok;
 
-	if (js_peek(s) != '-' && !isdigit(js_peek(s))) {
+	if (json_rd_peek(&s->r) != '-' && !isdigit(json_rd_peek(&s->r))) {
 		snprintf(msg, sizeof(msg), "%s must be a non-negative "
 		    "integer%s", what, fraction ? " (Unix seconds)" : "");
 		return (js_fail(s, msg));
 	}
-	if (js_number(s, &tok, &len) == -1)
-		return (-1);
+	if (json_rd_number(&s->r, &tok, &len) == -1)
+		return (js_fail(s, NULL));
 	while (digits < len && isdigit((unsigned char)tok[digits]))
 		digits++;
 	ok = digits > 0 && digits < outlen;
@@ -554,7 +274,7 @@ static int
 js_entry_member(struct pki_js *s, const char *key, struct pki_js_entry *e)
 {
 	char	 v[PKI_JSON_STR_MAX];
-	int	 c = js_peek(s);
+	int	 c = json_rd_peek(&s->r);
 
 	if (strcmp(key, "serial_number") == 0) {
 		if (e->have_serial)
@@ -584,7 +304,8 @@ js_entry_member(struct pki_js *s, const char *key, struct pki_js_entry *e)
 			return (js_fail(s, "revocation_date given twice"));
 		e->have_date = true;
 		if (c == 'n')
-			return (js_literal(s, "null"));
+			return (json_rd_literal(&s->r, "null") == -1 ?
+			    js_fail(s, NULL) : 0);
 		if (c == '"') {
 			if (js_value_string(s, "revocation_date", v,
 			    sizeof(v)) == -1)
@@ -602,7 +323,8 @@ js_entry_member(struct pki_js *s, const char *key, struct pki_js_entry *e)
 			return (js_fail(s, "reason given twice"));
 		e->have_reason = true;
 		if (c == 'n')
-			return (js_literal(s, "null"));
+			return (json_rd_literal(&s->r, "null") == -1 ?
+			    js_fail(s, NULL) : 0);
 		if (c == '"') {
 			if (js_value_string(s, "reason", v, sizeof(v)) == -1)
 				return (-1);
@@ -620,30 +342,30 @@ js_entry_member(struct pki_js *s, const char *key, struct pki_js_entry *e)
 		e->reason = atoi(v);
 		return (0);
 	}
-	return (js_skip(s));
+	return (json_rd_skip(&s->r) == -1 ? js_fail(s, NULL) : 0);
 }
 
 static int
 js_entry(struct pki_js *s, struct pki_import *imp)
 {
 	struct pki_js_entry	 e;
-	char			 key[PKI_JSON_KEY_MAX], why[256];
+	char			 key[JSON_RD_KEY_MAX], why[256];
 	size_t			 no = imp->n + 1;
 	bool			 first = true;
 	int			 more;
 
 	memset(&e, 0, sizeof(e));
 	e.reason = CRL_REASON_NONE;
-	if (js_open(s, '{') == -1)
-		return (-1);
-	while ((more = js_more(s, '}', first)) == 1) {
-		first = false;
-		if (js_key(s, key, sizeof(key)) == -1 ||
-		    js_entry_member(s, key, &e) == -1)
+	if (json_rd_open(&s->r, '{') == -1)
+		return (js_fail(s, NULL));
+	while ((more = json_rd_more(&s->r, '}', &first)) == 1) {
+		if (json_rd_key(&s->r, key, sizeof(key)) == -1)
+			return (js_fail(s, NULL));
+		if (js_entry_member(s, key, &e) == -1)
 			return (-1);
 	}
 	if (more == -1)
-		return (-1);
+		return (js_fail(s, NULL));
 	if (!e.have_serial) {
 		snprintf(why, sizeof(why), "entry %zu has no serial_number",
 		    no);
@@ -659,38 +381,41 @@ static int
 pki_import_json(const char *buf, size_t len, struct pki_import *imp,
     char *err, size_t errlen)
 {
-	struct pki_js	 s = { buf, buf, buf + len, 0, err, errlen };
-	char		 key[PKI_JSON_KEY_MAX];
+	struct pki_js	 s;
+	char		 key[JSON_RD_KEY_MAX];
 	bool		 first = true, found = false, efirst;
 	int		 more, emore;
 
-	if (js_open(&s, '{') == -1)
-		return (-1);
-	while ((more = js_more(&s, '}', first)) == 1) {
-		first = false;
-		if (js_key(&s, key, sizeof(key)) == -1)
-			return (-1);
+	memset(&s, 0, sizeof(s));
+	json_rd_init(&s.r, buf, len);
+	s.err = err;
+	s.errlen = errlen;
+	if (json_rd_open(&s.r, '{') == -1)
+		return (js_fail(&s, NULL));
+	while ((more = json_rd_more(&s.r, '}', &first)) == 1) {
+		if (json_rd_key(&s.r, key, sizeof(key)) == -1)
+			return (js_fail(&s, NULL));
 		if (strcmp(key, "revoked_certificates") != 0) {
-			if (js_skip(&s) == -1)
-				return (-1);
+			if (json_rd_skip(&s.r) == -1)
+				return (js_fail(&s, NULL));
 			continue;
 		}
 		if (found)
 			return (js_fail(&s, "revoked_certificates given "
 			    "twice"));
 		found = true;
-		if (js_open(&s, '[') == -1)
-			return (-1);
-		for (efirst = true; (emore = js_more(&s, ']', efirst)) == 1;
-		    efirst = false)
+		if (json_rd_open(&s.r, '[') == -1)
+			return (js_fail(&s, NULL));
+		efirst = true;
+		while ((emore = json_rd_more(&s.r, ']', &efirst)) == 1)
 			if (js_entry(&s, imp) == -1)
 				return (-1);
 		if (emore == -1)
-			return (-1);
+			return (js_fail(&s, NULL));
 	}
 	if (more == -1)
-		return (-1);
-	if (js_peek(&s) != -1)
+		return (js_fail(&s, NULL));
+	if (json_rd_peek(&s.r) != -1)
 		return (js_fail(&s, "data after the top-level object"));
 	if (!found) {
 		snprintf(err, errlen, "JSON: no \"revoked_certificates\" "

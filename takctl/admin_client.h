@@ -28,20 +28,4 @@ int	 admin_request(const struct config *, const char *request,
 	    int timeout_ms, char **reply, size_t *len, char *err,
 	    size_t errlen);
 
-/*
- * Find a top-level key of a JSON object.  Returns 1 with the value's raw
- * text in *val / *vlen, 0 when the key is absent, -1 when json is not one
- * well-formed object.
- */
-int	 admin_json_get(const char *json, size_t len, const char *key,
-	    const char **val, size_t *vlen);
-
-/*
- * Walk a JSON array: *pos starts at its '[' and moves past each element.
- * Returns 1 with the element's raw text in *elem / *elen, 0 at the end, -1
- * when the array is malformed.
- */
-int	 admin_json_array_next(const char **pos, const char *end,
-	    const char **elem, size_t *elen);
-
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/json.h"
 #include "takctl/admin_client.h"
 #include "takctl/takctl.h"
 
@@ -33,7 +34,7 @@ clients_print_value(const char *obj, size_t len, const struct clients_col *c)
 	size_t		 vlen;
 	int		 w;
 
-	if (admin_json_get(obj, len, c->key, &v, &vlen) != 1 ||
+	if (json_get(obj, len, c->key, &v, &vlen) != 1 ||
 	    (vlen == 4 && memcmp(v, "null", 4) == 0) ||
 	    (vlen == 2 && memcmp(v, "\"\"", 2) == 0)) {
 		v = "-";
@@ -56,7 +57,7 @@ clients_table(const char *arr, size_t len)
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		printf("%-*s ", cols[i].width, cols[i].title);
 	putchar('\n');
-	while ((rc = admin_json_array_next(&pos, end, &obj, &olen)) == 1) {
+	while ((rc = json_array_next(&pos, end, &obj, &olen)) == 1) {
 		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 			clients_print_value(obj, olen, &cols[i]);
 		putchar('\n');
@@ -89,7 +90,7 @@ cmd_clients(struct config *c, int argc, char **argv)
 		takctl_warnx("%s", err);
 		return (TAKCTL_EX_FAIL);
 	}
-	if (admin_json_get(reply, len, "clients", &arr, &alen) != 1 ||
+	if (json_get(reply, len, "clients", &arr, &alen) != 1 ||
 	    alen == 0 || arr[0] != '[') {
 		takctl_warnx("takd did not send a client list: %.*s",
 		    (int)(len > 200 ? 200 : len), reply);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "shared/config.h"
+#include "shared/json.h"
 #include "takctl/admin_client.h"
 #include "takctl/takctl.h"
 
@@ -116,12 +117,12 @@ takctl_admin(struct config *c, const char *request, int timeout_ms,
 		fputc('\n', stdout);
 
 	rc = TAKCTL_EX_OK;
-	if ((found = admin_json_get(reply, len, "error", &v, &vlen)) == -1) {
+	if ((found = json_get(reply, len, "error", &v, &vlen)) == -1) {
 		takctl_warnx("takd sent a reply that is not a JSON object");
 		rc = TAKCTL_EX_FAIL;
 	} else if (found == 1)
 		rc = TAKCTL_EX_FAIL;
-	else if (ok_key != NULL && (admin_json_get(reply, len, ok_key, &v,
+	else if (ok_key != NULL && (json_get(reply, len, ok_key, &v,
 	    &vlen) != 1 || vlen != 4 ||
 	    memcmp(v, "true", 4) != 0))
 		rc = TAKCTL_EX_FAIL;

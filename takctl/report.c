@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/json.h"
 #include "takctl/admin_client.h"
 #include "takctl/report.h"
 
@@ -28,7 +29,7 @@ report_get(const char *obj, size_t len, const char *path, const char **v,
 			return (-1);
 		memcpy(key, path, klen);
 		key[klen] = '\0';
-		if (admin_json_get(obj, len, key, v, vlen) != 1)
+		if (json_get(obj, len, key, v, vlen) != 1)
 			return (-1);
 		if (dot == NULL)
 			return (0);
@@ -113,7 +114,7 @@ report_store(const char *st, size_t len)
 	size_t		 olen;
 	char		 a[64], b[64];
 
-	if (admin_json_get(st, len, "store", &o, &olen) != 1)
+	if (json_get(st, len, "store", &o, &olen) != 1)
 		return;
 	report_cell(o, olen, "open", a, sizeof(a));
 	if (strcmp(a, "yes") != 0) {
@@ -146,14 +147,14 @@ report_header(const char *st, size_t len)
 	report_duration(strtoll(a, NULL, 10));
 	report_cell(st, len, "sessions", a, sizeof(a));
 	printf(", %s sessions\n", a);
-	if (admin_json_get(st, len, "crl", &crl, &crllen) != 1)
+	if (json_get(st, len, "crl", &crl, &crllen) != 1)
 		return;
 	report_cell(crl, crllen, "generation", a, sizeof(a));
 	report_cell(crl, crllen, "entries", b, sizeof(b));
 	report_cell(crl, crllen, "next_update", c, sizeof(c));
 	report_cell(crl, crllen, "stale", d, sizeof(d));
 	printf("CRL generation %s, %s entries, next update %s", a, b, c);
-	if (admin_json_get(crl, crllen, "seconds_to_next_update", &v,
+	if (json_get(crl, crllen, "seconds_to_next_update", &v,
 	    &vlen) == 1 && vlen > 0 && v[0] != 'n') {
 		printf(" (in ");
 		report_duration(strtoll(v, NULL, 10));

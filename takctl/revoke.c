@@ -18,6 +18,7 @@
 
 #include "shared/pki.h"
 #include "shared/tlsctx.h"
+#include "shared/json.h"
 #include "takctl/admin_client.h"
 #include "takctl/takctl.h"
 
@@ -171,7 +172,7 @@ revoke_json_text(const char *reply, size_t len, const char *key, char *buf,
 	const char	*v;
 	size_t		 vlen;
 
-	if (admin_json_get(reply, len, key, &v, &vlen) != 1) {
+	if (json_get(reply, len, key, &v, &vlen) != 1) {
 		snprintf(buf, buflen, "-");
 		return;
 	}
@@ -215,7 +216,7 @@ revoke_reload(struct config *cfg, bool no_reload, size_t entries)
 		    "reload: %s", err);
 		return (TAKCTL_EX_FAIL);
 	}
-	if (admin_json_get(reply, len, "error", &v, &vlen) == -1) {
+	if (json_get(reply, len, "error", &v, &vlen) == -1) {
 		takctl_warnx("takd sent a reply that is not a JSON object: "
 		    "%.*s", (int)(len > 200 ? 200 : len), reply);
 		free(reply);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "shared/counters.h"
+#include "shared/json.h"
 #include "takctl/admin_client.h"
 #include "takctl/report.h"
 #include "takctl/takctl.h"
@@ -123,7 +124,7 @@ stats_table(const char *st, size_t len)
 	size_t		 alen, wl[TAKD_MAX_WORKERS], n = 0, i, idlen;
 	int		 rc = 0;
 
-	if (admin_json_get(st, len, "workers", &arr, &alen) != 1 ||
+	if (json_get(st, len, "workers", &arr, &alen) != 1 ||
 	    alen == 0 || arr[0] != '[') {
 		takctl_warnx("takd sent a status without workers: %.*s",
 		    (int)(len > 200 ? 200 : len), st);
@@ -132,7 +133,7 @@ stats_table(const char *st, size_t len)
 	pos = arr;
 	end = arr + alen;
 	while (n < TAKD_MAX_WORKERS &&
-	    (rc = admin_json_array_next(&pos, end, &w[n], &wl[n])) == 1)
+	    (rc = json_array_next(&pos, end, &w[n], &wl[n])) == 1)
 		n++;
 	if (n < TAKD_MAX_WORKERS && rc == -1) {
 		takctl_warnx("takd sent a malformed worker list");
@@ -143,7 +144,7 @@ stats_table(const char *st, size_t len)
 	for (i = 0; i < n; i++) {
 		char	 col[32];
 
-		if (admin_json_get(w[i], wl[i], "id", &id, &idlen) != 1)
+		if (json_get(w[i], wl[i], "id", &id, &idlen) != 1)
 			idlen = 0;
 		snprintf(col, sizeof(col), "worker %.*s", (int)idlen, id);
 		printf(" %*s", STATS_COL_W, col);
@@ -168,7 +169,7 @@ stats_prometheus(struct config *c)
 		return (TAKCTL_EX_FAIL);
 	}
 	if (reply[0] == '{') {
-		if (admin_json_get(reply, len, "error", &v, &vlen) == 1)
+		if (json_get(reply, len, "error", &v, &vlen) == 1)
 			takctl_warnx("takd: %.*s", (int)vlen, v);
 		else
 			takctl_warnx("takd did not send metrics");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "shared/counters.h"
+#include "shared/json.h"
 #include "takctl/admin_client.h"
 #include "takctl/report.h"
 #include "takctl/takctl.h"
@@ -70,7 +71,7 @@ status_workers(const char *st, size_t len)
 	printf("%-7s %-11s %8s %9s %12s %9s %8s %7s\n", "worker", "state",
 	    "pid", "sessions", "handshaking", "restarts", "dropped", "closed");
 	pos = arr;
-	while (admin_json_array_next(&pos, arr + alen, &w, &wl) == 1) {
+	while (json_array_next(&pos, arr + alen, &w, &wl) == 1) {
 		report_cell(w, wl, "state", state, sizeof(state));
 		report_cell(w, wl, "pid", pid, sizeof(pid));
 		printf("%-7" PRIu64 " %-11s %8s %9" PRIu64 " %12" PRIu64
@@ -97,7 +98,7 @@ status_listeners(const char *st, size_t len)
 	    alen == 0 || arr[0] != '[')
 		return;
 	pos = arr;
-	while (admin_json_array_next(&pos, arr + alen, &l, &ll) == 1) {
+	while (json_array_next(&pos, arr + alen, &l, &ll) == 1) {
 		report_cell(l, ll, "proto", proto, sizeof(proto));
 		report_cell(l, ll, "address", addr, sizeof(addr));
 		report_cell(l, ll, "port", port, sizeof(port));
@@ -130,8 +131,8 @@ cmd_status(struct config *c, int argc, char **argv)
 		takctl_warnx("%s", err);
 		return (TAKCTL_EX_FAIL);
 	}
-	if (admin_json_get(reply, len, "error", &v, &vlen) == 1 ||
-	    admin_json_get(reply, len, "workers", &v, &vlen) != 1) {
+	if (json_get(reply, len, "error", &v, &vlen) == 1 ||
+	    json_get(reply, len, "workers", &v, &vlen) != 1) {
 		takctl_warnx("takd: %.*s", (int)(len > 300 ? 300 : len),
 		    reply);
 		free(reply);

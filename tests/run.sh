@@ -132,7 +132,7 @@ fi
 if [ "${FUZZ:-1}" != 0 ]; then
 	FUZZ_DIR=${FUZZ_DIR:-$REPO/build/fuzz}
 	FUZZ_SECS=${FUZZ_SECONDS:-20}
-	for t in cot_frame cot_parse ipc; do
+	for t in cot_frame cot_parse ipc json; do
 		name=fuzz_$t
 		selected "$name" || continue
 		bin=$FUZZ_DIR/$name
