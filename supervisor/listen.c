@@ -1,6 +1,17 @@
 /*
- * Listening sockets.  Bound once by the supervisor and inherited by every worker,
- * which accept on them with EPOLLEXCLUSIVE so a connection wakes one worker.
+ * Listening sockets, bound by the supervisor as root before the privilege
+ * drop.  Every address of [tls] listen and [tcp] listen is a SO_REUSEPORT
+ * group of one socket per worker slot: the kernel picks the socket of a new
+ * connection by a hash of its addresses and ports, so sessions spread evenly
+ * over the workers whatever their arrival rate (one shared socket with
+ * EPOLLEXCLUSIVE kept waking the same worker: 0/200 at 20 connections a
+ * second).  The supervisor holds every socket from start to stop and never
+ * accepts on them; a worker gets its slot's sockets at the fork, so a
+ * respawned worker takes over the socket and the backlog of the one that
+ * died.  A slot that gives up has its sockets closed, so that the others
+ * take its share.  See docs/architecture.md.
+ *
+ * The supervisor's own listeners ([metrics]) are single sockets.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,6 +19,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -18,7 +30,9 @@
 
 #define LISTEN_BACKLOG	4096
 
-static size_t	 listen_fds(const struct sup *, const char *, int *, size_t);
+static size_t	 listen_fds(const struct sup *, const char *, unsigned, int *,
+		    size_t);
+static void	 listen_free(struct listener *);
 
 static int
 listen_resolve(const struct config_listen *la, struct addrinfo **res)
@@ -65,8 +79,13 @@ listen_describe(int fd, struct listener *l)
 		    &l->port);
 }
 
+/* listen_bind_one() flags. */
+#define LISTEN_REUSEPORT	0x1	/* SO_REUSEPORT: one socket of a group */
+#define LISTEN_BIND_ONLY	0x2	/* bind, do not listen */
+
 static int
-listen_bind_one(const struct addrinfo *ai, char *err, size_t errlen)
+listen_bind_one(const struct addrinfo *ai, const struct sockaddr *sa,
+    int flags, char *err, size_t errlen)
 {
 	int	 fd, on = 1;
 
@@ -80,8 +99,10 @@ listen_bind_one(const struct addrinfo *ai, char *err, size_t errlen)
 	/* Separate v4 and v6 sockets: "[::]" must not also claim 0.0.0.0. */
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1) {
+	if (((flags & LISTEN_REUSEPORT) && setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEPORT, &on, sizeof(on)) == -1) ||
+	    bind(fd, sa, ai->ai_addrlen) == -1 ||
+	    (!(flags & LISTEN_BIND_ONLY) && listen(fd, LISTEN_BACKLOG) == -1)) {
 		int saved = errno;
 
 		snprintf(err, errlen, "%s", strerror(saved));
@@ -92,15 +113,111 @@ listen_bind_one(const struct addrinfo *ai, char *err, size_t errlen)
 	return (fd);
 }
 
-int
-listen_bind(const char *proto, const struct config_listen *la,
-    struct listener *out, size_t max, char *err, size_t errlen)
+/*
+ * The address is free: nobody listens there.  A bind without SO_REUSEPORT
+ * fails where any socket listens, whereas ours would join the group of
+ * another takd started on the same port by mistake (as root too) and take
+ * a share of its connections instead of failing.
+ */
+static int
+listen_check_free(const struct addrinfo *ai, char *err, size_t errlen)
+{
+	int	 fd;
+
+	if ((fd = listen_bind_one(ai, ai->ai_addr, LISTEN_BIND_ONLY, err,
+	    errlen)) == -1)
+		return (-1);
+	close(fd);
+	return (0);
+}
+
+static unsigned
+listen_get_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohs(((const struct sockaddr_in *)(const void *)ss)->
+		    sin_port));
+	if (ss->ss_family == AF_INET6)
+		return (ntohs(((const struct sockaddr_in6 *)(const void *)ss)->
+		    sin6_port));
+	return (0);
+}
+
+static void
+listen_set_port(struct sockaddr_storage *ss, unsigned port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
+}
+
+/*
+ * The sockets of one resolved address: one, or nslots of a SO_REUSEPORT
+ * group, bound in slot order (the kernel's order in the group).  Port 0
+ * binds the first one to a port of the kernel's choice and the others to
+ * that port.  fds are in l->slot_fds, or l->fd alone; -1 with err.
+ */
+static int
+listen_bind_addr(const struct addrinfo *ai, unsigned nslots,
+    struct listener *l, char *err, size_t errlen)
+{
+	struct sockaddr_storage	 ss;
+	unsigned		 i;
+	int			 fd, saved;
+
+	if (nslots == 0) {
+		if ((l->fd = listen_bind_one(ai, ai->ai_addr, 0, err,
+		    errlen)) == -1)
+			return (-1);
+		listen_describe(l->fd, l);
+		return (0);
+	}
+	if (ai->ai_addrlen > sizeof(ss)) {
+		snprintf(err, errlen, "address too long");
+		errno = EINVAL;
+		return (-1);
+	}
+	if ((l->slot_fds = calloc(nslots, sizeof(*l->slot_fds))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return (-1);
+	}
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	if (listen_get_port(&ss) != 0 && listen_check_free(ai, err,
+	    errlen) == -1)
+		goto fail;
+	for (i = 0; i < nslots; i++) {
+		if ((fd = listen_bind_one(ai, (struct sockaddr *)&ss,
+		    LISTEN_REUSEPORT, err, errlen)) == -1)
+			goto fail;
+		l->slot_fds[l->n_slot_fds++] = fd;
+		if (i == 0) {
+			listen_describe(fd, l);
+			listen_set_port(&ss, l->port);
+		}
+	}
+	l->fd = l->slot_fds[0];
+	return (0);
+fail:
+	saved = errno;
+	while (l->n_slot_fds > 0)
+		close(l->slot_fds[--l->n_slot_fds]);
+	free(l->slot_fds);
+	l->slot_fds = NULL;
+	errno = saved;
+	return (-1);
+}
+
+static int
+listen_bind_n(const char *proto, const struct config_listen *la,
+    unsigned nslots, struct listener *out, size_t max, char *err,
+    size_t errlen)
 {
 	struct addrinfo	*res, *ai;
 	struct listener	*l;
 	char		 why[256];
 	size_t		 n = 0;
-	int		 rc, fd, is_default = (la->line == 0);
+	int		 rc, is_default = (la->line == 0);
 
 	if ((rc = listen_resolve(la, &res)) != 0) {
 		snprintf(err, errlen, "%s listen %s:%s: %s", proto, la->host,
@@ -112,7 +229,11 @@ listen_bind(const char *proto, const struct config_listen *la,
 			snprintf(err, errlen, "too many listeners");
 			goto fail;
 		}
-		if ((fd = listen_bind_one(ai, why, sizeof(why))) == -1) {
+		l = &out[n];
+		memset(l, 0, sizeof(*l));
+		l->proto = proto;
+		l->fd = -1;
+		if (listen_bind_addr(ai, nslots, l, why, sizeof(why)) == -1) {
 			if (is_default && ai->ai_family == AF_INET6 &&
 			    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
 				log_warnx("%s listener [%s]:%s skipped: %s",
@@ -124,34 +245,42 @@ listen_bind(const char *proto, const struct config_listen *la,
 			    ai->ai_family == AF_INET6 ? "]" : "", la->port, why);
 			goto fail;
 		}
-		l = &out[n++];
-		memset(l, 0, sizeof(*l));
-		l->proto = proto;
-		l->fd = fd;
-		listen_describe(fd, l);
-		log_info("%s listener on %s%s%s:%u", proto,
-		    ai->ai_family == AF_INET6 ? "[" : "", l->address,
-		    ai->ai_family == AF_INET6 ? "]" : "", l->port);
+		n++;
+		if (nslots > 0)
+			log_info("%s listener on %s%s%s:%u: %u sockets, one "
+			    "per worker (SO_REUSEPORT)", proto,
+			    ai->ai_family == AF_INET6 ? "[" : "", l->address,
+			    ai->ai_family == AF_INET6 ? "]" : "", l->port,
+			    nslots);
+		else
+			log_info("%s listener on %s%s%s:%u", proto,
+			    ai->ai_family == AF_INET6 ? "[" : "", l->address,
+			    ai->ai_family == AF_INET6 ? "]" : "", l->port);
 	}
 	freeaddrinfo(res);
 	return ((int)n);
 fail:
 	freeaddrinfo(res);
-	while (n > 0) {
-		close(out[--n].fd);
-		out[n].fd = -1;
-	}
+	while (n > 0)
+		listen_free(&out[--n]);
 	return (-1);
+}
+
+int
+listen_bind(const char *proto, const struct config_listen *la,
+    struct listener *out, size_t max, char *err, size_t errlen)
+{
+	return (listen_bind_n(proto, la, 0, out, max, err, errlen));
 }
 
 static int
 listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
-    char *err, size_t errlen)
+    unsigned nslots, char *err, size_t errlen)
 {
 	size_t	 max = sizeof(sup->listeners) / sizeof(sup->listeners[0]);
 	int	 n;
 
-	n = listen_bind(proto, la, &sup->listeners[sup->n_listeners],
+	n = listen_bind_n(proto, la, nslots, &sup->listeners[sup->n_listeners],
 	    max - sup->n_listeners, err, errlen);
 	if (n == -1)
 		return (-1);
@@ -160,17 +289,17 @@ listen_open(struct sup *sup, const char *proto, const struct config_listen *la,
 }
 
 int
-listen_open_all(struct sup *sup, char *err, size_t errlen)
+listen_open_all(struct sup *sup, unsigned nslots, char *err, size_t errlen)
 {
 	const struct config	*cfg = sup->cfg;
 	size_t			 i;
 
 	for (i = 0; i < cfg->n_tls_listen; i++)
-		if (listen_open(sup, "tls", &cfg->tls_listen[i], err,
+		if (listen_open(sup, "tls", &cfg->tls_listen[i], nslots, err,
 		    errlen) == -1)
 			return (-1);
 	for (i = 0; i < cfg->n_tcp_listen; i++) {
-		if (listen_open(sup, "tcp", &cfg->tcp_listen[i], err,
+		if (listen_open(sup, "tcp", &cfg->tcp_listen[i], nslots, err,
 		    errlen) == -1)
 			return (-1);
 		log_warnx("plain TCP listener %s:%s: clients are neither "
@@ -178,11 +307,30 @@ listen_open_all(struct sup *sup, char *err, size_t errlen)
 		    "only", cfg->tcp_listen[i].host[0] ? cfg->tcp_listen[i].host :
 		    "*", cfg->tcp_listen[i].port);
 	}
-	if (listen_tls_fds(sup, NULL, 0) == 0) {
+	if (listen_tls_fds(sup, 0, NULL, 0) == 0) {
 		snprintf(err, errlen, "no TLS listener could be opened");
 		return (-1);
 	}
 	return (0);
+}
+
+static void
+listen_free(struct listener *l)
+{
+	unsigned	 i;
+
+	if (l->slot_fds == NULL) {
+		if (l->fd >= 0)
+			close(l->fd);
+	} else {
+		for (i = 0; i < l->n_slot_fds; i++)
+			if (l->slot_fds[i] >= 0)
+				close(l->slot_fds[i]);
+		free(l->slot_fds);
+	}
+	l->slot_fds = NULL;
+	l->n_slot_fds = 0;
+	l->fd = -1;
 }
 
 void
@@ -190,10 +338,29 @@ listen_close_all(struct sup *sup)
 {
 	size_t	 i;
 
+	for (i = 0; i < sup->n_listeners; i++)
+		listen_free(&sup->listeners[i]);
+}
+
+void
+listen_close_slot(struct sup *sup, unsigned slot)
+{
+	struct listener	*l;
+	size_t		 i;
+	unsigned	 j;
+
 	for (i = 0; i < sup->n_listeners; i++) {
-		if (sup->listeners[i].fd >= 0)
-			close(sup->listeners[i].fd);
-		sup->listeners[i].fd = -1;
+		l = &sup->listeners[i];
+		if (slot >= l->n_slot_fds || l->slot_fds[slot] < 0)
+			continue;
+		close(l->slot_fds[slot]);
+		l->slot_fds[slot] = -1;
+		log_info("%s listener %s:%u: socket of worker %u closed, the "
+		    "other workers take its share", l->proto, l->address,
+		    l->port, slot);
+		l->fd = -1;
+		for (j = 0; j < l->n_slot_fds && l->fd < 0; j++)
+			l->fd = l->slot_fds[j];
 	}
 }
 
@@ -261,28 +428,31 @@ listen_pause_tick(struct sup *sup, int fd, struct sup_ev *ev,
 }
 
 size_t
-listen_tls_fds(const struct sup *sup, int *fds, size_t max)
+listen_tls_fds(const struct sup *sup, unsigned slot, int *fds, size_t max)
 {
-	return (listen_fds(sup, "tls", fds, max));
+	return (listen_fds(sup, "tls", slot, fds, max));
 }
 
 size_t
-listen_tcp_fds(const struct sup *sup, int *fds, size_t max)
+listen_tcp_fds(const struct sup *sup, unsigned slot, int *fds, size_t max)
 {
-	return (listen_fds(sup, "tcp", fds, max));
+	return (listen_fds(sup, "tcp", slot, fds, max));
 }
 
 static size_t
-listen_fds(const struct sup *sup, const char *proto, int *fds, size_t max)
+listen_fds(const struct sup *sup, const char *proto, unsigned slot, int *fds,
+    size_t max)
 {
-	size_t	 i, n = 0;
+	const struct listener	*l;
+	size_t			 i, n = 0;
 
 	for (i = 0; i < sup->n_listeners; i++) {
-		if (strcmp(sup->listeners[i].proto, proto) != 0 ||
-		    sup->listeners[i].fd < 0)
+		l = &sup->listeners[i];
+		if (strcmp(l->proto, proto) != 0 || slot >= l->n_slot_fds ||
+		    l->slot_fds[slot] < 0)
 			continue;
 		if (fds != NULL && n < max)
-			fds[n] = sup->listeners[i].fd;
+			fds[n] = l->slot_fds[slot];
 		n++;
 	}
 	return (n);

@@ -9,17 +9,26 @@
 
 /*
  * Bind every [tls] listen address (and [tcp] ones when configured) as root,
- * before the privilege drop.  An explicitly configured address that cannot be
- * bound is fatal; the default "[::]:8089" is skipped with a warning on a host
- * without IPv6.  Returns 0 or -1 with err.
+ * before the privilege drop: nslots sockets each, a SO_REUSEPORT group with
+ * one socket per worker slot.  An address where something already listens
+ * (another takd too) is refused.  An explicitly configured address that
+ * cannot be bound is fatal; the default "[::]:8089" is skipped with a
+ * warning on a host without IPv6.  Returns 0 or -1 with err.
  */
-int	 listen_open_all(struct sup *, char *err, size_t errlen);
+int	 listen_open_all(struct sup *, unsigned nslots, char *err,
+	    size_t errlen);
+/* At stop: every socket of every listener. */
 void	 listen_close_all(struct sup *);
 /*
- * Bind every address la resolves to (as root) into out, at most max of
- * them: fd (non-blocking, close-on-exec), address, port and proto.  Returns
- * how many, or -1 with err and nothing left open.  The supervisor's own
- * listeners ([metrics]) use it too.
+ * The sockets of a slot that will not be respawned (it gave up): closed, so
+ * that the kernel spreads new connections over the other slots' sockets.
+ */
+void	 listen_close_slot(struct sup *, unsigned slot);
+/*
+ * The supervisor's own listeners ([metrics]): bind every address la resolves
+ * to (as root) into out, at most max of them, one socket each: fd
+ * (non-blocking, close-on-exec), address, port and proto.  Returns how
+ * many, or -1 with err and nothing left open.
  */
 int	 listen_bind(const char *proto, const struct config_listen *,
 	    struct listener *out, size_t max, char *err, size_t errlen);
@@ -57,9 +66,14 @@ int	 listen_accept_error(struct sup *, int fd, const char *what,
  */
 int64_t	 listen_pause_tick(struct sup *, int fd, struct sup_ev *ev,
 	    struct listen_pause *, int64_t now);
-/* TLS listener descriptors, for the workers. */
-size_t	 listen_tls_fds(const struct sup *, int *fds, size_t max);
-/* Plain TCP listener descriptors ([tcp] listen), for the workers. */
-size_t	 listen_tcp_fds(const struct sup *, int *fds, size_t max);
+/*
+ * The TLS listening sockets of a worker slot, one per address, into fds (at
+ * most max); returns how many there are.
+ */
+size_t	 listen_tls_fds(const struct sup *, unsigned slot, int *fds,
+	    size_t max);
+/* The same for the plain TCP listeners ([tcp] listen). */
+size_t	 listen_tcp_fds(const struct sup *, unsigned slot, int *fds,
+	    size_t max);
 
 #endif

@@ -550,7 +550,8 @@ main(int argc, char *argv[])
 		fatal("epoll_create1");
 	if (admin_open(&sup, ids.uid, ids.gid, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
-	if (listen_open_all(&sup, err, sizeof(err)) == -1)
+	if (listen_open_all(&sup, worker_count(&config), err,
+	    sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	if (metrics_open(&sup, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);

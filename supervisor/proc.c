@@ -55,7 +55,13 @@ proc_describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status 0x%x", status);
 }
 
-/* In the child: close every descriptor the worker must not hold. */
+/*
+ * In the child: close every descriptor the worker must not hold, the
+ * listening sockets of the other slots among them (there may be thousands:
+ * one per slot and address), in rounds of PROC_CLOSE_BATCH.
+ */
+#define PROC_CLOSE_BATCH	1024
+
 static void
 proc_close_inherited(const int *keep, size_t nkeep)
 {
@@ -63,27 +69,30 @@ proc_close_inherited(const int *keep, size_t nkeep)
 	struct dirent	*de;
 	int		 fd, dfd;
 	size_t		 i;
-	int		 close_list[1024];
-	size_t		 n = 0;
+	int		 close_list[PROC_CLOSE_BATCH];
+	size_t		 n;
 
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		fatal("opendir /proc/self/fd");
-	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL && n < 1024) {
-		if (de->d_name[0] == '.')
-			continue;
-		fd = atoi(de->d_name);
-		if (fd <= STDERR_FILENO || fd == dfd)
-			continue;
-		for (i = 0; i < nkeep; i++)
-			if (keep[i] == fd)
-				break;
-		if (i == nkeep)
-			close_list[n++] = fd;
-	}
-	closedir(d);
-	for (i = 0; i < n; i++)
-		close(close_list[i]);
+	do {
+		n = 0;
+		if ((d = opendir("/proc/self/fd")) == NULL)
+			fatal("opendir /proc/self/fd");
+		dfd = dirfd(d);
+		while ((de = readdir(d)) != NULL && n < PROC_CLOSE_BATCH) {
+			if (de->d_name[0] == '.')
+				continue;
+			fd = atoi(de->d_name);
+			if (fd <= STDERR_FILENO || fd == dfd)
+				continue;
+			for (i = 0; i < nkeep; i++)
+				if (keep[i] == fd)
+					break;
+			if (i == nkeep)
+				close_list[n++] = fd;
+		}
+		closedir(d);
+		for (i = 0; i < n; i++)
+			close(close_list[i]);
+	} while (n == PROC_CLOSE_BATCH);
 }
 
 static void __attribute__((noreturn))
@@ -106,10 +115,11 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	 */
 	store_close(sup->store);
 	sup->store = NULL;
-	n = listen_tls_fds(sup, fds, 2 * TAKD_MAX_LISTEN);
+	/* This slot's listening sockets, the ones its predecessor had. */
+	n = listen_tls_fds(sup, slot->id, fds, 2 * TAKD_MAX_LISTEN);
 	for (i = 0; i < n; i++)
 		keep[nkeep++] = fds[i];
-	ntcp = listen_tcp_fds(sup, tcp, 2 * TAKD_MAX_LISTEN);
+	ntcp = listen_tcp_fds(sup, slot->id, tcp, 2 * TAKD_MAX_LISTEN);
 	for (i = 0; i < ntcp; i++)
 		keep[nkeep++] = tcp[i];
 	keep[nkeep++] = ctl_fd;
@@ -238,7 +248,7 @@ proc_send(struct sup *sup, struct proc_slot *slot, uint32_t type, uint32_t gen,
  * The wait is bounded.  After PROC_READY_WAIT_MS, READY=1 goes as soon as
  * one worker is up, with a STATUS= that says how many are, and a warning in
  * the log.  The alternative, failing the start, would take down the workers
- * that do serve (the listeners are shared, connections reach them), whereas
+ * that do serve (connections reach them), whereas
  * a worker that keeps dying is respawned with backoff and shows in the log,
  * in takctl status and in takd_worker_restarts_total; and waiting on would
  * only end with systemd killing takd at TimeoutStartSec.  With no worker up
@@ -363,6 +373,8 @@ proc_exited(struct sup *sup, struct proc_slot *slot, int status)
 		slot->state = SLOT_GAVE_UP;
 		log_warnx("worker %u %s (do not respawn); slot left empty",
 		    slot->id, why);
+		/* Nobody would ever accept what the kernel queues there. */
+		listen_close_slot(sup, slot->id);
 		return;
 	}
 	log_warnx("worker %u died: %s", slot->id, why);

@@ -59,9 +59,18 @@ struct proc_slot {
 	struct counters	 stats;		/* as last reported (STATUS_REP) */
 };
 
+/*
+ * One configured address.  A workers' listener ([tls], [tcp]) is a
+ * SO_REUSEPORT group of one socket per worker slot, slot_fds[slot], which
+ * the supervisor holds from start to stop and never accepts on; fd is the
+ * first of them still open (-1 once all are closed).  The supervisor's own
+ * listeners ([metrics]) are one socket, fd, and no slot_fds.
+ */
 struct listener {
 	const char	*proto;		/* "tls" or "tcp" */
 	int		 fd;
+	int		*slot_fds;	/* n_slot_fds sockets, or NULL */
+	unsigned	 n_slot_fds;
 	char		 address[64];
 	unsigned	 port;
 };

@@ -1,8 +1,14 @@
 /*
- * Accepting on the listening sockets inherited from the supervisor.  Every
- * worker registers every listener with EPOLLEXCLUSIVE, so one connection wakes
- * one worker, and accepts a bounded number per wakeup so a connection storm
+ * Accepting on the listening sockets inherited from the supervisor: this
+ * worker slot's own socket of every address (a SO_REUSEPORT group of one
+ * socket per slot, supervisor/listen.c), which no other process accepts on.
+ * The kernel has already chosen this worker for whatever is queued there;
+ * the worker accepts a bounded number per wakeup so a connection storm
  * cannot starve established sessions.
+ *
+ * A full worker (max_sessions) accepts and closes what the kernel gave it:
+ * another worker cannot take it, and left in the backlog it would wait
+ * until a session ends here.
  *
  * Out of descriptors (EMFILE, ENFILE) the pending connection would keep the
  * listener readable and spin the loop, so the worker gives up its spare
@@ -40,7 +46,7 @@ accept_register(struct worker *w, struct acceptor *a)
 	if (a->fd == -1 || a->in_epoll)
 		return (0);
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.events = EPOLLIN;
 	ev.data.ptr = a;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->fd, &ev) == -1)
 		return (-1);
@@ -175,7 +181,7 @@ accept_shed(struct worker *w, struct acceptor *a, int err)
 		w->cnt.rejected_emfile++;
 	}
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	/* fd == -1: another worker took it, or it went away. */
+	/* fd == -1: it went away. */
 	if (fd != -1)
 		log_limited(&w->rl_emfile, LOG_WARNING,
 		    "listener %s: accept: %s; connection from %s dropped",
@@ -238,7 +244,7 @@ accept_handle(struct worker *w, struct acceptor *a)
 #if EAGAIN != EWOULDBLOCK
 		case EWOULDBLOCK:
 #endif
-			return;		/* another worker got it, or none left */
+			return;		/* none left */
 		case EINTR:
 		case ECONNABORTED:
 		case EPROTO:

@@ -14,7 +14,12 @@
 struct worker_args {
 	unsigned	 id;		/* slot number, 0 .. workers-1 */
 	int		 ctl_fd;	/* SOCK_SEQPACKET end to the supervisor */
-	const int	*tls_fds;	/* listening sockets, non-blocking */
+	/*
+	 * This slot's listening sockets, non-blocking: one per address, of
+	 * a SO_REUSEPORT group whose other sockets are the other slots'.
+	 * The supervisor keeps them open: a respawned worker gets the same.
+	 */
+	const int	*tls_fds;
 	size_t		 n_tls_fds;
 	const int	*tcp_fds;	/* [tcp] listen: plain CoT, may be 0 */
 	size_t		 n_tcp_fds;

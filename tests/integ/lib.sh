@@ -578,51 +578,56 @@ cot_worker_of() {
 	    head -n 1 | grep .
 }
 
-# cot_stop_others WORKER: stop (SIGSTOP) every worker but the one with id
-# WORKER, so that the next connection lands on it: every worker listens on
-# the same socket and the kernel wakes one that sleeps in epoll_wait.  The
-# stopped ones miss nothing; their connections and channels just wait.
-# cot_cont resumes them.  Keep the stop short (a handshake).
+# cot_steer WORKER: until cot_cont, every new connection lands on the worker
+# with id WORKER.  Each worker has a listening socket of its own (a
+# SO_REUSEPORT group, one socket per slot, bound in slot order) and the
+# kernel picks one by a hash of the connection's addresses and ports:
+# takplace attaches to the group a BPF program that picks WORKER's socket
+# instead (tests/tools/takplace.c).  Nothing of takd stops or moves.
+# cot_cont detaches it.
 COT_STOPPED=
-cot_stop_others() {
-	local id pid fresh=0
-	# The last status will do while its workers are still takd's.
-	for pid in $(worker_pids 2>/dev/null) none; do
-		[ "$pid" = none ] && [ "$fresh" = 1 ] && break
-		fresh=1
-		[ "$pid" != none ] && proc_alive "$pid" &&
-		    [ "$(proc_field "$pid" PPid)" = "$TAKD_PID" ] && continue
-		takd_status || fail "takctl status: $(cat "$T/status.err")"
-		break
-	done
-	COT_STOPPED=$(awk -F '\t' -v want="$1" '
-	    $1 ~ /^workers\.[0-9]+\.(id|pid)$/ {
-		    split($1, p, "."); v[p[2] "." p[3]] = $2; n[p[2]] = 1 }
-	    END { for (i in n) if (v[i ".id"] != want && v[i ".pid"] > 0)
-		    printf " %s", v[i ".pid"] }' "$T/status.flat")
-	[ -z "$COT_STOPPED" ] || kill -STOP $COT_STOPPED ||
-	    fail "cannot stop workers$COT_STOPPED"
+COT_STEERED=
+TAKPLACE=$TOOLS/takplace
+cot_steer() {
+	[ -n "$TAKD_PID" ] || fail "cot_steer: no takd"
+	"$TAKPLACE" --pid "$TAKD_PID" --slot "$1" >"$T/takplace.out" 2>&1 ||
+	    { diag_file "$T/takplace.out"; fail "cannot steer to worker $1"; }
+	COT_STEERED=$TAKD_PID
 }
 
+# The older name: SIGSTOP no longer steers anything (a stopped worker's
+# connections wait in its own backlog), the BPF program does.
+cot_stop_others() {
+	cot_steer "$@"
+}
+
+# cot_cont: undo cot_steer, and resume what a case stopped itself (listed in
+# COT_STOPPED).
 cot_cont() {
 	[ -z "$COT_STOPPED" ] || kill -CONT $COT_STOPPED
 	COT_STOPPED=
+	[ -n "$COT_STEERED" ] || return 0
+	proc_alive "$COT_STEERED" &&
+	    ! "$TAKPLACE" --pid "$COT_STEERED" --off >"$T/takplace.out" 2>&1 &&
+	    diag_file "$T/takplace.out"
+	COT_STEERED=
+	return 0
 }
 
 # cot_place NAME WORKER ARGS...: like cot_bg with --verbose, but the session
-# lands on the worker with id WORKER (cot_stop_others until the handshake is
+# lands on the worker with id WORKER (cot_steer until the handshake is
 # done), and takd's log must say so for the client's address.
 cot_place() {
 	local name=$1 want=$2
 	shift 2
-	cot_stop_others "$want"
+	cot_steer "$want"
 	cot_bg "$name" --verbose "$@"
 	cot_placed "$want" "$name"
 }
 
-# cot_placed WORKER NAME...: after cot_stop_others WORKER and cot_bg NAME
+# cot_placed WORKER NAME...: after cot_steer WORKER and cot_bg NAME
 # --verbose ... for each NAME (several clients placed at once): wait for
-# their handshakes, resume the other workers, check takd's log.
+# their handshakes, end the steering, check takd's log.
 cot_placed() {
 	local want=$1 name addr got
 	shift
