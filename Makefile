@@ -83,7 +83,7 @@ run:
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory SAN=1 WERROR=-Werror BUILD=build/san \
-		BIN=build/san/bin all units tools
+		BIN=build/san/bin all units tools load
 	@$(MAKE) --no-print-directory WERROR=-Werror fuzzers
 	@tests/run.sh build/san
 
