@@ -10,7 +10,8 @@
 #   BENCH_DURATION=10         seconds of each measured phase
 #   BENCH_HOLD=10000          idle sessions of the hold scenario
 #   BENCH_FANOUT="100 500 1000"
-#   BENCH_ONLY="hs hold fanout fanout1"   scenarios to run
+#   BENCH_SLOW=200            clients of the slow-arrival fan-out (20/s)
+#   BENCH_ONLY="hs hold fanout fanout1 slow"   scenarios to run
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
@@ -27,7 +28,9 @@ DURATION=${BENCH_DURATION:-10}
 DRAIN=20	# fan-out: how long deliveries may trail the last SA sent
 HOLD=${BENCH_HOLD:-10000}
 FANOUT=${BENCH_FANOUT:-100 500 1000}
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1} "
+SLOW=${BENCH_SLOW:-200}
+SLOW_RATE=20	# connections a second of the slow-arrival fan-out
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow} "
 OUT=${BENCH_OUT:-$REPO/docs/performance.md}
 # One certificate per fan-out client, one at least (the shared one).
 NCERTS=1
@@ -35,6 +38,9 @@ case "$ONLY" in *" fanout "*|*" fanout1 "*)
 	for n in $FANOUT; do
 		if [ "$n" -gt "$NCERTS" ]; then NCERTS=$n; fi
 	done
+esac
+case "$ONLY" in *" slow "*)
+	if [ "$SLOW" -gt "$NCERTS" ]; then NCERTS=$SLOW; fi
 esac
 
 for f in "$TAKD" "$TAKCTL" "$LOAD"; do
@@ -129,7 +135,8 @@ stop_takd() {
 	TAKD_PID=
 }
 
-# Sessions each worker accepted, "a/b": how EPOLLEXCLUSIVE spread them.
+# Sessions each worker accepted, "a/b": how the kernel spread them over the
+# workers' SO_REUSEPORT sockets.
 spread() {
 	grep -o '"accepted":[0-9]*' "$1/status.json" 2>/dev/null |
 	    cut -d: -f2 | paste -sd/ -
@@ -209,6 +216,16 @@ case "$ONLY" in *" fanout1 "*)
 		run "fanout_${n}_w1" 1 --mode fanout --cert-dir \
 		    "$T/pki/clients" --clients "$n" --rate 1000 --sa-rate 1 \
 		    --duration "$DURATION" --drain "$DRAIN" --settle 1
+	done
+esac
+# Clients arriving one by one (20 a second): every worker must get its
+# share from the first connection on (one shared socket with EPOLLEXCLUSIVE
+# gave them all to one worker), then the same fan-out as above.
+case "$ONLY" in *" slow "*)
+	for w in $(printf '%s\n' "$NW" 1 | uniq); do
+		run "slow_${SLOW}_w$w" "$w" --mode fanout --cert-dir \
+		    "$T/pki/clients" --clients "$SLOW" --rate "$SLOW_RATE" \
+		    --sa-rate 1 --duration "$DURATION" --drain "$DRAIN" --settle 1
 	done
 esac
 ELAPSED=$(( $(date +%s) - T_START ))
@@ -304,9 +321,31 @@ report() {
 		done
 	done
 	echo
+	slow_report
 	targets
 	echo
 	echo "<!-- bench:end -->"
+}
+
+slow_report() {
+	local w name
+	[ -s "$T/slow_${SLOW}_w1.json" ] || [ -s "$T/slow_${SLOW}_w$NW.json" ] ||
+	    return 0
+	echo "### Fan-out, clients arriving one by one ($SLOW clients at $SLOW_RATE connections/s, 1 SA event/s each, ${DURATION} s)"
+	echo
+	echo "| workers | ramp | sessions per worker | deliveries / expected | missing | latency p50 / p99 ms | takd CPU µs / delivery | takd CPU s |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for w in $(printf '%s\n' "$NW" 1 | uniq); do
+		name=slow_${SLOW}_w$w
+		[ -s "$T/$name.json" ] || continue
+		printf '| %s | %s s | %s | %s / %s | %s | %s / %s | **%s** | %s |\n' \
+		    "$w" "$(v $name ramp_s)" "$(cat "$T/$name.spread")" \
+		    "$(v $name deliveries)" "$(v $name deliveries_expected)" \
+		    "$(v $name deliveries_missing)" "$(v $name lat_p50_ms)" \
+		    "$(v $name lat_p99_ms)" "$(v $name cpu_us_per_delivery)" \
+		    "$(v $name takd_cpu_s)"
+	done
+	echo
 }
 
 targets() {
