@@ -10,11 +10,17 @@
 #
 # The clients are takload's (tests/load/takload, --mode hold): one process
 # holds them all.
+#
+# The bounds against the chance of a fair hash: a worker's count is
+# binomial.  Two workers, 200 clients: 35-65 % is 4.2 standard deviations,
+# a false failure in about 1 run in 10,000.  Four workers: 15-35 % of 200
+# would be only 3.2, about 1 run in 100 failing with nothing wrong; of 400
+# it is 4.6.  So four workers get 400 clients.
 . "$(dirname "$0")/lib.sh"
 
 TAKLOAD=${TAKLOAD:-$TOOLS/../load/takload}
 [ -x "$TAKLOAD" ] || diag "missing $TAKLOAD: build with make test first"
-N=200
+N=0		# clients of the case (balance)
 BURSTS=4	# of N / BURSTS clients each, half a second apart
 
 setup() {
@@ -65,10 +71,11 @@ spread() {
 	expect_eq "$(wsum rejected_full)" 0 "rejected (max_sessions)"
 }
 
-# balance W LO HI: `workers` W, one address; N clients one by one at 20 a
-# second (10 s), then in BURSTS bursts half a second apart.
+# balance W LO HI CLIENTS: `workers` W, one address; CLIENTS clients one by
+# one at 20 a second, then in BURSTS bursts half a second apart.
 balance() {
 	local w=$1 lo=$2 hi=$3 i
+	N=$4
 	setup server.workers="$w"
 	# One listener shown, whatever the number of sockets behind it.
 	expect_eq "$(jcount listeners "$T/status.flat")" 1 "listeners shown"
@@ -91,11 +98,11 @@ balance() {
 }
 
 two_workers() {
-	balance 2 35 65
+	balance 2 35 65 200
 }
 
 four_workers() {
-	balance 4 15 35
+	balance 4 15 35 400
 }
 
 # lsock PID: the inode of the listening socket PID holds (takplace --list).
