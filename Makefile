@@ -138,7 +138,7 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 $(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
 	worker/cot_frame.o)
 $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
-	worker/cot_parse.o)
+	worker/cot_parse.o worker/cot_frame.o)
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
 $(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \
 	shared/pki_text.o)

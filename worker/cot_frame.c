@@ -2,7 +2,8 @@
  * CoT stream framer: see cot_frame.h and docs/cot.md.
  *
  * The framer is a small state machine over one growing buffer.  Every byte
- * is examined once: the searches for "?>", "-->" and the end tags resume
+ * is examined once: the XML declaration is checked byte by byte by a small
+ * state machine of its own, the searches for "-->" and the end tags resume
  * where they stopped, the NUL check remembers how far it got, and consumed
  * bytes are only moved when they exceed half of the buffer (or the buffer
  * must make room), so the cost is linear in the bytes received.
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "worker/cot_frame.h"
 
@@ -27,7 +29,7 @@
 
 enum frame_state {
 	FRAME_GAP,		/* between events */
-	FRAME_DECL,		/* in "<?xml ... ?>" */
+	FRAME_DECL,		/* in "<?xml ... ?>": cot_scan_decl() */
 	FRAME_COMMENT,		/* in "<!-- ... -->" */
 	FRAME_STAG,		/* in the start tag of an event or auth */
 	FRAME_BODY		/* after that start tag, before the end tag */
@@ -67,7 +69,7 @@ static const char ERR_TLS[] =
 static const char ERR_DOCTYPE[] =
     "DOCTYPE in the stream (CoT never has one)";
 static const char ERR_PREFIX[] =
-    "more than 4096 bytes of declarations, comments or <auth> before <event>";
+    "more than 4096 bytes of comment or <auth> before <event>";
 static const char ERR_TOO_BIG[] = "event larger than max_event_bytes";
 static const char ERR_NUL[] = "NUL byte in stream";
 static const char ERR_V1[] =
@@ -77,6 +79,19 @@ static const char ERR_FULL[] =
     "framer buffer full (feed at most COT_FRAME_FEED_MAX bytes, then drain)";
 static const char ERR_NOMEM[] = "out of memory for the input buffer";
 static const char ERR_MAGIC[] = "framer not initialised";
+/* 100: COT_DECL_MAX */
+static const char ERR_DECL_LONG[] = "XML declaration longer than 100 bytes";
+static const char ERR_DECL_LT[] = "'<' inside an XML declaration";
+static const char ERR_DECL_BYTE[] =
+    "control character or non-ASCII byte in an XML declaration";
+static const char ERR_DECL_SYNTAX[] = "malformed XML declaration "
+    "(takd accepts version, encoding, standalone, in that order)";
+static const char ERR_DECL_VERSION[] = "XML declaration of a version "
+    "other than 1.0";
+static const char ERR_DECL_ENCODING[] = "XML declaration of an encoding "
+    "other than UTF-8, US-ASCII, ASCII or UTF-16";
+static const char ERR_DECL_STANDALONE[] = "XML declaration with standalone "
+    "other than yes or no";
 
 static bool
 frame_ws(uint8_t c)
@@ -183,10 +198,7 @@ frame_gap(struct cot_framer *f, const char **why)
 	for (p = f->scan; p < f->len; p++) {
 		c = f->buf[p];
 		if (frame_ws(c)) {
-			if (f->decl == FRAME_NONE)
-				f->off = p + 1;
-			else if (p + 1 - f->off > COT_FRAME_PREFIX_MAX)
-				return (frame_fail(f, ERR_PREFIX, p, why));
+			f->off = p + 1;
 			continue;
 		}
 		f->scan = p;
@@ -203,15 +215,8 @@ frame_gap(struct cot_framer *f, const char **why)
 		}
 		if (c != '<')
 			return (frame_fail(f, ERR_GARBAGE, p, why));
-		if ((kind = frame_lead(f, p)) == -1) {
-			/*
-			 * The '<' may wait here over several feeds; remember
-			 * the one that brought it, for cot_framer_held().
-			 */
-			if (f->base + p >= f->feed_at)
-				f->wait_ms = f->last_feed_ms;
+		if ((kind = frame_lead(f, p)) == -1)
 			return (0);
-		}
 		switch (kind) {
 		case KIND_EVENT:
 			f->state = FRAME_STAG;
@@ -224,6 +229,7 @@ frame_gap(struct cot_framer *f, const char **why)
 		case KIND_DECL:
 			f->state = FRAME_DECL;
 			f->scan = p + 5;
+			memset(&f->decl, 0, sizeof(f->decl));
 			break;
 		case KIND_COMMENT:
 			f->state = FRAME_COMMENT;
@@ -234,19 +240,6 @@ frame_gap(struct cot_framer *f, const char **why)
 		default:
 			return (frame_fail(f, ERR_GARBAGE, p, why));
 		}
-		/*
-		 * Only an event keeps the declaration before it; anything
-		 * else in between (a newer declaration too) drops it.
-		 */
-		if (kind != KIND_EVENT && f->decl != FRAME_NONE) {
-			f->off = p;
-			f->decl = FRAME_NONE;
-			/* p may have waited since an earlier feed. */
-			f->off_ms = f->base + p >= f->feed_at ?
-			    f->last_feed_ms : f->wait_ms;
-		}
-		if (kind == KIND_DECL)
-			f->decl = p;
 		f->kind = kind;
 		f->tok = p;
 		f->quote = 0;
@@ -257,7 +250,33 @@ frame_gap(struct cot_framer *f, const char **why)
 }
 
 /*
- * Search for a terminator ("?>", "-->", "</event>", "</auth>") from scan.
+ * In an XML declaration: check the bytes that came since the last call.
+ * Returns 1 and *end when it is complete (and fine), 0 for more bytes, -1 on
+ * error.
+ */
+static int
+frame_decl(struct cot_framer *f, size_t *end, const char **why)
+{
+	size_t	 at;
+	int	 r;
+
+	r = cot_scan_decl(&f->decl, f->buf + f->tok, f->scan - f->tok,
+	    f->len - f->tok, &at, why);
+	if (r == -1)
+		return (frame_fail(f, *why, f->tok + at, why));
+	if (r == 0) {
+		f->scan = f->len;
+		return (0);
+	}
+	*end = f->tok + at;
+	/* cot_scan_decl() refuses NUL; the gap before it had none either. */
+	if (*end > f->nul_ok)
+		f->nul_ok = *end;
+	return (1);
+}
+
+/*
+ * Search for a terminator ("-->", "</event>", "</auth>") from scan.
  * Returns 1 with *end just past it, 0 when more bytes are needed, -1 on
  * error (a NUL, or the construct outgrew its cap).
  */
@@ -336,21 +355,17 @@ frame_stag(struct cot_framer *f, size_t *end, const char **why)
 static int
 frame_done(struct cot_framer *f, size_t end, const uint8_t **ev, size_t *len)
 {
-	size_t	 start;
 	int	 kind = f->kind;
 
 	f->state = FRAME_GAP;
 	f->kind = KIND_NONE;
 	f->scan = end;
-	if (kind == KIND_DECL)
-		return (0);	/* held until we see what follows */
 	if (kind == KIND_EVENT) {
-		start = f->decl != FRAME_NONE ? f->decl : f->tok;
-		*ev = f->buf + start;
-		*len = end - start;
+		*ev = f->buf + f->tok;
+		*len = end - f->tok;
 	}
+	/* Whatever it was, a declaration too, it is never held past its end. */
 	f->off = end;
-	f->decl = FRAME_NONE;
 	f->tok = FRAME_NONE;
 	return (kind == KIND_EVENT);
 }
@@ -370,7 +385,7 @@ frame_step(struct cot_framer *f, const uint8_t **ev, size_t *len,
 				return (r);
 			continue;
 		case FRAME_DECL:
-			r = frame_until(f, "?>", 2, &end, why);
+			r = frame_decl(f, &end, why);
 			break;
 		case FRAME_COMMENT:
 			r = frame_until(f, "-->", 3, &end, why);
@@ -414,13 +429,14 @@ cot_framer_next(struct cot_framer *f, const uint8_t **ev, size_t *len,
 	r = frame_step(f, ev, len, why);
 	/*
 	 * Bytes left after something was consumed arrived in the latest feed
-	 * (the caller drains after every feed), unless they start at a '<'
-	 * that waited for the bytes telling what it starts: a declaration
-	 * is dropped there only once that is known.
+	 * (the caller drains after every feed): the construct before them
+	 * ended in it, or they follow whitespace that came in it.  Nothing
+	 * is held past its end, so what waited from an earlier feed (an
+	 * unfinished construct, a '<' not yet told apart) is never left
+	 * behind by a consumption.
 	 */
 	if (r >= 0 && f->off != off0 && f->off < f->len)
-		f->since_ms = f->base + f->off >= f->feed_at ?
-		    f->last_feed_ms : f->off_ms;
+		f->since_ms = f->last_feed_ms;
 	return (r);
 }
 
@@ -439,7 +455,6 @@ cot_framer_init(struct cot_framer *f, size_t max_event_bytes)
 	f->state = FRAME_GAP;
 	f->kind = KIND_NONE;
 	f->tok = FRAME_NONE;
-	f->decl = FRAME_NONE;
 	return (0);
 }
 
@@ -472,7 +487,6 @@ frame_compact(struct cot_framer *f)
 	f->scan -= by;
 	f->nul_ok = f->nul_ok > by ? f->nul_ok - by : 0;
 	frame_shift(&f->tok, by);
-	frame_shift(&f->decl, by);
 }
 
 int
@@ -518,7 +532,6 @@ cot_framer_feed(struct cot_framer *f, const void *data, size_t n,
 		f->buf = nb;
 		f->alloc = want;
 	}
-	f->feed_at = f->base + f->len;
 	memcpy(f->buf + f->len, data, n);
 	f->len += n;
 	f->last_feed_ms = now_ms;
@@ -540,4 +553,217 @@ uint64_t
 cot_framer_error_offset(const struct cot_framer *f)
 {
 	return (f->err != NULL ? f->err_at : 0);
+}
+
+/*
+ * The XML declaration.  CoT clients send one before each event (ATAK the
+ * same one every time) and takd drops it, so it needs no meaning here; but
+ * whatever a client may hide in it has to be refused, not skipped: a
+ * receiver cuts its stream at each "</event>", so an event smuggled inside
+ * a declaration would reach it as an event of its own.  Hence a strict
+ * check of XML 1.0's XMLDecl, restricted to what takd can stand behind.
+ */
+enum decl_state {
+	DECL_SPACE1,		/* after "<?xml": whitespace first */
+	DECL_SPACE,		/* in whitespace: a name, or "?>" */
+	DECL_NAME,		/* in a pseudo-attribute's name */
+	DECL_EQ,		/* after the name: '=' */
+	DECL_QUOTE,		/* after '=': the opening quote */
+	DECL_VALUE,		/* in the quoted value */
+	DECL_AFTER,		/* after the closing quote */
+	DECL_END		/* after '?': '>' */
+};
+
+/*
+ * Encodings a declaration may name.  The bytes from "<event" on are UTF-8
+ * whatever it says (cot_parse() checks), so these are the names that do not
+ * contradict that: UTF-8 and its ASCII subset, and UTF-16, which WinTAK
+ * declares while it sends UTF-8 (as .NET writers to a string do); refusing
+ * it would cut off every WinTAK client.  Latin-1 and the like are refused:
+ * their bytes past 0x7F are not UTF-8, and takd relays only UTF-8.
+ */
+static const char *const decl_encodings[] = {
+	"UTF-8", "US-ASCII", "ASCII", "UTF-16"
+};
+
+static bool
+decl_version_ok(const uint8_t *v, size_t n)
+{
+	/*
+	 * 1.1 is refused: the event is relayed without its declaration, so
+	 * receivers read it as XML 1.0, and no TAK client writes 1.1.
+	 */
+	return (n == 3 && memcmp(v, "1.0", 3) == 0);
+}
+
+static bool
+decl_encoding_ok(const uint8_t *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(decl_encodings) / sizeof(decl_encodings[0]);
+	    i++)
+		if (strlen(decl_encodings[i]) == n &&
+		    strncasecmp((const char *)v, decl_encodings[i], n) == 0)
+			return (true);
+	return (false);
+}
+
+static bool
+decl_standalone_ok(const uint8_t *v, size_t n)
+{
+	return ((n == 3 && memcmp(v, "yes", 3) == 0) ||
+	    (n == 2 && memcmp(v, "no", 2) == 0));
+}
+
+/* The pseudo-attributes, in the order XML requires; version is not optional. */
+static const struct decl_attr {
+	const char	*name;
+	size_t		 len;
+	bool		(*ok)(const uint8_t *, size_t);
+	const char	*err;
+} decl_attrs[] = {
+	{ "version",	7,  decl_version_ok,	ERR_DECL_VERSION },
+	{ "encoding",	8,  decl_encoding_ok,	ERR_DECL_ENCODING },
+	{ "standalone",	10, decl_standalone_ok,	ERR_DECL_STANDALONE },
+};
+#define DECL_NATTRS	((int)(sizeof(decl_attrs) / sizeof(decl_attrs[0])))
+
+/* A byte of a value: what VersionNum, EncName and yes/no are made of. */
+static bool
+decl_value_byte(uint8_t c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+}
+
+/* decl_byte()'s answer for the byte that ended the declaration. */
+static const char DECL_DONE[] = "";
+
+/*
+ * One byte of the declaration, in its state; i is its offset from "<?xml".
+ * Returns NULL to go on, DECL_DONE when it ended the declaration, else the
+ * reason it is refused, with *bad moved to the start of the value when
+ * that is what is refused.
+ */
+static const char *
+decl_byte(struct cot_decl_scan *st, const uint8_t *decl, size_t i,
+    size_t *bad)
+{
+	const struct decl_attr	*a;
+	uint8_t			 c = decl[i];
+	int			 n;
+
+	if (i >= COT_DECL_MAX)
+		return (ERR_DECL_LONG);
+	if (c == 0)
+		return (ERR_NUL);
+	if (c == '<')
+		return (ERR_DECL_LT);
+	if ((c < 0x20 && !frame_ws(c)) || c >= 0x7f)
+		return (ERR_DECL_BYTE);
+	/* From here on, what can be wrong is the syntax. */
+	switch (st->state) {
+	case DECL_SPACE1:
+		if (!frame_ws(c))
+			return (ERR_DECL_SYNTAX);
+		st->state = DECL_SPACE;
+		return (NULL);
+	case DECL_SPACE:
+		if (frame_ws(c))
+			return (NULL);
+		if (c == '?' && st->next > 0) {
+			st->state = DECL_END;
+			return (NULL);
+		}
+		/* version first, then encoding and standalone, in order */
+		n = st->next;
+		while (st->next > 0 && n < DECL_NATTRS &&
+		    decl_attrs[n].name[0] != c)
+			n++;
+		if (n == DECL_NATTRS || decl_attrs[n].name[0] != c)
+			return (ERR_DECL_SYNTAX);
+		st->attr = n;
+		st->k = 1;
+		st->state = DECL_NAME;
+		return (NULL);
+	case DECL_NAME:
+		a = &decl_attrs[st->attr];
+		if (st->k < a->len) {
+			if (c != (uint8_t)a->name[st->k++])
+				return (ERR_DECL_SYNTAX);
+		} else if (c == '=')
+			st->state = DECL_QUOTE;
+		else if (frame_ws(c))
+			st->state = DECL_EQ;
+		else
+			return (ERR_DECL_SYNTAX);
+		return (NULL);
+	case DECL_EQ:
+		if (c == '=')
+			st->state = DECL_QUOTE;
+		else if (!frame_ws(c))
+			return (ERR_DECL_SYNTAX);
+		return (NULL);
+	case DECL_QUOTE:
+		if (c == '"' || c == '\'') {
+			st->quote = c;
+			st->mark = i + 1;
+			st->state = DECL_VALUE;
+		} else if (!frame_ws(c))
+			return (ERR_DECL_SYNTAX);
+		return (NULL);
+	case DECL_VALUE:
+		if (c == st->quote) {
+			a = &decl_attrs[st->attr];
+			if (!a->ok(decl + st->mark, i - st->mark)) {
+				*bad = st->mark;
+				return (a->err);
+			}
+			st->next = st->attr + 1;
+			st->state = DECL_AFTER;
+		} else if (!decl_value_byte(c))
+			return (ERR_DECL_SYNTAX);
+		return (NULL);
+	case DECL_AFTER:
+		if (c == '?')
+			st->state = DECL_END;
+		else if (frame_ws(c))
+			st->state = DECL_SPACE;
+		else
+			return (ERR_DECL_SYNTAX);
+		return (NULL);
+	case DECL_END:
+		return (c == '>' ? DECL_DONE : ERR_DECL_SYNTAX);
+	}
+	return (ERR_MAGIC);
+}
+
+int
+cot_scan_decl(struct cot_decl_scan *st, const uint8_t *decl, size_t from,
+    size_t to, size_t *at, const char **why)
+{
+	struct cot_decl_scan	 s = *st;
+	const char		*r;
+	size_t			 i, bad;
+
+	/*
+	 * On a local copy: decl's bytes may alias anything, so the state
+	 * behind st would be stored and reloaded around every byte.
+	 */
+	for (i = from; i < to; i++) {
+		bad = i;
+		if ((r = decl_byte(&s, decl, i, &bad)) == NULL)
+			continue;
+		*st = s;
+		if (r == DECL_DONE) {
+			*at = i + 1;
+			return (1);
+		}
+		*at = bad;
+		*why = r;
+		return (-1);
+	}
+	*st = s;
+	return (0);
 }

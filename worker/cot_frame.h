@@ -15,11 +15,10 @@
  *
  * An event is "<event" (followed by whitespace, '>' or '/') up to and
  * including the first literal "</event>" after its start tag, or the start
- * tag itself when it is self-closing.  The bytes handed out are the event,
- * preceded by the XML declaration (and the whitespace after it) that came
- * immediately before it, so a stream of "declaration, newline, event" is
- * relayed byte for byte.  Whitespace, comments and <auth> elements between
- * events are dropped.
+ * tag itself when it is self-closing.  The bytes handed out are the event
+ * alone, from "<event": an XML declaration before it is checked (see
+ * cot_scan_decl()) and dropped, never forwarded, like the whitespace,
+ * comments and <auth> elements between events.
  */
 #ifndef TAKD_WORKER_COT_FRAME_H
 #define TAKD_WORKER_COT_FRAME_H
@@ -34,10 +33,20 @@
 #define COT_FRAME_EVENT_MAX	(16 * 1024 * 1024)
 
 /*
- * Most bytes held before an event starts: a pending declaration and the
- * whitespace after it, or one unfinished comment or <auth> element.
+ * Most bytes held before an event starts: one unfinished comment or <auth>
+ * element.
  */
 #define COT_FRAME_PREFIX_MAX	4096
+
+/*
+ * Longest XML declaration accepted, "<?xml" to "?>" included.  The longest
+ * form takd accepts, written as clients write it,
+ * <?xml version="1.0" encoding="US-ASCII" standalone="yes"?>, is 58 bytes;
+ * 100 leaves room for odd whitespace (CRLF, tabs, spaces around '=') and
+ * for nothing else, so a declaration never holds more than a few bytes of
+ * the buffer and one that goes on is refused at its 101st byte.
+ */
+#define COT_DECL_MAX		100
 
 /*
  * Largest single feed that can never overflow the buffer of a framer that is
@@ -45,6 +54,19 @@
  * at max_event_bytes + COT_FRAME_PREFIX_MAX + COT_FRAME_FEED_MAX.
  */
 #define COT_FRAME_FEED_MAX	16384
+
+/*
+ * Where the check of one XML declaration stands (cot_scan_decl()); fields
+ * are private, zero it before the first call.
+ */
+struct cot_decl_scan {
+	int		 state;
+	int		 next;		/* pseudo-attribute allowed next */
+	int		 attr;		/* the one being read */
+	int		 quote;		/* its value's quote */
+	size_t		 k;		/* bytes of its name matched */
+	size_t		 mark;		/* where its value starts */
+};
 
 /* Fields are private to cot_frame.c; embed the struct, do not touch them. */
 struct cot_framer {
@@ -58,15 +80,12 @@ struct cot_framer {
 	int		 state;
 	size_t		 scan;		/* where scanning resumes */
 	size_t		 tok;		/* start of the construct in progress */
-	size_t		 decl;		/* pending declaration, or SIZE_MAX */
 	size_t		 nul_ok;	/* bytes before this hold no NUL */
 	int		 quote;		/* open quote in a start tag, or 0 */
 	int		 kind;		/* element in progress: event or auth */
+	struct cot_decl_scan decl;	/* the declaration in progress */
 	int64_t		 last_feed_ms;
 	int64_t		 since_ms;	/* held bytes waiting since */
-	uint64_t	 feed_at;	/* stream offset of the last feed */
-	int64_t		 wait_ms;	/* feed of the '<' a lookahead waits at */
-	int64_t		 off_ms;	/* feed of buf[off] when before feed_at */
 	uint64_t	 base;		/* stream offset of buf[0] */
 	uint64_t	 err_at;	/* stream offset of the error */
 	const char	*err;		/* sticky once set */
@@ -109,5 +128,21 @@ size_t	 cot_framer_held(const struct cot_framer *, int64_t *since_ms);
 
 /* Stream offset (bytes since the session started) of the error, for logs. */
 uint64_t cot_framer_error_offset(const struct cot_framer *);
+
+/*
+ * Check an XML declaration: decl[0..5) is "<?xml"; bytes from..to of decl
+ * are examined, each once as it comes (a value's few bytes are compared
+ * again at its closing quote), the state carried in *st between calls
+ * (zeroed before the first, which starts at from = 5).  Accepted, in this
+ * order: whitespace, version="1.0", optionally encoding= one of UTF-8,
+ * US-ASCII, ASCII, UTF-16 (any case), optionally standalone="yes" or "no",
+ * optional whitespace, "?>"; single or double quotes, whitespace around
+ * '='; at most COT_DECL_MAX bytes.  Returns 1 with *at just past the "?>";
+ * 0 when all is fine so far but the "?>" has not come; -1 with *at on the
+ * bad byte (the first byte of a refused value) and a static reason in
+ * *why.  The framer and cot_parse() both use it.
+ */
+int	 cot_scan_decl(struct cot_decl_scan *st, const uint8_t *decl,
+	    size_t from, size_t to, size_t *at, const char **why);
 
 #endif

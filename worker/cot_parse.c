@@ -2,10 +2,10 @@
  * CoT event parser: see cot_parse.h and docs/cot.md.
  *
  * The bytes are checked before libxml2 sees them (size, UTF-8, no NUL, the
- * prolog is at most one declaration, then "<event"), so the parser is only
- * ever given one element in UTF-8 without a DTD.  libxml2 then parses it
- * through SAX2 callbacks that copy the few fields routing needs; no tree is
- * built.
+ * prolog is at most one declaration that passes the framer's check, then
+ * "<event"), so the parser is only ever given one element in UTF-8 without
+ * a DTD.  libxml2 then parses it through SAX2 callbacks that copy the few
+ * fields routing needs; no tree is built.
  */
 #include <sys/random.h>
 
@@ -21,6 +21,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
+#include "worker/cot_frame.h"
 #include "worker/cot_parse.h"
 
 /*
@@ -206,14 +207,19 @@ parse_ws(uint8_t c)
 /*
  * Skip whitespace and one XML declaration; return the offset of what
  * follows ("<event" when all is well), counting newlines into *lines.
+ * The declaration must pass the framer's check (cot_scan_decl()): the
+ * framer drops declarations, so one here came from elsewhere, and nothing
+ * may hide in it (an event smuggled inside would reach whoever got these
+ * bytes as an event of its own).  Its encoding is not trusted anyway.
  */
 static int
 parse_prolog(const uint8_t *b, size_t len, size_t *at, int *lines, char *err,
     size_t errlen)
 {
-	const uint8_t	*q;
-	size_t		 i = 0, j, n;
-	int		 decl = 0;
+	struct cot_decl_scan	 st;
+	const char		*why;
+	size_t			 i = 0, j, n, end;
+	int			 decl = 0, r;
 
 	*lines = 0;
 	for (;;) {
@@ -223,14 +229,18 @@ parse_prolog(const uint8_t *b, size_t len, size_t *at, int *lines, char *err,
 		if (decl || len - i < 6 || memcmp(b + i, "<?xml", 5) != 0 ||
 		    !(parse_ws(b[i + 5]) || b[i + 5] == '?'))
 			break;
-		/* Its encoding is not trusted, nor anything else in it. */
-		if ((q = memmem(b + i, len - i, "?>", 2)) == NULL)
+		memset(&st, 0, sizeof(st));
+		if ((r = cot_scan_decl(&st, b + i, 5, len - i, &end, &why)) ==
+		    -1)
+			return (errf(err, errlen, "%s (at offset %zu)", why,
+			    i + end));
+		if (r == 0)
 			return (errf(err, errlen,
 			    "unterminated XML declaration"));
-		for (j = i; b + j < q; j++)
+		for (j = i; j < i + end; j++)
 			if (b[j] == '\n')
 				(*lines)++;
-		i = (size_t)(q - b) + 2;
+		i += end;
 		decl = 1;
 	}
 	if (len - i >= 7 && memcmp(b + i, "<event", 6) == 0 &&

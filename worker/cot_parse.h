@@ -8,8 +8,9 @@
  * bytes, so no entity is ever declared, expanded or fetched), no network,
  * no XML_PARSE_NOENT/DTDLOAD/DTDATTR/HUGE, nesting at most COT_PARSE_DEPTH,
  * at most COT_PARSE_ATTRS attributes per element, input at most
- * COT_PARSE_MAX_BYTES, UTF-8 only (the declaration's encoding is ignored),
- * and libxml2's messages come back in err, never on stderr.
+ * COT_PARSE_MAX_BYTES, UTF-8 only (a declaration before the event must pass
+ * cot_scan_decl(), the framer's check; its encoding is ignored), and
+ * libxml2's messages come back in err, never on stderr.
  */
 #ifndef TAKD_WORKER_COT_PARSE_H
 #define TAKD_WORKER_COT_PARSE_H
@@ -99,9 +100,10 @@ struct cot_view {
 void	 cot_parse_init(void);
 
 /*
- * Parse one event: optional whitespace and XML declaration, then exactly one
- * <event> element.  Returns 0 and fills v, or -1 with a one-line reason in
- * err (e.g. "malformed XML at line 1, column 57: ...", "event without uid").
+ * Parse one event: optional whitespace and XML declaration (refused unless
+ * cot_scan_decl() accepts it), then exactly one <event> element.  Returns 0
+ * and fills v, or -1 with a one-line reason in err (e.g. "malformed XML at
+ * line 1, column 57: ...", "event without uid").
  * v is clobbered either way.
  */
 int	 cot_parse(const void *buf, size_t len, struct cot_view *v,

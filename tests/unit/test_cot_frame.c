@@ -1,8 +1,11 @@
 /*
  * Unit tests for worker/cot_frame.c: every sample stream split at every
  * byte offset and fed a byte at a time yields the same events with the same
- * bytes; prefixes (declarations, comments, <auth>), size caps, garbage,
- * NUL, TAK v1 frames, partial events and the cost of slow feeds.
+ * bytes and the same error at the same offset; prefixes (declarations,
+ * comments, <auth>), the check of XML declarations (each accepted form
+ * dropped, each refused one an error at its byte, an event smuggled inside
+ * one), size caps, garbage, NUL, TAK v1 frames, partial events and the cost
+ * of slow feeds.
  *
  * Samples are read from $TESTDATA/cot (tests/run.sh exports it; else
  * tests/data/cot, relative to the repository root).
@@ -30,6 +33,7 @@ struct result {
 	size_t		 n;
 	struct blob	 ev[MAX_EVENTS];
 	const char	*err;		/* NULL: no error */
+	uint64_t	 err_at;	/* its stream offset */
 	size_t		 held;
 };
 
@@ -68,9 +72,9 @@ blob_cats(struct blob *b, const char *s)
 	blob_cat(b, s, strlen(s));
 }
 
-/* A sample as the framer should hand it out: without trailing whitespace. */
+/* A sample without trailing whitespace (its declaration kept). */
 static struct blob
-sample_event(const char *name)
+sample_raw(const char *name)
 {
 	struct blob	 b = unit_sample(name);
 
@@ -78,6 +82,22 @@ sample_event(const char *name)
 	    b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.len--;
 	b.data[b.len] = '\0';
+	return (b);
+}
+
+/*
+ * A sample as the framer should hand it out: from "<event" (a declaration
+ * before it is dropped), without trailing whitespace.
+ */
+static struct blob
+sample_event(const char *name)
+{
+	struct blob	 b = sample_raw(name);
+	const char	*ev = strstr((const char *)b.data, "<event");
+
+	assert_non_null(ev);
+	b.len -= (size_t)(ev - (const char *)b.data);
+	memmove(b.data, ev, b.len + 1);
 	return (b);
 }
 
@@ -110,6 +130,7 @@ drain(struct cot_framer *f, struct result *r)
 	if (rc == -1) {
 		assert_non_null(why);
 		r->err = why;
+		r->err_at = cot_framer_error_offset(f);
 	}
 }
 
@@ -138,6 +159,7 @@ run(const void *bytes, size_t len, size_t max_event, const size_t *cuts,
 		if (cot_framer_feed(&f, data + at, next - at, (int64_t)at,
 		    &why) == -1) {
 			r->err = why;
+			r->err_at = cot_framer_error_offset(&f);
 			break;
 		}
 		drain(&f, r);
@@ -172,9 +194,10 @@ result_expect(const struct result *r, const struct blob *exp, size_t nexp,
 }
 
 /*
- * The whole contract: the same events and the same error whether the
- * stream comes in one feed, in two feeds cut at any offset, or a byte at a
- * time.  Returns what stayed held after the single feed.
+ * The whole contract: the same events and the same error at the same
+ * offset whether the stream comes in one feed, in two feeds cut at any
+ * offset, or a byte at a time.  Returns what stayed held after the single
+ * feed, or with an error its stream offset.
  */
 static size_t
 check_all_splits(const struct blob *in, size_t max_event,
@@ -183,10 +206,12 @@ check_all_splits(const struct blob *in, size_t max_event,
 	struct result	 r;
 	char		 what[64];
 	size_t		 cut, held;
+	uint64_t	 err_at;
 
 	run(in->data, in->len, max_event, NULL, 0, 0, &r);
 	result_expect(&r, exp, nexp, err, "one feed");
 	held = r.held;
+	err_at = r.err_at;
 	result_free(&r);
 	for (cut = 1; cut < in->len; cut++) {
 		run(in->data, in->len, max_event, &cut, 1, 0, &r);
@@ -194,14 +219,20 @@ check_all_splits(const struct blob *in, size_t max_event,
 		result_expect(&r, exp, nexp, err, what);
 		if (err == NULL)
 			assert_int_equal(r.held, held);
+		else if (r.err_at != err_at)
+			fail_msg("%s: error at %llu, at %llu in one feed",
+			    what, (unsigned long long)r.err_at,
+			    (unsigned long long)err_at);
 		result_free(&r);
 	}
 	run(in->data, in->len, max_event, NULL, 0, 1, &r);
 	result_expect(&r, exp, nexp, err, "byte at a time");
 	if (err == NULL)
 		assert_int_equal(r.held, held);
+	else
+		assert_int_equal(r.err_at, err_at);
 	result_free(&r);
-	return (held);
+	return (err == NULL ? held : (size_t)err_at);
 }
 
 static void
@@ -233,27 +264,24 @@ test_single_samples(void **state)
 static void
 test_stream_mixed(void **state)
 {
-	struct blob	 in, exp[5], w;
-	const char	*nl;
+	struct blob	 in, exp[5];
 
 	in = unit_sample("stream-mixed.txt");
 	exp[0] = sample_event("sa-atak.xml");
 	exp[1] = sample_event("ping.xml");
 	exp[2] = sample_event("chat-all.xml");
-	/* WinTAK's event after a different declaration, no newline between */
-	w = sample_event("sa-wintak.xml");
-	nl = strchr((const char *)w.data, '\n');
-	assert_non_null(nl);
-	exp[3] = blob_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-	blob_cats(&exp[3], nl + 1);
+	/* WinTAK's event after another declaration, no newline between */
+	exp[3] = sample_event("sa-wintak.xml");
 	exp[4] = sample_event("emergency.xml");
 	assert_int_equal(check_all_splits(&in, DEF_MAX, exp, 5, NULL), 0);
 	free(in.data);
-	free(w.data);
 	blobs_free(exp, 5);
 }
 
-/* Every sample back to back, with the separators clients use. */
+/*
+ * Every sample back to back, declarations included, with the separators
+ * clients use: the events come out alone.
+ */
 static void
 test_concatenations(void **state)
 {
@@ -266,7 +294,7 @@ test_concatenations(void **state)
 	for (s = 0; s < sizeof(seps) / sizeof(seps[0]); s++) {
 		in = blob_str("");
 		for (i = 0; i < N_SINGLE; i++) {
-			ev = sample_event(single_samples[i]);
+			ev = sample_raw(single_samples[i]);
 			blob_cat(&in, ev.data, ev.len);
 			blob_cats(&in, seps[s]);
 			free(ev.data);
@@ -353,7 +381,7 @@ test_max_event(void **state)
 		check_all_splits(&ev, max, &ev, 1, NULL);
 		in = blob_str(decl);
 		blob_cat(&in, ev.data, ev.len);
-		check_all_splits(&in, max, &in, 1, NULL);
+		check_all_splits(&in, max, &ev, 1, NULL);
 		free(in.data);
 		free(ev.data);
 		/* max + 1: refused */
@@ -386,6 +414,8 @@ test_garbage(void **state)
 		{ "GET / HTTP/1.1\r\n\r\n", "unexpected bytes before <event>" },
 		{ "<events uid=\"x\"></events>", "unexpected bytes" },
 		{ "<?xml-stylesheet href=\"a\"?><event/>", "unexpected bytes" },
+		{ "<?XML version=\"1.0\"?><event/>", "unexpected bytes" },
+		{ "<?foo version=\"1.0\"?><event/>", "unexpected bytes" },
 		{ "  \n<foo/>", "unexpected bytes" },
 		{ "</event>", "unexpected bytes" },
 		{ "<!DOCTYPE event><event/>", "DOCTYPE" },
@@ -493,7 +523,7 @@ test_auth_and_comments(void **state)
 	check_all_splits(&in, DEF_MAX, exp, 2, NULL);
 	free(in.data);
 
-	/* A declaration is kept only when the event follows it directly. */
+	/* Declarations are dropped wherever they are between events. */
 	in = blob_str(decl);
 	blob_cats(&in, "\n<auth user='a>b'></auth>");
 	blob_cats(&in, decl);
@@ -503,11 +533,10 @@ test_auth_and_comments(void **state)
 	blob_cats(&in, decl);
 	blob_cats(&in, decl);
 	blob_cats(&in, "<event uid=\"c\"></event>");
-	exp[0] = blob_str(decl);
-	blob_cats(&exp[0], "\n\n<event uid=\"a\"/>");
+	blob_cats(&in, decl);
+	exp[0] = blob_str("<event uid=\"a\"/>");
 	exp[1] = blob_str("<event uid=\"b\"/>");
-	exp[2] = blob_str(decl);
-	blob_cats(&exp[2], "<event uid=\"c\"></event>");
+	exp[2] = blob_str("<event uid=\"c\"></event>");
 	check_all_splits(&in, DEF_MAX, exp, 3, NULL);
 	blobs_free(exp, 3);
 	free(in.data);
@@ -544,11 +573,11 @@ test_prefix_limit(void **state)
 	check_all_splits(&in, DEF_MAX, &ev, 1, NULL);
 	free(in.data);
 
-	/* but held after a declaration, it counts */
+	/* after a declaration too: the declaration is not held either */
 	in = blob_str("<?xml version=\"1.0\"?>");
 	blob_cats(&in, pad);
 	blob_cat(&in, ev.data, ev.len);
-	check_all_splits(&in, DEF_MAX, NULL, 0, "more than 4096 bytes");
+	check_all_splits(&in, DEF_MAX, &ev, 1, NULL);
 	free(in.data);
 
 	memset(pad, 'c', n);
@@ -570,6 +599,229 @@ test_prefix_limit(void **state)
 	free(in.data);
 	free(pad);
 	free(ev.data);
+}
+
+/*
+ * Every form of declaration takd accepts is dropped, before an event or on
+ * its own, and the event comes out alone, however the stream is cut.
+ */
+static void
+test_decl_valid(void **state)
+{
+	static const char *decls[] = {
+		"<?xml version=\"1.0\"?>",
+		"<?xml version='1.0'?>",
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>",
+		"<?xml version=\"1.0\" encoding=\"utf-8\" standalone='no'?>",
+		/* Python's ElementTree */
+		"<?xml version='1.0' encoding='us-ascii'?>",
+		"<?xml version=\"1.0\" encoding=\"ASCII\"?>",
+		/* WinTAK: declares UTF-16, sends UTF-8 */
+		"<?xml version=\"1.0\" encoding=\"utf-16\"?>",
+		"<?xml version=\"1.0\" standalone=\"yes\"?>",
+		"<?xml version=\"1.0\" ?>",
+		/* odd whitespace everywhere it may be */
+		("<?xml\tversion = \"1.0\"\r\n encoding\t=\t'Utf-8'  "
+		    "standalone =\"no\"\n?>"),
+	};
+	const char	*ev = "<event uid=\"d\" how='?>'></event>";
+	struct blob	 in, all, exp[2 * sizeof(decls) / sizeof(decls[0])];
+	char		 pad[COT_DECL_MAX + 1];
+	size_t		 i, n = sizeof(decls) / sizeof(decls[0]);
+
+	all = blob_str("");
+	for (i = 0; i < n; i++) {
+		assert_true(strlen(decls[i]) <= COT_DECL_MAX);
+		exp[i] = blob_str(ev);
+		exp[n + i] = blob_str(ev);
+		in = blob_str(decls[i]);
+		blob_cats(&in, ev);
+		check_all_splits(&in, DEF_MAX, exp, 1, NULL);
+		blob_cat(&all, in.data, in.len);
+		free(in.data);
+		in = blob_str(decls[i]);
+		blob_cats(&in, "\r\n");
+		blob_cats(&in, ev);
+		blob_cats(&in, "\n");
+		blob_cats(&in, decls[i]);
+		check_all_splits(&in, DEF_MAX, exp, 1, NULL);
+		blob_cat(&all, in.data, in.len);
+		free(in.data);
+	}
+	check_all_splits(&all, DEF_MAX, exp, 2 * n, NULL);
+	free(all.data);
+
+	/* exactly COT_DECL_MAX bytes is fine */
+	snprintf(pad, sizeof(pad), "<?xml version=\"1.0\"%*s?>",
+	    COT_DECL_MAX - 21, "");
+	assert_int_equal(strlen(pad), COT_DECL_MAX);
+	in = blob_str(pad);
+	blob_cats(&in, ev);
+	check_all_splits(&in, DEF_MAX, exp, 1, NULL);
+	free(in.data);
+	blobs_free(exp, 2 * n);
+}
+
+/*
+ * Every declaration takd refuses: an error with its reason at the stream
+ * offset of the byte that decided (where "at" first occurs in the input,
+ * plus skip), whatever the cuts.
+ */
+static void
+test_decl_invalid(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*err;
+		const char	*at;
+		size_t		 skip;
+	} cases[] = {
+		/* an element inside */
+		{ "<?xml version=\"1.0\" <event uid=\"s\"/>?>",
+		    "'<' inside an XML declaration", "<event", 0 },
+		{ "<?xml <a/>?>", "'<' inside", "<a", 0 },
+		/* bytes that have no place in it */
+		{ "<?xml version=\"1.0\"\x01?>", "control character", "\x01",
+		    0 },
+		{ "<?xml version=\"1.0\"\x7f?>", "control character", "\x7f",
+		    0 },
+		{ "<?xml version=\"1.0\" encoding=\"UTF-8\xc3\xa9\"?>",
+		    "non-ASCII byte", "\xc3", 0 },
+		{ "<?xml version=\"1.0\"\xef\xbb\xbf?>", "non-ASCII byte",
+		    "\xef", 0 },
+		/* values */
+		{ "<?xml version=\"1.1\"?>", "version other than 1.0", "1.1",
+		    0 },
+		{ "<?xml version=\"\"?>", "version other than 1.0", "\"?>", 0 },
+		{ "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+		    "encoding other than", "ISO", 0 },
+		{ "<?xml version=\"1.0\" encoding=\"UTF-32\"?>",
+		    "encoding other than", "UTF-32", 0 },
+		{ "<?xml version=\"1.0\" encoding=\"UTF-8x\"?>",
+		    "encoding other than", "UTF-8x", 0 },
+		{ "<?xml version=\"1.0\" standalone=\"maybe\"?>",
+		    "standalone other than yes or no", "maybe", 0 },
+		{ "<?xml version=\"1.0\" standalone=\"YES\"?>",
+		    "standalone other than", "YES", 0 },
+		/* syntax: names, order, quoting, whitespace, the end */
+		{ "<?xml?>", "malformed XML declaration", "?>", 0 },
+		{ "<?xml ?>", "malformed XML declaration", "?>", 0 },
+		{ "<?xml encoding=\"UTF-8\"?>", "malformed", "encoding", 0 },
+		{ "<?xml Version=\"1.0\"?>", "malformed", "Version", 0 },
+		{ "<?xml versions=\"1.0\"?>", "malformed", "s=", 0 },
+		{ "<?xml vers=\"1.0\"?>", "malformed", "=", 0 },
+		{ "<?xml version=\"1.0\" foo=\"bar\"?>", "malformed", "foo",
+		    0 },
+		{ "<?xml version=\"1.0\" standalone=\"yes\" "
+		    "encoding=\"UTF-8\"?>", "malformed", "encoding", 0 },
+		{ "<?xml version=\"1.0\" version=\"1.0\"?>", "malformed",
+		    "\" version", 2 },
+		{ "<?xml version=\"1.0\" encoding=\"UTF-8\" "
+		    "encoding=\"UTF-8\"?>", "malformed", "8\" encoding", 3 },
+		{ "<?xml version=\"1.0\"encoding=\"UTF-8\"?>", "malformed",
+		    "encoding", 0 },
+		{ "<?xml version=1.0?>", "malformed", "1.0", 0 },
+		{ "<?xml version=\"1.0'?>", "malformed", "'", 0 },
+		{ "<?xml version=\"1.0\" encoding=\"UTF 8\"?>", "malformed",
+		    " 8", 0 },
+		{ "<?xml version==\"1.0\"?>", "malformed", "==", 1 },
+		{ "<?xml version=\"1.0\" >", "malformed", ">", 0 },
+		{ "<?xml version=\"1.0\"? >", "malformed", " >", 0 },
+		{ "<?xml version=\"1.0\"?<event/>", "'<' inside", "<event",
+		    0 },
+		{ "<?xml version=\"1.0\" ?? >", "malformed", "? >", 0 },
+	};
+	struct blob	 in, sa, exp;
+	const char	*at;
+	size_t		 i, off, got;
+
+	sa = sample_raw("sa-atak.xml");
+	exp = sample_event("sa-atak.xml");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		at = strstr(cases[i].in, cases[i].at);
+		assert_non_null(at);
+		off = (size_t)(at - cases[i].in) + cases[i].skip;
+		/* and an event after it, which never comes out */
+		in = blob_str(cases[i].in);
+		blob_cats(&in, "\n<event uid=\"after\"/>");
+		got = check_all_splits(&in, DEF_MAX, NULL, 0, cases[i].err);
+		if (got != off)
+			fail_msg("case %zu (%s): error at %zu, expected %zu",
+			    i, cases[i].err, got, off);
+		free(in.data);
+		/* the event before it comes out, then the error */
+		in = blob_str("");
+		blob_cat(&in, sa.data, sa.len);
+		blob_cats(&in, "\r\n");
+		blob_cats(&in, cases[i].in);
+		got = check_all_splits(&in, DEF_MAX, &exp, 1, cases[i].err);
+		if (got != sa.len + 2 + off)
+			fail_msg("case %zu after an event: error at %zu, "
+			    "expected %zu", i, got, sa.len + 2 + off);
+		free(in.data);
+	}
+
+	/*
+	 * Longer than COT_DECL_MAX: refused at byte 101, whether it would
+	 * end there or never.
+	 */
+	in = blob_str("<?xml version=\"1.0\"");
+	while (in.len < COT_DECL_MAX - 1)
+		blob_cats(&in, " ");
+	blob_cats(&in, "?>");
+	assert_int_equal(in.len, COT_DECL_MAX + 1);
+	assert_int_equal(check_all_splits(&in, DEF_MAX, NULL, 0,
+	    "XML declaration longer than 100 bytes"), COT_DECL_MAX);
+	free(in.data);
+	in = blob_str("<?xml version=\"1.0\" encoding=\"UTF-8\"");
+	while (in.len < 4 * COT_DECL_MAX)
+		blob_cats(&in, "\t");
+	assert_int_equal(check_all_splits(&in, DEF_MAX, NULL, 0,
+	    "XML declaration longer than 100 bytes"), COT_DECL_MAX);
+	free(in.data);
+	free(sa.data);
+	free(exp.data);
+}
+
+/*
+ * The attack of issue 12: a whole event, with control characters, invalid
+ * UTF-8 and deep nesting, inside a declaration before a valid SA.  A
+ * receiver that cuts at "</event>" would take it for an event of its own:
+ * nothing comes out, the stream ends at the smuggled '<'.
+ */
+static void
+test_decl_smuggled(void **state)
+{
+	struct blob	 in, sa = sample_event("sa-atak.xml"), exp;
+	size_t		 i, at;
+
+	in = blob_str("<?xml version=\"1.0\" encoding=\"UTF-8\" ");
+	at = in.len;
+	blob_cats(&in, "<event version=\"2.0\" uid=\"smuggled\" type=\"a-f-G\" "
+	    "stale=\"2099-01-01T00:00:00Z\"><detail><remarks>\x01\x1b[2J"
+	    "\xff\xfe</remarks>");
+	for (i = 0; i < 200; i++)
+		blob_cats(&in, "<a>");
+	for (i = 0; i < 200; i++)
+		blob_cats(&in, "</a>");
+	blob_cats(&in, "</detail></event>?>\n");
+	blob_cat(&in, sa.data, sa.len);
+	assert_int_equal(check_all_splits(&in, DEF_MAX, NULL, 0,
+	    "'<' inside an XML declaration"), at);
+	free(in.data);
+
+	/* the same after a good event: that one alone comes out */
+	exp = sample_event("ping.xml");
+	in = sample_raw("ping.xml");
+	at = in.len + 1 + strlen("<?xml version=\"1.0\"");
+	blob_cats(&in, "\n<?xml version=\"1.0\"<event uid=\"smuggled\"/>?>");
+	blob_cat(&in, sa.data, sa.len);
+	assert_int_equal(check_all_splits(&in, DEF_MAX, &exp, 1,
+	    "'<' inside an XML declaration"), at);
+	free(in.data);
+	free(exp.data);
+	free(sa.data);
 }
 
 static void
@@ -673,22 +925,34 @@ test_unclosed_held(void **state)
 	cot_framer_free(&f);
 
 	/*
-	 * A '<' that waits for the bytes telling what it starts: once they
-	 * drop the declaration before it, what is held is held since the
-	 * '<' came, not since the latest feed.
+	 * A complete declaration is not held; one that comes in pieces is,
+	 * since its first byte; a '<' that waits for the bytes telling what
+	 * it starts is held since it came, not since the latest feed.
 	 */
 	assert_int_equal(cot_framer_init(&f, DEF_MAX), 0);
 	assert_int_equal(cot_framer_feed(&f, "<?xml version=\"1.0\"?>\n", 22,
 	    6000, &why), 0);
 	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	assert_int_equal(cot_framer_held(&f, &since), 0);
 	assert_int_equal(cot_framer_feed(&f, "<", 1, 7000, &why), 0);
 	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
-	assert_int_equal(cot_framer_held(&f, &since), 23);
-	assert_int_equal(since, 6000);
-	assert_int_equal(cot_framer_feed(&f, "!-- c", 5, 8000, &why), 0);
+	assert_int_equal(cot_framer_held(&f, &since), 1);
+	assert_int_equal(since, 7000);
+	assert_int_equal(cot_framer_feed(&f, "?xml ver", 8, 8000, &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	assert_int_equal(cot_framer_held(&f, &since), 9);
+	assert_int_equal(since, 7000);
+	assert_int_equal(cot_framer_feed(&f, "sion='1.0'?>\r\n<!-- c", 20,
+	    9000, &why), 0);
 	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
 	assert_int_equal(cot_framer_held(&f, &since), 6);
-	assert_int_equal(since, 7000);
+	assert_int_equal(since, 9000);
+	assert_int_equal(cot_framer_feed(&f, " -->  <event/>", 14, 10000,
+	    &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 1);
+	assert_int_equal(len, 8);
+	assert_memory_equal(ev, "<event/>", 8);
+	assert_int_equal(cot_framer_held(&f, &since), 0);
 	cot_framer_free(&f);
 	free(in.data);
 }
@@ -789,6 +1053,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_whole),
 		cmocka_unit_test(test_auth_and_comments),
 		cmocka_unit_test(test_prefix_limit),
+		cmocka_unit_test(test_decl_valid),
+		cmocka_unit_test(test_decl_invalid),
+		cmocka_unit_test(test_decl_smuggled),
 		cmocka_unit_test(test_v1_and_nul),
 		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_unclosed_held),

@@ -144,10 +144,15 @@ test_sa_wintak(void **state)
 	    "endpoint=\"*:-1:stcp\"/>"
 	    "</detail></event>");
 	assert_string_equal(view.callsign, "\xc3\x91" "and" "\xc3\xba");
-	/* and a Latin-1 declaration does not make 0xE9 valid */
-	parse_bad("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><event "
+	/* a Latin-1 byte is not UTF-8 */
+	parse_bad("<?xml version=\"1.0\" encoding=\"UTF-8\"?><event "
 	    "uid=\"caf\xe9\" type=\"a\" stale=\"2026-11-23T08:01:20Z\"/>",
 	    "invalid UTF-8");
+	/* and a Latin-1 declaration is refused before that */
+	parse_bad("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><event "
+	    "uid=\"caf\xe9\" type=\"a\" stale=\"2026-11-23T08:01:20Z\"/>",
+	    "XML declaration of an encoding other than UTF-8, US-ASCII, "
+	    "ASCII or UTF-16 (at offset 30)");
 }
 
 static void
@@ -257,6 +262,8 @@ test_stream_through_framer(void **state)
 			fail_msg("event %zu: %s", n, err);
 		assert_true(n < 5);
 		assert_string_equal(view.uid, uids[n]);
+		/* the framer hands out the event alone */
+		assert_int_equal(view.event_off, 0);
 		n++;
 	}
 	assert_int_equal(n, 5);
@@ -390,6 +397,64 @@ test_no_external_access(void **state)
 	close(ls);
 	close(in);
 	unlink(file);
+}
+
+/*
+ * What parse_prolog() accepts before "<event" is what the framer accepts:
+ * one declaration that passes cot_scan_decl().  An event smuggled inside a
+ * declaration (the attack of issue 12), control characters, non-ASCII
+ * bytes, an unknown pseudo-attribute or a version other than 1.0 in it
+ * fail the whole event, even though what follows is a valid event.
+ */
+static void
+test_bad_prolog(void **state)
+{
+	static const struct {
+		const char	*decl;
+		const char	*err;
+	} cases[] = {
+		{ "<?xml version=\"1.0\" <event uid=\"smuggled\" "
+		    "type=\"a-f-G\" stale=\"2099-01-01T00:00:00Z\"><detail>"
+		    "\x01\xff<a><a><a></a></a></a></detail></event>?>",
+		    "'<' inside an XML declaration (at offset 20)" },
+		{ "<?xml version=\"1.0\"\x1b[2J?>",
+		    "control character or non-ASCII byte in an XML declaration "
+		    "(at offset 19)" },
+		{ "<?xml version=\"1.0\" encoding=\"\xc3\xa9\"?>",
+		    "non-ASCII byte in an XML declaration (at offset 30)" },
+		{ "<?xml version=\"1.1\"?>",
+		    "version other than 1.0 (at offset 15)" },
+		{ "<?xml version=\"1.0\" evil=\"yes\"?>",
+		    "malformed XML declaration (takd accepts version, "
+		    "encoding, standalone, in that order) (at offset 21)" },
+		{ "<?xml version=\"1.0\" standalone=\"yes\" "
+		    "encoding=\"UTF-8\"?>", "malformed XML declaration" },
+		{ "<?xml version=\"1.0\"                                    "
+		    "                                                 ?>",
+		    "XML declaration longer than 100 bytes (at offset 100)" },
+		{ "\r\n  <?xml version=\"1.0\"?<a>",
+		    "'<' inside an XML declaration (at offset 24)" },
+	};
+	const char	*ev = "<event uid=\"u\" type=\"a-f-G\" "
+	    "stale=\"2026-11-23T08:05:00Z\"/>";
+	char		 doc[1024];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(doc, sizeof(doc), "%s\n%s", cases[i].decl, ev);
+		parse_bad(doc, cases[i].err);
+	}
+	/* the event alone is fine, and so with an accepted declaration */
+	parse_ok(ev);
+	assert_int_equal(view.event_off, 0);
+	snprintf(doc, sizeof(doc), "<?xml version='1.0' encoding='us-ascii' "
+	    "standalone='no' ?>\r\n%s", ev);
+	parse_ok(doc);
+	assert_int_equal(view.event_off, strlen(doc) - strlen(ev));
+	/* two declarations are one too many, as before */
+	parse_bad("<?xml version=\"1.0\"?><?xml version=\"1.0\"?><event/>",
+	    "expected <event> after the XML declaration");
+	parse_bad("<?xml version=\"1.0\" ", "unterminated XML declaration");
 }
 
 static void
@@ -820,6 +885,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_stream_through_framer),
 		cmocka_unit_test(test_hostile_samples),
 		cmocka_unit_test(test_no_external_access),
+		cmocka_unit_test(test_bad_prolog),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_required_fields),
 		cmocka_unit_test(test_field_lengths),
