@@ -8,8 +8,9 @@
  * The framer promises that its decisions depend only on the bytes, so both
  * runs must hand out the same events and end in the same error at the same
  * stream offset.  Every event is also checked against the framing rule of
- * cot_frame.h, and cot_framer_held() against the feeds that brought the
- * bytes it reports.  Any difference aborts, which libFuzzer reports as a
+ * cot_frame.h (from "<event", never a declaration in front, no "</event>"
+ * but at its end), and cot_framer_held() against the feeds that brought
+ * the bytes it reports.  Any difference aborts, which libFuzzer reports as a
  * crash.
  */
 #include <stdint.h>
@@ -84,38 +85,37 @@ fz_ws(uint8_t c)
 }
 
 /*
- * The framing rule: an optional declaration and whitespace, then "<event"
- * and a delimiter, up to "</event>" or a self-closing "/>"; no NUL; at
- * most max_event bytes from "<event" on; and the bytes are the stream's,
- * in order, after the previous event (*pos is where that one ended).
+ * The framing rule: "<event" and a delimiter (never a declaration: those
+ * are dropped), up to "</event>" or a self-closing "/>"; no NUL; at most
+ * max_event bytes; and the bytes are the stream's, in order, after the
+ * previous event (*pos is where that one ended).
  */
 static void
 check_event(const uint8_t *s, size_t slen, size_t *pos, const uint8_t *ev,
     size_t len, size_t max_event)
 {
-	const uint8_t	*q, *e = ev;
-	size_t		 elen = len;
+	const uint8_t	*q;
 
 	if (len == 0)
 		fz_fail("empty event", 0, 0);
 	if (memchr(ev, 0, len) != NULL)
 		fz_fail("NUL byte in an event", len, 0);
-	if (len >= 5 && memcmp(ev, "<?xml", 5) == 0) {
-		if ((q = memmem(ev, len, "?>", 2)) == NULL)
-			fz_fail("declaration without its end", len, 0);
-		e = q + 2;
-		while (e < ev + len && fz_ws(*e))
-			e++;
-		elen = len - (size_t)(e - ev);
-	}
-	if (elen < 8 || memcmp(e, "<event", 6) != 0 ||
-	    !(fz_ws(e[6]) || e[6] == '>' || e[6] == '/'))
-		fz_fail("event does not start with <event", len, elen);
-	if (elen > max_event)
-		fz_fail("event larger than its cap", elen, max_event);
-	if (memcmp(e + elen - 2, "/>", 2) != 0 &&
-	    memcmp(e + elen - 8, "</event>", 8) != 0)
+	if (len < 8 || memcmp(ev, "<event", 6) != 0 ||
+	    !(fz_ws(ev[6]) || ev[6] == '>' || ev[6] == '/'))
+		fz_fail("event does not start with <event", len, 0);
+	if (len > max_event)
+		fz_fail("event larger than its cap", len, max_event);
+	if (memcmp(ev + len - 2, "/>", 2) != 0 &&
+	    memcmp(ev + len - 8, "</event>", 8) != 0)
 		fz_fail("event does not end with </event> or />", len, 0);
+	/*
+	 * Receivers cut their stream at each "</event>": each one must see
+	 * this event whole and as one, nothing smuggled in front of it.
+	 */
+	q = memmem(ev, len, "</event>", 8);
+	if (q != NULL && q != ev + len - 8)
+		fz_fail("</event> before the end of an event",
+		    (size_t)(q - ev), len);
 	if (*pos > slen ||
 	    (q = memmem(s + *pos, slen - *pos, ev, len)) == NULL)
 		fz_fail("event bytes are not the stream's, in order", *pos,

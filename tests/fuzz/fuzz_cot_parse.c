@@ -8,6 +8,8 @@
  * - an accepted event has a uid, a type and a stale time, and every string
  *   of the view is terminated inside its field and free of control
  *   characters, as cot_parse.h promises;
+ * - before its "<event" there is at most whitespace and one short
+ *   declaration of printable ASCII with no '<' inside (nothing smuggled);
  * - the disconnect notice takd would make for that uid and type parses
  *   back to the same uid and type (escaping and parsing agree);
  * - a stale time formats and parses back to the same instant;
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "worker/cot_frame.h"
 #include "worker/cot_parse.h"
 
 int	 LLVMFuzzerInitialize(int *, char ***);
@@ -60,6 +63,42 @@ check_err(const char *err)
 			fz_fail("reason is not one line", err);
 }
 
+/*
+ * What an accepted event may have before "<event": whitespace and one
+ * short declaration of printable ASCII with no '<' but its first byte (so
+ * nothing, an event least of all, can hide in it).  Written apart from
+ * cot_scan_decl(), which is stricter.
+ */
+static void
+check_prolog(const uint8_t *p, size_t n)
+{
+	size_t	 i = 0, start;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+	    p[i] == '\n'))
+		i++;
+	if (i == n)
+		return;
+	if (n - i < 7 || memcmp(p + i, "<?xml", 5) != 0)
+		fz_fail("accepted with something else than a declaration "
+		    "before <event", NULL);
+	start = i;
+	for (i++; i < n && !(p[i - 1] == '?' && p[i] == '>'); i++)
+		if (p[i] == '<' || p[i] >= 0x7f || (p[i] < 0x20 &&
+		    p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+		    p[i] != '\n'))
+			fz_fail("accepted a declaration with '<', a control "
+			    "character or a non-ASCII byte", NULL);
+	if (i == n || i + 1 - start > COT_DECL_MAX)
+		fz_fail("accepted a declaration without its end or too long",
+		    NULL);
+	for (i++; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+		    p[i] != '\n')
+			fz_fail("accepted more than one declaration before "
+			    "<event", NULL);
+}
+
 static void
 check_view(const struct cot_view *v, const uint8_t *data, size_t size)
 {
@@ -81,6 +120,7 @@ check_view(const struct cot_view *v, const uint8_t *data, size_t size)
 	if (v->event_off + 6 > size ||
 	    memcmp(data + v->event_off, "<event", 6) != 0)
 		fz_fail("event_off does not point at <event", NULL);
+	check_prolog(data, v->event_off);
 	if (v->n_dest > COT_MAX_DEST)
 		fz_fail("too many recipients", NULL);
 	for (i = 0; i < v->n_dest; i++) {
