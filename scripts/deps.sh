@@ -11,6 +11,22 @@ if [ "${1:-}" = test ]; then
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 fi
 
+# The account takd runs as once started as root ([server] user, default
+# takd): a system account of its own that owns nothing takd trusts.
+takd_user() {
+	id -u takd >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "takd runs as the system account takd when started as" \
+		    "root; create it with: sudo useradd --system --home-dir" \
+		    "/nonexistent --shell /usr/sbin/nologin takd" >&2
+		return 0
+	fi
+	echo "creating the system account takd"
+	useradd --system --home-dir /nonexistent --no-create-home \
+	    --shell /usr/sbin/nologin --user-group takd
+}
+takd_user
+
 missing=""
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

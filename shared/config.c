@@ -261,7 +261,7 @@ void
 config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->user, sizeof(cfg->user), "nobody");
+	snprintf(cfg->user, sizeof(cfg->user), "takd");
 	cfg->workers = 0;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "./var");
 	cfg->nofile = 65536;

@@ -23,7 +23,11 @@ privdrop_lookup(const char *user, const char *group, struct privdrop_ids *ids,
 
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "[server] user %s: no such user", user);
+		snprintf(err, errlen, "[server] user %s: no such user; create "
+		    "the account takd runs as once started (useradd --system "
+		    "--home-dir /nonexistent --shell /usr/sbin/nologin %s), "
+		    "or name another unprivileged account of its own", user,
+		    user);
 		return (-1);
 	}
 	ids->uid = pw->pw_uid;

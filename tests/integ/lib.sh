@@ -27,8 +27,15 @@ TESTDATA=${TESTDATA:-$REPO/tests/data}
 TAKCLIENT=$TOOLS/takclient
 CASE_TIMEOUT=${CASE_TIMEOUT:-120}
 START_TIMEOUT=${START_TIMEOUT:-20}	# seconds for takd to answer status
+# The service user a root takd drops to: the dedicated account of
+# production (scripts/deps.sh test creates it).
+TAKD_USER=${TAKD_USER:-takd}
 KEEP=${KEEP:-}
-export TAKD TAKCTL TOOLS REPO TESTDATA
+export TAKD TAKCTL TOOLS REPO TESTDATA TAKD_USER
+if [ "$(id -u)" -eq 0 ] && ! id -u "$TAKD_USER" >/dev/null 2>&1; then
+	printf '# no account %s: create it with scripts/deps.sh test\n' \
+	    "$TAKD_USER"
+fi
 
 for _bin in "$TAKD" "$TAKCTL" "$TAKCLIENT"; do
 	[ -x "$_bin" ] || printf '# missing %s: build with make test first\n' \
@@ -356,8 +363,8 @@ make_crl() {
 
 # write_config FILE [section.key=value ...]: a config for a test instance:
 # loopback listener on a kernel-chosen port, state, PKI and log in $T, debug
-# logging, user nobody when root.  Arguments override or add keys; a value
-# of @omit drops a default key.  Sets CFG when FILE is $T/takd.ini.
+# logging, user $TAKD_USER when root.  Arguments override or add keys; a
+# value of @omit drops a default key.  Sets CFG when FILE is $T/takd.ini.
 write_config() {
 	local file=$1 kv sec key
 	declare -A val=()
@@ -367,7 +374,7 @@ write_config() {
 		[ -n "${val[$1]+x}" ] || order+=("$1")
 		val[$1]=$2
 	}
-	[ "$(id -u)" -eq 0 ] && _cfg_set server.user nobody
+	[ "$(id -u)" -eq 0 ] && _cfg_set server.user "$TAKD_USER"
 	_cfg_set server.workers 2
 	_cfg_set server.state_dir "$T/state"
 	_cfg_set server.log "$T/takd.log"
@@ -726,7 +733,7 @@ _case_exit() {
 
 _case_main() {
 	T=$2
-	mkdir -m 1777 "$T/san"	# workers write reports there as nobody
+	mkdir -m 1777 "$T/san"	# workers write reports there as $TAKD_USER
 	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$T/san/asan"
 	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$T/san/ubsan"
 	trap _case_exit EXIT

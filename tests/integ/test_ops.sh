@@ -24,7 +24,7 @@ dgram_sink() {
 	    if ($local =~ s/^@/\0/) { } else { unlink $path; }
 	    my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM,
 		Local => $local) or die "bind $path: $!\n";
-	    chmod 0666, $path if $path !~ /^@/;	# the workers are nobody
+	    chmod 0666, $path if $path !~ /^@/;	# the workers are $TAKD_USER
 	    open(my $f, ">>", $out) or die "$out: $!\n";
 	    $f->autoflush(1);
 	    my $b;
@@ -461,7 +461,7 @@ unit_capabilities() {
 	expect_client 0 $(client_args alice "$T/state/pki")
 	# logrotate: move the file away, create the new one, SIGUSR1.
 	mv "$T/logs/takd.log" "$T/logs/takd.log.1"
-	install -m 0640 -o nobody /dev/null "$T/logs/takd.log"
+	install -m 0640 -o "$TAKD_USER" /dev/null "$T/logs/takd.log"
 	kill -USR1 "$TAKD_PID"
 	wait_for 5 grep -q 'log file reopened' "$T/logs/takd.log" ||
 	    fail "log file not reopened in a root-owned 0755 directory"

@@ -38,8 +38,8 @@ workers_running() {
 	[ -S "$T/state/run/takd.sock" ] || fail "no admin socket in run_dir"
 	[ "$(id -u)" -eq 0 ] || { diag "not root: privilege drop not checked";
 	    return 0; }
-	uid=$(id -u nobody)
-	gid=$(id -g nobody)
+	uid=$(id -u "$TAKD_USER")
+	gid=$(id -g "$TAKD_USER")
 	for pid in "$TAKD_PID" $pids; do
 		expect_ids "$pid" Uid "$uid"
 		expect_ids "$pid" Gid "$gid"

@@ -162,7 +162,7 @@ test_defaults(void **state)
 
 	assert_int_equal(config_load(cfg, NULL, err, sizeof(err)), 0);
 	assert_string_equal(cfg->path, "");
-	assert_string_equal(cfg->user, "nobody");
+	assert_string_equal(cfg->user, "takd");
 	assert_string_equal(cfg->group, "");
 	assert_int_equal(cfg->workers, 0);
 	cwd_path(p, sizeof(p), "var");
