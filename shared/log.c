@@ -67,13 +67,18 @@ static int		 log_dirfd = -1;	/* the log file's directory */
 /*
  * Reopening goes through a descriptor of the directory taken at start, so
  * that after the privilege drop only that directory (not its ancestors) must
- * be searchable by the service user.
+ * be searchable by the service user.  The file is opened as root at start:
+ * never through a link, never a FIFO or device that would hang us, never a
+ * file with other names (a hard link to someone else's file), since its
+ * owner is changed next (log_chown).
  */
 static int
 log_open_file(const char *path)
 {
 	const char	*base;
 	char		 dir[4096];
+	struct stat	 st;
+	int		 fd, saved;
 
 	if (log_dirfd == -1) {
 		snprintf(dir, sizeof(dir), "%s", path);
@@ -87,8 +92,22 @@ log_open_file(const char *path)
 	}
 	base = strrchr(path, '/');
 	base = base != NULL ? base + 1 : path;
-	return (openat(log_dirfd, base, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0640));
+	fd = openat(log_dirfd, base, O_WRONLY | O_APPEND | O_CREAT |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return (-1);
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		errno = S_ISREG(st.st_mode) ? EMLINK : EINVAL;
+		goto fail;
+	}
+	return (fd);
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (-1);
 }
 
 static time_t
@@ -172,6 +191,12 @@ log_chown(uid_t uid, gid_t gid)
 int
 log_init(enum log_dest dest, const char *path, int level)
 {
+	return (log_init_at(dest, -1, path, level));
+}
+
+int
+log_init_at(enum log_dest dest, int dirfd, const char *path, int level)
+{
 	int	 fd;
 
 	log_level = level;
@@ -179,7 +204,7 @@ log_init(enum log_dest dest, const char *path, int level)
 		/* Another path may be in another directory. */
 		if (log_dirfd != -1)
 			close(log_dirfd);
-		log_dirfd = -1;
+		log_dirfd = dirfd;
 		if ((fd = log_open_file(path)) == -1)
 			return (-1);
 		snprintf(log_path, sizeof(log_path), "%s", path);

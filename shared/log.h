@@ -34,13 +34,20 @@ int	 log_level_parse(const char *);
 
 /*
  * Start logging.  For LOG_DEST_FILE, path is opened (created 0640) and the
- * descriptor kept; returns -1 with errno set when it cannot be opened.
+ * descriptor kept; returns -1 with errno set when it cannot be opened: ELOOP
+ * a symbolic link, EINVAL not a regular file, EMLINK a file with other hard
+ * links.  log_init_at() takes the descriptor of path's directory (checked
+ * by the caller, kept for log_reopen()) instead of opening it.
  */
 int	 log_init(enum log_dest, const char *path, int level);
+int	 log_init_at(enum log_dest, int dirfd, const char *path, int level);
 void	 log_procinit(const char *prefix);
 void	 log_setlevel(int);
 
-/* Give the log file to the service user before the privilege drop. */
+/*
+ * Give the log file to the service user before the privilege drop: fchown of
+ * the descriptor, never of a path.
+ */
 int	 log_chown(uid_t, gid_t);
 /* Reopen the log file by path (supervisor).  0 on success or when not a file. */
 int	 log_reopen(void);

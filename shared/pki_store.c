@@ -20,65 +20,11 @@
 #include <openssl/x509v3.h>
 
 #include "shared/pki.h"
+#include "shared/trust.h"
 
 #define PKI_LOCK_TRIES		100	/* x 100 ms */
 #define PKI_KEY_FILE_MAX	(1u << 20)
 
-
-static int
-pki_mkdir_p(const char *dir, char *err, size_t errlen)
-{
-	char		 path[PATH_MAX];
-	struct stat	 st;
-	char		*p;
-	size_t		 len;
-
-	len = strlen(dir);
-	if (len == 0 || len >= sizeof(path)) {
-		snprintf(err, errlen, "bad PKI directory \"%s\"", dir);
-		return (-1);
-	}
-	memcpy(path, dir, len + 1);
-	while (len > 1 && path[len - 1] == '/')
-		path[--len] = '\0';
-
-	/* Parents are plain directories (state_dir); only the last is ours. */
-	for (p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
-			snprintf(err, errlen, "mkdir %s: %s", path,
-			    strerror(errno));
-			return (-1);
-		}
-		*p = '/';
-	}
-	/*
-	 * 0711: takd re-reads crl.pem after dropping root, which needs search
-	 * permission here.  Nothing is listable; what others can open by name
-	 * is public (ca.pem, crl.pem, server.pem), the rest is 0600 or inside
-	 * clients/ (0700).
-	 */
-	if (mkdir(path, PKI_DIR_MODE) == 0) {
-		/* mkdir's mode went through the umask; be exact. */
-		if (chmod(path, PKI_DIR_MODE) == -1) {
-			snprintf(err, errlen, "chmod %s: %s", path,
-			    strerror(errno));
-			return (-1);
-		}
-		return (0);
-	}
-	if (errno != EEXIST) {
-		snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
-		return (-1);
-	}
-	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a directory", path);
-		return (-1);
-	}
-	return (0);
-}
 
 int
 pki_txn_begin(struct pki_txn *txn, const char *dir, bool create, char *err,
@@ -93,15 +39,26 @@ pki_txn_begin(struct pki_txn *txn, const char *dir, bool create, char *err,
 		return (-1);
 	}
 	snprintf(txn->dir, sizeof(txn->dir), "%s", dir);
-	if (create && pki_mkdir_p(dir, err, errlen) == -1)
-		return (-1);
-	txn->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/*
+	 * Root writes private keys here and takd trusts the CA in it: every
+	 * directory down to it must be root's (trust.h).  0711: takd re-reads
+	 * crl.pem after dropping root, which needs search permission here.
+	 * Nothing is listable; what others can open by name is public
+	 * (ca.pem, crl.pem, server.pem), the rest is 0600 or inside clients/
+	 * (0700).
+	 */
+	txn->dirfd = trust_dir_open(dir, create ? TRUST_CREATE : 0,
+	    PKI_DIR_MODE, err, errlen);
 	if (txn->dirfd == -1) {
-		if (errno == ENOENT)
+		if (errno == ENOENT && !create)
 			snprintf(err, errlen, "%s: no such directory; run "
 			    "`takctl pki init-ca` first", dir);
-		else
-			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		else if (errno != EPERM) {
+			char	 why[512];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "[pki] dir %s: %s", dir, why);
+		}
 		return (-1);
 	}
 	/* Serialises takctl runs: serials, index and CRL numbers. */
@@ -143,6 +100,7 @@ pki_txn_clients(struct pki_txn *txn, char *err, size_t errlen)
 int
 pki_txn_crl(struct pki_txn *txn, const char *path, char *err, size_t errlen)
 {
+	char		 why[512];
 	struct stat	 a, b;
 	const char	*base;
 	size_t		 dlen;
@@ -181,10 +139,10 @@ pki_txn_crl(struct pki_txn *txn, const char *path, char *err, size_t errlen)
 		snprintf(txn->crl_dir, sizeof(txn->crl_dir), "%s", txn->dir);
 		return (0);
 	}
-	txn->crlfd = open(txn->crl_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	txn->crlfd = trust_dir_open(txn->crl_dir, 0, 0, why, sizeof(why));
 	if (txn->crlfd == -1) {
 		snprintf(err, errlen, "%s (the directory of [tls] crl): %s",
-		    txn->crl_dir, strerror(errno));
+		    txn->crl_dir, why);
 		return (-1);
 	}
 	return (0);
@@ -338,9 +296,61 @@ pki_txn_end(struct pki_txn *txn)
 	txn->clientfd = txn->dirfd = txn->crlfd = -1;
 }
 
+int
+pki_file_open(int dirfd, const char *name, const char *path,
+    struct stat *st, char *err, size_t errlen)
+{
+	int	 fd, saved;
+
+	/*
+	 * O_NONBLOCK: a FIFO (or a device) put in a file's place must not
+	 * hang us in open(); O_NOFOLLOW: nor may a link send us elsewhere.
+	 */
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		saved = errno;
+		if (saved == ELOOP)
+			snprintf(err, errlen, "%s: is a symbolic link; takd and "
+			    "takctl do not follow links to the files they "
+			    "read: name the file itself", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return (-1);
+	}
+	if (fstat(fd, st) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s)", path,
+		    S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISDIR(st->st_mode) ?
+		    "a directory" : S_ISSOCK(st->st_mode) ? "a socket" :
+		    "a device");
+		close(fd);
+		errno = EINVAL;
+		return (-1);
+	}
+	return (fd);
+}
+
 char *
 pki_file_read(int dirfd, const char *name, const char *path, size_t max,
     size_t *lenp, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	return (pki_file_read_st(dirfd, name, path, max, lenp, &st, err,
+	    errlen));
+}
+
+char *
+pki_file_read_st(int dirfd, const char *name, const char *path, size_t max,
+    size_t *lenp, struct stat *stp, char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		*buf = NULL;
@@ -348,17 +358,11 @@ pki_file_read(int dirfd, const char *name, const char *path, size_t max,
 	ssize_t		 n;
 	int		 fd, saved;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		goto fail;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		if (S_ISREG(st.st_mode))
-			snprintf(err, errlen, "%s: larger than %zu bytes", path,
-			    max);
-		else
-			snprintf(err, errlen, "%s: not a regular file", path);
+	if ((fd = pki_file_open(dirfd, name, path, &st, err, errlen)) == -1)
+		return (NULL);
+	*stp = st;
+	if ((size_t)st.st_size > max) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
 		close(fd);
 		errno = EINVAL;
 		return (NULL);

@@ -4,11 +4,13 @@
  * favours clear error messages over speed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -16,6 +18,7 @@
 
 #include "shared/pki.h"
 #include "shared/tlsctx.h"
+#include "shared/trust.h"
 
 static void tlsctx_errf(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -41,25 +44,100 @@ tlsctx_errf(char *err, size_t errlen, const char *fmt, ...)
 	}
 }
 
-/* One reader of whole files for the tree: pki_file_read(). */
+/* The largest certificate, key or CA file: CA bundles run to a few 100 KB. */
+#define TLSCTX_FILE_MAX	(4u * 1024 * 1024)
+
+/*
+ * One reader of whole files for the tree, pki_file_read(): no link followed,
+ * no FIFO waited on, a regular file only.  What takd trusts must also be
+ * root's (trust.h): a CA, key or CRL that the service user could rewrite
+ * would be its to choose.
+ */
+static uint8_t *
+tlsctx_read_trusted(int dirfd, const char *name, const char *path, size_t max,
+    size_t *len, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*buf;
+
+	buf = pki_file_read_st(dirfd, name, path, max, len, &st, err, errlen);
+	if (buf == NULL)
+		return (NULL);
+	if (trust_stat_check(&st, path, err, errlen) == -1) {
+		OPENSSL_cleanse(buf, *len);
+		free(buf);
+		return (NULL);
+	}
+	return ((uint8_t *)buf);
+}
+
 uint8_t *
 tlsctx_read_at(int dirfd, const char *path, size_t max, size_t *len,
     char *err, size_t errlen)
 {
-	return ((uint8_t *)pki_file_read(dirfd, path, path, max, len, err,
-	    errlen));
+	return (tlsctx_read_trusted(dirfd, path, path, max, len, err, errlen));
+}
+
+uint8_t *
+tlsctx_read_named(int dirfd, const char *name, const char *path, size_t max,
+    size_t *len, char *err, size_t errlen)
+{
+	return (tlsctx_read_trusted(dirfd, name, path, max, len, err, errlen));
+}
+
+/* By path: its directory walked from / (trust.h), then the file read. */
+static uint8_t *
+tlsctx_read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	char		 dir[PATH_MAX], base[PATH_MAX], why[512];
+	uint8_t		*buf;
+	int		 dirfd;
+
+	if (trust_split(path, dir, base) == -1) {
+		snprintf(err, errlen, "%s: not a file name", path);
+		return (NULL);
+	}
+	if ((dirfd = trust_dir_open(dir, 0, 0, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return (NULL);
+	}
+	buf = tlsctx_read_trusted(dirfd, base, path, TLSCTX_FILE_MAX, len,
+	    err, errlen);
+	close(dirfd);
+	return (buf);
+}
+
+/* A file's bytes as a read-only memory BIO; the buffer outlives it. */
+static BIO *
+tlsctx_mem_bio(const uint8_t *buf, size_t len, const char *what,
+    const char *path, char *err, size_t errlen)
+{
+	BIO	*bio;
+
+	if (len > INT_MAX || (bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		tlsctx_errf(err, errlen, "%s %s: cannot load", what, path);
+		return (NULL);
+	}
+	return (bio);
 }
 
 STACK_OF(X509) *
 tlsctx_load_ca(const char *path, char *err, size_t errlen)
 {
-	STACK_OF(X509)	*ca;
+	STACK_OF(X509)	*ca = NULL;
 	X509		*x;
 	BIO		*bio;
+	uint8_t		*buf;
+	size_t		 len;
+	char		 why[768];
 
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		snprintf(err, errlen, "CA file %s: %s", path, strerror(errno));
-		ERR_clear_error();
+	if ((buf = tlsctx_read_file(path, &len, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "CA file %s", why);
+		return (NULL);
+	}
+	if ((bio = tlsctx_mem_bio(buf, len, "CA file", path, err,
+	    errlen)) == NULL) {
+		free(buf);
 		return (NULL);
 	}
 	if ((ca = sk_X509_new_null()) == NULL)
@@ -77,13 +155,62 @@ tlsctx_load_ca(const char *path, char *err, size_t errlen)
 		goto fail_quiet;
 	}
 	BIO_free(bio);
+	free(buf);
 	return (ca);
 fail:
 	tlsctx_errf(err, errlen, "CA file %s: cannot load", path);
 fail_quiet:
 	sk_X509_pop_free(ca, X509_free);
 	BIO_free(bio);
+	free(buf);
 	return (NULL);
+}
+
+/*
+ * The server certificate and the chain after it, as
+ * SSL_CTX_use_certificate_chain_file() would, but from bytes read safely.
+ */
+static int
+tlsctx_use_chain(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	X509		*x = NULL;
+	BIO		*bio = NULL;
+	uint8_t		*buf;
+	size_t		 len;
+	unsigned long	 e;
+	char		 why[768];
+	int		 rc = -1;
+
+	if ((buf = tlsctx_read_file(path, &len, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "certificate file %s", why);
+		return (-1);
+	}
+	if ((bio = tlsctx_mem_bio(buf, len, "certificate file", path, err,
+	    errlen)) == NULL)
+		goto done;
+	if ((x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL)) == NULL ||
+	    SSL_CTX_use_certificate(ctx, x) != 1 ||
+	    SSL_CTX_clear_chain_certs(ctx) != 1)
+		goto fail;
+	X509_free(x);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1)
+			goto fail;
+	/* The end of the file is "no start line"; anything else is bad. */
+	e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+		goto fail;
+	ERR_clear_error();
+	rc = 0;
+	goto done;
+fail:
+	X509_free(x);
+	tlsctx_errf(err, errlen, "certificate file %s: cannot load", path);
+done:
+	BIO_free(bio);
+	free(buf);
+	return (rc);
 }
 
 static int
@@ -104,22 +231,30 @@ tlsctx_password_cb(char *buf, int size, int rwflag, void *u)
 static EVP_PKEY *
 tlsctx_load_key(const struct config *cfg, char *err, size_t errlen)
 {
-	EVP_PKEY	*key;
+	EVP_PKEY	*key = NULL;
 	BIO		*bio;
+	uint8_t		*buf;
+	size_t		 len;
+	char		 why[768];
 
-	if ((bio = BIO_new_file(cfg->key, "r")) == NULL) {
-		snprintf(err, errlen, "key file %s: %s", cfg->key,
-		    strerror(errno));
-		ERR_clear_error();
+	if ((buf = tlsctx_read_file(cfg->key, &len, why, sizeof(why))) ==
+	    NULL) {
+		snprintf(err, errlen, "key file %s", why);
 		return (NULL);
 	}
-	key = PEM_read_bio_PrivateKey(bio, NULL, tlsctx_password_cb,
-	    (void *)(uintptr_t)cfg->key_password);
-	BIO_free(bio);
-	if (key == NULL)
-		tlsctx_errf(err, errlen, "key file %s: cannot load%s", cfg->key,
-		    cfg->key_password[0] != '\0' ? " (wrong key_password?)" :
-		    " (encrypted key without key_password?)");
+	if ((bio = tlsctx_mem_bio(buf, len, "key file", cfg->key, err,
+	    errlen)) != NULL) {
+		key = PEM_read_bio_PrivateKey(bio, NULL, tlsctx_password_cb,
+		    (void *)(uintptr_t)cfg->key_password);
+		BIO_free(bio);
+		if (key == NULL)
+			tlsctx_errf(err, errlen, "key file %s: cannot load%s",
+			    cfg->key, cfg->key_password[0] != '\0' ?
+			    " (wrong key_password?)" :
+			    " (encrypted key without key_password?)");
+	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
 	return (key);
 }
 
@@ -188,11 +323,8 @@ tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
 	/* Without it OpenSSL refuses to resume sessions of verified peers. */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"takd", 4);
 
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
-		tlsctx_errf(err, errlen, "certificate file %s: cannot load",
-		    cfg->cert);
+	if (tlsctx_use_chain(ctx, cfg->cert, err, errlen) == -1)
 		goto fail;
-	}
 	if ((key = tlsctx_load_key(cfg, err, errlen)) == NULL)
 		goto fail;
 	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
@@ -342,7 +474,7 @@ tlsctx_key_too_open(const char *path)
 {
 	struct stat	 st;
 
-	if (stat(path, &st) == -1)
+	if (lstat(path, &st) == -1)
 		return (0);
 	return ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0);
 }

@@ -40,10 +40,16 @@ STACK_OF(X509) *tlsctx_load_ca(const char *path, char *err, size_t errlen);
 /*
  * Read a whole file (a CRL) of at most max bytes, path relative to a directory
  * descriptor (after the privilege drop), into memory; NUL-terminated one past
- * *len, the caller frees it.  NULL with a message in err.
+ * *len, the caller frees it.  NULL with a message in err.  Like every file
+ * takd trusts (certificate, key, CA), it is opened without following a link
+ * or waiting on a FIFO, must be a regular file and root's, not writable by
+ * group or others (trust.h).
  */
 uint8_t	*tlsctx_read_at(int dirfd, const char *path, size_t max, size_t *len,
 	    char *err, size_t errlen);
+/* The same, name inside dirfd, path (the whole path) for the messages. */
+uint8_t	*tlsctx_read_named(int dirfd, const char *name, const char *path,
+	    size_t max, size_t *len, char *err, size_t errlen);
 
 /*
  * Decode a CRL from bytes: the first PEM X509 CRL block, or DER.  NULL when

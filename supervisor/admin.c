@@ -195,8 +195,13 @@ again:
 	return (wait);
 }
 
+/*
+ * run_dir/takd.sock, mode 0600: made by bind() with its mode already right
+ * (the umask), owned by whoever started takd, never chowned.  run_dir is
+ * root's: nobody else can put anything in the socket's place.
+ */
 int
-admin_open(struct sup *sup, uid_t uid, gid_t gid, char *err, size_t errlen)
+admin_open(struct sup *sup, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct epoll_event	 ev;
@@ -221,13 +226,18 @@ admin_open(struct sup *sup, uid_t uid, gid_t gid, char *err, size_t errlen)
 		}
 		close(probe);
 	}
-	unlink(sun.sun_path);
+	if (unlinkat(sup->run_dirfd, TAKD_ADMIN_SOCKET, 0) == -1 &&
+	    errno != ENOENT) {
+		snprintf(err, errlen, "admin socket %s: cannot remove the stale "
+		    "one: %s", sun.sun_path, strerror(errno));
+		return (-1);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		snprintf(err, errlen, "admin socket: %s", strerror(errno));
 		return (-1);
 	}
-	old = umask(0117);
+	old = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(fd, 16) == -1) {
 		umask(old);
@@ -237,8 +247,6 @@ admin_open(struct sup *sup, uid_t uid, gid_t gid, char *err, size_t errlen)
 		return (-1);
 	}
 	umask(old);
-	if (geteuid() == 0 && chown(sun.sun_path, uid, gid) == -1)
-		log_warn("chown %s", sun.sun_path);
 	sup->admin_fd = fd;
 	sup->admin_ev.kind = SUP_EV_ADMIN_LISTEN;
 	memset(&ev, 0, sizeof(ev));

@@ -15,8 +15,11 @@
 
 #define ADMIN_WAIT_MS	3000
 
-/* Create run_dir/takd.sock (mode 0660, owned by uid:gid when root). */
-int	 admin_open(struct sup *, uid_t, gid_t, char *err, size_t errlen);
+/*
+ * Create run_dir/takd.sock, mode 0600, owned by whoever started takd (root),
+ * never chowned.
+ */
+int	 admin_open(struct sup *, char *err, size_t errlen);
 void	 admin_close(struct sup *);
 void	 admin_accept(struct sup *);
 void	 admin_client_event(struct sup *, void *client, unsigned events);

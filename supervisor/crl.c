@@ -17,6 +17,7 @@
 
 #include "shared/log.h"
 #include "shared/pki.h"
+#include "shared/trust.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/notify.h"
@@ -51,7 +52,7 @@ crl_dir(const struct sup *sup, char *dir)
 static int
 crl_open_dir(struct sup *sup, char *err, size_t errlen)
 {
-	char	 dir[PATH_MAX], base[PATH_MAX];
+	char	 dir[PATH_MAX], base[PATH_MAX], why[512];
 
 	snprintf(base, sizeof(base), "%s", sup->cfg->crl);
 	if (snprintf(sup->crl.name, sizeof(sup->crl.name), "%s",
@@ -60,11 +61,12 @@ crl_open_dir(struct sup *sup, char *err, size_t errlen)
 		    sup->cfg->crl);
 		return (-1);
 	}
-	sup->crl.dirfd = open(crl_dir(sup, dir), O_PATH | O_DIRECTORY |
-	    O_CLOEXEC);
+	/* Kept for the reloads after the drop: walked and checked now. */
+	sup->crl.dirfd = trust_dir_open(crl_dir(sup, dir), 0, 0, why,
+	    sizeof(why));
 	if (sup->crl.dirfd == -1) {
 		snprintf(err, errlen, "CRL directory of %s: %s", sup->cfg->crl,
-		    strerror(errno));
+		    why);
 		return (-1);
 	}
 	return (0);
@@ -78,10 +80,10 @@ crl_read(struct sup *sup, struct crl_info *info, char *err, size_t errlen)
 	X509_CRL	*crl;
 	char		 why[512];
 
-	buf = tlsctx_read_at(sup->crl.dirfd, sup->crl.name, CRL_FILE_MAX, &len,
-	    why, sizeof(why));
+	buf = tlsctx_read_named(sup->crl.dirfd, sup->crl.name, sup->cfg->crl,
+	    CRL_FILE_MAX, &len, why, sizeof(why));
 	if (buf == NULL) {
-		snprintf(err, errlen, "CRL %s: %s", sup->cfg->crl, why);
+		snprintf(err, errlen, "CRL %s", why);	/* why names the file */
 		return (NULL);
 	}
 	crl = tlsctx_crl_parse(buf, len, sup->ca, info, why, sizeof(why));

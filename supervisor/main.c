@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "ipc/ipc.h"
 #include "shared/log.h"
+#include "shared/trust.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
@@ -126,63 +128,111 @@ raise_nofile(unsigned long want, unsigned max_sessions)
 		    max_sessions, NOFILE_RESERVE);
 }
 
+/*
+ * A directory takd trusts, walked from / (shared/trust.h): root's (or the
+ * invoking user's), writable by nobody else.  Made when missing.
+ */
 static int
-mkdir_p(const char *path, mode_t mode)
+open_trusted_dir(const char *key, const char *path, int flags)
 {
-	char	 buf[PATH_MAX], *p;
+	char	 err[1024];
+	int	 fd;
 
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-			return (-1);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) == -1 && errno != EEXIST)
-		return (-1);
-	return (0);
+	if ((fd = trust_dir_open(path, flags, 0755, err, sizeof(err))) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "%s %s: %s", key, path, err);
+	return (fd);
 }
 
-/* state_dir and run_dir must be the service user's once root is gone. */
+/*
+ * The [pki] dir holds the CA takd trusts and the keys takctl writes as root:
+ * root's and closed to the service user, or takd does not start (like
+ * sshd's StrictModes).  A PKI kept elsewhere ([tls] files named one by one)
+ * may leave it missing; the files' own directories are walked as they are
+ * read (tlsctx.c).
+ */
+static void
+check_pki_dir(const struct sup *s)
+{
+	char	 err[1024], msg[PATH_MAX + 1100];
+	int	 fd;
+
+	if ((fd = trust_dir_open(s->cfg->pki_dir, 0, 0, err,
+	    sizeof(err))) != -1) {
+		close(fd);
+		return;
+	}
+	if (errno == ENOENT)
+		return;
+	snprintf(msg, sizeof(msg), "[pki] dir %s: %s", s->cfg->pki_dir, err);
+	config_fail(msg);
+}
+
+/*
+ * The layout when started as root (docs/security.md): state_dir and run_dir
+ * stay root's, so the service user can plant no link where root creates
+ * the pidfile and binds the admin socket; the LMDB store moves to
+ * STATE_DIR/store, the one directory given to the service user, made here
+ * and handed over by descriptor.  We work in it: every process opens its
+ * store by a relative path, even when a directory above is closed to the
+ * service user (a checkout under /root, say).
+ */
 static void
 prepare_dirs(struct sup *s, const struct privdrop_ids *ids, int as_root)
 {
-	const char	*dirs[2] = { s->cfg->state_dir, s->cfg->run_dir };
-	int		 i;
+	struct stat	 st;
+	int		 state_fd, store_fd;
 
-	for (i = 0; i < 2; i++) {
-		if (mkdir_p(dirs[i], 0750) == -1)
-			fatalx_status(TAKD_EX_CONFIG, "cannot create %s: %s",
-			    dirs[i], strerror(errno));
-		if (as_root && chown(dirs[i], ids->uid, ids->gid) == -1)
-			fatal("chown %s", dirs[i]);
-	}
-	s->run_dirfd = open(s->cfg->run_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	if (s->run_dirfd == -1)
-		fatal("open %s", s->cfg->run_dir);
+	state_fd = open_trusted_dir("[server] state_dir", s->cfg->state_dir,
+	    TRUST_CREATE);
+	s->run_dirfd = open_trusted_dir("[server] run_dir", s->cfg->run_dir,
+	    TRUST_CREATE);
+	if (mkdirat(state_fd, TAKD_STORE_DIR, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s/%s", s->cfg->state_dir, TAKD_STORE_DIR);
+	store_fd = openat(state_fd, TAKD_STORE_DIR, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (store_fd == -1)
+		fatalx_status(TAKD_EX_CONFIG, "[server] state_dir %s: %s: %s",
+		    s->cfg->state_dir, TAKD_STORE_DIR, errno == ELOOP ||
+		    errno == ENOTDIR ? "not a directory" : strerror(errno));
+	if (fstat(store_fd, &st) == -1)
+		fatal("%s/%s", s->cfg->state_dir, TAKD_STORE_DIR);
 	/*
-	 * Working in state_dir lets the unprivileged processes open their
-	 * state by a relative path even when a directory above it is closed
-	 * to the service user (a checkout under /root, say).
+	 * Only what differs: under the unit's capability set root may chown
+	 * (CAP_CHOWN) but not chmod what is no longer its own (CAP_FOWNER).
 	 */
-	if (chdir(s->cfg->state_dir) == -1)
-		fatal("chdir %s", s->cfg->state_dir);
+	if ((st.st_mode & 07777) != 0700 && fchmod(store_fd, 0700) == -1)
+		log_warn("chmod 0700 %s/%s", s->cfg->state_dir,
+		    TAKD_STORE_DIR);
+	if (as_root && (st.st_uid != ids->uid || st.st_gid != ids->gid) &&
+	    fchown(store_fd, ids->uid, ids->gid) == -1)
+		fatal("chown %s/%s", s->cfg->state_dir, TAKD_STORE_DIR);
+	if (fchdir(store_fd) == -1)
+		fatal("chdir %s/%s", s->cfg->state_dir, TAKD_STORE_DIR);
+	close(store_fd);
+	/* An older takd kept its store in state_dir itself. */
+	if (fstatat(state_fd, "data.mdb", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		log_info("%s/data.mdb is an older takd's store (now in %s/%s): "
+		    "it is no longer read and may be removed with lock.mdb",
+		    s->cfg->state_dir, s->cfg->state_dir, TAKD_STORE_DIR);
+	close(state_fd);
 }
 
+/*
+ * In run_dir, root's: a stale pidfile (a takd that died; the admin socket
+ * probe said no takd runs) is removed and a new one created, never opened
+ * through whatever might be in its place.
+ */
 static void
 write_pidfile(struct sup *s)
 {
 	char	 buf[32];
 	int	 fd, n;
 
-	fd = openat(s->run_dirfd, TAKD_PIDFILE, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0644);
+	if (unlinkat(s->run_dirfd, TAKD_PIDFILE, 0) == -1 && errno != ENOENT)
+		fatal("remove the stale pidfile %s/%s", s->cfg->run_dir,
+		    TAKD_PIDFILE);
+	fd = openat(s->run_dirfd, TAKD_PIDFILE, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1)
 		fatal("pidfile %s/%s", s->cfg->run_dir, TAKD_PIDFILE);
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
@@ -216,18 +266,38 @@ daemonize(void)
 	}
 }
 
+/*
+ * A log file is opened as root and handed to the service user: its
+ * directory must be root's (like /var/log/takd of the unit), so nobody can
+ * put a link or someone else's file in its place.
+ */
 static void
 start_logging(const struct config *cfg, int foreground)
 {
 	enum log_dest	 dest = LOG_DEST_STDERR;
+	char		 dir[PATH_MAX], base[PATH_MAX], msg[PATH_MAX + 160];
+	int		 dirfd = -1;
 
 	if (strcmp(cfg->log, "syslog") == 0 ||
 	    (strcmp(cfg->log, "stderr") == 0 && !foreground))
 		dest = LOG_DEST_SYSLOG;
 	else if (strcmp(cfg->log, "stderr") != 0)
 		dest = LOG_DEST_FILE;
-	if (log_init(dest, cfg->log, cfg->log_level) == -1)
-		config_fail("cannot open log file");
+	if (dest == LOG_DEST_FILE) {
+		if (trust_split(cfg->log, dir, base) == -1) {
+			snprintf(msg, sizeof(msg), "[server] log %s: not a "
+			    "file name", cfg->log);
+			config_fail(msg);
+		}
+		dirfd = open_trusted_dir("[server] log", dir, 0);
+	}
+	if (log_init_at(dest, dirfd, cfg->log, cfg->log_level) == -1) {
+		snprintf(msg, sizeof(msg), "[server] log %s: %s", cfg->log,
+		    errno == ELOOP ? "a symbolic link (not followed)" :
+		    errno == EINVAL ? "not a regular file" : errno == EMLINK ?
+		    "has other hard links" : strerror(errno));
+		config_fail(msg);
+	}
 	log_procinit("supervisor");
 }
 
@@ -427,13 +497,24 @@ worker_count(const struct config *cfg)
 	return (n > TAKD_MAX_WORKERS ? TAKD_MAX_WORKERS : (unsigned)n);
 }
 
+/*
+ * Started as root, the pidfile and the admin socket are root's in root's
+ * run_dir, out of reach of the service user we now are: they stay, the next
+ * start replaces them (the socket that no longer answers is stale) and the
+ * systemd unit removes them (ExecStopPost=).  Without the drop, they are
+ * ours to remove.
+ */
 static void
 cleanup(struct sup *s)
 {
-	if (unlinkat(s->run_dirfd, TAKD_PIDFILE, 0) == -1)
-		log_warn("remove pidfile");
-	if (unlinkat(s->run_dirfd, TAKD_ADMIN_SOCKET, 0) == -1)
-		log_warn("remove admin socket");
+	if (!s->dropped) {
+		if (unlinkat(s->run_dirfd, TAKD_PIDFILE, 0) == -1)
+			log_warn("remove pidfile");
+		if (unlinkat(s->run_dirfd, TAKD_ADMIN_SOCKET, 0) == -1)
+			log_warn("remove admin socket");
+	} else
+		log_debug("%s/%s and %s are root's: left for the next start",
+		    s->cfg->run_dir, TAKD_PIDFILE, TAKD_ADMIN_SOCKET);
 	admin_close(s);
 	metrics_close(s);
 	notify_close();
@@ -474,6 +555,7 @@ drop_privileges(struct sup *s, const struct privdrop_ids *ids, int as_root)
 		return;
 	}
 	privdrop_apply(ids);
+	s->dropped = true;
 	log_info("privileges dropped to %s (uid %u, gid %u)", s->user,
 	    (unsigned)ids->uid, (unsigned)ids->gid);
 }
@@ -521,9 +603,12 @@ main(int argc, char *argv[])
 	if (!as_root)
 		snprintf(sup.user, sizeof(sup.user), "uid %u",
 		    (unsigned)getuid());
+	/* Root, or the developer who started us: never the service user. */
+	trust_set_owner(geteuid());
 
 	if (test_only) {
 		log_init(LOG_DEST_STDERR, NULL, config.log_level);
+		check_pki_dir(&sup);
 		load_tls(&sup);
 		printf("takd: configuration %s is valid\n",
 		    path ? path : "(embedded defaults)");
@@ -537,6 +622,7 @@ main(int argc, char *argv[])
 	log_info("takd %s starting, configuration %s", TAKD_VERSION,
 	    path ? path : "(embedded defaults)");
 	raise_nofile(config.nofile, config.max_sessions);
+	check_pki_dir(&sup);
 	load_tls(&sup);
 	prepare_dirs(&sup, &ids, as_root);
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
@@ -548,7 +634,7 @@ main(int argc, char *argv[])
 	sup.started = time(NULL);
 	if ((sup.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
-	if (admin_open(&sup, ids.uid, ids.gid, err, sizeof(err)) == -1)
+	if (admin_open(&sup, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	if (listen_open_all(&sup, worker_count(&config), err,
 	    sizeof(err)) == -1)

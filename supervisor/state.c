@@ -63,7 +63,10 @@ state_open(struct sup *sup, unsigned workers, char *err, size_t errlen)
 	readers = workers + 1 + STATE_SPARE_READERS;
 	if (readers < STORE_DEFAULT_READERS)
 		readers = STORE_DEFAULT_READERS;
-	/* The supervisor chdir()ed into state_dir: see prepare_dirs(). */
+	/*
+	 * The supervisor works in STATE_DIR/store, the service user's: see
+	 * prepare_dirs().
+	 */
 	if ((sup->store = store_open(".", 0, readers, STORE_OPEN_START, serr,
 	    sizeof(serr))) == NULL) {
 		snprintf(err, errlen, "state_dir %s: %s", sup->cfg->state_dir,
@@ -77,7 +80,8 @@ state_open(struct sup *sup, unsigned workers, char *err, size_t errlen)
 		sup->store = NULL;
 		return (-1);
 	}
-	log_info("store %s open (%u reader slots)%s", sup->cfg->state_dir,
+	log_info("store %s/store open (%u reader slots)%s",
+	    sup->cfg->state_dir,
 	    readers, n > 0 ? "; registry entries of the last run removed" :
 	    "");
 	state_purge(sup);

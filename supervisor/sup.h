@@ -19,6 +19,7 @@
 
 #define SUP_MAGIC		0x53555056u	/* "SUPV" */
 #define TAKD_PIDFILE		"takd.pid"
+#define TAKD_STORE_DIR		"store"	/* in state_dir: the service user's */
 
 /* What an epoll event belongs to. */
 enum sup_ev_kind {
@@ -78,7 +79,7 @@ struct listener {
 struct crl_state {
 	X509_CRL	*crl;		/* NULL when crl_check = off */
 	struct crl_info	 info;
-	int		 dirfd;		/* O_PATH fd of the CRL's directory */
+	int		 dirfd;		/* the CRL's directory (trust.h) */
 	char		 name[256];	/* file name inside dirfd */
 	char		 last_error[512];
 	time_t		 last_error_at;
@@ -102,7 +103,8 @@ struct sup {
 	struct sup_ev	 sig_ev;
 	int		 admin_fd;
 	struct sup_ev	 admin_ev;
-	int		 run_dirfd;	/* O_PATH-free dir fd: unlinkat at exit */
+	int		 run_dirfd;	/* run_dir: pidfile, unlinkat at exit */
+	bool		 dropped;	/* root is gone: run_dir is not ours */
 	char		 user[64];	/* who the processes run as */
 	time_t		 started;
 

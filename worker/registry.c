@@ -131,7 +131,9 @@ registry_init(struct worker *w)
 		log_warn("registry");
 		goto fail;
 	}
-	/* The supervisor chdir()ed into state_dir before forking us. */
+	/*
+	 * The supervisor works in STATE_DIR/store (ours) and forked us there.
+	 */
 	if ((reg->store = store_open(".", 0, 0, 0, err, sizeof(err))) ==
 	    NULL) {
 		log_warnx("state store (%s): %s", w->cfg->state_dir, err);

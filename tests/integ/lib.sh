@@ -478,6 +478,26 @@ wait_takd() {
 	TAKD_PID=
 }
 
+# expect_run_left [RUN_DIR]: after takd stopped, what it leaves in run_dir
+# (default $T/state/run).  Run as the invoking user, it removed its pidfile
+# and admin socket.  Dropped from root, it could not (run_dir is root's,
+# docs/security.md): both stay, root's, for the next start to replace; the
+# socket answers nobody.
+expect_run_left() {
+	local d=${1:-$T/state/run}
+	if [ "$(id -u)" -ne 0 ]; then
+		[ ! -e "$d/takd.pid" ] || fail "pidfile left behind"
+		[ ! -e "$d/takd.sock" ] || fail "admin socket left behind"
+		return 0
+	fi
+	expect_eq "$(stat -c '%U %a' "$d/takd.pid" 2>&1)" "root 644" \
+	    "pidfile left by a takd that dropped root"
+	expect_eq "$(stat -c '%U %a' "$d/takd.sock" 2>&1)" "root 600" \
+	    "admin socket left by a takd that dropped root"
+	! "$TAKCTL" -c "$CFG" status >/dev/null 2>&1 ||
+	    fail "the admin socket still answers"
+}
+
 # log_line_has ADDR ERE: one line of the daemon's logs names the address
 # ADDR ("127.0.0.1:40212", not followed by another digit) and matches ERE
 # (case-insensitive).
