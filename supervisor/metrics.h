@@ -9,9 +9,13 @@
  * HEAD of /metrics (a query string is ignored).  401 without the right
  * "Authorization: Bearer TOKEN" when [metrics] token is set, 404 for other
  * paths, 405 for other methods, 400 for what is not HTTP, 431 for a request
- * head over METRICS_REQ_MAX, 503 past METRICS_MAX_CLIENTS connections.  A
- * request must arrive within METRICS_READ_MS and its reply be taken within
- * METRICS_WRITE_MS.  Nothing blocks the supervisor: a scrape asks every
+ * head over METRICS_REQ_MAX.  A request must arrive within METRICS_READ_MS
+ * of the accept and its reply be taken within METRICS_WRITE_MS.  At
+ * METRICS_PER_PEER_MAX connections of one source address, or
+ * METRICS_MAX_CLIENTS in all, the oldest connection still sending its
+ * request (of that address, or of the address holding the most) is closed
+ * to make room: idle connections cannot keep a scraper out.  503 only when
+ * every connection is busy with a request.  Nothing blocks the supervisor: a scrape asks every
  * worker for fresh counters (admin_stats_start) and is answered when all
  * replied or after METRICS_WAIT_MS, a silent worker showing as
  * takd_worker_up 0.
@@ -32,6 +36,7 @@
 #define METRICS_WRITE_MS	10000
 #define METRICS_REQ_MAX		8192
 #define METRICS_MAX_CLIENTS	16
+#define METRICS_PER_PEER_MAX	8	/* connections of one source address */
 #define METRICS_MAX_LISTEN	4
 
 /* A growing text buffer; err sticks after a failed allocation. */
@@ -97,6 +102,8 @@ void	 metrics_event(struct sup *, void *ptr, unsigned events);
  * admin_tick(), between epoll batches); ms to the next deadline or -1.
  */
 int64_t	 metrics_tick(struct sup *, int64_t now_ms);
+/* Idle connections closed to make room for others (status). */
+uint64_t metrics_idle_closed(const struct sup *);
 /* The i-th metrics listener, NULL past the last (for status). */
 const struct listener *metrics_listener(const struct sup *, size_t i);
 

@@ -57,7 +57,9 @@ struct metrics_client {
 	bool		 in_epoll;
 	enum metrics_state state;
 	bool		 head;		/* HEAD: a reply without body */
-	char		 peer[64];
+	char		 addr[INET6_ADDRSTRLEN];	/* source, for limits */
+	char		 peer[64];	/* address:port, for the log */
+	int64_t		 accepted_ms;
 	char		 in[METRICS_REQ_MAX + 1];
 	size_t		 inlen;
 	struct metrics_buf out;
@@ -74,6 +76,7 @@ struct metrics {
 	struct metrics_client *clients;
 	struct metrics_client *dead;	/* freed by metrics_tick() */
 	unsigned	 n_clients;
+	uint64_t	 idle_closed;	/* to make room for a newcomer */
 	bool		 has_token;
 	unsigned char	 token_md[EVP_MAX_MD_SIZE];
 	unsigned	 token_mdlen;
@@ -515,16 +518,85 @@ metrics_client_read(struct sup *sup, struct metrics_client *c)
 }
 
 static void
-metrics_peer(int fd, char *buf, size_t len)
+metrics_peer(int fd, char *addr, size_t alen, char *buf, size_t len)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = sizeof(ss);
-	char			 a[INET6_ADDRSTRLEN] = "?";
 	unsigned		 port = 0;
 
+	snprintf(addr, alen, "?");
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		(void)listen_addr_str(&ss, a, sizeof(a), &port);
-	snprintf(buf, len, "%s:%u", a, port);
+		(void)listen_addr_str(&ss, addr, alen, &port);
+	snprintf(buf, len, "%s:%u", addr, port);
+}
+
+static unsigned
+metrics_count(const struct metrics *m, const char *addr)
+{
+	const struct metrics_client	*c;
+	unsigned			 n = 0;
+
+	for (c = m->clients; c != NULL; c = c->next)
+		if (strcmp(c->addr, addr) == 0)
+			n++;
+	return (n);
+}
+
+/* The oldest connection still sending its request, from addr (or any). */
+static struct metrics_client *
+metrics_oldest_idle(const struct metrics *m, const char *addr)
+{
+	struct metrics_client	*c, *best = NULL;
+
+	for (c = m->clients; c != NULL; c = c->next)
+		if (c->state == MC_READ && (addr == NULL ||
+		    strcmp(c->addr, addr) == 0) && (best == NULL ||
+		    c->accepted_ms <= best->accepted_ms))
+			best = c;
+	return (best);
+}
+
+/*
+ * Room for a connection from addr: idle connections give way rather than
+ * the newcomer being refused.  The oldest idle one of addr when it holds
+ * its share; else, when every slot is taken, the oldest idle one of the
+ * address that holds the most.  -1 when every slot is busy with a request.
+ */
+static int
+metrics_make_room(struct sup *sup, const char *addr)
+{
+	struct metrics		*m = sup->metrics;
+	struct metrics_client	*c, *victim = NULL;
+	unsigned		 n, most = 0;
+
+	if (metrics_count(m, addr) >= METRICS_PER_PEER_MAX)
+		victim = metrics_oldest_idle(m, addr);
+	else if (m->n_clients >= METRICS_MAX_CLIENTS) {
+		for (c = m->clients; c != NULL; c = c->next) {
+			if (c->state != MC_READ)
+				continue;
+			n = metrics_count(m, c->addr);
+			if (n > most) {
+				most = n;
+				victim = metrics_oldest_idle(m, c->addr);
+			}
+		}
+	} else
+		return (0);
+	if (victim == NULL)
+		return (-1);
+	m->idle_closed++;
+	log_limited(&m->rl, LOG_WARNING, "metrics: %s: no request after %lld "
+	    "ms, closed to make room for %s", victim->peer,
+	    (long long)(sup_now_ms() - victim->accepted_ms), addr);
+	metrics_client_close(sup, victim);
+	return (0);
+}
+
+uint64_t
+metrics_idle_closed(const struct sup *sup)
+{
+	return (sup->metrics != NULL ? sup->metrics->idle_closed : 0);
 }
 
 /* Past the connection limit: say so if the socket takes it, and close. */
@@ -537,8 +609,8 @@ metrics_refuse(struct metrics *m, int fd)
 
 	(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	metrics_drain_close(fd);
-	log_limited(&m->rl, LOG_WARNING, "metrics: %u connections open, one "
-	    "more refused", m->n_clients);
+	log_limited(&m->rl, LOG_WARNING, "metrics: %u connections busy with "
+	    "a request, one more refused", m->n_clients);
 }
 
 /* A bounded number per wakeup: a connection storm must not hold the loop. */
@@ -547,6 +619,7 @@ metrics_accept(struct sup *sup, struct metrics_acceptor *a)
 {
 	struct metrics		*m = sup->metrics;
 	struct metrics_client	*c;
+	char			 addr[INET6_ADDRSTRLEN], peer[64];
 	int			 fd, i;
 
 	for (i = 0; i < METRICS_ACCEPT_BATCH; i++) {
@@ -557,7 +630,8 @@ metrics_accept(struct sup *sup, struct metrics_acceptor *a)
 				return;
 			continue;
 		}
-		if (m->n_clients >= METRICS_MAX_CLIENTS) {
+		metrics_peer(fd, addr, sizeof(addr), peer, sizeof(peer));
+		if (metrics_make_room(sup, addr) == -1) {
 			metrics_refuse(m, fd);
 			continue;
 		}
@@ -571,8 +645,11 @@ metrics_accept(struct sup *sup, struct metrics_acceptor *a)
 		c->ev.kind = SUP_EV_METRICS;
 		c->ev.ptr = c;
 		c->state = MC_READ;
-		c->deadline_ms = sup_now_ms() + METRICS_READ_MS;
-		metrics_peer(fd, c->peer, sizeof(c->peer));
+		c->accepted_ms = sup_now_ms();
+		/* From the accept, never extended: a trickle cannot hold it. */
+		c->deadline_ms = c->accepted_ms + METRICS_READ_MS;
+		snprintf(c->addr, sizeof(c->addr), "%s", addr);
+		snprintf(c->peer, sizeof(c->peer), "%s", peer);
 		c->next = m->clients;
 		m->clients = c;
 		m->n_clients++;
