@@ -16,6 +16,7 @@
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/store.h"
+#include "shared/trust.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
@@ -24,6 +25,9 @@
 
 #define ADMIN_LINE_MAX	256
 #define ADMIN_MAX_CLIENTS 32
+#define ADMIN_PER_UID_MAX 8	/* connections of one uid */
+#define ADMIN_ROOT_RESERVE 1	/* of ADMIN_MAX_CLIENTS, for uid 0 only */
+#define ADMIN_IDLE_MS	2000	/* for a whole command line, from accept */
 
 enum admin_req {
 	REQ_NONE,
@@ -36,6 +40,10 @@ struct admin_client {
 	struct admin_client *next;
 	struct sup_ev	 ev;
 	int		 fd;
+	uid_t		 uid;		/* SO_PEERCRED at accept */
+	pid_t		 pid;
+	bool		 reading;	/* no whole command line yet */
+	int64_t		 accepted_ms;
 	char		 in[ADMIN_LINE_MAX];
 	size_t		 inlen;
 	struct json	 out;
@@ -84,6 +92,7 @@ static struct {
 
 /* The admin socket out of descriptors: see listen.h. */
 static struct listen_pause admin_pause;
+static struct log_ratelimit admin_rl;	/* what a local peer can provoke */
 
 static void	 admin_client_free(struct sup *, struct admin_client *);
 
@@ -196,9 +205,11 @@ again:
 }
 
 /*
- * run_dir/takd.sock, mode 0600: made by bind() with its mode already right
- * (the umask), owned by whoever started takd, never chowned.  run_dir is
- * root's: nobody else can put anything in the socket's place.
+ * run_dir/takd.sock, mode 0600: the socket file is the first gate, made by
+ * bind() with its mode already right (the umask), owned by whoever started
+ * takd, never chowned; SO_PEERCRED on each connection is the second
+ * (admin_peer_allowed).  run_dir is root's: nobody else can put anything
+ * in the socket's place.
  */
 int
 admin_open(struct sup *sup, char *err, size_t errlen)
@@ -269,15 +280,96 @@ admin_close(struct sup *sup)
 	sup->admin_fd = -1;
 }
 
+/*
+ * takctl is root's: uid 0 may do everything, the service user nothing (a
+ * worker taken over must not reload the CRL or list the clients).  A takd
+ * not started as root (a developer's) also serves the user who started it.
+ */
+static bool
+admin_peer_allowed(uid_t uid)
+{
+	return (uid == 0 || uid == trust_get_owner());
+}
+
 static unsigned
-admin_nclients(const struct sup *sup)
+admin_count(const struct sup *sup, long uid)
 {
 	struct admin_client	*c;
 	unsigned		 n = 0;
 
 	for (c = sup->admin_clients; c != NULL; c = c->next)
-		n++;
+		if (uid == -1 || c->uid == (uid_t)uid)
+			n++;
 	return (n);
+}
+
+static unsigned
+admin_count_pid(const struct sup *sup, pid_t pid)
+{
+	struct admin_client	*c;
+	unsigned		 n = 0;
+
+	for (c = sup->admin_clients; c != NULL; c = c->next)
+		if (c->pid == pid)
+			n++;
+	return (n);
+}
+
+/*
+ * The connection to close for a newcomer: one still sending its command (of
+ * uid, or of anyone: -1), of the process that holds the most connections,
+ * its oldest.  A process that keeps connections open (or keeps opening
+ * them) thus only ever loses its own, and a takctl, one connection sending
+ * its command at once, is never the one closed.
+ */
+static struct admin_client *
+admin_victim(const struct sup *sup, long uid)
+{
+	struct admin_client	*c, *best = NULL;
+	unsigned		 n, most = 0;
+
+	for (c = sup->admin_clients; c != NULL; c = c->next) {
+		if (!c->reading || (uid != -1 && c->uid != (uid_t)uid))
+			continue;
+		n = admin_count_pid(sup, c->pid);
+		if (n > most || (n == most && c->accepted_ms <
+		    best->accepted_ms)) {
+			most = n;
+			best = c;
+		}
+	}
+	return (best);
+}
+
+/*
+ * Room for one more connection of uid.  Idle ones (no whole command yet)
+ * are closed rather than the newcomer refused (admin_victim): one of uid
+ * when it holds ADMIN_PER_UID_MAX, else one of anyone when all slots are
+ * taken.  The last slot is root's alone, so that `takctl status` as root
+ * always gets in.  -1: every slot is busy with a command in progress.
+ */
+static int
+admin_make_room(struct sup *sup, uid_t uid)
+{
+	struct admin_client	*victim;
+	unsigned		 limit;
+
+	limit = ADMIN_MAX_CLIENTS - (uid == 0 ? 0 : ADMIN_ROOT_RESERVE);
+	if (admin_count(sup, uid) >= ADMIN_PER_UID_MAX)
+		victim = admin_victim(sup, uid);
+	else if (admin_count(sup, -1) >= limit)
+		victim = admin_victim(sup, -1);
+	else
+		return (0);
+	if (victim == NULL)
+		return (-1);
+	sup->admin_idle_closed++;
+	log_limited(&admin_rl, LOG_WARNING, "admin: idle connection of uid "
+	    "%u (pid %d) closed after %lld ms to make room for uid %u",
+	    (unsigned)victim->uid, (int)victim->pid,
+	    (long long)(sup_now_ms() - victim->accepted_ms), (unsigned)uid);
+	admin_client_free(sup, victim);
+	return (0);
 }
 
 void
@@ -285,6 +377,8 @@ admin_accept(struct sup *sup)
 {
 	struct admin_client	*c;
 	struct epoll_event	 ev;
+	struct ucred		 cred;
+	socklen_t		 len;
 	int			 fd;
 
 	for (;;) {
@@ -296,8 +390,29 @@ admin_accept(struct sup *sup)
 				return;
 			continue;
 		}
-		if (admin_nclients(sup) >= ADMIN_MAX_CLIENTS) {
-			log_warnx("admin: too many clients, connection closed");
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &len) == -1) {
+			log_warn("admin: SO_PEERCRED; connection closed");
+			close(fd);
+			continue;
+		}
+		if (!admin_peer_allowed(cred.uid)) {
+			sup->admin_refused++;
+			log_limited(&admin_rl, LOG_WARNING, "admin: connection "
+			    "of uid %u (pid %d) refused: only root%s may use "
+			    "takctl", (unsigned)cred.uid, (int)cred.pid,
+			    trust_get_owner() != 0 ? " and the user that "
+			    "started takd" : "");
+			close(fd);
+			continue;
+		}
+		if (admin_make_room(sup, cred.uid) == -1) {
+			sup->admin_refused++;
+			log_limited(&admin_rl, LOG_WARNING, "admin: %u "
+			    "connections busy, one more of uid %u (pid %d) "
+			    "refused", admin_count(sup, -1),
+			    (unsigned)cred.uid, (int)cred.pid);
 			close(fd);
 			continue;
 		}
@@ -307,9 +422,14 @@ admin_accept(struct sup *sup)
 			continue;
 		}
 		c->fd = fd;
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+		c->reading = true;
 		c->ev.kind = SUP_EV_ADMIN_CLIENT;
 		c->ev.ptr = c;
-		c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
+		c->accepted_ms = sup_now_ms();
+		/* Not extended by bytes: a trickle cannot hold the slot. */
+		c->deadline_ms = c->accepted_ms + ADMIN_IDLE_MS;
 		json_init(&c->out);
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
@@ -538,6 +658,12 @@ admin_json_status(const struct sup *sup, const struct stats_round *r,
 	json_arr_end(j);
 	admin_json_crl(sup, j);
 	admin_json_store(sup, j);
+	json_key(j, "admin");
+	json_obj_begin(j);
+	json_kv_uint(j, "refused", sup->admin_refused);
+	json_kv_uint(j, "idle_closed", sup->admin_idle_closed);
+	json_kv_uint(j, "metrics_idle_closed", metrics_idle_closed(sup));
+	json_obj_end(j);
 	admin_json_workers(sup, r, j);
 	json_obj_end(j);
 }
@@ -774,6 +900,9 @@ admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
 {
 	/* Nothing more is read: a peer that keeps writing must not wake us. */
 	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->reading = false;
+	log_debug("admin: \"%.32s\" from uid %u (pid %d)", cmd,
+	    (unsigned)c->uid, (int)c->pid);
 	if (strcmp(cmd, "status") == 0)
 		admin_stats_request(sup, c, REQ_STATUS);
 	else if (strcmp(cmd, "metrics") == 0)

@@ -16,8 +16,10 @@
 #define ADMIN_WAIT_MS	3000
 
 /*
- * Create run_dir/takd.sock, mode 0600, owned by whoever started takd (root),
- * never chowned.
+ * Create run_dir/takd.sock, mode 0600, owned by whoever started takd (root);
+ * each connection's SO_PEERCRED must be uid 0 (or that user), at most
+ * ADMIN_PER_UID_MAX per uid, and must send its command within
+ * ADMIN_IDLE_MS of its accept (docs/security.md).
  */
 int	 admin_open(struct sup *, char *err, size_t errlen);
 void	 admin_close(struct sup *);

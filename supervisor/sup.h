@@ -126,6 +126,8 @@ struct sup {
 	int64_t		 ready_deadline_ms;
 
 	struct admin_client *admin_clients;
+	uint64_t	 admin_refused;		/* peer not allowed, or no room */
+	uint64_t	 admin_idle_closed;	/* idle, closed for a newcomer */
 	uint32_t	 next_req_id;
 	struct stats_round *stats_rounds; /* STATUS_REQ in flight (admin.c) */
 	struct metrics	*metrics;	/* [metrics] listener (metrics_http.c) */
