@@ -170,7 +170,7 @@ esac
 # ExecMain* properties still say how takd exited.
 in_sh '
 set -e
-useradd --system --home-dir /var/lib/takd --shell /usr/sbin/nologin takd
+useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin takd
 install -d -m 0755 /etc/takd
 cat >/etc/takd/takd.ini <<EOF
 [server]
@@ -396,7 +396,8 @@ if [ "$(ctr systemctl is-active takd.service)" = inactive ]; then
 else
 	fail "systemctl is-active takd: $(ctr systemctl is-active takd.service)"
 fi
-# takd removes them itself (systemd leaves /run/takd alone).
+# ExecStopPost= removes them: takd, no longer root, cannot (run_dir is
+# root's, docs/security.md).
 if ! ctr test -e /run/takd/takd.pid && ! ctr test -e /run/takd/takd.sock; then
 	pass "pidfile and admin socket removed"
 else
@@ -415,9 +416,10 @@ else
 	    grep -i 'killing process\|left-over process\|SIGKILL'
 fi
 
-# A second start: the directories and the state takd left must still be
-# the service user's (systemd must not have taken them back), and the
-# state is kept.  The pidfile is root's: takd writes it before the drop.
+# A second start: /run/takd and /var/lib/takd must still be root's and the
+# store the service user's (systemd must not have taken it back), and the
+# state is kept.  The pidfile and the admin socket are root's: takd makes
+# them before the drop.
 if ctr systemctl start takd.service >"$W/start2.log" 2>&1 &&
     [ "$(ctr systemctl is-active takd.service)" = active ]; then
 	pass "systemctl start takd (second time): active"
@@ -425,12 +427,14 @@ else
 	fail "systemctl start takd (second time)"
 	cat "$W/start2.log"
 fi
-notmine=$(ctr find /run/takd /var/lib/takd \( -path /var/lib/takd/pki -o \
-    -path /run/takd/takd.pid \) -prune -o ! -user takd -print | tr '\n' ' ')
-if [ -z "$notmine" ]; then
-	pass "/run/takd, /var/lib/takd and its state belong to takd"
+notmine=$(ctr find /var/lib/takd/store ! -user takd -print | tr '\n' ' ')
+notroot=$(ctr find /run/takd /var/lib/takd -path /var/lib/takd/store -prune \
+    -o ! -user root -print | tr '\n' ' ')
+if [ -z "$notmine" ] && [ -z "$notroot" ]; then
+	pass "/run/takd, /var/lib/takd and the PKI are root's, the store" \
+	    "in /var/lib/takd/store belongs to takd"
 else
-	fail "not takd's: $notmine"
+	fail "not takd's: $notmine; not root's: $notroot"
 fi
 # A crash: Restart=on-failure starts takd again (RestartSec=2s) over the
 # pidfile and socket the dead one left.

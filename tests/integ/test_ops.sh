@@ -426,6 +426,9 @@ systemd_unit() {
 	grep -Eq '^ExecReload=\+?/bin/kill -HUP \$MAINPID$' "$unit" ||
 	    fail "ExecReload is not kill -HUP \$MAINPID"
 	grep -Eq '^LimitNOFILE=[0-9]+$' "$unit" || fail "no LimitNOFILE="
+	# takd, no longer root, cannot remove them from root's /run/takd.
+	grep -Eq '^ExecStopPost=\+/bin/rm -f /run/takd/takd.pid /run/takd/takd.sock$' \
+	    "$unit" || fail "no ExecStopPost= removing the pidfile and socket"
 }
 
 # The capabilities etc/takd.service leaves (CapabilityBoundingSet=) are
