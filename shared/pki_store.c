@@ -87,7 +87,7 @@ pki_txn_clients(struct pki_txn *txn, char *err, size_t errlen)
 	} else if (errno != EEXIST)
 		goto fail;
 	txn->clientfd = openat(txn->dirfd, PKI_CLIENT_DIR,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (txn->clientfd == -1)
 		goto fail;
 	return (0);
