@@ -9,6 +9,8 @@ if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
 	# The interop test runs @tak-ps/node-tak; a node from elsewhere will do.
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+	# test_sec_tls's Java client stands for ATAK's TLS stack (JSSE).
+	command -v java >/dev/null 2>&1 || pkgs="$pkgs default-jdk-headless"
 fi
 
 # The account takd runs as once started as root ([server] user, default

@@ -296,6 +296,45 @@ tlsctx_add_client_cas(SSL_CTX *ctx, STACK_OF(X509) *ca)
 	return (0);
 }
 
+/* Every suite the context would negotiate is AEAD, and ECDHE below 1.3. */
+static int
+tlsctx_ciphers_check(SSL_CTX *ctx, char *err, size_t errlen)
+{
+	STACK_OF(SSL_CIPHER)	*sk;
+	const SSL_CIPHER	*c;
+	int			 i, kx;
+
+	if ((sk = SSL_CTX_get_ciphers(ctx)) == NULL ||
+	    sk_SSL_CIPHER_num(sk) == 0) {
+		snprintf(err, errlen, "no cipher suite left");
+		return (-1);
+	}
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		c = sk_SSL_CIPHER_value(sk, i);
+		kx = SSL_CIPHER_get_kx_nid(c);
+		if (!SSL_CIPHER_is_aead(c) ||
+		    (kx != NID_kx_any && kx != NID_kx_ecdhe)) {
+			snprintf(err, errlen, "cipher suite %s would be "
+			    "offered: not AEAD with ECDHE",
+			    SSL_CIPHER_get_name(c));
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* AEAD suites only (tlsctx.h). */
+static int
+tlsctx_set_ciphers(SSL_CTX *ctx, char *err, size_t errlen)
+{
+	if (SSL_CTX_set_cipher_list(ctx, TLSCTX_CIPHERS_TLS12) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, TLSCTX_CIPHERS_TLS13) != 1) {
+		tlsctx_errf(err, errlen, "%s", "cannot set the cipher suites");
+		return (-1);
+	}
+	return (tlsctx_ciphers_check(ctx, err, errlen));
+}
+
 SSL_CTX *
 tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -317,6 +356,8 @@ tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
 	    SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (tlsctx_set_ciphers(ctx, err, errlen) == -1)
+		goto fail;
 	/* Tickets only: a per-process session cache would miss across workers. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);

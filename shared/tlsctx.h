@@ -25,10 +25,27 @@ struct crl_info {
 };
 
 /*
+ * The cipher suites takd offers (docs/security.md, "TLS"): AEAD only.  TLS
+ * 1.2 is limited to ECDHE (forward secrecy) with AES-GCM or
+ * ChaCha20-Poly1305, for ECDSA and RSA server keys alike; no CBC, no RSA
+ * key exchange, no DHE.  TLS 1.3 keeps OpenSSL's default suites, all AEAD.
+ */
+#define TLSCTX_CIPHERS_TLS12	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
+				"ECDHE-RSA-AES128-GCM-SHA256:" \
+				"ECDHE-ECDSA-AES256-GCM-SHA384:" \
+				"ECDHE-RSA-AES256-GCM-SHA384:" \
+				"ECDHE-ECDSA-CHACHA20-POLY1305:" \
+				"ECDHE-RSA-CHACHA20-POLY1305"
+#define TLSCTX_CIPHERS_TLS13	"TLS_AES_256_GCM_SHA384:" \
+				"TLS_CHACHA20_POLY1305_SHA256:" \
+				"TLS_AES_128_GCM_SHA256"
+
+/*
  * Server SSL_CTX: certificate chain and key (key_password if set), key/cert
  * match, client verification against the CA (SSL_VERIFY_PEER |
  * SSL_VERIFY_FAIL_IF_NO_PEER_CERT) under the [tls] crl_stale policy, min
- * protocol, safe options, client CA list.
+ * protocol, the cipher suites above (checked: every one AEAD, and ECDHE
+ * below TLS 1.3), safe options, client CA list.
  * The verification store is set separately with tlsctx_set_store().
  * Returns NULL with a message in err.
  */
