@@ -78,11 +78,35 @@ enum ipc_msg_type {
 	 */
 	IPC_MSG_DEPARTED,
 
+	/*
+	 * supervisor -> worker: the session ticket key ring in force (the
+	 * supervisor owns it and rotates it every [tls] ticket_key_rotation;
+	 * sent at spawn and at each rotation), gen = ring generation (1 at
+	 * start, one more per rotation).  u32 count (1 to
+	 * IPC_TICKET_KEYS_MAX), then count keys, the current one first (it
+	 * encrypts new tickets; the previous one only decrypts, and its
+	 * tickets are renewed), each: u64 expires (CLOCK_MONOTONIC ms: no
+	 * ticket is made or accepted with the key from then on), bytes key of
+	 * exactly IPC_TICKET_KEY_LEN: 16-byte name, 32-byte AES-256-CBC key,
+	 * 32-byte HMAC-SHA256 key.  Any other size, count or length, or two
+	 * keys of the same name, is malformed.  Key material: never logged;
+	 * both sides wipe it once used.
+	 */
+	IPC_MSG_TICKET_KEYS,
+
 	IPC_MSG_MAX
 };
 
 /* IPC_MSG_DEPARTED: records per frame (128 of the largest take 41 KiB). */
 #define IPC_DEPARTED_MAX	128
+
+/* IPC_MSG_TICKET_KEYS: {current, previous}, and the layout of one key. */
+#define IPC_TICKET_KEYS_MAX	2
+#define IPC_TICKET_NAME_LEN	16	/* what OpenSSL's ticket format has */
+#define IPC_TICKET_AES_LEN	32	/* AES-256-CBC */
+#define IPC_TICKET_HMAC_LEN	32	/* HMAC-SHA256 */
+#define IPC_TICKET_KEY_LEN	(IPC_TICKET_NAME_LEN + IPC_TICKET_AES_LEN + \
+				    IPC_TICKET_HMAC_LEN)
 
 /*
  * IPC_MSG_STATUS_REP: why handshakes failed, one counter each, in this

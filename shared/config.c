@@ -285,6 +285,7 @@ config_init(struct config *cfg)
 	cfg->crl_watch = false;
 	cfg->handshake_timeout_ms = 10 * MS_SECOND;
 	cfg->min_protocol = TLS1_2_VERSION;
+	cfg->ticket_key_rotation_ms = MS_DAY;
 
 	cfg->n_tcp_listen = 0;
 

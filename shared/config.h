@@ -77,6 +77,7 @@ struct config {
 	bool		 crl_watch;
 	unsigned	 handshake_timeout_ms;
 	int		 min_protocol;	/* TLS1_2_VERSION or TLS1_3_VERSION */
+	unsigned	 ticket_key_rotation_ms; /* session ticket key life */
 
 	/* [tcp] */
 	struct config_listen tcp_listen[TAKD_MAX_LISTEN];

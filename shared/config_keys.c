@@ -398,6 +398,9 @@ static const struct config_key config_keys[] = {
 	    FIELD(handshake_timeout_ms), 10, MS_HOUR, 0 },
 	{ "tls", "min_protocol", set_min_protocol, FIELD(min_protocol),
 	    0, 0, 0 },
+	/* Tickets live two periods: TLS 1.3 caps a ticket's life at 7 days. */
+	{ "tls", "ticket_key_rotation", set_duration,
+	    FIELD(ticket_key_rotation_ms), MS_SECOND, 3 * MS_DAY, 0 },
 
 	{ "tcp", "listen", set_tcp_listen, FIELD(tcp_listen),
 	    0, 0, KEY_MULTI | KEY_EMPTY_OK },

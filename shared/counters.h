@@ -95,6 +95,16 @@
 	    "admitted with a stale CRL",				\
 	    "Clients admitted while the CRL was past its nextUpdate "	\
 	    "(crl_stale = enforce-listed).")				\
+	C(tickets_renewed, COUNTER, "tickets", "renewed",		\
+	    "tickets_renewed_total", NULL, NULL, "handshakes",		\
+	    "tickets renewed (previous key)",				\
+	    "Session tickets of the previous key accepted and renewed "\
+	    "under the current one.")					\
+	C(tickets_refused, COUNTER, "tickets", "refused",		\
+	    "tickets_refused_total", NULL, NULL, "handshakes",		\
+	    "tickets refused (unknown key)",				\
+	    "Session tickets of an unknown or expired key: the client "	\
+	    "made a full handshake.")					\
 	A(hs_fail, IPC_HS_FAIL_MAX, counters_hs_fail_names, COUNTER,	\
 	    "handshake_failures", "handshake_failures_total", "reason",	\
 	    "handshakes", "failed: ",					\

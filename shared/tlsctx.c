@@ -335,6 +335,45 @@ tlsctx_set_ciphers(SSL_CTX *ctx, char *err, size_t errlen)
 	return (tlsctx_ciphers_check(ctx, err, errlen));
 }
 
+/*
+ * The ticket callback of a context that has no keys yet: OpenSSL's own
+ * ticket keys are random per SSL_CTX and never rotate, so they are never
+ * used.  0 makes no ticket (enc) or refuses one (a full handshake).
+ */
+static int
+tlsctx_ticket_none_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	return (0);
+}
+
+/* Sessions and tickets (tlsctx.h). */
+static int
+tlsctx_set_tickets(SSL_CTX *ctx, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	long	 life;
+
+	/* Tickets only: a per-process cache would miss across workers. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	/*
+	 * A ticket's key encrypts for one period and decrypts for one more
+	 * (worker/tls.c): no ticket outlives two periods.  Its session says
+	 * so too: OpenSSL sends it as the lifetime hint and checks it when
+	 * it resumes a TLS 1.2 session (in TLS 1.3 only for early data).
+	 */
+	life = (long)((2ULL * cfg->ticket_key_rotation_ms + 999) / 1000);
+	SSL_CTX_set_timeout(ctx, life);
+	if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx,
+	    tlsctx_ticket_none_cb) != 1) {
+		tlsctx_errf(err, errlen, "%s",
+		    "cannot set the ticket callback");
+		return (-1);
+	}
+	return (0);
+}
+
 SSL_CTX *
 tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -356,11 +395,9 @@ tlsctx_server_new(const struct config *cfg, char *err, size_t errlen)
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
 	    SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (tlsctx_set_ciphers(ctx, err, errlen) == -1)
+	if (tlsctx_set_ciphers(ctx, err, errlen) == -1 ||
+	    tlsctx_set_tickets(ctx, cfg, err, errlen) == -1)
 		goto fail;
-	/* Tickets only: a per-process session cache would miss across workers. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_num_tickets(ctx, 1);
 	/* Without it OpenSSL refuses to resume sessions of verified peers. */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"takd", 4);
 

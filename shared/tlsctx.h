@@ -46,6 +46,10 @@ struct crl_info {
  * SSL_VERIFY_FAIL_IF_NO_PEER_CERT) under the [tls] crl_stale policy, min
  * protocol, the cipher suites above (checked: every one AEAD, and ECDHE
  * below TLS 1.3), safe options, client CA list.
+ * Session tickets: a session lives two [tls] ticket_key_rotation periods
+ * (SSL_CTX_set_timeout, also the ticket lifetime hint); no ticket is made
+ * or accepted until the worker installs the key ring the supervisor sends
+ * it (worker/tls.h, tls_ticket_set()).
  * The verification store is set separately with tlsctx_set_store().
  * Returns NULL with a message in err.
  */

@@ -30,6 +30,7 @@
 #include "supervisor/privdrop.h"
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
+#include "supervisor/ticket.h"
 #include "worker/cot_parse.h"
 
 #define STOP_GRACE_MS	3000	/* beyond drain_timeout before SIGKILL */
@@ -462,6 +463,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(timeout, state_tick(s));
 		timeout = min_timeout(timeout, crl_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));
+		timeout = min_timeout(timeout, ticket_tick(s));
 		if (s->stopping) {
 			if (proc_running(s) == 0)
 				return;
@@ -520,6 +522,7 @@ cleanup(struct sup *s)
 	notify_close();
 	state_close(s);		/* every worker is gone */
 	crl_cleanup(s);
+	ticket_free(s);
 	listen_close_all(s);
 	SSL_CTX_free(s->ssl_ctx);
 	sk_X509_pop_free(s->ca, X509_free);
@@ -650,6 +653,8 @@ main(int argc, char *argv[])
 	if (state_open(&sup, worker_count(&config), err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	cot_parse_init();	/* once, before the workers fork */
+	if (ticket_init(&sup) == -1)
+		fatalx("cannot make the session ticket keys");
 	start_workers(&sup);
 
 	main_loop(&sup);

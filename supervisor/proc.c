@@ -23,6 +23,7 @@
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
+#include "supervisor/ticket.h"
 #include "worker/worker.h"
 
 #define PROC_CHAN_QUEUE		(1024 * 1024)
@@ -115,6 +116,11 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	 */
 	store_close(sup->store);
 	sup->store = NULL;
+	/*
+	 * The worker gets the ticket keys over the channel; this copy of the
+	 * supervisor's would never rotate and outlive its keys.
+	 */
+	ticket_free(sup);
 	/* This slot's listening sockets, the ones its predecessor had. */
 	n = listen_tls_fds(sup, slot->id, fds, 2 * TAKD_MAX_LISTEN);
 	for (i = 0; i < n; i++)
@@ -202,6 +208,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 		log_warn("worker %u: epoll_ctl", slot->id);
 	log_info("worker %u started, pid %d", slot->id, (int)pid);
 	/* Frames wait in the socket until the worker reads them. */
+	ticket_send(sup, slot);
 	mesh_connect(sup, slot);
 	return (0);
 }

@@ -93,6 +93,7 @@ struct admin_client;
 struct metrics;
 struct stats_round;
 struct store;
+struct ticket_ring;
 
 struct sup {
 	unsigned	 magic;
@@ -133,6 +134,7 @@ struct sup {
 	struct metrics	*metrics;	/* [metrics] listener (metrics_http.c) */
 
 	struct store	*store;		/* shared state (state.c) */
+	struct ticket_ring *tickets;	/* session ticket keys (ticket.c) */
 	int64_t		 state_purge_ms;	/* next SA purge, monotonic */
 };
 

@@ -29,6 +29,7 @@
 #include "worker/registry.h"
 #include "worker/revoke.h"
 #include "worker/session.h"
+#include "worker/tls.h"
 #include "worker/worker_int.h"
 
 #define CTL_QUEUE_MAX		(1024 * 1024)	/* out-queue bytes */
@@ -45,6 +46,7 @@ static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_LOG_FD] = "LOG_FD",
 	[IPC_MSG_PEER] = "PEER",
 	[IPC_MSG_DEPARTED] = "DEPARTED",
+	[IPC_MSG_TICKET_KEYS] = "TICKET_KEYS",
 };
 
 static const char *
@@ -407,6 +409,30 @@ ctl_departed(struct worker *w, const struct ipc_msg *msg)
 		    "disconnected here", msg->hdr.gen_or_peer, told);
 }
 
+/*
+ * The supervisor's session ticket key ring: in force for the handshakes
+ * from now on.  The frame was checked (ctl_msg_valid()); the key bytes are
+ * wiped from the receive buffer and from the stack once installed.
+ */
+static void
+ctl_ticket_keys(struct worker *w, const struct ipc_msg *msg)
+{
+	struct tls_ticket_ring	 ring;
+
+	if (tls_ticket_decode(msg, &ring) == 0 &&
+	    tls_ticket_set(w->ctx, &ring, &w->cnt.tickets_renewed,
+	    &w->cnt.tickets_refused) == 0)
+		log_debug("session ticket keys generation %u in force (%u "
+		    "keys)", ring.generation, ring.n);
+	else
+		log_warnx("session ticket keys generation %u: cannot install "
+		    "the ticket callback; the keys in force stay",
+		    msg->hdr.gen_or_peer);
+	OPENSSL_cleanse(&ring, sizeof(ring));
+	/* The payload is the channel's receive buffer, ours to clear. */
+	OPENSSL_cleanse((void *)(uintptr_t)msg->payload, msg->len);
+}
+
 /* Check the payload and descriptor against what the type carries. */
 static int
 ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
@@ -429,6 +455,8 @@ ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
 		/* Our own death cannot be news to us. */
 		return (msg->fd == -1 && msg->hdr.gen_or_peer != w->args->id &&
 		    ctl_departed_walk(w, msg, NULL, NULL) == 0);
+	case IPC_MSG_TICKET_KEYS:
+		return (msg->fd == -1 && tls_ticket_decode(msg, NULL) == 0);
 	default:
 		return (0);
 	}
@@ -469,6 +497,9 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_DEPARTED:
 		ctl_departed(w, msg);
+		break;
+	case IPC_MSG_TICKET_KEYS:
+		ctl_ticket_keys(w, msg);
 		break;
 	}
 }

@@ -4,12 +4,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "shared/log.h"
 #include "worker/tls.h"
+
+#define TLS_TICKETS_MAGIC	0x544b5453u	/* "TKTS" */
 
 SSL *
 tls_new(SSL_CTX *ctx, int fd)
@@ -223,4 +231,200 @@ tls_peer_clear(struct tls_peer *peer)
 	ASN1_INTEGER_free(peer->serial);
 	X509_NAME_free(peer->issuer);
 	memset(peer, 0, sizeof(*peer));
+}
+
+/* What IPC_MSG_TICKET_KEYS holds for each key beside its bytes. */
+#define TLS_TICKET_REC_LEN	(sizeof(uint64_t) + sizeof(uint32_t) + \
+				    IPC_TICKET_KEY_LEN)
+
+/* The ring in force in this process, and where the callback counts. */
+static struct {
+	unsigned		 magic;
+	struct tls_ticket_ring	 ring;
+	uint64_t		*renewed;
+	uint64_t		*refused;
+} tls_tickets;
+
+void
+tls_ticket_encode(struct ipc_buf *b, const struct tls_ticket_ring *ring)
+{
+	uint8_t		 key[IPC_TICKET_KEY_LEN];
+	unsigned	 i;
+
+	ipc_put_u32(b, ring->n);
+	for (i = 0; i < ring->n && i < IPC_TICKET_KEYS_MAX; i++) {
+		memcpy(key, ring->keys[i].name, IPC_TICKET_NAME_LEN);
+		memcpy(key + IPC_TICKET_NAME_LEN, ring->keys[i].aes,
+		    IPC_TICKET_AES_LEN);
+		memcpy(key + IPC_TICKET_NAME_LEN + IPC_TICKET_AES_LEN,
+		    ring->keys[i].hmac, IPC_TICKET_HMAC_LEN);
+		ipc_put_u64(b, (uint64_t)ring->keys[i].expires_ms);
+		ipc_put_bytes(b, key, sizeof(key));
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+}
+
+int
+tls_ticket_decode(const struct ipc_msg *msg, struct tls_ticket_ring *out)
+{
+	struct tls_ticket_ring	 r;
+	struct ipc_rd		 rd;
+	const uint8_t		*p;
+	size_t			 len;
+	uint64_t		 expires;
+	uint32_t		 n, i, j;
+	int			 rv = -1;
+
+	memset(&r, 0, sizeof(r));
+	ipc_rd_init(&rd, msg);
+	n = ipc_get_u32(&rd);
+	if (rd.err != 0 || n == 0 || n > IPC_TICKET_KEYS_MAX ||
+	    msg->len != sizeof(uint32_t) + n * TLS_TICKET_REC_LEN)
+		goto done;
+	for (i = 0; i < n; i++) {
+		expires = ipc_get_u64(&rd);
+		p = ipc_get_bytes(&rd, &len);
+		if (rd.err != 0 || len != IPC_TICKET_KEY_LEN || expires == 0 ||
+		    expires > INT64_MAX)
+			goto done;
+		r.keys[i].expires_ms = (int64_t)expires;
+		memcpy(r.keys[i].name, p, IPC_TICKET_NAME_LEN);
+		memcpy(r.keys[i].aes, p + IPC_TICKET_NAME_LEN,
+		    IPC_TICKET_AES_LEN);
+		memcpy(r.keys[i].hmac, p + IPC_TICKET_NAME_LEN +
+		    IPC_TICKET_AES_LEN, IPC_TICKET_HMAC_LEN);
+		/* The name alone picks the key: two alike are ambiguous. */
+		for (j = 0; j < i; j++)
+			if (memcmp(r.keys[j].name, r.keys[i].name,
+			    IPC_TICKET_NAME_LEN) == 0)
+				goto done;
+	}
+	if (ipc_rd_done(&rd) == -1)
+		goto done;
+	r.n = n;
+	r.generation = msg->hdr.gen_or_peer;
+	if (out != NULL)
+		*out = r;
+	rv = 0;
+done:
+	OPENSSL_cleanse(&r, sizeof(r));
+	return (rv);
+}
+
+const struct tls_ticket_key *
+tls_ticket_current(const struct tls_ticket_ring *ring, int64_t now_ms)
+{
+	if (ring->n == 0 || now_ms >= ring->keys[0].expires_ms)
+		return (NULL);
+	return (&ring->keys[0]);
+}
+
+int
+tls_ticket_find(const struct tls_ticket_ring *ring, const uint8_t *name,
+    int64_t now_ms, const struct tls_ticket_key **key)
+{
+	unsigned	 i;
+
+	for (i = 0; i < ring->n && i < IPC_TICKET_KEYS_MAX; i++) {
+		if (memcmp(ring->keys[i].name, name, IPC_TICKET_NAME_LEN) != 0)
+			continue;
+		if (now_ms >= ring->keys[i].expires_ms)
+			return (0);
+		*key = &ring->keys[i];
+		return (i == 0 ? 1 : 2);
+	}
+	return (0);
+}
+
+static int64_t
+tls_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Key the cipher (with iv) and the MAC of one ticket. */
+static int
+tls_ticket_keyed(const struct tls_ticket_key *k, const unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	OSSL_PARAM	 params[3];
+
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+	    (void *)(uintptr_t)k->hmac, IPC_TICKET_HMAC_LEN);
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
+		return (-1);
+	if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv,
+	    enc) != 1)
+		return (-1);
+	return (0);
+}
+
+/*
+ * SSL_CTX_set_tlsext_ticket_key_evp_cb(): enc 1 makes a ticket with the
+ * current key (0: none, the handshake goes on without), enc 0 picks the key
+ * named in a ticket: 1 current, 2 previous (OpenSSL decrypts it and sends
+ * a new ticket), 0 unknown or expired (a full handshake).  TLS 1.3 tickets
+ * are renewed whatever their key, as OpenSSL does with its own keys: they
+ * are meant for one use (RFC 8446, C.4), and a client that resumed without
+ * getting a new one would make a full handshake next time.  A failure to
+ * key OpenSSL's contexts makes no ticket rather than failing the handshake.
+ */
+static int
+tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	const struct tls_ticket_key	*k = NULL;
+	int				 r = 1, ivlen;
+
+	if (tls_tickets.magic != TLS_TICKETS_MAGIC)
+		return (0);
+	if (enc) {
+		if ((k = tls_ticket_current(&tls_tickets.ring,
+		    tls_now_ms())) == NULL)
+			return (0);
+		ivlen = EVP_CIPHER_get_iv_length(EVP_aes_256_cbc());
+		if (ivlen <= 0 || ivlen > EVP_MAX_IV_LENGTH ||
+		    RAND_bytes(iv, ivlen) != 1)
+			goto fail;
+		memcpy(name, k->name, IPC_TICKET_NAME_LEN);
+	} else {
+		r = tls_ticket_find(&tls_tickets.ring, name, tls_now_ms(), &k);
+		if (r == 0) {
+			(*tls_tickets.refused)++;
+			return (0);
+		}
+		if (r == 2)
+			(*tls_tickets.renewed)++;
+		else if (SSL_version(ssl) >= TLS1_3_VERSION)
+			r = 2;
+	}
+	if (tls_ticket_keyed(k, iv, cctx, hctx, enc) == 0)
+		return (r);
+fail:
+	log_warnx("session ticket: cannot %s with the key of generation %u",
+	    enc ? "encrypt" : "decrypt", tls_tickets.ring.generation);
+	ERR_clear_error();
+	return (0);
+}
+
+int
+tls_ticket_set(SSL_CTX *ctx, const struct tls_ticket_ring *ring,
+    uint64_t *renewed, uint64_t *refused)
+{
+	if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb) != 1) {
+		ERR_clear_error();
+		return (-1);
+	}
+	OPENSSL_cleanse(&tls_tickets.ring, sizeof(tls_tickets.ring));
+	tls_tickets.ring = *ring;
+	tls_tickets.renewed = renewed;
+	tls_tickets.refused = refused;
+	tls_tickets.magic = TLS_TICKETS_MAGIC;
+	return (0);
 }

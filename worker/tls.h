@@ -3,6 +3,14 @@
  * and what we keep of the peer certificate.  Every call clears the error queue
  * first and leaves it empty, and turns SSL_get_error() into a small result plus
  * a human-readable reason, so conn.c never touches the error queue.
+ *
+ * Also the session ticket keys of the process (tls_ticket_*): the supervisor
+ * owns a {current, previous} ring and sends it to every worker
+ * (IPC_MSG_TICKET_KEYS) at spawn and at each rotation; the worker's ticket
+ * callback encrypts with the current key and decrypts with either, renewing
+ * the tickets of the previous one (and every TLS 1.3 ticket: single use).
+ * Encoding and decoding the message live here too, free of any worker
+ * state, so that the fuzzer and the unit tests run the real code.
  */
 #ifndef TAKD_WORKER_TLS_H
 #define TAKD_WORKER_TLS_H
@@ -12,6 +20,8 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include "ipc/ipc.h"
 
 enum tls_res {
 	TLS_DONE,		/* the step completed */
@@ -68,5 +78,50 @@ enum tls_res tls_shutdown(SSL *, char *reason, size_t);
 /* Fill peer from the session's certificate.  -1 when there is none. */
 int	 tls_peer_get(SSL *, struct tls_peer *);
 void	 tls_peer_clear(struct tls_peer *);
+
+/* One session ticket key (IPC_MSG_TICKET_KEYS has the sizes). */
+struct tls_ticket_key {
+	uint8_t		 name[IPC_TICKET_NAME_LEN];
+	uint8_t		 aes[IPC_TICKET_AES_LEN];	/* AES-256-CBC */
+	uint8_t		 hmac[IPC_TICKET_HMAC_LEN];	/* HMAC-SHA256 */
+	int64_t		 expires_ms;	/* CLOCK_MONOTONIC; unusable from then */
+};
+
+/* keys[0] is the current key, keys[1] (if n is 2) the previous one. */
+struct tls_ticket_ring {
+	struct tls_ticket_key keys[IPC_TICKET_KEYS_MAX];
+	unsigned	 n;
+	uint32_t	 generation;
+};
+
+/* Append IPC_MSG_TICKET_KEYS's payload for ring to b (errors stick in b). */
+void	 tls_ticket_encode(struct ipc_buf *, const struct tls_ticket_ring *);
+/*
+ * Check an IPC_MSG_TICKET_KEYS frame (exact size, 1 to IPC_TICKET_KEYS_MAX
+ * keys of IPC_TICKET_KEY_LEN bytes, distinct names, expiry in range) and
+ * decode it into ring unless ring is NULL; generation from the header.
+ * 0, or -1 when malformed (ring untouched).
+ */
+int	 tls_ticket_decode(const struct ipc_msg *, struct tls_ticket_ring *);
+/* The key that encrypts new tickets at now_ms; NULL when none is usable. */
+const struct tls_ticket_key *tls_ticket_current(
+	    const struct tls_ticket_ring *, int64_t now_ms);
+/*
+ * The key that decrypts a ticket whose key name is name, at now_ms: 1 for
+ * the current key, 2 for the previous one (the ticket is to be renewed),
+ * 0 when there is none (unknown, or expired); *key is set when not 0.
+ */
+int	 tls_ticket_find(const struct tls_ticket_ring *, const uint8_t *name,
+	    int64_t now_ms, const struct tls_ticket_key **key);
+/*
+ * Put ring in force for every handshake from now on (copied; the ring in
+ * force before is wiped), and install the ticket callback on ctx (in place
+ * of tlsctx's, which makes and takes no ticket).  The callback counts in
+ * *renewed the tickets of the previous key it accepts and in *refused those
+ * whose key is unknown or expired.  -1 when the callback cannot be
+ * installed.
+ */
+int	 tls_ticket_set(SSL_CTX *, const struct tls_ticket_ring *,
+	    uint64_t *renewed, uint64_t *refused);
 
 #endif

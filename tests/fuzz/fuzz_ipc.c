@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the IPC receive path (ipc/ipc.h) and the payload
  * decoders behind it: the typed readers (ipc_get_*) and fanout_decode(),
- * which turns mesh frames into events.
+ * which turns mesh frames into events, and tls_ticket_decode(), which
+ * checks the session ticket keys a worker is sent.
  *
  * ipc_recv() only reads from a socket, so every input is sent as one
  * datagram over a SOCK_SEQPACKET socketpair, with descriptors when the
@@ -21,7 +22,9 @@
  * the others (no descriptor outlives an input); the readers never read
  * past the payload and keep an error once set; fanout_decode() calls back
  * only for a frame it accepts whole, and the records it accepts encode
- * back (fanout_encode()) to the very bytes received.
+ * back (fanout_encode()) to the very bytes received; tls_ticket_decode()
+ * accepts only a frame of the exact size for 1 or 2 keys of distinct names,
+ * and what it accepts encodes back (tls_ticket_encode()) to the same bytes.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -39,6 +42,7 @@
 #include "shared/log.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
+#include "worker/tls.h"
 
 int	 LLVMFuzzerInitialize(int *, char ***);
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -222,6 +226,47 @@ walk_payload(const struct ipc_msg *m)
 	if (ipc_rd_done(&rd) == 0 && (rd.err != 0 || rd.off != rd.len))
 		fz_fail("ipc_rd_done() says done too early", (long)rd.off,
 		    (long)rd.len);
+}
+
+/*
+ * The session ticket key ring, by the worker's own decoder (any frame, as
+ * if it were one): accepted means the exact layout of ipc_msg.h, and it
+ * encodes back to the bytes received.  The decoder never changes its
+ * output on refusal.
+ */
+static void
+decode_ticket_keys(const struct ipc_msg *m)
+{
+	static struct ipc_buf	 b;
+	struct tls_ticket_ring	 ring;
+	unsigned		 i;
+
+	memset(&ring, 0xa5, sizeof(ring));
+	if (tls_ticket_decode(m, &ring) == -1) {
+		if (ring.n != 0xa5a5a5a5u)
+			fz_fail("refused ticket keys changed the ring", 0, 0);
+		return;
+	}
+	if (tls_ticket_decode(m, NULL) == -1)
+		fz_fail("ticket keys accepted once, refused once", 0, 0);
+	if (ring.n == 0 || ring.n > IPC_TICKET_KEYS_MAX ||
+	    m->len != 4 + ring.n * (8 + 4 + IPC_TICKET_KEY_LEN))
+		fz_fail("ticket keys of a wrong count or size accepted",
+		    (long)ring.n, (long)m->len);
+	if (ring.generation != m->hdr.gen_or_peer)
+		fz_fail("ticket ring generation", (long)ring.generation, 0);
+	for (i = 0; i < ring.n; i++)
+		if (ring.keys[i].expires_ms <= 0)
+			fz_fail("ticket key expiry out of range", i, 0);
+	if (ring.n == 2 && memcmp(ring.keys[0].name, ring.keys[1].name,
+	    IPC_TICKET_NAME_LEN) == 0)
+		fz_fail("two ticket keys of one name accepted", 0, 0);
+	ipc_buf_init(&b);
+	tls_ticket_encode(&b, &ring);
+	if (b.err != 0 || b.len != m->len ||
+	    memcmp(b.data, m->payload, m->len) != 0)
+		fz_fail("accepted ticket keys do not encode back", (long)b.len,
+		    (long)m->len);
 }
 
 /* The fixed layouts of the control messages, as their handlers read them. */
@@ -468,6 +513,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	walk_payload(&m);
 	decode_ctl(&m);
+	decode_ticket_keys(&m);
 	/* Any frame may come from a peer: the others are refused. */
 	decode_mesh(&m, (ctl & 32) ? FZ_SMALL_CAP : FZ_BIG_CAP);
 	if (m.fd != -1)

@@ -20,6 +20,7 @@
 #include "shared/counters.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
+#include "worker/tls.h"
 
 /* fuzz_ipc's control byte */
 #define CTL_FD		0x01	/* one descriptor */
@@ -99,6 +100,35 @@ ev(const char *s)
 	return (e);
 }
 
+/* The ticket key ring, one key and two (made up, not random: seeds). */
+static void
+seeds_ticket_keys(void)
+{
+	static struct ipc_buf	 b;
+	struct tls_ticket_ring	 ring;
+	unsigned		 i;
+
+	memset(&ring, 0, sizeof(ring));
+	for (i = 0; i < IPC_TICKET_KEYS_MAX; i++) {
+		memset(ring.keys[i].name, 0x10 + i, IPC_TICKET_NAME_LEN);
+		memset(ring.keys[i].aes, 0x20 + i, IPC_TICKET_AES_LEN);
+		memset(ring.keys[i].hmac, 0x30 + i, IPC_TICKET_HMAC_LEN);
+		ring.keys[i].expires_ms = 86400000 * (2 - (int64_t)i);
+	}
+	ring.n = 1;
+	ring.generation = 1;
+	ipc_buf_init(&b);
+	tls_ticket_encode(&b, &ring);
+	seed("ticket-keys-1", 0, IPC_MSG_TICKET_KEYS, ring.generation, b.data,
+	    b.len, -1, NULL, 0);
+	ring.n = 2;
+	ring.generation = 2;
+	ipc_buf_init(&b);
+	tls_ticket_encode(&b, &ring);
+	seed("ticket-keys-2", 0, IPC_MSG_TICKET_KEYS, ring.generation, b.data,
+	    b.len, -1, NULL, 0);
+}
+
 static void
 seeds_ctl(void)
 {
@@ -157,6 +187,7 @@ seeds_ctl(void)
 	seed("event-credit", 0, IPC_MSG_EVENT_CREDIT, 0, b.data, b.len, -1,
 	    NULL, 0);
 	close(null_fd);
+	seeds_ticket_keys();
 }
 
 static void

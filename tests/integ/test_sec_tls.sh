@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # TLS hardening (docs/security.md, "TLS"): AEAD cipher suites only, and
-# clients on the TLS stack of ATAK (Java's JSSE) still get in.
+# clients on the TLS stack of ATAK (Java's JSSE) still get in; session
+# ticket keys owned by the supervisor, rotated every [tls]
+# ticket_key_rotation and pushed to every worker: a ticket resumes on any
+# worker, is renewed once its key is the previous one, and is refused two
+# rotations after its key was made; a respawned worker gets the ring.
 . "$(dirname "$0")/lib.sh"
 
 setup() {
@@ -20,6 +24,40 @@ sc() {
 	    -cert "$T/pki/clients/alice.pem" \
 	    -key "$T/pki/clients/alice.key" -pass pass:test "$proto" \
 	    -no_ign_eof "$@" >"$T/$name.s" 2>&1
+}
+
+# reused NAME: the session of $T/NAME.s was resumed.
+reused() {
+	grep -Eq '^Reused, TLSv1\.[23],' "$T/$1.s"
+}
+
+expect_reused() {
+	reused "$1" && return 0
+	diag_file "$T/$1.s" 30
+	fail "${2:-$1}: session not resumed"
+}
+
+# expect_full NAME [WHAT]: a successful full handshake, no resumption.
+expect_full() {
+	grep -Eq '^New, TLSv1\.[23],' "$T/$1.s" && return 0
+	diag_file "$T/$1.s" 30
+	fail "${2:-$1}: no full handshake"
+}
+
+# ticket_name FILE: hex of the key name (the first 16 bytes) of the ticket
+# of a session, saved (-sess_out) or as s_client printed it (for TLS 1.2,
+# where s_client saves no resumed session: the ticket it printed is the one
+# the server sent in the handshake, if it sent one).
+ticket_name() {
+	case "$1" in
+	*.sess) openssl sess_id -in "$1" -noout -text 2>/dev/null ;;
+	*) cat "$1" ;;
+	esac | awk '
+	    /TLS session ticket:/ { t = 1; next }
+	    t && /^ *0000 - / {
+		    sub(/^ *0000 - /, ""); gsub(/-/, " ")
+		    for (i = 1; i <= 16; i++) s = s $i
+		    print s; exit }'
 }
 
 # --- cipher suites ----------------------------------------------------------
@@ -122,7 +160,160 @@ jsse_client() {
 	    "TLS 1.3 $n13, expected 1 each"
 }
 
+# --- session tickets --------------------------------------------------------
+
+# resumed_on WORKER: lines of takd's log where worker WORKER established a
+# resumed session.
+resumed_on() {
+	takd_logs |
+	    grep -Ec "worker $1\\[[0-9]+\\].* established: .*resumed yes\\)"
+}
+
+# sc_on WORKER NAME PROTO [ARGS...]: sc with every other worker stopped,
+# so that worker WORKER serves it.
+sc_on() {
+	local w=$1
+	shift
+	cot_stop_others "$w"
+	sc "$@"
+	cot_cont
+}
+
+# A ticket from worker 0 resumes on worker 1 and one from worker 1 on
+# worker 0, TLS 1.3 and 1.2: every worker has the same keys.
+resume_across_workers() {
+	local p from to n
+	setup
+	start_takd
+	for p in 1_3 1_2; do
+		for from in 0 1; do
+			to=$((1 - from))
+			sc_on "$from" "t$p-$from" "-tls$p" \
+			    -sess_out "$T/t$p-$from.sess"
+			expect_full "t$p-$from" \
+			    "TLS $p ticket from worker $from"
+			[ -s "$T/t$p-$from.sess" ] ||
+			    fail "no TLS $p session saved"
+			n=$(resumed_on "$to")
+			sc_on "$to" "r$p-$from" "-tls$p" \
+			    -sess_in "$T/t$p-$from.sess"
+			expect_reused "r$p-$from" \
+			    "TLS $p ticket of worker $from on worker $to"
+			wait_for 5 eval '[ "$(resumed_on "$to")" -gt "$n" ]' ||
+			    fail "worker $to did not log the resumed session"
+		done
+	done
+}
+
+# wait_ring GEN [SECONDS]: every worker put ring generation GEN in force.
+wait_ring() {
+	_ring_in() {
+		[ "$(takd_logs |
+		    grep -c "ticket keys generation $1 in force")" -ge 2 ]
+	}
+	wait_for "${2:-10}" _ring_in "$1" ||
+	    fail "ticket key ring generation $1 not in force in both workers"
+}
+
+# The generation of the ring in force (the supervisor's last rotation).
+ring_gen() {
+	takd_logs |
+	    sed -n 's/.* keys rotated: generation \([0-9]*\) in .*/\1/p' |
+	    tail -n 1 | grep . || echo 1
+}
+
+# With a 3 s rotation: a ticket resumes; after one rotation it still
+# resumes and is replaced by one of the new key (TLS 1.2: renewed, the
+# callback returned 2); after two it is refused (a full handshake), while
+# the replacement resumes.
+ticket_rotation() {
+	local g n1 n2 pid
+	setup tls.ticket_key_rotation=3s
+	start_takd
+	g=$(( $(ring_gen) + 1 ))
+	wait_ring "$g" 6		# a whole period ahead
+	sc t12 -tls1_2 -sess_out "$T/t12.sess"
+	expect_full t12
+	sc r12 -tls1_2 -sess_in "$T/t12.sess"
+	expect_reused r12 "TLS 1.2 ticket, same period"
+	# A ticket of the current key is not renewed (unless a rotation came
+	# in between, on a slow machine).
+	if [ "$(ring_gen)" = "$g" ]; then
+		n1=$(ticket_name "$T/t12.sess")
+		[ "$(ticket_name "$T/r12.s")" = "$n1" ] ||
+		    fail "TLS 1.2 ticket of the current key was renewed"
+	else
+		diag "rotated before the TLS 1.2 resumption: no renewal check"
+	fi
+	sc t13 -tls1_3 -sess_out "$T/t13.sess"
+	expect_full t13
+	sc r13 -tls1_3 -sess_in "$T/t13.sess"
+	expect_reused r13 "TLS 1.3 ticket, same period"
+
+	wait_ring $((g + 1))
+	# Both at once: the previous key lasts one period from here.
+	sc p13 -tls1_3 -sess_in "$T/t13.sess" -sess_out "$T/p13.sess" &
+	pid=$!
+	sc p12 -tls1_2 -sess_in "$T/t12.sess"
+	wait "$pid"
+	expect_reused p13 "TLS 1.3 ticket, one rotation later"
+	expect_reused p12 "TLS 1.2 ticket, one rotation later"
+	n1=$(ticket_name "$T/t12.sess")
+	n2=$(ticket_name "$T/p12.s")
+	diag "TLS 1.2 ticket key names: $n1 then $n2"
+	[ -n "$n1" ] && [ -n "$n2" ] || fail "no ticket in a saved session"
+	[ "$n1" != "$n2" ] ||
+	    fail "TLS 1.2 ticket of the previous key was not renewed"
+	[ "$(ticket_name "$T/p13.sess")" != "$(ticket_name "$T/t13.sess")" ] ||
+	    fail "TLS 1.3 ticket not replaced by one of the current key"
+	[ "$(ticket_name "$T/p13.sess")" = "$n2" ] ||
+	    fail "the new TLS 1.3 and 1.2 tickets have different keys"
+
+	wait_ring $((g + 2))
+	sc o13 -tls1_3 -sess_in "$T/t13.sess"
+	expect_full o13 "TLS 1.3 ticket two rotations later"
+	sc o12 -tls1_2 -sess_in "$T/t12.sess"
+	expect_full o12 "TLS 1.2 ticket two rotations later"
+	sc q13 -tls1_3 -sess_in "$T/p13.sess"
+	expect_reused q13 "renewed TLS 1.3 ticket, one rotation later"
+	log_has 'session ticket keys generation [0-9]+ in force \(2 keys\)' ||
+	    fail "no ring of two keys logged"
+}
+
+# A ticket made by worker 0 before a rotation resumes, after it, on a
+# worker 1 killed and respawned since: a respawned worker is sent the ring
+# in force, previous key included.
+ticket_respawn() {
+	local g pid1 pid2 want
+	setup tls.ticket_key_rotation=4s
+	start_takd
+	g=$(( $(ring_gen) + 1 ))
+	wait_ring "$g" 8
+	sc_on 0 t -tls1_3 -sess_out "$T/t.sess"
+	expect_full t
+	wait_ring $((g + 1))
+	takd_status
+	pid1=$(wfield 1 pid)
+	want="keys generation $((g + 1)) in force \\(2 keys\\)"
+	kill -KILL "$pid1"
+	_respawned() {
+		takd_status && pid2=$(wfield 1 pid) && [ -n "$pid2" ] &&
+		    [ "$pid2" != "$pid1" ] && [ "$pid2" != 0 ] &&
+		    proc_alive "$pid2" &&
+		    log_has "worker 1\\[$pid2\\].* ticket $want"
+	}
+	wait_for 5 _respawned || fail "worker 1 not respawned with ring" \
+	    "generation $((g + 1))"
+	sc_on 1 r -tls1_3 -sess_in "$T/t.sess"
+	expect_reused r "ticket of worker 0 on the respawned worker 1"
+	log_has "worker 1\\[$pid2\\].* established: .*resumed yes\\)" ||
+	    fail "the respawned worker 1 did not log the resumed session"
+}
+
 run_case aead_only_ecdsa
 run_case aead_only_rsa
 run_case jsse_client
+run_case resume_across_workers
+run_case ticket_rotation
+run_case ticket_respawn
 finish

@@ -45,7 +45,7 @@ static const char *const contract_keys[] = {
 #define N_CONTRACT_KEYS	(sizeof(contract_keys) / sizeof(contract_keys[0]))
 /* Keys takd adds beside the contract's (design.md allows additions). */
 static const char *const added_keys[] = {
-	"cot.flush_delay",
+	"cot.flush_delay", "tls.ticket_key_rotation",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -196,6 +196,7 @@ test_defaults(void **state)
 	assert_false(cfg->crl_watch);
 	assert_int_equal(cfg->handshake_timeout_ms, 10000);
 	assert_int_equal(cfg->min_protocol, TLS1_2_VERSION);
+	assert_int_equal(cfg->ticket_key_rotation_ms, 24 * 3600 * 1000);
 
 	assert_int_equal(cfg->n_tcp_listen, 0);
 
@@ -270,6 +271,7 @@ test_full_file(void **state)
 	    "crl_watch = yes\n"
 	    "handshake_timeout = 3s\n"
 	    "min_protocol = 1.3\n"
+	    "ticket_key_rotation = 6h\n"
 	    "[tcp]\n"
 	    "listen = :8087\n"
 	    "[cot]\n"
@@ -311,6 +313,7 @@ test_full_file(void **state)
 	assert_true(cfg->crl_watch);
 	assert_int_equal(cfg->handshake_timeout_ms, 3000);
 	assert_int_equal(cfg->min_protocol, TLS1_3_VERSION);
+	assert_int_equal(cfg->ticket_key_rotation_ms, 6 * 3600 * 1000);
 	assert_int_equal(cfg->n_tcp_listen, 1);
 	assert_string_equal(cfg->tcp_listen[0].host, "");
 	assert_string_equal(cfg->tcp_listen[0].port, "8087");
@@ -451,6 +454,12 @@ static const struct bad_case bad_cases[] = {
 	    "expected a duration with a unit" },
 	{ "tls", "min_protocol = TLSv1.1", "[tls] min_protocol: expected "
 	    "TLSv1.2 or TLSv1.3" },
+	{ "tls", "ticket_key_rotation = 500ms", "[tls] ticket_key_rotation: "
+	    "expected a duration from 1s to 3d" },
+	{ "tls", "ticket_key_rotation = 4d", "[tls] ticket_key_rotation: "
+	    "expected a duration from 1s to 3d" },
+	{ "tls", "ticket_key_rotation = off", "[tls] ticket_key_rotation: "
+	    "expected a duration with a unit" },
 	{ "tcp", "listen = :http", "[tcp] listen: port must be a number" },
 	{ "cot", "max_event_bytes = 512", "[cot] max_event_bytes: expected a "
 	    "size from 1k to 16M, got \"512\"" },
