@@ -31,6 +31,7 @@
 #define STORE_MAPSIZE_MIN	((size_t)64 << 10)
 
 #define STORE_BOOT_FILE		"store.boot"
+#define STORE_BOOT_SIZE		128	/* the marker's fixed size */
 #define STORE_BOOT_ID		"/proc/sys/kernel/random/boot_id"
 
 /*
@@ -132,10 +133,36 @@ int
 store_scan(struct store *s, const char *what, int db, const MDB_val *key,
     int (*visit)(const MDB_val *, const MDB_val *, void *), void *arg)
 {
+	return (store_scan_dir(s, what, db, key, 0, visit, arg));
+}
+
+MDB_txn *
+store_rtxn(struct store *s)
+{
+	return (s->rdepth > 0 ? s->rtxn : NULL);
+}
+
+int
+store_scan_dir(struct store *s, const char *what, int db, const MDB_val *key,
+    unsigned flags, int (*visit)(const MDB_val *, const MDB_val *, void *),
+    void *arg)
+{
 	MDB_txn		*txn;
 	MDB_cursor	*cur, *own = NULL;
 	MDB_val		 k, v;
+	MDB_cursor_op	 first, next;
 	int		 rc;
+
+	if (key != NULL) {
+		first = MDB_SET_KEY;
+		next = MDB_NEXT_DUP;
+	} else if (flags & STORE_SCAN_REVERSE) {
+		first = MDB_LAST;
+		next = MDB_PREV;
+	} else {
+		first = MDB_FIRST;
+		next = MDB_NEXT;
+	}
 
 	if (store_read_begin(s, what, &txn) == -1)
 		return (-1);
@@ -152,13 +179,12 @@ store_scan(struct store *s, const char *what, int db, const MDB_val *key,
 	s->rcur_busy[db] = true;
 	if (key != NULL)
 		k = *key;
-	rc = mdb_cursor_get(cur, &k, &v, key != NULL ? MDB_SET_KEY :
-	    MDB_FIRST);
+	rc = mdb_cursor_get(cur, &k, &v, first);
 	while (rc == 0 && visit(&k, &v, arg) == 0) {
-		if (key != NULL && db != STORE_DB_UIDX)
+		if (key != NULL && db != STORE_DB_UIDX &&
+		    db != STORE_DB_CSIDX && db != STORE_DB_SA_OWNER)
 			break;
-		rc = mdb_cursor_get(cur, &k, &v, key != NULL ? MDB_NEXT_DUP :
-		    MDB_NEXT);
+		rc = mdb_cursor_get(cur, &k, &v, next);
 	}
 	if (own != NULL)
 		mdb_cursor_close(own);
@@ -202,38 +228,61 @@ store_read_small(const char *path, char *buf, size_t size)
 	return (0);
 }
 
-/* Replace the marker atomically and durably. */
+/*
+ * The marker is one fixed-size record, rewritten in place: once it exists,
+ * marking the store open or closed needs no new disk space, so that takd
+ * starts (and stops cleanly) on a full state_dir.  A record of a few dozen
+ * bytes in one sector is written whole or not at all.
+ */
 static int
-store_boot_write(const char *dir, const char *boot, bool closed, char *err,
-    size_t errlen)
+store_boot_line(char *line, const char *boot, bool closed)
 {
-	char	 path[PATH_MAX], tmp[PATH_MAX], line[160];
+	int	 n;
+
+	n = snprintf(line, STORE_BOOT_SIZE, "takd-store 1 %s %s",
+	    boot[0] != '\0' ? boot : "-", closed ? "closed" : "open");
+	if (n < 0 || n >= STORE_BOOT_SIZE - 1)
+		return (-1);
+	memset(line + n, ' ', STORE_BOOT_SIZE - 1 - (size_t)n);
+	line[STORE_BOOT_SIZE - 1] = '\n';
+	return (0);
+}
+
+static int
+store_write_all(int fd, const char *buf, size_t n, off_t at)
+{
 	size_t	 off;
 	ssize_t	 w;
-	int	 fd, n, saved;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_BOOT_FILE);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, STORE_BOOT_FILE);
-	n = snprintf(line, sizeof(line), "takd-store 1 %s %s\n",
-	    boot[0] != '\0' ? boot : "-", closed ? "closed" : "open");
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
-		goto fail;
 	/* Until an error says why a write came up short (ENOSPC). */
-	for (off = 0; off < (size_t)n; off += (size_t)w)
-		if ((w = write(fd, line + off, (size_t)n - off)) <= 0) {
+	for (off = 0; off < n; off += (size_t)w)
+		if ((w = pwrite(fd, buf + off, n - off, at + (off_t)off)) <=
+		    0) {
 			if (w == 0)
 				errno = EIO;
-			goto fail;
+			return (-1);
 		}
-	if (fsync(fd) == -1)
+	return (0);
+}
+
+/* The first marker: made beside and renamed, so never seen half-written. */
+static int
+store_boot_create(const char *dir, const char *path, const char *line)
+{
+	char	 tmp[PATH_MAX];
+	int	 fd, n, saved;
+
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, STORE_BOOT_FILE);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return (-1);
+	if (store_write_all(fd, line, STORE_BOOT_SIZE, 0) == -1 ||
+	    fsync(fd) == -1)
 		goto fail;
 	/* close() too may report a write that failed late (NFS, quotas). */
 	n = close(fd);
 	fd = -1;
-	if (n == -1)
-		goto fail;
-	if (rename(tmp, path) == -1)
+	if (n == -1 || rename(tmp, path) == -1)
 		goto fail;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(fd) == -1)
@@ -244,8 +293,42 @@ store_boot_write(const char *dir, const char *boot, bool closed, char *err,
 	saved = errno;
 	if (fd != -1)
 		close(fd);
-	snprintf(err, errlen, "%s: %s", path, strerror(saved));
 	unlink(tmp);
+	errno = saved;
+	return (-1);
+}
+
+/* Write the marker durably: in place when it exists. */
+static int
+store_boot_write(const char *dir, const char *boot, bool closed, char *err,
+    size_t errlen)
+{
+	char	 path[PATH_MAX], line[STORE_BOOT_SIZE];
+	int	 fd, n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_BOOT_FILE);
+	if (store_boot_line(line, boot, closed) == -1) {
+		snprintf(err, errlen, "%s: boot id too long", path);
+		return (-1);
+	}
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT && store_boot_create(dir, path, line) == 0)
+			return (0);
+		goto fail;
+	}
+	/* An older, shorter marker grows within its block; a longer shrinks. */
+	if (store_write_all(fd, line, sizeof(line), 0) == -1 ||
+	    ftruncate(fd, STORE_BOOT_SIZE) == -1 || fsync(fd) == -1) {
+		n = errno;
+		close(fd);
+		errno = n;
+		goto fail;
+	}
+	if (close(fd) == -1)
+		goto fail;
+	return (0);
+ fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	return (-1);
 }
 
@@ -353,10 +436,12 @@ static int
 store_open_env(struct store *s, size_t mapsize, unsigned max_readers)
 {
 	static const char *const names[STORE_NDB] = {
-		"clients", "uid_index", "sa"
+		"clients", "uid_index", "sa", "callsign_index", "sa_time",
+		"sa_owner", "meta"
 	};
 	static const unsigned dbflags[STORE_NDB] = {
-		0, MDB_DUPSORT | MDB_DUPFIXED, 0
+		0, MDB_DUPSORT | MDB_DUPFIXED, 0, MDB_DUPSORT | MDB_DUPFIXED,
+		0, MDB_DUPSORT, 0
 	};
 	MDB_txn		*txn;
 	unsigned	 envflags, create;
@@ -587,21 +672,17 @@ static int
 store_apply(struct store *s, MDB_txn *txn, void *arg)
 {
 	const struct store_op	*op;
-	MDB_val			 k, v;
 	size_t			 i;
 	int			 rc = 0;
 
+	/* A run again after the map grew counts its evictions again. */
+	s->evicting = 0;
 	for (i = 0; i < s->nops && rc == 0; i++) {
 		op = &s->ops[i];
-		if (op->kind != STORE_OP_SA) {
+		if (op->kind == STORE_OP_SA)
+			rc = store_apply_sa(s, txn, op);
+		else
 			rc = store_apply_client(s, txn, op);
-			continue;
-		}
-		k.mv_data = s->arena + op->koff;
-		k.mv_size = op->klen;
-		v.mv_data = s->arena + op->voff;
-		v.mv_size = op->vlen;
-		rc = mdb_put(txn, s->dbi[STORE_DB_SA], &k, &v, 0);
 	}
 	/* Sorted: the newest of each run wins, keys are visited in order. */
 	for (i = 0; i < s->ntouch && rc == 0; i++)
@@ -689,6 +770,9 @@ store_commit(struct store *s)
 		    "dropped)", n);
 		if ((rc = store_write(s, what, store_apply, NULL)) == -1)
 			s->stats.ops_dropped += n;
+		else
+			s->stats.sa_evicted += s->evicting;
+		s->evicting = 0;
 	}
 	s->nops = s->alen = s->ntouch = s->refused = 0;
 	/* Give a burst's memory back; a usual batch stays allocated. */

@@ -42,6 +42,11 @@
 #define STORE_PEER_SIZE		80
 #define STORE_TYPE_SIZE		64
 #define STORE_SA_MAX		((size_t)1 << 20)	/* event bytes */
+/*
+ * An SA's owner: the subject of the certificate that stored it ("tcp:ADDR"
+ * for a plain TCP session), one LMDB key at most (511 bytes).
+ */
+#define STORE_OWNER_SIZE	512
 
 /* A last-seen touch that advances the time by less than this is not written. */
 #define STORE_TOUCH_GRAIN_MS	1000
@@ -74,8 +79,49 @@ struct store_sa {
 	char			 type[STORE_TYPE_SIZE];
 	uint64_t		 stale_ms;
 	uint64_t		 time_ms;	/* when takd stored it */
+	unsigned		 flags;		/* STORE_SA_F_* */
+	char			 owner[STORE_OWNER_SIZE];	/* "" unknown */
+	char			 serial[STORE_SERIAL_SIZE];	/* "" none */
 	const unsigned char	*event;	/* borrowed, for the call */
 	size_t			 len;
+};
+
+#define STORE_SA_F_CLAMPED	0x01	/* its stale time was cut short */
+
+/*
+ * One SA to store (store_batch_sa_put).  The owner and serial say whose it
+ * is: an owner keeps at most max_per_owner SAs (0: no cap), its oldest
+ * going first, and store_sa_delete() finds them by owner CN or serial.
+ */
+struct store_sa_put {
+	const char	*uid;
+	const char	*type;		/* NULL: "" */
+	const char	*owner;		/* NULL or "": unowned */
+	const char	*serial;	/* NULL or "": none */
+	uint64_t	 stale_ms;
+	uint64_t	 now_ms;
+	unsigned	 flags;		/* STORE_SA_F_* */
+	unsigned	 max_per_owner;
+	const void	*event;
+	size_t		 len;
+};
+
+/* Which SAs store_sa_delete() removes. */
+enum store_sa_sel {
+	STORE_SA_SEL_ALL,
+	STORE_SA_SEL_UID,	/* value: the uid */
+	STORE_SA_SEL_CN,	/* value: the owner certificate's CN */
+	STORE_SA_SEL_SERIALS,	/* serials: n hex serials (any order) */
+	STORE_SA_SEL_STALE	/* stale for at least max_age_ms at now_ms */
+};
+
+struct store_sa_match {
+	enum store_sa_sel	 sel;
+	const char		*value;
+	const char *const	*serials;
+	size_t			 n;
+	uint64_t		 now_ms;
+	uint64_t		 max_age_ms;
 };
 
 /*
@@ -95,6 +141,8 @@ struct store_stats {
 	size_t		 map_max;	/* what the map may grow to */
 	/* Bytes of the data file in use: its pages up to the last one used. */
 	size_t		 map_used;
+	/* SAs removed at a commit to keep an owner's or the total cap. */
+	uint64_t	 sa_evicted;
 };
 
 /*
@@ -126,9 +174,15 @@ int	 store_batch_client_del(struct store *, uint64_t conn_id);
 /* Only the newest touch per connection is kept; missing connections ignored. */
 int	 store_batch_touch(struct store *, uint64_t conn_id,
 	    uint64_t now_ms);
-/* Supersedes the uid's previous SA. */
+/* Supersedes the uid's previous SA (the same as put, without owner). */
 int	 store_batch_sa(struct store *, const char *uid, const char *type,
 	    uint64_t stale_ms, uint64_t now_ms, const void *event, size_t len);
+int	 store_batch_sa_put(struct store *, const struct store_sa_put *);
+/*
+ * The SAs together (uid, record and indexes) may take max_bytes at most
+ * (0: no cap): a commit that goes over removes the oldest stored first.
+ */
+void	 store_set_sa_max_bytes(struct store *, uint64_t max_bytes);
 /* Apply the batch in one write transaction.  The batch is empty afterwards. */
 int	 store_commit(struct store *);
 
@@ -156,6 +210,11 @@ long	 store_del_worker(struct store *, unsigned worker,
 /* Delete SA entries that have been stale for at least max_age_ms. */
 long	 store_sa_purge(struct store *, uint64_t now_ms,
 	    uint64_t max_age_ms);
+/* Delete the SA entries that m selects; how many, or -1. */
+long	 store_sa_delete(struct store *, const struct store_sa_match *m);
+/* Delete the SA entries stored by certificates of these serials (hex). */
+long	 store_sa_purge_serials(struct store *, const char *const *serials,
+	    size_t n);
 /* Clear the reader slots of dead processes; *dead gets how many. */
 int	 store_reader_check(struct store *, int *dead);
 
@@ -165,10 +224,19 @@ int	 store_reader_check(struct store *, int *dead);
  */
 int	 store_foreach_client(struct store *,
 	    int (*)(const struct store_client *, void *), void *);
-/* SA entries with stale_ms > now_ms, except skip_uid's (NULL: none). */
+/*
+ * SA entries with stale_ms > now_ms, except skip_uid's (NULL: none), the
+ * most recently stored first: a flood of old entries cannot push a live
+ * client out of a replay that stops early.
+ */
 int	 store_foreach_sa(struct store *, uint64_t now_ms,
 	    const char *skip_uid, int (*)(const struct store_sa *, void *),
 	    void *);
+/*
+ * The owner of uid's stored SA into owner (STORE_OWNER_SIZE bytes): 0, or
+ * 1 when uid has no SA (or an unowned one), -1 on error.
+ */
+int	 store_get_sa_owner(struct store *, const char *uid, char *owner);
 /* 0 and *c filled when found, 1 when not, -1 on error. */
 int	 store_get_client(struct store *, uint64_t conn_id,
 	    struct store_client *);
@@ -178,6 +246,9 @@ int	 store_get_client(struct store *, uint64_t conn_id,
  */
 int	 store_lookup_uid(struct store *, const char *uid, uint64_t *ids,
 	    size_t max, size_t *n);
+/* The same for the connections whose callsign is callsign. */
+int	 store_lookup_callsign(struct store *, const char *callsign,
+	    uint64_t *ids, size_t max, size_t *n);
 
 void	 store_get_stats(const struct store *, struct store_stats *);
 

@@ -171,13 +171,14 @@ store_batch_touch(struct store *s, uint64_t conn_id, uint64_t now_ms)
 }
 
 /*
- * Drop the index entry of a connection's stored record unless keep_uid.
- * removed (STORE_UID_SIZE bytes, or NULL) gets the uid whose entry this
- * deleted, "" when none.
+ * Drop the index entries (uid, callsign) of a connection's stored record,
+ * except keep's (NULL: none) when they are the same.  removed
+ * (STORE_UID_SIZE bytes, or NULL) gets the uid whose entry this deleted,
+ * "" when none.
  */
 static int
 store_unindex(struct store *s, MDB_txn *txn, unsigned char *idkey,
-    const MDB_val *old, const char *keep_uid, char *removed)
+    const MDB_val *old, const struct store_client *keep, char *removed)
 {
 	struct store_client	 c;
 	MDB_val			 k, v;
@@ -185,22 +186,48 @@ store_unindex(struct store *s, MDB_txn *txn, unsigned char *idkey,
 
 	if (removed != NULL)
 		removed[0] = '\0';
-	if (store_rec_decode(old->mv_data, old->mv_size, 1, &c) == -1) {
+	if (store_rec_decode(old->mv_data, old->mv_size, 2, &c) == -1) {
 		log_warnx("store %s: connection %llx: unreadable record "
 		    "dropped", s->dir, (unsigned long long)store_get64(idkey));
 		return (0);
 	}
-	if (c.uid[0] == '\0' || (keep_uid != NULL &&
-	    strcmp(c.uid, keep_uid) == 0))
+	v.mv_data = idkey;
+	v.mv_size = 8;
+	if (c.callsign[0] != '\0' && (keep == NULL ||
+	    strcmp(c.callsign, keep->callsign) != 0)) {
+		k.mv_data = c.callsign;
+		k.mv_size = strlen(c.callsign);
+		rc = mdb_del(txn, s->dbi[STORE_DB_CSIDX], &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return (rc);
+	}
+	if (c.uid[0] == '\0' || (keep != NULL &&
+	    strcmp(c.uid, keep->uid) == 0))
 		return (0);
 	k.mv_data = c.uid;
 	k.mv_size = strlen(c.uid);
-	v.mv_data = idkey;
-	v.mv_size = 8;
 	rc = mdb_del(txn, s->dbi[STORE_DB_UIDX], &k, &v);
 	if (rc == 0 && removed != NULL)
 		memcpy(removed, c.uid, k.mv_size + 1);
 	return (rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/* Index the connection idkey under key in db (uid or callsign). */
+static int
+store_index(struct store *s, MDB_txn *txn, int db, const char *key,
+    unsigned char *idkey)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	if (key[0] == '\0')
+		return (0);
+	k.mv_data = store_ro(key);
+	k.mv_size = strlen(key);
+	v.mv_data = idkey;
+	v.mv_size = 8;
+	rc = mdb_put(txn, s->dbi[db], &k, &v, MDB_NODUPDATA);
+	return (rc == MDB_KEYEXIST ? 0 : rc);
 }
 
 int
@@ -214,14 +241,14 @@ store_apply_client(struct store *s, MDB_txn *txn, const struct store_op *op)
 	store_put64(idkey, op->conn_id);
 	k.mv_data = idkey;
 	k.mv_size = sizeof(idkey);
-	c.uid[0] = '\0';
+	c.uid[0] = c.callsign[0] = '\0';
 	if (op->kind == STORE_OP_CLIENT && store_rec_decode(s->arena +
-	    op->voff, op->vlen, 1, &c) == -1)
+	    op->voff, op->vlen, 2, &c) == -1)
 		return (EINVAL);	/* we encoded it: cannot happen */
 	rc = mdb_get(txn, s->dbi[STORE_DB_CLIENTS], &k, &old);
 	if (rc == 0)
 		rc = store_unindex(s, txn, idkey, &old,
-		    op->kind == STORE_OP_CLIENT ? c.uid : NULL, NULL);
+		    op->kind == STORE_OP_CLIENT ? &c : NULL, NULL);
 	else if (rc == MDB_NOTFOUND)
 		rc = 0;
 	if (rc != 0)
@@ -233,14 +260,9 @@ store_apply_client(struct store *s, MDB_txn *txn, const struct store_op *op)
 	v.mv_data = s->arena + op->voff;
 	v.mv_size = op->vlen;
 	if ((rc = mdb_put(txn, s->dbi[STORE_DB_CLIENTS], &k, &v, 0)) != 0 ||
-	    c.uid[0] == '\0')
+	    (rc = store_index(s, txn, STORE_DB_UIDX, c.uid, idkey)) != 0)
 		return (rc);
-	k.mv_data = c.uid;
-	k.mv_size = strlen(c.uid);
-	v.mv_data = idkey;
-	v.mv_size = sizeof(idkey);
-	rc = mdb_put(txn, s->dbi[STORE_DB_UIDX], &k, &v, MDB_NODUPDATA);
-	return (rc == MDB_KEYEXIST ? 0 : rc);
+	return (store_index(s, txn, STORE_DB_CSIDX, c.callsign, idkey));
 }
 
 int
@@ -353,7 +375,9 @@ store_reset_apply(struct store *s, MDB_txn *txn, void *arg)
 
 	if ((rc = mdb_stat(txn, s->dbi[STORE_DB_CLIENTS], &st)) != 0 ||
 	    (rc = mdb_drop(txn, s->dbi[STORE_DB_CLIENTS], 0)) != 0 ||
-	    (rc = mdb_drop(txn, s->dbi[STORE_DB_UIDX], 0)) != 0)
+	    (rc = mdb_drop(txn, s->dbi[STORE_DB_UIDX], 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->dbi[STORE_DB_CSIDX], 0)) != 0 ||
+	    (rc = store_sa_migrate(s, txn)) != 0)
 		return (rc);
 	*n = (long)st.ms_entries;
 	return (0);
@@ -480,9 +504,9 @@ store_get_client(struct store *s, uint64_t conn_id, struct store_client *c)
 	return (sv.n > 0 ? 0 : 1);
 }
 
-int
-store_lookup_uid(struct store *s, const char *uid, uint64_t *ids, size_t max,
-    size_t *n)
+static int
+store_lookup(struct store *s, int db, const char *what, const char *key,
+    uint64_t *ids, size_t max, size_t *n)
 {
 	struct store_visit	 sv = { .ids = ids, .max = max };
 	MDB_val			 k;
@@ -490,13 +514,28 @@ store_lookup_uid(struct store *s, const char *uid, uint64_t *ids, size_t max,
 	int			 rc;
 
 	*n = 0;
-	k.mv_size = strnlen(uid, sizeof(kbuf));
+	k.mv_size = strnlen(key, sizeof(kbuf));
 	if (k.mv_size == 0 || k.mv_size == sizeof(kbuf))
 		return (0);	/* never indexed */
-	memcpy(kbuf, uid, k.mv_size);
+	memcpy(kbuf, key, k.mv_size);
 	k.mv_data = kbuf;
-	rc = store_scan(s, "uid lookup", STORE_DB_UIDX, &k, store_visit_uid,
-	    &sv);
+	rc = store_scan(s, what, db, &k, store_visit_uid, &sv);
 	*n = sv.n;
 	return (rc);
+}
+
+int
+store_lookup_uid(struct store *s, const char *uid, uint64_t *ids, size_t max,
+    size_t *n)
+{
+	return (store_lookup(s, STORE_DB_UIDX, "uid lookup", uid, ids, max,
+	    n));
+}
+
+int
+store_lookup_callsign(struct store *s, const char *callsign, uint64_t *ids,
+    size_t max, size_t *n)
+{
+	return (store_lookup(s, STORE_DB_CSIDX, "callsign lookup", callsign,
+	    ids, max, n));
 }

@@ -29,8 +29,9 @@
 #define STORE_MAGIC		0x53544f52	/* "STOR" */
 #define STORE_DEAD_MAGIC	0x44454144	/* inherited, released */
 
-#define STORE_SA_VERSION	1
-#define STORE_SA_HDR		20	/* docs/state.md */
+#define STORE_SA_VERSION	2
+#define STORE_SA_HDR		24	/* docs/state.md */
+#define STORE_SCHEMA		2	/* meta "schema": the SA layout */
 
 #define STORE_BATCH_BYTES	((size_t)32 << 20)
 #define STORE_BATCH_OPS		((size_t)1 << 20)
@@ -46,6 +47,7 @@ enum store_op_kind {
 struct store_op {
 	enum store_op_kind	 kind;
 	uint64_t		 conn_id;
+	unsigned		 max_per_owner;	/* SA */
 	/* Offsets in the arena: the key (SA: the uid), the encoded value. */
 	size_t			 koff, klen;
 	size_t			 voff, vlen;
@@ -56,7 +58,19 @@ struct store_touch {
 	uint64_t	 ms;
 };
 
-enum { STORE_DB_CLIENTS, STORE_DB_UIDX, STORE_DB_SA, STORE_NDB };
+enum {
+	STORE_DB_CLIENTS,
+	STORE_DB_UIDX,
+	STORE_DB_SA,
+	STORE_DB_CSIDX,		/* callsign -> connection ids */
+	STORE_DB_SA_TIME,	/* stored time + uid -> "" */
+	STORE_DB_SA_OWNER,	/* owner -> stored time + uid (dups) */
+	STORE_DB_META,		/* "schema", "sa_bytes" */
+	STORE_NDB
+};
+
+/* Scan order (store_scan_dir). */
+#define STORE_SCAN_REVERSE	0x01
 
 struct store {
 	unsigned		 magic;
@@ -82,6 +96,8 @@ struct store {
 	struct store_touch	*touches;
 	size_t			 ntouch, touchcap;
 	size_t			 refused;
+	uint64_t		 sa_max_bytes;	/* 0: no cap */
+	uint64_t		 evicting;	/* by the commit under way */
 
 	struct store_stats	 stats;
 };
@@ -91,6 +107,9 @@ struct store_visit {
 	int		(*client_cb)(const struct store_client *, void *);
 	int		(*sa_cb)(const struct store_sa *, void *);
 	void		*arg;
+	struct store	*store;
+	struct store_sa	*sa;		/* store_foreach_sa() fills it */
+	char		*owner;		/* store_get_sa_owner() */
 	struct store_client *client;	/* store_get_client() */
 	uint64_t	 now_ms;
 	const char	*skip;
@@ -99,6 +118,13 @@ struct store_visit {
 	size_t		 max, n;
 	size_t		 bad;
 };
+
+/* MDB_val points at data LMDB only reads (a key, a value to put). */
+static inline void *
+store_ro(const void *p)
+{
+	return ((void *)(uintptr_t)p);
+}
 
 static inline void
 store_put16(unsigned char *p, unsigned v)
@@ -139,6 +165,12 @@ int	 store_txn_begin(struct store *, unsigned flags, MDB_txn **);
 int	 store_scan(struct store *, const char *what, int db,
 	    const MDB_val *key, int (*visit)(const MDB_val *, const MDB_val *,
 	    void *), void *);
+/* The same, newest key first with STORE_SCAN_REVERSE (no key then). */
+int	 store_scan_dir(struct store *, const char *what, int db,
+	    const MDB_val *key, unsigned flags, int (*visit)(const MDB_val *,
+	    const MDB_val *, void *), void *);
+/* The read transaction of the scan under way (for the visitors' gets). */
+MDB_txn	*store_rtxn(struct store *);
 int	 store_visit_done(struct store *, const struct store_visit *,
 	    const char *what, int rc);
 int	 store_refuse(struct store *, const char *what);
@@ -163,6 +195,13 @@ int	 store_cull(struct store *, MDB_txn *, int db, const MDB_val *from,
  * value is not one takd wrote.
  */
 int	 store_sa_type(const MDB_val *, const char **type, size_t *len);
+/* Apply one batched SA put, with its indexes and caps. */
+int	 store_apply_sa(struct store *, MDB_txn *, const struct store_op *);
+/*
+ * At start: an SA database of an older layout is emptied (its entries have
+ * no indexes), the meta records written.
+ */
+int	 store_sa_migrate(struct store *, MDB_txn *);
 
 /* store_conn.c: applying a batch's client operations and touches. */
 int	 store_apply_client(struct store *, MDB_txn *,

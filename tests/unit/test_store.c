@@ -636,14 +636,15 @@ test_sa(void **state)
 	memset(&col, 0, sizeof(col));
 	assert_int_equal(store_foreach_sa(s, NOW_MS, NULL, collect_sa, &col),
 	    0);
+	/* Stored at the same time: the larger uid first. */
 	assert_int_equal(col.n, 2);
-	assert_string_equal(col.uids[0], "U1");
-	assert_string_equal(col.types[0], "a-f-G-U-C");
-	assert_int_equal(col.stale[0], FUTURE_MS);
-	assert_int_equal(col.lens[0], strlen("<event uid='U1' v='2'/>"));
-	assert_memory_equal(col.events[0], "<event uid='U1' v='2'/>",
-	    col.lens[0]);
-	assert_string_equal(col.uids[1], "U3");
+	assert_string_equal(col.uids[1], "U1");
+	assert_string_equal(col.types[1], "a-f-G-U-C");
+	assert_int_equal(col.stale[1], FUTURE_MS);
+	assert_int_equal(col.lens[1], strlen("<event uid='U1' v='2'/>"));
+	assert_memory_equal(col.events[1], "<event uid='U1' v='2'/>",
+	    col.lens[1]);
+	assert_string_equal(col.uids[0], "U3");
 	collect_free(&col);
 
 	/* Superseded by a later commit; binary bytes; empty type. */
@@ -708,6 +709,167 @@ test_sa(void **state)
 	assert_int_equal(count_sa(s, 0), 3);
 	assert_int_equal(store_sa_purge(s, FUTURE_MS + 10, 0), 3);
 	assert_int_equal(count_sa(s, 0), 0);
+	store_close(s);
+}
+
+static void
+put_owned(struct store *s, const char *uid, const char *owner,
+    const char *serial, uint64_t at, unsigned max)
+{
+	struct store_sa_put	 p;
+	char			 ev[64];
+
+	snprintf(ev, sizeof(ev), "<event uid='%s'/>", uid);
+	memset(&p, 0, sizeof(p));
+	p.uid = uid;
+	p.type = "a-f-G-U-C";
+	p.owner = owner;
+	p.serial = serial;
+	p.stale_ms = FUTURE_MS;
+	p.now_ms = at;
+	p.max_per_owner = max;
+	p.event = ev;
+	p.len = strlen(ev);
+	assert_int_equal(store_batch_sa_put(s, &p), 0);
+}
+
+static long
+sa_delete(struct store *s, enum store_sa_sel sel, const char *value)
+{
+	struct store_sa_match	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.sel = sel;
+	m.value = value;
+	return (store_sa_delete(s, &m));
+}
+
+/*
+ * SAs carry their owner: an owner keeps at most its cap (the oldest go),
+ * the store at most its bytes (the oldest overall go), the replay is
+ * newest first, and deletions find them by uid, CN, serial or all.
+ */
+static void
+test_sa_owner(void **state)
+{
+	static const char *const revoked[] = { "0B", "FF" };
+	struct store		*s;
+	struct store_stats	 st;
+	struct collect		 col;
+	char			 uid[32], owner[STORE_OWNER_SIZE];
+	uint64_t		 t = NOW_MS;
+	int			 i;
+
+	s = open_ok(tmpdir, 0, 0);
+	put_owned(s, "ALICE", "CN=alice,O=TAK", "0A", t++, 4);
+	/* Mallory floods with new uids: she keeps her 4 newest. */
+	for (i = 0; i < 10; i++) {
+		snprintf(uid, sizeof(uid), "%s-%02d", i % 2 ? "Z" : "A", i);
+		put_owned(s, uid, "CN=mallory,O=TAK", "0B", t++, 4);
+	}
+	assert_int_equal(store_commit(s), 0);
+	store_get_stats(s, &st);
+	assert_int_equal(st.sa_evicted, 6);
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_foreach_sa(s, NOW_MS, NULL, collect_sa, &col),
+	    0);
+	assert_int_equal(col.n, 5);
+	assert_string_equal(col.uids[0], "Z-09");
+	assert_string_equal(col.uids[3], "A-06");
+	assert_string_equal(col.uids[4], "ALICE");
+	collect_free(&col);
+	/* Alice's position, updated, comes first. */
+	put_owned(s, "ALICE", "CN=alice,O=TAK", "0A", t++, 4);
+	assert_int_equal(store_commit(s), 0);
+	col.stop_after = 1;
+	assert_int_equal(store_foreach_sa(s, NOW_MS, NULL, collect_sa, &col),
+	    0);
+	assert_string_equal(col.uids[0], "ALICE");
+	collect_free(&col);
+
+	assert_int_equal(store_get_sa_owner(s, "ALICE", owner), 0);
+	assert_string_equal(owner, "CN=alice,O=TAK");
+	assert_int_equal(store_get_sa_owner(s, "A-00", owner), 1);
+	assert_string_equal(owner, "");
+
+	/* Deletions. */
+	assert_int_equal(sa_delete(s, STORE_SA_SEL_CN, "mall"), 0);
+	assert_int_equal(sa_delete(s, STORE_SA_SEL_UID, "Z-09"), 1);
+	assert_int_equal(sa_delete(s, STORE_SA_SEL_UID, "Z-09"), 0);
+	assert_int_equal(store_sa_purge_serials(s, revoked, 2), 3);
+	assert_int_equal(count_sa(s, 0), 1);
+	assert_int_equal(sa_delete(s, STORE_SA_SEL_CN, "alice"), 1);
+	put_owned(s, "B", "O=TAK,CN=bob\\,jr,OU=x", "0C", t++, 4);
+	put_owned(s, "C", "", "", t++, 4);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(sa_delete(s, STORE_SA_SEL_CN, "bob\\,jr"), 1);
+	assert_int_equal(sa_delete(s, STORE_SA_SEL_ALL, NULL), 1);
+	assert_int_equal(count_sa(s, 0), 0);
+	assert_int_equal(sa_delete(s, STORE_SA_SEL_UID, ""), -1);
+
+	/* The store's cap: 2 KiB hold about 30 of these; the oldest go. */
+	store_set_sa_max_bytes(s, 2048);
+	for (i = 0; i < 100; i++) {
+		snprintf(uid, sizeof(uid), "U%03d", i);
+		put_owned(s, uid, "CN=gw", "0D", t++, 0);
+	}
+	assert_int_equal(store_commit(s), 0);
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_foreach_sa(s, NOW_MS, NULL, collect_sa, &col),
+	    0);
+	assert_true(col.n > 10 && col.n < 40);
+	assert_string_equal(col.uids[0], "U099");
+	snprintf(uid, sizeof(uid), "U%03zu", 100 - col.n);
+	assert_string_equal(col.uids[col.n - 1], uid);
+	collect_free(&col);
+	/* The byte count follows deletions: all fit again after them. */
+	assert_true(sa_delete(s, STORE_SA_SEL_CN, "gw") > 10);
+	for (i = 0; i < 10; i++) {
+		snprintf(uid, sizeof(uid), "V%03d", i);
+		put_owned(s, uid, "CN=gw", "0D", t++, 0);
+	}
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(count_sa(s, 0), 10);
+	store_close(s);
+}
+
+/* The connections bound to a callsign, as for a uid. */
+static void
+test_callsign_index(void **state)
+{
+	struct store		*s;
+	struct store_client	 c;
+	uint64_t		 ids[4];
+	size_t			 n;
+
+	s = open_ok(tmpdir, 0, 0);
+	memset(&c, 0, sizeof(c));
+	c.conn_id = STORE_CONN_ID(1, 7);
+	c.worker = 1;
+	snprintf(c.uid, sizeof(c.uid), "U1");
+	snprintf(c.callsign, sizeof(c.callsign), "ALPHA");
+	assert_int_equal(store_batch_client(s, &c), 0);
+	c.conn_id = STORE_CONN_ID(2, 7);
+	c.worker = 2;
+	snprintf(c.uid, sizeof(c.uid), "U2");
+	assert_int_equal(store_batch_client(s, &c), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_lookup_callsign(s, "ALPHA", ids, 4, &n), 0);
+	assert_int_equal(n, 2);
+	/* A rename moves it; a delete removes it. */
+	snprintf(c.callsign, sizeof(c.callsign), "BRAVO");
+	assert_int_equal(store_batch_client(s, &c), 0);
+	assert_int_equal(store_batch_client_del(s, STORE_CONN_ID(1, 7)), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_lookup_callsign(s, "ALPHA", ids, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_lookup_callsign(s, "BRAVO", ids, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], STORE_CONN_ID(2, 7));
+	/* A dead worker's go with it. */
+	assert_int_equal(store_del_worker(s, 2, NULL, NULL), 1);
+	assert_int_equal(store_lookup_callsign(s, "BRAVO", ids, 4, &n), 0);
+	assert_int_equal(n, 0);
 	store_close(s);
 }
 
@@ -1200,14 +1362,31 @@ marker_write(const char *boot, const char *st)
 static void
 marker_is(const char *st)
 {
-	char	 path[PATH_MAX], buf[160];
+	char	 path[PATH_MAX], buf[200], boot[64], state[8];
+	size_t	 n;
 	FILE	*f;
 
 	snprintf(path, sizeof(path), "%s/store.boot", tmpdir);
 	assert_non_null(f = fopen(path, "r"));
-	assert_non_null(fgets(buf, sizeof(buf), f));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
-	assert_non_null(strstr(buf, st));
+	buf[n] = '\0';
+	/* One fixed-size record, rewritten in place. */
+	assert_int_equal(n, 128);
+	assert_int_equal(buf[127], '\n');
+	assert_int_equal(sscanf(buf, "takd-store 1 %63s %7s", boot, state), 2);
+	assert_string_equal(state, st);
+}
+
+static ino_t
+marker_ino(void)
+{
+	char		 path[PATH_MAX];
+	struct stat	 st;
+
+	snprintf(path, sizeof(path), "%s/store.boot", tmpdir);
+	assert_int_equal(stat(path, &st), 0);
+	return (st.st_ino);
 }
 
 /* Open at start and report whether the SA written before survived. */
@@ -1218,12 +1397,12 @@ start_keeps(void)
 	size_t		 n;
 
 	s = open_ok(tmpdir, 0, STORE_OPEN_START);
-	marker_is(" open\n");
+	marker_is("open");
 	n = count_sa(s, NOW_MS);
 	put_sa(s, "A", FUTURE_MS, "<event/>");
 	assert_int_equal(store_commit(s), 0);
 	store_close(s);
-	marker_is(" closed\n");
+	marker_is("closed");
 	return (n == 1);
 }
 
@@ -1231,6 +1410,7 @@ static void
 test_crash_marker(void **state)
 {
 	char	 boot[64] = "";
+	ino_t	 ino;
 	FILE	*f;
 
 	f = fopen("/proc/sys/kernel/random/boot_id", "r");
@@ -1242,7 +1422,10 @@ test_crash_marker(void **state)
 	boot[strcspn(boot, "\n")] = '\0';
 
 	assert_false(start_keeps());		/* first start: empty */
+	ino = marker_ino();
 	assert_true(start_keeps());		/* clean close */
+	/* Rewritten in place: a full disk cannot stop it. */
+	assert_int_equal(marker_ino(), ino);
 	marker_write("00000000-0000-0000-0000-000000000000", "closed");
 	assert_true(start_keeps());		/* clean, then rebooted */
 	marker_write("00000000-0000-0000-0000-000000000000", "open");
@@ -1333,6 +1516,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_owner, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_callsign_index, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_reset_clients, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nested_and_misuse, setup,
