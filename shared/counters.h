@@ -145,6 +145,24 @@
 	C(bytes_out, COUNTER, "bytes", "out",				\
 	    "bytes_out_total", NULL, NULL, "events", "bytes out",	\
 	    "Application bytes written to clients (before TLS).")	\
+	C(sa_stored, COUNTER, "sa_store", "stored",			\
+	    "sa_stored_total", NULL, NULL, "stored SA", "stored",	\
+	    "Latest SA events written to the state store for replay.")	\
+	C(sa_clamped, COUNTER, "sa_store", "stale_clamped",		\
+	    "sa_stale_clamped_total", NULL, NULL, "stored SA",		\
+	    "stale time cut to sa_max_stale",				\
+	    "Stored SA events whose stale time was cut to [cot] "	\
+	    "sa_max_stale from now.")					\
+	C(sa_too_large, COUNTER, "sa_store", "too_large",		\
+	    "sa_not_stored_total", "reason", "too_large", "stored SA",	\
+	    "not stored: over sa_max_bytes",				\
+	    "SA events relayed but not stored for replay, by reason.")	\
+	C(sa_evicted, COUNTER, "sa_store", "evicted",			\
+	    "sa_evicted_total", NULL, NULL, "stored SA",		\
+	    "evicted: a certificate's or the store's cap",		\
+	    "Stored SA events removed at a commit of the worker to keep "\
+	    "a certificate under sa_uids_per_cert or the store under "	\
+	    "sa_store_max.")						\
 	C(drop_malformed, COUNTER, "dropped", "malformed",		\
 	    "events_dropped_total", "reason", "malformed", "dropped",	\
 	    "malformed", "Events not delivered, by reason.")		\
@@ -166,6 +184,12 @@
 	C(drop_notice, COUNTER, "dropped", "notice_queue_half_full",	\
 	    "events_dropped_total", "reason", "notice_queue_half_full",	\
 	    "dropped", "notice_queue_half_full", NULL)			\
+	C(drop_identity, COUNTER, "dropped", "identity_refused",	\
+	    "events_dropped_total", "reason", "identity_refused",	\
+	    "dropped", "identity_refused", NULL)			\
+	C(drop_server_only, COUNTER, "dropped", "server_only",		\
+	    "events_dropped_total", "reason", "server_only",		\
+	    "dropped", "server_only", NULL)				\
 	C(close_framing, COUNTER, "closed", "framing",			\
 	    "sessions_closed_total", "reason", "framing",		\
 	    "sessions closed", "framing",				\
@@ -179,6 +203,9 @@
 	C(close_slow, COUNTER, "closed", "slow_consumer",		\
 	    "sessions_closed_total", "reason", "slow_consumer",		\
 	    "sessions closed", "slow_consumer", NULL)			\
+	C(close_takeover, COUNTER, "closed", "taken_over",		\
+	    "sessions_closed_total", "reason", "taken_over",		\
+	    "sessions closed", "taken_over", NULL)			\
 	C(outq_high_water, PEAK, "outq", "high_water_bytes",		\
 	    "outq_high_water_bytes", NULL, NULL, "output queues",	\
 	    "high-water mark (bytes)",					\

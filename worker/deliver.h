@@ -43,6 +43,13 @@ enum deliver_kind {
 
 #define DELIVER_F_SA		0x1	/* a position report: newer ones supersede it */
 #define DELIVER_F_SYSTEM	0x2	/* made by takd (disconnect notice) */
+/*
+ * Not an event: the sender's new session took over uid (d.uid); every
+ * other session bound to it whose owner is the event's bytes is closed.
+ */
+#define DELIVER_F_TAKEOVER	0x4
+#define DELIVER_F_ALL		(DELIVER_F_SA | DELIVER_F_SYSTEM | \
+	DELIVER_F_TAKEOVER)
 
 struct deliver {
 	enum deliver_kind kind;

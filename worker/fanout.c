@@ -87,7 +87,7 @@ fanout_deliver_valid(const struct deliver *d)
 		return (0);
 	if (d->kind != DELIVER_BROADCAST && d->kind != DELIVER_DIRECTED)
 		return (0);
-	if ((d->flags & ~(uint32_t)(DELIVER_F_SA | DELIVER_F_SYSTEM)) != 0)
+	if ((d->flags & ~(uint32_t)DELIVER_F_ALL) != 0)
 		return (0);
 	if ((unsigned)d->cls >= IPC_EV_CLASS_MAX)
 		return (0);
@@ -238,7 +238,7 @@ fanout_get_rec(struct ipc_rd *rd, bool large, size_t max_bytes,
 		return (-1);
 	}
 	d->kind = (enum deliver_kind)kind;
-	if ((d->flags & ~(uint32_t)(DELIVER_F_SA | DELIVER_F_SYSTEM)) != 0) {
+	if ((d->flags & ~(uint32_t)DELIVER_F_ALL) != 0) {
 		snprintf(err, errlen, "unknown flags %#x", d->flags);
 		return (-1);
 	}

@@ -18,6 +18,8 @@
 #include "shared/log.h"
 #include "shared/store.h"
 #include "worker/conn.h"
+#include "worker/deliver.h"
+#include "worker/fanout.h"
 #include "worker/registry.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"
@@ -25,6 +27,10 @@
 #define REGISTRY_MAGIC		0x52454753u	/* "REGS" */
 #define REGISTRY_FIRST_BUCKETS	64
 #define REGISTRY_LOOKUP_MAX	16	/* conn ids read per uid lookup */
+/* Room for the stale time an SA's tag gets instead of its own. */
+#define REGISTRY_STALE_ROOM	64
+
+_Static_assert(REGISTRY_OWNER_MAX == STORE_OWNER_SIZE, "owner size");
 
 struct registry_index {
 	struct registry_node	**b;
@@ -34,8 +40,11 @@ struct registry_index {
 
 struct registry {
 	unsigned		 magic;
-	struct store		*store;
+	struct store		*store;		/* NULL: running without */
 	bool			 dirty;		/* batched writes to commit */
+	uint64_t		 evicted;	/* the store's, last seen */
+	char			*scratch;	/* an SA with its stale cut */
+	size_t			 scratch_len;
 	struct registry_index	 uid;
 	struct registry_index	 cs;
 };
@@ -131,14 +140,23 @@ registry_init(struct worker *w)
 		log_warn("registry");
 		goto fail;
 	}
-	/*
-	 * The supervisor works in STATE_DIR/store (ours) and forked us there.
-	 */
-	if ((reg->store = store_open(".", 0, 0, 0, err, sizeof(err))) ==
-	    NULL) {
-		log_warnx("state store (%s): %s", w->cfg->state_dir, err);
+	reg->scratch_len = w->cfg->sa_max_bytes;
+	if ((reg->scratch = malloc(reg->scratch_len)) == NULL) {
+		log_warn("registry");
 		goto fail;
 	}
+	/*
+	 * The supervisor works in STATE_DIR/store (ours) and forked us there.
+	 * Without the store (a full disk the supervisor could not recover from) the
+	 * worker still serves: no replay, identities checked here only.
+	 */
+	if ((reg->store = store_open(".", 0, 0, 0, err, sizeof(err))) ==
+	    NULL)
+		log_warnx("state store (%s): %s; running without it: no "
+		    "latest SA replay, identities checked within this worker "
+		    "only", w->cfg->state_dir, err);
+	else
+		store_set_sa_max_bytes(reg->store, w->cfg->sa_store_max);
 	w->reg = reg;
 	return (0);
 fail:
@@ -153,11 +171,16 @@ registry_commit(struct worker *w)
 {
 	struct registry	*reg = w->reg;
 
+	struct store_stats	 st;
+
 	if (reg == NULL || !reg->dirty)
 		return;
 	reg->dirty = false;
 	/* store_commit() logs and counts a failure; the batch is gone. */
 	(void)store_commit(reg->store);
+	store_get_stats(reg->store, &st);
+	w->cnt.sa_evicted += st.sa_evicted - reg->evicted;
+	reg->evicted = st.sa_evicted;
 }
 
 void
@@ -178,6 +201,7 @@ registry_free(struct worker *w)
 	store_close(reg->store);
 	free(reg->uid.b);
 	free(reg->cs.b);
+	free(reg->scratch);
 	reg->magic = 0;
 	free(reg);
 	w->reg = NULL;
@@ -195,6 +219,8 @@ registry_put_client(struct worker *w, struct conn *c)
 	const struct session	*s = &c->s;
 	struct store_client	 sc;
 
+	if (w->reg->store == NULL)
+		return;
 	memset(&sc, 0, sizeof(sc));
 	sc.conn_id = registry_conn_id(w, c);
 	sc.worker = w->args->id;
@@ -263,6 +289,8 @@ registry_uid_elsewhere(struct worker *w, struct conn *c)
 		return (false);
 	if (registry_uid_held(w, c->s.uid, c))
 		return (true);
+	if (w->reg->store == NULL)
+		return (false);
 	/*
 	 * Our own worker's entries in the store may be closed sessions whose
 	 * removal is still batched: the local index above is the truth for
@@ -282,7 +310,8 @@ registry_disconnect(struct worker *w, struct conn *c)
 {
 	registry_index_del(&w->reg->uid, &c->s.uid_node);
 	registry_index_del(&w->reg->cs, &c->s.cs_node);
-	if (store_batch_client_del(w->reg->store, registry_conn_id(w, c)) == 0)
+	if (w->reg->store != NULL && store_batch_client_del(w->reg->store,
+	    registry_conn_id(w, c)) == 0)
 		w->reg->dirty = true;
 }
 
@@ -292,7 +321,8 @@ registry_touch(struct worker *w, struct conn *c, int64_t wall_ms)
 	struct session	*s = &c->s;
 
 	/* The store would skip it anyway; this saves the call. */
-	if (wall_ms - s->last_touch_wall_ms < STORE_TOUCH_GRAIN_MS)
+	if (wall_ms - s->last_touch_wall_ms < STORE_TOUCH_GRAIN_MS ||
+	    w->reg->store == NULL)
 		return;
 	s->last_touch_wall_ms = wall_ms;
 	if (store_batch_touch(w->reg->store, registry_conn_id(w, c),
@@ -300,21 +330,383 @@ registry_touch(struct worker *w, struct conn *c, int64_t wall_ms)
 		w->reg->dirty = true;
 }
 
+static bool
+registry_is_space(char ch)
+{
+	return (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n');
+}
+
+/*
+ * The value of the stale attribute of the <event> start tag at off, as
+ * [*vs, *ve).  The parser accepted the event, so the tag is well-formed
+ * XML: names, '=', and values in quotes that do not contain their quote.
+ */
+static int
+registry_find_stale(const char *b, size_t len, size_t off, size_t *vs,
+    size_t *ve)
+{
+	size_t	 i = off + 6, ns, ne;
+	char	 q;
+
+	if (off > len || len - off < 6 || memcmp(b + off, "<event", 6) != 0)
+		return (-1);
+	for (;;) {
+		while (i < len && registry_is_space(b[i]))
+			i++;
+		if (i >= len || b[i] == '>' || b[i] == '/')
+			return (-1);
+		ns = i;
+		while (i < len && !registry_is_space(b[i]) && b[i] != '=')
+			i++;
+		ne = i;
+		while (i < len && registry_is_space(b[i]))
+			i++;
+		if (i >= len || b[i++] != '=')
+			return (-1);
+		while (i < len && registry_is_space(b[i]))
+			i++;
+		if (i >= len || (b[i] != '"' && b[i] != '\''))
+			return (-1);
+		q = b[i++];
+		*vs = i;
+		while (i < len && b[i] != q)
+			i++;
+		if (i >= len)
+			return (-1);
+		*ve = i++;
+		if (ne - ns == 5 && memcmp(b + ns, "stale", 5) == 0)
+			return (0);
+	}
+}
+
+size_t
+registry_stale_rewrite(const void *event, size_t len, size_t event_off,
+    int64_t stale_ms, char *out, size_t outlen)
+{
+	const char	*b = event;
+	char		 t[REGISTRY_STALE_ROOM];
+	size_t		 vs, ve, tlen, n;
+
+	if (registry_find_stale(b, len, event_off, &vs, &ve) == -1 ||
+	    (tlen = cot_time_format(stale_ms, t, sizeof(t))) == 0)
+		return (0);
+	n = len - (ve - vs) + tlen;
+	if (n > outlen)
+		return (0);
+	memcpy(out, b, vs);
+	memcpy(out + vs, t, tlen);
+	memcpy(out + vs + tlen, b + ve, len - ve);
+	return (n);
+}
+
 void
 registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
     const void *event, size_t len, int64_t wall_ms)
 {
-	/* Refused by the store; rare enough that not keeping it is fine. */
-	if (strlen(v->type) >= STORE_TYPE_SIZE || len > STORE_SA_MAX) {
+	struct registry		*reg = w->reg;
+	struct store_sa_put	 p;
+	int64_t			 max_stale;
+	size_t			 n;
+
+	if (reg->store == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.stale_ms = v->stale_ms > 0 ? (uint64_t)v->stale_ms : 0;
+	p.event = event;
+	p.len = len;
+	/*
+	 * The client's stale time would keep its position on every map for
+	 * as long as it likes (and in the store across restarts): cut it,
+	 * in the bytes the replay sends too.
+	 */
+	max_stale = wall_ms + (int64_t)w->cfg->sa_max_stale_ms;
+	if (v->stale_ms > max_stale) {
+		if ((n = registry_stale_rewrite(event, len, v->event_off,
+		    max_stale, reg->scratch, reg->scratch_len)) == 0) {
+			w->cnt.sa_too_large++;
+			log_debug("session %" PRIu64 ": SA of uid \"%s\" not "
+			    "kept for replay: %zu bytes with its stale time "
+			    "cut exceed sa_max_bytes", c->id, v->uid, len);
+			return;
+		}
+		p.event = reg->scratch;
+		p.len = n;
+		p.stale_ms = (uint64_t)max_stale;
+		p.flags |= STORE_SA_F_CLAMPED;
+		w->cnt.sa_clamped++;
+	}
+	if (strlen(v->type) >= STORE_TYPE_SIZE ||
+	    p.len > w->cfg->sa_max_bytes) {
+		w->cnt.sa_too_large++;
 		log_debug("session %" PRIu64 ": SA of uid \"%s\" not kept for "
-		    "replay (type of %zu bytes, event of %zu bytes)", c->id,
-		    v->uid, strlen(v->type), len);
+		    "replay (type of %zu bytes, event of %zu bytes, "
+		    "sa_max_bytes %zu)", c->id, v->uid, strlen(v->type), p.len,
+		    w->cfg->sa_max_bytes);
 		return;
 	}
-	if (store_batch_sa(w->reg->store, v->uid, v->type,
-	    v->stale_ms > 0 ? (uint64_t)v->stale_ms : 0, (uint64_t)wall_ms,
-	    event, len) == 0)
-		w->reg->dirty = true;
+	p.uid = v->uid;
+	p.type = v->type;
+	p.owner = c->s.owner;
+	p.serial = c->tls.serial_hex;
+	p.now_ms = (uint64_t)wall_ms;
+	p.max_per_owner = c->s.relay ? w->cfg->relay_max_uids :
+	    w->cfg->sa_uids_per_cert;
+	if (store_batch_sa_put(reg->store, &p) == 0) {
+		reg->dirty = true;
+		w->cnt.sa_stored++;
+	}
+}
+
+/* ---- identity ownership ---- */
+
+/* The value of the subject's first CN, "" when none. */
+static void
+registry_subject_cn(const char *subject, char *cn, size_t len)
+{
+	const char	*p = subject;
+	size_t		 n = 0;
+
+	cn[0] = '\0';
+	while (*p != '\0') {
+		if (strncmp(p, "CN=", 3) == 0) {
+			for (p += 3; *p != '\0' && *p != ',' && n + 1 < len;
+			    p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				cn[n++] = *p;
+			}
+			cn[n] = '\0';
+			return;
+		}
+		/* The next RDN, after a ',' that is not escaped. */
+		for (; *p != '\0' && *p != ','; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		if (*p == ',')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* Whether name is one of the words of list (spaces or commas between). */
+static bool
+registry_listed(const char *list, const char *name)
+{
+	size_t	 n = strlen(name), w;
+
+	if (n == 0)
+		return (false);
+	while (*list != '\0') {
+		list += strspn(list, " ,\t");
+		w = strcspn(list, " ,\t");
+		if (w == n && strncmp(list, name, n) == 0)
+			return (true);
+		list += w;
+	}
+	return (false);
+}
+
+/* Owner of a TLS subject, or of a plain peer "ADDR:PORT"/"[V6]:PORT". */
+static void
+registry_owner_format(const char *subject, const char *serial,
+    const char *peer, char *owner, size_t len)
+{
+	const char	*colon;
+
+	if (subject[0] != '\0')
+		snprintf(owner, len, "%s", subject);
+	else if (serial[0] != '\0')
+		snprintf(owner, len, "serial:%s", serial);
+	else if ((colon = strrchr(peer, ':')) != NULL)
+		snprintf(owner, len, "tcp:%.*s", (int)(colon - peer), peer);
+	else
+		snprintf(owner, len, "tcp:%s", peer);
+}
+
+void
+registry_owner_init(struct worker *w, struct conn *c)
+{
+	char	 cn[256];
+
+	registry_owner_format(c->tls.subject, c->tls.serial_hex, c->peer,
+	    c->s.owner, sizeof(c->s.owner));
+	registry_subject_cn(c->tls.subject, cn, sizeof(cn));
+	c->s.relay = !c->plain && registry_listed(w->cfg->relay_certs, cn);
+}
+
+/*
+ * The owners of the connections of other workers bound to key (uid or
+ * callsign) in the store: REGISTRY_OTHER (another's copied to other) as
+ * soon as one differs, else whether one is mine.
+ */
+static enum registry_claim
+registry_claim_store(struct worker *w, struct conn *c, bool by_uid,
+    const char *key, char *other, bool *remote)
+{
+	struct store_client	 sc;
+	enum registry_claim	 r = REGISTRY_FREE;
+	uint64_t		 ids[REGISTRY_LOOKUP_MAX];
+	size_t			 i, total = 0;
+	char			 owner[REGISTRY_OWNER_MAX];
+
+	if (w->reg->store == NULL)
+		return (REGISTRY_FREE);
+	if ((by_uid ? store_lookup_uid(w->reg->store, key, ids,
+	    REGISTRY_LOOKUP_MAX, &total) : store_lookup_callsign(w->reg->store,
+	    key, ids, REGISTRY_LOOKUP_MAX, &total)) == -1)
+		return (REGISTRY_FREE);
+	for (i = 0; i < total && i < REGISTRY_LOOKUP_MAX; i++) {
+		/* Our own entries may be closed sessions still batched. */
+		if (STORE_CONN_WORKER(ids[i]) == w->args->id ||
+		    store_get_client(w->reg->store, ids[i], &sc) != 0)
+			continue;
+		registry_owner_format(sc.subject, sc.serial, sc.peer, owner,
+		    sizeof(owner));
+		if (strcmp(owner, c->s.owner) != 0) {
+			memcpy(other, owner, sizeof(owner));
+			return (REGISTRY_OTHER);
+		}
+		r = REGISTRY_OWN;
+		if (remote != NULL)
+			*remote = true;
+	}
+	return (r);
+}
+
+/* The same in a local index. */
+static enum registry_claim
+registry_claim_local(struct worker *w, struct conn *c,
+    struct registry_index *idx, const char *key, char *other)
+{
+	const struct registry_node	*n;
+	enum registry_claim		 r = REGISTRY_FREE;
+	uint64_t			 h = outq_hash(key);
+
+	for (n = idx->b[h & (idx->nb - 1)]; n != NULL; n = n->next) {
+		if (n->conn == c || n->hash != h || strcmp(n->key, key) != 0)
+			continue;
+		if (strcmp(n->conn->s.owner, c->s.owner) != 0) {
+			snprintf(other, REGISTRY_OWNER_MAX, "%s",
+			    n->conn->s.owner);
+			return (REGISTRY_OTHER);
+		}
+		r = REGISTRY_OWN;
+	}
+	return (r);
+}
+
+enum registry_claim
+registry_claim_uid(struct worker *w, struct conn *c, const char *uid,
+    bool sticky, char *other, bool *remote)
+{
+	enum registry_claim	 r, st;
+	char			 owner[REGISTRY_OWNER_MAX];
+
+	if (remote != NULL)
+		*remote = false;
+	if (uid[0] == '\0')
+		return (REGISTRY_FREE);
+	if ((r = registry_claim_local(w, c, &w->reg->uid, uid, other)) ==
+	    REGISTRY_OTHER)
+		return (r);
+	if ((st = registry_claim_store(w, c, true, uid, other, remote)) !=
+	    REGISTRY_FREE)
+		r = st;
+	if (r == REGISTRY_OTHER || !sticky || w->reg->store == NULL)
+		return (r);
+	/* A position stays its owner's while it is stored (docs/security.md). */
+	if (store_get_sa_owner(w->reg->store, uid, owner) == 0) {
+		if (strcmp(owner, c->s.owner) != 0) {
+			memcpy(other, owner, sizeof(owner));
+			return (REGISTRY_OTHER);
+		}
+		r = REGISTRY_OWN;
+	}
+	return (r);
+}
+
+enum registry_claim
+registry_claim_callsign(struct worker *w, struct conn *c,
+    const char *callsign, char *other)
+{
+	enum registry_claim	 r;
+
+	if (callsign[0] == '\0')
+		return (REGISTRY_FREE);
+	if ((r = registry_claim_local(w, c, &w->reg->cs, callsign, other)) ==
+	    REGISTRY_OTHER)
+		return (r);
+	return (registry_claim_store(w, c, false, callsign, other, NULL) ==
+	    REGISTRY_OTHER ? REGISTRY_OTHER : r);
+}
+
+struct registry_takeover {
+	const struct deliver	*d;
+	size_t			 n;
+};
+
+static void
+registry_takeover_one(struct worker *w, struct conn *c, void *arg)
+{
+	struct registry_takeover	*t = arg;
+	const struct deliver		*d = t->d;
+	char				 who[CONN_WHO_MAX];
+
+	if ((d->src_worker == w->args->id && d->src_conn == c->id) ||
+	    !session_receives(c) || strlen(c->s.owner) != d->ev->len ||
+	    memcmp(c->s.owner, d->ev->data, d->ev->len) != 0)
+		return;
+	w->cnt.close_takeover++;
+	t->n++;
+	log_info("session %" PRIu64 ": uid \"%s\" taken over by a new "
+	    "session of the same certificate (worker %u session %" PRIu64
+	    "): closing this one (%s)", c->id, c->s.uid, d->src_worker,
+	    d->src_conn, conn_who(c, who, sizeof(who)));
+	session_doom(w, c, "uid taken over by a new session of the same "
+	    "certificate");
+}
+
+size_t
+registry_takeover_local(struct worker *w, const struct deliver *d)
+{
+	struct registry_takeover	 t;
+
+	t.d = d;
+	t.n = 0;
+	if (d->ev == NULL)
+		return (0);
+	registry_match(w, COT_DEST_UID, d->uid, registry_takeover_one, &t);
+	return (t.n);
+}
+
+void
+registry_takeover(struct worker *w, struct conn *c, bool remote)
+{
+	struct deliver	 d;
+	struct cot_dest	 dest;
+
+	memset(&d, 0, sizeof(d));
+	memset(&dest, 0, sizeof(dest));
+	dest.kind = COT_DEST_UID;
+	snprintf(dest.value, sizeof(dest.value), "%s", c->s.uid);
+	d.kind = DELIVER_DIRECTED;
+	d.flags = DELIVER_F_TAKEOVER;
+	d.cls = IPC_EV_OTHER;
+	d.src_worker = w->args->id;
+	d.src_conn = c->id;
+	memcpy(d.uid, c->s.uid, sizeof(d.uid));
+	d.n_dest = 1;
+	d.dest = &dest;
+	if ((d.ev = evbuf_new(c->s.owner, strlen(c->s.owner))) == NULL) {
+		w->cnt.drop_nomem++;
+		return;
+	}
+	(void)registry_takeover_local(w, &d);
+	/* After the commit of the new binding: see session_bind(). */
+	if (remote)
+		fanout_send(w, &d);
+	evbuf_unref(d.ev);
 }
 
 void
@@ -355,6 +747,8 @@ registry_foreach_sa(struct worker *w, int64_t wall_ms,
 {
 	struct registry_sa_ctx	 ctx;
 
+	if (w->reg->store == NULL)
+		return (0);
 	ctx.fn = fn;
 	ctx.arg = arg;
 	return (store_foreach_sa(w->reg->store, (uint64_t)wall_ms, NULL,

@@ -15,8 +15,23 @@
 #include "worker/cot_parse.h"
 
 struct conn;
+struct deliver;
 struct store_stats;
 struct worker;
+
+/*
+ * Who a session is, for identity ownership: the subject of its client
+ * certificate, or "tcp:ADDR" (the peer's address without its port) for a
+ * plain TCP session.  As long as an LMDB key at most.
+ */
+#define REGISTRY_OWNER_MAX	512
+
+/* What registry_claim_*() found. */
+enum registry_claim {
+	REGISTRY_FREE,		/* nobody else holds it */
+	REGISTRY_OWN,		/* held (or stored) by the same owner only */
+	REGISTRY_OTHER		/* held (or stored) by another owner */
+};
 
 /* A session's place in one index (embedded in struct session). */
 struct registry_node {
@@ -53,13 +68,54 @@ void	 registry_bind(struct worker *, struct conn *);
 bool	 registry_uid_elsewhere(struct worker *, struct conn *);
 /* Whether a local session holds uid (bound to it), by the local index. */
 bool	 registry_uid_local(struct worker *, const char *uid);
+/*
+ * The session was established: fill its owner (s.owner) and whether its
+ * certificate's CN is one of [cot] relay_certs (s.relay).
+ */
+void	 registry_owner_init(struct worker *, struct conn *);
+/*
+ * Who holds uid besides c: a live session (here or on another worker)
+ * bound to it and, with sticky, the owner of uid's stored SA.  REGISTRY_
+ * OTHER copies another owner into other (REGISTRY_OWNER_MAX bytes);
+ * *remote (unless NULL) says whether a session of c's owner on another
+ * worker holds it.  A store error counts as nobody: the local index is
+ * still exact.
+ */
+enum registry_claim registry_claim_uid(struct worker *, struct conn *,
+	    const char *uid, bool sticky, char *other, bool *remote);
+/* The same for a live callsign. */
+enum registry_claim registry_claim_callsign(struct worker *, struct conn *,
+	    const char *callsign, char *other);
+/*
+ * c just bound its uid, which sessions of the same owner held: close them,
+ * here now and on the other workers (with remote) through the mesh.
+ */
+void	 registry_takeover(struct worker *, struct conn *, bool remote);
+/*
+ * DELIVER_F_TAKEOVER from the mesh (or from here): close the local
+ * sessions but the sender bound to d's uid whose owner is d's event bytes.
+ * Returns how many.
+ */
+size_t	 registry_takeover_local(struct worker *, const struct deliver *);
 /* Remove the session from the indexes and from the store. */
 void	 registry_disconnect(struct worker *, struct conn *);
 /* An event arrived: last seen (written at most once a second). */
 void	 registry_touch(struct worker *, struct conn *, int64_t wall_ms);
-/* The session's latest SA, for the replay to clients that connect later. */
+/*
+ * An SA the session owns (its own, or a relay's other identity), for the
+ * replay to clients that connect later: its stale time cut to [cot]
+ * sa_max_stale from now (in the stored bytes too), refused over [cot]
+ * sa_max_bytes, stored with the session's owner and serial.
+ */
 void	 registry_sa(struct worker *, struct conn *, const struct cot_view *,
 	    const void *event, size_t len, int64_t wall_ms);
+/*
+ * The event's bytes with the stale attribute of its <event> tag (at
+ * event_off) replaced by stale_ms, into out (outlen bytes): the new length,
+ * or 0 when there is no such attribute or no room.
+ */
+size_t	 registry_stale_rewrite(const void *event, size_t len,
+	    size_t event_off, int64_t stale_ms, char *out, size_t outlen);
 
 /*
  * Call fn for every local session whose bound uid (COT_DEST_UID) or

@@ -42,6 +42,20 @@ route_type_is(const char *type, const char *prefix)
 	    (type[n] == '\0' || type[n] == '-'));
 }
 
+const char *
+route_server_only(const struct cot_view *v, const char *own_uid)
+{
+	if (route_type_is(v->type, "t-x-c-t-r") ||
+	    strcmp(v->uid, "takPong") == 0)
+		return ("a pong");
+	if (route_type_is(v->type, "t-x-takp"))
+		return ("a TAK server control event");
+	if (strcmp(v->type, "t-x-d-d") == 0 && (own_uid[0] == '\0' ||
+	    strcmp(v->link_uid, own_uid) != 0))
+		return ("a disconnect notice for another uid");
+	return (NULL);
+}
+
 enum ipc_ev_class
 route_class(const char *type)
 {
@@ -110,6 +124,8 @@ route_deliver(struct worker *w, const struct deliver *d)
 	ctx.d = d;
 	if (d->ev == NULL)
 		return (0);
+	if (d->flags & DELIVER_F_TAKEOVER)
+		return (registry_takeover_local(w, d));
 	if (d->flags & DELIVER_F_SA)
 		ctx.key = outq_hash(d->uid);
 	if (d->kind == DELIVER_BROADCAST) {

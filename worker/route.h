@@ -24,6 +24,14 @@ enum route_action {
 
 enum route_action route_decide(const struct cot_view *);
 const char	*route_action_name(enum route_action);
+/*
+ * Why a client may not send this event, which only a server makes, or NULL:
+ * a pong ("t-x-c-t-r", or uid "takPong"), a TAK server control event
+ * ("t-x-takp-*"), or a disconnect notice ("t-x-d-d") for anybody but the
+ * sender's own bound uid own_uid ("" when it has none): a client may
+ * announce its own departure, as ATAK does.
+ */
+const char	*route_server_only(const struct cot_view *, const char *own_uid);
 
 /*
  * The class of an event type for the metrics: "a-*" SA, "b-t-f" and
@@ -32,7 +40,8 @@ const char	*route_action_name(enum route_action);
 enum ipc_ev_class route_class(const char *type);
 /*
  * deliver_local(), returning the number of sessions the event was queued to
- * (a session named twice counts once).
+ * (a session named twice counts once); for DELIVER_F_TAKEOVER, the number
+ * of sessions closed.
  */
 size_t	 route_deliver(struct worker *, const struct deliver *);
 

@@ -166,6 +166,34 @@ session_pong(struct worker *w, struct conn *c, int64_t wall)
 	w->cnt.pongs++;
 }
 
+/*
+ * Drop an event the session may not send (an identity another certificate
+ * holds, a server's event): counted, and logged with both sides at most
+ * once per SESSION_RATE_LOG_MS.
+ */
+static void
+session_refuse(struct worker *w, struct conn *c, const struct cot_view *v,
+    uint64_t *counter, const char *why, const char *other)
+{
+	struct session	*s = &c->s;
+	int64_t		 now = worker_now_ms();
+	char		 who[CONN_WHO_MAX];
+
+	(*counter)++;
+	s->refused++;
+	if (s->refused_logged_ms != 0 &&
+	    now - s->refused_logged_ms < SESSION_RATE_LOG_MS)
+		return;
+	log_warnx("session %" PRIu64 ": event \"%s\" type %s callsign "
+	    "\"%s\" dropped: %s%s%s%s (%" PRIu64 " such event%s since the "
+	    "last such line) (%s)", c->id, v->uid, v->type, v->callsign, why,
+	    other != NULL ? " (held by \"" : "", other != NULL ? other : "",
+	    other != NULL ? "\")" : "", s->refused, s->refused == 1 ? "" : "s",
+	    conn_who(c, who, sizeof(who)));
+	s->refused_logged_ms = now;
+	s->refused = 0;
+}
+
 static bool
 session_set(char *dst, size_t len, const char *src)
 {
@@ -176,38 +204,118 @@ session_set(char *dst, size_t len, const char *src)
 }
 
 /*
- * The first event with a contact binds the session's uid and callsign; later
- * ones of the same uid may change the callsign, group and role (a user who
- * renames himself stays reachable by the new name).
+ * The session's first identity (a contact with callsign and endpoint): its
+ * uid and callsign must not be another certificate's.  A uid that a session
+ * of the same certificate holds is taken over: that session is closed (a
+ * client that reconnected before its old connection timed out).  -1: the
+ * event is refused.
  */
-static void
-session_identity(struct worker *w, struct conn *c, const struct cot_view *v)
+static int
+session_bind(struct worker *w, struct conn *c, const struct cot_view *v)
+{
+	struct session		*s = &c->s;
+	enum registry_claim	 claim;
+	char			 other[REGISTRY_OWNER_MAX], who[CONN_WHO_MAX];
+	bool			 remote;
+
+	claim = registry_claim_uid(w, c, v->uid, true, other, &remote);
+	if (claim == REGISTRY_OTHER) {
+		session_refuse(w, c, v, &w->cnt.drop_identity, "its uid "
+		    "belongs to another certificate", other);
+		return (-1);
+	}
+	if (registry_claim_callsign(w, c, v->callsign, other) ==
+	    REGISTRY_OTHER) {
+		session_refuse(w, c, v, &w->cnt.drop_identity, "its callsign "
+		    "belongs to another certificate", other);
+		return (-1);
+	}
+	snprintf(s->uid, sizeof(s->uid), "%s", v->uid);
+	snprintf(s->callsign, sizeof(s->callsign), "%s", v->callsign);
+	snprintf(s->group, sizeof(s->group), "%s", v->group_name);
+	snprintf(s->role, sizeof(s->role), "%s", v->group_role);
+	registry_bind(w, c);
+	/*
+	 * Committed now, before the event is relayed: a client of another
+	 * worker that learns the uid from it cannot claim it first.
+	 */
+	registry_commit(w);
+	log_info("session %" PRIu64 ": uid \"%s\" callsign \"%s\" (%s)",
+	    c->id, s->uid, s->callsign, conn_who(c, who, sizeof(who)));
+	if (claim == REGISTRY_OWN)
+		registry_takeover(w, c, remote);
+	return (0);
+}
+
+/*
+ * A later identity event of the bound uid may change the callsign (to one
+ * no other certificate holds), the group and the role: a user who renames
+ * himself stays reachable by the new name.
+ */
+static int
+session_rebind(struct worker *w, struct conn *c, const struct cot_view *v)
 {
 	struct session	*s = &c->s;
-	const char	*uid;
-	char		 who[CONN_WHO_MAX], old[COT_CALLSIGN_MAX];
-	bool		 bind, changed = false;
+	char		 old[COT_CALLSIGN_MAX], other[REGISTRY_OWNER_MAX];
+	bool		 changed = false;
 
-	if ((uid = cot_identity_uid(v)) == NULL)
-		return;
-	bind = s->uid[0] == '\0';
-	if (!bind && strcmp(uid, s->uid) != 0)
-		return;		/* another uid relayed by this client */
+	if (strcmp(v->callsign, s->callsign) != 0 &&
+	    registry_claim_callsign(w, c, v->callsign, other) ==
+	    REGISTRY_OTHER) {
+		session_refuse(w, c, v, &w->cnt.drop_identity, "its new "
+		    "callsign belongs to another certificate", other);
+		return (-1);
+	}
 	snprintf(old, sizeof(old), "%s", s->callsign);
-	if (bind)
-		snprintf(s->uid, sizeof(s->uid), "%s", uid);
 	changed |= session_set(s->callsign, sizeof(s->callsign), v->callsign);
 	changed |= session_set(s->group, sizeof(s->group), v->group_name);
 	changed |= session_set(s->role, sizeof(s->role), v->group_role);
-	if (!bind && !changed)
-		return;
+	if (!changed)
+		return (0);
 	registry_bind(w, c);
-	if (bind)
-		log_info("session %" PRIu64 ": uid \"%s\" callsign \"%s\" (%s)",
-		    c->id, s->uid, s->callsign, conn_who(c, who, sizeof(who)));
-	else if (strcmp(old, s->callsign) != 0)
+	if (strcmp(old, s->callsign) != 0)
 		log_info("session %" PRIu64 ": uid \"%s\" is now callsign "
 		    "\"%s\" (was \"%s\")", c->id, s->uid, s->callsign, old);
+	return (0);
+}
+
+/*
+ * Whether the session may send this event under its uid: its own bound
+ * uid; or a uid no other certificate holds, live or stored (markers,
+ * chats, other non-identity events keep their own uids), and then an
+ * identity only from a relay ([cot] relay_certs).  The first identity binds
+ * the session.  -1: refused (dropped and counted).
+ */
+static int
+session_accept(struct worker *w, struct conn *c, const struct cot_view *v)
+{
+	struct session	*s = &c->s;
+	const char	*id = cot_identity_uid(v);
+	char		 other[REGISTRY_OWNER_MAX];
+
+	if (s->uid[0] != '\0' && strcmp(v->uid, s->uid) == 0)
+		return (id != NULL ? session_rebind(w, c, v) : 0);
+	if (id != NULL && s->uid[0] == '\0')
+		return (session_bind(w, c, v));
+	if (id != NULL && !s->relay) {
+		session_refuse(w, c, v, &w->cnt.drop_identity, "an identity "
+		    "other than the session's own uid (not a relay_certs "
+		    "certificate)", NULL);
+		return (-1);
+	}
+	if (registry_claim_uid(w, c, v->uid, true, other, NULL) ==
+	    REGISTRY_OTHER) {
+		session_refuse(w, c, v, &w->cnt.drop_identity, "its uid "
+		    "belongs to another certificate", other);
+		return (-1);
+	}
+	if (id != NULL && registry_claim_callsign(w, c, v->callsign, other) ==
+	    REGISTRY_OTHER) {
+		session_refuse(w, c, v, &w->cnt.drop_identity, "its callsign "
+		    "belongs to another certificate", other);
+		return (-1);
+	}
+	return (0);
 }
 
 /* One event of the stream; -1 closes the session with reason. */
@@ -221,6 +329,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	enum route_action	 act;
 	struct fanout_stats	 fs;
 	enum ipc_ev_class	 cls;
+	const char		*why;
 	char			 err[COT_ERR_MAX];
 	int64_t			 wall;
 	size_t			 n;
@@ -246,7 +355,15 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 		registry_touch(w, c, wall);
 		return (0);
 	}
-	session_identity(w, c, &v);
+	if ((why = route_server_only(&v, s->uid)) != NULL) {
+		session_refuse(w, c, &v, &w->cnt.drop_server_only, why, NULL);
+		registry_touch(w, c, wall);
+		return (0);
+	}
+	if (session_accept(w, c, &v) == -1) {
+		registry_touch(w, c, wall);
+		return (0);
+	}
 	if (act == ROUTE_NO_RECIPIENT) {
 		w->cnt.drop_no_recipient++;
 		log_debug("session %" PRIu64 ": event \"%s\" type %s has "
@@ -283,14 +400,16 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	}
 	/*
 	 * Only the session's own position is kept for replay (a marker is an
-	 * "a-" type too), and never a directed one.
+	 * "a-" type too), or a relay's identities, and never a directed one.
 	 */
 	if (act == ROUTE_BROADCAST && cot_is_sa(&v) && s->uid[0] != '\0' &&
 	    strcmp(v.uid, s->uid) == 0) {
 		registry_sa(w, c, &v, bytes, len, wall);
 		snprintf(s->last_sa_type, sizeof(s->last_sa_type), "%s",
 		    v.type);
-	}
+	} else if (act == ROUTE_BROADCAST && cot_is_sa(&v) && s->relay &&
+	    cot_identity_uid(&v) != NULL)
+		registry_sa(w, c, &v, bytes, len, wall);
 	registry_touch(w, c, wall);
 	return (0);
 }
@@ -363,6 +482,7 @@ session_start(struct worker *w, struct conn *c)
 	s->connected_wall_ms = session_wall_ms();
 	s->last_event_ms = s->refill_ms = worker_now_ms();
 	s->tokens = (uint64_t)w->cfg->max_events_per_second * 1000;
+	registry_owner_init(w, c);
 	registry_connect(w, c);
 
 	memset(&r, 0, sizeof(r));

@@ -48,6 +48,10 @@ struct session {
 	char		 group[COT_GROUP_MAX];
 	char		 role[COT_GROUP_MAX];
 	char		 last_sa_type[COT_TYPE_MAX];
+	char		 owner[REGISTRY_OWNER_MAX];	/* registry.h */
+	bool		 relay;		/* may publish other identities */
+	uint64_t	 refused;	/* since the last identity line */
+	int64_t		 refused_logged_ms;
 	struct registry_node uid_node;
 	struct registry_node cs_node;
 	uint64_t	 deliver_mark;	/* dedup of one directed delivery */

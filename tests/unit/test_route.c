@@ -226,6 +226,18 @@ connect_client(struct fx *f, int i)
 	return (f->c[i]);
 }
 
+/* Client i presents a certificate of this subject (and serial). */
+static void
+as_cert(struct fx *f, int i, const char *subject, const char *serial)
+{
+	snprintf(f->c[i]->tls.subject, sizeof(f->c[i]->tls.subject), "%s",
+	    subject);
+	snprintf(f->c[i]->tls.serial_hex, sizeof(f->c[i]->tls.serial_hex),
+	    "%s", serial);
+	f->c[i]->plain = false;
+	registry_owner_init(&f->w, f->c[i]);
+}
+
 /* One loop turn's end: write what is queued, commit the store. */
 static void
 turn(struct fx *f)
@@ -549,6 +561,214 @@ test_shared_names(void **state)
 	assert_string_equal(f->c[0]->s.uid, "UID-A");
 }
 
+static char *
+marker_event(const char *uid, const char *type, const char *link)
+{
+	char	*b = malloc(1024);
+
+	assert_non_null(b);
+	snprintf(b, 1024, "<event version=\"2.0\" uid=\"%s\" type=\"%s\" "
+	    "how=\"h-g-i-g-o\" time=\"2026-11-23T08:00:00Z\" "
+	    "start=\"2026-11-23T08:00:00Z\" stale=\"%s\"><point lat=\"1\" "
+	    "lon=\"2\" hae=\"0\" ce=\"9\" le=\"9\"/><detail>%s%s%s"
+	    "</detail></event>", uid, type, STALE,
+	    link != NULL ? "<link uid=\"" : "", link != NULL ? link : "",
+	    link != NULL ? "\" type=\"a-f-G-U-C\" relation=\"p-p\"/>" : "");
+	return (b);
+}
+
+/*
+ * A uid and a callsign belong to the certificate that bound them: another
+ * certificate's claims are dropped, whatever the event, and the victim
+ * keeps its directed messages, its stored SA and its disconnect notice.
+ */
+static void
+test_identity_owner(void **state)
+{
+	static const char *const to_alpha[] = { "callsign=ALPHA", NULL };
+	static const char *const to_uid_a[] = { "uid=UID-A", NULL };
+	struct fx	*f = *state;
+	char		 got[8192];
+
+	connect_client(f, 0);
+	as_cert(f, 0, "CN=alice,O=TAK", "0A");
+	connect_client(f, 1);
+	as_cert(f, 1, "CN=mallory,O=TAK", "0B");
+	connect_client(f, 2);
+	as_cert(f, 2, "CN=carol,O=TAK", "0C");
+	bind_client(f, 0, "UID-A", "ALPHA");
+
+	/* Alice's uid, with or without her callsign; her callsign. */
+	client_send_str(f, 1, sa_event("UID-A", "ALPHA", STALE, 3));
+	client_send_str(f, 1, sa_event("UID-A", "MIKE", STALE, 3));
+	client_send_str(f, 1, sa_event("UID-M", "ALPHA", STALE, 3));
+	/* Her uid on a marker, a chat, anything. */
+	client_send_str(f, 1, marker_event("UID-A", "a-h-G", NULL));
+	assert_int_equal(f->w.cnt.drop_identity, 4);
+	assert_string_equal(f->c[1]->s.uid, "");
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+
+	/* Mallory as herself is fine, and so are her markers. */
+	bind_client(f, 1, "UID-M", "MIKE");
+	client_send_str(f, 1, marker_event("MARKER-1", "a-h-G", NULL));
+	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	assert_int_equal(client_events(f, 0, NULL, 0), 1);
+	/* ... but not another identity than her own. */
+	client_send_str(f, 1, sa_event("UID-M2", "MIKE-2", STALE, 0));
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.drop_identity, 5);
+
+	/* Alice's directed messages reach Alice only. */
+	client_send_str(f, 2, chat_event("c1", "to alpha", to_alpha));
+	client_send_str(f, 2, chat_event("c2", "to uid", to_uid_a));
+	assert_int_equal(client_events(f, 0, NULL, 0), 2);
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+
+	/* Her stored SA is hers. */
+	connect_client(f, 3);
+	turn(f);
+	assert_int_equal(client_events(f, 3, got, sizeof(got)), 2);
+	assert_non_null(strstr(got, "callsign=\"ALPHA\""));
+	assert_null(strstr(got, "xxx"));
+
+	/* She leaves: everybody is told. */
+	close(f->peer[0]);
+	f->peer[0] = -1;
+	conn_handle(&f->w, f->c[0], EPOLLIN);
+	turn(f);
+	assert_int_equal(client_events(f, 2, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "<link uid=\"UID-A\""));
+	/* Her stored position keeps her uid hers while it lasts. */
+	client_send_str(f, 1, marker_event("UID-A", "a-f-G-U-C", NULL));
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.drop_identity, 6);
+	conn_reap(&f->w);
+}
+
+/* The same certificate binding its live uid again takes it over. */
+static void
+test_takeover(void **state)
+{
+	struct fx	*f = *state;
+
+	connect_client(f, 0);
+	as_cert(f, 0, "CN=alice,O=TAK", "0A");
+	connect_client(f, 1);
+	as_cert(f, 1, "CN=alice,O=TAK", "0A");
+	connect_client(f, 2);
+	as_cert(f, 2, "CN=carol,O=TAK", "0C");
+	bind_client(f, 0, "UID-A", "ALPHA");
+	bind_client(f, 1, "UID-A", "ALPHA");
+	assert_int_equal(f->w.cnt.close_takeover, 1);
+	assert_int_equal(f->c[0]->magic, CONN_DEAD_MAGIC);
+	/* The uid stayed connected: nobody is told it left. */
+	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.disconnect_notices, 0);
+	assert_int_equal(f->w.cnt.drop_identity, 0);
+	conn_reap(&f->w);
+}
+
+/* Pongs, TAK server control events, others' departures: never relayed. */
+static void
+test_server_only(void **state)
+{
+	struct fx	*f = *state;
+	char		 got[4096];
+
+	connect_client(f, 0);
+	as_cert(f, 0, "CN=mallory,O=TAK", "0B");
+	connect_client(f, 1);
+	as_cert(f, 1, "CN=carol,O=TAK", "0C");
+	/* Before binding, no departure at all. */
+	client_send_str(f, 0, marker_event("d0", "t-x-d-d", "UID-M"));
+	bind_client(f, 0, "UID-M", "MIKE");
+	client_send_str(f, 0, marker_event("takPong", "t-x-c-t-r", NULL));
+	client_send_str(f, 0, marker_event("p2", "t-x-c-t-r", NULL));
+	client_send_str(f, 0, marker_event("x", "t-x-takp-v", NULL));
+	client_send_str(f, 0, marker_event("d1", "t-x-d-d", "UID-A"));
+	client_send_str(f, 0, marker_event("d2", "t-x-d-d", NULL));
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(f->w.cnt.drop_server_only, 6);
+	/* Its own departure, as ATAK sends it, goes out. */
+	client_send_str(f, 0, marker_event("d3", "t-x-d-d", "UID-M"));
+	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "<link uid=\"UID-M\""));
+}
+
+/*
+ * One certificate reconnecting with a new uid each time keeps at most
+ * sa_uids_per_cert SAs stored, its oldest going first; a replay shows the
+ * newest first, so a flood stored before a real client's last position
+ * cannot push it out.
+ */
+static void
+test_sa_caps(void **state)
+{
+	struct fx	*f = *state;
+	char		 uid[32], got[65536];
+	int		 i;
+
+	f->cfg.sa_uids_per_cert = 4;
+	for (i = 0; i < 20; i++) {
+		connect_client(f, 0);
+		as_cert(f, 0, "CN=mallory,O=TAK", "0B");
+		snprintf(uid, sizeof(uid), "JUNK-%02d", i);
+		client_send_str(f, 0, sa_event(uid, uid, STALE, 0));
+		close(f->peer[0]);
+		f->peer[0] = -1;
+		conn_handle(&f->w, f->c[0], EPOLLIN);
+		turn(f);
+		conn_reap(&f->w);
+	}
+	assert_int_equal(f->w.cnt.sa_evicted, 16);
+	connect_client(f, 1);
+	as_cert(f, 1, "CN=alice,O=TAK", "0A");
+	bind_client(f, 1, "UID-A", "ALPHA");
+	/* An SA too large to keep is relayed but not stored. */
+	connect_client(f, 2);
+	as_cert(f, 2, "CN=bob,O=TAK", "0D");
+	client_send_str(f, 2, sa_event("UID-B", "BRAVO", STALE, 5000));
+	assert_int_equal(f->w.cnt.sa_too_large, 1);
+	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+
+	connect_client(f, 3);
+	turn(f);
+	assert_int_equal(client_events(f, 3, got, sizeof(got)), 5);
+	assert_non_null(strstr(got, "JUNK-19"));
+	assert_non_null(strstr(got, "JUNK-16"));
+	assert_null(strstr(got, "JUNK-15"));
+	assert_null(strstr(got, "UID-B"));
+	assert_true(strstr(got, "UID-A") < strstr(got, "JUNK-19"));
+}
+
+static void
+test_stale_rewrite(void **state)
+{
+	static const char ev[] = "<?xml version='1.0'?>\n<event "
+	    "stale = 'x' uid=\"a stale='no'\" stale=\"9999-01-01T00:00:00Z\" "
+	    "type=\"a-f\"><detail stale=\"keep\"/></event>";
+	static const char want[] = "<?xml version='1.0'?>\n<event "
+	    "stale = '2026-11-23T08:00:00.000Z' uid=\"a stale='no'\" "
+	    "stale=\"9999-01-01T00:00:00Z\" type=\"a-f\"><detail "
+	    "stale=\"keep\"/></event>";
+	char	 out[512];
+	size_t	 n, off = strchr(ev, '\n') + 1 - ev;
+	int64_t	 ms;
+
+	assert_int_equal(cot_time_parse("2026-11-23T08:00:00Z", &ms), 0);
+	n = registry_stale_rewrite(ev, strlen(ev), off, ms, out, sizeof(out));
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(out, want, n);
+	/* No room, no <event> at the offset, no stale: nothing. */
+	assert_int_equal(registry_stale_rewrite(ev, strlen(ev), off, ms, out,
+	    n - 1), 0);
+	assert_int_equal(registry_stale_rewrite(ev, strlen(ev), 0, ms, out,
+	    sizeof(out)), 0);
+	assert_int_equal(registry_stale_rewrite("<event uid='a'/>", 16, 0, ms,
+	    out, sizeof(out)), 0);
+}
+
 static void
 test_malformed_closes_one(void **state)
 {
@@ -610,11 +830,18 @@ test_replay(void **state)
 	turn(f);
 	if (client_events(f, 3, got, sizeof(got)) != 2)
 		fail_msg("replayed: %s", got);
+	/*
+	 * Newest first, and with the stale time cut to sa_max_stale: the
+	 * client's "2099" would keep it on every map for good.
+	 */
+	assert_non_null(strstr(got, "uid=\"UID-A\""));
+	assert_non_null(strstr(got, "<remarks>xxxxxxxxxx</remarks>"));
+	assert_non_null(strstr(got, "uid=\"UID-B\""));
+	assert_null(strstr(got, STALE));
 	/* The store keeps the event from "<event", no declaration. */
-	assert_non_null(strstr(got, sa_body(sa_a)));
-	assert_non_null(strstr(got, sa_body(sa_b)));
 	assert_null(strstr(got, "<?xml"));
 	assert_null(strstr(got, "UID-C"));
+	assert_int_equal(f->w.cnt.sa_clamped, 3);
 	/* Client 2 got A's and B's first SA when it connected. */
 	assert_int_equal(f->w.cnt.sa_replayed, 4);
 	free(sa_a);
@@ -997,6 +1224,16 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_close_in_pass, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flush_delay, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_identity_owner, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_takeover, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_server_only, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sa_caps, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stale_rewrite, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drain_full_pass, setup,
 		    teardown),
