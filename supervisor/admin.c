@@ -22,6 +22,7 @@
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
+#include "supervisor/state.h"
 
 #define ADMIN_LINE_MAX	256
 #define ADMIN_MAX_CLIENTS 32
@@ -721,6 +722,8 @@ admin_reload_finish(struct sup *sup)
 	    reload.error[0] ? "; " : "", reload.error, reload.sessions_closed);
 	reload.active = false;
 	reload.client = NULL;
+	/* The workers closed the revoked sessions: their positions go too. */
+	state_sa_revoked(sup);
 	if (c == NULL)
 		return;
 	j = &c->out;
@@ -895,6 +898,83 @@ admin_clients(struct sup *sup, struct admin_client *c)
 	admin_reply(sup, c);
 }
 
+static int
+admin_sa_json(const struct store_sa *sa, void *arg)
+{
+	struct json	*j = arg;
+
+	json_obj_begin(j);
+	json_kv_str(j, "uid", sa->uid);
+	json_kv_str(j, "type", sa->type);
+	json_kv_str(j, "owner", sa->owner);
+	json_kv_str(j, "serial", sa->serial);
+	json_kv_time(j, "stored", (time_t)(sa->time_ms / 1000));
+	json_kv_time(j, "stale", (time_t)(sa->stale_ms / 1000));
+	json_kv_uint(j, "bytes", sa->len);
+	json_kv_bool(j, "stale_clamped", (sa->flags & STORE_SA_F_CLAMPED) != 0);
+	json_obj_end(j);
+	return (0);
+}
+
+/*
+ * takctl sa: "sa list" (every stored SA, newest first, stale ones too) and
+ * "sa purge uid UID", "sa purge cert NAME" (the owner's CN), "sa purge all".
+ */
+static void
+admin_sa(struct sup *sup, struct admin_client *c, const char *args)
+{
+	struct store_sa_match	 m;
+	struct json		*j = &c->out;
+	long			 n;
+
+	if (sup->store == NULL) {
+		admin_reply_error(sup, c, "the shared state is not open");
+		return;
+	}
+	if (strcmp(args, "list") == 0) {
+		json_obj_begin(j);
+		json_kv_bool(j, "ok", true);
+		json_key(j, "sa");
+		json_arr_begin(j);
+		if (store_foreach_sa(sup->store, 0, NULL, admin_sa_json, j) ==
+		    -1) {
+			json_free(j);
+			json_init(j);
+			admin_reply_error(sup, c, "cannot read the SA store");
+			return;
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+		admin_reply(sup, c);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	if (strncmp(args, "purge uid ", 10) == 0 && args[10] != '\0') {
+		m.sel = STORE_SA_SEL_UID;
+		m.value = args + 10;
+	} else if (strncmp(args, "purge cert ", 11) == 0 && args[11] != '\0') {
+		m.sel = STORE_SA_SEL_CN;
+		m.value = args + 11;
+	} else if (strcmp(args, "purge all") == 0)
+		m.sel = STORE_SA_SEL_ALL;
+	else {
+		admin_reply_error(sup, c, "usage: sa list | sa purge uid UID | "
+		    "sa purge cert NAME | sa purge all");
+		return;
+	}
+	if ((n = store_sa_delete(sup->store, &m)) == -1) {
+		admin_reply_error(sup, c, "cannot write the SA store");
+		return;
+	}
+	log_info("admin: %s: %ld stored SA entr%s removed", args, n,
+	    n == 1 ? "y" : "ies");
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", true);
+	json_kv_uint(j, "removed", (uint64_t)n);
+	json_obj_end(j);
+	admin_reply(sup, c);
+}
+
 static void
 admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
 {
@@ -911,6 +991,8 @@ admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
 		admin_reload(sup, c);
 	else if (strcmp(cmd, "clients") == 0)
 		admin_clients(sup, c);
+	else if (strncmp(cmd, "sa ", 3) == 0)
+		admin_sa(sup, c, cmd + 3);
 	else
 		admin_reply_error(sup, c, "unknown command");
 }

@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/x509.h>
 
 #include "ipc/ipc.h"
 #include "shared/log.h"
@@ -40,6 +44,44 @@ state_wall_ms(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
+void
+state_sa_revoked(struct sup *sup)
+{
+	STACK_OF(X509_REVOKED)	*rev;
+	const ASN1_INTEGER	*sn;
+	BIGNUM			*bn;
+	char			**serials = NULL;
+	int			 i, n;
+	size_t			 k = 0;
+	long			 gone;
+
+	if (sup->store == NULL || sup->crl.crl == NULL ||
+	    (rev = X509_CRL_get_REVOKED(sup->crl.crl)) == NULL ||
+	    (n = sk_X509_REVOKED_num(rev)) <= 0)
+		return;
+	if ((serials = calloc((size_t)n, sizeof(*serials))) == NULL) {
+		log_warn("store: SAs of revoked certificates");
+		return;
+	}
+	/* The hex of worker/tls.c, which the SA records carry. */
+	for (i = 0; i < n; i++) {
+		sn = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev,
+		    i));
+		if ((bn = ASN1_INTEGER_to_BN(sn, NULL)) == NULL)
+			continue;
+		if ((serials[k] = BN_bn2hex(bn)) != NULL)
+			k++;
+		BN_free(bn);
+	}
+	if ((gone = store_sa_purge_serials(sup->store,
+	    (const char *const *)serials, k)) > 0)
+		log_info("store: removed %ld SA entr%s of revoked certificates",
+		    gone, gone == 1 ? "y" : "ies");
+	for (; k > 0; k--)
+		OPENSSL_free(serials[k - 1]);
+	free(serials);
+}
+
 static void
 state_purge(struct sup *sup)
 {
@@ -49,7 +91,35 @@ state_purge(struct sup *sup)
 	    STATE_SA_MAX_AGE_MS)) > 0)
 		log_info("store: purged %ld SA entries stale for over %" PRIu64
 		    " h", n, STATE_SA_MAX_AGE_MS / 3600000);
+	/* A session revoked mid-commit may have stored one more. */
+	state_sa_revoked(sup);
 	sup->state_purge_ms = sup_now_ms() + STATE_PURGE_INTERVAL_MS;
+}
+
+/* Open the store and empty its registry; NULL with a reason in err. */
+static struct store *
+state_try(struct sup *sup, unsigned readers, char *err, size_t errlen)
+{
+	struct store	*st;
+	long		 n;
+
+	/*
+	 * The supervisor works in STATE_DIR/store, the service user's: see
+	 * prepare_dirs().
+	 */
+	if ((st = store_open(".", 0, readers, STORE_OPEN_START, err,
+	    errlen)) == NULL)
+		return (NULL);
+	if ((n = store_reset_clients(st)) == -1) {
+		snprintf(err, errlen, "cannot reset the client registry (is "
+		    "state_dir full?)");
+		store_close(st);
+		return (NULL);
+	}
+	log_info("store %s/store open (%u reader slots)%s",
+	    sup->cfg->state_dir, readers, n > 0 ? "; registry entries of the last run removed" :
+	    "");
+	return (st);
 }
 
 int
@@ -57,33 +127,38 @@ state_open(struct sup *sup, unsigned workers, char *err, size_t errlen)
 {
 	char		 serr[512];
 	unsigned	 readers;
-	long		 n;
 
 	/* One slot per process (MDB_NOTLS): workers, us, a few takctl. */
 	readers = workers + 1 + STATE_SPARE_READERS;
 	if (readers < STORE_DEFAULT_READERS)
 		readers = STORE_DEFAULT_READERS;
+	if ((sup->store = state_try(sup, readers, serr, sizeof(serr))) !=
+	    NULL)
+		goto done;
 	/*
-	 * The supervisor works in STATE_DIR/store, the service user's: see
-	 * prepare_dirs().
+	 * The state is a cache: rather than not serving at all (a full disk,
+	 * a damaged file), start over without it, which frees its space.
 	 */
-	if ((sup->store = store_open(".", 0, readers, STORE_OPEN_START, serr,
-	    sizeof(serr))) == NULL) {
-		snprintf(err, errlen, "state_dir %s: %s", sup->cfg->state_dir,
-		    serr);
-		return (-1);
-	}
-	if ((n = store_reset_clients(sup->store)) == -1) {
-		snprintf(err, errlen, "state_dir %s: cannot reset the client "
-		    "registry", sup->cfg->state_dir);
-		store_close(sup->store);
-		sup->store = NULL;
-		return (-1);
-	}
-	log_info("store %s/store open (%u reader slots)%s",
-	    sup->cfg->state_dir,
-	    readers, n > 0 ? "; registry entries of the last run removed" :
-	    "");
+	log_warnx("state_dir %s: %s; discarding the stored state",
+	    sup->cfg->state_dir, serr);
+	if ((unlink("data.mdb") == -1 && errno != ENOENT) ||
+	    (unlink("lock.mdb") == -1 && errno != ENOENT))
+		log_warn("state_dir %s: removing the store",
+		    sup->cfg->state_dir);
+	if ((sup->store = state_try(sup, readers, serr, sizeof(serr))) !=
+	    NULL)
+		goto done;
+	/*
+	 * Still not: serve without the shared state (no SA replay, takctl
+	 * clients and sa unavailable, identities checked within each worker).
+	 */
+	log_warnx("state_dir %s: %s; running WITHOUT the shared state: no "
+	    "latest SA replay, identities checked within each worker only",
+	    sup->cfg->state_dir, serr);
+	(void)err;
+	(void)errlen;
+	return (0);
+ done:
 	state_purge(sup);
 	return (0);
 }

@@ -19,9 +19,16 @@
 /*
  * After the privilege drop, in state_dir, before the first fork: open the
  * store (STORE_OPEN_START), empty the client registry, purge stale SA.
- * -1 with a message in err.
+ * A store that cannot be opened or written (a full state_dir) is
+ * discarded and made anew; when even that fails, takd runs without it
+ * (sup->store NULL).  Returns 0; err is kept for the interface.
  */
 int	 state_open(struct sup *, unsigned workers, char *err, size_t errlen);
+/*
+ * Remove the stored SAs of the certificates the CRL in force revokes (after
+ * a reload, at start and with every purge).
+ */
+void	 state_sa_revoked(struct sup *);
 /* A reaped worker: clear its reader slot and its registry entries. */
 void	 state_worker_gone(struct sup *, const struct proc_slot *);
 /* Run the periodic purge when due; ms until the next one, -1 for none. */

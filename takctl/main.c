@@ -44,6 +44,9 @@ static const char usage_text[] =
 "                                at a terminal, else (or with --json) JSON\n"
 "  reload                        make takd re-read its CRL (like SIGHUP)\n"
 "  clients [--json]              list the connected clients\n"
+"  sa list [--json]              the latest SA events kept for replay\n"
+"  sa purge UID|--cert NAME|--all\n"
+"                                remove stored SA events\n"
 "  stats [--prometheus|--json]   the metrics as a table, per worker and in\n"
 "                                total, or in the Prometheus text format,\n"
 "                                or the status JSON\n"
@@ -60,6 +63,7 @@ static const struct command commands[] = {
 	{ "status",	cmd_status },
 	{ "reload",	cmd_reload },
 	{ "clients",	cmd_clients },
+	{ "sa",		cmd_sa },
 	{ "stats",	cmd_stats },
 	{ "revoke",	cmd_revoke },
 	{ "crl",	cmd_crl },

@@ -16,6 +16,7 @@ int	 cmd_pki(struct config *, int argc, char **argv);
 int	 cmd_status(struct config *, int argc, char **argv);
 int	 cmd_reload(struct config *, int argc, char **argv);
 int	 cmd_clients(struct config *, int argc, char **argv);
+int	 cmd_sa(struct config *, int argc, char **argv);
 int	 cmd_stats(struct config *, int argc, char **argv);
 int	 cmd_revoke(struct config *, int argc, char **argv);
 int	 cmd_crl(struct config *, int argc, char **argv);

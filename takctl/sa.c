@@ -1,0 +1,160 @@
+/*
+ * takctl sa: the latest SA events takd keeps for replay (the supervisor
+ * reads its store and answers over the admin socket: takctl, run as root,
+ * never opens the service user's LMDB files).
+ *
+ *	takctl sa list [--json]
+ *	takctl sa purge UID | --cert NAME | --all
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/json.h"
+#include "takctl/admin_client.h"
+#include "takctl/takctl.h"
+
+struct sa_col {
+	const char	*key;
+	const char	*title;
+	int		 width;		/* 0: as long as it is */
+};
+
+static const struct sa_col sa_cols[] = {
+	{ "uid",	"UID",		28 },
+	{ "type",	"TYPE",		14 },
+	{ "stored",	"STORED",	20 },
+	{ "stale",	"STALE",	20 },
+	{ "bytes",	"BYTES",	6 },
+	{ "owner",	"OWNER",	0 },
+};
+
+#define SA_NCOLS	(sizeof(sa_cols) / sizeof(sa_cols[0]))
+
+static void
+sa_print_value(const char *obj, size_t len, const struct sa_col *c)
+{
+	const char	*v;
+	size_t		 vlen;
+	int		 w;
+
+	if (json_get(obj, len, c->key, &v, &vlen) != 1 ||
+	    (vlen == 2 && memcmp(v, "\"\"", 2) == 0)) {
+		v = "-";
+		vlen = 1;
+	} else if (vlen >= 2 && v[0] == '"') {
+		v++;
+		vlen -= 2;
+	}
+	w = c->width == 0 ? (int)vlen : c->width;
+	printf("%-*.*s ", w, (int)(vlen < (size_t)w ? vlen : (size_t)w), v);
+}
+
+static int
+sa_table(const char *arr, size_t len)
+{
+	const char	*pos = arr, *end = arr + len, *obj;
+	size_t		 olen, i, n = 0;
+	int		 rc;
+
+	for (i = 0; i < SA_NCOLS; i++)
+		printf("%-*s ", sa_cols[i].width, sa_cols[i].title);
+	putchar('\n');
+	while ((rc = json_array_next(&pos, end, &obj, &olen)) == 1) {
+		for (i = 0; i < SA_NCOLS; i++)
+			sa_print_value(obj, olen, &sa_cols[i]);
+		putchar('\n');
+		n++;
+	}
+	if (rc == -1) {
+		takctl_warnx("takd sent a malformed SA list");
+		return (TAKCTL_EX_FAIL);
+	}
+	printf("%zu stored SA event%s\n", n, n == 1 ? "" : "s");
+	return (TAKCTL_EX_OK);
+}
+
+static int
+sa_list(struct config *c, int json)
+{
+	const char	*arr;
+	char		 err[PATH_MAX + 256], *reply;
+	size_t		 len, alen;
+	int		 rc;
+
+	if (admin_request(c, "sa list", 0, &reply, &len, err,
+	    sizeof(err)) < 0) {
+		takctl_warnx("%s", err);
+		return (TAKCTL_EX_FAIL);
+	}
+	if (json_get(reply, len, "sa", &arr, &alen) != 1 ||
+	    alen == 0 || arr[0] != '[') {
+		takctl_warnx("takd did not send an SA list: %.*s",
+		    (int)(len > 200 ? 200 : len), reply);
+		free(reply);
+		return (TAKCTL_EX_FAIL);
+	}
+	if (json) {
+		fwrite(arr, 1, alen, stdout);
+		putchar('\n');
+		rc = TAKCTL_EX_OK;
+	} else
+		rc = sa_table(arr, alen);
+	free(reply);
+	return (rc);
+}
+
+static int
+sa_purge(struct config *c, const char *what, const char *value)
+{
+	const char	*n;
+	char		 req[512], err[PATH_MAX + 256], *reply;
+	size_t		 len, nlen;
+
+	if (value != NULL && (value[0] == '\0' ||
+	    strpbrk(value, "\r\n") != NULL)) {
+		takctl_warnx("sa purge: bad %s", what);
+		return (TAKCTL_EX_USAGE);
+	}
+	if ((size_t)snprintf(req, sizeof(req), "sa purge %s%s%s", what,
+	    value != NULL ? " " : "", value != NULL ? value : "") >=
+	    sizeof(req)) {
+		takctl_warnx("sa purge: %s too long", what);
+		return (TAKCTL_EX_USAGE);
+	}
+	if (admin_request(c, req, 0, &reply, &len, err, sizeof(err)) < 0) {
+		takctl_warnx("%s", err);
+		return (TAKCTL_EX_FAIL);
+	}
+	if (json_get(reply, len, "removed", &n, &nlen) != 1) {
+		takctl_warnx("takd refused: %.*s", (int)(len > 200 ? 200 :
+		    len), reply);
+		free(reply);
+		return (TAKCTL_EX_FAIL);
+	}
+	printf("%.*s stored SA event%s removed\n", (int)nlen, n,
+	    nlen == 1 && n[0] == '1' ? "" : "s");
+	free(reply);
+	return (TAKCTL_EX_OK);
+}
+
+int
+cmd_sa(struct config *c, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+		if (argc == 2)
+			return (sa_list(c, 0));
+		if (argc == 3 && strcmp(argv[2], "--json") == 0)
+			return (sa_list(c, 1));
+	} else if (argc == 3 && strcmp(argv[1], "purge") == 0) {
+		if (strcmp(argv[2], "--all") == 0)
+			return (sa_purge(c, "all", NULL));
+		if (argv[2][0] != '-')
+			return (sa_purge(c, "uid", argv[2]));
+	} else if (argc == 4 && strcmp(argv[1], "purge") == 0 &&
+	    strcmp(argv[2], "--cert") == 0)
+		return (sa_purge(c, "cert", argv[3]));
+	takctl_warnx("usage: takctl sa list [--json] | sa purge UID | "
+	    "sa purge --cert NAME | sa purge --all");
+	return (TAKCTL_EX_USAGE);
+}
