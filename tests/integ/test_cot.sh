@@ -409,7 +409,8 @@ malformed() {
 # at R as docs/cot.md defines: every event but the ping, each byte for byte
 # from "<event", its declaration dropped, nothing else.
 relay_bytes() {
-	setup
+	# One session relays two clients' identities: a gateway.
+	setup cot.relay_certs=alice
 	# Split on </event>, keep each event from "<event" (its declaration
 	# and the blanks around it dropped), drop the ping (answered, never
 	# forwarded).
@@ -603,16 +604,17 @@ cli_count() {
 	    "$T/clients.flat"
 }
 
-# wd_listed: X listed once, and wd-d twice (D0 and D1).
+# wd_listed: X listed once, and wd-d once (D0: it took the uid over).
 wd_listed() {
 	takctl_clients_json && [ "$(cli_count wd-x)" = 1 ] &&
-	    [ "$(cli_count wd-d)" = 2 ]
+	    [ "$(cli_count wd-d)" = 1 ]
 }
 
 # Worker 0 holds X (wd-x, last SA a-f-G-E-V), N (no identity) and D0 (wd-d);
-# worker 1 holds W (watching) and D1 (wd-d too).  Worker 0 is killed: W gets
-# one t-x-d-d for wd-x within 3 s, linking its last SA type; none for wd-d,
-# still connected through D1, nor for N.  Worker 1 counts the notice, and
+# worker 1 holds W (watching) and held D1 (wd-d too, bob's certificate):
+# D0, bob again, took wd-d over, which closed D1 without a notice.  Worker 0
+# is killed: W gets one t-x-d-d for wd-x and one for wd-d within 3 s, each
+# linking its last SA type; none for N.  Worker 1 counts the notices, and
 # the supervisor logs how many clients it announced.
 worker_death_notifies() {
 	local pid before after n
@@ -628,13 +630,16 @@ worker_death_notifies() {
 	wait-file $T/leave within=30000
 	EOF
 	cat >"$T/w.script" <<-EOF
-	forbid type=t-x-d-d 'grep=uid="wd-d"'
 	expect uid=wd-x type=a-f-G-E-V within=10000
 	expect uid=wd-d count=2 within=10000
-	mark
 	touch $T/w-ready
+	wait-file $T/taken within=30000
+	mark
+	expect-none type=t-x-d-d within=1000
+	touch $T/w-quiet
 	wait-file $T/killed within=30000
 	expect type=t-x-d-d 'grep=uid="wd-x"' 'grep=type="a-f-G-E-V"' 'grep=relation="p-p"' within=3000
+	expect type=t-x-d-d 'grep=uid="wd-d"' within=3000
 	mark
 	expect-none type=t-x-d-d within=1500
 	EOF
@@ -646,10 +651,14 @@ worker_death_notifies() {
 	cot_place n 0 $(client_args carol) --script "$T/n.script"
 	cot_place d0 0 $(client_args bob) --script "$T/d0.script" \
 	    --uid wd-d --callsign DUO-0
+	cot_wait d1 3 10
+	touch "$T/taken"
 	wait_for 10 test -e "$T/w-ready" ||
 	    { diag_file "$T/w.out"; fail "W did not see the SA of X, D0, D1"; }
 	wait_for 5 wd_listed ||
-	    fail "wd-x and wd-d (twice) not listed: $(cat "$T/clients.json")"
+	    fail "wd-x and wd-d not listed once each: $(cat "$T/clients.json")"
+	wait_for 5 test -e "$T/w-quiet" ||
+	    { diag_file "$T/w.out"; fail "W got a notice at the takeover"; }
 	takd_status || fail "no status"
 	pid=$(sget workers.0.pid)
 	before=$(wfield 1 events.disconnect_notices)
@@ -659,17 +668,15 @@ worker_death_notifies() {
 	for n in x n d0; do
 		kill -KILL "$(cat "$T/$n.cpid")" 2>/dev/null
 	done
-	expect_eq "$(printed w | grep -c 'type="t-x-d-d"')" 1 \
+	expect_eq "$(printed w | grep -c 'type="t-x-d-d"')" 2 \
 	    "disconnect notices to W"
-	wait_for 5 log_has 'worker 0 died: 1 client announced as disconnected' ||
-	    fail "no 'worker 0 died: 1 client announced' line in takd's log"
+	wait_for 5 log_has 'worker 0 died: 2 clients announced as disconnected' ||
+	    fail "no 'worker 0 died: 2 clients announced' line in takd's log"
 	takd_status || fail "no status"
 	after=$(wfield 1 events.disconnect_notices)
-	expect_eq "$((after - before))" 1 "disconnect notices of worker 1"
+	expect_eq "$((after - before))" 2 "disconnect notices of worker 1"
 	takctl_clients_json || fail "takctl clients --json failed"
-	expect_eq "$(cli_count wd-d)" 1 "wd-d entries after worker 0 died"
-	touch "$T/leave"
-	cot_wait d1 0
+	expect_eq "$(cli_count wd-d)" 0 "wd-d entries after worker 0 died"
 }
 
 # [cot] flush_delay, exaggerated to 1 s so that timings are plain: the
