@@ -677,6 +677,7 @@ store_apply(struct store *s, MDB_txn *txn, void *arg)
 
 	/* A run again after the map grew counts its evictions again. */
 	s->evicting = 0;
+	store_sa_begin(s);
 	for (i = 0; i < s->nops && rc == 0; i++) {
 		op = &s->ops[i];
 		if (op->kind == STORE_OP_SA)
@@ -684,6 +685,8 @@ store_apply(struct store *s, MDB_txn *txn, void *arg)
 		else
 			rc = store_apply_client(s, txn, op);
 	}
+	if (rc == 0)
+		rc = store_sa_end(s, txn);
 	/* Sorted: the newest of each run wins, keys are visited in order. */
 	for (i = 0; i < s->ntouch && rc == 0; i++)
 		if (i + 1 == s->ntouch ||

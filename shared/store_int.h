@@ -98,6 +98,10 @@ struct store {
 	size_t			 refused;
 	uint64_t		 sa_max_bytes;	/* 0: no cap */
 	uint64_t		 evicting;	/* by the commit under way */
+	/* meta "sa_bytes" inside the write under way, written at its end */
+	bool			 sa_bytes_loaded;
+	bool			 sa_bytes_dirty;
+	uint64_t		 sa_bytes;
 
 	struct store_stats	 stats;
 };
@@ -197,6 +201,12 @@ int	 store_cull(struct store *, MDB_txn *, int db, const MDB_val *from,
 int	 store_sa_type(const MDB_val *, const char **type, size_t *len);
 /* Apply one batched SA put, with its indexes and caps. */
 int	 store_apply_sa(struct store *, MDB_txn *, const struct store_op *);
+/*
+ * Around every write that may touch SAs: forget (begin) or write (end) the
+ * SA byte count kept in memory during the write.
+ */
+void	 store_sa_begin(struct store *);
+int	 store_sa_end(struct store *, MDB_txn *);
 /*
  * At start: an SA database of an older layout is emptied (its entries have
  * no indexes), the meta records written.

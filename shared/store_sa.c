@@ -198,20 +198,53 @@ store_meta_put(struct store *s, MDB_txn *txn, const char *name, uint64_t val)
 	return (mdb_put(txn, s->dbi[STORE_DB_META], &k, &v, 0));
 }
 
-/* Add (or with sub, take) n bytes to "sa_bytes". */
+void
+store_sa_begin(struct store *s)
+{
+	s->sa_bytes_loaded = s->sa_bytes_dirty = false;
+	s->sa_bytes = 0;
+}
+
+int
+store_sa_end(struct store *s, MDB_txn *txn)
+{
+	if (!s->sa_bytes_dirty)
+		return (0);
+	s->sa_bytes_dirty = false;
+	return (store_meta_put(s, txn, STORE_META_SA_BYTES, s->sa_bytes));
+}
+
+/* The SA byte count of this write, read once. */
+static int
+store_sa_bytes(struct store *s, MDB_txn *txn, uint64_t *bytes)
+{
+	int	 rc;
+
+	if (!s->sa_bytes_loaded) {
+		if ((rc = store_meta_get(s, txn, STORE_META_SA_BYTES,
+		    &s->sa_bytes)) != 0)
+			return (rc);
+		s->sa_bytes_loaded = true;
+	}
+	*bytes = s->sa_bytes;
+	return (0);
+}
+
+/* Add (or with sub, take) n bytes to "sa_bytes" (at store_sa_end()). */
 static int
 store_sa_count(struct store *s, MDB_txn *txn, uint64_t n, bool sub)
 {
 	uint64_t	 cur;
 	int		 rc;
 
-	if ((rc = store_meta_get(s, txn, STORE_META_SA_BYTES, &cur)) != 0)
+	if ((rc = store_sa_bytes(s, txn, &cur)) != 0)
 		return (rc);
 	if (sub)
-		cur = cur > n ? cur - n : 0;
+		s->sa_bytes = cur > n ? cur - n : 0;
 	else
-		cur += n;
-	return (store_meta_put(s, txn, STORE_META_SA_BYTES, cur));
+		s->sa_bytes = cur + n;
+	s->sa_bytes_dirty = true;
+	return (0);
 }
 
 static size_t
@@ -329,11 +362,14 @@ store_sa_total_cap(struct store *s, MDB_txn *txn, const MDB_val *keep)
 
 	if (s->sa_max_bytes == 0)
 		return (0);
+	if ((rc = store_sa_bytes(s, txn, &bytes)) != 0 ||
+	    bytes <= s->sa_max_bytes)
+		return (rc);
 	if ((rc = mdb_cursor_open(txn, s->dbi[STORE_DB_SA_TIME], &cur)) != 0)
 		return (rc);
 	for (;;) {
-		if ((rc = store_meta_get(s, txn, STORE_META_SA_BYTES,
-		    &bytes)) != 0 || bytes <= s->sa_max_bytes)
+		if ((rc = store_sa_bytes(s, txn, &bytes)) != 0 ||
+		    bytes <= s->sa_max_bytes)
 			break;
 		if ((rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST)) == 0 &&
 		    k.mv_size - 8 == keep->mv_size &&
@@ -355,9 +391,10 @@ store_sa_total_cap(struct store *s, MDB_txn *txn, const MDB_val *keep)
 int
 store_apply_sa(struct store *s, MDB_txn *txn, const struct store_op *op)
 {
-	struct store_sa_rec	 r;
-	MDB_val			 k, v, owner;
+	struct store_sa_rec	 r, o;
+	MDB_val			 k, v, old, owner;
 	unsigned		 max = op->max_per_owner;
+	bool			 same = false;
 	int			 rc;
 
 	k.mv_data = s->arena + op->koff;
@@ -366,13 +403,18 @@ store_apply_sa(struct store *s, MDB_txn *txn, const struct store_op *op)
 	v.mv_size = op->vlen;
 	if (store_sa_decode(&v, &r) == -1)
 		return (EINVAL);	/* we encoded it: cannot happen */
-	rc = store_sa_unlink(s, txn, k.mv_data, k.mv_size);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	/* The previous SA's index entries go; the value is overwritten. */
+	if ((rc = mdb_get(txn, s->dbi[STORE_DB_SA], &k, &old)) == 0) {
+		same = store_sa_decode(&old, &o) == 0 && o.olen == r.olen &&
+		    memcmp(o.owner, r.owner, r.olen) == 0;
+		rc = store_sa_index(s, txn, &k, &old, true);
+	} else if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (rc != 0 || (rc = mdb_put(txn, s->dbi[STORE_DB_SA], &k, &v, 0)) !=
+	    0 || (rc = store_sa_index(s, txn, &k, &v, false)) != 0)
 		return (rc);
-	if ((rc = mdb_put(txn, s->dbi[STORE_DB_SA], &k, &v, 0)) != 0 ||
-	    (rc = store_sa_index(s, txn, &k, &v, false)) != 0)
-		return (rc);
-	if (max > 0 && r.olen > 0) {
+	/* An owner updating a position it had keeps its count. */
+	if (max > 0 && r.olen > 0 && !same) {
 		owner.mv_data = store_ro(r.owner);
 		owner.mv_size = r.olen;
 		if ((rc = store_sa_owner_cap(s, txn, &owner, max, &k)) != 0)
@@ -407,6 +449,7 @@ store_sa_migrate(struct store *s, MDB_txn *txn)
 		    STORE_SCHEMA));
 	log_info("store %s: %llu SA entries of an older layout dropped",
 	    s->dir, (unsigned long long)st.ms_entries);
+	store_sa_begin(s);
 	if ((rc = mdb_drop(txn, s->dbi[STORE_DB_SA], 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->dbi[STORE_DB_SA_TIME], 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->dbi[STORE_DB_SA_OWNER], 0)) != 0 ||
@@ -508,19 +551,24 @@ store_sa_del_apply(struct store *s, MDB_txn *txn, void *arg)
 	char			 key[STORE_UID_SIZE];
 	int			 rc;
 
-	if (sd->m->sel != STORE_SA_SEL_UID)
-		return (store_cull(s, txn, STORE_DB_SA, NULL, store_cull_sa,
-		    sd, &sd->n));
-	/* One key: no walk. */
+	store_sa_begin(s);
 	sd->n = 0;
-	k.mv_size = strnlen(sd->m->value, sizeof(key));
-	if (k.mv_size == 0 || k.mv_size == sizeof(key))
-		return (0);
-	memcpy(key, sd->m->value, k.mv_size);
-	k.mv_data = key;
-	if ((rc = store_sa_unlink(s, txn, k.mv_data, k.mv_size)) == 0)
-		sd->n = 1;
-	return (rc == MDB_NOTFOUND ? 0 : rc);
+	if (sd->m->sel != STORE_SA_SEL_UID)
+		rc = store_cull(s, txn, STORE_DB_SA, NULL, store_cull_sa, sd,
+		    &sd->n);
+	else {
+		/* One key: no walk. */
+		k.mv_size = strnlen(sd->m->value, sizeof(key));
+		if (k.mv_size == 0 || k.mv_size == sizeof(key))
+			return (0);
+		memcpy(key, sd->m->value, k.mv_size);
+		k.mv_data = key;
+		if ((rc = store_sa_unlink(s, txn, k.mv_data, k.mv_size)) == 0)
+			sd->n = 1;
+		else if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	return (rc != 0 ? rc : store_sa_end(s, txn));
 }
 
 long
