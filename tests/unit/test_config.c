@@ -45,7 +45,9 @@ static const char *const contract_keys[] = {
 #define N_CONTRACT_KEYS	(sizeof(contract_keys) / sizeof(contract_keys[0]))
 /* Keys takd adds beside the contract's (design.md allows additions). */
 static const char *const added_keys[] = {
-	"cot.flush_delay", "tls.ticket_key_rotation",
+	"cot.flush_delay", "tls.ticket_key_rotation", "cot.sa_max_stale",
+	"cot.sa_max_bytes", "cot.sa_uids_per_cert", "cot.sa_store_max",
+	"cot.relay_certs", "cot.relay_max_uids",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -955,6 +957,12 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->max_event_bytes, b->max_event_bytes);
 	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
 	assert_int_equal(a->max_events_per_second, b->max_events_per_second);
+	assert_int_equal(a->sa_max_stale_ms, b->sa_max_stale_ms);
+	assert_int_equal(a->sa_max_bytes, b->sa_max_bytes);
+	assert_int_equal(a->sa_uids_per_cert, b->sa_uids_per_cert);
+	assert_int_equal(a->sa_store_max, b->sa_store_max);
+	assert_string_equal(a->relay_certs, b->relay_certs);
+	assert_int_equal(a->relay_max_uids, b->relay_max_uids);
 	assert_string_equal(a->pki_dir, b->pki_dir);
 	assert_string_equal(a->client_password, b->client_password);
 	assert_string_equal(a->server_host, b->server_host);
