@@ -223,6 +223,12 @@ prepare_dirs(struct sup *s, const struct privdrop_ids *ids, int as_root)
  * probe said no takd runs) is removed and a new one created, never opened
  * through whatever might be in its place.
  */
+static bool
+pidfile_no_space(int err)
+{
+	return (err == ENOSPC || err == EDQUOT);
+}
+
 static void
 write_pidfile(struct sup *s)
 {
@@ -234,12 +240,28 @@ write_pidfile(struct sup *s)
 		    TAKD_PIDFILE);
 	fd = openat(s->run_dirfd, TAKD_PIDFILE, O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd == -1 && pidfile_no_space(errno))
+		goto full;
 	if (fd == -1)
 		fatal("pidfile %s/%s", s->cfg->run_dir, TAKD_PIDFILE);
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (write(fd, buf, (size_t)n) != n)
-		fatal("pidfile write");
+	if (write(fd, buf, (size_t)n) != n) {
+		if (!pidfile_no_space(errno))
+			fatal("pidfile write");
+		close(fd);
+		(void)unlinkat(s->run_dirfd, TAKD_PIDFILE, 0);
+		goto full;
+	}
 	close(fd);
+	return;
+	/*
+	 * A full disk must not keep takd from serving (a pidfile is a
+	 * convenience: systemd takes the main pid from sd_notify, takctl
+	 * finds takd by its socket).
+	 */
+full:
+	log_warnx("no pidfile %s/%s: %s; serving without it", s->cfg->run_dir,
+	    TAKD_PIDFILE, strerror(errno));
 }
 
 static void

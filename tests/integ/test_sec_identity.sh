@@ -292,13 +292,20 @@ full_state_dir() {
 	    { echo "# no tmpfs mount (not root?): skipped"; return 0; }
 	trap 'rc=$?; umount -l "$T/state" 2>/dev/null; (exit $rc); _case_exit' \
 	    EXIT
-	# The pidfile and admin socket live in run_dir (/run/takd), not here.
-	mkdir -m 0777 "$T/run"
-	setup server.run_dir="$T/run"
+	# The default layout: run_dir (pidfile, admin socket) is on the full
+	# file system too.
+	setup
 	expect_client 0 $(client_args alice) --send "$T/sa.tmpl" --uid id-a \
 	    --callsign ALICE --hold 0.5
 	stop_takd
+	# (the last pidfile removed first: its page would be the new one's)
+	rm -f "$T/state/run/takd.pid"
 	dd if=/dev/zero of="$T/state/fill" bs=64k >/dev/null 2>&1
+	# and the last pages: not a byte left for the pidfile either.
+	i=0
+	while [ "$i" -lt 64 ] && printf x >"$T/state/fill$i" 2>/dev/null; do
+		i=$((i + 1))
+	done
 	[ "$(df --output=avail -k "$T/state" | tail -n 1)" -le 4 ] ||
 	    fail "state_dir not full"
 	start_takd
@@ -310,6 +317,8 @@ full_state_dir() {
 	    --callsign BOB --hold 1
 	cot_wait c 0
 	cot_wait b 0
+	expect_grep 'no pidfile .*: No space left on device; serving without it' \
+	    "$T/takd.log"
 	stop_takd
 	expect_eq "$TAKD_EXIT" 0 "takd exit status"
 }
