@@ -98,6 +98,7 @@ enum tc_op {
 	TC_OP_WAITFILE,		/* wait until a file exists */
 	TC_OP_TOUCH,		/* create a file */
 	TC_OP_PAUSE,		/* read nothing for ms: a reader that stalls */
+	TC_OP_GAP,		/* matching events since the mark <= ms apart */
 	TC_OP_CLOSE		/* end the session here */
 };
 
@@ -1270,6 +1271,39 @@ tc_step_where(const struct tc_step *st, char *buf, size_t len)
 	return (buf);
 }
 
+/*
+ * max-gap: the longest wait between two events matching st's filter since
+ * the mark, printed; the session fails when it is over st->ms or fewer than
+ * two such events came (nothing was measured).
+ */
+static void
+tc_gap_check(struct tc_sess *s, const struct tc_step *st)
+{
+	const struct tc_cot	*c = s->cot;
+	const struct tc_event	*prev = NULL;
+	char			 what[512], where[256];
+	size_t			 i, n = 0;
+	long			 gap = -1, at = 0;
+
+	for (i = c->mark; i < c->n_ev; i++) {
+		if (!tc_filter_match(&st->f, &c->ev[i], NULL))
+			continue;
+		n++;
+		if (prev != NULL && c->ev[i].at - prev->at > gap) {
+			gap = c->ev[i].at - prev->at;
+			at = prev->at;
+		}
+		prev = &c->ev[i];
+	}
+	tc_filter_describe(&st->f, what, sizeof(what));
+	printf("longest gap %ld ms (from %ld ms on) between %zu events:%s\n",
+	    gap, at, n, what);
+	fflush(stdout);
+	if (n < 2 || gap > st->ms)
+		tc_cot_fail(s, "max-gap %ld failed:%s%s", st->ms, what,
+		    tc_step_where(st, where, sizeof(where)));
+}
+
 /* Start step st: 1 when it is over at once, 0 when it runs on, -1 failed. */
 static int
 tc_step_begin(struct tc_sess *s, const struct tc_step *st, long now)
@@ -1298,6 +1332,9 @@ tc_step_begin(struct tc_sess *s, const struct tc_step *st, long now)
 	case TC_OP_MARK:
 		c->mark = c->n_ev;
 		return (1);
+	case TC_OP_GAP:
+		tc_gap_check(s, st);
+		return (s->state == TC_DONE ? 0 : 1);
 	case TC_OP_TOUCH:
 		if ((fd = open(st->path, O_WRONLY | O_CREAT | O_CLOEXEC,
 		    0644)) == -1) {
@@ -1592,7 +1629,7 @@ tc_filter_term(struct tc_step *st, char *term)
 	int		 filter, expect;
 
 	filter = st->op == TC_OP_EXPECT || st->op == TC_OP_NONE ||
-	    st->op == TC_OP_FORBID;
+	    st->op == TC_OP_FORBID || st->op == TC_OP_GAP;
 	expect = st->op == TC_OP_EXPECT;
 	if ((val = strchr(term, '=')) == NULL || val[1] == '\0')
 		return (-1);
@@ -1610,6 +1647,7 @@ tc_filter_term(struct tc_step *st, char *term)
 		st->count = (unsigned)v;
 	else if (strcmp(term, "within") == 0 && (filter || st->op ==
 	    TC_OP_WAITFILE) && st->op != TC_OP_FORBID &&
+	    st->op != TC_OP_GAP &&
 	    tc_parse_uint(val, 86400000, &v) == 0)
 		st->ms = (long)v;
 	else
@@ -1633,6 +1671,7 @@ static const struct {
 	{ "wait-file",	TC_OP_WAITFILE,	1, 1 },
 	{ "touch",	TC_OP_TOUCH,	1, 0 },
 	{ "pause",	TC_OP_PAUSE,	1, 0 },
+	{ "max-gap",	TC_OP_GAP,	1, 1 },
 	{ "close",	TC_OP_CLOSE,	0, 0 },
 };
 
@@ -1664,7 +1703,7 @@ tc_step_parse(struct tc_step *st, char **w, int n)
 	st->count = st->op == TC_OP_EXPECT ? 1 : 0;
 	st->ms = st->op == TC_OP_WAITFILE ? TC_WAITFILE_MS : opts->wait_ms;
 	if (st->op == TC_OP_SLEEP || st->op == TC_OP_PAUSE ||
-	    st->op == TC_OP_EVERY) {
+	    st->op == TC_OP_EVERY || st->op == TC_OP_GAP) {
 		if (tc_parse_uint(w[1], 86400000, &v) == -1 ||
 		    (st->op == TC_OP_EVERY && v == 0))
 			return (-1);
