@@ -31,8 +31,10 @@ enum ipc_msg_type {
 
 	/*
 	 * supervisor -> worker: a new CRL generation, gen = generation number,
-	 * SCM_RIGHTS fd = sealed memfd holding the CRL file bytes (PEM or DER),
-	 * already verified by the supervisor.  No payload.
+	 * SCM_RIGHTS fd = a sealed memfd holding the revoked-serial set of
+	 * the CRL the supervisor verified (shared/crlset.h: header and
+	 * sorted entries; the worker maps it and checks it whole).  No
+	 * payload.
 	 * worker -> supervisor: IPC_MSG_CRL_ACK, gen = generation,
 	 *   u32 status (0 = in force), u32 live sessions closed, str error.
 	 */

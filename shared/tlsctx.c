@@ -1,7 +1,7 @@
 /*
- * TLS material: see tlsctx.h.  Everything here runs before any client traffic
- * (supervisor start, -t, reload) or once per CRL generation in a worker, so it
- * favours clear error messages over speed.
+ * TLS material: see tlsctx.h.  Everything here but the verify callback runs
+ * before any client traffic (supervisor start, -t, reload), so it favours
+ * clear error messages over speed.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "shared/crlset.h"
 #include "shared/pki.h"
 #include "shared/tlsctx.h"
 #include "shared/trust.h"
@@ -259,24 +260,86 @@ tlsctx_load_key(const struct config *cfg, char *err, size_t errlen)
 }
 
 static enum crl_stale	 tlsctx_stale_policy = CRL_STALE_ENFORCE_LISTED;
+static enum crl_check	 tlsctx_crl_mode = CRL_CHECK_OFF;
+static const struct crlset *tlsctx_crlset;	/* the caller's, see _use */
 static unsigned long	 tlsctx_stale_admitted;
 
+void
+tlsctx_crl_use(const struct crlset *set, enum crl_check mode)
+{
+	tlsctx_crlset = set;
+	tlsctx_crl_mode = mode;
+}
+
 /*
- * Past its nextUpdate a CRL makes OpenSSL fail every client with
- * X509_V_ERR_CRL_HAS_EXPIRED: the fleet-wide lock-out this daemon exists to
- * prevent.  Under enforce-listed that one error is forgiven; verification
- * goes on, so a serial the stale CRL lists is still rejected as revoked.
- * Time checks are never switched off.
+ * The certificate that issued the one at depth: the next one up the chain,
+ * or itself at the top when it is self-signed (a root checked by its own
+ * CRL under crl_check = chain).
+ */
+static X509 *
+tlsctx_chain_issuer(X509_STORE_CTX *xs, int depth)
+{
+	STACK_OF(X509)	*chain = X509_STORE_CTX_get0_chain(xs);
+	X509		*x;
+
+	if (chain == NULL || depth < 0 || depth >= sk_X509_num(chain))
+		return (NULL);
+	if (depth + 1 < sk_X509_num(chain))
+		return (sk_X509_value(chain, depth + 1));
+	x = sk_X509_value(chain, depth);
+	return (X509_check_issued(x, x) == X509_V_OK ? x : NULL);
+}
+
+/*
+ * The certificate at depth against the CRL set, with the verdicts (and
+ * errors) OpenSSL's own CRL check gave when the CRL was in its store: a
+ * certificate of an issuer the CRL does not speak for cannot be checked,
+ * one whose issuer's key did not sign the CRL neither.  A CRL past its
+ * nextUpdate refuses everybody under strict; under enforce-listed it still
+ * refuses the serials it lists and admits the others, counted: never the
+ * fleet-wide lock-out this daemon exists to prevent, never an un-revoke.
+ */
+static int
+tlsctx_crl_check(X509_STORE_CTX *xs, int depth)
+{
+	const struct crlset	*set = tlsctx_crlset;
+	X509			*x = X509_STORE_CTX_get_current_cert(xs);
+	int			 stale;
+
+	if (set == NULL || x == NULL ||
+	    !crlset_covers(set, X509_get_issuer_name(x)))
+		return (X509_V_ERR_UNABLE_TO_GET_CRL);
+	if (!crlset_signed_by(set, tlsctx_chain_issuer(xs, depth)))
+		return (X509_V_ERR_CRL_SIGNATURE_FAILURE);
+	stale = crlset_stale(set, time(NULL));
+	if (stale && tlsctx_stale_policy == CRL_STALE_STRICT)
+		return (X509_V_ERR_CRL_HAS_EXPIRED);
+	if (crlset_find(set, X509_get0_serialNumber(x), NULL))
+		return (X509_V_ERR_CERT_REVOKED);
+	if (stale && depth == 0)
+		tlsctx_stale_admitted++;
+	return (X509_V_OK);
+}
+
+/*
+ * OpenSSL calls back with ok = 1 for each certificate of the chain it has
+ * verified (signature, dates), from the top down to the client's: the
+ * revocation check goes there, for the client's certificate only under
+ * crl_check = leaf, for every one under chain.  Its errors are kept as
+ * they are: the store holds no CRL, so none of them is about one.
  */
 static int
 tlsctx_verify_cb(int ok, X509_STORE_CTX *xs)
 {
-	if (ok || X509_STORE_CTX_get_error(xs) != X509_V_ERR_CRL_HAS_EXPIRED ||
-	    tlsctx_stale_policy != CRL_STALE_ENFORCE_LISTED)
+	int	 depth = X509_STORE_CTX_get_error_depth(xs), err;
+
+	if (!ok || tlsctx_crl_mode == CRL_CHECK_OFF ||
+	    (depth > 0 && tlsctx_crl_mode == CRL_CHECK_LEAF))
 		return (ok);
-	tlsctx_stale_admitted++;
-	X509_STORE_CTX_set_error(xs, X509_V_OK);
-	return (1);
+	if ((err = tlsctx_crl_check(xs, depth)) == X509_V_OK)
+		return (1);
+	X509_STORE_CTX_set_error(xs, err);
+	return (0);
 }
 
 unsigned long
@@ -472,9 +535,10 @@ tlsctx_crl_signer(X509_CRL *crl, STACK_OF(X509) *ca)
 
 X509_CRL *
 tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
-    struct crl_info *info, char *err, size_t errlen)
+    struct crl_info *info, X509 **signer, char *err, size_t errlen)
 {
 	X509_CRL		*crl;
+	X509			*by;
 	STACK_OF(X509_REVOKED)	*revoked;
 	time_t			 now = time(NULL);
 
@@ -485,7 +549,7 @@ tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
 	}
 	X509_NAME_oneline(X509_CRL_get_issuer(crl), info->issuer,
 	    sizeof(info->issuer));
-	if (tlsctx_crl_signer(crl, ca) == NULL) {
+	if ((by = tlsctx_crl_signer(crl, ca)) == NULL) {
 		snprintf(err, errlen, "CRL issued by %s is not signed by the "
 		    "configured CA", info->issuer);
 		goto fail;
@@ -504,6 +568,8 @@ tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
 	revoked = X509_CRL_get_REVOKED(crl);
 	info->entries = revoked != NULL ? (size_t)sk_X509_REVOKED_num(revoked) :
 	    0;
+	if (signer != NULL)
+		*signer = by;
 	return (crl);
 fail:
 	X509_CRL_free(crl);
@@ -511,10 +577,9 @@ fail:
 }
 
 X509_STORE *
-tlsctx_store_new(STACK_OF(X509) *ca, X509_CRL *crl, enum crl_check mode)
+tlsctx_store_new(STACK_OF(X509) *ca)
 {
 	X509_STORE	*store;
-	unsigned long	 flags = 0;
 	int		 i;
 
 	if ((store = X509_STORE_new()) == NULL)
@@ -522,15 +587,6 @@ tlsctx_store_new(STACK_OF(X509) *ca, X509_CRL *crl, enum crl_check mode)
 	for (i = 0; i < sk_X509_num(ca); i++)
 		if (!X509_STORE_add_cert(store, sk_X509_value(ca, i)))
 			goto fail;
-	if (mode != CRL_CHECK_OFF) {
-		if (crl == NULL || !X509_STORE_add_crl(store, crl))
-			goto fail;
-		flags = X509_V_FLAG_CRL_CHECK;
-		if (mode == CRL_CHECK_CHAIN)
-			flags |= X509_V_FLAG_CRL_CHECK_ALL;
-	}
-	if (flags != 0 && !X509_STORE_set_flags(store, flags))
-		goto fail;
 	return (store);
 fail:
 	X509_STORE_free(store);

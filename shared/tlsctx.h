@@ -1,7 +1,9 @@
 /*
  * TLS material shared by the supervisor (which loads and validates it as root,
- * before forking) and the workers (which inherit the SSL_CTX across fork and
- * build a new verification store for every CRL generation they are sent).
+ * before forking) and the workers (which inherit the SSL_CTX across fork).
+ * The verification store holds the CA certificates only: revocation is
+ * checked by the verify callback against the CRL set in force (crlset.h),
+ * which the workers swap for each CRL generation they are sent.
  */
 #ifndef TAKD_TLSCTX_H
 #define TAKD_TLSCTX_H
@@ -14,6 +16,8 @@
 #include <openssl/x509.h>
 
 #include "shared/config.h"
+
+struct crlset;
 
 /* What status and logs say about a CRL. */
 struct crl_info {
@@ -82,23 +86,32 @@ X509_CRL *tlsctx_crl_decode(const uint8_t *buf, size_t len);
  * Parse a CRL from bytes (PEM or DER) and check it: signed by one of the CA
  * certificates, issuer equal to that CA's subject, lastUpdate not in the
  * future.  Being past nextUpdate is not an error here (policy decides); info
- * is filled (generation left 0).  NULL with a message in err.
+ * is filled (generation left 0), and *signer (unless NULL) is the CA
+ * certificate that signed it, borrowed from ca.  NULL with a message in err.
  */
 X509_CRL *tlsctx_crl_parse(const uint8_t *buf, size_t len,
-	    STACK_OF(X509) *ca, struct crl_info *info, char *err, size_t errlen);
+	    STACK_OF(X509) *ca, struct crl_info *info, X509 **signer,
+	    char *err, size_t errlen);
+
+/* A new verification store: the CA certificates, no CRL, no CRL flags. */
+X509_STORE *tlsctx_store_new(STACK_OF(X509) *ca);
 
 /*
- * A new verification store: the CA certificates, the CRL (may be NULL only
- * when mode is CRL_CHECK_OFF) and the matching X509_V_FLAG_CRL_CHECK flags.
+ * The CRL set the verify callback checks client chains against from now
+ * on, under mode ([tls] crl_check): the client's certificate (leaf) or
+ * every certificate of its chain (chain), X509_V_ERR_CERT_REVOKED for a
+ * listed serial, the [tls] crl_stale policy once the CRL is past its
+ * nextUpdate.  NULL with a mode other than off refuses every client.  The
+ * set is borrowed: the caller keeps it until the next call.  A process
+ * forked later inherits it.
  */
-X509_STORE *tlsctx_store_new(STACK_OF(X509) *ca, X509_CRL *crl,
-	    enum crl_check mode);
+void	 tlsctx_crl_use(const struct crlset *, enum crl_check mode);
 
 /* Install a store for the handshakes that start from now on. */
 int	 tlsctx_set_store(SSL_CTX *, X509_STORE *);
 
 /*
- * Checks this process admitted although the CRL was past nextUpdate
+ * Handshakes this process admitted although the CRL was past nextUpdate
  * ([tls] crl_stale = enforce-listed).
  */
 unsigned long tlsctx_stale_admissions(void);

@@ -78,6 +78,7 @@ struct stats_round {
  */
 static struct {
 	bool		 active;
+	bool		 parsing;	/* the CRL parser runs (crl.c) */
 	bool		 again;		/* one without a client came meanwhile */
 	uint32_t	 generation;
 	int64_t		 started_ms;
@@ -746,10 +747,7 @@ admin_reload_finish(struct sup *sup)
 void
 admin_reload(struct sup *sup, struct admin_client *c)
 {
-	struct proc_slot *s;
 	char		 err[512];
-	unsigned	 i;
-	int		 fd;
 
 	if (reload.active && c != NULL) {
 		log_warnx("reload refused: generation %u is still being "
@@ -765,6 +763,7 @@ admin_reload(struct sup *sup, struct admin_client *c)
 		reload.again = true;
 		return;
 	}
+	/* The CRL is read by a parser process: admin_reload_parsed(). */
 	if (crl_reload(sup, err, sizeof(err)) == -1) {
 		if (c != NULL)
 			admin_reply_error(sup, c, err);
@@ -772,12 +771,34 @@ admin_reload(struct sup *sup, struct admin_client *c)
 	}
 	memset(&reload, 0, sizeof(reload));
 	reload.active = true;
-	reload.generation = sup->crl.info.generation;
+	reload.parsing = true;
+	reload.generation = sup->crl.info.generation + 1;
 	reload.started_ms = sup_now_ms();
-	reload.deadline_ms = reload.started_ms + ADMIN_WAIT_MS;
 	reload.client = c;
 	if (c != NULL)
 		c->req = REQ_RELOAD;
+}
+
+void
+admin_reload_parsed(struct sup *sup, int rc, const char *err)
+{
+	struct admin_client *c = reload.client;
+	struct proc_slot *s;
+	unsigned	 i;
+	int		 fd;
+
+	if (!reload.active || !reload.parsing)
+		return;
+	reload.parsing = false;
+	if (rc == -1) {
+		reload.active = false;
+		reload.client = NULL;
+		if (c != NULL)
+			admin_reply_error(sup, c, err);
+		return;
+	}
+	reload.generation = sup->crl.info.generation;
+	reload.deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
 	if ((fd = crl_memfd(sup)) == -1) {
 		snprintf(reload.error, sizeof(reload.error), "cannot prepare "
 		    "the CRL for the workers");
@@ -1053,7 +1074,7 @@ admin_tick(struct sup *sup)
 	 * not dropped.
 	 */
 	wait = admin_stats_tick(sup, now);
-	if (reload.active && reload.deadline_ms <= now)
+	if (reload.active && !reload.parsing && reload.deadline_ms <= now)
 		admin_reload_finish(sup);
 	if (!reload.active && reload.again && !sup->stopping) {
 		reload.again = false;
@@ -1061,7 +1082,8 @@ admin_tick(struct sup *sup)
 		    "the last reload");
 		admin_reload(sup, NULL);
 	}
-	if (reload.active && (wait == -1 || reload.deadline_ms - now < wait))
+	if (reload.active && !reload.parsing && (wait == -1 ||
+	    reload.deadline_ms - now < wait))
 		wait = reload.deadline_ms - now;
 	left = metrics_tick(sup, now);
 	if (left >= 0 && (wait == -1 || left < wait))

@@ -37,6 +37,12 @@ int	 admin_tick(struct sup *);
  * others run after it.
  */
 void	 admin_reload(struct sup *, struct admin_client *);
+/*
+ * From crl.c: the CRL of the reload was read (rc 0: it is the generation
+ * in force now, pushed to the workers here) or refused (rc -1, err: the
+ * client is told).
+ */
+void	 admin_reload_parsed(struct sup *, int rc, const char *err);
 
 /*
  * A round of IPC_MSG_STATUS_REQ to every running worker, for takctl status

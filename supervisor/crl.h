@@ -5,26 +5,39 @@
 
 #define CRL_FILE_MAX	(64u * 1024 * 1024)
 
+/* Time a parser process has to read, verify and convert the CRL. */
+#define CRL_PARSE_TIMEOUT_MS	20000
+/* Its nice value: the workers' loops come first on a busy machine. */
+#define CRL_PARSE_NICE		10
+
 /*
- * Load the configured CRL at start (as root).  Keeps a descriptor of its
- * directory so that reloads after the privilege drop only need the directory
- * itself to be searchable by the service user.  With crl_check = off nothing
- * is loaded.  -1 with err.
+ * Load the configured CRL at start (as root), waiting for its parser
+ * process.  Keeps a descriptor of its directory so that reloads after the
+ * privilege drop only need the directory itself to be searchable by the
+ * service user.  With crl_check = off nothing is loaded.  -1 with err.
  */
 int	 crl_init(struct sup *, char *err, size_t errlen);
 void	 crl_cleanup(struct sup *);
 
 /*
- * Read and verify the CRL file again.  Valid: it becomes the new generation.
- * Invalid: the old one stays in force, the reason is kept in last_error.
- * -1 with err when nothing changed.
+ * Start reading and verifying the CRL file again in a parser process; the
+ * loop goes on meanwhile.  When it is done, a valid CRL becomes the new
+ * generation, an invalid one leaves the old in force with the reason in
+ * last_error, and admin_reload_parsed() is told either way.  -1 with err
+ * when nothing was started (nothing will be told).
  */
 int	 crl_reload(struct sup *, char *err, size_t errlen);
+/* The parser process exited (its pidfd is readable: SUP_EV_CRL_PARSER). */
+void	 crl_parser_event(struct sup *);
 
-/* Make crl the store of the supervisor's SSL_CTX (inherited by new workers). */
-int	 crl_install(struct sup *, X509_CRL *, char *err, size_t errlen);
+/*
+ * The CA store of the supervisor's SSL_CTX, and set as the CRL set of the
+ * verify callback: both inherited by the workers forked from now on.
+ */
+int	 crl_install(struct sup *, struct crlset *set, char *err,
+	    size_t errlen);
 
-/* A sealed memfd with the CRL in force (DER), for IPC_MSG_CRL; -1 on error. */
+/* A descriptor of the sealed memfd of the set in force, for IPC_MSG_CRL. */
 int	 crl_memfd(const struct sup *);
 
 #define CRL_WARN_INTERVAL_MS	(60 * 60 * 1000)
@@ -36,8 +49,9 @@ int	 crl_watch_register(struct sup *);
 void	 crl_watch_event(struct sup *);
 
 /*
- * Warn hourly while the CRL is stale or within [tls] crl_warn_days of its
- * nextUpdate; ms until the next check or -1.
+ * Give up on a parser past CRL_PARSE_TIMEOUT_MS; warn hourly while the CRL
+ * is stale or within [tls] crl_warn_days of its nextUpdate; ms until the
+ * next check or -1.
  */
 int	 crl_tick(struct sup *);
 

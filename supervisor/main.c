@@ -449,6 +449,9 @@ dispatch(struct sup *s, struct epoll_event *ev)
 	case SUP_EV_METRICS:
 		metrics_event(s, se->ptr, ev->events);
 		break;
+	case SUP_EV_CRL_PARSER:
+		crl_parser_event(s);
+		break;
 	}
 }
 

@@ -28,7 +28,8 @@ enum sup_ev_kind {
 	SUP_EV_ADMIN_CLIENT,
 	SUP_EV_WORKER,
 	SUP_EV_CRL_WATCH,
-	SUP_EV_METRICS		/* ptr: a listener or client (metrics_http.c) */
+	SUP_EV_METRICS,		/* ptr: a listener or client (metrics_http.c) */
+	SUP_EV_CRL_PARSER	/* the CRL parser's pidfd (crl.c) */
 };
 
 struct sup_ev {
@@ -76,8 +77,22 @@ struct listener {
 	unsigned	 port;
 };
 
+/* The process that reads a new CRL (crl.c), while one runs. */
+struct crl_parser {
+	int		 pidfd;		/* -1: none running; readable: exited */
+	int		 res_fd;	/* read end of its result pipe */
+	int		 set_fd;	/* the memfd it writes the set into */
+	struct sup_ev	 ev;
+	bool		 polled;	/* pidfd is in the epoll set */
+	int64_t		 started_ms;
+	int64_t		 deadline_ms;
+};
+
+struct crlset;
+
 struct crl_state {
-	X509_CRL	*crl;		/* NULL when crl_check = off */
+	struct crlset	*crl;		/* in force; NULL: crl_check = off */
+	int		 set_fd;	/* its sealed memfd, for the workers */
 	struct crl_info	 info;
 	int		 dirfd;		/* the CRL's directory (trust.h) */
 	char		 name[256];	/* file name inside dirfd */
@@ -87,6 +102,7 @@ struct crl_state {
 	struct sup_ev	 watch_ev;
 	int64_t		 watch_reload_ms; /* reload due (debounced), or 0 */
 	time_t		 loaded_at;
+	struct crl_parser parser;
 };
 
 struct admin_client;

@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 
 #include "ipc/ipc.h"
 #include "shared/counters.h"
+#include "shared/crlset.h"
 #include "shared/log.h"
 #include "shared/pki.h"
 #include "shared/store.h"
@@ -34,7 +33,6 @@
 
 #define CTL_QUEUE_MAX		(1024 * 1024)	/* out-queue bytes */
 #define CTL_FRAMES_PER_WAKEUP	32
-#define CTL_CRL_MAX		(64 * 1024 * 1024)
 
 static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_HELLO] = "HELLO",
@@ -248,100 +246,45 @@ ctl_status(struct worker *w, uint32_t req)
 	free(b);
 }
 
-/* The whole content of the CRL memfd; caller frees. */
-static uint8_t *
-ctl_crl_read(int fd, size_t *len, char *err, size_t errlen)
-{
-	struct stat	 st;
-	uint8_t		*buf;
-	size_t		 off = 0;
-	ssize_t		 n;
-
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "CRL descriptor: %s", strerror(errno));
-		return (NULL);
-	}
-	if (st.st_size <= 0 || st.st_size > CTL_CRL_MAX) {
-		snprintf(err, errlen, "CRL descriptor: size %lld out of range",
-		    (long long)st.st_size);
-		return (NULL);
-	}
-	if ((buf = malloc((size_t)st.st_size)) == NULL) {
-		snprintf(err, errlen, "CRL: out of memory");
-		return (NULL);
-	}
-	while (off < (size_t)st.st_size) {
-		n = pread(fd, buf + off, (size_t)st.st_size - off, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "CRL descriptor: read: %s",
-			    n == 0 ? "shorter than its size" : strerror(errno));
-			free(buf);
-			return (NULL);
-		}
-		off += (size_t)n;
-	}
-	*len = off;
-	return (buf);
-}
-
 static void
-ctl_crl_log(const struct crl_info *info, uint32_t gen)
+ctl_crl_log(const struct crlset *set, uint32_t gen, int64_t ms)
 {
 	char		 next[32] = "none";
 
-	if (info->next_update != 0)
-		pki_time_format(info->next_update, next, sizeof(next));
+	if (crlset_next_update(set) != 0)
+		pki_time_format(crlset_next_update(set), next, sizeof(next));
 	log_info("CRL generation %u in force for new handshakes: %zu "
-	    "revoked, next update %s", gen, info->entries, next);
+	    "revoked, next update %s (set mapped and checked in %lld ms)",
+	    gen, crlset_count(set), next, (long long)ms);
 }
 
 /*
- * Build the verification store of a new CRL generation and install it for
- * the handshakes to come, then close the live sessions it revokes (the
- * others are not disturbed).  On failure nothing changes.
+ * Map the revoked-serial set of a new CRL generation (checked whole, and
+ * of one of our CAs), make it the one the handshakes to come are checked
+ * against, then close the live sessions it revokes (the others are not
+ * disturbed).  On failure nothing changes.
  */
 static int
 ctl_crl_install(struct worker *w, int fd, uint32_t gen, unsigned *closed,
     char *err, size_t errlen)
 {
-	struct crl_info	 info;
-	X509_CRL	*crl = NULL;
-	X509_STORE	*store = NULL;
-	uint8_t		*buf;
-	size_t		 len;
-	int		 rv = -1;
+	struct crlset	*set;
+	int64_t		 t0 = worker_now_ms();
 
-	if ((buf = ctl_crl_read(fd, &len, err, errlen)) == NULL)
+	if ((set = crlset_map(fd, err, errlen)) == NULL)
 		return (-1);
-	crl = tlsctx_crl_parse(buf, len, w->args->ca, &info, err, errlen);
-	if (crl == NULL)
-		goto done;
-	if ((store = tlsctx_store_new(w->args->ca, crl,
-	    w->cfg->crl_check)) == NULL) {
-		snprintf(err, errlen, "cannot build the verification store");
-		goto done;
+	if (crlset_check_ca(set, w->args->ca, err, errlen) == -1) {
+		crlset_free(set);
+		return (-1);
 	}
-	if (tlsctx_set_store(w->ctx, store) == -1) {
-		snprintf(err, errlen, "cannot install the verification store");
-		goto done;
-	}
-	revoke_set_crl(w, crl);
-	crl = NULL;		/* the worker's now */
+	revoke_set_crl(w, set);		/* the worker's now */
 	w->crl_generation = gen;
-	ctl_crl_log(&info, gen);
+	ctl_crl_log(set, gen, worker_now_ms() - t0);
 	*closed = revoke_sweep(w);
 	if (*closed > 0)
 		log_info("CRL generation %u: %u live session%s closed", gen,
 		    *closed, *closed == 1 ? "" : "s");
-	rv = 0;
-done:
-	ERR_clear_error();
-	X509_STORE_free(store);
-	X509_CRL_free(crl);
-	free(buf);
-	return (rv);
+	return (0);
 }
 
 static void

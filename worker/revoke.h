@@ -1,15 +1,14 @@
 /*
- * Revocation of sessions that OpenSSL does not re-verify: the live sessions
- * when a new CRL generation arrives, and sessions resumed from a ticket
- * (resumption skips certificate verification).  The worker keeps the CRL in
- * force beside the verification store built from it.
+ * Revocation of sessions that the handshake's verification does not see:
+ * the live sessions when a new CRL generation arrives, and sessions resumed
+ * from a ticket (resumption skips certificate verification).  The worker
+ * keeps the revoked-serial set in force (shared/crlset.h), which the verify
+ * callback checks new handshakes against too (shared/tlsctx.c).
  */
 #ifndef TAKD_WORKER_REVOKE_H
 #define TAKD_WORKER_REVOKE_H
 
 #include <stddef.h>
-
-#include <openssl/x509.h>
 
 #include "worker/tls.h"
 #include "worker/worker_int.h"
@@ -17,12 +16,17 @@
 /* Room for "certificate revoked (reason keyCompromise, since ...)". */
 #define REVOKE_WHY_MAX		128
 
-/* Make crl the one in force, taking it over (NULL: no CRL check). */
-void	 revoke_set_crl(struct worker *, X509_CRL *);
+struct crlset;
+
+/*
+ * Make set the one in force, for the verify callback too, taking it over
+ * and freeing the one before (NULL: no CRL check).
+ */
+void	 revoke_set_crl(struct worker *, struct crlset *);
 void	 revoke_free(struct worker *);
 
 /*
- * 1 when the CRL in force lists the peer's certificate (why says the
+ * 1 when the set in force lists the peer's certificate (why says the
  * reason and date), 0 when it does not or there is no CRL.
  */
 int	 revoke_listed(const struct worker *, const struct tls_peer *,
@@ -37,7 +41,7 @@ int	 revoke_check_resumed(const struct worker *, const struct tls_peer *,
 	    char *why, size_t);
 
 /*
- * Close every established session whose certificate the CRL in force
+ * Close every established session whose certificate the set in force
  * lists, logging subject, serial and reason; returns how many.
  */
 unsigned revoke_sweep(struct worker *);

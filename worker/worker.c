@@ -170,10 +170,7 @@ worker_init(struct worker *w, const struct worker_args *args)
 	w->cfg = args->cfg;
 	w->ctx = args->ssl_ctx;
 	w->crl_generation = args->crl_generation;
-	if (args->crl != NULL && X509_CRL_up_ref(args->crl) != 1) {
-		log_warnx("cannot take a reference to the CRL");
-		return (1);
-	}
+	/* Our copy of the supervisor's since the fork: ours to free. */
 	revoke_set_crl(w, args->crl);
 	w->ppid = getppid();
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {

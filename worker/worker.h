@@ -11,6 +11,8 @@
 
 #include "shared/config.h"
 
+struct crlset;
+
 struct worker_args {
 	unsigned	 id;		/* slot number, 0 .. workers-1 */
 	int		 ctl_fd;	/* SOCK_SEQPACKET end to the supervisor */
@@ -26,7 +28,12 @@ struct worker_args {
 	SSL_CTX		*ssl_ctx;	/* built by the supervisor, store set */
 	STACK_OF(X509)	*ca;		/* for CRL generations sent later */
 	unsigned	 crl_generation; /* generation in force at fork */
-	X509_CRL	*crl;		/* that generation, NULL if crl_check = off */
+	/*
+	 * That generation's revoked-serial set (shared/crlset.h), NULL if
+	 * crl_check = off: the supervisor's, inherited with its mapping, the
+	 * worker's own copy from the fork on.
+	 */
+	struct crlset	*crl;
 	const struct config *cfg;
 };
 

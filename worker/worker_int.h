@@ -91,7 +91,7 @@ struct worker {
 	int64_t		 next_sweep_ms;	/* idle and unclosed-event checks */
 
 	uint32_t	 crl_generation;
-	X509_CRL	*crl;		/* in force; NULL when crl_check = off */
+	struct crlset	*crl;		/* in force; NULL when crl_check = off */
 	struct counters	 cnt;	/* shared/counters.h */
 	struct log_ratelimit rl_full;
 	struct log_ratelimit rl_emfile;

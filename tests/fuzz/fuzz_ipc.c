@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for the IPC receive path (ipc/ipc.h) and the payload
- * decoders behind it: the typed readers (ipc_get_*) and fanout_decode(),
- * which turns mesh frames into events, and tls_ticket_decode(), which
- * checks the session ticket keys a worker is sent.
+ * decoders behind it: the typed readers (ipc_get_*), fanout_decode(),
+ * which turns mesh frames into events, tls_ticket_decode(), which checks
+ * the session ticket keys a worker is sent, and crlset_map(), the worker's
+ * check of the revoked-serial set an IPC_MSG_CRL brings in a memfd.
  *
  * ipc_recv() only reads from a socket, so every input is sent as one
  * datagram over a SOCK_SEQPACKET socketpair, with descriptors when the
@@ -24,7 +25,9 @@
  * only for a frame it accepts whole, and the records it accepts encode
  * back (fanout_encode()) to the very bytes received; tls_ticket_decode()
  * accepts only a frame of the exact size for 1 or 2 keys of distinct names,
- * and what it accepts encodes back (tls_ticket_encode()) to the same bytes.
+ * and what it accepts encodes back (tls_ticket_encode()) to the same bytes;
+ * crlset_map() refuses with a reason or accepts a set whose every entry a
+ * lookup finds where it is (the order a binary search needs holds).
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -39,6 +42,7 @@
 
 #include "ipc/ipc.h"
 #include "shared/counters.h"
+#include "shared/crlset.h"
 #include "shared/log.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
@@ -318,6 +322,50 @@ decode_ctl(const struct ipc_msg *m)
 	(void)ipc_rd_done(&rd);
 }
 
+/*
+ * The memfd of an IPC_MSG_CRL, as the worker checks it (worker/ctl.c).
+ * Accepted, each entry's own serial must lead a lookup to that entry.
+ */
+static void
+decode_crl(const struct ipc_msg *m)
+{
+	struct crlset		*s;
+	const struct crlset_entry *hit;
+	struct crlset_entry	 e;
+	ASN1_INTEGER		*ai;
+	char			 err[256];
+	size_t			 i, n;
+
+	if (m->hdr.type != IPC_MSG_CRL || m->fd == -1)
+		return;
+	err[0] = '\0';
+	if ((s = crlset_map(m->fd, err, sizeof(err))) == NULL) {
+		if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL)
+			fz_fail("set refused without a reason", 0, 0);
+		return;
+	}
+	n = crlset_count(s);
+	if (crlset_crl_entries(s) < n || crlset_issuer(s) == NULL)
+		fz_fail("accepted set with a bad header", (long)n, 0);
+	if ((ai = ASN1_INTEGER_new()) == NULL)
+		fz_fail("ASN1_INTEGER_new", 0, 0);
+	for (i = 0; i < n; i++) {
+		if (pread(m->fd, &e, sizeof(e), (off_t)(CRLSET_HDR_SIZE +
+		    i * sizeof(e))) != (ssize_t)sizeof(e))
+			fz_fail("entry unreadable", (long)i, errno);
+		if (e.len == CRLSET_HASHED)
+			continue;	/* a digest: no serial to look up */
+		if (!ASN1_STRING_set(ai, e.serial, e.len))
+			fz_fail("ASN1_STRING_set", (long)i, 0);
+		ai->type = e.neg ? V_ASN1_NEG_INTEGER : V_ASN1_INTEGER;
+		if (crlset_find(s, ai, &hit) != 1 || hit->revoked_at !=
+		    e.revoked_at || hit->reason != e.reason)
+			fz_fail("accepted entry not found", (long)i, (long)n);
+	}
+	ASN1_INTEGER_free(ai);
+	crlset_free(s);
+}
+
 /* What the mesh decoder called back with, re-encoded as it came. */
 struct recode {
 	struct ipc_buf	 buf;
@@ -514,6 +562,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk_payload(&m);
 	decode_ctl(&m);
 	decode_ticket_keys(&m);
+	decode_crl(&m);
 	/* Any frame may come from a peer: the others are refused. */
 	decode_mesh(&m, (ctl & 32) ? FZ_SMALL_CAP : FZ_BIG_CAP);
 	if (m.fd != -1)

@@ -16,8 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "ipc/ipc.h"
 #include "shared/counters.h"
+#include "shared/crlset.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
 #include "worker/tls.h"
@@ -129,13 +133,68 @@ seeds_ticket_keys(void)
 	    b.len, -1, NULL, 0);
 }
 
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return (crlset_entry_cmp(a, b));
+}
+
+/*
+ * The memfd of IPC_MSG_CRL: a revoked-serial set as the supervisor's parser
+ * writes it (shared/crlset.h), three entries.  Made by hand: the builder
+ * wants a signed CRL.
+ */
+static uint8_t *
+crl_set(size_t *len)
+{
+	static const long	 serials[] = { 0x1234, 1, -5 };
+	struct crlset_hdr	*h;
+	struct crlset_entry	*e;
+	ASN1_INTEGER		*ai;
+	X509_NAME		*name;
+	unsigned char		*p;
+	uint8_t			*b;
+	size_t			 i, n = sizeof(serials) / sizeof(serials[0]);
+
+	*len = CRLSET_HDR_SIZE + n * sizeof(*e);
+	if ((b = calloc(1, *len)) == NULL)
+		die("calloc");
+	h = (struct crlset_hdr *)(void *)b;
+	e = (struct crlset_entry *)(void *)(b + CRLSET_HDR_SIZE);
+	h->magic = CRLSET_MAGIC;
+	h->version = CRLSET_VERSION;
+	h->size = *len;
+	h->n = h->crl_entries = n;
+	h->last_update = 1795420800;	/* 2026-11-23 */
+	h->next_update = h->last_update + 30 * 86400;
+	memset(h->signer, 0xa5, sizeof(h->signer));
+	if ((name = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"takd test CA", -1, -1, 0))
+		die("X509_NAME");
+	p = h->issuer;
+	h->issuer_len = (uint32_t)i2d_X509_NAME(name, &p);
+	X509_NAME_free(name);
+	for (i = 0; i < n; i++) {
+		if ((ai = ASN1_INTEGER_new()) == NULL ||
+		    !ASN1_INTEGER_set(ai, serials[i]))
+			die("ASN1_INTEGER");
+		crlset_key(ai, &e[i]);
+		e[i].reason = (int8_t)(i == 0 ? CRL_REASON_NONE : (int)i);
+		e[i].revoked_at = h->last_update - 3600;
+		ASN1_INTEGER_free(ai);
+	}
+	qsort(e, n, sizeof(*e), entry_cmp);
+	return (b);
+}
+
 static void
 seeds_ctl(void)
 {
 	static struct ipc_buf	 b;
 	struct counters		 cnt;
-	static const char	 crl[] = "-----BEGIN X509 CRL-----\n"
-	    "MIIBAA==\n-----END X509 CRL-----\n";
+	uint8_t			*set;
+	size_t			 setlen;
 	int			 null_fd;
 
 	if ((null_fd = open("/dev/null", O_RDONLY)) == -1)
@@ -165,8 +224,12 @@ seeds_ctl(void)
 	ipc_put_u32(&b, 5000);
 	seed("shutdown", 0, IPC_MSG_SHUTDOWN, 0, b.data, b.len, -1, NULL, 0);
 
+	set = crl_set(&setlen);
 	seed("crl", CTL_FD | CTL_MEMFD | CTL_SEALED, IPC_MSG_CRL, 2, NULL, 0,
-	    null_fd, crl, sizeof(crl) - 1);
+	    null_fd, set, setlen);
+	seed("crl-unsealed", CTL_FD | CTL_MEMFD, IPC_MSG_CRL, 2, NULL, 0,
+	    null_fd, set, setlen);
+	free(set);
 	ipc_buf_init(&b);
 	ipc_put_u32(&b, 0);
 	ipc_put_u32(&b, 1);

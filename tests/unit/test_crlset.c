@@ -1,9 +1,11 @@
 /*
- * Unit tests for shared/crlset*.c, the revoked-serial set of a CRL: build
- * from CRLs made here (serials short, 20 bytes, longer, negative, zero,
- * with leading zeros; duplicates; removeFromCRL), lookups that hit and
- * miss, CRLs the set cannot stand for, memfds that are malformed or not
- * sealed.
+ * Unit tests for shared/crlset*.c, the revoked-serial set of a CRL, and for
+ * the verify callback of shared/tlsctx.c that checks chains against it:
+ * build from CRLs made here (serials short, 20 bytes, longer, negative,
+ * zero, with leading zeros; duplicates; removeFromCRL), lookups that hit
+ * and miss, CRLs the set cannot stand for, memfds that are malformed or
+ * not sealed, and X509_verify_cert() with takd's callback under leaf,
+ * chain and off, fresh and stale (enforce-listed, strict).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -23,9 +25,12 @@
 #include <cmocka.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "shared/config.h"
 #include "shared/crlset.h"
+#include "shared/tlsctx.h"
 #include "tests/unit/unit.h"
 
 #define DAY	86400
@@ -568,6 +573,213 @@ test_map_refuses(void **state)
 	free(good);
 }
 
+/* --- the verify callback ------------------------------------------------ */
+
+struct pki {
+	EVP_PKEY	*k, *k2, *kl;
+	X509		*ca, *other, *alice, *carol, *stranger;
+	STACK_OF(X509)	*cas;
+	char		 dir[64];
+	struct config	 cfg;
+};
+
+static void
+pem_write(const char *path, X509 *x, EVP_PKEY *k)
+{
+	FILE	*fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	if (x != NULL)
+		assert_true(PEM_write_X509(fp, x));
+	if (k != NULL)
+		assert_true(PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL,
+		    NULL));
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+pki_make(struct pki *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->k = key_new();
+	p->k2 = key_new();
+	p->kl = key_new();
+	p->ca = cert_new("Test CA", "7f01", p->k, NULL, NULL, 1);
+	p->other = cert_new("Other CA", "7f02", p->k2, NULL, NULL, 1);
+	p->alice = cert_new("alice", "1001", p->kl, p->ca, p->k, 0);
+	p->carol = cert_new("carol", "1003", p->kl, p->ca, p->k, 0);
+	p->stranger = cert_new("stranger", "1004", p->kl, p->other, p->k2, 0);
+	assert_non_null(p->cas = sk_X509_new_null());
+	assert_true(sk_X509_push(p->cas, p->ca));
+	assert_true(sk_X509_push(p->cas, p->other));
+
+	/* tlsctx_server_new() reads files: a server certificate and key. */
+	snprintf(p->dir, sizeof(p->dir), "/tmp/test_crlset.XXXXXX");
+	assert_non_null(mkdtemp(p->dir));
+	config_init(&p->cfg);
+	snprintf(p->cfg.cert, sizeof(p->cfg.cert), "%s/server.pem", p->dir);
+	snprintf(p->cfg.key, sizeof(p->cfg.key), "%s/server.key", p->dir);
+	snprintf(p->cfg.ca, sizeof(p->cfg.ca), "%s/ca.pem", p->dir);
+	pem_write(p->cfg.cert, p->alice, NULL);
+	pem_write(p->cfg.key, NULL, p->kl);
+	pem_write(p->cfg.ca, p->ca, NULL);
+}
+
+static void
+pki_free(struct pki *p)
+{
+	unlink(p->cfg.cert);
+	unlink(p->cfg.key);
+	unlink(p->cfg.ca);
+	rmdir(p->dir);
+	sk_X509_free(p->cas);
+	X509_free(p->ca);
+	X509_free(p->other);
+	X509_free(p->alice);
+	X509_free(p->carol);
+	X509_free(p->stranger);
+	EVP_PKEY_free(p->k);
+	EVP_PKEY_free(p->k2);
+	EVP_PKEY_free(p->kl);
+}
+
+/* X509_verify_cert() of leaf with takd's callback, under policy stale. */
+static int
+verify(struct pki *p, X509 *leaf, enum crl_stale stale)
+{
+	X509_STORE	*store;
+	X509_STORE_CTX	*xs;
+	SSL_CTX		*ctx;
+	int		 ok, e;
+
+	p->cfg.crl_stale = stale;
+	if ((ctx = tlsctx_server_new(&p->cfg, err, sizeof(err))) == NULL)
+		fail_msg("tlsctx_server_new: %s", err);
+	assert_non_null(store = tlsctx_store_new(p->cas));
+	assert_non_null(xs = X509_STORE_CTX_new());
+	assert_true(X509_STORE_CTX_init(xs, store, leaf, NULL));
+	X509_STORE_CTX_set_verify_cb(xs, SSL_CTX_get_verify_callback(ctx));
+	ok = X509_verify_cert(xs);
+	e = X509_STORE_CTX_get_error(xs);
+	assert_true(ok == 1 ? e == X509_V_OK : e != X509_V_OK);
+	X509_STORE_CTX_free(xs);
+	X509_STORE_free(store);
+	SSL_CTX_free(ctx);
+	return (e);
+}
+
+static void
+test_verify_cb(void **state)
+{
+	static const struct ent ents[] = {
+		{ "1003", 0, 1, 60 },		/* carol */
+		{ "1004", 0, 1, 60 },		/* the stranger's serial */
+	};
+	static const struct ent root[] = { { "7f01", 0, 2, 60 } };
+	struct pki	 p;
+	struct crlset	*s, *stale, *rs;
+	X509_CRL	*crl;
+	unsigned long	 admitted;
+
+	pki_make(&p);
+	crl = crl_new(p.ca, p.k, ents, 2, -60, DAY);
+	assert_non_null(s = set_new(crl, p.ca));
+	X509_CRL_free(crl);
+	crl = crl_new(p.ca, p.k, ents, 2, -2 * DAY, -DAY);
+	assert_non_null(stale = set_new(crl, p.ca));
+	X509_CRL_free(crl);
+	crl = crl_new(p.ca, p.k, root, 1, -60, DAY);
+	assert_non_null(rs = set_new(crl, p.ca));
+	X509_CRL_free(crl);
+
+	/* leaf: carol is revoked, alice is not. */
+	tlsctx_crl_use(s, CRL_CHECK_LEAF);
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_OK);
+	assert_int_equal(verify(&p, p.carol, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_CERT_REVOKED);
+	/* A certificate of a CA the CRL does not speak for: unverifiable. */
+	assert_int_equal(verify(&p, p.stranger, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_UNABLE_TO_GET_CRL);
+	/* No set at all (cannot happen in takd): nobody. */
+	tlsctx_crl_use(NULL, CRL_CHECK_LEAF);
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_UNABLE_TO_GET_CRL);
+
+	/* Stale: enforce-listed admits alice (counted), not carol. */
+	tlsctx_crl_use(stale, CRL_CHECK_LEAF);
+	admitted = tlsctx_stale_admissions();
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_OK);
+	assert_int_equal(tlsctx_stale_admissions(), admitted + 1);
+	assert_int_equal(verify(&p, p.carol, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(tlsctx_stale_admissions(), admitted + 1);
+	/* strict: everybody, as the CRL has expired. */
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_STRICT),
+	    X509_V_ERR_CRL_HAS_EXPIRED);
+	assert_int_equal(verify(&p, p.carol, CRL_STALE_STRICT),
+	    X509_V_ERR_CRL_HAS_EXPIRED);
+
+	/* The CA's own serial listed: chain refuses everybody, leaf not. */
+	tlsctx_crl_use(rs, CRL_CHECK_LEAF);
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_OK);
+	tlsctx_crl_use(rs, CRL_CHECK_CHAIN);
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_CERT_REVOKED);
+	tlsctx_crl_use(s, CRL_CHECK_CHAIN);
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_OK);
+	assert_int_equal(verify(&p, p.carol, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_CERT_REVOKED);
+	/* Under chain the other CA itself has no CRL either. */
+	assert_int_equal(verify(&p, p.stranger, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_UNABLE_TO_GET_CRL);
+
+	/* off: nothing checked. */
+	tlsctx_crl_use(NULL, CRL_CHECK_OFF);
+	assert_int_equal(verify(&p, p.carol, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_OK);
+
+	crlset_free(s);
+	crlset_free(stale);
+	crlset_free(rs);
+	pki_free(&p);
+}
+
+/*
+ * A CA of the same name but another key in the CA file (a twin): the CRL
+ * signed by the real one cannot speak for the twin's certificates.
+ */
+static void
+test_verify_twin(void **state)
+{
+	static const struct ent ents[] = { { "1003", 0, 1, 60 } };
+	struct pki	 p;
+	struct crlset	*s;
+	X509_CRL	*crl;
+	X509		*twin, *mallory;
+
+	pki_make(&p);
+	twin = cert_new("Test CA", "7f03", p.k2, NULL, NULL, 1);
+	mallory = cert_new("mallory", "1005", p.kl, twin, p.k2, 0);
+	assert_true(sk_X509_push(p.cas, twin));
+	crl = crl_new(p.ca, p.k, ents, 1, -60, DAY);
+	assert_non_null(s = set_new(crl, p.ca));
+	X509_CRL_free(crl);
+	tlsctx_crl_use(s, CRL_CHECK_LEAF);
+	assert_int_equal(verify(&p, p.alice, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_OK);
+	assert_int_equal(verify(&p, mallory, CRL_STALE_ENFORCE_LISTED),
+	    X509_V_ERR_CRL_SIGNATURE_FAILURE);
+	tlsctx_crl_use(NULL, CRL_CHECK_OFF);
+	crlset_free(s);
+	X509_free(twin);
+	X509_free(mallory);
+	pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -576,6 +788,8 @@ main(void)
 		cmocka_unit_test(test_build_empty),
 		cmocka_unit_test(test_build_refuses),
 		cmocka_unit_test(test_map_refuses),
+		cmocka_unit_test(test_verify_cb),
+		cmocka_unit_test(test_verify_twin),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -1919,6 +1919,7 @@ test_tlsctx_crl(void **state)
 	STACK_OF(X509)	*ca;
 	struct crl_info	 info;
 	X509_CRL	*crl;
+	X509		*signer = NULL;
 	uint8_t		*buf;
 	char		 path[256], *pem;
 	size_t		 len;
@@ -1935,7 +1936,9 @@ test_tlsctx_crl(void **state)
 	if (buf == NULL)
 		fail_msg("read: %s", err);
 	assert_int_equal(buf[len], '\0');
-	crl = tlsctx_crl_parse(buf, len, ca, &info, err, sizeof(err));
+	crl = tlsctx_crl_parse(buf, len, ca, &info, &signer, err,
+	    sizeof(err));
+	assert_ptr_equal(signer, sk_X509_value(ca, 0));
 	if (crl == NULL)
 		fail_msg("parse: %s", err);
 	assert_int_equal(info.entries, 0);
@@ -1958,12 +1961,12 @@ test_tlsctx_crl(void **state)
 
 	/* Signed by another CA, or not a CRL at all: refused. */
 	pem = other_ca_crl("Other CA", &len);
-	assert_null(tlsctx_crl_parse((uint8_t *)pem, len, ca, &info, err,
-	    sizeof(err)));
+	assert_null(tlsctx_crl_parse((uint8_t *)pem, len, ca, &info, NULL,
+	    err, sizeof(err)));
 	assert_non_null(strstr(err, "not signed by the configured CA"));
 	free(pem);
-	assert_null(tlsctx_crl_parse((const uint8_t *)"{}", 2, ca, &info, err,
-	    sizeof(err)));
+	assert_null(tlsctx_crl_parse((const uint8_t *)"{}", 2, ca, &info,
+	    NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "not a PEM or DER X.509 CRL"));
 	sk_X509_pop_free(ca, X509_free);
 }
