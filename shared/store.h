@@ -19,6 +19,7 @@
 #ifndef TAKD_STORE_H
 #define TAKD_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,6 +113,7 @@ enum store_sa_sel {
 	STORE_SA_SEL_UID,	/* value: the uid */
 	STORE_SA_SEL_CN,	/* value: the owner certificate's CN */
 	STORE_SA_SEL_SERIALS,	/* serials: n hex serials (any order) */
+	STORE_SA_SEL_SERIAL_FN,	/* serial_fn(hex serial, arg) says yes */
 	STORE_SA_SEL_STALE	/* stale for at least max_age_ms at now_ms */
 };
 
@@ -120,6 +122,8 @@ struct store_sa_match {
 	const char		*value;
 	const char *const	*serials;
 	size_t			 n;
+	bool			(*serial_fn)(const char *, void *);
+	void			*arg;
 	uint64_t		 now_ms;
 	uint64_t		 max_age_ms;
 };
@@ -212,9 +216,14 @@ long	 store_sa_purge(struct store *, uint64_t now_ms,
 	    uint64_t max_age_ms);
 /* Delete the SA entries that m selects; how many, or -1. */
 long	 store_sa_delete(struct store *, const struct store_sa_match *m);
-/* Delete the SA entries stored by certificates of these serials (hex). */
+/*
+ * Delete the SA entries stored by certificates of these serials (hex), or
+ * of the serials for which revoked() says true (the CRL in force).
+ */
 long	 store_sa_purge_serials(struct store *, const char *const *serials,
 	    size_t n);
+long	 store_sa_purge_revoked(struct store *,
+	    bool (*revoked)(const char *serial, void *), void *arg);
 /* Clear the reader slots of dead processes; *dead gets how many. */
 int	 store_reader_check(struct store *, int *dead);
 

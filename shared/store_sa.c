@@ -523,6 +523,12 @@ store_sa_selected(const struct store_sa_del *sd, const MDB_val *k,
 		serial[r.slen] = '\0';
 		return (bsearch(&sp, sd->serials, m->n, sizeof(char *),
 		    store_str_cmp) != NULL);
+	case STORE_SA_SEL_SERIAL_FN:
+		if (r.slen == 0 || m->serial_fn == NULL)
+			return (false);
+		memcpy(serial, r.serial, r.slen);
+		serial[r.slen] = '\0';
+		return (m->serial_fn(serial, m->arg));
 	case STORE_SA_SEL_STALE:
 		return (r.stale_ms <= m->now_ms &&
 		    m->now_ms - r.stale_ms >= m->max_age_ms);
@@ -623,6 +629,19 @@ store_sa_purge_serials(struct store *s, const char *const *serials, size_t n)
 	m.sel = STORE_SA_SEL_SERIALS;
 	m.serials = serials;
 	m.n = n;
+	return (store_sa_delete(s, &m));
+}
+
+long
+store_sa_purge_revoked(struct store *s, bool (*revoked)(const char *, void *),
+    void *arg)
+{
+	struct store_sa_match	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.sel = STORE_SA_SEL_SERIAL_FN;
+	m.serial_fn = revoked;
+	m.arg = arg;
 	return (store_sa_delete(s, &m));
 }
 

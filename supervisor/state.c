@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "ipc/ipc.h"
+#include "shared/crlset.h"
 #include "shared/log.h"
 #include "shared/store.h"
 #include "supervisor/proc.h"
@@ -44,42 +45,48 @@ state_wall_ms(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
+/*
+ * Whether the CRL set in force lists the serial (the hex of worker/tls.c)
+ * of the certificate that stored an SA.  Serials are unique per CA; takd
+ * trusts the CRL's issuer only.
+ */
+static bool
+state_serial_revoked(const char *hex, void *arg)
+{
+	const struct crlset	*set = arg;
+	ASN1_INTEGER		*ai;
+	BIGNUM			*bn = NULL;
+	int			 hit;
+
+	if (BN_hex2bn(&bn, hex) == 0 || (ai = BN_to_ASN1_INTEGER(bn,
+	    NULL)) == NULL) {
+		BN_free(bn);
+		return (false);
+	}
+	hit = crlset_find(set, ai, NULL);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return (hit == 1);
+}
+
+/*
+ * The positions stored by certificates the CRL in force revokes go: a
+ * revoked device must not stay on everybody's map.  Each stored SA's
+ * serial is looked up in the set (a binary search): the SAs are bounded by
+ * [cot] sa_store_max, the CRL may hold a million serials.
+ */
 void
 state_sa_revoked(struct sup *sup)
 {
-	STACK_OF(X509_REVOKED)	*rev;
-	const ASN1_INTEGER	*sn;
-	BIGNUM			*bn;
-	char			**serials = NULL;
-	int			 i, n;
-	size_t			 k = 0;
-	long			 gone;
+	long	 gone;
 
 	if (sup->store == NULL || sup->crl.crl == NULL ||
-	    (rev = X509_CRL_get_REVOKED(sup->crl.crl)) == NULL ||
-	    (n = sk_X509_REVOKED_num(rev)) <= 0)
+	    crlset_count(sup->crl.crl) == 0)
 		return;
-	if ((serials = calloc((size_t)n, sizeof(*serials))) == NULL) {
-		log_warn("store: SAs of revoked certificates");
-		return;
-	}
-	/* The hex of worker/tls.c, which the SA records carry. */
-	for (i = 0; i < n; i++) {
-		sn = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev,
-		    i));
-		if ((bn = ASN1_INTEGER_to_BN(sn, NULL)) == NULL)
-			continue;
-		if ((serials[k] = BN_bn2hex(bn)) != NULL)
-			k++;
-		BN_free(bn);
-	}
-	if ((gone = store_sa_purge_serials(sup->store,
-	    (const char *const *)serials, k)) > 0)
+	if ((gone = store_sa_purge_revoked(sup->store, state_serial_revoked,
+	    sup->crl.crl)) > 0)
 		log_info("store: removed %ld SA entr%s of revoked certificates",
 		    gone, gone == 1 ? "y" : "ies");
-	for (; k > 0; k--)
-		OPENSSL_free(serials[k - 1]);
-	free(serials);
 }
 
 static void

@@ -245,6 +245,14 @@ file_mode_is(const char *dir, const char *name, mode_t want)
 	assert_int_equal(st.st_mode & 07777, want);
 }
 
+/* A revoked() for store_sa_purge_revoked(): serial 0D only. */
+static bool
+serial_is_0d(const char *serial, void *arg)
+{
+	(void)arg;
+	return (strcmp(serial, "0D") == 0);
+}
+
 static void
 test_open(void **state)
 {
@@ -803,6 +811,11 @@ test_sa_owner(void **state)
 	put_owned(s, "C", "", "", t++, 4);
 	assert_int_equal(store_commit(s), 0);
 	assert_int_equal(sa_delete(s, STORE_SA_SEL_CN, "bob\\,jr"), 1);
+	/* By a predicate (the CRL set in force): C has no serial to ask. */
+	put_owned(s, "D", "CN=dave", "0D", t++, 4);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_sa_purge_revoked(s, serial_is_0d, NULL), 1);
+	assert_int_equal(count_sa(s, 0), 1);
 	assert_int_equal(sa_delete(s, STORE_SA_SEL_ALL, NULL), 1);
 	assert_int_equal(count_sa(s, 0), 0);
 	assert_int_equal(sa_delete(s, STORE_SA_SEL_UID, ""), -1);
