@@ -555,6 +555,25 @@ cot_framer_error_offset(const struct cot_framer *f)
 	return (f->err != NULL ? f->err_at : 0);
 }
 
+size_t
+cot_framer_alloc(const struct cot_framer *f)
+{
+	return (f->magic == COT_FRAMER_MAGIC ? f->alloc : 0);
+}
+
+void
+cot_framer_trim(struct cot_framer *f)
+{
+	/* As cot_framer_feed() does when the next bytes arrive. */
+	if (f->magic != COT_FRAMER_MAGIC || f->len != f->off ||
+	    f->alloc <= FRAME_KEEP)
+		return;
+	frame_compact(f);
+	free(f->buf);
+	f->buf = NULL;
+	f->alloc = 0;
+}
+
 /*
  * The XML declaration.  CoT clients send one before each event (ATAK the
  * same one every time) and takd drops it, so it needs no meaning here; but

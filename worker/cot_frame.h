@@ -126,6 +126,14 @@ int	 cot_framer_next(struct cot_framer *, const uint8_t **ev, size_t *len,
  */
 size_t	 cot_framer_held(const struct cot_framer *, int64_t *since_ms);
 
+/*
+ * Bytes allocated for the buffer (the worker's memory budget counts them),
+ * and cot_framer_trim() to give a large one back once nothing is held: a
+ * session that sent one big event must not keep its buffer while quiet.
+ */
+size_t	 cot_framer_alloc(const struct cot_framer *);
+void	 cot_framer_trim(struct cot_framer *);
+
 /* Stream offset (bytes since the session started) of the error, for logs. */
 uint64_t cot_framer_error_offset(const struct cot_framer *);
 

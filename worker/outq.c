@@ -20,6 +20,8 @@
 #define OUTQ_COMPACT_MIN	16	/* holes before compaction is worth it */
 
 static uint64_t		 outq_seed;
+/* Bytes of live evbufs and rings: the output side of the memory budget. */
+static size_t		 outq_mem_bytes;
 
 struct evbuf *
 evbuf_new(const void *bytes, size_t len)
@@ -32,6 +34,7 @@ evbuf_new(const void *bytes, size_t len)
 	}
 	if ((ev = malloc(sizeof(*ev) + len)) == NULL)
 		return (NULL);
+	outq_mem_bytes += sizeof(*ev) + len;
 	ev->refs = 1;
 	ev->len = (uint32_t)len;
 	memcpy(ev->data, bytes, len);
@@ -52,8 +55,16 @@ evbuf_unref(struct evbuf *ev)
 	if (ev == NULL)
 		return;
 	assert(ev->refs > 0);
-	if (--ev->refs == 0)
+	if (--ev->refs == 0) {
+		outq_mem_bytes -= sizeof(*ev) + ev->len;
 		free(ev);
+	}
+}
+
+size_t
+outq_mem(void)
+{
+	return (outq_mem_bytes);
 }
 
 void
@@ -106,6 +117,7 @@ outq_shrink(struct outq *q)
 		return;
 	q->head = 0;
 	if (q->cap > OUTQ_KEEP_SLOTS) {
+		outq_mem_bytes -= q->cap * sizeof(*q->ring);
 		free(q->ring);
 		q->ring = NULL;
 		q->cap = 0;
@@ -152,6 +164,7 @@ outq_grow(struct outq *q)
 		return (-1);
 	for (i = 0; i < q->n; i++)
 		ring[i] = *outq_slot(q, i);
+	outq_mem_bytes += (cap - q->cap) * sizeof(*ring);
 	free(q->ring);
 	q->ring = ring;
 	q->cap = cap;
@@ -319,6 +332,7 @@ outq_free(struct outq *q)
 			live++;
 		}
 	}
+	outq_mem_bytes -= q->cap * sizeof(*q->ring);
 	free(q->ring);
 	q->ring = NULL;
 	q->cap = q->head = q->n = q->ndead = 0;

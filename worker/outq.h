@@ -1,8 +1,9 @@
 /*
  * A session's output queue: references to shared event buffers (struct evbuf,
  * deliver.h) waiting to be written, in order, with a bound in bytes and the
- * slow-consumer policy.  Pure: no sockets, no clock, no globals, so it is unit
- * tested on its own (tests/unit/test_outq.c).  See docs/datapath.md.
+ * slow-consumer policy.  Pure: no sockets, no clock, no globals but the hash
+ * seed and a count of the bytes allocated, so it is unit tested on its own
+ * (tests/unit/test_outq.c).  See docs/datapath.md.
  *
  * Writing: outq_peek() copies the bytes at the head into the caller's staging
  * buffer (several events coalesced), the caller writes them, then reports
@@ -102,6 +103,13 @@ size_t	 outq_consume_count(struct outq *, size_t n, uint64_t *by_class,
 	    size_t nclasses);
 /* A write of the first n peeked bytes must be retried with the same bytes. */
 void	 outq_pin(struct outq *, size_t n);
+
+/*
+ * Bytes allocated now for evbufs and queue rings, in the whole process (the
+ * worker's memory budget): an evbuf counts once, however many queues hold
+ * it.
+ */
+size_t	 outq_mem(void);
 
 /* Seeded 64-bit hash of a NUL-terminated string (uid keys, index buckets). */
 uint64_t outq_hash(const char *);

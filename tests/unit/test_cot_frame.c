@@ -957,6 +957,60 @@ test_unclosed_held(void **state)
 	free(in.data);
 }
 
+/*
+ * cot_framer_trim() gives a big buffer back once nothing is held, keeps it
+ * while something is, and the stream goes on as if nothing happened;
+ * cot_framer_alloc() says what is allocated.
+ */
+static void
+test_trim(void **state)
+{
+	struct cot_framer f;
+	const uint8_t	*ev;
+	const char	*why;
+	char		*big;
+	size_t		 len, n = 40000;
+
+	big = malloc(n);
+	assert_non_null(big);
+	memcpy(big, "<event uid=\"b\">", 15);
+	memset(big + 15, 'x', n - 15 - 8);
+	memcpy(big + n - 8, "</event>", 8);
+	assert_int_equal(cot_framer_init(&f, DEF_MAX), 0);
+	assert_int_equal(cot_framer_alloc(&f), 0);
+	assert_int_equal(cot_framer_feed(&f, big, n - 8, 1, &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	assert_int_equal(cot_framer_alloc(&f), 65536);
+	/* Held: kept. */
+	cot_framer_trim(&f);
+	assert_int_equal(cot_framer_alloc(&f), 65536);
+	assert_int_equal(cot_framer_feed(&f, big + n - 8, 8, 2, &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 1);
+	assert_int_equal(len, n);
+	assert_memory_equal(ev, big, n);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	cot_framer_trim(&f);
+	assert_int_equal(cot_framer_alloc(&f), 0);
+	/* The stream goes on, split anywhere. */
+	assert_int_equal(cot_framer_feed(&f, "\n<event uid=\"c\"", 15, 3,
+	    &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 0);
+	assert_int_equal(cot_framer_alloc(&f), 2048);
+	/* Small: kept. */
+	cot_framer_trim(&f);
+	assert_int_equal(cot_framer_alloc(&f), 2048);
+	assert_int_equal(cot_framer_feed(&f, "/>", 2, 4, &why), 0);
+	assert_int_equal(cot_framer_next(&f, &ev, &len, &why), 1);
+	assert_int_equal(len, 16);
+	assert_memory_equal(ev, "<event uid=\"c\"/>", 16);
+	cot_framer_trim(&f);
+	assert_int_equal(cot_framer_alloc(&f), 2048);
+	cot_framer_free(&f);
+	assert_int_equal(cot_framer_alloc(&f), 0);
+	cot_framer_trim(&f);		/* on a freed framer: nothing */
+	free(big);
+}
+
 static void
 test_api_bounds(void **state)
 {
@@ -1059,6 +1113,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_v1_and_nul),
 		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_unclosed_held),
+		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_api_bounds),
 		cmocka_unit_test(test_linear),
 	};

@@ -108,6 +108,43 @@ test_evbuf(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/*
+ * outq_mem(): an evbuf counts once however many queues hold it, rings
+ * count as they grow, and everything comes back when it is all gone.
+ */
+static void
+test_mem(void **state)
+{
+	struct outq	 a, b;
+	struct evbuf	*ev;
+	size_t		 base = outq_mem(), one;
+	int		 i;
+
+	ev = mkev(1, 1000);
+	one = outq_mem() - base;
+	assert_int_equal(one, sizeof(struct evbuf) + 1000);
+	outq_init(&a, 0);
+	outq_init(&b, 0);
+	assert_int_equal(outq_push(&a, ev, 0, 0, NULL), OUTQ_OK);
+	assert_int_equal(outq_push(&b, ev, 0, 0, NULL), OUTQ_OK);
+	evbuf_unref(ev);
+	/* One event, two rings of 16 slots. */
+	assert_int_equal(outq_mem() - base, one + 2 * 16 *
+	    sizeof(struct outq_ent));
+	for (i = 0; i < 20; i++)
+		assert_int_equal(push1(&a, (unsigned)i, 10, 0, 0, NULL),
+		    OUTQ_OK);
+	assert_int_equal(outq_mem() - base, one + 20 * (sizeof(struct evbuf) +
+	    10) + (32 + 16) * sizeof(struct outq_ent));
+	/* Written by a, still held by b. */
+	assert_int_equal(outq_consume(&a, outq_bytes(&a)), 21);
+	assert_int_equal(outq_mem() - base, one + (32 + 16) *
+	    sizeof(struct outq_ent));
+	assert_int_equal(outq_free(&b), 1);
+	assert_int_equal(outq_free(&a), 0);
+	assert_int_equal(outq_mem(), base);
+}
+
 static void
 test_fifo_coalesce(void **state)
 {
@@ -425,6 +462,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_evbuf),
+		cmocka_unit_test(test_mem),
 		cmocka_unit_test(test_fifo_coalesce),
 		cmocka_unit_test(test_partial_writes),
 		cmocka_unit_test(test_bound),
