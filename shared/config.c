@@ -291,7 +291,14 @@ config_init(struct config *cfg)
 
 	cfg->max_event_bytes = 65536;
 	cfg->idle_timeout_ms = 0;
-	cfg->max_events_per_second = 0;
+	/*
+	 * Budgets a real client never meets, far below what a reader on a
+	 * slow link drains (docs/configuration.md, "Budgets").
+	 */
+	cfg->max_events_per_second = 50;
+	cfg->max_bytes_per_second = 8 * 1024;
+	cfg->max_sa_bytes = 8 * 1024;
+	cfg->max_chat_bytes = 8 * 1024;
 	cfg->max_queue_bytes = 1024 * 1024;
 	cfg->partial_timeout_ms = 30 * MS_SECOND;
 	cfg->write_timeout_ms = 60 * MS_SECOND;

@@ -87,6 +87,9 @@ struct config {
 	size_t		 max_event_bytes;
 	unsigned	 idle_timeout_ms;	/* 0 = off */
 	unsigned	 max_events_per_second;	/* 0 = unlimited */
+	size_t		 max_bytes_per_second;	/* per session; 0 = unlimited */
+	size_t		 max_sa_bytes;		/* SA events; 0 = no own cap */
+	size_t		 max_chat_bytes;	/* chat events; 0 = no own cap */
 	size_t		 max_queue_bytes;	/* per session output queue */
 	unsigned	 partial_timeout_ms;	/* an event left unfinished */
 	unsigned	 write_timeout_ms;	/* output not read; 0 = off */

@@ -140,22 +140,28 @@ set_size(struct load_ctx *ctx, const struct config_key *kd, const char *v)
 {
 	unsigned long long	 n;
 	char			 lo[32], hi[32];
+	const char		*alt = "";
 
+	if (kd->flags & KEY_OFF_OK)
+		alt = ", or \"off\"";
+	if ((kd->flags & KEY_OFF_OK) && strcmp(v, "off") == 0)
+		return (store_number(ctx, kd, 0));
 	config_size_fmt(lo, sizeof(lo), kd->min);
 	config_size_fmt(hi, sizeof(hi), kd->max);
 	switch (config_size_parse(v, ULLONG_MAX, &n)) {
 	case NUM_OK:
-		if (n >= kd->min && n <= kd->max)
+		if ((n >= kd->min && n <= kd->max) ||
+		    (n == 0 && (kd->flags & KEY_OFF_OK)))
 			return (store_number(ctx, kd, n));
 		/* FALLTHROUGH */
 	case NUM_RANGE:
 		return (config_key_error(ctx, kd, v, "expected a size from "
-		    "%s to %s", lo, hi));
+		    "%s to %s%s", lo, hi, alt));
 	case NUM_SYNTAX:
 		break;
 	}
 	return (config_key_error(ctx, kd, v, "expected a size in bytes, with "
-	    "an optional k or M suffix"));
+	    "an optional k or M suffix%s", alt));
 }
 
 static int
@@ -411,6 +417,12 @@ static const struct config_key config_keys[] = {
 	    0, 30 * MS_DAY, KEY_OFF_OK },
 	{ "cot", "max_events_per_second", set_number,
 	    FIELD(max_events_per_second), 0, 1000000, 0 },
+	{ "cot", "max_bytes_per_second", set_size,
+	    FIELD(max_bytes_per_second), 256, 1024 * 1024 * 1024, KEY_OFF_OK },
+	{ "cot", "max_sa_bytes", set_size, FIELD(max_sa_bytes),
+	    256, 16 * 1024 * 1024, KEY_OFF_OK },
+	{ "cot", "max_chat_bytes", set_size, FIELD(max_chat_bytes),
+	    256, 16 * 1024 * 1024, KEY_OFF_OK },
 	{ "cot", "max_queue_bytes", set_size, FIELD(max_queue_bytes),
 	    64 * 1024, 1024 * 1024 * 1024, 0 },
 	{ "cot", "partial_timeout", set_duration, FIELD(partial_timeout_ms),

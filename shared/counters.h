@@ -169,6 +169,12 @@
 	C(drop_rate, COUNTER, "dropped", "rate_limited",		\
 	    "events_dropped_total", "reason", "rate_limited",		\
 	    "dropped", "rate_limited", NULL)				\
+	C(drop_bytes, COUNTER, "dropped", "byte_budget",		\
+	    "events_dropped_total", "reason", "byte_budget",		\
+	    "dropped", "byte_budget", NULL)				\
+	C(drop_size, COUNTER, "dropped", "class_size",			\
+	    "events_dropped_total", "reason", "class_size",		\
+	    "dropped", "class_size", NULL)				\
 	C(drop_no_recipient, COUNTER, "dropped", "no_recipient",	\
 	    "events_dropped_total", "reason", "no_recipient",		\
 	    "dropped", "no_recipient", NULL)				\

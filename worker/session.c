@@ -3,11 +3,12 @@
  * the latest-SA replay when it connects and the disconnect notice when it
  * leaves.  See session.h and docs/datapath.md.
  *
- * Per event: the framer hands out the bytes, the token bucket may drop it,
- * cot_parse() fills a view on the stack, and routing makes at most one
- * allocation (the struct evbuf shared by every recipient here, and copied
- * once more by the fan-out to the other workers).  LMDB only sees batched
- * writes, applied before the loop sleeps.
+ * Per event: the framer hands out the bytes, the sender's token buckets
+ * may drop it, cot_parse() fills a view on the stack, its class's size cap
+ * may drop it (budget.c), and routing makes at most one allocation (the
+ * struct evbuf shared by every recipient here, and copied once more by the
+ * fan-out to the other workers).  LMDB only sees batched writes, applied
+ * before the loop sleeps.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -114,41 +115,6 @@ session_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	conn_output(w, c);
 }
 
-/* Token bucket: one second's worth of burst, refilled continuously. */
-static bool
-session_rate_ok(struct worker *w, struct conn *c, int64_t now)
-{
-	struct session	*s = &c->s;
-	uint64_t	 rate = w->cfg->max_events_per_second;
-	uint64_t	 cap = rate * 1000;
-	char		 who[CONN_WHO_MAX];
-
-	if (rate == 0)
-		return (true);
-	if (now > s->refill_ms) {
-		s->tokens += (uint64_t)(now - s->refill_ms) * rate;
-		if (s->tokens > cap)
-			s->tokens = cap;
-		s->refill_ms = now;
-	}
-	if (s->tokens >= 1000) {
-		s->tokens -= 1000;
-		return (true);
-	}
-	w->cnt.drop_rate++;
-	s->rate_dropped++;
-	if (s->rate_logged_ms == 0 ||
-	    now - s->rate_logged_ms >= SESSION_RATE_LOG_MS) {
-		log_warnx("session %" PRIu64 ": more than %u events/s: "
-		    "dropping the excess, %" PRIu64 " since the last such "
-		    "line (%s)", c->id, w->cfg->max_events_per_second,
-		    s->rate_dropped, conn_who(c, who, sizeof(who)));
-		s->rate_logged_ms = now;
-		s->rate_dropped = 0;
-	}
-	return (false);
-}
-
 static void
 session_pong(struct worker *w, struct conn *c, int64_t wall)
 {
@@ -169,7 +135,7 @@ session_pong(struct worker *w, struct conn *c, int64_t wall)
 /*
  * Drop an event the session may not send (an identity another certificate
  * holds, a server's event): counted, and logged with both sides at most
- * once per SESSION_RATE_LOG_MS.
+ * once per BUDGET_LOG_MS.
  */
 static void
 session_refuse(struct worker *w, struct conn *c, const struct cot_view *v,
@@ -182,7 +148,7 @@ session_refuse(struct worker *w, struct conn *c, const struct cot_view *v,
 	(*counter)++;
 	s->refused++;
 	if (s->refused_logged_ms != 0 &&
-	    now - s->refused_logged_ms < SESSION_RATE_LOG_MS)
+	    now - s->refused_logged_ms < BUDGET_LOG_MS)
 		return;
 	log_warnx("session %" PRIu64 ": event \"%s\" type %s callsign "
 	    "\"%s\" dropped: %s%s%s%s (%" PRIu64 " such event%s since the "
@@ -337,7 +303,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	s->last_event_ms = now;
 	s->events_in++;
 	w->cnt.events_in++;
-	if (!session_rate_ok(w, c, now)) {
+	if (!budget_admit(w, c, len, now)) {
 		w->cnt.ev_in[IPC_EV_UNPARSED]++;
 		return (0);
 	}
@@ -349,6 +315,8 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	}
 	cls = route_class(v.type);
 	w->cnt.ev_in[cls]++;
+	if (!budget_class_ok(w, c, cls, v.type, len, now))
+		return (0);
 	wall = session_wall_ms();
 	if ((act = route_decide(&v)) == ROUTE_PONG) {
 		session_pong(w, c, wall);
@@ -480,8 +448,8 @@ session_start(struct worker *w, struct conn *c)
 
 	s->started = true;
 	s->connected_wall_ms = session_wall_ms();
-	s->last_event_ms = s->refill_ms = worker_now_ms();
-	s->tokens = (uint64_t)w->cfg->max_events_per_second * 1000;
+	s->last_event_ms = worker_now_ms();
+	budget_session_start(w, c);
 	registry_owner_init(w, c);
 	registry_connect(w, c);
 
@@ -574,10 +542,7 @@ session_end(struct worker *w, struct conn *c)
 	if (!s->started)
 		return;
 	s->started = false;
-	if (s->rate_dropped > 0)
-		log_info("session %" PRIu64 ": %" PRIu64 " more events dropped "
-		    "over %u events/s before it closed", c->id,
-		    s->rate_dropped, w->cfg->max_events_per_second);
+	budget_session_end(w, c);
 	/*
 	 * A client that reconnected before its old session ended must not
 	 * vanish from the others' maps.  While the worker exits, the notice

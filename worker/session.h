@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "worker/budget.h"
 #include "worker/cot_frame.h"
 #include "worker/cot_parse.h"
 #include "worker/deliver.h"
@@ -33,8 +34,6 @@ struct worker;
 /* Idle and unclosed checks run this often, or as often as those need. */
 #define SESSION_SWEEP_MS	1000
 #define SESSION_SWEEP_MIN_MS	100
-/* At most one rate-limit line per session this often. */
-#define SESSION_RATE_LOG_MS	10000
 
 struct session {
 	struct cot_framer framer;
@@ -61,11 +60,8 @@ struct session {
 	int64_t		 write_ms;	/* output last moved, or began waiting */
 	int64_t		 last_touch_wall_ms;
 
-	/* Token bucket of [cot] max_events_per_second, in 1/1000 events. */
-	uint64_t	 tokens;
-	int64_t		 refill_ms;
-	uint64_t	 rate_dropped;	/* since the last rate-limit line */
-	int64_t		 rate_logged_ms;
+	/* Rate and size budgets (budget.c). */
+	struct budget_sess budget;
 
 	uint64_t	 events_in;
 	uint64_t	 events_out;

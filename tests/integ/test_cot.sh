@@ -686,7 +686,9 @@ worker_death_notifies() {
 # at once too.
 flush_delay() {
 	local delay=$1 second
-	setup server.workers=1 cot.flush_delay="$delay"
+	# 60 events at once from one client: more than its event budget.
+	setup server.workers=1 cot.flush_delay="$delay" \
+	    cot.max_events_per_second=0
 	cat >"$T/a.script" <<-EOF
 	wait-file $T/go
 	send $T/sa.tmpl

@@ -189,10 +189,14 @@ partial_event() {
 
 # A reader that stops reading while events keep coming: its output queue
 # ([cot] max_queue_bytes) fills and only it is disconnected, logged and
-# counted; the sender goes on.
+# counted; the sender goes on.  (Here, and below, one sender stands for a
+# fleet's traffic: the per-client budgets, which would drop most of it,
+# are off; test_sec_flood.sh tests them.)
 slow_reader() {
 	local addr
-	setup server.workers=1 cot.max_queue_bytes=64k
+	setup server.workers=1 cot.max_queue_bytes=64k \
+	    cot.max_events_per_second=0 cot.max_bytes_per_second=off \
+	    cot.max_chat_bytes=off
 	start_takd
 	big_event "$T/big.tmpl" sr-s 8000
 	paused_reader r alice
@@ -212,7 +216,9 @@ slow_reader() {
 # a reader that keeps reading the same events stays.
 stalled_reader() {
 	local addr
-	setup server.workers=1 cot.max_queue_bytes=64M cot.write_timeout=2s
+	setup server.workers=1 cot.max_queue_bytes=64M cot.write_timeout=2s \
+	    cot.max_events_per_second=0 cot.max_bytes_per_second=off \
+	    cot.max_chat_bytes=off
 	start_takd
 	big_event "$T/big.tmpl" st-s 30000
 	paused_reader r alice
@@ -268,7 +274,9 @@ drain() {
 # by default): takd itself still holds some of them at SIGTERM.
 drain_flush() {
 	local out
-	setup server.workers=1 server.drain_timeout=15s cot.max_queue_bytes=16M
+	setup server.workers=1 server.drain_timeout=15s cot.max_queue_bytes=16M \
+	    cot.max_events_per_second=0 cot.max_bytes_per_second=off \
+	    cot.max_chat_bytes=off
 	start_takd
 	big_event "$T/big.tmpl" df-s 30000
 	paused_reader r alice "pause 5000" \

@@ -47,7 +47,8 @@ static const char *const contract_keys[] = {
 static const char *const added_keys[] = {
 	"cot.flush_delay", "tls.ticket_key_rotation", "cot.sa_max_stale",
 	"cot.sa_max_bytes", "cot.sa_uids_per_cert", "cot.sa_store_max",
-	"cot.relay_certs", "cot.relay_max_uids",
+	"cot.relay_certs", "cot.relay_max_uids", "cot.max_bytes_per_second",
+	"cot.max_sa_bytes", "cot.max_chat_bytes",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -204,7 +205,10 @@ test_defaults(void **state)
 
 	assert_int_equal(cfg->max_event_bytes, 65536);
 	assert_int_equal(cfg->idle_timeout_ms, 0);
-	assert_int_equal(cfg->max_events_per_second, 0);
+	assert_int_equal(cfg->max_events_per_second, 50);
+	assert_int_equal(cfg->max_bytes_per_second, 8192);
+	assert_int_equal(cfg->max_sa_bytes, 8192);
+	assert_int_equal(cfg->max_chat_bytes, 8192);
 
 	cwd_path(p, sizeof(p), "var/pki");
 	assert_string_equal(cfg->pki_dir, p);
@@ -279,7 +283,10 @@ test_full_file(void **state)
 	    "[cot]\n"
 	    "max_event_bytes = 1M\n"
 	    "idle_timeout = 2m\n"
-	    "max_events_per_second = 50\n"
+	    "max_events_per_second = 80\n"
+	    "max_bytes_per_second = 16k\n"
+	    "max_sa_bytes = 4k\n"
+	    "max_chat_bytes = off\n"
 	    "[pki]\n"
 	    "dir = /etc/takd/pki\n"
 	    "client_password = s3cret\n"
@@ -321,7 +328,10 @@ test_full_file(void **state)
 	assert_string_equal(cfg->tcp_listen[0].port, "8087");
 	assert_int_equal(cfg->max_event_bytes, 1024 * 1024);
 	assert_int_equal(cfg->idle_timeout_ms, 120000);
-	assert_int_equal(cfg->max_events_per_second, 50);
+	assert_int_equal(cfg->max_events_per_second, 80);
+	assert_int_equal(cfg->max_bytes_per_second, 16384);
+	assert_int_equal(cfg->max_sa_bytes, 4096);
+	assert_int_equal(cfg->max_chat_bytes, 0);
 	assert_string_equal(cfg->pki_dir, "/etc/takd/pki");
 	assert_string_equal(cfg->client_password, "s3cret");
 	assert_string_equal(cfg->server_host, "tak.example.org");
@@ -480,6 +490,15 @@ static const struct bad_case bad_cases[] = {
 	    "\"off\"" },
 	{ "cot", "max_events_per_second = -1", "[cot] max_events_per_second: "
 	    "expected a number from 0 to 1000000" },
+	{ "cot", "max_bytes_per_second = 100", "[cot] max_bytes_per_second: "
+	    "expected a size from 256 to 1024M, or \"off\", got \"100\"" },
+	{ "cot", "max_bytes_per_second = auto", "[cot] max_bytes_per_second: "
+	    "expected a size in bytes, with an optional k or M suffix, or "
+	    "\"off\"" },
+	{ "cot", "max_sa_bytes = 17M", "[cot] max_sa_bytes: expected a size "
+	    "from 256 to 16M, or \"off\"" },
+	{ "cot", "max_chat_bytes = 1x", "[cot] max_chat_bytes: expected a "
+	    "size in bytes" },
 	{ "pki", "server_host = tak.example.org:8089", "[pki] server_host: "
 	    "expected a host name" },
 	{ "metrics", "listen = localhost", "[metrics] listen: expected "
@@ -963,6 +982,9 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->sa_store_max, b->sa_store_max);
 	assert_string_equal(a->relay_certs, b->relay_certs);
 	assert_int_equal(a->relay_max_uids, b->relay_max_uids);
+	assert_int_equal(a->max_bytes_per_second, b->max_bytes_per_second);
+	assert_int_equal(a->max_sa_bytes, b->max_sa_bytes);
+	assert_int_equal(a->max_chat_bytes, b->max_chat_bytes);
 	assert_string_equal(a->pki_dir, b->pki_dir);
 	assert_string_equal(a->client_password, b->client_password);
 	assert_string_equal(a->server_host, b->server_host);
