@@ -299,6 +299,7 @@ config_init(struct config *cfg)
 	cfg->max_bytes_per_second = 8 * 1024;
 	cfg->max_sa_bytes = 8 * 1024;
 	cfg->max_chat_bytes = 8 * 1024;
+	cfg->max_buffered_bytes = 0;	/* auto: from max_sessions */
 	cfg->max_queue_bytes = 1024 * 1024;
 	cfg->partial_timeout_ms = 30 * MS_SECOND;
 	cfg->write_timeout_ms = 60 * MS_SECOND;

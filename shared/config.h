@@ -90,6 +90,7 @@ struct config {
 	size_t		 max_bytes_per_second;	/* per session; 0 = unlimited */
 	size_t		 max_sa_bytes;		/* SA events; 0 = no own cap */
 	size_t		 max_chat_bytes;	/* chat events; 0 = no own cap */
+	size_t		 max_buffered_bytes;	/* per worker; 0 = auto */
 	size_t		 max_queue_bytes;	/* per session output queue */
 	unsigned	 partial_timeout_ms;	/* an event left unfinished */
 	unsigned	 write_timeout_ms;	/* output not read; 0 = off */

@@ -35,6 +35,7 @@
 #define KEY_MULTI	0x02	/* may be given more than once */
 #define KEY_SECRET	0x04	/* never shown in a message */
 #define KEY_OFF_OK	0x08	/* duration, size: "off" means 0 */
+#define KEY_AUTO_OK	0x10	/* size: "auto" means 0 */
 
 struct load_ctx;
 struct config_key;

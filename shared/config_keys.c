@@ -144,7 +144,10 @@ set_size(struct load_ctx *ctx, const struct config_key *kd, const char *v)
 
 	if (kd->flags & KEY_OFF_OK)
 		alt = ", or \"off\"";
-	if ((kd->flags & KEY_OFF_OK) && strcmp(v, "off") == 0)
+	else if (kd->flags & KEY_AUTO_OK)
+		alt = ", or \"auto\"";
+	if (((kd->flags & KEY_OFF_OK) && strcmp(v, "off") == 0) ||
+	    ((kd->flags & KEY_AUTO_OK) && strcmp(v, "auto") == 0))
 		return (store_number(ctx, kd, 0));
 	config_size_fmt(lo, sizeof(lo), kd->min);
 	config_size_fmt(hi, sizeof(hi), kd->max);
@@ -423,6 +426,8 @@ static const struct config_key config_keys[] = {
 	    256, 16 * 1024 * 1024, KEY_OFF_OK },
 	{ "cot", "max_chat_bytes", set_size, FIELD(max_chat_bytes),
 	    256, 16 * 1024 * 1024, KEY_OFF_OK },
+	{ "cot", "max_buffered_bytes", set_size, FIELD(max_buffered_bytes),
+	    1024 * 1024, (unsigned long long)1 << 40, KEY_AUTO_OK },
 	{ "cot", "max_queue_bytes", set_size, FIELD(max_queue_bytes),
 	    64 * 1024, 1024 * 1024 * 1024, 0 },
 	{ "cot", "partial_timeout", set_duration, FIELD(partial_timeout_ms),

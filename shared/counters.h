@@ -212,6 +212,9 @@
 	C(close_takeover, COUNTER, "closed", "taken_over",		\
 	    "sessions_closed_total", "reason", "taken_over",		\
 	    "sessions closed", "taken_over", NULL)			\
+	C(close_memory, COUNTER, "closed", "memory_budget",		\
+	    "sessions_closed_total", "reason", "memory_budget",		\
+	    "sessions closed", "memory_budget", NULL)			\
 	C(outq_high_water, PEAK, "outq", "high_water_bytes",		\
 	    "outq_high_water_bytes", NULL, NULL, "output queues",	\
 	    "high-water mark (bytes)",					\
@@ -221,6 +224,21 @@
 	    "outq_bytes", NULL, NULL, "output queues",			\
 	    "queued now (bytes)",					\
 	    "Bytes waiting in the output queues of all sessions now.")	\
+	C(mem_buffered, GAUGE, "memory", "buffered_bytes",		\
+	    "buffered_bytes", NULL, NULL, "memory budget",		\
+	    "buffered now (bytes)",					\
+	    "Bytes the worker holds for its sessions: input buffers of "\
+	    "unfinished events, event buffers and rings of the output "	\
+	    "queues (an event queued to many counts once).")		\
+	C(mem_high_water, PEAK, "memory", "high_water_bytes",		\
+	    "buffered_high_water_bytes", NULL, NULL, "memory budget",	\
+	    "high-water mark (bytes)",					\
+	    "Most bytes the worker held for its sessions since it "	\
+	    "started.")							\
+	C(mem_budget, LEVEL, "memory", "budget_bytes",			\
+	    "buffered_budget_bytes", NULL, NULL, "memory budget",	\
+	    "budget (bytes)",						\
+	    "The worker's [cot] max_buffered_bytes (auto resolved).")	\
 	C(store_commits, COUNTER, "store", "commits",			\
 	    "store_commits_total", NULL, NULL, "state store",		\
 	    "commits",							\

@@ -1,9 +1,13 @@
 /*
- * Budgets: what one client may cost the others.  See budget.h and
- * docs/datapath.md.
+ * Budgets: what one client may cost the others, and what a worker may hold
+ * for its clients.  See budget.h and docs/datapath.md.
  *
- * Everything on an event's path is O(1): two token buckets and a
- * comparison with the class cap.
+ * Everything on an event's path is O(1): two token buckets, a comparison
+ * with the class cap, and for memory a sum compared with the limit and a
+ * session moved between two lists when its size crosses a power of two.
+ * The lists are only walked when the worker is over its budget, from the
+ * top class down, and each step either closes a session or moves one that
+ * shrank down to the class it belongs in.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,11 +18,18 @@
 #include "shared/log.h"
 #include "worker/budget.h"
 #include "worker/conn.h"
+#include "worker/cot_frame.h"
+#include "worker/outq.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"
 
 /* A pause this long fills any bucket; it also keeps the products small. */
 #define BUDGET_REFILL_MAX_MS	((int64_t)1000 * 1000)
+
+static const char BUDGET_WHY_IN[] =
+    "memory budget: the most input held for an unfinished event";
+static const char BUDGET_WHY_OUT[] =
+    "memory budget: the most output queued";
 
 /* --- token buckets ---------------------------------------------------- */
 
@@ -191,4 +202,222 @@ budget_session_end(struct worker *w, struct conn *c)
 		    "over their class size before it closed", c->id,
 		    b->size.n);
 	b->rate.n = b->bytes.n = b->size.n = 0;
+}
+
+/* --- memory ------------------------------------------------------------ */
+
+size_t
+budget_mem_limit(const struct config *cfg)
+{
+	if (cfg->max_buffered_bytes > 0)
+		return (cfg->max_buffered_bytes);
+	return (BUDGET_AUTO_BASE +
+	    (size_t)cfg->max_sessions * BUDGET_AUTO_PER_SESSION);
+}
+
+size_t
+budget_mem_used(const struct worker *w)
+{
+	return (w->mem.in_bytes - w->mem.deferred + outq_mem());
+}
+
+/* The size class of n bytes: its bit length, the last class capping it. */
+static unsigned
+budget_class_of(size_t n)
+{
+	unsigned	 k;
+
+	if (n == 0)
+		return (0);
+	k = 64 - (unsigned)__builtin_clzll((unsigned long long)n);
+	return (k < BUDGET_CLASSES ? k : BUDGET_CLASSES - 1);
+}
+
+static void
+budget_set_in(struct worker *w, struct conn *c, unsigned k)
+{
+	struct budget_sess	*b = &c->s.budget;
+
+	if (b->in_class == k)
+		return;
+	if (b->in_class != 0)
+		LIST_REMOVE(c, s.budget.in_entry);
+	/* The newest of a class is taken first: the one that grew last. */
+	if (k != 0)
+		LIST_INSERT_HEAD(&w->mem.in[k], c, s.budget.in_entry);
+	b->in_class = (uint8_t)k;
+}
+
+static void
+budget_set_out(struct worker *w, struct conn *c, unsigned k)
+{
+	struct budget_sess	*b = &c->s.budget;
+
+	if (b->out_class == k)
+		return;
+	if (b->out_class != 0)
+		LIST_REMOVE(c, s.budget.out_entry);
+	if (k != 0)
+		LIST_INSERT_HEAD(&w->mem.out[k], c, s.budget.out_entry);
+	b->out_class = (uint8_t)k;
+}
+
+/* The framer's allocation as the worker counts it. */
+static void
+budget_sync_in(struct worker *w, struct conn *c)
+{
+	struct budget_sess	*b = &c->s.budget;
+	size_t			 a = cot_framer_alloc(&c->s.framer);
+
+	w->mem.in_bytes -= b->in_alloc;
+	w->mem.in_bytes += a;
+	b->in_alloc = a;
+}
+
+/* The session holding the largest input buffer, to a factor of two. */
+static struct conn *
+budget_top_in(struct worker *w)
+{
+	struct conn	*c;
+	unsigned	 k;
+
+	for (k = BUDGET_CLASSES - 1; k > 0; k--)
+		if ((c = LIST_FIRST(&w->mem.in[k])) != NULL)
+			return (c);
+	return (NULL);
+}
+
+/*
+ * The session with the most output queued, to a factor of two.  Writes do
+ * not move a session down (they are conn.c's), so a class may be too high:
+ * such a session moves down to its true class and the search goes on.
+ */
+static struct conn *
+budget_top_out(struct worker *w)
+{
+	struct conn	*c;
+	unsigned	 k = BUDGET_CLASSES - 1, real;
+
+	while (k > 0) {
+		if ((c = LIST_FIRST(&w->mem.out[k])) == NULL) {
+			k--;
+			continue;
+		}
+		if ((real = budget_class_of(outq_bytes(&c->s.outq))) >= k)
+			return (c);
+		budget_set_out(w, c, real);
+	}
+	return (NULL);
+}
+
+/*
+ * Over the limit: close sessions holding more than their share, the one
+ * with the largest input buffer first (unfinished input is of no use to
+ * anybody yet), then the one with the most output queued, until the
+ * worker is back under the limit.  A session whose framer session_input()
+ * is using gives its buffer back when that returns: counted as freed.
+ */
+static void
+budget_enforce(struct worker *w, size_t used, size_t limit)
+{
+	struct conn	*c;
+	const char	*why;
+	size_t		 share, held;
+	char		 who[CONN_WHO_MAX];
+
+	if (w->mem.busy)
+		return;
+	w->mem.busy = true;
+	share = limit / (w->cnt.sessions > 0 ? w->cnt.sessions : 1);
+	while (used > limit) {
+		if ((c = budget_top_in(w)) != NULL &&
+		    (held = c->s.budget.in_alloc) > share)
+			why = BUDGET_WHY_IN;
+		else if ((c = budget_top_out(w)) != NULL &&
+		    (held = outq_bytes(&c->s.outq)) > share)
+			why = BUDGET_WHY_OUT;
+		else {
+			/* Configuration, not an attack: say it now and then. */
+			w->mem.rl_stuck.burst = 1;
+			w->mem.rl_stuck.window = 60;
+			log_limited(&w->mem.rl_stuck, LOG_WARNING, "sessions "
+			    "hold %zu bytes, over [cot] max_buffered_bytes "
+			    "(%zu), but none more than its share (%zu bytes): "
+			    "max_buffered_bytes is too small for this many "
+			    "sessions", used, limit, share);
+			break;
+		}
+		w->cnt.close_memory++;
+		log_limited(&w->mem.rl, LOG_WARNING, "session %" PRIu64 ": "
+		    "sessions hold %zu bytes, over [cot] max_buffered_bytes "
+		    "(%zu): closing it, it holds %zu bytes %s, more than its "
+		    "share (%zu) (%s)", c->id, used, limit, held,
+		    why == BUDGET_WHY_IN ? "of an unfinished event" :
+		    "of queued output", share, conn_who(c, who, sizeof(who)));
+		session_doom(w, c, why);
+		budget_release(w, c);
+		used = budget_mem_used(w);
+	}
+	w->mem.busy = false;
+}
+
+static void
+budget_check(struct worker *w)
+{
+	size_t	 used = budget_mem_used(w), limit;
+
+	if (used > w->cnt.mem_high_water)
+		w->cnt.mem_high_water = used;
+	if (used > (limit = budget_mem_limit(w->cfg)))
+		budget_enforce(w, used, limit);
+}
+
+void
+budget_input(struct worker *w, struct conn *c)
+{
+	/* Doomed while session_input() used its framer: free it now. */
+	if (c->s.doom != NULL) {
+		budget_release(w, c);
+		return;
+	}
+	/* Nothing held: a big buffer goes back (a quiet session's is small). */
+	cot_framer_trim(&c->s.framer);
+	budget_sync_in(w, c);
+	budget_set_in(w, c, budget_class_of(c->s.budget.in_alloc));
+	budget_check(w);
+}
+
+void
+budget_output(struct worker *w, struct conn *c)
+{
+	unsigned	 k;
+
+	if (c->s.doom != NULL)
+		return;
+	/* Only ever up here: the search brings stale classes down. */
+	k = budget_class_of(outq_bytes(&c->s.outq));
+	if (k > c->s.budget.out_class)
+		budget_set_out(w, c, k);
+	budget_check(w);
+}
+
+void
+budget_release(struct worker *w, struct conn *c)
+{
+	struct budget_sess	*b = &c->s.budget;
+
+	budget_set_in(w, c, 0);
+	budget_set_out(w, c, 0);
+	if (b->in_input) {
+		/* Its events point into the buffer: counted as freed. */
+		if (!b->deferred)
+			w->mem.deferred += b->in_alloc;
+		b->deferred = true;
+		return;
+	}
+	if (b->deferred)
+		w->mem.deferred -= b->in_alloc;
+	b->deferred = false;
+	cot_framer_free(&c->s.framer);
+	budget_sync_in(w, c);
 }

@@ -213,6 +213,8 @@ ctl_sample(struct worker *w)
 	w->cnt.open_fds = ctl_count_fds(w);
 	w->cnt.crl_generation = w->crl_generation;
 	w->cnt.outq_bytes = ctl_queued_bytes(w);
+	w->cnt.mem_buffered = budget_mem_used(w);
+	w->cnt.mem_budget = budget_mem_limit(w->cfg);
 	w->cnt.crl_stale_admitted = tlsctx_stale_admissions();
 	registry_get_stats(w, &st);
 	w->cnt.store_commits = st.commits;

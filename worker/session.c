@@ -64,6 +64,7 @@ session_doom(struct worker *w, struct conn *c, const char *why)
 	s->doom = why;
 	/* Its memory goes now; the connection at the next output pass. */
 	w->cnt.drop_closed += outq_free(&s->outq);
+	budget_release(w, c);
 	conn_output(w, c);
 }
 
@@ -96,6 +97,8 @@ session_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	case OUTQ_OK:
 		if (outq_bytes(&s->outq) > w->cnt.outq_high_water)
 			w->cnt.outq_high_water = outq_bytes(&s->outq);
+		/* May close the biggest holder: this session too. */
+		budget_output(w, c);
 		break;
 	case OUTQ_FULL:
 		w->cnt.close_slow++;
@@ -391,24 +394,32 @@ session_input(struct worker *w, struct conn *c, const uint8_t *buf,
 	const char	*why = NULL;
 	size_t		 len;
 	int64_t		 now = worker_now_ms();
-	int		 r;
+	int		 r = 0, rc = -1;
 
+	/* Events point into the framer: the budget must not free it. */
+	s->budget.in_input = true;
 	if (cot_framer_feed(&s->framer, buf, n, now, &why) == -1) {
 		w->cnt.close_framing++;
 		snprintf(reason, rlen, "%s", why);
-		return (-1);
+		goto done;
 	}
 	while (s->doom == NULL &&
 	    (r = cot_framer_next(&s->framer, &ev, &len, &why)) == 1)
 		if (session_event(w, c, ev, len, now, reason, rlen) == -1)
-			return (-1);
+			goto done;
 	if (s->doom == NULL && r == -1) {
 		w->cnt.close_framing++;
 		snprintf(reason, rlen, "%s (at stream byte %" PRIu64 ")", why,
 		    cot_framer_error_offset(&s->framer));
-		return (-1);
+		goto done;
 	}
-	return (0);
+	rc = 0;
+ done:
+	s->budget.in_input = false;
+	/* Its input buffer grew or shrank: the worker's budget is checked. */
+	if (rc == 0)
+		budget_input(w, c);
+	return (rc);
 }
 
 struct session_replay {
@@ -538,7 +549,9 @@ session_end(struct worker *w, struct conn *c)
 	bool		 notice;
 
 	w->cnt.drop_closed += outq_free(&s->outq);
-	cot_framer_free(&s->framer);
+	/* conn.c never closes a session from inside its read: free it all. */
+	s->budget.in_input = false;
+	budget_release(w, c);
 	if (!s->started)
 		return;
 	s->started = false;

@@ -60,7 +60,7 @@ struct session {
 	int64_t		 write_ms;	/* output last moved, or began waiting */
 	int64_t		 last_touch_wall_ms;
 
-	/* Rate and size budgets (budget.c). */
+	/* Rate, size and memory budgets (budget.c). */
 	struct budget_sess budget;
 
 	uint64_t	 events_in;

@@ -18,6 +18,7 @@
 #include "shared/counters.h"
 #include "ipc/ipc_msg.h"
 #include "shared/log.h"
+#include "worker/budget.h"
 #include "worker/worker.h"
 
 #define WORKER_MAGIC		0x574b5253u	/* "WKRS" */
@@ -86,6 +87,7 @@ struct worker {
 	struct conn_list written;	/* within [cot] flush_delay, oldest first */
 	uint64_t	 next_conn_id;
 
+	struct budget_mem mem;		/* buffers held for sessions (budget.c) */
 	struct registry	*reg;		/* local index and LMDB (registry.c) */
 	uint64_t	 deliver_seq;	/* marks of directed deliveries */
 	int64_t		 next_sweep_ms;	/* idle and unclosed-event checks */

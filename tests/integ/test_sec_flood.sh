@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Budgets (issue 12, finding 6), with real TLS clients and takd's
+# Budgets (issue 12, findings 6 and 10), with real TLS clients and takd's
 # defaults.
 #
 # flood_readers: one client sends 20 events of 60 KB a second while two
@@ -8,7 +8,12 @@
 # counted ([cot] max_bytes_per_second), a chat over max_chat_bytes is
 # dropped, a smaller one passes.  Before the budgets, the readers' queues
 # filled within seconds and both were disconnected as slow consumers.
-
+#
+# memory_budget: 40 sessions each hold an unfinished event of 900 KB under
+# [cot] max_buffered_bytes = 8M: the worker closes the biggest holders
+# until it is back under its budget (counted), its peak RSS grows by less
+# than the budget and a margin, and a well-behaved pair keeps exchanging
+# positions.  Before, the worker held all 36 MB.
 . "$(dirname "$0")/lib.sh"
 
 PY=python3
@@ -18,6 +23,10 @@ PY=python3
 #     buffer: the server's writes back up) until STOP exists, then read
 #     what is left; write "UID COUNT" per uid of the events read to OUT.
 #     Exit 3 when the server closes the connection.
+#   holders PORT CERT KEY N SIZE READY GO SENT STOP OUT: N sessions; touch
+#     READY once all are up; after GO, send each the first SIZE bytes of
+#     an event that never ends; touch SENT; at STOP write "closed K of N"
+#     (K: sessions the server closed) to OUT.
 write_client() {
 	cat >"$T/client.py" <<-'EOF'
 	import os, re, socket, ssl, sys, time
@@ -32,6 +41,16 @@ write_client() {
 	        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
 	    s.connect(("127.0.0.1", int(port)))
 	    return ctx.wrap_socket(s)
+
+	def touch(path):
+	    open(path, "w").close()
+
+	def wait_file(path, secs):
+	    end = time.time() + secs
+	    while not os.path.exists(path):
+	        if time.time() > end:
+	            sys.exit("no " + path)
+	        time.sleep(0.02)
 
 	def reader(port, cert, key, rate, stop, out):
 	    s = connect(port, cert, key, rcvbuf=8192)
@@ -81,7 +100,39 @@ write_client() {
 	              (time.time() - start, closed))
 	        sys.exit(3)
 
-	{"reader": reader}[sys.argv[1]](*sys.argv[2:])
+	def holders(port, cert, key, n, size, ready, go, sent, stop, out):
+	    socks = [connect(port, cert, key) for i in range(int(n))]
+	    touch(ready)
+	    wait_file(go, 60)
+	    closed = set()
+	    for i, s in enumerate(socks):
+	        head = ('<event version="2.0" uid="hold-%d" type="u-d-f" '
+	                'how="h-e" time="2026-11-23T08:00:00Z" '
+	                'start="2026-11-23T08:00:00Z" '
+	                'stale="2099-01-01T00:00:00Z"><detail><remarks>'
+	                % i).encode()
+	        s.settimeout(10)
+	        try:
+	            s.sendall(head + b"x" * (int(size) - len(head)))
+	        except (ssl.SSLError, OSError):
+	            closed.add(i)
+	    touch(sent)
+	    wait_file(stop, 60)
+	    for i, s in enumerate(socks):
+	        s.settimeout(0.2)
+	        try:
+	            while True:
+	                if not s.recv(65536):
+	                    closed.add(i)
+	                    break
+	        except (socket.timeout, ssl.SSLWantReadError):
+	            pass
+	        except (ssl.SSLError, OSError):
+	            closed.add(i)
+	    with open(out, "w") as f:
+	        f.write("closed %d of %d\n" % (len(closed), len(socks)))
+
+	{"reader": reader, "holders": holders}[sys.argv[1]](*sys.argv[2:])
 	EOF
 }
 
@@ -189,5 +240,83 @@ flood_readers() {
 	    fail "no log line for the chat over max_chat_bytes"
 }
 
+# --- many sessions holding unfinished events ----------------------------------
+
+vm_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+memory_budget() {
+	local w rss0 hwm grew hw budget=$((8 << 20)) closed
+	use_pki "$T/pki"
+	write_client
+	write_config "$T/takd.ini" server.workers=1 cot.max_buffered_bytes=8M \
+	    cot.max_event_bytes=1M
+	# Freed memory under ASan waits in a quarantine (256 MB by default)
+	# before it is reused or unmapped: keep it small, or the peak RSS
+	# would count every buffer ever freed.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=2"
+	start_takd
+	w=$(worker_pids)
+	cot_sa_tmpl "$T/sa.tmpl"
+	for p in p q; do
+		cat >"$T/$p.script" <<-EOF
+		send-every 200 $T/sa.tmpl
+		expect uid=$([ $p = p ] && echo q || echo p) count=3 within=5000
+		touch $T/$p-ready
+		wait-file $T/sent within=60000
+		mark
+		expect uid=$([ $p = p ] && echo q || echo p) count=5 within=5000
+		touch $T/$p-done
+		wait-file $T/$([ $p = p ] && echo q || echo p)-done within=10000
+		EOF
+	done
+	cot_bg p $(client_args alice) --uid p --callsign PAPA \
+	    --script "$T/p.script"
+	cot_bg q $(client_args bob) --uid q --callsign QUEBEC \
+	    --script "$T/q.script"
+	wait_for 10 test -e "$T/p-ready" -a -e "$T/q-ready" ||
+	    fail "P and Q are not exchanging positions"
+	py holders holders "$TAKD_PORT" $(pem carol) 40 900000 "$T/ready" \
+	    "$T/go" "$T/sent" "$T/stop" "$T/holders.count"
+	wait_for 30 test -e "$T/ready" ||
+	    fail "holders did not connect: $(cat "$T/holders.out")"
+	# The sessions are up: what grows now is what they send.
+	sleep 0.5
+	rss0=$(vm_kb "$w" VmRSS)
+	echo 5 >"/proc/$w/clear_refs"	# VmHWM := VmRSS
+	touch "$T/go"
+	wait_for 30 test -e "$T/sent" ||
+	    fail "holders did not send: $(cat "$T/holders.out")"
+	cot_wait p 0 20
+	cot_wait q 0 20
+	touch "$T/stop"
+	cot_wait holders 0 20
+	hwm=$(vm_kb "$w" VmHWM)
+	grew=$((hwm - rss0))
+	takd_status
+	closed=$(wsum closed.memory_budget)
+	hw=$(wsum memory.high_water_bytes)
+	diag "40 x 900 KB held under a budget of 8 MiB: $closed closed," \
+	    "$(cat "$T/holders.count"); the worker's buffers peaked at" \
+	    "$hw bytes, its RSS at +$grew kB"
+	expect_eq "$(cat "$T/holders.count")" "closed $closed of 40" \
+	    "sessions the holders saw closed"
+	[ "$closed" -ge 30 ] && [ "$closed" -le 36 ] ||
+	    fail "$closed of 40 holders closed, expected 30 to 36"
+	[ "$hw" -le $((budget + (1 << 20))) ] ||
+	    fail "buffers peaked at $hw bytes, over the budget and a buffer"
+	[ "$(wsum memory.buffered_bytes)" -le "$budget" ] ||
+	    fail "buffered now: $(wsum memory.buffered_bytes) bytes"
+	expect_eq "$(wsum memory.budget_bytes)" "$budget" "memory.budget_bytes"
+	# The budget, a quarantine of 2 MB and some slack.
+	[ "$grew" -le $(( (budget >> 10) + 8192 )) ] ||
+	    fail "the worker's RSS grew by $grew kB"
+	expect_eq "$(wsum closed.slow_consumer)" 0 "closed.slow_consumer"
+	log_has 'closing it, it holds [0-9]+ bytes of an unfinished event' ||
+	    fail "no log line for the memory budget"
+}
+
 run_case flood_readers
+run_case memory_budget
 finish

@@ -3,7 +3,9 @@
  * their own (exact counts, refill, burst), then through the real data path
  * of one worker with plain sessions on socketpairs (as tests/unit/
  * test_route.c drives it): the byte budget and the class caps drop and
- * count without closing anybody.
+ * count without closing anybody; the memory budget closes the sessions
+ * holding the most (input first, then output), counts an event queued to
+ * several sessions once, and gives a big input buffer back.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -46,6 +48,7 @@ struct fx {
 	struct conn		*c[MAXS];
 	int			 peer[MAXS];
 	int			 nfds;
+	size_t			 mem0;		/* outq_mem() at setup */
 };
 
 /* --- events of an exact size ------------------------------------------ */
@@ -93,10 +96,9 @@ setup(void **state)
 {
 	struct fx	*f;
 
-	/* Everything the last test allocated for queues was given back. */
-	assert_int_equal(outq_mem(), 0);
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
+	f->mem0 = outq_mem();
 	f->nfds = unit_count_fds();
 	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/takd-budget-XXXXXX");
@@ -140,7 +142,9 @@ teardown(void **state)
 	for (i = 0; i < MAXS; i++)
 		if (f->peer[i] > 0)
 			close(f->peer[i]);
-	assert_int_equal(outq_mem(), 0);
+	/* The memory the budget counted went back to what it was. */
+	assert_int_equal(f->w.mem.in_bytes, 0);
+	assert_int_equal(outq_mem(), f->mem0);
 	assert_int_equal(chdir(f->cwd), 0);
 	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	assert_int_equal(unit_count_fds(), f->nfds);
@@ -225,6 +229,25 @@ client_events(struct fx *f, int i, const char *what)
 	}
 	memmove(buf[i], buf[i] + used, have[i] - used);
 	have[i] -= used;
+	return (k);
+}
+
+/*
+ * Client i reads until its queue in the worker is empty: the events read
+ * that contain what (NULL: any).
+ */
+static int
+client_drain(struct fx *f, int i, const char *what)
+{
+	int	 n, k = 0;
+
+	for (n = 0; n < 1000 && outq_bytes(&f->c[i]->s.outq) > 0; n++) {
+		k += client_events(f, i, what);
+		conn_handle(&f->w, f->c[i], EPOLLOUT);
+		session_before_sleep(&f->w);
+	}
+	k += client_events(f, i, what);
+	assert_int_equal(outq_bytes(&f->c[i]->s.outq), 0);
 	return (k);
 }
 
@@ -340,6 +363,11 @@ test_defaults(void **state)
 	assert_int_equal(budget_class_cap(&cfg, IPC_EV_CHAT), 8192);
 	assert_int_equal(budget_class_cap(&cfg, IPC_EV_PING), 0);
 	assert_int_equal(budget_class_cap(&cfg, IPC_EV_OTHER), 0);
+	/* auto: 64 MiB + 16 KiB for each of 10,000 sessions. */
+	assert_int_equal(budget_mem_limit(&cfg), (size_t)64 * 1048576 +
+	    10000 * 16384);
+	cfg.max_buffered_bytes = 5 << 20;
+	assert_int_equal(budget_mem_limit(&cfg), 5 << 20);
 }
 
 /* --- through the data path -------------------------------------------- */
@@ -415,6 +443,200 @@ test_class_caps(void **state)
 	assert_int_equal(client_events(f, 0, "uid=\"chat-big\""), 1);
 }
 
+/*
+ * Sessions holding unfinished events past max_buffered_bytes: the one
+ * holding the most is closed first (not the one that went over), until
+ * the worker is under the budget again; well-behaved sessions go on.
+ */
+static void
+test_memory_input(void **state)
+{
+	struct fx	*f = *state;
+	size_t		 limit = 1 << 20;
+	char		*sa;
+
+	f->cfg.max_buffered_bytes = limit;
+	f->cfg.max_event_bytes = 1 << 20;
+	f->cfg.max_bytes_per_second = 0;
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	connect_client(f, 3);
+	connect_client(f, 4);
+	connect_client(f, 5);
+	/* Buffers of 128, 512 and 256 KiB: under the budget. */
+	client_send_str(f, 2, event_of("u-d-f", "p2", 100000, 1));
+	client_send_str(f, 3, event_of("u-d-f", "p3", 300000, 1));
+	client_send_str(f, 4, event_of("u-d-f", "p4", 150000, 1));
+	assert_int_equal(f->w.mem.in_bytes, 896 * 1024);
+	assert_int_equal(f->w.cnt.close_memory, 0);
+	/* 256 KiB more: the 512 KiB one goes, the newcomer stays. */
+	client_send_str(f, 5, event_of("u-d-f", "p5", 200000, 1));
+	assert_int_equal(f->w.cnt.close_memory, 1);
+	assert_false(alive(f, 3));
+	assert_true(alive(f, 2) && alive(f, 4) && alive(f, 5));
+	assert_true(budget_mem_used(&f->w) <= limit);
+	assert_true(f->w.cnt.mem_high_water > limit);
+	/* The well-behaved pair never noticed. */
+	sa = event_of("a-f-G-U-C", "good", 700, 0);
+	client_send(f, 0, sa, strlen(sa));
+	assert_int_equal(client_events(f, 1, "uid=\"good\""), 1);
+	assert_true(alive(f, 0) && alive(f, 1));
+	/*
+	 * Those left finish their events: their buffers go back (0 keeps
+	 * the small one of its SA).
+	 */
+	client_send(f, 2, "</remarks></detail></event>", 27);
+	client_send(f, 4, "</remarks></detail></event>", 27);
+	client_send(f, 5, "</remarks></detail></event>", 27);
+	assert_int_equal(f->w.mem.in_bytes, 2048);
+	assert_int_equal(f->w.cnt.close_memory, 1);
+	free(sa);
+}
+
+/*
+ * The sender itself holds the most while its event is being delivered
+ * (the event's own buffer takes the worker over): it is closed, its
+ * framer freed only once its input returns (the SA is stored for replay
+ * from it after the delivery: ASan would see otherwise), and the event it
+ * completed still reaches everybody.
+ */
+static void
+test_memory_sender(void **state)
+{
+	struct fx	*f = *state;
+	size_t		 limit = 1536 << 10;
+
+	f->cfg.max_buffered_bytes = limit;
+	f->cfg.max_event_bytes = 1 << 20;
+	f->cfg.max_bytes_per_second = 0;
+	f->cfg.max_sa_bytes = 0;
+	f->cfg.max_queue_bytes = 4 << 20;	/* room to replay it */
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	client_send_str(f, 0, event_of("a-f-G-U-C", "big", 700000, 1));
+	assert_int_equal(f->w.mem.in_bytes, 1 << 20);
+	assert_int_equal(f->w.cnt.close_memory, 0);
+	/* The end: a 700 KB event next to its 1 MiB buffer. */
+	client_send(f, 0, "</remarks></detail></event>", 27);
+	assert_int_equal(f->w.cnt.close_memory, 1);
+	assert_false(alive(f, 0));
+	assert_int_equal(client_drain(f, 1, "version=\"2.0\" uid=\"big\""), 1);
+	assert_int_equal(client_drain(f, 2, "version=\"2.0\" uid=\"big\""), 1);
+	assert_int_equal(f->w.mem.in_bytes, 0);
+	/* Stored for replay: a newcomer gets it. */
+	connect_client(f, 3);
+	assert_int_equal(client_drain(f, 3, "version=\"2.0\" uid=\"big\""), 1);
+}
+
+/*
+ * Over the budget because of memory no session holds (here an event
+ * buffer of the test's): a session holding less than its share is never
+ * closed for it; one holding more is.
+ */
+static void
+test_memory_share(void **state)
+{
+	struct fx	*f = *state;
+	struct evbuf	*ev;
+	char		*big;
+
+	f->cfg.max_buffered_bytes = 1 << 20;
+	f->cfg.max_event_bytes = 1 << 20;
+	f->cfg.max_bytes_per_second = 0;
+	connect_client(f, 0);
+	connect_client(f, 1);
+	connect_client(f, 2);
+	big = calloc(1, 2 << 20);
+	assert_non_null(big);
+	ev = evbuf_new(big, 2 << 20);
+	assert_non_null(ev);
+	/* 128 KiB, under a share of 1 MiB / 3. */
+	client_send_str(f, 0, event_of("u-d-f", "s0", 100000, 1));
+	assert_true(budget_mem_used(&f->w) > f->cfg.max_buffered_bytes);
+	assert_int_equal(f->w.cnt.close_memory, 0);
+	assert_true(alive(f, 0));
+	/* 512 KiB: over it. */
+	client_send_str(f, 1, event_of("u-d-f", "s1", 400000, 1));
+	assert_int_equal(f->w.cnt.close_memory, 1);
+	assert_false(alive(f, 1));
+	assert_true(alive(f, 0) && alive(f, 2));
+	evbuf_unref(ev);
+	free(big);
+}
+
+/* One big event, complete: its buffer goes back at once. */
+static void
+test_memory_trim(void **state)
+{
+	struct fx	*f = *state;
+
+	f->cfg.max_bytes_per_second = 0;
+	connect_client(f, 0);
+	connect_client(f, 1);
+	client_send_str(f, 0, event_of("u-d-f", "d", 60000, 0));
+	assert_int_equal(client_events(f, 1, "uid=\"d\""), 1);
+	assert_int_equal(cot_framer_alloc(&f->c[0]->s.framer), 0);
+	assert_int_equal(f->w.mem.in_bytes, 0);
+	/* Its class is gone with it; a small partial keeps a small one. */
+	assert_int_equal(f->c[0]->s.budget.in_class, 0);
+	client_send(f, 0, "<event uid=\"x\"", 14);
+	assert_int_equal(f->w.mem.in_bytes, 2048);
+	assert_int_equal(f->c[0]->s.budget.in_class, 12);
+}
+
+/*
+ * Output: an event queued to several stalled readers is counted once;
+ * past the budget the readers with the most queued go (memory budget, not
+ * slow consumer), the readers that keep up are never touched.
+ */
+static void
+test_memory_output(void **state)
+{
+	struct fx	*f = *state;
+	size_t		 limit = 2 << 20, queued;
+	char		*ev;
+	int		 i, got = 0;
+
+	f->cfg.max_buffered_bytes = limit;
+	f->cfg.max_queue_bytes = 16 << 20;
+	f->cfg.max_bytes_per_second = 0;
+	f->cfg.max_events_per_second = 0;
+	for (i = 0; i < 5; i++)
+		connect_client(f, i);
+	ev = event_of("u-d-f", "o", 30000, 0);
+	/* 1.5 MB to 1, 2 and 3, which do not read: 4 MB queued, held once. */
+	for (i = 0; i < 50; i++) {
+		client_send(f, 0, ev, 30000);
+		got += client_events(f, 4, NULL);
+	}
+	queued = outq_bytes(&f->c[1]->s.outq) + outq_bytes(&f->c[2]->s.outq) +
+	    outq_bytes(&f->c[3]->s.outq);
+	assert_true(queued > limit);
+	assert_true(budget_mem_used(&f->w) <= limit);
+	assert_int_equal(f->w.cnt.close_memory, 0);
+	/*
+	 * 2 catches up and keeps up; 1 and 3 hold the same events: closing
+	 * one frees nothing, so both go once the worker is over.
+	 */
+	(void)client_drain(f, 2, NULL);
+	for (i = 0; i < 60 && f->w.cnt.close_memory < 2; i++) {
+		client_send(f, 0, ev, 30000);
+		got += client_events(f, 4, NULL);
+		(void)client_drain(f, 2, NULL);
+	}
+	assert_int_equal(f->w.cnt.close_memory, 2);
+	assert_int_equal(f->w.cnt.close_slow, 0);
+	assert_true(budget_mem_used(&f->w) <= limit);
+	assert_false(alive(f, 1));
+	assert_false(alive(f, 3));
+	assert_true(alive(f, 0) && alive(f, 2) && alive(f, 4));
+	/* The reader got every event. */
+	assert_int_equal(got, 50 + i);
+	free(ev);
+}
+
 int
 main(void)
 {
@@ -425,6 +647,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_byte_budget, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_class_caps, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memory_input, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memory_sender, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memory_share, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memory_trim, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memory_output, setup,
 		    teardown),
 	};
 

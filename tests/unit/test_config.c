@@ -49,6 +49,7 @@ static const char *const added_keys[] = {
 	"cot.sa_max_bytes", "cot.sa_uids_per_cert", "cot.sa_store_max",
 	"cot.relay_certs", "cot.relay_max_uids", "cot.max_bytes_per_second",
 	"cot.max_sa_bytes", "cot.max_chat_bytes",
+	"cot.max_buffered_bytes",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -209,6 +210,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->max_bytes_per_second, 8192);
 	assert_int_equal(cfg->max_sa_bytes, 8192);
 	assert_int_equal(cfg->max_chat_bytes, 8192);
+	assert_int_equal(cfg->max_buffered_bytes, 0);
 
 	cwd_path(p, sizeof(p), "var/pki");
 	assert_string_equal(cfg->pki_dir, p);
@@ -287,6 +289,7 @@ test_full_file(void **state)
 	    "max_bytes_per_second = 16k\n"
 	    "max_sa_bytes = 4k\n"
 	    "max_chat_bytes = off\n"
+	    "max_buffered_bytes = 512M\n"
 	    "[pki]\n"
 	    "dir = /etc/takd/pki\n"
 	    "client_password = s3cret\n"
@@ -332,6 +335,7 @@ test_full_file(void **state)
 	assert_int_equal(cfg->max_bytes_per_second, 16384);
 	assert_int_equal(cfg->max_sa_bytes, 4096);
 	assert_int_equal(cfg->max_chat_bytes, 0);
+	assert_int_equal(cfg->max_buffered_bytes, (size_t)512 << 20);
 	assert_string_equal(cfg->pki_dir, "/etc/takd/pki");
 	assert_string_equal(cfg->client_password, "s3cret");
 	assert_string_equal(cfg->server_host, "tak.example.org");
@@ -499,6 +503,11 @@ static const struct bad_case bad_cases[] = {
 	    "from 256 to 16M, or \"off\"" },
 	{ "cot", "max_chat_bytes = 1x", "[cot] max_chat_bytes: expected a "
 	    "size in bytes" },
+	{ "cot", "max_buffered_bytes = 512k", "[cot] max_buffered_bytes: "
+	    "expected a size from 1M to 1048576M, or \"auto\"" },
+	{ "cot", "max_buffered_bytes = off", "[cot] max_buffered_bytes: "
+	    "expected a size in bytes, with an optional k or M suffix, or "
+	    "\"auto\"" },
 	{ "pki", "server_host = tak.example.org:8089", "[pki] server_host: "
 	    "expected a host name" },
 	{ "metrics", "listen = localhost", "[metrics] listen: expected "
@@ -985,6 +994,7 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->max_bytes_per_second, b->max_bytes_per_second);
 	assert_int_equal(a->max_sa_bytes, b->max_sa_bytes);
 	assert_int_equal(a->max_chat_bytes, b->max_chat_bytes);
+	assert_int_equal(a->max_buffered_bytes, b->max_buffered_bytes);
 	assert_string_equal(a->pki_dir, b->pki_dir);
 	assert_string_equal(a->client_password, b->client_password);
 	assert_string_equal(a->server_host, b->server_host);
