@@ -314,7 +314,6 @@ config_init(struct config *cfg)
 	 * cannot pin a marker on every map for good (docs/state.md).
 	 */
 	cfg->sa_max_stale_ms = MS_HOUR;
-	cfg->sa_max_bytes = 4096;	/* an ATAK SA is under 2 KB */
 	cfg->sa_uids_per_cert = 8;
 	cfg->sa_store_max = 64 * 1024 * 1024;
 	cfg->relay_certs[0] = '\0';

@@ -96,7 +96,6 @@ struct config {
 	unsigned	 write_timeout_ms;	/* output not read; 0 = off */
 	unsigned	 flush_delay_ms;	/* output held to batch; 0 = off */
 	unsigned	 sa_max_stale_ms;	/* stored SA: stale at most */
-	size_t		 sa_max_bytes;		/* stored SA: size at most */
 	unsigned	 sa_uids_per_cert;	/* stored SAs of one certificate */
 	size_t		 sa_store_max;		/* all stored SAs together */
 	/* CNs that may publish identities besides their own, space-separated */

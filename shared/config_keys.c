@@ -438,8 +438,6 @@ static const struct config_key config_keys[] = {
 	    0, MS_SECOND, KEY_OFF_OK },
 	{ "cot", "sa_max_stale", set_duration, FIELD(sa_max_stale_ms),
 	    MS_SECOND, 30 * MS_DAY, 0 },
-	{ "cot", "sa_max_bytes", set_size, FIELD(sa_max_bytes),
-	    512, 1024 * 1024, 0 },
 	{ "cot", "sa_uids_per_cert", set_number, FIELD(sa_uids_per_cert),
 	    1, 1000000, 0 },
 	{ "cot", "sa_store_max", set_size, FIELD(sa_store_max),

@@ -155,7 +155,7 @@
 	    "sa_max_stale from now.")					\
 	C(sa_too_large, COUNTER, "sa_store", "too_large",		\
 	    "sa_not_stored_total", "reason", "too_large", "stored SA",	\
-	    "not stored: over sa_max_bytes",				\
+	    "not stored: too large for the store",			\
 	    "SA events relayed but not stored for replay, by reason.")	\
 	C(sa_evicted, COUNTER, "sa_store", "evicted",			\
 	    "sa_evicted_total", NULL, NULL, "stored SA",		\

@@ -24,6 +24,8 @@
 #include "worker/session.h"
 #include "worker/worker_int.h"
 
+/* A stale time written as "2026-12-07T12:44:18.054Z" vs the shortest. */
+#define REGISTRY_STALE_SLACK	32
 #define REGISTRY_MAGIC		0x52454753u	/* "REGS" */
 #define REGISTRY_FIRST_BUCKETS	64
 #define REGISTRY_LOOKUP_MAX	16	/* conn ids read per uid lookup */
@@ -119,6 +121,21 @@ registry_index_add(struct registry_index *idx, struct registry_node *node,
 	idx->count++;
 }
 
+/*
+ * The largest SA kept: what [cot] max_sa_bytes lets through (no cap: the
+ * largest event), and room for the longest stale time the cut may write
+ * in place of a shorter one.
+ */
+static size_t
+registry_sa_max(const struct worker *w)
+{
+	size_t	 max = w->cfg->max_sa_bytes;
+
+	if (max == 0 || max > w->cfg->max_event_bytes)
+		max = w->cfg->max_event_bytes;
+	return (max + REGISTRY_STALE_SLACK);
+}
+
 int
 registry_init(struct worker *w)
 {
@@ -137,11 +154,6 @@ registry_init(struct worker *w)
 	reg->magic = REGISTRY_MAGIC;
 	if (registry_index_init(&reg->uid) == -1 ||
 	    registry_index_init(&reg->cs) == -1) {
-		log_warn("registry");
-		goto fail;
-	}
-	reg->scratch_len = w->cfg->sa_max_bytes;
-	if ((reg->scratch = malloc(reg->scratch_len)) == NULL) {
 		log_warn("registry");
 		goto fail;
 	}
@@ -406,10 +418,24 @@ registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
 	struct registry		*reg = w->reg;
 	struct store_sa_put	 p;
 	int64_t			 max_stale;
-	size_t			 n;
+	size_t			 n, max;
+	char			*nb;
 
 	if (reg->store == NULL)
 		return;
+	/*
+	 * An SA over [cot] max_sa_bytes is never relayed, so never gets
+	 * here; the scratch buffer for the cut is made at the first need.
+	 */
+	if (reg->scratch_len < (max = registry_sa_max(w))) {
+		if ((nb = realloc(reg->scratch, max)) == NULL) {
+			log_warn("session %" PRIu64 ": SA not kept for replay",
+			    c->id);
+			return;
+		}
+		reg->scratch = nb;
+		reg->scratch_len = max;
+	}
 	memset(&p, 0, sizeof(p));
 	p.stale_ms = v->stale_ms > 0 ? (uint64_t)v->stale_ms : 0;
 	p.event = event;
@@ -426,7 +452,8 @@ registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
 			w->cnt.sa_too_large++;
 			log_debug("session %" PRIu64 ": SA of uid \"%s\" not "
 			    "kept for replay: %zu bytes with its stale time "
-			    "cut exceed sa_max_bytes", c->id, v->uid, len);
+			    "cut exceed %zu", c->id, v->uid, len,
+			    reg->scratch_len);
 			return;
 		}
 		p.event = reg->scratch;
@@ -435,13 +462,11 @@ registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
 		p.flags |= STORE_SA_F_CLAMPED;
 		w->cnt.sa_clamped++;
 	}
-	if (strlen(v->type) >= STORE_TYPE_SIZE ||
-	    p.len > w->cfg->sa_max_bytes) {
+	if (strlen(v->type) >= STORE_TYPE_SIZE || p.len > max) {
 		w->cnt.sa_too_large++;
 		log_debug("session %" PRIu64 ": SA of uid \"%s\" not kept for "
-		    "replay (type of %zu bytes, event of %zu bytes, "
-		    "sa_max_bytes %zu)", c->id, v->uid, strlen(v->type), p.len,
-		    w->cfg->sa_max_bytes);
+		    "replay (type of %zu bytes, event of %zu bytes, at most "
+		    "%zu)", c->id, v->uid, strlen(v->type), p.len, max);
 		return;
 	}
 	p.uid = v->uid;

@@ -104,8 +104,8 @@ void	 registry_touch(struct worker *, struct conn *, int64_t wall_ms);
 /*
  * An SA the session owns (its own, or a relay's other identity), for the
  * replay to clients that connect later: its stale time cut to [cot]
- * sa_max_stale from now (in the stored bytes too), refused over [cot]
- * sa_max_bytes, stored with the session's owner and serial.
+ * sa_max_stale from now (in the stored bytes too), stored with the
+ * session's owner and serial ([cot] max_sa_bytes bounds what reaches it).
  */
 void	 registry_sa(struct worker *, struct conn *, const struct cot_view *,
 	    const void *event, size_t len, int64_t wall_ms);

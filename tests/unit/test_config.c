@@ -46,7 +46,7 @@ static const char *const contract_keys[] = {
 /* Keys takd adds beside the contract's (design.md allows additions). */
 static const char *const added_keys[] = {
 	"cot.flush_delay", "tls.ticket_key_rotation", "cot.sa_max_stale",
-	"cot.sa_max_bytes", "cot.sa_uids_per_cert", "cot.sa_store_max",
+	"cot.sa_uids_per_cert", "cot.sa_store_max",
 	"cot.relay_certs", "cot.relay_max_uids", "cot.max_bytes_per_second",
 	"cot.max_sa_bytes", "cot.max_chat_bytes",
 	"cot.max_buffered_bytes",
@@ -986,7 +986,6 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
 	assert_int_equal(a->max_events_per_second, b->max_events_per_second);
 	assert_int_equal(a->sa_max_stale_ms, b->sa_max_stale_ms);
-	assert_int_equal(a->sa_max_bytes, b->sa_max_bytes);
 	assert_int_equal(a->sa_uids_per_cert, b->sa_uids_per_cert);
 	assert_int_equal(a->sa_store_max, b->sa_store_max);
 	assert_string_equal(a->relay_certs, b->relay_certs);

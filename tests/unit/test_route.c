@@ -737,12 +737,13 @@ test_sa_caps(void **state)
 	connect_client(f, 1);
 	as_cert(f, 1, "CN=alice,O=TAK", "0A");
 	bind_client(f, 1, "UID-A", "ALPHA");
-	/* An SA too large to keep is relayed but not stored. */
+	/* An SA over [cot] max_sa_bytes is neither relayed nor stored. */
+	f->cfg.max_sa_bytes = 4096;
 	connect_client(f, 2);
 	as_cert(f, 2, "CN=bob,O=TAK", "0D");
 	client_send_str(f, 2, sa_event("UID-B", "BRAVO", STALE, 5000));
-	assert_int_equal(f->w.cnt.sa_too_large, 1);
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(f->w.cnt.drop_size, 1);
+	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 
 	connect_client(f, 3);
 	turn(f);
