@@ -402,6 +402,12 @@ test_byte_budget(void **state)
 	connect_client(f, 2);
 	client_send(f, 2, one, len);
 	assert_int_equal(client_events(f, 1, "uid=\"flood\""), 1);
+	/* A gateway ([cot] relay_certs) sends for many: no such budget. */
+	connect_client(f, 3);
+	f->c[3]->s.relay = true;
+	client_send(f, 3, burst, len * 20);
+	assert_int_equal(client_events(f, 1, "uid=\"flood\""), 20);
+	assert_int_equal(f->w.cnt.drop_bytes, 20 - 65536 / 6500);
 	free(one);
 	free(burst);
 }
