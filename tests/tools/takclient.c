@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -154,6 +156,9 @@ struct tc_opts {
 	unsigned	 window;	/* sessions at once with --parallel */
 	int		 abort_hs;	/* hang up in the middle of handshakes */
 	int		 rcvbuf;	/* SO_RCVBUF, 0: the kernel's default */
+	const char	*bind;		/* --bind: local address, NULL: any */
+	struct sockaddr_storage bind_ss;
+	socklen_t	 bind_len;
 	unsigned	 count;
 	long		 timeout_ms;	/* connect + handshake */
 	long		 hold_ms;	/* 0: leave right after the handshake */
@@ -377,6 +382,7 @@ static void
 tc_sess_start(struct tc_sess *s, const struct addrinfo *ai)
 {
 	char	 reason[128];
+	int	 on = 1;
 
 	s->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, ai->ai_protocol);
@@ -392,6 +398,22 @@ tc_sess_start(struct tc_sess *s, const struct addrinfo *ai)
 		    strerror(errno));
 		tc_sess_fail(s, reason);
 		return;
+	}
+	/*
+	 * A source address of our own (tests of per-address limits); the
+	 * port is picked at connect(), so that thousands of connections to
+	 * one server do not run out of ports.
+	 */
+	if (opts->bind != NULL) {
+		(void)setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+		    &on, sizeof(on));
+		if (bind(s->fd, (const struct sockaddr *)&opts->bind_ss,
+		    opts->bind_len) == -1) {
+			snprintf(reason, sizeof(reason), "bind %s: %s",
+			    opts->bind, strerror(errno));
+			tc_sess_fail(s, reason);
+			return;
+		}
 	}
 	s->deadline = tc_now_ms() + opts->timeout_ms;
 	if (s->cot != NULL)
@@ -1895,7 +1917,8 @@ tc_usage(void)
 	    "[--timeout SEC] [--hold SEC] [--settle SEC]\n"
 	    "                 [--count N [--parallel] [--window N]] "
 	    "[--raw | --abort-handshake]\n"
-	    "                 [--rcvbuf BYTES] [--quiet | --verbose]\n"
+	    "                 [--rcvbuf BYTES] [--bind ADDR] "
+	    "[--quiet | --verbose]\n"
 	    "  CoT mode:      [--plain] [--uid UID] [--callsign NAME] "
 	    "[--send FILE]... [--send-every MS]\n"
 	    "                 [--expect-count N] [--expect-uid UID]... "
@@ -2068,6 +2091,7 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 		{ "window",	required_argument,	NULL, 'w' },
 		{ "abort-handshake", no_argument,	NULL, 'A' },
 		{ "rcvbuf",	required_argument,	NULL, 'B' },
+		{ "bind",	required_argument,	NULL, 'b' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "plain",	no_argument,		NULL, 'L' },
@@ -2128,6 +2152,7 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 			} else
 				o->rcvbuf = (int)n;
 			break;
+		case 'b': o->bind = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 't':
@@ -2188,7 +2213,7 @@ main(int argc, char *argv[])
 		.settle_ms = TC_SETTLE_MS,
 		.wait_ms = TC_WAIT_MS,
 	};
-	struct addrinfo	 hints, *ai = NULL;
+	struct addrinfo	 hints, *ai = NULL, *bi = NULL;
 	struct tc_sess	*ss = NULL;
 	struct tc_cot	*cot = NULL;
 	unsigned	 i;
@@ -2208,6 +2233,18 @@ main(int argc, char *argv[])
 		fprintf(stderr, "takclient: %s:%s: %s\n", o.host, o.port,
 		    gai_strerror(e));
 		return (TC_EXIT_USAGE);
+	}
+	if (o.bind != NULL) {
+		hints.ai_family = ai->ai_family;
+		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+		if ((e = getaddrinfo(o.bind, "0", &hints, &bi)) != 0) {
+			fprintf(stderr, "takclient: --bind %s: %s\n", o.bind,
+			    gai_strerror(e));
+			goto done;
+		}
+		memcpy(&o.bind_ss, bi->ai_addr, bi->ai_addrlen);
+		o.bind_len = bi->ai_addrlen;
+		freeaddrinfo(bi);
 	}
 	if (o.cot && (cot = tc_cot_new(&o)) == NULL)
 		goto done;
