@@ -267,6 +267,15 @@ config_init(struct config *cfg)
 	cfg->nofile = 65536;
 	cfg->max_sessions = 10000;
 	cfg->drain_timeout_ms = 5 * MS_SECOND;
+	/*
+	 * A peer gone without FIN or RST (a phone out of coverage): probed
+	 * after a minute of silence, closed when a minute passes without an
+	 * acknowledgement, probe or data (docs/operations.md, "Dead peers").
+	 */
+	cfg->keepalive_ms = 60 * MS_SECOND;
+	cfg->keepalive_interval_ms = 15 * MS_SECOND;
+	cfg->keepalive_count = 4;
+	cfg->user_timeout_ms = 60 * MS_SECOND;
 	snprintf(cfg->log, sizeof(cfg->log), "stderr");
 	cfg->log_level = LOG_INFO;
 
@@ -283,14 +292,26 @@ config_init(struct config *cfg)
 	cfg->crl_stale = CRL_STALE_ENFORCE_LISTED;
 	cfg->crl_warn_days = 7;
 	cfg->crl_watch = false;
-	cfg->handshake_timeout_ms = 10 * MS_SECOND;
+	/*
+	 * Two round trips of TLS 1.2 at 1.5 s each plus one lost segment's
+	 * retransmission (docs/security.md, "Before authentication").
+	 */
+	cfg->handshake_timeout_ms = 5 * MS_SECOND;
+	/* About a second of full handshakes of one worker. */
+	cfg->max_handshakes = 1000;
+	cfg->max_handshakes_per_address = 32;
+	cfg->max_sessions_per_cert = 8;
 	cfg->min_protocol = TLS1_2_VERSION;
 	cfg->ticket_key_rotation_ms = MS_DAY;
 
 	cfg->n_tcp_listen = 0;
 
 	cfg->max_event_bytes = 65536;
-	cfg->idle_timeout_ms = 0;
+	/*
+	 * ATAK sends its position every 3 minutes when stationary over a
+	 * stream, and pings after 15 s without hearing from the server.
+	 */
+	cfg->idle_timeout_ms = 10 * MS_MINUTE;
 	/*
 	 * Budgets a real client never meets, far below what a reader on a
 	 * slow link drains (docs/configuration.md, "Budgets").

@@ -58,7 +58,16 @@ struct config {
 	char		 state_dir[PATH_MAX];
 	char		 run_dir[PATH_MAX];
 	unsigned long	 nofile;
-	unsigned	 max_sessions;	/* per worker */
+	unsigned	 max_sessions;	/* established, per worker */
+	/*
+	 * Dead peers: SO_KEEPALIVE idle time (0 = no keepalive), probe
+	 * interval and count, and TCP_USER_TIMEOUT (0 = the kernel's own,
+	 * about 15 minutes of retransmissions).
+	 */
+	unsigned	 keepalive_ms;
+	unsigned	 keepalive_interval_ms;
+	unsigned	 keepalive_count;
+	unsigned	 user_timeout_ms;
 	unsigned	 drain_timeout_ms;
 	char		 log[PATH_MAX];	/* "stderr", "syslog" or a file path */
 	int		 log_level;	/* LOG_ERR .. LOG_DEBUG */
@@ -76,6 +85,11 @@ struct config {
 	unsigned	 crl_warn_days;
 	bool		 crl_watch;
 	unsigned	 handshake_timeout_ms;
+	/* Admission before authentication, per worker; 0 = no limit. */
+	unsigned	 max_handshakes;
+	unsigned	 max_handshakes_per_address;
+	/* Sessions of one client certificate, all workers; 0 = no limit. */
+	unsigned	 max_sessions_per_cert;
 	int		 min_protocol;	/* TLS1_2_VERSION or TLS1_3_VERSION */
 	unsigned	 ticket_key_rotation_ms; /* session ticket key life */
 

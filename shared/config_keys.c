@@ -121,6 +121,8 @@ set_duration(struct load_ctx *ctx, const struct config_key *kd, const char *v)
 	config_duration_fmt(hi, sizeof(hi), kd->max);
 	switch (config_duration_parse(v, &ms)) {
 	case NUM_OK:
+		if (ms == 0 && (kd->flags & KEY_OFF_OK))
+			return (store_number(ctx, kd, 0));
 		if (ms >= kd->min && ms <= kd->max)
 			return (store_number(ctx, kd, ms));
 		/* FALLTHROUGH */
@@ -388,6 +390,15 @@ static const struct config_key config_keys[] = {
 	    1, 1000000, 0 },
 	{ "server", "drain_timeout", set_duration, FIELD(drain_timeout_ms),
 	    0, MS_HOUR, 0 },
+	/* The kernel takes whole seconds for these. */
+	{ "server", "tcp_keepalive", set_duration, FIELD(keepalive_ms),
+	    MS_SECOND, 2 * MS_HOUR, KEY_OFF_OK },
+	{ "server", "tcp_keepalive_interval", set_duration,
+	    FIELD(keepalive_interval_ms), MS_SECOND, MS_HOUR, 0 },
+	{ "server", "tcp_keepalive_count", set_number, FIELD(keepalive_count),
+	    1, 127, 0 },
+	{ "server", "tcp_user_timeout", set_duration, FIELD(user_timeout_ms),
+	    MS_SECOND, MS_HOUR, KEY_OFF_OK },
 	{ "server", "log", set_log, FIELD(log), 0, 0, 0 },
 	{ "server", "log_level", set_log_level, FIELD(log_level), 0, 0, 0 },
 
@@ -405,6 +416,12 @@ static const struct config_key config_keys[] = {
 	{ "tls", "crl_watch", set_bool, FIELD(crl_watch), 0, 0, 0 },
 	{ "tls", "handshake_timeout", set_duration,
 	    FIELD(handshake_timeout_ms), 10, MS_HOUR, 0 },
+	{ "tls", "max_handshakes", set_number, FIELD(max_handshakes),
+	    0, 1000000, 0 },
+	{ "tls", "max_handshakes_per_address", set_number,
+	    FIELD(max_handshakes_per_address), 0, 1000000, 0 },
+	{ "tls", "max_sessions_per_cert", set_number,
+	    FIELD(max_sessions_per_cert), 0, 1000000, 0 },
 	{ "tls", "min_protocol", set_min_protocol, FIELD(min_protocol),
 	    0, 0, 0 },
 	/* Tickets live two periods: TLS 1.3 caps a ticket's life at 7 days. */

@@ -71,6 +71,25 @@
 	C(rejected_emfile, COUNTER, "", "rejected_emfile",		\
 	    "connections_rejected_total", "reason", "no_descriptors",	\
 	    "sessions", "rejected: no descriptors", NULL)		\
+	C(rejected_handshakes_full, COUNTER, "",			\
+	    "rejected_handshakes_full", "connections_rejected_total",	\
+	    "reason", "handshakes_full", "sessions",			\
+	    "rejected: max_handshakes", NULL)				\
+	C(rejected_per_address, COUNTER, "", "rejected_per_address",	\
+	    "connections_rejected_total", "reason", "per_address",	\
+	    "sessions", "rejected: max_handshakes_per_address", NULL)	\
+	C(rejected_per_cert, COUNTER, "", "rejected_per_cert",		\
+	    "connections_rejected_total", "reason", "per_cert",		\
+	    "sessions", "rejected: max_sessions_per_cert", NULL)	\
+	C(evicted_handshakes_full, COUNTER, "",			\
+	    "evicted_handshakes_full", "handshakes_evicted_total",	\
+	    "reason", "handshakes_full", "sessions",			\
+	    "handshakes evicted: max_handshakes",			\
+	    "Unauthenticated connections closed to make room for a new "\
+	    "one, by the limit that was full.")			\
+	C(evicted_per_address, COUNTER, "", "evicted_per_address",	\
+	    "handshakes_evicted_total", "reason", "per_address",	\
+	    "sessions", "handshakes evicted: per address", NULL)	\
 	C(handshakes_ok, COUNTER, "", "handshakes_ok",			\
 	    "handshakes_ok_total", NULL, NULL, "handshakes", "ok",	\
 	    "TLS handshakes completed and admitted.")			\
@@ -215,6 +234,12 @@
 	C(close_memory, COUNTER, "closed", "memory_budget",		\
 	    "sessions_closed_total", "reason", "memory_budget",		\
 	    "sessions closed", "memory_budget", NULL)			\
+	C(close_dead_peer, COUNTER, "closed", "dead_peer",		\
+	    "sessions_closed_total", "reason", "dead_peer",		\
+	    "sessions closed", "dead_peer", NULL)			\
+	C(close_per_cert, COUNTER, "closed", "per_cert",		\
+	    "sessions_closed_total", "reason", "per_cert",		\
+	    "sessions closed", "per_cert", NULL)			\
 	C(outq_high_water, PEAK, "outq", "high_water_bytes",		\
 	    "outq_high_water_bytes", NULL, NULL, "output queues",	\
 	    "high-water mark (bytes)",					\

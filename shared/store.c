@@ -182,7 +182,8 @@ store_scan_dir(struct store *s, const char *what, int db, const MDB_val *key,
 	rc = mdb_cursor_get(cur, &k, &v, first);
 	while (rc == 0 && visit(&k, &v, arg) == 0) {
 		if (key != NULL && db != STORE_DB_UIDX &&
-		    db != STORE_DB_CSIDX && db != STORE_DB_SA_OWNER)
+		    db != STORE_DB_CSIDX && db != STORE_DB_SA_OWNER &&
+		    db != STORE_DB_SIDX)
 			break;
 		rc = mdb_cursor_get(cur, &k, &v, next);
 	}
@@ -437,11 +438,11 @@ store_open_env(struct store *s, size_t mapsize, unsigned max_readers)
 {
 	static const char *const names[STORE_NDB] = {
 		"clients", "uid_index", "sa", "callsign_index", "sa_time",
-		"sa_owner", "meta"
+		"sa_owner", "meta", "serial_index"
 	};
 	static const unsigned dbflags[STORE_NDB] = {
 		0, MDB_DUPSORT | MDB_DUPFIXED, 0, MDB_DUPSORT | MDB_DUPFIXED,
-		0, MDB_DUPSORT, 0
+		0, MDB_DUPSORT, 0, MDB_DUPSORT | MDB_DUPFIXED
 	};
 	MDB_txn		*txn;
 	unsigned	 envflags, create;
@@ -682,7 +683,7 @@ store_apply(struct store *s, MDB_txn *txn, void *arg)
 		op = &s->ops[i];
 		if (op->kind == STORE_OP_SA)
 			rc = store_apply_sa(s, txn, op);
-		else
+		else if ((rc = store_apply_serial(s, txn, op)) == 0)
 			rc = store_apply_client(s, txn, op);
 	}
 	if (rc == 0)

@@ -259,6 +259,13 @@ int	 store_lookup_uid(struct store *, const char *uid, uint64_t *ids,
 int	 store_lookup_callsign(struct store *, const char *callsign,
 	    uint64_t *ids, size_t max, size_t *n);
 
+/*
+ * Connections whose client certificate has serial (hex, as recorded),
+ * those of worker skip_worker left out, counted up to max into *n.
+ */
+int	 store_count_serial(struct store *, const char *serial,
+	    unsigned skip_worker, size_t max, size_t *n);
+
 void	 store_get_stats(const struct store *, struct store_stats *);
 
 #endif

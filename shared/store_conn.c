@@ -114,6 +114,106 @@ store_rec_decode(const unsigned char *p, size_t len, size_t nfields,
 	return (nfields < STORE_REC_NFIELDS || off == len ? 0 : -1);
 }
 
+/* Index of the serial in store_fields[]: decode this many plus one. */
+#define STORE_REC_SERIAL	5
+
+/* ---- the serial index ([tls] max_sessions_per_cert) ---- */
+
+/* The serial of an encoded record into ser ("" when unreadable). */
+static void
+store_rec_serial(const void *p, size_t len, char *ser)
+{
+	struct store_client	 c;
+
+	ser[0] = '\0';
+	if (store_rec_decode(p, len, STORE_REC_SERIAL + 1, &c) == 0)
+		memcpy(ser, c.serial, strlen(c.serial) + 1);
+}
+
+static int
+store_sidx_put(struct store *s, MDB_txn *txn, const char *ser,
+    unsigned char *idkey, bool add)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	if (ser[0] == '\0')
+		return (0);
+	k.mv_data = (void *)(uintptr_t)ser;
+	k.mv_size = strlen(ser);
+	v.mv_data = idkey;
+	v.mv_size = 8;
+	if (add) {
+		rc = mdb_put(txn, s->dbi[STORE_DB_SIDX], &k, &v, MDB_NODUPDATA);
+		return (rc == MDB_KEYEXIST ? 0 : rc);
+	}
+	rc = mdb_del(txn, s->dbi[STORE_DB_SIDX], &k, &v);
+	return (rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/*
+ * A client operation moves the connection's serial index entry: from the
+ * stored record's serial (if any) to the new record's (none for a delete).
+ * The old record is read and decoded before anything is written.
+ */
+int
+store_apply_serial(struct store *s, MDB_txn *txn, const struct store_op *op)
+{
+	MDB_val		 k, old;
+	unsigned char	 idkey[8];
+	char		 was[STORE_SERIAL_SIZE], now[STORE_SERIAL_SIZE];
+	int		 rc;
+
+	store_put64(idkey, op->conn_id);
+	k.mv_data = idkey;
+	k.mv_size = sizeof(idkey);
+	was[0] = now[0] = '\0';
+	if ((rc = mdb_get(txn, s->dbi[STORE_DB_CLIENTS], &k, &old)) == 0)
+		store_rec_serial(old.mv_data, old.mv_size, was);
+	else if (rc != MDB_NOTFOUND)
+		return (rc);
+	if (op->kind == STORE_OP_CLIENT)
+		store_rec_serial(s->arena + op->voff, op->vlen, now);
+	if (strcmp(was, now) == 0)
+		return (0);
+	if ((rc = store_sidx_put(s, txn, was, idkey, false)) != 0)
+		return (rc);
+	return (store_sidx_put(s, txn, now, idkey, true));
+}
+
+static int
+store_visit_serial(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct store_visit	*sv = arg;
+
+	(void)k;
+	if (v->mv_size != 8 ||
+	    STORE_CONN_WORKER(store_get64(v->mv_data)) == sv->skip_worker)
+		return (0);
+	return (++sv->n >= sv->max);
+}
+
+int
+store_count_serial(struct store *s, const char *serial, unsigned skip_worker,
+    size_t max, size_t *n)
+{
+	struct store_visit	 sv = { .max = max, .skip_worker = skip_worker };
+	MDB_val			 k;
+	char			 kbuf[STORE_SERIAL_SIZE];
+	int			 rc;
+
+	*n = 0;
+	k.mv_size = strnlen(serial, sizeof(kbuf));
+	if (max == 0 || k.mv_size == 0 || k.mv_size == sizeof(kbuf))
+		return (0);
+	memcpy(kbuf, serial, k.mv_size);
+	k.mv_data = kbuf;
+	rc = store_scan(s, "serial lookup", STORE_DB_SIDX, &k,
+	    store_visit_serial, &sv);
+	*n = sv.n;
+	return (rc);
+}
+
 /* ---- batched writes ---- */
 
 int
@@ -355,12 +455,17 @@ store_cull_worker(struct store *s, MDB_txn *txn, const MDB_val *k,
 	struct store_gone	*g = arg;
 	unsigned char		 idkey[8];
 	char			 uid[STORE_UID_SIZE];
+	char			 ser[STORE_SERIAL_SIZE];
 
 	if (k->mv_size != 8 ||
 	    STORE_CONN_WORKER(store_get64(k->mv_data)) != g->worker)
 		return (-1);
 	memcpy(idkey, k->mv_data, sizeof(idkey));
+	/* Read before any write in txn may move the record's page. */
+	store_rec_serial(v->mv_data, v->mv_size, ser);
 	*rc = store_unindex(s, txn, idkey, v, NULL, uid);
+	if (*rc == 0)
+		*rc = store_sidx_put(s, txn, ser, idkey, false);
 	if (*rc == 0 && g->collect && uid[0] != '\0')
 		*rc = store_gone_note(s, txn, g, uid);
 	return (1);
@@ -377,6 +482,7 @@ store_reset_apply(struct store *s, MDB_txn *txn, void *arg)
 	    (rc = mdb_drop(txn, s->dbi[STORE_DB_CLIENTS], 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->dbi[STORE_DB_UIDX], 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->dbi[STORE_DB_CSIDX], 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->dbi[STORE_DB_SIDX], 0)) != 0 ||
 	    (rc = store_sa_migrate(s, txn)) != 0)
 		return (rc);
 	*n = (long)st.ms_entries;

@@ -66,6 +66,7 @@ enum {
 	STORE_DB_SA_TIME,	/* stored time + uid -> "" */
 	STORE_DB_SA_OWNER,	/* owner -> stored time + uid (dups) */
 	STORE_DB_META,		/* "schema", "sa_bytes" */
+	STORE_DB_SIDX,		/* certificate serial -> connection ids */
 	STORE_NDB
 };
 
@@ -120,6 +121,7 @@ struct store_visit {
 	size_t		 skiplen;
 	uint64_t	*ids;
 	size_t		 max, n;
+	unsigned	 skip_worker;	/* store_count_serial() */
 	size_t		 bad;
 };
 
@@ -215,6 +217,9 @@ int	 store_sa_migrate(struct store *, MDB_txn *);
 
 /* store_conn.c: applying a batch's client operations and touches. */
 int	 store_apply_client(struct store *, MDB_txn *,
+	    const struct store_op *);
+/* The serial index's part of a client operation, before the record's. */
+int	 store_apply_serial(struct store *, MDB_txn *,
 	    const struct store_op *);
 int	 store_apply_touch(struct store *, MDB_txn *, uint64_t conn_id,
 	    uint64_t ms);

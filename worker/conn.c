@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 
 #include "shared/log.h"
 #include "worker/conn.h"
+#include "worker/registry.h"
 #include "worker/revoke.h"
 
 /* SSL_read calls per event before yielding to other conns. */
@@ -198,9 +200,11 @@ conn_unlink(struct worker *w, struct conn *c)
 	if (c->state == CONN_HANDSHAKE) {
 		TAILQ_REMOVE(&w->handshaking, c, entry);
 		w->cnt.handshaking--;
+		admit_del(&w->admit, &c->adm);
 	} else {
 		TAILQ_REMOVE(&w->live, c, entry);
 		w->cnt.sessions--;
+		registry_cert_del(w, c);
 	}
 }
 
@@ -253,6 +257,61 @@ conn_abort(struct worker *w, struct conn *c, const char *why)
 	conn_close_level(w, c, LOG_WARNING, why);
 }
 
+struct conn *
+conn_of_admit(struct admit_node *n)
+{
+	return ((struct conn *)(void *)((char *)n -
+	    offsetof(struct conn, adm)));
+}
+
+void
+conn_evict(struct worker *w, struct conn *c)
+{
+	if (c->magic != CONN_MAGIC || c->state != CONN_HANDSHAKE)
+		return;
+	conn_close(w, c, "evicted: room for a new connection");
+}
+
+/*
+ * [tls] max_sessions_per_cert: the certificate of c, which just completed
+ * its handshake, may hold one more session, or its oldest session in this
+ * worker is closed for it; -1 when neither (c refused, counted, logged).
+ * The count of other workers' sessions comes from the store, which lags by
+ * the turn of their loop that has not committed yet.
+ */
+static int
+conn_cert_admit(struct worker *w, struct conn *c)
+{
+	struct conn	*oldest = NULL;
+	unsigned	 max = w->cfg->max_sessions_per_cert;
+	size_t		 here = 0, n;
+	char		 who[CONN_WHO_MAX], why[160];
+
+	if (max == 0 || c->plain || c->tls.serial_hex[0] == '\0')
+		return (0);
+	n = registry_cert_count(w, c, max, &here, &oldest);
+	if (n < max)
+		return (0);
+	if (oldest != NULL) {
+		w->cnt.close_per_cert++;
+		log_warnx("peer %s: certificate serial %s holds %zu sessions "
+		    "(%zu in this worker), the max_sessions_per_cert limit of "
+		    "%u: its oldest here, session %" PRIu64 ", makes room",
+		    c->peer, c->tls.serial_hex, n, here, max, oldest->id);
+		snprintf(why, sizeof(why), "replaced by a new session of its "
+		    "certificate (max_sessions_per_cert %u)", max);
+		conn_close(w, oldest, why);
+		return (0);
+	}
+	w->cnt.rejected_per_cert++;
+	log_limited(&w->rl_cert, LOG_WARNING, "session refused: its "
+	    "certificate holds %zu sessions in other workers, the "
+	    "max_sessions_per_cert limit of %u (%s)", n, max,
+	    conn_who(c, who, sizeof(who)));
+	conn_close(w, c, NULL);
+	return (-1);
+}
+
 /* The handshake completed, or a plain connection was accepted. */
 static int
 conn_established(struct worker *w, struct conn *c)
@@ -283,14 +342,28 @@ conn_established(struct worker *w, struct conn *c)
 		conn_close(w, c, NULL);
 		return (-1);
 	}
+	/* Handshakes that finish together may overshoot the accept check. */
+	if (w->cfg->max_sessions != 0 &&
+	    w->cnt.sessions >= w->cfg->max_sessions) {
+		w->cnt.rejected_full++;
+		log_limited(&w->rl_full, LOG_WARNING, "peer %s: %u sessions, "
+		    "the max_sessions limit: session refused", c->peer,
+		    w->cfg->max_sessions);
+		conn_close(w, c, NULL);
+		return (-1);
+	}
+	if (conn_cert_admit(w, c) == -1)
+		return (-1);
 	TAILQ_REMOVE(&w->handshaking, c, entry);
 	w->cnt.handshaking--;
+	admit_del(&w->admit, &c->adm);
 	c->state = CONN_ESTABLISHED;
 	c->deadline_ms = 0;
 	c->established_ms = worker_now_ms();
 	c->rd_wait = EPOLLIN;
 	TAILQ_INSERT_TAIL(&w->live, c, entry);
 	w->cnt.sessions++;
+	registry_cert_add(w, c);
 	if (c->plain)
 		log_info("session %" PRIu64 " established: %s on %s", c->id,
 		    conn_who(c, who, sizeof(who)), c->acceptor->name);
@@ -312,10 +385,12 @@ conn_new(struct worker *w, struct acceptor *a, int fd,
     const struct sockaddr *sa, socklen_t salen)
 {
 	struct epoll_event	 ev;
+	struct admit_key	 key;
 	struct conn		*c;
 	char			 peer[CONN_ADDR_MAX];
 
 	conn_addr_format(sa, salen, peer, sizeof(peer));
+	admit_key_set(&key, sa, salen);
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("peer %s: cannot allocate a connection", peer);
 		close(fd);
@@ -342,6 +417,11 @@ conn_new(struct worker *w, struct acceptor *a, int fd,
 		log_warn("peer %s: epoll_ctl", peer);
 		goto fail;
 	}
+	if (!c->plain && admit_add(&w->admit, &c->adm, &key) == -1) {
+		log_warn("peer %s: connection", peer);
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+		goto fail;
+	}
 	c->magic = CONN_MAGIC;
 	c->id = ++w->next_conn_id;
 	c->state = CONN_HANDSHAKE;
@@ -350,9 +430,17 @@ conn_new(struct worker *w, struct acceptor *a, int fd,
 	w->cnt.accepted++;
 	log_debug("peer %s: connection %" PRIu64 " accepted on %s", peer,
 	    c->id, a->name);
-	if (c->plain && conn_established(w, c) == -1)
-		return (NULL);
-	return (c);
+	if (c->plain) {
+		if (conn_established(w, c) == -1)
+			return (NULL);
+		return (c);
+	}
+	/*
+	 * The ClientHello often came right behind the TCP handshake: answered
+	 * now, the connection is no longer among the first an eviction takes.
+	 */
+	conn_handle(w, c, EPOLLIN);
+	return (c->magic == CONN_MAGIC ? c : NULL);
 fail:
 	SSL_free(c->ssl);
 	close(fd);
@@ -680,6 +768,63 @@ conn_step_closing(struct worker *w, struct conn *c, uint32_t events,
 	}
 }
 
+/* How far c's handshake has gone, for the admission policy (admit.h). */
+static enum admit_level
+conn_hs_level(const struct conn *c)
+{
+	/* Verified as it arrived, or restored from a resumption ticket. */
+	if (SSL_get0_peer_certificate(c->ssl) != NULL)
+		return (ADMIT_AUTH);
+	switch (SSL_get_state(c->ssl)) {
+	case TLS_ST_BEFORE:
+	case TLS_ST_SR_CLNT_HELLO:	/* a ClientHello still arriving */
+		return (ADMIT_FRESH);
+	default:
+		return (ADMIT_HELLO);
+	}
+}
+
+/*
+ * An established session's socket reports an error.  The kernel ends a
+ * peer that vanished (keepalive probes unanswered, data unacknowledged for
+ * [server] tcp_user_timeout) with ETIMEDOUT: a dead peer, counted apart.
+ * true when c was closed.
+ */
+static bool
+conn_socket_error(struct worker *w, struct conn *c)
+{
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+	char		 why[128];
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err == 0)
+		return (false);
+	switch (err) {
+	case ETIMEDOUT:
+		w->cnt.close_dead_peer++;
+		snprintf(why, sizeof(why), "dead peer: nothing acknowledged "
+		    "(tcp_keepalive %u s, tcp_user_timeout %u ms)",
+		    (w->cfg->keepalive_ms + 999) / 1000,
+		    w->cfg->user_timeout_ms);
+		conn_close(w, c, why);
+		break;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+		/* A router said so while TCP retried: dead all the same. */
+		w->cnt.close_dead_peer++;
+		snprintf(why, sizeof(why), "dead peer: %s", strerror(err));
+		conn_close(w, c, why);
+		break;
+	default:
+		/* What reading would have said (tls.c). */
+		conn_close(w, c, strerror(err));
+		break;
+	}
+	return (true);
+}
+
 /*
  * Advance c as far as it goes without blocking: handshake, then writing and
  * reading, or the close_notify exchange.  events is what epoll reported, 0
@@ -698,6 +843,7 @@ conn_handle(struct worker *w, struct conn *c, uint32_t events)
 	if (c->state == CONN_HANDSHAKE) {
 		r = tls_handshake(c->ssl, reason, sizeof(reason));
 		if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+			admit_raise(&w->admit, &c->adm, conn_hs_level(c));
 			conn_wait(w, c, r, events);
 			return;
 		}
@@ -710,6 +856,8 @@ conn_handle(struct worker *w, struct conn *c, uint32_t events)
 		/* The client may have sent data right behind Finished. */
 		events = 0;
 	}
+	if ((events & EPOLLERR) && conn_socket_error(w, c))
+		return;
 	if (c->wr_wait != 0 &&
 	    (events & (c->wr_wait | EPOLLERR | EPOLLHUP))) {
 		c->wr_wait = 0;

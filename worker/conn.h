@@ -19,6 +19,8 @@
 
 #include <openssl/ssl.h>
 
+#include "worker/admit.h"
+#include "worker/registry.h"
 #include "worker/session.h"
 #include "worker/tls.h"
 #include "worker/worker_int.h"
@@ -62,6 +64,8 @@ struct conn {
 	uint64_t	 rx_bytes;	/* application data read */
 	uint64_t	 tx_bytes;	/* application data written */
 	struct tls_peer	 tls;		/* after the handshake; empty if plain */
+	struct admit_node adm;		/* while handshaking (admit.h) */
+	struct registry_node cert_node;	/* by certificate serial, established */
 
 	TAILQ_ENTRY(conn) entry;	/* handshaking, live or dead */
 	TAILQ_ENTRY(conn) ready_entry;
@@ -72,8 +76,10 @@ struct conn {
 };
 
 /*
- * Take over an accepted socket and start the handshake.  On failure fd is
- * closed, the reason logged and NULL returned.
+ * Take over an accepted socket (admitted by accept.c: room in the
+ * handshake limits) and start the handshake.  On failure, or when the first
+ * attempt at the handshake already ended it, fd is closed, the reason
+ * logged and NULL returned.
  */
 struct conn *conn_new(struct worker *, struct acceptor *, int fd,
 	    const struct sockaddr *, socklen_t);
@@ -81,6 +87,13 @@ struct conn *conn_new(struct worker *, struct acceptor *, int fd,
 void	 conn_handle(struct worker *, struct conn *, uint32_t events);
 /* Run the conns that yielded with work left (ready list). */
 void	 conn_run_ready(struct worker *);
+/*
+ * Close a connection still in its handshake to make room for a new one
+ * (the admission limits); why is logged by the caller.
+ */
+void	 conn_evict(struct worker *, struct conn *);
+/* The connection whose admission node n is. */
+struct conn *conn_of_admit(struct admit_node *n);
 /* Close handshakes past their deadline; returns ms to the next one, -1 none. */
 int64_t	 conn_expire(struct worker *, int64_t now_ms);
 /* Start the graceful close of every conn (drain). */

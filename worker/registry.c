@@ -49,6 +49,7 @@ struct registry {
 	size_t			 scratch_len;
 	struct registry_index	 uid;
 	struct registry_index	 cs;
+	struct registry_index	 cert;	/* by certificate serial */
 };
 
 static int
@@ -153,7 +154,8 @@ registry_init(struct worker *w)
 	}
 	reg->magic = REGISTRY_MAGIC;
 	if (registry_index_init(&reg->uid) == -1 ||
-	    registry_index_init(&reg->cs) == -1) {
+	    registry_index_init(&reg->cs) == -1 ||
+	    registry_index_init(&reg->cert) == -1) {
 		log_warn("registry");
 		goto fail;
 	}
@@ -174,6 +176,7 @@ registry_init(struct worker *w)
 fail:
 	free(reg->uid.b);
 	free(reg->cs.b);
+	free(reg->cert.b);
 	free(reg);
 	return (-1);
 }
@@ -214,6 +217,7 @@ registry_free(struct worker *w)
 	free(reg->uid.b);
 	free(reg->cs.b);
 	free(reg->scratch);
+	free(reg->cert.b);
 	reg->magic = 0;
 	free(reg);
 	w->reg = NULL;
@@ -778,4 +782,52 @@ registry_foreach_sa(struct worker *w, int64_t wall_ms,
 	ctx.arg = arg;
 	return (store_foreach_sa(w->reg->store, (uint64_t)wall_ms, NULL,
 	    registry_sa_cb, &ctx));
+}
+
+void
+registry_cert_add(struct worker *w, struct conn *c)
+{
+	if (w->reg == NULL || c->plain)
+		return;
+	registry_index_add(&w->reg->cert, &c->cert_node, c, c->tls.serial_hex);
+}
+
+void
+registry_cert_del(struct worker *w, struct conn *c)
+{
+	if (w->reg == NULL)
+		return;
+	registry_index_del(&w->reg->cert, &c->cert_node);
+}
+
+size_t
+registry_cert_count(struct worker *w, struct conn *c, size_t max,
+    size_t *here, struct conn **oldest)
+{
+	const struct registry_node	*n;
+	const char			*serial = c->tls.serial_hex;
+	struct conn			*o;
+	uint64_t			 h;
+	size_t				 elsewhere = 0;
+
+	*here = 0;
+	*oldest = NULL;
+	if (w->reg == NULL || serial[0] == '\0')
+		return (0);
+	h = outq_hash(serial);
+	for (n = w->reg->cert.b[h & (w->reg->cert.nb - 1)]; n != NULL;
+	    n = n->next) {
+		o = n->conn;
+		if (o == c || n->hash != h || strcmp(n->key, serial) != 0)
+			continue;
+		(*here)++;
+		/* Ids grow with time: the smallest is the oldest. */
+		if (*oldest == NULL || o->id < (*oldest)->id)
+			*oldest = o;
+	}
+	/* Our own entries in the store may lag: the index is the truth. */
+	if (*here < max && store_count_serial(w->reg->store, serial,
+	    w->args->id, max - *here, &elsewhere) == -1)
+		elsewhere = 0;
+	return (*here + elsewhere);
 }

@@ -118,6 +118,23 @@ size_t	 registry_stale_rewrite(const void *event, size_t len,
 	    size_t event_off, int64_t stale_ms, char *out, size_t outlen);
 
 /*
+ * Sessions by client certificate ([tls] max_sessions_per_cert): an
+ * established TLS session is indexed under its certificate's serial from
+ * conn_established() to its close.
+ */
+void	 registry_cert_add(struct worker *, struct conn *);
+void	 registry_cert_del(struct worker *, struct conn *);
+/*
+ * The sessions other than c of c's certificate: the local ones (exact; the
+ * count in *here, the oldest in *oldest, NULL when none) plus the other
+ * workers' in the store, which lags by the loop turn they have not
+ * committed yet.  Counting stops at max.  A store error counts the local
+ * ones only (logged by the store).
+ */
+size_t	 registry_cert_count(struct worker *, struct conn *, size_t max,
+	    size_t *here, struct conn **oldest);
+
+/*
  * Call fn for every local session whose bound uid (COT_DEST_UID) or
  * callsign (COT_DEST_CALLSIGN) is value.
  */

@@ -212,6 +212,7 @@ worker_teardown(struct worker *w)
 	accept_close_all(w);
 	free(w->acceptors);
 	w->acceptors = NULL;
+	admit_free(&w->admit);
 	ctl_free(w);
 	fanout_free(w);
 	if (w->sigfd != -1)

@@ -18,6 +18,7 @@
 #include "shared/counters.h"
 #include "ipc/ipc_msg.h"
 #include "shared/log.h"
+#include "worker/admit.h"
 #include "worker/budget.h"
 #include "worker/worker.h"
 
@@ -80,6 +81,7 @@ struct worker {
 	int64_t		 accept_resume_ms;
 
 	struct conn_list handshaking;	/* ordered by deadline */
+	struct admit	 admit;		/* handshake limits (admit.h) */
 	struct conn_list live;		/* established and closing */
 	struct conn_list ready;		/* to run again without an fd event */
 	struct conn_list dead;		/* closed, freed at the end of the turn */
@@ -98,6 +100,9 @@ struct worker {
 	struct log_ratelimit rl_full;
 	struct log_ratelimit rl_emfile;
 	struct log_ratelimit rl_accept;
+	struct log_ratelimit rl_admit;	/* max_handshakes_per_address */
+	struct log_ratelimit rl_hs;	/* max_handshakes */
+	struct log_ratelimit rl_cert;	/* max_sessions_per_cert */
 };
 
 /* worker.c */

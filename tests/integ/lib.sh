@@ -380,6 +380,11 @@ write_config() {
 	_cfg_set server.log "$T/takd.log"
 	_cfg_set server.log_level debug
 	_cfg_set tls.listen 127.0.0.1:0
+	# Every test client comes from 127.0.0.1 and most cases open many
+	# sessions with one certificate: the per-address and per-certificate
+	# limits would get in their way.  test_sec_admission.sh tests them.
+	_cfg_set tls.max_handshakes_per_address 0
+	_cfg_set tls.max_sessions_per_cert 0
 	_cfg_set pki.dir "$T/pki"
 	for kv in "$@"; do
 		_cfg_set "${kv%%=*}" "${kv#*=}"

@@ -50,6 +50,10 @@ static const char *const added_keys[] = {
 	"cot.relay_certs", "cot.relay_max_uids", "cot.max_bytes_per_second",
 	"cot.max_sa_bytes", "cot.max_chat_bytes",
 	"cot.max_buffered_bytes",
+	"server.tcp_keepalive", "server.tcp_keepalive_interval",
+	"server.tcp_keepalive_count", "server.tcp_user_timeout",
+	"tls.max_handshakes", "tls.max_handshakes_per_address",
+	"tls.max_sessions_per_cert",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -198,14 +202,21 @@ test_defaults(void **state)
 	assert_int_equal(cfg->crl_stale, CRL_STALE_ENFORCE_LISTED);
 	assert_int_equal(cfg->crl_warn_days, 7);
 	assert_false(cfg->crl_watch);
-	assert_int_equal(cfg->handshake_timeout_ms, 10000);
+	assert_int_equal(cfg->handshake_timeout_ms, 5000);
+	assert_int_equal(cfg->max_handshakes, 1000);
+	assert_int_equal(cfg->max_handshakes_per_address, 32);
+	assert_int_equal(cfg->max_sessions_per_cert, 8);
+	assert_int_equal(cfg->keepalive_ms, 60000);
+	assert_int_equal(cfg->keepalive_interval_ms, 15000);
+	assert_int_equal(cfg->keepalive_count, 4);
+	assert_int_equal(cfg->user_timeout_ms, 60000);
 	assert_int_equal(cfg->min_protocol, TLS1_2_VERSION);
 	assert_int_equal(cfg->ticket_key_rotation_ms, 24 * 3600 * 1000);
 
 	assert_int_equal(cfg->n_tcp_listen, 0);
 
 	assert_int_equal(cfg->max_event_bytes, 65536);
-	assert_int_equal(cfg->idle_timeout_ms, 0);
+	assert_int_equal(cfg->idle_timeout_ms, 600000);
 	assert_int_equal(cfg->max_events_per_second, 50);
 	assert_int_equal(cfg->max_bytes_per_second, 8192);
 	assert_int_equal(cfg->max_sa_bytes, 8192);
@@ -263,6 +274,10 @@ test_full_file(void **state)
 	    "nofile = 200000\n"
 	    "max_sessions = 500\n"
 	    "drain_timeout = 1500ms\n"
+	    "tcp_keepalive = 2m\n"
+	    "tcp_keepalive_interval = 5s\n"
+	    "tcp_keepalive_count = 9\n"
+	    "tcp_user_timeout = off\n"
 	    "log = /var/log/takd.log\n"
 	    "log_level = debug\n"
 	    "[tls]\n"
@@ -278,6 +293,9 @@ test_full_file(void **state)
 	    "crl_warn_days = 14\n"
 	    "crl_watch = yes\n"
 	    "handshake_timeout = 3s\n"
+	    "max_handshakes = 0\n"
+	    "max_handshakes_per_address = 7\n"
+	    "max_sessions_per_cert = 0\n"
 	    "min_protocol = 1.3\n"
 	    "ticket_key_rotation = 6h\n"
 	    "[tcp]\n"
@@ -306,14 +324,18 @@ test_full_file(void **state)
 	assert_int_equal(cfg->nofile, 200000);
 	assert_int_equal(cfg->max_sessions, 500);
 	assert_int_equal(cfg->drain_timeout_ms, 1500);
+	assert_int_equal(cfg->keepalive_ms, 120000);
+	assert_int_equal(cfg->keepalive_interval_ms, 5000);
+	assert_int_equal(cfg->keepalive_count, 9);
+	assert_int_equal(cfg->user_timeout_ms, 0);
 	assert_string_equal(cfg->log, "/var/log/takd.log");
 	assert_int_equal(cfg->log_level, LOG_DEBUG);
 	assert_int_equal(cfg->n_tls_listen, 2);
 	assert_string_equal(cfg->tls_listen[0].host, "127.0.0.1");
 	assert_string_equal(cfg->tls_listen[0].port, "9089");
-	assert_int_equal(cfg->tls_listen[0].line, 14);
+	assert_int_equal(cfg->tls_listen[0].line, 18);
 	assert_string_equal(cfg->tls_listen[1].host, "::1");
-	assert_int_equal(cfg->tls_listen[1].line, 15);
+	assert_int_equal(cfg->tls_listen[1].line, 19);
 	assert_string_equal(cfg->cert, "/etc/takd/cert.pem");
 	assert_string_equal(cfg->key, "/etc/takd/key.pem");
 	assert_string_equal(cfg->key_password, "pass phrase ");
@@ -324,6 +346,9 @@ test_full_file(void **state)
 	assert_int_equal(cfg->crl_warn_days, 14);
 	assert_true(cfg->crl_watch);
 	assert_int_equal(cfg->handshake_timeout_ms, 3000);
+	assert_int_equal(cfg->max_handshakes, 0);
+	assert_int_equal(cfg->max_handshakes_per_address, 7);
+	assert_int_equal(cfg->max_sessions_per_cert, 0);
 	assert_int_equal(cfg->min_protocol, TLS1_3_VERSION);
 	assert_int_equal(cfg->ticket_key_rotation_ms, 6 * 3600 * 1000);
 	assert_int_equal(cfg->n_tcp_listen, 1);
@@ -439,6 +464,12 @@ static const struct bad_case bad_cases[] = {
 	    "duration with a unit" },
 	{ "server", "drain_timeout = 2h", "[server] drain_timeout: expected a "
 	    "duration from 0 to 1h, got \"2h\"" },
+	{ "server", "tcp_keepalive = 500ms", "[server] tcp_keepalive: "
+	    "expected a duration from 1s to 2h" },
+	{ "server", "tcp_keepalive_count = 0", "[server] tcp_keepalive_count: "
+	    "expected a number from 1 to 127" },
+	{ "server", "tcp_user_timeout = 2h", "[server] tcp_user_timeout: "
+	    "expected a duration from 1s to 1h" },
 	{ "server", "log =", "[server] log: empty value" },
 	{ "server", "log_level = verbose", "[server] log_level: expected "
 	    "error, warning, info or debug, got \"verbose\"" },
@@ -468,6 +499,10 @@ static const struct bad_case bad_cases[] = {
 	    "a duration from 10ms to 1h" },
 	{ "tls", "handshake_timeout = 10sec", "[tls] handshake_timeout: "
 	    "expected a duration with a unit" },
+	{ "tls", "max_handshakes = -1", "[tls] max_handshakes: expected a "
+	    "number from 0 to 1000000" },
+	{ "tls", "max_sessions_per_cert = many", "[tls] "
+	    "max_sessions_per_cert: expected a number" },
 	{ "tls", "min_protocol = TLSv1.1", "[tls] min_protocol: expected "
 	    "TLSv1.2 or TLSv1.3" },
 	{ "tls", "ticket_key_rotation = 500ms", "[tls] ticket_key_rotation: "
@@ -978,6 +1013,14 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->crl_warn_days, b->crl_warn_days);
 	assert_int_equal(a->crl_watch, b->crl_watch);
 	assert_int_equal(a->handshake_timeout_ms, b->handshake_timeout_ms);
+	assert_int_equal(a->max_handshakes, b->max_handshakes);
+	assert_int_equal(a->max_handshakes_per_address,
+	    b->max_handshakes_per_address);
+	assert_int_equal(a->max_sessions_per_cert, b->max_sessions_per_cert);
+	assert_int_equal(a->keepalive_ms, b->keepalive_ms);
+	assert_int_equal(a->keepalive_interval_ms, b->keepalive_interval_ms);
+	assert_int_equal(a->keepalive_count, b->keepalive_count);
+	assert_int_equal(a->user_timeout_ms, b->user_timeout_ms);
 	assert_int_equal(a->min_protocol, b->min_protocol);
 	assert_int_equal(a->n_tcp_listen, b->n_tcp_listen);
 	for (i = 0; i < a->n_tcp_listen; i++)
