@@ -106,7 +106,10 @@ start_takd() {
 		printf 'workers = %s\nstate_dir = %s\nlog = %s\n' "$workers" \
 		    "$DIR/state" "$DIR/takd.log"
 		printf 'log_level = info\nnofile = 65536\nmax_sessions = 20000\n'
-		printf '[tls]\nlisten = 127.0.0.1:0\n[pki]\ndir = %s\n' "$T/pki"
+		# One address and one certificate for every connection.
+		printf '[tls]\nlisten = 127.0.0.1:0\n'
+		printf 'max_handshakes_per_address = 0\n'
+		printf 'max_sessions_per_cert = 0\n[pki]\ndir = %s\n' "$T/pki"
 		[ -z "${BENCH_CONF:-}" ] || printf '%b\n' "$BENCH_CONF"
 	} >"$CFG"
 	"$TAKD" -f -c "$CFG" >"$DIR/takd.stderr" 2>&1 </dev/null &

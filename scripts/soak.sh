@@ -104,6 +104,9 @@ log_level = info
 [tls]
 listen = 127.0.0.1:0
 handshake_timeout = 2s
+; every client comes from 127.0.0.1, 400 at a time with one certificate
+max_handshakes_per_address = 0
+max_sessions_per_cert = 0
 [pki]
 dir = $D/pki
 EOF
