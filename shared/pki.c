@@ -829,7 +829,7 @@ pki_package_host(struct pki_txn *txn, const struct pki_req *req,
 		    req->pkg_host);
 		return;
 	}
-	buf = pki_file_read(txn->dirfd, PKI_SERVER_CERT, PKI_SERVER_CERT,
+	buf = fileio_read(txn->dirfd, PKI_SERVER_CERT, PKI_SERVER_CERT,
 	    PKI_FILE_MAX, &len, why, sizeof(why));
 	if (buf != NULL && (bio = BIO_new_mem_buf(buf, (int)len)) != NULL &&
 	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)

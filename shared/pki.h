@@ -28,6 +28,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
+#include "shared/fileio.h"
+
 #define PKI_CA_CERT		"ca.pem"
 #define PKI_CA_KEY		"ca.key"
 #define PKI_CRL			"crl.pem"
@@ -442,23 +444,5 @@ int	 pki_txn_index_read(struct pki_txn *, struct pki_index *, char **raw,
  */
 int	 pki_txn_stage_index_all(struct pki_txn *, const char *raw,
 	    size_t rawlen, const struct pki_index *, char *err, size_t errlen);
-
-/*
- * Open a file to read without following a link (ELOOP) or blocking on a
- * FIFO: a descriptor of a regular file (its fstat in st), or -1 with errno
- * set and a message in err naming path.
- */
-int	 pki_file_open(int dirfd, const char *name, const char *path,
-	    struct stat *st, char *err, size_t errlen);
-/*
- * Read a whole file (at most max bytes), opened as pki_file_open() does,
- * into a NUL-terminated buffer; the caller wipes and frees it.  NULL with
- * errno ENOENT when it does not exist.  _st also gives the file's fstat.
- */
-char	*pki_file_read(int dirfd, const char *name, const char *path,
-	    size_t max, size_t *len, char *err, size_t errlen);
-char	*pki_file_read_st(int dirfd, const char *name, const char *path,
-	    size_t max, size_t *len, struct stat *st, char *err,
-	    size_t errlen);
 
 #endif

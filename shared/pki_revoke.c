@@ -163,7 +163,7 @@ pki_work_old_crl(struct pki_work *w, struct pki_crl_out *out, char *err,
 
 	pki_txn_path(&w->txn, w->txn.crlfd, w->txn.crl_name, path,
 	    sizeof(path));
-	buf = pki_file_read(w->txn.crlfd, w->txn.crl_name, path, PKI_FILE_MAX,
+	buf = fileio_read(w->txn.crlfd, w->txn.crl_name, path, PKI_FILE_MAX,
 	    &len, why, sizeof(why));
 	if (buf == NULL && errno == ENOENT) {
 		w->number = 1;
@@ -461,7 +461,7 @@ pki_cert_file(struct pki_work *w, const char *path, char *err, size_t errlen)
 	char			*buf;
 	size_t			 len;
 
-	if ((buf = pki_file_read(AT_FDCWD, path, path, PKI_CERT_FILE_MAX, &len,
+	if ((buf = fileio_read(AT_FDCWD, path, path, PKI_CERT_FILE_MAX, &len,
 	    err, errlen)) == NULL)
 		return (NULL);
 	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {

@@ -296,116 +296,6 @@ pki_txn_end(struct pki_txn *txn)
 	txn->clientfd = txn->dirfd = txn->crlfd = -1;
 }
 
-int
-pki_file_open(int dirfd, const char *name, const char *path,
-    struct stat *st, char *err, size_t errlen)
-{
-	int	 fd, saved;
-
-	/*
-	 * O_NONBLOCK: a FIFO (or a device) put in a file's place must not
-	 * hang us in open(); O_NOFOLLOW: nor may a link send us elsewhere.
-	 */
-	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1) {
-		saved = errno;
-		if (saved == ELOOP)
-			snprintf(err, errlen, "%s: is a symbolic link; takd and "
-			    "takctl do not follow links to the files they "
-			    "read: name the file itself", path);
-		else
-			snprintf(err, errlen, "%s: %s", path, strerror(saved));
-		errno = saved;
-		return (-1);
-	}
-	if (fstat(fd, st) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(saved));
-		close(fd);
-		errno = saved;
-		return (-1);
-	}
-	if (!S_ISREG(st->st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file (%s)", path,
-		    S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISDIR(st->st_mode) ?
-		    "a directory" : S_ISSOCK(st->st_mode) ? "a socket" :
-		    "a device");
-		close(fd);
-		errno = EINVAL;
-		return (-1);
-	}
-	return (fd);
-}
-
-char *
-pki_file_read(int dirfd, const char *name, const char *path, size_t max,
-    size_t *lenp, char *err, size_t errlen)
-{
-	struct stat	 st;
-
-	return (pki_file_read_st(dirfd, name, path, max, lenp, &st, err,
-	    errlen));
-}
-
-char *
-pki_file_read_st(int dirfd, const char *name, const char *path, size_t max,
-    size_t *lenp, struct stat *stp, char *err, size_t errlen)
-{
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd, saved;
-
-	if ((fd = pki_file_open(dirfd, name, path, &st, err, errlen)) == -1)
-		return (NULL);
-	*stp = st;
-	if ((size_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-		close(fd);
-		errno = EINVAL;
-		return (NULL);
-	}
-	/* One spare byte to notice growth, one for the NUL. */
-	if ((buf = malloc((size_t)st.st_size + 2)) == NULL)
-		goto fail;
-	for (;;) {
-		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > (size_t)st.st_size) {
-			snprintf(err, errlen, "%s: changed while reading",
-			    path);
-			OPENSSL_cleanse(buf, len);
-			free(buf);
-			close(fd);
-			errno = EAGAIN;
-			return (NULL);
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	*lenp = len;
-	return (buf);
- fail:
-	saved = errno;
-	snprintf(err, errlen, "%s: %s", path, strerror(saved));
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	}
-	if (fd != -1)
-		close(fd);
-	errno = saved;
-	return (NULL);
-}
-
 /* No prompting: an encrypted CA key is reported, not asked for. */
 static int
 pki_no_password(char *buf, int size, int rw, void *arg)
@@ -426,7 +316,7 @@ pki_txn_ca_load(struct pki_txn *txn, X509 **certp, EVP_PKEY **keyp,
 	time_t		 end;
 
 	pki_txn_path(txn, txn->dirfd, PKI_CA_CERT, path, sizeof(path));
-	if ((buf = pki_file_read(txn->dirfd, PKI_CA_CERT, path,
+	if ((buf = fileio_read(txn->dirfd, PKI_CA_CERT, path,
 	    PKI_KEY_FILE_MAX, &len, err, errlen)) == NULL)
 		goto missing;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
@@ -451,7 +341,7 @@ pki_txn_ca_load(struct pki_txn *txn, X509 **certp, EVP_PKEY **keyp,
 	}
 
 	pki_txn_path(txn, txn->dirfd, PKI_CA_KEY, path, sizeof(path));
-	if ((buf = pki_file_read(txn->dirfd, PKI_CA_KEY, path,
+	if ((buf = fileio_read(txn->dirfd, PKI_CA_KEY, path,
 	    PKI_KEY_FILE_MAX, &len, err, errlen)) == NULL)
 		goto missing;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
@@ -547,7 +437,7 @@ pki_index_read_at(int dirfd, const char *dir, struct pki_index *idx,
 	memset(idx, 0, sizeof(*idx));
 	*rawlen = 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, PKI_INDEX);
-	if ((*raw = pki_file_read(dirfd, PKI_INDEX, path, PKI_FILE_MAX, rawlen,
+	if ((*raw = fileio_read(dirfd, PKI_INDEX, path, PKI_FILE_MAX, rawlen,
 	    err, errlen)) == NULL)
 		return (errno == ENOENT ? 1 : -1);
 	if (pki_index_parse(*raw, *rawlen, idx, why, sizeof(why)) == -1) {

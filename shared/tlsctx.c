@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "shared/crlset.h"
+#include "shared/fileio.h"
 #include "shared/pki.h"
 #include "shared/tlsctx.h"
 #include "shared/trust.h"
@@ -49,7 +50,7 @@ tlsctx_errf(char *err, size_t errlen, const char *fmt, ...)
 #define TLSCTX_FILE_MAX	(4u * 1024 * 1024)
 
 /*
- * One reader of whole files for the tree, pki_file_read(): no link followed,
+ * One reader of whole files for the tree, fileio_read(): no link followed,
  * no FIFO waited on, a regular file only.  What takd trusts must also be
  * root's (trust.h): a CA, key or CRL that the service user could rewrite
  * would be its to choose.
@@ -61,7 +62,7 @@ tlsctx_read_trusted(int dirfd, const char *name, const char *path, size_t max,
 	struct stat	 st;
 	char		*buf;
 
-	buf = pki_file_read_st(dirfd, name, path, max, len, &st, err, errlen);
+	buf = fileio_read_st(dirfd, name, path, max, len, &st, err, errlen);
 	if (buf == NULL)
 		return (NULL);
 	if (trust_stat_check(&st, path, err, errlen) == -1) {

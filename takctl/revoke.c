@@ -351,7 +351,7 @@ crl_import(struct config *cfg, int argc, char **argv)
 		takctl_warnx("crl import-fts needs exactly one FILE");
 		return (revoke_usage(crl_usage_text));
 	}
-	if ((buf = pki_file_read(AT_FDCWD, a.pos[0], a.pos[0], PKI_FILE_MAX,
+	if ((buf = fileio_read(AT_FDCWD, a.pos[0], a.pos[0], PKI_FILE_MAX,
 	    &len, err, sizeof(err))) == NULL) {
 		takctl_warnx("%s", err);
 		return (TAKCTL_EX_FAIL);
@@ -414,7 +414,7 @@ crl_show(struct config *cfg, int argc, char **argv)
 	if (a.npos > 1)
 		return (revoke_usage(crl_usage_text));
 	path = a.npos == 1 ? a.pos[0] : cfg->crl;
-	if ((buf = pki_file_read(AT_FDCWD, path, path, PKI_FILE_MAX, &len,
+	if ((buf = fileio_read(AT_FDCWD, path, path, PKI_FILE_MAX, &len,
 	    err, sizeof(err))) == NULL) {
 		takctl_warnx("%s", err);
 		return (TAKCTL_EX_FAIL);

@@ -1,6 +1,6 @@
 /*
  * Unit tests for shared/trust.c (the walk from / that decides whether root
- * may trust a directory) and pki_file_open() (no link followed, no FIFO
+ * may trust a directory) and fileio_open() (no link followed, no FIFO
  * waited on).  Everything lives in a mkdtemp directory under /tmp, a
  * sticky directory of root's.  The owner checks need root (to chown to a
  * stranger's uid); without it those parts are skipped.
@@ -23,7 +23,7 @@
 
 #include "tests/unit/unit.h"
 
-#include "shared/pki.h"
+#include "shared/fileio.h"
 #include "shared/trust.h"
 
 #define STRANGER	4242	/* a uid nobody trusts */
@@ -205,7 +205,7 @@ test_trust_links(void **state)
 	assert_int_equal(chmod(at("l"), 0755), 0);
 }
 
-/* pki_file_open(): a regular file, or a clear refusal at once. */
+/* fileio_open(): a regular file, or a clear refusal at once. */
 static void
 test_trust_file_open(void **state)
 {
@@ -215,25 +215,25 @@ test_trust_file_open(void **state)
 
 	assert_int_equal(mkdir(at("f"), 0755), 0);
 	close(open(at("f/ok"), O_CREAT | O_WRONLY, 0644));
-	assert_true((fd = pki_file_open(AT_FDCWD, at("f/ok"), "ok", &st, err,
+	assert_true((fd = fileio_open(AT_FDCWD, at("f/ok"), "ok", &st, err,
 	    sizeof(err))) >= 0);
 	assert_true(S_ISREG(st.st_mode));
 	close(fd);
 	/* Opening a FIFO without O_NONBLOCK would hang here. */
 	assert_int_equal(mkfifo(at("f/fifo"), 0644), 0);
-	assert_int_equal(pki_file_open(AT_FDCWD, at("f/fifo"), "fifo", &st,
+	assert_int_equal(fileio_open(AT_FDCWD, at("f/fifo"), "fifo", &st,
 	    err, sizeof(err)), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_contains(err, "fifo: not a regular file (a FIFO)");
 	assert_int_equal(symlink("ok", at("f/link")), 0);
-	assert_int_equal(pki_file_open(AT_FDCWD, at("f/link"), "link", &st,
+	assert_int_equal(fileio_open(AT_FDCWD, at("f/link"), "link", &st,
 	    err, sizeof(err)), -1);
 	assert_int_equal(errno, ELOOP);
 	assert_contains(err, "link: is a symbolic link");
-	assert_int_equal(pki_file_open(AT_FDCWD, at("f"), "f", &st, err,
+	assert_int_equal(fileio_open(AT_FDCWD, at("f"), "f", &st, err,
 	    sizeof(err)), -1);
 	assert_contains(err, "f: not a regular file (a directory)");
-	assert_int_equal(pki_file_open(AT_FDCWD, at("f/none"), "none", &st,
+	assert_int_equal(fileio_open(AT_FDCWD, at("f/none"), "none", &st,
 	    err, sizeof(err)), -1);
 	assert_int_equal(errno, ENOENT);
 }
