@@ -141,7 +141,7 @@ $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
 	worker/cot_parse.o worker/cot_frame.o)
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
 $(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \
-	shared/pki_text.o)
+	shared/pkiutil.o)
 $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS)):
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 

@@ -17,7 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "shared/crlset.h"
-#include "shared/pki.h"
+#include "shared/pkiutil.h"
 
 #define CRLSET_SEAL_ALL	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | \
 			 F_SEAL_SEAL)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "shared/json.h"
-#include "shared/pki.h"
+#include "shared/pkiutil.h"
 
 void
 json_init(struct json *j)

@@ -55,17 +55,6 @@ pki_sslerr(char *err, size_t errlen, const char *fmt, ...)
 	ERR_clear_error();
 }
 
-time_t
-pki_asn1_time(const ASN1_TIME *t)
-{
-	struct tm	 tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-		return (0);
-	return (timegm(&tm));
-}
-
 static int
 pki_days_check(unsigned days, unsigned max, const char *what, char *err,
     size_t errlen)
@@ -512,28 +501,6 @@ pki_crl_number(const X509_CRL *crl)
 		v = 0;
 	ASN1_INTEGER_free(num);
 	return ((long)v);
-}
-
-int
-pki_revoked_reason(const X509_REVOKED *rev)
-{
-	ASN1_ENUMERATED	*re;
-	int64_t		 v;
-	int		 crit, reason = CRL_REASON_NONE;
-
-	re = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit, NULL);
-	/*
-	 * Exactly: a long cut to int turns 2^32 + 1 into keyCompromise, and
-	 * ASN1_ENUMERATED_get() says -1, CRL_REASON_NONE, for "too large".
-	 */
-	if ((re == NULL && crit != -1) || (re != NULL &&
-	    (!ASN1_ENUMERATED_get_int64(&v, re) || v < 0 || v > INT_MAX)))
-		reason = -2;
-	else if (re != NULL)
-		reason = (int)v;
-	ASN1_ENUMERATED_free(re);
-	ERR_clear_error();
-	return (reason);
 }
 
 /* A PKCS#12 bundle with the Android-compatible legacy algorithms. */

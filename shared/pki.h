@@ -29,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "shared/fileio.h"
+#include "shared/pkiutil.h"
 
 #define PKI_CA_CERT		"ca.pem"
 #define PKI_CA_KEY		"ca.key"
@@ -173,12 +174,6 @@ X509_CRL *pki_crl_new(X509 *ca, EVP_PKEY *key, const struct pki_index *idx,
 
 /* The crlNumber of a CRL, or 0 when it has none. */
 long	 pki_crl_number(const X509_CRL *);
-/*
- * The CRLReason code of a CRL entry: CRL_REASON_NONE when it has none, -2
- * when the extension is unreadable or its value is negative or beyond int.
- * A code in range is returned as it is: pki_reason_name() tells if known.
- */
-int	 pki_revoked_reason(const X509_REVOKED *);
 
 /* A new key: EC P-256, or RSA of bits (2048..16384). */
 EVP_PKEY *pki_key_new(enum pki_keytype, unsigned bits, char *err,
@@ -248,23 +243,14 @@ const char *pki_kind_name(enum pki_kind);
 /* "valid", "revoked" or "expired" (a valid entry past not_after). */
 const char *pki_entry_status(const struct pki_entry *, time_t now);
 
-/* RFC 5280 CRLReason names ("keyCompromise"); parse returns -2 if unknown. */
-const char *pki_reason_name(int reason);
-int	 pki_reason_parse(const char *);
-/*
- * Lenient, for imports: case, '_', '-' and blanks ignored, so that Python's
- * "key_compromise" and "ReasonFlags.key_compromise" are keyCompromise.
- */
-int	 pki_reason_parse_loose(const char *);
-
 /* err = message + ": " + the first queued OpenSSL error; clears the queue. */
 void	 pki_sslerr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* An ASN1_TIME as time_t, 0 when unreadable. */
-time_t	 pki_asn1_time(const ASN1_TIME *);
 
-/* ISO-8601 UTC ("2026-11-23T08:00:00Z"); parse returns -1 when malformed. */
-void	 pki_time_format(time_t, char *buf, size_t len);
+/*
+ * ISO-8601 UTC as pki_time_format() writes it ("2026-11-23T08:00:00Z"); -1
+ * when malformed.
+ */
 int	 pki_time_parse(const char *, time_t *);
 /*
  * A date as other tools write it: ISO-8601 with a 'T' or a blank, optional

@@ -20,13 +20,6 @@
 #define PKI_SERIAL_TEXT_MAX	128	/* a serial as text, separators too */
 #define PKI_DATE_MIN_YEAR	1950	/* dates read from other tools */
 
-static const char *const pki_reasons[] = {
-	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	"superseded", "cessationOfOperation", "certificateHold", NULL,
-	"removeFromCRL", "privilegeWithdrawn", "aACompromise"
-};
-#define PKI_NREASONS	(sizeof(pki_reasons) / sizeof(pki_reasons[0]))
-
 int
 pki_serial_hex(const ASN1_INTEGER *ai, char *buf, size_t len)
 {
@@ -312,65 +305,6 @@ pki_date_parse(const char *s, time_t *t)
 	    strcmp(end, " UTC") != 0))
 		return (-1);
 	return (pki_tm_time(&tm, PKI_DATE_MIN_YEAR, 0, t));
-}
-
-const char *
-pki_reason_name(int reason)
-{
-	if (reason < 0 || (size_t)reason >= PKI_NREASONS ||
-	    pki_reasons[reason] == NULL)
-		return (NULL);
-	return (pki_reasons[reason]);
-}
-
-int
-pki_reason_parse_loose(const char *s)
-{
-	char		 a[64], b[64];
-	const char	*p;
-	size_t		 i, n;
-
-	if (strncmp(s, "ReasonFlags.", 12) == 0)	/* Python's str() */
-		s += 12;
-	for (n = 0, p = s; *p != '\0'; p++) {
-		if (*p == '_' || *p == '-' || *p == ' ')
-			continue;
-		if (n == sizeof(a) - 1)
-			return (-2);
-		a[n++] = (char)tolower((unsigned char)*p);
-	}
-	a[n] = '\0';
-	for (i = 0; i < PKI_NREASONS; i++) {
-		if (pki_reasons[i] == NULL)
-			continue;
-		for (n = 0, p = pki_reasons[i]; *p != '\0'; p++)
-			b[n++] = (char)tolower((unsigned char)*p);
-		b[n] = '\0';
-		if (strcmp(a, b) == 0)
-			return ((int)i);
-	}
-	return (-2);
-}
-
-int
-pki_reason_parse(const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; i < PKI_NREASONS; i++)
-		if (pki_reasons[i] != NULL && strcmp(pki_reasons[i], s) == 0)
-			return ((int)i);
-	return (-2);
-}
-
-void
-pki_time_format(time_t t, char *buf, size_t len)
-{
-	struct tm	 tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "-");
 }
 
 /*

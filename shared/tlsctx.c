@@ -18,7 +18,7 @@
 
 #include "shared/crlset.h"
 #include "shared/fileio.h"
-#include "shared/pki.h"
+#include "shared/pkiutil.h"
 #include "shared/tlsctx.h"
 #include "shared/trust.h"
 

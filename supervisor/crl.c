@@ -28,7 +28,7 @@
 
 #include "shared/crlset.h"
 #include "shared/log.h"
-#include "shared/pki.h"
+#include "shared/pkiutil.h"
 #include "shared/trust.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"

@@ -20,7 +20,7 @@
 #include "shared/counters.h"
 #include "shared/crlset.h"
 #include "shared/log.h"
-#include "shared/pki.h"
+#include "shared/pkiutil.h"
 #include "shared/store.h"
 #include "shared/tlsctx.h"
 #include "worker/conn.h"

@@ -11,7 +11,7 @@
 
 #include "shared/crlset.h"
 #include "shared/log.h"
-#include "shared/pki.h"
+#include "shared/pkiutil.h"
 #include "shared/tlsctx.h"
 #include "worker/conn.h"
 #include "worker/revoke.h"
