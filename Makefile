@@ -21,7 +21,9 @@ CPPFLAGS = -I. -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DO
 	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
 CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
-LIBS	= -lssl -lcrypto -llmdb -linih -lxml2 -lzip
+# takd parses network input: it links no CA code and no libzip (pki/).
+TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2
+LIBS	= $(TAKD_LIBS) -lzip
 VERSION	= 0.1.0
 
 COMMON_SRC = $(wildcard shared/*.c) $(wildcard ipc/*.c)
@@ -29,6 +31,9 @@ TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(COMMON_SRC)
 TAKCTL_SRC = $(wildcard takctl/*.c) $(COMMON_SRC)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 TOOL_SRC   = $(wildcard tests/tools/*.c)
+# The CA (pki/, docs/pki.md): in takctl and the unit tests, never in takd.
+PKI_SRC    = $(wildcard pki/*.c)
+TAKCTL_SRC += $(PKI_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -37,7 +42,7 @@ all: $(BIN)/takd $(BIN)/takctl
 
 $(BIN)/takd: $(call obj,$(TAKD_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TAKD_LIBS)
 
 $(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
 	@mkdir -p $(@D)
@@ -45,7 +50,7 @@ $(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.
-LIB_SRC = $(COMMON_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
+LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC))
 	rm -f $@
 	ar rcs $@ $^

@@ -1,6 +1,6 @@
 /*
  * takctl pki init-ca | server | client NAME | list: option parsing and
- * reporting around shared/pki.c, which does the work.
+ * reporting around pki/issue.c, which does the work.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 #include "takctl/takctl.h"
 
 enum {

@@ -1,6 +1,6 @@
 /*
  * takctl revoke | crl renew | crl show | crl import-fts: option parsing and
- * reporting around shared/pki_revoke.c, then the reload of the running takd,
+ * reporting around pki/revoke.c, then the reload of the running takd,
  * whose answer decides the exit status: the revocation only counts once takd
  * enforces it (or takd is not running, and loads the CRL when it starts).
  */
@@ -16,7 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 #include "shared/tlsctx.h"
 #include "shared/json.h"
 #include "takctl/admin_client.h"

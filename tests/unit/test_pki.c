@@ -32,7 +32,7 @@
 #include <openssl/x509v3.h>
 #include <zip.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 #include "shared/tlsctx.h"
 
 static char	 root[64];	/* mkdtemp */

@@ -1,7 +1,7 @@
 /*
  * Issuing: keys, certificates, the CRL and PKCS#12 bundles, and the three
  * operations takctl exposes (init-ca, server, client).  File handling and the
- * index live in pki_store.c.
+ * index live in store.c.
  */
 #include <arpa/inet.h>
 
@@ -20,7 +20,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 
 #define PKI_BACKDATE		300	/* seconds of clock skew tolerated */
 #define PKI_DAY			86400

@@ -20,7 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 
 #define PKI_CERT_FILE_MAX	(1u << 20)
 

@@ -14,7 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 
 #define PKI_SERIAL_OCTETS	20	/* RFC 5280 4.1.2.2 */
 #define PKI_SERIAL_TEXT_MAX	128	/* a serial as text, separators too */

@@ -23,7 +23,7 @@
 #include <openssl/rand.h>
 #include <zip.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 
 #define PKI_XML_MAX		8192	/* manifest or pref, escaped */
 

@@ -17,8 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "pki/pki.h"
 #include "shared/json.h"
-#include "shared/pki.h"
 
 #define PKI_JSON_STR_MAX	128	/* a value we use */
 

@@ -1,7 +1,10 @@
 /*
  * The takd PKI: a CA kept in [pki] dir, server and client certificates signed
  * by it, the CRL, and an index of everything issued.  takctl drives it; the
- * logic lives here so that unit tests can run it in-process.
+ * logic lives here so that unit tests can run it in-process.  pki/ is linked
+ * into takctl and the unit tests, never into takd, the process that parses
+ * network input: what the daemon needs is in shared/pkiutil.h and
+ * shared/fileio.h, which this header includes.
  *
  * Layout of the directory (see docs/pki.md):
  *   ca.pem ca.key crl.pem server.pem server.key index.txt
@@ -180,7 +183,7 @@ EVP_PKEY *pki_key_new(enum pki_keytype, unsigned bits, char *err,
 	    size_t errlen);
 
 /*
- * The ATAK data package (pki_zip.c): a zip with MANIFEST/manifest.xml,
+ * The ATAK data package (zip.c): a zip with MANIFEST/manifest.xml,
  * cert/takd.pref (a cot_streams entry for host:port:ssl and the certificate
  * locations and passwords), cert/truststore-ca.p12 (the CA certificate only,
  * same legacy algorithms, same password) and cert/NAME.p12.  On success *buf
@@ -216,7 +219,7 @@ void	 pki_subject(const X509_NAME *, char *buf, size_t len);
 ASN1_INTEGER *pki_serial_asn1(const char *hex);
 
 /*
- * Text forms (pki_text.c).  A serial number as an operator types it
+ * Text forms (text.c).  A serial number as an operator types it
  * ("7CD8...", "7c:d8:...", "0x7cd8"), or in decimal digits, in the index's
  * form: upper-case hex without separators or leading zero bytes.  Positive,
  * at most 20 octets (RFC 5280).
@@ -261,7 +264,7 @@ int	 pki_time_parse(const char *, time_t *);
 int	 pki_date_parse(const char *, time_t *);
 
 /*
- * Revocation (pki_revoke.c).  Every operation below runs under the
+ * Revocation (revoke.c).  Every operation below runs under the
  * directory's lock and writes, all or nothing, the index and a new CRL
  * (crl_path, which may be outside dir: it is [tls] crl) with every revoked
  * entry of the index, crlNumber one above the current CRL's, lastUpdate now
@@ -318,7 +321,7 @@ int	 pki_crl_import(const char *dir, const char *crl_path,
 void	 pki_crl_out_free(struct pki_crl_out *);
 
 /*
- * Reading what FreeTAKServer leaves behind (pki_import.c): a PEM X.509 CRL
+ * Reading what FreeTAKServer leaves behind (import.c): a PEM X.509 CRL
  * (FTS names it FTS_CRL.json), a ca.pem with CRLs after the certificates
  * (the serials of every CRL in it are taken), a DER CRL, or JSON
  * {"revoked_certificates":[{"serial_number":..,"revocation_date":..,
@@ -358,7 +361,7 @@ int	 pki_import_parse(const char *buf, size_t len, X509 *ca,
 void	 pki_import_free(struct pki_import *);
 
 /*
- * Storage (pki_store.c): a transaction over the locked directory.  Files are
+ * Storage (store.c): a transaction over the locked directory.  Files are
  * staged as temporaries and renamed into place, in staging order, by commit;
  * end removes whatever was not committed and releases the lock.
  */

@@ -19,7 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "shared/pki.h"
+#include "pki/pki.h"
 #include "shared/trust.h"
 
 #define PKI_LOCK_TRIES		100	/* x 100 ms */
