@@ -28,6 +28,9 @@ VERSION	= 0.1.0
 
 COMMON_SRC = $(wildcard shared/*.c) $(wildcard ipc/*.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(COMMON_SRC)
+# The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.
+COT_SRC    = $(wildcard cot/*.c)
+TAKD_SRC  += $(COT_SRC)
 TAKCTL_SRC = $(wildcard takctl/*.c) $(COMMON_SRC)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 TOOL_SRC   = $(wildcard tests/tools/*.c)
@@ -51,6 +54,7 @@ $(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.
 LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
+LIB_SRC += $(COT_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC))
 	rm -f $@
 	ar rcs $@ $^
@@ -141,9 +145,9 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
-	worker/cot_frame.o)
+	cot/cot_frame.o)
 $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
-	worker/cot_parse.o worker/cot_frame.o)
+	cot/cot_parse.o cot/cot_frame.o)
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
 $(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \
 	shared/pkiutil.o)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cot/cot_parse.h"
 #include "ipc/ipc.h"
 #include "shared/log.h"
 #include "shared/trust.h"
@@ -31,7 +32,6 @@
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
 #include "supervisor/ticket.h"
-#include "worker/cot_parse.h"
 
 #define STOP_GRACE_MS	3000	/* beyond drain_timeout before SIGKILL */
 

@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cot/cot_frame.h"
 #include "ipc/ipc_msg.h"
 #include "shared/config.h"
 #include "shared/log.h"
 #include "worker/budget.h"
 #include "worker/conn.h"
-#include "worker/cot_frame.h"
 #include "worker/outq.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"

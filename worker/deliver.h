@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cot/cot_parse.h"
 #include "ipc/ipc_msg.h"
-#include "worker/cot_parse.h"
 
 struct worker;
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "worker/cot_parse.h"
+#include "cot/cot_parse.h"
 
 struct conn;
 struct deliver;

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cot/cot_parse.h"
 #include "ipc/ipc_msg.h"
-#include "worker/cot_parse.h"
 #include "worker/deliver.h"
 
 struct worker;

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cot/cot_frame.h"
+#include "cot/cot_parse.h"
 #include "worker/budget.h"
-#include "worker/cot_frame.h"
-#include "worker/cot_parse.h"
 #include "worker/deliver.h"
 #include "worker/outq.h"
 #include "worker/registry.h"

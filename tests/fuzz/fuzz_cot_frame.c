@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the CoT stream framer (worker/cot_frame.h).
+ * libFuzzer target for the CoT stream framer (cot/cot_frame.h).
  *
  * Input: byte 0 picks the event cap and how the stream is cut into feeds,
  * byte 1 seeds the cutting, the rest is the stream.  The stream is framed
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/cot_frame.h"
+#include "cot/cot_frame.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the CoT event parser (worker/cot_parse.h).
+ * libFuzzer target for the CoT event parser (cot/cot_parse.h).
  *
  * Input: one event's bytes, as the framer hands them out (or anything
  * else).  Checked on every input:
@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/cot_frame.h"
-#include "worker/cot_parse.h"
+#include "cot/cot_frame.h"
+#include "cot/cot_parse.h"
 
 int	 LLVMFuzzerInitialize(int *, char ***);
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for worker/cot_frame.c: every sample stream split at every
+ * Unit tests for cot/cot_frame.c: every sample stream split at every
  * byte offset and fed a byte at a time yields the same events with the same
  * bytes and the same error at the same offset; prefixes (declarations,
  * comments, <auth>), the check of XML declarations (each accepted form
@@ -23,7 +23,7 @@
 
 #include "tests/unit/unit.h"
 
-#include "worker/cot_frame.h"
+#include "cot/cot_frame.h"
 
 #define MAX_EVENTS	4096
 #define DEF_MAX		(64 * 1024)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for worker/cot_parse.c: the fields of every sample, the lying
+ * Unit tests for cot/cot_parse.c: the fields of every sample, the lying
  * WinTAK declaration, every hostile sample refused without expansion, file
  * or network access, the size, depth, attribute and recipient caps, times,
  * and the server-made pong and disconnect events.
@@ -30,8 +30,8 @@
 
 #include "tests/unit/unit.h"
 
-#include "worker/cot_frame.h"
-#include "worker/cot_parse.h"
+#include "cot/cot_frame.h"
+#include "cot/cot_parse.h"
 
 #define ANDROID_UID	"ANDROID-5f3c9a1e7b2d4c60"
 #define WINTAK_UID	"S-1-5-21-2720623347-3037847324-4167270909-1002"

@@ -30,10 +30,10 @@
 
 #include "tests/unit/unit.h"
 
+#include "cot/cot_parse.h"
 #include "shared/config.h"
 #include "shared/log.h"
 #include "worker/conn.h"
-#include "worker/cot_parse.h"
 #include "worker/registry.h"
 #include "worker/route.h"
 #include "worker/session.h"

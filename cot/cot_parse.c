@@ -21,8 +21,8 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
-#include "worker/cot_frame.h"
-#include "worker/cot_parse.h"
+#include "cot/cot_frame.h"
+#include "cot/cot_parse.h"
 
 /*
  * No entity substitution, no DTD loading or defaulted attributes, no

@@ -20,8 +20,8 @@
  * cot_scan_decl()) and dropped, never forwarded, like the whitespace,
  * comments and <auth> elements between events.
  */
-#ifndef TAKD_WORKER_COT_FRAME_H
-#define TAKD_WORKER_COT_FRAME_H
+#ifndef TAKD_COT_FRAME_H
+#define TAKD_COT_FRAME_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,8 +12,8 @@
  * cot_scan_decl(), the framer's check; its encoding is ignored), and
  * libxml2's messages come back in err, never on stderr.
  */
-#ifndef TAKD_WORKER_COT_PARSE_H
-#define TAKD_WORKER_COT_PARSE_H
+#ifndef TAKD_COT_PARSE_H
+#define TAKD_COT_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>

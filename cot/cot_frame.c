@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/cot_frame.h"
+#include "cot/cot_frame.h"
 
 #define FRAME_NONE	SIZE_MAX
 
