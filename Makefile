@@ -59,7 +59,15 @@ $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC))
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/unit.o \
+# The helpers of tests/unit/ (every file but the tests) are an archive too:
+# a test links only the fixtures it uses (worker_fx.c pulls in the worker's
+# data path, which test_fanout.c replaces with doubles).
+UNIT_HELPER_SRC = $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
+$(BUILD)/libunit.a: $(call obj,$(UNIT_HELPER_SRC))
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libunit.a \
     $(BUILD)/libtakd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 

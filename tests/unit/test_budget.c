@@ -9,11 +9,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
-#include <ftw.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,35 +17,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "tests/unit/unit.h"
+#include "tests/unit/worker_fx.h"
 
 #include "shared/config.h"
 #include "worker/budget.h"
 #include "worker/conn.h"
 #include "worker/outq.h"
-#include "worker/registry.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"
 
-#define MAXS		10
 #define STALE		"2099-01-01T00:00:00.000Z"
-
-struct fx {
-	struct worker		 w;
-	struct worker_args	 args;
-	struct config		 cfg;
-	struct acceptor		 acc;
-	char			 dir[64];
-	char			 cwd[PATH_MAX];
-	struct conn		*c[MAXS];
-	int			 peer[MAXS];
-	int			 nfds;
-	size_t			 mem0;		/* outq_mem() at setup */
-};
 
 /* --- events of an exact size ------------------------------------------ */
 
@@ -83,121 +64,16 @@ event_of(const char *type, const char *uid, size_t size, int open)
 	return (b);
 }
 
-/* --- the fixture (as in test_route.c) --------------------------------- */
+/* --- the fixture (tests/unit/worker_fx.h) ----------------------------- */
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
+/* Every test ends with the memory it counted back to 0. */
 static int
 setup(void **state)
 {
-	struct fx	*f;
-
-	f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->mem0 = outq_mem();
-	f->nfds = unit_count_fds();
-	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/takd-budget-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(chdir(f->dir), 0);
-	config_init(&f->cfg);
-	f->cfg.flush_delay_ms = 0;
-	f->args.cfg = &f->cfg;
-	f->w.magic = WORKER_MAGIC;
-	f->w.args = &f->args;
-	f->w.cfg = &f->cfg;
-	f->w.sigfd = f->w.spare_fd = -1;
-	TAILQ_INIT(&f->w.handshaking);
-	TAILQ_INIT(&f->w.live);
-	TAILQ_INIT(&f->w.ready);
-	TAILQ_INIT(&f->w.dead);
-	TAILQ_INIT(&f->w.outlist);
-	TAILQ_INIT(&f->w.written);
-	f->w.epfd = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(f->w.epfd >= 0);
-	assert_int_equal(registry_init(&f->w), 0);
-	f->acc.magic = ACCEPTOR_MAGIC;
-	f->acc.fd = -1;
-	f->acc.plain = true;
-	snprintf(f->acc.name, sizeof(f->acc.name), "test");
-	*state = f;
+	if (worker_fx_setup(state) == -1)
+		return (-1);
+	((struct worker_fx *)*state)->check_mem = true;
 	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-	int		 i;
-
-	f->w.state = WORKER_EXIT;
-	conn_close_all(&f->w, false, "test over");
-	conn_reap(&f->w);
-	registry_free(&f->w);
-	close(f->w.epfd);
-	for (i = 0; i < MAXS; i++)
-		if (f->peer[i] > 0)
-			close(f->peer[i]);
-	/* The memory the budget counted went back to what it was. */
-	assert_int_equal(f->w.mem.in_bytes, 0);
-	assert_int_equal(outq_mem(), f->mem0);
-	assert_int_equal(chdir(f->cwd), 0);
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	assert_int_equal(unit_count_fds(), f->nfds);
-	free(f);
-	return (0);
-}
-
-static struct conn *
-connect_client(struct fx *f, int i)
-{
-	struct sockaddr_un	 sun;
-	int			 sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, sv), 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	f->c[i] = conn_new(&f->w, &f->acc, sv[0], (struct sockaddr *)&sun,
-	    sizeof(sun.sun_family));
-	assert_non_null(f->c[i]);
-	f->peer[i] = sv[1];
-	return (f->c[i]);
-}
-
-static bool
-alive(struct fx *f, int i)
-{
-	return (f->c[i]->magic == CONN_MAGIC);
-}
-
-/* Client i sends bytes; the worker reads them and ends its turn. */
-static void
-client_send(struct fx *f, int i, const char *bytes, size_t len)
-{
-	size_t	 off = 0;
-	ssize_t	 n;
-
-	while (off < len && alive(f, i)) {
-		n = write(f->peer[i], bytes + off, len - off);
-		assert_true(n > 0);
-		off += (size_t)n;
-		conn_handle(&f->w, f->c[i], EPOLLIN);
-		while (alive(f, i) && f->c[i]->on_ready)
-			conn_run_ready(&f->w);
-	}
-	session_before_sleep(&f->w);
-}
-
-static void
-client_send_str(struct fx *f, int i, char *s)
-{
-	client_send(f, i, s, strlen(s));
-	free(s);
 }
 
 /*
@@ -205,10 +81,10 @@ client_send_str(struct fx *f, int i, char *s)
  * start of an event not read whole yet waits for the next call.
  */
 static int
-client_events(struct fx *f, int i, const char *what)
+client_events(struct worker_fx *f, int i, const char *what)
 {
-	static char	 buf[MAXS][1 << 20];
-	static size_t	 have[MAXS];
+	static char	 buf[WORKER_FX_MAX][1 << 20];
+	static size_t	 have[WORKER_FX_MAX];
 	char		*p, *end;
 	size_t		 used = 0;
 	ssize_t		 n;
@@ -237,14 +113,14 @@ client_events(struct fx *f, int i, const char *what)
  * that contain what (NULL: any).
  */
 static int
-client_drain(struct fx *f, int i, const char *what)
+client_drain(struct worker_fx *f, int i, const char *what)
 {
 	int	 n, k = 0;
 
 	for (n = 0; n < 1000 && outq_bytes(&f->c[i]->s.outq) > 0; n++) {
 		k += client_events(f, i, what);
 		conn_handle(&f->w, f->c[i], EPOLLOUT);
-		session_before_sleep(&f->w);
+		worker_fx_turn(f);
 	}
 	k += client_events(f, i, what);
 	assert_int_equal(outq_bytes(&f->c[i]->s.outq), 0);
@@ -380,32 +256,32 @@ test_defaults(void **state)
 static void
 test_byte_budget(void **state)
 {
-	struct fx	*f = *state;
-	char		*one, *burst;
-	size_t		 len = 6500, i;
+	struct worker_fx	*f = *state;
+	char			*one, *burst;
+	size_t			 len = 6500, i;
 
-	connect_client(f, 0);
-	connect_client(f, 1);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
 	one = event_of("u-d-f", "flood", len, 0);
 	burst = malloc(len * 20);
 	assert_non_null(burst);
 	for (i = 0; i < 20; i++)
 		memcpy(burst + i * len, one, len);
-	client_send(f, 0, burst, len * 20);
+	worker_fx_send(f, 0, burst, len * 20);
 	assert_int_equal(client_events(f, 1, "uid=\"flood\""), 65536 / 6500);
 	assert_int_equal(f->w.cnt.drop_bytes, 20 - 65536 / 6500);
 	assert_int_equal(f->w.cnt.events_in, 20);
 	assert_int_equal(f->w.cnt.ev_in[IPC_EV_UNPARSED], 20 - 65536 / 6500);
 	assert_int_equal(f->w.cnt.drop_rate, 0);
-	assert_true(alive(f, 0));
+	assert_true(worker_fx_alive(f, 0));
 	/* Another client's budget is its own. */
-	connect_client(f, 2);
-	client_send(f, 2, one, len);
+	worker_fx_connect(f, 2);
+	worker_fx_send(f, 2, one, len);
 	assert_int_equal(client_events(f, 1, "uid=\"flood\""), 1);
 	/* A gateway ([cot] relay_certs) sends for many: no such budget. */
-	connect_client(f, 3);
+	worker_fx_connect(f, 3);
 	f->c[3]->s.relay = true;
-	client_send(f, 3, burst, len * 20);
+	worker_fx_send(f, 3, burst, len * 20);
 	assert_int_equal(client_events(f, 1, "uid=\"flood\""), 20);
 	assert_int_equal(f->w.cnt.drop_bytes, 20 - 65536 / 6500);
 	free(one);
@@ -420,32 +296,32 @@ test_byte_budget(void **state)
 static void
 test_class_caps(void **state)
 {
-	struct fx	*f = *state;
+	struct worker_fx	*f = *state;
 
 	/* The caps alone: these would take more than one burst. */
 	f->cfg.max_bytes_per_second = 0;
-	connect_client(f, 0);
-	connect_client(f, 1);
-	client_send_str(f, 0, event_of("a-f-G-U-C", "sa-big", 8193, 0));
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_send_str(f, 0, event_of("a-f-G-U-C", "sa-big", 8193, 0));
 	assert_int_equal(client_events(f, 1, NULL), 0);
 	assert_int_equal(f->w.cnt.drop_size, 1);
 	assert_string_equal(f->c[0]->s.uid, "");
-	client_send_str(f, 0, event_of("a-f-G-U-C", "sa-cap", 8192, 0));
+	worker_fx_send_str(f, 0, event_of("a-f-G-U-C", "sa-cap", 8192, 0));
 	assert_int_equal(client_events(f, 1, "uid=\"sa-cap\""), 1);
 	assert_string_equal(f->c[0]->s.uid, "sa-cap");
-	client_send_str(f, 0, event_of("b-t-f", "chat-big", 9000, 0));
-	client_send_str(f, 0, event_of("b-t-f-r", "receipt-big", 8193, 0));
+	worker_fx_send_str(f, 0, event_of("b-t-f", "chat-big", 9000, 0));
+	worker_fx_send_str(f, 0, event_of("b-t-f-r", "receipt-big", 8193, 0));
 	assert_int_equal(client_events(f, 1, NULL), 0);
 	assert_int_equal(f->w.cnt.drop_size, 3);
-	client_send_str(f, 0, event_of("b-t-f", "chat-cap", 8192, 0));
-	client_send_str(f, 0, event_of("u-d-f", "drawing", 40000, 0));
+	worker_fx_send_str(f, 0, event_of("b-t-f", "chat-cap", 8192, 0));
+	worker_fx_send_str(f, 0, event_of("u-d-f", "drawing", 40000, 0));
 	assert_int_equal(client_events(f, 1, NULL), 2);
 	assert_int_equal(f->w.cnt.drop_size, 3);
 	assert_int_equal(f->w.cnt.drop_bytes, 0);
-	assert_true(alive(f, 0));
+	assert_true(worker_fx_alive(f, 0));
 	/* Off: only max_event_bytes. */
 	f->cfg.max_chat_bytes = 0;
-	client_send_str(f, 1, event_of("b-t-f", "chat-big", 9000, 0));
+	worker_fx_send_str(f, 1, event_of("b-t-f", "chat-big", 9000, 0));
 	assert_int_equal(client_events(f, 0, "uid=\"chat-big\""), 1);
 }
 
@@ -457,44 +333,45 @@ test_class_caps(void **state)
 static void
 test_memory_input(void **state)
 {
-	struct fx	*f = *state;
-	size_t		 limit = 1 << 20;
-	char		*sa;
+	struct worker_fx	*f = *state;
+	size_t			 limit = 1 << 20;
+	char			*sa;
 
 	f->cfg.max_buffered_bytes = limit;
 	f->cfg.max_event_bytes = 1 << 20;
 	f->cfg.max_bytes_per_second = 0;
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
-	connect_client(f, 3);
-	connect_client(f, 4);
-	connect_client(f, 5);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
+	worker_fx_connect(f, 3);
+	worker_fx_connect(f, 4);
+	worker_fx_connect(f, 5);
 	/* Buffers of 128, 512 and 256 KiB: under the budget. */
-	client_send_str(f, 2, event_of("u-d-f", "p2", 100000, 1));
-	client_send_str(f, 3, event_of("u-d-f", "p3", 300000, 1));
-	client_send_str(f, 4, event_of("u-d-f", "p4", 150000, 1));
+	worker_fx_send_str(f, 2, event_of("u-d-f", "p2", 100000, 1));
+	worker_fx_send_str(f, 3, event_of("u-d-f", "p3", 300000, 1));
+	worker_fx_send_str(f, 4, event_of("u-d-f", "p4", 150000, 1));
 	assert_int_equal(f->w.mem.in_bytes, 896 * 1024);
 	assert_int_equal(f->w.cnt.close_memory, 0);
 	/* 256 KiB more: the 512 KiB one goes, the newcomer stays. */
-	client_send_str(f, 5, event_of("u-d-f", "p5", 200000, 1));
+	worker_fx_send_str(f, 5, event_of("u-d-f", "p5", 200000, 1));
 	assert_int_equal(f->w.cnt.close_memory, 1);
-	assert_false(alive(f, 3));
-	assert_true(alive(f, 2) && alive(f, 4) && alive(f, 5));
+	assert_false(worker_fx_alive(f, 3));
+	assert_true(worker_fx_alive(f, 2) && worker_fx_alive(f, 4) &&
+	    worker_fx_alive(f, 5));
 	assert_true(budget_mem_used(&f->w) <= limit);
 	assert_true(f->w.cnt.mem_high_water > limit);
 	/* The well-behaved pair never noticed. */
 	sa = event_of("a-f-G-U-C", "good", 700, 0);
-	client_send(f, 0, sa, strlen(sa));
+	worker_fx_send(f, 0, sa, strlen(sa));
 	assert_int_equal(client_events(f, 1, "uid=\"good\""), 1);
-	assert_true(alive(f, 0) && alive(f, 1));
+	assert_true(worker_fx_alive(f, 0) && worker_fx_alive(f, 1));
 	/*
 	 * Those left finish their events: their buffers go back (0 keeps
 	 * the small one of its SA).
 	 */
-	client_send(f, 2, "</remarks></detail></event>", 27);
-	client_send(f, 4, "</remarks></detail></event>", 27);
-	client_send(f, 5, "</remarks></detail></event>", 27);
+	worker_fx_send(f, 2, "</remarks></detail></event>", 27);
+	worker_fx_send(f, 4, "</remarks></detail></event>", 27);
+	worker_fx_send(f, 5, "</remarks></detail></event>", 27);
 	assert_int_equal(f->w.mem.in_bytes, 2048);
 	assert_int_equal(f->w.cnt.close_memory, 1);
 	free(sa);
@@ -510,29 +387,29 @@ test_memory_input(void **state)
 static void
 test_memory_sender(void **state)
 {
-	struct fx	*f = *state;
-	size_t		 limit = 1536 << 10;
+	struct worker_fx	*f = *state;
+	size_t			 limit = 1536 << 10;
 
 	f->cfg.max_buffered_bytes = limit;
 	f->cfg.max_event_bytes = 1 << 20;
 	f->cfg.max_bytes_per_second = 0;
 	f->cfg.max_sa_bytes = 0;
 	f->cfg.max_queue_bytes = 4 << 20;	/* room to replay it */
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
-	client_send_str(f, 0, event_of("a-f-G-U-C", "big", 700000, 1));
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
+	worker_fx_send_str(f, 0, event_of("a-f-G-U-C", "big", 700000, 1));
 	assert_int_equal(f->w.mem.in_bytes, 1 << 20);
 	assert_int_equal(f->w.cnt.close_memory, 0);
 	/* The end: a 700 KB event next to its 1 MiB buffer. */
-	client_send(f, 0, "</remarks></detail></event>", 27);
+	worker_fx_send(f, 0, "</remarks></detail></event>", 27);
 	assert_int_equal(f->w.cnt.close_memory, 1);
-	assert_false(alive(f, 0));
+	assert_false(worker_fx_alive(f, 0));
 	assert_int_equal(client_drain(f, 1, "version=\"2.0\" uid=\"big\""), 1);
 	assert_int_equal(client_drain(f, 2, "version=\"2.0\" uid=\"big\""), 1);
 	assert_int_equal(f->w.mem.in_bytes, 0);
 	/* Stored for replay: a newcomer gets it. */
-	connect_client(f, 3);
+	worker_fx_connect(f, 3);
 	assert_int_equal(client_drain(f, 3, "version=\"2.0\" uid=\"big\""), 1);
 }
 
@@ -544,30 +421,30 @@ test_memory_sender(void **state)
 static void
 test_memory_share(void **state)
 {
-	struct fx	*f = *state;
-	struct evbuf	*ev;
-	char		*big;
+	struct worker_fx	*f = *state;
+	struct evbuf		*ev;
+	char			*big;
 
 	f->cfg.max_buffered_bytes = 1 << 20;
 	f->cfg.max_event_bytes = 1 << 20;
 	f->cfg.max_bytes_per_second = 0;
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
 	big = calloc(1, 2 << 20);
 	assert_non_null(big);
 	ev = evbuf_new(big, 2 << 20);
 	assert_non_null(ev);
 	/* 128 KiB, under a share of 1 MiB / 3. */
-	client_send_str(f, 0, event_of("u-d-f", "s0", 100000, 1));
+	worker_fx_send_str(f, 0, event_of("u-d-f", "s0", 100000, 1));
 	assert_true(budget_mem_used(&f->w) > f->cfg.max_buffered_bytes);
 	assert_int_equal(f->w.cnt.close_memory, 0);
-	assert_true(alive(f, 0));
+	assert_true(worker_fx_alive(f, 0));
 	/* 512 KiB: over it. */
-	client_send_str(f, 1, event_of("u-d-f", "s1", 400000, 1));
+	worker_fx_send_str(f, 1, event_of("u-d-f", "s1", 400000, 1));
 	assert_int_equal(f->w.cnt.close_memory, 1);
-	assert_false(alive(f, 1));
-	assert_true(alive(f, 0) && alive(f, 2));
+	assert_false(worker_fx_alive(f, 1));
+	assert_true(worker_fx_alive(f, 0) && worker_fx_alive(f, 2));
 	evbuf_unref(ev);
 	free(big);
 }
@@ -576,18 +453,18 @@ test_memory_share(void **state)
 static void
 test_memory_trim(void **state)
 {
-	struct fx	*f = *state;
+	struct worker_fx	*f = *state;
 
 	f->cfg.max_bytes_per_second = 0;
-	connect_client(f, 0);
-	connect_client(f, 1);
-	client_send_str(f, 0, event_of("u-d-f", "d", 60000, 0));
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_send_str(f, 0, event_of("u-d-f", "d", 60000, 0));
 	assert_int_equal(client_events(f, 1, "uid=\"d\""), 1);
 	assert_int_equal(cot_framer_alloc(&f->c[0]->s.framer), 0);
 	assert_int_equal(f->w.mem.in_bytes, 0);
 	/* Its class is gone with it; a small partial keeps a small one. */
 	assert_int_equal(f->c[0]->s.budget.in_class, 0);
-	client_send(f, 0, "<event uid=\"x\"", 14);
+	worker_fx_send(f, 0, "<event uid=\"x\"", 14);
 	assert_int_equal(f->w.mem.in_bytes, 2048);
 	assert_int_equal(f->c[0]->s.budget.in_class, 12);
 }
@@ -600,21 +477,21 @@ test_memory_trim(void **state)
 static void
 test_memory_output(void **state)
 {
-	struct fx	*f = *state;
-	size_t		 limit = 2 << 20, queued;
-	char		*ev;
-	int		 i, got = 0;
+	struct worker_fx	*f = *state;
+	size_t			 limit = 2 << 20, queued;
+	char			*ev;
+	int			 i, got = 0;
 
 	f->cfg.max_buffered_bytes = limit;
 	f->cfg.max_queue_bytes = 16 << 20;
 	f->cfg.max_bytes_per_second = 0;
 	f->cfg.max_events_per_second = 0;
 	for (i = 0; i < 5; i++)
-		connect_client(f, i);
+		worker_fx_connect(f, i);
 	ev = event_of("u-d-f", "o", 30000, 0);
 	/* 1.5 MB to 1, 2 and 3, which do not read: 4 MB queued, held once. */
 	for (i = 0; i < 50; i++) {
-		client_send(f, 0, ev, 30000);
+		worker_fx_send(f, 0, ev, 30000);
 		got += client_events(f, 4, NULL);
 	}
 	queued = outq_bytes(&f->c[1]->s.outq) + outq_bytes(&f->c[2]->s.outq) +
@@ -628,16 +505,17 @@ test_memory_output(void **state)
 	 */
 	(void)client_drain(f, 2, NULL);
 	for (i = 0; i < 60 && f->w.cnt.close_memory < 2; i++) {
-		client_send(f, 0, ev, 30000);
+		worker_fx_send(f, 0, ev, 30000);
 		got += client_events(f, 4, NULL);
 		(void)client_drain(f, 2, NULL);
 	}
 	assert_int_equal(f->w.cnt.close_memory, 2);
 	assert_int_equal(f->w.cnt.close_slow, 0);
 	assert_true(budget_mem_used(&f->w) <= limit);
-	assert_false(alive(f, 1));
-	assert_false(alive(f, 3));
-	assert_true(alive(f, 0) && alive(f, 2) && alive(f, 4));
+	assert_false(worker_fx_alive(f, 1));
+	assert_false(worker_fx_alive(f, 3));
+	assert_true(worker_fx_alive(f, 0) && worker_fx_alive(f, 2) &&
+	    worker_fx_alive(f, 4));
 	/* The reader got every event. */
 	assert_int_equal(got, 50 + i);
 	free(ev);
@@ -651,19 +529,19 @@ main(void)
 		cmocka_unit_test(test_bucket_bytes),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test_setup_teardown(test_byte_budget, setup,
-		    teardown),
+		    worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_class_caps, setup,
-		    teardown),
+		    worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memory_input, setup,
-		    teardown),
+		    worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memory_sender, setup,
-		    teardown),
+		    worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memory_share, setup,
-		    teardown),
+		    worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memory_trim, setup,
-		    teardown),
+		    worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memory_output, setup,
-		    teardown),
+		    worker_fx_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

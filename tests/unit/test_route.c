@@ -2,21 +2,18 @@
  * Unit tests for routing in one worker: route_decide() on real samples, and
  * the whole data path of worker/session.c, route.c, registry.c, outq.c and
  * the output side of conn.c, driven through plain-TCP sessions on
- * socketpairs (the real conn_new() with a [tcp] acceptor, no TLS): events
- * written at one end come out, byte for byte, at the ends of the sessions
- * they are routed to.  The LMDB store lives in a temp dir per test.
+ * socketpairs (tests/unit/worker_fx.h: the real conn_new() with a [tcp]
+ * acceptor, no TLS): events written at one end come out, byte for byte,
+ * at the ends of the sessions they are routed to.  The LMDB store lives in
+ * a temp dir per test.
  *
  * Samples are read with unit_sample() (tests/unit/unit.h).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +26,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/unit.h"
+#include "tests/unit/worker_fx.h"
 
 #include "cot/cot_parse.h"
 #include "shared/config.h"
@@ -39,23 +37,8 @@
 #include "worker/session.h"
 #include "worker/worker_int.h"
 
-#define MAXS		8
 #define STALE		"2099-01-01T00:00:00.000Z"
 #define PAST		"2001-01-01T00:00:00.000Z"
-
-struct fx {
-	struct worker		 w;
-	struct worker_args	 args;
-	struct config		 cfg;
-	struct acceptor		 acc;
-	char			 dir[64];
-	char			 cwd[PATH_MAX];
-	struct conn		*c[MAXS];
-	int			 peer[MAXS];	/* the client's end */
-	char			*rx[MAXS];	/* what each client received */
-	size_t			 rxlen[MAXS];
-	int			 nfds;		/* open at setup */
-};
 
 /* --- events --------------------------------------------------------- */
 
@@ -136,111 +119,23 @@ ping_event(const char *uid)
 	return (b);
 }
 
-/* --- the fixture ------------------------------------------------------ */
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
-static int
-setup(void **state)
-{
-	struct fx	*f;
-
-	f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->nfds = unit_count_fds();
-	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/takd-route-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(chdir(f->dir), 0);
-
-	config_init(&f->cfg);
-	/* Each turn's output is read at once: routing, not batching, here. */
-	f->cfg.flush_delay_ms = 0;
-	f->args.id = 0;
-	f->args.cfg = &f->cfg;
-	f->w.magic = WORKER_MAGIC;
-	f->w.args = &f->args;
-	f->w.cfg = &f->cfg;
-	f->w.sigfd = f->w.spare_fd = -1;
-	TAILQ_INIT(&f->w.handshaking);
-	TAILQ_INIT(&f->w.live);
-	TAILQ_INIT(&f->w.ready);
-	TAILQ_INIT(&f->w.dead);
-	TAILQ_INIT(&f->w.outlist);
-	TAILQ_INIT(&f->w.written);
-	f->w.epfd = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(f->w.epfd >= 0);
-	assert_int_equal(registry_init(&f->w), 0);
-	f->acc.magic = ACCEPTOR_MAGIC;
-	f->acc.fd = -1;
-	f->acc.plain = true;
-	snprintf(f->acc.name, sizeof(f->acc.name), "test");
-	*state = f;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-	int		 i;
-
-	f->w.state = WORKER_EXIT;
-	conn_close_all(&f->w, false, "test over");
-	conn_reap(&f->w);
-	registry_free(&f->w);
-	close(f->w.epfd);
-	for (i = 0; i < MAXS; i++) {
-		if (f->peer[i] > 0)
-			close(f->peer[i]);
-		free(f->rx[i]);
-	}
-	assert_int_equal(chdir(f->cwd), 0);
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	/* Every session's socket and the store's files were closed. */
-	assert_int_equal(unit_count_fds(), f->nfds);
-	free(f);
-	return (0);
-}
+/* --- on the fixture (tests/unit/worker_fx.h) -------------------------- */
 
 /*
  * What one test client sends to fill queues stands for a whole fleet's
  * traffic: the per-client budgets (test_budget.c) would drop it.
  */
 static void
-budgets_off(struct fx *f)
+budgets_off(struct worker_fx *f)
 {
 	f->cfg.max_events_per_second = 0;
 	f->cfg.max_bytes_per_second = 0;
 	f->cfg.max_sa_bytes = f->cfg.max_chat_bytes = 0;
 }
 
-/* Connect client i: a plain session on a socketpair. */
-static struct conn *
-connect_client(struct fx *f, int i)
-{
-	struct sockaddr_un	 sun;
-	int			 sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, sv), 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	f->c[i] = conn_new(&f->w, &f->acc, sv[0], (struct sockaddr *)&sun,
-	    sizeof(sun.sun_family));
-	assert_non_null(f->c[i]);
-	assert_int_equal(f->c[i]->state, CONN_ESTABLISHED);
-	f->peer[i] = sv[1];
-	return (f->c[i]);
-}
-
 /* Client i presents a certificate of this subject (and serial). */
 static void
-as_cert(struct fx *f, int i, const char *subject, const char *serial)
+as_cert(struct worker_fx *f, int i, const char *subject, const char *serial)
 {
 	snprintf(f->c[i]->tls.subject, sizeof(f->c[i]->tls.subject), "%s",
 	    subject);
@@ -250,43 +145,9 @@ as_cert(struct fx *f, int i, const char *subject, const char *serial)
 	registry_owner_init(&f->w, f->c[i]);
 }
 
-/* One loop turn's end: write what is queued, commit the store. */
-static void
-turn(struct fx *f)
-{
-	session_before_sleep(&f->w);
-}
-
-/* Client i sends bytes; the worker reads them and ends its turn. */
-static void
-client_send(struct fx *f, int i, const char *bytes, size_t len)
-{
-	size_t	 off = 0;
-	ssize_t	 n;
-
-	while (off < len) {
-		n = write(f->peer[i], bytes + off, len - off);
-		assert_true(n > 0);
-		off += (size_t)n;
-		/* As epoll would report it. */
-		if (f->c[i]->magic == CONN_MAGIC)
-			conn_handle(&f->w, f->c[i], EPOLLIN);
-		while (f->c[i]->magic == CONN_MAGIC && f->c[i]->on_ready)
-			conn_run_ready(&f->w);
-	}
-	turn(f);
-}
-
-static void
-client_send_str(struct fx *f, int i, char *s)
-{
-	client_send(f, i, s, strlen(s));
-	free(s);
-}
-
 /* Everything client i can read now, appended to f->rx[i]. */
 static void
-client_recv(struct fx *f, int i)
+client_recv(struct worker_fx *f, int i)
 {
 	char	 buf[65536];
 	ssize_t	 n;
@@ -302,7 +163,7 @@ client_recv(struct fx *f, int i)
 
 /* Events client i received since the last call; forgets them. */
 static int
-client_events(struct fx *f, int i, char *last, size_t lastlen)
+client_events(struct worker_fx *f, int i, char *last, size_t lastlen)
 {
 	const char	*p;
 	int		 n = 0;
@@ -324,14 +185,14 @@ client_events(struct fx *f, int i, char *last, size_t lastlen)
 
 /* Bind client i as uid/callsign with an SA, and clear what others got. */
 static void
-bind_client(struct fx *f, int i, const char *uid, const char *cs)
+bind_client(struct worker_fx *f, int i, const char *uid, const char *cs)
 {
 	int	 j;
 
-	client_send_str(f, i, sa_event(uid, cs, STALE, 0));
+	worker_fx_send_str(f, i, sa_event(uid, cs, STALE, 0));
 	assert_string_equal(f->c[i]->s.uid, uid);
 	assert_string_equal(f->c[i]->s.callsign, cs);
-	for (j = 0; j < MAXS; j++)
+	for (j = 0; j < WORKER_FX_MAX; j++)
 		if (f->c[j] != NULL)
 			(void)client_events(f, j, NULL, 0);
 }
@@ -405,14 +266,14 @@ test_decide(void **state)
 static void
 test_broadcast_sa(void **state)
 {
-	struct fx	*f = *state;
-	char		*sa, got[4096];
-	int		 i;
+	struct worker_fx	*f = *state;
+	char			*sa, got[4096];
+	int			 i;
 
 	for (i = 0; i < 3; i++)
-		connect_client(f, i);
+		worker_fx_connect(f, i);
 	sa = sa_event("UID-A", "ALPHA", STALE, 0);
-	client_send(f, 0, sa, strlen(sa));
+	worker_fx_send(f, 0, sa, strlen(sa));
 	/*
 	 * The others get it byte for byte from "<event": the declaration
 	 * before it is dropped, never relayed.
@@ -437,7 +298,7 @@ test_broadcast_sa(void **state)
 	snprintf(sa, 8192, "%s\n%s", "<event uid=\"m1\" type=\"a-h-G\" "
 	    "stale=\"" STALE "\"/>", "<event uid=\"m2\" type=\"a-h-G\" "
 	    "stale=\"" STALE "\"></event>");
-	client_send(f, 1, sa, strlen(sa));
+	worker_fx_send(f, 1, sa, strlen(sa));
 	assert_int_equal(client_events(f, 0, got, sizeof(got)), 2);
 	assert_non_null(strstr(got, "m1"));
 	assert_true(strstr(got, "m1") < strstr(got, "m2"));
@@ -447,12 +308,12 @@ test_broadcast_sa(void **state)
 static void
 test_ping_pong(void **state)
 {
-	struct fx	*f = *state;
-	char		 got[4096];
+	struct worker_fx	*f = *state;
+	char			 got[4096];
 
-	connect_client(f, 0);
-	connect_client(f, 1);
-	client_send_str(f, 0, ping_event("UID-A"));
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_send_str(f, 0, ping_event("UID-A"));
 	assert_int_equal(client_events(f, 0, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "uid=\"takPong\""));
 	assert_non_null(strstr(got, "type=\"t-x-c-t-r\""));
@@ -475,49 +336,49 @@ test_directed(void **state)
 	static const char *const to_self[] = { "callsign=ALPHA", NULL };
 	static const char *const to_all[] = { "callsign=All Streaming",
 	    NULL };
-	struct fx	*f = *state;
-	char		 got[4096];
-	uint64_t	 nr;
+	struct worker_fx	*f = *state;
+	char			 got[4096];
+	uint64_t		 nr;
 
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
 	bind_client(f, 0, "UID-A", "ALPHA");
 	bind_client(f, 1, "UID-B", "BRAVO");
 	bind_client(f, 2, "UID-C", "CHARLIE");
 
-	client_send_str(f, 0, chat_event("c1", "to bravo", to_b));
+	worker_fx_send_str(f, 0, chat_event("c1", "to bravo", to_b));
 	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "to bravo"));
 	assert_non_null(strstr(got, "<dest callsign=\"BRAVO\"/>"));
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
 
-	client_send_str(f, 0, chat_event("c2", "to C by uid", to_c_uid));
+	worker_fx_send_str(f, 0, chat_event("c2", "to C by uid", to_c_uid));
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 
 	/* Named twice, delivered once. */
-	client_send_str(f, 0, chat_event("c3", "twice", to_b_twice));
+	worker_fx_send_str(f, 0, chat_event("c3", "twice", to_b_twice));
 	assert_int_equal(client_events(f, 1, NULL, 0), 1);
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
 
-	client_send_str(f, 0, chat_event("c4", "both", to_b_c));
+	worker_fx_send_str(f, 0, chat_event("c4", "both", to_b_c));
 	assert_int_equal(client_events(f, 1, NULL, 0), 1);
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 
 	/* Nobody by that name: counted (no other worker could have it). */
 	nr = f->w.cnt.drop_no_recipient;
-	client_send_str(f, 0, chat_event("c5", "nobody", to_nobody));
+	worker_fx_send_str(f, 0, chat_event("c5", "nobody", to_nobody));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 1);
 
 	/* The sender naming itself gets nothing back. */
-	client_send_str(f, 0, chat_event("c6", "self", to_self));
+	worker_fx_send_str(f, 0, chat_event("c6", "self", to_self));
 	assert_int_equal(client_events(f, 0, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 2);
 
-	client_send_str(f, 0, chat_event("c7", "all", to_all));
+	worker_fx_send_str(f, 0, chat_event("c7", "all", to_all));
 	assert_int_equal(client_events(f, 1, NULL, 0), 1);
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 	assert_int_equal(client_events(f, 0, NULL, 0), 0);
@@ -528,11 +389,11 @@ static void
 test_no_recipient(void **state)
 {
 	static const char *const mission[] = { "mission=M1", NULL };
-	struct fx	*f = *state;
+	struct worker_fx	*f = *state;
 
-	connect_client(f, 0);
-	connect_client(f, 1);
-	client_send_str(f, 0, chat_event("m", "mission only", mission));
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_send_str(f, 0, chat_event("m", "mission only", mission));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_no_recipient, 1);
 	/* A restricted event never lands in the replay store either. */
@@ -546,30 +407,30 @@ test_shared_names(void **state)
 	static const char *const to_twin[] = { "callsign=TWIN", NULL };
 	static const char *const to_old[] = { "callsign=ALPHA", NULL };
 	static const char *const to_new[] = { "callsign=ALPHA-2", NULL };
-	struct fx	*f = *state;
+	struct worker_fx	*f = *state;
 
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
 	bind_client(f, 1, "UID-T1", "TWIN");
 	bind_client(f, 2, "UID-T2", "TWIN");
-	client_send_str(f, 0, chat_event("t", "twins", to_twin));
+	worker_fx_send_str(f, 0, chat_event("t", "twins", to_twin));
 	assert_int_equal(client_events(f, 1, NULL, 0), 1);
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 
 	/* A renamed client is reachable by its new callsign only. */
 	bind_client(f, 0, "UID-A", "ALPHA");
-	client_send_str(f, 0, sa_event("UID-A", "ALPHA-2", STALE, 0));
+	worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA-2", STALE, 0));
 	assert_string_equal(f->c[0]->s.callsign, "ALPHA-2");
 	(void)client_events(f, 1, NULL, 0);
 	(void)client_events(f, 2, NULL, 0);
-	client_send_str(f, 1, chat_event("r1", "old name", to_old));
+	worker_fx_send_str(f, 1, chat_event("r1", "old name", to_old));
 	assert_int_equal(client_events(f, 0, NULL, 0), 0);
-	client_send_str(f, 1, chat_event("r2", "new name", to_new));
+	worker_fx_send_str(f, 1, chat_event("r2", "new name", to_new));
 	assert_int_equal(client_events(f, 0, NULL, 0), 1);
 
 	/* Another uid relayed by the same client binds nothing. */
-	client_send_str(f, 0, sa_event("UID-OTHER", "OTHER", STALE, 0));
+	worker_fx_send_str(f, 0, sa_event("UID-OTHER", "OTHER", STALE, 0));
 	assert_string_equal(f->c[0]->s.uid, "UID-A");
 }
 
@@ -599,23 +460,23 @@ test_identity_owner(void **state)
 {
 	static const char *const to_alpha[] = { "callsign=ALPHA", NULL };
 	static const char *const to_uid_a[] = { "uid=UID-A", NULL };
-	struct fx	*f = *state;
-	char		 got[8192];
+	struct worker_fx	*f = *state;
+	char			 got[8192];
 
-	connect_client(f, 0);
+	worker_fx_connect(f, 0);
 	as_cert(f, 0, "CN=alice,O=TAK", "0A");
-	connect_client(f, 1);
+	worker_fx_connect(f, 1);
 	as_cert(f, 1, "CN=mallory,O=TAK", "0B");
-	connect_client(f, 2);
+	worker_fx_connect(f, 2);
 	as_cert(f, 2, "CN=carol,O=TAK", "0C");
 	bind_client(f, 0, "UID-A", "ALPHA");
 
 	/* Alice's uid, with or without her callsign; her callsign. */
-	client_send_str(f, 1, sa_event("UID-A", "ALPHA", STALE, 3));
-	client_send_str(f, 1, sa_event("UID-A", "MIKE", STALE, 3));
-	client_send_str(f, 1, sa_event("UID-M", "ALPHA", STALE, 3));
+	worker_fx_send_str(f, 1, sa_event("UID-A", "ALPHA", STALE, 3));
+	worker_fx_send_str(f, 1, sa_event("UID-A", "MIKE", STALE, 3));
+	worker_fx_send_str(f, 1, sa_event("UID-M", "ALPHA", STALE, 3));
 	/* Her uid on a marker, a chat, anything. */
-	client_send_str(f, 1, marker_event("UID-A", "a-h-G", NULL));
+	worker_fx_send_str(f, 1, marker_event("UID-A", "a-h-G", NULL));
 	assert_int_equal(f->w.cnt.drop_identity, 4);
 	assert_string_equal(f->c[1]->s.uid, "");
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
@@ -623,23 +484,23 @@ test_identity_owner(void **state)
 
 	/* Mallory as herself is fine, and so are her markers. */
 	bind_client(f, 1, "UID-M", "MIKE");
-	client_send_str(f, 1, marker_event("MARKER-1", "a-h-G", NULL));
+	worker_fx_send_str(f, 1, marker_event("MARKER-1", "a-h-G", NULL));
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 	assert_int_equal(client_events(f, 0, NULL, 0), 1);
 	/* ... but not another identity than her own. */
-	client_send_str(f, 1, sa_event("UID-M2", "MIKE-2", STALE, 0));
+	worker_fx_send_str(f, 1, sa_event("UID-M2", "MIKE-2", STALE, 0));
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_identity, 5);
 
 	/* Alice's directed messages reach Alice only. */
-	client_send_str(f, 2, chat_event("c1", "to alpha", to_alpha));
-	client_send_str(f, 2, chat_event("c2", "to uid", to_uid_a));
+	worker_fx_send_str(f, 2, chat_event("c1", "to alpha", to_alpha));
+	worker_fx_send_str(f, 2, chat_event("c2", "to uid", to_uid_a));
 	assert_int_equal(client_events(f, 0, NULL, 0), 2);
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 
 	/* Her stored SA is hers. */
-	connect_client(f, 3);
-	turn(f);
+	worker_fx_connect(f, 3);
+	worker_fx_turn(f);
 	assert_int_equal(client_events(f, 3, got, sizeof(got)), 2);
 	assert_non_null(strstr(got, "callsign=\"ALPHA\""));
 	assert_null(strstr(got, "xxx"));
@@ -648,11 +509,11 @@ test_identity_owner(void **state)
 	close(f->peer[0]);
 	f->peer[0] = -1;
 	conn_handle(&f->w, f->c[0], EPOLLIN);
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(client_events(f, 2, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "<link uid=\"UID-A\""));
 	/* Her stored position keeps her uid hers while it lasts. */
-	client_send_str(f, 1, marker_event("UID-A", "a-f-G-U-C", NULL));
+	worker_fx_send_str(f, 1, marker_event("UID-A", "a-f-G-U-C", NULL));
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_identity, 6);
 	conn_reap(&f->w);
@@ -662,13 +523,13 @@ test_identity_owner(void **state)
 static void
 test_takeover(void **state)
 {
-	struct fx	*f = *state;
+	struct worker_fx	*f = *state;
 
-	connect_client(f, 0);
+	worker_fx_connect(f, 0);
 	as_cert(f, 0, "CN=alice,O=TAK", "0A");
-	connect_client(f, 1);
+	worker_fx_connect(f, 1);
 	as_cert(f, 1, "CN=alice,O=TAK", "0A");
-	connect_client(f, 2);
+	worker_fx_connect(f, 2);
 	as_cert(f, 2, "CN=carol,O=TAK", "0C");
 	bind_client(f, 0, "UID-A", "ALPHA");
 	bind_client(f, 1, "UID-A", "ALPHA");
@@ -685,25 +546,25 @@ test_takeover(void **state)
 static void
 test_server_only(void **state)
 {
-	struct fx	*f = *state;
-	char		 got[4096];
+	struct worker_fx	*f = *state;
+	char			 got[4096];
 
-	connect_client(f, 0);
+	worker_fx_connect(f, 0);
 	as_cert(f, 0, "CN=mallory,O=TAK", "0B");
-	connect_client(f, 1);
+	worker_fx_connect(f, 1);
 	as_cert(f, 1, "CN=carol,O=TAK", "0C");
 	/* Before binding, no departure at all. */
-	client_send_str(f, 0, marker_event("d0", "t-x-d-d", "UID-M"));
+	worker_fx_send_str(f, 0, marker_event("d0", "t-x-d-d", "UID-M"));
 	bind_client(f, 0, "UID-M", "MIKE");
-	client_send_str(f, 0, marker_event("takPong", "t-x-c-t-r", NULL));
-	client_send_str(f, 0, marker_event("p2", "t-x-c-t-r", NULL));
-	client_send_str(f, 0, marker_event("x", "t-x-takp-v", NULL));
-	client_send_str(f, 0, marker_event("d1", "t-x-d-d", "UID-A"));
-	client_send_str(f, 0, marker_event("d2", "t-x-d-d", NULL));
+	worker_fx_send_str(f, 0, marker_event("takPong", "t-x-c-t-r", NULL));
+	worker_fx_send_str(f, 0, marker_event("p2", "t-x-c-t-r", NULL));
+	worker_fx_send_str(f, 0, marker_event("x", "t-x-takp-v", NULL));
+	worker_fx_send_str(f, 0, marker_event("d1", "t-x-d-d", "UID-A"));
+	worker_fx_send_str(f, 0, marker_event("d2", "t-x-d-d", NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_server_only, 6);
 	/* Its own departure, as ATAK sends it, goes out. */
-	client_send_str(f, 0, marker_event("d3", "t-x-d-d", "UID-M"));
+	worker_fx_send_str(f, 0, marker_event("d3", "t-x-d-d", "UID-M"));
 	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "<link uid=\"UID-M\""));
 }
@@ -717,36 +578,36 @@ test_server_only(void **state)
 static void
 test_sa_caps(void **state)
 {
-	struct fx	*f = *state;
-	char		 uid[32], got[65536];
-	int		 i;
+	struct worker_fx	*f = *state;
+	char			 uid[32], got[65536];
+	int			 i;
 
 	f->cfg.sa_uids_per_cert = 4;
 	for (i = 0; i < 20; i++) {
-		connect_client(f, 0);
+		worker_fx_connect(f, 0);
 		as_cert(f, 0, "CN=mallory,O=TAK", "0B");
 		snprintf(uid, sizeof(uid), "JUNK-%02d", i);
-		client_send_str(f, 0, sa_event(uid, uid, STALE, 0));
+		worker_fx_send_str(f, 0, sa_event(uid, uid, STALE, 0));
 		close(f->peer[0]);
 		f->peer[0] = -1;
 		conn_handle(&f->w, f->c[0], EPOLLIN);
-		turn(f);
+		worker_fx_turn(f);
 		conn_reap(&f->w);
 	}
 	assert_int_equal(f->w.cnt.sa_evicted, 16);
-	connect_client(f, 1);
+	worker_fx_connect(f, 1);
 	as_cert(f, 1, "CN=alice,O=TAK", "0A");
 	bind_client(f, 1, "UID-A", "ALPHA");
 	/* An SA over [cot] max_sa_bytes is neither relayed nor stored. */
 	f->cfg.max_sa_bytes = 4096;
-	connect_client(f, 2);
+	worker_fx_connect(f, 2);
 	as_cert(f, 2, "CN=bob,O=TAK", "0D");
-	client_send_str(f, 2, sa_event("UID-B", "BRAVO", STALE, 5000));
+	worker_fx_send_str(f, 2, sa_event("UID-B", "BRAVO", STALE, 5000));
 	assert_int_equal(f->w.cnt.drop_size, 1);
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 
-	connect_client(f, 3);
-	turn(f);
+	worker_fx_connect(f, 3);
+	worker_fx_turn(f);
 	assert_int_equal(client_events(f, 3, got, sizeof(got)), 5);
 	assert_non_null(strstr(got, "JUNK-19"));
 	assert_non_null(strstr(got, "JUNK-16"));
@@ -785,16 +646,16 @@ test_stale_rewrite(void **state)
 static void
 test_malformed_closes_one(void **state)
 {
-	struct fx	*f = *state;
-	char		 got[4096], bad[] = "<event uid=\"x\" type=\"a-f\" "
-	    "stale=\"garbage\"></event>";
+	struct worker_fx	*f = *state;
+	char			 got[4096], bad[] = "<event uid=\"x\" "
+	    "type=\"a-f\" stale=\"garbage\"></event>";
 
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
 	bind_client(f, 0, "UID-A", "ALPHA");
 	bind_client(f, 1, "UID-B", "BRAVO");
-	client_send(f, 1, bad, strlen(bad));
+	worker_fx_send(f, 1, bad, strlen(bad));
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.drop_malformed, 1);
 	assert_int_equal(f->w.cnt.sessions, 2);
@@ -806,11 +667,11 @@ test_malformed_closes_one(void **state)
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 	assert_int_equal(f->w.cnt.disconnect_notices, 1);
 	/* ... and go on talking. */
-	client_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
+	worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 
 	/* Garbage closes its session too, counted as framing. */
-	client_send(f, 2, "hello", 5);
+	worker_fx_send(f, 2, "hello", 5);
 	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.close_framing, 1);
 	/* UID-C was never bound: no notice. */
@@ -821,26 +682,26 @@ test_malformed_closes_one(void **state)
 static void
 test_replay(void **state)
 {
-	struct fx	*f = *state;
-	char		*sa_a, *sa_b, got[8192];
+	struct worker_fx	*f = *state;
+	char			*sa_a, *sa_b, got[8192];
 
-	connect_client(f, 0);
-	connect_client(f, 1);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
 	sa_a = sa_event("UID-A", "ALPHA", STALE, 0);
 	sa_b = sa_event("UID-B", "BRAVO", STALE, 0);
-	client_send(f, 0, sa_a, strlen(sa_a));
-	client_send(f, 1, sa_b, strlen(sa_b));
+	worker_fx_send(f, 0, sa_a, strlen(sa_a));
+	worker_fx_send(f, 1, sa_b, strlen(sa_b));
 	/* A stale SA is kept but not replayed. */
-	connect_client(f, 2);
-	client_send_str(f, 2, sa_event("UID-C", "CHARLIE", PAST, 0));
+	worker_fx_connect(f, 2);
+	worker_fx_send_str(f, 2, sa_event("UID-C", "CHARLIE", PAST, 0));
 	/* A newer SA of A supersedes the first in the store. */
 	free(sa_a);
 	sa_a = sa_event("UID-A", "ALPHA", STALE, 10);
-	client_send(f, 0, sa_a, strlen(sa_a));
-	turn(f);
+	worker_fx_send(f, 0, sa_a, strlen(sa_a));
+	worker_fx_turn(f);
 
-	connect_client(f, 3);
-	turn(f);
+	worker_fx_connect(f, 3);
+	worker_fx_turn(f);
 	if (client_events(f, 3, got, sizeof(got)) != 2)
 		fail_msg("replayed: %s", got);
 	/*
@@ -864,26 +725,26 @@ test_replay(void **state)
 static void
 test_disconnect_notice(void **state)
 {
-	struct fx	*f = *state;
-	char		 got[4096];
+	struct worker_fx	*f = *state;
+	char			 got[4096];
 
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
 	bind_client(f, 0, "UID-A", "ALPHA");
 	/* The same device again: a reconnect before the old session ended. */
 	bind_client(f, 1, "UID-A", "ALPHA");
 	close(f->peer[0]);
 	f->peer[0] = -1;
 	conn_handle(&f->w, f->c[0], EPOLLIN);
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(f->c[0]->magic, CONN_DEAD_MAGIC);
 	/* UID-A is still connected: no notice. */
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
 	close(f->peer[1]);
 	f->peer[1] = -1;
 	conn_handle(&f->w, f->c[1], EPOLLIN);
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(client_events(f, 2, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "type=\"t-x-d-d\""));
 	assert_non_null(strstr(got, "<link uid=\"UID-A\""));
@@ -898,21 +759,21 @@ test_disconnect_notice(void **state)
 static void
 test_notice_burst(void **state)
 {
-	struct fx	*f = *state;
-	char		 uid[64];
-	int		 i, got0 = 0;
+	struct worker_fx	*f = *state;
+	char			 uid[64];
+	int			 i, got0 = 0;
 
-	connect_client(f, 0);
-	connect_client(f, 1);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
 	for (i = 0; i < 6000; i++) {
 		snprintf(uid, sizeof(uid), "ANDROID-departed-%05d", i);
 		assert_true(session_departed(&f->w, 1, uid, "a-f-G-U-C"));
 		if (i % 100 == 99) {
-			turn(f);
+			worker_fx_turn(f);
 			got0 += client_events(f, 0, NULL, 0);
 		}
 	}
-	turn(f);
+	worker_fx_turn(f);
 	got0 += client_events(f, 0, NULL, 0);
 	assert_int_equal(got0, 6000);
 	/* Client 1 never read: still connected, its queue at most half. */
@@ -929,17 +790,18 @@ test_slow_consumer(void **state)
 {
 	static const char *const to_all[] = { "callsign=All Streaming",
 	    NULL };
-	struct fx	*f = *state;
-	char		*ev, big[40000];
-	int		 i, got2 = 0;
+	struct worker_fx	*f = *state;
+	char			*ev, big[40000];
+	int			 i, got2 = 0;
 
 	budgets_off(f);
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
 	/* SA of one uid, 8 KiB each: the stalled queue keeps few. */
 	for (i = 0; i < 300; i++) {
-		client_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 8192));
+		worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE,
+		    8192));
 		got2 += client_events(f, 2, NULL, 0);
 	}
 	assert_int_equal(got2, 300);
@@ -955,14 +817,14 @@ test_slow_consumer(void **state)
 	big[sizeof(big) - 1] = '\0';
 	for (i = 0; i < 60 && f->c[1]->magic == CONN_MAGIC; i++) {
 		ev = chat_event("big", big, to_all);
-		client_send_str(f, 0, ev);
+		worker_fx_send_str(f, 0, ev);
 		(void)client_events(f, 2, NULL, 0);
 	}
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.close_slow, 1);
 	assert_true(f->w.cnt.drop_closed > 0);
 	/* The others go on. */
-	client_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
+	worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
 	assert_int_equal(f->c[0]->magic, CONN_MAGIC);
 	assert_int_equal(f->c[2]->magic, CONN_MAGIC);
@@ -973,22 +835,22 @@ test_slow_consumer(void **state)
 static void
 test_queue_bound_config(void **state)
 {
-	struct fx	*f = *state;
-	char		 text[10000];
-	int		 i, sndbuf = 0;
-	socklen_t	 sl = sizeof(sndbuf);
+	struct worker_fx	*f = *state;
+	char			 text[10000];
+	int			 i, sndbuf = 0;
+	socklen_t		 sl = sizeof(sndbuf);
 
 	f->cfg.max_queue_bytes = 64 * 1024;
 	budgets_off(f);
-	connect_client(f, 0);
-	connect_client(f, 1);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
 	assert_int_equal(f->c[1]->s.outq.max, 64 * 1024);
 	assert_int_equal(getsockopt(f->c[1]->fd, SOL_SOCKET, SO_SNDBUF,
 	    &sndbuf, &sl), 0);
 	memset(text, 'q', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	for (i = 0; i < 200 && f->c[1]->magic == CONN_MAGIC; i++)
-		client_send_str(f, 0, chat_event("q", text, NULL));
+		worker_fx_send_str(f, 0, chat_event("q", text, NULL));
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.close_slow, 1);
 	/* The socket buffer, then 64 KiB of queue, and no more. */
@@ -1000,20 +862,20 @@ test_queue_bound_config(void **state)
 static void
 test_rate_limit(void **state)
 {
-	struct fx	*f = *state;
-	char		*one, *burst;
-	size_t		 len, i;
+	struct worker_fx	*f = *state;
+	char			*one, *burst;
+	size_t			 len, i;
 
 	f->cfg.max_events_per_second = 5;
-	connect_client(f, 0);
-	connect_client(f, 1);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
 	one = chat_event("r", "x", NULL);
 	len = strlen(one);
 	burst = malloc(len * 20 + 1);
 	assert_non_null(burst);
 	for (i = 0; i < 20; i++)
 		memcpy(burst + i * len, one, len);
-	client_send(f, 0, burst, len * 20);
+	worker_fx_send(f, 0, burst, len * 20);
 	/* A full bucket: one second's worth passes. */
 	assert_int_equal(client_events(f, 1, NULL, 0), 5);
 	assert_int_equal(f->w.cnt.drop_rate, 15);
@@ -1026,16 +888,17 @@ test_rate_limit(void **state)
 static void
 test_timeouts(void **state)
 {
-	struct fx	*f = *state;
-	const char	 part[] = "<event uid=\"p\" type=\"a-f\" stale=\"";
-	int64_t		 now;
+	struct worker_fx	*f = *state;
+	const char		 part[] = "<event uid=\"p\" type=\"a-f\" "
+	    "stale=\"";
+	int64_t			 now;
 
 	f->cfg.idle_timeout_ms = 60000;
 	assert_int_equal(f->cfg.partial_timeout_ms, 30000);
-	connect_client(f, 0);
-	connect_client(f, 1);
-	client_send(f, 0, part, strlen(part));
-	client_send_str(f, 1, ping_event("B"));
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_send(f, 0, part, strlen(part));
+	worker_fx_send_str(f, 1, ping_event("B"));
 	now = worker_now_ms();
 	/* Nothing yet. */
 	session_sweep(&f->w, now + 1000);
@@ -1056,16 +919,16 @@ test_timeouts(void **state)
 static void
 test_split_reads(void **state)
 {
-	struct fx	*f = *state;
-	char		*sa, got[4096];
-	size_t		 i, len;
+	struct worker_fx	*f = *state;
+	char			*sa, got[4096];
+	size_t			 i, len;
 
-	connect_client(f, 0);
-	connect_client(f, 1);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
 	sa = sa_event("UID-A", "ALPHA", STALE, 0);
 	len = strlen(sa);
 	for (i = 0; i < len; i += 7)
-		client_send(f, 0, sa + i, len - i < 7 ? len - i : 7);
+		worker_fx_send(f, 0, sa + i, len - i < 7 ? len - i : 7);
 	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
 	assert_string_equal(got, sa_body(sa));
 	free(sa);
@@ -1079,17 +942,17 @@ test_split_reads(void **state)
 static void
 test_close_in_pass(void **state)
 {
-	struct fx	*f = *state;
-	char		 got[8192];
+	struct worker_fx	*f = *state;
+	char			 got[8192];
 
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
 	bind_client(f, 1, "UID-B", "BRAVO");
 	close(f->peer[1]);
 	f->peer[1] = -1;
 	/* To 1 and 2; writing 1 fails (EPIPE), which closes it. */
-	client_send_str(f, 0, chat_event("C", "x", NULL));
+	worker_fx_send_str(f, 0, chat_event("C", "x", NULL));
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(client_events(f, 2, got, sizeof(got)), 2);
 	assert_non_null(strstr(got, "<link uid=\"UID-B\""));
@@ -1101,7 +964,7 @@ test_close_in_pass(void **state)
 
 /* As if ms had passed: the written list keeps its order. */
 static void
-time_passes(struct fx *f, int64_t ms)
+time_passes(struct worker_fx *f, int64_t ms)
 {
 	struct conn	*c;
 
@@ -1117,53 +980,53 @@ time_passes(struct fx *f, int64_t ms)
 static void
 test_flush_delay(void **state)
 {
-	struct fx	*f = *state;
-	char		 text[8000];
+	struct worker_fx	*f = *state;
+	char			 text[8000];
 
 	f->cfg.flush_delay_ms = 5000;
 	budgets_off(f);
-	connect_client(f, 0);
-	connect_client(f, 1);
-	connect_client(f, 2);
-	client_send_str(f, 0, chat_event("D", "one", NULL));
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
+	worker_fx_send_str(f, 0, chat_event("D", "one", NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 1);
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
-	client_send_str(f, 0, chat_event("D", "two", NULL));
+	worker_fx_send_str(f, 0, chat_event("D", "two", NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 	assert_int_equal(client_events(f, 2, NULL, 0), 0);
 	assert_true(f->c[1]->on_written && !f->c[1]->on_outlist);
 	/* Not yet, then the delay ends. */
 	time_passes(f, 4000);
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 	time_passes(f, 1000);
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(client_events(f, 1, NULL, 0), 1);
 	assert_int_equal(client_events(f, 2, NULL, 0), 1);
-	client_send_str(f, 0, chat_event("D", "three", NULL));
+	worker_fx_send_str(f, 0, chat_event("D", "three", NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 
 	/* Two of 8 KiB: past 16 KiB, written at once. */
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
-	client_send_str(f, 0, chat_event("D", text, NULL));
+	worker_fx_send_str(f, 0, chat_event("D", text, NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
-	client_send_str(f, 0, chat_event("D", text, NULL));
+	worker_fx_send_str(f, 0, chat_event("D", text, NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 3);
 	assert_int_equal(client_events(f, 2, NULL, 0), 3);
 
 	/* Waiting, then doomed: closed at the next pass. */
-	client_send_str(f, 0, chat_event("D", "four", NULL));
+	worker_fx_send_str(f, 0, chat_event("D", "four", NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 	session_doom(&f->w, f->c[2], "test");
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
 
 	/* Waiting, then the worker drains: written at once. */
 	f->w.state = WORKER_DRAIN;
 	conn_drain_all(&f->w);
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(client_events(f, 1, NULL, 0), 1);
 	conn_reap(&f->w);
 }
@@ -1175,14 +1038,14 @@ test_flush_delay(void **state)
 static void
 test_drain_full_pass(void **state)
 {
-	struct fx	*f = *state;
-	struct evbuf	*ev;
-	char		 rec[16384], buf[65536];
-	int		 i, sndbuf = 1 << 20;
-	size_t		 got = 0;
-	ssize_t		 n;
+	struct worker_fx	*f = *state;
+	struct evbuf		*ev;
+	char			 rec[16384], buf[65536];
+	int			 i, sndbuf = 1 << 20;
+	size_t			 got = 0;
+	ssize_t			 n;
 
-	connect_client(f, 0);
+	worker_fx_connect(f, 0);
 	/* Room for the whole pass: no write blocks. */
 	assert_int_equal(setsockopt(f->c[0]->fd, SOL_SOCKET, SO_SNDBUF,
 	    &sndbuf, sizeof(sndbuf)), 0);
@@ -1194,7 +1057,7 @@ test_drain_full_pass(void **state)
 	evbuf_unref(ev);
 	f->w.state = WORKER_DRAIN;
 	conn_drain_all(&f->w);
-	turn(f);
+	worker_fx_turn(f);
 	assert_int_equal(outq_bytes(&f->c[0]->s.outq), 0);
 	assert_int_equal(f->c[0]->state, CONN_CLOSING);
 	/* Its close (a half-close, plain TCP) follows what was queued. */
@@ -1210,49 +1073,50 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide),
-		cmocka_unit_test_setup_teardown(test_broadcast_sa, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_ping_pong, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_directed, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_no_recipient, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_shared_names, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_broadcast_sa,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ping_pong,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_directed,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_no_recipient,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_shared_names,
+		    worker_fx_setup, worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_closes_one,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disconnect_notice, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_notice_burst, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_slow_consumer, setup,
-		    teardown),
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replay,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_disconnect_notice,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_notice_burst,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_consumer,
+		    worker_fx_setup, worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_bound_config,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rate_limit, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_timeouts, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_split_reads, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_close_in_pass, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_flush_delay, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_identity_owner, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_takeover, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_server_only, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_sa_caps, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_stale_rewrite, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_drain_full_pass, setup,
-		    teardown),
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limit,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_timeouts,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_split_reads,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_close_in_pass,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_delay,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_identity_owner,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_takeover,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_server_only,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sa_caps,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_rewrite,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_drain_full_pass,
+		    worker_fx_setup, worker_fx_teardown),
 	};
 
 	log_init(LOG_DEST_STDERR, NULL, LOG_WARNING);
