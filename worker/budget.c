@@ -19,6 +19,7 @@
 #include "shared/log.h"
 #include "worker/budget.h"
 #include "worker/conn.h"
+#include "worker/deliver.h"
 #include "worker/outq.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"
@@ -361,7 +362,7 @@ budget_enforce(struct worker *w, size_t used, size_t limit)
 		    "share (%zu) (%s)", c->id, used, limit, held,
 		    why == BUDGET_WHY_IN ? "of an unfinished event" :
 		    "of queued output", share, conn_who(c, who, sizeof(who)));
-		session_doom(w, c, why);
+		deliver_doom(w, c, why);
 		budget_release(w, c);
 		used = budget_mem_used(w);
 	}

@@ -1,14 +1,15 @@
 /*
- * The contract between a worker's data path (session input, routing, output
- * queues: worker/session.c, route.c, outq.c) and the fan-out to the other
- * workers (worker/fanout.c).
+ * Delivery: how an event reaches the output queues of a worker's sessions
+ * (worker/deliver.c), and the contract between a worker's data path and the
+ * fan-out to the other workers (worker/fanout.c).
  *
- * An event that a local session sent is routed once, where it arrived:
- * pings are answered there and go nowhere else; every other event becomes a
- * struct deliver that is handed to deliver_local() for this worker's sessions
- * and to fanout_send() for every other worker, which calls deliver_local()
- * on its side with the same fields.  No worker re-parses an event it got from
- * another worker.
+ * An event that a local session sent is routed once, where it arrived
+ * (route.h): pings are answered there and go nowhere else; every other event
+ * becomes a struct deliver that deliver_event() hands to deliver_local() for
+ * this worker's sessions and to fanout_send() for every other worker, which
+ * calls deliver_local() on its side with the same fields.  No worker
+ * re-parses an event it got from another worker.  deliver_enqueue() is the
+ * one way into a session's output queue; conn.c's output pass writes it.
  */
 #ifndef TAKD_WORKER_DELIVER_H
 #define TAKD_WORKER_DELIVER_H
@@ -20,11 +21,13 @@
 #include "cot/cot_parse.h"
 #include "ipc/ipc_msg.h"
 
+struct conn;
 struct worker;
 
 /*
  * An event's bytes, shared by every local output queue that holds it: one
- * allocation per event per worker, whatever the number of recipients.
+ * allocation per event per worker, whatever the number of recipients
+ * (outq.c makes them: it counts their memory for the budget).
  */
 struct evbuf {
 	uint32_t	 refs;
@@ -66,6 +69,41 @@ struct deliver {
 
 /* Queue d for every matching session of this worker (data path). */
 void	 deliver_local(struct worker *, const struct deliver *);
+
+/*
+ * The rest is the data path's own (deliver.c), not the fan-out's.
+ *
+ * An event of this worker (a session's, or a notice takd made): its bytes
+ * become d->ev, queued to every matching local session (deliver_local())
+ * and, with fanout, sent to every other worker; d->ev is NULL again on
+ * return.  A directed event that reached no local session, in a worker
+ * with no other worker to ask, counts as dropped.no_recipient.  -1 when
+ * the event buffer could not be made (counted as drop_nomem, errno set).
+ */
+int	 deliver_event(struct worker *, struct deliver *, const void *bytes,
+	    size_t len, bool fanout);
+/*
+ * Queue ev for c (a reference is taken).  flags are DELIVER_F_*; key is
+ * the SA uid hash (outq_hash()); cls is the event's class (enum
+ * ipc_ev_class), counted when it is written.  A notice (DELIVER_F_SYSTEM)
+ * that would fill more than half of the queue is dropped; a queue that
+ * reaches its bound dooms the session (slow consumer).
+ */
+void	 deliver_enqueue(struct worker *, struct conn *, struct evbuf *,
+	    uint32_t flags, uint64_t key, unsigned cls);
+/*
+ * A session that was just established: queue it the latest SA of every
+ * known uid (the store's), newest first, within half of its queue.
+ */
+void	 deliver_replay(struct worker *, struct conn *);
+/*
+ * Stop delivering to c: its queue and budgets are freed now, the
+ * connection closed at the next output pass with why (slow consumer, out
+ * of memory, memory budget, uid taken over).
+ */
+void	 deliver_doom(struct worker *, struct conn *, const char *why);
+/* Whether c may be queued to: established, started, not doomed. */
+bool	 deliver_receives(const struct conn *);
 
 /*
  * fanout.c: send d to every other worker.  Never blocks: a peer whose queue

@@ -683,7 +683,7 @@ registry_takeover_one(struct worker *w, struct conn *c, void *arg)
 	char				 who[CONN_WHO_MAX];
 
 	if ((d->src_worker == w->args->id && d->src_conn == c->id) ||
-	    !session_receives(c) || strlen(c->s.owner) != d->ev->len ||
+	    !deliver_receives(c) || strlen(c->s.owner) != d->ev->len ||
 	    memcmp(c->s.owner, d->ev->data, d->ev->len) != 0)
 		return;
 	w->cnt.close_takeover++;
@@ -692,7 +692,7 @@ registry_takeover_one(struct worker *w, struct conn *c, void *arg)
 	    "session of the same certificate (worker %u session %" PRIu64
 	    "): closing this one (%s)", c->id, c->s.uid, d->src_worker,
 	    d->src_conn, conn_who(c, who, sizeof(who)));
-	session_doom(w, c, "uid taken over by a new session of the same "
+	deliver_doom(w, c, "uid taken over by a new session of the same "
 	    "certificate");
 }
 

@@ -1,19 +1,11 @@
 /*
- * Routing decisions and local delivery: see route.h and deliver.h.
- *
- * Delivery makes no allocation and no copy: each recipient's queue takes a
- * reference to the one struct evbuf of the event.  A broadcast walks the
- * live sessions; a directed event looks each recipient up in the local
- * index (registry.c), and a sequence mark on the session keeps a session
- * named twice (by uid and by callsign) from getting the event twice.
+ * Routing decisions: see route.h.  Pure: they look at the parsed event (and
+ * the sender's bound uid) only; delivery is deliver.c's.
  */
+#include <stdbool.h>
 #include <string.h>
 
-#include "worker/conn.h"
-#include "worker/registry.h"
 #include "worker/route.h"
-#include "worker/session.h"
-#include "worker/worker_int.h"
 
 enum route_action
 route_decide(const struct cot_view *v)
@@ -82,71 +74,4 @@ route_action_name(enum route_action a)
 		return ("no recipient");
 	}
 	return ("?");
-}
-
-struct route_ctx {
-	const struct deliver	*d;
-	uint64_t		 key;
-	uint64_t		 mark;
-	size_t			 n;
-};
-
-static bool
-route_is_sender(const struct worker *w, const struct deliver *d,
-    const struct conn *c)
-{
-	return (d->src_conn != 0 && d->src_worker == w->args->id &&
-	    d->src_conn == c->id);
-}
-
-static void
-route_directed_one(struct worker *w, struct conn *c, void *arg)
-{
-	struct route_ctx	*ctx = arg;
-
-	if (c->s.deliver_mark == ctx->mark || !session_receives(c) ||
-	    route_is_sender(w, ctx->d, c))
-		return;
-	c->s.deliver_mark = ctx->mark;
-	session_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key,
-	    ctx->d->cls);
-	ctx->n++;
-}
-
-size_t
-route_deliver(struct worker *w, const struct deliver *d)
-{
-	struct route_ctx	 ctx;
-	struct conn		*c;
-	size_t			 i;
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.d = d;
-	if (d->ev == NULL)
-		return (0);
-	if (d->flags & DELIVER_F_TAKEOVER)
-		return (registry_takeover_local(w, d));
-	if (d->flags & DELIVER_F_SA)
-		ctx.key = outq_hash(d->uid);
-	if (d->kind == DELIVER_BROADCAST) {
-		/* Dooming a session keeps it on the list: the walk is safe. */
-		TAILQ_FOREACH(c, &w->live, entry) {
-			if (!session_receives(c) || route_is_sender(w, d, c))
-				continue;
-			session_enqueue(w, c, d->ev, d->flags, ctx.key, d->cls);
-			ctx.n++;
-		}
-		return (ctx.n);
-	}
-	ctx.mark = ++w->deliver_seq;
-	for (i = 0; i < d->n_dest; i++)
-		registry_match(w, d->dest[i].kind, d->dest[i].value,
-		    route_directed_one, &ctx);
-	return (ctx.n);
-}
-
-void
-deliver_local(struct worker *w, const struct deliver *d)
-{
-	(void)route_deliver(w, d);
 }

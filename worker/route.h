@@ -1,7 +1,7 @@
 /*
- * Routing, the same in every worker: what to do with one parsed event
- * (route_decide, pure), and delivery to this worker's sessions
- * (deliver_local in deliver.h, implemented here).  See docs/datapath.md.
+ * Routing, the same in every worker: what to do with one parsed event, the
+ * class it counts in, and what a client may not send.  Pure: no session,
+ * no worker state; delivery is deliver.h's.  See docs/datapath.md.
  */
 #ifndef TAKD_WORKER_ROUTE_H
 #define TAKD_WORKER_ROUTE_H
@@ -11,9 +11,6 @@
 
 #include "cot/cot_parse.h"
 #include "ipc/ipc_msg.h"
-#include "worker/deliver.h"
-
-struct worker;
 
 enum route_action {
 	ROUTE_PONG,		/* ping: answer the sender, forward nothing */
@@ -38,11 +35,5 @@ const char	*route_server_only(const struct cot_view *, const char *own_uid);
  * "b-t-f-*" chat, "t-x-c-t" and "t-x-c-t-*" ping (and pong), else other.
  */
 enum ipc_ev_class route_class(const char *type);
-/*
- * deliver_local(), returning the number of sessions the event was queued to
- * (a session named twice counts once); for DELIVER_F_TAKEOVER, the number
- * of sessions closed.
- */
-size_t	 route_deliver(struct worker *, const struct deliver *);
 
 #endif

@@ -1,14 +1,14 @@
 /*
  * One established session's events: framing, parsing, routing, identity,
- * the latest-SA replay when it connects and the disconnect notice when it
- * leaves.  See session.h and docs/datapath.md.
+ * the disconnect notice when it leaves.  See session.h and
+ * docs/datapath.md.
  *
  * Per event: the framer hands out the bytes, the sender's token buckets
  * may drop it, cot_parse() fills a view on the stack, its class's size cap
- * may drop it (budget.c), and routing makes at most one allocation (the
- * struct evbuf shared by every recipient here, and copied once more by the
- * fan-out to the other workers).  LMDB only sees batched writes, applied
- * before the loop sleeps.
+ * may drop it (budget.c), and delivery (deliver.c) makes at most one
+ * allocation (the struct evbuf shared by every recipient here, and copied
+ * once more by the fan-out to the other workers).  LMDB only sees batched
+ * writes, committed before the loop sleeps.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +17,6 @@
 
 #include "shared/log.h"
 #include "worker/conn.h"
-#include "worker/fanout.h"
 #include "worker/registry.h"
 #include "worker/route.h"
 #include "worker/session.h"
@@ -47,77 +46,6 @@ session_init(struct worker *w, struct conn *c)
 	    w->cfg->max_queue_bytes : OUTQ_DEFAULT_MAX);
 }
 
-bool
-session_receives(const struct conn *c)
-{
-	return (c->magic == CONN_MAGIC && c->state == CONN_ESTABLISHED &&
-	    c->s.started && c->s.doom == NULL);
-}
-
-void
-session_doom(struct worker *w, struct conn *c, const char *why)
-{
-	struct session	*s = &c->s;
-
-	if (s->doom != NULL)
-		return;
-	s->doom = why;
-	/* Its memory goes now; the connection at the next output pass. */
-	w->cnt.drop_closed += outq_free(&s->outq);
-	budget_release(w, c);
-	conn_output(w, c);
-}
-
-_Static_assert(IPC_EV_CLASS_MAX <= OUTQ_CLASSES, "event classes");
-
-void
-session_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
-    uint32_t flags, uint64_t key, unsigned cls)
-{
-	struct session	*s = &c->s;
-	size_t		 superseded = 0;
-	char		 who[CONN_WHO_MAX];
-
-	/*
-	 * Notices takd makes itself come in bursts (a worker's death, many
-	 * sessions closing in one turn): past half the queue they are
-	 * dropped, as the SA replay is, so that they never close a client
-	 * as a slow consumer.
-	 */
-	if ((flags & DELIVER_F_SYSTEM) &&
-	    outq_bytes(&s->outq) + ev->len > s->outq.max / 2) {
-		w->cnt.drop_notice++;
-		return;
-	}
-	/* The write timeout counts from the moment output waits. */
-	if (outq_bytes(&s->outq) == 0)
-		s->write_ms = worker_now_ms();
-	switch (outq_push(&s->outq, ev, ((flags & DELIVER_F_SA) ? OUTQ_F_SA :
-	    0) | OUTQ_F_CLASS(cls), key, &superseded)) {
-	case OUTQ_OK:
-		if (outq_bytes(&s->outq) > w->cnt.outq_high_water)
-			w->cnt.outq_high_water = outq_bytes(&s->outq);
-		/* May close the biggest holder: this session too. */
-		budget_output(w, c);
-		break;
-	case OUTQ_FULL:
-		w->cnt.close_slow++;
-		w->cnt.drop_closed++;
-		log_warnx("session %" PRIu64 ": slow consumer, %zu bytes in %zu "
-		    "events queued and more coming: disconnecting (%s)", c->id,
-		    outq_bytes(&s->outq), outq_events(&s->outq),
-		    conn_who(c, who, sizeof(who)));
-		session_doom(w, c, "slow consumer: output queue full");
-		break;
-	case OUTQ_NOMEM:
-		w->cnt.drop_nomem++;
-		session_doom(w, c, "out of memory for the output queue");
-		break;
-	}
-	w->cnt.drop_superseded += superseded;
-	conn_output(w, c);
-}
-
 static void
 session_pong(struct worker *w, struct conn *c, int64_t wall)
 {
@@ -130,7 +58,7 @@ session_pong(struct worker *w, struct conn *c, int64_t wall)
 		w->cnt.drop_nomem++;
 		return;
 	}
-	session_enqueue(w, c, ev, 0, 0, IPC_EV_PING);
+	deliver_enqueue(w, c, ev, 0, 0, IPC_EV_PING);
 	evbuf_unref(ev);
 	w->cnt.pongs++;
 }
@@ -296,12 +224,10 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	struct cot_view		 v;
 	struct deliver		 d;
 	enum route_action	 act;
-	struct fanout_stats	 fs;
 	enum ipc_ev_class	 cls;
 	const char		*why;
 	char			 err[COT_ERR_MAX];
 	int64_t			 wall;
-	size_t			 n;
 
 	s->last_event_ms = now;
 	s->events_in++;
@@ -353,21 +279,9 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 			d.n_dest = v.n_dest;
 			d.dest = v.dest;
 		}
-		if ((d.ev = evbuf_new(bytes, len)) == NULL) {
-			w->cnt.drop_nomem++;
+		if (deliver_event(w, &d, bytes, len, true) == -1)
 			log_warn("session %" PRIu64 ": event of %zu bytes",
 			    c->id, len);
-		} else {
-			n = route_deliver(w, &d);
-			fanout_send(w, &d);
-			evbuf_unref(d.ev);
-			if (n == 0 && d.kind == DELIVER_DIRECTED) {
-				/* With no other worker, nobody can get it. */
-				fanout_get_stats(w, &fs);
-				if (fs.peers == 0)
-					w->cnt.drop_no_recipient++;
-			}
-		}
 	}
 	/*
 	 * Only the session's own position is kept for replay (a marker is an
@@ -422,40 +336,10 @@ session_input(struct worker *w, struct conn *c, const uint8_t *buf,
 	return (rc);
 }
 
-struct session_replay {
-	struct worker	*w;
-	struct conn	*c;
-	size_t		 queued;
-	size_t		 skipped;
-};
-
-static int
-session_replay_one(const char *uid, const void *bytes, size_t len,
-    void *arg)
-{
-	struct session_replay	*r = arg;
-	struct outq		*q = &r->c->s.outq;
-	struct evbuf		*ev;
-
-	/* Half the queue at most: live traffic must still fit behind it. */
-	if (r->c->s.doom != NULL || outq_bytes(q) + len > q->max / 2 ||
-	    (ev = evbuf_new(bytes, len)) == NULL) {
-		r->skipped++;
-		return (0);
-	}
-	session_enqueue(r->w, r->c, ev, DELIVER_F_SA, outq_hash(uid),
-	    IPC_EV_SA);
-	evbuf_unref(ev);
-	r->queued++;
-	return (0);
-}
-
 void
 session_start(struct worker *w, struct conn *c)
 {
-	struct session		*s = &c->s;
-	struct session_replay	 r;
-	char			 who[CONN_WHO_MAX];
+	struct session	*s = &c->s;
 
 	s->started = true;
 	s->connected_wall_ms = session_wall_ms();
@@ -463,24 +347,7 @@ session_start(struct worker *w, struct conn *c)
 	budget_session_start(w, c);
 	registry_owner_init(w, c);
 	registry_connect(w, c);
-
-	memset(&r, 0, sizeof(r));
-	r.w = w;
-	r.c = c;
-	if (registry_foreach_sa(w, s->connected_wall_ms, session_replay_one,
-	    &r) == -1)
-		log_warnx("session %" PRIu64 ": latest SA replay failed (state "
-		    "store error)", c->id);
-	w->cnt.sa_replayed += r.queued;
-	w->cnt.replay_skipped += r.skipped;
-	if (r.skipped > 0)
-		log_warnx("session %" PRIu64 ": %zu latest SA events replayed, "
-		    "%zu skipped: they would fill more than half of its output "
-		    "queue (%s)", c->id, r.queued, r.skipped,
-		    conn_who(c, who, sizeof(who)));
-	else if (r.queued > 0)
-		log_debug("session %" PRIu64 ": %zu latest SA events replayed",
-		    c->id, r.queued);
+	deliver_replay(w, c);
 }
 
 /*
@@ -512,14 +379,8 @@ session_disconnect_notice(struct worker *w, const char *uid,
 	d.src_worker = src_worker;
 	d.src_conn = src_conn;
 	snprintf(d.uid, sizeof(d.uid), "%s", uid);
-	if ((d.ev = evbuf_new(buf, n)) == NULL) {
-		w->cnt.drop_nomem++;
+	if (deliver_event(w, &d, buf, n, fanout) == -1)
 		return (-1);
-	}
-	(void)route_deliver(w, &d);
-	if (fanout)
-		fanout_send(w, &d);
-	evbuf_unref(d.ev);
 	w->cnt.disconnect_notices++;
 	return (0);
 }
@@ -601,7 +462,7 @@ session_sweep(struct worker *w, int64_t now)
 	w->next_sweep_ms = now + every;
 	for (c = TAILQ_FIRST(&w->live); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (!session_receives(c))
+		if (!deliver_receives(c))
 			continue;
 		if (idle > 0 && now - c->s.last_event_ms >= idle) {
 			w->cnt.close_idle++;

@@ -1,8 +1,9 @@
 /*
  * The CoT side of an established connection: its stream is cut into events
- * (cot_frame), each parsed (cot_parse) and routed (route.c), its identity
- * bound and recorded (registry.c), and what it is sent waits in its output
- * queue (outq.c) until conn.c writes it.  See docs/datapath.md.
+ * (cot/cot_frame.c), each parsed (cot/cot_parse.c), routed (route.c) and
+ * delivered (deliver.c), its identity bound and recorded (registry.c), and
+ * what it is sent waits in its output queue (outq.c) until conn.c writes
+ * it.  See docs/datapath.md.
  *
  * conn.c owns the life cycle and calls session_init() at accept,
  * session_start() once the connection is established, session_input() with
@@ -102,18 +103,6 @@ int	 session_disconnect_notice(struct worker *, const char *uid,
  */
 bool	 session_departed(struct worker *, uint32_t worker, const char *uid,
 	    const char *last_type);
-
-/*
- * Queue ev for c (a reference is taken).  flags are DELIVER_F_*; key is
- * the SA uid hash; cls is the event's class (enum ipc_ev_class), counted
- * when it is written.  A queue that reaches its bound dooms the session.
- */
-void	 session_enqueue(struct worker *, struct conn *, struct evbuf *,
-	    uint32_t flags, uint64_t key, unsigned cls);
-/* Close c at the next output pass (slow consumer, out of memory). */
-void	 session_doom(struct worker *, struct conn *, const char *why);
-/* Whether c may be queued to: established, not doomed. */
-bool	 session_receives(const struct conn *);
 
 /* Idle timeout and unclosed events; cheap to call every loop turn. */
 void	 session_sweep(struct worker *, int64_t now_ms);

@@ -1018,7 +1018,7 @@ test_flush_delay(void **state)
 	/* Waiting, then doomed: closed at the next pass. */
 	worker_fx_send_str(f, 0, chat_event("D", "four", NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
-	session_doom(&f->w, f->c[2], "test");
+	deliver_doom(&f->w, f->c[2], "test");
 	worker_fx_turn(f);
 	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
@@ -1053,7 +1053,7 @@ test_drain_full_pass(void **state)
 	ev = evbuf_new(rec, sizeof(rec));
 	assert_non_null(ev);
 	for (i = 0; i < 16; i++)
-		session_enqueue(&f->w, f->c[0], ev, 0, 0, IPC_EV_OTHER);
+		deliver_enqueue(&f->w, f->c[0], ev, 0, 0, IPC_EV_OTHER);
 	evbuf_unref(ev);
 	f->w.state = WORKER_DRAIN;
 	conn_drain_all(&f->w);

@@ -1,0 +1,242 @@
+/*
+ * Delivery to this worker's sessions: see deliver.h and docs/datapath.md.
+ *
+ * Delivery makes no allocation and no copy: each recipient's queue takes a
+ * reference to the one struct evbuf of the event.  A broadcast walks the
+ * live sessions; a directed event looks each recipient up in the local
+ * index (registry.c), and a sequence mark on the session keeps a session
+ * named twice (by uid and by callsign) from getting the event twice.  What
+ * is queued waits for conn.c's output pass (conn_flush_pending()).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shared/log.h"
+#include "worker/conn.h"
+#include "worker/deliver.h"
+#include "worker/fanout.h"
+#include "worker/registry.h"
+#include "worker/session.h"
+#include "worker/worker_int.h"
+
+_Static_assert(IPC_EV_CLASS_MAX <= OUTQ_CLASSES, "event classes");
+
+bool
+deliver_receives(const struct conn *c)
+{
+	return (c->magic == CONN_MAGIC && c->state == CONN_ESTABLISHED &&
+	    c->s.started && c->s.doom == NULL);
+}
+
+void
+deliver_doom(struct worker *w, struct conn *c, const char *why)
+{
+	struct session	*s = &c->s;
+
+	if (s->doom != NULL)
+		return;
+	s->doom = why;
+	/* Its memory goes now; the connection at the next output pass. */
+	w->cnt.drop_closed += outq_free(&s->outq);
+	budget_release(w, c);
+	conn_output(w, c);
+}
+
+void
+deliver_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
+    uint32_t flags, uint64_t key, unsigned cls)
+{
+	struct session	*s = &c->s;
+	size_t		 superseded = 0;
+	char		 who[CONN_WHO_MAX];
+
+	/*
+	 * Notices takd makes itself come in bursts (a worker's death, many
+	 * sessions closing in one turn): past half the queue they are
+	 * dropped, as the SA replay is, so that they never close a client
+	 * as a slow consumer.
+	 */
+	if ((flags & DELIVER_F_SYSTEM) &&
+	    outq_bytes(&s->outq) + ev->len > s->outq.max / 2) {
+		w->cnt.drop_notice++;
+		return;
+	}
+	/* The write timeout counts from the moment output waits. */
+	if (outq_bytes(&s->outq) == 0)
+		s->write_ms = worker_now_ms();
+	switch (outq_push(&s->outq, ev, ((flags & DELIVER_F_SA) ? OUTQ_F_SA :
+	    0) | OUTQ_F_CLASS(cls), key, &superseded)) {
+	case OUTQ_OK:
+		if (outq_bytes(&s->outq) > w->cnt.outq_high_water)
+			w->cnt.outq_high_water = outq_bytes(&s->outq);
+		/* May close the biggest holder: this session too. */
+		budget_output(w, c);
+		break;
+	case OUTQ_FULL:
+		w->cnt.close_slow++;
+		w->cnt.drop_closed++;
+		log_warnx("session %" PRIu64 ": slow consumer, %zu bytes in %zu "
+		    "events queued and more coming: disconnecting (%s)", c->id,
+		    outq_bytes(&s->outq), outq_events(&s->outq),
+		    conn_who(c, who, sizeof(who)));
+		deliver_doom(w, c, "slow consumer: output queue full");
+		break;
+	case OUTQ_NOMEM:
+		w->cnt.drop_nomem++;
+		deliver_doom(w, c, "out of memory for the output queue");
+		break;
+	}
+	w->cnt.drop_superseded += superseded;
+	conn_output(w, c);
+}
+
+struct deliver_ctx {
+	const struct deliver	*d;
+	uint64_t		 key;
+	uint64_t		 mark;
+	size_t			 n;
+};
+
+static bool
+deliver_is_sender(const struct worker *w, const struct deliver *d,
+    const struct conn *c)
+{
+	return (d->src_conn != 0 && d->src_worker == w->args->id &&
+	    d->src_conn == c->id);
+}
+
+static void
+deliver_directed_one(struct worker *w, struct conn *c, void *arg)
+{
+	struct deliver_ctx	*ctx = arg;
+
+	if (c->s.deliver_mark == ctx->mark || !deliver_receives(c) ||
+	    deliver_is_sender(w, ctx->d, c))
+		return;
+	c->s.deliver_mark = ctx->mark;
+	deliver_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key,
+	    ctx->d->cls);
+	ctx->n++;
+}
+
+/*
+ * deliver_local(), returning the number of sessions the event was queued
+ * to (a session named twice counts once); for DELIVER_F_TAKEOVER, the
+ * number of sessions closed.
+ */
+static size_t
+deliver_queue(struct worker *w, const struct deliver *d)
+{
+	struct deliver_ctx	 ctx;
+	struct conn		*c;
+	size_t			 i;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.d = d;
+	if (d->ev == NULL)
+		return (0);
+	if (d->flags & DELIVER_F_TAKEOVER)
+		return (registry_takeover_local(w, d));
+	if (d->flags & DELIVER_F_SA)
+		ctx.key = outq_hash(d->uid);
+	if (d->kind == DELIVER_BROADCAST) {
+		/* Dooming a session keeps it on the list: the walk is safe. */
+		TAILQ_FOREACH(c, &w->live, entry) {
+			if (!deliver_receives(c) || deliver_is_sender(w, d, c))
+				continue;
+			deliver_enqueue(w, c, d->ev, d->flags, ctx.key, d->cls);
+			ctx.n++;
+		}
+		return (ctx.n);
+	}
+	ctx.mark = ++w->deliver_seq;
+	for (i = 0; i < d->n_dest; i++)
+		registry_match(w, d->dest[i].kind, d->dest[i].value,
+		    deliver_directed_one, &ctx);
+	return (ctx.n);
+}
+
+void
+deliver_local(struct worker *w, const struct deliver *d)
+{
+	(void)deliver_queue(w, d);
+}
+
+int
+deliver_event(struct worker *w, struct deliver *d, const void *bytes,
+    size_t len, bool fanout)
+{
+	struct fanout_stats	 fs;
+	size_t			 n;
+
+	if ((d->ev = evbuf_new(bytes, len)) == NULL) {
+		w->cnt.drop_nomem++;
+		return (-1);
+	}
+	n = deliver_queue(w, d);
+	if (fanout)
+		fanout_send(w, d);
+	evbuf_unref(d->ev);
+	d->ev = NULL;
+	if (n == 0 && d->kind == DELIVER_DIRECTED) {
+		/* With no other worker, nobody can get it. */
+		fanout_get_stats(w, &fs);
+		if (fs.peers == 0)
+			w->cnt.drop_no_recipient++;
+	}
+	return (0);
+}
+
+struct deliver_replay {
+	struct worker	*w;
+	struct conn	*c;
+	size_t		 queued;
+	size_t		 skipped;
+};
+
+static int
+deliver_replay_one(const char *uid, const void *bytes, size_t len,
+    void *arg)
+{
+	struct deliver_replay	*r = arg;
+	struct outq		*q = &r->c->s.outq;
+	struct evbuf		*ev;
+
+	/* Half the queue at most: live traffic must still fit behind it. */
+	if (r->c->s.doom != NULL || outq_bytes(q) + len > q->max / 2 ||
+	    (ev = evbuf_new(bytes, len)) == NULL) {
+		r->skipped++;
+		return (0);
+	}
+	deliver_enqueue(r->w, r->c, ev, DELIVER_F_SA, outq_hash(uid),
+	    IPC_EV_SA);
+	evbuf_unref(ev);
+	r->queued++;
+	return (0);
+}
+
+void
+deliver_replay(struct worker *w, struct conn *c)
+{
+	struct deliver_replay	 r;
+	char			 who[CONN_WHO_MAX];
+
+	memset(&r, 0, sizeof(r));
+	r.w = w;
+	r.c = c;
+	if (registry_foreach_sa(w, c->s.connected_wall_ms, deliver_replay_one,
+	    &r) == -1)
+		log_warnx("session %" PRIu64 ": latest SA replay failed (state "
+		    "store error)", c->id);
+	w->cnt.sa_replayed += r.queued;
+	w->cnt.replay_skipped += r.skipped;
+	if (r.skipped > 0)
+		log_warnx("session %" PRIu64 ": %zu latest SA events replayed, "
+		    "%zu skipped: they would fill more than half of its output "
+		    "queue (%s)", c->id, r.queued, r.skipped,
+		    conn_who(c, who, sizeof(who)));
+	else if (r.queued > 0)
+		log_debug("session %" PRIu64 ": %zu latest SA events replayed",
+		    c->id, r.queued);
+}
