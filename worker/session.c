@@ -489,10 +489,3 @@ session_sweep(struct worker *w, int64_t now)
 		}
 	}
 }
-
-void
-session_before_sleep(struct worker *w)
-{
-	conn_flush_pending(w);
-	registry_commit(w);
-}

@@ -106,8 +106,6 @@ bool	 session_departed(struct worker *, uint32_t worker, const char *uid,
 
 /* Idle timeout and unclosed events; cheap to call every loop turn. */
 void	 session_sweep(struct worker *, int64_t now_ms);
-/* Before the loop sleeps: write queued output, commit the store. */
-void	 session_before_sleep(struct worker *);
 
 /* Wall clock, ms since the epoch (CoT times, the store). */
 int64_t	 session_wall_ms(void);

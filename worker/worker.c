@@ -341,8 +341,14 @@ worker_loop(struct worker *w)
 			conn_run_ready(w);
 			worker_timers(w);
 		}
+		/*
+		 * Before sleeping: the output pass writes what this turn
+		 * queued (and closes the doomed), the store commits its
+		 * batched writes in one transaction, the mesh flushes.
+		 */
 		if (w->state != WORKER_EXIT) {
-			session_before_sleep(w);
+			conn_flush_pending(w);
+			registry_commit(w);
 			fanout_before_sleep(w);
 		}
 		conn_reap(w);

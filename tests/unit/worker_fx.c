@@ -20,7 +20,6 @@
 
 #include "worker/outq.h"
 #include "worker/registry.h"
-#include "worker/session.h"
 
 static int
 worker_fx_rm(const char *path, const struct stat *st, int flag,
@@ -126,7 +125,8 @@ worker_fx_alive(const struct worker_fx *f, int i)
 void
 worker_fx_turn(struct worker_fx *f)
 {
-	session_before_sleep(&f->w);
+	conn_flush_pending(&f->w);
+	registry_commit(&f->w);
 }
 
 void

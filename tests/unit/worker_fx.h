@@ -55,7 +55,10 @@ int		 worker_fx_teardown(void **state);
 struct conn	*worker_fx_connect(struct worker_fx *, int i);
 /* Whether client i's session is still open (not closed this turn). */
 bool		 worker_fx_alive(const struct worker_fx *, int i);
-/* One loop turn's end: write what is queued, commit the store. */
+/*
+ * One loop turn's end, as worker.c ends it: the output pass, then the
+ * store's commit.
+ */
 void		 worker_fx_turn(struct worker_fx *);
 /*
  * Client i sends bytes (as long as its session is open); the worker reads
