@@ -1,14 +1,18 @@
 /*
  * One established session's events: framing, parsing, routing, identity,
  * the disconnect notice when it leaves.  See session.h and
- * docs/datapath.md.
+ * docs/datapath.md ("One event's path").
  *
- * Per event: the framer hands out the bytes, the sender's token buckets
- * may drop it, cot_parse() fills a view on the stack, its class's size cap
- * may drop it (budget.c), and delivery (deliver.c) makes at most one
- * allocation (the struct evbuf shared by every recipient here, and copied
- * once more by the fan-out to the other workers).  LMDB only sees batched
- * writes, committed before the loop sleeps.
+ * session_input() feeds the framer and hands each event to session_event(),
+ * which runs one small function per job: session_parse() (the sender's
+ * token buckets, cot_parse() into a view on the stack, its class's size
+ * cap: budget.c), then a pong for a ping, or session_may_send() (identity:
+ * server-only events, uids and callsigns of others, the first binding),
+ * session_route() (route.c decides, deliver.c delivers: at most one
+ * allocation, the struct evbuf shared by every recipient here, copied once
+ * more by the fan-out to the other workers) and session_record() (the SA
+ * kept for replay).  LMDB only sees batched writes, committed before the
+ * loop sleeps.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -215,19 +219,18 @@ session_accept(struct worker *w, struct conn *c, const struct cot_view *v)
 	return (0);
 }
 
-/* One event of the stream; -1 closes the session with reason. */
+/*
+ * Parse: the sender's budgets before (rate and bytes), cot_parse(), its
+ * class's size cap after.  1: v and cls are filled, go on; 0: dropped
+ * (counted); -1: malformed, close the session with reason.
+ */
 static int
-session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
-    size_t len, int64_t now, char *reason, size_t rlen)
+session_parse(struct worker *w, struct conn *c, const uint8_t *bytes,
+    size_t len, int64_t now, struct cot_view *v, enum ipc_ev_class *cls,
+    char *reason, size_t rlen)
 {
-	struct session		*s = &c->s;
-	struct cot_view		 v;
-	struct deliver		 d;
-	enum route_action	 act;
-	enum ipc_ev_class	 cls;
-	const char		*why;
-	char			 err[COT_ERR_MAX];
-	int64_t			 wall;
+	struct session	*s = &c->s;
+	char		 err[COT_ERR_MAX];
 
 	s->last_event_ms = now;
 	s->events_in++;
@@ -236,65 +239,115 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 		w->cnt.ev_in[IPC_EV_UNPARSED]++;
 		return (0);
 	}
-	if (cot_parse(bytes, len, &v, err, sizeof(err)) == -1) {
+	if (cot_parse(bytes, len, v, err, sizeof(err)) == -1) {
 		w->cnt.ev_in[IPC_EV_UNPARSED]++;
 		w->cnt.drop_malformed++;
 		snprintf(reason, rlen, "malformed event: %s", err);
 		return (-1);
 	}
-	cls = route_class(v.type);
-	w->cnt.ev_in[cls]++;
-	if (!budget_class_ok(w, c, cls, v.type, len, now))
+	*cls = route_class(v->type);
+	w->cnt.ev_in[*cls]++;
+	if (!budget_class_ok(w, c, *cls, v->type, len, now))
 		return (0);
-	wall = session_wall_ms();
-	if ((act = route_decide(&v)) == ROUTE_PONG) {
-		session_pong(w, c, wall);
-		registry_touch(w, c, wall);
-		return (0);
+	return (1);
+}
+
+/*
+ * Identity: whether the session may send v.  Events only a server makes
+ * are refused whoever sends them; then its uid (and callsign) must be the
+ * session's own or nobody else's (session_accept(), which binds the first
+ * identity).  -1: dropped and counted.
+ */
+static int
+session_may_send(struct worker *w, struct conn *c, const struct cot_view *v)
+{
+	const char	*why;
+
+	if ((why = route_server_only(v, c->s.uid)) != NULL) {
+		session_refuse(w, c, v, &w->cnt.drop_server_only, why, NULL);
+		return (-1);
 	}
-	if ((why = route_server_only(&v, s->uid)) != NULL) {
-		session_refuse(w, c, &v, &w->cnt.drop_server_only, why, NULL);
-		registry_touch(w, c, wall);
-		return (0);
-	}
-	if (session_accept(w, c, &v) == -1) {
-		registry_touch(w, c, wall);
-		return (0);
-	}
+	return (session_accept(w, c, v));
+}
+
+/*
+ * Route and deliver: the event, as received (bytes), to the recipients
+ * route_decide() chose, here and on every other worker (deliver.c).
+ */
+static void
+session_route(struct worker *w, struct conn *c, const struct cot_view *v,
+    enum route_action act, enum ipc_ev_class cls, const uint8_t *bytes,
+    size_t len)
+{
+	struct deliver	 d;
+
 	if (act == ROUTE_NO_RECIPIENT) {
 		w->cnt.drop_no_recipient++;
 		log_debug("session %" PRIu64 ": event \"%s\" type %s has "
 		    "<marti> but no dest takd can resolve: not delivered",
-		    c->id, v.uid, v.type);
-	} else {
-		memset(&d, 0, sizeof(d));
-		d.kind = act == ROUTE_DIRECTED ? DELIVER_DIRECTED :
-		    DELIVER_BROADCAST;
-		d.flags = cot_is_sa(&v) ? DELIVER_F_SA : 0;
-		d.cls = cls;
-		d.src_worker = w->args->id;
-		d.src_conn = c->id;
-		memcpy(d.uid, v.uid, sizeof(d.uid));
-		if (d.kind == DELIVER_DIRECTED) {
-			d.n_dest = v.n_dest;
-			d.dest = v.dest;
-		}
-		if (deliver_event(w, &d, bytes, len, true) == -1)
-			log_warn("session %" PRIu64 ": event of %zu bytes",
-			    c->id, len);
+		    c->id, v->uid, v->type);
+		return;
 	}
-	/*
-	 * Only the session's own position is kept for replay (a marker is an
-	 * "a-" type too), or a relay's identities, and never a directed one.
-	 */
-	if (act == ROUTE_BROADCAST && cot_is_sa(&v) && s->uid[0] != '\0' &&
-	    strcmp(v.uid, s->uid) == 0) {
-		registry_sa(w, c, &v, bytes, len, wall);
+	memset(&d, 0, sizeof(d));
+	d.kind = act == ROUTE_DIRECTED ? DELIVER_DIRECTED : DELIVER_BROADCAST;
+	d.flags = cot_is_sa(v) ? DELIVER_F_SA : 0;
+	d.cls = cls;
+	d.src_worker = w->args->id;
+	d.src_conn = c->id;
+	memcpy(d.uid, v->uid, sizeof(d.uid));
+	if (d.kind == DELIVER_DIRECTED) {
+		d.n_dest = v->n_dest;
+		d.dest = v->dest;
+	}
+	if (deliver_event(w, &d, bytes, len, true) == -1)
+		log_warn("session %" PRIu64 ": event of %zu bytes", c->id, len);
+}
+
+/*
+ * SA record: only the session's own position is kept for replay (a marker
+ * is an "a-" type too), or a relay's identities, and never a directed one.
+ */
+static void
+session_record(struct worker *w, struct conn *c, const struct cot_view *v,
+    enum route_action act, const uint8_t *bytes, size_t len, int64_t wall)
+{
+	struct session	*s = &c->s;
+
+	if (act != ROUTE_BROADCAST || !cot_is_sa(v))
+		return;
+	if (s->uid[0] != '\0' && strcmp(v->uid, s->uid) == 0) {
+		registry_sa(w, c, v, bytes, len, wall);
 		snprintf(s->last_sa_type, sizeof(s->last_sa_type), "%s",
-		    v.type);
-	} else if (act == ROUTE_BROADCAST && cot_is_sa(&v) && s->relay &&
-	    cot_identity_uid(&v) != NULL)
-		registry_sa(w, c, &v, bytes, len, wall);
+		    v->type);
+	} else if (s->relay && cot_identity_uid(v) != NULL)
+		registry_sa(w, c, v, bytes, len, wall);
+}
+
+/*
+ * One event of the stream (framed by session_input()): parse, then a pong
+ * for a ping, or identity, route and deliver, SA record; -1 closes the
+ * session with reason.
+ */
+static int
+session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
+    size_t len, int64_t now, char *reason, size_t rlen)
+{
+	struct cot_view		 v;
+	enum route_action	 act;
+	enum ipc_ev_class	 cls;
+	int64_t			 wall;
+	int			 r;
+
+	if ((r = session_parse(w, c, bytes, len, now, &v, &cls, reason,
+	    rlen)) != 1)
+		return (r);
+	wall = session_wall_ms();
+	if ((act = route_decide(&v)) == ROUTE_PONG)
+		session_pong(w, c, wall);
+	else if (session_may_send(w, c, &v) == 0) {
+		session_route(w, c, &v, act, cls, bytes, len);
+		session_record(w, c, &v, act, bytes, len, wall);
+	}
 	registry_touch(w, c, wall);
 	return (0);
 }
