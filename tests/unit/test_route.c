@@ -982,6 +982,7 @@ test_flush_delay(void **state)
 {
 	struct worker_fx	*f = *state;
 	char			 text[8000];
+	uint64_t		 closed;
 
 	f->cfg.flush_delay_ms = 5000;
 	budgets_off(f);
@@ -1015,10 +1016,17 @@ test_flush_delay(void **state)
 	assert_int_equal(client_events(f, 1, NULL, 0), 3);
 	assert_int_equal(client_events(f, 2, NULL, 0), 3);
 
-	/* Waiting, then doomed: closed at the next pass. */
+	/*
+	 * Waiting, then doomed: its queue's memory goes at once (counted as
+	 * lost at close), the connection at the next pass.
+	 */
 	worker_fx_send_str(f, 0, chat_event("D", "four", NULL));
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_true(outq_bytes(&f->c[2]->s.outq) > 0);
+	closed = f->w.cnt.drop_closed;
 	deliver_doom(&f->w, f->c[2], "test");
+	assert_int_equal(outq_bytes(&f->c[2]->s.outq), 0);
+	assert_int_equal(f->w.cnt.drop_closed, closed + 1);
 	worker_fx_turn(f);
 	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(client_events(f, 1, NULL, 0), 0);
