@@ -1,5 +1,6 @@
 /*
- * Admin socket and the requests that wait on workers.  See admin.h.
+ * Admin socket and the requests that wait on workers (a status round is
+ * round.h's).  See admin.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
+#include "supervisor/round.h"
 #include "supervisor/state.h"
 
 #define ADMIN_LINE_MAX	256
@@ -51,24 +53,8 @@ struct admin_client {
 	struct metrics_buf text;	/* a reply that is not JSON */
 	size_t		 outoff;
 	enum admin_req	 req;
-	struct stats_round *round;	/* REQ_STATUS, REQ_METRICS */
+	struct round	*round;		/* REQ_STATUS, REQ_METRICS */
 	int64_t		 deadline_ms;
-};
-
-/*
- * One round of IPC_MSG_STATUS_REQ.  Each worker answers in order on its
- * channel, so the reply carrying this round's id is as fresh as the
- * request.
- */
-struct stats_round {
-	struct stats_round *next;
-	uint32_t	 id;
-	unsigned	 outstanding;
-	int64_t		 deadline_ms;
-	admin_stats_done done;
-	void		*arg;
-	bool		 asked[TAKD_MAX_WORKERS];
-	bool		 answered[TAKD_MAX_WORKERS];
 };
 
 /*
@@ -98,112 +84,18 @@ static struct log_ratelimit admin_rl;	/* what a local peer can provoke */
 
 static void	 admin_client_free(struct sup *, struct admin_client *);
 
-struct stats_round *
-admin_stats_start(struct sup *sup, unsigned wait_ms, admin_stats_done done,
+struct round *
+admin_stats_start(struct sup *sup, unsigned wait_ms, round_done_fn done,
     void *arg)
 {
-	struct stats_round	*r;
-	struct proc_slot	*s;
-	unsigned		 i;
+	struct round	*r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		log_warn("status request");
+	if ((r = round_new(sup, IPC_MSG_STATUS_REQ, 0, wait_ms, done,
+	    arg)) == NULL)
 		return (NULL);
-	}
-	if ((r->id = ++sup->next_req_id) == 0)
-		r->id = ++sup->next_req_id;
-	r->done = done;
-	r->arg = arg;
-	r->deadline_ms = sup_now_ms() + wait_ms;
-	for (i = 0; i < sup->n_slots; i++) {
-		s = &sup->slots[i];
-		if (s->state != SLOT_RUNNING)
-			continue;
-		if (proc_send(sup, s, IPC_MSG_STATUS_REQ, r->id, NULL, 0,
-		    -1) == 0) {
-			r->asked[s->id] = true;
-			r->outstanding++;
-		}
-	}
-	/* Nobody to wait for: admin_tick() finishes it on this loop turn. */
-	if (r->outstanding == 0)
-		r->deadline_ms = sup_now_ms();
-	r->next = sup->stats_rounds;
-	sup->stats_rounds = r;
+	/* proc.c puts each STATUS_REP's counters in its slot's stats. */
+	round_send(sup, r, NULL, 0, -1, ROUND_UNSENT_SKIP);
 	return (r);
-}
-
-static void
-admin_stats_unlink(struct sup *sup, struct stats_round *r)
-{
-	struct stats_round	**pp;
-
-	for (pp = &sup->stats_rounds; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == r) {
-			*pp = r->next;
-			return;
-		}
-}
-
-void
-admin_stats_cancel(struct sup *sup, struct stats_round *r)
-{
-	if (r == NULL)
-		return;
-	admin_stats_unlink(sup, r);
-	free(r);
-}
-
-static void
-admin_stats_finish(struct sup *sup, struct stats_round *r)
-{
-	admin_stats_unlink(sup, r);
-	r->done(sup, r, r->arg);
-	free(r);
-}
-
-bool
-admin_stats_answered(const struct stats_round *r, const struct proc_slot *s)
-{
-	return (s->id < TAKD_MAX_WORKERS && r->answered[s->id]);
-}
-
-/* The worker of slot answered (req) or died (req 0): one less to wait for. */
-static void
-admin_stats_reply(struct sup *sup, struct proc_slot *slot, uint32_t req)
-{
-	struct stats_round	*r;
-
-again:
-	for (r = sup->stats_rounds; r != NULL; r = r->next) {
-		if ((req != 0 && r->id != req) || !r->asked[slot->id])
-			continue;
-		r->asked[slot->id] = false;
-		r->answered[slot->id] = req != 0;
-		if (--r->outstanding == 0) {
-			admin_stats_finish(sup, r);
-			goto again;	/* the list changed under us */
-		}
-	}
-}
-
-/* Finish the rounds past their deadline; ms to the next one or -1. */
-static int64_t
-admin_stats_tick(struct sup *sup, int64_t now)
-{
-	struct stats_round	*r;
-	int64_t			 wait = -1;
-
-again:
-	for (r = sup->stats_rounds; r != NULL; r = r->next)
-		if (r->deadline_ms <= now) {
-			admin_stats_finish(sup, r);
-			goto again;
-		}
-	for (r = sup->stats_rounds; r != NULL; r = r->next)
-		if (wait == -1 || r->deadline_ms - now < wait)
-			wait = r->deadline_ms - now;
-	return (wait);
 }
 
 /*
@@ -460,7 +352,7 @@ admin_client_free(struct sup *sup, struct admin_client *c)
 		}
 	if (reload.client == c)
 		reload.client = NULL;
-	admin_stats_cancel(sup, c->round);
+	round_cancel(sup, c->round);
 	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	json_free(&c->out);
@@ -595,7 +487,7 @@ admin_json_store(const struct sup *sup, struct json *j)
 }
 
 static void
-admin_json_workers(const struct sup *sup, const struct stats_round *r,
+admin_json_workers(const struct sup *sup, const struct round *r,
     struct json *j)
 {
 	const struct proc_slot	*s;
@@ -612,7 +504,7 @@ admin_json_workers(const struct sup *sup, const struct stats_round *r,
 		json_kv_int(j, "pid", s->pid);
 		json_kv_time(j, "started", s->started);
 		json_kv_uint(j, "restarts", s->restarts);
-		json_kv_bool(j, "responding", admin_stats_answered(r, s));
+		json_kv_bool(j, "responding", round_answered(r, s));
 		counters_json(j, &s->stats);
 		json_obj_end(j);
 		if (s->state == SLOT_RUNNING)
@@ -633,7 +525,7 @@ admin_json_listener(const struct listener *l, struct json *j)
 }
 
 static void
-admin_json_status(const struct sup *sup, const struct stats_round *r,
+admin_json_status(const struct sup *sup, const struct round *r,
     struct json *j)
 {
 	const struct listener	*l;
@@ -671,7 +563,7 @@ admin_json_status(const struct sup *sup, const struct stats_round *r,
 }
 
 static void
-admin_status_done(struct sup *sup, const struct stats_round *r, void *arg)
+admin_status_done(struct sup *sup, const struct round *r, void *arg)
 {
 	struct admin_client	*c = arg;
 
@@ -681,7 +573,7 @@ admin_status_done(struct sup *sup, const struct stats_round *r, void *arg)
 }
 
 static void
-admin_metrics_done(struct sup *sup, const struct stats_round *r, void *arg)
+admin_metrics_done(struct sup *sup, const struct round *r, void *arg)
 {
 	struct admin_client	*c = arg;
 
@@ -701,13 +593,6 @@ admin_stats_request(struct sup *sup, struct admin_client *c,
 	    admin_metrics_done : admin_status_done, c);
 	if (c->round == NULL)
 		admin_reply_error(sup, c, "out of memory");
-}
-
-void
-admin_worker_status(struct sup *sup, struct proc_slot *slot, uint32_t req)
-{
-	if (req != 0)
-		admin_stats_reply(sup, slot, req);
 }
 
 static void
@@ -862,7 +747,6 @@ admin_worker_crl_ack(struct sup *sup, struct proc_slot *slot,
 void
 admin_worker_gone(struct sup *sup, struct proc_slot *slot)
 {
-	admin_stats_reply(sup, slot, 0);
 	/* Respawned, it starts with the generation in force. */
 	if (reload.active && reload.asked[slot->id]) {
 		reload.asked[slot->id] = false;
@@ -1069,11 +953,8 @@ admin_tick(struct sup *sup)
 	struct admin_client	*c, *next;
 	int64_t			 now = sup_now_ms(), wait, left;
 
-	/*
-	 * Rounds and the reload first: a client waiting on one is answered,
-	 * not dropped.
-	 */
-	wait = admin_stats_tick(sup, now);
+	/* The reload first: a client waiting on it is answered, not dropped. */
+	wait = -1;
 	if (reload.active && !reload.parsing && reload.deadline_ms <= now)
 		admin_reload_finish(sup);
 	if (!reload.active && reload.again && !sup->stopping) {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "ipc/ipc.h"
+#include "supervisor/round.h"
 #include "supervisor/sup.h"
 
 #define ADMIN_WAIT_MS	3000
@@ -26,8 +27,10 @@ void	 admin_close(struct sup *);
 void	 admin_accept(struct sup *);
 void	 admin_client_event(struct sup *, void *client, unsigned events);
 /*
- * Expire requests whose workers did not answer, and the metrics clients'
- * timeouts (metrics_tick); ms to the next deadline or -1.
+ * Finish the reload whose workers did not answer in time, close the clients
+ * idle past their deadline (not those waiting on a round or the reload:
+ * those have their own), and the metrics clients' timeouts (metrics_tick);
+ * ms to the next deadline or -1.
  */
 int	 admin_tick(struct sup *);
 
@@ -45,24 +48,16 @@ void	 admin_reload(struct sup *, struct admin_client *);
 void	 admin_reload_parsed(struct sup *, int rc, const char *err);
 
 /*
- * A round of IPC_MSG_STATUS_REQ to every running worker, for takctl status
- * and the metrics: done(sup, round, arg) runs from the loop once every
- * worker asked has answered or died, or wait_ms have passed, never from
- * inside admin_stats_start(); the round is freed after it.  The fresh
- * counters are in each slot's stats.  NULL when out of memory.
+ * A status round (round.h) of IPC_MSG_STATUS_REQ to every running worker,
+ * for takctl status and the metrics: done runs once every worker asked has
+ * answered or died, or wait_ms have passed; the fresh counters are in each
+ * slot's stats (proc.c), round_answered() says whose are.  Cancel it with
+ * round_cancel().  NULL when out of memory.
  */
-typedef void	(*admin_stats_done)(struct sup *, const struct stats_round *,
-		    void *arg);
-struct stats_round *admin_stats_start(struct sup *, unsigned wait_ms,
-	    admin_stats_done, void *arg);
-/* The requester went away: done is never called.  NULL does nothing. */
-void	 admin_stats_cancel(struct sup *, struct stats_round *);
-/* Whether the worker in slot answered this round. */
-bool	 admin_stats_answered(const struct stats_round *,
-	    const struct proc_slot *);
+struct round	*admin_stats_start(struct sup *, unsigned wait_ms,
+		    round_done_fn, void *arg);
 
-/* Worker replies and departures, from proc.c. */
-void	 admin_worker_status(struct sup *, struct proc_slot *, uint32_t req);
+/* Worker replies and departures (for the reload), from proc.c. */
 int	 admin_worker_crl_ack(struct sup *, struct proc_slot *,
 	    const struct ipc_msg *);
 void	 admin_worker_gone(struct sup *, struct proc_slot *);

@@ -30,6 +30,7 @@
 #include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/proc.h"
+#include "supervisor/round.h"
 #include "supervisor/state.h"
 #include "supervisor/ticket.h"
 
@@ -484,7 +485,10 @@ main_loop(struct sup *s)
 	int64_t			 left;
 
 	for (;;) {
-		timeout = min_timeout(proc_respawn_due(s), admin_tick(s));
+		/* Rounds first: a client waiting on one is answered. */
+		timeout = round_tick(s);
+		timeout = min_timeout(timeout, proc_respawn_due(s));
+		timeout = min_timeout(timeout, admin_tick(s));
 		timeout = min_timeout(timeout, state_tick(s));
 		timeout = min_timeout(timeout, crl_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));

@@ -82,7 +82,7 @@ struct metrics_snap {
 /* Append the exposition of snap to b. */
 void	 metrics_format(const struct metrics_snap *, struct metrics_buf *);
 /* Append the exposition of the supervisor's state after round r to b. */
-void	 metrics_render(const struct sup *, const struct stats_round *,
+void	 metrics_render(const struct sup *, const struct round *,
 	    struct metrics_buf *);
 
 /* Label values: enum ipc_hs_fail and enum ipc_ev_class (ipc_msg.h). */

@@ -65,7 +65,7 @@ struct metrics_client {
 	struct metrics_buf out;
 	size_t		 outoff;
 	int64_t		 deadline_ms;
-	struct stats_round *round;
+	struct round	*round;
 };
 
 struct metrics {
@@ -212,7 +212,7 @@ metrics_client_close(struct sup *sup, struct metrics_client *c)
 			break;
 		}
 	m->n_clients--;
-	admin_stats_cancel(sup, c->round);
+	round_cancel(sup, c->round);
 	c->round = NULL;
 	if (c->in_epoll)
 		epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -330,7 +330,7 @@ metrics_reply_error(struct sup *sup, struct metrics_client *c, int code)
 }
 
 static void
-metrics_round_done(struct sup *sup, const struct stats_round *r, void *arg)
+metrics_round_done(struct sup *sup, const struct round *r, void *arg)
 {
 	struct metrics_client	*c = arg;
 	struct metrics_buf	 body;

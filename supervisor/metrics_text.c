@@ -260,7 +260,7 @@ metrics_format(const struct metrics_snap *s, struct metrics_buf *b)
 }
 
 void
-metrics_render(const struct sup *sup, const struct stats_round *r,
+metrics_render(const struct sup *sup, const struct round *r,
     struct metrics_buf *b)
 {
 	struct metrics_snap	 s;
@@ -291,7 +291,7 @@ metrics_render(const struct sup *sup, const struct stats_round *r,
 		slot = &sup->slots[i];
 		w[i].id = slot->id;
 		w[i].up = slot->state == SLOT_RUNNING &&
-		    admin_stats_answered(r, slot);
+		    round_answered(r, slot);
 		w[i].restarts = slot->restarts;
 		w[i].st = slot->stats;
 	}

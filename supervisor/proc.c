@@ -22,6 +22,7 @@
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
+#include "supervisor/round.h"
 #include "supervisor/state.h"
 #include "supervisor/ticket.h"
 #include "worker/worker.h"
@@ -370,6 +371,7 @@ proc_exited(struct sup *sup, struct proc_slot *slot, int status)
 	slot->pid = 0;
 	slot->hello = false;
 	proc_close_chan(sup, slot);
+	round_worker_gone(sup, slot);
 	admin_worker_gone(sup, slot);
 	if (sup->stopping) {
 		slot->state = SLOT_STOPPED;
@@ -481,6 +483,7 @@ static int
 proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 {
 	struct ipc_rd	 rd;
+	struct round	*r;
 	uint32_t	 id, pid;
 
 	ipc_rd_init(&rd, m);
@@ -504,7 +507,10 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 			return (-1);
 		if (ipc_rd_done(&rd) == -1)
 			return (-1);
-		admin_worker_status(sup, slot, m->hdr.gen_or_peer);
+		/* Late or unasked, the counters are still the freshest. */
+		if ((r = round_find(sup, IPC_MSG_STATUS_REQ,
+		    m->hdr.gen_or_peer, slot)) != NULL)
+			round_answer(sup, r, slot);
 		return (0);
 	case IPC_MSG_CRL_ACK:
 		return (admin_worker_crl_ack(sup, slot, m));

@@ -107,7 +107,7 @@ struct crl_state {
 
 struct admin_client;
 struct metrics;
-struct stats_round;
+struct round;
 struct store;
 struct ticket_ring;
 
@@ -146,7 +146,7 @@ struct sup {
 	uint64_t	 admin_refused;		/* peer not allowed, or no room */
 	uint64_t	 admin_idle_closed;	/* idle, closed for a newcomer */
 	uint32_t	 next_req_id;
-	struct stats_round *stats_rounds; /* STATUS_REQ in flight (admin.c) */
+	struct round	*rounds;	/* requests to the workers (round.c) */
 	struct metrics	*metrics;	/* [metrics] listener (metrics_http.c) */
 
 	struct store	*store;		/* shared state (state.c) */
