@@ -1,6 +1,7 @@
 /*
- * Admin socket and the requests that wait on workers (a status round is
- * round.h's).  See admin.h.
+ * The admin socket: its connections, their commands and the replies; what
+ * needs the workers is asked of a round (round.h) or a reload (reload.h).
+ * See admin.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +24,8 @@
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
+#include "supervisor/reload.h"
 #include "supervisor/round.h"
-#include "supervisor/state.h"
 
 #define ADMIN_LINE_MAX	256
 #define ADMIN_MAX_CLIENTS 32
@@ -56,27 +57,6 @@ struct admin_client {
 	struct round	*round;		/* REQ_STATUS, REQ_METRICS */
 	int64_t		 deadline_ms;
 };
-
-/*
- * The one reload that may be in flight.  takctl's overlapping reload is
- * refused (it is told so); a SIGHUP's or crl_watch's, which nobody would be
- * told about, runs once this one is done.
- */
-static struct {
-	bool		 active;
-	bool		 parsing;	/* the CRL parser runs (crl.c) */
-	bool		 again;		/* one without a client came meanwhile */
-	uint32_t	 generation;
-	int64_t		 started_ms;
-	int64_t		 deadline_ms;
-	unsigned	 outstanding;
-	unsigned	 acked;
-	unsigned	 failed;
-	unsigned	 sessions_closed;
-	bool		 asked[TAKD_MAX_WORKERS];	/* sent, not answered */
-	char		 error[256];
-	struct admin_client *client;
-} reload;
 
 /* The admin socket out of descriptors: see listen.h. */
 static struct listen_pause admin_pause;
@@ -350,8 +330,8 @@ admin_client_free(struct sup *sup, struct admin_client *c)
 			*pp = c->next;
 			break;
 		}
-	if (reload.client == c)
-		reload.client = NULL;
+	if (c->req == REQ_RELOAD)
+		reload_detach(sup, c);
 	round_cancel(sup, c->round);
 	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -596,163 +576,43 @@ admin_stats_request(struct sup *sup, struct admin_client *c,
 }
 
 static void
-admin_reload_finish(struct sup *sup)
+admin_reload_done(struct sup *sup, const struct reload_report *rep,
+    void *arg)
 {
-	struct admin_client	*c = reload.client;
-	struct json		*j;
+	struct admin_client	*c = arg;
+	struct json		*j = &c->out;
 
-	log_info("CRL generation %u active in %u of %u workers after %lld ms"
-	    "%s%s; %u live sessions closed", reload.generation, reload.acked,
-	    reload.acked + reload.failed + reload.outstanding,
-	    (long long)(sup_now_ms() - reload.started_ms),
-	    reload.error[0] ? "; " : "", reload.error, reload.sessions_closed);
-	reload.active = false;
-	reload.client = NULL;
-	/* The workers closed the revoked sessions: their positions go too. */
-	state_sa_revoked(sup);
-	if (c == NULL)
+	if (rep->rc == -1) {
+		admin_reply_error(sup, c, rep->error);
 		return;
-	j = &c->out;
+	}
 	json_obj_begin(j);
-	json_kv_bool(j, "ok", reload.failed == 0 && reload.outstanding == 0);
-	if (reload.error[0] != '\0')
-		json_kv_str(j, "error", reload.error);
-	json_kv_uint(j, "generation", sup->crl.info.generation);
+	json_kv_bool(j, "ok", rep->ok);
+	if (rep->error[0] != '\0')
+		json_kv_str(j, "error", rep->error);
+	json_kv_uint(j, "generation", rep->generation);
 	json_kv_uint(j, "entries", sup->crl.info.entries);
 	json_kv_time(j, "next_update", sup->crl.info.next_update);
 	json_kv_bool(j, "stale", crl_is_stale(sup));
-	json_kv_uint(j, "workers_acked", reload.acked);
-	json_kv_uint(j, "workers_failed", reload.failed);
-	json_kv_uint(j, "workers_unanswered", reload.outstanding);
-	json_kv_uint(j, "sessions_closed", reload.sessions_closed);
+	json_kv_uint(j, "workers_acked", rep->acked);
+	json_kv_uint(j, "workers_failed", rep->failed);
+	json_kv_uint(j, "workers_unanswered", rep->unanswered);
+	json_kv_uint(j, "sessions_closed", rep->sessions_closed);
 	json_obj_end(j);
 	admin_reply(sup, c);
 }
 
-void
+/* takctl reload (and takctl revoke): reload.c reads, pushes and counts. */
+static void
 admin_reload(struct sup *sup, struct admin_client *c)
 {
-	char		 err[512];
+	char	 err[512];
 
-	if (reload.active && c != NULL) {
-		log_warnx("reload refused: generation %u is still being "
-		    "pushed", reload.generation);
-		admin_reply_error(sup, c, "a reload is already in progress");
+	if (reload_start(sup, admin_reload_done, c, err, sizeof(err)) == -1) {
+		admin_reply_error(sup, c, err);
 		return;
 	}
-	if (reload.active) {
-		/* The file may have changed since this one read it. */
-		if (!reload.again)
-			log_info("reload deferred: generation %u is still "
-			    "being pushed", reload.generation);
-		reload.again = true;
-		return;
-	}
-	/* The CRL is read by a parser process: admin_reload_parsed(). */
-	if (crl_reload(sup, err, sizeof(err)) == -1) {
-		if (c != NULL)
-			admin_reply_error(sup, c, err);
-		return;
-	}
-	memset(&reload, 0, sizeof(reload));
-	reload.active = true;
-	reload.parsing = true;
-	reload.generation = sup->crl.info.generation + 1;
-	reload.started_ms = sup_now_ms();
-	reload.client = c;
-	if (c != NULL)
-		c->req = REQ_RELOAD;
-}
-
-void
-admin_reload_parsed(struct sup *sup, int rc, const char *err)
-{
-	struct admin_client *c = reload.client;
-	struct proc_slot *s;
-	unsigned	 i;
-	int		 fd;
-
-	if (!reload.active || !reload.parsing)
-		return;
-	reload.parsing = false;
-	if (rc == -1) {
-		reload.active = false;
-		reload.client = NULL;
-		if (c != NULL)
-			admin_reply_error(sup, c, err);
-		return;
-	}
-	reload.generation = sup->crl.info.generation;
-	reload.deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
-	if ((fd = crl_memfd(sup)) == -1) {
-		snprintf(reload.error, sizeof(reload.error), "cannot prepare "
-		    "the CRL for the workers");
-		admin_reload_finish(sup);
-		return;
-	}
-	for (i = 0; i < sup->n_slots; i++) {
-		s = &sup->slots[i];
-		if (s->state != SLOT_RUNNING)
-			continue;	/* respawned with the generation in force */
-		/*
-		 * Not sent (its queue is full): it stays on the old CRL, so it
-		 * counts as unanswered unless it dies meanwhile.
-		 */
-		(void)proc_send(sup, s, IPC_MSG_CRL, reload.generation, NULL, 0,
-		    fd);
-		reload.asked[s->id] = true;
-		reload.outstanding++;
-	}
-	close(fd);
-	if (reload.outstanding == 0)
-		admin_reload_finish(sup);
-}
-
-int
-admin_worker_crl_ack(struct sup *sup, struct proc_slot *slot,
-    const struct ipc_msg *m)
-{
-	struct ipc_rd	 rd;
-	uint32_t	 status, closed;
-	char		 err[200];
-
-	ipc_rd_init(&rd, m);
-	status = ipc_get_u32(&rd);
-	closed = ipc_get_u32(&rd);
-	ipc_get_str(&rd, err, sizeof(err));
-	if (ipc_rd_done(&rd) == -1)
-		return (-1);
-	if (status != 0)
-		log_warnx("worker %u rejected CRL generation %u: %s", slot->id,
-		    m->hdr.gen_or_peer, err);
-	/* An answer after the reload's deadline counts no more. */
-	if (!reload.active || m->hdr.gen_or_peer != reload.generation ||
-	    !reload.asked[slot->id])
-		return (0);
-	reload.asked[slot->id] = false;
-	reload.outstanding--;
-	if (status == 0) {
-		reload.acked++;
-		reload.sessions_closed += closed;
-	} else {
-		reload.failed++;
-		snprintf(reload.error, sizeof(reload.error), "worker %u: %s",
-		    slot->id, err);
-	}
-	if (reload.outstanding == 0)
-		admin_reload_finish(sup);
-	return (0);
-}
-
-void
-admin_worker_gone(struct sup *sup, struct proc_slot *slot)
-{
-	/* Respawned, it starts with the generation in force. */
-	if (reload.active && reload.asked[slot->id]) {
-		reload.asked[slot->id] = false;
-		if (--reload.outstanding == 0)
-			admin_reload_finish(sup);
-	}
+	c->req = REQ_RELOAD;
 }
 
 static int
@@ -953,22 +813,7 @@ admin_tick(struct sup *sup)
 	struct admin_client	*c, *next;
 	int64_t			 now = sup_now_ms(), wait, left;
 
-	/* The reload first: a client waiting on it is answered, not dropped. */
-	wait = -1;
-	if (reload.active && !reload.parsing && reload.deadline_ms <= now)
-		admin_reload_finish(sup);
-	if (!reload.active && reload.again && !sup->stopping) {
-		reload.again = false;
-		log_info("reloading the CRL again: it was asked for during "
-		    "the last reload");
-		admin_reload(sup, NULL);
-	}
-	if (reload.active && !reload.parsing && (wait == -1 ||
-	    reload.deadline_ms - now < wait))
-		wait = reload.deadline_ms - now;
-	left = metrics_tick(sup, now);
-	if (left >= 0 && (wait == -1 || left < wait))
-		wait = left;
+	wait = metrics_tick(sup, now);
 	left = listen_pause_tick(sup, sup->admin_fd, &sup->admin_ev,
 	    &admin_pause, now);
 	if (left >= 0 && (wait == -1 || left < wait))

@@ -2,15 +2,15 @@
  * The admin socket: `takctl` writes one command line ("status", "reload",
  * "clients", "metrics") and reads one reply back, a JSON document (the
  * Prometheus text for "metrics"); the supervisor closes the connection after
- * it.  Commands that need the workers (fresh counters, CRL
- * acknowledgements) wait for their replies, up to ADMIN_WAIT_MS.
+ * it.  Commands that need the workers wait for a round of their replies:
+ * fresh counters (a status round, up to ADMIN_WAIT_MS) or the CRL's
+ * acknowledgements (a reload, reload.h).
  */
 #ifndef TAKD_ADMIN_H
 #define TAKD_ADMIN_H
 
 #include <stdbool.h>
 
-#include "ipc/ipc.h"
 #include "supervisor/round.h"
 #include "supervisor/sup.h"
 
@@ -27,25 +27,11 @@ void	 admin_close(struct sup *);
 void	 admin_accept(struct sup *);
 void	 admin_client_event(struct sup *, void *client, unsigned events);
 /*
- * Finish the reload whose workers did not answer in time, close the clients
- * idle past their deadline (not those waiting on a round or the reload:
- * those have their own), and the metrics clients' timeouts (metrics_tick);
- * ms to the next deadline or -1.
+ * Close the clients idle past their deadline (not those waiting on a round
+ * or a reload: those have their own), and the metrics clients' timeouts
+ * (metrics_tick); ms to the next deadline or -1.
  */
 int	 admin_tick(struct sup *);
-
-/*
- * Start a CRL reload for takctl (client), or for SIGHUP and crl_watch
- * (client NULL).  While one is in flight, takctl's is refused and the
- * others run after it.
- */
-void	 admin_reload(struct sup *, struct admin_client *);
-/*
- * From crl.c: the CRL of the reload was read (rc 0: it is the generation
- * in force now, pushed to the workers here) or refused (rc -1, err: the
- * client is told).
- */
-void	 admin_reload_parsed(struct sup *, int rc, const char *err);
 
 /*
  * A status round (round.h) of IPC_MSG_STATUS_REQ to every running worker,
@@ -56,10 +42,5 @@ void	 admin_reload_parsed(struct sup *, int rc, const char *err);
  */
 struct round	*admin_stats_start(struct sup *, unsigned wait_ms,
 		    round_done_fn, void *arg);
-
-/* Worker replies and departures (for the reload), from proc.c. */
-int	 admin_worker_crl_ack(struct sup *, struct proc_slot *,
-	    const struct ipc_msg *);
-void	 admin_worker_gone(struct sup *, struct proc_slot *);
 
 #endif

@@ -30,9 +30,9 @@
 #include "shared/log.h"
 #include "shared/pkiutil.h"
 #include "shared/trust.h"
-#include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/notify.h"
+#include "supervisor/reload.h"
 
 /* What the parser process writes to its pipe, once. */
 struct crl_parse_res {
@@ -583,7 +583,7 @@ crl_reload_done(struct sup *sup, int rc, char *err, size_t errlen)
 	notify_send("READY=1\nSTATUS=%u workers, CRL generation %u%s",
 	    sup->n_slots, sup->crl.info.generation, rc == -1 ?
 	    " (reload failed, the old one kept)" : "");
-	admin_reload_parsed(sup, rc, err);
+	reload_parsed(sup, rc, err);
 }
 
 void
@@ -640,7 +640,7 @@ crl_tick(struct sup *sup)
 		sup->crl.watch_reload_ms = 0;
 		log_info("CRL file %s changed: reloading", sup->cfg->crl);
 		if (!sup->stopping)
-			admin_reload(sup, NULL);
+			(void)reload_start(sup, NULL, NULL, NULL, 0);
 	}
 	if (sup->crl.crl == NULL || sup->crl.info.next_update == 0)
 		return (-1);

@@ -23,7 +23,7 @@ void	 crl_cleanup(struct sup *);
  * Start reading and verifying the CRL file again in a parser process; the
  * loop goes on meanwhile.  When it is done, a valid CRL becomes the new
  * generation, an invalid one leaves the old in force with the reason in
- * last_error, and admin_reload_parsed() is told either way.  -1 with err
+ * last_error, and reload_parsed() is told either way.  -1 with err
  * when nothing was started (nothing will be told).
  */
 int	 crl_reload(struct sup *, char *err, size_t errlen);

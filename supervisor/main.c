@@ -30,6 +30,7 @@
 #include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/proc.h"
+#include "supervisor/reload.h"
 #include "supervisor/round.h"
 #include "supervisor/state.h"
 #include "supervisor/ticket.h"
@@ -417,7 +418,7 @@ handle_signals(struct sup *s)
 		case SIGHUP:
 			log_info("SIGHUP: reloading the CRL");
 			if (!s->stopping)
-				admin_reload(s, NULL);
+				(void)reload_start(s, NULL, NULL, NULL, 0);
 			break;
 		case SIGUSR1:
 			reopen_log(s);
@@ -487,6 +488,7 @@ main_loop(struct sup *s)
 	for (;;) {
 		/* Rounds first: a client waiting on one is answered. */
 		timeout = round_tick(s);
+		reload_tick(s);
 		timeout = min_timeout(timeout, proc_respawn_due(s));
 		timeout = min_timeout(timeout, admin_tick(s));
 		timeout = min_timeout(timeout, state_tick(s));
@@ -548,6 +550,7 @@ cleanup(struct sup *s)
 		    s->cfg->run_dir, TAKD_PIDFILE, TAKD_ADMIN_SOCKET);
 	admin_close(s);
 	metrics_close(s);
+	reload_free(s);		/* its requesters are gone */
 	notify_close();
 	state_close(s);		/* every worker is gone */
 	crl_cleanup(s);

@@ -18,10 +18,10 @@
 #include "ipc/ipc.h"
 #include "shared/log.h"
 #include "shared/store.h"
-#include "supervisor/admin.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
+#include "supervisor/reload.h"
 #include "supervisor/round.h"
 #include "supervisor/state.h"
 #include "supervisor/ticket.h"
@@ -372,7 +372,6 @@ proc_exited(struct sup *sup, struct proc_slot *slot, int status)
 	slot->hello = false;
 	proc_close_chan(sup, slot);
 	round_worker_gone(sup, slot);
-	admin_worker_gone(sup, slot);
 	if (sup->stopping) {
 		slot->state = SLOT_STOPPED;
 		log_info("worker %u %s", slot->id, why);
@@ -513,7 +512,7 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 			round_answer(sup, r, slot);
 		return (0);
 	case IPC_MSG_CRL_ACK:
-		return (admin_worker_crl_ack(sup, slot, m));
+		return (reload_worker_ack(sup, slot, m));
 	default:
 		log_warnx("worker %u sent unexpected message type %u", slot->id,
 		    m->hdr.type);

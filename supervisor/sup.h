@@ -107,6 +107,7 @@ struct crl_state {
 
 struct admin_client;
 struct metrics;
+struct reload;
 struct round;
 struct store;
 struct ticket_ring;
@@ -147,6 +148,7 @@ struct sup {
 	uint64_t	 admin_idle_closed;	/* idle, closed for a newcomer */
 	uint32_t	 next_req_id;
 	struct round	*rounds;	/* requests to the workers (round.c) */
+	struct reload	*reload;	/* the reload round (reload.c) */
 	struct metrics	*metrics;	/* [metrics] listener (metrics_http.c) */
 
 	struct store	*store;		/* shared state (state.c) */

@@ -232,6 +232,32 @@ crl_watch_during_reload() {
 	expect_client 0 $(client_args alice)
 }
 
+# takctl's reload during another one is refused at once and told so; the
+# one in flight goes on to its own end (here its deadline: worker 1 is
+# stopped), and the next reload works.
+reload_overlap_refused() {
+	local pid1
+	setup server.workers=2
+	start_takd
+	pid1=$(sget workers.1.pid)
+	_stop "$pid1"
+	cot_spawn reload "$TAKCTL" -c "$CFG" reload
+	wait_for 5 log_has "CRL reloaded: generation 2" ||
+	    fail "first reload not read"
+	expect_rc 1 "$TAKCTL" -c "$CFG" reload
+	expect_grep '"error":"a reload is already in progress"' "$T/out"
+	log_has "reload refused: generation 2 is still being pushed" ||
+	    fail "no log line for the refused reload"
+	wait_for 8 test -s "$T/reload.rc" || fail "takctl reload hangs"
+	cot_cont
+	expect_eq "$(cat "$T/reload.rc")" 1 "first takctl reload status"
+	expect_grep '"workers_acked":1' "$T/reload.out"
+	expect_grep '"workers_unanswered":1' "$T/reload.out"
+	expect_rc 0 "$TAKCTL" -c "$CFG" reload
+	expect_grep '"generation":3' "$T/out"
+	expect_grep '"workers_acked":2' "$T/out"
+}
+
 # When the watch's queue overflows, the CRL's own event may be among those
 # lost: the overflow itself is a reason to reload.  The supervisor is
 # stopped while the CRL's directory sees more events than the queue holds
@@ -259,6 +285,7 @@ run_case respawn_backoff
 run_case crl_watch_overflow
 run_case reload_unasked_worker_dies
 run_case crl_watch_during_reload
+run_case reload_overlap_refused
 run_case key_password
 run_case ipv6_listener
 run_case nofile_raised

@@ -1,0 +1,269 @@
+/*
+ * The reload round: read, validate, push, count, finish, report.  See
+ * reload.h; the path of one revocation is in docs/architecture.md.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "supervisor/crl.h"
+#include "supervisor/reload.h"
+#include "supervisor/round.h"
+#include "supervisor/state.h"
+
+struct reload {
+	unsigned	 magic;
+	bool		 active;	/* from reload_start() to the report */
+	bool		 parsing;	/* crl.c's parser reads the CRL */
+	bool		 again;		/* one of nobody's came meanwhile */
+	uint32_t	 generation;
+	int64_t		 started_ms;	/* the request: the log line's time */
+	struct round	*round;		/* the push, after the parse */
+	unsigned	 acked;
+	unsigned	 failed;
+	unsigned	 sessions_closed;
+	char		 error[RELOAD_ERROR_MAX];
+	reload_done_fn	 done;		/* the requester, or NULL */
+	void		*arg;
+};
+
+static void	 reload_errf(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+reload_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* The reload's state, made with the first reload. */
+static struct reload *
+reload_get(struct sup *sup)
+{
+	struct reload	*rl;
+
+	if ((rl = sup->reload) != NULL)
+		return (rl);
+	if ((rl = calloc(1, sizeof(*rl))) == NULL) {
+		log_warn("reload");
+		return (NULL);
+	}
+	rl->magic = RELOAD_MAGIC;
+	sup->reload = rl;
+	return (rl);
+}
+
+/* The reload is over: tell its requester, if it still has one. */
+static void
+reload_report(struct sup *sup, struct reload *rl, int rc, unsigned unanswered)
+{
+	struct reload_report	 rep;
+	reload_done_fn		 done = rl->done;
+	void			*arg = rl->arg;
+
+	rl->active = false;
+	rl->round = NULL;
+	rl->done = NULL;
+	rl->arg = NULL;
+	if (done == NULL)
+		return;
+	memset(&rep, 0, sizeof(rep));
+	rep.rc = rc;
+	rep.ok = rc == 0 && rl->failed == 0 && unanswered == 0;
+	rep.error = rl->error;
+	rep.generation = sup->crl.info.generation;
+	rep.acked = rl->acked;
+	rep.failed = rl->failed;
+	rep.unanswered = unanswered;
+	rep.sessions_closed = rl->sessions_closed;
+	done(sup, &rep, arg);
+}
+
+/* The push is over: every worker asked answered or died, or the deadline. */
+static void
+reload_finish(struct sup *sup, struct reload *rl, unsigned unanswered)
+{
+	log_info("CRL generation %u active in %u of %u workers after %lld ms"
+	    "%s%s; %u live sessions closed", rl->generation, rl->acked,
+	    rl->acked + rl->failed + unanswered,
+	    (long long)(sup_now_ms() - rl->started_ms),
+	    rl->error[0] ? "; " : "", rl->error, rl->sessions_closed);
+	/* The workers closed the revoked sessions: their positions go too. */
+	state_sa_revoked(sup);
+	reload_report(sup, rl, 0, unanswered);
+}
+
+static void
+reload_pushed(struct sup *sup, const struct round *r, void *arg)
+{
+	struct reload	*rl = arg;
+
+	if (rl->magic != RELOAD_MAGIC)
+		fatalx("reload: bad magic");
+	reload_finish(sup, rl, round_waiting(r));
+}
+
+int
+reload_start(struct sup *sup, reload_done_fn done, void *arg, char *err,
+    size_t errlen)
+{
+	struct reload	*rl;
+	char		 why[512];
+
+	if ((rl = reload_get(sup)) == NULL) {
+		reload_errf(err, errlen, "out of memory");
+		return (-1);
+	}
+	if (rl->active && done != NULL) {
+		log_warnx("reload refused: generation %u is still being "
+		    "pushed", rl->generation);
+		reload_errf(err, errlen, "a reload is already in progress");
+		return (-1);
+	}
+	if (rl->active) {
+		/* The file may have changed since this one read it. */
+		if (!rl->again)
+			log_info("reload deferred: generation %u is still "
+			    "being pushed", rl->generation);
+		rl->again = true;
+		return (0);
+	}
+	/* crl.c logs a failure and keeps it for takctl status. */
+	if (crl_reload(sup, why, sizeof(why)) == -1) {
+		reload_errf(err, errlen, "%s", why);
+		return (-1);
+	}
+	rl->active = true;
+	rl->parsing = true;
+	rl->again = false;	/* this one reads the file as it is now */
+	rl->generation = sup->crl.info.generation + 1;
+	rl->started_ms = sup_now_ms();
+	rl->round = NULL;
+	rl->acked = rl->failed = rl->sessions_closed = 0;
+	rl->error[0] = '\0';
+	rl->done = done;
+	rl->arg = arg;
+	return (0);
+}
+
+void
+reload_detach(struct sup *sup, void *arg)
+{
+	struct reload	*rl = sup->reload;
+
+	if (rl != NULL && arg != NULL && rl->arg == arg) {
+		rl->done = NULL;
+		rl->arg = NULL;
+	}
+}
+
+void
+reload_parsed(struct sup *sup, int rc, const char *err)
+{
+	struct reload	*rl = sup->reload;
+	struct round	*r;
+	int		 fd;
+
+	if (rl == NULL || !rl->active || !rl->parsing)
+		return;
+	rl->parsing = false;
+	if (rc == -1) {
+		/* crl.c logged it; the generation in force stays. */
+		snprintf(rl->error, sizeof(rl->error), "%s", err);
+		reload_report(sup, rl, -1, 0);
+		return;
+	}
+	rl->generation = sup->crl.info.generation;
+	if ((fd = crl_memfd(sup)) == -1) {
+		snprintf(rl->error, sizeof(rl->error), "cannot prepare the CRL "
+		    "for the workers");
+		reload_finish(sup, rl, 0);
+		return;
+	}
+	if ((r = round_new(sup, IPC_MSG_CRL, rl->generation, RELOAD_WAIT_MS,
+	    reload_pushed, rl)) == NULL) {
+		close(fd);
+		snprintf(rl->error, sizeof(rl->error), "out of memory pushing "
+		    "the CRL to the workers");
+		reload_finish(sup, rl, 0);
+		return;
+	}
+	/*
+	 * A worker not sent the CRL (its queue is full) stays on the old one:
+	 * it counts as unanswered unless it dies meanwhile.  One not running
+	 * is respawned with the generation in force.
+	 */
+	round_send(sup, r, NULL, 0, fd, ROUND_UNSENT_WAIT);
+	close(fd);
+	rl->round = r;
+}
+
+int
+reload_worker_ack(struct sup *sup, struct proc_slot *slot,
+    const struct ipc_msg *m)
+{
+	struct reload	*rl = sup->reload;
+	struct round	*r;
+	struct ipc_rd	 rd;
+	uint32_t	 status, closed;
+	char		 err[200];
+
+	ipc_rd_init(&rd, m);
+	status = ipc_get_u32(&rd);
+	closed = ipc_get_u32(&rd);
+	ipc_get_str(&rd, err, sizeof(err));
+	if (ipc_rd_done(&rd) == -1)
+		return (-1);
+	if (status != 0)
+		log_warnx("worker %u rejected CRL generation %u: %s", slot->id,
+		    m->hdr.gen_or_peer, err);
+	/* An answer after the reload's deadline counts no more. */
+	r = round_find(sup, IPC_MSG_CRL, m->hdr.gen_or_peer, slot);
+	if (rl == NULL || r == NULL || r != rl->round)
+		return (0);
+	if (status == 0) {
+		rl->acked++;
+		rl->sessions_closed += closed;
+	} else {
+		rl->failed++;
+		snprintf(rl->error, sizeof(rl->error), "worker %u: %s",
+		    slot->id, err);
+	}
+	round_answer(sup, r, slot);
+	return (0);
+}
+
+void
+reload_tick(struct sup *sup)
+{
+	struct reload	*rl = sup->reload;
+
+	if (rl == NULL || rl->active || !rl->again || sup->stopping)
+		return;
+	rl->again = false;
+	log_info("reloading the CRL again: it was asked for during the last "
+	    "reload");
+	(void)reload_start(sup, NULL, NULL, NULL, 0);
+}
+
+void
+reload_free(struct sup *sup)
+{
+	struct reload	*rl = sup->reload;
+
+	if (rl == NULL)
+		return;
+	round_cancel(sup, rl->round);
+	rl->magic = 0;
+	free(rl);
+	sup->reload = NULL;
+}
