@@ -3,7 +3,9 @@
  * the messages).  The supervisor is trusted but checked: a frame of a type a
  * worker never receives, or with a payload or descriptor that does not match
  * its type, means the two sides disagree, and the worker exits with status 1
- * rather than guess.  EOF means the supervisor is gone: exit 0.
+ * rather than guess.  EOF means the supervisor is gone: exit 0.  A checked
+ * frame goes to the module of what it carries (a CRL to revoke.c, a peer to
+ * fanout.c, ...); this file only reads, checks, dispatches and sends.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,9 +20,7 @@
 
 #include "ipc/ipc.h"
 #include "shared/counters.h"
-#include "shared/crlset.h"
 #include "shared/log.h"
-#include "shared/pkiutil.h"
 #include "shared/store.h"
 #include "shared/tlsctx.h"
 #include "worker/conn.h"
@@ -56,7 +56,7 @@ ctl_type_name(uint32_t type)
 }
 
 /* A send failure other than a full queue means the supervisor is gone. */
-static void
+void
 ctl_send(struct worker *w, uint32_t type, uint32_t gen,
     const struct ipc_buf *b)
 {
@@ -248,73 +248,6 @@ ctl_status(struct worker *w, uint32_t req)
 	free(b);
 }
 
-static void
-ctl_crl_log(const struct crlset *set, uint32_t gen, int64_t ms)
-{
-	char		 next[32] = "none";
-
-	if (crlset_next_update(set) != 0)
-		pki_time_format(crlset_next_update(set), next, sizeof(next));
-	log_info("CRL generation %u in force for new handshakes: %zu "
-	    "revoked, next update %s (set mapped and checked in %lld ms)",
-	    gen, crlset_count(set), next, (long long)ms);
-}
-
-/*
- * Map the revoked-serial set of a new CRL generation (checked whole, and
- * of one of our CAs), make it the one the handshakes to come are checked
- * against, then close the live sessions it revokes (the others are not
- * disturbed).  On failure nothing changes.
- */
-static int
-ctl_crl_install(struct worker *w, int fd, uint32_t gen, unsigned *closed,
-    char *err, size_t errlen)
-{
-	struct crlset	*set;
-	int64_t		 t0 = worker_now_ms();
-
-	if ((set = crlset_map(fd, err, errlen)) == NULL)
-		return (-1);
-	if (crlset_check_ca(set, w->args->ca, err, errlen) == -1) {
-		crlset_free(set);
-		return (-1);
-	}
-	revoke_set_crl(w, set);		/* the worker's now */
-	w->crl_generation = gen;
-	ctl_crl_log(set, gen, worker_now_ms() - t0);
-	*closed = revoke_sweep(w);
-	if (*closed > 0)
-		log_info("CRL generation %u: %u live session%s closed", gen,
-		    *closed, *closed == 1 ? "" : "s");
-	return (0);
-}
-
-static void
-ctl_crl(struct worker *w, const struct ipc_msg *msg)
-{
-	struct ipc_buf	*b;
-	char		 err[512] = "";
-	uint32_t	 gen = msg->hdr.gen_or_peer;
-	uint32_t	 status = 0;
-	unsigned	 closed = 0;
-
-	if (ctl_crl_install(w, msg->fd, gen, &closed, err, sizeof(err)) == -1) {
-		status = 1;
-		log_warnx("CRL generation %u rejected, generation %u stays in "
-		    "force: %s", gen, w->crl_generation, err);
-	}
-	if ((b = malloc(sizeof(*b))) == NULL) {
-		log_warn("CRL ack");
-		return;
-	}
-	ipc_buf_init(b);
-	ipc_put_u32(b, status);
-	ipc_put_u32(b, closed);
-	ipc_put_str(b, err);
-	ctl_send(w, IPC_MSG_CRL_ACK, gen, b);
-	free(b);
-}
-
 /*
  * Walk the records of IPC_MSG_DEPARTED, calling fn (unless NULL) with each
  * uid and type; how many it returned true for in *told.  -1 when the frame
@@ -430,7 +363,7 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 		worker_drain(w, ms, "supervisor request");
 		break;
 	case IPC_MSG_CRL:
-		ctl_crl(w, msg);
+		revoke_install(w, msg->fd, msg->hdr.gen_or_peer);
 		close(msg->fd);
 		break;
 	case IPC_MSG_LOG_FD:

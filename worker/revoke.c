@@ -1,14 +1,17 @@
 /*
- * Revocation checks the handshake's verification cannot make: live sessions
- * against a new CRL generation, and resumed sessions against the set in
- * force.  See revoke.h and docs/worker.md ("Revocation").
+ * Revocation in a worker: the CRL generations the supervisor pushes, and
+ * the checks the handshake's verification cannot make (live sessions
+ * against a new generation, resumed sessions against the set in force).
+ * See revoke.h and docs/worker.md ("Revocation").
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/x509v3.h>
 
+#include "ipc/ipc.h"
 #include "shared/crlset.h"
 #include "shared/log.h"
 #include "shared/pkiutil.h"
@@ -105,4 +108,70 @@ revoke_sweep(struct worker *w)
 			next = TAILQ_FIRST(&w->live);
 	}
 	return (n);
+}
+
+static void
+revoke_log_installed(const struct crlset *set, uint32_t gen, int64_t ms)
+{
+	char		 next[32] = "none";
+
+	if (crlset_next_update(set) != 0)
+		pki_time_format(crlset_next_update(set), next, sizeof(next));
+	log_info("CRL generation %u in force for new handshakes: %zu "
+	    "revoked, next update %s (set mapped and checked in %lld ms)",
+	    gen, crlset_count(set), next, (long long)ms);
+}
+
+/*
+ * Map the set (checked whole, and of one of our CAs), make it the one the
+ * handshakes to come are checked against, then close the live sessions it
+ * revokes (the others are not disturbed).  On failure nothing changes.
+ */
+static int
+revoke_crl_take(struct worker *w, int fd, uint32_t gen, unsigned *closed,
+    char *err, size_t errlen)
+{
+	struct crlset	*set;
+	int64_t		 t0 = worker_now_ms();
+
+	if ((set = crlset_map(fd, err, errlen)) == NULL)
+		return (-1);
+	if (crlset_check_ca(set, w->args->ca, err, errlen) == -1) {
+		crlset_free(set);
+		return (-1);
+	}
+	revoke_set_crl(w, set);		/* the worker's now */
+	w->crl_generation = gen;
+	revoke_log_installed(set, gen, worker_now_ms() - t0);
+	*closed = revoke_sweep(w);
+	if (*closed > 0)
+		log_info("CRL generation %u: %u live session%s closed", gen,
+		    *closed, *closed == 1 ? "" : "s");
+	return (0);
+}
+
+void
+revoke_install(struct worker *w, int fd, uint32_t gen)
+{
+	struct ipc_buf	*b;
+	char		 err[512] = "";
+	uint32_t	 status = 0;
+	unsigned	 closed = 0;
+
+	if (revoke_crl_take(w, fd, gen, &closed, err, sizeof(err)) == -1) {
+		status = 1;
+		log_warnx("CRL generation %u rejected, generation %u stays in "
+		    "force: %s", gen, w->crl_generation, err);
+	}
+	/* Payload buffers are 64 KiB: too big for the stack. */
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		log_warn("CRL ack");
+		return;
+	}
+	ipc_buf_init(b);
+	ipc_put_u32(b, status);
+	ipc_put_u32(b, closed);
+	ipc_put_str(b, err);
+	ctl_send(w, IPC_MSG_CRL_ACK, gen, b);
+	free(b);
 }

@@ -1,14 +1,17 @@
 /*
- * Revocation of sessions that the handshake's verification does not see:
- * the live sessions when a new CRL generation arrives, and sessions resumed
- * from a ticket (resumption skips certificate verification).  The worker
- * keeps the revoked-serial set in force (shared/crlset.h), which the verify
- * callback checks new handshakes against too (shared/tlsctx.c).
+ * Revocation in a worker.  The supervisor pushes each new CRL generation as
+ * a sealed memfd of its revoked-serial set (shared/crlset.h, IPC_MSG_CRL);
+ * the worker keeps the set in force, which the verify callback checks new
+ * handshakes against (shared/tlsctx.c), and checks here what the
+ * handshake's verification does not see: the live sessions when a new
+ * generation arrives, and sessions resumed from a ticket (resumption skips
+ * certificate verification).
  */
 #ifndef TAKD_WORKER_REVOKE_H
 #define TAKD_WORKER_REVOKE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "worker/tls.h"
 #include "worker/worker_int.h"
@@ -24,6 +27,15 @@ struct crlset;
  */
 void	 revoke_set_crl(struct worker *, struct crlset *);
 void	 revoke_free(struct worker *);
+
+/*
+ * IPC_MSG_CRL of generation gen, its set in fd (borrowed): map it and check
+ * it whole and of one of our CAs (crlset_map(), crlset_check_ca()), put it
+ * in force, close the live sessions it lists (revoke_sweep()) and answer
+ * IPC_MSG_CRL_ACK: status 0 and the number closed, or status 1 and why,
+ * the set in force staying.
+ */
+void	 revoke_install(struct worker *, int fd, uint32_t gen);
 
 /*
  * 1 when the set in force lists the peer's certificate (why says the

@@ -37,6 +37,7 @@
 #define WORKER_TICK_MS		1000
 
 struct conn;
+struct ipc_buf;
 struct registry;
 TAILQ_HEAD(conn_list, conn);
 
@@ -130,6 +131,13 @@ void	 ctl_handle(struct worker *, uint32_t events);
  * stops the worker.
  */
 void	 ctl_hello(struct worker *);
+/*
+ * Send a frame to the supervisor (gen in the header, b the payload or
+ * NULL).  A full queue drops it with a log line; any other failure means
+ * the supervisor is gone and stops the worker.
+ */
+void	 ctl_send(struct worker *, uint32_t type, uint32_t gen,
+	    const struct ipc_buf *);
 /* Before each sleep: arm or disarm EPOLLOUT according to the out-queue. */
 void	 ctl_update_interest(struct worker *);
 void	 ctl_free(struct worker *);

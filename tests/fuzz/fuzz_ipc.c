@@ -323,7 +323,7 @@ decode_ctl(const struct ipc_msg *m)
 }
 
 /*
- * The memfd of an IPC_MSG_CRL, as the worker checks it (worker/ctl.c).
+ * The memfd of an IPC_MSG_CRL, as the worker checks it (worker/revoke.c).
  * Accepted, each entry's own serial must lead a lookup to that entry.
  */
 static void
