@@ -53,16 +53,15 @@ revoke_describe(const struct crlset_entry *e, char *why, size_t len)
 }
 
 int
-revoke_listed(const struct worker *w, const struct tls_peer *peer,
-    char *why, size_t len)
+revoke_listed(const struct crlset *set, const ASN1_INTEGER *serial,
+    const X509_NAME *issuer, char *why, size_t len)
 {
 	const struct crlset_entry *e;
 
-	if (w->crl == NULL || peer->serial == NULL || peer->issuer == NULL)
+	if (set == NULL || serial == NULL || issuer == NULL)
 		return (0);
 	/* Serials are unique per issuer only: a CRL speaks for its CA. */
-	if (!crlset_covers(w->crl, peer->issuer) ||
-	    !crlset_find(w->crl, peer->serial, &e))
+	if (!crlset_covers(set, issuer) || !crlset_find(set, serial, &e))
 		return (0);
 	revoke_describe(e, why, len);
 	return (1);
@@ -72,7 +71,7 @@ int
 revoke_check_resumed(const struct worker *w, const struct tls_peer *peer,
     char *why, size_t len)
 {
-	if (revoke_listed(w, peer, why, len))
+	if (revoke_listed(w->crl, peer->serial, peer->issuer, why, len))
 		return (-1);
 	if (w->crl != NULL && w->cfg->crl_stale == CRL_STALE_STRICT &&
 	    crlset_stale(w->crl, time(NULL))) {
@@ -94,8 +93,8 @@ revoke_sweep(struct worker *w)
 		return (0);
 	for (c = TAILQ_FIRST(&w->live); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->plain || c->ssl == NULL ||
-		    !revoke_listed(w, &c->tls, why, sizeof(why)))
+		if (c->plain || c->ssl == NULL || !revoke_listed(w->crl,
+		    c->tls.serial, c->tls.issuer, why, sizeof(why)))
 			continue;
 		/* One attempt at close_notify: a revoked peer gets no wait. */
 		if (!c->shutdown_sent)

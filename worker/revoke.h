@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "worker/tls.h"
 #include "worker/worker_int.h"
 
@@ -38,11 +40,13 @@ void	 revoke_free(struct worker *);
 void	 revoke_install(struct worker *, int fd, uint32_t gen);
 
 /*
- * 1 when the set in force lists the peer's certificate (why says the
- * reason and date), 0 when it does not or there is no CRL.
+ * 1 when set lists the certificate of serial by issuer (why says the reason
+ * and date), 0 when it does not, or set, serial or issuer is NULL (no CRL,
+ * no certificate).  Serials are unique per CA only: a set of another
+ * issuer lists nobody.
  */
-int	 revoke_listed(const struct worker *, const struct tls_peer *,
-	    char *why, size_t);
+int	 revoke_listed(const struct crlset *, const ASN1_INTEGER *serial,
+	    const X509_NAME *issuer, char *why, size_t);
 
 /*
  * Whether a session resumed from a ticket may go on: not listed, and under

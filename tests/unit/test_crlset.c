@@ -4,8 +4,9 @@
  * build from CRLs made here (serials short, 20 bytes, longer, negative,
  * zero, with leading zeros; duplicates; removeFromCRL), lookups that hit
  * and miss, CRLs the set cannot stand for, memfds that are malformed or
- * not sealed, and X509_verify_cert() with takd's callback under leaf,
- * chain and off, fresh and stale (enforce-listed, strict).
+ * not sealed, X509_verify_cert() with takd's callback under leaf, chain
+ * and off, fresh and stale (enforce-listed, strict), and the worker's
+ * check of a live or resumed session (revoke_listed(), worker/revoke.c).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -30,8 +31,10 @@
 
 #include "shared/config.h"
 #include "shared/crlset.h"
+#include "shared/pkiutil.h"
 #include "shared/tlsctx.h"
 #include "tests/unit/unit.h"
+#include "worker/revoke.h"
 
 #define DAY	86400
 
@@ -780,6 +783,77 @@ test_verify_twin(void **state)
 	pki_free(&p);
 }
 
+/*
+ * A live or resumed session's certificate, by serial and issuer: listed
+ * with its reason and date, or not; a serial of another CA is not the
+ * same certificate.
+ */
+static void
+test_revoke_listed(void **state)
+{
+	static const struct ent ents[] = {
+		{ "1003", 0, 1, 3600 },		/* carol, keyCompromise */
+		{ "1004", 0, 1, 60 },		/* the stranger's serial */
+		{ "1006", 0, -1, 60 },		/* no reason given */
+		{ "1007", 0, 42, 60 },		/* a code nobody knows */
+	};
+	const struct crlset_entry *e;
+	struct pki	 p;
+	struct crlset	*s;
+	X509_CRL	*crl;
+	ASN1_INTEGER	*ai;
+	const X509_NAME	*ca, *other;
+	char		 why[REVOKE_WHY_MAX], since[32], want[REVOKE_WHY_MAX];
+
+	pki_make(&p);
+	crl = crl_new(p.ca, p.k, ents, 4, -60, DAY);
+	assert_non_null(s = set_new(crl, p.ca));
+	X509_CRL_free(crl);
+	ca = X509_get_issuer_name(p.carol);
+	other = X509_get_issuer_name(p.stranger);
+
+	/* carol: the reason and the date of her entry. */
+	strcpy(why, "untouched");
+	assert_int_equal(revoke_listed(s, X509_get0_serialNumber(p.carol), ca,
+	    why, sizeof(why)), 1);
+	assert_int_equal(crlset_find(s, X509_get0_serialNumber(p.carol), &e),
+	    1);
+	pki_time_format((time_t)e->revoked_at, since, sizeof(since));
+	snprintf(want, sizeof(want), "certificate revoked (reason "
+	    "keyCompromise, since %s)", since);
+	assert_string_equal(why, want);
+	/* alice is not listed. */
+	assert_int_equal(revoke_listed(s, X509_get0_serialNumber(p.alice), ca,
+	    why, sizeof(why)), 0);
+	/* 1004 is listed, but by this CA: the other CA's 1004 is not it. */
+	assert_int_equal(revoke_listed(s, X509_get0_serialNumber(p.stranger),
+	    other, why, sizeof(why)), 0);
+	assert_int_equal(revoke_listed(s, X509_get0_serialNumber(p.stranger),
+	    ca, why, sizeof(why)), 1);
+	/* No reason extension, and a reason takd has no name for. */
+	ai = int_new("1006", 0);
+	assert_int_equal(revoke_listed(s, ai, ca, why, sizeof(why)), 1);
+	assert_contains(why, "(reason unspecified, since ");
+	ASN1_INTEGER_free(ai);
+	ai = int_new("1007", 0);
+	assert_int_equal(revoke_listed(s, ai, ca, why, sizeof(why)), 1);
+	assert_contains(why, "(reason unknown, since ");
+	ASN1_INTEGER_free(ai);
+	/* A cut message still ends in a NUL. */
+	assert_int_equal(revoke_listed(s, X509_get0_serialNumber(p.carol), ca,
+	    why, 12), 1);
+	assert_string_equal(why, "certificate");
+	/* No CRL (crl_check = off), no certificate: nobody is listed. */
+	assert_int_equal(revoke_listed(NULL, X509_get0_serialNumber(p.carol),
+	    ca, why, sizeof(why)), 0);
+	assert_int_equal(revoke_listed(s, NULL, ca, why, sizeof(why)), 0);
+	assert_int_equal(revoke_listed(s, X509_get0_serialNumber(p.carol),
+	    NULL, why, sizeof(why)), 0);
+
+	crlset_free(s);
+	pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -790,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_map_refuses),
 		cmocka_unit_test(test_verify_cb),
 		cmocka_unit_test(test_verify_twin),
+		cmocka_unit_test(test_revoke_listed),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
