@@ -16,6 +16,7 @@
 
 #include <openssl/err.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 
 #define LOG_LINE_MAX		2048
@@ -113,10 +114,7 @@ log_open_file(const char *path)
 static time_t
 log_monotonic(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec);
+	return ((time_t)(clock_mono_ms() / 1000));
 }
 
 /*
@@ -355,7 +353,8 @@ static void
 log_emit(int level, const char *msg)
 {
 	char		 line[LOG_LINE_MAX + 128];
-	struct timespec	 ts;
+	int64_t		 wall;
+	time_t		 sec;
 	struct tm	 tm;
 	int		 n;
 
@@ -367,12 +366,13 @@ log_emit(int level, const char *msg)
 		n = snprintf(line, sizeof(line), "<%d>%s[%d] %s: %s\n", level,
 		    log_prefix, (int)getpid(), log_level_name(level), msg);
 	else {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
+		wall = clock_wall_ms();
+		sec = (time_t)(wall / 1000);
+		gmtime_r(&sec, &tm);
 		n = snprintf(line, sizeof(line),
-		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: %s\n",
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s[%d] %s: %s\n",
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_prefix,
+		    tm.tm_min, tm.tm_sec, (int)(wall % 1000), log_prefix,
 		    (int)getpid(), log_level_name(level), msg);
 	}
 	if (n < 0)
@@ -512,15 +512,14 @@ fatalx_status(int status, const char *fmt, ...)
 static int
 log_ratelimit_ok(struct log_ratelimit *rl, unsigned long *suppressed)
 {
-	struct timespec	 ts;
+	time_t		 now = log_monotonic();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (rl->burst == 0)
 		rl->burst = 10;
 	if (rl->window == 0)
 		rl->window = 1;
-	if (ts.tv_sec - rl->window_start >= (long)rl->window) {
-		rl->window_start = ts.tv_sec;
+	if (now - rl->window_start >= (long)rl->window) {
+		rl->window_start = now;
 		rl->count = 0;
 	}
 	if (rl->count++ < rl->burst) {

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/counters.h"
 #include "shared/json.h"
 #include "shared/log.h"
@@ -241,7 +242,7 @@ admin_make_room(struct sup *sup, uid_t uid)
 	log_limited(&admin_rl, LOG_WARNING, "admin: idle connection of uid "
 	    "%u (pid %d) closed after %lld ms to make room for uid %u",
 	    (unsigned)victim->uid, (int)victim->pid,
-	    (long long)(sup_now_ms() - victim->accepted_ms), (unsigned)uid);
+	    (long long)(clock_mono_ms() - victim->accepted_ms), (unsigned)uid);
 	admin_client_free(sup, victim);
 	return (0);
 }
@@ -301,7 +302,7 @@ admin_accept(struct sup *sup)
 		c->reading = true;
 		c->ev.kind = SUP_EV_ADMIN_CLIENT;
 		c->ev.ptr = c;
-		c->accepted_ms = sup_now_ms();
+		c->accepted_ms = clock_mono_ms();
 		/* Not extended by bytes: a trickle cannot hold the slot. */
 		c->deadline_ms = c->accepted_ms + ADMIN_IDLE_MS;
 		json_init(&c->out);
@@ -378,7 +379,7 @@ static void
 admin_reply(struct sup *sup, struct admin_client *c)
 {
 	c->req = REQ_NONE;
-	c->deadline_ms = sup_now_ms() + ADMIN_WAIT_MS;
+	c->deadline_ms = clock_mono_ms() + ADMIN_WAIT_MS;
 	if (c->out.err || c->text.err) {
 		log_warnx("admin: out of memory building a reply");
 		admin_client_free(sup, c);
@@ -811,7 +812,7 @@ int
 admin_tick(struct sup *sup)
 {
 	struct admin_client	*c, *next;
-	int64_t			 now = sup_now_ms(), wait, left;
+	int64_t			 now = clock_mono_ms(), wait, left;
 
 	wait = metrics_tick(sup, now);
 	left = listen_pause_tick(sup, sup->admin_fd, &sup->admin_ev,

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/crlset.h"
 #include "shared/log.h"
 #include "shared/pkiutil.h"
@@ -229,7 +230,7 @@ crl_parser_spawn(struct sup *sup, char *err, size_t errlen)
 	p->pidfd = pidfd;
 	p->res_fd = fds[0];
 	p->set_fd = set_fd;
-	p->started_ms = sup_now_ms();
+	p->started_ms = clock_mono_ms();
 	p->deadline_ms = p->started_ms + CRL_PARSE_TIMEOUT_MS;
 	return (0);
 fail:
@@ -392,7 +393,7 @@ crl_watch_event(struct sup *sup)
 			ie = (const struct inotify_event *)(void *)p;
 			if ((ie->mask & IN_Q_OVERFLOW) || (ie->len > 0 &&
 			    strcmp(ie->name, sup->crl.name) == 0))
-				sup->crl.watch_reload_ms = sup_now_ms() +
+				sup->crl.watch_reload_ms = clock_mono_ms() +
 				    CRL_WATCH_SETTLE_MS;
 		}
 }
@@ -419,7 +420,7 @@ crl_parser_wait(struct sup *sup, struct crl_parse_res *res)
 	pfd.fd = sup->crl.parser.pidfd;
 	pfd.events = POLLIN;
 	for (;;) {
-		left = sup->crl.parser.deadline_ms - sup_now_ms();
+		left = sup->crl.parser.deadline_ms - clock_mono_ms();
 		if (left <= 0) {
 			crl_errf(res->err, sizeof(res->err), "CRL %s: not "
 			    "parsed within %d s", sup->cfg->crl,
@@ -442,7 +443,7 @@ crl_init(struct sup *sup, char *err, size_t errlen)
 {
 	struct crl_parse_res	 res;
 	struct crlset		*set;
-	int64_t			 t0 = sup_now_ms();
+	int64_t			 t0 = clock_mono_ms();
 
 	sup->crl.dirfd = -1;
 	sup->crl.watch_fd = -1;
@@ -471,7 +472,7 @@ crl_init(struct sup *sup, char *err, size_t errlen)
 		return (-1);
 	}
 	crl_commit(sup, set);
-	crl_log_state(sup, "loaded", sup_now_ms() - t0);
+	crl_log_state(sup, "loaded", clock_mono_ms() - t0);
 	if (sup->cfg->crl_watch && crl_watch_open(sup, err, errlen) == -1)
 		return (-1);
 	return (0);
@@ -564,7 +565,7 @@ static void
 crl_reload_done(struct sup *sup, int rc, char *err, size_t errlen)
 {
 	struct crlset	*set = NULL;
-	int64_t		 ms = sup_now_ms() - sup->crl.parser.started_ms;
+	int64_t		 ms = clock_mono_ms() - sup->crl.parser.started_ms;
 
 	crl_parser_end(sup, rc == -1);
 	if (rc == 0 && (set = crl_parser_take(sup, err, errlen)) == NULL)
@@ -622,7 +623,7 @@ int
 crl_tick(struct sup *sup)
 {
 	static int64_t	 next_ms;
-	int64_t		 now = sup_now_ms();
+	int64_t		 now = clock_mono_ms();
 	time_t		 left;
 	char		 err[256];
 

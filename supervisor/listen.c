@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "supervisor/listen.h"
 
@@ -398,7 +399,7 @@ listen_accept_error(struct sup *sup, int fd, const char *what,
 	    what, strerror(err), LISTEN_PAUSE_MS);
 	if (epoll_ctl(sup->epfd, EPOLL_CTL_DEL, fd, NULL) == -1)
 		log_warn("%s: epoll_ctl", what);
-	p->until_ms = sup_now_ms() + LISTEN_PAUSE_MS;
+	p->until_ms = clock_mono_ms() + LISTEN_PAUSE_MS;
 	return (-1);
 }
 

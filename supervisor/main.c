@@ -21,6 +21,7 @@
 
 #include "cot/cot_parse.h"
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/trust.h"
 #include "supervisor/admin.h"
@@ -40,14 +41,6 @@
 static struct config	 config;
 static struct sup	 sup;
 
-int64_t
-sup_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -362,7 +355,7 @@ start_stop(struct sup *s, const char *why)
 	 * the process and to its group, as timeout(1) and terminals do).
 	 */
 	if (s->stopping) {
-		if (sup_now_ms() - first_ms < 1000)
+		if (clock_mono_ms() - first_ms < 1000)
 			return;
 		log_warnx("%s again: killing the workers now", why);
 		proc_kill_all(s, SIGKILL);
@@ -371,9 +364,9 @@ start_stop(struct sup *s, const char *why)
 	log_info("%s: stopping (drain up to %u ms)", why,
 	    s->cfg->drain_timeout_ms);
 	notify_send("STOPPING=1\nSTATUS=stopping (%s): draining sessions", why);
-	first_ms = sup_now_ms();
+	first_ms = clock_mono_ms();
 	s->stopping = true;
-	s->stop_deadline_ms = sup_now_ms() + s->cfg->drain_timeout_ms +
+	s->stop_deadline_ms = clock_mono_ms() + s->cfg->drain_timeout_ms +
 	    STOP_GRACE_MS;
 	listen_close_all(s);
 	proc_shutdown_all(s);
@@ -498,12 +491,12 @@ main_loop(struct sup *s)
 		if (s->stopping) {
 			if (proc_running(s) == 0)
 				return;
-			left = s->stop_deadline_ms - sup_now_ms();
+			left = s->stop_deadline_ms - clock_mono_ms();
 			if (left <= 0) {
 				log_warnx("workers did not stop in time; "
 				    "killing them");
 				proc_kill_all(s, SIGKILL);
-				s->stop_deadline_ms = sup_now_ms() + 1000;
+				s->stop_deadline_ms = clock_mono_ms() + 1000;
 				left = 1000;
 			}
 			timeout = min_timeout(timeout, (int)left);

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
@@ -313,7 +314,7 @@ metrics_reply(struct sup *sup, struct metrics_client *c, int code,
 	log_debug("metrics: %s: %d, %zu bytes", c->peer, code, len);
 	c->state = MC_WRITE;
 	c->outoff = 0;
-	c->deadline_ms = sup_now_ms() + METRICS_WRITE_MS;
+	c->deadline_ms = clock_mono_ms() + METRICS_WRITE_MS;
 	metrics_client_write(sup, c);
 }
 
@@ -588,7 +589,7 @@ metrics_make_room(struct sup *sup, const char *addr)
 	m->idle_closed++;
 	log_limited(&m->rl, LOG_WARNING, "metrics: %s: no request after %lld "
 	    "ms, closed to make room for %s", victim->peer,
-	    (long long)(sup_now_ms() - victim->accepted_ms), addr);
+	    (long long)(clock_mono_ms() - victim->accepted_ms), addr);
 	metrics_client_close(sup, victim);
 	return (0);
 }
@@ -645,7 +646,7 @@ metrics_accept(struct sup *sup, struct metrics_acceptor *a)
 		c->ev.kind = SUP_EV_METRICS;
 		c->ev.ptr = c;
 		c->state = MC_READ;
-		c->accepted_ms = sup_now_ms();
+		c->accepted_ms = clock_mono_ms();
 		/* From the accept, never extended: a trickle cannot hold it. */
 		c->deadline_ms = c->accepted_ms + METRICS_READ_MS;
 		snprintf(c->addr, sizeof(c->addr), "%s", addr);

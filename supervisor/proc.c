@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/store.h"
 #include "supervisor/listen.h"
@@ -198,7 +199,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	slot->state = SLOT_RUNNING;
 	slot->hello = false;
 	slot->started = time(NULL);
-	slot->started_ms = sup_now_ms();
+	slot->started_ms = clock_mono_ms();
 	memset(&slot->stats, 0, sizeof(slot->stats));
 	slot->ev.kind = SUP_EV_WORKER;
 	slot->ev.ptr = slot;
@@ -278,7 +279,7 @@ proc_ready_check(struct sup *sup)
 		else if (slot->state != SLOT_GAVE_UP)
 			pending++;
 	}
-	waited = sup_now_ms() - sup->ready_deadline_ms + PROC_READY_WAIT_MS;
+	waited = clock_mono_ms() - sup->ready_deadline_ms + PROC_READY_WAIT_MS;
 	if (up == 0 || (pending > 0 && waited < PROC_READY_WAIT_MS))
 		return;
 	sup->ready = true;
@@ -305,7 +306,7 @@ void
 proc_ready_arm(struct sup *sup)
 {
 	sup->ready = false;
-	sup->ready_deadline_ms = sup_now_ms() + PROC_READY_WAIT_MS;
+	sup->ready_deadline_ms = clock_mono_ms() + PROC_READY_WAIT_MS;
 }
 
 int
@@ -315,7 +316,7 @@ proc_ready_tick(struct sup *sup)
 
 	if (sup->ready || sup->stopping || sup->ready_deadline_ms == 0)
 		return (-1);
-	if ((left = sup->ready_deadline_ms - sup_now_ms()) > 0)
+	if ((left = sup->ready_deadline_ms - clock_mono_ms()) > 0)
 		return ((int)left);
 	/* Past it, the next hello sends READY=1 if nobody is up now. */
 	proc_ready_check(sup);
@@ -347,7 +348,7 @@ proc_close_chan(struct sup *sup, struct proc_slot *slot)
 static void
 proc_schedule_respawn(struct sup *sup, struct proc_slot *slot)
 {
-	int64_t	 lived = sup_now_ms() - slot->started_ms;
+	int64_t	 lived = clock_mono_ms() - slot->started_ms;
 
 	if (lived >= PROC_STABLE_MS)
 		slot->backoff_ms = PROC_BACKOFF_MIN_MS;
@@ -355,7 +356,7 @@ proc_schedule_respawn(struct sup *sup, struct proc_slot *slot)
 		slot->backoff_ms = PROC_BACKOFF_MIN_MS;
 	else if ((slot->backoff_ms *= 2) > PROC_BACKOFF_MAX_MS)
 		slot->backoff_ms = PROC_BACKOFF_MAX_MS;
-	slot->respawn_at_ms = sup_now_ms() + slot->backoff_ms;
+	slot->respawn_at_ms = clock_mono_ms() + slot->backoff_ms;
 	slot->state = SLOT_RESPAWN_WAIT;
 	log_info("worker %u will be respawned in %u ms", slot->id,
 	    slot->backoff_ms);
@@ -412,7 +413,7 @@ proc_reap(struct sup *sup)
 int
 proc_respawn_due(struct sup *sup)
 {
-	int64_t		 now = sup_now_ms(), next = -1;
+	int64_t		 now = clock_mono_ms(), next = -1;
 	unsigned	 i;
 	struct proc_slot *slot;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "supervisor/crl.h"
 #include "supervisor/reload.h"
@@ -95,7 +96,7 @@ reload_finish(struct sup *sup, struct reload *rl, unsigned unanswered)
 	log_info("CRL generation %u active in %u of %u workers after %lld ms"
 	    "%s%s; %u live sessions closed", rl->generation, rl->acked,
 	    rl->acked + rl->failed + unanswered,
-	    (long long)(sup_now_ms() - rl->started_ms),
+	    (long long)(clock_mono_ms() - rl->started_ms),
 	    rl->error[0] ? "; " : "", rl->error, rl->sessions_closed);
 	/* The workers closed the revoked sessions: their positions go too. */
 	state_sa_revoked(sup);
@@ -146,7 +147,7 @@ reload_start(struct sup *sup, reload_done_fn done, void *arg, char *err,
 	rl->parsing = true;
 	rl->again = false;	/* this one reads the file as it is now */
 	rl->generation = sup->crl.info.generation + 1;
-	rl->started_ms = sup_now_ms();
+	rl->started_ms = clock_mono_ms();
 	rl->round = NULL;
 	rl->acked = rl->failed = rl->sessions_closed = 0;
 	rl->error[0] = '\0';

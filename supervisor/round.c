@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "supervisor/proc.h"
 #include "supervisor/round.h"
@@ -35,7 +36,7 @@ round_new(struct sup *sup, uint32_t type, uint32_t id, unsigned wait_ms,
 	r->type = type;
 	if ((r->id = id) == 0 && (r->id = ++sup->next_req_id) == 0)
 		r->id = ++sup->next_req_id;
-	r->deadline_ms = sup_now_ms() + wait_ms;
+	r->deadline_ms = clock_mono_ms() + wait_ms;
 	r->done = done;
 	r->arg = arg;
 	r->next = sup->rounds;
@@ -155,7 +156,7 @@ int
 round_tick(struct sup *sup)
 {
 	struct round	*r;
-	int64_t		 now = sup_now_ms(), wait = -1;
+	int64_t		 now = clock_mono_ms(), wait = -1;
 
 again:
 	for (r = sup->rounds; r != NULL; r = r->next)

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/crlset.h"
 #include "shared/log.h"
 #include "shared/store.h"
@@ -36,14 +37,6 @@ struct state_departed {
 	unsigned		 live;		/* workers to tell */
 };
 
-static uint64_t
-state_wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 /*
  * Whether the CRL set in force lists the serial (the hex of worker/tls.c)
@@ -94,13 +87,13 @@ state_purge(struct sup *sup)
 {
 	long	 n;
 
-	if ((n = store_sa_purge(sup->store, state_wall_ms(),
+	if ((n = store_sa_purge(sup->store, (uint64_t)clock_wall_ms(),
 	    STATE_SA_MAX_AGE_MS)) > 0)
 		log_info("store: purged %ld SA entries stale for over %" PRIu64
 		    " h", n, STATE_SA_MAX_AGE_MS / 3600000);
 	/* A session revoked mid-commit may have stored one more. */
 	state_sa_revoked(sup);
-	sup->state_purge_ms = sup_now_ms() + STATE_PURGE_INTERVAL_MS;
+	sup->state_purge_ms = clock_mono_ms() + STATE_PURGE_INTERVAL_MS;
 }
 
 /* Open the store and empty its registry; NULL with a reason in err. */
@@ -275,7 +268,7 @@ state_tick(struct sup *sup)
 
 	if (sup->store == NULL || sup->stopping)
 		return (-1);
-	if ((left = sup->state_purge_ms - sup_now_ms()) <= 0) {
+	if ((left = sup->state_purge_ms - clock_mono_ms()) <= 0) {
 		state_purge(sup);
 		left = STATE_PURGE_INTERVAL_MS;
 	}

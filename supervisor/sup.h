@@ -156,7 +156,6 @@ struct sup {
 	int64_t		 state_purge_ms;	/* next SA purge, monotonic */
 };
 
-int64_t	 sup_now_ms(void);
 
 /* mesh.c: connect a worker just spawned to every other running worker. */
 void	 mesh_connect(struct sup *, struct proc_slot *);

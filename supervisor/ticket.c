@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "supervisor/proc.h"
 #include "supervisor/ticket.h"
@@ -107,7 +108,7 @@ int
 ticket_init(struct sup *sup)
 {
 	sup->tickets = ticket_ring_new(sup->cfg->ticket_key_rotation_ms,
-	    sup_now_ms());
+	    clock_mono_ms());
 	return (sup->tickets == NULL ? -1 : 0);
 }
 
@@ -160,7 +161,7 @@ int
 ticket_tick(struct sup *sup)
 {
 	struct ticket_ring	*tr = sup->tickets;
-	int64_t			 now = sup_now_ms();
+	int64_t			 now = clock_mono_ms();
 
 	if (tr == NULL || sup->stopping)
 		return (-1);

@@ -15,19 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "takctl/admin_client.h"
 
 #define ADMIN_RETRY_MS		50	/* connect retry on a full backlog */
 #define ADMIN_JSON_DEPTH	64
 
-static int64_t
-admin_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* Wait for events on fd until deadline; 1 ready, 0 timed out, -1 error. */
 static int
@@ -38,7 +31,7 @@ admin_wait(int fd, short events, int64_t deadline)
 	int		 n;
 
 	for (;;) {
-		if ((left = deadline - admin_now_ms()) <= 0)
+		if ((left = deadline - clock_mono_ms()) <= 0)
 			return (0);
 		pfd.fd = fd;
 		pfd.events = events;
@@ -64,7 +57,7 @@ admin_connect(int fd, const struct sockaddr_un *sun, int64_t deadline)
 		if (errno != EAGAIN)
 			return (-1);
 		/* A full backlog: the supervisor is busy, not gone. */
-		if (admin_now_ms() + ADMIN_RETRY_MS >= deadline) {
+		if (clock_mono_ms() + ADMIN_RETRY_MS >= deadline) {
 			errno = ETIMEDOUT;
 			return (-1);
 		}
@@ -87,7 +80,7 @@ admin_request(const struct config *cfg, const char *request, int timeout_ms,
 
 	if (timeout_ms <= 0)
 		timeout_ms = ADMIN_TIMEOUT_MS;
-	deadline = admin_now_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	snprintf(path, sizeof(path), "%s/%s", cfg->run_dir, TAKD_ADMIN_SOCKET);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;

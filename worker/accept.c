@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
 
@@ -92,7 +93,7 @@ accept_init(struct worker *w)
 	    ACCEPT_LOG_WINDOW;
 	/* Without entropy the hash is merely predictable; not fatal. */
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = (uint64_t)getpid() ^ (uint64_t)worker_now_ms();
+		seed = (uint64_t)getpid() ^ (uint64_t)clock_mono_ms();
 	if (admit_init(&w->admit, w->cfg->max_handshakes,
 	    w->cfg->max_handshakes_per_address, seed) == -1) {
 		log_warn("admission");
@@ -167,7 +168,7 @@ accept_resume(struct worker *w)
 	if (w->spare_fd == -1 &&
 	    (w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
 		/* Still short of descriptors: keep waiting. */
-		w->accept_resume_ms = worker_now_ms() + ACCEPT_PAUSE_MS;
+		w->accept_resume_ms = clock_mono_ms() + ACCEPT_PAUSE_MS;
 		return;
 	}
 	for (i = 0; i < w->n_acceptors; i++)
@@ -190,7 +191,7 @@ accept_shed(struct worker *w, struct acceptor *a, int err)
 		log_limited(&w->rl_emfile, LOG_WARNING,
 		    "listener %s: accept: %s; pausing %d ms", a->name,
 		    strerror(err), ACCEPT_PAUSE_MS);
-		accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);
+		accept_pause(w, clock_mono_ms() + ACCEPT_PAUSE_MS);
 		return;
 	}
 	close(w->spare_fd);
@@ -210,7 +211,7 @@ accept_shed(struct worker *w, struct acceptor *a, int err)
 		    "listener %s: accept: %s; connection from %s dropped",
 		    a->name, strerror(err), peer);
 	if (w->spare_fd == -1)
-		accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);
+		accept_pause(w, clock_mono_ms() + ACCEPT_PAUSE_MS);
 }
 
 static bool
@@ -260,7 +261,7 @@ accept_admit(struct worker *w, struct acceptor *a, const struct admit_key *key,
 			    "max_handshakes_per_address" : "max_handshakes",
 			    vc->peer, victim->level == ADMIT_FRESH ?
 			    "no ClientHello yet" : "no certificate yet",
-			    worker_now_ms() - vc->accepted_ms, peer);
+			    clock_mono_ms() - vc->accepted_ms, peer);
 			conn_evict(w, vc);
 			continue;
 		}
@@ -406,7 +407,7 @@ accept_handle(struct worker *w, struct acceptor *a)
 			log_limited(&w->rl_accept, LOG_WARNING,
 			    "listener %s: accept: %s; pausing %d ms", a->name,
 			    strerror(errno), ACCEPT_PAUSE_MS);
-			accept_pause(w, worker_now_ms() + ACCEPT_PAUSE_MS);
+			accept_pause(w, clock_mono_ms() + ACCEPT_PAUSE_MS);
 			return;
 		default:
 			/* EBADF, EINVAL: the inherited socket is unusable. */

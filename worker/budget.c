@@ -15,6 +15,7 @@
 
 #include "cot/cot_frame.h"
 #include "ipc/ipc_msg.h"
+#include "shared/clock.h"
 #include "shared/config.h"
 #include "shared/log.h"
 #include "worker/budget.h"
@@ -128,7 +129,7 @@ budget_drop_due(struct budget_drops *d, int64_t now, uint64_t *n)
 void
 budget_session_start(struct worker *w, struct conn *c)
 {
-	budget_bucket_fill(&c->s.budget.bucket, w->cfg, worker_now_ms());
+	budget_bucket_fill(&c->s.budget.bucket, w->cfg, clock_mono_ms());
 }
 
 bool

@@ -36,6 +36,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
 #include "worker/registry.h"
@@ -224,7 +225,7 @@ conn_close_level(struct worker *w, struct conn *c, int level, const char *why)
 		(level <= LOG_WARNING ? log_warnx : log_info)("session %" PRIu64
 		    " closed: %s (%s, %" PRId64 " s, %" PRIu64 " bytes and "
 		    "%" PRIu64 " events in, %" PRIu64 " events out)", c->id,
-		    why, who, (worker_now_ms() - c->established_ms) / 1000,
+		    why, who, (clock_mono_ms() - c->established_ms) / 1000,
 		    c->rx_bytes, c->s.events_in, c->s.events_out);
 	} else if (why != NULL)
 		log_debug("peer %s: connection %" PRIu64 " closed during "
@@ -359,7 +360,7 @@ conn_established(struct worker *w, struct conn *c)
 	admit_del(&w->admit, &c->adm);
 	c->state = CONN_ESTABLISHED;
 	c->deadline_ms = 0;
-	c->established_ms = worker_now_ms();
+	c->established_ms = clock_mono_ms();
 	c->rd_wait = EPOLLIN;
 	TAILQ_INSERT_TAIL(&w->live, c, entry);
 	w->cnt.sessions++;
@@ -400,7 +401,7 @@ conn_new(struct worker *w, struct acceptor *a, int fd,
 	c->fd = fd;
 	c->acceptor = a;
 	c->plain = a->plain;
-	c->accepted_ms = worker_now_ms();
+	c->accepted_ms = clock_mono_ms();
 	session_init(w, c);
 	if (!c->plain && w->cfg->handshake_timeout_ms > 0)
 		c->deadline_ms = c->accepted_ms + w->cfg->handshake_timeout_ms;
@@ -612,7 +613,7 @@ conn_flush(struct worker *w, struct conn *c)
 			events = outq_consume_count(q, done, w->cnt.ev_out,
 			    IPC_EV_UNPARSED);
 			c->tx_bytes += done;
-			c->s.write_ms = worker_now_ms();
+			c->s.write_ms = clock_mono_ms();
 			conn_written(w, c, c->s.write_ms);
 			w->cnt.bytes_out += done;
 			c->s.events_out += events;
@@ -648,7 +649,7 @@ conn_flush_pending(struct worker *w)
 
 	/* Whose delay ended: the output that waited for it is due. */
 	if (!TAILQ_EMPTY(&w->written)) {
-		now = worker_now_ms();
+		now = clock_mono_ms();
 		while ((c = TAILQ_FIRST(&w->written)) != NULL &&
 		    now - c->flushed_ms >= w->cfg->flush_delay_ms) {
 			conn_written_del(w, c);

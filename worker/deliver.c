@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
 #include "worker/deliver.h"
@@ -64,7 +65,7 @@ deliver_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	}
 	/* The write timeout counts from the moment output waits. */
 	if (outq_bytes(&s->outq) == 0)
-		s->write_ms = worker_now_ms();
+		s->write_ms = clock_mono_ms();
 	switch (outq_push(&s->outq, ev, ((flags & DELIVER_F_SA) ? OUTQ_F_SA :
 	    0) | OUTQ_F_CLASS(cls), key, &superseded)) {
 	case OUTQ_OK:

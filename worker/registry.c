@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/store.h"
 #include "worker/conn.h"
@@ -146,7 +147,7 @@ registry_init(struct worker *w)
 
 	/* Without entropy the hash is merely predictable; not fatal. */
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = (uint64_t)getpid() ^ (uint64_t)worker_now_ms();
+		seed = (uint64_t)getpid() ^ (uint64_t)clock_mono_ms();
 	outq_hash_seed(seed);
 	if ((reg = calloc(1, sizeof(*reg))) == NULL) {
 		log_warn("registry");

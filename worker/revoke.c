@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/crlset.h"
 #include "shared/log.h"
 #include "shared/pkiutil.h"
@@ -131,7 +132,7 @@ revoke_crl_take(struct worker *w, int fd, uint32_t gen, unsigned *closed,
     char *err, size_t errlen)
 {
 	struct crlset	*set;
-	int64_t		 t0 = worker_now_ms();
+	int64_t		 t0 = clock_mono_ms();
 
 	if ((set = crlset_map(fd, err, errlen)) == NULL)
 		return (-1);
@@ -141,7 +142,7 @@ revoke_crl_take(struct worker *w, int fd, uint32_t gen, unsigned *closed,
 	}
 	revoke_set_crl(w, set);		/* the worker's now */
 	w->crl_generation = gen;
-	revoke_log_installed(set, gen, worker_now_ms() - t0);
+	revoke_log_installed(set, gen, clock_mono_ms() - t0);
 	*closed = revoke_sweep(w);
 	if (*closed > 0)
 		log_info("CRL generation %u: %u live session%s closed", gen,

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
 #include "worker/registry.h"
@@ -29,14 +30,6 @@
 /* Room for a pong or a disconnect notice (they take about 400 bytes). */
 #define SESSION_MADE_MAX	1024
 
-int64_t
-session_wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 void
 session_init(struct worker *w, struct conn *c)
@@ -77,7 +70,7 @@ session_refuse(struct worker *w, struct conn *c, const struct cot_view *v,
     uint64_t *counter, const char *why, const char *other)
 {
 	struct session	*s = &c->s;
-	int64_t		 now = worker_now_ms();
+	int64_t		 now = clock_mono_ms();
 	char		 who[CONN_WHO_MAX];
 
 	(*counter)++;
@@ -341,7 +334,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	if ((r = session_parse(w, c, bytes, len, now, &v, &cls, reason,
 	    rlen)) != 1)
 		return (r);
-	wall = session_wall_ms();
+	wall = clock_wall_ms();
 	if ((act = route_decide(&v)) == ROUTE_PONG)
 		session_pong(w, c, wall);
 	else if (session_may_send(w, c, &v) == 0) {
@@ -360,7 +353,7 @@ session_input(struct worker *w, struct conn *c, const uint8_t *buf,
 	const uint8_t	*ev;
 	const char	*why = NULL;
 	size_t		 len;
-	int64_t		 now = worker_now_ms();
+	int64_t		 now = clock_mono_ms();
 	int		 r = 0, rc = -1;
 
 	/* Events point into the framer: the budget must not free it. */
@@ -395,8 +388,8 @@ session_start(struct worker *w, struct conn *c)
 	struct session	*s = &c->s;
 
 	s->started = true;
-	s->connected_wall_ms = session_wall_ms();
-	s->last_event_ms = worker_now_ms();
+	s->connected_wall_ms = clock_wall_ms();
+	s->last_event_ms = clock_mono_ms();
 	budget_session_start(w, c);
 	registry_owner_init(w, c);
 	registry_connect(w, c);
@@ -420,7 +413,7 @@ session_disconnect_notice(struct worker *w, const char *uid,
 	size_t		 n;
 
 	if ((n = cot_make_disconnect(buf, sizeof(buf), uid, last_type,
-	    session_wall_ms())) == 0) {
+	    clock_wall_ms())) == 0) {
 		log_warnx("cannot write the disconnect notice of uid \"%s\"",
 		    uid);
 		return (-1);

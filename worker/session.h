@@ -107,7 +107,5 @@ bool	 session_departed(struct worker *, uint32_t worker, const char *uid,
 /* Idle timeout and unclosed events; cheap to call every loop turn. */
 void	 session_sweep(struct worker *, int64_t now_ms);
 
-/* Wall clock, ms since the epoch (CoT times, the store). */
-int64_t	 session_wall_ms(void);
 
 #endif

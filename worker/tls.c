@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/tls.h"
 
@@ -336,14 +337,6 @@ tls_ticket_find(const struct tls_ticket_ring *ring, const uint8_t *name,
 	return (0);
 }
 
-static int64_t
-tls_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* Key the cipher (with iv) and the MAC of one ticket. */
 static int
@@ -386,7 +379,7 @@ tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 		return (0);
 	if (enc) {
 		if ((k = tls_ticket_current(&tls_tickets.ring,
-		    tls_now_ms())) == NULL)
+		    clock_mono_ms())) == NULL)
 			return (0);
 		ivlen = EVP_CIPHER_get_iv_length(EVP_aes_256_cbc());
 		if (ivlen <= 0 || ivlen > EVP_MAX_IV_LENGTH ||
@@ -394,7 +387,7 @@ tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 			goto fail;
 		memcpy(name, k->name, IPC_TICKET_NAME_LEN);
 	} else {
-		r = tls_ticket_find(&tls_tickets.ring, name, tls_now_ms(), &k);
+		r = tls_ticket_find(&tls_tickets.ring, name, clock_mono_ms(), &k);
 		if (r == 0) {
 			(*tls_tickets.refused)++;
 			return (0);

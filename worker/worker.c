@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
 #include "worker/registry.h"
@@ -34,14 +35,6 @@
 
 #define WORKER_EVENTS		64	/* epoll events per wakeup */
 
-int64_t
-worker_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 void
 worker_stop(struct worker *w, int status, const char *why)
@@ -61,7 +54,7 @@ worker_stop(struct worker *w, int status, const char *why)
 void
 worker_drain(struct worker *w, unsigned ms, const char *why)
 {
-	int64_t	 deadline = worker_now_ms() + ms;
+	int64_t	 deadline = clock_mono_ms() + ms;
 
 	if (w->state == WORKER_EXIT)
 		return;
@@ -265,7 +258,7 @@ static int
 worker_timeout(const struct worker *w)
 {
 	const struct conn	*c;
-	int64_t			 now = worker_now_ms(), t = WORKER_TICK_MS;
+	int64_t			 now = clock_mono_ms(), t = WORKER_TICK_MS;
 
 	if (!TAILQ_EMPTY(&w->ready) || !TAILQ_EMPTY(&w->outlist))
 		return (0);
@@ -296,7 +289,7 @@ worker_check_parent(struct worker *w)
 static void
 worker_timers(struct worker *w)
 {
-	int64_t	 now = worker_now_ms();
+	int64_t	 now = clock_mono_ms();
 
 	(void)conn_expire(w, now);
 	session_sweep(w, now);

@@ -107,7 +107,6 @@ struct worker {
 };
 
 /* worker.c */
-int64_t	 worker_now_ms(void);
 /* Stop accepting and close sessions gracefully; exit by now + ms. */
 void	 worker_drain(struct worker *, unsigned ms, const char *why);
 /* Close everything at once and leave the loop with status. */

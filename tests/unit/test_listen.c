@@ -28,13 +28,6 @@
 
 #define LT_SLOTS	3
 
-/* main.c's clock: the archive has every supervisor module but main. */
-int64_t
-sup_now_ms(void)
-{
-	return (0);
-}
-
 static struct config	 cfg;
 
 static void

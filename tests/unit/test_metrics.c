@@ -20,13 +20,6 @@
 #include "worker/outq.h"
 #include "worker/route.h"
 
-/* main.c's clock: the archive has every supervisor module but main. */
-int64_t
-sup_now_ms(void)
-{
-	return (0);
-}
-
 static struct metrics_worker	 workers[3];
 
 static void

@@ -7,7 +7,7 @@
  *
  * The workers are played by the test: a socketpair per slot, HELLO frames
  * written on the worker's end and read by proc_ctl_event().  The clock is
- * the test's (sup_now_ms() below), the manager an abstract datagram socket.
+ * the test's (clock_fake_mono(), below), the manager an abstract datagram socket.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,17 +25,18 @@
 #include <cmocka.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
 
 /* Above any pid Linux hands out: proc.c never signals a real process. */
 #define READY_FAKE_PID	0x7ffffff0
 
-/* main.c's clock: the archive has every supervisor module but main. */
+/* The monotonic clock, the test's (clock_fake_mono()). */
 static int64_t	 now_ms;
 
-int64_t
-sup_now_ms(void)
+static int64_t
+fake_now(void)
 {
 	return (now_ms);
 }
@@ -277,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_all_hello),
 	};
 
+	clock_fake_mono(fake_now);
 	return (cmocka_run_group_tests(tests, setup_manager,
 	    teardown_manager));
 }

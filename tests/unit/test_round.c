@@ -9,7 +9,7 @@
  *
  * The workers are played by the test: a socketpair per slot, frames read
  * on the worker's end and STATUS_REP written there for proc_ctl_event().
- * The clock is the test's (sup_now_ms() below).
+ * The clock is the test's (clock_fake_mono(), below).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/counters.h"
 #include "supervisor/proc.h"
 #include "supervisor/round.h"
@@ -36,11 +37,11 @@
 /* Above any pid Linux hands out: proc.c never signals a real process. */
 #define FAKE_PID	0x7ffffff0
 
-/* main.c's clock: the archive has every supervisor module but main. */
+/* The monotonic clock, the test's (clock_fake_mono()). */
 static int64_t	 now_ms;
 
-int64_t
-sup_now_ms(void)
+static int64_t
+fake_now(void)
 {
 	return (now_ms);
 }
@@ -380,5 +381,6 @@ main(void)
 		cmocka_unit_test(test_cancel),
 	};
 
+	clock_fake_mono(fake_now);
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

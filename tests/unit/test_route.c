@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "shared/clock.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/worker_fx.h"
 
@@ -899,7 +900,7 @@ test_timeouts(void **state)
 	worker_fx_connect(f, 1);
 	worker_fx_send(f, 0, part, strlen(part));
 	worker_fx_send_str(f, 1, ping_event("B"));
-	now = worker_now_ms();
+	now = clock_mono_ms();
 	/* Nothing yet. */
 	session_sweep(&f->w, now + 1000);
 	assert_int_equal(f->c[0]->magic, CONN_MAGIC);

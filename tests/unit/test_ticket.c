@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "shared/clock.h"
 #include "tests/unit/unit.h"
 
 #include "ipc/ipc.h"
@@ -31,11 +32,11 @@
 #define P	10000		/* rotation period, ms */
 #define T0	1000000		/* a monotonic time, ms */
 
-/* The supervisor's clock (main.c's is not linked): the test sets it. */
+/* The supervisor's clock in sup_tick: the test sets it. */
 static int64_t	 clock_ms = T0;
 
-int64_t
-sup_now_ms(void)
+static int64_t
+fake_now(void)
 {
 	return (clock_ms);
 }
@@ -138,6 +139,7 @@ sup_tick(void **state)
 	sup.magic = SUP_MAGIC;
 	sup.cfg = &cfg;
 	clock_ms = T0;
+	clock_fake_mono(fake_now);
 	assert_int_equal(ticket_tick(&sup), -1);	/* no ring yet */
 	assert_int_equal(ticket_init(&sup), 0);
 	assert_non_null(sup.tickets);
@@ -158,6 +160,7 @@ sup_tick(void **state)
 	assert_int_equal(sup.tickets->ring.generation, 2);
 	ticket_free(&sup);
 	assert_null(sup.tickets);
+	clock_fake_mono(NULL);
 	ticket_free(&sup);
 }
 
@@ -299,15 +302,6 @@ client_new_session(SSL *ssl, SSL_SESSION *sess)
 	return (1);		/* we keep the reference */
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* A server context like takd's (tlsctx.c) with a self-signed P-256 key. */
 static SSL_CTX *
 server_ctx(int version)
@@ -440,7 +434,7 @@ callback_version(int version)
 	unsigned char		*der = NULL;
 	long			 len;
 	uint64_t		 renewed = 0, refused = 0;
-	int64_t			 now = now_ms();
+	int64_t			 now = clock_mono_ms();
 
 	sctx = server_ctx(version);
 	cctx = SSL_CTX_new(TLS_client_method());
@@ -495,7 +489,7 @@ callback_version(int version)
 	/* A key past its expiry is refused though still in the ring. */
 	assert_true((len = i2d_SSL_SESSION(last_sess, &der)) > 0);
 	assert_true(resume(sctx, cctx, der, len));
-	tr->ring.keys[0].expires_ms = now_ms() - 1;
+	tr->ring.keys[0].expires_ms = clock_mono_ms() - 1;
 	ring_set(sctx, tr, &renewed, &refused);
 	assert_false(resume(sctx, cctx, der, len));
 	assert_int_equal(refused, 2);
