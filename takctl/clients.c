@@ -3,11 +3,10 @@
  * registry.  --json prints the array as takd sent it; otherwise a table.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "shared/json.h"
-#include "takctl/admin_client.h"
+#include "takctl/report.h"
 #include "takctl/takctl.h"
 
 struct clients_col {
@@ -74,10 +73,7 @@ clients_table(const char *arr, size_t len)
 int
 cmd_clients(struct config *c, int argc, char **argv)
 {
-	const char	*arr;
-	char		 err[PATH_MAX + 256], *reply;
-	size_t		 len, alen;
-	int		 json = 0, rc;
+	int	 json = 0;
 
 	if (argc == 2 && strcmp(argv[1], "--json") == 0)
 		json = 1;
@@ -85,24 +81,6 @@ cmd_clients(struct config *c, int argc, char **argv)
 		takctl_warnx("usage: takctl clients [--json]");
 		return (TAKCTL_EX_USAGE);
 	}
-	if (admin_request(c, "clients", 0, &reply, &len, err,
-	    sizeof(err)) < 0) {
-		takctl_warnx("%s", err);
-		return (TAKCTL_EX_FAIL);
-	}
-	if (json_get(reply, len, "clients", &arr, &alen) != 1 ||
-	    alen == 0 || arr[0] != '[') {
-		takctl_warnx("takd did not send a client list: %.*s",
-		    (int)(len > 200 ? 200 : len), reply);
-		free(reply);
-		return (TAKCTL_EX_FAIL);
-	}
-	if (json) {
-		fwrite(arr, 1, alen, stdout);
-		putchar('\n');
-		rc = TAKCTL_EX_OK;
-	} else
-		rc = clients_table(arr, alen);
-	free(reply);
-	return (rc);
+	return (report_list(c, "clients", "clients", "a client list", json,
+	    clients_table));
 }

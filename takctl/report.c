@@ -4,6 +4,7 @@
  * about takd, its CRL and its state store above both.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "shared/json.h"
 #include "takctl/admin_client.h"
 #include "takctl/report.h"
+#include "takctl/takctl.h"
 
 /* A JSON value found by a dot-separated path of object keys. */
 int
@@ -165,3 +167,33 @@ report_header(const char *st, size_t len)
 	putchar('\n');
 }
 
+int
+report_list(const struct config *c, const char *request, const char *key,
+    const char *what, bool json, int (*table)(const char *, size_t))
+{
+	const char	*arr;
+	char		 err[PATH_MAX + 256], *reply;
+	size_t		 len, alen;
+	int		 rc;
+
+	if (admin_request(c, request, 0, &reply, &len, err,
+	    sizeof(err)) < 0) {
+		takctl_warnx("%s", err);
+		return (TAKCTL_EX_FAIL);
+	}
+	if (json_get(reply, len, key, &arr, &alen) != 1 ||
+	    alen == 0 || arr[0] != '[') {
+		takctl_warnx("takd did not send %s: %.*s", what,
+		    (int)(len > 200 ? 200 : len), reply);
+		free(reply);
+		return (TAKCTL_EX_FAIL);
+	}
+	if (json) {
+		fwrite(arr, 1, alen, stdout);
+		putchar('\n');
+		rc = TAKCTL_EX_OK;
+	} else
+		rc = table(arr, alen);
+	free(reply);
+	return (rc);
+}

@@ -5,7 +5,10 @@
 #ifndef TAKD_TAKCTL_REPORT_H
 #define TAKD_TAKCTL_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "shared/config.h"
 
 /*
  * The raw text of the value at a dot-separated path of object keys
@@ -21,5 +24,14 @@ void	 report_cell(const char *obj, size_t len, const char *path, char *buf,
 void	 report_duration(long long seconds);
 /* takd's version, pid, uptime, sessions; the CRL; the state store. */
 void	 report_header(const char *status, size_t len);
+
+/*
+ * Ask takd for request, whose reply holds the array key (what: "a client
+ * list", for the error), and print it: as the JSON array with json, else
+ * as table() prints it.  The process exit status.
+ */
+int	 report_list(const struct config *, const char *request,
+	    const char *key, const char *what, bool json,
+	    int (*table)(const char *, size_t));
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "shared/json.h"
 #include "takctl/admin_client.h"
+#include "takctl/report.h"
 #include "takctl/takctl.h"
 
 struct sa_col {
@@ -77,31 +78,8 @@ sa_table(const char *arr, size_t len)
 static int
 sa_list(struct config *c, int json)
 {
-	const char	*arr;
-	char		 err[PATH_MAX + 256], *reply;
-	size_t		 len, alen;
-	int		 rc;
-
-	if (admin_request(c, "sa list", 0, &reply, &len, err,
-	    sizeof(err)) < 0) {
-		takctl_warnx("%s", err);
-		return (TAKCTL_EX_FAIL);
-	}
-	if (json_get(reply, len, "sa", &arr, &alen) != 1 ||
-	    alen == 0 || arr[0] != '[') {
-		takctl_warnx("takd did not send an SA list: %.*s",
-		    (int)(len > 200 ? 200 : len), reply);
-		free(reply);
-		return (TAKCTL_EX_FAIL);
-	}
-	if (json) {
-		fwrite(arr, 1, alen, stdout);
-		putchar('\n');
-		rc = TAKCTL_EX_OK;
-	} else
-		rc = sa_table(arr, alen);
-	free(reply);
-	return (rc);
+	return (report_list(c, "sa list", "sa", "an SA list", json,
+	    sa_table));
 }
 
 static int
