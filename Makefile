@@ -71,9 +71,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libunit.a \
     $(BUILD)/libtakd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
-# Test tools (the C test client, the load generator) are single files.
+# Test tools are single files; takclient links the TLS client of
+# tests/common/ too.
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/tests/tools/takclient: $(BUILD)/tests/common/tlsclient.o
 
 # The load generator of `make bench`: every file of tests/load/.
 $(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c))

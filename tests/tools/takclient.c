@@ -47,9 +47,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+
+#include "tests/common/tlsclient.h"
 
 #define TC_EXIT_OK		0
 #define TC_EXIT_FAIL		1
@@ -218,11 +218,10 @@ struct tc_sess {
 	unsigned	 magic;
 	unsigned	 id;
 	enum tc_state	 state;
-	int		 fd;
-	SSL		*ssl;
+	struct tlsclient tc;		/* socket and TLS session */
 	short		 events;	/* poll interest of the current state */
 	int		 hello_sent;	/* --abort-handshake: ClientHello out */
-	int		 replied;	/* server spoke after the handshake */
+	int		 replied;	/* server sent data after the handshake */
 	long		 t_hold;	/* when the hold started */
 	long		 deadline;	/* of the current state */
 	int		 result;	/* TC_EXIT_* once TC_DONE */
@@ -271,19 +270,8 @@ tc_say(const struct tc_sess *s, const char *fmt, ...)
 static void
 tc_sess_close(struct tc_sess *s, int result)
 {
-	if (s->ssl != NULL) {
-		/* A close_notify when the session is good; never wait. */
-		if (result != TC_EXIT_FAIL && SSL_is_init_finished(s->ssl)) {
-			ERR_clear_error();
-			(void)SSL_shutdown(s->ssl);
-		}
-		SSL_free(s->ssl);
-		s->ssl = NULL;
-	}
-	if (s->fd != -1)
-		close(s->fd);
-	s->fd = -1;
-	ERR_clear_error();
+	/* A close_notify when the session is good; never wait. */
+	tlsclient_close(&s->tc, result != TC_EXIT_FAIL);
 	s->state = TC_DONE;
 	s->result = result;
 }
@@ -295,135 +283,47 @@ tc_sess_fail(struct tc_sess *s, const char *reason)
 	tc_sess_close(s, TC_EXIT_FAIL);
 }
 
-/* Why an SSL call failed, in words an operator or a test can match. */
-static void
-tc_ssl_reason(struct tc_sess *s, int ret, char *buf, size_t len)
-{
-	const char	*str;
-	unsigned long	 e;
-	long		 vr;
-	int		 err;
-
-	err = SSL_get_error(s->ssl, ret);
-	e = ERR_peek_last_error();
-	str = ERR_reason_error_string(e);
-	if (err == SSL_ERROR_ZERO_RETURN)
-		snprintf(buf, len, "closed by server (close_notify)");
-	else if (opts->ca != NULL &&
-	    (vr = SSL_get_verify_result(s->ssl)) != X509_V_OK)
-		snprintf(buf, len, "server certificate: %s",
-		    X509_verify_cert_error_string(vr));
-	else if (err == SSL_ERROR_SYSCALL && errno != 0)
-		snprintf(buf, len, "%s", strerror(errno));
-	else if (err == SSL_ERROR_SYSCALL ||
-	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-		snprintf(buf, len, "connection closed by server (EOF)");
-	else	/* alerts read "tlsv13 alert certificate required" */
-		snprintf(buf, len, "%s", str != NULL ? str : "TLS error");
-}
-
-/* A session ticket is the server saying it accepted our certificate. */
+/*
+ * The server accepted us: it sent a session ticket or data after the
+ * handshake (a rejection comes as an alert or an EOF instead).
+ */
 static int
-tc_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+tc_sess_replied(const struct tc_sess *s)
 {
-	struct tc_sess	*s = SSL_get_app_data(ssl);
-
-	if (s != NULL && s->magic == TC_SESS_MAGIC)
-		s->replied = 1;
-	return (0);	/* not kept */
+	return (s->replied || s->tc.ticket);
 }
 
-static SSL_CTX *
-tc_ctx_new(const struct tc_opts *o)
+/* The poll interest of an I/O call that would block. */
+static void
+tc_sess_want(struct tc_sess *s, enum tlsclient_io io)
 {
-	SSL_CTX		*ctx;
-	const char	*what = "";
-	char		 err[256];
-
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		goto fail;
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	/* CoT mode writes from a buffer that grows and is consumed. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
-	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(ctx, tc_new_session_cb);
-	if (o->pass != NULL)
-		SSL_CTX_set_default_passwd_cb_userdata(ctx, o->pass);
-	if (!o->no_cert) {
-		what = o->cert;
-		if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1)
-			goto fail;
-		what = o->key;
-		if (SSL_CTX_use_PrivateKey_file(ctx, o->key,
-		    SSL_FILETYPE_PEM) != 1)
-			goto fail;
-		what = "key does not match certificate";
-		if (SSL_CTX_check_private_key(ctx) != 1)
-			goto fail;
-	}
-	if (o->ca != NULL) {
-		what = o->ca;
-		if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1)
-			goto fail;
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	}
-	return (ctx);
-fail:
-	/* The first error says why ("No such file or directory"). */
-	ERR_error_string_n(ERR_peek_error(), err, sizeof(err));
-	fprintf(stderr, "takclient: %s: %s\n", what, err);
-	SSL_CTX_free(ctx);
-	return (NULL);
+	s->events = io == TLSCLIENT_WANT_WRITE ? POLLOUT : POLLIN;
 }
 
 static void
 tc_sess_start(struct tc_sess *s, const struct addrinfo *ai)
 {
-	char	 reason[128];
-	int	 on = 1;
+	struct tlsclient_sock	 so = {
+		.rcvbuf = opts->rcvbuf,
+		.bind = opts->bind != NULL ?
+		    (const struct sockaddr *)&opts->bind_ss : NULL,
+		.bind_len = opts->bind_len,
+	};
+	const char		*what;
+	char			 reason[128];
 
-	s->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
-	if (s->fd == -1) {
-		snprintf(reason, sizeof(reason), "socket: %s", strerror(errno));
-		tc_sess_fail(s, reason);
-		return;
-	}
-	/* Before connect(): the window it advertises depends on it. */
-	if (opts->rcvbuf > 0 && setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF,
-	    &opts->rcvbuf, sizeof(opts->rcvbuf)) == -1) {
-		snprintf(reason, sizeof(reason), "SO_RCVBUF: %s",
-		    strerror(errno));
-		tc_sess_fail(s, reason);
-		return;
-	}
-	/*
-	 * A source address of our own (tests of per-address limits); the
-	 * port is picked at connect(), so that thousands of connections to
-	 * one server do not run out of ports.
-	 */
-	if (opts->bind != NULL) {
-		(void)setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
-		    &on, sizeof(on));
-		if (bind(s->fd, (const struct sockaddr *)&opts->bind_ss,
-		    opts->bind_len) == -1) {
-			snprintf(reason, sizeof(reason), "bind %s: %s",
-			    opts->bind, strerror(errno));
-			tc_sess_fail(s, reason);
-			return;
-		}
-	}
 	s->deadline = tc_now_ms() + opts->timeout_ms;
 	if (s->cot != NULL)
 		s->cot->t0 = tc_now_ms();
 	s->state = TC_CONNECTING;
 	s->events = POLLOUT;
-	if (connect(s->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
-	    errno != EINPROGRESS) {
-		snprintf(reason, sizeof(reason), "connect: %s",
-		    strerror(errno));
+	if (tlsclient_connect(&s->tc, ai, &so, &what) == -1) {
+		if (strcmp(what, "bind") == 0)
+			snprintf(reason, sizeof(reason), "bind %s: %s",
+			    opts->bind, strerror(errno));
+		else
+			snprintf(reason, sizeof(reason), "%s: %s", what,
+			    strerror(errno));
 		tc_sess_fail(s, reason);
 	}
 }
@@ -463,7 +363,7 @@ tc_say_local(const struct tc_sess *s)
 	socklen_t		 len = sizeof(ss);
 	char			 host[NI_MAXHOST], port[NI_MAXSERV];
 
-	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == -1 ||
+	if (getsockname(s->tc.fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
 	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		return;
@@ -483,28 +383,25 @@ tc_ssl_set_abort_bio(struct tc_sess *s)
 	BIO	*rb, *wb;
 
 	rb = BIO_new(BIO_s_mem());
-	wb = BIO_new_socket(s->fd, BIO_NOCLOSE);
+	wb = BIO_new_socket(s->tc.fd, BIO_NOCLOSE);
 	if (rb == NULL || wb == NULL) {
 		BIO_free(rb);
 		BIO_free(wb);
 		return (0);
 	}
 	BIO_set_mem_eof_return(rb, -1);		/* empty: retry, not EOF */
-	SSL_set_bio(s->ssl, rb, wb);
+	SSL_set_bio(s->tc.ssl, rb, wb);	/* frees the socket's BIO */
 	return (1);
 }
 
 static void
 tc_step_connecting(struct tc_sess *s)
 {
-	char		 reason[128];
-	socklen_t	 len = sizeof(int);
-	int		 err = 0;
+	char	 reason[128];
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err != 0) {
-		snprintf(reason, sizeof(reason), "connect: %s", strerror(err));
+	if (tlsclient_connected(&s->tc) == -1) {
+		snprintf(reason, sizeof(reason), "connect: %s",
+		    strerror(errno));
 		tc_sess_fail(s, reason);
 		return;
 	}
@@ -515,59 +412,33 @@ tc_step_connecting(struct tc_sess *s)
 		tc_sess_hold(s);
 		return;
 	}
-	if ((s->ssl = SSL_new(tls_ctx)) == NULL ||
-	    (opts->abort_hs ? tc_ssl_set_abort_bio(s) : SSL_set_fd(s->ssl,
-	    s->fd)) != 1) {
+	if (tlsclient_tls(&s->tc, tls_ctx, opts->servername) == -1 ||
+	    (opts->abort_hs && !tc_ssl_set_abort_bio(s))) {
 		tc_sess_fail(s, "cannot create TLS session");
 		return;
 	}
-	SSL_set_app_data(s->ssl, s);
-	if (opts->servername != NULL && (SSL_set_tlsext_host_name(s->ssl,
-	    opts->servername) != 1 || (opts->ca != NULL &&
-	    SSL_set1_host(s->ssl, opts->servername) != 1))) {
-		tc_sess_fail(s, "cannot set server name");
-		return;
-	}
-	SSL_set_connect_state(s->ssl);
 	s->state = TC_HANDSHAKING;
-}
-
-/* Sets the poll interest for an SSL call that would block; 0 if it failed. */
-static int
-tc_ssl_would_block(struct tc_sess *s, int ret)
-{
-	switch (SSL_get_error(s->ssl, ret)) {
-	case SSL_ERROR_WANT_READ:
-		s->events = POLLIN;
-		return (1);
-	case SSL_ERROR_WANT_WRITE:
-		s->events = POLLOUT;
-		return (1);
-	default:
-		return (0);
-	}
 }
 
 static void
 tc_step_handshaking(struct tc_sess *s)
 {
-	char	 reason[160];
-	int	 ret;
+	enum tlsclient_io	 io;
+	char			 reason[160];
 
-	ERR_clear_error();
-	errno = 0;
-	if ((ret = SSL_connect(s->ssl)) == 1) {
+	if ((io = tlsclient_handshake(&s->tc, reason, sizeof(reason))) ==
+	    TLSCLIENT_OK) {
 		s->state = TC_SETTLING;
 		s->deadline = tc_now_ms() + opts->settle_ms;
 		s->events = POLLIN;
 		return;
 	}
-	if (tc_ssl_would_block(s, ret)) {
+	if (io != TLSCLIENT_CLOSED) {
+		tc_sess_want(s, io);
 		/* The first call that waits has written the ClientHello. */
 		s->hello_sent = 1;
 		return;
 	}
-	tc_ssl_reason(s, ret, reason, sizeof(reason));
 	tc_sess_fail(s, reason);
 }
 
@@ -579,37 +450,23 @@ tc_step_handshaking(struct tc_sess *s)
 static int
 tc_sess_read(struct tc_sess *s, char *reason, size_t len)
 {
-	char	 buf[16384];
-	ssize_t	 n;
-	int	 ret;
+	enum tlsclient_io	 io;
+	char			 buf[16384];
+	size_t			 n;
 
 	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		if (s->ssl == NULL) {
-			if ((n = read(s->fd, buf, sizeof(buf))) > 0) {
-				tc_cot_received(s, buf, (size_t)n);
-				if (s->state == TC_DONE)
-					return (1);
-				continue;
-			}
-			if (n == -1 && (errno == EAGAIN || errno == EINTR))
-				return (1);
-			snprintf(reason, len, "%s", n == 0 ? "EOF" :
-			    strerror(errno));
-			return (0);
-		}
-		if ((ret = SSL_read(s->ssl, buf, sizeof(buf))) > 0) {
+		io = tlsclient_read(&s->tc, buf, sizeof(buf), &n, reason, len);
+		if (io == TLSCLIENT_OK) {
 			s->replied = 1;
-			tc_cot_received(s, buf, (size_t)ret);
+			tc_cot_received(s, buf, n);
 			if (s->state == TC_DONE)
 				return (1);
 			continue;
 		}
-		if (tc_ssl_would_block(s, ret))
-			return (1);
-		tc_ssl_reason(s, ret, reason, len);
-		return (0);
+		if (io == TLSCLIENT_CLOSED)
+			return (0);
+		tc_sess_want(s, io);
+		return (1);
 	}
 }
 
@@ -624,13 +481,13 @@ tc_step_settling(struct tc_sess *s, long now)
 	open = tc_sess_read(s, reason, sizeof(reason));
 	if (s->state == TC_DONE)
 		return;
-	if (!open && !s->replied) {
+	if (!open && !tc_sess_replied(s)) {
 		tc_sess_fail(s, reason);
 		return;
 	}
-	if (open && !s->replied && now < s->deadline)
+	if (open && !tc_sess_replied(s) && now < s->deadline)
 		return;
-	tc_say(s, "handshake ok %s", SSL_get_version(s->ssl));
+	tc_say(s, "handshake ok %s", SSL_get_version(s->tc.ssl));
 	tc_sess_hold(s);
 	if (!open && (s->state == TC_HOLDING || s->state == TC_STREAMING))
 		tc_sess_closed_early(s, reason);
@@ -667,7 +524,7 @@ tc_sess_abort(struct tc_sess *s)
 	ssize_t		 n;
 	int		 rst = s->id % 2;
 
-	while ((n = recv(s->fd, &c, 1, MSG_PEEK)) == -1 && errno == EINTR)
+	while ((n = recv(s->tc.fd, &c, 1, MSG_PEEK)) == -1 && errno == EINTR)
 		;
 	if (n <= 0) {
 		snprintf(reason, sizeof(reason), "closed by server before "
@@ -676,18 +533,17 @@ tc_sess_abort(struct tc_sess *s)
 		tc_sess_fail(s, reason);
 		return;
 	}
-	if (rst && setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg,
+	if (rst && setsockopt(s->tc.fd, SOL_SOCKET, SO_LINGER, &lg,
 	    sizeof(lg)) == -1) {
 		snprintf(reason, sizeof(reason), "SO_LINGER: %s",
 		    strerror(errno));
 		tc_sess_fail(s, reason);
 		return;
 	}
-	while (!rst && (n = recv(s->fd, buf, sizeof(buf), 0)) > 0)
+	while (!rst && (n = recv(s->tc.fd, buf, sizeof(buf), 0)) > 0)
 		;
 	tc_say(s, "handshake aborted (%s)", rst ? "reset" : "closed");
-	SSL_free(s->ssl);	/* no alert, no close_notify */
-	s->ssl = NULL;
+	tlsclient_close(&s->tc, 0);	/* no alert, no close_notify */
 	tc_sess_close(s, TC_EXIT_OK);
 }
 
@@ -766,7 +622,7 @@ tc_run(struct tc_sess *ss, const struct addrinfo *ai)
 		for (i = first, n = 0; i < next; i++) {
 			if (ss[i].state == TC_DONE)
 				continue;
-			pfd[n].fd = ss[i].fd;
+			pfd[n].fd = ss[i].tc.fd;
 			pfd[n].events = ss[i].events;
 			pfd[n].revents = 0;
 			idx[n++] = i;
@@ -1483,39 +1339,21 @@ tc_cot_advance(struct tc_sess *s, long now)
 static int
 tc_cot_flush(struct tc_sess *s, char *reason, size_t len)
 {
-	struct tc_cot	*c = s->cot;
-	size_t		 want;
-	ssize_t		 n;
-	int		 ret;
+	struct tc_cot		*c = s->cot;
+	enum tlsclient_io	 io;
+	size_t			 n;
 
 	c->want_write = 0;
 	while (c->tx_off < c->tx_len) {
-		want = c->tx_len - c->tx_off;
-		if (want > INT_MAX)
-			want = INT_MAX;
-		ERR_clear_error();
-		errno = 0;
-		if (s->ssl == NULL) {
-			n = send(s->fd, c->tx + c->tx_off, want, MSG_NOSIGNAL);
-			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-				c->want_write = 1;
-				return (1);
-			}
-			if (n == -1) {
-				snprintf(reason, len, "%s", strerror(errno));
-				return (0);
-			}
-		} else if ((ret = SSL_write(s->ssl, c->tx + c->tx_off,
-		    (int)want)) > 0)
-			n = ret;
-		else if (tc_ssl_would_block(s, ret)) {
+		io = tlsclient_write(&s->tc, c->tx + c->tx_off,
+		    c->tx_len - c->tx_off, &n, reason, len);
+		if (io == TLSCLIENT_CLOSED)
+			return (0);
+		if (io != TLSCLIENT_OK) {
 			c->want_write = 1;
 			return (1);
-		} else {
-			tc_ssl_reason(s, ret, reason, len);
-			return (0);
 		}
-		c->tx_off += (size_t)n;
+		c->tx_off += n;
 	}
 	return (1);
 }
@@ -1945,30 +1783,6 @@ tc_parse_seconds(const char *arg, long *ms)
 	return (0);
 }
 
-/* "HOST:PORT" or "[V6]:PORT"; splits arg in place. */
-static int
-tc_parse_hostport(char *arg, struct tc_opts *o)
-{
-	char	*colon;
-
-	if ((colon = strrchr(arg, ':')) == NULL || colon[1] == '\0' ||
-	    colon == arg)
-		goto fail;
-	*colon = '\0';
-	o->port = colon + 1;
-	o->host = arg;
-	if (arg[0] == '[') {
-		if (colon[-1] != ']')
-			goto fail;
-		colon[-1] = '\0';
-		o->host = arg + 1;
-	}
-	return (0);
-fail:
-	fprintf(stderr, "takclient: --connect wants HOST:PORT: %s\n", arg);
-	return (-1);
-}
-
 /* Append to one of the repeatable options' lists. */
 static int
 tc_list_add(const char **list, size_t *n, size_t max, const char *v,
@@ -2122,8 +1936,12 @@ tc_parse_args(int argc, char *argv[], struct tc_opts *o)
 			continue;
 		switch (ch) {
 		case 'C':
-			if (tc_parse_hostport(optarg, o) == -1)
+			if (tlsclient_hostport(optarg, &o->host, &o->port) ==
+			    -1) {
+				fprintf(stderr, "takclient: --connect wants "
+				    "HOST:PORT: %s\n", optarg);
 				return (-1);
+			}
 			break;
 		case 'c': o->cert = optarg; break;
 		case 'k': o->key = optarg; break;
@@ -2214,8 +2032,10 @@ main(int argc, char *argv[])
 		.wait_ms = TC_WAIT_MS,
 	};
 	struct addrinfo	 hints, *ai = NULL, *bi = NULL;
+	struct tlsclient_conf tconf;
 	struct tc_sess	*ss = NULL;
 	struct tc_cot	*cot = NULL;
+	char		 err[512];
 	unsigned	 i;
 	int		 rc = TC_EXIT_USAGE, e;
 
@@ -2248,8 +2068,20 @@ main(int argc, char *argv[])
 	}
 	if (o.cot && (cot = tc_cot_new(&o)) == NULL)
 		goto done;
-	if (!o.raw && !o.plain && (tls_ctx = tc_ctx_new(&o)) == NULL)
-		goto done;
+	if (!o.raw && !o.plain) {
+		memset(&tconf, 0, sizeof(tconf));
+		if (!o.no_cert) {
+			tconf.cert = o.cert;
+			tconf.key = o.key;
+		}
+		tconf.pass = o.pass;
+		tconf.ca = o.ca;
+		if ((tls_ctx = tlsclient_ctx_new(&tconf, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "takclient: %s\n", err);
+			goto done;
+		}
+	}
 	if ((ss = calloc(o.count, sizeof(*ss))) == NULL) {
 		fprintf(stderr, "takclient: out of memory\n");
 		goto done;
@@ -2257,7 +2089,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < o.count; i++) {
 		ss[i].magic = TC_SESS_MAGIC;
 		ss[i].id = i + 1;
-		ss[i].fd = -1;
+		tlsclient_init(&ss[i].tc, 0);
 	}
 	ss[0].cot = cot;
 	rc = tc_run(ss, ai);
@@ -2266,6 +2098,7 @@ done:
 		for (i = 0; i < o.count; i++) {
 			if (ss[i].state != TC_DONE)
 				tc_sess_close(&ss[i], TC_EXIT_FAIL);
+			tlsclient_free(&ss[i].tc);
 			ss[i].magic = 0;
 		}
 	}
