@@ -71,14 +71,15 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libunit.a \
     $(BUILD)/libtakd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
-# Test tools are single files; takclient links the TLS client of
-# tests/common/ too.
+# Test tools are single files; takclient and the load generator share the
+# TLS client of tests/common/.
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/tests/tools/takclient: $(BUILD)/tests/common/tlsclient.o
 
 # The load generator of `make bench`: every file of tests/load/.
-$(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c))
+$(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c)) \
+    $(BUILD)/tests/common/tlsclient.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
 
 $(BUILD)/%.o: %.c

@@ -9,9 +9,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -24,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "tests/common/tlsclient.h"
 #include "tests/load/takload.h"
 
 #define TL_CLIENT_MAGIC		0x71c11e47U
@@ -56,12 +53,10 @@ struct client {
 	unsigned	 magic;
 	enum cl_state	 state;
 	unsigned	 gidx;		/* global client index */
-	int		 fd;
-	SSL		*ssl;
+	struct tlsclient tc;		/* socket, TLS session, --resume ticket */
 	uint32_t	 events;	/* epoll interest registered */
 	uint32_t	 rd_want;	/* what reading or handshaking wants */
 	uint32_t	 wr_want;	/* what a blocked write waits for */
-	bool		 got_ticket;
 	int64_t		 t_start;	/* connect() */
 	int64_t		 deadline;
 	uint32_t	 seq;
@@ -72,7 +67,6 @@ struct client {
 	size_t		 tx_len;
 	size_t		 tx_off;
 	uint32_t	*last_seq;	/* per sender, fanout */
-	SSL_SESSION	*sess;		/* newest ticket (--resume) */
 };
 
 /* One generator process. */
@@ -80,7 +74,6 @@ struct tl_proc {
 	const struct opts *o;
 	struct tl_report *rep;
 	struct tl_report st;		/* local counters, published */
-	SSL_CTX		*ctx;
 	struct addrinfo	*ai;
 	struct client	*cl;
 	unsigned	 n;		/* clients (handshake slots) */
@@ -98,9 +91,15 @@ struct tl_proc {
 	uint8_t		 scratch[TL_SCRATCH];
 };
 
-struct cert_pair	*tl_certs;
-unsigned		 tl_ncerts;
-static int		 tl_ex_index = -1;
+/* --cert-dir: a certificate and key for each client, in turn. */
+struct cert_pair {
+	X509		*x509;
+	EVP_PKEY	*pkey;
+};
+
+static struct cert_pair	*tl_certs;
+static unsigned		 tl_ncerts;
+static SSL_CTX		*tl_ctx;	/* made before the fork */
 
 /* --- TLS material -------------------------------------------------------- */
 
@@ -119,7 +118,7 @@ tl_pass_cb(char *buf, int size, int rwflag, void *u)
 	return ((int)n);
 }
 
-void
+static void
 tl_load_pair(const struct opts *o, const char *cert, const char *key,
     struct cert_pair *cp)
 {
@@ -149,7 +148,7 @@ tl_namecmp(const void *a, const void *b)
 }
 
 /* NAME.pem + NAME.key pairs of a directory (takctl's clients/), sorted. */
-void
+static void
 tl_load_dir(const struct opts *o)
 {
 	DIR		*d;
@@ -193,60 +192,34 @@ tl_load_dir(const struct opts *o)
 	tl_ncerts = (unsigned)n;
 }
 
-static int
-tl_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+/*
+ * The TLS client context of every generator process, and the certificates
+ * of --cert-dir: made once, in the coordinator, so that a bad file stops
+ * the run before it starts.
+ */
+void
+tl_tls_init(const struct opts *o)
 {
-	struct client	*c = SSL_get_app_data(ssl);
-	struct tl_proc	*x = SSL_get_ex_data(ssl, tl_ex_index);
+	struct tlsclient_conf	 cf = {
+		.cert = o->cert,
+		.key = o->key,
+		.pass = o->pass,
+		.ca = o->ca,
+		/*
+		 * One read() for every record the socket holds rather than
+		 * two per record (header, body): a fan-out client reads
+		 * hundreds a second.
+		 */
+		.read_ahead = 1,
+		/* Thousands of idle sessions should not each hold 34 KB. */
+		.release_buffers = o->mode == MODE_HOLD,
+	};
+	char			 err[512];
 
-	if (c == NULL || c->magic != TL_CLIENT_MAGIC || x == NULL)
-		return (0);
-	c->got_ticket = true;
-	if (!x->o->resume)
-		return (0);
-	/*
-	 * Its next connection offers this ticket.  Tickets are single use
-	 * (RFC 8446, C.4; OpenSSL resumes a session once), so every slot
-	 * keeps its own, as real clients do.
-	 */
-	SSL_SESSION_free(c->sess);
-	c->sess = sess;
-	return (1);
-}
-
-static SSL_CTX *
-tl_ctx_new(const struct opts *o)
-{
-	SSL_CTX		*ctx;
-
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		tl_fail("SSL_CTX_new failed");
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/*
-	 * One read() for every record the socket holds rather than two per
-	 * record (header, body): a fan-out client reads hundreds a second.
-	 */
-	SSL_CTX_set_read_ahead(ctx, 1);
-	/* Thousands of idle sessions should not each hold 34 KB. */
-	if (o->mode == MODE_HOLD)
-		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
-	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(ctx, tl_new_session_cb);
-	if (o->cert != NULL) {
-		if (SSL_CTX_use_certificate(ctx, tl_certs[0].x509) != 1 ||
-		    SSL_CTX_use_PrivateKey(ctx, tl_certs[0].pkey) != 1)
-			tl_fail("%s: cannot use the certificate", o->cert);
-	}
-	if (o->ca != NULL) {
-		if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1)
-			tl_fail("%s: cannot load the CA", o->ca);
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	} else
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	return (ctx);
+	if (o->cert_dir != NULL)
+		tl_load_dir(o);
+	if ((tl_ctx = tlsclient_ctx_new(&cf, err, sizeof(err))) == NULL)
+		tl_fail("%s", err);
 }
 
 /* --- one client ---------------------------------------------------------- */
@@ -267,36 +240,18 @@ cl_error(struct tl_proc *x, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The reason of a failed SSL call, for first_error. */
-static void
-cl_ssl_reason(SSL *ssl, int ret, int saved_errno, char *buf, size_t len)
-{
-	unsigned long	 e = ERR_peek_error();
-	int		 err = SSL_get_error(ssl, ret);
-
-	if (err == SSL_ERROR_ZERO_RETURN)
-		snprintf(buf, len, "closed by server");
-	else if (e != 0)
-		ERR_error_string_n(e, buf, len);
-	else if (err == SSL_ERROR_SYSCALL && saved_errno != 0)
-		snprintf(buf, len, "%s", strerror(saved_errno));
-	else
-		snprintf(buf, len, "closed by server (EOF)");
-	ERR_clear_error();
-}
-
 static void
 cl_interest(struct tl_proc *x, struct client *c)
 {
 	struct epoll_event	 ev;
 	uint32_t		 want = c->rd_want | c->wr_want;
 
-	if (want == c->events || c->fd == -1)
+	if (want == c->events || c->tc.fd == -1)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = want;
 	ev.data.ptr = c;
-	if (epoll_ctl(x->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
+	if (epoll_ctl(x->epfd, EPOLL_CTL_MOD, c->tc.fd, &ev) == -1)
 		tl_fail("epoll_ctl: %s", strerror(errno));
 	c->events = want;
 }
@@ -308,28 +263,19 @@ cl_handshaking(const struct client *c)
 	    c->state == CL_TICKET);
 }
 
-/* Close c's socket and session; notify sends close_notify first. */
+/*
+ * Close c's socket (which drops the epoll registration too) and session;
+ * notify sends close_notify first.
+ */
 static void
 cl_release(struct tl_proc *x, struct client *c, bool notify,
     enum cl_state next)
 {
-	if (c->ssl != NULL) {
-		if (notify && SSL_is_init_finished(c->ssl)) {
-			ERR_clear_error();
-			(void)SSL_shutdown(c->ssl);
-		}
-		SSL_free(c->ssl);
-		c->ssl = NULL;
-	}
-	if (c->fd != -1) {
-		close(c->fd);	/* drops the epoll registration too */
-		c->fd = -1;
-	}
+	tlsclient_close(&c->tc, notify);
 	if (cl_handshaking(c))
 		x->inflight--;
 	c->events = c->rd_want = c->wr_want = 0;
 	c->tx_len = c->tx_off = c->rx_len = c->rx_scan = 0;
-	c->got_ticket = false;
 	c->state = next;
 }
 
@@ -352,44 +298,37 @@ cl_lost(struct tl_proc *x, struct client *c, const char *why)
 static void
 cl_start(struct tl_proc *x, struct client *c, int64_t now)
 {
+	static const struct tlsclient_sock so = { .nodelay = 1 };
 	struct epoll_event	 ev;
 	const struct cert_pair	*cp;
-	int			 one = 1;
+	const char		*what;
+	int			 rc;
 
-	c->fd = socket(x->ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (c->fd == -1)
+	rc = tlsclient_connect(&c->tc, x->ai, &so, &what);
+	if (c->tc.fd == -1)
 		tl_fail("socket: %s (raise the descriptor limit?)",
 		    strerror(errno));
-	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = CL_CONNECTING;
 	c->t_start = now;
 	c->deadline = now + TL_HS_TIMEOUT_US;
 	x->inflight++;
-	if (connect(c->fd, x->ai->ai_addr, x->ai->ai_addrlen) == -1 &&
-	    errno != EINPROGRESS) {
+	if (rc == -1) {
 		cl_lost(x, c, strerror(errno));
 		return;
 	}
-	if ((c->ssl = SSL_new(x->ctx)) == NULL || SSL_set_fd(c->ssl,
-	    c->fd) != 1)
-		tl_fail("SSL_new failed");
-	SSL_set_app_data(c->ssl, c);
-	SSL_set_ex_data(c->ssl, tl_ex_index, x);
+	if (tlsclient_tls(&c->tc, tl_ctx, NULL) == -1)
+		tl_fail("cannot make a TLS session");
 	if (x->o->cert_dir != NULL) {
 		cp = &tl_certs[c->gidx % tl_ncerts];
-		if (SSL_use_certificate(c->ssl, cp->x509) != 1 ||
-		    SSL_use_PrivateKey(c->ssl, cp->pkey) != 1)
+		if (SSL_use_certificate(c->tc.ssl, cp->x509) != 1 ||
+		    SSL_use_PrivateKey(c->tc.ssl, cp->pkey) != 1)
 			tl_fail("cannot use client certificate %u",
 			    c->gidx % tl_ncerts);
 	}
-	if (c->sess != NULL && SSL_set_session(c->ssl, c->sess) != 1)
-		tl_fail("SSL_set_session failed");
-	SSL_set_connect_state(c->ssl);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = c->events = c->rd_want = EPOLLOUT;	/* connected */
 	ev.data.ptr = c;
-	if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+	if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, c->tc.fd, &ev) == -1)
 		tl_fail("epoll_ctl: %s", strerror(errno));
 }
 
@@ -421,7 +360,7 @@ cl_accepted(struct tl_proc *x, struct client *c, int64_t now)
 			x->warming--;
 		else {
 			x->st.handshakes++;
-			if (SSL_session_reused(c->ssl))
+			if (SSL_session_reused(c->tc.ssl))
 				x->st.resumed++;
 			hist_add(&x->st.hs, (uint64_t)(now - c->t_start));
 		}
@@ -554,13 +493,20 @@ cl_take(struct tl_proc *x, struct client *c, const uint8_t *buf, size_t n,
 	}
 }
 
+/* The epoll interest of an I/O call that would block. */
+static uint32_t
+cl_want(enum tlsclient_io io)
+{
+	return (io == TLSCLIENT_WANT_WRITE ? EPOLLOUT : EPOLLIN);
+}
+
 static void
 cl_read(struct tl_proc *x, struct client *c, int64_t now)
 {
-	char	 why[160];
-	uint8_t	*buf;
-	size_t	 len, n;
-	int	 ret, err, saved;
+	enum tlsclient_io	 io;
+	char			 why[160];
+	uint8_t			*buf;
+	size_t			 len, n;
 
 	for (;;) {
 		if (c->rx != NULL) {
@@ -575,31 +521,24 @@ cl_read(struct tl_proc *x, struct client *c, int64_t now)
 			buf = x->scratch;
 			len = sizeof(x->scratch);
 		}
-		ERR_clear_error();
-		errno = 0;
-		ret = SSL_read_ex(c->ssl, buf, len, &n);
-		saved = errno;
-		if (c->state == CL_TICKET && (c->got_ticket || ret == 1)) {
+		io = tlsclient_read(&c->tc, buf, len, &n, why, sizeof(why));
+		if (c->state == CL_TICKET && (c->tc.ticket ||
+		    io == TLSCLIENT_OK)) {
 			cl_accepted(x, c, now);
 			if (c->state != CL_OPEN)
 				return;	/* handshake mode: closed */
 		}
-		if (ret == 1) {
+		if (io == TLSCLIENT_OK) {
 			x->st.bytes_rx += n;
 			cl_take(x, c, buf, n, now);
 			continue;
 		}
-		if ((err = SSL_get_error(c->ssl, ret)) == SSL_ERROR_WANT_READ) {
-			c->rd_want = EPOLLIN;
-			break;
+		if (io == TLSCLIENT_CLOSED) {
+			cl_lost(x, c, why);
+			return;
 		}
-		if (err == SSL_ERROR_WANT_WRITE) {
-			c->rd_want = EPOLLOUT;
-			break;
-		}
-		cl_ssl_reason(c->ssl, ret, saved, why, sizeof(why));
-		cl_lost(x, c, why);
-		return;
+		c->rd_want = cl_want(io);
+		break;
 	}
 	cl_interest(x, c);
 }
@@ -607,29 +546,23 @@ cl_read(struct tl_proc *x, struct client *c, int64_t now)
 static void
 cl_flush(struct tl_proc *x, struct client *c)
 {
-	char	 why[160];
-	size_t	 n;
-	int	 ret, err, saved;
+	enum tlsclient_io	 io;
+	char			 why[160];
+	size_t			 n;
 
 	while (c->tx_off < c->tx_len) {
-		ERR_clear_error();
-		errno = 0;
-		ret = SSL_write_ex(c->ssl, c->tx + c->tx_off,
-		    c->tx_len - c->tx_off, &n);
-		saved = errno;
-		if (ret == 1) {
+		io = tlsclient_write(&c->tc, c->tx + c->tx_off,
+		    c->tx_len - c->tx_off, &n, why, sizeof(why));
+		if (io == TLSCLIENT_OK) {
 			c->tx_off += n;
 			continue;
 		}
-		err = SSL_get_error(c->ssl, ret);
-		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
-			c->wr_want = err == SSL_ERROR_WANT_WRITE ? EPOLLOUT :
-			    EPOLLIN;
-			cl_interest(x, c);
+		if (io == TLSCLIENT_CLOSED) {
+			cl_lost(x, c, why);
 			return;
 		}
-		cl_ssl_reason(c->ssl, ret, saved, why, sizeof(why));
-		cl_lost(x, c, why);
+		c->wr_want = cl_want(io);
+		cl_interest(x, c);
 		return;
 	}
 	c->tx_off = c->tx_len = 0;
@@ -640,19 +573,16 @@ cl_flush(struct tl_proc *x, struct client *c)
 static void
 cl_handshake(struct tl_proc *x, struct client *c, int64_t now)
 {
-	char	 why[160];
-	int	 ret, err, saved;
+	enum tlsclient_io	 io;
+	char			 why[160];
 
-	ERR_clear_error();
-	errno = 0;
-	ret = SSL_connect(c->ssl);
-	saved = errno;
-	if (ret == 1) {
-		cl_tls_info(x, c->ssl);
+	io = tlsclient_handshake(&c->tc, why, sizeof(why));
+	if (io == TLSCLIENT_OK) {
+		cl_tls_info(x, c->tc.ssl);
 		c->state = CL_TICKET;
 		c->deadline = now + TL_TICKET_WAIT_US;
 		/* In TLS 1.2 the server has finished before we do. */
-		if (SSL_version(c->ssl) < TLS1_3_VERSION) {
+		if (SSL_version(c->tc.ssl) < TLS1_3_VERSION) {
 			cl_accepted(x, c, now);
 			if (c->state != CL_OPEN)
 				return;
@@ -660,14 +590,12 @@ cl_handshake(struct tl_proc *x, struct client *c, int64_t now)
 		cl_read(x, c, now);	/* the ticket may be here already */
 		return;
 	}
-	err = SSL_get_error(c->ssl, ret);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-		c->rd_want = err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT;
-		cl_interest(x, c);
+	if (io == TLSCLIENT_CLOSED) {
+		cl_lost(x, c, why);
 		return;
 	}
-	cl_ssl_reason(c->ssl, ret, saved, why, sizeof(why));
-	cl_lost(x, c, why);
+	c->rd_want = cl_want(io);
+	cl_interest(x, c);
 }
 
 /*
@@ -677,18 +605,12 @@ cl_handshake(struct tl_proc *x, struct client *c, int64_t now)
 static void
 cl_handle(struct tl_proc *x, struct client *c, int64_t now)
 {
-	socklen_t	 len;
-	int		 err;
-
-	if (c->magic != TL_CLIENT_MAGIC || c->fd == -1)
+	if (c->magic != TL_CLIENT_MAGIC || c->tc.fd == -1)
 		return;
 	switch (c->state) {
 	case CL_CONNECTING:
-		len = sizeof(err);
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-			err = errno;
-		if (err != 0) {
-			cl_lost(x, c, strerror(err));
+		if (tlsclient_connected(&c->tc) == -1) {
+			cl_lost(x, c, strerror(errno));
 			return;
 		}
 		c->state = CL_HANDSHAKE;
@@ -849,7 +771,7 @@ tl_schedule(struct tl_proc *x, int64_t now)
 			/* --resume: first a full handshake each. */
 			for (i = 0; o->resume && i < x->n; i++)
 				if (x->cl[i].state == CL_IDLE &&
-				    x->cl[i].sess == NULL)
+				    x->cl[i].tc.sess == NULL)
 					tl_fail("warm-up handshake failed: %s",
 					    x->st.first_error);
 			return (x->go ? x->t_go : next);
@@ -936,8 +858,6 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 	x->o = o;
 	x->rep = &shm->r[id];
 	x->ai = ai;
-	tl_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	x->ctx = tl_ctx_new(o);
 	if ((x->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		tl_fail("epoll_create1: %s", strerror(errno));
 	/* Clients id, id + procs, ...: every process spans the period. */
@@ -949,7 +869,8 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 		tl_fail("out of memory for %u clients", x->n);
 	for (i = 0; i < x->n; i++) {
 		x->cl[i].magic = TL_CLIENT_MAGIC;
-		x->cl[i].fd = -1;
+		/* --resume: the next connection offers this one's ticket. */
+		tlsclient_init(&x->cl[i].tc, o->resume);
 		x->cl[i].gidx = id + i * o->procs;
 	}
 	x->t_ramp = mono_us();
@@ -992,8 +913,10 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 	}
 	if (x->rep->cpu_end == 0)
 		x->rep->cpu_end = self_cpu_s();
-	for (i = 0; i < x->n; i++)
+	for (i = 0; i < x->n; i++) {
 		cl_release(x, &x->cl[i], true, CL_CLOSED);
+		tlsclient_free(&x->cl[i].tc);
+	}
 	tl_publish(x);
 	x->rep->lat = x->st.lat;
 	x->rep->hs = x->st.hs;

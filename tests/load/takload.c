@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/common/tlsclient.h"
 #include "tests/load/takload.h"
 
 #define TL_START_DELAY_US	50000	/* go: all processes start together */
@@ -411,27 +412,6 @@ opt_num(const char *name, const char *v, double min, double max)
 	return (d);
 }
 
-static void
-opt_connect(struct opts *o, const char *v)
-{
-	const char	*colon = strrchr(v, ':');
-	size_t		 hl;
-
-	if (colon == NULL || colon == v || colon[1] == '\0' ||
-	    (size_t)(colon - v) >= sizeof(o->host) ||
-	    strlen(colon + 1) >= sizeof(o->port))
-		usage();
-	hl = (size_t)(colon - v);
-	if (v[0] == '[' && hl > 2 && v[hl - 1] == ']') {
-		memcpy(o->host, v + 1, hl - 2);
-		o->host[hl - 2] = '\0';
-	} else {
-		memcpy(o->host, v, hl);
-		o->host[hl] = '\0';
-	}
-	snprintf(o->port, sizeof(o->port), "%s", colon + 1);
-}
-
 /* Room for every session of a process, and some. */
 static void
 tl_nofile(const struct opts *o)
@@ -495,7 +475,10 @@ main(int argc, char *argv[])
 	o.uid_prefix = "takload";
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': opt_connect(&o, optarg); break;
+		case 'c':
+			if (tlsclient_hostport(optarg, &o.host, &o.port) == -1)
+				usage();
+			break;
 		case 'm': mode = optarg; break;
 		case 'C': o.cert = optarg; break;
 		case 'K': o.key = optarg; break;
@@ -524,7 +507,7 @@ main(int argc, char *argv[])
 		default: usage();
 		}
 	}
-	if (optind != argc || o.host[0] == '\0' || mode == NULL)
+	if (optind != argc || o.host == NULL || mode == NULL)
 		usage();
 	if (strcmp(mode, "handshake") == 0)
 		o.mode = MODE_HANDSHAKE;
@@ -562,13 +545,7 @@ main(int argc, char *argv[])
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(o.host, o.port, &hints, &ai)) != 0)
 		tl_fail("%s:%s: %s", o.host, o.port, gai_strerror(rc));
-	if (o.cert != NULL) {
-		if ((tl_certs = calloc(1, sizeof(*tl_certs))) == NULL)
-			tl_fail("out of memory");
-		tl_load_pair(&o, o.cert, o.key, &tl_certs[0]);
-		tl_ncerts = 1;
-	} else
-		tl_load_dir(&o);
+	tl_tls_init(&o);
 	tl_say(&o, "%s: %s:%s, %u %s, %u process(es)%s", mode, o.host,
 	    o.port, o.mode == MODE_HANDSHAKE ? o.concurrency : o.clients,
 	    o.mode == MODE_HANDSHAKE ? "at a time" : "clients", o.procs,

@@ -12,8 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <openssl/ssl.h>
-
 #define TL_EXIT_OK		0
 #define TL_EXIT_FAIL		1	/* the run went wrong */
 #define TL_EXIT_USAGE		2
@@ -30,8 +28,8 @@ enum tl_mode {
 
 struct opts {
 	enum tl_mode	 mode;
-	char		 host[256];
-	char		 port[16];
+	char		*host;
+	char		*port;
 	const char	*ca;
 	const char	*cert;
 	const char	*key;
@@ -102,11 +100,6 @@ struct tl_shm {
 	struct tl_report r[TL_MAX_PROCS];
 };
 
-struct cert_pair {
-	X509		*x509;
-	EVP_PKEY	*pkey;
-};
-
 /* takd's processes at one moment: the supervisor and its children. */
 struct takd_sample {
 	unsigned	 npids;
@@ -133,11 +126,7 @@ double	 takd_cpu_delta(const struct takd_sample *,
 	    const struct takd_sample *);
 
 /* gen.c */
-extern struct cert_pair	*tl_certs;	/* client certificates and keys */
-extern unsigned		 tl_ncerts;
-void	 tl_load_pair(const struct opts *, const char *, const char *,
-	    struct cert_pair *);
-void	 tl_load_dir(const struct opts *);
+void	 tl_tls_init(const struct opts *);
 void	 tl_proc_main(const struct opts *, struct tl_shm *, unsigned,
 	    struct addrinfo *) __attribute__((noreturn));
 
