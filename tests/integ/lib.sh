@@ -110,6 +110,20 @@ expect_eq() {
 	[ "$1" = "$2" ] || fail "${3:-value}: got '$1', expected '$2'"
 }
 
+# expect_bytes EXPECTED GOT WHAT...: the files are the same bytes; else
+# both are shown (cat -A: line ends and control bytes visible) and the case
+# fails with WHAT.
+expect_bytes() {
+	local exp=$1 got=$2
+	shift 2
+	cmp -s "$exp" "$got" && return 0
+	diag "expected (cat -A):"
+	cat -A "$exp" | cut -c1-200 | sed 's/^/#   /'
+	diag "received (cat -A):"
+	cat -A "$got" | cut -c1-200 | sed 's/^/#   /'
+	fail "$* ($(cmp "$exp" "$got" 2>&1))"
+}
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s (POLL_STEP); 0 once it
 # succeeds, 1 on timeout.
 wait_for() {
@@ -154,6 +168,35 @@ proc_children() {
 
 fd_count() {
 	ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+# expect_fds PID BASE: PID holds BASE descriptors, give or take 2 (what
+# it may hold for a moment: a connection being accepted, a log reopened).
+expect_fds() {
+	local now
+	now=$(fd_count "$1")
+	[ "$now" -ge $(($2 - 2)) ] && [ "$now" -le $(($2 + 2)) ] && return 0
+	ls -l "/proc/$1/fd" | sed 's/^/#   /'
+	fail "process $1 has $now descriptors, baseline $2"
+}
+
+# proc_kb PID FIELD [FILE]: a figure in kB of /proc/PID/FILE (default
+# status: VmRSS, VmHWM; smaps_rollup: Rss, Pss).
+proc_kb() {
+	awk -v f="$2:" '$1 == f { print $2; exit }' \
+	    "/proc/$1/${3:-status}" 2>/dev/null
+}
+
+# cpu_ticks PID: user + system time of a process, in clock ticks.
+cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# proc_stop PID: SIGSTOP it; cot_cont (and so the end of the case, should
+# it fail first) resumes it.
+proc_stop() {
+	kill -STOP "$1"
+	COT_STOPPED="$COT_STOPPED $1"
 }
 
 # --- JSON (no jq or python): flatten into "path<TAB>value" lines -------------
@@ -257,10 +300,11 @@ n_workers() {
 	jcount workers "$T/status.flat"
 }
 
-# wsum FIELD: FIELD summed over every worker of the last status.
+# wsum FIELD [FLAT]: FIELD summed over every worker of the last status (or
+# of a copy of it, FLAT).
 wsum() {
 	awk -F '\t' -v f="$1" '$1 ~ "^workers\\.[0-9]+\\." f "$" { s += $2 }
-	    END { print s + 0 }' "$T/status.flat"
+	    END { print s + 0 }' "${2:-$T/status.flat}"
 }
 
 worker_pids() {
@@ -276,6 +320,66 @@ status_is() {
 # status_sum_is FIELD VALUE: a fresh status sums FIELD over workers to VALUE.
 status_sum_is() {
 	takd_status && [ "$(wsum "$1")" = "$2" ]
+}
+
+# wait_status SECONDS PATH VALUE: wait until a fresh status has PATH equal
+# to VALUE; fail, saying what it is, if it does not in time.
+wait_status() {
+	wait_for "$1" status_is "$2" "$3" && return 0
+	diag_file "$T/status.json" 5
+	fail "status $2 is '$(sget "$2")' after $1 s, expected '$3'"
+}
+
+# wait_sum SECONDS FIELD [-ge] VALUE [WHAT]: wait until FIELD summed over
+# the workers of a fresh status is VALUE (with -ge: at least VALUE); fail,
+# saying what it is (and WHAT it was about), if it does not in time:
+# wait_sum 10 sessions 4.
+wait_sum() {
+	local secs=$1 field=$2 op=-eq want
+	shift 2
+	[ "$1" = -ge ] && { op=-ge; shift; }
+	want=$1
+	_sum_cmp() {
+		takd_status && [ "$(wsum "$field")" "$op" "$want" ]
+	}
+	wait_for "$secs" _sum_cmp && return 0
+	[ "$op" = -ge ] && want="at least $want"
+	fail "${2:+$2: }$field (summed over the workers) is" \
+	    "$(wsum "$field") after $secs s, expected $want"
+}
+
+# takd_quiet [SESSIONS]: a fresh status shows SESSIONS sessions (default
+# 0) and no handshake in progress (for wait_for).
+takd_quiet() {
+	takd_status && [ "$(wsum sessions)" = "${1:-0}" ] &&
+	    [ "$(wsum handshaking)" = 0 ]
+}
+
+# listener_port PROTO: the port of the listener of PROTO (tls, tcp,
+# metrics) in the last status; nothing when there is none.
+listener_port() {
+	awk -F '\t' -v proto="$1" '
+	    $1 ~ /^listeners\.[0-9]+\.proto$/ && $2 == proto {
+		    split($1, p, "."); want = "listeners." p[2] ".port" }
+	    { v[$1] = $2 }
+	    END { if (want in v) print v[want] }' "$T/status.flat"
+}
+
+# slot_respawned SLOT OLD_PID: a fresh status shows in slot SLOT a live
+# worker other than OLD_PID (for wait_for); its pid in RESPAWNED.
+slot_respawned() {
+	takd_status || return 1
+	RESPAWNED=$(wfield "$1" pid)
+	[ -n "$RESPAWNED" ] && [ "$RESPAWNED" != "$2" ] &&
+	    [ "$RESPAWNED" != 0 ] && proc_alive "$RESPAWNED"
+}
+
+# expect_same_workers PIDS: the supervisor lives and its workers are PIDS
+# (as worker_pids printed them before), none of them replaced.
+expect_same_workers() {
+	proc_alive "$TAKD_PID" || fail "the supervisor died"
+	takd_status || fail "no status"
+	expect_eq "$(echo $(worker_pids))" "$(echo $1)" "worker pids"
 }
 
 # --- PKI ----------------------------------------------------------------------
@@ -329,23 +433,58 @@ client_args() {
 	echo "--cert $d/$1.pem --key $d/$1.key --pass test"
 }
 
-# make_crl PKIDIR OUT [CLIENT...]: a fresh CRL signed by the PKI's CA, listing
-# exactly the named clients, made with `openssl ca`.
-make_crl() {
-	local pki=$1 out=$2 d name
-	shift 2
-	d=$(mktemp -d "$T/crlca.XXXXXX")
+# serial_of NAME [PKIDIR]: the serial of a client certificate as openssl
+# prints it (upper-case hex, an even number of digits): what takctl pki
+# list and crl show print and revoke --serial takes.
+serial_of() {
+	openssl x509 -noout -serial -in "${2:-$T/pki}/clients/$1.pem" |
+	    sed 's/^serial=//'
+}
+
+# serial_norm: the serial on stdin, colons and leading zeros dropped,
+# upper case: serials written in different ways compare equal.
+serial_norm() {
+	tr -d : | sed 's/^0*//' | tr a-f A-F
+}
+
+# ca_scratch PREFIX: a new directory $T/PREFIX.XXXXXX for `openssl ca`, in
+# CA_DIR: an empty index, a CRL number, a random serial and ca.cnf whose
+# last section, [ tca ], the caller may add keys and sections to.
+ca_scratch() {
+	local d
+	d=$(mktemp -d "$T/$1.XXXXXX") || fail "mktemp -d $T/$1.XXXXXX"
+	CA_DIR=$d
 	: >"$d/index.txt"
 	echo 01 >"$d/crlnumber"
+	openssl rand -hex 16 >"$d/serial"
 	cat >"$d/ca.cnf" <<-EOF
 	[ ca ]
 	default_ca = tca
 	[ tca ]
 	database = $d/index.txt
 	crlnumber = $d/crlnumber
+	serial = $d/serial
+	new_certs_dir = $d
 	default_md = sha256
-	default_crl_days = 7
 	EOF
+}
+
+# make_crl [--dates LAST NEXT] PKIDIR OUT [CLIENT...]: a fresh CRL signed
+# by the PKI's CA, listing exactly the named clients, made with `openssl
+# ca`; valid 7 days, or from LAST to NEXT (date -d: '2 days ago').
+make_crl() {
+	local pki out d name
+	local -a dates=()
+	if [ "$1" = --dates ]; then
+		dates=(-crl_lastupdate "$(date -u -d "$2" +%Y%m%d%H%M%SZ)"
+		    -crl_nextupdate "$(date -u -d "$3" +%Y%m%d%H%M%SZ)")
+		shift 3
+	fi
+	pki=$1 out=$2
+	shift 2
+	ca_scratch crlca
+	d=$CA_DIR
+	[ ${#dates[@]} -gt 0 ] || echo 'default_crl_days = 7' >>"$d/ca.cnf"
 	for name in "$@"; do
 		openssl ca -batch -config "$d/ca.cnf" -keyfile "$pki/ca.key" \
 		    -cert "$pki/ca.pem" -revoke "$pki/clients/$name.pem" \
@@ -353,7 +492,8 @@ make_crl() {
 		    { diag_file "$d/log"; fail "openssl ca -revoke $name"; }
 	done
 	openssl ca -batch -config "$d/ca.cnf" -keyfile "$pki/ca.key" \
-	    -cert "$pki/ca.pem" -gencrl -out "$out.tmp" >>"$d/log" 2>&1 ||
+	    -cert "$pki/ca.pem" -gencrl "${dates[@]}" -out "$out.tmp" \
+	    >>"$d/log" 2>&1 ||
 	    { diag_file "$d/log"; fail "openssl ca -gencrl"; }
 	chmod 644 "$out.tmp"
 	mv "$out.tmp" "$out"	# atomically, as an operator should
@@ -505,11 +645,23 @@ expect_run_left() {
 
 # log_line_has ADDR ERE: one line of the daemon's logs names the address
 # ADDR ("127.0.0.1:40212", not followed by another digit) and matches ERE
-# (case-insensitive).
+# (case-insensitive); the first such line in LOG_LINE.
 log_line_has() {
 	local re
 	re=$(printf '%s' "$1" | sed 's/[].[*^$\\]/\\&/g')
-	takd_logs | grep -E -- "$re([^0-9]|\$)" | grep -Eqi -- "$2"
+	LOG_LINE=$(takd_logs | grep -E -- "$re([^0-9]|\$)" |
+	    grep -Ei -m 1 -- "$2")
+	[ -n "$LOG_LINE" ]
+}
+
+# expect_log_line ADDR ERE [SECONDS [WHAT]]: within SECONDS (default 5)
+# takd logs a line naming ADDR that matches ERE (log_line_has, LOG_LINE);
+# else the lines naming ADDR are shown and the case fails (WHAT: what it
+# was about).
+expect_log_line() {
+	wait_for "${3:-5}" log_line_has "$1" "$2" && return 0
+	takd_logs | grep -F -- "$1" | sed 's/^/#   /'
+	fail "${4:+$4: }no log line naming $1 and matching /$2/"
 }
 
 # takclient ARGS...: the C test client against the running takd, output in
@@ -534,6 +686,80 @@ expect_client() {
 client_addr() {
 	sed -n 's/^\(\[[0-9]*\] \)\{0,1\}local address //p' "$T/client.out" |
 	    head -n 1
+}
+
+# expect_closed_after FILE LOW HIGH: takclient's output FILE says that the
+# server closed the session LOW to HIGH ms after it began (the handshake
+# done, or with --raw the connection made).
+expect_closed_after() {
+	local ms
+	ms=$(sed -n 's/^closed by server after \([0-9]*\) ms.*/\1/p' "$1" |
+	    head -n 1)
+	[ -n "$ms" ] || { diag_file "$1" 10;
+	    fail "$1: no 'closed by server' line"; }
+	diag "$(basename "$1"): closed by the server after $ms ms"
+	[ "$ms" -ge "$2" ] && [ "$ms" -le "$3" ] ||
+	    fail "$1: closed after $ms ms, expected $2..$3"
+}
+
+# expect_accepted NAME: client NAME of $T/pki, verifying the server, gets
+# in (TLS 1.2 or 1.3).
+expect_accepted() {
+	expect_client 0 $(client_args "$1") --ca "$T/pki/ca.pem" \
+	    --servername localhost
+	expect_grep '^handshake ok TLSv1\.[23]$' "$T/client.out"
+}
+
+# expect_refused NAME|--no-cert ERE [PKIDIR]: the client (NAME of PKIDIR,
+# default $T/pki, or one without a certificate) is refused at the
+# handshake, and a line of takd's log names its address and matches ERE:
+# why.
+expect_refused() {
+	local who=$1 addr
+	if [ "$who" = --no-cert ]; then
+		expect_client 1 --no-cert --verbose
+	else
+		expect_client 1 $(client_args "$who" "${3:-$T/pki}") --verbose
+	fi
+	expect_grep '^handshake failed: ' "$T/client.out"
+	addr=$(client_addr)
+	[ -n "$addr" ] || fail "takclient did not print its address"
+	expect_log_line "$addr" "$2"
+}
+
+# expect_ctl WANT ARGS...: takctl ARGS with the case's config exits WANT
+# (expect_rc: output in $T/out).
+expect_ctl() {
+	local want=$1
+	shift
+	expect_rc "$want" "$TAKCTL" -c "$CFG" "$@"
+}
+
+# s_client NAME OUT ARGS...: openssl s_client to takd as client NAME of
+# $T/pki, output in $T/OUT.s, its exit status.  stdin stays open
+# S_CLIENT_HOLD seconds (default 2) so that a TLS 1.3 session ticket, sent
+# after the handshake, is read (and saved with -sess_out).
+s_client() {
+	local name=$1 out=$2
+	shift 2
+	sleep "${S_CLIENT_HOLD:-2}" | timeout 20 openssl s_client \
+	    -connect "127.0.0.1:$TAKD_PORT" -CAfile "$T/pki/ca.pem" \
+	    -cert "$T/pki/clients/$name.pem" -key "$T/pki/clients/$name.key" \
+	    -pass pass:test -no_ign_eof "$@" >"$T/$out.s" 2>&1
+}
+
+# --- HTTP (the metrics listener), with bash's /dev/tcp ------------------------
+
+# http_send PORT OUT: send stdin to 127.0.0.1:PORT, the whole reply into
+# OUT (the server closes the connection after it).
+http_send() {
+	timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 7
+	    cat >&3; cat <&3' _ "$1" >"$2"
+}
+
+# http_status FILE: "200" of a reply "HTTP/1.1 200 OK".
+http_status() {
+	head -n 1 "$1" | tr -d '\r' | awk '{ print $2 }'
 }
 
 # --- CoT clients (test_cot*.sh) -----------------------------------------------
@@ -599,6 +825,21 @@ cot_wait() {
 # cot_addr NAME: the local address client NAME printed (--verbose).
 cot_addr() {
 	sed -n 's/^local address //p' "$T/$1.out" | head -n 1
+}
+
+# printed NAME: the events client NAME printed (--print), one a line.
+printed() {
+	grep '^<event' "$T/$1.out"
+}
+
+# cot_uids PREFIX N [SKIP]: the filter terms "uid=PREFIX1 ... uid=PREFIXN"
+# without uid=PREFIXSKIP (everybody else of N clients).
+cot_uids() {
+	local i out=""
+	for i in $(seq 1 "$2"); do
+		[ "$i" = "${3:-}" ] || out="$out uid=$1$i"
+	done
+	echo "$out"
 }
 
 # cot_worker_of ADDR: the id of the worker whose log says it established a

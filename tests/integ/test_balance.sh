@@ -49,15 +49,13 @@ release() {
 	for name in "$@"; do
 		cot_wait "$name" 1 20
 	done
-	wait_for 20 status_sum_is sessions 0 ||
-	    fail "$(wsum sessions) sessions left after the clients went away"
+	wait_sum 20 sessions 0 "after the clients went away"
 }
 
 # spread WHAT LO HI: all N sessions up; each worker holds LO to HI % of them.
 spread() {
 	local what=$1 lo=$2 hi=$3 w s all=""
-	wait_for 40 status_sum_is sessions "$N" ||
-	    fail "$what: $(wsum sessions) sessions up, expected $N"
+	wait_sum 40 sessions "$N" "$what"
 	for w in $(seq 0 $(( $(n_workers) - 1 ))); do
 		s=$(wfield "$w" sessions)
 		all="$all${all:+/}$s"
@@ -115,8 +113,8 @@ lsock() {
 }
 
 _slot0_new() {
-	takd_status && NEW0=$(wfield 0 pid) && [ -n "$NEW0" ] &&
-	    [ "$NEW0" != "$OLD0" ] && [ "$(wfield 0 responding)" = true ]
+	slot_respawned 0 "$OLD0" && [ "$(wfield 0 responding)" = true ] &&
+	    NEW0=$RESPAWNED
 }
 
 # Worker 0 holds sessions and is killed.  Its listening socket stays with
@@ -127,6 +125,7 @@ respawn_same_socket() {
 	local ino0 ino1 refused=0 tries=0 end
 	setup server.workers=2
 	OLD0=$(wfield 0 pid)
+	NEW0=
 	ino0=$(lsock "$OLD0")
 	ino1=$(lsock "$(wfield 1 pid)")
 	[ "$ino0" != "$ino1" ] ||

@@ -13,19 +13,10 @@ CASE_TIMEOUT=${CASE_TIMEOUT:-300}
 
 COT=$TESTDATA/cot
 
-rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-}
-
-_quiet() {
-	takd_status && [ "$(wsum sessions)" = "$1" ] &&
-	    [ "$(wsum handshaking)" = 0 ]
-}
-
 # quiet SESSIONS: wait until the workers hold exactly SESSIONS sessions and
 # no handshake.
 quiet() {
-	wait_for 20 _quiet "$1" ||
+	wait_for 20 takd_quiet "$1" ||
 	    fail "sessions $(wsum sessions), handshaking $(wsum handshaking)," \
 	    "expected $1 and 0"
 }
@@ -128,7 +119,7 @@ churn() {
 	settle 0
 	for pid in $w; do
 		fd0[$pid]=$(fd_count "$pid")
-		rss[$pid]=$(rss_kb "$pid")
+		rss[$pid]=$(proc_kb "$pid" VmRSS)
 	done
 	sup0=$(fd_count "$TAKD_PID")
 
@@ -156,8 +147,7 @@ churn() {
 	diag "$((3 * n)) churn cycles, 30 timeouts, $hostile" \
 	    "protocol errors, 20 revoked sessions in $(( $(now_ms) - t0 )) ms"
 
-	takd_status
-	expect_eq "$(worker_pids | tr '\n' ' ')" "$(echo $w) " "worker pids"
+	expect_same_workers "$w"
 	expect_eq "$(wsum restarts)" 0 "worker restarts"
 	# Every connection accepted ended one way or the other, none is left.
 	expect_eq "$(wsum accepted)" "$(( $(wsum handshakes_ok) + \
@@ -180,12 +170,10 @@ churn() {
 		base=${fd0[$pid]}
 		now=$(fd_count "$pid")
 		rss0=${rss[$pid]}
-		rss1=$(rss_kb "$pid")
+		rss1=$(proc_kb "$pid" VmRSS)
 		diag "worker $pid: descriptors $base -> $now," \
 		    "RSS $rss0 -> $rss1 kB"
-		[ "$now" -ge $((base - 2)) ] && [ "$now" -le $((base + 2)) ] ||
-		    { ls -l "/proc/$pid/fd" | sed 's/^/#   /';
-		    fail "worker $pid has $now descriptors, baseline $base"; }
+		expect_fds "$pid" "$base"
 		[ "$rss1" -le $((rss0 + 3072)) ] ||
 		    fail "worker $pid RSS grew from $rss0 to $rss1 kB"
 	done

@@ -37,30 +37,21 @@ marker() {
 	    >"$file"
 }
 
-# printed NAME: the events client NAME printed (--print), one per line.
-printed() {
-	grep '^<event' "$T/$1.out"
-}
-
 # Ten clients, five on each worker, all connected before anyone sends; each
 # sends its SA every 300 ms and must get the SA of all nine others, and never
 # its own.
 broadcast() {
-	local i j w others names
+	local i w names
 	setup
 	for w in 0 1; do
 		cot_stop_others "$w"
 		names=""
 		for i in $(seq $((w + 1)) 2 10); do
-			others=""
-			for j in $(seq 1 10); do
-				[ "$j" = "$i" ] || others="$others uid=bc-$j"
-			done
 			cat >"$T/bc$i.script" <<-EOF
 			forbid uid=bc-$i
 			wait-file $T/go within=30000
 			send-every 300 $T/sa.tmpl
-			expect $others within=10000
+			expect $(cot_uids bc- 10 "$i") within=10000
 			sleep 1500
 			EOF
 			cot_bg "bc$i" --verbose $(client_args alice) \
@@ -70,8 +61,7 @@ broadcast() {
 		done
 		cot_placed "$w" $names
 	done
-	wait_for 10 status_sum_is sessions 10 ||
-	    fail "status shows $(wsum sessions) sessions, expected 10"
+	wait_sum 10 sessions 10
 	expect_eq "$(sget workers.0.sessions)/$(sget workers.1.sessions)" \
 	    5/5 "sessions of worker 0/1"
 	touch "$T/go"
@@ -335,10 +325,10 @@ disconnect_killed() {
 # peer and the reason, while P (worker 0) and Q (worker 1) keep exchanging
 # SA during and after; no worker restarts.
 malformed() {
-	local f n name re addr pids
+	local f n name addr pids
 	local -a files=() reasons=()
 	setup cot.idle_timeout=3s
-	pids=$(worker_pids | tr '\n' ' ')
+	pids=$(worker_pids)
 	# An SA of 70000 bytes, over max_event_bytes (64k by default).
 	{
 		printf '<event version="2.0" uid="big" type="a-f-G-U-C" how="m-g"'
@@ -385,11 +375,7 @@ malformed() {
 		f=${files[$n]}
 		cot_wait "h$n" 3 25
 		addr=$(cot_addr "h$n")
-		re=${reasons[$n]}
-		wait_for 5 log_line_has "$addr" "$re" || {
-			takd_logs | grep -F "$addr" | sed 's/^/#   /'
-			fail "$(basename "$f"): no log line naming $addr and /$re/"
-		}
+		expect_log_line "$addr" "${reasons[$n]}" 5 "$(basename "$f")"
 	done
 	touch "$T/hostile-done"
 	cot_wait p 0
@@ -400,9 +386,8 @@ malformed() {
 	    fail "P got other events: $(printed p | grep -v 'uid="mf-q"')"
 	! printed q | grep -v 'uid="mf-p"' | grep -q . ||
 	    fail "Q got other events: $(printed q | grep -v 'uid="mf-p"')"
-	takd_status
+	expect_same_workers "$pids"
 	expect_eq "$(wsum restarts)" 0 "worker restarts"
-	expect_eq "$(worker_pids | tr '\n' ' ')" "$pids" "worker pids"
 }
 
 # stream-mixed.txt (declarations, whitespace, CRLF, a ping) sent by S arrives
@@ -438,22 +423,8 @@ relay_bytes() {
 	cot_place s 0 $(client_args alice) --script "$T/s.script"
 	cot_wait r 0
 	cot_wait s 0
-	cmp -s "$T/expected" "$T/received" || {
-		diag "expected (cat -A):"
-		cat -A "$T/expected" | cut -c1-160 | sed 's/^/#   /'
-		diag "received (cat -A):"
-		cat -A "$T/received" | cut -c1-160 | sed 's/^/#   /'
-		fail "R did not receive S's events byte for byte" \
-		    "($(cmp "$T/expected" "$T/received" 2>&1))"
-	}
-}
-
-# tcp_port: the port of the [tcp] listener in the last status.
-tcp_port() {
-	awk -F '\t' '$1 ~ /^listeners\.[0-9]+\.proto$/ && $2 == "tcp" {
-		    split($1, p, "."); want = "listeners." p[2] ".port" }
-	    { v[$1] = $2 }
-	    END { if (want in v) print v[want] }' "$T/status.flat"
+	expect_bytes "$T/expected" "$T/received" \
+	    "R did not receive S's events byte for byte"
 }
 
 # With [tcp] listen set, a plain TCP client and a TLS client exchange SA;
@@ -461,7 +432,7 @@ tcp_port() {
 plain_tcp() {
 	local port name addr
 	setup tcp.listen=127.0.0.1:0
-	port=$(tcp_port)
+	port=$(listener_port tcp)
 	[ -n "$port" ] && [ "$port" != 0 ] || {
 		diag_file "$T/status.json"
 		fail "status lists no tcp listener with a port" \
@@ -488,8 +459,7 @@ plain_tcp() {
 	expect_rc 1 "$TAKCLIENT" --connect "127.0.0.1:$port" \
 	    $(client_args alice) --verbose
 	addr=$(sed -n 's/^local address //p' "$T/out")
-	wait_for 5 log_line_has "$addr" 'TLS' ||
-	    fail "no log line naming $addr and TLS"
+	expect_log_line "$addr" 'TLS'
 }
 
 # cli_get UID KEY: KEY of the entry with uid UID in the last clients list.
@@ -509,13 +479,6 @@ takctl_clients_json() {
 
 cli_absent() {
 	takctl_clients_json && ! cli_get "$1" uid >/dev/null
-}
-
-# serial_of NAME: the client certificate's serial, upper-case hex without
-# leading zeros.
-serial_of() {
-	openssl x509 -noout -serial -in "$T/pki/clients/$1.pem" |
-	    sed 's/^serial=//; s/^0*//' | tr a-f A-F
 }
 
 # Clients a (cl-a, ALPHA, on worker 0) and b (cl-b, BRAVO, on worker 1) that
@@ -560,10 +523,10 @@ takctl_clients() {
 		expect_eq "$(cli_get "$uid" peer)" "$addr" "peer of $uid"
 		cli_get "$uid" subject | grep -q "CN=$cert" ||
 		    fail "subject of $uid: '$(cli_get "$uid" subject)'"
-		expect_eq "$(cli_get "$uid" serial | sed 's/^0*//; s/://g' |
-		    tr a-f A-F)" "$(serial_of "$cert")" "serial of $uid"
+		expect_eq "$(cli_get "$uid" serial | serial_norm)" \
+		    "$(serial_of "$cert" | serial_norm)" "serial of $uid"
 	done
-	expect_rc 0 "$TAKCTL" -c "$CFG" clients
+	expect_ctl 0 clients
 	expect_grep 'cl-a.*ALPHA|ALPHA.*cl-a' "$T/out" \
 	    "takctl clients (table) does not list cl-a with ALPHA"
 	expect_grep 'cl-b.*BRAVO|BRAVO.*cl-b' "$T/out" \

@@ -89,10 +89,6 @@ pair_mid() {
 	    "attack"; }
 }
 
-printed() {
-	grep '^<event' "$T/$1.out"
-}
-
 # seq_check NAME UID: client NAME got the positions of UID numbered 1..N,
 # each once, in order, N at least what the script expects.
 seq_check() {
@@ -122,9 +118,8 @@ pair_end() {
 		[ -z "$others" ] || fail "$name got other events:" \
 		    "$(echo "$others" | cut -c1-300)"
 	done
-	takd_status || fail "no status"
+	expect_same_workers "$PIDS0"
 	expect_eq "$(wsum restarts)" 0 "worker restarts"
-	expect_eq "$(worker_pids | tr '\n' ' ')" "$PIDS0" "worker pids"
 }
 
 # --- takd and counters -------------------------------------------------------
@@ -138,7 +133,7 @@ setup_pki() {
 setup_takd() {
 	write_config "$T/takd.ini" server.workers=2 tls.handshake_timeout=2s "$@"
 	start_takd
-	PIDS0=$(worker_pids | tr '\n' ' ')
+	PIDS0=$(worker_pids)
 	cot_sa_tmpl "$T/sa.tmpl"
 	pair_start
 }
@@ -154,16 +149,9 @@ snapshot() {
 	cp "$T/status.flat" "$T/status0.flat"
 }
 
-# sum_of FIELD FLAT: FIELD summed over the workers in the flattened status.
-sum_of() {
-	awk -F '\t' -v f="$1" '$1 ~ "^workers\\.[0-9]+\\." f "$" { s += $2 }
-	    END { print s + 0 }' "$2"
-}
-
 # delta FIELD: how much FIELD moved since the snapshot (fresh status).
 delta() {
-	echo $(( $(sum_of "$1" "$T/status.flat") - \
-	    $(sum_of "$1" "$T/status0.flat") ))
+	echo $(( $(wsum "$1") - $(wsum "$1" "$T/status0.flat") ))
 }
 
 _deltas_are() {
@@ -210,15 +198,6 @@ attack() {
 	cot_bg "$name" --verbose "$@"
 }
 
-# log_line ADDR ERE: the first line of takd's log that names the address
-# ADDR and matches ERE (case-insensitive), in LOG_LINE.
-log_line() {
-	local re
-	re=$(printf '%s' "$1" | sed 's/[].[*^$\\]/\\&/g')
-	LOG_LINE=$(takd_logs | grep -E -- "$re([^0-9]|\$)" | grep -Ei -m 1 -- "$2")
-	[ -n "$LOG_LINE" ]
-}
-
 # closed_with NAME RC ERE: client NAME ended with exit status RC (3: closed
 # by the server; 1: handshake refused) and one log line names its address
 # and matches ERE.
@@ -229,23 +208,9 @@ closed_with() {
 	rm -f "$T/$1.cpid"
 	addr=$(cot_addr "$1")
 	[ -n "$addr" ] || { diag_file "$T/$1.out"; fail "$1 printed no address"; }
-	wait_for 5 log_line "$addr" "$3" || {
-		takd_logs | grep -F "$addr" | sed 's/^/#   /'
-		fail "$1: no log line naming $addr and matching /$3/"
-	}
+	expect_log_line "$addr" "$3" 5 "$1"
 	LOG_LINE=${LOG_LINE#*: }
 	diag "$1: ${LOG_LINE:0:140}"
-}
-
-# closed_after NAME LOW HIGH: client NAME was closed LOW..HIGH ms after its
-# handshake.
-closed_after() {
-	local ms
-	ms=$(sed -n 's/^closed by server after \([0-9]*\) ms.*/\1/p' \
-	    "$T/$1.out")
-	[ -n "$ms" ] || fail "$1: no 'closed by server' line"
-	[ "$ms" -ge "$2" ] && [ "$ms" -le "$3" ] ||
-	    fail "$1 closed after $ms ms, expected $2..$3"
 }
 
 # ev_head UID / ev_tail: the start of a CoT event without identity (no
@@ -285,7 +250,7 @@ attack_tls_garbage() {
 	closed_with g1 3 'handshake failed: wrong version number'
 	closed_with g2 3 'handshake failed: [a-z]'
 	closed_with g3 3 'handshake timed out'
-	closed_after g3 1500 4000
+	expect_closed_after "$T/g3.out" 1500 4000
 	phase_end handshakes_failed=2 handshake_timeouts=1 handshakes_ok=0
 }
 
@@ -305,20 +270,12 @@ attack_plaintext() {
 # $T/pki/clients, signed by the test CA with `openssl ca`, with the
 # extensions of section EXT below, valid FROM .. TO (date -d strings).
 make_cert() {
-	local name=$1 ext=$2 d=$T/ca-$1 from to
+	local name=$1 ext=$2 d from to
 	from=$(date -u -d "$3" +%y%m%d%H%M%SZ)
 	to=$(date -u -d "$4" +%y%m%d%H%M%SZ)
-	mkdir "$d"
-	: >"$d/index.txt"
-	openssl rand -hex 16 >"$d/serial"
-	cat >"$d/ca.cnf" <<-EOF
-	[ ca ]
-	default_ca = tca
-	[ tca ]
-	database = $d/index.txt
-	new_certs_dir = $d
-	serial = $d/serial
-	default_md = sha256
+	ca_scratch "ca-$1"
+	d=$CA_DIR
+	cat >>"$d/ca.cnf" <<-EOF
 	policy = anything
 	unique_subject = no
 	[ anything ]
@@ -399,11 +356,6 @@ tls_handshake() {
 
 # --- XML entities ------------------------------------------------------------
 
-# vmhwm PID: the peak resident size of a process, in kB.
-vmhwm() {
-	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
-}
-
 # The billion laughs, as the sample has it (a DOCTYPE before the event) and
 # with its DOCTYPE inside the event, where only the parser can see it.  Both
 # close their session, nothing is expanded (the workers' peak memory stays
@@ -412,7 +364,7 @@ attack_entity_bomb() {
 	local pid before=() n=0 grew
 	phase "entity expansion bomb"
 	for pid in $PIDS0; do
-		before+=("$(vmhwm "$pid")")
+		before+=("$(proc_kb "$pid" VmHWM)")
 	done
 	sed -n 's/^<!DOCTYPE event \(\[.*\]\)>$/\1/p' \
 	    "$HOSTILE/entity-bomb.xml" >"$T/subset"
@@ -427,7 +379,7 @@ attack_entity_bomb() {
 	closed_with b2 3 'closed: malformed event'
 	expect_delta closed.framing=1 dropped.malformed=1
 	for pid in $PIDS0; do
-		grew=$(( $(vmhwm "$pid") - before[n] ))
+		grew=$(( $(proc_kb "$pid" VmHWM) - before[n] ))
 		diag "worker $pid: peak memory grew by $grew kB"
 		[ "$grew" -lt 65536 ] ||
 		    fail "worker $pid: peak memory grew by $grew kB"
@@ -583,8 +535,8 @@ attack_never_ending() {
 	closed_with n3 3 'closed: event larger than max_event_bytes'
 	closed_with n1 3 'closed: unclosed event'
 	closed_with n2 3 'closed: unclosed event'
-	closed_after n1 1800 5000
-	closed_after n2 1800 5000
+	expect_closed_after "$T/n1.out" 1800 5000
+	expect_closed_after "$T/n2.out" 1800 5000
 	phase_end closed.unclosed_event=2 closed.framing=1
 }
 
@@ -688,7 +640,7 @@ flood() {
 	closed_with f 0 'more than 200 events/s: dropping the excess'
 	# takd read all it was sent before the session ended.
 	addr=$(cot_addr f)
-	wait_for 5 log_line "$addr" 'closed: .* 10000 events in' ||
+	wait_for 5 log_line_has "$addr" 'closed: .* 10000 events in' ||
 	    fail "the flooder's session did not end with 10000 events in:" \
 	    "$(takd_logs | grep -F "$addr" | tail -n 1)"
 	secs=$(echo "$LOG_LINE" |

@@ -16,22 +16,8 @@ setup() {
 	write_config "$T/takd.ini" metrics.listen=127.0.0.1:0 "$@"
 }
 
-# The port of the metrics listener, from the last status.
-mport() {
-	awk -F '\t' '$1 ~ /^listeners\.[0-9]+\.proto$/ && $2 == "metrics" {
-		split($1, p, "."); want = p[2] }
-	    $1 ~ /^listeners\.[0-9]+\.port$/ { split($1, p, "."); port[p[2]] = $2 }
-	    END { if (want != "") print port[want] }' "$T/status.flat"
-}
-
-# http OUT: send stdin to the metrics listener, the whole reply into OUT
-# (the server closes the connection after it).
-http() {
-	timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 7
-	    cat >&3; cat <&3' _ "$MPORT" >"$1"
-}
-
-# get OUT [PATH [HEADER...]]: GET PATH (default /metrics).
+# get OUT [PATH [HEADER...]]: GET PATH (default /metrics) of the metrics
+# listener.
 get() {
 	local out=$1 path=${2:-/metrics} h
 	shift 2 2>/dev/null || shift
@@ -41,12 +27,7 @@ get() {
 			printf '%s\r\n' "$h"
 		done
 		printf '\r\n'
-	} | http "$out"
-}
-
-# status_line FILE: "200" from "HTTP/1.1 200 OK".
-status_line() {
-	head -n 1 "$1" | tr -d '\r' | awk '{ print $2 }'
+	} | http_send "$MPORT" "$out"
 }
 
 # body FILE OUT: what follows the blank line ending the head.
@@ -65,7 +46,7 @@ header() {
 # 200 with a valid exposition.
 scrape() {
 	get "$T/m.http" || fail "GET /metrics: no reply"
-	[ "$(status_line "$T/m.http")" = 200 ] ||
+	[ "$(http_status "$T/m.http")" = 200 ] ||
 	    { diag_file "$T/m.http" 10; fail "GET /metrics: not 200"; }
 	body "$T/m.http" "$T/m"
 	check_exposition "$T/m"
@@ -146,7 +127,7 @@ check_store() {
 
 started() {
 	start_takd
-	MPORT=$(mport)
+	MPORT=$(listener_port metrics)
 	[ -n "$MPORT" ] && [ "$MPORT" != 0 ] ||
 	    fail "no metrics listener in status: $(tr '\n' ' ' <"$T/status.json")"
 }
@@ -158,7 +139,8 @@ off_by_default() {
 	use_pki "$T/pki"
 	write_config "$T/takd.ini"
 	start_takd
-	[ -z "$(mport)" ] || fail "a metrics listener without [metrics] listen"
+	[ -z "$(listener_port metrics)" ] ||
+	    fail "a metrics listener without [metrics] listen"
 	"$TAKCTL" -c "$CFG" stats --prometheus >"$T/m" 2>"$T/err" ||
 	    { diag_file "$T/err"; fail "takctl stats --prometheus"; }
 	check_exposition "$T/m"
@@ -206,18 +188,18 @@ endpoint() {
 	    0 "supervisor commit failures"
 	check_store
 	# HEAD: the head of a GET, no body.
-	printf 'HEAD /metrics HTTP/1.0\r\n\r\n' | http "$T/h.http"
-	expect_eq "$(status_line "$T/h.http")" 200 "HEAD"
+	printf 'HEAD /metrics HTTP/1.0\r\n\r\n' | http_send "$MPORT" "$T/h.http"
+	expect_eq "$(http_status "$T/h.http")" 200 "HEAD"
 	body "$T/h.http" "$T/h"
 	[ ! -s "$T/h" ] || fail "HEAD reply has a body"
 	expect_ge "$(header "$T/h.http" Content-Length)" 1000 "HEAD length"
 	get "$T/q.http" '/metrics?name[]=takd_sessions'
-	expect_eq "$(status_line "$T/q.http")" 200 "GET with a query"
+	expect_eq "$(http_status "$T/q.http")" 200 "GET with a query"
 	# A slow client: the head in pieces, split inside its empty line.
 	slow_get "$T/s.http" 'GET /metrics HT' 'TP/1.1\r\nHost: x\r\n\r' '\n'
-	expect_eq "$(status_line "$T/s.http")" 200 "a head in pieces (CRLF)"
+	expect_eq "$(http_status "$T/s.http")" 200 "a head in pieces (CRLF)"
 	slow_get "$T/s.http" 'GET /metrics HTTP/1.0\n' '\n'
-	expect_eq "$(status_line "$T/s.http")" 200 "a head in pieces (LF)"
+	expect_eq "$(http_status "$T/s.http")" 200 "a head in pieces (LF)"
 }
 
 # slow_get OUT PIECE...: send each printf format 0.2 s after the previous.
@@ -339,15 +321,9 @@ handshake_reasons() {
 	expect_client 1 $(client_args carol)
 	expect_client 3 --raw --hold 5
 	expect_client 0 --raw --count 3
-	sleep 2 | openssl s_client -connect "127.0.0.1:$TAKD_PORT" \
-	    -CAfile "$T/pki/ca.pem" -cert "$T/pki/clients/bob.pem" \
-	    -key "$T/pki/clients/bob.key" -pass pass:test -tls1_3 \
-	    -no_ign_eof -sess_out "$T/bob.sess" >"$T/bob1.s" 2>&1
+	s_client bob bob1 -tls1_3 -sess_out "$T/bob.sess"
 	[ -s "$T/bob.sess" ] || { diag_file "$T/bob1.s"; fail "no ticket"; }
-	sleep 2 | openssl s_client -connect "127.0.0.1:$TAKD_PORT" \
-	    -CAfile "$T/pki/ca.pem" -cert "$T/pki/clients/bob.pem" \
-	    -key "$T/pki/clients/bob.key" -pass pass:test -tls1_3 \
-	    -no_ign_eof -sess_in "$T/bob.sess" >"$T/bob2.s" 2>&1
+	s_client bob bob2 -tls1_3 -sess_in "$T/bob.sess"
 	expect_grep '^Reused, TLSv1\.3' "$T/bob2.s" "bob's session not resumed"
 	_counted() {
 		scrape && [ "$(msum "$T/m" takd_handshakes_ok_total)" = 2 ]
@@ -376,24 +352,24 @@ token() {
 	setup metrics.token=$TOKEN
 	started
 	get "$T/a.http"
-	expect_eq "$(status_line "$T/a.http")" 401 "no token"
+	expect_eq "$(http_status "$T/a.http")" 401 "no token"
 	expect_eq "$(header "$T/a.http" WWW-Authenticate)" \
 	    'Bearer realm="takd"' "WWW-Authenticate"
 	! grep -q takd_sessions "$T/a.http" || fail "401 with the metrics"
 	get "$T/a.http" /metrics "Authorization: Bearer ${TOKEN}x"
-	expect_eq "$(status_line "$T/a.http")" 401 "longer token"
+	expect_eq "$(http_status "$T/a.http")" 401 "longer token"
 	get "$T/a.http" /metrics "Authorization: Bearer ${TOKEN%?}"
-	expect_eq "$(status_line "$T/a.http")" 401 "shorter token"
+	expect_eq "$(http_status "$T/a.http")" 401 "shorter token"
 	get "$T/a.http" /metrics "Authorization: Basic $TOKEN"
-	expect_eq "$(status_line "$T/a.http")" 401 "Basic scheme"
+	expect_eq "$(http_status "$T/a.http")" 401 "Basic scheme"
 	get "$T/a.http" /other
-	expect_eq "$(status_line "$T/a.http")" 401 "other path, no token"
+	expect_eq "$(http_status "$T/a.http")" 401 "other path, no token"
 	get "$T/a.http" /metrics "X-Other: 1" "authorization: bearer $TOKEN"
-	expect_eq "$(status_line "$T/a.http")" 200 "right token"
+	expect_eq "$(http_status "$T/a.http")" 200 "right token"
 	body "$T/a.http" "$T/m"
 	check_exposition "$T/m"
 	get "$T/a.http" /other "Authorization: Bearer $TOKEN"
-	expect_eq "$(status_line "$T/a.http")" 404 "other path with the token"
+	expect_eq "$(http_status "$T/a.http")" 404 "other path with the token"
 	wait_for 5 log_has 'metrics: 127\.0\.0\.1:[0-9]+: request without the right bearer token refused' ||
 	    fail "no log line for the refused request"
 	! takd_logs | grep -qF -- "$TOKEN" || fail "the token was logged"
@@ -409,26 +385,27 @@ bad_requests() {
 	setup
 	started
 	get "$T/r.http" /
-	expect_eq "$(status_line "$T/r.http")" 404 "GET /"
+	expect_eq "$(http_status "$T/r.http")" 404 "GET /"
 	get "$T/r.http" /metricsx
-	expect_eq "$(status_line "$T/r.http")" 404 "GET /metricsx"
+	expect_eq "$(http_status "$T/r.http")" 404 "GET /metricsx"
 	printf 'POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n' |
-	    http "$T/r.http"
-	expect_eq "$(status_line "$T/r.http")" 405 "POST"
+	    http_send "$MPORT" "$T/r.http"
+	expect_eq "$(http_status "$T/r.http")" 405 "POST"
 	expect_eq "$(header "$T/r.http" Allow)" "GET, HEAD" "Allow"
-	printf 'GET /metrics\r\n\r\n' | http "$T/r.http"
-	expect_eq "$(status_line "$T/r.http")" 400 "no HTTP version"
-	printf 'GET /metrics HTTP/2.0\r\n\r\n' | http "$T/r.http"
-	expect_eq "$(status_line "$T/r.http")" 400 "HTTP/2.0"
+	printf 'GET /metrics\r\n\r\n' | http_send "$MPORT" "$T/r.http"
+	expect_eq "$(http_status "$T/r.http")" 400 "no HTTP version"
+	printf 'GET /metrics HTTP/2.0\r\n\r\n' | http_send "$MPORT" "$T/r.http"
+	expect_eq "$(http_status "$T/r.http")" 400 "HTTP/2.0"
 	# A TLS ClientHello's first bytes: refused at once, not at the timeout.
 	t0=$(now_ms)
-	printf '\026\003\001\002\000\001\000\001\374\003\003' | http "$T/r.http"
+	printf '\026\003\001\002\000\001\000\001\374\003\003' |
+	    http_send "$MPORT" "$T/r.http"
 	ms=$(( $(now_ms) - t0 ))
-	expect_eq "$(status_line "$T/r.http")" 400 "binary garbage"
+	expect_eq "$(http_status "$T/r.http")" 400 "binary garbage"
 	[ "$ms" -lt 2000 ] || fail "binary garbage answered after $ms ms"
 	head -c 9000 /dev/zero | tr '\0' a | { printf 'GET /metrics HTTP/1.1\r\nX: '; cat; } |
-	    http "$T/r.http"
-	expect_eq "$(status_line "$T/r.http")" 431 "9000-byte head"
+	    http_send "$MPORT" "$T/r.http"
+	expect_eq "$(http_status "$T/r.http")" 431 "9000-byte head"
 	# 16 silent connections from one address: it keeps 8
 	# (METRICS_PER_PEER_MAX), each newer one closing the oldest; a scrape
 	# then gets its 200 at once, closing one more.  The 7 left are closed
@@ -471,7 +448,7 @@ bad_requests() {
 }
 
 scrape_ok() {
-	get "$T/ok.http" && [ "$(status_line "$T/ok.http")" = 200 ]
+	get "$T/ok.http" && [ "$(http_status "$T/ok.http")" = 200 ]
 }
 
 # nofile_soft PID N: set the soft descriptor limit of a process of takd.  As
@@ -487,11 +464,6 @@ nofile_soft() {
 	else
 		prlimit --pid "$1" --nofile="$2":
 	fi
-}
-
-# cpu_ticks PID: user + system time of a process, in clock ticks.
-cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
 # Out of descriptors, a connection left in the backlog keeps a listener
@@ -539,7 +511,7 @@ stalled_worker() {
 	started
 	pid0=$(sget workers.0.pid)
 	pid1=$(sget workers.1.pid)
-	kill -STOP "$pid1"
+	proc_stop "$pid1"
 	t0=$(now_ms)
 	scrape
 	ms=$(( $(now_ms) - t0 ))
@@ -592,7 +564,7 @@ fanout_stalled_peer() {
 	    --callsign SIERRA
 	takd_status
 	pid1=$(wfield 1 pid)
-	kill -STOP "$pid1"
+	proc_stop "$pid1"
 	touch "$T/go"
 	cot_poll 20 test -e "$T/sent" || { kill -CONT "$pid1"; fail "sender"; }
 	kill -CONT "$pid1"
@@ -654,10 +626,10 @@ takctl_stats() {
 	grep '^# TYPE' "$T/m" >"$T/m.fam"
 	cmp -s "$T/p.fam" "$T/m.fam" || { diff "$T/p.fam" "$T/m.fam" |
 	    sed 's/^/# /'; fail "takctl and HTTP differ in families"; }
-	expect_rc 64 "$TAKCTL" -c "$CFG" stats --bogus
+	expect_ctl 64 stats --bogus
 	kill "$(cat "$T/held.cpid")"
 	stop_takd
-	expect_rc 1 "$TAKCTL" -c "$CFG" stats
+	expect_ctl 1 stats
 }
 
 # takctl against a takd that closes the connection early (a stand-in on the
@@ -688,19 +660,19 @@ takctl_cut_short() {
 	setup
 	mkdir -p "$T/state/run"
 	_fake_takd "$(printf '# HELP takd_info Version.\n# TYPE takd_info gauge\ntakd_info{vers')"
-	expect_rc 1 "$TAKCTL" -c "$CFG" stats --prometheus
+	expect_ctl 1 stats --prometheus
 	expect_grep 'in the middle of the metrics' "$T/out"
 	grep -q '^# HELP' "$T/out" && fail "a cut exposition was printed"
 	_fake_stop
 	_fake_takd '{"ok":true,"workers":[{"id":0,"state":"run'
-	expect_rc 1 "$TAKCTL" -c "$CFG" status
-	expect_rc 1 "$TAKCTL" -c "$CFG" stats
-	expect_rc 1 "$TAKCTL" -c "$CFG" clients
+	expect_ctl 1 status
+	expect_ctl 1 stats
+	expect_ctl 1 clients
 	_fake_stop
 	_fake_takd ''
-	expect_rc 1 "$TAKCTL" -c "$CFG" stats --prometheus
+	expect_ctl 1 stats --prometheus
 	expect_grep 'closed the connection without a reply' "$T/out"
-	expect_rc 1 "$TAKCTL" -c "$CFG" reload
+	expect_ctl 1 reload
 	_fake_stop
 }
 

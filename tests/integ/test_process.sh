@@ -48,14 +48,6 @@ workers_running() {
 	done
 }
 
-_respawned() {
-	local pid
-	takd_status || return 1
-	pid=$(wfield 0 pid)
-	[ -n "$pid" ] && [ "$pid" != "$1" ] && [ "$pid" != 0 ] &&
-	    proc_alive "$pid"
-}
-
 worker_respawn() {
 	local old0 old1 new0
 	setup server.workers=2
@@ -64,9 +56,9 @@ worker_respawn() {
 	old1=$(wfield 1 pid)
 	expect_eq "$(wfield 0 restarts)" 0 "restarts of slot 0 before"
 	kill -KILL "$old0"
-	wait_for 10 _respawned "$old0" ||
+	wait_for 10 slot_respawned 0 "$old0" ||
 	    fail "slot 0 still without a new live worker 10 s after SIGKILL"
-	new0=$(wfield 0 pid)
+	new0=$RESPAWNED
 	expect_eq "$(wfield 0 restarts)" 1 "restarts of slot 0"
 	expect_eq "$(proc_field "$new0" PPid)" "$TAKD_PID" "parent of $new0"
 	expect_eq "$(wfield 1 pid)" "$old1" "pid of slot 1"
@@ -118,8 +110,7 @@ sigterm_with_client() {
 	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" $(client_args alice) \
 	    --hold 30 >"$T/client.out" 2>&1 &
 	cpid=$!
-	wait_for 10 status_sum_is sessions 1 ||
-	    fail "status never showed the client's session"
+	wait_sum 10 sessions 1
 	t0=$(now_ms)
 	kill -TERM "$TAKD_PID"
 	for pid in $pids; do

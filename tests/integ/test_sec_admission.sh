@@ -58,8 +58,7 @@ flood_one_address() {
 	setup server.workers=2 server.max_sessions=500 \
 	    tls.max_handshakes_per_address=@omit
 	flood f2 127.0.0.2 --count 10000 --window 2000
-	wait_for 20 eval 'takd_status && [ "$(wsum accepted)" -ge 2000 ]' ||
-	    fail "takd accepted $(wsum accepted) of the flood's connections"
+	wait_sum 20 accepted -ge 2000 "the flood's connections"
 	diag "flood: $(wsum accepted) accepted, $(wsum handshaking)" \
 	    "handshaking, $(wsum evicted_per_address) evicted," \
 	    "$(wsum rejected_full) rejected (max_sessions)"
@@ -78,8 +77,7 @@ flood_one_address() {
 	log_has 'handshakes from 127\.0\.0\.2, the max_handshakes_per_address limit' ||
 	    fail "no log line names the address and the limit"
 	flood_stop f2
-	wait_for 10 status_sum_is handshaking 0 ||
-	    fail "$(wsum handshaking) handshakes left after the flood"
+	wait_sum 10 handshaking 0 "after the flood"
 	expect_eq "$(wsum restarts)" 0 "worker restarts"
 }
 
@@ -96,8 +94,7 @@ flood_many_addresses() {
 		flood "f$i" "127.0.0.$i" --count 1500 --window 150
 		names="$names f$i"
 	done
-	wait_for 20 eval 'takd_status && [ "$(wsum accepted)" -ge 1200 ]' ||
-	    fail "takd accepted $(wsum accepted) of the flood's connections"
+	wait_sum 20 accepted -ge 1200 "the flood's connections"
 	diag "flood: $(wsum accepted) accepted, $(wsum handshaking)" \
 	    "handshaking, evicted $(wsum evicted_handshakes_full) (worker)" \
 	    "$(wsum evicted_per_address) (address)"
@@ -116,8 +113,7 @@ flood_many_addresses() {
 	log_has 'handshakes in progress, the max_handshakes limit' ||
 	    fail "no log line about max_handshakes"
 	flood_stop $names
-	wait_for 10 status_sum_is handshaking 0 ||
-	    fail "$(wsum handshaking) handshakes left after the flood"
+	wait_sum 10 handshaking 0 "after the flood"
 	expect_eq "$(wsum restarts)" 0 "worker restarts"
 }
 
@@ -148,8 +144,7 @@ per_cert() {
 		    { cot_cont; fail "alice-$i: no handshake"; }
 	done
 	cot_placed 0 a1 a2 a3 a4 a5 a6 a7 a8
-	wait_for 10 eval 'takd_status && [ "$(wsum sessions)" -eq 9 ]' ||
-	    fail "$(wsum sessions) sessions, expected 9"
+	wait_sum 10 sessions 9
 	sleep 0.3	# the registry commits before the loop sleeps
 	cot_steer 1
 	cert_client a9 9
@@ -165,8 +160,7 @@ per_cert() {
 	cert_client a10 10
 	cot_placed 0 a10
 	cot_wait a1 3 10
-	wait_for 5 eval 'takd_status && [ "$(wsum closed.per_cert)" -eq 1 ]' ||
-	    fail "closed.per_cert is $(wsum closed.per_cert), expected 1"
+	wait_sum 5 closed.per_cert 1
 	expect_eq "$(wsum sessions)" 9 "sessions after the replacement"
 	log_has 'certificate serial [0-9A-F]+ holds 8 sessions \(8 in this worker\), the max_sessions_per_cert limit of 8' ||
 	    fail "no log line for the replacement"
@@ -261,8 +255,7 @@ dead_peer() {
 	ms=$(( $(now_ms) - t0 ))
 	diag "the phone's disconnect notice came $ms ms after it vanished"
 	[ "$ms" -le 8000 ] || fail "dead peer detected after $ms ms"
-	wait_for 5 eval 'takd_status && [ "$(wsum closed.dead_peer)" -eq 1 ]' ||
-	    fail "closed.dead_peer is $(wsum closed.dead_peer), expected 1"
+	wait_sum 5 closed.dead_peer 1
 	log_has 'session [0-9]+ closed: dead peer: nothing acknowledged' ||
 	    fail "no log line for the dead peer"
 }

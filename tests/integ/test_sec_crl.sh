@@ -30,10 +30,6 @@ setup() {
 	    >"$T/ping.xml"
 }
 
-ctl() {
-	"$TAKCTL" -c "$CFG" "$@" >"$T/ctl.out" 2>&1
-}
-
 # big_crl OUT: a CRL of N random serials plus carol (keyCompromise) and
 # bob, signed by the test CA; made once per run (the PKI is the same in
 # every case) and copied.
@@ -53,23 +49,6 @@ big_crl() {
 	cp "$cache" "$1.tmp"
 	chmod 644 "$1.tmp"
 	mv "$1.tmp" "$1"
-}
-
-# mem_kb PID FIELD: Rss or Pss of the process, kB (smaps_rollup).
-mem_kb() {
-	sed -n "s/^$2:[[:space:]]*\\([0-9]*\\) kB/\\1/p" \
-	    "/proc/$1/smaps_rollup" 2>/dev/null
-}
-
-# s_client NAME ARGS...: openssl s_client as client NAME, output in
-# $T/NAME.s (see test_revoke_live.sh).
-s_client() {
-	local name=$1
-	shift
-	sleep 2 | openssl s_client -connect "127.0.0.1:$TAKD_PORT" \
-	    -CAfile "$T/pki/ca.pem" -cert "$T/pki/clients/$name.pem" \
-	    -key "$T/pki/clients/$name.key" -pass pass:test \
-	    -tls1_3 -no_ign_eof "$@" >"$T/$name.s" 2>&1
 }
 
 # reload_timed: `takctl reload` in the background while `takctl status`
@@ -104,7 +83,7 @@ huge_reload() {
 	local w pid before="" after again
 	setup
 	start_takd
-	s_client bob -sess_out "$T/bob.sess"
+	s_client bob bob -tls1_3 -sess_out "$T/bob.sess"
 	[ -s "$T/bob.sess" ] || { diag_file "$T/bob.s"; fail "no ticket"; }
 	printf 'wait-file %s within=110000\n' "$T/never" >"$T/carol.script"
 	cot_place carol 0 $(client_args carol) --script "$T/carol.script"
@@ -129,7 +108,7 @@ huge_reload() {
 	big_crl "$T/big.der"
 	takd_status
 	for pid in $(worker_pids); do
-		before="$before $(mem_kb "$pid" Rss)"
+		before="$before $(proc_kb "$pid" Rss smaps_rollup)"
 	done
 	touch "$T/measure"
 	sleep 0.1
@@ -157,9 +136,9 @@ huge_reload() {
 	takd_status
 	set -- $before
 	for pid in $(worker_pids); do
-		after=$(mem_kb "$pid" Rss)
-		diag "worker $pid: RSS $1 -> $after kB (Pss $(mem_kb "$pid" \
-		    Pss) kB), bound +$RSS_BOUND_KB kB"
+		after=$(proc_kb "$pid" Rss smaps_rollup)
+		diag "worker $pid: RSS $1 -> $after kB (Pss $(proc_kb "$pid" \
+		    Pss smaps_rollup) kB), bound +$RSS_BOUND_KB kB"
 		[ $((after - $1)) -le "$RSS_BOUND_KB" ] ||
 		    fail "worker $pid grew by $((after - $1)) kB"
 		shift
@@ -167,18 +146,18 @@ huge_reload() {
 	# A second generation replaces the first: no growth again.
 	before=""
 	for pid in $(worker_pids); do
-		before="$before $(mem_kb "$pid" Rss)"
+		before="$before $(proc_kb "$pid" Rss smaps_rollup)"
 	done
-	ctl reload || { diag_file "$T/ctl.out"; fail "second reload"; }
+	expect_ctl 0 reload
 	set -- $before
 	for pid in $(worker_pids); do
-		again=$(mem_kb "$pid" Rss)
+		again=$(proc_kb "$pid" Rss smaps_rollup)
 		[ $((again - $1)) -le 4096 ] ||
 		    fail "worker $pid grew by $((again - $1)) kB with the" \
 		    "second generation"
 		shift
 	done
-	s_client bob -sess_in "$T/bob.sess"
+	s_client bob bob -tls1_3 -sess_in "$T/bob.sess"
 	expect_grep '^Reused, TLSv1\.3' "$T/bob.s" \
 	    "bob's session not resumed: the test proves nothing"
 	wait_for 5 log_has "resumed session refused: certificate revoked \\(reason unspecified, since [^)]*\\) \\(subject \"[^\"]*bob" ||
@@ -220,7 +199,7 @@ parser_killed() {
 	expect_eq "$(wsum restarts)" 0 "worker restarts"
 	expect_client 0 $(client_args carol)
 	# The next reload works.
-	ctl reload || { diag_file "$T/ctl.out"; fail "reload after the kill"; }
+	expect_ctl 0 reload
 	expect_client 1 $(client_args carol)
 }
 
@@ -240,7 +219,7 @@ chain_mode() {
 	    { diag_file "$T/mkcrl.log"; fail "mkcrl"; }
 	chmod 644 "$T/crl.tmp"
 	mv "$T/crl.tmp" "$T/pki/crl.pem"
-	ctl reload || { diag_file "$T/ctl.out"; fail "reload"; }
+	expect_ctl 0 reload
 	expect_client 1 $(client_args alice)
 	stop_takd
 	write_config "$T/takd.ini" tls.crl_check=leaf

@@ -242,10 +242,6 @@ flood_readers() {
 
 # --- many sessions holding unfinished events ----------------------------------
 
-vm_kb() {
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
-}
-
 memory_budget() {
 	local w rss0 hwm grew hw budget=$((8 << 20)) closed
 	use_pki "$T/pki"
@@ -283,7 +279,7 @@ memory_budget() {
 	    fail "holders did not connect: $(cat "$T/holders.out")"
 	# The sessions are up: what grows now is what they send.
 	sleep 0.5
-	rss0=$(vm_kb "$w" VmRSS)
+	rss0=$(proc_kb "$w" VmRSS)
 	echo 5 >"/proc/$w/clear_refs"	# VmHWM := VmRSS
 	touch "$T/go"
 	wait_for 30 test -e "$T/sent" ||
@@ -292,7 +288,7 @@ memory_budget() {
 	cot_wait q 0 20
 	touch "$T/stop"
 	cot_wait holders 0 20
-	hwm=$(vm_kb "$w" VmHWM)
+	hwm=$(proc_kb "$w" VmHWM)
 	grew=$((hwm - rss0))
 	takd_status
 	closed=$(wsum closed.memory_budget)

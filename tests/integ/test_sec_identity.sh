@@ -24,9 +24,7 @@
 setup() {
 	use_pki "$T/pki"
 	write_config "$T/takd.ini" server.workers=2 "$@"
-	"$TAKCTL" -c "$CFG" pki client mallory --password test \
-	    >>"$T/pki.log" 2>&1 ||
-	    { diag_file "$T/pki.log"; fail "takctl pki client mallory"; }
+	expect_ctl 0 pki client mallory --password test
 	start_takd
 	cot_sa_tmpl "$T/sa.tmpl"
 }
@@ -263,7 +261,7 @@ takctl_sa() {
 	sa_field id-c uid >/dev/null || fail "id-c gone"
 	out=$("$TAKCTL" -c "$CFG" sa purge --all) || fail "sa purge --all"
 	expect_eq "$out" "1 stored SA event removed" "sa purge --all"
-	expect_rc 64 "$TAKCTL" -c "$CFG" sa purge
+	expect_ctl 64 sa purge
 	# A newcomer gets nothing replayed.
 	expect_client 0 $(client_args bob) --hold 1 --forbid grep=seq=
 }
@@ -276,8 +274,7 @@ revoked_purged() {
 	    --callsign BOB --hold 0.5
 	sa_list
 	sa_field id-a uid >/dev/null || fail "id-a not stored"
-	"$TAKCTL" -c "$CFG" revoke alice >"$T/revoke.out" 2>&1 ||
-	    { diag_file "$T/revoke.out"; fail "takctl revoke alice"; }
+	expect_ctl 0 revoke alice
 	sa_list
 	sa_field id-a uid >/dev/null && fail "revoked alice's SA still stored"
 	sa_field id-b uid >/dev/null || fail "bob's SA gone"

@@ -61,7 +61,7 @@ bytes_clean() {
 # is closed at the smuggled '<'; nothing of it reaches anybody, now or in a
 # later replay; the other clients keep being served.
 decl_smuggled() {
-	local addr i
+	local i
 	setup
 	{
 		printf '<?xml version="1.0" encoding="UTF-8" '
@@ -110,12 +110,8 @@ decl_smuggled() {
 	    { diag_file "$T/r0.out"; fail "R0 did not get R1's SA"; }
 	cot_place s 0 $(client_args carol) --script "$T/s.script"
 	cot_wait s 3 20
-	addr=$(cot_addr s)
-	wait_for 5 log_line_has "$addr" \
-	    "closed: '<' inside an XML declaration \(at stream byte 37\)" || {
-		takd_logs | grep -F "$addr" | sed 's/^/#   /'
-		fail "no log line naming $addr and the declaration"
-	}
+	expect_log_line "$(cot_addr s)" \
+	    "closed: '<' inside an XML declaration \(at stream byte 37\)"
 	cot_place l 1 $(client_args carol) --script "$T/l.script" \
 	    --out "$T/l.bytes"
 	cot_wait l 0
@@ -196,14 +192,8 @@ decl_dropped() {
 	no_stale <"$T/expected-replay" >"$T/expected-replay.ns"
 	no_stale <"$T/l.bytes" >"$T/l.ns"
 	for f in r.bytes:expected l.ns:expected-replay.ns; do
-		cmp -s "$T/${f#*:}" "$T/${f%:*}" || {
-			diag "expected (cat -A):"
-			cat -A "$T/${f#*:}" | cut -c1-200 | sed 's/^/#   /'
-			diag "received (cat -A):"
-			cat -A "$T/${f%:*}" | cut -c1-200 | sed 's/^/#   /'
-			fail "${f%%.*} did not get the events byte for byte" \
-			    "without their declarations"
-		}
+		expect_bytes "$T/${f#*:}" "$T/${f%:*}" "${f%%.*} did not get" \
+		    "the events byte for byte without their declarations"
 	done
 	takd_status || fail "no status"
 	expect_eq "$(wsum closed.framing)" 0 "sessions closed for framing"

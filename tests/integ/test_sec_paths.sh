@@ -46,9 +46,9 @@ expect_canary() {
 	    "canary directory owner and mode"
 }
 
-# expect_refused WANT_ERE CMD...: CMD (takd -t or a start) exits 78 within
-# 10 s, saying what matches WANT_ERE.
-expect_refused() {
+# expect_start_refused WANT_ERE CMD...: CMD (takd -t or a start) exits 78
+# within 10 s, saying what matches WANT_ERE.
+expect_start_refused() {
 	local want=$1 rc t0 ms
 	shift
 	t0=$(now_ms)
@@ -173,31 +173,32 @@ pki_swapped() {
 	need_root || return 0
 	setup
 	chown -R "$TAKD_USER:$TAKD_USER" "$PKI"
-	expect_refused "\\[pki\\] dir $PKI: $PKI is owned by $TAKD_USER" \
+	expect_start_refused "\\[pki\\] dir $PKI: $PKI is owned by $TAKD_USER" \
 	    "$TAKD" -t -c "$CFG"
-	expect_refused "$PKI is owned by $TAKD_USER" "$TAKD" -f -c "$CFG"
+	expect_start_refused "$PKI is owned by $TAKD_USER" "$TAKD" -f -c "$CFG"
 	chown -R root:root "$PKI"
 	chown "$TAKD_USER" "$PKI/ca.pem"
-	expect_refused "CA file $PKI/ca.pem is owned by $TAKD_USER" \
+	expect_start_refused "CA file $PKI/ca.pem is owned by $TAKD_USER" \
 	    "$TAKD" -t -c "$CFG"
 	chown root "$PKI/ca.pem"
 	chown "$TAKD_USER" "$PKI/crl.pem"
-	expect_refused "crl.pem is owned by $TAKD_USER" \
+	expect_start_refused "crl.pem is owned by $TAKD_USER" \
 	    "$TAKD" -f -c "$CFG"
 	chown root "$PKI/crl.pem"
 	chgrp "$TAKD_USER" "$PKI"
 	chmod 775 "$PKI"
-	expect_refused "$PKI is writable by its group \\(mode 0775\\)" \
+	expect_start_refused "$PKI is writable by its group \\(mode 0775\\)" \
 	    "$TAKD" -t -c "$CFG"
 	chmod 711 "$PKI"
 	chown "$TAKD_USER" "$T/state"
-	expect_refused "$T/state is owned by $TAKD_USER" \
+	expect_start_refused "$T/state is owned by $TAKD_USER" \
 	    "$TAKD" -f -c "$CFG"
 	chown root "$T/state"
 	# Root opens the log file and hands it over: its directory too.
 	mkdir -m 777 "$T/logs"
 	write_config "$T/log.ini" pki.dir="$PKI" server.log="$T/logs/takd.log"
-	expect_refused "\\[server\\] log $T/logs: $T/logs is writable by others" \
+	expect_start_refused \
+	    "\\[server\\] log $T/logs: $T/logs is writable by others" \
 	    "$TAKD" -f -c "$T/log.ini"
 	expect_rc 0 "$TAKD" -t -c "$CFG"
 	start_takd
@@ -216,13 +217,14 @@ fifo_files() {
 	for f in crl.pem ca.pem server.pem server.key; do
 		mv "$PKI/$f" "$PKI/$f.real"
 		mkfifo -m 600 "$PKI/$f"
-		expect_refused "$f: not a regular file \\(a FIFO\\)" \
+		expect_start_refused "$f: not a regular file \\(a FIFO\\)" \
 		    "$TAKD" -t -c "$CFG"
-		expect_refused "$f: not a regular file \\(a FIFO\\)" \
+		expect_start_refused "$f: not a regular file \\(a FIFO\\)" \
 		    "$TAKD" -f -c "$CFG"
 		rm "$PKI/$f"
 		ln -s "$PKI/$f.real" "$PKI/$f"
-		expect_refused "$f: is a symbolic link" "$TAKD" -t -c "$CFG"
+		expect_start_refused "$f: is a symbolic link" \
+		    "$TAKD" -t -c "$CFG"
 		rm "$PKI/$f"
 		mv "$PKI/$f.real" "$PKI/$f"
 	done
@@ -263,8 +265,7 @@ _hold() {
 	local name=$1
 	shift
 	local -a pre=()
-	[ "${6:-}" = as_svc ] && pre=(setpriv --reuid="$TAKD_USER" \
-	    --regid="$TAKD_USER" --clear-groups --)
+	[ "${6:-}" = as_svc ] && pre=(as_svc)
 	cot_spawn "$name" "${pre[@]}" perl -MIO::Socket::UNIX \
 	    -MIO::Socket::INET -MIO::Select -MSocket -MTime::HiRes=time -e '
 	    my ($kind, $addr, $n, $secs, $pause) = @ARGV;
@@ -377,10 +378,7 @@ metrics_idle_flood() {
 	local port i code
 	setup metrics.listen=127.0.0.1:0
 	start_takd
-	port=$(awk -F '\t' '$1 ~ /^listeners\.[0-9]+\.proto$/ &&
-	    $2 == "metrics" { split($1, p, "."); want = p[2] }
-	    $1 ~ /^listeners\.[0-9]+\.port$/ { split($1, p, "."); q[p[2]] = $2 }
-	    END { print q[want] }' "$T/status.flat")
+	port=$(listener_port metrics)
 	[ -n "$port" ] || fail "no metrics port in status"
 	# From another address than the scrapes, as a flood from another host
 	# would be: on one address the server cannot tell them apart (an idle
@@ -388,11 +386,9 @@ metrics_idle_flood() {
 	HOLD_FROM=127.0.0.2 _hold mflood tcp "127.0.0.1:$port" 20 6 1
 	sleep 1
 	for i in 1 2 3 4 5; do
-		timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 7
-		    printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3' \
-		    _ "$port" >"$T/scrape.http" 2>&1
-		code=$(head -n 1 "$T/scrape.http" | tr -d '\r' |
-		    awk '{ print $2 }')
+		printf 'GET /metrics HTTP/1.0\r\n\r\n' |
+		    http_send "$port" "$T/scrape.http"
+		code=$(http_status "$T/scrape.http")
 		[ "$code" = 200 ] || { diag_file "$T/scrape.http" 5;
 		    fail "scrape $i under the flood: '$code', not 200"; }
 		grep -q '^takd_up' "$T/scrape.http" ||

@@ -13,17 +13,12 @@ setup() {
 	write_config "$T/takd.ini" "$@"
 }
 
-# sc NAME PROTO [ARGS...]: openssl s_client as alice, PROTO -tls1_2 or
-# -tls1_3, output in $T/NAME.s.  stdin stays open a moment so that a TLS
-# 1.3 ticket (sent after the handshake) is read and saved by -sess_out.
+# sc NAME PROTO [ARGS...]: s_client as alice, PROTO -tls1_2 or -tls1_3,
+# output in $T/NAME.s; stdin open 0.6 s (a TLS 1.3 ticket comes by then).
 sc() {
-	local name=$1 proto=$2
-	shift 2
-	sleep 0.6 | timeout 20 openssl s_client \
-	    -connect "127.0.0.1:$TAKD_PORT" -CAfile "$T/pki/ca.pem" \
-	    -cert "$T/pki/clients/alice.pem" \
-	    -key "$T/pki/clients/alice.key" -pass pass:test "$proto" \
-	    -no_ign_eof "$@" >"$T/$name.s" 2>&1
+	local name=$1
+	shift
+	S_CLIENT_HOLD=0.6 s_client alice "$name" "$@"
 }
 
 # reused NAME: the session of $T/NAME.s was resumed.
@@ -297,13 +292,12 @@ ticket_respawn() {
 	want="keys generation $((g + 1)) in force \\(2 keys\\)"
 	kill -KILL "$pid1"
 	_respawned() {
-		takd_status && pid2=$(wfield 1 pid) && [ -n "$pid2" ] &&
-		    [ "$pid2" != "$pid1" ] && [ "$pid2" != 0 ] &&
-		    proc_alive "$pid2" &&
-		    log_has "worker 1\\[$pid2\\].* ticket $want"
+		slot_respawned 1 "$pid1" &&
+		    log_has "worker 1\\[$RESPAWNED\\].* ticket $want"
 	}
 	wait_for 5 _respawned || fail "worker 1 not respawned with ring" \
 	    "generation $((g + 1))"
+	pid2=$RESPAWNED
 	sc_on 1 r -tls1_3 -sess_in "$T/t.sess"
 	expect_reused r "ticket of worker 0 on the respawned worker 1"
 	log_has "worker 1\\[$pid2\\].* established: .*resumed yes\\)" ||

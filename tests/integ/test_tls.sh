@@ -22,28 +22,6 @@ setup() {
 	write_config "$T/takd.ini" "$@"
 }
 
-# expect_refused NAME|--no-cert ERE: the client is refused at the handshake
-# and one log line names its address and matches ERE.
-expect_refused() {
-	local who=$1 addr
-	if [ "$who" = --no-cert ]; then
-		expect_client 1 --no-cert --verbose
-	else
-		expect_client 1 $(client_args "$who" "${3:-$T/pki}") --verbose
-	fi
-	expect_grep '^handshake failed: ' "$T/client.out"
-	addr=$(client_addr)
-	[ -n "$addr" ] || fail "takclient did not print its address"
-	wait_for 5 log_line_has "$addr" "$2" ||
-	    fail "no log line with the peer address $addr matching /$2/"
-}
-
-expect_accepted() {
-	expect_client 0 $(client_args "$1") --ca "$T/pki/ca.pem" \
-	    --servername localhost
-	expect_grep '^handshake ok TLSv1\.[23]$' "$T/client.out"
-}
-
 valid_client() {
 	local cpid rc
 	setup
@@ -53,17 +31,13 @@ valid_client() {
 	    --ca "$T/pki/ca.pem" --servername localhost --hold 4 \
 	    >"$T/held.out" 2>&1 &
 	cpid=$!
-	wait_for 8 status_sum_is sessions 1 ||
-	    fail "status never showed 1 session while the client held it" \
-	    "(last: $(wsum sessions))"
+	wait_sum 8 sessions 1
 	wait "$cpid"
 	rc=$?
 	[ "$rc" -eq 0 ] || { diag_file "$T/held.out";
 	    fail "held client exit status $rc, expected 0"; }
 	expect_grep '^handshake ok TLSv1\.3$' "$T/held.out"
-	wait_for 5 status_sum_is sessions 0 ||
-	    fail "status still shows $(wsum sessions) sessions after the" \
-	    "client left"
+	wait_sum 5 sessions 0
 	[ "$(wsum handshakes_ok)" -ge 1 ] || fail "handshakes_ok not counted"
 }
 
@@ -129,32 +103,12 @@ revoked_at_start() {
 	expect_refused bob 'revoked'
 }
 
+# A silent connection is closed after about a second.
 handshake_timeout() {
-	local ms
 	setup -- tls.handshake_timeout=1s
 	start_takd
 	expect_client 3 --raw --hold 8
-	ms=$(sed -n 's/^closed by server after \([0-9]*\) ms.*/\1/p' \
-	    "$T/client.out")
-	[ -n "$ms" ] || fail "no 'closed by server' line"
-	diag "silent connection closed after $ms ms"
-	[ "$ms" -ge 700 ] && [ "$ms" -le 3000 ] ||
-	    fail "closed after $ms ms, expected about 1000 (700..3000)"
-}
-
-# hup_wait_gen WANT: wait until status shows CRL generation WANT.
-hup_wait_gen() {
-	wait_for 10 status_is crl.generation "$1" ||
-	    fail "CRL generation is '$(sget crl.generation)', expected $1" \
-	    "(crl.last_error: $(sget crl.last_error))"
-}
-
-# The supervisor and every worker are the ones that were there before.
-expect_same_processes() {
-	local pid
-	proc_alive "$TAKD_PID" || fail "the supervisor died"
-	takd_status || fail "no status"
-	expect_eq "$(worker_pids | tr '\n' ' ')" "$1" "worker pids"
+	expect_closed_after "$T/client.out" 700 3000
 }
 
 crl_reload() {
@@ -162,15 +116,15 @@ crl_reload() {
 	setup
 	start_takd
 	g0=$(sget crl.generation)
-	workers=$(worker_pids | tr '\n' ' ')
+	workers=$(worker_pids)
 	expect_accepted bob
 	make_crl "$T/pki" "$T/pki/crl.pem" bob
 	kill -HUP "$TAKD_PID"
-	hup_wait_gen $((g0 + 1))
+	wait_status 10 crl.generation $((g0 + 1))
 	expect_eq "$(sget crl.entries)" 1 "CRL entries"
 	expect_refused bob 'revoked'
 	expect_accepted alice
-	expect_same_processes "$workers"
+	expect_same_workers "$workers"
 }
 
 # crl_reload_bad HOW ERE: an unusable CRL on SIGHUP leaves the old one in
@@ -180,7 +134,7 @@ crl_reload_bad() {
 	setup bob
 	start_takd
 	g0=$(sget crl.generation)
-	workers=$(worker_pids | tr '\n' ' ')
+	workers=$(worker_pids)
 	expect_refused bob 'revoked'
 	case "$1" in
 	garbage)
@@ -200,13 +154,13 @@ crl_reload_bad() {
 	echo "$err" | grep -Eqi -- "$2" ||
 	    fail "crl.last_error does not match /$2/"
 	expect_eq "$(sget crl.generation)" "$g0" "CRL generation"
-	expect_same_processes "$workers"
+	expect_same_workers "$workers"
 	expect_refused bob 'revoked'
 	expect_accepted alice
 	# A good CRL afterwards is taken (and this one lets bob in again).
 	make_crl "$T/pki" "$T/pki/crl.pem"
 	kill -HUP "$TAKD_PID"
-	hup_wait_gen $((g0 + 1))
+	wait_status 10 crl.generation $((g0 + 1))
 	expect_accepted bob
 }
 
@@ -218,20 +172,15 @@ crl_reload_other_ca() {
 	crl_reload_bad other-ca 'sign|issuer'
 }
 
-_idle() {
-	takd_status && [ "$(wsum sessions)" = 0 ] &&
-	    [ "$(wsum handshaking)" = 0 ]
-}
-
 fd_churn() {
-	local pid workers base now
+	local pid workers
 	declare -A before=()
 	setup -- server.workers=2
 	start_takd
-	workers=$(worker_pids | tr '\n' ' ')
+	workers=$(worker_pids)
 	# Warm up (lazy allocations), then take the baseline.
 	expect_client 0 $(client_args alice) --count 6 --parallel --quiet
-	wait_for 10 _idle || fail "sessions not back to 0 after warm-up"
+	wait_for 10 takd_quiet || fail "sessions not back to 0 after warm-up"
 	for pid in $workers; do
 		before[$pid]=$(fd_count "$pid")
 	done
@@ -241,21 +190,18 @@ fd_churn() {
 	expect_grep '0 ok, 50 failed' "$T/client.out"
 	expect_client 1 --no-cert --count 20 --parallel --quiet
 	expect_client 0 --raw --count 60 --quiet
-	wait_for 15 _idle ||
+	wait_for 15 takd_quiet ||
 	    fail "sessions $(wsum sessions), handshaking $(wsum handshaking)" \
 	    "after the churn, expected 0"
-	expect_same_processes "$workers"
+	expect_same_workers "$workers"
 	[ "$(wsum handshakes_ok)" -ge 76 ] ||
 	    fail "handshakes_ok $(wsum handshakes_ok), expected >= 76"
 	[ "$(wsum handshakes_failed)" -ge 70 ] ||
 	    fail "handshakes_failed $(wsum handshakes_failed), expected >= 70"
 	for pid in $workers; do
-		base=${before[$pid]}
-		now=$(fd_count "$pid")
-		diag "worker $pid: $base descriptors before, $now after"
-		[ "$now" -ge $((base - 2)) ] && [ "$now" -le $((base + 2)) ] ||
-		    { ls -l "/proc/$pid/fd" | sed 's/^/#   /';
-		    fail "worker $pid has $now descriptors, baseline $base"; }
+		diag "worker $pid: ${before[$pid]} descriptors before," \
+		    "$(fd_count "$pid") after"
+		expect_fds "$pid" "${before[$pid]}"
 	done
 }
 
