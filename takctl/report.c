@@ -197,3 +197,49 @@ report_list(const struct config *c, const char *request, const char *key,
 	free(reply);
 	return (rc);
 }
+
+/* A value as text: strings without their quotes, null and "" as "-". */
+static void
+report_value(const char *obj, size_t len, const struct report_col *c)
+{
+	const char	*v;
+	size_t		 vlen;
+	int		 w;
+
+	if (json_get(obj, len, c->key, &v, &vlen) != 1 ||
+	    (vlen == 4 && memcmp(v, "null", 4) == 0) ||
+	    (vlen == 2 && memcmp(v, "\"\"", 2) == 0)) {
+		v = "-";
+		vlen = 1;
+	} else if (vlen >= 2 && v[0] == '"') {
+		v++;
+		vlen -= 2;
+	}
+	w = c->width == 0 ? (int)vlen : c->width;
+	printf("%-*.*s ", w, (int)(vlen < (size_t)w ? vlen : (size_t)w), v);
+}
+
+int
+report_table(const char *arr, size_t len, const struct report_col *cols,
+    size_t ncols, const char *one, const char *many, const char *suffix)
+{
+	const char	*pos = arr, *end = arr + len, *obj;
+	size_t		 olen, i, n = 0;
+	int		 rc;
+
+	for (i = 0; i < ncols; i++)
+		printf("%-*s ", cols[i].width, cols[i].title);
+	putchar('\n');
+	while ((rc = json_array_next(&pos, end, &obj, &olen)) == 1) {
+		for (i = 0; i < ncols; i++)
+			report_value(obj, olen, &cols[i]);
+		putchar('\n');
+		n++;
+	}
+	if (rc == -1) {
+		takctl_warnx("takd sent a malformed list of %s", many);
+		return (TAKCTL_EX_FAIL);
+	}
+	printf("%zu %s%s\n", n, n == 1 ? one : many, suffix);
+	return (TAKCTL_EX_OK);
+}

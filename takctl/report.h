@@ -25,6 +25,22 @@ void	 report_duration(long long seconds);
 /* takd's version, pid, uptime, sessions; the CRL; the state store. */
 void	 report_header(const char *status, size_t len);
 
+/* A column of a list printed as a table: a key of each object. */
+struct report_col {
+	const char	*key;
+	const char	*title;
+	int		 width;		/* 0: as long as the value */
+};
+
+/*
+ * Print the JSON array of objects arr as a table of cols (strings without
+ * their quotes, null and "" as "-"), then "N one" or "N many" and
+ * suffix ("3 clients connected").  The process exit status.
+ */
+int	 report_table(const char *arr, size_t len, const struct report_col *,
+	    size_t ncols, const char *one, const char *many,
+	    const char *suffix);
+
 /*
  * Ask takd for request, whose reply holds the array key (what: "a client
  * list", for the error), and print it: as the JSON array with json, else

@@ -15,13 +15,7 @@
 #include "takctl/report.h"
 #include "takctl/takctl.h"
 
-struct sa_col {
-	const char	*key;
-	const char	*title;
-	int		 width;		/* 0: as long as it is */
-};
-
-static const struct sa_col sa_cols[] = {
+static const struct report_col sa_cols[] = {
 	{ "uid",	"UID",		28 },
 	{ "type",	"TYPE",		14 },
 	{ "stored",	"STORED",	20 },
@@ -30,49 +24,12 @@ static const struct sa_col sa_cols[] = {
 	{ "owner",	"OWNER",	0 },
 };
 
-#define SA_NCOLS	(sizeof(sa_cols) / sizeof(sa_cols[0]))
-
-static void
-sa_print_value(const char *obj, size_t len, const struct sa_col *c)
-{
-	const char	*v;
-	size_t		 vlen;
-	int		 w;
-
-	if (json_get(obj, len, c->key, &v, &vlen) != 1 ||
-	    (vlen == 2 && memcmp(v, "\"\"", 2) == 0)) {
-		v = "-";
-		vlen = 1;
-	} else if (vlen >= 2 && v[0] == '"') {
-		v++;
-		vlen -= 2;
-	}
-	w = c->width == 0 ? (int)vlen : c->width;
-	printf("%-*.*s ", w, (int)(vlen < (size_t)w ? vlen : (size_t)w), v);
-}
-
 static int
 sa_table(const char *arr, size_t len)
 {
-	const char	*pos = arr, *end = arr + len, *obj;
-	size_t		 olen, i, n = 0;
-	int		 rc;
-
-	for (i = 0; i < SA_NCOLS; i++)
-		printf("%-*s ", sa_cols[i].width, sa_cols[i].title);
-	putchar('\n');
-	while ((rc = json_array_next(&pos, end, &obj, &olen)) == 1) {
-		for (i = 0; i < SA_NCOLS; i++)
-			sa_print_value(obj, olen, &sa_cols[i]);
-		putchar('\n');
-		n++;
-	}
-	if (rc == -1) {
-		takctl_warnx("takd sent a malformed SA list");
-		return (TAKCTL_EX_FAIL);
-	}
-	printf("%zu stored SA event%s\n", n, n == 1 ? "" : "s");
-	return (TAKCTL_EX_OK);
+	return (report_table(arr, len, sa_cols,
+	    sizeof(sa_cols) / sizeof(sa_cols[0]), "stored SA event",
+	    "stored SA events", ""));
 }
 
 static int
