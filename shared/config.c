@@ -188,7 +188,7 @@ config_check_section(struct load_ctx *ctx, const char *line)
 	name[n] = '\0';
 	if (!config_section_known(name))
 		ctx_error(ctx, ctx->lineno, "unknown section [%s] (expected "
-		    "server, tls, tcp, cot, pki or metrics)", name);
+		    "server, tls, tcp, cot, pki, metrics or auth)", name);
 }
 
 /* inih's fgets-style reader: see the comment at the top of this file. */
@@ -341,6 +341,11 @@ config_init(struct config *cfg)
 	cfg->relay_max_uids = 1000;
 
 	cfg->metrics_on = false;
+
+	cfg->users[0] = '\0';		/* STATE_DIR/users */
+	snprintf(cfg->user_rdn, sizeof(cfg->user_rdn), "CN");
+	cfg->user_rdn_nid = NID_commonName;
+	cfg->ou_groups = false;
 }
 
 /* Make one path absolute, or derive it from dir/name when empty. */
@@ -454,7 +459,9 @@ config_finish_file(struct config *cfg, const char *file, char *err,
 	    finish_path(file, cwd, "[tls] ca", cfg->ca, sizeof(cfg->ca),
 	    cfg->pki_dir, "ca.pem", err, errlen) == -1 ||
 	    finish_path(file, cwd, "[tls] crl", cfg->crl, sizeof(cfg->crl),
-	    cfg->pki_dir, "crl.pem", err, errlen) == -1)
+	    cfg->pki_dir, "crl.pem", err, errlen) == -1 ||
+	    finish_path(file, cwd, "[auth] users", cfg->users,
+	    sizeof(cfg->users), cfg->state_dir, "users", err, errlen) == -1)
 		return (-1);
 	if (cfg->log[0] == '\0') {
 		config_set_err(err, errlen, file, 0, "[server] log: empty "

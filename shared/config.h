@@ -7,6 +7,7 @@
  * directory at load time, so that every path in a loaded struct config is absolute
  * and the daemon may chdir later.  Paths left empty derive from others:
  *   run_dir  = state_dir/run        pki dir  = state_dir/pki
+ *   users    = state_dir/users
  *   tls cert = pki_dir/server.pem   tls key  = pki_dir/server.key
  *   tls ca   = pki_dir/ca.pem       tls crl  = pki_dir/crl.pem
  *
@@ -125,6 +126,13 @@ struct config {
 	struct config_listen metrics_listen;	/* host "" and port "" = off */
 	bool		 metrics_on;
 	char		 metrics_token[256];
+
+	/* [auth] (docs/groups.md) */
+	char		 users[PATH_MAX];	/* the users file (users.h) */
+	/* The RDN of a client certificate's subject that names its user. */
+	char		 user_rdn[16];	/* CN, UID, emailAddress, serialNumber */
+	int		 user_rdn_nid;		/* its OpenSSL NID */
+	bool		 ou_groups;		/* O/OU name a group */
 };
 
 /* Fill the embedded defaults (derived paths still empty). */

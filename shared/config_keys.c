@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/ssl.h>
 
@@ -296,6 +297,40 @@ set_min_protocol(struct load_ctx *ctx, const struct config_key *kd,
 }
 
 /*
+ * The RDNs that may name a certificate's user: attributes that name a
+ * person or a device, one value each in the certificates TAK PKIs issue.
+ * O and OU name organisations ([auth] ou_groups), not users.
+ */
+static const struct {
+	const char	*name;
+	int		 nid;
+} user_rdns[] = {
+	{ "CN",			NID_commonName },
+	{ "UID",		NID_userId },
+	{ "emailAddress",	NID_pkcs9_emailAddress },
+	{ "serialNumber",	NID_serialNumber },
+};
+
+/* Case does not matter ("cn", "EMAILADDRESS"); the table's spelling is kept. */
+static int
+set_user_rdn(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < NNAMES(user_rdns); i++) {
+		if (strcasecmp(v, user_rdns[i].name) != 0)
+			continue;
+		snprintf(ctx->cfg->user_rdn, sizeof(ctx->cfg->user_rdn), "%s",
+		    user_rdns[i].name);
+		ctx->cfg->user_rdn_nid = user_rdns[i].nid;
+		return (0);
+	}
+	return (config_key_error(ctx, kd, v, "expected CN, UID, emailAddress "
+	    "or serialNumber"));
+}
+
+/*
  * A list of listeners: the first "listen" of the file replaces the default
  * list, later ones append.  An empty value turns the list off, when allowed.
  */
@@ -375,7 +410,7 @@ set_metrics_listen(struct load_ctx *ctx, const struct config_key *kd,
 			sizeof(((struct config *)NULL)->m)
 
 static const char *const config_sections[] = {
-	"server", "tls", "tcp", "cot", "pki", "metrics"
+	"server", "tls", "tcp", "cot", "pki", "metrics", "auth"
 };
 
 static const struct config_key config_keys[] = {
@@ -474,6 +509,10 @@ static const struct config_key config_keys[] = {
 	    0, 0, KEY_EMPTY_OK },
 	{ "metrics", "token", set_string, FIELD(metrics_token),
 	    0, 0, KEY_EMPTY_OK | KEY_SECRET },
+
+	{ "auth", "users", set_path, FIELD(users), 0, 0, KEY_EMPTY_OK },
+	{ "auth", "user_rdn", set_user_rdn, FIELD(user_rdn), 0, 0, 0 },
+	{ "auth", "ou_groups", set_bool, FIELD(ou_groups), 0, 0, 0 },
 };
 
 _Static_assert(NNAMES(config_keys) <= CONFIG_MAX_KEYS, "config_load's seen[]");

@@ -41,6 +41,7 @@ static const char *const contract_keys[] = {
 	"cot.max_queue_bytes", "cot.partial_timeout", "cot.write_timeout",
 	"pki.dir", "pki.client_password", "pki.server_host",
 	"metrics.listen", "metrics.token",
+	"auth.users", "auth.user_rdn", "auth.ou_groups",
 };
 #define N_CONTRACT_KEYS	(sizeof(contract_keys) / sizeof(contract_keys[0]))
 /* Keys takd adds beside the contract's (design.md allows additions). */
@@ -231,6 +232,12 @@ test_defaults(void **state)
 	assert_false(cfg->metrics_on);
 	assert_string_equal(cfg->metrics_listen.port, "");
 	assert_string_equal(cfg->metrics_token, "");
+
+	cwd_path(p, sizeof(p), "var/users");
+	assert_string_equal(cfg->users, p);
+	assert_string_equal(cfg->user_rdn, "CN");
+	assert_int_equal(cfg->user_rdn_nid, NID_commonName);
+	assert_false(cfg->ou_groups);
 	free(cfg);
 }
 
@@ -251,6 +258,7 @@ test_init_then_finish(void **state)
 	assert_string_equal(cfg->run_dir, "/srv/takd/run");
 	assert_string_equal(cfg->pki_dir, "/srv/takd/pki");
 	assert_string_equal(cfg->ca, "/srv/takd/pki/ca.pem");
+	assert_string_equal(cfg->users, "/srv/takd/users");
 	/* A second pass changes nothing. */
 	assert_int_equal(config_finish(cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg->crl, "/srv/takd/pki/crl.pem");
@@ -314,7 +322,11 @@ test_full_file(void **state)
 	    "server_host = tak.example.org\n"
 	    "[metrics]\n"
 	    "listen = 127.0.0.1:9100\n"
-	    "token = abc123\n", path, err, sizeof(err)), 0);
+	    "token = abc123\n"
+	    "[auth]\n"
+	    "users = /etc/takd/users\n"
+	    "user_rdn = emailaddress\n"
+	    "ou_groups = yes\n", path, err, sizeof(err)), 0);
 	assert_string_equal(cfg->path, path);
 	assert_string_equal(cfg->user, "takd");
 	assert_string_equal(cfg->group, "tak");
@@ -368,6 +380,10 @@ test_full_file(void **state)
 	assert_string_equal(cfg->metrics_listen.host, "127.0.0.1");
 	assert_string_equal(cfg->metrics_listen.port, "9100");
 	assert_string_equal(cfg->metrics_token, "abc123");
+	assert_string_equal(cfg->users, "/etc/takd/users");
+	assert_string_equal(cfg->user_rdn, "emailAddress");
+	assert_int_equal(cfg->user_rdn_nid, NID_pkcs9_emailAddress);
+	assert_true(cfg->ou_groups);
 
 	config_clear_secrets(cfg);
 	assert_string_equal(cfg->key_password, "");
@@ -390,6 +406,7 @@ test_derived_after_file(void **state)
 	assert_string_equal(cfg->key, "/srv/takd/pki/server.key");
 	assert_string_equal(cfg->ca, "/srv/takd/pki/ca.pem");
 	assert_string_equal(cfg->crl, "/srv/takd/pki/crl.pem");
+	assert_string_equal(cfg->users, "/srv/takd/users");
 
 	/* [pki] dir before state_dir in the file: order does not matter. */
 	load_ok(cfg, "[pki]\ndir = /etc/takd/pki\n[tls]\ncrl = /tmp/x.crl\n"
@@ -401,9 +418,16 @@ test_derived_after_file(void **state)
 	assert_string_equal(cfg->crl, "/tmp/x.crl");
 
 	/* An explicit empty value means "derive", as when absent. */
-	load_ok(cfg, "[server]\nstate_dir = /a\nrun_dir =\n[tls]\ncert =\n");
+	load_ok(cfg, "[server]\nstate_dir = /a\nrun_dir =\n[tls]\ncert =\n"
+	    "[auth]\nusers =\n");
 	assert_string_equal(cfg->run_dir, "/a/run");
 	assert_string_equal(cfg->cert, "/a/pki/server.pem");
+	assert_string_equal(cfg->users, "/a/users");
+	/* A relative one is made absolute; state_dir does not move it. */
+	load_ok(cfg, "[auth]\nusers = etc/users\n[server]\nstate_dir = /a\n");
+	assert_string_equal(cfg->users + strlen(cfg->users) - 10,
+	    "/etc/users");
+	assert_true(cfg->users[0] == '/');
 	free(cfg);
 }
 
@@ -547,6 +571,11 @@ static const struct bad_case bad_cases[] = {
 	    "expected a host name" },
 	{ "metrics", "listen = localhost", "[metrics] listen: expected "
 	    "HOST:PORT" },
+	{ "auth", "user_rdn = OU", "[auth] user_rdn: expected CN, UID, "
+	    "emailAddress or serialNumber, got \"OU\"" },
+	{ "auth", "user_rdn =", "[auth] user_rdn: expected CN" },
+	{ "auth", "user_rdn = commonName", "[auth] user_rdn: expected CN" },
+	{ "auth", "ou_groups = maybe", "[auth] ou_groups: expected on or off" },
 };
 
 /*
@@ -1043,6 +1072,10 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->metrics_on, b->metrics_on);
 	assert_listen_equal(&a->metrics_listen, &b->metrics_listen);
 	assert_string_equal(a->metrics_token, b->metrics_token);
+	assert_string_equal(a->users, b->users);
+	assert_string_equal(a->user_rdn, b->user_rdn);
+	assert_int_equal(a->user_rdn_nid, b->user_rdn_nid);
+	assert_int_equal(a->ou_groups, b->ou_groups);
 }
 
 static void
