@@ -21,12 +21,16 @@ CPPFLAGS = -I. -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DO
 	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
 CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
-# takd parses network input: it links no CA code and no libzip (pki/).
+# takd parses network input: it links no CA code and no libzip (pki/), and
+# no libcrypt: only takctl hashes passwords (shared/password.h).
 TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2
-LIBS	= $(TAKD_LIBS) -lzip
+LIBS	= $(TAKD_LIBS) -lzip -lcrypt
 VERSION	= 0.1.0
 
-COMMON_SRC = $(wildcard shared/*.c) $(wildcard ipc/*.c)
+# Password hashing (libcrypt): takctl and the unit tests, not takd.
+PASSWORD_SRC = shared/password.c
+COMMON_SRC = $(filter-out $(PASSWORD_SRC),$(wildcard shared/*.c)) \
+	     $(wildcard ipc/*.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(COMMON_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.
 COT_SRC    = $(wildcard cot/*.c)
@@ -36,7 +40,7 @@ UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 TOOL_SRC   = $(wildcard tests/tools/*.c)
 # The CA (pki/, docs/pki.md): in takctl and the unit tests, never in takd.
 PKI_SRC    = $(wildcard pki/*.c)
-TAKCTL_SRC += $(PKI_SRC)
+TAKCTL_SRC += $(PKI_SRC) $(PASSWORD_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -53,7 +57,7 @@ $(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.
-LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
+LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
 LIB_SRC += $(COT_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC))
 	rm -f $@

@@ -4,7 +4,7 @@
 #   scripts/deps.sh test   also what `make test` needs
 set -eu
 
-pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev"
+pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
 	# The interop test runs @tak-ps/node-tak; a node from elsewhere will do.
