@@ -1,7 +1,7 @@
 /*
- * takctl [-c FILE] COMMAND ...: the PKI commands work on [pki] dir directly;
- * status, reload, clients and stats ask the running takd over its admin
- * socket.
+ * takctl [-c FILE] COMMAND ...: the PKI commands work on [pki] dir directly,
+ * user and group on [auth] users; status, reload, clients and stats ask the
+ * running takd over its admin socket.
  *
  * Exit status: 0 success, 1 failure, 64 usage error, 78 configuration error.
  */
@@ -50,6 +50,20 @@ static const char usage_text[] =
 "  stats [--prometheus|--json]   the metrics as a table, per worker and in\n"
 "                                total, or in the Prometheus text format,\n"
 "                                or the status JSON\n"
+"  user add NAME [--groups G1,G2] [--in G,...] [--out G,...]\n"
+"           [--role admin|user] [--no-password]\n"
+"                                add a user to [auth] users; the password\n"
+"                                is asked at the terminal, or read from\n"
+"                                stdin (one line)\n"
+"  user passwd NAME [--no-password]\n"
+"                                set (or remove) a user's password\n"
+"  user del NAME                 remove a user\n"
+"  user groups NAME G1[,G2...] [--in G,...] [--out G,...]\n"
+"                                replace a user's groups (\"\" for none)\n"
+"  user list [--json]            the users, roles and groups\n"
+"  group list [--json]           every group and its members\n"
+"                                (user and group changes take effect at\n"
+"                                `takctl reload`)\n"
 "\n"
 "exit status: 0 ok, 1 failed, 64 usage error, 78 configuration error\n";
 
@@ -67,6 +81,8 @@ static const struct command commands[] = {
 	{ "stats",	cmd_stats },
 	{ "revoke",	cmd_revoke },
 	{ "crl",	cmd_crl },
+	{ "user",	cmd_user },
+	{ "group",	cmd_group },
 };
 
 /* Large (many PATH_MAX buffers): not on the stack. */

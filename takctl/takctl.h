@@ -20,6 +20,8 @@ int	 cmd_sa(struct config *, int argc, char **argv);
 int	 cmd_stats(struct config *, int argc, char **argv);
 int	 cmd_revoke(struct config *, int argc, char **argv);
 int	 cmd_crl(struct config *, int argc, char **argv);
+int	 cmd_user(struct config *, int argc, char **argv);
+int	 cmd_group(struct config *, int argc, char **argv);
 
 /*
  * Send request to takd and print its JSON reply as it is.  Failed when the

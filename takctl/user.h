@@ -1,0 +1,43 @@
+/*
+ * takctl user and group (user.c) and their file (user_file.c).
+ */
+#ifndef TAKD_TAKCTL_USER_H
+#define TAKD_TAKCTL_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "pki/pki.h"
+#include "shared/config.h"
+#include "shared/users.h"
+
+/* The users file of one command: read, and locked for a change. */
+struct user_txn {
+	struct pki_txn	 pki;
+	const char	*path;		/* [auth] users */
+	bool		 locked;
+	char		 dir[PATH_MAX];
+	char		 base[PATH_MAX];
+	gid_t		 gid;		/* the service group; -1: keep ours */
+	struct users	*us;
+};
+
+/*
+ * Read [auth] users into t->us (an empty set when there is none).  With
+ * lock: make its directory when missing, after the trust walk, and hold
+ * its lock until user_end().  -1 after a message.
+ */
+int	 user_begin(const struct config *, struct user_txn *t, bool lock);
+/* Write t->us in place of the file, all or nothing; -1 after a message. */
+int	 user_commit(const struct config *, struct user_txn *t);
+/* Release the lock and the set. */
+void	 user_end(struct user_txn *t);
+
+/*
+ * The new password of name, hashed into hash: asked twice without echo
+ * at a terminal, else one line of stdin.  -1 after a message.
+ */
+int	 user_password(const char *name, char *hash, size_t hashlen);
+
+#endif
