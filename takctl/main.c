@@ -61,6 +61,8 @@ static const char usage_text[] =
 "  user groups NAME G1[,G2...] [--in G,...] [--out G,...]\n"
 "                                replace a user's groups (\"\" for none)\n"
 "  user list [--json]            the users, roles and groups\n"
+"  user import-tak FILE          add the users of a TAK Server\n"
+"                                UserAuthenticationFile.xml\n"
 "  group list [--json]           every group and its members\n"
 "                                (user and group changes take effect at\n"
 "                                `takctl reload`)\n"

@@ -258,6 +258,7 @@ static int	 user_cmd_passwd(struct config *, int, char **);
 static int	 user_cmd_del(struct config *, int, char **);
 static int	 user_cmd_groups(struct config *, int, char **);
 static int	 user_cmd_list(struct config *, int, char **);
+static int	 user_cmd_import(struct config *, int, char **);
 
 static const struct user_sub user_subs[] = {
 	{ "add", user_cmd_add, "NAME [--groups G1,G2] [--in G,...] "
@@ -270,6 +271,7 @@ static const struct user_sub user_subs[] = {
 	{ "list", user_cmd_list, "[--json]", OPTBIT(OPT_JSON), 0 },
 	{ "groups", user_cmd_groups, "NAME G1[,G2...] [--in G,...] "
 	    "[--out G,...]", OPTBIT(OPT_IN) | OPTBIT(OPT_OUT), 2 },
+	{ "import-tak", user_cmd_import, "FILE", 0, 1 },
 };
 
 static int
@@ -583,6 +585,17 @@ user_cmd_list(struct config *cfg, int argc, char **argv)
 	json_free(&j);
 	user_end(&t);
 	return (rc);
+}
+
+static int
+user_cmd_import(struct config *cfg, int argc, char **argv)
+{
+	struct user_args	 a;
+	int			 rc;
+
+	if ((rc = user_args(&user_subs[5], argc, argv, &a)) != 0)
+		return (rc < 0 ? TAKCTL_EX_OK : rc);
+	return (user_import_tak(cfg, a.pos[0]));
 }
 
 int

@@ -1,5 +1,6 @@
 /*
- * takctl user and group (user.c) and their file (user_file.c).
+ * takctl user and group (user.c), their file (user_file.c) and the import
+ * of TAK Server's users (user_import.c).
  */
 #ifndef TAKD_TAKCTL_USER_H
 #define TAKD_TAKCTL_USER_H
@@ -39,5 +40,11 @@ void	 user_end(struct user_txn *t);
  * at a terminal, else one line of stdin.  -1 after a message.
  */
 int	 user_password(const char *name, char *hash, size_t hashlen);
+
+/*
+ * takctl user import-tak FILE (user_import.c): add the users of a TAK
+ * Server UserAuthenticationFile.xml.  The exit status.
+ */
+int	 user_import_tak(const struct config *, const char *file);
 
 #endif

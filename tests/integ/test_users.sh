@@ -366,6 +366,87 @@ service_group() {
 	    --no-password
 }
 
+# takctl user import-tak: TAK Server's users, bcrypt hashes kept.
+import_tak() {
+	setup
+	cat >"$T/tak.xml" <<-'EOF'
+	<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+	<UserAuthenticationFile xmlns="http://bbn.com/marti/xml/bindings">
+	    <User identifier="admin" password="$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW" passwordHashed="true" role="ROLE_ADMIN">
+	        <groupList>__ANON__</groupList>
+	    </User>
+	    <User identifier="alpha 1" fingerprint="AB:CD:EF" role="ROLE_ANONYMOUS">
+	        <groupList>Blue</groupList>
+	        <groupListIN>HQ</groupListIN>
+	        <groupListOUT>Cyan</groupListOUT>
+	        <groupListIN>Cyan</groupListIN>
+	    </User>
+	    <User identifier="viewer" password="clear pw" passwordHashed="false" role="ROLE_READONLY">
+	        <groupListOUT>Blue</groupListOUT>
+	    </User>
+	    <!-- a certificate-only user -->
+	    <User identifier="gw"/>
+	</UserAuthenticationFile>
+	EOF
+	expect_ctl 0 user import-tak "$T/tak.xml"
+	expect_grep 'imported 4 users from .*: 1 bcrypt hashes kept, 1 clear-text passwords hashed, 2 without a password' \
+	    "$T/out"
+	expect_grep '^1 users had a role other than' "$T/out"
+	cat >"$T/want" <<-EOF
+	# takd users 1
+	admin:\$2a\$05\$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW:admin:__ANON__::
+	alpha 1:!:user:Blue,Cyan:HQ:
+	gw:!:user:::
+	viewer:$(ufield viewer 2):user:::Blue
+	EOF
+	expect_bytes "$T/want" "$USERS" "users file after the import"
+	hash_ok 'U*U' "$(ufield admin 2)" || fail "the bcrypt hash"
+	hash_ok 'clear pw' "$(ufield viewer 2)" || fail "the hashed password"
+	# All or nothing: a user there already, or anything takd cannot take.
+	snapshot
+	expect_refused 1 'user "admin" is in .* already; nothing imported' \
+	    user import-tak "$T/tak.xml"
+	bad_xml() {
+		printf '%s\n' "$2" >"$T/bad.xml"
+		expect_refused 1 "$1" user import-tak "$T/bad.xml"
+	}
+	bad_xml 'bad.xml:3: user name "a:b": a' \
+	    '<UserAuthenticationFile>
+	<User identifier="new"/>
+	<User identifier="a:b"/></UserAuthenticationFile>'
+	bad_xml 'bad.xml:2: unknown attribute colour' \
+	    '<UserAuthenticationFile>
+	<User identifier="new" colour="red"/></UserAuthenticationFile>'
+	bad_xml 'bad.xml:2: <User> without identifier' \
+	    '<UserAuthenticationFile>
+	<User role="ROLE_ADMIN"/></UserAuthenticationFile>'
+	bad_xml 'bad.xml:2: unexpected <group> in <User>' \
+	    '<UserAuthenticationFile>
+	<User identifier="new"><group>x</group></User></UserAuthenticationFile>'
+	bad_xml 'bad.xml:2: user "new": group "x,y": a' \
+	    '<UserAuthenticationFile>
+	<User identifier="new"><groupList>x,y</groupList></User></UserAuthenticationFile>'
+	bad_xml 'the password hash is not a crypt\(3\) hash' \
+	    '<UserAuthenticationFile>
+	<User identifier="new" password="5f4dcc3b5aa765d61d8327deb882cf99" passwordHashed="true"/></UserAuthenticationFile>'
+	bad_xml 'bad.xml:3: user "new" given twice' \
+	    '<UserAuthenticationFile>
+	<User identifier="new"/>
+	<User identifier="new"/></UserAuthenticationFile>'
+	bad_xml 'not a UserAuthenticationFile' '<Users/>'
+	bad_xml 'bad.xml:[0-9]+: not well-formed XML: ' \
+	    '<UserAuthenticationFile>
+	<User identifier="new"></UserAuthenticationFile>'
+	# No DTD, no entity: a file's contents never reach the users file.
+	bad_xml 'has a DTD' \
+	    '<!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/hostname">]>
+	<UserAuthenticationFile><User identifier="new"><groupList>&x;</groupList></User></UserAuthenticationFile>'
+	bad_xml 'not well-formed XML' \
+	    '<UserAuthenticationFile><User identifier="&x;"/></UserAuthenticationFile>'
+	expect_refused 1 'nosuch.xml: No such file' user import-tak \
+	    "$T/nosuch.xml"
+}
+
 run_case lifecycle
 run_case password_not_argv
 run_case tty_password
@@ -374,4 +455,5 @@ run_case bad_input
 run_case bad_file
 run_case untrusted_dir
 run_case service_group
+run_case import_tak
 finish
