@@ -38,165 +38,8 @@
 #include "worker/session.h"
 #include "worker/worker_int.h"
 
-#define STALE		"2099-01-01T00:00:00.000Z"
+#define STALE		WORKER_FX_STALE
 #define PAST		"2001-01-01T00:00:00.000Z"
-
-/* --- events --------------------------------------------------------- */
-
-static char *
-sa_event(const char *uid, const char *cs, const char *stale, size_t pad)
-{
-	char	*b, *p;
-	size_t	 len = 1024 + pad;
-
-	b = malloc(len);
-	assert_non_null(b);
-	p = malloc(pad + 1);
-	assert_non_null(p);
-	memset(p, 'x', pad);
-	p[pad] = '\0';
-	snprintf(b, len, "<?xml version=\"1.0\" encoding=\"UTF-8\" "
-	    "standalone=\"yes\"?>\n<event version=\"2.0\" uid=\"%s\" "
-	    "type=\"a-f-G-U-C\" how=\"m-g\" time=\"2026-11-23T08:00:00Z\" "
-	    "start=\"2026-11-23T08:00:00Z\" stale=\"%s\"><point lat=\"1\" "
-	    "lon=\"2\" hae=\"0\" ce=\"9\" le=\"9\"/><detail><contact "
-	    "callsign=\"%s\" endpoint=\"*:-1:stcp\"/><__group name=\"Cyan\" "
-	    "role=\"Team Member\"/><remarks>%s</remarks></detail></event>",
-	    uid, stale, cs, p);
-	free(p);
-	return (b);
-}
-
-/* What takd relays of an event: from "<event", its declaration dropped. */
-static const char *
-sa_body(const char *ev)
-{
-	const char	*p = strstr(ev, "<event");
-
-	assert_non_null(p);
-	assert_ptr_not_equal(p, ev);	/* sa_event() has a declaration */
-	return (p);
-}
-
-/* dests: "callsign=X" or "uid=Y", NULL-terminated; "" gives <marti/>. */
-static char *
-chat_event(const char *uid, const char *text, const char *const *dests)
-{
-	char	 d[2048] = "", one[300], *b;
-	size_t	 len;
-
-	for (; dests != NULL && *dests != NULL; dests++) {
-		const char	*eq = strchr(*dests, '=');
-
-		if (eq == NULL)
-			continue;
-		snprintf(one, sizeof(one), "<dest %.*s=\"%s\"/>",
-		    (int)(eq - *dests), *dests, eq + 1);
-		strncat(d, one, sizeof(d) - strlen(d) - 1);
-	}
-	len = 1024 + strlen(d) + strlen(text);
-	b = malloc(len);
-	assert_non_null(b);
-	snprintf(b, len, "<event version=\"2.0\" uid=\"%s\" type=\"b-t-f\" "
-	    "how=\"h-g-i-g-o\" time=\"2026-11-23T08:00:00Z\" "
-	    "start=\"2026-11-23T08:00:00Z\" stale=\"%s\"><point lat=\"0\" "
-	    "lon=\"0\" hae=\"0\" ce=\"9\" le=\"9\"/><detail><remarks>%s"
-	    "</remarks>%s%s%s</detail></event>", uid, STALE, text,
-	    dests != NULL ? "<marti>" : "", d, dests != NULL ? "</marti>" : "");
-	return (b);
-}
-
-static char *
-ping_event(const char *uid)
-{
-	char	*b = malloc(512);
-
-	assert_non_null(b);
-	snprintf(b, 512, "<event version=\"2.0\" uid=\"%s-ping\" "
-	    "type=\"t-x-c-t\" how=\"m-g\" time=\"2026-11-23T08:00:00Z\" "
-	    "start=\"2026-11-23T08:00:00Z\" stale=\"%s\"><point lat=\"0\" "
-	    "lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail/>"
-	    "</event>", uid, STALE);
-	return (b);
-}
-
-/* --- on the fixture (tests/unit/worker_fx.h) -------------------------- */
-
-/*
- * What one test client sends to fill queues stands for a whole fleet's
- * traffic: the per-client budgets (test_budget.c) would drop it.
- */
-static void
-budgets_off(struct worker_fx *f)
-{
-	f->cfg.max_events_per_second = 0;
-	f->cfg.max_bytes_per_second = 0;
-	f->cfg.max_sa_bytes = f->cfg.max_chat_bytes = 0;
-}
-
-/* Client i presents a certificate of this subject (and serial). */
-static void
-as_cert(struct worker_fx *f, int i, const char *subject, const char *serial)
-{
-	snprintf(f->c[i]->tls.subject, sizeof(f->c[i]->tls.subject), "%s",
-	    subject);
-	snprintf(f->c[i]->tls.serial_hex, sizeof(f->c[i]->tls.serial_hex),
-	    "%s", serial);
-	f->c[i]->plain = false;
-	registry_owner_init(&f->w, f->c[i]);
-}
-
-/* Everything client i can read now, appended to f->rx[i]. */
-static void
-client_recv(struct worker_fx *f, int i)
-{
-	char	 buf[65536];
-	ssize_t	 n;
-
-	while ((n = recv(f->peer[i], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		f->rx[i] = realloc(f->rx[i], f->rxlen[i] + (size_t)n + 1);
-		assert_non_null(f->rx[i]);
-		memcpy(f->rx[i] + f->rxlen[i], buf, (size_t)n);
-		f->rxlen[i] += (size_t)n;
-		f->rx[i][f->rxlen[i]] = '\0';
-	}
-}
-
-/* Events client i received since the last call; forgets them. */
-static int
-client_events(struct worker_fx *f, int i, char *last, size_t lastlen)
-{
-	const char	*p;
-	int		 n = 0;
-
-	client_recv(f, i);
-	if (f->rx[i] == NULL)
-		return (0);
-	/* "<event" then a space, '>' or '/': self-closing events count. */
-	for (p = f->rx[i]; (p = strstr(p, "<event")) != NULL; p += 6)
-		if (p[6] == ' ' || p[6] == '>' || p[6] == '/')
-			n++;
-	if (last != NULL && lastlen > 0)
-		snprintf(last, lastlen, "%s", f->rx[i]);
-	free(f->rx[i]);
-	f->rx[i] = NULL;
-	f->rxlen[i] = 0;
-	return (n);
-}
-
-/* Bind client i as uid/callsign with an SA, and clear what others got. */
-static void
-bind_client(struct worker_fx *f, int i, const char *uid, const char *cs)
-{
-	int	 j;
-
-	worker_fx_send_str(f, i, sa_event(uid, cs, STALE, 0));
-	assert_string_equal(f->c[i]->s.uid, uid);
-	assert_string_equal(f->c[i]->s.callsign, cs);
-	for (j = 0; j < WORKER_FX_MAX; j++)
-		if (f->c[j] != NULL)
-			(void)client_events(f, j, NULL, 0);
-}
 
 /* --- tests -------------------------------------------------------- */
 
@@ -252,7 +95,7 @@ test_decide(void **state)
 		free(s.data);
 	}
 	for (i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
-		b = chat_event("U", "t", made[i].dests);
+		b = worker_fx_chat("U", "t", made[i].dests);
 		if (cot_parse(b, strlen(b), v, err, sizeof(err)) == -1)
 			fail_msg("case %zu: %s", i, err);
 		if (route_decide(v) != made[i].want)
@@ -273,18 +116,18 @@ test_broadcast_sa(void **state)
 
 	for (i = 0; i < 3; i++)
 		worker_fx_connect(f, i);
-	sa = sa_event("UID-A", "ALPHA", STALE, 0);
+	sa = worker_fx_sa("UID-A", "ALPHA", STALE, 0);
 	worker_fx_send(f, 0, sa, strlen(sa));
 	/*
 	 * The others get it byte for byte from "<event": the declaration
 	 * before it is dropped, never relayed.
 	 */
 	for (i = 1; i < 3; i++) {
-		assert_int_equal(client_events(f, i, got, sizeof(got)), 1);
-		assert_string_equal(got, sa_body(sa));
+		assert_int_equal(worker_fx_events(f, i, got, sizeof(got)), 1);
+		assert_string_equal(got, worker_fx_body(sa));
 	}
 	/* Never back to its sender. */
-	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 0);
 	assert_string_equal(f->c[0]->s.uid, "UID-A");
 	assert_string_equal(f->c[0]->s.callsign, "ALPHA");
 	assert_string_equal(f->c[0]->s.group, "Cyan");
@@ -300,7 +143,7 @@ test_broadcast_sa(void **state)
 	    "stale=\"" STALE "\"/>", "<event uid=\"m2\" type=\"a-h-G\" "
 	    "stale=\"" STALE "\"></event>");
 	worker_fx_send(f, 1, sa, strlen(sa));
-	assert_int_equal(client_events(f, 0, got, sizeof(got)), 2);
+	assert_int_equal(worker_fx_events(f, 0, got, sizeof(got)), 2);
 	assert_non_null(strstr(got, "m1"));
 	assert_true(strstr(got, "m1") < strstr(got, "m2"));
 	free(sa);
@@ -314,11 +157,11 @@ test_ping_pong(void **state)
 
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
-	worker_fx_send_str(f, 0, ping_event("UID-A"));
-	assert_int_equal(client_events(f, 0, got, sizeof(got)), 1);
+	worker_fx_send_str(f, 0, worker_fx_ping("UID-A"));
+	assert_int_equal(worker_fx_events(f, 0, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "uid=\"takPong\""));
 	assert_non_null(strstr(got, "type=\"t-x-c-t-r\""));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 	/* A ping binds no identity. */
 	assert_string_equal(f->c[0]->s.uid, "");
 	assert_int_equal(f->w.cnt.pongs, 1);
@@ -344,45 +187,45 @@ test_directed(void **state)
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_connect(f, 2);
-	bind_client(f, 0, "UID-A", "ALPHA");
-	bind_client(f, 1, "UID-B", "BRAVO");
-	bind_client(f, 2, "UID-C", "CHARLIE");
+	worker_fx_bind(f, 0, "UID-A", "ALPHA");
+	worker_fx_bind(f, 1, "UID-B", "BRAVO");
+	worker_fx_bind(f, 2, "UID-C", "CHARLIE");
 
-	worker_fx_send_str(f, 0, chat_event("c1", "to bravo", to_b));
-	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
+	worker_fx_send_str(f, 0, worker_fx_chat("c1", "to bravo", to_b));
+	assert_int_equal(worker_fx_events(f, 1, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "to bravo"));
 	assert_non_null(strstr(got, "<dest callsign=\"BRAVO\"/>"));
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 
-	worker_fx_send_str(f, 0, chat_event("c2", "to C by uid", to_c_uid));
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("c2", "to C by uid", to_c_uid));
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 
 	/* Named twice, delivered once. */
-	worker_fx_send_str(f, 0, chat_event("c3", "twice", to_b_twice));
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("c3", "twice", to_b_twice));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 
-	worker_fx_send_str(f, 0, chat_event("c4", "both", to_b_c));
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	worker_fx_send_str(f, 0, worker_fx_chat("c4", "both", to_b_c));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
 
 	/* Nobody by that name: counted (no other worker could have it). */
 	nr = f->w.cnt.drop_no_recipient;
-	worker_fx_send_str(f, 0, chat_event("c5", "nobody", to_nobody));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("c5", "nobody", to_nobody));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 1);
 
 	/* The sender naming itself gets nothing back. */
-	worker_fx_send_str(f, 0, chat_event("c6", "self", to_self));
-	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("c6", "self", to_self));
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 2);
 
-	worker_fx_send_str(f, 0, chat_event("c7", "all", to_all));
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
-	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("c7", "all", to_all));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_no_recipient, nr + 2);
 }
 
@@ -394,8 +237,8 @@ test_no_recipient(void **state)
 
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
-	worker_fx_send_str(f, 0, chat_event("m", "mission only", mission));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("m", "mission only", mission));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_no_recipient, 1);
 	/* A restricted event never lands in the replay store either. */
 	assert_int_equal(f->w.cnt.events_in, 1);
@@ -413,25 +256,25 @@ test_shared_names(void **state)
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_connect(f, 2);
-	bind_client(f, 1, "UID-T1", "TWIN");
-	bind_client(f, 2, "UID-T2", "TWIN");
-	worker_fx_send_str(f, 0, chat_event("t", "twins", to_twin));
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	worker_fx_bind(f, 1, "UID-T1", "TWIN");
+	worker_fx_bind(f, 2, "UID-T2", "TWIN");
+	worker_fx_send_str(f, 0, worker_fx_chat("t", "twins", to_twin));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
 
 	/* A renamed client is reachable by its new callsign only. */
-	bind_client(f, 0, "UID-A", "ALPHA");
-	worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA-2", STALE, 0));
+	worker_fx_bind(f, 0, "UID-A", "ALPHA");
+	worker_fx_send_str(f, 0, worker_fx_sa("UID-A", "ALPHA-2", STALE, 0));
 	assert_string_equal(f->c[0]->s.callsign, "ALPHA-2");
-	(void)client_events(f, 1, NULL, 0);
-	(void)client_events(f, 2, NULL, 0);
-	worker_fx_send_str(f, 1, chat_event("r1", "old name", to_old));
-	assert_int_equal(client_events(f, 0, NULL, 0), 0);
-	worker_fx_send_str(f, 1, chat_event("r2", "new name", to_new));
-	assert_int_equal(client_events(f, 0, NULL, 0), 1);
+	(void)worker_fx_events(f, 1, NULL, 0);
+	(void)worker_fx_events(f, 2, NULL, 0);
+	worker_fx_send_str(f, 1, worker_fx_chat("r1", "old name", to_old));
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 0);
+	worker_fx_send_str(f, 1, worker_fx_chat("r2", "new name", to_new));
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 1);
 
 	/* Another uid relayed by the same client binds nothing. */
-	worker_fx_send_str(f, 0, sa_event("UID-OTHER", "OTHER", STALE, 0));
+	worker_fx_send_str(f, 0, worker_fx_sa("UID-OTHER", "OTHER", STALE, 0));
 	assert_string_equal(f->c[0]->s.uid, "UID-A");
 }
 
@@ -465,44 +308,44 @@ test_identity_owner(void **state)
 	char			 got[8192];
 
 	worker_fx_connect(f, 0);
-	as_cert(f, 0, "CN=alice,O=TAK", "0A");
+	worker_fx_as_cert(f, 0, "CN=alice,O=TAK", "0A");
 	worker_fx_connect(f, 1);
-	as_cert(f, 1, "CN=mallory,O=TAK", "0B");
+	worker_fx_as_cert(f, 1, "CN=mallory,O=TAK", "0B");
 	worker_fx_connect(f, 2);
-	as_cert(f, 2, "CN=carol,O=TAK", "0C");
-	bind_client(f, 0, "UID-A", "ALPHA");
+	worker_fx_as_cert(f, 2, "CN=carol,O=TAK", "0C");
+	worker_fx_bind(f, 0, "UID-A", "ALPHA");
 
 	/* Alice's uid, with or without her callsign; her callsign. */
-	worker_fx_send_str(f, 1, sa_event("UID-A", "ALPHA", STALE, 3));
-	worker_fx_send_str(f, 1, sa_event("UID-A", "MIKE", STALE, 3));
-	worker_fx_send_str(f, 1, sa_event("UID-M", "ALPHA", STALE, 3));
+	worker_fx_send_str(f, 1, worker_fx_sa("UID-A", "ALPHA", STALE, 3));
+	worker_fx_send_str(f, 1, worker_fx_sa("UID-A", "MIKE", STALE, 3));
+	worker_fx_send_str(f, 1, worker_fx_sa("UID-M", "ALPHA", STALE, 3));
 	/* Her uid on a marker, a chat, anything. */
 	worker_fx_send_str(f, 1, marker_event("UID-A", "a-h-G", NULL));
 	assert_int_equal(f->w.cnt.drop_identity, 4);
 	assert_string_equal(f->c[1]->s.uid, "");
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
-	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 0);
 
 	/* Mallory as herself is fine, and so are her markers. */
-	bind_client(f, 1, "UID-M", "MIKE");
+	worker_fx_bind(f, 1, "UID-M", "MIKE");
 	worker_fx_send_str(f, 1, marker_event("MARKER-1", "a-h-G", NULL));
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
-	assert_int_equal(client_events(f, 0, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 1);
 	/* ... but not another identity than her own. */
-	worker_fx_send_str(f, 1, sa_event("UID-M2", "MIKE-2", STALE, 0));
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	worker_fx_send_str(f, 1, worker_fx_sa("UID-M2", "MIKE-2", STALE, 0));
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_identity, 5);
 
 	/* Alice's directed messages reach Alice only. */
-	worker_fx_send_str(f, 2, chat_event("c1", "to alpha", to_alpha));
-	worker_fx_send_str(f, 2, chat_event("c2", "to uid", to_uid_a));
-	assert_int_equal(client_events(f, 0, NULL, 0), 2);
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	worker_fx_send_str(f, 2, worker_fx_chat("c1", "to alpha", to_alpha));
+	worker_fx_send_str(f, 2, worker_fx_chat("c2", "to uid", to_uid_a));
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 2);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 
 	/* Her stored SA is hers. */
 	worker_fx_connect(f, 3);
 	worker_fx_turn(f);
-	assert_int_equal(client_events(f, 3, got, sizeof(got)), 2);
+	assert_int_equal(worker_fx_events(f, 3, got, sizeof(got)), 2);
 	assert_non_null(strstr(got, "callsign=\"ALPHA\""));
 	assert_null(strstr(got, "xxx"));
 
@@ -511,11 +354,11 @@ test_identity_owner(void **state)
 	f->peer[0] = -1;
 	conn_handle(&f->w, f->c[0], EPOLLIN);
 	worker_fx_turn(f);
-	assert_int_equal(client_events(f, 2, got, sizeof(got)), 1);
+	assert_int_equal(worker_fx_events(f, 2, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "<link uid=\"UID-A\""));
 	/* Her stored position keeps her uid hers while it lasts. */
 	worker_fx_send_str(f, 1, marker_event("UID-A", "a-f-G-U-C", NULL));
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_identity, 6);
 	conn_reap(&f->w);
 }
@@ -527,17 +370,17 @@ test_takeover(void **state)
 	struct worker_fx	*f = *state;
 
 	worker_fx_connect(f, 0);
-	as_cert(f, 0, "CN=alice,O=TAK", "0A");
+	worker_fx_as_cert(f, 0, "CN=alice,O=TAK", "0A");
 	worker_fx_connect(f, 1);
-	as_cert(f, 1, "CN=alice,O=TAK", "0A");
+	worker_fx_as_cert(f, 1, "CN=alice,O=TAK", "0A");
 	worker_fx_connect(f, 2);
-	as_cert(f, 2, "CN=carol,O=TAK", "0C");
-	bind_client(f, 0, "UID-A", "ALPHA");
-	bind_client(f, 1, "UID-A", "ALPHA");
+	worker_fx_as_cert(f, 2, "CN=carol,O=TAK", "0C");
+	worker_fx_bind(f, 0, "UID-A", "ALPHA");
+	worker_fx_bind(f, 1, "UID-A", "ALPHA");
 	assert_int_equal(f->w.cnt.close_takeover, 1);
 	assert_int_equal(f->c[0]->magic, CONN_DEAD_MAGIC);
 	/* The uid stayed connected: nobody is told it left. */
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.disconnect_notices, 0);
 	assert_int_equal(f->w.cnt.drop_identity, 0);
 	conn_reap(&f->w);
@@ -551,22 +394,22 @@ test_server_only(void **state)
 	char			 got[4096];
 
 	worker_fx_connect(f, 0);
-	as_cert(f, 0, "CN=mallory,O=TAK", "0B");
+	worker_fx_as_cert(f, 0, "CN=mallory,O=TAK", "0B");
 	worker_fx_connect(f, 1);
-	as_cert(f, 1, "CN=carol,O=TAK", "0C");
+	worker_fx_as_cert(f, 1, "CN=carol,O=TAK", "0C");
 	/* Before binding, no departure at all. */
 	worker_fx_send_str(f, 0, marker_event("d0", "t-x-d-d", "UID-M"));
-	bind_client(f, 0, "UID-M", "MIKE");
+	worker_fx_bind(f, 0, "UID-M", "MIKE");
 	worker_fx_send_str(f, 0, marker_event("takPong", "t-x-c-t-r", NULL));
 	worker_fx_send_str(f, 0, marker_event("p2", "t-x-c-t-r", NULL));
 	worker_fx_send_str(f, 0, marker_event("x", "t-x-takp-v", NULL));
 	worker_fx_send_str(f, 0, marker_event("d1", "t-x-d-d", "UID-A"));
 	worker_fx_send_str(f, 0, marker_event("d2", "t-x-d-d", NULL));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 	assert_int_equal(f->w.cnt.drop_server_only, 6);
 	/* Its own departure, as ATAK sends it, goes out. */
 	worker_fx_send_str(f, 0, marker_event("d3", "t-x-d-d", "UID-M"));
-	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
+	assert_int_equal(worker_fx_events(f, 1, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "<link uid=\"UID-M\""));
 }
 
@@ -586,9 +429,9 @@ test_sa_caps(void **state)
 	f->cfg.sa_uids_per_cert = 4;
 	for (i = 0; i < 20; i++) {
 		worker_fx_connect(f, 0);
-		as_cert(f, 0, "CN=mallory,O=TAK", "0B");
+		worker_fx_as_cert(f, 0, "CN=mallory,O=TAK", "0B");
 		snprintf(uid, sizeof(uid), "JUNK-%02d", i);
-		worker_fx_send_str(f, 0, sa_event(uid, uid, STALE, 0));
+		worker_fx_send_str(f, 0, worker_fx_sa(uid, uid, STALE, 0));
 		close(f->peer[0]);
 		f->peer[0] = -1;
 		conn_handle(&f->w, f->c[0], EPOLLIN);
@@ -597,19 +440,19 @@ test_sa_caps(void **state)
 	}
 	assert_int_equal(f->w.cnt.sa_evicted, 16);
 	worker_fx_connect(f, 1);
-	as_cert(f, 1, "CN=alice,O=TAK", "0A");
-	bind_client(f, 1, "UID-A", "ALPHA");
+	worker_fx_as_cert(f, 1, "CN=alice,O=TAK", "0A");
+	worker_fx_bind(f, 1, "UID-A", "ALPHA");
 	/* An SA over [cot] max_sa_bytes is neither relayed nor stored. */
 	f->cfg.max_sa_bytes = 4096;
 	worker_fx_connect(f, 2);
-	as_cert(f, 2, "CN=bob,O=TAK", "0D");
-	worker_fx_send_str(f, 2, sa_event("UID-B", "BRAVO", STALE, 5000));
+	worker_fx_as_cert(f, 2, "CN=bob,O=TAK", "0D");
+	worker_fx_send_str(f, 2, worker_fx_sa("UID-B", "BRAVO", STALE, 5000));
 	assert_int_equal(f->w.cnt.drop_size, 1);
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 
 	worker_fx_connect(f, 3);
 	worker_fx_turn(f);
-	assert_int_equal(client_events(f, 3, got, sizeof(got)), 5);
+	assert_int_equal(worker_fx_events(f, 3, got, sizeof(got)), 5);
 	assert_non_null(strstr(got, "JUNK-19"));
 	assert_non_null(strstr(got, "JUNK-16"));
 	assert_null(strstr(got, "JUNK-15"));
@@ -654,29 +497,29 @@ test_malformed_closes_one(void **state)
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_connect(f, 2);
-	bind_client(f, 0, "UID-A", "ALPHA");
-	bind_client(f, 1, "UID-B", "BRAVO");
+	worker_fx_bind(f, 0, "UID-A", "ALPHA");
+	worker_fx_bind(f, 1, "UID-B", "BRAVO");
 	worker_fx_send(f, 1, bad, strlen(bad));
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.drop_malformed, 1);
 	assert_int_equal(f->w.cnt.sessions, 2);
 	/* The others learn that UID-B left, and nothing else. */
-	assert_int_equal(client_events(f, 0, got, sizeof(got)), 1);
+	assert_int_equal(worker_fx_events(f, 0, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "type=\"t-x-d-d\""));
 	assert_non_null(strstr(got, "<link uid=\"UID-B\" "
 	    "type=\"a-f-G-U-C\""));
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
 	assert_int_equal(f->w.cnt.disconnect_notices, 1);
 	/* ... and go on talking. */
-	worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	worker_fx_send_str(f, 0, worker_fx_sa("UID-A", "ALPHA", STALE, 0));
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
 
 	/* Garbage closes its session too, counted as framing. */
 	worker_fx_send(f, 2, "hello", 5);
 	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.close_framing, 1);
 	/* UID-C was never bound: no notice. */
-	assert_int_equal(client_events(f, 0, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 0, NULL, 0), 0);
 	conn_reap(&f->w);
 }
 
@@ -688,22 +531,22 @@ test_replay(void **state)
 
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
-	sa_a = sa_event("UID-A", "ALPHA", STALE, 0);
-	sa_b = sa_event("UID-B", "BRAVO", STALE, 0);
+	sa_a = worker_fx_sa("UID-A", "ALPHA", STALE, 0);
+	sa_b = worker_fx_sa("UID-B", "BRAVO", STALE, 0);
 	worker_fx_send(f, 0, sa_a, strlen(sa_a));
 	worker_fx_send(f, 1, sa_b, strlen(sa_b));
 	/* A stale SA is kept but not replayed. */
 	worker_fx_connect(f, 2);
-	worker_fx_send_str(f, 2, sa_event("UID-C", "CHARLIE", PAST, 0));
+	worker_fx_send_str(f, 2, worker_fx_sa("UID-C", "CHARLIE", PAST, 0));
 	/* A newer SA of A supersedes the first in the store. */
 	free(sa_a);
-	sa_a = sa_event("UID-A", "ALPHA", STALE, 10);
+	sa_a = worker_fx_sa("UID-A", "ALPHA", STALE, 10);
 	worker_fx_send(f, 0, sa_a, strlen(sa_a));
 	worker_fx_turn(f);
 
 	worker_fx_connect(f, 3);
 	worker_fx_turn(f);
-	if (client_events(f, 3, got, sizeof(got)) != 2)
+	if (worker_fx_events(f, 3, got, sizeof(got)) != 2)
 		fail_msg("replayed: %s", got);
 	/*
 	 * Newest first, and with the stale time cut to sa_max_stale: the
@@ -732,21 +575,21 @@ test_disconnect_notice(void **state)
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_connect(f, 2);
-	bind_client(f, 0, "UID-A", "ALPHA");
+	worker_fx_bind(f, 0, "UID-A", "ALPHA");
 	/* The same device again: a reconnect before the old session ended. */
-	bind_client(f, 1, "UID-A", "ALPHA");
+	worker_fx_bind(f, 1, "UID-A", "ALPHA");
 	close(f->peer[0]);
 	f->peer[0] = -1;
 	conn_handle(&f->w, f->c[0], EPOLLIN);
 	worker_fx_turn(f);
 	assert_int_equal(f->c[0]->magic, CONN_DEAD_MAGIC);
 	/* UID-A is still connected: no notice. */
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 	close(f->peer[1]);
 	f->peer[1] = -1;
 	conn_handle(&f->w, f->c[1], EPOLLIN);
 	worker_fx_turn(f);
-	assert_int_equal(client_events(f, 2, got, sizeof(got)), 1);
+	assert_int_equal(worker_fx_events(f, 2, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "type=\"t-x-d-d\""));
 	assert_non_null(strstr(got, "<link uid=\"UID-A\""));
 	conn_reap(&f->w);
@@ -771,11 +614,11 @@ test_notice_burst(void **state)
 		assert_true(session_departed(&f->w, 1, uid, "a-f-G-U-C"));
 		if (i % 100 == 99) {
 			worker_fx_turn(f);
-			got0 += client_events(f, 0, NULL, 0);
+			got0 += worker_fx_events(f, 0, NULL, 0);
 		}
 	}
 	worker_fx_turn(f);
-	got0 += client_events(f, 0, NULL, 0);
+	got0 += worker_fx_events(f, 0, NULL, 0);
 	assert_int_equal(got0, 6000);
 	/* Client 1 never read: still connected, its queue at most half. */
 	assert_int_equal(f->c[1]->magic, CONN_MAGIC);
@@ -795,15 +638,15 @@ test_slow_consumer(void **state)
 	char			*ev, big[40000];
 	int			 i, got2 = 0;
 
-	budgets_off(f);
+	worker_fx_budgets_off(f);
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_connect(f, 2);
 	/* SA of one uid, 8 KiB each: the stalled queue keeps few. */
 	for (i = 0; i < 300; i++) {
-		worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE,
+		worker_fx_send_str(f, 0, worker_fx_sa("UID-A", "ALPHA", STALE,
 		    8192));
-		got2 += client_events(f, 2, NULL, 0);
+		got2 += worker_fx_events(f, 2, NULL, 0);
 	}
 	assert_int_equal(got2, 300);
 	assert_true(f->w.cnt.drop_superseded > 0);
@@ -817,16 +660,16 @@ test_slow_consumer(void **state)
 	memset(big, 'y', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	for (i = 0; i < 60 && f->c[1]->magic == CONN_MAGIC; i++) {
-		ev = chat_event("big", big, to_all);
+		ev = worker_fx_chat("big", big, to_all);
 		worker_fx_send_str(f, 0, ev);
-		(void)client_events(f, 2, NULL, 0);
+		(void)worker_fx_events(f, 2, NULL, 0);
 	}
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.close_slow, 1);
 	assert_true(f->w.cnt.drop_closed > 0);
 	/* The others go on. */
-	worker_fx_send_str(f, 0, sa_event("UID-A", "ALPHA", STALE, 0));
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
+	worker_fx_send_str(f, 0, worker_fx_sa("UID-A", "ALPHA", STALE, 0));
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
 	assert_int_equal(f->c[0]->magic, CONN_MAGIC);
 	assert_int_equal(f->c[2]->magic, CONN_MAGIC);
 	conn_reap(&f->w);
@@ -842,7 +685,7 @@ test_queue_bound_config(void **state)
 	socklen_t		 sl = sizeof(sndbuf);
 
 	f->cfg.max_queue_bytes = 64 * 1024;
-	budgets_off(f);
+	worker_fx_budgets_off(f);
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	assert_int_equal(f->c[1]->s.outq.max, 64 * 1024);
@@ -851,7 +694,7 @@ test_queue_bound_config(void **state)
 	memset(text, 'q', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	for (i = 0; i < 200 && f->c[1]->magic == CONN_MAGIC; i++)
-		worker_fx_send_str(f, 0, chat_event("q", text, NULL));
+		worker_fx_send_str(f, 0, worker_fx_chat("q", text, NULL));
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
 	assert_int_equal(f->w.cnt.close_slow, 1);
 	/* The socket buffer, then 64 KiB of queue, and no more. */
@@ -870,7 +713,7 @@ test_rate_limit(void **state)
 	f->cfg.max_events_per_second = 5;
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
-	one = chat_event("r", "x", NULL);
+	one = worker_fx_chat("r", "x", NULL);
 	len = strlen(one);
 	burst = malloc(len * 20 + 1);
 	assert_non_null(burst);
@@ -878,7 +721,7 @@ test_rate_limit(void **state)
 		memcpy(burst + i * len, one, len);
 	worker_fx_send(f, 0, burst, len * 20);
 	/* A full bucket: one second's worth passes. */
-	assert_int_equal(client_events(f, 1, NULL, 0), 5);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 5);
 	assert_int_equal(f->w.cnt.drop_rate, 15);
 	assert_int_equal(f->w.cnt.events_in, 20);
 	assert_int_equal(f->c[0]->magic, CONN_MAGIC);
@@ -899,7 +742,7 @@ test_timeouts(void **state)
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_send(f, 0, part, strlen(part));
-	worker_fx_send_str(f, 1, ping_event("B"));
+	worker_fx_send_str(f, 1, worker_fx_ping("B"));
 	now = clock_mono_ms();
 	/* Nothing yet. */
 	session_sweep(&f->w, now + 1000);
@@ -926,12 +769,12 @@ test_split_reads(void **state)
 
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
-	sa = sa_event("UID-A", "ALPHA", STALE, 0);
+	sa = worker_fx_sa("UID-A", "ALPHA", STALE, 0);
 	len = strlen(sa);
 	for (i = 0; i < len; i += 7)
 		worker_fx_send(f, 0, sa + i, len - i < 7 ? len - i : 7);
-	assert_int_equal(client_events(f, 1, got, sizeof(got)), 1);
-	assert_string_equal(got, sa_body(sa));
+	assert_int_equal(worker_fx_events(f, 1, got, sizeof(got)), 1);
+	assert_string_equal(got, worker_fx_body(sa));
 	free(sa);
 }
 
@@ -949,15 +792,15 @@ test_close_in_pass(void **state)
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_connect(f, 2);
-	bind_client(f, 1, "UID-B", "BRAVO");
+	worker_fx_bind(f, 1, "UID-B", "BRAVO");
 	close(f->peer[1]);
 	f->peer[1] = -1;
 	/* To 1 and 2; writing 1 fails (EPIPE), which closes it. */
-	worker_fx_send_str(f, 0, chat_event("C", "x", NULL));
+	worker_fx_send_str(f, 0, worker_fx_chat("C", "x", NULL));
 	assert_int_equal(f->c[1]->magic, CONN_DEAD_MAGIC);
-	assert_int_equal(client_events(f, 2, got, sizeof(got)), 2);
+	assert_int_equal(worker_fx_events(f, 2, got, sizeof(got)), 2);
 	assert_non_null(strstr(got, "<link uid=\"UID-B\""));
-	assert_int_equal(client_events(f, 0, got, sizeof(got)), 1);
+	assert_int_equal(worker_fx_events(f, 0, got, sizeof(got)), 1);
 	assert_non_null(strstr(got, "type=\"t-x-d-d\""));
 	assert_true(TAILQ_EMPTY(&f->w.outlist));
 	conn_reap(&f->w);
@@ -986,43 +829,43 @@ test_flush_delay(void **state)
 	uint64_t		 closed;
 
 	f->cfg.flush_delay_ms = 5000;
-	budgets_off(f);
+	worker_fx_budgets_off(f);
 	worker_fx_connect(f, 0);
 	worker_fx_connect(f, 1);
 	worker_fx_connect(f, 2);
-	worker_fx_send_str(f, 0, chat_event("D", "one", NULL));
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
-	worker_fx_send_str(f, 0, chat_event("D", "two", NULL));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
-	assert_int_equal(client_events(f, 2, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("D", "one", NULL));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
+	worker_fx_send_str(f, 0, worker_fx_chat("D", "two", NULL));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 0);
 	assert_true(f->c[1]->on_written && !f->c[1]->on_outlist);
 	/* Not yet, then the delay ends. */
 	time_passes(f, 4000);
 	worker_fx_turn(f);
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 	time_passes(f, 1000);
 	worker_fx_turn(f);
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
-	assert_int_equal(client_events(f, 2, NULL, 0), 1);
-	worker_fx_send_str(f, 0, chat_event("D", "three", NULL));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 1);
+	worker_fx_send_str(f, 0, worker_fx_chat("D", "three", NULL));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 
 	/* Two of 8 KiB: past 16 KiB, written at once. */
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
-	worker_fx_send_str(f, 0, chat_event("D", text, NULL));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
-	worker_fx_send_str(f, 0, chat_event("D", text, NULL));
-	assert_int_equal(client_events(f, 1, NULL, 0), 3);
-	assert_int_equal(client_events(f, 2, NULL, 0), 3);
+	worker_fx_send_str(f, 0, worker_fx_chat("D", text, NULL));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("D", text, NULL));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 3);
+	assert_int_equal(worker_fx_events(f, 2, NULL, 0), 3);
 
 	/*
 	 * Waiting, then doomed: its queue's memory goes at once (counted as
 	 * lost at close), the connection at the next pass.
 	 */
-	worker_fx_send_str(f, 0, chat_event("D", "four", NULL));
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	worker_fx_send_str(f, 0, worker_fx_chat("D", "four", NULL));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 	assert_true(outq_bytes(&f->c[2]->s.outq) > 0);
 	closed = f->w.cnt.drop_closed;
 	deliver_doom(&f->w, f->c[2], "test");
@@ -1030,13 +873,13 @@ test_flush_delay(void **state)
 	assert_int_equal(f->w.cnt.drop_closed, closed + 1);
 	worker_fx_turn(f);
 	assert_int_equal(f->c[2]->magic, CONN_DEAD_MAGIC);
-	assert_int_equal(client_events(f, 1, NULL, 0), 0);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
 
 	/* Waiting, then the worker drains: written at once. */
 	f->w.state = WORKER_DRAIN;
 	conn_drain_all(&f->w);
 	worker_fx_turn(f);
-	assert_int_equal(client_events(f, 1, NULL, 0), 1);
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 1);
 	conn_reap(&f->w);
 }
 

@@ -3,8 +3,8 @@
  * test_budget.c): one struct worker without its loop, its LMDB store in a
  * temp dir that is the working directory during the test, and plain-TCP
  * sessions on socketpairs (the real conn_new() with a [tcp] acceptor, no
- * TLS) that the test drives as epoll would.  Fails the running cmocka test
- * on error.
+ * TLS) that the test drives as epoll would, and the events and client ends
+ * the tests send and read.  Fails the running cmocka test on error.
  */
 #ifndef TAKD_TESTS_WORKER_FX_H
 #define TAKD_TESTS_WORKER_FX_H
@@ -68,5 +68,48 @@ void		 worker_fx_send(struct worker_fx *, int i, const char *,
 		    size_t len);
 /* The same with a NUL-terminated string, which it frees. */
 void		 worker_fx_send_str(struct worker_fx *, int i, char *s);
+
+/*
+ * Events and clients of the data-path tests (test_route.c, test_groups.c).
+ * The events are allocated (the caller frees them, or worker_fx_send_str()
+ * does); WORKER_FX_STALE is a stale time far ahead.
+ */
+#define WORKER_FX_STALE	"2099-01-01T00:00:00.000Z"
+
+/*
+ * A position of uid/callsign cs with an XML declaration, stale at stale,
+ * padded with pad bytes of remarks.
+ */
+char		*worker_fx_sa(const char *uid, const char *cs,
+		    const char *stale, size_t pad);
+/* What takd relays of an event: from "<event", its declaration dropped. */
+const char	*worker_fx_body(const char *ev);
+/*
+ * A chat; dests: "callsign=X" or "uid=Y", NULL-terminated; an empty list
+ * gives <marti/>, NULL no <marti> at all.
+ */
+char		*worker_fx_chat(const char *uid, const char *text,
+		    const char *const *dests);
+/* A ping of uid. */
+char		*worker_fx_ping(const char *uid);
+/*
+ * What one test client sends stands for a whole fleet's traffic: the
+ * per-client budgets (test_budget.c) would drop it.
+ */
+void		 worker_fx_budgets_off(struct worker_fx *);
+/* Client i presents a certificate of this subject (and serial). */
+void		 worker_fx_as_cert(struct worker_fx *, int i, const char *subject,
+		    const char *serial);
+/* Everything client i can read now, appended to rx[i]. */
+void		 worker_fx_recv(struct worker_fx *, int i);
+/*
+ * The events client i received since the last call (their text into last
+ * when not NULL); forgets them.
+ */
+int		 worker_fx_events(struct worker_fx *, int i, char *last,
+		    size_t lastlen);
+/* Bind client i as uid/callsign with an SA; clear what the others got. */
+void		 worker_fx_bind(struct worker_fx *, int i, const char *uid,
+		    const char *cs);
 
 #endif
