@@ -991,28 +991,52 @@ make_uuid(char *out, size_t outlen)
 	return (r < 0 || (size_t)r >= outlen ? -1 : 0);
 }
 
-size_t
-cot_make_disconnect(char *buf, size_t len, const char *departed_uid,
-    const char *last_type, int64_t now_ms)
+/*
+ * A notice of takd's own with a fresh uid and a link to another object
+ * (TAK Server's shape for t-x-d-d and t-x-g-c): link_type NULL leaves the
+ * link's type out.
+ */
+static size_t
+make_link_event(char *buf, size_t len, const char *type, const char *link_uid,
+    const char *link_type, int64_t now_ms)
 {
 	char	 now[32], stale[32], uuid[40];
-	char	 uid[COT_UID_MAX * 6], type[COT_TYPE_MAX * 6];
+	char	 uid[COT_UID_MAX * 6], ltype[COT_TYPE_MAX * 6];
 
-	if (last_type == NULL || last_type[0] == '\0')
-		last_type = "a-f-G-U-C";
-	if (departed_uid == NULL || departed_uid[0] == '\0' ||
-	    strlen(departed_uid) >= COT_UID_MAX ||
-	    strlen(last_type) >= COT_TYPE_MAX ||
-	    make_escape(departed_uid, uid, sizeof(uid)) == -1 ||
-	    make_escape(last_type, type, sizeof(type)) == -1 ||
+	ltype[0] = '\0';
+	if (strlen(link_uid) >= COT_UID_MAX ||
+	    make_escape(link_uid, uid, sizeof(uid)) == -1 ||
+	    (link_type != NULL && (strlen(link_type) >= COT_TYPE_MAX ||
+	    make_escape(link_type, ltype, sizeof(ltype)) == -1)) ||
 	    make_uuid(uuid, sizeof(uuid)) == -1 ||
 	    cot_time_format(now_ms, now, sizeof(now)) == 0 ||
 	    cot_time_format(now_ms + MAKE_STALE_MS, stale, sizeof(stale)) == 0)
 		return (make_done(buf, len, -1));
 	return (make_done(buf, len, snprintf(buf, len,
-	    "<event version=\"2.0\" uid=\"%s\" type=\"t-x-d-d\" "
+	    "<event version=\"2.0\" uid=\"%s\" type=\"%s\" "
 	    "how=\"h-g-i-g-o\" time=\"%s\" start=\"%s\" stale=\"%s\">"
-	    MAKE_POINT "<detail><link uid=\"%s\" type=\"%s\" "
-	    "relation=\"p-p\"/></detail></event>", uuid, now, now, stale, uid,
-	    type)));
+	    MAKE_POINT "<detail><link%s%s%s%s%s%s relation=\"p-p\"/>"
+	    "</detail></event>", uuid, type, now, now, stale,
+	    uid[0] != '\0' ? " uid=\"" : "", uid, uid[0] != '\0' ? "\"" : "",
+	    link_type != NULL ? " type=\"" : "", ltype,
+	    link_type != NULL ? "\"" : "")));
+}
+
+size_t
+cot_make_disconnect(char *buf, size_t len, const char *departed_uid,
+    const char *last_type, int64_t now_ms)
+{
+	if (last_type == NULL || last_type[0] == '\0')
+		last_type = "a-f-G-U-C";
+	if (departed_uid == NULL || departed_uid[0] == '\0')
+		return (make_done(buf, len, -1));
+	return (make_link_event(buf, len, "t-x-d-d", departed_uid, last_type,
+	    now_ms));
+}
+
+size_t
+cot_make_group_change(char *buf, size_t len, const char *uid, int64_t now_ms)
+{
+	return (make_link_event(buf, len, "t-x-g-c", uid != NULL ? uid : "",
+	    NULL, now_ms));
 }

@@ -145,5 +145,13 @@ size_t	 cot_make_pong(char *buf, size_t len, int64_t now_ms);
  */
 size_t	 cot_make_disconnect(char *buf, size_t len, const char *departed_uid,
 	    const char *last_type, int64_t now_ms);
+/*
+ * Group change (a client's groups changed, docs/groups.md): type "t-x-g-c",
+ * a fresh random uid, how "h-g-i-g-o", stale now+20 s, and a link
+ * relation="p-p" to the client's own uid (NULL or "": none yet, the link
+ * has no uid).  The client re-reads its groups when it comes.
+ */
+size_t	 cot_make_group_change(char *buf, size_t len, const char *uid,
+	    int64_t now_ms);
 
 #endif

@@ -42,6 +42,9 @@ route_server_only(const struct cot_view *v, const char *own_uid)
 		return ("a pong");
 	if (route_type_is(v->type, "t-x-takp"))
 		return ("a TAK server control event");
+	/* It would tell others that their groups changed: takd's word. */
+	if (route_type_is(v->type, "t-x-g-c"))
+		return ("a group change notice");
 	if (strcmp(v->type, "t-x-d-d") == 0 && (own_uid[0] == '\0' ||
 	    strcmp(v->link_uid, own_uid) != 0))
 		return ("a disconnect notice for another uid");

@@ -24,7 +24,7 @@ const char	*route_action_name(enum route_action);
 /*
  * Why a client may not send this event, which only a server makes, or NULL:
  * a pong ("t-x-c-t-r", or uid "takPong"), a TAK server control event
- * ("t-x-takp-*"), or a disconnect notice ("t-x-d-d") for anybody but the
+ * ("t-x-takp-*"), a group change notice ("t-x-g-c"), or a disconnect notice ("t-x-d-d") for anybody but the
  * sender's own bound uid own_uid ("" when it has none): a client may
  * announce its own departure, as ATAK does.
  */

@@ -873,6 +873,45 @@ test_make_disconnect(void **state)
 	free(b.data);
 }
 
+/* t-x-g-c: a client's groups changed; the shape of t-x-d-d. */
+static void
+test_make_group_change(void **state)
+{
+	int64_t		 now = utc_ms(2026, 11, 23, 8, 5, 0, 0);
+	char		 buf[2048], uid1[COT_UID_MAX];
+	size_t		 n;
+
+	n = cot_make_group_change(buf, sizeof(buf), ANDROID_UID, now);
+	assert_true(n > 0);
+	assert_int_equal(strlen(buf), n);
+	assert_int_equal(cot_parse(buf, n, &view, err, sizeof(err)), 0);
+	assert_true(is_uuid4(view.uid));
+	snprintf(uid1, sizeof(uid1), "%s", view.uid);
+	assert_string_equal(view.type, "t-x-g-c");
+	assert_string_equal(view.how, "h-g-i-g-o");
+	assert_string_equal(view.link_uid, ANDROID_UID);
+	assert_non_null(strstr(buf, "<link uid=\"" ANDROID_UID "\" "
+	    "relation=\"p-p\"/>"));
+	assert_true(view.time_ms == now && view.stale_ms == now + 20000);
+	/* Its uid not known yet: a link without one. */
+	assert_true(cot_make_group_change(buf, sizeof(buf), "", now) > 0);
+	assert_int_equal(cot_parse(buf, strlen(buf), &view, err, sizeof(err)),
+	    0);
+	assert_string_not_equal(view.uid, uid1);
+	assert_string_equal(view.link_uid, "");
+	assert_non_null(strstr(buf, "<detail><link relation=\"p-p\"/>"));
+	assert_true(cot_make_group_change(buf, sizeof(buf), NULL, now) > 0);
+	/* Escaped, never broken; what cot_parse() would refuse is not made. */
+	assert_true(cot_make_group_change(buf, sizeof(buf), "a\"b<c", now) >
+	    0);
+	assert_int_equal(cot_parse(buf, strlen(buf), &view, err, sizeof(err)),
+	    0);
+	assert_string_equal(view.link_uid, "a\"b<c");
+	assert_int_equal(cot_make_group_change(buf, sizeof(buf), "a\001b",
+	    now), 0);
+	assert_int_equal(cot_make_group_change(buf, 100, ANDROID_UID, now), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -894,6 +933,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_make_pong),
 		cmocka_unit_test(test_make_disconnect),
+		cmocka_unit_test(test_make_group_change),
 	};
 
 	cot_parse_init();

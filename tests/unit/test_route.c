@@ -405,8 +405,10 @@ test_server_only(void **state)
 	worker_fx_send_str(f, 0, marker_event("x", "t-x-takp-v", NULL));
 	worker_fx_send_str(f, 0, marker_event("d1", "t-x-d-d", "UID-A"));
 	worker_fx_send_str(f, 0, marker_event("d2", "t-x-d-d", NULL));
+	/* "Your groups changed" is takd's to say, to each client alone. */
+	worker_fx_send_str(f, 0, marker_event("g1", "t-x-g-c", "UID-M"));
 	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
-	assert_int_equal(f->w.cnt.drop_server_only, 6);
+	assert_int_equal(f->w.cnt.drop_server_only, 7);
 	/* Its own departure, as ATAK sends it, goes out. */
 	worker_fx_send_str(f, 0, marker_event("d3", "t-x-d-d", "UID-M"));
 	assert_int_equal(worker_fx_events(f, 1, got, sizeof(got)), 1);
