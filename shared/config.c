@@ -305,6 +305,7 @@ config_init(struct config *cfg)
 	cfg->ticket_key_rotation_ms = MS_DAY;
 
 	cfg->n_tcp_listen = 0;
+	cfg->tcp_group[0] = '\0';
 
 	cfg->max_event_bytes = 65536;
 	/*

@@ -97,6 +97,8 @@ struct config {
 	/* [tcp] */
 	struct config_listen tcp_listen[TAKD_MAX_LISTEN];
 	size_t		 n_tcp_listen;	/* 0: the plain listener is off */
+	/* Every plain session's group, both halves; "" none (groups.md). */
+	char		 tcp_group[64];
 
 	/* [cot] */
 	size_t		 max_event_bytes;

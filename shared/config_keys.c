@@ -17,6 +17,7 @@
 
 #include "shared/config.h"
 #include "shared/config_int.h"
+#include "shared/grouplist.h"
 #include "shared/log.h"
 
 static void *
@@ -48,6 +49,19 @@ set_name(struct load_ctx *ctx, const struct config_key *kd, const char *v)
 	if (v[0] == '-' || (ok != n && !(ok == n - 1 && v[n - 1] == '$')))
 		return (config_key_error(ctx, kd, v, "expected a user or "
 		    "group name (letters, digits, '.', '_', '-')"));
+	return (set_string(ctx, kd, v));
+}
+
+/* A group name (shared/grouplist.h), or "" for none. */
+static int
+set_group_name(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	if (*v != '\0' && !grouplist_name_ok(v, strlen(v)))
+		return (config_key_error(ctx, kd, v, "expected a group name: "
+		    "1 to %d bytes of UTF-8 without control characters, ',' "
+		    "or ':', and no blank at either end", GROUPLIST_NAME_MAX -
+		    1));
 	return (set_string(ctx, kd, v));
 }
 
@@ -465,6 +479,8 @@ static const struct config_key config_keys[] = {
 
 	{ "tcp", "listen", set_tcp_listen, FIELD(tcp_listen),
 	    0, 0, KEY_MULTI | KEY_EMPTY_OK },
+	{ "tcp", "group", set_group_name, FIELD(tcp_group),
+	    0, 0, KEY_EMPTY_OK },
 
 	{ "cot", "max_event_bytes", set_size, FIELD(max_event_bytes),
 	    1024, 16 * 1024 * 1024, 0 },

@@ -55,6 +55,7 @@ static const char *const added_keys[] = {
 	"server.tcp_keepalive_count", "server.tcp_user_timeout",
 	"tls.max_handshakes", "tls.max_handshakes_per_address",
 	"tls.max_sessions_per_cert",
+	"tcp.group",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -308,6 +309,7 @@ test_full_file(void **state)
 	    "ticket_key_rotation = 6h\n"
 	    "[tcp]\n"
 	    "listen = :8087\n"
+	    "group = Gate way/é\n"
 	    "[cot]\n"
 	    "max_event_bytes = 1M\n"
 	    "idle_timeout = 2m\n"
@@ -366,6 +368,7 @@ test_full_file(void **state)
 	assert_int_equal(cfg->n_tcp_listen, 1);
 	assert_string_equal(cfg->tcp_listen[0].host, "");
 	assert_string_equal(cfg->tcp_listen[0].port, "8087");
+	assert_string_equal(cfg->tcp_group, "Gate way/é");
 	assert_int_equal(cfg->max_event_bytes, 1024 * 1024);
 	assert_int_equal(cfg->idle_timeout_ms, 120000);
 	assert_int_equal(cfg->max_events_per_second, 80);
@@ -536,6 +539,11 @@ static const struct bad_case bad_cases[] = {
 	{ "tls", "ticket_key_rotation = off", "[tls] ticket_key_rotation: "
 	    "expected a duration with a unit" },
 	{ "tcp", "listen = :http", "[tcp] listen: port must be a number" },
+	{ "tcp", "group = a,b", "[tcp] group: expected a group name" },
+	{ "tcp", "group = a:b", "[tcp] group: expected a group name" },
+	{ "tcp", "group = \" lead\"", "[tcp] group: expected a group name" },
+	{ "tcp", "group = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaa", "[tcp] group: expected a group name" },
 	{ "cot", "max_event_bytes = 512", "[cot] max_event_bytes: expected a "
 	    "size from 1k to 16M, got \"512\"" },
 	{ "cot", "max_event_bytes = 17M", "[cot] max_event_bytes: expected a "
@@ -1066,6 +1074,7 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->max_sa_bytes, b->max_sa_bytes);
 	assert_int_equal(a->max_chat_bytes, b->max_chat_bytes);
 	assert_int_equal(a->max_buffered_bytes, b->max_buffered_bytes);
+	assert_string_equal(a->tcp_group, b->tcp_group);
 	assert_string_equal(a->pki_dir, b->pki_dir);
 	assert_string_equal(a->client_password, b->client_password);
 	assert_string_equal(a->server_host, b->server_host);
