@@ -42,6 +42,9 @@
 #define STORE_SERIAL_SIZE	128
 #define STORE_PEER_SIZE		80
 #define STORE_TYPE_SIZE		64
+#define STORE_USER_SIZE		64	/* a users file name (grouplist.h) */
+/* A list of group names, "A,B" (shared/grouplist.h). */
+#define STORE_GROUPS_SIZE	4096
 #define STORE_SA_MAX		((size_t)1 << 20)	/* event bytes */
 /*
  * An SA's owner: the subject of the certificate that stored it ("tcp:ADDR"
@@ -70,6 +73,13 @@ struct store_client {
 	char		 subject[STORE_SUBJECT_SIZE];
 	char		 serial[STORE_SERIAL_SIZE];
 	char		 peer[STORE_PEER_SIZE];	/* "addr:port" */
+	/*
+	 * Access (docs/groups.md): the users file's user ("" none) and the
+	 * session's groups, IN and OUT halves, each a list of names.
+	 */
+	char		 user[STORE_USER_SIZE];
+	char		 groups_in[STORE_GROUPS_SIZE];
+	char		 groups_out[STORE_GROUPS_SIZE];
 	uint64_t	 connected_ms;	/* ms since the epoch */
 	uint64_t	 last_seen_ms;
 };
@@ -83,6 +93,8 @@ struct store_sa {
 	unsigned		 flags;		/* STORE_SA_F_* */
 	char			 owner[STORE_OWNER_SIZE];	/* "" unknown */
 	char			 serial[STORE_SERIAL_SIZE];	/* "" none */
+	/* Its sender's IN groups when stored: who may have it replayed. */
+	char			 groups[STORE_GROUPS_SIZE];
 	const unsigned char	*event;	/* borrowed, for the call */
 	size_t			 len;
 };
@@ -99,6 +111,12 @@ struct store_sa_put {
 	const char	*type;		/* NULL: "" */
 	const char	*owner;		/* NULL or "": unowned */
 	const char	*serial;	/* NULL or "": none */
+	/*
+	 * The sender's IN groups (a list of names, shared/grouplist.h): the
+	 * replay gives the SA only to sessions whose OUT groups meet them.
+	 * NULL or "": nobody.
+	 */
+	const char	*groups;
 	uint64_t	 stale_ms;
 	uint64_t	 now_ms;
 	unsigned	 flags;		/* STORE_SA_F_* */
@@ -198,6 +216,8 @@ int	 store_commit(struct store *);
 struct store_departed {
 	const char	*uid;
 	const char	*type;	/* the type of its latest SA, "" when none */
+	/* The IN groups of its last connection: who may be told. */
+	const char	*groups;
 };
 
 /*

@@ -17,14 +17,14 @@
 #include "shared/store.h"
 #include "shared/store_int.h"
 
-#define STORE_REC_VERSION	1
+#define STORE_REC_VERSION	2
 #define STORE_REC_HDR		20	/* docs/state.md */
 #define STORE_REC_LASTSEEN	12	/* offset of last_seen_ms */
-#define STORE_REC_NFIELDS	7
+#define STORE_REC_NFIELDS	10
 #define STORE_REC_MAX		(STORE_REC_HDR + 2 * STORE_REC_NFIELDS + \
 	STORE_UID_SIZE + STORE_CALLSIGN_SIZE + STORE_GROUP_SIZE + \
 	STORE_ROLE_SIZE + STORE_SUBJECT_SIZE + STORE_SERIAL_SIZE + \
-	STORE_PEER_SIZE)
+	STORE_PEER_SIZE + STORE_USER_SIZE + 2 * STORE_GROUPS_SIZE)
 
 static const struct {
 	const char	*name;
@@ -40,6 +40,11 @@ static const struct {
 	    STORE_SUBJECT_SIZE },
 	{ "serial", offsetof(struct store_client, serial), STORE_SERIAL_SIZE },
 	{ "peer", offsetof(struct store_client, peer), STORE_PEER_SIZE },
+	{ "user", offsetof(struct store_client, user), STORE_USER_SIZE },
+	{ "groups_in", offsetof(struct store_client, groups_in),
+	    STORE_GROUPS_SIZE },
+	{ "groups_out", offsetof(struct store_client, groups_out),
+	    STORE_GROUPS_SIZE },
 };
 
 /* ---- client records ---- */
@@ -114,8 +119,9 @@ store_rec_decode(const unsigned char *p, size_t len, size_t nfields,
 	return (nfields < STORE_REC_NFIELDS || off == len ? 0 : -1);
 }
 
-/* Index of the serial in store_fields[]: decode this many plus one. */
+/* Indexes in store_fields[]: decode this many plus one. */
 #define STORE_REC_SERIAL	5
+#define STORE_REC_GROUPS_IN	8
 
 /* ---- the serial index ([tls] max_sessions_per_cert) ---- */
 
@@ -395,26 +401,29 @@ store_apply_touch(struct store *s, MDB_txn *txn, uint64_t conn_id,
 struct store_gone {
 	unsigned	 worker;
 	bool		 collect;
-	char		*buf;		/* "uid\0type\0" per departed uid */
+	char		*buf;	/* "uid\0type\0groups\0" per departed uid */
 	size_t		 len, cap;
 	size_t		 n;
 	size_t		 lost;		/* not noted: out of memory */
 	long		 removed;	/* connections deleted */
+	struct store_client rec;	/* the one being deleted */
 };
 
 /*
  * uid just lost an index entry.  When it has none left (every connection
  * of the dead worker that held it is gone, and no other worker's holds it),
- * note it with the type of its latest SA.  Each uid reaches that state once
- * per walk, so each is noted once.
+ * note it with the type of its latest SA and the IN groups of the connection
+ * (who may be told).  Each uid reaches that state once per walk, so each
+ * is noted once.
  */
 static int
 store_gone_note(struct store *s, MDB_txn *txn, struct store_gone *g,
-    char *uid)
+    char *uid, const char *groups)
 {
 	const char		*type = "";
 	MDB_val			 k, v;
 	size_t			 ulen = strlen(uid), tlen = 0;
+	size_t			 glen = strlen(groups);
 	void			*np;
 	int			 rc;
 
@@ -433,7 +442,7 @@ store_gone_note(struct store *s, MDB_txn *txn, struct store_gone *g,
 	} else if (rc != MDB_NOTFOUND)
 		return (rc);
 	np = g->buf;
-	if (store_array_grow(&np, &g->cap, g->len + ulen + tlen + 2, 1,
+	if (store_array_grow(&np, &g->cap, g->len + ulen + tlen + glen + 3, 1,
 	    STORE_BATCH_BYTES) == -1) {
 		g->lost++;
 		return (0);
@@ -444,6 +453,8 @@ store_gone_note(struct store *s, MDB_txn *txn, struct store_gone *g,
 	memcpy(g->buf + g->len, type, tlen);
 	g->buf[g->len + tlen] = '\0';
 	g->len += tlen + 1;
+	memcpy(g->buf + g->len, groups, glen + 1);
+	g->len += glen + 1;
 	g->n++;
 	return (0);
 }
@@ -453,21 +464,27 @@ store_cull_worker(struct store *s, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, void *arg, int *rc)
 {
 	struct store_gone	*g = arg;
+	struct store_client	*c = &g->rec;
 	unsigned char		 idkey[8];
 	char			 uid[STORE_UID_SIZE];
-	char			 ser[STORE_SERIAL_SIZE];
 
 	if (k->mv_size != 8 ||
 	    STORE_CONN_WORKER(store_get64(k->mv_data)) != g->worker)
 		return (-1);
 	memcpy(idkey, k->mv_data, sizeof(idkey));
-	/* Read before any write in txn may move the record's page. */
-	store_rec_serial(v->mv_data, v->mv_size, ser);
+	/*
+	 * Read before any write in txn may move the record's page: the
+	 * serial, and the groups its notice follows ("": nobody is told).
+	 */
+	memset(c, 0, sizeof(*c));
+	if (store_rec_decode(v->mv_data, v->mv_size, STORE_REC_GROUPS_IN + 1,
+	    c) == -1)
+		c->serial[0] = c->groups_in[0] = '\0';
 	*rc = store_unindex(s, txn, idkey, v, NULL, uid);
 	if (*rc == 0)
-		*rc = store_sidx_put(s, txn, ser, idkey, false);
+		*rc = store_sidx_put(s, txn, c->serial, idkey, false);
 	if (*rc == 0 && g->collect && uid[0] != '\0')
-		*rc = store_gone_note(s, txn, g, uid);
+		*rc = store_gone_note(s, txn, g, uid, c->groups_in);
 	return (1);
 }
 
@@ -543,6 +560,8 @@ store_del_worker(struct store *s, unsigned worker,
 		off += strlen(d.uid) + 1;
 		d.type = g.buf + off;
 		off += strlen(d.type) + 1;
+		d.groups = g.buf + off;
+		off += strlen(d.groups) + 1;
 		if (departed(&d, arg) != 0)
 			break;
 	}

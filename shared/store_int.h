@@ -29,9 +29,9 @@
 #define STORE_MAGIC		0x53544f52	/* "STOR" */
 #define STORE_DEAD_MAGIC	0x44454144	/* inherited, released */
 
-#define STORE_SA_VERSION	2
+#define STORE_SA_VERSION	3
 #define STORE_SA_HDR		24	/* docs/state.md */
-#define STORE_SCHEMA		2	/* meta "schema": the SA layout */
+#define STORE_SCHEMA		3	/* meta "schema": the SA layout */
 
 #define STORE_BATCH_BYTES	((size_t)32 << 20)
 #define STORE_BATCH_OPS		((size_t)1 << 20)

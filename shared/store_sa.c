@@ -7,8 +7,9 @@
  * owner's CN, by revoked serial, all).
  *
  * An SA value: u8 version, u8 type length, u8 serial length, u8 flags,
- * u64 stale_ms, u64 stored_ms, u16 owner length, u16 zero, then the type,
- * the serial, the owner and the event bytes.  Its "sa_time" entry is
+ * u64 stale_ms, u64 stored_ms, u16 owner length, u16 groups length, then
+ * the type, the serial, the owner, the sender's IN groups (a list of
+ * names, shared/grouplist.h) and the event bytes.  Its "sa_time" entry is
  * stored_ms (8 bytes) + uid -> "", its "sa_owner" entry owner -> stored_ms
  * + uid; meta "sa_bytes" is the sum of the uid and value sizes of every SA.
  */
@@ -21,6 +22,7 @@
 
 #include <lmdb.h>
 
+#include "shared/grouplist.h"
 #include "shared/log.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
@@ -31,8 +33,8 @@
 
 /* A decoded SA value; pointers into it. */
 struct store_sa_rec {
-	const char		*type, *serial, *owner;
-	size_t			 tlen, slen, olen;
+	const char		*type, *serial, *owner, *groups;
+	size_t			 tlen, slen, olen, glen;
 	unsigned		 flags;
 	uint64_t		 stale_ms;
 	uint64_t		 time_ms;
@@ -54,15 +56,21 @@ store_sa_decode(const MDB_val *v, struct store_sa_rec *r)
 	r->stale_ms = store_get64(p + 4);
 	r->time_ms = store_get64(p + 12);
 	r->olen = store_get16(p + 20);
-	need = STORE_SA_HDR + r->tlen + r->slen + r->olen;
+	r->glen = store_get16(p + 22);
+	need = STORE_SA_HDR + r->tlen + r->slen + r->olen + r->glen;
 	/* At least one event byte; the strings without a NUL. */
 	if (r->tlen >= STORE_TYPE_SIZE || r->slen >= STORE_SERIAL_SIZE ||
-	    r->olen >= STORE_OWNER_SIZE || v->mv_size <= need ||
+	    r->olen >= STORE_OWNER_SIZE || r->glen >= STORE_GROUPS_SIZE ||
+	    v->mv_size <= need ||
 	    memchr(p + STORE_SA_HDR, '\0', need - STORE_SA_HDR) != NULL)
 		return (-1);
 	r->type = (const char *)p + STORE_SA_HDR;
 	r->serial = r->type + r->tlen;
 	r->owner = r->serial + r->slen;
+	r->groups = r->owner + r->olen;
+	/* Who may have it replayed must be readable: else nobody. */
+	if (grouplist_check(r->groups, r->glen) == -1)
+		return (-1);
 	r->event = p + need;
 	r->len = v->mv_size - need;
 	return (0);
@@ -103,16 +111,18 @@ store_batch_sa_put(struct store *s, const struct store_sa_put *sp)
 {
 	struct store_op	*op;
 	unsigned char	*p;
-	const char	*why = NULL, *type, *owner, *serial;
-	size_t		 ulen, tlen, olen, slen;
+	const char	*why = NULL, *type, *owner, *serial, *groups;
+	size_t		 ulen, tlen, olen, slen, glen;
 
 	type = sp->type != NULL ? sp->type : "";
 	owner = sp->owner != NULL ? sp->owner : "";
 	serial = sp->serial != NULL ? sp->serial : "";
+	groups = sp->groups != NULL ? sp->groups : "";
 	ulen = sp->uid != NULL ? strnlen(sp->uid, STORE_UID_SIZE) : 0;
 	tlen = strnlen(type, STORE_TYPE_SIZE);
 	olen = strnlen(owner, STORE_OWNER_SIZE);
 	slen = strnlen(serial, STORE_SERIAL_SIZE);
+	glen = strnlen(groups, STORE_GROUPS_SIZE);
 	if (ulen == 0)
 		why = "empty uid";
 	else if (ulen == STORE_UID_SIZE)
@@ -123,6 +133,9 @@ store_batch_sa_put(struct store *s, const struct store_sa_put *sp)
 		why = "owner too long";
 	else if (slen == STORE_SERIAL_SIZE)
 		why = "serial too long";
+	else if (glen == STORE_GROUPS_SIZE || grouplist_check(groups,
+	    glen) == -1)
+		why = "not a list of groups";
 	else if (sp->event == NULL || sp->len == 0 || sp->len > STORE_SA_MAX)
 		why = "bad event size";
 	if (why != NULL) {
@@ -131,7 +144,7 @@ store_batch_sa_put(struct store *s, const struct store_sa_put *sp)
 		return (store_refuse(s, "SA"));
 	}
 	if ((op = store_op_add(s, STORE_OP_SA, 0, ulen + STORE_SA_HDR + tlen +
-	    slen + olen + sp->len)) == NULL)
+	    slen + olen + glen + sp->len)) == NULL)
 		return (-1);
 	op->max_per_owner = sp->max_per_owner;
 	/* The arena holds the uid (the key), then the value. */
@@ -149,12 +162,13 @@ store_batch_sa_put(struct store *s, const struct store_sa_put *sp)
 	store_put64(p + 4, sp->stale_ms);
 	store_put64(p + 12, sp->now_ms);
 	store_put16(p + 20, (unsigned)olen);
-	p[22] = p[23] = 0;
+	store_put16(p + 22, (unsigned)glen);
 	p += STORE_SA_HDR;
 	memcpy(p, type, tlen);
 	memcpy(p + tlen, serial, slen);
 	memcpy(p + tlen + slen, owner, olen);
-	memcpy(p + tlen + slen + olen, sp->event, sp->len);
+	memcpy(p + tlen + slen + olen, groups, glen);
+	memcpy(p + tlen + slen + olen + glen, sp->event, sp->len);
 	return (0);
 }
 
@@ -665,6 +679,8 @@ store_sa_fill(struct store_sa *sa, const void *uid, size_t ulen,
 	sa->serial[r.slen] = '\0';
 	memcpy(sa->owner, r.owner, r.olen);
 	sa->owner[r.olen] = '\0';
+	memcpy(sa->groups, r.groups, r.glen);
+	sa->groups[r.glen] = '\0';
 	sa->stale_ms = r.stale_ms;
 	sa->time_ms = r.time_ms;
 	sa->flags = r.flags;
@@ -710,7 +726,7 @@ store_foreach_sa(struct store *s, uint64_t now_ms, const char *skip_uid,
 	struct store_sa		*sa;
 	int			 rc;
 
-	/* Two owner strings: not for the stack of a deep caller. */
+	/* Owner and groups strings: not for the stack of a deep caller. */
 	if ((sa = malloc(sizeof(*sa))) == NULL) {
 		log_warn("store: SA replay");
 		return (-1);

@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include <lmdb.h>
+
 #include "tests/unit/unit.h"
 
 #include "shared/log.h"
@@ -107,6 +109,9 @@ client_fill(struct store_client *c, unsigned worker, uint64_t seq,
 	    seq);
 	snprintf(c->peer, sizeof(c->peer), "[2001:db8::%u]:%u", worker,
 	    (unsigned)(40000 + seq % 20000));
+	snprintf(c->user, sizeof(c->user), "user-%u-%" PRIu64, worker, seq);
+	snprintf(c->groups_in, sizeof(c->groups_in), "Blue,G%u", worker);
+	snprintf(c->groups_out, sizeof(c->groups_out), "Blue,HQ");
 	c->connected_ms = NOW_MS + seq;
 	c->last_seen_ms = NOW_MS + seq + 10;
 }
@@ -132,6 +137,9 @@ assert_client_equal(const struct store_client *a, const struct store_client *b)
 	assert_string_equal(a->subject, b->subject);
 	assert_string_equal(a->serial, b->serial);
 	assert_string_equal(a->peer, b->peer);
+	assert_string_equal(a->user, b->user);
+	assert_string_equal(a->groups_in, b->groups_in);
+	assert_string_equal(a->groups_out, b->groups_out);
 	assert_int_equal(a->connected_ms, b->connected_ms);
 	assert_int_equal(a->last_seen_ms, b->last_seen_ms);
 }
@@ -158,6 +166,7 @@ struct collect {
 	size_t		 lens[64];
 	uint64_t	 stale[64];
 	char		 types[64][STORE_TYPE_SIZE];
+	char		 groups[64][64];
 	size_t		 stop_after;	/* 0: never */
 };
 
@@ -181,6 +190,7 @@ collect_sa(const struct store_sa *sa, void *arg)
 	assert_true(col->n < 64);
 	snprintf(col->uids[col->n], STORE_UID_SIZE, "%s", sa->uid);
 	snprintf(col->types[col->n], STORE_TYPE_SIZE, "%s", sa->type);
+	snprintf(col->groups[col->n], 64, "%.63s", sa->groups);
 	col->events[col->n] = malloc(sa->len);
 	assert_non_null(col->events[col->n]);
 	memcpy(col->events[col->n], sa->event, sa->len);
@@ -453,6 +463,7 @@ collect_departed(const struct store_departed *d, void *arg)
 	assert_true(col->n < 64);
 	snprintf(col->uids[col->n], STORE_UID_SIZE, "%s", d->uid);
 	snprintf(col->types[col->n], STORE_TYPE_SIZE, "%s", d->type);
+	snprintf(col->groups[col->n], 64, "%.63s", d->groups);
 	col->n++;
 	return (col->stop_after != 0 && col->n == col->stop_after);
 }
@@ -517,6 +528,8 @@ test_del_worker_departed(void **state)
 	assert_int_equal(col.n, 4);
 	assert_string_equal(col.uids[0], "B");
 	assert_string_equal(col.types[0], "");
+	/* With the IN groups of its last connection: who may be told. */
+	assert_string_equal(col.groups[0], "Blue,G1");
 	assert_string_equal(col.uids[1], "A");
 	assert_string_equal(col.types[1], "a-f-G-E-V");
 	assert_string_equal(col.uids[2], "E");
@@ -903,6 +916,88 @@ test_reset_clients(void **state)
 	assert_uid(s, "B", 0, NULL);
 	assert_int_equal(count_sa(s, NOW_MS), 1);
 	assert_int_equal(store_reset_clients(s), 0);
+	store_close(s);
+}
+
+/*
+ * An SA carries its sender's IN groups, a list of names: the replay hands
+ * them out, a put of anything else is refused, and an SA of the layout
+ * before them (2) is dropped once, at the next start.
+ */
+static void
+test_sa_groups(void **state)
+{
+	struct store		*s;
+	struct store_sa_put	 p;
+	struct collect		 col;
+	MDB_env			*env;
+	MDB_txn			*txn;
+	MDB_dbi			 sa, meta;
+	MDB_val			 k, v;
+	unsigned char		 old[40], two[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+	size_t			 i;
+	static const char *const bad[] = { ",", "Blue,", "a,,b", " Blue",
+	    "a:b" };
+
+	s = open_ok(tmpdir, 0, 0);
+	memset(&p, 0, sizeof(p));
+	p.uid = "U1";
+	p.type = "a-f-G";
+	p.owner = "CN=alice";
+	p.groups = "Blue,HQ";
+	p.stale_ms = FUTURE_MS;
+	p.now_ms = NOW_MS;
+	p.event = "<event/>";
+	p.len = 8;
+	assert_int_equal(store_batch_sa_put(s, &p), 0);
+	p.uid = "U2";
+	p.groups = NULL;	/* nobody may have it */
+	assert_int_equal(store_batch_sa_put(s, &p), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p.groups = bad[i];
+		assert_int_equal(store_batch_sa_put(s, &p), -1);
+	}
+	assert_int_equal(store_commit(s), 0);
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_foreach_sa(s, NOW_MS, NULL, collect_sa, &col),
+	    0);
+	assert_int_equal(col.n, 2);
+	assert_string_equal(col.uids[0], "U2");
+	assert_string_equal(col.groups[0], "");
+	assert_string_equal(col.uids[1], "U1");
+	assert_string_equal(col.groups[1], "Blue,HQ");
+	assert_memory_equal(col.events[1], "<event/>", 8);
+	collect_free(&col);
+	store_close(s);
+
+	/* An SA of layout 2, as the version before groups wrote it. */
+	memset(old, 0, sizeof(old));
+	old[0] = 2;		/* version */
+	old[1] = 1;		/* type length */
+	old[11] = 0x7f;		/* stale_ms, far ahead */
+	memcpy(old + 24, "a<e/>", 5);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, tmpdir, MDB_NOTLS, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "sa", 0, &sa), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	k.mv_data = (void *)(uintptr_t)"OLD";
+	k.mv_size = 3;
+	v.mv_data = old;
+	v.mv_size = 29;
+	assert_int_equal(mdb_put(txn, sa, &k, &v, 0), 0);
+	k.mv_data = (void *)(uintptr_t)"schema";
+	k.mv_size = 6;
+	v.mv_data = two;
+	v.mv_size = sizeof(two);
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	s = open_ok(tmpdir, 0, 0);
+	assert_int_equal(store_reset_clients(s), 0);
+	assert_int_equal(count_sa(s, 0), 0);
 	store_close(s);
 }
 
@@ -1529,6 +1624,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_groups, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sa_owner, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_callsign_index, setup,
