@@ -75,7 +75,9 @@ enum ipc_msg_type {
 	 * supervisor -> worker: clients of a worker that died left, gen = the
 	 * dead worker's id.  One to IPC_DEPARTED_MAX records until the payload
 	 * ends, each str uid (not empty), str type of its latest SA ("" when
-	 * unknown).  The worker tells its local sessions (t-x-d-d), as for a
+	 * unknown), str groups: the IN groups of the connection that held it
+	 * (a list of group names, shared/grouplist.h).  The worker tells its
+	 * local sessions whose OUT groups meet those (t-x-d-d), as for a
 	 * session that closed.  More uids take more frames.
 	 */
 	IPC_MSG_DEPARTED,

@@ -158,6 +158,11 @@
 	    "disconnect_notices_total", NULL, NULL, "events",		\
 	    "disconnect notices",					\
 	    "Disconnect notices (t-x-d-d) sent for clients that left.")	\
+	C(groups_changed, COUNTER, "events", "groups_changed",		\
+	    "groups_changed_total", NULL, NULL, "events",		\
+	    "group changes (t-x-g-c)",					\
+	    "Live sessions whose groups changed (each was sent a "	\
+	    "t-x-g-c).")						\
 	C(bytes_in, COUNTER, "bytes", "in",				\
 	    "bytes_in_total", NULL, NULL, "events", "bytes in",		\
 	    "Application bytes read from clients (after TLS).")		\
@@ -215,6 +220,21 @@
 	C(drop_server_only, COUNTER, "dropped", "server_only",		\
 	    "events_dropped_total", "reason", "server_only",		\
 	    "dropped", "server_only", NULL)				\
+	C(withheld_broadcast, COUNTER, "withheld", "broadcast",	\
+	    "deliveries_withheld_total", "reason", "broadcast",	\
+	    "withheld by groups", "broadcast",				\
+	    "Deliveries not made because the sender's IN groups and "	\
+	    "the recipient's OUT groups do not meet, by the kind of "	\
+	    "delivery.")						\
+	C(withheld_directed, COUNTER, "withheld", "directed",		\
+	    "deliveries_withheld_total", "reason", "directed",		\
+	    "withheld by groups", "directed", NULL)			\
+	C(withheld_replay, COUNTER, "withheld", "replay",		\
+	    "deliveries_withheld_total", "reason", "replay",		\
+	    "withheld by groups", "replay", NULL)			\
+	C(withheld_notice, COUNTER, "withheld", "notice",		\
+	    "deliveries_withheld_total", "reason", "notice",		\
+	    "withheld by groups", "notice", NULL)			\
 	C(close_framing, COUNTER, "closed", "framing",			\
 	    "sessions_closed_total", "reason", "framing",		\
 	    "sessions closed", "framing",				\
@@ -240,6 +260,12 @@
 	C(close_per_cert, COUNTER, "closed", "per_cert",		\
 	    "sessions_closed_total", "reason", "per_cert",		\
 	    "sessions closed", "per_cert", NULL)			\
+	C(close_groups, COUNTER, "closed", "groups",			\
+	    "sessions_closed_total", "reason", "groups",		\
+	    "sessions closed", "groups", NULL)				\
+	C(close_user_deleted, COUNTER, "closed", "user_deleted",	\
+	    "sessions_closed_total", "reason", "user_deleted",		\
+	    "sessions closed", "user_deleted", NULL)			\
 	C(outq_high_water, PEAK, "outq", "high_water_bytes",		\
 	    "outq_high_water_bytes", NULL, NULL, "output queues",	\
 	    "high-water mark (bytes)",					\

@@ -16,6 +16,7 @@
 
 #include "shared/clock.h"
 #include "shared/counters.h"
+#include "shared/grouplist.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/store.h"
@@ -616,6 +617,23 @@ admin_reload(struct sup *sup, struct admin_client *c)
 	c->req = REQ_RELOAD;
 }
 
+/* A list of group names (shared/grouplist.h) as a JSON array. */
+static void
+admin_groups_json(struct json *j, const char *key, const char *list)
+{
+	const char	*pos = list, *end = list + strlen(list), *name;
+	char		 one[GROUPLIST_NAME_MAX];
+	size_t		 n;
+
+	json_key(j, key);
+	json_arr_begin(j);
+	while ((name = grouplist_next(&pos, end, &n)) != NULL) {
+		snprintf(one, sizeof(one), "%.*s", (int)n, name);
+		json_str(j, one);
+	}
+	json_arr_end(j);
+}
+
 static int
 admin_client_json(const struct store_client *sc, void *arg)
 {
@@ -630,6 +648,13 @@ admin_client_json(const struct store_client *sc, void *arg)
 	json_kv_str(j, "subject", sc->subject);
 	json_kv_str(j, "serial", sc->serial);
 	json_kv_str(j, "peer", sc->peer);
+	/* Access (docs/groups.md); "group" above is the team colour. */
+	json_kv_str(j, "user", sc->user);
+	json_key(j, "groups");
+	json_obj_begin(j);
+	admin_groups_json(j, "in", sc->groups_in);
+	admin_groups_json(j, "out", sc->groups_out);
+	json_obj_end(j);
 	json_kv_time(j, "connected", (time_t)(sc->connected_ms / 1000));
 	json_kv_time(j, "last_seen", (time_t)(sc->last_seen_ms / 1000));
 	json_obj_end(j);

@@ -22,9 +22,9 @@
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
 
-/* The largest records always fit: a frame never overflows. */
-_Static_assert(IPC_DEPARTED_MAX * STATE_DEPARTED_REC_MAX
-    <= IPC_FRAME_MAX - sizeof(struct ipc_hdr), "IPC_DEPARTED_MAX");
+/* The largest record fits in a frame of its own. */
+_Static_assert(STATE_DEPARTED_REC_MAX <= IPC_FRAME_MAX -
+    sizeof(struct ipc_hdr), "STATE_DEPARTED_REC_MAX");
 
 /* The uids a dead worker's clients left, on their way to the others. */
 struct state_departed {
@@ -198,9 +198,16 @@ static int
 state_departed_one(const struct store_departed *d, void *arg)
 {
 	struct state_departed	*sd = arg;
+	size_t			 len;
 
+	/* A frame holds what fits, IPC_DEPARTED_MAX records at most. */
+	len = 3 * 4 + strlen(d->uid) + strlen(d->type) + strlen(d->groups);
+	if (sd->b->len + len > sizeof(sd->b->data))
+		state_departed_flush(sd);
 	ipc_put_str(sd->b, d->uid);
 	ipc_put_str(sd->b, d->type);
+	/* Who may be told: those whose OUT groups meet these. */
+	ipc_put_str(sd->b, d->groups);
 	sd->uids++;
 	if (++sd->in_frame == IPC_DEPARTED_MAX)
 		state_departed_flush(sd);

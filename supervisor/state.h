@@ -13,8 +13,12 @@
 #define STATE_SA_MAX_AGE_MS	((uint64_t)24 * 60 * 60 * 1000)
 /* Reader slots beyond one per process, for takctl instances. */
 #define STATE_SPARE_READERS	16
-/* The largest IPC_MSG_DEPARTED record: two string lengths, uid, type. */
-#define STATE_DEPARTED_REC_MAX	(2 * 4 + STORE_UID_SIZE + STORE_TYPE_SIZE)
+/*
+ * The largest IPC_MSG_DEPARTED record: three string lengths, uid, type and
+ * groups.
+ */
+#define STATE_DEPARTED_REC_MAX	(3 * 4 + STORE_UID_SIZE + STORE_TYPE_SIZE + \
+	STORE_GROUPS_SIZE)
 
 /*
  * After the privilege drop, in state_dir, before the first fork: open the

@@ -124,9 +124,15 @@ accept_init(struct worker *w)
 		}
 		conn_addr_format((struct sockaddr *)&ss, sl, a->name,
 		    sizeof(a->name));
+		/* [tcp] group: the first source of its sessions' groups. */
+		if (a->plain && w->cfg->tcp_group[0] != '\0')
+			a->group = w->cfg->tcp_group;
 		if (a->plain)
 			log_info("listener %s: plain TCP CoT, no TLS: for "
-			    "trusted networks only", a->name);
+			    "trusted networks only%s%s%s", a->name,
+			    a->group != NULL ? "; every session in group \"" :
+			    "", a->group != NULL ? a->group : "",
+			    a->group != NULL ? "\"" : "");
 		if (accept_register(w, a) == -1) {
 			log_warn("listener %s: epoll_ctl", a->name);
 			return (-1);

@@ -20,6 +20,7 @@
 
 #include "ipc/ipc.h"
 #include "shared/counters.h"
+#include "shared/grouplist.h"
 #include "shared/log.h"
 #include "shared/store.h"
 #include "shared/tlsctx.h"
@@ -250,16 +251,19 @@ ctl_status(struct worker *w, uint32_t req)
 
 /*
  * Walk the records of IPC_MSG_DEPARTED, calling fn (unless NULL) with each
- * uid and type; how many it returned true for in *told.  -1 when the frame
- * is malformed: no record, more than IPC_DEPARTED_MAX, an empty uid, a
- * string too long or a short or long payload.  Checked whole (fn NULL)
- * before anything is delivered.
+ * uid, type and groups; how many it returned true for in *told.  -1 when
+ * the frame is malformed: no record, more than IPC_DEPARTED_MAX, an empty
+ * uid, a string too long, groups that are no list of group names, or a
+ * short or long payload.  Checked whole (fn NULL) before anything is
+ * delivered.
  */
 static int
 ctl_departed_walk(struct worker *w, const struct ipc_msg *msg,
-    bool (*fn)(struct worker *, uint32_t, const char *, const char *),
-    unsigned *told)
+    bool (*fn)(struct worker *, uint32_t, const char *, const char *,
+    const char *), unsigned *told)
 {
+	/* 4 KiB, not for the stack; the worker has one thread. */
+	static char	 groups[GROUPLIST_STR_MAX];
 	struct ipc_rd	 rd;
 	char		 uid[COT_UID_MAX], type[COT_TYPE_MAX];
 	unsigned	 n;
@@ -268,9 +272,12 @@ ctl_departed_walk(struct worker *w, const struct ipc_msg *msg,
 	for (n = 0; rd.err == 0 && rd.off < rd.len; n++) {
 		ipc_get_str(&rd, uid, sizeof(uid));
 		ipc_get_str(&rd, type, sizeof(type));
-		if (rd.err != 0 || uid[0] == '\0' || n == IPC_DEPARTED_MAX)
+		ipc_get_str(&rd, groups, GROUPLIST_STR_MAX);
+		if (rd.err != 0 || uid[0] == '\0' || n == IPC_DEPARTED_MAX ||
+		    grouplist_check(groups, strlen(groups)) == -1)
 			return (-1);
-		if (fn != NULL && fn(w, msg->hdr.gen_or_peer, uid, type))
+		if (fn != NULL && fn(w, msg->hdr.gen_or_peer, uid, type,
+		    groups))
 			(*told)++;
 	}
 	return (n > 0 && ipc_rd_done(&rd) == 0 ? 0 : -1);

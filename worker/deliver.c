@@ -5,8 +5,11 @@
  * reference to the one struct evbuf of the event.  A broadcast walks the
  * live sessions; a directed event looks each recipient up in the local
  * index (registry.c), and a sequence mark on the session keeps a session
- * named twice (by uid and by callsign) from getting the event twice.  What
- * is queued waits for conn.c's output pass (conn_flush_pending()).
+ * named twice (by uid and by callsign) from getting the event twice.
+ * Every recipient passes the groups check first (groups_meet(): the
+ * sender's IN set against the recipient's OUT set, a few word ANDs); a
+ * delivery it refuses is counted under withheld, by kind.  What is queued
+ * waits for conn.c's output pass (conn_flush_pending()).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include "worker/conn.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
+#include "worker/groups.h"
 #include "worker/registry.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"
@@ -94,9 +98,11 @@ deliver_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 
 struct deliver_ctx {
 	const struct deliver	*d;
+	const struct groups_set	*in;	/* the sender's IN set, here */
 	uint64_t		 key;
 	uint64_t		 mark;
 	size_t			 n;
+	size_t			 withheld;	/* recipients of no shared group */
 };
 
 static bool
@@ -116,29 +122,54 @@ deliver_directed_one(struct worker *w, struct conn *c, void *arg)
 	    deliver_is_sender(w, ctx->d, c))
 		return;
 	c->s.deliver_mark = ctx->mark;
+	if (!groups_meet(ctx->in, &c->s.groups.out)) {
+		ctx->withheld++;
+		return;
+	}
 	deliver_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key,
 	    ctx->d->cls);
 	ctx->n++;
 }
 
+/* The deliveries the groups refused, counted by their kind. */
+static void
+deliver_count_withheld(struct worker *w, const struct deliver *d, size_t n)
+{
+	if (d->flags & DELIVER_F_SYSTEM)
+		w->cnt.withheld_notice += n;
+	else if (d->kind == DELIVER_DIRECTED)
+		w->cnt.withheld_directed += n;
+	else
+		w->cnt.withheld_broadcast += n;
+}
+
 /*
  * deliver_local(), returning the number of sessions the event was queued
- * to (a session named twice counts once); for DELIVER_F_TAKEOVER, the
- * number of sessions closed.
+ * to (a session named twice counts once) and in *withheld the number its
+ * groups kept it from; for DELIVER_F_TAKEOVER, the number of sessions
+ * closed.
  */
 static size_t
-deliver_queue(struct worker *w, const struct deliver *d)
+deliver_queue(struct worker *w, const struct deliver *d, size_t *withheld)
 {
 	struct deliver_ctx	 ctx;
+	struct groups_set	 in;
 	struct conn		*c;
 	size_t			 i;
 
 	memset(&ctx, 0, sizeof(ctx));
+	*withheld = 0;
 	ctx.d = d;
 	if (d->ev == NULL)
 		return (0);
 	if (d->flags & DELIVER_F_TAKEOVER)
 		return (registry_takeover_local(w, d));
+	/* From another worker: its names, in this worker's ids. */
+	if ((ctx.in = d->in) == NULL) {
+		groups_resolve(w->groups, d->groups, d->groups != NULL ?
+		    strlen(d->groups) : 0, &in);
+		ctx.in = &in;
+	}
 	if (d->flags & DELIVER_F_SA)
 		ctx.key = outq_hash(d->uid);
 	if (d->kind == DELIVER_BROADCAST) {
@@ -146,22 +177,30 @@ deliver_queue(struct worker *w, const struct deliver *d)
 		TAILQ_FOREACH(c, &w->live, entry) {
 			if (!deliver_receives(c) || deliver_is_sender(w, d, c))
 				continue;
+			if (!groups_meet(ctx.in, &c->s.groups.out)) {
+				ctx.withheld++;
+				continue;
+			}
 			deliver_enqueue(w, c, d->ev, d->flags, ctx.key, d->cls);
 			ctx.n++;
 		}
-		return (ctx.n);
+	} else {
+		ctx.mark = ++w->deliver_seq;
+		for (i = 0; i < d->n_dest; i++)
+			registry_match(w, d->dest[i].kind, d->dest[i].value,
+			    deliver_directed_one, &ctx);
 	}
-	ctx.mark = ++w->deliver_seq;
-	for (i = 0; i < d->n_dest; i++)
-		registry_match(w, d->dest[i].kind, d->dest[i].value,
-		    deliver_directed_one, &ctx);
+	deliver_count_withheld(w, d, ctx.withheld);
+	*withheld = ctx.withheld;
 	return (ctx.n);
 }
 
 void
 deliver_local(struct worker *w, const struct deliver *d)
 {
-	(void)deliver_queue(w, d);
+	size_t	 withheld;
+
+	(void)deliver_queue(w, d, &withheld);
 }
 
 int
@@ -169,18 +208,18 @@ deliver_event(struct worker *w, struct deliver *d, const void *bytes,
     size_t len, bool fanout)
 {
 	struct fanout_stats	 fs;
-	size_t			 n;
+	size_t			 n, withheld;
 
 	if ((d->ev = evbuf_new(bytes, len)) == NULL) {
 		w->cnt.drop_nomem++;
 		return (-1);
 	}
-	n = deliver_queue(w, d);
+	n = deliver_queue(w, d, &withheld);
 	if (fanout)
 		fanout_send(w, d);
 	evbuf_unref(d->ev);
 	d->ev = NULL;
-	if (n == 0 && d->kind == DELIVER_DIRECTED) {
+	if (n == 0 && withheld == 0 && d->kind == DELIVER_DIRECTED) {
 		/* With no other worker, nobody can get it. */
 		fanout_get_stats(w, &fs);
 		if (fs.peers == 0)
@@ -190,20 +229,31 @@ deliver_event(struct worker *w, struct deliver *d, const void *bytes,
 }
 
 struct deliver_replay {
-	struct worker	*w;
-	struct conn	*c;
-	size_t		 queued;
-	size_t		 skipped;
+	struct worker		*w;
+	struct conn		*c;
+	const struct groups_set	*before;
+	size_t			 queued;
+	size_t			 skipped;
+	size_t			 withheld;
 };
 
 static int
-deliver_replay_one(const char *uid, const void *bytes, size_t len,
-    void *arg)
+deliver_replay_one(const char *uid, const char *groups, const void *bytes,
+    size_t len, void *arg)
 {
 	struct deliver_replay	*r = arg;
 	struct outq		*q = &r->c->s.outq;
+	struct groups_set	 in;
 	struct evbuf		*ev;
 
+	/* Its sender's IN groups, stored by name with it. */
+	groups_resolve(r->w->groups, groups, strlen(groups), &in);
+	if (!groups_meet(&in, &r->c->s.groups.out)) {
+		r->withheld++;
+		return (0);
+	}
+	if (r->before != NULL && groups_meet(&in, r->before))
+		return (0);	/* it has it already */
 	/* Half the queue at most: live traffic must still fit behind it. */
 	if (r->c->s.doom != NULL || outq_bytes(q) + len > q->max / 2 ||
 	    (ev = evbuf_new(bytes, len)) == NULL) {
@@ -218,7 +268,8 @@ deliver_replay_one(const char *uid, const void *bytes, size_t len,
 }
 
 void
-deliver_replay(struct worker *w, struct conn *c)
+deliver_replay(struct worker *w, struct conn *c,
+    const struct groups_set *before)
 {
 	struct deliver_replay	 r;
 	char			 who[CONN_WHO_MAX];
@@ -226,18 +277,23 @@ deliver_replay(struct worker *w, struct conn *c)
 	memset(&r, 0, sizeof(r));
 	r.w = w;
 	r.c = c;
-	if (registry_foreach_sa(w, c->s.connected_wall_ms, deliver_replay_one,
-	    &r) == -1)
+	r.before = before;
+	/* At connect its uid is not known yet; later its own SA is its own. */
+	if (registry_foreach_sa(w, before != NULL ? clock_wall_ms() :
+	    c->s.connected_wall_ms, before != NULL ? c->s.uid : NULL,
+	    deliver_replay_one, &r) == -1)
 		log_warnx("session %" PRIu64 ": latest SA replay failed (state "
 		    "store error)", c->id);
 	w->cnt.sa_replayed += r.queued;
 	w->cnt.replay_skipped += r.skipped;
+	w->cnt.withheld_replay += r.withheld;
 	if (r.skipped > 0)
 		log_warnx("session %" PRIu64 ": %zu latest SA events replayed, "
 		    "%zu skipped: they would fill more than half of its output "
 		    "queue (%s)", c->id, r.queued, r.skipped,
 		    conn_who(c, who, sizeof(who)));
 	else if (r.queued > 0)
-		log_debug("session %" PRIu64 ": %zu latest SA events replayed",
-		    c->id, r.queued);
+		log_debug("session %" PRIu64 ": %zu latest SA events replayed"
+		    "%s, %zu of groups it does not receive", c->id, r.queued,
+		    before != NULL ? " for its new groups" : "", r.withheld);
 }

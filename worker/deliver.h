@@ -22,6 +22,7 @@
 #include "ipc/ipc_msg.h"
 
 struct conn;
+struct groups_set;
 struct worker;
 
 /*
@@ -64,6 +65,17 @@ struct deliver {
 	char		 uid[COT_UID_MAX];
 	size_t		 n_dest;
 	const struct cot_dest *dest;	/* n_dest entries, DELIVER_DIRECTED */
+	/*
+	 * Who may get it (worker/groups.h): the sender's IN groups, as the
+	 * names in groups (shared/grouplist.h: what the mesh carries) and,
+	 * for a sender of this worker, as its set in.  A session gets the
+	 * event only when in meets its OUT set; a worker that has no in
+	 * (an event from another worker) resolves groups against its own
+	 * table.  Neither ("" or NULL): nobody.  Not used by
+	 * DELIVER_F_TAKEOVER, which is no event.
+	 */
+	const struct groups_set *in;
+	const char	*groups;
 	struct evbuf	*ev;		/* borrowed: take a ref to keep it */
 };
 
@@ -83,7 +95,9 @@ void	 deliver_local(struct worker *, const struct deliver *);
 int	 deliver_event(struct worker *, struct deliver *, const void *bytes,
 	    size_t len, bool fanout);
 /*
- * Queue ev for c (a reference is taken).  flags are DELIVER_F_*; key is
+ * Queue ev for c (a reference is taken), whatever the groups: for the
+ * events takd makes for c alone (a pong, a group change notice) and the
+ * deliveries above once they checked them.  flags are DELIVER_F_*; key is
  * the SA uid hash (outq_hash()); cls is the event's class (enum
  * ipc_ev_class), counted when it is written.  A notice (DELIVER_F_SYSTEM)
  * that would fill more than half of the queue is dropped; a queue that
@@ -93,9 +107,13 @@ void	 deliver_enqueue(struct worker *, struct conn *, struct evbuf *,
 	    uint32_t flags, uint64_t key, unsigned cls);
 /*
  * A session that was just established: queue it the latest SA of every
- * known uid (the store's), newest first, within half of its queue.
+ * known uid (the store's) whose sender's IN groups meet its OUT set,
+ * newest first, within half of its queue.  With before (a live session
+ * whose groups changed), only those that did not meet before, and not its
+ * own uid's.
  */
-void	 deliver_replay(struct worker *, struct conn *);
+void	 deliver_replay(struct worker *, struct conn *,
+	    const struct groups_set *before);
 /*
  * Stop delivering to c: its queue and budgets are freed now, the
  * connection closed at the next output pass with why (slow consumer, out

@@ -31,6 +31,7 @@
 
 #include "ipc/ipc.h"
 #include "shared/config.h"
+#include "shared/grouplist.h"
 #include "shared/log.h"
 #include "worker/fanout.h"
 #include "worker/worker_int.h"
@@ -93,6 +94,9 @@ fanout_deliver_valid(const struct deliver *d)
 		return (0);
 	if (strnlen(d->uid, sizeof(d->uid)) == sizeof(d->uid))
 		return (0);
+	if (d->groups != NULL && grouplist_check(d->groups,
+	    strnlen(d->groups, GROUPLIST_STR_MAX)) == -1)
+		return (0);
 	if (d->kind == DELIVER_BROADCAST)
 		return (1);
 	if (d->n_dest == 0 || d->n_dest > COT_MAX_DEST || d->dest == NULL)
@@ -121,6 +125,8 @@ fanout_put_meta(struct ipc_buf *b, const struct deliver *d)
 	ipc_put_u32(b, d->src_worker);
 	ipc_put_u64(b, d->src_conn);
 	ipc_put_str(b, d->uid);
+	/* The receiver decides who may get it: the sender's IN groups. */
+	ipc_put_str(b, d->groups != NULL ? d->groups : "");
 	ipc_put_u32(b, (uint32_t)n);
 	for (i = 0; i < n; i++) {
 		ipc_put_u32(b, (uint32_t)d->dest[i].kind);
@@ -233,6 +239,17 @@ fanout_get_rec(struct ipc_rd *rd, bool large, size_t max_bytes,
 		snprintf(err, errlen, "uid %s", fanout_str_error(rd->err));
 		return (-1);
 	}
+	ipc_get_str(rd, r->groups, sizeof(r->groups));
+	if (rd->err != 0) {
+		snprintf(err, errlen, "groups %s", fanout_str_error(rd->err));
+		return (-1);
+	}
+	if (grouplist_check(r->groups, strlen(r->groups)) == -1) {
+		snprintf(err, errlen, "groups \"%.64s\" are no list of group "
+		    "names", r->groups);
+		return (-1);
+	}
+	d->groups = r->groups;
 	if (kind != DELIVER_BROADCAST && kind != DELIVER_DIRECTED) {
 		snprintf(err, errlen, "unknown kind %u", kind);
 		return (-1);

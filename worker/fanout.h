@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "shared/grouplist.h"
 #include "worker/deliver.h"
 
 #define FANOUT_PEER_MAGIC	0x46414e50u	/* "FANP": epoll data of a peer */
@@ -46,7 +47,8 @@ void	 fanout_get_stats(const struct worker *, struct fanout_stats *);
  *
  * An IPC_MSG_EVENT payload is one or more records, one struct deliver each:
  * u32 kind, u32 flags, u32 class (enum ipc_ev_class), u32 src_worker,
- * u64 src_conn, str uid, u32 n_dest,
+ * u64 src_conn, str uid, str groups (the sender's IN groups, a list of
+ * names: shared/grouplist.h), u32 n_dest,
  * n_dest x (u32 dest kind, str value), bytes event.  An event that does not
  * fit in a frame travels alone as IPC_MSG_EVENT_LARGE: the same record with
  * the event replaced by its u32 length, the bytes in a sealed memfd passed
@@ -59,7 +61,8 @@ struct ipc_msg;
  * Append d to the payload in b.  0; -1 with errno EMSGSIZE when the record
  * does not fit (b is left as it was), EINVAL when d cannot be sent (no event,
  * unknown kind, flags or class, a directed event without recipients, a string that
- * is too long).
+ * is too long, groups that are no list of group names; NULL groups go as
+ * "").
  */
 int	 fanout_encode(struct ipc_buf *, const struct deliver *);
 /*
@@ -71,13 +74,14 @@ int	 fanout_encode_large(struct ipc_buf *, const struct deliver *,
 	    int *memfd);
 
 /*
- * One decoded record: d.dest points into dest, d.ev is NULL, and the event
- * is bytes/len, borrowed from the frame (or the memfd's mapping) for the
- * duration of the callback.
+ * One decoded record: d.dest points into dest, d.groups into groups, d.in
+ * and d.ev are NULL, and the event is bytes/len, borrowed from the frame
+ * (or the memfd's mapping) for the duration of the callback.
  */
 struct fanout_rec {
 	struct deliver	 d;
 	struct cot_dest	 dest[COT_MAX_DEST];
+	char		 groups[GROUPLIST_STR_MAX];
 	const uint8_t	*bytes;
 	size_t		 len;
 };

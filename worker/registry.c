@@ -21,6 +21,7 @@
 #include "worker/conn.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
+#include "worker/groups.h"
 #include "worker/registry.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"
@@ -34,6 +35,8 @@
 #define REGISTRY_STALE_ROOM	64
 
 _Static_assert(REGISTRY_OWNER_MAX == STORE_OWNER_SIZE, "owner size");
+_Static_assert(GROUPLIST_STR_MAX == STORE_GROUPS_SIZE &&
+    GROUPLIST_NAME_MAX == STORE_USER_SIZE, "group list sizes");
 
 struct registry_index {
 	struct registry_node	**b;
@@ -51,6 +54,7 @@ struct registry {
 	struct registry_index	 uid;
 	struct registry_index	 cs;
 	struct registry_index	 cert;	/* by certificate serial */
+	struct store_client	 client;	/* registry_put_client()'s */
 };
 
 static int
@@ -234,25 +238,31 @@ static void
 registry_put_client(struct worker *w, struct conn *c)
 {
 	const struct session	*s = &c->s;
-	struct store_client	 sc;
+	struct store_client	*sc = &w->reg->client;
 
 	if (w->reg->store == NULL)
 		return;
-	memset(&sc, 0, sizeof(sc));
-	sc.conn_id = registry_conn_id(w, c);
-	sc.worker = w->args->id;
+	/* With its two group lists, too large for the stack: reused. */
+	memset(sc, 0, sizeof(*sc));
+	sc->conn_id = registry_conn_id(w, c);
+	sc->worker = w->args->id;
 	/* The field sizes match (cot_parse.h, store.h, tls.h, conn.h). */
-	snprintf(sc.uid, sizeof(sc.uid), "%s", s->uid);
-	snprintf(sc.callsign, sizeof(sc.callsign), "%s", s->callsign);
-	snprintf(sc.group, sizeof(sc.group), "%s", s->group);
-	snprintf(sc.role, sizeof(sc.role), "%s", s->role);
-	snprintf(sc.subject, sizeof(sc.subject), "%s", c->tls.subject);
-	snprintf(sc.serial, sizeof(sc.serial), "%s", c->tls.serial_hex);
-	snprintf(sc.peer, sizeof(sc.peer), "%s", c->peer);
-	sc.connected_ms = (uint64_t)s->connected_wall_ms;
-	sc.last_seen_ms = (uint64_t)(s->last_touch_wall_ms > 0 ?
+	snprintf(sc->uid, sizeof(sc->uid), "%s", s->uid);
+	snprintf(sc->callsign, sizeof(sc->callsign), "%s", s->callsign);
+	snprintf(sc->group, sizeof(sc->group), "%s", s->group);
+	snprintf(sc->role, sizeof(sc->role), "%s", s->role);
+	snprintf(sc->subject, sizeof(sc->subject), "%s", c->tls.subject);
+	snprintf(sc->serial, sizeof(sc->serial), "%s", c->tls.serial_hex);
+	snprintf(sc->peer, sizeof(sc->peer), "%s", c->peer);
+	snprintf(sc->user, sizeof(sc->user), "%s", s->user);
+	groups_sess_list(w->groups, &s->groups, GROUPS_IN, sc->groups_in,
+	    sizeof(sc->groups_in));
+	groups_sess_list(w->groups, &s->groups, GROUPS_OUT, sc->groups_out,
+	    sizeof(sc->groups_out));
+	sc->connected_ms = (uint64_t)s->connected_wall_ms;
+	sc->last_seen_ms = (uint64_t)(s->last_touch_wall_ms > 0 ?
 	    s->last_touch_wall_ms : s->connected_wall_ms);
-	if (store_batch_client(w->reg->store, &sc) == 0)
+	if (store_batch_client(w->reg->store, sc) == 0)
 		w->reg->dirty = true;
 }
 
@@ -476,6 +486,8 @@ registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
 	}
 	p.uid = v->uid;
 	p.type = v->type;
+	/* Who may have it replayed: its sender's IN groups now. */
+	p.groups = c->s.groups.in_list;
 	p.owner = c->s.owner;
 	p.serial = c->tls.serial_hex;
 	p.now_ms = (uint64_t)wall_ms;
@@ -728,6 +740,7 @@ registry_takeover(struct worker *w, struct conn *c, bool remote)
 	memcpy(d.uid, c->s.uid, sizeof(d.uid));
 	d.n_dest = 1;
 	d.dest = &dest;
+	d.groups = "";		/* not an event: nothing to see */
 	if ((d.ev = evbuf_new(c->s.owner, strlen(c->s.owner))) == NULL) {
 		w->cnt.drop_nomem++;
 		return;
@@ -759,7 +772,8 @@ registry_match(struct worker *w, enum cot_dest_kind kind, const char *value,
 }
 
 struct registry_sa_ctx {
-	int		(*fn)(const char *, const void *, size_t, void *);
+	int		(*fn)(const char *, const char *, const void *, size_t,
+			    void *);
 	void		*arg;
 };
 
@@ -768,12 +782,13 @@ registry_sa_cb(const struct store_sa *sa, void *arg)
 {
 	struct registry_sa_ctx	*ctx = arg;
 
-	return (ctx->fn(sa->uid, sa->event, sa->len, ctx->arg));
+	return (ctx->fn(sa->uid, sa->groups, sa->event, sa->len, ctx->arg));
 }
 
 int
-registry_foreach_sa(struct worker *w, int64_t wall_ms,
-    int (*fn)(const char *, const void *, size_t, void *), void *arg)
+registry_foreach_sa(struct worker *w, int64_t wall_ms, const char *skip_uid,
+    int (*fn)(const char *, const char *, const void *, size_t, void *),
+    void *arg)
 {
 	struct registry_sa_ctx	 ctx;
 
@@ -781,7 +796,8 @@ registry_foreach_sa(struct worker *w, int64_t wall_ms,
 		return (0);
 	ctx.fn = fn;
 	ctx.arg = arg;
-	return (store_foreach_sa(w->reg->store, (uint64_t)wall_ms, NULL,
+	return (store_foreach_sa(w->reg->store, (uint64_t)wall_ms,
+	    skip_uid != NULL && skip_uid[0] != '\0' ? skip_uid : NULL,
 	    registry_sa_cb, &ctx));
 }
 

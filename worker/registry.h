@@ -54,11 +54,15 @@ void	 registry_commit(struct worker *);
 /* The counters of the worker's store (all 0 before registry_init()). */
 void	 registry_get_stats(const struct worker *, struct store_stats *);
 
-/* The session completed its handshake: record it, identity unknown. */
+/*
+ * The session completed its handshake: record it, identity unknown; again
+ * when its user or groups changed.
+ */
 void	 registry_connect(struct worker *, struct conn *);
 /*
  * The session's uid, callsign, group or role changed (s.uid set): index it
- * under the new uid and callsign and record it.
+ * under the new uid and callsign and record it.  Its user and groups
+ * (docs/groups.md) are recorded with it, here and by registry_connect().
  */
 void	 registry_bind(struct worker *, struct conn *);
 /*
@@ -105,7 +109,8 @@ void	 registry_touch(struct worker *, struct conn *, int64_t wall_ms);
  * An SA the session owns (its own, or a relay's other identity), for the
  * replay to clients that connect later: its stale time cut to [cot]
  * sa_max_stale from now (in the stored bytes too), stored with the
- * session's owner and serial ([cot] max_sa_bytes bounds what reaches it).
+ * session's owner and serial ([cot] max_sa_bytes bounds what reaches it)
+ * and its IN groups (only sessions whose OUT groups meet them get it).
  */
 void	 registry_sa(struct worker *, struct conn *, const struct cot_view *,
 	    const void *event, size_t len, int64_t wall_ms);
@@ -142,11 +147,14 @@ void	 registry_match(struct worker *, enum cot_dest_kind, const char *value,
 	    void (*fn)(struct worker *, struct conn *, void *), void *);
 
 /*
- * The latest SA of every client, stale ones excepted, for a session that
- * just connected: fn is called with each event's bytes (borrowed for the
- * call) and uid, until it returns non-zero.  -1 on a store error.
+ * The latest SA of every client, stale ones and skip_uid's (NULL or "":
+ * none) excepted, for a session that just connected or whose groups
+ * changed: fn is called with each event's uid, its sender's IN groups (a
+ * list of names, shared/grouplist.h) and its bytes (borrowed for the
+ * call), until it returns non-zero.  -1 on a store error.
  */
 int	 registry_foreach_sa(struct worker *, int64_t wall_ms,
-	    int (*fn)(const char *uid, const void *, size_t, void *), void *);
+	    const char *skip_uid, int (*fn)(const char *uid,
+	    const char *groups, const void *, size_t, void *), void *);
 
 #endif

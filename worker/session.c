@@ -287,6 +287,9 @@ session_route(struct worker *w, struct conn *c, const struct cot_view *v,
 	d.cls = cls;
 	d.src_worker = w->args->id;
 	d.src_conn = c->id;
+	/* Who may get it: every session whose OUT groups meet these. */
+	d.in = &c->s.groups.in;
+	d.groups = c->s.groups.in_list;
 	memcpy(d.uid, v->uid, sizeof(d.uid));
 	if (d.kind == DELIVER_DIRECTED) {
 		d.n_dest = v->n_dest;
@@ -382,18 +385,164 @@ session_input(struct worker *w, struct conn *c, const uint8_t *buf,
 	return (rc);
 }
 
+/*
+ * The session's groups from the first source that has some (docs/groups.md):
+ * the listener's fixed group; the user's (ug, nu > 0); with [auth]
+ * ou_groups, one group named from the certificate's O and OU values; else
+ * __ANON__, both halves.  0, or -1 with err and gs empty.
+ */
+static int
+session_groups_pick(struct worker *w, struct conn *c,
+    const struct groups_member *ug, size_t nu, struct groups_sess *gs,
+    char *err, size_t errlen)
+{
+	struct groups_member	 one;
+	enum groups_source	 src;
+
+	one.halves = GROUPS_IN | GROUPS_OUT;
+	if (c->acceptor != NULL && c->acceptor->group != NULL &&
+	    c->acceptor->group[0] != '\0') {
+		one.name = c->acceptor->group;
+		src = GROUPS_SRC_LISTENER;
+	} else if (nu > 0)
+		return (groups_sess_take(w->groups, gs, GROUPS_SRC_USER, ug,
+		    nu, err, errlen));
+	else if (w->cfg->ou_groups && c->tls.orgunit[0] != '\0') {
+		/* Never __ANON__ instead: that would widen what it sees. */
+		if (c->tls.orgunit_long || !grouplist_name_ok(c->tls.orgunit,
+		    strlen(c->tls.orgunit))) {
+			memset(gs, 0, sizeof(*gs));
+			snprintf(err, errlen, "its certificate's O and OU "
+			    "values \"%.80s%s\" make no group name ([auth] "
+			    "ou_groups)", c->tls.orgunit, c->tls.orgunit_long ?
+			    "..." : "");
+			return (-1);
+		}
+		one.name = c->tls.orgunit;
+		src = GROUPS_SRC_CERT;
+	} else {
+		one.name = GROUPLIST_ANON;
+		src = GROUPS_SRC_ANON;
+	}
+	return (groups_sess_take(w->groups, gs, src, &one, 1, err, errlen));
+}
+
+/* No group could be given: the session goes, loudly. */
+static void
+session_groups_refuse(struct worker *w, struct conn *c, const char *err)
+{
+	char	 who[CONN_WHO_MAX];
+
+	log_warnx("session %" PRIu64 ": no groups can be given%s%s%s: %s "
+	    "(%s)", c->id, c->s.user[0] != '\0' ? " to user \"" : "",
+	    c->s.user, c->s.user[0] != '\0' ? "\"" : "", err,
+	    conn_who(c, who, sizeof(who)));
+	if (!c->s.started) {
+		/* session_start() closes it. */
+		c->s.groups.source = GROUPS_SRC_REFUSED;
+		return;
+	}
+	w->cnt.close_groups++;
+	deliver_doom(w, c, "no groups could be given (see above)");
+}
+
 void
 session_start(struct worker *w, struct conn *c)
 {
 	struct session	*s = &c->s;
+	char		 err[256];
 
 	s->started = true;
 	s->connected_wall_ms = clock_wall_ms();
 	s->last_event_ms = clock_mono_ms();
 	budget_session_start(w, c);
 	registry_owner_init(w, c);
+	if (s->groups.source == GROUPS_SRC_NONE && session_groups_pick(w, c,
+	    NULL, 0, &s->groups, err, sizeof(err)) == -1) {
+		session_groups_refuse(w, c, err);	/* closes it */
+		return;
+	}
+	/* session_set_groups() at the handshake refused them. */
+	if (s->groups.source == GROUPS_SRC_REFUSED) {
+		w->cnt.close_groups++;
+		deliver_doom(w, c, "no groups could be given (see above)");
+		return;
+	}
+	log_debug("session %" PRIu64 ": groups in \"%s\" (%s)", c->id,
+	    s->groups.in_list, groups_source_name(s->groups.source));
 	registry_connect(w, c);
-	deliver_replay(w, c);
+	deliver_replay(w, c, NULL);
+}
+
+/* Tell the session that its groups changed: a t-x-g-c for it alone. */
+static void
+session_groups_notice(struct worker *w, struct conn *c)
+{
+	struct evbuf	*ev;
+	char		 buf[SESSION_MADE_MAX];
+	size_t		 n;
+
+	if ((n = cot_make_group_change(buf, sizeof(buf), c->s.uid,
+	    clock_wall_ms())) == 0 || (ev = evbuf_new(buf, n)) == NULL) {
+		w->cnt.drop_nomem++;
+		return;
+	}
+	deliver_enqueue(w, c, ev, 0, 0, IPC_EV_OTHER);
+	evbuf_unref(ev);
+}
+
+int
+session_set_groups(struct worker *w, struct conn *c, const char *user,
+    const struct groups_member *g, size_t n)
+{
+	struct session		*s = &c->s;
+	struct groups_sess	 ng, old;
+	char			 err[256], was[256], now[256];
+	char			 who[CONN_WHO_MAX];
+
+	snprintf(s->user, sizeof(s->user), "%s", user != NULL ? user : "");
+	if (s->doom != NULL || s->groups.source == GROUPS_SRC_REFUSED)
+		return (-1);
+	if (session_groups_pick(w, c, g, n, &ng, err, sizeof(err)) == -1) {
+		session_groups_refuse(w, c, err);
+		return (-1);
+	}
+	/* Both held while they are compared: their ids cannot mix. */
+	old = s->groups;
+	s->groups = ng;
+	if (!s->started || groups_sess_same(&old, &ng)) {
+		groups_sess_drop(w->groups, &old);
+		if (s->started)
+			registry_connect(w, c);	/* the user may have changed */
+		return (0);
+	}
+	groups_sess_list(w->groups, &old, GROUPS_OUT, was, sizeof(was));
+	groups_sess_list(w->groups, &ng, GROUPS_OUT, now, sizeof(now));
+	log_info("session %" PRIu64 ": groups changed: in \"%s\" out \"%s\" "
+	    "(%s%s%s%s; receives from \"%s\" before) (%s)", c->id, ng.in_list,
+	    now, groups_source_name(ng.source), s->user[0] != '\0' ?
+	    " \"" : "", s->user, s->user[0] != '\0' ? "\"" : "", was,
+	    conn_who(c, who, sizeof(who)));
+	w->cnt.groups_changed++;
+	/* The notice first: a client may clear its map when it comes. */
+	session_groups_notice(w, c);
+	deliver_replay(w, c, &old.out);
+	groups_sess_drop(w->groups, &old);
+	registry_connect(w, c);
+	return (0);
+}
+
+void
+session_close_user(struct worker *w, struct conn *c)
+{
+	char	 why[128];
+
+	if (c->magic != CONN_MAGIC || c->state == CONN_HANDSHAKE)
+		return;
+	w->cnt.close_user_deleted++;
+	snprintf(why, sizeof(why), "user \"%s\" is no longer in the users "
+	    "file", c->s.user);
+	conn_close(w, c, why);
 }
 
 /*
@@ -405,8 +554,8 @@ session_start(struct worker *w, struct conn *c)
  */
 int
 session_disconnect_notice(struct worker *w, const char *uid,
-    const char *last_type, uint32_t src_worker, uint64_t src_conn,
-    bool fanout)
+    const char *last_type, const struct groups_set *in, const char *groups,
+    uint32_t src_worker, uint64_t src_conn, bool fanout)
 {
 	struct deliver	 d;
 	char		 buf[SESSION_MADE_MAX];
@@ -424,6 +573,9 @@ session_disconnect_notice(struct worker *w, const char *uid,
 	d.cls = IPC_EV_OTHER;
 	d.src_worker = src_worker;
 	d.src_conn = src_conn;
+	/* Only those who could see it are told that it left. */
+	d.in = in;
+	d.groups = groups != NULL ? groups : "";
 	snprintf(d.uid, sizeof(d.uid), "%s", uid);
 	if (deliver_event(w, &d, buf, n, fanout) == -1)
 		return (-1);
@@ -433,7 +585,7 @@ session_disconnect_notice(struct worker *w, const char *uid,
 
 bool
 session_departed(struct worker *w, uint32_t worker, const char *uid,
-    const char *last_type)
+    const char *last_type, const char *groups)
 {
 	/*
 	 * The supervisor saw no session holding uid when it cleaned up after
@@ -445,8 +597,8 @@ session_departed(struct worker *w, uint32_t worker, const char *uid,
 		    "connected here", worker, uid);
 		return (false);
 	}
-	return (session_disconnect_notice(w, uid, last_type, worker, 0,
-	    false) == 0);
+	return (session_disconnect_notice(w, uid, last_type, NULL, groups,
+	    worker, 0, false) == 0);
 }
 
 void
@@ -459,8 +611,10 @@ session_end(struct worker *w, struct conn *c)
 	/* conn.c never closes a session from inside its read: free it all. */
 	s->budget.in_input = false;
 	budget_release(w, c);
-	if (!s->started)
+	if (!s->started) {
+		groups_sess_drop(w->groups, &s->groups);
 		return;
+	}
 	s->started = false;
 	budget_session_end(w, c);
 	/*
@@ -473,11 +627,13 @@ session_end(struct worker *w, struct conn *c)
 	registry_disconnect(w, c);
 	if (notice)
 		(void)session_disconnect_notice(w, s->uid, s->last_sa_type,
-		    w->args->id, c->id, true);
+		    &s->groups.in, s->groups.in_list, w->args->id, c->id, true);
 	else if (s->uid[0] != '\0')
 		log_debug("session %" PRIu64 ": no disconnect notice for uid "
 		    "\"%s\"%s", c->id, s->uid, w->state == WORKER_EXIT ?
 		    " (worker exiting)" : ": connected elsewhere");
+	/* After its notice, which follows them. */
+	groups_sess_drop(w->groups, &s->groups);
 }
 
 void

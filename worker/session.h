@@ -20,6 +20,7 @@
 #include "cot/cot_parse.h"
 #include "worker/budget.h"
 #include "worker/deliver.h"
+#include "worker/groups.h"
 #include "worker/outq.h"
 #include "worker/registry.h"
 
@@ -56,6 +57,13 @@ struct session {
 	struct registry_node cs_node;
 	uint64_t	 deliver_mark;	/* dedup of one directed delivery */
 
+	/*
+	 * Access (groups.h, docs/groups.md): what it may publish to (in) and
+	 * receive from (out), and the users file's user ("" none).
+	 */
+	struct groups_sess groups;
+	char		 user[GROUPLIST_NAME_MAX];
+
 	int64_t		 connected_wall_ms;
 	int64_t		 last_event_ms;	/* monotonic */
 	int64_t		 write_ms;	/* output last moved, or began waiting */
@@ -70,8 +78,42 @@ struct session {
 
 /* At accept: an idle session (no allocation). */
 void	 session_init(struct worker *, struct conn *);
-/* Established: register it and queue the latest SA of the others. */
+/*
+ * Established: its groups, unless session_set_groups() gave them (the
+ * listener's fixed group, the O/OU group with [auth] ou_groups, else
+ * __ANON__); register it and queue the latest SA of the others it may
+ * receive.  A session no group could be given is closed at the next output
+ * pass (closed.groups).
+ */
 void	 session_start(struct worker *, struct conn *);
+
+/*
+ * The users file's word on a session (docs/groups.md): user is the user its
+ * certificate names ("" for none), g its n groups with their halves.  The
+ * sources keep their order: a listener's fixed group wins (user is only
+ * recorded); a user with no group falls to the O/OU group or __ANON__.
+ *
+ * Call it at the handshake, before session_start() (conn_established()),
+ * and at a reload for every live session whose user is in the new file.
+ * On a live session whose groups changed, the new ones are in force at
+ * once: it gets a t-x-g-c event, then the latest SA of the clients it can
+ * see now and could not before; nothing of a group it left reaches it from
+ * then on (what was queued before stays queued).  The registry record
+ * follows (takctl clients).
+ *
+ * 0; -1 when the groups cannot be given (a name that is not a group name,
+ * more than GROUPLIST_MAX, the worker's table full): logged, and the
+ * session is closed at the next output pass (closed.groups), never left
+ * with other groups than its user's.
+ */
+int	 session_set_groups(struct worker *, struct conn *, const char *user,
+	    const struct groups_member *g, size_t n);
+/*
+ * The session's user was deleted from the users file: close it now, its
+ * disconnect notice going out (logged, closed.user_deleted).  c is freed at
+ * the end of the loop turn: a walk of w->live must keep its next pointer.
+ */
+void	 session_close_user(struct worker *, struct conn *);
 /*
  * n bytes read from the connection.  -1 with a reason when the session must
  * be closed for what it sent (framing or parse error); the counters are
@@ -89,20 +131,24 @@ void	 session_end(struct worker *, struct conn *);
 /*
  * Tell the clients that uid left with a t-x-d-d event linking last_type
  * (its last SA type; "" or NULL for unknown): every local session but
- * src_conn of worker src_worker (0: none) gets it and, with fanout, every
- * other worker.  Counted in disconnect_notices.  -1 (logged or counted as
- * drop_nomem) when it could not be made.
+ * src_conn of worker src_worker (0: none) whose OUT groups meet the
+ * departed client's IN groups (in, this worker's set, or NULL; groups, the
+ * names) gets it and, with fanout, every other worker.  Counted in
+ * disconnect_notices.  -1 (logged or counted as drop_nomem) when it could
+ * not be made.
  */
 int	 session_disconnect_notice(struct worker *, const char *uid,
-	    const char *last_type, uint32_t src_worker, uint64_t src_conn,
+	    const char *last_type, const struct groups_set *in,
+	    const char *groups, uint32_t src_worker, uint64_t src_conn,
 	    bool fanout);
 /*
- * uid was bound on a session of worker, which died (IPC_MSG_DEPARTED): the
- * local sessions get the disconnect notice unless one of them holds uid
- * now.  true when it was made for them.
+ * uid, of IN groups groups (a list of names), was bound on a session of
+ * worker, which died (IPC_MSG_DEPARTED): the local sessions that could see
+ * it get the disconnect notice unless one of them holds uid now.  true
+ * when it was made for them.
  */
 bool	 session_departed(struct worker *, uint32_t worker, const char *uid,
-	    const char *last_type);
+	    const char *last_type, const char *groups);
 
 /* Idle timeout and unclosed events; cheap to call every loop turn. */
 void	 session_sweep(struct worker *, int64_t now_ms);

@@ -203,6 +203,51 @@ tls_name_oneline(const X509_NAME *name, char *dst, size_t len)
 	BIO_free(bio);
 }
 
+/* The values of one RDN type, in the name's order, appended to dst. */
+static void
+tls_name_append(const X509_NAME *name, int nid, char *dst, size_t len,
+    size_t *off, bool *toolong)
+{
+	const X509_NAME_ENTRY	*e;
+	unsigned char		*u;
+	int			 i = -1, n;
+
+	while ((i = X509_NAME_get_index_by_NID(name, nid, i)) != -1) {
+		if ((e = X509_NAME_get_entry(name, i)) == NULL ||
+		    (n = ASN1_STRING_to_UTF8(&u,
+		    X509_NAME_ENTRY_get_data(e))) < 0) {
+			*toolong = true;	/* unreadable: no name */
+			continue;
+		}
+		/* A NUL inside would cut the name short: no name. */
+		if (*off + (*off > 0) + (size_t)n >= len ||
+		    memchr(u, '\0', (size_t)n) != NULL)
+			*toolong = true;
+		else {
+			if (*off > 0)
+				dst[(*off)++] = '/';
+			memcpy(dst + *off, u, (size_t)n);
+			*off += (size_t)n;
+			dst[*off] = '\0';
+		}
+		OPENSSL_free(u);
+	}
+}
+
+void
+tls_name_orgunit(const X509_NAME *name, char *dst, size_t len, bool *toolong)
+{
+	size_t	 off = 0;
+
+	*toolong = false;
+	if (len == 0)
+		return;
+	dst[0] = '\0';
+	tls_name_append(name, NID_organizationName, dst, len, &off, toolong);
+	tls_name_append(name, NID_organizationalUnitName, dst, len, &off,
+	    toolong);
+}
+
 int
 tls_peer_get(SSL *ssl, struct tls_peer *peer)
 {
@@ -222,6 +267,8 @@ tls_peer_get(SSL *ssl, struct tls_peer *peer)
 	    sizeof(peer->serial_hex));
 	tls_name_oneline(X509_get_subject_name(x), peer->subject,
 	    sizeof(peer->subject));
+	tls_name_orgunit(X509_get_subject_name(x), peer->orgunit,
+	    sizeof(peer->orgunit), &peer->orgunit_long);
 	ERR_clear_error();
 	return (0);
 }

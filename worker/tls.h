@@ -15,6 +15,7 @@
 #ifndef TAKD_WORKER_TLS_H
 #define TAKD_WORKER_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,12 @@ struct tls_peer {
 	X509_NAME	*issuer;
 	char		 serial_hex[68];	/* truncated past 32 bytes */
 	char		 subject[512];		/* RFC 2253, escaped */
+	/*
+	 * The subject's O then OU values joined with '/' (tls_name_orgunit):
+	 * the name of its group with [auth] ou_groups (docs/groups.md).
+	 */
+	char		 orgunit[256];
+	bool		 orgunit_long;	/* did not fit, or unreadable */
 };
 
 /* A server-side SSL on fd, in accept state.  NULL when out of memory. */
@@ -75,6 +82,14 @@ enum tls_res tls_write(SSL *, const void *buf, size_t len, size_t *n,
  */
 enum tls_res tls_shutdown(SSL *, char *reason, size_t);
 
+/*
+ * The O values of name, then its OU values, each in the name's order, as
+ * UTF-8 joined with '/' ("Acme/Blue"), into dst; "" when it has none.
+ * *toolong says that one did not fit or could not be read: dst is then no
+ * name to use.
+ */
+void	 tls_name_orgunit(const X509_NAME *, char *dst, size_t len,
+	    bool *toolong);
 /* Fill peer from the session's certificate.  -1 when there is none. */
 int	 tls_peer_get(SSL *, struct tls_peer *);
 void	 tls_peer_clear(struct tls_peer *);

@@ -26,6 +26,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
+#include "worker/groups.h"
 #include "worker/registry.h"
 #include "worker/revoke.h"
 #include "worker/session.h"
@@ -188,6 +189,10 @@ worker_init(struct worker *w, const struct worker_args *args)
 		return (1);
 	if (registry_init(w) == -1)
 		return (1);
+	if ((w->groups = groups_new()) == NULL) {
+		log_warn("group table");
+		return (1);
+	}
 	log_info("started: %zu listeners, CRL generation %u, max %u sessions",
 	    w->n_acceptors, w->crl_generation, w->cfg->max_sessions);
 	/* Should it fail, the loop stops at once with the status. */
@@ -200,6 +205,9 @@ worker_teardown(struct worker *w)
 {
 	conn_close_all(w, false, NULL);
 	conn_reap(w);
+	/* Every session gave its groups back. */
+	groups_free(w->groups);
+	w->groups = NULL;
 	registry_free(w);
 	revoke_free(w);
 	accept_close_all(w);

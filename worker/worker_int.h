@@ -37,6 +37,7 @@
 #define WORKER_TICK_MS		1000
 
 struct conn;
+struct groups;
 struct ipc_buf;
 struct registry;
 TAILQ_HEAD(conn_list, conn);
@@ -48,6 +49,12 @@ struct acceptor {
 	bool		 in_epoll;
 	char		 name[64];	/* "ADDR:PORT" it listens on */
 	bool		 plain;		/* [tcp] listener: CoT without TLS */
+	/*
+	 * Every session of this listener is in this group, both halves
+	 * ([tcp] group; NULL or "": none): the first source of a session's
+	 * groups (docs/groups.md).
+	 */
+	const char	*group;
 	struct log_ratelimit rl;	/* handshake failures and timeouts */
 };
 
@@ -92,6 +99,7 @@ struct worker {
 
 	struct budget_mem mem;		/* buffers held for sessions (budget.c) */
 	struct registry	*reg;		/* local index and LMDB (registry.c) */
+	struct groups	*groups;	/* group names and ids (groups.c) */
 	uint64_t	 deliver_seq;	/* marks of directed deliveries */
 	int64_t		 next_sweep_ms;	/* idle and unclosed-event checks */
 

@@ -43,6 +43,7 @@
 #include "ipc/ipc.h"
 #include "shared/counters.h"
 #include "shared/crlset.h"
+#include "shared/grouplist.h"
 #include "shared/log.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
@@ -279,7 +280,7 @@ decode_ctl(const struct ipc_msg *m)
 {
 	struct ipc_rd	 rd;
 	struct counters	 cnt;
-	char		 err[200], uid[512];
+	char		 err[200], uid[512], groups[GROUPLIST_STR_MAX];
 	int		 i;
 
 	ipc_rd_init(&rd, m);
@@ -306,14 +307,18 @@ decode_ctl(const struct ipc_msg *m)
 		ipc_get_u64(&rd);
 		break;
 	case IPC_MSG_DEPARTED:
-		/* str uid, str type, until the payload ends. */
+		/* str uid, str type, str groups, until the payload ends. */
 		for (i = 0; rd.err == 0 && rd.off < rd.len; i++) {
 			ipc_get_str(&rd, uid, sizeof(uid));
 			ipc_get_str(&rd, err, sizeof(err));
+			ipc_get_str(&rd, groups, sizeof(groups));
 			if (rd.err == 0 && (strlen(uid) >= sizeof(uid) ||
-			    strlen(err) >= sizeof(err)))
+			    strlen(err) >= sizeof(err) ||
+			    strlen(groups) >= sizeof(groups)))
 				fz_fail("departed string not terminated", i,
 				    0);
+			if (rd.err == 0)
+				(void)grouplist_check(groups, strlen(groups));
 		}
 		break;
 	default:

@@ -205,10 +205,13 @@ seeds_ctl(void)
 	seed("hello", 0, IPC_MSG_HELLO, 0, b.data, b.len, -1, NULL, 0);
 
 	seed("status-req", 0, IPC_MSG_STATUS_REQ, 7, NULL, 0, -1, NULL, 0);
+	/* uid, type of its last SA, its IN groups (who may be told). */
 	ipc_buf_init(&b);
 	ipc_put_str(&b, "ANDROID-0123456789abcdef");
 	ipc_put_str(&b, "a-f-G-U-C");
+	ipc_put_str(&b, "Blue,HQ");
 	ipc_put_str(&b, "wd-x");
+	ipc_put_str(&b, "");
 	ipc_put_str(&b, "");
 	seed("departed", 0, IPC_MSG_DEPARTED, 1, b.data, b.len, -1, NULL, 0);
 	ipc_buf_init(&b);
@@ -268,6 +271,8 @@ seeds_mesh(void)
 	d.src_worker = 1;
 	d.src_conn = 77;
 	snprintf(d.uid, sizeof(d.uid), "ANDROID-1");
+	/* The sender's IN groups: the receiving worker decides. */
+	d.groups = "Blue,HQ";
 	d.ev = ev(sa);
 	ipc_buf_init(&b);
 	if (fanout_encode(&b, &d) == -1)
@@ -298,6 +303,7 @@ seeds_mesh(void)
 	d.n_dest = 0;
 	d.dest = NULL;
 	d.src_conn = 0;
+	d.groups = "";
 	d.ev = ev("<event uid=\"x\" type=\"t-x-d-d\"/>");
 	if (fanout_encode(&b, &d) == -1)
 		die("fanout_encode");

@@ -80,6 +80,8 @@ struct seen {
 	enum ipc_ev_class cls;
 	uint64_t	 src_conn;
 	char		 uid[COT_UID_MAX];
+	char		 groups[GROUPLIST_STR_MAX];
+	bool		 has_in;	/* d->in was set */
 	size_t		 n_dest;
 	struct cot_dest	 dest[COT_MAX_DEST];
 	uint8_t		*bytes;
@@ -104,6 +106,9 @@ seen_add(const struct worker *w, const struct deliver *d, const uint8_t *b,
 	s->src_worker = d->src_worker;
 	s->src_conn = d->src_conn;
 	memcpy(s->uid, d->uid, sizeof(s->uid));
+	snprintf(s->groups, sizeof(s->groups), "%s", d->groups != NULL ?
+	    d->groups : "(null)");
+	s->has_in = d->in != NULL;
 	s->n_dest = d->n_dest;
 	if (d->n_dest > 0)
 		memcpy(s->dest, d->dest, d->n_dest * sizeof(d->dest[0]));
@@ -166,6 +171,7 @@ mkdeliver(struct deliver *d, struct evbuf *ev, const char *uid,
 	d->src_worker = 0;
 	d->src_conn = conn;
 	snprintf(d->uid, sizeof(d->uid), "%s", uid);
+	d->groups = "Blue,HQ";
 	d->ev = ev;
 }
 
@@ -180,6 +186,9 @@ check_seen(const struct seen *s, const struct deliver *d)
 	assert_int_equal(s->src_worker, d->src_worker);
 	assert_true(s->src_conn == d->src_conn);
 	assert_string_equal(s->uid, d->uid);
+	/* The sender's IN groups by name; the ids are the receiver's to find. */
+	assert_string_equal(s->groups, d->groups != NULL ? d->groups : "");
+	assert_false(s->has_in);
 	assert_int_equal(s->n_dest, d->kind == DELIVER_DIRECTED ?
 	    d->n_dest : 0);
 	for (i = 0; i < s->n_dest; i++) {
@@ -242,7 +251,7 @@ test_roundtrip(void **state)
 	struct deliver	 d[3];
 	struct cot_dest	 dest[COT_MAX_DEST];
 	struct evbuf	*ev[3];
-	char		 err[256];
+	char		 err[256], longest[GROUPLIST_STR_MAX];
 	size_t		 i, large = 1;
 	int		 sv[2], before = unit_count_fds();
 
@@ -255,6 +264,8 @@ test_roundtrip(void **state)
 	d[1].flags = DELIVER_F_SYSTEM;
 	d[1].cls = IPC_EV_OTHER;
 	d[1].src_worker = 7;
+	/* No IN group (an observer): it travels as "" and reaches nobody. */
+	d[1].groups = "";
 	mkdeliver(&d[2], ev[2], "uid-\xc3\xa9", UINT64_MAX);
 	d[2].kind = DELIVER_DIRECTED;
 	d[2].flags = 0;
@@ -268,6 +279,16 @@ test_roundtrip(void **state)
 	dest[5].value[COT_UID_MAX - 1] = '\0';
 	d[2].dest = dest;
 	d[2].n_dest = COT_MAX_DEST;
+	/* The most groups a session holds, each of the longest name. */
+	longest[0] = '\0';
+	for (i = 0; i < GROUPLIST_MAX; i++)
+		snprintf(longest + strlen(longest), sizeof(longest) -
+		    strlen(longest), "%s%02zu%.*s", i > 0 ? "," : "", i,
+		    GROUPLIST_NAME_MAX - 3, "\xc3\xa9" "abcdefghijklmnopqrstuvwxyz"
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmn");
+	assert_int_equal(grouplist_check(longest, strlen(longest)),
+	    GROUPLIST_MAX);
+	d[2].groups = longest;
 	for (i = 0; i < 3; i++)
 		assert_int_equal(fanout_encode(buf, &d[i]), 0);
 
@@ -393,6 +414,11 @@ test_encode_invalid(void **state)
 	assert_int_equal(fanout_encode_large(buf, &d, &fd), -1);
 	assert_int_equal(fd, -1);
 	dest[1].kind = COT_DEST_UID;
+	/* Groups that are no list of names are not sent. */
+	d.groups = "Blue,";
+	assert_int_equal(fanout_encode(buf, &d), -1);
+	assert_int_equal(errno, EINVAL);
+	d.groups = "Blue,HQ";
 	assert_int_equal(buf->len, 0);
 	assert_int_equal(fanout_encode(buf, &d), 0);
 	free(ev);
@@ -478,6 +504,7 @@ test_malformed(void **state)
 	ipc_put_u32(b, 1);						\
 	ipc_put_u64(b, 5);						\
 	ipc_put_str(b, "uid");						\
+	ipc_put_str(b, GROUPLIST_ANON);					\
 	ipc_put_u32(b, (n));						\
 } while (0)
 #define HDR(kind, flags, n)	HDR_C(kind, flags, IPC_EV_OTHER, n)
@@ -593,6 +620,46 @@ test_malformed(void **state)
 	ipc_put_u32(b, 0);
 	m = msg_of(IPC_MSG_EVENT, b, -1);
 	decode_bad(&m, MAX_EVENT, "truncated event");
+
+	/* The sender's groups must be a list of group names. */
+	{
+		static const char *const bad_groups[] = { ",", "a,", ",a",
+		    "a,,b", " a", "a:b", "a\001", "\xc3" };
+		char	 many[GROUPLIST_STR_MAX + 8];
+
+		for (i = 0; i < sizeof(bad_groups) / sizeof(bad_groups[0]);
+		    i++) {
+			ipc_buf_init(b);
+			ipc_put_u32(b, DELIVER_BROADCAST);
+			ipc_put_u32(b, 0);
+			ipc_put_u32(b, IPC_EV_OTHER);
+			ipc_put_u32(b, 1);
+			ipc_put_u64(b, 5);
+			ipc_put_str(b, "uid");
+			ipc_put_str(b, bad_groups[i]);
+			ipc_put_u32(b, 0);
+			ipc_put_bytes(b, "x", 1);
+			m = msg_of(IPC_MSG_EVENT, b, -1);
+			decode_bad(&m, MAX_EVENT, "are no list of group names");
+		}
+		/* 65 names: one more than a session may hold. */
+		many[0] = '\0';
+		for (i = 0; i <= GROUPLIST_MAX; i++)
+			snprintf(many + strlen(many), sizeof(many) -
+			    strlen(many), "%sg%u", i > 0 ? "," : "", i);
+		ipc_buf_init(b);
+		ipc_put_u32(b, DELIVER_BROADCAST);
+		ipc_put_u32(b, 0);
+		ipc_put_u32(b, IPC_EV_OTHER);
+		ipc_put_u32(b, 1);
+		ipc_put_u64(b, 5);
+		ipc_put_str(b, "uid");
+		ipc_put_str(b, many);
+		ipc_put_u32(b, 0);
+		ipc_put_bytes(b, "x", 1);
+		m = msg_of(IPC_MSG_EVENT, b, -1);
+		decode_bad(&m, MAX_EVENT, "are no list of group names");
+	}
 
 	/* A good record, then a bad one: nothing may be delivered. */
 	mkdeliver(&d, ev, "u", 1);

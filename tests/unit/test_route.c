@@ -613,7 +613,8 @@ test_notice_burst(void **state)
 	worker_fx_connect(f, 1);
 	for (i = 0; i < 6000; i++) {
 		snprintf(uid, sizeof(uid), "ANDROID-departed-%05d", i);
-		assert_true(session_departed(&f->w, 1, uid, "a-f-G-U-C"));
+		assert_true(session_departed(&f->w, 1, uid, "a-f-G-U-C",
+		    GROUPLIST_ANON));
 		if (i % 100 == 99) {
 			worker_fx_turn(f);
 			got0 += worker_fx_events(f, 0, NULL, 0);

@@ -18,6 +18,7 @@
 #include "tests/unit/unit.h"
 #include "tests/unit/worker_fx.h"
 
+#include "worker/groups.h"
 #include "worker/outq.h"
 #include "worker/registry.h"
 #include "worker/session.h"
@@ -61,6 +62,7 @@ worker_fx_setup(void **state)
 	f->w.epfd = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(f->w.epfd >= 0);
 	assert_int_equal(registry_init(&f->w), 0);
+	assert_non_null(f->w.groups = groups_new());
 	f->acc.magic = ACCEPTOR_MAGIC;
 	f->acc.fd = -1;
 	f->acc.plain = true;
@@ -78,6 +80,9 @@ worker_fx_teardown(void **state)
 	f->w.state = WORKER_EXIT;
 	conn_close_all(&f->w, false, "test over");
 	conn_reap(&f->w);
+	/* Every session gave its groups back. */
+	assert_int_equal(groups_count(f->w.groups), 0);
+	groups_free(f->w.groups);
 	registry_free(&f->w);
 	close(f->w.epfd);
 	for (i = 0; i < WORKER_FX_MAX; i++) {
