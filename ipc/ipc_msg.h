@@ -21,7 +21,10 @@ enum ipc_msg_type {
 	 * supervisor -> worker: gen = request id, no payload.
 	 * worker -> supervisor: IPC_MSG_STATUS_REP, gen = request id,
 	 *   u32 N, then N u64: struct counters of shared/counters.h, member
-	 *   by member (counters_encode); N must be COUNTERS_N.
+	 *   by member (counters_encode); N must be COUNTERS_N.  Then u32 G
+	 *   (at most GROUPLIST_TABLE_MAX), G x (str group name, u64 sessions
+	 *   holding it): the worker's groups in use (grouplist_put_counts,
+	 *   shared/grouplist.h).
 	 */
 	IPC_MSG_STATUS_REQ,
 	IPC_MSG_STATUS_REP,

@@ -58,6 +58,9 @@ struct metrics_worker {
 	bool		 up;		/* answered: stats are fresh */
 	unsigned	 restarts;
 	struct counters	 st;
+	/* Its groups and their sessions (borrowed). */
+	const struct grouplist_count *groups;
+	size_t		 n_groups;
 };
 
 /* Everything the exposition shows, copied so that formatting is pure. */

@@ -154,6 +154,72 @@ metrics_family(const struct metrics_snap *s, size_t first,
 	return (end);
 }
 
+/* A label value as the text format wants it: \\, \" and \n escaped. */
+static void
+metrics_label_value(struct metrics_buf *b, const char *v)
+{
+	const char	*p;
+
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '"')
+			metrics_buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			metrics_buf_append(b, "\\n", 2);
+		else
+			metrics_buf_append(b, p, 1);
+	}
+}
+
+static int
+metrics_group_cmp(const void *a, const void *b)
+{
+	return (strcmp(((const struct grouplist_count *)a)->name,
+	    ((const struct grouplist_count *)b)->name));
+}
+
+/*
+ * takd_group_sessions{group="..."}: the sessions holding each group (either
+ * half), summed over the workers that answered, by name (ids are each
+ * worker's own).  A group no session holds has no sample.
+ */
+static void
+metrics_format_groups(const struct metrics_snap *s, struct metrics_buf *b)
+{
+	const struct metrics_worker	*w;
+	struct grouplist_count		*all;
+	size_t				 i, n = 0, j;
+	uint64_t			 sum;
+
+	for (i = 0; i < s->n_workers; i++)
+		if (s->workers[i].up)
+			n += s->workers[i].n_groups;
+	if (n == 0)
+		return;
+	if ((all = calloc(n, sizeof(*all))) == NULL) {
+		b->err = 1;
+		return;
+	}
+	for (i = 0, n = 0; i < s->n_workers; i++) {
+		w = &s->workers[i];
+		if (!w->up || w->n_groups == 0)
+			continue;
+		memcpy(all + n, w->groups, w->n_groups * sizeof(*all));
+		n += w->n_groups;
+	}
+	qsort(all, n, sizeof(*all), metrics_group_cmp);
+	metrics_head(b, "group_sessions", "gauge", "Sessions in the group "
+	    "(either half), over all workers.");
+	for (i = 0; i < n; i = j) {
+		for (sum = 0, j = i; j < n && strcmp(all[j].name,
+		    all[i].name) == 0; j++)
+			sum += all[j].sessions;
+		metrics_buf_printf(b, "takd_group_sessions{group=\"");
+		metrics_label_value(b, all[i].name);
+		metrics_buf_printf(b, "\"} %" PRIu64 "\n", sum);
+	}
+	free(all);
+}
+
 static void
 metrics_gauge(struct metrics_buf *b, const char *name, const char *help,
     int64_t v)
@@ -257,6 +323,7 @@ metrics_format(const struct metrics_snap *s, struct metrics_buf *b)
 			i++;
 		else
 			i = metrics_family(s, i, b);
+	metrics_format_groups(s, b);
 }
 
 void
@@ -294,6 +361,8 @@ metrics_render(const struct sup *sup, const struct round *r,
 		    round_answered(r, slot);
 		w[i].restarts = slot->restarts;
 		w[i].st = slot->stats;
+		w[i].groups = slot->groups;
+		w[i].n_groups = slot->n_groups;
 	}
 	s.n_workers = sup->n_slots;
 	s.workers = w;

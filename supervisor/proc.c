@@ -201,6 +201,9 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	slot->started = time(NULL);
 	slot->started_ms = clock_mono_ms();
 	memset(&slot->stats, 0, sizeof(slot->stats));
+	free(slot->groups);
+	slot->groups = NULL;
+	slot->n_groups = 0;
 	slot->ev.kind = SUP_EV_WORKER;
 	slot->ev.ptr = slot;
 	memset(&ev, 0, sizeof(ev));
@@ -482,9 +485,11 @@ proc_kill_all(struct sup *sup, int sig)
 static int
 proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 {
-	struct ipc_rd	 rd;
-	struct round	*r;
-	uint32_t	 id, pid;
+	struct grouplist_count	*groups = NULL;
+	struct ipc_rd		 rd;
+	struct round		*r;
+	uint32_t		 id, pid;
+	size_t			 n;
 
 	ipc_rd_init(&rd, m);
 	switch (m->hdr.type) {
@@ -505,8 +510,15 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 	case IPC_MSG_STATUS_REP:
 		if (counters_decode(&rd, &slot->stats) == -1)
 			return (-1);
-		if (ipc_rd_done(&rd) == -1)
+		/* Then its sessions per group (takd_group_sessions). */
+		if (grouplist_get_counts(&rd, &groups, &n) == -1 ||
+		    ipc_rd_done(&rd) == -1) {
+			free(groups);
 			return (-1);
+		}
+		free(slot->groups);
+		slot->groups = groups;
+		slot->n_groups = n;
 		/* Late or unasked, the counters are still the freshest. */
 		if ((r = round_find(sup, IPC_MSG_STATUS_REQ,
 		    m->hdr.gen_or_peer, slot)) != NULL)

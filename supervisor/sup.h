@@ -15,6 +15,7 @@
 #include "ipc/ipc_msg.h"
 #include "shared/config.h"
 #include "shared/counters.h"
+#include "shared/grouplist.h"
 #include "shared/tlsctx.h"
 
 #define SUP_MAGIC		0x53555056u	/* "SUPV" */
@@ -59,6 +60,9 @@ struct proc_slot {
 	int		 last_status;	/* waitpid status of the last exit */
 	bool		 hello;		/* this process said IPC_MSG_HELLO */
 	struct counters	 stats;		/* as last reported (STATUS_REP) */
+	/* Its groups and their sessions, as last reported (allocated). */
+	struct grouplist_count *groups;
+	size_t		 n_groups;
 };
 
 /*

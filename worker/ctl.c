@@ -26,6 +26,7 @@
 #include "shared/tlsctx.h"
 #include "worker/conn.h"
 #include "worker/fanout.h"
+#include "worker/groups.h"
 #include "worker/registry.h"
 #include "worker/revoke.h"
 #include "worker/session.h"
@@ -233,19 +234,32 @@ ctl_sample(struct worker *w)
 	w->cnt.fanout_malformed = fs.malformed;
 }
 
+/* The counters and every group with its sessions fit in one frame. */
+_Static_assert(4 + COUNTERS_N * 8 + 4 + GROUPLIST_TABLE_MAX *
+    (4 + GROUPLIST_NAME_MAX - 1 + 8) <= IPC_FRAME_MAX -
+    sizeof(struct ipc_hdr), "STATUS_REP");
+
 static void
 ctl_status(struct worker *w, uint32_t req)
 {
-	struct ipc_buf	*b;
+	struct grouplist_count	*g;
+	struct ipc_buf		*b;
+	size_t			 n;
 
-	if ((b = malloc(sizeof(*b))) == NULL) {
+	if ((b = malloc(sizeof(*b))) == NULL ||
+	    (g = calloc(GROUPLIST_TABLE_MAX, sizeof(*g))) == NULL) {
 		log_warn("status reply");
+		free(b);
 		return;
 	}
 	ipc_buf_init(b);
 	ctl_sample(w);
 	counters_encode(b, &w->cnt);
+	/* Sessions per group, for takd_group_sessions (docs/metrics.md). */
+	n = groups_counts(w->groups, g, GROUPLIST_TABLE_MAX);
+	grouplist_put_counts(b, g, n);
 	ctl_send(w, IPC_MSG_STATUS_REP, req, b);
+	free(g);
 	free(b);
 }
 

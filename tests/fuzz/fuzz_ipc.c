@@ -19,7 +19,8 @@
  *	the rest: the frame as it goes on the wire (header + payload)
  *
  * Checked: ipc_recv() accepts exactly the frames whose header matches what
- * arrived, hands out the payload in bounds, keeps one descriptor and closes
+ * arrived (STATUS_REP's sessions per group encode back to what was
+ * accepted, every name a group name), hands out the payload in bounds, keeps one descriptor and closes
  * the others (no descriptor outlives an input); the readers never read
  * past the payload and keep an error once set; fanout_decode() calls back
  * only for a frame it accepts whole, and the records it accepts encode
@@ -274,6 +275,34 @@ decode_ticket_keys(const struct ipc_msg *m)
 		    (long)m->len);
 }
 
+/*
+ * The sessions per group after STATUS_REP's counters: accepted, every name
+ * is one and they encode back to the bytes received.
+ */
+static void
+decode_group_counts(struct ipc_rd *rd)
+{
+	static struct ipc_buf	 b;
+	struct grouplist_count	*v;
+	struct ipc_rd		 before = *rd;
+	size_t			 n, i;
+
+	if (grouplist_get_counts(rd, &v, &n) == -1)
+		return;
+	if (n > GROUPLIST_TABLE_MAX || (n == 0) != (v == NULL))
+		fz_fail("group counts of a wrong number", (long)n, 0);
+	for (i = 0; i < n; i++)
+		if (!grouplist_name_ok(v[i].name, strlen(v[i].name)))
+			fz_fail("group count of no group name", (long)i, 0);
+	ipc_buf_init(&b);
+	grouplist_put_counts(&b, v, n);
+	if (b.err != 0 || b.len != rd->off - before.off ||
+	    memcmp(b.data, before.p + before.off, b.len) != 0)
+		fz_fail("accepted group counts do not encode back", (long)b.len,
+		    (long)(rd->off - before.off));
+	free(v);
+}
+
 /* The fixed layouts of the control messages, as their handlers read them. */
 static void
 decode_ctl(const struct ipc_msg *m)
@@ -300,8 +329,9 @@ decode_ctl(const struct ipc_msg *m)
 			fz_fail("CRL ack error not terminated", 0, 0);
 		break;
 	case IPC_MSG_STATUS_REP:
-		/* The supervisor's decoder (shared/counters.c). */
-		(void)counters_decode(&rd, &cnt);
+		/* The supervisor's decoders (shared/counters.c, grouplist.c). */
+		if (counters_decode(&rd, &cnt) == 0)
+			decode_group_counts(&rd);
 		break;
 	case IPC_MSG_EVENT_CREDIT:
 		ipc_get_u64(&rd);

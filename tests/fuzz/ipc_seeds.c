@@ -22,6 +22,7 @@
 #include "ipc/ipc.h"
 #include "shared/counters.h"
 #include "shared/crlset.h"
+#include "shared/grouplist.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
 #include "worker/tls.h"
@@ -193,6 +194,7 @@ seeds_ctl(void)
 {
 	static struct ipc_buf	 b;
 	struct counters		 cnt;
+	struct grouplist_count	 groups[2];
 	uint8_t			*set;
 	size_t			 setlen;
 	int			 null_fd;
@@ -214,12 +216,19 @@ seeds_ctl(void)
 	ipc_put_str(&b, "");
 	ipc_put_str(&b, "");
 	seed("departed", 0, IPC_MSG_DEPARTED, 1, b.data, b.len, -1, NULL, 0);
+	/* The counters, then the sessions of each group. */
 	ipc_buf_init(&b);
 	memset(&cnt, 0, sizeof(cnt));
 	cnt.sessions = 3;
 	cnt.accepted = 1000;
 	cnt.hs_fail[IPC_HS_TIMEOUT] = 2;
 	counters_encode(&b, &cnt);
+	memset(groups, 0, sizeof(groups));
+	snprintf(groups[0].name, sizeof(groups[0].name), "Blue");
+	groups[0].sessions = 2;
+	snprintf(groups[1].name, sizeof(groups[1].name), GROUPLIST_ANON);
+	groups[1].sessions = 1;
+	grouplist_put_counts(&b, groups, 2);
 	seed("status-rep", 0, IPC_MSG_STATUS_REP, 7, b.data, b.len, -1, NULL,
 	    0);
 

@@ -10,8 +10,8 @@
 #                the other team (a chat blue sends to red's callsign
 #                included); a late blue client's replay holds blue only;
 #                red2's departure reaches red1 only; takctl clients lists
-#                each session's groups, takctl status the withheld
-#                deliveries
+#                each session's groups, takctl stats --prometheus the
+#                sessions per group, takctl status the withheld deliveries
 #   tcp_group    [tcp] group puts the plain client with the blue TLS
 #                clients: it sees them and they see it, red sees none of it
 . "$(dirname "$0")/lib.sh"
@@ -54,6 +54,12 @@ setup() {
 	done
 	start_takd
 	cot_sa_tmpl "$T/sa.tmpl"
+}
+
+# prom_has LINE: takctl stats --prometheus has the line.
+prom_has() {
+	"$TAKCTL" -c "$CFG" stats --prometheus >"$T/prom" 2>&1 &&
+	    grep -qxF -- "$1" "$T/prom"
 }
 
 ou_isolated() {
@@ -126,6 +132,10 @@ ou_isolated() {
 	grep -qF "\"in\":[\"$BLUE\"],\"out\":[\"$BLUE\"]" "$T/clients.json" &&
 	    grep -qF "\"in\":[\"$RED\"],\"out\":[\"$RED\"]" "$T/clients.json" ||
 	    { diag_file "$T/clients.json"; fail "takctl clients: no groups"; }
+	wait_for 5 prom_has "takd_group_sessions{group=\"$BLUE\"} 2" &&
+	    prom_has "takd_group_sessions{group=\"$RED\"} 2" ||
+	    { grep group_sessions "$T/prom" | sed 's/^/#   /';
+	    fail "takd_group_sessions: Blue 2, Red 2 wanted"; }
 	touch "$T/r2-go"
 	cot_wait r2 0
 	wait_for 10 test -e "$T/r1-ok" || { diag_file "$T/r1.out" 40;

@@ -118,8 +118,10 @@ check_exposition(const char *text)
 	const char	*p = text, *nl;
 	bool		 counter = false;
 
+	/* A label value: '"', '\\' and a newline only escaped. */
 	assert_int_equal(regcomp(&sample, "^takd_[a-z0-9_]+"
-	    "(\\{[a-z_]+=\"[^\"\\\\]*\"(,[a-z_]+=\"[^\"\\\\]*\")*\\})? "
+	    "(\\{[a-z_]+=\"([^\"\\\\\n]|\\\\[\\\\\"n])*\""
+	    "(,[a-z_]+=\"([^\"\\\\\n]|\\\\[\\\\\"n])*\")*\\})? "
 	    "-?[0-9]+$", REG_EXTENDED | REG_NOSUB), 0);
 	assert_int_equal(regcomp(&help, "^# HELP takd_[a-z0-9_]+ [^ ].*$",
 	    REG_EXTENDED | REG_NOSUB), 0);
@@ -250,6 +252,61 @@ test_format(void **state)
 	assert_line(b.buf, "takd_crl_loaded_timestamp_seconds 1799990001");
 	assert_line(b.buf, "takd_crl_last_error_timestamp_seconds 0");
 	assert_line(b.buf, "takd_start_time_seconds 1799990000");
+	metrics_buf_free(&b);
+}
+
+/*
+ * takd_group_sessions: each group's sessions summed over the workers that
+ * answered, by name, the label value escaped.
+ */
+static void
+test_format_groups(void **state)
+{
+	struct grouplist_count	 g0[2], g1[1], g2[2];
+	struct metrics_snap	 s;
+	struct metrics_buf	 b;
+
+	snap_init(&s);
+	memset(g0, 0, sizeof(g0));
+	memset(g1, 0, sizeof(g1));
+	memset(g2, 0, sizeof(g2));
+	snprintf(g0[0].name, sizeof(g0[0].name), "Blue");
+	g0[0].sessions = 2;
+	snprintf(g0[1].name, sizeof(g0[1].name), "Team \"A\"\\x");
+	g0[1].sessions = 1;
+	snprintf(g1[0].name, sizeof(g1[0].name), "Blue");
+	g1[0].sessions = 99;	/* a silent worker's: not counted */
+	snprintf(g2[0].name, sizeof(g2[0].name), "Red");
+	g2[0].sessions = 1;
+	snprintf(g2[1].name, sizeof(g2[1].name), "Blue");
+	g2[1].sessions = 3;
+	workers[0].groups = g0;
+	workers[0].n_groups = 2;
+	workers[1].groups = g1;
+	workers[1].n_groups = 1;
+	workers[2].groups = g2;
+	workers[2].n_groups = 2;
+	memset(&b, 0, sizeof(b));
+	metrics_format(&s, &b);
+	assert_int_equal(b.err, 0);
+	check_exposition(b.buf);
+	assert_line(b.buf, "# TYPE takd_group_sessions gauge");
+	assert_line(b.buf, "takd_group_sessions{group=\"Blue\"} 5");
+	assert_line(b.buf, "takd_group_sessions{group=\"Red\"} 1");
+	assert_line(b.buf, "takd_group_sessions{group=\"Team \\\"A\\\"\\\\x\"} "
+	    "1");
+	assert_null(strstr(b.buf, "} 104\n"));
+	/* The withheld deliveries, by kind. */
+	assert_line(b.buf, "# TYPE takd_deliveries_withheld_total counter");
+	assert_line(b.buf, "takd_deliveries_withheld_total{worker=\"0\","
+	    "reason=\"directed\"} 0");
+	metrics_buf_free(&b);
+
+	/* No group anywhere: no family. */
+	workers[0].n_groups = workers[2].n_groups = 0;
+	memset(&b, 0, sizeof(b));
+	metrics_format(&s, &b);
+	assert_null(strstr(b.buf, "group_sessions"));
 	metrics_buf_free(&b);
 }
 
@@ -453,6 +510,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_format_groups),
 		cmocka_unit_test(test_format_crl),
 		cmocka_unit_test(test_format_no_store),
 		cmocka_unit_test(test_format_none_up),

@@ -29,6 +29,7 @@
 #include "ipc/ipc.h"
 #include "shared/clock.h"
 #include "shared/counters.h"
+#include "shared/grouplist.h"
 #include "supervisor/proc.h"
 #include "supervisor/round.h"
 
@@ -135,6 +136,7 @@ status_reply(int i, uint32_t id, uint64_t sessions)
 	assert_non_null(b = malloc(sizeof(*b)));
 	ipc_buf_init(b);
 	counters_encode(b, &cnt);
+	grouplist_put_counts(b, NULL, 0);	/* no group in use */
 	assert_int_equal(ipc_send(wend[i], IPC_MSG_STATUS_REP, id, (uint32_t)i,
 	    b->data, b->len, -1), 0);
 	free(b);
