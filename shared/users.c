@@ -265,6 +265,17 @@ users_new(void)
 }
 
 void
+users_strip(struct users *us)
+{
+	size_t	 i;
+
+	for (i = 0; i < us->n; i++) {
+		OPENSSL_cleanse(us->v[i].hash, sizeof(us->v[i].hash));
+		snprintf(us->v[i].hash, sizeof(us->v[i].hash), "!");
+	}
+}
+
+void
 users_free(struct users *us)
 {
 	size_t	 i;

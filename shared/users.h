@@ -94,6 +94,22 @@ void		 users_free(struct users *);
 int		 users_read(int dirfd, const char *name, const char *path,
 		    struct users **out, char *err, size_t errlen);
 
+/*
+ * Forget every password hash ("!" in its place): what the processes that
+ * never check a password keep (docs/security.md, "The users file").
+ */
+void		 users_strip(struct users *);
+
+/*
+ * shared/users_fd.c: the set as the supervisor hands it to the workers at
+ * a reload, the file's text (users_format) in a sealed memfd; -1 with err.
+ * users_map reads one back: sealed, at most USERS_FILE_MAX bytes, parsed
+ * whole (name for messages); NULL with err.
+ */
+int		 users_memfd(const struct users *, char *err, size_t errlen);
+struct users	*users_map(int fd, const char *name, char *err,
+		    size_t errlen);
+
 size_t		 users_count(const struct users *);
 /* The i-th user, in name order (strcmp). */
 const struct users_user *users_get(const struct users *, size_t i);

@@ -6,6 +6,7 @@
  * that verifies and one that does not, hashes of other schemes, and the
  * time to parse a file of 100,000 users (printed, not asserted).
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -664,6 +665,69 @@ ms_since(const struct timespec *t0)
  * written in reverse order (the parser sorts): the time is printed for
  * the report; one more user is refused.
  */
+/*
+ * What the supervisor hands the workers at a reload: the set without its
+ * hashes, in a sealed memfd, parsed back the same; an unsealed descriptor
+ * or a file that is no users file is refused.
+ */
+static void
+test_memfd(void **state)
+{
+	struct users		*us, *back;
+	const struct users_user	*u;
+	char			 err[512];
+	int			 fd;
+
+	(void)state;
+	us = parse_ok("alice:" HASH_Y ":admin:Blue,HQ:Red:Cyan\n"
+	    "bob:!:user:::Blue\n");
+	users_strip(us);
+	u = users_find(us, "alice");
+	assert_non_null(u);
+	assert_string_equal(u->hash, "!");
+	assert_false(users_has_password(u));
+	fd = users_memfd(us, err, sizeof(err));
+	assert_true(fd >= 0);
+	/* Sealed: nobody may change what the workers parse. */
+	assert_int_equal(write(fd, "x", 1), -1);
+	back = users_map(fd, "users", err, sizeof(err));
+	if (back == NULL)
+		fail_msg("users_map: %s", err);
+	assert_int_equal(users_count(back), 2);
+	u = users_find(back, "alice");
+	assert_non_null(u);
+	assert_int_equal(u->role, USERS_ROLE_ADMIN);
+	assert_int_equal(u->n_groups, 4);
+	assert_string_equal(u->groups[0].name, "Blue");
+	assert_int_equal(u->groups[0].halves, USERS_IN | USERS_OUT);
+	assert_string_equal(u->groups[2].name, "Red");
+	assert_int_equal(u->groups[2].halves, USERS_IN);
+	assert_string_equal(u->groups[3].name, "Cyan");
+	assert_int_equal(u->groups[3].halves, USERS_OUT);
+	assert_string_equal(u->hash, "!");
+	users_free(back);
+	close(fd);
+	users_free(us);
+
+	/* A descriptor that is not sealed. */
+	fd = memfd_create("t", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "bob:!:user:::\n", 14), 14);
+	assert_null(users_map(fd, "users", err, sizeof(err)));
+	assert_contains(err, "not sealed");
+	close(fd);
+
+	/* Sealed, but not a users file. */
+	fd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "bob:!:boss:::\n", 14), 14);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK |
+	    F_SEAL_GROW | F_SEAL_WRITE), 0);
+	assert_null(users_map(fd, "users", err, sizeof(err)));
+	assert_contains(err, "users:1:");
+	close(fd);
+}
+
 static void
 test_parse_100k(void **state)
 {
@@ -730,6 +794,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_memfd),
 		cmocka_unit_test(test_parse_100k),
 	};
 
