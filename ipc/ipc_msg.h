@@ -101,6 +101,19 @@ enum ipc_msg_type {
 	 */
 	IPC_MSG_TICKET_KEYS,
 
+	/*
+	 * supervisor -> worker: a new generation of the users file (a
+	 * reload), gen = generation, SCM_RIGHTS fd = a sealed memfd holding
+	 * its text without password hashes (shared/users.h, users_memfd).
+	 * No payload.  The worker parses it, makes it the set its handshakes
+	 * use and gives its live sessions their new groups.
+	 * worker -> supervisor: IPC_MSG_USERS_ACK, gen = generation, u32
+	 *   status (0 = in force), u32 live sessions whose groups changed,
+	 *   u32 live sessions closed (their user was deleted), str error.
+	 */
+	IPC_MSG_USERS,
+	IPC_MSG_USERS_ACK,
+
 	IPC_MSG_MAX
 };
 

@@ -21,6 +21,7 @@
 #include "shared/log.h"
 #include "shared/store.h"
 #include "shared/trust.h"
+#include "shared/users.h"
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
@@ -446,6 +447,25 @@ admin_json_crl(const struct sup *sup, struct json *j)
 	json_obj_end(j);
 }
 
+/* The users file in force (userfile.c). */
+static void
+admin_json_users(const struct sup *sup, struct json *j)
+{
+	const struct users_state *us = &sup->users;
+
+	json_key(j, "users");
+	json_obj_begin(j);
+	json_kv_str(j, "path", sup->cfg->users);
+	json_kv_bool(j, "present", !us->missing);
+	json_kv_uint(j, "generation", us->generation);
+	json_kv_uint(j, "count", users_count(us->set));
+	json_kv_uint(j, "groups", users_group_count(us->set));
+	json_kv_time(j, "loaded_at", us->loaded_at);
+	json_kv_str(j, "last_error", us->last_error[0] ? us->last_error : NULL);
+	json_kv_time(j, "last_error_at", us->last_error_at);
+	json_obj_end(j);
+}
+
 /*
  * The store file every process shares, and the supervisor's own counters.
  * Its writes are immediate, never batched: it drops no operations and does
@@ -533,6 +553,7 @@ admin_json_status(const struct sup *sup, const struct round *r,
 		admin_json_listener(l, j);
 	json_arr_end(j);
 	admin_json_crl(sup, j);
+	admin_json_users(sup, j);
 	admin_json_store(sup, j);
 	json_key(j, "admin");
 	json_obj_begin(j);
@@ -577,21 +598,53 @@ admin_stats_request(struct sup *sup, struct admin_client *c,
 		admin_reply_error(sup, c, "out of memory");
 }
 
+/* The users file's part of a reload, as "users": {...}. */
+static void
+admin_reload_users(const struct sup *sup, struct json *j,
+    const struct reload_users *u)
+{
+	json_key(j, "users");
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", u->rc == 0 && u->failed == 0 &&
+	    u->unanswered == 0);
+	if (u->error[0] != '\0')
+		json_kv_str(j, "error", u->error);
+	json_kv_str(j, "path", sup->cfg->users);
+	json_kv_uint(j, "generation", u->generation);
+	json_kv_uint(j, "count", users_count(sup->users.set));
+	json_kv_uint(j, "workers_acked", u->acked);
+	json_kv_uint(j, "workers_failed", u->failed);
+	json_kv_uint(j, "workers_unanswered", u->unanswered);
+	json_kv_uint(j, "sessions_changed", u->changed);
+	json_kv_uint(j, "sessions_closed", u->closed);
+	json_obj_end(j);
+}
+
 static void
 admin_reload_done(struct sup *sup, const struct reload_report *rep,
     void *arg)
 {
 	struct admin_client	*c = arg;
 	struct json		*j = &c->out;
+	const struct reload_users *u = &rep->users;
+	char			 error[2 * RELOAD_ERROR_MAX + 16];
 
-	if (rep->rc == -1) {
-		admin_reply_error(sup, c, rep->error);
-		return;
-	}
+	/* "error" says what failed, the CRL's first: takctl exits 1 on it. */
+	snprintf(error, sizeof(error), "%s%s%s", rep->error,
+	    rep->error[0] != '\0' && u->error[0] != '\0' ? "; " : "",
+	    u->error);
 	json_obj_begin(j);
 	json_kv_bool(j, "ok", rep->ok);
-	if (rep->error[0] != '\0')
-		json_kv_str(j, "error", rep->error);
+	if (error[0] != '\0')
+		json_kv_str(j, "error", error);
+	json_kv_bool(j, "crl_ok", rep->crl && rep->rc == 0 &&
+	    rep->failed == 0 && rep->unanswered == 0);
+	admin_reload_users(sup, j, u);
+	if (!rep->crl || rep->rc == -1) {
+		json_obj_end(j);
+		admin_reply(sup, c);
+		return;
+	}
 	json_kv_uint(j, "generation", rep->generation);
 	json_kv_uint(j, "entries", sup->crl.info.entries);
 	json_kv_time(j, "next_update", sup->crl.info.next_update);

@@ -35,6 +35,7 @@
 #include "supervisor/round.h"
 #include "supervisor/state.h"
 #include "supervisor/ticket.h"
+#include "supervisor/userfile.h"
 
 #define STOP_GRACE_MS	3000	/* beyond drain_timeout before SIGKILL */
 
@@ -79,6 +80,16 @@ load_tls(struct sup *s)
 	if (tlsctx_key_too_open(key))
 		log_warnx("private key %s is readable by group or others; "
 		    "chmod 600 it", key);
+}
+
+/* The users file: takd does not start on an invalid one. */
+static void
+load_users(struct sup *s)
+{
+	char	 err[1024];
+
+	if (userfile_init(s, err, sizeof(err)) == -1)
+		config_fail(err);
 }
 
 /* Descriptors a worker holds besides its sessions (listeners, epoll, mesh). */
@@ -409,7 +420,7 @@ handle_signals(struct sup *s)
 			start_stop(s, "SIGINT");
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: reloading the CRL");
+			log_info("SIGHUP: reloading the CRL and the users file");
 			if (!s->stopping)
 				(void)reload_start(s, NULL, NULL, NULL, 0);
 			break;
@@ -547,6 +558,7 @@ cleanup(struct sup *s)
 	notify_close();
 	state_close(s);		/* every worker is gone */
 	crl_cleanup(s);
+	userfile_cleanup(s);
 	ticket_free(s);
 	listen_close_all(s);
 	SSL_CTX_free(s->ssl_ctx);
@@ -623,7 +635,7 @@ main(int argc, char *argv[])
 		config_fail(err);
 	sup.magic = SUP_MAGIC;
 	sup.cfg = &config;
-	sup.admin_fd = sup.sigfd = sup.run_dirfd = -1;
+	sup.admin_fd = sup.sigfd = sup.run_dirfd = sup.users.dirfd = -1;
 	snprintf(sup.user, sizeof(sup.user), "%s", as_root ? config.user : "");
 	if (as_root && privdrop_lookup(config.user, config.group, &ids, err,
 	    sizeof(err)) == -1)
@@ -638,9 +650,11 @@ main(int argc, char *argv[])
 		log_init(LOG_DEST_STDERR, NULL, config.log_level);
 		check_pki_dir(&sup);
 		load_tls(&sup);
+		load_users(&sup);
 		printf("takd: configuration %s is valid\n",
 		    path ? path : "(embedded defaults)");
 		crl_cleanup(&sup);
+		userfile_cleanup(&sup);
 		SSL_CTX_free(sup.ssl_ctx);
 		sk_X509_pop_free(sup.ca, X509_free);
 		return (0);
@@ -653,6 +667,7 @@ main(int argc, char *argv[])
 	check_pki_dir(&sup);
 	load_tls(&sup);
 	prepare_dirs(&sup, &ids, as_root);
+	load_users(&sup);	/* in STATE_DIR by default: made just now */
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
 		log_warn("chown %s", config.log);
 	if (!sup.foreground)

@@ -162,6 +162,8 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	args.ca = sup->ca;
 	args.crl_generation = sup->crl.info.generation;
 	args.crl = sup->crl.crl;
+	args.users = sup->users.set;
+	args.users_generation = sup->users.generation;
 	args.cfg = sup->cfg;
 	exit(worker_main(&args));
 }
@@ -526,6 +528,8 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		return (0);
 	case IPC_MSG_CRL_ACK:
 		return (reload_worker_ack(sup, slot, m));
+	case IPC_MSG_USERS_ACK:
+		return (reload_users_ack(sup, slot, m));
 	default:
 		log_warnx("worker %u sent unexpected message type %u", slot->id,
 		    m->hdr.type);

@@ -109,6 +109,20 @@ struct crl_state {
 	struct crl_parser parser;
 };
 
+struct users;
+
+/* The users file in force (userfile.c). */
+struct users_state {
+	struct users	*set;		/* no password hashes */
+	uint32_t	 generation;	/* 1 at start, +1 a reload that read it */
+	int		 dirfd;		/* the file's directory (trust.h) */
+	char		 name[256];	/* file name inside dirfd */
+	bool		 missing;	/* no file: the empty set */
+	time_t		 loaded_at;
+	char		 last_error[512];
+	time_t		 last_error_at;
+};
+
 struct admin_client;
 struct metrics;
 struct reload;
@@ -133,6 +147,7 @@ struct sup {
 	SSL_CTX		*ssl_ctx;
 	STACK_OF(X509)	*ca;
 	struct crl_state crl;
+	struct users_state users;
 
 	struct listener	 listeners[2 * TAKD_MAX_LISTEN];
 	size_t		 n_listeners;

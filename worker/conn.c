@@ -38,6 +38,7 @@
 
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/registry.h"
 #include "worker/revoke.h"
@@ -320,7 +321,8 @@ conn_established(struct worker *w, struct conn *c)
 	char	 who[CONN_WHO_MAX];
 	char	 why[REVOKE_WHY_MAX];
 
-	if (!c->plain && tls_peer_get(c->ssl, &c->tls) == -1) {
+	if (!c->plain && tls_peer_get(c->ssl,
+	    w->cfg->user_rdn_nid, &c->tls) == -1) {
 		/* Only reachable if the context stopped requiring a cert. */
 		w->cnt.handshakes_failed++;
 		w->cnt.hs_fail[IPC_HS_NO_CERT]++;
@@ -377,6 +379,7 @@ conn_established(struct worker *w, struct conn *c)
 		    SSL_get_version(c->ssl),
 		    SSL_session_reused(c->ssl) ? "yes" : "no");
 	}
+	auth_session(w, c);
 	session_start(w, c);
 	return (0);
 }

@@ -24,6 +24,7 @@
 #include "shared/log.h"
 #include "shared/store.h"
 #include "shared/tlsctx.h"
+#include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/fanout.h"
 #include "worker/groups.h"
@@ -47,6 +48,8 @@ static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_PEER] = "PEER",
 	[IPC_MSG_DEPARTED] = "DEPARTED",
 	[IPC_MSG_TICKET_KEYS] = "TICKET_KEYS",
+	[IPC_MSG_USERS] = "USERS",
+	[IPC_MSG_USERS_ACK] = "USERS_ACK",
 };
 
 static const char *
@@ -347,6 +350,7 @@ ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
 		*shutdown_ms = ipc_get_u32(&rd);
 		return (ipc_rd_done(&rd) == 0 && msg->fd == -1);
 	case IPC_MSG_CRL:
+	case IPC_MSG_USERS:
 	case IPC_MSG_LOG_FD:
 	case IPC_MSG_PEER:
 		return (msg->len == 0 && msg->fd != -1);
@@ -385,6 +389,10 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_CRL:
 		revoke_install(w, msg->fd, msg->hdr.gen_or_peer);
+		close(msg->fd);
+		break;
+	case IPC_MSG_USERS:
+		auth_install(w, msg->fd, msg->hdr.gen_or_peer);
 		close(msg->fd);
 		break;
 	case IPC_MSG_LOG_FD:

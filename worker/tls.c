@@ -248,8 +248,31 @@ tls_name_orgunit(const X509_NAME *name, char *dst, size_t len, bool *toolong)
 	    toolong);
 }
 
+/*
+ * The one value of RDN nid in name: user names a user only when it is the
+ * only one (two CNs could name two users).
+ */
+static void
+tls_name_user(const X509_NAME *name, int nid, char *dst, size_t len,
+    bool *bad)
+{
+	int	 i;
+
+	*bad = false;
+	dst[0] = '\0';
+	if ((i = X509_NAME_get_index_by_NID(name, nid, -1)) == -1)
+		return;
+	if (X509_NAME_get_index_by_NID(name, nid, i) != -1) {
+		*bad = true;
+		return;
+	}
+	tls_name_append(name, nid, dst, len, &(size_t){ 0 }, bad);
+	if (*bad)
+		dst[0] = '\0';
+}
+
 int
-tls_peer_get(SSL *ssl, struct tls_peer *peer)
+tls_peer_get(SSL *ssl, int user_nid, struct tls_peer *peer)
 {
 	X509	*x;
 
@@ -269,6 +292,8 @@ tls_peer_get(SSL *ssl, struct tls_peer *peer)
 	    sizeof(peer->subject));
 	tls_name_orgunit(X509_get_subject_name(x), peer->orgunit,
 	    sizeof(peer->orgunit), &peer->orgunit_long);
+	tls_name_user(X509_get_subject_name(x), user_nid, peer->user,
+	    sizeof(peer->user), &peer->user_bad);
 	ERR_clear_error();
 	return (0);
 }

@@ -54,6 +54,13 @@ struct tls_peer {
 	 */
 	char		 orgunit[256];
 	bool		 orgunit_long;	/* did not fit, or unreadable */
+	/*
+	 * The value of the subject's [auth] user_rdn (CN by default): who the
+	 * users file knows it as, "" when it has none.  user_bad: several
+	 * values, or one that is unreadable or longer than a user name.
+	 */
+	char		 user[64];
+	bool		 user_bad;
 };
 
 /* A server-side SSL on fd, in accept state.  NULL when out of memory. */
@@ -91,7 +98,7 @@ enum tls_res tls_shutdown(SSL *, char *reason, size_t);
 void	 tls_name_orgunit(const X509_NAME *, char *dst, size_t len,
 	    bool *toolong);
 /* Fill peer from the session's certificate.  -1 when there is none. */
-int	 tls_peer_get(SSL *, struct tls_peer *);
+int	 tls_peer_get(SSL *, int user_nid, struct tls_peer *);
 void	 tls_peer_clear(struct tls_peer *);
 
 /* One session ticket key (IPC_MSG_TICKET_KEYS has the sizes). */

@@ -25,6 +25,7 @@
 #include "ipc/ipc.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/groups.h"
 #include "worker/registry.h"
@@ -166,6 +167,8 @@ worker_init(struct worker *w, const struct worker_args *args)
 	w->crl_generation = args->crl_generation;
 	/* Our copy of the supervisor's since the fork: ours to free. */
 	revoke_set_crl(w, args->crl);
+	w->users = args->users;
+	w->users_generation = args->users_generation;
 	w->ppid = getppid();
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		log_warn("epoll_create1");
@@ -210,6 +213,7 @@ worker_teardown(struct worker *w)
 	w->groups = NULL;
 	registry_free(w);
 	revoke_free(w);
+	auth_free(w);
 	accept_close_all(w);
 	free(w->acceptors);
 	w->acceptors = NULL;

@@ -12,6 +12,7 @@
 #include "shared/config.h"
 
 struct crlset;
+struct users;
 
 struct worker_args {
 	unsigned	 id;		/* slot number, 0 .. workers-1 */
@@ -34,6 +35,12 @@ struct worker_args {
 	 * worker's own copy from the fork on.
 	 */
 	struct crlset	*crl;
+	/*
+	 * The users file in force at fork (no hashes), and its generation:
+	 * the supervisor's, the worker's own copy from the fork on.
+	 */
+	struct users	*users;
+	uint32_t	 users_generation;
 	const struct config *cfg;
 };
 

@@ -105,6 +105,8 @@ struct worker {
 
 	uint32_t	 crl_generation;
 	struct crlset	*crl;		/* in force; NULL when crl_check = off */
+	struct users	*users;		/* the users file in force (auth.c) */
+	uint32_t	 users_generation;
 	struct counters	 cnt;	/* shared/counters.h */
 	struct log_ratelimit rl_full;
 	struct log_ratelimit rl_emfile;

@@ -1,0 +1,32 @@
+/*
+ * The users file in the supervisor (docs/groups.md): read at start (takd
+ * does not start on an invalid one), read again at every reload (an
+ * invalid one keeps the set in force), handed to the workers: inherited
+ * at fork, pushed in a sealed memfd at a reload (reload.c).  The set kept
+ * has no password hashes (users_strip): nothing in takd checks a password.
+ */
+#ifndef TAKD_USERFILE_H
+#define TAKD_USERFILE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "supervisor/sup.h"
+
+/*
+ * Open the file's directory (walked from /, trust.h: kept for the reloads
+ * after the privilege drop) and read the file.  A missing file is an empty
+ * set.  -1 with err: takd must not start.
+ */
+int	 userfile_init(struct sup *, char *err, size_t errlen);
+/*
+ * Read the file again.  0: a new generation is in force here (the caller
+ * pushes it); -1 with err (logged, kept for takctl status): the set in
+ * force stays.
+ */
+int	 userfile_reload(struct sup *, char *err, size_t errlen);
+/* The set in force in a sealed memfd for IPC_MSG_USERS, or -1 (logged). */
+int	 userfile_memfd(struct sup *);
+void	 userfile_cleanup(struct sup *);
+
+#endif
