@@ -1,6 +1,8 @@
 /*
  * takctl clients: who is connected, from the supervisor's view of the shared
- * registry.  --json prints the array as takd sent it; otherwise a table.
+ * registry, with each client's user and the groups it publishes to (IN)
+ * and receives from (OUT).  --json prints the array as takd sent it;
+ * otherwise a table.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,9 @@ static const struct report_col cols[] = {
 	{ "callsign",	"CALLSIGN",	16 },
 	{ "uid",	"UID",		28 },
 	{ "worker",	"W",		2 },
+	{ "user",	"USER",		12 },
+	{ "groups.in",	"IN",		16 },
+	{ "groups.out",	"OUT",		16 },
 	{ "peer",	"PEER",		22 },
 	{ "connected",	"CONNECTED",	20 },
 	{ "serial",	"SERIAL",	32 },

@@ -105,6 +105,32 @@ report_size(const char *obj, size_t len, const char *path)
 	printf("%" PRIu64 " %s", v, units[u]);
 }
 
+/* The users file in force, and the last one refused. */
+static void
+report_users(const char *st, size_t len)
+{
+	const char	*u;
+	size_t		 ulen;
+	char		 path[512], gen[32], n[32], g[32], present[8];
+	char		 err[600];
+
+	if (json_get(st, len, "users", &u, &ulen) != 1)
+		return;
+	report_cell(u, ulen, "path", path, sizeof(path));
+	report_cell(u, ulen, "generation", gen, sizeof(gen));
+	report_cell(u, ulen, "count", n, sizeof(n));
+	report_cell(u, ulen, "groups", g, sizeof(g));
+	report_cell(u, ulen, "present", present, sizeof(present));
+	if (strcmp(present, "yes") == 0)
+		printf("users file %s: generation %s, %s users, %s groups\n",
+		    path, gen, n, g);
+	else
+		printf("users file %s: none (generation %s)\n", path, gen);
+	report_cell(u, ulen, "last_error", err, sizeof(err));
+	if (strcmp(err, "-") != 0)
+		printf("users file: last reload refused: %s\n", err);
+}
+
 /*
  * The state store file, shared by every process, and the supervisor's
  * writes to it (the workers' are in the table).
@@ -163,6 +189,7 @@ report_header(const char *st, size_t len)
 		putchar(')');
 	}
 	printf(", %s\n", strcmp(d, "yes") == 0 ? "STALE" : "not stale");
+	report_users(st, len);
 	report_store(st, len);
 	putchar('\n');
 }
@@ -198,15 +225,44 @@ report_list(const struct config *c, const char *request, const char *key,
 	return (rc);
 }
 
+/* An array of strings as "a,b,c" in buf ("" when empty or malformed). */
+static void
+report_join(const char *arr, size_t len, char *buf, size_t buflen)
+{
+	const char	*pos = arr, *end = arr + len, *e;
+	size_t		 elen, off = 0;
+	int		 n;
+
+	buf[0] = '\0';
+	while (json_array_next(&pos, end, &e, &elen) == 1) {
+		if (elen >= 2 && e[0] == '"') {
+			e++;
+			elen -= 2;
+		}
+		n = snprintf(buf + off, buflen - off, "%s%.*s", off > 0 ?
+		    "," : "", (int)elen, e);
+		if (n < 0 || (size_t)n >= buflen - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
 /* A value as text: strings without their quotes, null and "" as "-". */
 static void
 report_value(const char *obj, size_t len, const struct report_col *c)
 {
 	const char	*v;
 	size_t		 vlen;
+	char		 joined[1024];
 	int		 w;
 
-	if (json_get(obj, len, c->key, &v, &vlen) != 1 ||
+	if (report_get(obj, len, c->key, &v, &vlen) == 0 && vlen > 0 &&
+	    v[0] == '[') {
+		/* A list of names (groups): joined, "-" when empty. */
+		report_join(v, vlen, joined, sizeof(joined));
+		v = joined[0] != '\0' ? joined : "-";
+		vlen = strlen(v);
+	} else if (report_get(obj, len, c->key, &v, &vlen) == -1 ||
 	    (vlen == 4 && memcmp(v, "null", 4) == 0) ||
 	    (vlen == 2 && memcmp(v, "\"\"", 2) == 0)) {
 		v = "-";
