@@ -223,10 +223,12 @@ revoke_reload(struct config *cfg, bool no_reload, size_t entries)
 		return (TAKCTL_EX_FAIL);
 	}
 	revoke_json_text(reply, len, "error", why, sizeof(why));
-	revoke_json_text(reply, len, "ok", ok, sizeof(ok));
-	if (strcmp(why, "-") != 0 || strcmp(ok, "true") != 0) {
+	/* The CRL's part alone: a refused users file is the next warning's. */
+	revoke_json_text(reply, len, "crl_ok", ok, sizeof(ok));
+	if (strcmp(ok, "true") != 0) {
 		takctl_warnx("the CRL is written, but takd did not take it: %s",
-		    strcmp(why, "-") != 0 ? why : "reload not confirmed");
+		    strcmp(why, "-") != 0 ? why : "not confirmed (a worker did "
+		    "not answer, or [tls] crl_check = off)");
 		free(reply);
 		return (TAKCTL_EX_FAIL);
 	}
@@ -236,6 +238,8 @@ revoke_reload(struct config *cfg, bool no_reload, size_t entries)
 	    sizeof(closed));
 	printf("takd: reloaded, CRL generation %s active (%s entries, %s "
 	    "sessions closed)\n", gen, ent, closed);
+	if (strcmp(why, "-") != 0)
+		takctl_warnx("warning: %s", why);
 	if (strtoul(ent, NULL, 10) != entries)
 		takctl_warnx("warning: takd reports %s entries but the CRL "
 		    "written has %zu: does takd use another [tls] crl than %s?",
