@@ -84,11 +84,11 @@ load_tls(struct sup *s)
 
 /* The users file: takd does not start on an invalid one. */
 static void
-load_users(struct sup *s)
+load_users(struct sup *s, const struct privdrop_ids *ids)
 {
-	char	 err[1024];
+	char	 err[PATH_MAX + 1024];
 
-	if (userfile_init(s, err, sizeof(err)) == -1)
+	if (userfile_init(s, ids, err, sizeof(err)) == -1)
 		config_fail(err);
 }
 
@@ -650,7 +650,7 @@ main(int argc, char *argv[])
 		log_init(LOG_DEST_STDERR, NULL, config.log_level);
 		check_pki_dir(&sup);
 		load_tls(&sup);
-		load_users(&sup);
+		load_users(&sup, as_root ? &ids : NULL);
 		printf("takd: configuration %s is valid\n",
 		    path ? path : "(embedded defaults)");
 		crl_cleanup(&sup);
@@ -667,7 +667,8 @@ main(int argc, char *argv[])
 	check_pki_dir(&sup);
 	load_tls(&sup);
 	prepare_dirs(&sup, &ids, as_root);
-	load_users(&sup);	/* in STATE_DIR by default: made just now */
+	/* In STATE_DIR by default: made just now. */
+	load_users(&sup, as_root ? &ids : NULL);
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
 		log_warn("chown %s", config.log);
 	if (!sup.foreground)

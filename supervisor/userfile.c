@@ -6,11 +6,13 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shared/log.h"
 #include "shared/trust.h"
 #include "shared/users.h"
+#include "supervisor/privdrop.h"
 #include "supervisor/userfile.h"
 
 /*
@@ -60,6 +62,10 @@ userfile_read(struct sup *sup, struct users **out, bool *missing, char *err,
 	}
 	rc = users_read(sup->users.dirfd, sup->users.name, sup->cfg->users,
 	    out, err, errlen);
+	if (rc == -1 && errno == EACCES)
+		snprintf(err + strlen(err), errlen - strlen(err), " (the service "
+		    "user must be able to search the file's directory: chmod "
+		    "o+x it)");
 	if (rc == -1)
 		return (-1);
 	*missing = rc == 1;
@@ -81,8 +87,56 @@ userfile_log_loaded(const struct sup *sup)
 		    users_group_count(sup->users.set));
 }
 
+/*
+ * Whether the service user (ids) may look up names in the directory dirfd:
+ * takd re-reads the file there after dropping root.  Its one group is gid.
+ */
+static bool
+userfile_dir_searchable(int dirfd, const struct privdrop_ids *ids,
+    struct stat *st)
+{
+	if (fstat(dirfd, st) == -1)
+		return (true);	/* the read below says what is wrong */
+	if (st->st_uid == ids->uid)
+		return ((st->st_mode & S_IXUSR) != 0);
+	if (st->st_gid == ids->gid)
+		return ((st->st_mode & S_IXGRP) != 0);
+	return ((st->st_mode & S_IXOTH) != 0);
+}
+
+/*
+ * Started as root: a file takd could not read again at a reload is refused
+ * now, rather than at the first reload; with no file yet, a warning.
+ */
+static int
+userfile_check_dir(struct sup *sup, const struct privdrop_ids *ids,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[PATH_MAX], base[PATH_MAX], msg[2 * PATH_MAX + 256];
+
+	if (ids == NULL || sup->users.dirfd < 0 ||
+	    userfile_dir_searchable(sup->users.dirfd, ids, &st))
+		return (0);
+	(void)trust_split(sup->cfg->users, dir, base);
+	snprintf(msg, sizeof(msg), "its directory %s (mode %04o, group %u) "
+	    "is not searchable by the service user, who reads the file again "
+	    "at every reload: chmod o+x %s (or give it the service user's "
+	    "group with g+x)", dir, (unsigned)(st.st_mode & 07777),
+	    (unsigned)st.st_gid, dir);
+	if (!sup->users.missing) {
+		snprintf(err, errlen, "[auth] users %s: %s", sup->cfg->users,
+		    msg);
+		return (-1);
+	}
+	log_warnx("[auth] users %s: no file yet, and %s", sup->cfg->users,
+	    msg);
+	return (0);
+}
+
 int
-userfile_init(struct sup *sup, char *err, size_t errlen)
+userfile_init(struct sup *sup, const struct privdrop_ids *ids, char *err,
+    size_t errlen)
 {
 	char	 why[512];
 
@@ -92,6 +146,8 @@ userfile_init(struct sup *sup, char *err, size_t errlen)
 		snprintf(err, errlen, "[auth] users: %s", why);
 		return (-1);
 	}
+	if (userfile_check_dir(sup, ids, err, errlen) == -1)
+		return (-1);
 	sup->users.generation = 1;
 	sup->users.loaded_at = time(NULL);
 	userfile_log_loaded(sup);

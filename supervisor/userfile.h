@@ -13,12 +13,17 @@
 
 #include "supervisor/sup.h"
 
+struct privdrop_ids;
+
 /*
  * Open the file's directory (walked from /, trust.h: kept for the reloads
  * after the privilege drop) and read the file.  A missing file is an empty
- * set.  -1 with err: takd must not start.
+ * set.  Started as root (ids: the service user's), a file in a directory
+ * the service user cannot search is refused, since no reload could read
+ * it.  -1 with err: takd must not start.
  */
-int	 userfile_init(struct sup *, char *err, size_t errlen);
+int	 userfile_init(struct sup *, const struct privdrop_ids *ids, char *err,
+	    size_t errlen);
 /*
  * Read the file again.  0: a new generation is in force here (the caller
  * pushes it); -1 with err (logged, kept for takctl status): the set in

@@ -434,7 +434,7 @@ unit_capabilities() {
 	    paste -sd, -)
 	diag "bounding set: $caps"
 	mkdir -m 755 "$T/logs"
-	mkdir -m 750 "$T/state"
+	mkdir -m 755 "$T/state"	# as etc/takd.service makes it
 	use_pki "$T/state/pki"
 	write_config "$T/takd.ini" server.workers=1 server.run_dir="$T/run" \
 	    pki.dir="$T/state/pki" server.log="$T/logs/takd.log"

@@ -353,6 +353,32 @@ untrusted_dir() {
 	expect_ctl 0 user add alice --no-password
 }
 
+# takd started as root refuses a users file in a directory its service user
+# cannot search (no reload could read it again), and only warns when there
+# is no file there yet.
+takd_unsearchable() {
+	local rc
+	[ "$(id -u)" -eq 0 ] || { diag "skipped: needs root"; return 0; }
+	use_pki "$T/pki"
+	setup auth.users="$T/priv/users"
+	mkdir -m 0750 "$T/priv"
+	expect_ctl 0 user add alice --no-password
+	timeout 20 "$TAKD" -f -c "$CFG" >"$T/stderr" 2>&1
+	rc=$?
+	[ "$rc" -eq 78 ] || { diag_file "$T/stderr" 20;
+	    fail "takd: exit status $rc, expected 78"; }
+	expect_grep "\\[auth\\] users $T/priv/users: its directory $T/priv \\(mode 0750, group 0\\) is not searchable by the service user" "$T/stderr"
+	rm "$USERS"
+	start_takd
+	log_has "no file yet, and its directory $T/priv" ||
+	    fail "no warning about the directory"
+	chmod 0755 "$T/priv"
+	expect_ctl 0 user add alice --no-password
+	expect_ctl 0 reload
+	expect_grep '"users":{"ok":true' "$T/out"
+	expect_grep '"count":1' "$T/out"
+}
+
 # The file's group: [server] group when set; no service account, no file.
 service_group() {
 	[ "$(id -u)" -eq 0 ] || { diag "skipped: needs root"; return 0; }
@@ -455,5 +481,6 @@ run_case bad_input
 run_case bad_file
 run_case untrusted_dir
 run_case service_group
+run_case takd_unsearchable
 run_case import_tak
 finish
