@@ -433,6 +433,29 @@ client_args() {
 	echo "--cert $d/$1.pem --key $d/$1.key --pass test"
 }
 
+# subj_cert NAME SUBJECT: a client certificate of $T/pki's CA for SUBJECT
+# ("/CN=alice/O=takd test/OU=Blue", "/CN=alice/CN=bob": what takctl pki
+# client does not make), its key without a pass phrase, in
+# $T/pki/clients/NAME.pem and NAME.key; subj_args NAME gives takclient's
+# options for it.
+subj_cert() {
+	local d=$T/pki/clients
+	printf 'extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n' \
+	    >"$T/client.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/$1.key" -subj "$2" \
+	    -out "$T/$1.csr" >>"$T/openssl.log" 2>&1 &&
+	    openssl x509 -req -in "$T/$1.csr" -CA "$T/pki/ca.pem" \
+	    -CAkey "$T/pki/ca.key" -set_serial "0x$(openssl rand -hex 12)" \
+	    -days 2 -extfile "$T/client.ext" -out "$d/$1.pem" \
+	    >>"$T/openssl.log" 2>&1 ||
+	    { diag_file "$T/openssl.log"; fail "cannot make certificate $1"; }
+}
+
+subj_args() {
+	echo "--cert $T/pki/clients/$1.pem --key $T/pki/clients/$1.key"
+}
+
 # serial_of NAME [PKIDIR]: the serial of a client certificate as openssl
 # prints it (upper-case hex, an even number of digits): what takctl pki
 # list and crl show print and revoke --serial takes.
@@ -938,6 +961,20 @@ cot_sa_tmpl() {
 	    '<point lat="38.8895" lon="-77.0353" hae="21.4" ce="9.9" le="9999999.0"/>' \
 	    '<detail><contact callsign="@CALLSIGN@" endpoint="*:-1:stcp"/><__group name="Cyan" role="Team Member"/><remarks>seq=@SEQ@</remarks></detail></event>' \
 	    >"$1"
+}
+
+# cot_chat FILE UID TEXT [DEST...]: a GeoChat-like b-t-f template with
+# <remarks>TEXT</remarks> to each DEST ('callsign="X"' or 'uid="Y"', in
+# <marti>), or to everybody when no DEST is given (no <marti>).
+cot_chat() {
+	local file=$1 uid=$2 text=$3 dests="" d
+	shift 3
+	for d in "$@"; do
+		dests="$dests<dest $d/>"
+	done
+	[ -z "$dests" ] || dests="<marti>$dests</marti>"
+	printf '<event version="2.0" uid="%s" type="b-t-f" how="h-g-i-g-o" time="@NOW@" start="@NOW@" stale="@STALE@"><point lat="1" lon="2" hae="0" ce="9" le="9"/><detail><remarks>%s</remarks>%s</detail></event>\n' \
+	    "$uid" "$text" "$dests" >"$file"
 }
 
 # --- cases -----------------------------------------------------------------

@@ -19,31 +19,9 @@
 BLUE="takd test/Blue"
 RED="takd test/Red"
 
-# ou_cert NAME OU: a client certificate "CN=NAME, O=takd test, OU=OU" of
-# the case's CA (key without a pass phrase) in $T/pki/clients.
+# ou_cert NAME OU: a client certificate "CN=NAME, O=takd test, OU=OU".
 ou_cert() {
-	local d=$T/pki/clients
-	printf 'extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n' \
-	    >"$T/client.ext"
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$d/$1.key" -subj "/CN=$1/O=takd test/OU=$2" \
-	    -out "$T/$1.csr" >>"$T/openssl.log" 2>&1 &&
-	    openssl x509 -req -in "$T/$1.csr" -CA "$T/pki/ca.pem" \
-	    -CAkey "$T/pki/ca.key" -set_serial "0x$(openssl rand -hex 12)" \
-	    -days 2 -extfile "$T/client.ext" -out "$d/$1.pem" \
-	    >>"$T/openssl.log" 2>&1 ||
-	    { diag_file "$T/openssl.log"; fail "cannot make certificate $1"; }
-}
-
-# ou_args NAME: takclient options for a client of ou_cert.
-ou_args() {
-	echo "--cert $T/pki/clients/$1.pem --key $T/pki/clients/$1.key"
-}
-
-# chat FILE UID TEXT DEST: a chat to DEST ('callsign="X"' or 'uid="Y"').
-chat() {
-	printf '<event version="2.0" uid="%s" type="b-t-f" how="h-g-i-g-o" time="@NOW@" start="@NOW@" stale="@STALE@"><point lat="1" lon="2" hae="0" ce="9" le="9"/><detail><remarks>%s</remarks><marti><dest %s/></marti></detail></event>\n' \
-	    "$2" "$3" "$4" >"$1"
+	subj_cert "$1" "/CN=$1/O=takd test/OU=$2"
 }
 
 setup() {
@@ -65,10 +43,10 @@ prom_has() {
 ou_isolated() {
 	local n
 	setup
-	chat "$T/to-b1-cs.ev" chat-1 to-blue1-cs 'callsign="BLUE1"'
-	chat "$T/to-b1-uid.ev" chat-2 to-blue1-uid 'uid="b1"'
-	chat "$T/to-r1.ev" chat-3 cross-blue 'callsign="RED1"'
-	chat "$T/to-r2.ev" chat-4 to-red2 'callsign="RED2"'
+	cot_chat "$T/to-b1-cs.ev" chat-1 to-blue1-cs 'callsign="BLUE1"'
+	cot_chat "$T/to-b1-uid.ev" chat-2 to-blue1-uid 'uid="b1"'
+	cot_chat "$T/to-r1.ev" chat-3 cross-blue 'callsign="RED1"'
+	cot_chat "$T/to-r2.ev" chat-4 to-red2 'callsign="RED2"'
 	cat >"$T/b1.script" <<-EOF
 	forbid uid=r1
 	forbid uid=r2
@@ -113,18 +91,18 @@ ou_isolated() {
 	expect grep=to-red2 within=10000
 	wait-file $T/r2-go
 	EOF
-	cot_place r1 0 $(ou_args red1) --script "$T/r1.script" --uid r1 \
+	cot_place r1 0 $(subj_args red1) --script "$T/r1.script" --uid r1 \
 	    --callsign RED1
-	cot_place b1 0 $(ou_args blue1) --script "$T/b1.script" --uid b1 \
+	cot_place b1 0 $(subj_args blue1) --script "$T/b1.script" --uid b1 \
 	    --callsign BLUE1
-	cot_place b2 1 $(ou_args blue2) --script "$T/b2.script" --uid b2 \
+	cot_place b2 1 $(subj_args blue2) --script "$T/b2.script" --uid b2 \
 	    --callsign BLUE2
-	cot_place r2 1 $(ou_args red2) --script "$T/r2.script" --uid r2 \
+	cot_place r2 1 $(subj_args red2) --script "$T/r2.script" --uid r2 \
 	    --callsign RED2
 	wait_for 15 test -e "$T/b1-ok" || { diag_file "$T/b1.out" 40;
 	    fail "blue1 did not get blue2's SA and chats"; }
 	# A newcomer's replay: blue only.
-	expect_client 0 $(ou_args blue3) --expect-uid b1 --expect-uid b2 \
+	expect_client 0 $(subj_args blue3) --expect-uid b1 --expect-uid b2 \
 	    --forbid uid=r1 --forbid uid=r2 --wait 5
 	# What takctl shows while all four are there.
 	"$TAKCTL" -c "$CFG" clients --json >"$T/clients.json" 2>&1 ||
@@ -180,9 +158,9 @@ tcp_group() {
 	expect uid=b1 within=10000
 	wait-file $T/done
 	EOF
-	cot_place r1 0 $(ou_args red1) --script "$T/r1.script" --uid r1 \
+	cot_place r1 0 $(subj_args red1) --script "$T/r1.script" --uid r1 \
 	    --callsign RED1
-	cot_place b1 1 $(ou_args blue1) --script "$T/b1.script" --uid b1 \
+	cot_place b1 1 $(subj_args blue1) --script "$T/b1.script" --uid b1 \
 	    --callsign BLUE1
 	cot_spawn p1 "$TAKCLIENT" --connect "127.0.0.1:$port" --plain \
 	    --verbose --script "$T/p1.script" --uid p1 --callsign PAPA
