@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,20 @@
 #include "shared/users.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/userfile.h"
+
+static void	 userfile_errf(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A message cut to the buffer: [auth] users may be a long path. */
+static void
+userfile_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
 
 /*
  * The file's directory, walked from / and kept; -1 with errno ENOENT when
@@ -29,14 +44,15 @@ userfile_open_dir(struct sup *sup, char *err, size_t errlen)
 	if (trust_split(sup->cfg->users, dir, base) == -1 ||
 	    snprintf(sup->users.name, sizeof(sup->users.name), "%s", base) >=
 	    (int)sizeof(sup->users.name)) {
-		snprintf(err, errlen, "%s: not a file name", sup->cfg->users);
+		userfile_errf(err, errlen, "%s: not a file name",
+		    sup->cfg->users);
 		errno = EINVAL;
 		return (-1);
 	}
 	if ((sup->users.dirfd = trust_dir_open(dir, 0, 0, why,
 	    sizeof(why))) == -1) {
-		snprintf(err, errlen, "%s: its directory: %s", sup->cfg->users,
-		    why);
+		userfile_errf(err, errlen, "%s: its directory: %s",
+		    sup->cfg->users, why);
 		return (-1);
 	}
 	return (0);
