@@ -173,11 +173,22 @@ userfile_init(struct sup *sup, const struct privdrop_ids *ids, char *err,
 int
 userfile_reload(struct sup *sup, char *err, size_t errlen)
 {
-	struct users	*set;
-	bool		 missing;
+	struct users	*set = NULL;
+	bool		 missing = false;
 	char		 why[512];
 
-	if (userfile_read(sup, &set, &missing, why, sizeof(why)) == -1) {
+	if (userfile_read(sup, &set, &missing, why, sizeof(why)) == 0 &&
+	    missing && !sup->users.missing) {
+		/*
+		 * A file removed by mistake would put every user in __ANON__ at
+		 * the next connect, which may see more than its groups did.
+		 */
+		users_free(set);
+		snprintf(why, sizeof(why), "%.400s: no longer there (to take every "
+		    "user away, leave a file without users)", sup->cfg->users);
+		set = NULL;
+	}
+	if (set == NULL) {
 		snprintf(err, errlen, "users file refused, generation %u "
 		    "stays in force: %s", sup->users.generation, why);
 		log_warnx("%s", err);

@@ -613,6 +613,10 @@ bad_file() {
 	mv "$USERS" "$USERS.real"
 	ln -s users.real "$USERS"
 	bad_reload "$USERS: is a symbolic link"
+	# Gone: a file removed by mistake must not free every user.
+	rm "$USERS"
+	bad_reload "$USERS: no longer there"
+	ln -s users.real "$USERS"
 	# Nothing changed: Blue and Red still apart, Blue still together.
 	touch "$T/bad-done"
 	wait_files 10 "routing unchanged after the refused files" \
