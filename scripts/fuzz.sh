@@ -1,6 +1,7 @@
 #!/bin/sh
 # scripts/fuzz.sh [-d DIR] [-s SECONDS] [-c CORPUS] [TARGET...]
-#     Fuzz each target (cot_frame, cot_parse, ipc, json; default all) for SECONDS
+#     Fuzz each target (cot_frame, cot_parse, ipc, json, takp_frame; default
+#     all) for SECONDS
 #     (default $FUZZ_SECONDS, else 600; 0: until a finding or Ctrl-C),
 #     one after the other.
 # scripts/fuzz.sh -r [-d DIR] [TARGET...]
@@ -10,7 +11,7 @@
 # or kept here:
 #   DIR/seeds/T      seed corpus, made afresh from $TESTDATA/cot (the CoT
 #                    samples, hostile ones included), by DIR/ipc_seeds, or
-#                    from tests/fuzz/seeds/T
+#                    from tests/fuzz/seeds/T (takp_frame: with prefixes)
 #   DIR/corpus/T     working corpus, grows from run to run (-c: another
 #                    directory instead, e.g. a temporary one)
 #   DIR/findings/T   inputs that crashed, leaked, hung or ran out of memory
@@ -43,7 +44,7 @@ shift $((OPTIND - 1))
 case $SECS in '' | *[!0-9]*) usage ;; esac
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 2
 TESTDATA=${TESTDATA:-$REPO/tests/data}
-TARGETS=${*:-cot_frame cot_parse ipc json}
+TARGETS=${*:-cot_frame cot_parse ipc json takp_frame}
 
 # Per target: the longest input tried (the framer needs room for more than
 # one COT_FRAME_FEED_MAX feed, the parser for the 35 KB nesting sample).
@@ -53,6 +54,7 @@ max_len() {
 	cot_parse) echo 40000 ;;
 	ipc) echo 8192 ;;
 	json) echo 4096 ;;
+	takp_frame) echo 40000 ;;
 	esac
 }
 
@@ -60,6 +62,7 @@ dict() {
 	case $1 in
 	cot_frame | cot_parse) echo "-dict=$REPO/tests/fuzz/cot.dict" ;;
 	json) echo "-dict=$REPO/tests/fuzz/json.dict" ;;
+	takp_frame) echo "-dict=$REPO/tests/fuzz/takp.dict" ;;
 	esac
 }
 
@@ -73,6 +76,12 @@ samples() {
 # feeds with the largest cap, 1..1024 with the smallest, two feeds split in
 # the middle with 4096.
 FRAME_PREFIXES='\061\132 \073\132 \004\132 \056\200'
+
+# fuzz_takp_frame's first two bytes (tests/fuzz/fuzz_takp_frame.c):
+# byte-a-time with a 64 KiB cap, 1..64 byte feeds with the largest cap,
+# 1..1024 with the smallest, two feeds split in the middle with 16 KiB and
+# the buffer trimmed after every drain.
+TAKP_PREFIXES='\061\132 \073\132 \004\132 \156\200'
 
 make_seeds() {
 	s=$DIR/seeds/$1
@@ -108,6 +117,19 @@ make_seeds() {
 	json)
 		# takd's status and a FreeTAKServer CRL in its JSON form.
 		cp "$REPO"/tests/fuzz/seeds/json/* "$s/" || return 1
+		;;
+	takp_frame)
+		# v1 streams of TakMessages made by Python's protobuf
+		# (docs/testing.md), each behind every prefix.
+		for f in "$REPO"/tests/fuzz/seeds/takp_frame/*; do
+			[ -f "$f" ] || return 1
+			n=0
+			for p in $TAKP_PREFIXES; do
+				n=$((n + 1))
+				{ printf "$p"; cat "$f"; } \
+				    >"$s/$(basename "$f").$n"
+			done
+		done
 		;;
 	esac
 }
@@ -188,7 +210,7 @@ mkdir -p "$DIR/logs" || exit 2
 status=0
 for t in $TARGETS; do
 	case $t in
-	cot_frame | cot_parse | ipc | json) ;;
+	cot_frame | cot_parse | ipc | json | takp_frame) ;;
 	*) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	if [ "$REGRESS" = 1 ]; then
