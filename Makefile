@@ -17,14 +17,16 @@ OPT	= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	  -fno-sanitize-recover=undefined -DTAKD_SANITIZE
 endif
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
-CPPFLAGS = -I. -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+CPPFLAGS = -I. -I$(BUILD)/proto -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
 	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
 CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
 # takd parses network input: it links no CA code and no libzip (pki/), and
 # no libcrypt: only takctl hashes passwords (shared/password.h).
-TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2
+TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c
 LIBS	= $(TAKD_LIBS) -lzip -lcrypt
+# takctl decodes no CoT: no protobuf-c.
+TAKCTL_LIBS = $(filter-out -lprotobuf-c,$(LIBS))
 VERSION	= 0.1.0
 
 # Password hashing (libcrypt): takctl and the unit tests, not takd.
@@ -35,6 +37,13 @@ TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(COMMON_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.
 COT_SRC    = $(wildcard cot/*.c)
 TAKD_SRC  += $(COT_SRC)
+# TAK protocol v1 (docs/takproto.md): protoc-c turns proto/*.proto into
+# $(BUILD)/proto/*.pb-c.{c,h} at build time (build output, never
+# committed); cot/ includes them through -I$(BUILD)/proto.
+PROTO_SRC  = $(wildcard proto/*.proto)
+PROTO_C    = $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRC))
+PROTO_H    = $(PROTO_C:.c=.h)
+PROTO_OBJ  = $(PROTO_C:.c=.o)
 TAKCTL_SRC = $(wildcard takctl/*.c) $(COMMON_SRC)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 TOOL_SRC   = $(wildcard tests/tools/*.c)
@@ -47,19 +56,19 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 .PHONY: all run test deps clean bench warnings
 all: $(BIN)/takd $(BIN)/takctl
 
-$(BIN)/takd: $(call obj,$(TAKD_SRC))
+$(BIN)/takd: $(call obj,$(TAKD_SRC)) $(PROTO_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TAKD_LIBS)
 
 $(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TAKCTL_LIBS)
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.
 LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
 LIB_SRC += $(COT_SRC)
-$(BUILD)/libtakd.a: $(call obj,$(LIB_SRC))
+$(BUILD)/libtakd.a: $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -86,9 +95,21 @@ $(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c)) \
     $(BUILD)/tests/common/tlsclient.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
 
-$(BUILD)/%.o: %.c
+# The protobuf-c code comes first: any source may include its headers.
+$(BUILD)/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# One protoc-c run per .proto writes its .c and .h (a grouped target).
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	protoc-c --proto_path=proto --c_out=$(@D) $<
+
+# Generated code: every warning but -Wcast-qual, which protoc-c 1.4's
+# descriptors trip (they cast string constants to char *).
+PROTO_CFLAGS = $(CFLAGS) -Wno-cast-qual
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c | $(PROTO_H)
+	$(CC) $(CPPFLAGS) $(PROTO_CFLAGS) -c -o $@ $<
 
 units: $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 tools: $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
@@ -155,9 +176,16 @@ FUZZ_IPC_OBJ	= ipc/ipc.o worker/fanout.o worker/outq.o worker/tls.o \
 		  shared/grouplist.o tests/fuzz/deliver_none.o
 fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1))
 
-$(FUZZ_BUILD)/obj/%.o: %.c
+$(FUZZ_BUILD)/obj/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# The protobuf-c code protoc-c wrote into $(BUILD)/proto, built with clang
+# (relaxed as PROTO_CFLAGS says) for the targets that decode v1.
+FUZZ_PROTO_OBJ	= $(patsubst $(BUILD)/proto/%,$(FUZZ_BUILD)/obj/proto/%,$(PROTO_OBJ))
+$(FUZZ_BUILD)/obj/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -Wno-cast-qual -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
 	cot/cot_frame.o)

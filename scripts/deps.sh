@@ -4,9 +4,13 @@
 #   scripts/deps.sh test   also what `make test` needs
 set -eu
 
-pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev"
+# protobuf-c: TAK protocol v1 (proto/*.proto compiled at build time).
+pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
+	# test_takp_python checks the v1 codec against Python's protobuf
+	# (Debian's, for /usr/bin/python3) and protoc.
+	pkgs="$pkgs python3-protobuf protobuf-compiler"
 	# The interop test runs @tak-ps/node-tak; a node from elsewhere will do.
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 	# test_sec_tls's Java client stands for ATAK's TLS stack (JSSE).
