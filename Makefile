@@ -190,7 +190,8 @@ $(FUZZ_BUILD)/obj/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c | $(PROTO_H)
 $(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
 	cot/cot_frame.o)
 $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
-	cot/cot_parse.o cot/cot_make.o cot/cot_frame.o)
+	cot/cot_parse.o cot/cot_make.o cot/cot_time.o \
+	cot/cot_frame.o)
 # The v1 decoder (issue 16) joins the framer here: add its objects.
 $(FUZZ_BUILD)/fuzz_takp_frame: $(call fuzzobj,tests/fuzz/fuzz_takp_frame.o \
 	cot/takp_frame.o)
