@@ -153,3 +153,49 @@ cot_make_group_change(char *buf, size_t len, const char *uid, int64_t now_ms)
 	return (make_link_event(buf, len, "t-x-g-c", uid != NULL ? uid : "",
 	    NULL, now_ms));
 }
+
+/*
+ * The TAK protocol negotiation (docs/takproto.md), in the shape of the
+ * protocol's own examples and tests/data/cot/takp-offer.xml: the offer is
+ * answered for 60 s, so it is stale then.
+ */
+#define MAKE_TAKP_STALE_MS	60000
+#define MAKE_TAKP_UID		"protouid"
+
+static size_t
+make_takp(char *buf, size_t len, const char *uid, const char *type,
+    const char *control, int64_t now_ms)
+{
+	char	 now[32], stale[32], u[COT_UID_MAX * 6];
+
+	if (uid == NULL || uid[0] == '\0')
+		uid = MAKE_TAKP_UID;
+	if (strlen(uid) >= COT_UID_MAX ||
+	    make_escape(uid, u, sizeof(u)) == -1 ||
+	    cot_time_format(now_ms, now, sizeof(now)) == 0 ||
+	    cot_time_format(now_ms + MAKE_TAKP_STALE_MS, stale,
+	    sizeof(stale)) == 0)
+		return (make_done(buf, len, -1));
+	return (make_done(buf, len, snprintf(buf, len,
+	    "<event version=\"2.0\" uid=\"%s\" type=\"%s\" how=\"m-g\" "
+	    "time=\"%s\" start=\"%s\" stale=\"%s\"><point lat=\"0.0\" "
+	    "lon=\"0.0\" hae=\"0.0\" ce=\"999999\" le=\"999999\"/>"
+	    "<detail><TakControl>%s</TakControl></detail></event>", u, type,
+	    now, now, stale, control)));
+}
+
+size_t
+cot_make_takp_offer(char *buf, size_t len, int64_t now_ms)
+{
+	return (make_takp(buf, len, NULL, "t-x-takp-v",
+	    "<TakProtocolSupport version=\"1\"/>", now_ms));
+}
+
+size_t
+cot_make_takp_response(char *buf, size_t len, const char *uid, bool status,
+    int64_t now_ms)
+{
+	return (make_takp(buf, len, uid, "t-x-takp-r", status ?
+	    "<TakResponse status=\"true\"/>" :
+	    "<TakResponse status=\"false\"/>", now_ms));
+}

@@ -20,6 +20,7 @@
 
 #include "cot/cot_frame.h"
 #include "cot/cot_parse.h"
+#include "cot/cot_parse_xml.h"
 
 /*
  * No entity substitution, no DTD loading or defaulted attributes, no
@@ -40,7 +41,8 @@ enum parse_at {
 	AT_OTHER,
 	AT_EVENT,
 	AT_DETAIL,
-	AT_MARTI
+	AT_MARTI,
+	AT_TAKCONTROL
 };
 
 struct parse_state {
@@ -56,6 +58,8 @@ struct parse_state {
 	int		 seen_point;
 	int		 seen_contact;
 	int		 seen_group;
+	const char *const *names;	/* children of <detail> to look for */
+	unsigned	*seen;		/* their bits */
 	/* event attributes kept for the checks after the parse */
 	int		 has_stale;
 	char		 stale[48];
@@ -513,6 +517,48 @@ parse_dest(struct parse_state *st, int nattr, const xmlChar **a)
 		st->v->n_dest_other++;
 }
 
+/*
+ * <TakControl><TakRequest version="N"/>: the TAK protocol version a
+ * t-x-takp-q asks for, a decimal from 1 to COT_TAKP_VERSION_MAX; anything
+ * else (no version, "01x", "0") is -1, which the answer refuses.
+ */
+static void
+parse_takp_request(struct parse_state *st, int nattr, const xmlChar **a)
+{
+	const xmlChar	*p;
+	int		 i, n;
+
+	if (st->v->takp_request != 0)
+		return;		/* "Only ONE TakRequest element is allowed" */
+	st->v->takp_request = -1;
+	for (i = 0; i < nattr; i++, a += 5) {
+		if (!attr_is(a, "version"))
+			continue;
+		for (n = 0, p = a[3]; p < a[4]; p++) {
+			if (*p < '0' || *p > '9' ||
+			    n > (COT_TAKP_VERSION_MAX - (*p - '0')) / 10)
+				return;
+			n = n * 10 + (*p - '0');
+		}
+		if (n >= 1)
+			st->v->takp_request = n;
+		return;
+	}
+}
+
+/* Bit i of *st->seen for a child of <detail> named st->names[i]. */
+static void
+parse_seen(struct parse_state *st, const char *n)
+{
+	unsigned	 i;
+
+	if (st->names == NULL)
+		return;
+	for (i = 0; i < 32 && st->names[i] != NULL; i++)
+		if (strcmp(st->names[i], n) == 0)
+			*st->seen |= 1u << i;
+}
+
 static void
 parse_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
     const xmlChar *uri, int nns, const xmlChar **ns, int nattr, int ndef,
@@ -558,6 +604,7 @@ parse_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
 			parse_point(st, nattr, attrs);
 		}
 	} else if (parent == AT_DETAIL) {
+		parse_seen(st, n);
 		if (strcmp(n, "contact") == 0 && !st->seen_contact) {
 			st->seen_contact = 1;
 			parse_contact(st, nattr, attrs);
@@ -569,9 +616,12 @@ parse_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
 		else if (strcmp(n, "marti") == 0) {
 			at = AT_MARTI;
 			st->v->has_marti = true;
-		}
+		} else if (strcmp(n, "TakControl") == 0)
+			at = AT_TAKCONTROL;
 	} else if (parent == AT_MARTI && strcmp(n, "dest") == 0)
 		parse_dest(st, nattr, attrs);
+	else if (parent == AT_TAKCONTROL && strcmp(n, "TakRequest") == 0)
+		parse_takp_request(st, nattr, attrs);
 	st->at[st->depth] = (unsigned char)at;
 }
 
@@ -654,6 +704,13 @@ parse_view_init(struct cot_view *v, size_t event_off)
 	v->has_marti = v->dest_all = false;
 	v->n_dest = v->n_dest_other = 0;
 	v->link_uid[0] = v->link_type[0] = '\0';
+	v->takp_request = 0;
+}
+
+void
+cot_parse_view_init(struct cot_view *v)
+{
+	parse_view_init(v, 0);
 }
 
 void
@@ -662,42 +719,38 @@ cot_parse_init(void)
 	xmlInitParser();
 }
 
-int
-cot_parse(const void *buf, size_t len, struct cot_view *v, char *err,
+/*
+ * The checks on the raw bytes before libxml2 sees them: UTF-8 without NUL,
+ * at most COT_PARSE_ATTRS attributes per tag.  off: where b sits in the
+ * caller's input, for the message.
+ */
+static int
+parse_bytes_ok(const uint8_t *b, size_t len, size_t off, char *err,
     size_t errlen)
 {
-	char			 scratch[1];
-	const uint8_t		*b = buf;
-	struct parse_state	 st;
+	size_t	 bad;
+
+	if ((bad = parse_utf8_bad(b, len)) < len)
+		return (errf(err, errlen, b[bad] == 0 ?
+		    "NUL byte at offset %zu" : "invalid UTF-8 at offset %zu",
+		    off + bad));
+	if (parse_max_attrs(b, len) > COT_PARSE_ATTRS)
+		return (errf(err, errlen, "an element with more than %d "
+		    "attributes", COT_PARSE_ATTRS));
+	return (0);
+}
+
+/*
+ * The SAX2 pass over one element (<event>, or the <detail> that
+ * cot_parse_detail() wraps a fragment in), bytes already checked.
+ */
+static int
+parse_run(struct parse_state *st, const uint8_t *b, size_t len)
+{
 	xmlSAXHandler		 sax;
 	xmlSAXHandlerPtr	 saved;
 	xmlParserCtxtPtr	 ctxt;
-	size_t			 at = 0, bad;
-	int			 lines, rc, wf;
-
-	if (err == NULL || errlen == 0) {
-		err = scratch;
-		errlen = sizeof(scratch);
-	}
-	if (len > COT_PARSE_MAX_BYTES)
-		return (errf(err, errlen, "event of %zu bytes (limit %d)", len,
-		    COT_PARSE_MAX_BYTES));
-	if (parse_prolog(b, len, &at, &lines, err, errlen) == -1)
-		return (-1);
-	if ((bad = parse_utf8_bad(b + at, len - at)) < len - at)
-		return (errf(err, errlen, b[at + bad] == 0 ?
-		    "NUL byte at offset %zu" : "invalid UTF-8 at offset %zu",
-		    at + bad));
-	if (parse_max_attrs(b + at, len - at) > COT_PARSE_ATTRS)
-		return (errf(err, errlen, "an element with more than %d "
-		    "attributes", COT_PARSE_ATTRS));
-
-	memset(&st, 0, sizeof(st));
-	st.v = v;
-	st.err = err;
-	st.errlen = errlen;
-	st.line_base = lines;
-	parse_view_init(v, at);
+	int			 rc, wf;
 
 	memset(&sax, 0, sizeof(sax));
 	sax.initialized = XML_SAX2_MAGIC;
@@ -709,25 +762,60 @@ cot_parse(const void *buf, size_t len, struct cot_view *v, char *err,
 	sax.getEntity = parse_get_entity;
 	sax.serror = parse_error;
 
-	ctxt = xmlCreateMemoryParserCtxt((const char *)b + at, (int)(len - at));
+	ctxt = xmlCreateMemoryParserCtxt((const char *)b, (int)len);
 	if (ctxt == NULL)
-		return (errf(err, errlen, "out of memory for the XML parser"));
+		return (errf(st->err, st->errlen,
+		    "out of memory for the XML parser"));
 	(void)xmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
 	(void)xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
 	saved = ctxt->sax;
 	ctxt->sax = &sax;
-	ctxt->userData = &st;
-	st.ctxt = ctxt;
+	ctxt->userData = st;
+	st->ctxt = ctxt;
 	rc = xmlParseDocument(ctxt);
 	wf = ctxt->wellFormed;
 	ctxt->sax = saved;
-	st.ctxt = NULL;
+	st->ctxt = NULL;
 	xmlFreeParserCtxt(ctxt);
 
-	if (st.failed)
+	if (st->failed)
 		return (-1);
 	if (rc != 0 || !wf)
-		return (errf(err, errlen, "malformed XML"));
+		return (errf(st->err, st->errlen, "malformed XML"));
+	return (0);
+}
+
+int
+cot_parse(const void *buf, size_t len, struct cot_view *v, char *err,
+    size_t errlen)
+{
+	char			 scratch[1];
+	const uint8_t		*b = buf;
+	struct parse_state	 st;
+	size_t			 at = 0;
+	int			 lines;
+
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (len > COT_PARSE_MAX_BYTES)
+		return (errf(err, errlen, "event of %zu bytes (limit %d)", len,
+		    COT_PARSE_MAX_BYTES));
+	if (parse_prolog(b, len, &at, &lines, err, errlen) == -1)
+		return (-1);
+	if (parse_bytes_ok(b + at, len - at, at, err, errlen) == -1)
+		return (-1);
+
+	memset(&st, 0, sizeof(st));
+	st.v = v;
+	st.err = err;
+	st.errlen = errlen;
+	st.line_base = lines;
+	parse_view_init(v, at);
+	if (parse_run(&st, b + at, len - at) == -1)
+		return (-1);
+
 	if (v->uid[0] == '\0')
 		return (errf(err, errlen, "event without uid"));
 	if (v->type[0] == '\0')
@@ -739,6 +827,91 @@ cot_parse(const void *buf, size_t len, struct cot_view *v, char *err,
 		return (errf(err, errlen, "event %s with invalid stale time "
 		    "\"%s\"", v->uid, st.stale));
 	return (0);
+}
+
+static const char DETAIL_OPEN[] = "<detail>";
+static const char DETAIL_CLOSE[] = "</detail>";
+
+int
+cot_parse_detail(const void *frag, size_t len, struct cot_view *v,
+    const char *const *names, unsigned *seen, char *err, size_t errlen)
+{
+	char			 scratch[1];
+	struct parse_state	 st;
+	uint8_t			*b;
+	size_t			 n;
+	unsigned		 none;
+	int			 rc;
+
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (seen == NULL)
+		seen = &none;
+	*seen = 0;
+	parse_view_init(v, 0);
+	if (len > COT_PARSE_MAX_BYTES)
+		return (errf(err, errlen, "detail of %zu bytes (limit %d)",
+		    len, COT_PARSE_MAX_BYTES));
+	if (parse_bytes_ok(frag, len, 0, err, errlen) == -1)
+		return (-1);
+	/*
+	 * One element for libxml2: a fragment that closes the wrapper
+	 * ("</detail><point .../><detail>") leaves two roots, malformed.
+	 */
+	n = sizeof(DETAIL_OPEN) - 1 + len + sizeof(DETAIL_CLOSE) - 1;
+	if ((b = malloc(n)) == NULL)
+		return (errf(err, errlen, "out of memory for the detail"));
+	memcpy(b, DETAIL_OPEN, sizeof(DETAIL_OPEN) - 1);
+	if (len > 0)
+		memcpy(b + sizeof(DETAIL_OPEN) - 1, frag, len);
+	memcpy(b + n - (sizeof(DETAIL_CLOSE) - 1), DETAIL_CLOSE,
+	    sizeof(DETAIL_CLOSE) - 1);
+
+	memset(&st, 0, sizeof(st));
+	st.v = v;
+	st.err = err;
+	st.errlen = errlen;
+	/*
+	 * As if inside <event>: the wrapper is event/detail at level 2, so
+	 * depth counts as in cot_parse() and the paths read are the same.
+	 */
+	st.depth = 1;
+	st.at[1] = AT_EVENT;
+	st.names = names;
+	st.seen = seen;
+	rc = parse_run(&st, b, n);
+	free(b);
+	return (rc);
+}
+
+xmlDocPtr
+cot_parse_doc(const void *buf, size_t len, struct cot_view *v, char *err,
+    size_t errlen)
+{
+	xmlDocPtr	 doc;
+
+	if (cot_parse(buf, len, v, err, errlen) == -1)
+		return (NULL);
+	/*
+	 * The bytes cot_parse() just accepted (no DTD, UTF-8, depth and
+	 * attributes within the caps), under the same options.
+	 */
+	doc = xmlReadMemory((const char *)buf + v->event_off,
+	    (int)(len - v->event_off), NULL, "UTF-8", PARSE_OPTIONS);
+	if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
+		xmlFreeDoc(doc);
+		(void)errf(err, errlen, "event %s: no tree", v->uid);
+		return (NULL);
+	}
+	return (doc);
+}
+
+bool
+cot_is_takp_request(const struct cot_view *v)
+{
+	return (strcmp(v->type, "t-x-takp-q") == 0);
 }
 
 bool

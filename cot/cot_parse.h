@@ -38,6 +38,9 @@
 
 #define COT_TIME_UNSET		INT64_MIN
 
+/* Highest TAK protocol version a <TakRequest> may name (docs/takproto.md). */
+#define COT_TAKP_VERSION_MAX	1000000
+
 enum cot_dest_kind {
 	COT_DEST_CALLSIGN,
 	COT_DEST_UID
@@ -91,6 +94,14 @@ struct cot_view {
 	/* First <detail><link> with a uid (t-x-d-d: the departed uid). */
 	char		 link_uid[COT_UID_MAX];
 	char		 link_type[COT_TYPE_MAX];
+
+	/*
+	 * <detail><TakControl><TakRequest version/> (a t-x-takp-q, the
+	 * client's choice of TAK protocol version): 0 when there is none,
+	 * the version (1 .. COT_TAKP_VERSION_MAX) of the first one, -1 when
+	 * it names none or not a plain decimal.
+	 */
+	int		 takp_request;
 };
 
 /*
@@ -109,6 +120,11 @@ void	 cot_parse_init(void);
 int	 cot_parse(const void *buf, size_t len, struct cot_view *v,
 	    char *err, size_t errlen);
 
+/*
+ * TAK protocol request "t-x-takp-q": answered with cot_make_takp_response(),
+ * never forwarded; the version asked for is v->takp_request.
+ */
+bool	 cot_is_takp_request(const struct cot_view *);
 /* Ping "t-x-c-t": answered with a pong, never forwarded. */
 bool	 cot_is_ping(const struct cot_view *);
 /* SA (position report): type "a-...". */
@@ -153,5 +169,22 @@ size_t	 cot_make_disconnect(char *buf, size_t len, const char *departed_uid,
  */
 size_t	 cot_make_group_change(char *buf, size_t len, const char *uid,
 	    int64_t now_ms);
+/*
+ * TAK protocol negotiation (docs/takproto.md), the shape of
+ * tests/data/cot/takp-offer.xml: uid "protouid", how "m-g", time/start
+ * now, stale now+60 s (the offer is answered for 60 s), zero point with
+ * ce/le 999999.
+ *
+ * Offer: type "t-x-takp-v" with <TakControl><TakProtocolSupport
+ * version="1"/></TakControl>, sent once after connect.
+ */
+size_t	 cot_make_takp_offer(char *buf, size_t len, int64_t now_ms);
+/*
+ * Response to a t-x-takp-q: type "t-x-takp-r" with <TakControl>
+ * <TakResponse status="true|false"/></TakControl>, under the request's uid
+ * (the negotiation's; NULL or "" gives "protouid").
+ */
+size_t	 cot_make_takp_response(char *buf, size_t len, const char *uid,
+	    bool status, int64_t now_ms);
 
 #endif
