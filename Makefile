@@ -89,6 +89,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libunit.a \
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/tests/tools/takclient: $(BUILD)/tests/common/tlsclient.o
+# takp_conv runs takd's v1 codec (cot/takp.h) for test_takp_python.
+$(BUILD)/tests/tools/takp_conv: $(BUILD)/libtakd.a
 
 # The load generator of `make bench`: every file of tests/load/.
 $(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c)) \
