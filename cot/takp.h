@@ -78,8 +78,10 @@ int	 takp_decode(const uint8_t *payload, size_t len, struct cot_view *v,
  * malloc'd (free() it), *outlen its length.  Returns 0, or -1 with err:
  * whatever cot_parse() refuses, and what v1 cannot carry: a time, start
  * or stale before or at 1970-01-01T00:00:00Z, a time or start that is not
- * a valid time, no <point>, or a point without a plain finite decimal
- * lat, lon, hae, ce or le.
+ * a time cot_parse() reads, no <point>, a point without a plain finite
+ * decimal lat, lon, hae, ce or le, and a detail holding the literal
+ * "</event>" (the framer never hands one out; takp_decode() would refuse
+ * its xmlDetail).
  *
  * Mapping (docs/takproto.md): a child of the first <detail> becomes its
  * typed message (contact, __group, precisionlocation, status, takv, track)

@@ -164,26 +164,25 @@ enc_double(struct enc *e, xmlNodePtr n, const char *name, double *d)
 	return (enc_number(s, d));
 }
 
-/* A time attribute: absent is 0; present, it must be valid and > 0. */
+/*
+ * A time attribute: absent is 0; present, cot_parse() must have read it
+ * (ms, not COT_TIME_UNSET: the same reading, cap on the length included)
+ * and it must fit v1: after 1970, before year 10000.
+ */
 static int
-enc_time(struct enc *e, xmlNodePtr n, const char *name, uint64_t *ms,
+enc_time(xmlNodePtr n, const char *name, int64_t ms, uint64_t *out,
     const char *uid, char *err, size_t errlen)
 {
-	char	*s;
-	int64_t	 t;
-
-	*ms = 0;
-	if (enc_prop(e, n, name, &s) == -1)
-		return (errf(err, errlen, "event %s: out of memory", uid));
-	if (s == NULL)
+	*out = 0;
+	if (xmlHasNsProp(n, (const xmlChar *)name, NULL) == NULL)
 		return (0);
-	if (cot_time_parse(s, &t) == -1)
+	if (ms == COT_TIME_UNSET)
 		return (errf(err, errlen, "event %s: %s is not a time", uid,
 		    name));
-	if (t <= 0 || t > TAKP_TIME_MAX)
+	if (ms <= 0 || ms > TAKP_TIME_MAX)
 		return (errf(err, errlen, "event %s: %s out of v1's range "
 		    "(after 1970, before 10000)", uid, name));
-	*ms = (uint64_t)t;
+	*out = (uint64_t)ms;
 	return (0);
 }
 
@@ -437,6 +436,15 @@ enc_detail(struct enc *e, xmlNodePtr root, const char *uid, char *err,
 	if (enc_blank(xmlBufferContent(e->xml),
 	    (size_t)xmlBufferLength(e->xml)))
 		return (0);
+	/*
+	 * The framer cuts XML at the first "</event>", but a caller may hand
+	 * over more: takp_decode() would refuse this xmlDetail, so refuse it
+	 * here already.
+	 */
+	if (memmem(xmlBufferContent(e->xml), (size_t)xmlBufferLength(e->xml),
+	    "</event>", 8) != NULL)
+		return (errf(err, errlen, "event %s: detail holds \"</event>\"",
+		    uid));
 	if ((e->xml_detail = xmlBufferDetach(e->xml)) == NULL)
 		return (errf(err, errlen, "event %s: out of memory", uid));
 	e->d.xmldetail = (char *)e->xml_detail;
@@ -525,10 +533,11 @@ takp_from_xml(const void *xml, size_t len, uint8_t **out, size_t *outlen,
 		(void)errf(err, errlen, "event %s: out of memory", v->uid);
 		goto fail;
 	}
-	if (enc_time(e, root, "time", &e->ev.sendtime, v->uid, err,
-	    errlen) == -1 || enc_time(e, root, "start", &e->ev.starttime,
-	    v->uid, err, errlen) == -1 || enc_time(e, root, "stale",
-	    &e->ev.staletime, v->uid, err, errlen) == -1 ||
+	if (enc_time(root, "time", v->time_ms, &e->ev.sendtime, v->uid, err,
+	    errlen) == -1 || enc_time(root, "start", v->start_ms,
+	    &e->ev.starttime, v->uid, err, errlen) == -1 ||
+	    enc_time(root, "stale", v->stale_ms, &e->ev.staletime, v->uid, err,
+	    errlen) == -1 ||
 	    enc_point(e, root, v->uid, err, errlen) == -1 ||
 	    enc_detail(e, root, v->uid, err, errlen) == -1)
 		goto fail;

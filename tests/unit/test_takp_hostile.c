@@ -370,6 +370,16 @@ test_times(void **state)
 	fx_encode_bad("<event uid=\"u\" type=\"a\" "
 	    "stale=\"9999-12-31T23:59:59-01:00\"><point lat=\"1\" lon=\"2\" "
 	    "hae=\"3\" ce=\"4\" le=\"5\"/></event>", "stale out of v1's range");
+	/* a time cot_parse() does not read (longer than it reads) */
+	fx_encode_bad("<event uid=\"u\" type=\"a\" "
+	    "time=\"2026-11-23T08:04:00.01111111111111111111111111111Z\" "
+	    "stale=\"2026-11-23T08:06:00Z\"><point lat=\"1\" lon=\"2\" "
+	    "hae=\"3\" ce=\"4\" le=\"5\"/></event>", "time is not a time");
+	/* an end tag in a comment: the framer cuts there, a caller may not */
+	fx_encode_bad("<event uid=\"u\" type=\"a\" "
+	    "stale=\"2026-11-23T08:06:00Z\"><point lat=\"1\" lon=\"2\" "
+	    "hae=\"3\" ce=\"4\" le=\"5\"/><detail><!-- </event> -->"
+	    "</detail></event>", "detail holds \"</event>\"");
 	/* and what cot_parse refuses, from_xml refuses */
 	fx_encode_bad("<event uid=\"u\" type=\"a\"><point lat=\"1\" lon=\"2\" "
 	    "hae=\"3\" ce=\"4\" le=\"5\"/></event>", "without stale time");
