@@ -169,7 +169,7 @@ warnings:
 FUZZ_BUILD	?= build/fuzz
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 600
-FUZZ_TARGETS	= cot_frame cot_parse ipc json takp_frame
+FUZZ_TARGETS	= cot_frame cot_parse ipc json takp_frame takp
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 		  -fsanitize=fuzzer-no-link $(WARN) -MMD -MP
@@ -197,6 +197,9 @@ $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
 # The v1 decoder (issue 16) joins the framer here: add its objects.
 $(FUZZ_BUILD)/fuzz_takp_frame: $(call fuzzobj,tests/fuzz/fuzz_takp_frame.o \
 	cot/takp_frame.o)
+$(FUZZ_BUILD)/fuzz_takp: $(call fuzzobj,tests/fuzz/fuzz_takp.o \
+	cot/takp_decode.o cot/takp_encode.o cot/takp_xml.o cot/cot_parse.o \
+	cot/cot_time.o cot/cot_frame.o) $(FUZZ_PROTO_OBJ)
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
 $(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \
 	shared/pkiutil.o)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/fuzz.sh [-d DIR] [-s SECONDS] [-c CORPUS] [TARGET...]
-#     Fuzz each target (cot_frame, cot_parse, ipc, json, takp_frame; default
-#     all) for SECONDS
+#     Fuzz each target (cot_frame, cot_parse, ipc, json, takp_frame,
+#     takp; default all) for SECONDS
 #     (default $FUZZ_SECONDS, else 600; 0: until a finding or Ctrl-C),
 #     one after the other.
 # scripts/fuzz.sh -r [-d DIR] [TARGET...]
@@ -44,7 +44,7 @@ shift $((OPTIND - 1))
 case $SECS in '' | *[!0-9]*) usage ;; esac
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 2
 TESTDATA=${TESTDATA:-$REPO/tests/data}
-TARGETS=${*:-cot_frame cot_parse ipc json takp_frame}
+TARGETS=${*:-cot_frame cot_parse ipc json takp_frame takp}
 
 # Per target: the longest input tried (the framer needs room for more than
 # one COT_FRAME_FEED_MAX feed, the parser for the 35 KB nesting sample).
@@ -52,6 +52,7 @@ max_len() {
 	case $1 in
 	cot_frame) echo 40000 ;;
 	cot_parse) echo 40000 ;;
+	takp) echo 40000 ;;
 	ipc) echo 8192 ;;
 	json) echo 4096 ;;
 	takp_frame) echo 40000 ;;
@@ -60,7 +61,7 @@ max_len() {
 
 dict() {
 	case $1 in
-	cot_frame | cot_parse) echo "-dict=$REPO/tests/fuzz/cot.dict" ;;
+	cot_frame | cot_parse | takp) echo "-dict=$REPO/tests/fuzz/cot.dict" ;;
 	json) echo "-dict=$REPO/tests/fuzz/json.dict" ;;
 	takp_frame) echo "-dict=$REPO/tests/fuzz/takp.dict" ;;
 	esac
@@ -110,6 +111,14 @@ make_seeds() {
 		samples | while read -r f; do
 			cp "$f" "$s/"
 		done
+		;;
+	takp)
+		# XML events (the samples) and v1 payloads (theirs, made by
+		# takp_from_xml, in tests/fuzz/seeds/takp).
+		samples | while read -r f; do
+			cp "$f" "$s/"
+		done
+		cp "$REPO"/tests/fuzz/seeds/takp/* "$s/" || return 1
 		;;
 	ipc)
 		"$DIR/ipc_seeds" "$s" || return 1
@@ -210,7 +219,7 @@ mkdir -p "$DIR/logs" || exit 2
 status=0
 for t in $TARGETS; do
 	case $t in
-	cot_frame | cot_parse | ipc | json | takp_frame) ;;
+	cot_frame | cot_parse | ipc | json | takp_frame | takp) ;;
 	*) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	if [ "$REGRESS" = 1 ]; then

@@ -7,8 +7,8 @@
 # Extra arguments select suites by name (test_tls: the unit test binary
 # and/or the integration script of that name) and, after "--", cases inside
 # the integration scripts.  UNIT=0, INTEG=0 or FUZZ=0 skips a part (the
-# fuzz suites are fuzz_cot_frame, fuzz_cot_parse, fuzz_ipc, fuzz_json and
-# fuzz_takp_frame).
+# fuzz suites are fuzz_cot_frame, fuzz_cot_parse, fuzz_ipc, fuzz_json,
+# fuzz_takp_frame and fuzz_takp).
 set -u
 
 if [ $# -lt 1 ]; then
@@ -133,7 +133,7 @@ fi
 if [ "${FUZZ:-1}" != 0 ]; then
 	FUZZ_DIR=${FUZZ_DIR:-$REPO/build/fuzz}
 	FUZZ_SECS=${FUZZ_SECONDS:-20}
-	for t in cot_frame cot_parse ipc json takp_frame; do
+	for t in cot_frame cot_parse ipc json takp_frame takp; do
 		name=fuzz_$t
 		selected "$name" || continue
 		bin=$FUZZ_DIR/$name
