@@ -194,12 +194,14 @@ $(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
 $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
 	cot/cot_parse.o cot/cot_make.o cot/cot_time.o \
 	cot/cot_frame.o)
-# The v1 decoder (issue 16) joins the framer here: add its objects.
+# fuzz_takp_frame: the v1 framer, and the decoder on what it hands out;
+# fuzz_takp: the codec both ways.
 $(FUZZ_BUILD)/fuzz_takp_frame: $(call fuzzobj,tests/fuzz/fuzz_takp_frame.o \
-	cot/takp_frame.o)
+	cot/takp_frame.o cot/takp_decode.o cot/takp_encode.o cot/takp_xml.o \
+	cot/cot_parse.o cot/cot_time.o cot/cot_frame.o) $(FUZZ_PROTO_OBJ)
 $(FUZZ_BUILD)/fuzz_takp: $(call fuzzobj,tests/fuzz/fuzz_takp.o \
 	cot/takp_decode.o cot/takp_encode.o cot/takp_xml.o cot/cot_parse.o \
-	cot/cot_time.o cot/cot_frame.o) $(FUZZ_PROTO_OBJ)
+	cot/cot_time.o cot/cot_frame.o cot/takp_frame.o) $(FUZZ_PROTO_OBJ)
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
 $(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \
 	shared/pkiutil.o)

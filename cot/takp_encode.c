@@ -19,6 +19,7 @@
 #include <libxml/xmlsave.h>
 
 #include "cot/cot_parse_xml.h"
+#include "cot/takp_frame.h"
 #include "cot/takp_int.h"
 
 /*
@@ -451,24 +452,6 @@ enc_detail(struct enc *e, xmlNodePtr root, const char *uid, char *err,
 	return (0);
 }
 
-/* 0xBF and the payload length as a varint; the header's length. */
-static size_t
-enc_frame_header(uint8_t out[11], size_t len)
-{
-	uint64_t	 v = len;
-	size_t		 n = 0;
-
-	out[n++] = 0xbf;
-	do {
-		out[n] = v & 0x7f;
-		v >>= 7;
-		if (v != 0)
-			out[n] |= 0x80;
-		n++;
-	} while (v != 0);
-	return (n);
-}
-
 static void
 enc_free(struct enc *e)
 {
@@ -491,7 +474,7 @@ takp_from_xml(const void *xml, size_t len, uint8_t **out, size_t *outlen,
 	struct cot_view	*v = NULL;
 	struct enc	*e = NULL;
 	xmlNodePtr	 root;
-	uint8_t		 hdr[11], *buf;
+	uint8_t		 hdr[TAKP_FRAME_HEADER_MAX], *buf;
 	size_t		 n, h;
 
 	if (err == NULL || errlen == 0) {
@@ -544,7 +527,7 @@ takp_from_xml(const void *xml, size_t len, uint8_t **out, size_t *outlen,
 
 	n = atakmap__commoncommo__protobuf__v1__tak_message__get_packed_size(
 	    &e->m);
-	h = enc_frame_header(hdr, n);
+	h = takp_frame_header(hdr, n);
 	if ((buf = malloc(h + n)) == NULL) {
 		(void)errf(err, errlen, "event %s: out of memory", v->uid);
 		goto fail;

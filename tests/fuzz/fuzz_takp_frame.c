@@ -18,17 +18,26 @@
  * brought its 0xBF, and a feed of at most TAKP_FRAME_FEED_MAX never fails;
  * errors are sticky.  Any difference aborts, which libFuzzer reports.
  *
- * Each payload handed out then goes through fz_decode(), the hook for the
- * TakMessage decoder (see there).
+ * Each payload handed out then goes through fz_decode(): takp_decode(),
+ * the TakMessage decoder, on an exact-size copy (fuzz_takp checks what
+ * it decodes; here, the two together on streams).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cot/cot_parse.h"
+#include "cot/takp.h"
 #include "cot/takp_frame.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int	 LLVMFuzzerInitialize(int *, char ***);
+
+/* What the decoder fills: static, a view is 10 KiB. */
+static struct cot_view		 fz_view;
+static struct takp_control	 fz_ctl;
+static char			 fz_err[COT_ERR_MAX];
 
 /* Payload caps worth trying: the minimum, odd sizes, the maximum. */
 static const size_t caps[8] = {
@@ -59,16 +68,11 @@ fz_grow(void *p, size_t *alloc, size_t need, size_t elem)
 }
 
 /*
- * THE DECODE HOOK.  Every payload the framer hands out (one TakMessage,
- * possibly empty, possibly anything) comes here once, in an allocation of
- * its exact size so that ASan catches a read one byte past its end.  The
- * codec of issue 16 (cot/takp_codec) plugs in here and nowhere else in
- * this file: decode the copy into the event view, and check what its
- * header promises (a refusal has a reason; an accepted message has uid and
- * type without NUL or control characters, finite coordinates, ...; the
- * view's XML encoding parses back with cot_parse()).  Its objects are then
- * added to the fuzz_takp_frame rule of the Makefile.  Until then the hook
- * only hands the copy over.
+ * Every payload the framer hands out (one TakMessage, possibly empty,
+ * possibly anything) is decoded here once, in an allocation of its exact
+ * size so that ASan catches a read one byte past its end.  What a decode
+ * accepts is fuzz_takp's to check (it round-trips it through XML); here the
+ * point is the two together on streams cut anywhere.
  */
 static void
 fz_decode(const uint8_t *msg, size_t len)
@@ -79,7 +83,9 @@ fz_decode(const uint8_t *msg, size_t len)
 		fz_fail("out of memory", len, 0);
 	if (len > 0)
 		memcpy(copy, msg, len);
-	/* decode (copy, len) here */
+	/* Whatever it says; ASan and UBSan watch it read the exact copy. */
+	(void)takp_decode(copy, len, &fz_view, &fz_ctl, fz_err,
+	    sizeof(fz_err));
 	free(copy);
 }
 
@@ -388,5 +394,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	frame(data + 2, size - 2, max, data[0] & 7, (data[0] >> 6) & 1,
 	    data[1], &r);
 	free(r.fr);
+	return (0);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	cot_parse_init();
 	return (0);
 }
