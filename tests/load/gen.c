@@ -222,6 +222,34 @@ tl_tls_init(const struct opts *o)
 		tl_fail("%s", err);
 }
 
+/* --- teams (--teams, --hq) ------------------------------------------------ */
+
+/*
+ * The last o->hq clients are HQ, in every team; client i of the others is
+ * in team i % o->teams, so that each team's sends spread over the period
+ * as everybody's do.  The team of client i, o->teams for HQ.
+ */
+static unsigned
+tl_team(const struct opts *o, unsigned i)
+{
+	return (i >= o->clients - o->hq ? o->teams : i % o->teams);
+}
+
+/*
+ * The receivers of client i's events: everybody else without teams;
+ * with them, an HQ client's reach everybody else, a team member's its
+ * team mates and HQ.
+ */
+static unsigned
+tl_reach(const struct opts *o, unsigned i)
+{
+	unsigned	 m = o->clients - o->hq, t;
+
+	if (o->teams == 0 || (t = tl_team(o, i)) == o->teams)
+		return (o->clients - 1);
+	return (m / o->teams + (t < m % o->teams ? 1 : 0) - 1 + o->hq);
+}
+
 /* --- one client ---------------------------------------------------------- */
 
 static void
@@ -440,6 +468,14 @@ cl_event(struct tl_proc *x, struct client *c, const uint8_t *ev,
 	if (s == c->gidx) {
 		x->st.dup++;
 		cl_error(x, "client %u got its own event back", c->gidx);
+	} else if (x->o->teams > 0 && s < x->o->clients &&
+	    tl_team(x->o, c->gidx) != x->o->teams &&
+	    tl_team(x->o, (unsigned)s) != x->o->teams &&
+	    tl_team(x->o, (unsigned)s) != tl_team(x->o, c->gidx)) {
+		x->st.foreign++;
+		cl_error(x, "client %u (team %u) got an event of client %"
+		    PRIu64 " (team %u)", c->gidx, tl_team(x->o, c->gidx) + 1,
+		    s, tl_team(x->o, (unsigned)s) + 1);
 	} else if (c->last_seq != NULL && s < x->o->clients) {
 		if (q <= c->last_seq[s])
 			x->st.dup++;
@@ -694,6 +730,10 @@ tl_send_sa(struct tl_proc *x, struct client *c)
 	c->tx_len += tl_format_sa(x, c, c->tx + c->tx_len, TL_EVENT_MAX);
 	c->seq++;
 	x->st.sent++;
+	if (x->o->teams > 0) {
+		x->st.expected += tl_reach(x->o, c->gidx);
+		x->st.excluded += x->o->clients - 1 - tl_reach(x->o, c->gidx);
+	}
 	cl_flush(x, c);
 }
 
@@ -716,6 +756,9 @@ tl_publish(struct tl_proc *x)
 	PUB(replayed);
 	PUB(other);
 	PUB(dup);
+	PUB(foreign);
+	PUB(expected);
+	PUB(excluded);
 	PUB(bytes_rx);
 	PUB(last_rx_us);
 	PUB(done_us);

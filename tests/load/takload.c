@@ -21,6 +21,11 @@
  *              is expected N-1 times.  Each carries <takload s= q= t=/>:
  *              sender, sequence and CLOCK_MONOTONIC send time in µs, so the
  *              receiver measures latency and spots duplicates and order.
+ *              --teams T [--hq H]: the last H clients are HQ, the others
+ *              in T teams (client i in team i % T); takd is set up so
+ *              that a team member's events reach its team mates and HQ,
+ *              HQ's everybody (docs/performance.md, "Fan-out with
+ *              groups"), and an event of another team counts as foreign.
  *
  * Sessions start sending only after every session is up, so that nothing
  * is replayed at connect (takd queues the latest SA of every other client to
@@ -87,6 +92,15 @@ sum_u64(const struct tl_shm *shm, unsigned procs, size_t off)
 }
 
 #define SUM(f)	sum_u64(shm, o->procs, offsetof(struct tl_report, f))
+
+/* The deliveries the events sent so far call for, open sessions given. */
+static uint64_t
+tl_expected(const struct opts *o, const struct tl_shm *shm, uint64_t open)
+{
+	if (o->teams > 0)
+		return (SUM(expected));
+	return (open > 1 ? SUM(sent) * (open - 1) : 0);
+}
 
 static bool
 all_flag(const struct tl_shm *shm, unsigned procs, size_t off)
@@ -173,7 +187,7 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 		cpu = takd_cpu_delta(&r->s0, &r->s1);
 	sent = SUM(sent);
 	deliv = SUM(delivered);
-	expected = r->n_open > 1 ? sent * (r->n_open - 1) : 0;
+	expected = tl_expected(o, shm, r->n_open);
 	hsk = o->mode == MODE_HANDSHAKE ? SUM(handshakes) : SUM(established);
 	printf("{\"mode\":\"%s\",\"clients\":%u,\"procs\":%u,"
 	    "\"concurrency\":%u,\"resume\":%s,\"rate\":%.0f,"
@@ -203,6 +217,9 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 	    sent, SUM(send_skipped), deliv, expected,
 	    (int64_t)expected - (int64_t)deliv, SUM(dup), SUM(replayed),
 	    SUM(other), SUM(bytes_rx), win > 0 ? (double)deliv / win : 0);
+	printf("\"teams\":%u,\"hq\":%u,\"deliveries_foreign\":%" PRIu64 ","
+	    "\"deliveries_excluded\":%" PRIu64 ",", o->teams, o->hq,
+	    SUM(foreign), SUM(excluded));
 	printf("\"lat_p50_ms\":%.3f,\"lat_p90_ms\":%.3f,\"lat_p99_ms\":%.3f,"
 	    "\"lat_max_ms\":%.3f,\"lat_mean_ms\":%.3f,",
 	    hist_pct(lat, 0.5) / 1e3, hist_pct(lat, 0.9) / 1e3,
@@ -256,14 +273,10 @@ static bool
 tl_fanout_over(const struct opts *o, const struct tl_shm *shm,
     struct tl_run *r, int64_t sends_end)
 {
-	uint64_t	 open, sent, expected;
-
 	if (!all_flag(shm, o->procs, offsetof(struct tl_report, done)))
 		return (false);
-	open = SUM(established) - SUM(closed_early);
-	sent = SUM(sent);
-	expected = open > 1 ? sent * (open - 1) : 0;
-	if (SUM(delivered) >= expected)
+	if (SUM(delivered) >= tl_expected(o, shm, SUM(established) -
+	    SUM(closed_early)))
 		return (true);
 	if (mono_us() >= sends_end + (int64_t)(o->drain * 1e6)) {
 		r->drain_timeout = true;
@@ -391,6 +404,7 @@ usage(void)
 "               [--ca FILE] [--clients N] [--rate CONN/S] [--procs N]\n"
 "               [--duration S] [--concurrency C] [--resume]\n"
 "               [--sa-rate N/S] [--drain S] [--settle S]\n"
+"               [--teams T [--hq H]]\n"
 "               [--takd-pid PID | --takd-pidfile FILE]\n"
 "               [--uid-prefix P] [--quiet]\n");
 	exit(TL_EXIT_USAGE);
@@ -456,6 +470,8 @@ main(int argc, char *argv[])
 		{ "takd-pid",	required_argument, NULL, 'p' },
 		{ "takd-pidfile", required_argument, NULL, 'F' },
 		{ "uid-prefix",	required_argument, NULL, 'u' },
+		{ "teams",	required_argument, NULL, 't' },
+		{ "hq",		required_argument, NULL, 'H' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ NULL,		0,		   NULL, 0 }
 	};
@@ -503,6 +519,10 @@ main(int argc, char *argv[])
 		    INT_MAX); break;
 		case 'F': o.pidfile = optarg; break;
 		case 'u': o.uid_prefix = optarg; break;
+		case 't': o.teams = (unsigned)opt_num("teams", optarg, 1,
+		    TL_MAX_CLIENTS); break;
+		case 'H': o.hq = (unsigned)opt_num("hq", optarg, 0,
+		    TL_MAX_CLIENTS); break;
 		case 'q': o.quiet = true; break;
 		default: usage();
 		}
@@ -521,6 +541,12 @@ main(int argc, char *argv[])
 	    (o.cert != NULL) != (o.key != NULL)) {
 		fprintf(stderr, "takload: give --cert and --key, or "
 		    "--cert-dir\n");
+		exit(TL_EXIT_USAGE);
+	}
+	if ((o.teams > 0 || o.hq > 0) && (o.mode != MODE_FANOUT ||
+	    o.teams == 0 || o.hq >= o.clients || o.teams > o.clients - o.hq)) {
+		fprintf(stderr, "takload: --teams T [--hq H] needs --mode "
+		    "fanout and at least T clients besides the H of HQ\n");
 		exit(TL_EXIT_USAGE);
 	}
 	if (o.mode == MODE_HANDSHAKE && o.concurrency < o.procs)
@@ -550,6 +576,9 @@ main(int argc, char *argv[])
 	    o.port, o.mode == MODE_HANDSHAKE ? o.concurrency : o.clients,
 	    o.mode == MODE_HANDSHAKE ? "at a time" : "clients", o.procs,
 	    o.cert_dir ? ", a certificate per client" : "");
+	if (o.teams > 0)
+		tl_say(&o, "%u teams (client i in team i %% %u), %u HQ "
+		    "client(s) in every team", o.teams, o.teams, o.hq);
 	rc = tl_coordinate(&o, ai);
 	freeaddrinfo(ai);
 	return (rc);

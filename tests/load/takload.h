@@ -45,6 +45,8 @@ struct opts {
 	double		 duration;
 	double		 sa_rate;	/* SA events/s per client */
 	unsigned	 rounds;	/* fanout: SA events per client */
+	unsigned	 teams;		/* fanout: 0, or teams (gen.c tl_team()) */
+	unsigned	 hq;		/* fanout: clients in every team */
 	double		 drain;
 	double		 settle;
 	bool		 resume;
@@ -80,6 +82,9 @@ struct tl_report {
 	uint64_t	 replayed;
 	uint64_t	 other;
 	uint64_t	 dup;
+	uint64_t	 foreign;	/* --teams: from a team not the receiver's */
+	uint64_t	 expected;	/* --teams: deliveries the sends call for */
+	uint64_t	 excluded;	/* --teams: receivers the sends leave out */
 	uint64_t	 bytes_rx;
 	int64_t		 done_us;	/* monotonic: its last handshake */
 	int64_t		 last_rx_us;	/* monotonic: its last delivery */
