@@ -242,9 +242,10 @@ v() {
 }
 
 # verdict EXPR: "met" / "**missed**" / "not run" for an awk condition on
-# numbers already substituted in.
+# numbers already substituted in ("-" for a figure of a scenario that did
+# not run; a negative number is a figure).
 verdict() {
-	case "$1" in *-*) echo "not run"; return ;; esac
+	case " $1 " in *" - "*) echo "not run"; return ;; esac
 	if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"; fi
 }
 
