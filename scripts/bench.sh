@@ -11,7 +11,7 @@
 #   BENCH_HOLD=10000          idle sessions of the hold scenario
 #   BENCH_FANOUT="100 500 1000"
 #   BENCH_SLOW=200            clients of the slow-arrival fan-out (20/s)
-#   BENCH_ONLY="hs hold fanout fanout1 slow"   scenarios to run
+#   BENCH_ONLY="hs hold fanout fanout1 slow groups"   scenarios to run
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
@@ -30,7 +30,13 @@ HOLD=${BENCH_HOLD:-10000}
 FANOUT=${BENCH_FANOUT:-100 500 1000}
 SLOW=${BENCH_SLOW:-200}
 SLOW_RATE=20	# connections a second of the slow-arrival fan-out
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow} "
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups} "
+# Fan-out with groups: TEAMS teams of TEAM_SIZE clients and HQ clients in
+# every team, then the same deliveries without groups.
+TEAMS=5
+TEAM_SIZE=100
+HQ=1
+GCLIENTS=$((TEAMS * TEAM_SIZE + HQ))
 OUT=${BENCH_OUT:-$REPO/docs/performance.md}
 # One certificate per fan-out client, one at least (the shared one).
 NCERTS=1
@@ -41,6 +47,9 @@ case "$ONLY" in *" fanout "*|*" fanout1 "*)
 esac
 case "$ONLY" in *" slow "*)
 	if [ "$SLOW" -gt "$NCERTS" ]; then NCERTS=$SLOW; fi
+esac
+case "$ONLY" in *" groups "*)
+	if [ "$GCLIENTS" -gt "$NCERTS" ]; then NCERTS=$GCLIENTS; fi
 esac
 
 for f in "$TAKD" "$TAKCTL" "$LOAD"; do
@@ -92,6 +101,32 @@ make_pki() {
 	say "PKI: CA, server and $i client certificates in $(( $(date +%s) - t0 )) s"
 }
 
+# --- users: the groups of the groups scenario ---------------------------------
+# Client i (certificate cNNNN, NNNN = i, whose CN names user cNNNN) of
+# the first TEAMS * TEAM_SIZE is in group G(i % TEAMS + 1), both halves;
+# the HQ clients after them are in every group: takload --teams TEAMS --hq
+# HQ counts by the same rule.  Written by takctl, as an operator would.
+USERS=$T/auth/users
+make_users() {
+	local cfg=$T/auth.ini i all t0 g
+	mkdir -m 755 "$T/auth"
+	{
+		printf '[server]\nstate_dir = %s\n' "$T/auth/state"
+		[ "$(id -u)" -ne 0 ] || printf 'user = nobody\n'
+		printf '[auth]\nusers = %s\n' "$USERS"
+	} >"$cfg"
+	all=$(seq -s, -f 'G%g' 1 "$TEAMS")
+	t0=$(date +%s)
+	for ((i = 0; i < GCLIENTS; i++)); do
+		g=$all
+		[ "$i" -ge $((TEAMS * TEAM_SIZE)) ] || g=G$((i % TEAMS + 1))
+		"$TAKCTL" -c "$cfg" user add "$(printf 'c%04d' "$i")" \
+		    --groups "$g" --no-password >>"$T/users.log" 2>&1 ||
+		    die "takctl user add $i failed: $(tail -3 "$T/users.log")"
+	done
+	say "users: $i in $TEAMS groups in $(( $(date +%s) - t0 )) s"
+}
+
 # --- takd ------------------------------------------------------------------
 # start_takd NAME WORKERS: a fresh takd; sets TAKD_PID, PORT, CFG, DIR.
 start_takd() {
@@ -110,6 +145,9 @@ start_takd() {
 		printf '[tls]\nlisten = 127.0.0.1:0\n'
 		printf 'max_handshakes_per_address = 0\n'
 		printf 'max_sessions_per_cert = 0\n[pki]\ndir = %s\n' "$T/pki"
+		# The users file, when the scenario gives one (groups).
+		[ -z "${TAKD_USERS:-}" ] ||
+		    printf '[auth]\nusers = %s\n' "$TAKD_USERS"
 		[ -z "${BENCH_CONF:-}" ] || printf '%b\n' "$BENCH_CONF"
 	} >"$CFG"
 	"$TAKD" -f -c "$CFG" >"$DIR/takd.stderr" 2>&1 </dev/null &
@@ -151,6 +189,13 @@ ssum() {
 	    awk -F: '{ s += $2 } END { print s + 0 }'
 }
 
+# withheld DIR: the broadcast deliveries takd's groups withheld, summed
+# over the workers.
+withheld() {
+	grep -o '"withheld":{"broadcast":[0-9]*' "$1/status.json" 2>/dev/null |
+	    awk -F: '{ s += $3 } END { print s + 0 }'
+}
+
 # perf record of the workers while takload runs (BENCH_PERF=1).
 PERF_PID=
 perf_start() {
@@ -187,6 +232,7 @@ run() {
 	spread "$DIR" >"$T/$name.spread"
 	echo "$(ssum "$DIR" superseded) superseded, $(ssum "$DIR" slow_consumer) slow" \
 	    >"$T/$name.drops"
+	withheld "$DIR" >"$T/$name.withheld"
 	say "  $(cut -c1-400 "$T/$name.json")..."
 }
 
@@ -230,6 +276,23 @@ case "$ONLY" in *" slow "*)
 		    "$T/pki/clients" --clients "$SLOW" --rate "$SLOW_RATE" \
 		    --sa-rate 1 --duration "$DURATION" --drain "$DRAIN" --settle 1
 	done
+esac
+# Fan-out with groups, then the same number of deliveries without groups:
+# the same sessions, each sending an SA every TEAMS seconds, so that
+# every receiver gets the events a team member gets (docs/performance.md,
+# "Fan-out with groups").
+case "$ONLY" in *" groups "*)
+	make_users
+	TAKD_USERS=$USERS run "groups_$GCLIENTS" auto --mode fanout \
+	    --cert-dir "$T/pki/clients" --clients "$GCLIENTS" --teams "$TEAMS" \
+	    --hq "$HQ" --rate 1000 --sa-rate 1 --duration "$DURATION" \
+	    --drain "$DRAIN" --settle 1
+	# (one SA each at least, with a short BENCH_DURATION)
+	run "nogroups_$GCLIENTS" auto --mode fanout --cert-dir \
+	    "$T/pki/clients" --clients "$GCLIENTS" --rate 1000 --sa-rate \
+	    "$(awk -v t="$TEAMS" 'BEGIN { print 1 / t }')" --duration \
+	    "$(awk -v d="$DURATION" -v t="$TEAMS" 'BEGIN { print d < t ? t : d }')" \
+	    --drain "$DRAIN" --settle 1
 esac
 ELAPSED=$(( $(date +%s) - T_START ))
 say "done in $ELAPSED s"
@@ -326,6 +389,7 @@ report() {
 	done
 	echo
 	slow_report
+	groups_report
 	targets
 	echo
 	echo "<!-- bench:end -->"
@@ -349,6 +413,39 @@ slow_report() {
 		    "$(v $name lat_p99_ms)" "$(v $name cpu_us_per_delivery)" \
 		    "$(v $name takd_cpu_s)"
 	done
+	echo
+}
+
+groups_report() {
+	local g=groups_$GCLIENTS n=nogroups_$GCLIENTS name
+	[ -s "$T/$g.json" ] || [ -s "$T/$n.json" ] || return 0
+	echo "### Fan-out with groups ($TEAMS groups of $TEAM_SIZE clients and $HQ HQ client in all $TEAMS, 1 SA event/s each, ${DURATION} s; the same deliveries without groups)"
+	echo
+	echo "| scenario | clients | SA/s per client | events sent | each event reaches | deliveries / expected | missing | foreign | withheld by groups / predicted | deliveries/s | latency p50 / p99 ms | takd CPU µs / delivery | takd writes / delivery | takd CPU s | takload CPU s | sessions per worker |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for name in "$g" "$n"; do
+		[ -s "$T/$name.json" ] || continue
+		printf '| %s | %s | %s | %s | %s | %s / %s | %s | %s | %s / %s | %s | %s / %s | **%s** | %s | %s | %s | %s |\n' \
+		    "$([ "$name" = "$g" ] && echo "groups: $TEAMS × $TEAM_SIZE + $HQ HQ" || echo "no groups")" \
+		    "$(v $name clients)" "$(v $name sa_rate)" \
+		    "$(v $name events_sent)" \
+		    "$([ "$name" = "$g" ] && echo "$((TEAM_SIZE - 1 + HQ)) (HQ's: $((GCLIENTS - 1)))" || echo $((GCLIENTS - 1)))" \
+		    "$(v $name deliveries)" "$(v $name deliveries_expected)" \
+		    "$(v $name deliveries_missing)$([ "$(v $name drain_timeout)" != true ] || echo ", drain timed out (${DRAIN} s)")" \
+		    "$(v $name deliveries_foreign)" \
+		    "$(cat "$T/$name.withheld")" "$(v $name deliveries_excluded)" \
+		    "$(v $name deliveries_per_s)" "$(v $name lat_p50_ms)" \
+		    "$(v $name lat_p99_ms)" "$(v $name cpu_us_per_delivery)" \
+		    "$(v $name writes_per_delivery)" "$(v $name takd_cpu_s)" \
+		    "$(v $name gen_cpu_s)" "$(cat "$T/$name.spread")"
+	done
+	echo
+	echo "The same sessions and about the same deliveries a second either way, and"
+	echo "every client but HQ receives as many events a second either way; with"
+	echo "groups $TEAMS times as many events each reach about 1/$TEAMS as many clients (a"
+	echo "group member's event is withheld from the $((TEAM_SIZE * (TEAMS - 1))) clients of the other groups)."
+	echo 'Writes per delivery count takd'"'"'s `write` and `pwrite` calls (LMDB'"'"'s, for'
+	echo "each event stored), as in the tables above."
 	echo
 }
 
@@ -393,6 +490,15 @@ targets() {
 	done
 	if [ -n "$m" ]; then
 		echo "| $NW workers ≤ 15 % above 1 worker per delivery | ${m%,} | $([ $ok = 1 ] && echo met || echo "**missed**") |"
+	fi
+	c1=$(v "nogroups_$GCLIENTS" cpu_us_per_delivery)
+	c2=$(v "groups_$GCLIENTS" cpu_us_per_delivery)
+	if [ "$c1" != - ] && [ "$c2" != - ]; then
+		echo "| groups: CPU per delivery within 10 % of the same deliveries without groups | $c2 µs with, $c1 µs without ($(awk -v a="$c2" -v b="$c1" 'BEGIN { printf "%+.0f %%", (a / b - 1) * 100 }')) | $(verdict "$c2 <= 1.10 * $c1") |"
+	fi
+	name=groups_$GCLIENTS
+	if [ -s "$T/$name.json" ]; then
+		echo "| groups: no event reaches another group; every other one delivered | $(v $name deliveries_foreign) foreign; $(v $name deliveries) of $(v $name deliveries_expected); $(cat "$T/$name.withheld") withheld, $(v $name deliveries_excluded) predicted | $(verdict "$(v $name deliveries_foreign) == 0 && $(v $name deliveries_missing) == 0 && $(v $name deliveries_dup) == 0 && $(cat "$T/$name.withheld") == $(v $name deliveries_excluded)") |"
 	fi
 }
 
