@@ -96,6 +96,15 @@ fi
 W=$(mktemp -d /tmp/takd-systemd-check.XXXXXX) || die "mktemp failed"
 
 # The root file system: what a takd host needs to run it, plus systemd.
+# The marker holds the package list: one made for another list (a library
+# takd took on since) is ours to make again.
+PKGS=systemd,systemd-sysv,dbus,libssl3,libxml2,liblmdb0,libinih1,libzip4
+PKGS=$PKGS,libprotobuf-c1,openssl,procps
+if [ -f "$ROOTFS/.takd-check" ] &&
+    [ "$(cat "$ROOTFS/.takd-check")" != "$PKGS" ]; then
+	echo "$ROOTFS was made for other packages: making it again"
+	rm -rf "$ROOTFS"
+fi
 if [ ! -f "$ROOTFS/.takd-check" ]; then
 	# Never remove a directory this script did not make.
 	[ ! -e "$ROOTFS" ] || [ -z "$(ls -A "$ROOTFS")" ] ||
@@ -103,14 +112,14 @@ if [ ! -f "$ROOTFS/.takd-check" ]; then
 	    "$0 (a debootstrap that failed?): remove it or set ROOTFS"
 	echo "debootstrap $SUITE into $ROOTFS (a few minutes)"
 	if ! debootstrap --variant=minbase \
-	    --include=systemd,systemd-sysv,dbus,libssl3,libxml2,liblmdb0,libinih1,libzip4,openssl,procps \
+	    --include="$PKGS" \
 	    "$SUITE" "$ROOTFS" "$MIRROR" >"$W/debootstrap.log" 2>&1; then
 		tail -n 20 "$W/debootstrap.log" >&2
 		die "debootstrap failed (remove $ROOTFS before the next run)"
 	fi
 	# The machine-id is made at each boot (in the overlay).
 	: >"$ROOTFS/etc/machine-id"
-	touch "$ROOTFS/.takd-check"
+	echo "$PKGS" >"$ROOTFS/.takd-check"
 fi
 
 # --volatile=overlay: the container writes to a tmpfs over ROOTFS, so that
