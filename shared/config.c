@@ -340,6 +340,8 @@ config_init(struct config *cfg)
 	cfg->sa_store_max = 64 * 1024 * 1024;
 	cfg->relay_certs[0] = '\0';
 	cfg->relay_max_uids = 1000;
+	/* What the official server does: clients that want v1 get it. */
+	cfg->protocol_offer = true;
 
 	cfg->metrics_on = false;
 

@@ -118,6 +118,8 @@ struct config {
 	/* CNs that may publish identities besides their own, space-separated */
 	char		 relay_certs[1024];
 	unsigned	 relay_max_uids;	/* stored SAs of such a certificate */
+	/* Offer TAK protocol v1 to every session (docs/takproto.md). */
+	bool		 protocol_offer;
 
 	/* [pki] */
 	char		 pki_dir[PATH_MAX];

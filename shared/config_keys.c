@@ -514,6 +514,7 @@ static const struct config_key config_keys[] = {
 	    0, 0, KEY_EMPTY_OK },
 	{ "cot", "relay_max_uids", set_number, FIELD(relay_max_uids),
 	    1, 1000000, 0 },
+	{ "cot", "protocol_offer", set_bool, FIELD(protocol_offer), 0, 0, 0 },
 
 	{ "pki", "dir", set_path, FIELD(pki_dir), 0, 0, KEY_EMPTY_OK },
 	{ "pki", "client_password", set_string, FIELD(client_password),

@@ -55,7 +55,7 @@ static const char *const added_keys[] = {
 	"server.tcp_keepalive_count", "server.tcp_user_timeout",
 	"tls.max_handshakes", "tls.max_handshakes_per_address",
 	"tls.max_sessions_per_cert",
-	"tcp.group",
+	"tcp.group", "cot.protocol_offer",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -239,6 +239,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg->user_rdn, "CN");
 	assert_int_equal(cfg->user_rdn_nid, NID_commonName);
 	assert_false(cfg->ou_groups);
+	assert_true(cfg->protocol_offer);
 	free(cfg);
 }
 
@@ -318,6 +319,7 @@ test_full_file(void **state)
 	    "max_sa_bytes = 4k\n"
 	    "max_chat_bytes = off\n"
 	    "max_buffered_bytes = 512M\n"
+	    "protocol_offer = off\n"
 	    "[pki]\n"
 	    "dir = /etc/takd/pki\n"
 	    "client_password = s3cret\n"
@@ -376,6 +378,7 @@ test_full_file(void **state)
 	assert_int_equal(cfg->max_sa_bytes, 4096);
 	assert_int_equal(cfg->max_chat_bytes, 0);
 	assert_int_equal(cfg->max_buffered_bytes, (size_t)512 << 20);
+	assert_false(cfg->protocol_offer);
 	assert_string_equal(cfg->pki_dir, "/etc/takd/pki");
 	assert_string_equal(cfg->client_password, "s3cret");
 	assert_string_equal(cfg->server_host, "tak.example.org");
@@ -584,6 +587,8 @@ static const struct bad_case bad_cases[] = {
 	{ "auth", "user_rdn =", "[auth] user_rdn: expected CN" },
 	{ "auth", "user_rdn = commonName", "[auth] user_rdn: expected CN" },
 	{ "auth", "ou_groups = maybe", "[auth] ou_groups: expected on or off" },
+	{ "cot", "protocol_offer = v1", "[cot] protocol_offer: expected on or "
+	    "off" },
 };
 
 /*
@@ -1070,6 +1075,7 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->sa_store_max, b->sa_store_max);
 	assert_string_equal(a->relay_certs, b->relay_certs);
 	assert_int_equal(a->relay_max_uids, b->relay_max_uids);
+	assert_int_equal(a->protocol_offer, b->protocol_offer);
 	assert_int_equal(a->max_bytes_per_second, b->max_bytes_per_second);
 	assert_int_equal(a->max_sa_bytes, b->max_sa_bytes);
 	assert_int_equal(a->max_chat_bytes, b->max_chat_bytes);
