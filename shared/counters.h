@@ -220,6 +220,9 @@
 	C(drop_server_only, COUNTER, "dropped", "server_only",		\
 	    "events_dropped_total", "reason", "server_only",		\
 	    "dropped", "server_only", NULL)				\
+	C(drop_unconvertible, COUNTER, "dropped", "unconvertible",	\
+	    "events_dropped_total", "reason", "unconvertible",		\
+	    "dropped", "unconvertible", NULL)				\
 	C(withheld_broadcast, COUNTER, "withheld", "broadcast",	\
 	    "deliveries_withheld_total", "reason", "broadcast",	\
 	    "withheld by groups", "broadcast",				\
@@ -266,6 +269,22 @@
 	C(close_user_deleted, COUNTER, "closed", "user_deleted",	\
 	    "sessions_closed_total", "reason", "user_deleted",		\
 	    "sessions closed", "user_deleted", NULL)			\
+	C(takp_xml_to_v1, COUNTER, "takp", "xml_to_v1",		\
+	    "takp_conversions_total", "direction", "xml_to_v1",	\
+	    "TAK protocol", "conversions XML to v1",			\
+	    "Events converted for recipients of the other encoding "	\
+	    "(at most once per event and worker).")			\
+	C(takp_v1_to_xml, COUNTER, "takp", "v1_to_xml",		\
+	    "takp_conversions_total", "direction", "v1_to_xml",	\
+	    "TAK protocol", "conversions v1 to XML", NULL)		\
+	C(takp_xml_to_v1_failed, COUNTER, "takp", "xml_to_v1_failed",	\
+	    "takp_conversion_failures_total", "direction", "xml_to_v1",	\
+	    "TAK protocol", "conversions XML to v1 failed",		\
+	    "Events that could not be converted: their recipients of "	\
+	    "the other encoding did not get them.")			\
+	C(takp_v1_to_xml_failed, COUNTER, "takp", "v1_to_xml_failed",	\
+	    "takp_conversion_failures_total", "direction", "v1_to_xml",	\
+	    "TAK protocol", "conversions v1 to XML failed", NULL)	\
 	C(outq_high_water, PEAK, "outq", "high_water_bytes",		\
 	    "outq_high_water_bytes", NULL, NULL, "output queues",	\
 	    "high-water mark (bytes)",					\

@@ -2,7 +2,9 @@
  * Delivery to this worker's sessions: see deliver.h and docs/datapath.md.
  *
  * Delivery makes no allocation and no copy: each recipient's queue takes a
- * reference to the one struct evbuf of the event.  A broadcast walks the
+ * reference to the one struct evbuf of the event, or to its counterpart in
+ * the other encoding (TAK protocol v1 or XML), made once by the first
+ * recipient that needs it (evconv.c).  A broadcast walks the
  * live sessions; a directed event looks each recipient up in the local
  * index (registry.c), and a sequence mark on the session keeps a session
  * named twice (by uid and by callsign) from getting the event twice.
@@ -19,6 +21,7 @@
 #include "shared/log.h"
 #include "worker/conn.h"
 #include "worker/deliver.h"
+#include "worker/evconv.h"
 #include "worker/fanout.h"
 #include "worker/groups.h"
 #include "worker/registry.h"
@@ -56,6 +59,11 @@ deliver_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	size_t		 superseded = 0;
 	char		 who[CONN_WHO_MAX];
 
+	/* In the recipient's encoding: converted once, by the first. */
+	if ((ev = evconv_get0(ev, s->enc, &w->cnt)) == NULL) {
+		w->cnt.drop_unconvertible++;
+		return;
+	}
 	/*
 	 * Notices takd makes itself come in bursts (a worker's death, many
 	 * sessions closing in one turn): past half the queue they are
@@ -203,21 +211,18 @@ deliver_local(struct worker *w, const struct deliver *d)
 	(void)deliver_queue(w, d, &withheld);
 }
 
-int
-deliver_event(struct worker *w, struct deliver *d, const void *bytes,
-    size_t len, bool fanout)
+void
+deliver_event(struct worker *w, struct deliver *d, struct evbuf *ev,
+    bool fanout)
 {
 	struct fanout_stats	 fs;
 	size_t			 n, withheld;
 
-	if ((d->ev = evbuf_new(bytes, len)) == NULL) {
-		w->cnt.drop_nomem++;
-		return (-1);
-	}
+	d->ev = ev;
 	n = deliver_queue(w, d, &withheld);
+	/* The original bytes and their encoding: each worker converts. */
 	if (fanout)
 		fanout_send(w, d);
-	evbuf_unref(d->ev);
 	d->ev = NULL;
 	if (n == 0 && withheld == 0 && d->kind == DELIVER_DIRECTED) {
 		/* With no other worker, nobody can get it. */
@@ -225,7 +230,6 @@ deliver_event(struct worker *w, struct deliver *d, const void *bytes,
 		if (fs.peers == 0)
 			w->cnt.drop_no_recipient++;
 	}
-	return (0);
 }
 
 struct deliver_replay {
@@ -254,7 +258,10 @@ deliver_replay_one(const char *uid, const char *groups, const void *bytes,
 	}
 	if (r->before != NULL && groups_meet(&in, r->before))
 		return (0);	/* it has it already */
-	/* Half the queue at most: live traffic must still fit behind it. */
+	/*
+	 * Half the queue at most: live traffic must still fit behind it.
+	 * Stored in XML: a v1 session gets each converted (its own copy).
+	 */
 	if (r->c->s.doom != NULL || outq_bytes(q) + len > q->max / 2 ||
 	    (ev = evbuf_new(bytes, len)) == NULL) {
 		r->skipped++;

@@ -26,19 +26,55 @@ struct groups_set;
 struct worker;
 
 /*
- * An event's bytes, shared by every local output queue that holds it: one
- * allocation per event per worker, whatever the number of recipients
- * (outq.c makes them: it counts their memory for the budget).
+ * The two encodings of a session's stream, and of an event's bytes
+ * (docs/takproto.md): every session starts on XML and may negotiate v1.
+ */
+enum evbuf_enc {
+	EVBUF_XML,	/* TAK protocol 0: <event>...</event> */
+	EVBUF_V1,	/* TAK protocol 1: 0xBF, varint length, TakMessage */
+	EVBUF_ENC_MAX
+};
+
+/*
+ * An event's bytes as a recipient is written them, shared by every local
+ * output queue that holds it: one allocation per event per worker,
+ * whatever the number of recipients (outq.c makes them: it counts their
+ * memory for the budget).  An event keeps the encoding it came in; a
+ * recipient of the other encoding is given its counterpart (evconv.h),
+ * made once, at the first such recipient, and held by the original until
+ * the original goes.
  */
 struct evbuf {
 	uint32_t	 refs;
-	uint32_t	 len;
+	uint32_t	 len;		/* bytes at data */
+	uint8_t		 enc;		/* enum evbuf_enc */
+	uint8_t		 hlen;		/* v1: the frame header, before the message */
+	bool		 unconvertible;	/* no counterpart can be made */
+	struct evbuf	*other;		/* the counterpart (a reference), or NULL */
 	uint8_t		 data[];
 };
 
+/* An XML event (from "<event"). */
 struct evbuf	*evbuf_new(const void *bytes, size_t len);
+/*
+ * A v1 event: msg is one TakMessage (len bytes, at least 1), written
+ * behind its frame header (0xBF and the length).
+ */
+struct evbuf	*evbuf_new_v1(const void *msg, size_t len);
 struct evbuf	*evbuf_ref(struct evbuf *);
+/* The last reference frees the event and drops its counterpart's. */
 void		 evbuf_unref(struct evbuf *);
+
+/*
+ * What a codec reads and the mesh carries: the XML event, or the
+ * TakMessage without its frame header.
+ */
+static inline const uint8_t *
+evbuf_body(const struct evbuf *ev, size_t *len)
+{
+	*len = ev->len - ev->hlen;
+	return (ev->data + ev->hlen);
+}
 
 enum deliver_kind {
 	DELIVER_BROADCAST,	/* every session but the sender */
@@ -85,19 +121,22 @@ void	 deliver_local(struct worker *, const struct deliver *);
 /*
  * The rest is the data path's own (deliver.c), not the fan-out's.
  *
- * An event of this worker (a session's, or a notice takd made): its bytes
- * become d->ev, queued to every matching local session (deliver_local())
+ * An event of this worker (a session's, or a notice takd made), ev in the
+ * encoding it was received or made in (borrowed: the queues take their
+ * references): queued to every matching local session (deliver_local())
  * and, with fanout, sent to every other worker; d->ev is NULL again on
  * return.  A directed event that reached no local session, in a worker
- * with no other worker to ask, counts as dropped.no_recipient.  -1 when
- * the event buffer could not be made (counted as drop_nomem, errno set).
+ * with no other worker to ask, counts as dropped.no_recipient.
  */
-int	 deliver_event(struct worker *, struct deliver *, const void *bytes,
-	    size_t len, bool fanout);
+void	 deliver_event(struct worker *, struct deliver *, struct evbuf *ev,
+	    bool fanout);
 /*
  * Queue ev for c (a reference is taken), whatever the groups: for the
  * events takd makes for c alone (a pong, a group change notice) and the
- * deliveries above once they checked them.  flags are DELIVER_F_*; key is
+ * deliveries above once they checked them.  ev is queued in c's encoding:
+ * itself, or its counterpart (evconv.h), made at the first recipient that
+ * needs it; one that cannot be converted is not queued
+ * (dropped.unconvertible).  flags are DELIVER_F_*; key is
  * the SA uid hash (outq_hash()); cls is the event's class (enum
  * ipc_ev_class), counted when it is written.  A notice (DELIVER_F_SYSTEM)
  * that would fill more than half of the queue is dropped; a queue that

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cot/takp_frame.h"
 #include "worker/outq.h"
 
 #define OUTQ_FIRST_SLOTS	16
@@ -23,21 +24,45 @@ static uint64_t		 outq_seed;
 /* Bytes of live evbufs and rings: the output side of the memory budget. */
 static size_t		 outq_mem_bytes;
 
-struct evbuf *
-evbuf_new(const void *bytes, size_t len)
+/* An event of len bytes, hlen of them a header (filled by the caller). */
+static struct evbuf *
+evbuf_alloc(enum evbuf_enc enc, size_t hlen, const void *bytes, size_t len)
 {
 	struct evbuf	*ev;
 
-	if (len == 0 || len > UINT32_MAX - sizeof(*ev)) {
+	if (len == 0 || len > UINT32_MAX - sizeof(*ev) - hlen) {
 		errno = EINVAL;
 		return (NULL);
 	}
-	if ((ev = malloc(sizeof(*ev) + len)) == NULL)
+	if ((ev = malloc(sizeof(*ev) + hlen + len)) == NULL)
 		return (NULL);
-	outq_mem_bytes += sizeof(*ev) + len;
+	outq_mem_bytes += sizeof(*ev) + hlen + len;
 	ev->refs = 1;
-	ev->len = (uint32_t)len;
-	memcpy(ev->data, bytes, len);
+	ev->len = (uint32_t)(hlen + len);
+	ev->enc = (uint8_t)enc;
+	ev->hlen = (uint8_t)hlen;
+	ev->unconvertible = false;
+	ev->other = NULL;
+	memcpy(ev->data + hlen, bytes, len);
+	return (ev);
+}
+
+struct evbuf *
+evbuf_new(const void *bytes, size_t len)
+{
+	return (evbuf_alloc(EVBUF_XML, 0, bytes, len));
+}
+
+struct evbuf *
+evbuf_new_v1(const void *msg, size_t len)
+{
+	struct evbuf	*ev;
+	uint8_t		 hdr[TAKP_FRAME_HEADER_MAX];
+	size_t		 hlen;
+
+	hlen = takp_frame_header(hdr, len);
+	if ((ev = evbuf_alloc(EVBUF_V1, hlen, msg, len)) != NULL)
+		memcpy(ev->data, hdr, hlen);
 	return (ev);
 }
 
@@ -57,6 +82,8 @@ evbuf_unref(struct evbuf *ev)
 	assert(ev->refs > 0);
 	if (--ev->refs == 0) {
 		outq_mem_bytes -= sizeof(*ev) + ev->len;
+		/* A counterpart lives on in the queues that hold it. */
+		evbuf_unref(ev->other);
 		free(ev);
 	}
 }

@@ -9,10 +9,11 @@
  * cap: budget.c), then a pong for a ping, or session_may_send() (identity:
  * server-only events, uids and callsigns of others, the first binding),
  * session_route() (route.c decides, deliver.c delivers: at most one
- * allocation, the struct evbuf shared by every recipient here, copied once
+ * allocation, the struct evbuf shared by every recipient here in the
+ * sender's encoding, converted at most once for the others, copied once
  * more by the fan-out to the other workers) and session_record() (the SA
- * kept for replay).  LMDB only sees batched writes, committed before the
- * loop sleeps.
+ * kept for replay, in XML).  LMDB only sees batched writes, committed
+ * before the loop sleeps.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
+#include "worker/evconv.h"
 #include "worker/registry.h"
 #include "worker/route.h"
 #include "worker/session.h"
@@ -39,6 +41,7 @@ session_init(struct worker *w, struct conn *c)
 	memset(s, 0, sizeof(*s));
 	/* The config bounds max_event_bytes inside the framer's range. */
 	(void)cot_framer_init(&s->framer, w->cfg->max_event_bytes);
+	s->enc = EVBUF_XML;
 	outq_init(&s->outq, w->cfg->max_queue_bytes > 0 ?
 	    w->cfg->max_queue_bytes : OUTQ_DEFAULT_MAX);
 }
@@ -264,23 +267,16 @@ session_may_send(struct worker *w, struct conn *c, const struct cot_view *v)
 }
 
 /*
- * Route and deliver: the event, as received (bytes), to the recipients
- * route_decide() chose, here and on every other worker (deliver.c).
+ * Route and deliver: the event, as received (ev, in the sender's
+ * encoding), to the recipients route_decide() chose, here and on every
+ * other worker (deliver.c).
  */
 static void
 session_route(struct worker *w, struct conn *c, const struct cot_view *v,
-    enum route_action act, enum ipc_ev_class cls, const uint8_t *bytes,
-    size_t len)
+    enum route_action act, enum ipc_ev_class cls, struct evbuf *ev)
 {
 	struct deliver	 d;
 
-	if (act == ROUTE_NO_RECIPIENT) {
-		w->cnt.drop_no_recipient++;
-		log_debug("session %" PRIu64 ": event \"%s\" type %s has "
-		    "<marti> but no dest takd can resolve: not delivered",
-		    c->id, v->uid, v->type);
-		return;
-	}
 	memset(&d, 0, sizeof(d));
 	d.kind = act == ROUTE_DIRECTED ? DELIVER_DIRECTED : DELIVER_BROADCAST;
 	d.flags = cot_is_sa(v) ? DELIVER_F_SA : 0;
@@ -295,28 +291,51 @@ session_route(struct worker *w, struct conn *c, const struct cot_view *v,
 		d.n_dest = v->n_dest;
 		d.dest = v->dest;
 	}
-	if (deliver_event(w, &d, bytes, len, true) == -1)
-		log_warn("session %" PRIu64 ": event of %zu bytes", c->id, len);
+	deliver_event(w, &d, ev, true);
 }
 
 /*
  * SA record: only the session's own position is kept for replay (a marker
  * is an "a-" type too), or a relay's identities, and never a directed one.
+ * The store keeps XML: a v1 sender's SA is converted (at most once: an XML
+ * recipient may have made it already), and one that cannot be is not kept.
  */
 static void
 session_record(struct worker *w, struct conn *c, const struct cot_view *v,
-    enum route_action act, const uint8_t *bytes, size_t len, int64_t wall)
+    enum route_action act, struct evbuf *ev, int64_t wall)
 {
 	struct session	*s = &c->s;
+	struct evbuf	*xml;
+	const uint8_t	*bytes;
+	size_t		 len;
+	bool		 own;
 
 	if (act != ROUTE_BROADCAST || !cot_is_sa(v))
 		return;
-	if (s->uid[0] != '\0' && strcmp(v->uid, s->uid) == 0) {
-		registry_sa(w, c, v, bytes, len, wall);
+	own = s->uid[0] != '\0' && strcmp(v->uid, s->uid) == 0;
+	if (own)
 		snprintf(s->last_sa_type, sizeof(s->last_sa_type), "%s",
 		    v->type);
-	} else if (s->relay && cot_identity_uid(v) != NULL)
-		registry_sa(w, c, v, bytes, len, wall);
+	else if (!s->relay || cot_identity_uid(v) == NULL)
+		return;
+	if ((xml = evconv_get0(ev, EVBUF_XML, &w->cnt)) == NULL)
+		return;
+	bytes = evbuf_body(xml, &len);
+	registry_sa(w, c, v, bytes, len, wall);
+}
+
+/* The event's bytes as received, for every recipient. */
+static struct evbuf *
+session_evbuf(struct worker *w, struct conn *c, const uint8_t *bytes,
+    size_t len)
+{
+	struct evbuf	*ev;
+
+	if ((ev = evbuf_new(bytes, len)) == NULL) {
+		w->cnt.drop_nomem++;
+		log_warn("session %" PRIu64 ": event of %zu bytes", c->id, len);
+	}
+	return (ev);
 }
 
 /*
@@ -329,6 +348,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
     size_t len, int64_t now, char *reason, size_t rlen)
 {
 	struct cot_view		 v;
+	struct evbuf		*ev;
 	enum route_action	 act;
 	enum ipc_ev_class	 cls;
 	int64_t			 wall;
@@ -340,9 +360,17 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	wall = clock_wall_ms();
 	if ((act = route_decide(&v)) == ROUTE_PONG)
 		session_pong(w, c, wall);
-	else if (session_may_send(w, c, &v) == 0) {
-		session_route(w, c, &v, act, cls, bytes, len);
-		session_record(w, c, &v, act, bytes, len, wall);
+	else if (session_may_send(w, c, &v) == -1)
+		;	/* refused, counted */
+	else if (act == ROUTE_NO_RECIPIENT) {
+		w->cnt.drop_no_recipient++;
+		log_debug("session %" PRIu64 ": event \"%s\" type %s has "
+		    "<marti> but no dest takd can resolve: not delivered",
+		    c->id, v.uid, v.type);
+	} else if ((ev = session_evbuf(w, c, bytes, len)) != NULL) {
+		session_route(w, c, &v, act, cls, ev);
+		session_record(w, c, &v, act, ev, wall);
+		evbuf_unref(ev);
 	}
 	registry_touch(w, c, wall);
 	return (0);
@@ -558,6 +586,7 @@ session_disconnect_notice(struct worker *w, const char *uid,
     uint32_t src_worker, uint64_t src_conn, bool fanout)
 {
 	struct deliver	 d;
+	struct evbuf	*ev;
 	char		 buf[SESSION_MADE_MAX];
 	size_t		 n;
 
@@ -577,8 +606,12 @@ session_disconnect_notice(struct worker *w, const char *uid,
 	d.in = in;
 	d.groups = groups != NULL ? groups : "";
 	snprintf(d.uid, sizeof(d.uid), "%s", uid);
-	if (deliver_event(w, &d, buf, n, fanout) == -1)
+	if ((ev = evbuf_new(buf, n)) == NULL) {
+		w->cnt.drop_nomem++;
 		return (-1);
+	}
+	deliver_event(w, &d, ev, fanout);
+	evbuf_unref(ev);
 	w->cnt.disconnect_notices++;
 	return (0);
 }

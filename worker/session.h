@@ -42,6 +42,8 @@ struct session {
 	struct outq	 outq;
 	bool		 started;	/* session_start() ran */
 	const char	*doom;		/* close at the next pass, and why */
+	/* The encoding it is written in (enum evbuf_enc, deliver.h). */
+	uint8_t		 enc;
 
 	/* Identity, bound by the first event with a contact. */
 	char		 uid[COT_UID_MAX];

@@ -42,18 +42,28 @@
 
 static long	 evbufs_live;
 
-struct evbuf *
-evbuf_new(const void *bytes, size_t len)
+/* A v1 event's double keeps a 2-byte stand-in for the frame header. */
+static struct evbuf *
+evbuf_make(enum evbuf_enc enc, size_t hlen, const void *bytes, size_t len)
 {
 	struct evbuf	*e;
 
-	if ((e = malloc(sizeof(*e) + len)) == NULL)
+	if ((e = calloc(1, sizeof(*e) + hlen + len)) == NULL)
 		return (NULL);
 	e->refs = 1;
-	e->len = (uint32_t)len;
-	memcpy(e->data, bytes, len);
+	e->len = (uint32_t)(hlen + len);
+	e->enc = (uint8_t)enc;
+	e->hlen = (uint8_t)hlen;
+	memset(e->data, 0xbf, hlen);
+	memcpy(e->data + hlen, bytes, len);
 	evbufs_live++;
 	return (e);
+}
+
+struct evbuf *
+evbuf_new(const void *bytes, size_t len)
+{
+	return (evbuf_make(EVBUF_XML, 0, bytes, len));
 }
 
 struct evbuf *
@@ -147,17 +157,27 @@ rec_cb(const struct fanout_rec *r, void *arg)
 
 /* A test event: len bytes of a pattern that depends on seed. */
 static struct evbuf *
-mkev(size_t len, unsigned seed)
+mkev_enc(enum evbuf_enc enc, size_t len, unsigned seed)
 {
 	struct evbuf	*e;
-	size_t		 i;
+	size_t		 i, hlen = enc == EVBUF_V1 ? 2 : 0;
 
-	assert_non_null(e = malloc(sizeof(*e) + len));
+	/* Freed by hand, not counted in evbufs_live. */
+	assert_non_null(e = calloc(1, sizeof(*e) + hlen + len));
 	e->refs = 1;
-	e->len = (uint32_t)len;
+	e->len = (uint32_t)(hlen + len);
+	e->enc = (uint8_t)enc;
+	e->hlen = (uint8_t)hlen;
+	memset(e->data, 0xbf, hlen);
 	for (i = 0; i < len; i++)
-		e->data[i] = (uint8_t)(i * 31 + seed);
+		e->data[hlen + i] = (uint8_t)(i * 31 + seed);
 	return (e);
+}
+
+static struct evbuf *
+mkev(size_t len, unsigned seed)
+{
+	return (mkev_enc(EVBUF_XML, len, seed));
 }
 
 static void

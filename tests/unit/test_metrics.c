@@ -113,7 +113,7 @@ check_exposition(const char *text)
 {
 	regex_t		 sample, help, type;
 	char		 line[512], cur[128] = "", name[128];
-	static char	 seen[64][128], series[1024][160];
+	static char	 seen[128][128], series[1024][160];
 	size_t		 nseen = 0, nseries = 0, i, len;
 	const char	*p = text, *nl;
 	bool		 counter = false;
@@ -142,7 +142,7 @@ check_exposition(const char *text)
 			for (i = 0; i < nseen; i++)
 				if (strcmp(seen[i], name) == 0)
 					fail_msg("family twice: %s", name);
-			assert_true(nseen < 64);
+			assert_true(nseen < 128);
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
 			cur[0] = '\0';
 			continue;
