@@ -84,7 +84,8 @@ fanout_deliver_valid(const struct deliver *d)
 {
 	size_t	 i;
 
-	if (d == NULL || d->ev == NULL || d->ev->len == 0)
+	if (d == NULL || d->ev == NULL || d->ev->len <= d->ev->hlen ||
+	    d->ev->enc >= EVBUF_ENC_MAX)
 		return (0);
 	if (d->kind != DELIVER_BROADCAST && d->kind != DELIVER_DIRECTED)
 		return (0);
@@ -122,6 +123,8 @@ fanout_put_meta(struct ipc_buf *b, const struct deliver *d)
 	ipc_put_u32(b, (uint32_t)d->kind);
 	ipc_put_u32(b, d->flags);
 	ipc_put_u32(b, (uint32_t)d->cls);
+	/* The event goes as it came: each worker converts for its own. */
+	ipc_put_u32(b, d->ev->enc);
 	ipc_put_u32(b, d->src_worker);
 	ipc_put_u64(b, d->src_conn);
 	ipc_put_str(b, d->uid);
@@ -137,14 +140,16 @@ fanout_put_meta(struct ipc_buf *b, const struct deliver *d)
 int
 fanout_encode(struct ipc_buf *b, const struct deliver *d)
 {
-	size_t	 mark = b->len;
+	const uint8_t	*body;
+	size_t		 mark = b->len, len;
 
 	if (b->err != 0 || !fanout_deliver_valid(d)) {
 		errno = EINVAL;
 		return (-1);
 	}
 	fanout_put_meta(b, d);
-	ipc_put_bytes(b, d->ev->data, d->ev->len);
+	body = evbuf_body(d->ev, &len);
+	ipc_put_bytes(b, body, len);
 	if (b->err != 0) {
 		/* The puts only fail for room: undo the partial record. */
 		b->len = mark;
@@ -187,19 +192,23 @@ fail:
 int
 fanout_encode_large(struct ipc_buf *b, const struct deliver *d, int *memfd)
 {
+	const uint8_t	*body;
+	size_t		 len;
+
 	*memfd = -1;
 	if (!fanout_deliver_valid(d)) {
 		errno = EINVAL;
 		return (-1);
 	}
+	body = evbuf_body(d->ev, &len);
 	ipc_buf_init(b);
 	fanout_put_meta(b, d);
-	ipc_put_u32(b, d->ev->len);
+	ipc_put_u32(b, (uint32_t)len);
 	if (b->err != 0) {
 		errno = b->err;
 		return (-1);
 	}
-	if ((*memfd = fanout_memfd(d->ev->data, d->ev->len)) == -1)
+	if ((*memfd = fanout_memfd(body, len)) == -1)
 		return (-1);
 	return (0);
 }
@@ -220,7 +229,7 @@ fanout_get_rec(struct ipc_rd *rd, bool large, size_t max_bytes,
     struct fanout_rec *r, char *err, size_t errlen)
 {
 	struct deliver	*d = &r->d;
-	uint32_t	 kind, cls, n, dk, i;
+	uint32_t	 kind, cls, enc, n, dk, i;
 
 	memset(d, 0, sizeof(*d));
 	r->bytes = NULL;
@@ -228,6 +237,7 @@ fanout_get_rec(struct ipc_rd *rd, bool large, size_t max_bytes,
 	kind = ipc_get_u32(rd);
 	d->flags = ipc_get_u32(rd);
 	cls = ipc_get_u32(rd);
+	enc = ipc_get_u32(rd);
 	d->src_worker = ipc_get_u32(rd);
 	d->src_conn = ipc_get_u64(rd);
 	if (rd->err != 0) {
@@ -264,6 +274,11 @@ fanout_get_rec(struct ipc_rd *rd, bool large, size_t max_bytes,
 		return (-1);
 	}
 	d->cls = (enum ipc_ev_class)cls;
+	if (enc >= EVBUF_ENC_MAX) {
+		snprintf(err, errlen, "unknown encoding %u", enc);
+		return (-1);
+	}
+	r->enc = (enum evbuf_enc)enc;
 	n = ipc_get_u32(rd);
 	if (rd->err != 0) {
 		snprintf(err, errlen, "truncated before the recipients");
@@ -648,9 +663,12 @@ fanout_flush_batch(struct fanout *f)
 static void
 fanout_send_large(struct fanout *f, const struct deliver *d)
 {
+	size_t		 len;
 	unsigned	 i;
 	int		 fd;
 
+	/* What the memfd pins and the peer credits back: the body. */
+	(void)evbuf_body(d->ev, &len);
 	/* Keep the order: what was batched before goes first. */
 	fanout_flush_batch(f);
 	if (fanout_encode_large(&f->aux, d, &fd) == -1) {
@@ -664,7 +682,7 @@ fanout_send_large(struct fanout *f, const struct deliver *d)
 	for (i = 0; i < f->id_end; i++)
 		if (f->peer[i] != NULL)
 			fanout_peer_send(f, f->peer[i], IPC_MSG_EVENT_LARGE,
-			    &f->aux, fd, 1, d->ev->len);
+			    &f->aux, fd, 1, len);
 	fanout_count_down(f, 1);
 	close(fd);
 }
@@ -713,7 +731,9 @@ fanout_deliver_rec(const struct fanout_rec *r, void *arg)
 	struct fanout	*f = arg;
 	struct deliver	 d = r->d;
 
-	if ((d.ev = evbuf_new(r->bytes, r->len)) == NULL) {
+	d.ev = r->enc == EVBUF_V1 ? evbuf_new_v1(r->bytes, r->len) :
+	    evbuf_new(r->bytes, r->len);
+	if (d.ev == NULL) {
 		f->st.dropped_error++;
 		log_limited(&f->rl_err, LOG_WARNING,
 		    "fan-out: event of %zu bytes "

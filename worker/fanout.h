@@ -46,7 +46,9 @@ void	 fanout_get_stats(const struct worker *, struct fanout_stats *);
  * The wire form (docs/fanout.md), for fanout.c and its unit test.
  *
  * An IPC_MSG_EVENT payload is one or more records, one struct deliver each:
- * u32 kind, u32 flags, u32 class (enum ipc_ev_class), u32 src_worker,
+ * u32 kind, u32 flags, u32 class (enum ipc_ev_class), u32 encoding (enum
+ * evbuf_enc: the event's bytes are an XML event or a v1 TakMessage without
+ * its frame header), u32 src_worker,
  * u64 src_conn, str uid, str groups (the sender's IN groups, a list of
  * names: shared/grouplist.h), u32 n_dest,
  * n_dest x (u32 dest kind, str value), bytes event.  An event that does not
@@ -75,11 +77,13 @@ int	 fanout_encode_large(struct ipc_buf *, const struct deliver *,
 
 /*
  * One decoded record: d.dest points into dest, d.groups into groups, d.in
- * and d.ev are NULL, and the event is bytes/len, borrowed from the frame
- * (or the memfd's mapping) for the duration of the callback.
+ * and d.ev are NULL, and the event is bytes/len in encoding enc (for v1,
+ * the TakMessage alone), borrowed from the frame (or the memfd's mapping)
+ * for the duration of the callback.
  */
 struct fanout_rec {
 	struct deliver	 d;
+	enum evbuf_enc	 enc;
 	struct cot_dest	 dest[COT_MAX_DEST];
 	char		 groups[GROUPLIST_STR_MAX];
 	const uint8_t	*bytes;

@@ -448,7 +448,10 @@ rec_cb(const struct fanout_rec *r, void *arg)
 	if (d.kind == DELIVER_BROADCAST && d.n_dest != 0)
 		fz_fail("broadcast record with recipients", 0,
 		    (long)d.n_dest);
-	if ((ev = evbuf_new(r->bytes, r->len)) == NULL)
+	/* In its encoding: a v1 event's body is the TakMessage received. */
+	ev = r->enc == EVBUF_V1 ? evbuf_new_v1(r->bytes, r->len) :
+	    evbuf_new(r->bytes, r->len);
+	if (ev == NULL)
 		fz_fail("evbuf_new", 0, (long)r->len);
 	d.ev = ev;
 	if (rc->large) {

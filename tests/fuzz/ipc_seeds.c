@@ -316,6 +316,19 @@ seeds_mesh(void)
 	d.ev = ev("<event uid=\"x\" type=\"t-x-d-d\"/>");
 	if (fanout_encode(&b, &d) == -1)
 		die("fanout_encode");
+	evbuf_unref(d.ev);
+	/*
+	 * A TAK protocol v1 event: its TakMessage (cotEvent { uid "abc" }),
+	 * which the mesh carries as it came, with its encoding.
+	 */
+	d.flags = DELIVER_F_SA;
+	d.cls = IPC_EV_SA;
+	d.src_conn = 78;
+	d.groups = "Blue";
+	if ((d.ev = evbuf_new_v1("\x12\x05\x2a\x03" "abc", 7)) == NULL)
+		die("evbuf_new_v1");
+	if (fanout_encode(&b, &d) == -1)
+		die("fanout_encode");
 	seed("event-batch", 0, IPC_MSG_EVENT, 0, b.data, b.len, -1, NULL, 0);
 	evbuf_unref(d.ev);
 

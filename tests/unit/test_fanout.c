@@ -67,6 +67,12 @@ evbuf_new(const void *bytes, size_t len)
 }
 
 struct evbuf *
+evbuf_new_v1(const void *msg, size_t len)
+{
+	return (evbuf_make(EVBUF_V1, 2, msg, len));
+}
+
+struct evbuf *
 evbuf_ref(struct evbuf *e)
 {
 	e->refs++;
@@ -86,6 +92,7 @@ evbuf_unref(struct evbuf *e)
 struct seen {
 	const struct worker *w;
 	enum deliver_kind kind;
+	enum evbuf_enc	 enc;
 	uint32_t	 flags, src_worker;
 	enum ipc_ev_class cls;
 	uint64_t	 src_conn;
@@ -102,14 +109,15 @@ static struct seen	 seen[MAX_SEEN];
 static size_t		 n_seen;
 
 static void
-seen_add(const struct worker *w, const struct deliver *d, const uint8_t *b,
-    size_t len)
+seen_add(const struct worker *w, const struct deliver *d, enum evbuf_enc enc,
+    const uint8_t *b, size_t len)
 {
 	struct seen	*s;
 
 	assert_true(n_seen < MAX_SEEN);
 	s = &seen[n_seen++];
 	s->w = w;
+	s->enc = enc;
 	s->kind = d->kind;
 	s->flags = d->flags;
 	s->cls = d->cls;
@@ -140,9 +148,14 @@ seen_clear(void)
 void
 deliver_local(struct worker *w, const struct deliver *d)
 {
+	const uint8_t	*body;
+	size_t		 len;
+
 	assert_non_null(d->ev);
 	assert_int_equal(d->ev->refs, 1);
-	seen_add(w, d, d->ev->data, d->ev->len);
+	/* A v1 event is framed again on this side: its body is what came. */
+	body = evbuf_body(d->ev, &len);
+	seen_add(w, d, d->ev->enc, body, len);
 }
 
 /* The decoder's callback in the wire tests. */
@@ -150,7 +163,7 @@ static void
 rec_cb(const struct fanout_rec *r, void *arg)
 {
 	assert_null(r->d.ev);
-	seen_add(arg, &r->d, r->bytes, r->len);
+	seen_add(arg, &r->d, r->enc, r->bytes, r->len);
 }
 
 /* ---- helpers ---- */
@@ -215,8 +228,10 @@ check_seen(const struct seen *s, const struct deliver *d)
 		assert_int_equal(s->dest[i].kind, d->dest[i].kind);
 		assert_string_equal(s->dest[i].value, d->dest[i].value);
 	}
-	assert_int_equal(s->len, d->ev->len);
-	assert_memory_equal(s->bytes, d->ev->data, s->len);
+	/* The event's encoding and bytes as they came, for v1 the body. */
+	assert_int_equal(s->enc, d->ev->enc);
+	assert_int_equal(s->len, d->ev->len - d->ev->hlen);
+	assert_memory_equal(s->bytes, d->ev->data + d->ev->hlen, s->len);
 }
 
 static struct ipc_buf *
@@ -277,7 +292,8 @@ test_roundtrip(void **state)
 
 	(void)state;
 	ev[0] = mkev(700, 1);
-	ev[1] = mkev(1, 2);
+	/* A v1 event goes as its TakMessage, and says so. */
+	ev[1] = mkev_enc(EVBUF_V1, 1, 2);
 	ev[2] = mkev(3000, 3);
 	mkdeliver(&d[0], ev[0], "ANDROID-1234", 42);
 	mkdeliver(&d[1], ev[1], "", 0);
@@ -470,7 +486,8 @@ test_large(void **state)
 	dest[1].kind = COT_DEST_UID;
 	snprintf(dest[1].value, sizeof(dest[1].value), "uid-b");
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		ev = mkev(sizes[i], (unsigned)i);
+		ev = mkev_enc(i == 1 ? EVBUF_V1 : EVBUF_XML, sizes[i],
+		    (unsigned)i);
 		mkdeliver(&d, ev, "big", 100 + i);
 		d.kind = DELIVER_DIRECTED;
 		d.dest = dest;
@@ -515,18 +532,23 @@ test_malformed(void **state)
 	unsigned	 i;
 
 	(void)state;
-	/* header fields: kind, flags, class, src_worker, src_conn, uid, n_dest */
-#define HDR_C(kind, flags, cls, n) do {					\
+	/*
+	 * header fields: kind, flags, class, encoding, src_worker, src_conn,
+	 * uid, n_dest
+	 */
+#define HDR_E(kind, flags, cls, enc, n) do {				\
 	ipc_buf_init(b);						\
 	ipc_put_u32(b, (kind));						\
 	ipc_put_u32(b, (flags));					\
 	ipc_put_u32(b, (cls));						\
+	ipc_put_u32(b, (enc));						\
 	ipc_put_u32(b, 1);						\
 	ipc_put_u64(b, 5);						\
 	ipc_put_str(b, "uid");						\
 	ipc_put_str(b, GROUPLIST_ANON);					\
 	ipc_put_u32(b, (n));						\
 } while (0)
+#define HDR_C(kind, flags, cls, n) HDR_E(kind, flags, cls, EVBUF_XML, n)
 #define HDR(kind, flags, n)	HDR_C(kind, flags, IPC_EV_OTHER, n)
 
 	ipc_buf_init(b);
@@ -550,6 +572,11 @@ test_malformed(void **state)
 	ipc_put_bytes(b, "x", 1);
 	m = msg_of(IPC_MSG_EVENT, b, -1);
 	decode_bad(&m, MAX_EVENT, "unknown event class");
+
+	HDR_E(DELIVER_BROADCAST, 0, IPC_EV_OTHER, EVBUF_ENC_MAX, 0);
+	ipc_put_bytes(b, "x", 1);
+	m = msg_of(IPC_MSG_EVENT, b, -1);
+	decode_bad(&m, MAX_EVENT, "unknown encoding 2");
 
 	HDR(DELIVER_BROADCAST, 0, 1);
 	ipc_put_u32(b, COT_DEST_UID);
@@ -607,6 +634,7 @@ test_malformed(void **state)
 	ipc_put_u32(b, DELIVER_BROADCAST);
 	ipc_put_u32(b, 0);
 	ipc_put_u32(b, IPC_EV_OTHER);
+	ipc_put_u32(b, EVBUF_XML);
 	ipc_put_u32(b, 1);
 	ipc_put_u64(b, 5);
 	ipc_put_str(b, s);
@@ -618,6 +646,7 @@ test_malformed(void **state)
 	ipc_put_u32(b, DELIVER_BROADCAST);
 	ipc_put_u32(b, 0);
 	ipc_put_u32(b, IPC_EV_OTHER);
+	ipc_put_u32(b, EVBUF_XML);
 	ipc_put_u32(b, 1);
 	ipc_put_u64(b, 5);
 	ipc_put_bytes(b, "a\0b", 3);
@@ -653,6 +682,7 @@ test_malformed(void **state)
 			ipc_put_u32(b, DELIVER_BROADCAST);
 			ipc_put_u32(b, 0);
 			ipc_put_u32(b, IPC_EV_OTHER);
+			ipc_put_u32(b, EVBUF_XML);
 			ipc_put_u32(b, 1);
 			ipc_put_u64(b, 5);
 			ipc_put_str(b, "uid");
@@ -671,6 +701,7 @@ test_malformed(void **state)
 		ipc_put_u32(b, DELIVER_BROADCAST);
 		ipc_put_u32(b, 0);
 		ipc_put_u32(b, IPC_EV_OTHER);
+		ipc_put_u32(b, EVBUF_XML);
 		ipc_put_u32(b, 1);
 		ipc_put_u64(b, 5);
 		ipc_put_str(b, "uid");
@@ -722,6 +753,7 @@ test_malformed(void **state)
 	close(fd2);
 #undef HDR
 #undef HDR_C
+#undef HDR_E
 	free(ev);
 	free(b);
 	assert_int_equal(unit_count_fds(), before);
@@ -816,9 +848,13 @@ test_mesh(void **state)
 	tw_pair(&b, &c);
 	assert_int_equal(tw_stats(&a).peers, 2);
 
-	/* 300 events of 1 KiB: several batches, in order, to both peers. */
+	/*
+	 * 300 events of 1 KiB: several batches, in order, to both peers;
+	 * every third one v1, which arrives as v1.
+	 */
 	for (i = 0; i < 300; i++) {
-		ev[i] = mkev(1024, (unsigned)i);
+		ev[i] = mkev_enc(i % 3 == 1 ? EVBUF_V1 : EVBUF_XML, 1024,
+		    (unsigned)i);
 		mkdeliver(&d[i], ev[i], "a-uid", i + 1);
 		fanout_send(&a.w, &d[i]);
 	}
@@ -849,7 +885,7 @@ test_mesh(void **state)
 
 	/* A large event between two batched ones keeps its place. */
 	free(ev[1]);
-	ev[1] = mkev(200000, 77);
+	ev[1] = mkev_enc(EVBUF_V1, 200000, 77);
 	d[1].ev = ev[1];
 	for (i = 0; i < 3; i++)
 		fanout_send(&b.w, &d[i]);
@@ -890,7 +926,11 @@ test_mesh_credit(void **state)
 	tw_init(&a, 0);
 	tw_init(&b, 1);
 	tw_pair(&a, &b);
-	ev = mkev(MAX_EVENT, 5);
+	/*
+	 * A v1 event: what is in flight and credited back is its body, not
+	 * its frame header (else four would not fit in 64 MiB).
+	 */
+	ev = mkev_enc(EVBUF_V1, MAX_EVENT, 5);
 	mkdeliver(&d, ev, "big", 1);
 	/* 64 MiB in flight: the fifth waits for the receiver. */
 	for (i = 0; i < 5; i++)
