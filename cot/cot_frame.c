@@ -556,6 +556,17 @@ cot_framer_error_offset(const struct cot_framer *f)
 }
 
 size_t
+cot_framer_rest(const struct cot_framer *f, const uint8_t **rest)
+{
+	if (f->magic != COT_FRAMER_MAGIC || f->buf == NULL) {
+		*rest = NULL;
+		return (0);
+	}
+	*rest = f->buf + f->off;
+	return (f->len - f->off);
+}
+
+size_t
 cot_framer_alloc(const struct cot_framer *f)
 {
 	return (f->magic == COT_FRAMER_MAGIC ? f->alloc : 0);

@@ -138,6 +138,14 @@ void	 cot_framer_trim(struct cot_framer *);
 uint64_t cot_framer_error_offset(const struct cot_framer *);
 
 /*
+ * The bytes fed and not consumed yet (*rest, borrowed until the next feed,
+ * next or free): right after next() handed an event out, everything that
+ * came after it.  For a session that leaves XML after that event (TAK
+ * protocol v1): what follows is the other framer's.
+ */
+size_t	 cot_framer_rest(const struct cot_framer *, const uint8_t **rest);
+
+/*
  * Check an XML declaration: decl[0..5) is "<?xml"; bytes from..to of decl
  * are examined, each once as it comes (a value's few bytes are compared
  * again at its closing quote), the state carried in *st between calls

@@ -1011,6 +1011,44 @@ test_trim(void **state)
 	free(big);
 }
 
+/*
+ * What came after an event, for a session that leaves XML after it (TAK
+ * protocol v1): every byte, untouched, whatever the split of the feeds,
+ * and nothing of the event or of the whitespace before it.
+ */
+static void
+test_rest(void **state)
+{
+	static const char	 in[] = "\n<event uid=\"q\"><detail/></event>"
+	    "\r\n\xbf\x03\x12\x01\x2a<event";
+	struct cot_framer	 f;
+	const uint8_t		*ev, *rest;
+	const char		*why;
+	size_t			 len, k, n = sizeof(in) - 1, end;
+
+	(void)state;
+	end = (size_t)(strstr(in, "</event>") - in) + 8;	/* 33 */
+	for (k = 1; k < n; k++) {
+		assert_int_equal(cot_framer_init(&f, DEF_MAX), 0);
+		assert_int_equal(cot_framer_rest(&f, &rest), 0);
+		assert_int_equal(cot_framer_feed(&f, in, k, 1, &why), 0);
+		if (cot_framer_next(&f, &ev, &len, &why) != 1) {
+			assert_int_equal(cot_framer_feed(&f, in + k, n - k, 2,
+			    &why), 0);
+			assert_int_equal(cot_framer_next(&f, &ev, &len, &why),
+			    1);
+		}
+		assert_int_equal(len, end - 1);
+		assert_memory_equal(ev, in + 1, len);
+		/* Fed so far: all of it, or the first k bytes. */
+		len = cot_framer_rest(&f, &rest);
+		assert_int_equal(len, (k < end ? n : k) - end);
+		assert_memory_equal(rest, in + end, len);
+		cot_framer_free(&f);
+		assert_int_equal(cot_framer_rest(&f, &rest), 0);
+	}
+}
+
 static void
 test_api_bounds(void **state)
 {
@@ -1114,6 +1152,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_unclosed_held),
 		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_rest),
 		cmocka_unit_test(test_api_bounds),
 		cmocka_unit_test(test_linear),
 	};
