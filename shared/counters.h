@@ -220,6 +220,12 @@
 	C(drop_server_only, COUNTER, "dropped", "server_only",		\
 	    "events_dropped_total", "reason", "server_only",		\
 	    "dropped", "server_only", NULL)				\
+	C(drop_takp_invalid, COUNTER, "dropped", "takp_invalid",	\
+	    "events_dropped_total", "reason", "takp_invalid",		\
+	    "dropped", "takp_invalid", NULL)				\
+	C(drop_takp_control, COUNTER, "dropped", "takp_control",	\
+	    "events_dropped_total", "reason", "takp_control",		\
+	    "dropped", "takp_control", NULL)				\
 	C(drop_unconvertible, COUNTER, "dropped", "unconvertible",	\
 	    "events_dropped_total", "reason", "unconvertible",		\
 	    "dropped", "unconvertible", NULL)				\
@@ -269,6 +275,21 @@
 	C(close_user_deleted, COUNTER, "closed", "user_deleted",	\
 	    "sessions_closed_total", "reason", "user_deleted",		\
 	    "sessions closed", "user_deleted", NULL)			\
+	C(takp_offered, COUNTER, "takp", "offered",			\
+	    "takp_negotiations_total", "step", "offered",		\
+	    "TAK protocol", "v1 offered",				\
+	    "TAK protocol v1 negotiations: offers sent, and requests "	\
+	    "accepted, refused (a version other than 1, or no offer) "	\
+	    "and timed out (after the offer's 60 s).")			\
+	C(takp_accepted, COUNTER, "takp", "accepted",			\
+	    "takp_negotiations_total", "step", "accepted",		\
+	    "TAK protocol", "v1 accepted", NULL)			\
+	C(takp_refused, COUNTER, "takp", "refused",			\
+	    "takp_negotiations_total", "step", "refused",		\
+	    "TAK protocol", "requests refused", NULL)			\
+	C(takp_timed_out, COUNTER, "takp", "timed_out",		\
+	    "takp_negotiations_total", "step", "timed_out",		\
+	    "TAK protocol", "requests timed out", NULL)		\
 	C(takp_xml_to_v1, COUNTER, "takp", "xml_to_v1",		\
 	    "takp_conversions_total", "direction", "xml_to_v1",	\
 	    "TAK protocol", "conversions XML to v1",			\
@@ -285,6 +306,16 @@
 	C(takp_v1_to_xml_failed, COUNTER, "takp", "v1_to_xml_failed",	\
 	    "takp_conversion_failures_total", "direction", "v1_to_xml",	\
 	    "TAK protocol", "conversions v1 to XML failed", NULL)	\
+	C(takp_framing, COUNTER, "takp", "framing_errors",		\
+	    "takp_framing_errors_total", NULL, NULL, "TAK protocol",	\
+	    "v1 framing errors",					\
+	    "v1 sessions closed for a framing error (no 0xBF, a "	\
+	    "length over max_event_bytes, a varint over 10 bytes).")	\
+	C(takp_zeros, COUNTER, "takp", "zeros_skipped",		\
+	    "takp_zeros_skipped_total", NULL, NULL, "TAK protocol",	\
+	    "v1 stray zero bytes skipped",				\
+	    "0x00 bytes skipped between v1 frames (a peer server's "	\
+	    "habit; at most 8 in a row).")				\
 	C(outq_high_water, PEAK, "outq", "high_water_bytes",		\
 	    "outq_high_water_bytes", NULL, NULL, "output queues",	\
 	    "high-water mark (bytes)",					\

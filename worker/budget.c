@@ -23,6 +23,7 @@
 #include "worker/deliver.h"
 #include "worker/outq.h"
 #include "worker/session.h"
+#include "worker/takproto.h"
 #include "worker/worker_int.h"
 
 /* A pause this long fills any bucket; it also keeps the products small. */
@@ -276,7 +277,7 @@ static void
 budget_sync_in(struct worker *w, struct conn *c)
 {
 	struct budget_sess	*b = &c->s.budget;
-	size_t			 a = cot_framer_alloc(&c->s.framer);
+	size_t			 a = takproto_in_alloc(c);
 
 	w->mem.in_bytes -= b->in_alloc;
 	w->mem.in_bytes += a;
@@ -390,7 +391,7 @@ budget_input(struct worker *w, struct conn *c)
 		return;
 	}
 	/* Nothing held: a big buffer goes back (a quiet session's is small). */
-	cot_framer_trim(&c->s.framer);
+	takproto_in_trim(c);
 	budget_sync_in(w, c);
 	budget_set_in(w, c, budget_class_of(c->s.budget.in_alloc));
 	budget_check(w);
@@ -427,6 +428,6 @@ budget_release(struct worker *w, struct conn *c)
 	if (b->deferred)
 		w->mem.deferred -= b->in_alloc;
 	b->deferred = false;
-	cot_framer_free(&c->s.framer);
+	takproto_in_free(c);
 	budget_sync_in(w, c);
 }

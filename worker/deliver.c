@@ -285,10 +285,15 @@ deliver_replay(struct worker *w, struct conn *c,
 	r.w = w;
 	r.c = c;
 	r.before = before;
-	/* At connect its uid is not known yet; later its own SA is its own. */
+	/*
+	 * At connect its uid is not known yet; later (a replay that waited
+	 * for the TAK protocol negotiation, a change of groups) its own SA is
+	 * its own.  What was stored after it connected, it got live: a
+	 * replay that waited must not send it twice.
+	 */
 	if (registry_foreach_sa(w, before != NULL ? clock_wall_ms() :
-	    c->s.connected_wall_ms, before != NULL ? c->s.uid : NULL,
-	    deliver_replay_one, &r) == -1)
+	    c->s.connected_wall_ms, before != NULL ? 0 :
+	    c->s.connected_wall_ms, c->s.uid, deliver_replay_one, &r) == -1)
 		log_warnx("session %" PRIu64 ": latest SA replay failed (state "
 		    "store error)", c->id);
 	w->cnt.sa_replayed += r.queued;

@@ -146,8 +146,9 @@ void	 deliver_enqueue(struct worker *, struct conn *, struct evbuf *,
 	    uint32_t flags, uint64_t key, unsigned cls);
 /*
  * A session that was just established: queue it the latest SA of every
- * known uid (the store's) whose sender's IN groups meet its OUT set,
- * newest first, within half of its queue.  With before (a live session
+ * known uid (the store's; its own excepted once it bound one, as when the
+ * replay waited for the TAK protocol negotiation) whose sender's IN groups
+ * meet its OUT set, newest first, within half of its queue.  With before (a live session
  * whose groups changed), only those that did not meet before, and not its
  * own uid's.
  */

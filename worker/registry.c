@@ -775,6 +775,7 @@ struct registry_sa_ctx {
 	int		(*fn)(const char *, const char *, const void *, size_t,
 			    void *);
 	void		*arg;
+	int64_t		 stored_by;
 };
 
 static int
@@ -782,13 +783,15 @@ registry_sa_cb(const struct store_sa *sa, void *arg)
 {
 	struct registry_sa_ctx	*ctx = arg;
 
+	if (ctx->stored_by > 0 && sa->time_ms > (uint64_t)ctx->stored_by)
+		return (0);
 	return (ctx->fn(sa->uid, sa->groups, sa->event, sa->len, ctx->arg));
 }
 
 int
-registry_foreach_sa(struct worker *w, int64_t wall_ms, const char *skip_uid,
-    int (*fn)(const char *, const char *, const void *, size_t, void *),
-    void *arg)
+registry_foreach_sa(struct worker *w, int64_t wall_ms, int64_t stored_by,
+    const char *skip_uid, int (*fn)(const char *, const char *, const void *,
+    size_t, void *), void *arg)
 {
 	struct registry_sa_ctx	 ctx;
 
@@ -796,6 +799,7 @@ registry_foreach_sa(struct worker *w, int64_t wall_ms, const char *skip_uid,
 		return (0);
 	ctx.fn = fn;
 	ctx.arg = arg;
+	ctx.stored_by = stored_by;
 	return (store_foreach_sa(w->reg->store, (uint64_t)wall_ms,
 	    skip_uid != NULL && skip_uid[0] != '\0' ? skip_uid : NULL,
 	    registry_sa_cb, &ctx));

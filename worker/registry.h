@@ -147,14 +147,15 @@ void	 registry_match(struct worker *, enum cot_dest_kind, const char *value,
 	    void (*fn)(struct worker *, struct conn *, void *), void *);
 
 /*
- * The latest SA of every client, stale ones and skip_uid's (NULL or "":
- * none) excepted, for a session that just connected or whose groups
- * changed: fn is called with each event's uid, its sender's IN groups (a
- * list of names, shared/grouplist.h) and its bytes (borrowed for the
- * call), until it returns non-zero.  -1 on a store error.
+ * The latest SA of every client, stale ones (at wall_ms), those stored
+ * after stored_by (0: none) and skip_uid's (NULL or "": none) excepted,
+ * for a session that just connected or whose groups changed: fn is called
+ * with each event's uid, its sender's IN groups (a list of names,
+ * shared/grouplist.h) and its bytes (borrowed for the call), until it
+ * returns non-zero.  -1 on a store error.
  */
 int	 registry_foreach_sa(struct worker *, int64_t wall_ms,
-	    const char *skip_uid, int (*fn)(const char *uid,
+	    int64_t stored_by, const char *skip_uid, int (*fn)(const char *uid,
 	    const char *groups, const void *, size_t, void *), void *);
 
 #endif

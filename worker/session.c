@@ -3,10 +3,12 @@
  * the disconnect notice when it leaves.  See session.h and
  * docs/datapath.md ("One event's path").
  *
- * session_input() feeds the framer and hands each event to session_event(),
- * which runs one small function per job: session_parse() (the sender's
- * token buckets, cot_parse() into a view on the stack, its class's size
- * cap: budget.c), then a pong for a ping, or session_may_send() (identity:
+ * session_input() feeds the framer of the session's encoding (XML, or TAK
+ * protocol v1 once negotiated: takproto.c) and hands each event to
+ * session_event(), which runs one small function per job: session_parse()
+ * (the sender's token buckets, cot_parse() or takp_decode() into a view on
+ * the stack, its class's size cap: budget.c), then the answer to a TAK
+ * protocol request, a pong for a ping, or session_may_send() (identity:
  * server-only events, uids and callsigns of others, the first binding),
  * session_route() (route.c decides, deliver.c delivers: at most one
  * allocation, the struct evbuf shared by every recipient here in the
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cot/takp.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/conn.h"
@@ -27,6 +30,7 @@
 #include "worker/registry.h"
 #include "worker/route.h"
 #include "worker/session.h"
+#include "worker/takproto.h"
 #include "worker/worker_int.h"
 
 /* Room for a pong or a disconnect notice (they take about 400 bytes). */
@@ -216,17 +220,75 @@ session_accept(struct worker *w, struct conn *c, const struct cot_view *v)
 }
 
 /*
- * Parse: the sender's budgets before (rate and bytes), cot_parse(), its
- * class's size cap after.  1: v and cls are filled, go on; 0: dropped
- * (counted); -1: malformed, close the session with reason.
+ * A v1 message the codec refused: the frame around it was sound, so the
+ * stream is still in step and only the message is lost (docs/takproto.md);
+ * counted, and logged at most once per BUDGET_LOG_MS.
  */
-static int
-session_parse(struct worker *w, struct conn *c, const uint8_t *bytes,
-    size_t len, int64_t now, struct cot_view *v, enum ipc_ev_class *cls,
-    char *reason, size_t rlen)
+static void
+session_v1_invalid(struct worker *w, struct conn *c, const char *err)
 {
 	struct session	*s = &c->s;
-	char		 err[COT_ERR_MAX];
+	int64_t		 now = clock_mono_ms();
+	char		 who[CONN_WHO_MAX];
+
+	w->cnt.drop_takp_invalid++;
+	s->v1_invalid++;
+	if (s->v1_invalid_logged_ms != 0 &&
+	    now - s->v1_invalid_logged_ms < BUDGET_LOG_MS)
+		return;
+	log_warnx("session %" PRIu64 ": TAK protocol v1 message dropped: %s "
+	    "(%" PRIu64 " such message%s since the last such line) (%s)",
+	    c->id, err, s->v1_invalid, s->v1_invalid == 1 ? "" : "s",
+	    conn_who(c, who, sizeof(who)));
+	s->v1_invalid_logged_ms = now;
+	s->v1_invalid = 0;
+}
+
+/*
+ * One event into v: an XML event (cot_parse(): -1 closes the session) or a
+ * v1 TakMessage (takp_decode(): a refused one, or a TakControl alone, is
+ * dropped and counted, 0).
+ */
+static int
+session_decode(struct worker *w, struct conn *c, enum evbuf_enc enc,
+    const uint8_t *bytes, size_t len, struct cot_view *v, char *reason,
+    size_t rlen)
+{
+	char	 err[COT_ERR_MAX];
+	int	 r;
+
+	if (enc == EVBUF_XML) {
+		if (cot_parse(bytes, len, v, err, sizeof(err)) == 0)
+			return (1);
+		w->cnt.drop_malformed++;
+		snprintf(reason, rlen, "malformed event: %s", err);
+		return (-1);
+	}
+	if ((r = takp_decode(bytes, len, v, NULL, err, sizeof(err))) ==
+	    TAKP_EVENT)
+		return (1);
+	if (r == TAKP_CONTROL) {
+		/* Meant for mesh peers; a server has no use for it. */
+		w->cnt.drop_takp_control++;
+		log_debug("session %" PRIu64 ": TAK protocol v1 TakControl "
+		    "without an event: dropped", c->id);
+	} else
+		session_v1_invalid(w, c, err);
+	return (0);
+}
+
+/*
+ * Parse: the sender's budgets before (rate and bytes), the decoder of its
+ * encoding, its class's size cap after.  1: v and cls are filled, go on;
+ * 0: dropped (counted); -1: malformed, close the session with reason.
+ */
+static int
+session_parse(struct worker *w, struct conn *c, enum evbuf_enc enc,
+    const uint8_t *bytes, size_t len, int64_t now, struct cot_view *v,
+    enum ipc_ev_class *cls, char *reason, size_t rlen)
+{
+	struct session	*s = &c->s;
+	int		 r;
 
 	s->last_event_ms = now;
 	s->events_in++;
@@ -235,11 +297,10 @@ session_parse(struct worker *w, struct conn *c, const uint8_t *bytes,
 		w->cnt.ev_in[IPC_EV_UNPARSED]++;
 		return (0);
 	}
-	if (cot_parse(bytes, len, v, err, sizeof(err)) == -1) {
+	if ((r = session_decode(w, c, enc, bytes, len, v, reason, rlen)) !=
+	    1) {
 		w->cnt.ev_in[IPC_EV_UNPARSED]++;
-		w->cnt.drop_malformed++;
-		snprintf(reason, rlen, "malformed event: %s", err);
-		return (-1);
+		return (r);
 	}
 	*cls = route_class(v->type);
 	w->cnt.ev_in[*cls]++;
@@ -324,14 +385,16 @@ session_record(struct worker *w, struct conn *c, const struct cot_view *v,
 	registry_sa(w, c, v, bytes, len, wall);
 }
 
-/* The event's bytes as received, for every recipient. */
+/* The event's bytes as received, in their encoding, for every recipient. */
 static struct evbuf *
-session_evbuf(struct worker *w, struct conn *c, const uint8_t *bytes,
-    size_t len)
+session_evbuf(struct worker *w, struct conn *c, enum evbuf_enc enc,
+    const uint8_t *bytes, size_t len)
 {
 	struct evbuf	*ev;
 
-	if ((ev = evbuf_new(bytes, len)) == NULL) {
+	ev = enc == EVBUF_V1 ? evbuf_new_v1(bytes, len) :
+	    evbuf_new(bytes, len);
+	if (ev == NULL) {
 		w->cnt.drop_nomem++;
 		log_warn("session %" PRIu64 ": event of %zu bytes", c->id, len);
 	}
@@ -339,13 +402,14 @@ session_evbuf(struct worker *w, struct conn *c, const uint8_t *bytes,
 }
 
 /*
- * One event of the stream (framed by session_input()): parse, then a pong
- * for a ping, or identity, route and deliver, SA record; -1 closes the
- * session with reason.
+ * One event of the stream (framed by session_input()), in encoding enc:
+ * parse, then the answer to a TAK protocol request, a pong for a ping, or
+ * identity, route and deliver, SA record; -1 closes the session with
+ * reason.
  */
 static int
-session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
-    size_t len, int64_t now, char *reason, size_t rlen)
+session_event(struct worker *w, struct conn *c, enum evbuf_enc enc,
+    const uint8_t *bytes, size_t len, int64_t now, char *reason, size_t rlen)
 {
 	struct cot_view		 v;
 	struct evbuf		*ev;
@@ -354,11 +418,14 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	int64_t			 wall;
 	int			 r;
 
-	if ((r = session_parse(w, c, bytes, len, now, &v, &cls, reason,
+	if ((r = session_parse(w, c, enc, bytes, len, now, &v, &cls, reason,
 	    rlen)) != 1)
 		return (r);
 	wall = clock_wall_ms();
-	if ((act = route_decide(&v)) == ROUTE_PONG)
+	act = route_decide(&v);
+	if (cot_is_takp_request(&v))
+		takproto_request(w, c, &v);
+	else if (act == ROUTE_PONG)
 		session_pong(w, c, wall);
 	else if (session_may_send(w, c, &v) == -1)
 		;	/* refused, counted */
@@ -367,7 +434,7 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 		log_debug("session %" PRIu64 ": event \"%s\" type %s has "
 		    "<marti> but no dest takd can resolve: not delivered",
 		    c->id, v.uid, v.type);
-	} else if ((ev = session_evbuf(w, c, bytes, len)) != NULL) {
+	} else if ((ev = session_evbuf(w, c, enc, bytes, len)) != NULL) {
 		session_route(w, c, &v, act, cls, ev);
 		session_record(w, c, &v, act, ev, wall);
 		evbuf_unref(ev);
@@ -376,36 +443,102 @@ session_event(struct worker *w, struct conn *c, const uint8_t *bytes,
 	return (0);
 }
 
-int
-session_input(struct worker *w, struct conn *c, const uint8_t *buf,
-    size_t n, char *reason, size_t rlen)
+/* A framing error of either encoding: counted, the reason for the close. */
+static int
+session_framing(struct worker *w, struct conn *c, const char *why,
+    char *reason, size_t rlen)
+{
+	struct session	*s = &c->s;
+
+	w->cnt.close_framing++;
+	if (s->enc == EVBUF_XML) {
+		snprintf(reason, rlen, "%s (at stream byte %" PRIu64 ")", why,
+		    cot_framer_error_offset(&s->framer));
+		return (-1);
+	}
+	w->cnt.takp_framing++;
+	snprintf(reason, rlen, "%s (at TAK protocol v1 stream byte %" PRIu64
+	    ")", why, takp_framer_error_offset(&s->tframer));
+	return (-1);
+}
+
+/* The frames of a v1 session's framer, each an event. */
+static int
+session_frames_v1(struct worker *w, struct conn *c, int64_t now,
+    char *reason, size_t rlen)
+{
+	struct session	*s = &c->s;
+	const uint8_t	*msg;
+	const char	*why = NULL;
+	uint64_t	 zeros = takp_framer_zeros(&s->tframer);
+	size_t		 len;
+	int		 r = 0;
+
+	while (s->doom == NULL &&
+	    (r = takp_framer_next(&s->tframer, &msg, &len, &why)) == 1)
+		if (session_event(w, c, EVBUF_V1, msg, len, now, reason,
+		    rlen) == -1)
+			return (-1);
+	/* One peer server's habit (docs/cot.md): counted, not refused. */
+	w->cnt.takp_zeros += takp_framer_zeros(&s->tframer) - zeros;
+	if (s->doom == NULL && r == -1)
+		return (session_framing(w, c, why, reason, rlen));
+	return (0);
+}
+
+/*
+ * An XML session's read: its events, until the one that switches it to v1
+ * (a request answered "true"), after which the rest of the read is v1.
+ */
+static int
+session_input_xml(struct worker *w, struct conn *c, const uint8_t *buf,
+    size_t n, int64_t now, char *reason, size_t rlen)
 {
 	struct session	*s = &c->s;
 	const uint8_t	*ev;
 	const char	*why = NULL;
 	size_t		 len;
-	int64_t		 now = clock_mono_ms();
-	int		 r = 0, rc = -1;
+	int		 r = 0;
 
-	/* Events point into the framer: the budget must not free it. */
-	s->budget.in_input = true;
 	if (cot_framer_feed(&s->framer, buf, n, now, &why) == -1) {
 		w->cnt.close_framing++;
 		snprintf(reason, rlen, "%s", why);
-		goto done;
+		return (-1);
 	}
-	while (s->doom == NULL &&
+	while (s->doom == NULL && s->enc == EVBUF_XML &&
 	    (r = cot_framer_next(&s->framer, &ev, &len, &why)) == 1)
-		if (session_event(w, c, ev, len, now, reason, rlen) == -1)
-			goto done;
-	if (s->doom == NULL && r == -1) {
-		w->cnt.close_framing++;
-		snprintf(reason, rlen, "%s (at stream byte %" PRIu64 ")", why,
-		    cot_framer_error_offset(&s->framer));
-		goto done;
+		if (session_event(w, c, EVBUF_XML, ev, len, now, reason,
+		    rlen) == -1)
+			return (-1);
+	if (s->doom != NULL)
+		return (0);
+	if (s->enc == EVBUF_V1) {
+		if (takproto_switch(w, c, now, &why) == -1)
+			return (session_framing(w, c, why, reason, rlen));
+		return (session_frames_v1(w, c, now, reason, rlen));
 	}
-	rc = 0;
- done:
+	if (r == -1)
+		return (session_framing(w, c, why, reason, rlen));
+	return (0);
+}
+
+int
+session_input(struct worker *w, struct conn *c, const uint8_t *buf,
+    size_t n, char *reason, size_t rlen)
+{
+	struct session	*s = &c->s;
+	const char	*why = NULL;
+	int64_t		 now = clock_mono_ms();
+	int		 rc;
+
+	/* Events point into the framer: the budget must not free it. */
+	s->budget.in_input = true;
+	if (s->enc == EVBUF_XML)
+		rc = session_input_xml(w, c, buf, n, now, reason, rlen);
+	else if (takproto_feed(w, c, buf, n, now, &why) == -1)
+		rc = session_framing(w, c, why, reason, rlen);
+	else
+		rc = session_frames_v1(w, c, now, reason, rlen);
 	s->budget.in_input = false;
 	/* Its input buffer grew or shrank: the worker's budget is checked. */
 	if (rc == 0)
@@ -499,7 +632,9 @@ session_start(struct worker *w, struct conn *c)
 	log_debug("session %" PRIu64 ": groups in \"%s\" (%s)", c->id,
 	    s->groups.in_list, groups_source_name(s->groups.source));
 	registry_connect(w, c);
-	deliver_replay(w, c, NULL);
+	/* The offer first: a v1 client gets the replay in v1. */
+	if (!takproto_start(w, c))
+		deliver_replay(w, c, NULL);
 }
 
 /* Tell the session that its groups changed: a t-x-g-c for it alone. */
@@ -554,7 +689,9 @@ session_set_groups(struct worker *w, struct conn *c, const char *user,
 	w->cnt.groups_changed++;
 	/* The notice first: a client may clear its map when it comes. */
 	session_groups_notice(w, c);
-	deliver_replay(w, c, &old.out);
+	/* A replay still due will be made with the new groups. */
+	if (!s->replay_due)
+		deliver_replay(w, c, &old.out);
 	groups_sess_drop(w->groups, &old);
 	registry_connect(w, c);
 	return (0);
@@ -706,7 +843,9 @@ session_sweep(struct worker *w, int64_t now)
 			conn_close(w, c, why);
 			continue;
 		}
-		held = cot_framer_held(&c->s.framer, &since);
+		if (c->s.replay_due)
+			takproto_sweep(w, c, now);
+		held = takproto_in_held(c, &since);
 		if (held > 0 && now - since >= partial) {
 			w->cnt.close_unclosed++;
 			snprintf(why, sizeof(why), "unclosed event: %zu bytes "

@@ -18,6 +18,7 @@
 
 #include "cot/cot_frame.h"
 #include "cot/cot_parse.h"
+#include "cot/takp_frame.h"
 #include "worker/budget.h"
 #include "worker/deliver.h"
 #include "worker/groups.h"
@@ -38,12 +39,24 @@ struct worker;
 #define SESSION_SWEEP_MIN_MS	100
 
 struct session {
-	struct cot_framer framer;
+	struct cot_framer framer;	/* its input while on XML */
 	struct outq	 outq;
 	bool		 started;	/* session_start() ran */
 	const char	*doom;		/* close at the next pass, and why */
-	/* The encoding it is written in (enum evbuf_enc, deliver.h). */
-	uint8_t		 enc;
+
+	/*
+	 * TAK protocol (takproto.h, docs/takproto.md): the encoding of its
+	 * stream, both ways, and where its negotiation stands.
+	 */
+	struct takp_framer tframer;	/* its input once on v1 */
+	uint8_t		 enc;		/* enum evbuf_enc */
+	uint8_t		 takp;		/* enum takproto_state */
+	bool		 v1_lead;	/* no v1 byte yet: whitespace is XML's */
+	bool		 replay_due;	/* the latest-SA replay waits for it */
+	int64_t		 takp_until_ms;	/* a request is answered true until */
+	int64_t		 replay_at_ms;	/* the deferred replay, at the latest */
+	uint64_t	 v1_invalid;	/* since the last such line */
+	int64_t		 v1_invalid_logged_ms;
 
 	/* Identity, bound by the first event with a contact. */
 	char		 uid[COT_UID_MAX];

@@ -548,6 +548,10 @@ write_config() {
 	# limits would get in their way.  test_sec_admission.sh tests them.
 	_cfg_set tls.max_handshakes_per_address 0
 	_cfg_set tls.max_sessions_per_cert 0
+	# The cases count and compare what clients get, and expect the
+	# latest-SA replay at connect: without the TAK protocol offer (and
+	# the replay's wait for its answer).  test_takproto.sh turns it on.
+	_cfg_set cot.protocol_offer off
 	_cfg_set pki.dir "$T/pki"
 	for kv in "$@"; do
 		_cfg_set "${kv%%=*}" "${kv#*=}"

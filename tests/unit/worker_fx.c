@@ -47,6 +47,11 @@ worker_fx_setup(void **state)
 	config_init(&f->cfg);
 	/* Each turn's output is read at once: no batching here. */
 	f->cfg.flush_delay_ms = 0;
+	/*
+	 * No TAK protocol offer: the tests count what clients receive, and
+	 * the replay comes at connect (test_takproto.c turns it on).
+	 */
+	f->cfg.protocol_offer = false;
 	f->args.id = 0;
 	f->args.cfg = &f->cfg;
 	f->w.magic = WORKER_MAGIC;
