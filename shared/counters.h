@@ -275,6 +275,14 @@
 	C(close_user_deleted, COUNTER, "closed", "user_deleted",	\
 	    "sessions_closed_total", "reason", "user_deleted",		\
 	    "sessions closed", "user_deleted", NULL)			\
+	C(takp_sessions_xml, GAUGE, "takp", "sessions_xml",		\
+	    "sessions_by_encoding", "encoding", "xml", "TAK protocol",	\
+	    "sessions on XML",						\
+	    "Established client sessions by the encoding of their "	\
+	    "stream: xml (TAK protocol 0) or v1 (protobuf).")		\
+	C(takp_sessions_v1, GAUGE, "takp", "sessions_v1",		\
+	    "sessions_by_encoding", "encoding", "v1", "TAK protocol",	\
+	    "sessions on v1", NULL)					\
 	C(takp_offered, COUNTER, "takp", "offered",			\
 	    "takp_negotiations_total", "step", "offered",		\
 	    "TAK protocol", "v1 offered",				\

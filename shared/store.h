@@ -82,6 +82,8 @@ struct store_client {
 	char		 groups_out[STORE_GROUPS_SIZE];
 	uint64_t	 connected_ms;	/* ms since the epoch */
 	uint64_t	 last_seen_ms;
+	/* The session's stream: TAK protocol v1 (docs/takproto.md), or XML. */
+	bool		 v1;
 };
 
 /* The latest SA of a uid, as handed to store_foreach_sa() callbacks. */

@@ -19,6 +19,7 @@
 
 #define STORE_REC_VERSION	2
 #define STORE_REC_HDR		20	/* docs/state.md */
+#define STORE_REC_F_V1		0x01	/* flags: the session speaks v1 */
 #define STORE_REC_LASTSEEN	12	/* offset of last_seen_ms */
 #define STORE_REC_NFIELDS	10
 #define STORE_REC_MAX		(STORE_REC_HDR + 2 * STORE_REC_NFIELDS + \
@@ -77,7 +78,7 @@ store_rec_encode(const struct store_client *c, unsigned char *p)
 	size_t		 i, n;
 
 	p[0] = STORE_REC_VERSION;
-	p[1] = 0;
+	p[1] = c->v1 ? STORE_REC_F_V1 : 0;
 	store_put16(p + 2, c->worker);
 	store_put64(p + 4, c->connected_ms);
 	store_put64(p + STORE_REC_LASTSEEN, c->last_seen_ms);
@@ -101,6 +102,7 @@ store_rec_decode(const unsigned char *p, size_t len, size_t nfields,
 
 	if (len < STORE_REC_HDR || p[0] != STORE_REC_VERSION)
 		return (-1);
+	c->v1 = (p[1] & STORE_REC_F_V1) != 0;
 	c->worker = store_get16(p + 2);
 	c->connected_ms = store_get64(p + 4);
 	c->last_seen_ms = store_get64(p + STORE_REC_LASTSEEN);

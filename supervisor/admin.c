@@ -701,6 +701,8 @@ admin_client_json(const struct store_client *sc, void *arg)
 	json_kv_str(j, "subject", sc->subject);
 	json_kv_str(j, "serial", sc->serial);
 	json_kv_str(j, "peer", sc->peer);
+	/* The stream's encoding (docs/takproto.md). */
+	json_kv_str(j, "encoding", sc->v1 ? "v1" : "xml");
 	/* Access (docs/groups.md); "group" above is the team colour. */
 	json_kv_str(j, "user", sc->user);
 	json_key(j, "groups");

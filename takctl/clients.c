@@ -1,7 +1,8 @@
 /*
  * takctl clients: who is connected, from the supervisor's view of the shared
- * registry, with each client's user and the groups it publishes to (IN)
- * and receives from (OUT).  --json prints the array as takd sent it;
+ * registry, with each client's user, the groups it publishes to (IN) and
+ * receives from (OUT), and the encoding of its stream (xml, or v1: TAK
+ * protocol version 1).  --json prints the array as takd sent it;
  * otherwise a table.
  */
 #include <stdio.h>
@@ -17,6 +18,7 @@ static const struct report_col cols[] = {
 	{ "user",	"USER",		12 },
 	{ "groups.in",	"IN",		16 },
 	{ "groups.out",	"OUT",		16 },
+	{ "encoding",	"ENC",		3 },
 	{ "peer",	"PEER",		22 },
 	{ "connected",	"CONNECTED",	20 },
 	{ "serial",	"SERIAL",	32 },

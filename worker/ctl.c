@@ -31,6 +31,7 @@
 #include "worker/registry.h"
 #include "worker/revoke.h"
 #include "worker/session.h"
+#include "worker/takproto.h"
 #include "worker/tls.h"
 #include "worker/worker_int.h"
 
@@ -221,6 +222,7 @@ ctl_sample(struct worker *w)
 	w->cnt.mem_buffered = budget_mem_used(w);
 	w->cnt.mem_budget = budget_mem_limit(w->cfg);
 	w->cnt.crl_stale_admitted = tlsctx_stale_admissions();
+	takproto_count(w, &w->cnt.takp_sessions_xml, &w->cnt.takp_sessions_v1);
 	registry_get_stats(w, &st);
 	w->cnt.store_commits = st.commits;
 	w->cnt.store_commit_failures = st.commit_failures;

@@ -262,6 +262,7 @@ registry_put_client(struct worker *w, struct conn *c)
 	sc->connected_ms = (uint64_t)s->connected_wall_ms;
 	sc->last_seen_ms = (uint64_t)(s->last_touch_wall_ms > 0 ?
 	    s->last_touch_wall_ms : s->connected_wall_ms);
+	sc->v1 = s->enc == EVBUF_V1;
 	if (store_batch_client(w->reg->store, sc) == 0)
 		w->reg->dirty = true;
 }

@@ -114,6 +114,8 @@ client_fill(struct store_client *c, unsigned worker, uint64_t seq,
 	snprintf(c->groups_out, sizeof(c->groups_out), "Blue,HQ");
 	c->connected_ms = NOW_MS + seq;
 	c->last_seen_ms = NOW_MS + seq + 10;
+	/* Every other one on TAK protocol v1 (the record's flag). */
+	c->v1 = seq % 2 == 1;
 }
 
 static void
@@ -142,6 +144,7 @@ assert_client_equal(const struct store_client *a, const struct store_client *b)
 	assert_string_equal(a->groups_out, b->groups_out);
 	assert_int_equal(a->connected_ms, b->connected_ms);
 	assert_int_equal(a->last_seen_ms, b->last_seen_ms);
+	assert_int_equal(a->v1, b->v1);
 }
 
 /* Connection ids of uid, checked against the expected list. */
