@@ -92,10 +92,11 @@ $(BUILD)/tests/tools/takclient: $(BUILD)/tests/common/tlsclient.o
 # takp_conv runs takd's v1 codec (cot/takp.h) for test_takp_python.
 $(BUILD)/tests/tools/takp_conv: $(BUILD)/libtakd.a
 
-# The load generator of `make bench`: every file of tests/load/.
+# The load generator of `make bench`: every file of tests/load/, and the
+# TAK protocol v1 codec from the archive (its v1 clients encode their SA).
 $(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c)) \
-    $(BUILD)/tests/common/tlsclient.o
-	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
+    $(BUILD)/tests/common/tlsclient.o $(BUILD)/libtakd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(TAKD_LIBS)
 
 # The protobuf-c code comes first: any source may include its headers.
 $(BUILD)/%.o: %.c | $(PROTO_H)

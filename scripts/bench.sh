@@ -11,7 +11,8 @@
 #   BENCH_HOLD=10000          idle sessions of the hold scenario
 #   BENCH_FANOUT="100 500 1000"
 #   BENCH_SLOW=200            clients of the slow-arrival fan-out (20/s)
-#   BENCH_ONLY="hs hold fanout fanout1 slow groups"   scenarios to run
+#   BENCH_V1=500              clients of the TAK protocol v1 fan-outs
+#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1"   scenarios to run
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
@@ -30,7 +31,8 @@ HOLD=${BENCH_HOLD:-10000}
 FANOUT=${BENCH_FANOUT:-100 500 1000}
 SLOW=${BENCH_SLOW:-200}
 SLOW_RATE=20	# connections a second of the slow-arrival fan-out
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups} "
+V1N=${BENCH_V1:-500}
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1} "
 # Fan-out with groups: TEAMS teams of TEAM_SIZE clients and HQ clients in
 # every team, then the same deliveries without groups.
 TEAMS=5
@@ -50,6 +52,9 @@ case "$ONLY" in *" slow "*)
 esac
 case "$ONLY" in *" groups "*)
 	if [ "$GCLIENTS" -gt "$NCERTS" ]; then NCERTS=$GCLIENTS; fi
+esac
+case "$ONLY" in *" v1 "*)
+	if [ "$V1N" -gt "$NCERTS" ]; then NCERTS=$V1N; fi
 esac
 
 for f in "$TAKD" "$TAKCTL" "$LOAD"; do
@@ -232,6 +237,8 @@ run() {
 	spread "$DIR" >"$T/$name.spread"
 	echo "$(ssum "$DIR" superseded) superseded, $(ssum "$DIR" slow_consumer) slow" \
 	    >"$T/$name.drops"
+	echo "$(ssum "$DIR" xml_to_v1) / $(ssum "$DIR" v1_to_xml)" \
+	    >"$T/$name.conv"
 	withheld "$DIR" >"$T/$name.withheld"
 	say "  $(cut -c1-400 "$T/$name.json")..."
 }
@@ -293,6 +300,22 @@ case "$ONLY" in *" groups "*)
 	    "$(awk -v t="$TEAMS" 'BEGIN { print 1 / t }')" --duration \
 	    "$(awk -v d="$DURATION" -v t="$TEAMS" 'BEGIN { print d < t ? t : d }')" \
 	    --drain "$DRAIN" --settle 1
+esac
+# TAK protocol v1 (issue 16): the same fan-out with every client on v1,
+# then half of them (every other one), against the all-XML figure (the
+# fanout scenario's when it ran, else one made here).
+case "$ONLY" in *" v1 "*)
+	name=fanout_${V1N}_w$NW
+	case "$ONLY" in *" fanout "*) case " $FANOUT " in *" $V1N "*) ;;
+	    *) name= ;; esac ;; *) name= ;; esac
+	[ -n "$name" ] || run "fanout_${V1N}_w$NW" auto --mode fanout \
+	    --cert-dir "$T/pki/clients" --clients "$V1N" --rate 1000 \
+	    --sa-rate 1 --duration "$DURATION" --drain "$DRAIN" --settle 1
+	for p in 100 50; do
+		run "v1_${V1N}_$p" auto --mode fanout --cert-dir \
+		    "$T/pki/clients" --clients "$V1N" --rate 1000 --sa-rate 1 \
+		    --duration "$DURATION" --drain "$DRAIN" --settle 1 --v1 "$p"
+	done
 esac
 ELAPSED=$(( $(date +%s) - T_START ))
 say "done in $ELAPSED s"
@@ -390,6 +413,7 @@ report() {
 	echo
 	slow_report
 	groups_report
+	v1_report
 	targets
 	echo
 	echo "<!-- bench:end -->"
@@ -449,6 +473,32 @@ groups_report() {
 	echo
 }
 
+v1_report() {
+	local p name base
+	base=fanout_${V1N}_w$NW
+	[ -s "$T/v1_${V1N}_100.json" ] || [ -s "$T/v1_${V1N}_50.json" ] ||
+	    return 0
+	echo "### Fan-out in TAK protocol v1 ($V1N clients, 1 SA event/s each, ${DURATION} s, $NW workers)"
+	echo
+	echo "| clients on v1 | deliveries / expected | missing | latency p50 / p99 ms | takd CPU µs / delivery | vs all XML | conversions XML→v1 / v1→XML | takd CPU s |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for p in 0 50 100; do
+		name=v1_${V1N}_$p
+		[ "$p" != 0 ] || name=$base
+		[ -s "$T/$name.json" ] || continue
+		printf '| %s | %s / %s | %s | %s / %s | **%s** | %s | %s | %s |\n' \
+		    "$([ "$p" = 0 ] && echo "none (XML)" || echo "$(v $name v1_clients) ($p %)")" \
+		    "$(v $name deliveries)" "$(v $name deliveries_expected)" \
+		    "$(v $name deliveries_missing)" "$(v $name lat_p50_ms)" \
+		    "$(v $name lat_p99_ms)" "$(v $name cpu_us_per_delivery)" \
+		    "$(awk -v a="$(v $name cpu_us_per_delivery)" \
+		    -v b="$(v $base cpu_us_per_delivery)" \
+		    'BEGIN { if (b > 0) printf "%+.0f %%", (a / b - 1) * 100; else print "-" }')" \
+		    "$(cat "$T/$name.conv")" "$(v $name takd_cpu_s)"
+	done
+	echo
+}
+
 targets() {
 	local f r m lo hi c1 c2 n ok all name ran
 	echo "### Targets (2 CPUs, generator on the same CPUs)"
@@ -480,6 +530,13 @@ targets() {
 	if [ "$ran" -ge 2 ]; then	# flat: over two sizes at least
 		echo "| CPU per delivery flat within 25 % from $(echo $FANOUT | cut -d' ' -f1) to $(echo $FANOUT | awk '{ print $NF }') clients | ${all%,} µs (max/min $(awk -v a="$hi" -v b="$lo" 'BEGIN { printf "%.2f", a / b }')) | $(verdict "$hi <= 1.25 * $lo") |"
 	fi
+	c1=$(v "fanout_${V1N}_w$NW" cpu_us_per_delivery)
+	for n in 100 50; do
+		name=v1_${V1N}_$n
+		[ -s "$T/$name.json" ] || continue
+		c2=$(v $name cpu_us_per_delivery)
+		echo "| TAK protocol v1, $n % of $V1N clients: CPU per delivery ≤ 15 % above all XML | $c2 µs against $c1 µs ($(awk -v a="$c2" -v b="$c1" 'BEGIN { printf "%+.0f %%", (a / b - 1) * 100 }')), $(v $name deliveries_missing) missing | $(verdict "$c2 <= 1.15 * $c1 && $(v $name deliveries_missing) == 0") |"
+	done
 	m= ok=1
 	for n in $FANOUT; do
 		c1=$(v "fanout_${n}_w1" cpu_us_per_delivery)

@@ -3,7 +3,9 @@
  * non-blocking OpenSSL clients: connect at the ramp rate, handshake, wait
  * for the server's ticket, then per mode close at once (handshake), hold,
  * or send SA events on schedule and read and account for everything that
- * arrives (fanout).  Counters go to the process's tl_report.
+ * arrives (fanout).  Counters go to the process's tl_report.  A fan-out
+ * client of --v1's share answers takd's TAK protocol offer, counts as up
+ * once it is on v1, and sends and reads v1 frames from then on (v1.c).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -67,6 +69,9 @@ struct client {
 	size_t		 tx_len;
 	size_t		 tx_off;
 	uint32_t	*last_seq;	/* per sender, fanout */
+	bool		 v1;		/* asks for TAK protocol v1 */
+	bool		 v1_on;		/* switched: v1 frames both ways */
+	struct tl_v1	 tmpl;		/* its SA in v1, made at the switch */
 };
 
 /* One generator process. */
@@ -88,6 +93,7 @@ struct tl_proc {
 	unsigned	 send_idx;
 	bool		 sends_done;
 	unsigned	 warming;	/* resume: first, full handshakes */
+	unsigned	 negotiating;	/* v1 clients up, not switched yet */
 	uint8_t		 scratch[TL_SCRATCH];
 };
 
@@ -302,6 +308,10 @@ cl_release(struct tl_proc *x, struct client *c, bool notify,
 	tlsclient_close(&c->tc, notify);
 	if (cl_handshaking(c))
 		x->inflight--;
+	if (c->state == CL_OPEN && c->v1 && !c->v1_on)
+		x->negotiating--;
+	c->v1_on = false;
+	tl_v1_free(&c->tmpl);
 	c->events = c->rd_want = c->wr_want = 0;
 	c->tx_len = c->tx_off = c->rx_len = c->rx_scan = 0;
 	c->state = next;
@@ -395,7 +405,11 @@ cl_accepted(struct tl_proc *x, struct client *c, int64_t now)
 		cl_release(x, c, true, CL_IDLE);
 		return;
 	}
-	x->st.established++;
+	/* A v1 client is up once it switched (cl_negotiate()). */
+	if (c->v1)
+		x->negotiating++;
+	else
+		x->st.established++;
 	hist_add(&x->st.hs, (uint64_t)(now - c->t_start));
 	if (x->o->mode == MODE_FANOUT && c->rx == NULL &&
 	    (c->rx = malloc(TL_RX_CAP)) == NULL)
@@ -436,15 +450,53 @@ cl_attr(const uint8_t **pp, const uint8_t *end, const char *name,
 	return (cl_num(pp, end, v));
 }
 
+static void	 cl_flush(struct tl_proc *, struct client *);
+
+/*
+ * A v1 client's XML before the switch: the offer is answered with the
+ * request; the answer "true" switches it (v1 from the next byte on).
+ */
+static void
+cl_negotiate(struct tl_proc *x, struct client *c, const uint8_t *ev,
+    size_t len)
+{
+	size_t	 n = strlen(tl_v1_request);
+
+	if (memmem(ev, len, "\"t-x-takp-v\"", 12) != NULL) {
+		if (TL_TX_CAP - c->tx_len < n)
+			tl_fail("no room for the TAK protocol request");
+		memcpy(c->tx + c->tx_len, tl_v1_request, n);
+		c->tx_len += n;
+		cl_flush(x, c);
+	} else if (memmem(ev, len, "\"t-x-takp-r\"", 12) != NULL) {
+		if (memmem(ev, len, "status=\"true\"", 13) == NULL)
+			tl_fail("takd refused TAK protocol v1");
+		c->v1_on = true;
+		x->negotiating--;
+		x->st.established++;
+		x->st.v1++;
+	}
+}
+
 /* One event received: ours (a delivery), an old one of ours, or other. */
 static void
 cl_event(struct tl_proc *x, struct client *c, const uint8_t *ev,
     size_t len, int64_t now)
 {
 	const uint8_t	*p, *end = ev + len;
-	size_t		 tail = len < 256 ? len : 256;
+	/*
+	 * The marker is last in <detail>, but a v1 sender's event converted
+	 * to XML has the typed elements after it, and a v1 frame has them
+	 * after xmlDetail: look at the whole event.
+	 */
+	size_t		 tail = len < 1024 ? len : 1024;
 	uint64_t	 s, q, t;
 
+	if (c->v1 && !c->v1_on) {
+		cl_negotiate(x, c, ev, len);
+		x->st.other++;
+		return;
+	}
 	p = memmem(end - tail, tail, TL_MARK, sizeof(TL_MARK) - 1);
 	if (p == NULL) {
 		x->st.other++;	/* a pong, a disconnect notice */
@@ -484,15 +536,36 @@ cl_event(struct tl_proc *x, struct client *c, const uint8_t *ev,
 	}
 }
 
-/* Cut what c's buffer holds into events at each "</event>". */
+/*
+ * Cut what c's buffer holds into events: at each "</event>" in XML, by
+ * their headers once on v1 (which may start in the middle of a read).
+ */
 static void
 cl_events(struct tl_proc *x, struct client *c, int64_t now)
 {
 	const uint8_t	*e;
-	size_t		 pos = 0, scan = c->rx_scan, n;
+	size_t		 pos = 0, scan = c->rx_scan, n, hlen, plen;
+	int		 r;
 
-	while ((e = memmem(c->rx + scan, c->rx_len - scan, TL_END_TAG,
-	    sizeof(TL_END_TAG) - 1)) != NULL) {
+	for (;;) {
+		if (c->v1_on) {
+			r = tl_v1_cut(c->rx + pos, c->rx_len - pos, &hlen,
+			    &plen);
+			if (r == 0)
+				break;
+			if (r == -1) {
+				cl_error(x, "a byte other than 0xBF where a "
+				    "v1 frame starts");
+				pos = c->rx_len;
+				break;
+			}
+			cl_event(x, c, c->rx + pos + hlen, plen, now);
+			pos += hlen + plen;
+			continue;
+		}
+		if ((e = memmem(c->rx + scan, c->rx_len - scan, TL_END_TAG,
+		    sizeof(TL_END_TAG) - 1)) == NULL)
+			break;
 		n = (size_t)(e - c->rx) + sizeof(TL_END_TAG) - 1;
 		cl_event(x, c, c->rx + pos, n - pos, now);
 		pos = scan = n;
@@ -501,7 +574,7 @@ cl_events(struct tl_proc *x, struct client *c, int64_t now)
 		memmove(c->rx, c->rx + pos, c->rx_len - pos);
 		c->rx_len -= pos;
 	}
-	c->rx_scan = c->rx_len >= sizeof(TL_END_TAG) - 1 ?
+	c->rx_scan = !c->v1_on && c->rx_len >= sizeof(TL_END_TAG) - 1 ?
 	    c->rx_len - (sizeof(TL_END_TAG) - 2) : 0;
 }
 
@@ -516,11 +589,15 @@ cl_take(struct tl_proc *x, struct client *c, const uint8_t *buf, size_t n,
 {
 	if (c->state != CL_OPEN)
 		return;
-	if (c->rx == NULL) {
-		if ((c->rx = malloc(TL_RX_CAP)) == NULL)
-			tl_fail("out of memory");
-		memcpy(c->rx, buf, n);
-	}
+	if (c->rx == NULL && (c->rx = malloc(TL_RX_CAP)) == NULL)
+		tl_fail("out of memory");
+	/*
+	 * Read into the scratch buffer: c had none yet, or got one when this
+	 * read made it accepted (takd's first words, its TAK protocol offer,
+	 * come with the ticket).
+	 */
+	if (buf != c->rx + c->rx_len)
+		memcpy(c->rx + c->rx_len, buf, n);
 	c->rx_len += n;
 	cl_events(x, c, now);
 	if (x->o->mode != MODE_FANOUT && c->rx_len == 0) {
@@ -668,33 +745,32 @@ cl_handle(struct tl_proc *x, struct client *c, int64_t now)
 
 /* --- sending ------------------------------------------------------------- */
 
-static void
-tl_iso(char *buf, size_t len, int64_t ms)
+/* Where client c is, for its send number seq. */
+static double
+tl_lat(const struct client *c)
 {
-	struct tm	 tm;
-	time_t		 sec = (time_t)(ms / 1000);
+	return (38.8 + c->gidx * 1e-4);
+}
 
-	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+static double
+tl_lon(const struct client *c, uint32_t seq)
+{
+	return (-77.0 + (seq % 1000) * 1e-5);
 }
 
 /*
  * An ATAK-like SA (the shape of tests/data/cot/sa-atak.xml, 690-700
  * bytes) with the client's own uid and callsign, so that takd binds an
- * identity per session, and the <takload> marker last in <detail>.
+ * identity per session, and the <takload> marker last in <detail>; with
+ * width, the marker's numbers zero-padded (a v1 template).
  */
 static size_t
-tl_format_sa(struct tl_proc *x, struct client *c, char *buf, size_t len)
+tl_format_sa(struct tl_proc *x, struct client *c, char *buf, size_t len,
+    int64_t ms, uint64_t t_us, int width)
 {
-	struct timespec	 ts;
 	char		 now_s[96], stale_s[96];
-	int64_t		 ms;
 	int		 n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	tl_iso(now_s, sizeof(now_s), ms);
 	tl_iso(stale_s, sizeof(stale_s), ms + 5 * 60 * 1000);
 	n = snprintf(buf, len,
@@ -708,11 +784,12 @@ tl_format_sa(struct tl_proc *x, struct client *c, char *buf, size_t len)
 	    "<uid Droid=\"LOAD-%05u\"/><precisionlocation altsrc=\"GPS\" "
 	    "geopointsrc=\"GPS\"/><__group name=\"Cyan\" role=\"Team "
 	    "Member\"/><status battery=\"78\"/><track course=\"80.2\" "
-	    "speed=\"1.4\"/><takload s=\"%u\" q=\"%u\" t=\"%" PRId64 "\"/>"
-	    "</detail></event>",
+	    "speed=\"1.4\"/><takload s=\"%0*u\" q=\"%0*u\" t=\"%0*" PRIu64
+	    "\"/></detail></event>",
 	    x->o->uid_prefix, c->gidx, now_s, now_s, stale_s,
-	    38.8 + c->gidx * 1e-4, -77.0 + (c->seq % 1000) * 1e-5,
-	    c->gidx, c->gidx, c->gidx, c->seq + 1, mono_us());
+	    tl_lat(c), tl_lon(c, c->seq), c->gidx, c->gidx,
+	    width ? 7 : 0, c->gidx, width ? 10 : 0, c->seq + 1,
+	    width ? 20 : 0, t_us);
 	if (n < 0 || (size_t)n >= len)
 		tl_fail("SA event does not fit in %zu bytes", len);
 	return ((size_t)n);
@@ -723,11 +800,31 @@ tl_send_sa(struct tl_proc *x, struct client *c)
 {
 	if (c->state != CL_OPEN)
 		return;
+	char	 xml[TL_EVENT_MAX], err[256];
+	int64_t	 ms;
+	size_t	 n;
+
 	if (TL_TX_CAP - c->tx_len < TL_EVENT_MAX) {
 		x->st.send_skipped++;	/* takd is not reading us */
 		return;
 	}
-	c->tx_len += tl_format_sa(x, c, c->tx + c->tx_len, TL_EVENT_MAX);
+	ms = tl_wall_ms();
+	if (!c->v1_on)
+		c->tx_len += tl_format_sa(x, c, c->tx + c->tx_len,
+		    TL_EVENT_MAX, ms, (uint64_t)mono_us(), 0);
+	else {
+		/* Encoded once (its first send), patched from then on. */
+		if (c->tmpl.frame == NULL) {
+			n = tl_format_sa(x, c, xml, sizeof(xml), ms, 0, 1);
+			if (tl_v1_template(&c->tmpl, xml, n, err,
+			    sizeof(err)) == -1)
+				tl_fail("v1 SA: %s", err);
+		}
+		c->tx_len += tl_v1_fill(&c->tmpl, (uint8_t *)c->tx +
+		    c->tx_len, TL_EVENT_MAX, ms, ms + 5 * 60 * 1000,
+		    tl_lat(c), tl_lon(c, c->seq), c->gidx, c->seq + 1,
+		    mono_us());
+	}
 	c->seq++;
 	x->st.sent++;
 	if (x->o->teams > 0) {
@@ -756,6 +853,7 @@ tl_publish(struct tl_proc *x)
 	PUB(replayed);
 	PUB(other);
 	PUB(dup);
+	PUB(v1);
 	PUB(foreign);
 	PUB(expected);
 	PUB(excluded);
@@ -881,7 +979,8 @@ tl_proc_ready(struct tl_proc *x)
 	if (__atomic_load_n(&x->rep->ready, __ATOMIC_RELAXED))
 		return;
 	if (x->o->mode == MODE_HANDSHAKE ? x->warming == 0 :
-	    x->next_start == x->n && x->inflight == 0)
+	    x->next_start == x->n && x->inflight == 0 &&
+	    x->negotiating == 0)
 		__atomic_store_n(&x->rep->ready, 1, __ATOMIC_RELEASE);
 }
 
@@ -915,6 +1014,9 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 		/* --resume: the next connection offers this one's ticket. */
 		tlsclient_init(&x->cl[i].tc, o->resume);
 		x->cl[i].gidx = id + i * o->procs;
+		/* --v1 PCT: spread evenly (50: every other client). */
+		x->cl[i].v1 = o->mode == MODE_FANOUT &&
+		    (x->cl[i].gidx * o->v1_pct) % 100 < o->v1_pct;
 	}
 	x->t_ramp = mono_us();
 	if (o->mode == MODE_HANDSHAKE && o->resume) {

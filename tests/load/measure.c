@@ -50,6 +50,27 @@ tl_say(const struct opts *o, const char *fmt, ...)
 }
 
 int64_t
+tl_wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+void
+tl_iso(char *buf, size_t len, int64_t ms)
+{
+	struct tm	 tm;
+	time_t		 sec = (time_t)(ms / 1000);
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+int64_t
 mono_us(void)
 {
 	struct timespec	 ts;

@@ -26,6 +26,9 @@
  *              that a team member's events reach its team mates and HQ,
  *              HQ's everybody (docs/performance.md, "Fan-out with
  *              groups"), and an event of another team counts as foreign.
+ *              --v1 PCT: that share of the clients answer takd's TAK
+ *              protocol offer and send and read v1 frames; the others
+ *              stay on XML (a mixed fleet).
  *
  * Sessions start sending only after every session is up, so that nothing
  * is replayed at connect (takd queues the latest SA of every other client to
@@ -60,6 +63,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cot/cot_parse.h"
 #include "tests/common/tlsclient.h"
 #include "tests/load/takload.h"
 
@@ -197,6 +201,8 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 	    o->procs, o->mode == MODE_HANDSHAKE ? o->concurrency : 0,
 	    o->resume ? "true" : "false", o->rate, o->duration,
 	    o->mode == MODE_FANOUT ? o->sa_rate : 0, win, r->ramp_s);
+	printf("\"v1_pct\":%u,\"v1_clients\":%" PRIu64 ",",
+	    o->mode == MODE_FANOUT ? o->v1_pct : 0, SUM(v1));
 	printf("\"tls_version\":\"%s\",\"cipher\":\"%s\",\"group\":\"%s\",",
 	    shm->r[0].version, shm->r[0].cipher, shm->r[0].group);
 	printf("\"sessions_established\":%" PRIu64 ",\"sessions_failed\":%"
@@ -404,7 +410,7 @@ usage(void)
 "               [--ca FILE] [--clients N] [--rate CONN/S] [--procs N]\n"
 "               [--duration S] [--concurrency C] [--resume]\n"
 "               [--sa-rate N/S] [--drain S] [--settle S]\n"
-"               [--teams T [--hq H]]\n"
+"               [--teams T [--hq H]] [--v1 PCT]\n"
 "               [--takd-pid PID | --takd-pidfile FILE]\n"
 "               [--uid-prefix P] [--quiet]\n");
 	exit(TL_EXIT_USAGE);
@@ -473,6 +479,7 @@ main(int argc, char *argv[])
 		{ "teams",	required_argument, NULL, 't' },
 		{ "hq",		required_argument, NULL, 'H' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "v1",		required_argument, NULL, 'V' },
 		{ NULL,		0,		   NULL, 0 }
 	};
 	struct opts	 o;
@@ -524,6 +531,8 @@ main(int argc, char *argv[])
 		case 'H': o.hq = (unsigned)opt_num("hq", optarg, 0,
 		    TL_MAX_CLIENTS); break;
 		case 'q': o.quiet = true; break;
+		case 'V': o.v1_pct = (unsigned)opt_num("v1", optarg, 0, 100);
+		    break;
 		default: usage();
 		}
 	}
@@ -567,6 +576,8 @@ main(int argc, char *argv[])
 	signal(SIGINT, tl_on_signal);
 	signal(SIGTERM, tl_on_signal);
 	tl_nofile(&o);
+	/* The v1 clients encode their SA with takd's codec (libxml2). */
+	cot_parse_init();
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(o.host, o.port, &hints, &ai)) != 0)

@@ -8,8 +8,10 @@
 
 #include <sys/types.h>
 
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TL_EXIT_OK		0
@@ -49,6 +51,7 @@ struct opts {
 	unsigned	 hq;		/* fanout: clients in every team */
 	double		 drain;
 	double		 settle;
+	unsigned	 v1_pct;	/* fanout: clients on TAK protocol v1 */
 	bool		 resume;
 	bool		 quiet;
 };
@@ -85,6 +88,7 @@ struct tl_report {
 	uint64_t	 foreign;	/* --teams: from a team not the receiver's */
 	uint64_t	 expected;	/* --teams: deliveries the sends call for */
 	uint64_t	 excluded;	/* --teams: receivers the sends leave out */
+	uint64_t	 v1;		/* clients switched to v1 */
 	uint64_t	 bytes_rx;
 	int64_t		 done_us;	/* monotonic: its last handshake */
 	int64_t		 last_rx_us;	/* monotonic: its last delivery */
@@ -121,6 +125,9 @@ void	 tl_fail(const char *, ...)
 void	 tl_say(const struct opts *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int64_t	 mono_us(void);
+/* Wall-clock ms, and one as CoT writes times (2026-11-23T08:00:00.000Z). */
+int64_t	 tl_wall_ms(void);
+void	 tl_iso(char *, size_t, int64_t ms);
 double	 self_cpu_s(void);
 void	 hist_add(struct hist *, uint64_t);
 void	 hist_merge(struct hist *, const struct hist *);
@@ -129,6 +136,38 @@ pid_t	 takd_find(const struct opts *);
 int	 takd_sample(pid_t, struct takd_sample *);
 double	 takd_cpu_delta(const struct takd_sample *,
 	    const struct takd_sample *);
+
+/* v1.c: a v1 client's SA, encoded once, patched per send. */
+#define TL_V1_MARK	"<takload s=\""
+/* The marker with fixed-width numbers: s, q, t (µs). */
+#define TL_V1_MARK_FMT	"<takload s=\"%07u\" q=\"%010u\" t=\"%020" PRId64 "\"/>"
+#define TL_V1_MARK_LEN	62
+struct tl_v1 {
+	uint8_t		*frame;		/* 0xBF, length, TakMessage */
+	size_t		 len;
+	size_t		 time_off[3];	/* sendTime, startTime, staleTime */
+	size_t		 lat_off;
+	size_t		 lon_off;
+	size_t		 mark_off;	/* TL_V1_MARK_FMT's text */
+};
+/* The request of version 1 (t-x-takp-q), in XML. */
+extern const char tl_v1_request[];
+/*
+ * The frame of xml, an SA whose time is in 2004 .. 2039 and whose detail
+ * holds TL_V1_MARK_FMT's marker; -1 with err.
+ */
+int	 tl_v1_template(struct tl_v1 *, const char *xml, size_t len,
+	    char *err, size_t errlen);
+void	 tl_v1_free(struct tl_v1 *);
+/* A copy of the template into out with these values; its length. */
+size_t	 tl_v1_fill(const struct tl_v1 *, uint8_t *out, size_t cap,
+	    int64_t ms, int64_t stale_ms, double lat, double lon, unsigned s,
+	    unsigned q, int64_t t_us);
+/*
+ * A v1 frame at p[0..n): 1 with its header and payload lengths, 0 when
+ * it is not complete, -1 when p holds no frame.
+ */
+int	 tl_v1_cut(const uint8_t *p, size_t n, size_t *hlen, size_t *plen);
 
 /* gen.c */
 void	 tl_tls_init(const struct opts *);
