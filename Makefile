@@ -107,6 +107,9 @@ $(BUILD)/%.o: %.c | $(PROTO_H)
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
 	protoc-c --proto_path=proto --c_out=$(@D) $<
+# Kept: make deletes what a pattern rule made on the way to a target, and
+# every build would then run protoc-c and recompile every object again.
+.SECONDARY: $(PROTO_C) $(PROTO_H)
 
 # Generated code: every warning but -Wcast-qual, which protoc-c 1.4's
 # descriptors trip (they cast string constants to char *).
