@@ -184,8 +184,9 @@ stop_takd() {
 # Sessions each worker accepted, "a/b": how the kernel spread them over the
 # workers' SO_REUSEPORT sockets.
 spread() {
-	grep -o '"accepted":[0-9]*' "$1/status.json" 2>/dev/null |
-	    cut -d: -f2 | paste -sd/ -
+	# The worker's own "accepted", not its takp object's (negotiations).
+	grep -o '"accepted":[0-9]*,"rejected_full"' "$1/status.json" \
+	    2>/dev/null | cut -d: -f2 | cut -d, -f1 | paste -sd/ -
 }
 
 # ssum DIR KEY: a counter of takd's status summed over the workers.
