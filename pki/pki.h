@@ -63,12 +63,14 @@
 #define PKI_DAYS_CRL		30
 #define PKI_CRL_DAYS_MAX	3650
 
-/* Inside the ATAK data package clients/NAME.zip (see docs/pki.md). */
+/*
+ * Inside the data package clients/NAME.zip (see docs/pki.md): the manifest,
+ * then takd-HOST.pref, truststore-HOST.p12 and NAME-HOST.p12 at the root.
+ */
 #define PKI_PKG_MANIFEST	"MANIFEST/manifest.xml"
-#define PKI_PKG_PREF		"cert/takd.pref"
-#define PKI_PKG_TRUSTSTORE	"cert/truststore-ca.p12"
-#define PKI_PKG_DIR		"cert/"		/* + NAME.p12 */
 #define PKI_PKG_PORT		"8089"
+#define PKI_HOST_MAX		256	/* a DNS name (253) + NUL */
+#define PKI_ENTRY_MAX		(PKI_HOST_MAX + PKI_NAME_MAX + 32)
 
 enum pki_kind {
 	PKI_KIND_CA,
@@ -183,11 +185,13 @@ EVP_PKEY *pki_key_new(enum pki_keytype, unsigned bits, char *err,
 	    size_t errlen);
 
 /*
- * The ATAK data package (zip.c): a zip with MANIFEST/manifest.xml,
- * cert/takd.pref (a cot_streams entry for host:port:ssl and the certificate
- * locations and passwords), cert/truststore-ca.p12 (the CA certificate only,
- * same legacy algorithms, same password) and cert/NAME.p12.  On success *buf
- * is malloc'ed (it holds the password in clear: wipe and free it).
+ * The data package (zip.c), version 2: a zip with MANIFEST/manifest.xml
+ * listing the rest, and at its root takd-HOST.pref (a cot_streams entry for
+ * host:port:ssl, the certificate locations and passwords both per
+ * connection and global), truststore-HOST.p12 (the CA certificate only,
+ * same legacy algorithms, same password) and NAME-HOST.p12.  An IPv6
+ * literal host is refused.  On success *buf is malloc'ed (it holds the
+ * password in clear: wipe and free it).
  */
 struct pki_package {
 	const char		*name;		/* client NAME */
@@ -200,6 +204,12 @@ struct pki_package {
 };
 int	 pki_package_new(const struct pki_package *, unsigned char **buf,
 	    size_t *len, char *err, size_t errlen);
+/*
+ * The server's name as package file names carry it (safe, safelen bytes);
+ * -1 for an IPv6 literal, which no connect string can hold.
+ */
+int	 pki_package_server(const char *host, char *safe, size_t safelen,
+	    char *err, size_t errlen);
 
 /* Client names: [A-Za-z0-9._-]{1,64}, not starting with '.' or '-'. */
 int	 pki_name_check(const char *, char *err, size_t errlen);

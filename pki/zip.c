@@ -1,15 +1,19 @@
 /*
- * The ATAK data package of a client (clients/NAME.zip): what a user imports
- * on the device to get the server connection, the CA trust store and the
- * client certificate in one step.  Layout, as ATAK's own packages have it:
+ * The data package of a client (clients/NAME.zip): what a user imports on
+ * the device to get the server connection, the CA trust store and the
+ * client certificate in one step.  Layout (version 2), HOST the server's
+ * name made file-safe:
  *
  *   MANIFEST/manifest.xml	MissionPackageManifest version 2
- *   cert/takd.pref		cot_streams + com.atakmap.app_preferences
- *   cert/truststore-ca.p12	the CA certificate only
- *   cert/NAME.p12		the client bundle
+ *   takd-HOST.pref		cot_streams + com.atakmap.app_preferences
+ *   truststore-HOST.p12	the CA certificate only
+ *   NAME-HOST.p12		the client bundle
  *
- * Paths are relative, without "..", so that iTAK (which wants a shallow zip)
- * and WinTAK read it too.  The zip is built in memory with libzip.
+ * The pref and the bundles sit at the root because iTAK imports only flat
+ * zips; their names carry the server's so that WinTAK, which copies them
+ * into one certificate folder, keeps two servers apart.  The enrollment
+ * package of a user (clients/USER-enroll.zip) has the same shape with a
+ * trust store and no client bundle.  Zips are built in memory with libzip.
  */
 #include <sys/stat.h>
 
@@ -140,38 +144,47 @@ pki_truststore_new(const char *password, const char *name, X509 *ca,
 	return (p12);
 }
 
+/* One file of a package. */
+struct pki_zfile {
+	char		 name[PKI_ENTRY_MAX];
+	const void	*data;
+	size_t		 len;
+	bool		 compress;
+};
+
 static void
-pki_manifest(struct pki_text *t, const struct pki_package *pkg,
-    const char *uuid, const char *p12_entry)
+pki_manifest(struct pki_text *t, const char *title, const char *uuid,
+    const struct pki_zfile *f, size_t n)
 {
+	size_t	 i;
+
 	pki_text_add(t, "<MissionPackageManifest version=\"2\">\n"
 	    "  <Configuration>\n"
 	    "    <Parameter name=\"uid\" value=\"");
 	pki_text_add(t, uuid);
 	pki_text_add(t, "\"/>\n    <Parameter name=\"name\" value=\"");
-	pki_text_xml(t, pkg->name);
-	pki_text_add(t, " takd\"/>\n"
+	pki_text_xml(t, title);
+	pki_text_add(t, "\"/>\n"
 	    "    <Parameter name=\"onReceiveDelete\" value=\"true\"/>\n"
 	    "  </Configuration>\n"
-	    "  <Contents>\n"
-	    "    <Content ignore=\"false\" zipEntry=\"" PKI_PKG_PREF "\"/>\n"
-	    "    <Content ignore=\"false\" zipEntry=\"" PKI_PKG_TRUSTSTORE
-	    "\"/>\n"
-	    "    <Content ignore=\"false\" zipEntry=\"");
-	pki_text_xml(t, p12_entry);
-	pki_text_add(t, "\"/>\n"
-	    "  </Contents>\n"
+	    "  <Contents>\n");
+	for (i = 0; i < n; i++) {
+		pki_text_add(t, "    <Content ignore=\"false\" zipEntry=\"");
+		pki_text_xml(t, f[i].name);
+		pki_text_add(t, "\"/>\n");
+	}
+	pki_text_add(t, "  </Contents>\n"
 	    "</MissionPackageManifest>\n");
 }
 
+/* The head of a pref: cot_streams with one connection to host:port:ssl. */
 static void
-pki_pref(struct pki_text *t, const struct pki_package *pkg,
-    const char *p12_entry)
+pki_pref_head(struct pki_text *t, const char *host, const char *port)
 {
 	char	 conn[300], desc[300];
 
-	snprintf(conn, sizeof(conn), "%s:%s:ssl", pkg->host, pkg->port);
-	snprintf(desc, sizeof(desc), "takd %s", pkg->host);
+	snprintf(conn, sizeof(conn), "%s:%s:ssl", host, port);
+	snprintf(desc, sizeof(desc), "takd %s", host);
 	pki_text_add(t, "<?xml version='1.0' standalone='yes'?>\n"
 	    "<preferences>\n"
 	    "  <preference version=\"1\" name=\"cot_streams\">\n");
@@ -179,11 +192,26 @@ pki_pref(struct pki_text *t, const struct pki_package *pkg,
 	pki_pref_entry(t, "description0", "String", desc);
 	pki_pref_entry(t, "enabled0", "Boolean", "true");
 	pki_pref_entry(t, "connectString0", "String", conn);
+}
+
+/*
+ * ATAK reads the per-connection keys (…0) first; older builds, WinTAK and
+ * iTAK only the global ones: both are written, with the same values.
+ */
+static void
+pki_pref(struct pki_text *t, const struct pki_package *pkg,
+    const char *ts_entry, const char *p12_entry)
+{
+	pki_pref_head(t, pkg->host, pkg->port);
+	pki_pref_entry(t, "caLocation0", "String", ts_entry);
+	pki_pref_entry(t, "caPassword0", "String", pkg->password);
+	pki_pref_entry(t, "certificateLocation0", "String", p12_entry);
+	pki_pref_entry(t, "clientPassword0", "String", pkg->password);
 	pki_text_add(t, "  </preference>\n"
 	    "  <preference version=\"1\" "
 	    "name=\"com.atakmap.app_preferences\">\n");
 	pki_pref_entry(t, "displayServerConnectionWidget", "Boolean", "true");
-	pki_pref_entry(t, "caLocation", "String", PKI_PKG_TRUSTSTORE);
+	pki_pref_entry(t, "caLocation", "String", ts_entry);
 	pki_pref_entry(t, "caPassword", "String", pkg->password);
 	pki_pref_entry(t, "clientPassword", "String", pkg->password);
 	pki_pref_entry(t, "certificateLocation", "String", p12_entry);
@@ -209,7 +237,6 @@ pki_zip_add(zip_t *za, const char *name, const void *data, size_t len,
 	if (zip_file_set_external_attributes(za, (zip_uint64_t)i, 0,
 	    ZIP_OPSYS_UNIX, (zip_uint32_t)(S_IFREG | 0600) << 16) == -1)
 		return (-1);
-	/* The bundles are encrypted already: deflate would not shrink them. */
 	return (zip_set_file_compression(za, (zip_uint64_t)i, compress ?
 	    ZIP_CM_DEFLATE : ZIP_CM_STORE, 0));
 }
@@ -242,69 +269,56 @@ pki_zip_take(zip_source_t *src, unsigned char **buf, size_t *len)
 }
 
 int
-pki_package_new(const struct pki_package *pkg, unsigned char **buf,
-    size_t *len, char *err, size_t errlen)
+pki_package_server(const char *host, char *safe, size_t safelen, char *err,
+    size_t errlen)
 {
-	struct pki_text	*manifest = NULL, *pref = NULL;
+	size_t	 i;
+
+	/* connectString0 is split on ':': ATAK cannot dial "::1:8089:ssl". */
+	if (strchr(host, ':') != NULL) {
+		snprintf(err, errlen, "server host \"%s\" is an IPv6 address, "
+		    "which a TAK connect string (HOST:PORT:ssl) cannot carry: "
+		    "set [pki] server_host to a DNS name of the server", host);
+		return (-1);
+	}
+	if (*host == '\0' || strlen(host) >= safelen) {
+		snprintf(err, errlen, "server host \"%s\": 1..%zu characters",
+		    host, safelen - 1);
+		return (-1);
+	}
+	/* A DNS name or IPv4 address is file-safe already; anything else. */
+	for (i = 0; host[i] != '\0'; i++)
+		safe[i] = (host[i] >= 'a' && host[i] <= 'z') ||
+		    (host[i] >= 'A' && host[i] <= 'Z') ||
+		    (host[i] >= '0' && host[i] <= '9') || host[i] == '.' ||
+		    host[i] == '-' ? host[i] : '_';
+	safe[i] = '\0';
+	return (0);
+}
+
+/* The zip of files, manifest first, into *buf (malloc'ed). */
+static int
+pki_zip_build(const struct pki_text *manifest, const struct pki_zfile *f,
+    size_t n, unsigned char **buf, size_t *len, char *err, size_t errlen)
+{
 	zip_error_t	 ze;
 	zip_source_t	*src = NULL;
 	zip_t		*za = NULL;
-	PKCS12		*ts = NULL;
-	unsigned char	*tsder = NULL;
-	const char	*p;
-	char		 uuid[40], entry[PKI_NAME_MAX + 16];
-	int		 tslen = 0, rc = -1;
+	size_t		 i;
+	int		 rc = -1;
 
-	*buf = NULL;
-	*len = 0;
 	zip_error_init(&ze);
-	/* XML 1.0 has no way to carry control characters, even escaped. */
-	for (p = pkg->password; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			snprintf(err, errlen, "the password contains a control "
-			    "character, which the data package cannot carry");
-			return (-1);
-		}
-	snprintf(entry, sizeof(entry), "%s%s.p12", PKI_PKG_DIR, pkg->name);
-	if (pki_uuid(uuid, sizeof(uuid)) == -1) {
-		pki_sslerr(err, errlen, "cannot make a package uid");
-		return (-1);
-	}
-	/* The pref holds the password: secure memory, wiped at the end. */
-	if ((manifest = OPENSSL_secure_zalloc(sizeof(*manifest))) == NULL ||
-	    (pref = OPENSSL_secure_zalloc(sizeof(*pref))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto done;
-	}
-	pki_manifest(manifest, pkg, uuid, entry);
-	pki_pref(pref, pkg, entry);
-	if (manifest->overflow || pref->overflow) {
-		snprintf(err, errlen, "data package: host or password too "
-		    "long");
-		goto done;
-	}
-	if ((ts = pki_truststore_new(pkg->password, "takd-ca", pkg->ca, err,
-	    errlen)) == NULL)
-		goto done;
-	if ((tslen = i2d_PKCS12(ts, &tsder)) <= 0) {
-		pki_sslerr(err, errlen, "cannot encode the trust store");
-		goto done;
-	}
-
 	if ((src = zip_source_buffer_create(NULL, 0, 0, &ze)) == NULL ||
 	    (za = zip_open_from_source(src, ZIP_TRUNCATE, &ze)) == NULL)
 		goto zip_fail;
 	zip_source_keep(src);	/* to read the archive after zip_close */
 	if (pki_zip_add(za, PKI_PKG_MANIFEST, manifest->buf, manifest->len,
-	    true) == -1 ||
-	    pki_zip_add(za, PKI_PKG_PREF, pref->buf, pref->len, true) == -1 ||
-	    pki_zip_add(za, PKI_PKG_TRUSTSTORE, tsder, (size_t)tslen,
-	    false) == -1 ||
-	    pki_zip_add(za, entry, pkg->p12, pkg->p12_len, false) == -1) {
-		zip_error_set(&ze, zip_error_code_zip(zip_get_error(za)),
-		    zip_error_code_system(zip_get_error(za)));
-		goto zip_fail;
-	}
+	    true) == -1)
+		goto add_fail;
+	for (i = 0; i < n; i++)
+		if (pki_zip_add(za, f[i].name, f[i].data, f[i].len,
+		    f[i].compress) == -1)
+			goto add_fail;
 	if (zip_close(za) == -1) {
 		zip_error_set(&ze, zip_error_code_zip(zip_get_error(za)),
 		    zip_error_code_system(zip_get_error(za)));
@@ -320,6 +334,9 @@ pki_package_new(const struct pki_package *pkg, unsigned char **buf,
 	}
 	rc = 0;
 	goto done;
+ add_fail:
+	zip_error_set(&ze, zip_error_code_zip(zip_get_error(za)),
+	    zip_error_code_system(zip_get_error(za)));
  zip_fail:
 	snprintf(err, errlen, "cannot build the data package: %s",
 	    zip_error_strerror(&ze));
@@ -328,11 +345,100 @@ pki_package_new(const struct pki_package *pkg, unsigned char **buf,
 		zip_discard(za);
 	zip_source_free(src);
 	zip_error_fini(&ze);
+	return (rc);
+}
+
+/* XML 1.0 has no way to carry control characters, even escaped. */
+static int
+pki_xml_ok(const char *s, const char *what, char *err, size_t errlen)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			snprintf(err, errlen, "the %s contains a control "
+			    "character, which the data package cannot carry",
+			    what);
+			return (-1);
+		}
+	return (0);
+}
+
+/* The CA alone as a PKCS#12 trust store, DER in *der (OPENSSL_free). */
+static int
+pki_truststore_der(const char *password, X509 *ca, unsigned char **der,
+    int *len, char *err, size_t errlen)
+{
+	PKCS12	*ts;
+
+	*der = NULL;
+	if ((ts = pki_truststore_new(password, "takd-ca", ca, err,
+	    errlen)) == NULL)
+		return (-1);
+	if ((*len = i2d_PKCS12(ts, der)) <= 0) {
+		pki_sslerr(err, errlen, "cannot encode the trust store");
+		*der = NULL;
+		PKCS12_free(ts);
+		return (-1);
+	}
+	PKCS12_free(ts);
+	return (0);
+}
+
+int
+pki_package_new(const struct pki_package *pkg, unsigned char **buf,
+    size_t *len, char *err, size_t errlen)
+{
+	struct pki_text	*manifest = NULL, *pref = NULL;
+	struct pki_zfile f[3];
+	unsigned char	*tsder = NULL;
+	char		 uuid[40], title[PKI_NAME_MAX + 8];
+	char		 server[PKI_HOST_MAX];
+	int		 tslen = 0, rc = -1;
+
+	*buf = NULL;
+	*len = 0;
+	memset(f, 0, sizeof(f));
+	if (pki_xml_ok(pkg->password, "password", err, errlen) == -1 ||
+	    pki_package_server(pkg->host, server, sizeof(server), err,
+	    errlen) == -1)
+		return (-1);
+	snprintf(f[0].name, sizeof(f[0].name), "takd-%s.pref", server);
+	snprintf(f[1].name, sizeof(f[1].name), "truststore-%s.p12", server);
+	snprintf(f[2].name, sizeof(f[2].name), "%s-%s.p12", pkg->name, server);
+	snprintf(title, sizeof(title), "%s takd", pkg->name);
+	if (pki_uuid(uuid, sizeof(uuid)) == -1) {
+		pki_sslerr(err, errlen, "cannot make a package uid");
+		return (-1);
+	}
+	/* The pref holds the password: secure memory, wiped at the end. */
+	if ((manifest = OPENSSL_secure_zalloc(sizeof(*manifest))) == NULL ||
+	    (pref = OPENSSL_secure_zalloc(sizeof(*pref))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	pki_manifest(manifest, title, uuid, f, 3);
+	pki_pref(pref, pkg, f[1].name, f[2].name);
+	if (manifest->overflow || pref->overflow) {
+		snprintf(err, errlen, "data package: host or password too "
+		    "long");
+		goto done;
+	}
+	if (pki_truststore_der(pkg->password, pkg->ca, &tsder, &tslen, err,
+	    errlen) == -1)
+		goto done;
+	f[0].data = pref->buf;
+	f[0].len = pref->len;
+	f[0].compress = true;
+	/* The bundles are encrypted already: deflate would not shrink them. */
+	f[1].data = tsder;
+	f[1].len = (size_t)tslen;
+	f[2].data = pkg->p12;
+	f[2].len = pkg->p12_len;
+	rc = pki_zip_build(manifest, f, 3, buf, len, err, errlen);
+ done:
 	if (tsder != NULL) {
 		OPENSSL_cleanse(tsder, (size_t)tslen);
 		OPENSSL_free(tsder);
 	}
-	PKCS12_free(ts);
 	OPENSSL_secure_clear_free(manifest, sizeof(*manifest));
 	OPENSSL_secure_clear_free(pref, sizeof(*pref));
 	return (rc);

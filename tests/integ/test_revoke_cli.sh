@@ -168,43 +168,61 @@ import_fts_pem() {
 	    "$T/out"
 }
 
-# The ATAK data package: entries, their paths and what the pref says.
+# The data package, version 2: flat, files named after the server, the
+# manifest listing them, and the pref keys ATAK, iTAK and WinTAK read.
 client_package() {
 	setup pki.server_host=tak.example.org tls.listen=127.0.0.1:8443
 	expect_ctl 0 pki client dave --password 'pa&ss'
 	expect_grep 'connects to tak.example.org:8443:ssl' "$T/out"
-	[ "$(stat -c %a "$T/pki/clients/dave.zip")" = 600 ] ||
-	    fail "dave.zip is not mode 0600"
-	unzip -l "$T/pki/clients/dave.zip" >"$T/zip.out" 2>&1 ||
-	    { diag_file "$T/zip.out"; fail "unzip -l failed"; }
-	for f in MANIFEST/manifest.xml cert/takd.pref cert/truststore-ca.p12 \
-	    cert/dave.p12; do
-		expect_grep " $f\$" "$T/zip.out"
+	Z=$T/pki/clients/dave.zip
+	[ "$(stat -c %a "$Z")" = 600 ] || fail "dave.zip is not mode 0600"
+	unzip -Z1 "$Z" >"$T/names" 2>&1 ||
+	    { diag_file "$T/names"; fail "unzip -Z1 failed"; }
+	printf '%s\n' MANIFEST/manifest.xml takd-tak.example.org.pref \
+	    truststore-tak.example.org.p12 dave-tak.example.org.p12 >"$T/want"
+	cmp -s "$T/names" "$T/want" ||
+	    { diag_file "$T/names"; fail "not the version 2 layout"; }
+	mkdir "$T/unz"
+	(cd "$T/unz" && unzip -q "$Z") || fail "unzip failed"
+	# iTAK: the pref and every p12 at the root, nothing else in a folder.
+	[ "$(find "$T/unz" -mindepth 2 -type f | sed "s|$T/unz/||")" = \
+	    MANIFEST/manifest.xml ] || fail "files below the root"
+	P=$T/unz/takd-tak.example.org.pref
+	for k in connectString0:tak.example.org:8443:ssl \
+	    caLocation0:truststore-tak.example.org.p12 \
+	    'caPassword0:pa&amp;ss' 'clientPassword0:pa&amp;ss' \
+	    certificateLocation0:dave-tak.example.org.p12 \
+	    caLocation:truststore-tak.example.org.p12 \
+	    'caPassword:pa&amp;ss' 'clientPassword:pa&amp;ss' \
+	    certificateLocation:dave-tak.example.org.p12; do
+		expect_grep "\"${k%%:*}\" class=\"class java.lang.String\">${k#*:}<" \
+		    "$P"
 	done
-	expect_grep '^ +[0-9]+ +4 files$' "$T/zip.out"
-	unzip -Z1 "$T/pki/clients/dave.zip" >"$T/names"
-	! grep -Eq '^/|(^|/)\.\.(/|$)' "$T/names" ||
-	    fail "the zip has absolute or parent paths: $(cat "$T/names")"
-	unzip -p "$T/pki/clients/dave.zip" cert/takd.pref >"$T/pref"
-	expect_grep '"connectString0" class="class java.lang.String">tak.example.org:8443:ssl<' \
-	    "$T/pref"
-	expect_grep '"caPassword" class="class java.lang.String">pa&amp;ss<' \
-	    "$T/pref"
-	expect_grep '"certificateLocation" class="class java.lang.String">cert/dave.p12<' \
-	    "$T/pref"
-	unzip -p "$T/pki/clients/dave.zip" MANIFEST/manifest.xml >"$T/manifest"
-	expect_grep '<Parameter name="name" value="dave takd"/>' "$T/manifest"
-	expect_grep '<Parameter name="onReceiveDelete" value="true"/>' \
-	    "$T/manifest"
-	expect_grep '<Content ignore="false" zipEntry="cert/truststore-ca.p12"/>' \
-	    "$T/manifest"
-	unzip -p "$T/pki/clients/dave.zip" cert/truststore-ca.p12 >"$T/ts.p12"
-	openssl pkcs12 -in "$T/ts.p12" -nokeys -passin 'pass:pa&ss' \
-	    -out "$T/ts.pem" 2>"$T/ossl.out" ||
+	M=$T/unz/MANIFEST/manifest.xml
+	expect_grep '<Parameter name="name" value="dave takd"/>' "$M"
+	expect_grep '<Parameter name="onReceiveDelete" value="true"/>' "$M"
+	for f in takd-tak.example.org.pref truststore-tak.example.org.p12 \
+	    dave-tak.example.org.p12; do
+		expect_grep "<Content ignore=\"false\" zipEntry=\"$f\"/>" "$M"
+	done
+	openssl pkcs12 -in "$T/unz/truststore-tak.example.org.p12" -nokeys \
+	    -passin 'pass:pa&ss' -out "$T/ts.pem" 2>"$T/ossl.out" ||
 	    { diag_file "$T/ossl.out"; fail "openssl cannot read the trust store"; }
 	openssl x509 -in "$T/ts.pem" -noout -fingerprint >"$T/a"
 	openssl x509 -in "$T/pki/ca.pem" -noout -fingerprint >"$T/b"
 	cmp -s "$T/a" "$T/b" || fail "the trust store is not the CA"
+	cmp -s "$T/unz/dave-tak.example.org.p12" "$T/pki/clients/dave.p12" ||
+	    fail "the bundle in the package is not clients/dave.p12"
+}
+
+# An IPv6 literal as [pki] server_host: ATAK splits the connect string on
+# ':', so takctl refuses and asks for a DNS name; nothing is issued.
+client_package_ipv6() {
+	setup pki.server_host=2001:db8::1
+	expect_ctl 1 pki client erin --password x
+	expect_grep 'IPv6 address.*DNS name' "$T/out"
+	[ ! -e "$T/pki/clients/erin.pem" ] || fail "erin was issued"
+	[ ! -e "$T/pki/clients/erin.zip" ] || fail "erin.zip was written"
 }
 
 run_case revoke_by_name
@@ -215,4 +233,5 @@ run_case crl_renew
 run_case import_fts_json
 run_case import_fts_pem
 run_case client_package
+run_case client_package_ipv6
 finish

@@ -873,10 +873,8 @@ assert_pref(xmlDoc *doc, const char *pref, const char *key,
 }
 
 static void
-check_manifest(const char *xml, const char *name)
+check_manifest(const char *xml, const char *name, const char *const *want)
 {
-	static const char *const want[] = { PKI_PKG_PREF,
-	    PKI_PKG_TRUSTSTORE, "cert/alice.p12" };
 	xmlDoc	*doc;
 	xmlNode	*top, *conf, *n;
 	xmlChar	*v, *uid = NULL;
@@ -965,17 +963,28 @@ check_truststore(const char *der, size_t len, const char *password)
 	PKCS12_free(p12);
 }
 
-/* Read clients/alice.zip back and check every part of it. */
+/*
+ * Read clients/alice.zip back and check every part of it: version 2, flat,
+ * the files named after the server host.
+ */
 static void
-check_package(const char *password, const char *conn)
+check_package(const char *password, const char *conn, const char *host)
 {
-	static const char *const names[] = { PKI_PKG_MANIFEST, PKI_PKG_PREF,
-	    PKI_PKG_TRUSTSTORE, "cert/alice.p12" };
+	char		 pref[300], ts[300], bundle[300];
+	const char	*names[4];
 	char		 path[256], *buf, *p12;
 	size_t		 len, p12len, i;
 	zip_t		*za;
 	xmlDoc		*doc;
 	int		 zerr;
+
+	snprintf(pref, sizeof(pref), "takd-%s.pref", host);
+	snprintf(ts, sizeof(ts), "truststore-%s.p12", host);
+	snprintf(bundle, sizeof(bundle), "alice-%s.p12", host);
+	names[0] = PKI_PKG_MANIFEST;
+	names[1] = pref;
+	names[2] = ts;
+	names[3] = bundle;
 
 	assert_int_equal(file_mode("clients/alice.zip"), 0600);
 	snprintf(path, sizeof(path), "%s/clients/alice.zip", dir);
@@ -988,19 +997,24 @@ check_package(const char *password, const char *conn)
 	}
 
 	buf = zip_entry(za, PKI_PKG_MANIFEST, NULL);
-	check_manifest(buf, "alice");
+	check_manifest(buf, "alice", names + 1);
 	free(buf);
 
-	buf = zip_entry(za, PKI_PKG_PREF, &len);
+	buf = zip_entry(za, pref, &len);
 	assert_non_null(doc = xmlReadMemory(buf, (int)len, "takd.pref", NULL,
 	    XML_PARSE_NONET));
 	assert_pref(doc, "cot_streams", "count", "Integer", "1");
 	assert_pref(doc, "cot_streams", "enabled0", "Boolean", "true");
 	assert_pref(doc, "cot_streams", "connectString0", "String", conn);
+	assert_pref(doc, "cot_streams", "caLocation0", "String", ts);
+	assert_pref(doc, "cot_streams", "caPassword0", "String", password);
+	assert_pref(doc, "cot_streams", "certificateLocation0", "String",
+	    bundle);
+	assert_pref(doc, "cot_streams", "clientPassword0", "String", password);
 	assert_pref(doc, "com.atakmap.app_preferences", "caLocation", "String",
-	    PKI_PKG_TRUSTSTORE);
+	    ts);
 	assert_pref(doc, "com.atakmap.app_preferences", "certificateLocation",
-	    "String", "cert/alice.p12");
+	    "String", bundle);
 	assert_pref(doc, "com.atakmap.app_preferences", "caPassword",
 	    "String", password);
 	assert_pref(doc, "com.atakmap.app_preferences", "clientPassword",
@@ -1010,12 +1024,12 @@ check_package(const char *password, const char *conn)
 	xmlFreeDoc(doc);
 	free(buf);
 
-	buf = zip_entry(za, PKI_PKG_TRUSTSTORE, &len);
+	buf = zip_entry(za, ts, &len);
 	check_truststore(buf, len, password);
 	free(buf);
 
 	/* The bundle in the package is the bundle on disk. */
-	buf = zip_entry(za, "cert/alice.p12", &len);
+	buf = zip_entry(za, bundle, &len);
 	p12 = slurp("clients/alice.p12", &p12len);
 	assert_int_equal(len, p12len);
 	assert_memory_equal(buf, p12, len);
@@ -1033,7 +1047,7 @@ test_package(void **state)
 
 	/* The host is the server certificate's CN; the default port. */
 	issue_all("s3cret");
-	check_package("s3cret", "localhost:8089:ssl");
+	check_package("s3cret", "localhost:8089:ssl", "localhost");
 
 	/* [pki] server_host and the port of [tls] listen, as takctl sets. */
 	memset(&req, 0, sizeof(req));
@@ -1045,7 +1059,18 @@ test_package(void **state)
 	    sizeof(err)), 0);
 	assert_false(res.pkg_host_guessed);
 	assert_string_equal(res.pkg_host, "tak.example.org");
-	check_package(req.password, "tak.example.org:8443:ssl");
+	check_package(req.password, "tak.example.org:8443:ssl",
+	    "tak.example.org");
+
+	/* An IPv6 literal cannot be in a connect string: refused, unwritten. */
+	req.pkg_host = "2001:db8::1";
+	assert_int_equal(pki_issue_client(dir, "erin", &req, &res, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "IPv6"));
+	assert_non_null(strstr(err, "DNS name"));
+	assert_int_equal(file_mode("clients/erin.pem"), (mode_t)-1);
+	assert_no_temp(PKI_CLIENT_DIR);
+	req.pkg_host = "tak.example.org";
 
 	/* XML cannot carry a control character: refused, nothing written. */
 	req.password = "tab\there";
