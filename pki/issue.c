@@ -773,11 +773,7 @@ pki_issue_server(const char *dir, const struct pki_req *req,
 	return (rc);
 }
 
-/*
- * Where the data package points the device: [pki] server_host, else the CN
- * of the server certificate `pki server` wrote, else this machine's name.
- */
-static void
+void
 pki_package_host(struct pki_txn *txn, const struct pki_req *req,
     struct pki_result *res)
 {

@@ -205,6 +205,45 @@ struct pki_package {
 int	 pki_package_new(const struct pki_package *, unsigned char **buf,
 	    size_t *len, char *err, size_t errlen);
 /*
+ * Where a package points the device (res->pkg_host, pkg_port): req's
+ * pkg_host ([pki] server_host), else the CN of the locked directory's
+ * server.pem, else this machine's name (pkg_host_guessed).
+ */
+struct pki_txn;
+void	 pki_package_host(struct pki_txn *, const struct pki_req *,
+	    struct pki_result *);
+
+/*
+ * The enrollment package of a user (zip.c): MANIFEST/manifest.xml,
+ * takd-HOST-enroll.pref (cot_streams for host:port:ssl with
+ * enrollForCertificateWithTrust0 and useAuth0, the user name, the trust
+ * store; the enrollment port) and truststore-HOST-enroll.p12 (the CA,
+ * password PKI_ENROLL_TS_PASSWORD).  No secret: the device asks for the
+ * password, or takes it from the QR code.
+ */
+#define PKI_ENROLL_TS_PASSWORD	"atakatak"	/* what TAK docs use */
+#define PKI_ENROLL_PORT		"8446"
+
+struct pki_enroll_package {
+	const char		*user;
+	const char		*host;
+	const char		*port;		/* streaming: 8089 */
+	const char		*enroll_port;	/* 8446 */
+	X509			*ca;
+};
+int	 pki_enroll_package_new(const struct pki_enroll_package *,
+	    unsigned char **buf, size_t *len, char *err, size_t errlen);
+
+/*
+ * Write clients/USER-enroll.zip under the directory's lock (refused when
+ * it exists, unless force); res gets pkg_host and pkg_port.  The user's
+ * name must be a client name (pki_name_check).
+ */
+int	 pki_issue_enroll(const char *dir, const char *user,
+	    const struct pki_req *, struct pki_result *, char *err,
+	    size_t errlen);
+
+/*
  * The server's name as package file names carry it (safe, safelen bytes);
  * -1 for an IPv6 literal, which no connect string can hold.
  */

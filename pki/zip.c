@@ -443,3 +443,80 @@ pki_package_new(const struct pki_package *pkg, unsigned char **buf,
 	OPENSSL_secure_clear_free(pref, sizeof(*pref));
 	return (rc);
 }
+
+/* The enrollment pref: trust for 8446 and 8089, then enroll with a login. */
+static void
+pki_enroll_pref(struct pki_text *t, const struct pki_enroll_package *pkg,
+    const char *ts_entry)
+{
+	pki_pref_head(t, pkg->host, pkg->port);
+	pki_pref_entry(t, "caLocation0", "String", ts_entry);
+	pki_pref_entry(t, "caPassword0", "String", PKI_ENROLL_TS_PASSWORD);
+	pki_pref_entry(t, "enrollForCertificateWithTrust0", "Boolean", "true");
+	pki_pref_entry(t, "useAuth0", "Boolean", "true");
+	pki_pref_entry(t, "username0", "String", pkg->user);
+	pki_pref_entry(t, "cacheCreds0", "String", "Cache credentials");
+	pki_text_add(t, "  </preference>\n"
+	    "  <preference version=\"1\" "
+	    "name=\"com.atakmap.app_preferences\">\n");
+	pki_pref_entry(t, "displayServerConnectionWidget", "Boolean", "true");
+	pki_pref_entry(t, "caLocation", "String", ts_entry);
+	pki_pref_entry(t, "caPassword", "String", PKI_ENROLL_TS_PASSWORD);
+	pki_pref_entry(t, "apiCertEnrollmentPort", "String", pkg->enroll_port);
+	pki_text_add(t, "  </preference>\n"
+	    "</preferences>\n");
+}
+
+int
+pki_enroll_package_new(const struct pki_enroll_package *pkg,
+    unsigned char **buf, size_t *len, char *err, size_t errlen)
+{
+	struct pki_text	*manifest = NULL, *pref = NULL;
+	struct pki_zfile f[2];
+	unsigned char	*tsder = NULL;
+	char		 uuid[40], title[PKI_NAME_MAX + 16];
+	char		 server[PKI_HOST_MAX];
+	int		 tslen = 0, rc = -1;
+
+	*buf = NULL;
+	*len = 0;
+	memset(f, 0, sizeof(f));
+	if (pki_xml_ok(pkg->user, "user name", err, errlen) == -1 ||
+	    pki_package_server(pkg->host, server, sizeof(server), err,
+	    errlen) == -1)
+		return (-1);
+	snprintf(f[0].name, sizeof(f[0].name), "takd-%s-enroll.pref", server);
+	snprintf(f[1].name, sizeof(f[1].name), "truststore-%s-enroll.p12",
+	    server);
+	snprintf(title, sizeof(title), "%s takd enrollment", pkg->user);
+	if (pki_uuid(uuid, sizeof(uuid)) == -1) {
+		pki_sslerr(err, errlen, "cannot make a package uid");
+		return (-1);
+	}
+	if ((manifest = calloc(1, sizeof(*manifest))) == NULL ||
+	    (pref = calloc(1, sizeof(*pref))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	pki_manifest(manifest, title, uuid, f, 2);
+	pki_enroll_pref(pref, pkg, f[1].name);
+	if (manifest->overflow || pref->overflow) {
+		snprintf(err, errlen, "enrollment package: host or user name "
+		    "too long");
+		goto done;
+	}
+	if (pki_truststore_der(PKI_ENROLL_TS_PASSWORD, pkg->ca, &tsder,
+	    &tslen, err, errlen) == -1)
+		goto done;
+	f[0].data = pref->buf;
+	f[0].len = pref->len;
+	f[0].compress = true;
+	f[1].data = tsder;
+	f[1].len = (size_t)tslen;
+	rc = pki_zip_build(manifest, f, 2, buf, len, err, errlen);
+ done:
+	OPENSSL_free(tsder);
+	free(manifest);
+	free(pref);
+	return (rc);
+}

@@ -13,6 +13,7 @@
 
 #include "pki/pki.h"
 #include "takctl/takctl.h"
+#include "takctl/user.h"
 
 enum {
 	OPT_CN = 256,
@@ -404,6 +405,8 @@ static const struct pki_sub pki_subs[] = {
 	    "[--force]" },
 	{ "client",	pki_cmd_client,		"NAME [--days N] "
 	    "[--password P] [--rsa BITS|--ec] [--force]" },
+	{ "enroll-package", pki_cmd_enroll_package, "USER [--no-password] "
+	    "[--force]" },
 	{ "list",	pki_cmd_list,		"" },
 };
 

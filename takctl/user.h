@@ -42,6 +42,19 @@ void	 user_end(struct user_txn *t);
 int	 user_password(const char *name, char *hash, size_t hashlen);
 
 /*
+ * The current password of name into pw (pwlen bytes): asked once without
+ * echo at a terminal, else one line of stdin.  Its length, -1 after a
+ * message.
+ */
+ssize_t	 user_password_read(const char *name, char *pw, size_t pwlen);
+
+/*
+ * takctl pki enroll-package USER (enroll.c): the enrollment package and
+ * the QR strings of a user of the users file.  The exit status.
+ */
+int	 pki_cmd_enroll_package(struct config *, int argc, char **argv);
+
+/*
  * takctl user import-tak FILE (user_import.c): add the users of a TAK
  * Server UserAuthenticationFile.xml.  The exit status.
  */

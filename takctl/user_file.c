@@ -131,6 +131,17 @@ user_tty_line(int fd, const char *prompt, char *buf, size_t len)
 	return (n);
 }
 
+ssize_t
+user_password_read(const char *name, char *pw, size_t pwlen)
+{
+	char	 prompt[USERS_NAME_MAX + 64];
+
+	if (!isatty(STDIN_FILENO))
+		return (user_read_line(STDIN_FILENO, pw, pwlen));
+	snprintf(prompt, sizeof(prompt), "password of %s: ", name);
+	return (user_tty_line(STDIN_FILENO, prompt, pw, pwlen));
+}
+
 /*
  * The new password of name, hashed into hash: asked twice without echo
  * at a terminal, else one line of stdin.  -1 after a message.
