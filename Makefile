@@ -26,7 +26,7 @@ LDFLAGS	+= $(filter -fsanitize%,$(OPT))
 TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c
 LIBS	= $(TAKD_LIBS) -lzip -lcrypt
 # takctl decodes no CoT: no protobuf-c.
-TAKCTL_LIBS = $(filter-out -lprotobuf-c,$(LIBS))
+TAKCTL_LIBS = $(filter-out -lprotobuf-c,$(LIBS)) -lqrencode
 VERSION	= 0.1.0
 
 # Password hashing (libcrypt): takctl and the unit tests, not takd.

@@ -5,9 +5,11 @@
 set -eu
 
 # protobuf-c: TAK protocol v1 (proto/*.proto compiled at build time).
-pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev"
+pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
+	# test_enroll_package decodes the QR codes takctl draws.
+	pkgs="$pkgs zbar-tools"
 	# test_takp_python checks the v1 codec against Python's protobuf
 	# (Debian's, for /usr/bin/python3) and protoc.
 	pkgs="$pkgs python3-protobuf protobuf-compiler"

@@ -1,5 +1,6 @@
 /*
- * takctl pki enroll-package USER [--no-password] [--force]: the
+ * takctl pki enroll-package USER [--no-password] [--force] [--qr FILE]
+ * [--qr-itak FILE] [--qr-terminal]: the
  * enrollment package of a user of [auth] users (pki/enroll.c writes it)
  * and the strings of the QR codes a phone scans instead (docs/pki.md,
  * "Enrollment package").  The password, when given, is read like `takctl
@@ -15,24 +16,32 @@
 
 #include "pki/pki.h"
 #include "shared/password.h"
+#include "takctl/qr.h"
 #include "takctl/takctl.h"
 #include "takctl/user.h"
 
 enum {
 	ENR_NO_PASSWORD = 256,
 	ENR_FORCE,
+	ENR_QR,
+	ENR_QR_ITAK,
+	ENR_QR_TERMINAL,
 	ENR_HELP
 };
 
 static const struct option enroll_opts[] = {
 	{ "no-password",	no_argument,	NULL, ENR_NO_PASSWORD },
 	{ "force",		no_argument,	NULL, ENR_FORCE },
+	{ "qr",			required_argument, NULL, ENR_QR },
+	{ "qr-itak",		required_argument, NULL, ENR_QR_ITAK },
+	{ "qr-terminal",	no_argument,	NULL, ENR_QR_TERMINAL },
 	{ "help",		no_argument,	NULL, ENR_HELP },
 	{ NULL,			0,		NULL, 0 }
 };
 
 #define ENROLL_USAGE	"usage: takctl pki enroll-package USER " \
-			"[--no-password] [--force]\n"
+			"[--no-password] [--force] [--qr FILE.svg|FILE.pbm] " \
+			"[--qr-itak FILE] [--qr-terminal]\n"
 #define ENROLL_URL_MAX	(3 * (PKI_HOST_MAX + USERS_NAME_MAX + \
 			PASSWORD_MAX) + 64)
 
@@ -124,8 +133,9 @@ pki_cmd_enroll_package(struct config *cfg, int argc, char **argv)
 	struct pki_result	 res;
 	char			 hash[USERS_HASH_MAX], pw[PASSWORD_MAX + 1];
 	char			 err[PATH_MAX + 512], url[ENROLL_URL_MAX];
-	const char		*name;
-	bool			 no_password = false;
+	char			 itak[2 * PKI_HOST_MAX + 32];
+	const char		*name, *qr = NULL, *qr_itak = NULL;
+	bool			 no_password = false, qr_term = false;
 	int			 ch, idx, rc = TAKCTL_EX_FAIL;
 
 	memset(&req, 0, sizeof(req));
@@ -138,6 +148,15 @@ pki_cmd_enroll_package(struct config *cfg, int argc, char **argv)
 			break;
 		case ENR_FORCE:
 			req.force = true;
+			break;
+		case ENR_QR:
+			qr = optarg;
+			break;
+		case ENR_QR_ITAK:
+			qr_itak = optarg;
+			break;
+		case ENR_QR_TERMINAL:
+			qr_term = true;
 			break;
 		case ENR_HELP:
 			fputs(ENROLL_USAGE, stdout);
@@ -155,7 +174,7 @@ pki_cmd_enroll_package(struct config *cfg, int argc, char **argv)
 		return (TAKCTL_EX_USAGE);
 	}
 	name = argv[optind];
-	pw[0] = '\0';
+	pw[0] = url[0] = '\0';
 	if (enroll_user(cfg, name, hash, sizeof(hash)) == -1 ||
 	    (!no_password && enroll_password(name, hash, pw,
 	    sizeof(pw)) == -1))
@@ -184,13 +203,22 @@ pki_cmd_enroll_package(struct config *cfg, int argc, char **argv)
 		enroll_url_lit(url, sizeof(url), "&token=");
 		enroll_url_add(url, sizeof(url), pw);
 	}
-	printf("ATAK QR: %s\n", url);
 	/* iTAK: NAME,HOST,PORT,ssl; it asks for the user and password. */
-	printf("iTAK QR: takd %s,%s,%s,ssl\n", res.pkg_host, res.pkg_host,
-	    res.pkg_port);
-	OPENSSL_cleanse(url, sizeof(url));
+	snprintf(itak, sizeof(itak), "takd %s,%s,%s,ssl", res.pkg_host,
+	    res.pkg_host, res.pkg_port);
+	printf("ATAK QR: %s\n", url);
+	if (qr_term && qr_print(url, stdout) == -1)
+		goto done;
+	printf("iTAK QR: %s\n", itak);
+	if (qr_term && qr_print(itak, stdout) == -1)
+		goto done;
+	if ((qr != NULL && qr_write_file(url, qr, req.force) == -1) ||
+	    (qr_itak != NULL && qr_write_file(itak, qr_itak,
+	    req.force) == -1))
+		goto done;
 	rc = TAKCTL_EX_OK;
  done:
+	OPENSSL_cleanse(url, sizeof(url));
 	OPENSSL_cleanse(pw, sizeof(pw));
 	OPENSSL_cleanse(hash, sizeof(hash));
 	return (rc);

@@ -406,7 +406,7 @@ static const struct pki_sub pki_subs[] = {
 	{ "client",	pki_cmd_client,		"NAME [--days N] "
 	    "[--password P] [--rsa BITS|--ec] [--force]" },
 	{ "enroll-package", pki_cmd_enroll_package, "USER [--no-password] "
-	    "[--force]" },
+	    "[--force] [--qr FILE] [--qr-itak FILE] [--qr-terminal]" },
 	{ "list",	pki_cmd_list,		"" },
 };
 

@@ -105,6 +105,63 @@ enroll_refused() {
 	[ ! -e "$T/pki/clients/eve-enroll.zip" ] || fail "eve-enroll.zip written"
 }
 
+# draw2pbm KIND IN OUT: takctl's terminal rendering (KIND term: the lines
+# after the first line starting with $4) or SVG (KIND svg) back to a P1
+# PBM, 8 pixels a module, for zbarimg: a decoder independent of takd.
+draw2pbm() {
+	/usr/bin/python3 - "$@" <<'PY'
+import re, sys
+kind, src, out = sys.argv[1:4]
+rows = []
+if kind == "term":
+    lines = open(src, encoding="utf-8").read().split("\n")
+    i = next(n for n, l in enumerate(lines) if l.startswith(sys.argv[4]))
+    for l in lines[i + 1:]:
+        if not l.startswith("\033[97;40m"):
+            break
+        l = l[len("\033[97;40m"):-len("\033[0m")]
+        top = [0 if c in "\u2580\u2588" else 1 for c in l]
+        bot = [0 if c in "\u2584\u2588" else 1 for c in l]
+        rows += [top, bot]
+else:
+    svg = open(src).read()
+    n = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
+    rows = [[0] * n for _ in range(n)]
+    for x, y in re.findall(r"M(\d+) (\d+)h1v1h-1z", svg):
+        rows[int(y)][int(x)] = 1
+with open(out, "w") as f:
+    w = len(rows[0]) * 8
+    f.write("P1\n%d %d\n" % (w, len(rows) * 8))
+    for r in rows:
+        line = " ".join(str(v) for v in r for _ in range(8))
+        f.write((line + "\n") * 8)
+PY
+}
+
+# --qr, --qr-itak and --qr-terminal: every code drawn decodes (zbarimg) to
+# the string printed; the files are 0600; PNG is refused with a reason.
+enroll_qr() {
+	local atak='tak://com.atakmap.app/enroll?host=tak.example.org&username=eve&token=Blue%20pass%261'
+	local itak='takd tak.example.org,tak.example.org,8089,ssl'
+	setup pki.server_host=tak.example.org tls.listen=127.0.0.1:8089
+	ctl_in $'Blue pass&1\n' 0 pki enroll-package eve --qr "$T/atak.pbm" \
+	    --qr-itak "$T/itak.svg" --qr-terminal
+	cp "$T/out" "$T/term"
+	expect_eq "$(zbarimg --raw -q "$T/atak.pbm" 2>/dev/null)" "$atak" "the PBM decoded"
+	draw2pbm svg "$T/itak.svg" "$T/itak.pbm" || fail "cannot read the SVG"
+	expect_eq "$(zbarimg --raw -q "$T/itak.pbm" 2>/dev/null)" "$itak" "the SVG decoded"
+	draw2pbm term "$T/term" "$T/t1.pbm" "ATAK QR:" || fail "no ATAK drawing"
+	expect_eq "$(zbarimg --raw -q "$T/t1.pbm" 2>/dev/null)" "$atak" "the terminal ATAK code"
+	draw2pbm term "$T/term" "$T/t2.pbm" "iTAK QR:" || fail "no iTAK drawing"
+	expect_eq "$(zbarimg --raw -q "$T/t2.pbm" 2>/dev/null)" "$itak" "the terminal iTAK code"
+	[ "$(stat -c %a "$T/atak.pbm")" = 600 ] || fail "atak.pbm not 0600"
+	ctl_in $'Blue pass&1\n' 1 pki enroll-package eve --force \
+	    --qr "$T/atak.png"
+	expect_grep 'give a \.svg or \.pbm file \(no PNG' "$T/out"
+	[ ! -e "$T/atak.png" ] || fail "atak.png written"
+}
+
 run_case enroll_package
 run_case enroll_refused
+run_case enroll_qr
 finish
