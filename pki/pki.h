@@ -9,7 +9,7 @@
  * Layout of the directory (see docs/pki.md):
  *   ca.pem ca.key crl.pem server.pem server.key index.txt
  *   clients/NAME.pem clients/NAME.key clients/NAME.p12 clients/NAME.zip
- *   [clients/NAME.p12.password]
+ *   [clients/NAME.p12.password] [clients/USER-enroll.zip]
  *
  * Every operation takes an exclusive flock on the directory, writes its files
  * to temporaries (final mode set with fchmod, then fsync) and renames them

@@ -474,7 +474,7 @@ pki_enroll_package_new(const struct pki_enroll_package *pkg,
 	struct pki_text	*manifest = NULL, *pref = NULL;
 	struct pki_zfile f[2];
 	unsigned char	*tsder = NULL;
-	char		 uuid[40], title[PKI_NAME_MAX + 16];
+	char		 uuid[40], title[PKI_NAME_MAX + 32];
 	char		 server[PKI_HOST_MAX];
 	int		 tslen = 0, rc = -1;
 
