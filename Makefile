@@ -180,7 +180,7 @@ FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 FUZZ_IPC_OBJ	= ipc/ipc.o worker/fanout.o worker/outq.o worker/tls.o \
 		  cot/takp_frame.o \
 		  shared/log.o shared/clock.o shared/counters.o shared/crlset.o \
-		  shared/grouplist.o tests/fuzz/deliver_none.o
+		  shared/grouplist.o shared/utf8.o tests/fuzz/deliver_none.o
 fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1))
 
 $(FUZZ_BUILD)/obj/%.o: %.c | $(PROTO_H)
@@ -197,15 +197,15 @@ $(FUZZ_BUILD)/obj/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c | $(PROTO_H)
 $(FUZZ_BUILD)/fuzz_cot_frame: $(call fuzzobj,tests/fuzz/fuzz_cot_frame.o \
 	cot/cot_frame.o)
 $(FUZZ_BUILD)/fuzz_cot_parse: $(call fuzzobj,tests/fuzz/fuzz_cot_parse.o \
-	cot/cot_parse.o cot/cot_make.o cot/cot_time.o \
+	cot/cot_parse.o shared/utf8.o cot/cot_make.o cot/cot_time.o \
 	cot/cot_frame.o)
 # fuzz_takp_frame: the v1 framer, and the decoder on what it hands out;
 # fuzz_takp: the codec both ways.
 $(FUZZ_BUILD)/fuzz_takp_frame: $(call fuzzobj,tests/fuzz/fuzz_takp_frame.o \
 	cot/takp_frame.o cot/takp_decode.o cot/takp_encode.o cot/takp_xml.o \
-	cot/cot_parse.o cot/cot_time.o cot/cot_frame.o) $(FUZZ_PROTO_OBJ)
+	cot/cot_parse.o shared/utf8.o cot/cot_time.o cot/cot_frame.o) $(FUZZ_PROTO_OBJ)
 $(FUZZ_BUILD)/fuzz_takp: $(call fuzzobj,tests/fuzz/fuzz_takp.o \
-	cot/takp_decode.o cot/takp_encode.o cot/takp_xml.o cot/cot_parse.o \
+	cot/takp_decode.o cot/takp_encode.o cot/takp_xml.o cot/cot_parse.o shared/utf8.o \
 	cot/cot_time.o cot/cot_frame.o cot/takp_frame.o) $(FUZZ_PROTO_OBJ)
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
 $(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \

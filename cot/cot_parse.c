@@ -21,6 +21,7 @@
 #include "cot/cot_frame.h"
 #include "cot/cot_parse.h"
 #include "cot/cot_parse_xml.h"
+#include "shared/utf8.h"
 
 /*
  * No entity substitution, no DTD loading or defaulted attributes, no
@@ -108,8 +109,8 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 static size_t
 parse_utf8_bad(const uint8_t *s, size_t len)
 {
-	size_t	 i = 0, n, k;
-	uint32_t cp, min;
+	size_t	 i = 0, n;
+	uint32_t cp;
 	uint64_t w;
 
 	while (i < len) {
@@ -130,30 +131,9 @@ parse_utf8_bad(const uint8_t *s, size_t len)
 			i++;
 			continue;
 		}
-		if (cp >= 0xc2 && cp <= 0xdf) {
-			n = 1;
-			cp &= 0x1f;
-			min = 0x80;
-		} else if (cp >= 0xe0 && cp <= 0xef) {
-			n = 2;
-			cp &= 0x0f;
-			min = 0x800;
-		} else if (cp >= 0xf0 && cp <= 0xf4) {
-			n = 3;
-			cp &= 0x07;
-			min = 0x10000;
-		} else
+		if ((n = utf8_decode(s + i, len - i, &cp)) == 0)
 			return (i);
-		if (len - i <= n)
-			return (i);
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return (i);
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return (i);
-		i += n + 1;
+		i += n;
 	}
 	return (len);
 }

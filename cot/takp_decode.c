@@ -17,6 +17,7 @@
 
 #include "cot/cot_parse_xml.h"
 #include "cot/takp_int.h"
+#include "shared/utf8.h"
 
 const char *const takp_typed_names[TAKP_T_COUNT + 1] = {
 	[TAKP_T_CONTACT] = "contact",
@@ -157,8 +158,8 @@ wire_varint(const uint8_t *p, size_t n, size_t *at, uint64_t *v)
 static size_t
 wire_text_bad(const uint8_t *s, size_t n)
 {
-	size_t		 i = 0, k, more;
-	uint32_t	 cp, min;
+	size_t		 i = 0, more;
+	uint32_t	 cp;
 
 	while (i < n) {
 		cp = s[i];
@@ -169,32 +170,10 @@ wire_text_bad(const uint8_t *s, size_t n)
 			i++;
 			continue;
 		}
-		if (cp >= 0xc2 && cp <= 0xdf) {
-			more = 1;
-			cp &= 0x1f;
-			min = 0x80;
-		} else if (cp >= 0xe0 && cp <= 0xef) {
-			more = 2;
-			cp &= 0x0f;
-			min = 0x800;
-		} else if (cp >= 0xf0 && cp <= 0xf4) {
-			more = 3;
-			cp &= 0x07;
-			min = 0x10000;
-		} else
+		if ((more = utf8_decode(s + i, n - i, &cp)) == 0 ||
+		    cp == 0xfffe || cp == 0xffff)
 			return (i);
-		if (n - i <= more)
-			return (i);
-		for (k = 1; k <= more; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return (i);
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
-		    cp == 0xffff)
-			return (i);
-		i += more + 1;
+		i += more;
 	}
 	return (n);
 }

@@ -6,43 +6,20 @@
 
 #include "ipc/ipc.h"
 #include "shared/grouplist.h"
+#include "shared/utf8.h"
 
 /*
- * The length of the UTF-8 sequence at s (at most left bytes) when it is a
- * valid one (shortest form, no surrogate, at most U+10FFFF) and not a
- * control character (C0, DEL, C1); 0 otherwise.
+ * The length of the UTF-8 sequence at s (at most left bytes) when it is
+ * well-formed and not a control character (C0, DEL, C1); 0 otherwise.
  */
 static size_t
 grouplist_utf8(const unsigned char *s, size_t left)
 {
-	unsigned	 cp, min;
-	size_t		 n, i;
+	uint32_t	 cp;
+	size_t		 n;
 
-	if (s[0] < 0x80)
-		return (s[0] >= 0x20 && s[0] != 0x7f ? 1 : 0);
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return (0);
-	if (n > left)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return (0);
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
+	if ((n = utf8_decode(s, left, &cp)) == 0 || cp < 0x20 ||
+	    (cp >= 0x7f && cp <= 0x9f))
 		return (0);
 	return (n);
 }

@@ -19,6 +19,7 @@
 #include "shared/fileio.h"
 #include "shared/trust.h"
 #include "shared/users.h"
+#include "shared/utf8.h"
 
 #define USERS_MAGIC		0x75737273	/* "usrs" */
 #define USERS_FIELDS		6
@@ -81,48 +82,6 @@ users_quote(const char *s, size_t len, char *buf, size_t buflen)
 	return (buf);
 }
 
-/*
- * The code point at s (len bytes left) and its length, or 0 when it is not
- * well-formed UTF-8 (RFC 3629: no overlong form, no surrogate, nothing
- * above U+10FFFF).
- */
-static size_t
-users_utf8(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	size_t		 n, i;
-	uint32_t	 c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return (1);
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return (0);
-	if (len < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return (0);
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return (0);
-	*cp = c;
-	return (n);
-}
-
 /* Why s (len bytes) is not a user or group name, or NULL. */
 static const char *
 users_name_why(const char *s, size_t len)
@@ -140,7 +99,7 @@ users_name_why(const char *s, size_t len)
 	if (s[0] == '#')
 		return ("starts with '#' (a comment)");
 	for (i = 0; i < len; i += n) {
-		if ((n = users_utf8(u + i, len - i, &c)) == 0)
+		if ((n = utf8_decode(u + i, len - i, &c)) == 0)
 			return ("not UTF-8");
 		if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
 			return ("a control character");
