@@ -289,8 +289,10 @@ deliver_replay(struct worker *w, struct conn *c,
 	 * At connect its uid is not known yet; later (a replay that waited
 	 * for the TAK protocol negotiation, a change of groups) its own SA is
 	 * its own.  What was stored after it connected, it got live: a
-	 * replay that waited must not send it twice.
+	 * replay that waited must not send it twice.  This worker's
+	 * positions still in the batch go first (registry_commit_due()).
 	 */
+	registry_commit(w);
 	if (registry_foreach_sa(w, before != NULL ? clock_wall_ms() :
 	    c->s.connected_wall_ms, before != NULL ? 0 :
 	    c->s.connected_wall_ms, c->s.uid, deliver_replay_one, &r) == -1)

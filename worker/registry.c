@@ -48,6 +48,8 @@ struct registry {
 	unsigned		 magic;
 	struct store		*store;		/* NULL: running without */
 	bool			 dirty;		/* batched writes to commit */
+	bool			 urgent;	/* among them, who is connected */
+	int64_t			 committed_ms;	/* the last commit, monotonic */
 	uint64_t		 evicted;	/* the store's, last seen */
 	char			*scratch;	/* an SA with its stale cut */
 	size_t			 scratch_len;
@@ -195,12 +197,42 @@ registry_commit(struct worker *w)
 
 	if (reg == NULL || !reg->dirty)
 		return;
-	reg->dirty = false;
+	reg->dirty = reg->urgent = false;
+	reg->committed_ms = clock_mono_ms();
 	/* store_commit() logs and counts a failure; the batch is gone. */
 	(void)store_commit(reg->store);
 	store_get_stats(reg->store, &st);
 	w->cnt.sa_evicted += st.sa_evicted - reg->evicted;
 	reg->evicted = st.sa_evicted;
+}
+
+/*
+ * Positions and last-seen times wait up to REGISTRY_SA_COMMIT_MS and share
+ * one transaction: a commit is a few page writes whatever it holds, and a
+ * busy fleet sends an SA per turn of the loop.  Who is connected goes at
+ * the end of the turn: other workers count a certificate's sessions there.
+ */
+void
+registry_commit_due(struct worker *w, int64_t now_ms)
+{
+	struct registry	*reg = w->reg;
+
+	if (reg == NULL || !reg->dirty)
+		return;
+	if (reg->urgent || now_ms - reg->committed_ms >= REGISTRY_SA_COMMIT_MS)
+		registry_commit(w);
+}
+
+int64_t
+registry_commit_wait(const struct worker *w, int64_t now_ms)
+{
+	const struct registry	*reg = w->reg;
+
+	if (reg == NULL || !reg->dirty)
+		return (-1);
+	if (reg->urgent)
+		return (0);
+	return (reg->committed_ms + REGISTRY_SA_COMMIT_MS - now_ms);
 }
 
 void
@@ -264,7 +296,7 @@ registry_put_client(struct worker *w, struct conn *c)
 	    s->last_touch_wall_ms : s->connected_wall_ms);
 	sc->v1 = s->enc == EVBUF_V1;
 	if (store_batch_client(w->reg->store, sc) == 0)
-		w->reg->dirty = true;
+		w->reg->dirty = w->reg->urgent = true;
 }
 
 void
@@ -340,7 +372,7 @@ registry_disconnect(struct worker *w, struct conn *c)
 	registry_index_del(&w->reg->cs, &c->s.cs_node);
 	if (w->reg->store != NULL && store_batch_client_del(w->reg->store,
 	    registry_conn_id(w, c)) == 0)
-		w->reg->dirty = true;
+		w->reg->dirty = w->reg->urgent = true;
 }
 
 void

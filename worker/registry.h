@@ -2,8 +2,8 @@
  * Who is connected, twice: a local index of this worker's sessions by bound
  * uid and by callsign (directed delivery looks recipients up here, never in
  * LMDB), and the shared registry in LMDB (shared/store.h), written in
- * batches that registry_commit() applies once per loop iteration.  See
- * docs/datapath.md.
+ * batches that registry_commit() applies once per loop iteration, or for
+ * positions alone every REGISTRY_SA_COMMIT_MS.  See docs/datapath.md.
  */
 #ifndef TAKD_WORKER_REGISTRY_H
 #define TAKD_WORKER_REGISTRY_H
@@ -51,6 +51,16 @@ int	 registry_init(struct worker *);
 void	 registry_free(struct worker *);
 /* Apply the batched writes (before the loop sleeps). */
 void	 registry_commit(struct worker *);
+/*
+ * How long a stored position may wait in the batch: what a client that
+ * connects to another worker may miss of the latest SA (it gets the one
+ * before).
+ */
+#define REGISTRY_SA_COMMIT_MS	10
+/* registry_commit() when the batch holds a connect or has waited enough. */
+void	 registry_commit_due(struct worker *, int64_t now_ms);
+/* Milliseconds until registry_commit_due() commits; -1: nothing batched. */
+int64_t	 registry_commit_wait(const struct worker *, int64_t now_ms);
 /* The counters of the worker's store (all 0 before registry_init()). */
 void	 registry_get_stats(const struct worker *, struct store_stats *);
 

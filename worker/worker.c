@@ -271,6 +271,7 @@ worker_timeout(const struct worker *w)
 {
 	const struct conn	*c;
 	int64_t			 now = clock_mono_ms(), t = WORKER_TICK_MS;
+	int64_t			 commit;
 
 	if (!TAILQ_EMPTY(&w->ready) || !TAILQ_EMPTY(&w->outlist))
 		return (0);
@@ -287,6 +288,8 @@ worker_timeout(const struct worker *w)
 		t = w->accept_resume_ms - now;
 	if (w->cnt.sessions > 0 && w->next_sweep_ms - now < t)
 		t = w->next_sweep_ms - now;
+	if ((commit = registry_commit_wait(w, now)) >= 0 && commit < t)
+		t = commit;
 	return (t < 0 ? 0 : (int)t);
 }
 
@@ -353,7 +356,7 @@ worker_loop(struct worker *w)
 		 */
 		if (w->state != WORKER_EXIT) {
 			conn_flush_pending(w);
-			registry_commit(w);
+			registry_commit_due(w, clock_mono_ms());
 			fanout_before_sleep(w);
 		}
 		conn_reap(w);
