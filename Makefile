@@ -70,7 +70,8 @@ LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildc
 LIB_SRC += $(COT_SRC)
 # The enrollment logic of the api process (docs/enrollment.md): pure
 # modules over buffers, in the unit tests and the fuzz targets.
-ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.c)
+ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.c \
+	     enroll_reply.c)
 LIB_SRC += $(ENROLL_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 	rm -f $@
