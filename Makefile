@@ -179,6 +179,8 @@ FUZZ_BUILD	?= build/fuzz
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 600
 FUZZ_TARGETS	= cot_frame cot_parse ipc json takp_frame takp
+# The enrollment port's own parsing (api/, docs/enrollment.md).
+FUZZ_TARGETS	+= basic_auth query accept csr_body
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 		  -fsanitize=fuzzer-no-link $(WARN) -MMD -MP
@@ -215,6 +217,14 @@ $(FUZZ_BUILD)/fuzz_takp: $(call fuzzobj,tests/fuzz/fuzz_takp.o \
 $(FUZZ_BUILD)/fuzz_ipc: $(call fuzzobj,tests/fuzz/fuzz_ipc.o $(FUZZ_IPC_OBJ))
 $(FUZZ_BUILD)/fuzz_json: $(call fuzzobj,tests/fuzz/fuzz_json.o shared/json.o \
 	shared/pkiutil.o)
+$(FUZZ_BUILD)/fuzz_basic_auth: $(call fuzzobj,tests/fuzz/fuzz_basic_auth.o \
+	api/basic_auth.o shared/password.o shared/users.o shared/utf8.o \
+	shared/fileio.o shared/trust.o)
+$(FUZZ_BUILD)/fuzz_query: $(call fuzzobj,tests/fuzz/fuzz_query.o api/query.o)
+$(FUZZ_BUILD)/fuzz_accept: $(call fuzzobj,tests/fuzz/fuzz_accept.o \
+	api/accept.o)
+$(FUZZ_BUILD)/fuzz_csr_body: $(call fuzzobj,tests/fuzz/fuzz_csr_body.o \
+	api/csr_body.o)
 $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS)):
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 

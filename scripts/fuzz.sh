@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/fuzz.sh [-d DIR] [-s SECONDS] [-c CORPUS] [TARGET...]
 #     Fuzz each target (cot_frame, cot_parse, ipc, json, takp_frame,
-#     takp; default all) for SECONDS
+#     takp, basic_auth, query, accept, csr_body; default all) for SECONDS
 #     (default $FUZZ_SECONDS, else 600; 0: until a finding or Ctrl-C),
 #     one after the other.
 # scripts/fuzz.sh -r [-d DIR] [TARGET...]
@@ -44,7 +44,7 @@ shift $((OPTIND - 1))
 case $SECS in '' | *[!0-9]*) usage ;; esac
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 2
 TESTDATA=${TESTDATA:-$REPO/tests/data}
-TARGETS=${*:-cot_frame cot_parse ipc json takp_frame takp}
+TARGETS=${*:-cot_frame cot_parse ipc json takp_frame takp basic_auth query accept csr_body}
 
 # Per target: the longest input tried (the framer needs room for more than
 # one COT_FRAME_FEED_MAX feed, the parser for the 35 KB nesting sample).
@@ -56,6 +56,11 @@ max_len() {
 	ipc) echo 8192 ;;
 	json) echo 4096 ;;
 	takp_frame) echo 40000 ;;
+	# The enrollment port's caps, and a little past them.
+	basic_auth) echo 1100 ;;
+	query) echo 2100 ;;
+	accept) echo 2100 ;;
+	csr_body) echo 16500 ;;
 	esac
 }
 
@@ -126,6 +131,10 @@ make_seeds() {
 	json)
 		# takd's status and a FreeTAKServer CRL in its JSON form.
 		cp "$REPO"/tests/fuzz/seeds/json/* "$s/" || return 1
+		;;
+	basic_auth | query | accept | csr_body)
+		# What clients send the enrollment port (docs/enrollment.md).
+		cp "$REPO"/tests/fuzz/seeds/$1/* "$s/" || return 1
 		;;
 	takp_frame)
 		# v1 streams of TakMessages made by Python's protobuf
@@ -220,6 +229,7 @@ status=0
 for t in $TARGETS; do
 	case $t in
 	cot_frame | cot_parse | ipc | json | takp_frame | takp) ;;
+	basic_auth | query | accept | csr_body) ;;
 	*) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	if [ "$REGRESS" = 1 ]; then
