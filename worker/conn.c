@@ -205,6 +205,7 @@ conn_unlink(struct worker *w, struct conn *c)
 		admit_del(&w->admit, &c->adm);
 	} else {
 		TAILQ_REMOVE(&w->live, c, entry);
+		receivers_stale(w);
 		w->cnt.sessions--;
 		registry_cert_del(w, c);
 	}
@@ -365,6 +366,7 @@ conn_established(struct worker *w, struct conn *c)
 	c->established_ms = clock_mono_ms();
 	c->rd_wait = EPOLLIN;
 	TAILQ_INSERT_TAIL(&w->live, c, entry);
+	receivers_stale(w);
 	w->cnt.sessions++;
 	registry_cert_add(w, c);
 	if (c->plain)

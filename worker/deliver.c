@@ -45,6 +45,7 @@ deliver_doom(struct worker *w, struct conn *c, const char *why)
 	if (s->doom != NULL)
 		return;
 	s->doom = why;
+	receivers_stale(w);
 	/* Its memory goes now; the connection at the next output pass. */
 	w->cnt.drop_closed += outq_free(&s->outq);
 	budget_release(w, c);
@@ -152,6 +153,38 @@ deliver_count_withheld(struct worker *w, const struct deliver *d, size_t n)
 }
 
 /*
+ * A broadcast to the receivers table: a session that shares no group with
+ * the sender costs one entry, its struct conn is not read.  (A session
+ * doomed during this walk, as a slow consumer, counts as withheld when its
+ * groups refuse the event: the counter may differ by that one.)
+ */
+static void
+deliver_broadcast(struct worker *w, struct deliver_ctx *ctx,
+    const struct receiver *r, size_t n)
+{
+	const struct deliver	*d = ctx->d;
+	uint64_t		 in0 = ctx->in->w[0], self = 0;
+	bool			 wide = ctx->in->nw > 1;
+	size_t			 i;
+
+	if (d->src_conn != 0 && d->src_worker == w->args->id)
+		self = d->src_conn;
+	for (i = 0; i < n; i++) {
+		if (r[i].id == self)
+			continue;
+		if ((r[i].out0 & in0) == 0 && !(wide && r[i].wide &&
+		    groups_meet(ctx->in, &r[i].c->s.groups.out))) {
+			ctx->withheld++;
+			continue;
+		}
+		if (!deliver_receives(r[i].c))
+			continue;
+		deliver_enqueue(w, r[i].c, d->ev, d->flags, ctx->key, d->cls);
+		ctx->n++;
+	}
+}
+
+/*
  * deliver_local(), returning the number of sessions the event was queued
  * to (a session named twice counts once) and in *withheld the number its
  * groups kept it from; for DELIVER_F_TAKEOVER, the number of sessions
@@ -162,8 +195,9 @@ deliver_queue(struct worker *w, const struct deliver *d, size_t *withheld)
 {
 	struct deliver_ctx	 ctx;
 	struct groups_set	 in;
+	const struct receiver	*rcv;
 	struct conn		*c;
-	size_t			 i;
+	size_t			 i, nrcv;
 
 	memset(&ctx, 0, sizeof(ctx));
 	*withheld = 0;
@@ -180,7 +214,10 @@ deliver_queue(struct worker *w, const struct deliver *d, size_t *withheld)
 	}
 	if (d->flags & DELIVER_F_SA)
 		ctx.key = outq_hash(d->uid);
-	if (d->kind == DELIVER_BROADCAST) {
+	if (d->kind == DELIVER_BROADCAST &&
+	    receivers_get(w, &rcv, &nrcv) == 0)
+		deliver_broadcast(w, &ctx, rcv, nrcv);
+	else if (d->kind == DELIVER_BROADCAST) {
 		/* Dooming a session keeps it on the list: the walk is safe. */
 		TAILQ_FOREACH(c, &w->live, entry) {
 			if (!deliver_receives(c) || deliver_is_sender(w, d, c))

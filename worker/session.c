@@ -631,6 +631,7 @@ session_start(struct worker *w, struct conn *c)
 	}
 	log_debug("session %" PRIu64 ": groups in \"%s\" (%s)", c->id,
 	    s->groups.in_list, groups_source_name(s->groups.source));
+	receivers_stale(w);
 	registry_connect(w, c);
 	/* The offer first: a v1 client gets the replay in v1. */
 	if (!takproto_start(w, c))
@@ -673,6 +674,7 @@ session_set_groups(struct worker *w, struct conn *c, const char *user,
 	/* Both held while they are compared: their ids cannot mix. */
 	old = s->groups;
 	s->groups = ng;
+	receivers_stale(w);
 	if (!s->started || groups_sess_same(&old, &ng)) {
 		groups_sess_drop(w->groups, &old);
 		if (s->started)
@@ -786,6 +788,7 @@ session_end(struct worker *w, struct conn *c)
 		return;
 	}
 	s->started = false;
+	receivers_stale(w);
 	budget_session_end(w, c);
 	/*
 	 * A client that reconnected before its old session ended must not

@@ -153,6 +153,7 @@ worker_init(struct worker *w, const struct worker_args *args)
 	w->epfd = w->sigfd = w->spare_fd = -1;
 	TAILQ_INIT(&w->handshaking);
 	TAILQ_INIT(&w->live);
+	w->rcv.stale = true;
 	TAILQ_INIT(&w->ready);
 	TAILQ_INIT(&w->dead);
 	TAILQ_INIT(&w->outlist);
@@ -210,6 +211,7 @@ worker_teardown(struct worker *w)
 	conn_reap(w);
 	/* Every session gave its groups back. */
 	groups_free(w->groups);
+	receivers_free(w);
 	w->groups = NULL;
 	registry_free(w);
 	revoke_free(w);

@@ -20,6 +20,7 @@
 #include "shared/log.h"
 #include "worker/admit.h"
 #include "worker/budget.h"
+#include "worker/receivers.h"
 #include "worker/worker.h"
 
 #define WORKER_MAGIC		0x574b5253u	/* "WKRS" */
@@ -101,6 +102,7 @@ struct worker {
 	struct registry	*reg;		/* local index and LMDB (registry.c) */
 	struct groups	*groups;	/* group names and ids (groups.c) */
 	uint64_t	 deliver_seq;	/* marks of directed deliveries */
+	struct receivers rcv;		/* broadcast receivers (receivers.c) */
 	int64_t		 next_sweep_ms;	/* idle and unclosed-event checks */
 
 	uint32_t	 crl_generation;
