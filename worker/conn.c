@@ -564,6 +564,19 @@ conn_io_read(struct conn *c, void *buf, size_t len, size_t *n, char *reason,
 	return (errno == ECONNRESET ? TLS_CLOSED : TLS_ERROR);
 }
 
+/*
+ * Whether a read that gave n bytes may have left some behind that epoll
+ * will not report: bytes in OpenSSL's buffers, or a plain read that
+ * filled the buffer.
+ */
+static bool
+conn_io_pending(struct conn *c, size_t n)
+{
+	if (c->ssl != NULL)
+		return (SSL_has_pending(c->ssl) == 1);
+	return (n == sizeof(conn_rbuf));
+}
+
 static enum tls_res
 conn_io_write(struct conn *c, const void *buf, size_t len, size_t *n,
     char *reason, size_t rlen)
@@ -706,6 +719,13 @@ conn_read(struct worker *w, struct conn *c, char *reason, size_t len,
 		/* Its own queue overflowed: closed at the output pass. */
 		if (c->s.doom != NULL)
 			return (TLS_DONE);
+		/*
+		 * Nothing left in OpenSSL: the socket is all there is, and
+		 * epoll (level-triggered) says when it has more.  Another read
+		 * now would mostly fail with EAGAIN, one wasted call per event.
+		 */
+		if (!conn_io_pending(c, n))
+			return (TLS_WANT_READ);
 	}
 	/*
 	 * Bytes already decrypted or buffered inside OpenSSL never make the

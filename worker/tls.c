@@ -35,6 +35,13 @@ tls_new(SSL_CTX *ctx, int fd)
 	SSL_set_accept_state(ssl);
 	/* Idle sessions give their record buffers back (16-34 KB each). */
 	SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * One read() takes a record's header and body, and whatever follows
+	 * (two per record without it).  What it takes past the record stays
+	 * in OpenSSL, where epoll cannot see it: conn_read() asks
+	 * SSL_has_pending() before it waits.
+	 */
+	SSL_set_read_ahead(ssl, 1);
 	return (ssl);
 }
 
