@@ -88,6 +88,7 @@ worker_fx_teardown(void **state)
 	/* Every session gave its groups back. */
 	assert_int_equal(groups_count(f->w.groups), 0);
 	groups_free(f->w.groups);
+	receivers_free(&f->w);
 	registry_free(&f->w);
 	close(f->w.epfd);
 	for (i = 0; i < WORKER_FX_MAX; i++) {
