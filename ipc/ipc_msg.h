@@ -114,6 +114,15 @@ enum ipc_msg_type {
 	IPC_MSG_USERS,
 	IPC_MSG_USERS_ACK,
 
+	/*
+	 * api -> signer: sign an enrolled device's CSR; signer -> api:
+	 * IPC_MSG_SIGN_REP, the certificate and its chain or why not.  Over
+	 * their own socketpair, never a control channel; the payloads are
+	 * ipc/sign_msg.h's (sign_req_decode, sign_rep_decode).  gen = 0.
+	 */
+	IPC_MSG_SIGN_REQ,
+	IPC_MSG_SIGN_REP,
+
 	IPC_MSG_MAX
 };
 
