@@ -243,7 +243,7 @@ pki_subject(const X509_NAME *name, char *buf, size_t len)
 	BIO_free(bio);
 }
 
-static int
+int
 pki_entry_fill(struct pki_entry *e, enum pki_kind kind, const char *name,
     X509 *cert)
 {
@@ -337,14 +337,10 @@ pki_cert_exts(X509 *x, X509 *issuer, enum pki_kind kind, bool rsa)
 	return (0);
 }
 
-/*
- * A certificate for key, issued by ca/cakey, or self-signed when ca is NULL.
- * Its lifetime never exceeds the CA's (*clamped says when it was cut).
- */
-static X509 *
-pki_cert_new(enum pki_kind kind, const char *cn, unsigned days,
-    GENERAL_NAMES *san, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey,
-    bool *clamped, char *err, size_t errlen)
+X509 *
+pki_cert_new(enum pki_kind kind, const char *cn, const X509_NAME *subject,
+    unsigned days, GENERAL_NAMES *san, EVP_PKEY *key, X509 *ca,
+    EVP_PKEY *cakey, bool *clamped, char *err, size_t errlen)
 {
 	X509		*x;
 	X509_NAME	*name = NULL;
@@ -365,9 +361,10 @@ pki_cert_new(enum pki_kind kind, const char *cn, unsigned days,
 	    !X509_set_version(x, X509_VERSION_3) ||
 	    (serial = pki_serial_new()) == NULL ||
 	    !X509_set_serialNumber(x, serial) ||
-	    (name = X509_NAME_new()) == NULL ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0) ||
+	    (name = subject != NULL ? X509_NAME_dup(subject) :
+	    X509_NAME_new()) == NULL ||
+	    (subject == NULL && !X509_NAME_add_entry_by_txt(name, "CN",
+	    MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0)) ||
 	    !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, ca != NULL ?
 	    X509_get_subject_name(ca) : name) ||
@@ -646,7 +643,7 @@ pki_init_ca(const char *dir, const struct pki_req *req,
 		goto done;
 	if ((key = pki_key_new(req->keytype == PKI_KEY_RSA ? PKI_KEY_RSA :
 	    PKI_KEY_EC, req->rsa_bits, err, errlen)) == NULL ||
-	    (cert = pki_cert_new(PKI_KIND_CA, cn, days, NULL, key, NULL, NULL,
+	    (cert = pki_cert_new(PKI_KIND_CA, cn, NULL, days, NULL, key, NULL, NULL,
 	    &clamped, err, errlen)) == NULL ||
 	    (crl = pki_crl_new(cert, key, NULL, 1, crl_days, err,
 	    errlen)) == NULL)
@@ -747,7 +744,7 @@ pki_issue_server(const char *dir, const struct pki_req *req,
 	    PKI_SERVER_CERT, req->force, err, errlen) == -1)
 		goto done;
 	if ((key = pki_leaf_key(req, cakey, err, errlen)) == NULL ||
-	    (cert = pki_cert_new(PKI_KIND_SERVER, cn, days, gens, key, ca,
+	    (cert = pki_cert_new(PKI_KIND_SERVER, cn, NULL, days, gens, key, ca,
 	    cakey, &res->clamped, err, errlen)) == NULL)
 		goto done;
 	if (pki_entry_fill(&e, PKI_KIND_SERVER, cn, cert) == -1) {
@@ -871,7 +868,7 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 		password = res->password;
 	}
 	if ((key = pki_leaf_key(req, cakey, err, errlen)) == NULL ||
-	    (cert = pki_cert_new(PKI_KIND_CLIENT, name, days, NULL, key, ca,
+	    (cert = pki_cert_new(PKI_KIND_CLIENT, name, NULL, days, NULL, key, ca,
 	    cakey, &res->clamped, err, errlen)) == NULL ||
 	    (p12 = pki_p12_new(password, name, key, cert, ca, err,
 	    errlen)) == NULL)

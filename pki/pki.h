@@ -7,7 +7,7 @@
  * shared/fileio.h, which this header includes.
  *
  * Layout of the directory (see docs/pki.md):
- *   ca.pem ca.key crl.pem server.pem server.key index.txt
+ *   ca.pem ca.key crl.pem server.pem server.key index.txt [enrolled.txt]
  *   clients/NAME.pem clients/NAME.key clients/NAME.p12 clients/NAME.zip
  *   [clients/NAME.p12.password] [clients/USER-enroll.zip]
  *
@@ -30,6 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "shared/fileio.h"
 #include "shared/pkiutil.h"
@@ -41,6 +42,8 @@
 #define PKI_SERVER_KEY		"server.key"
 #define PKI_INDEX		"index.txt"
 #define PKI_INDEX_OLD		"index.txt.old"
+#define PKI_JOURNAL		"enrolled.txt"	/* the signer appends */
+#define PKI_JOURNAL_OLD		"enrolled.txt.old"
 #define PKI_CLIENT_DIR		"clients"
 
 #define PKI_DIR_MODE		0711	/* takd reads crl.pem as its user */
@@ -56,6 +59,7 @@
 #define PKI_PASSWORD_MAX	255
 #define PKI_P12_ITER		2048
 #define PKI_DAYS_MAX		36500
+#define PKI_UID_MAX		128	/* bytes of an enrolled clientUid */
 
 #define PKI_DAYS_CA		3650
 #define PKI_DAYS_SERVER		825
@@ -91,7 +95,11 @@ enum pki_keytype {
 	PKI_KEY_RSA		/* rsa_bits */
 };
 
-/* One line of index.txt. */
+/*
+ * One line of index.txt.  A client certificate issued through enrollment
+ * (the signer, pki/sign.c) has name = the user and enrolled set, with the
+ * device's clientUid ("" when it sent none).
+ */
 struct pki_entry {
 	enum pki_kind	 kind;
 	char		 serial[PKI_SERIAL_HEX];	/* upper-case hex */
@@ -101,6 +109,8 @@ struct pki_entry {
 	enum pki_status	 status;
 	time_t		 revoked_at;	/* 0 unless revoked */
 	int		 reason;	/* CRL_REASON_*, or CRL_REASON_NONE */
+	bool		 enrolled;
+	char		 client_uid[PKI_UID_MAX + 1];
 };
 
 struct pki_index {
@@ -163,6 +173,20 @@ int	 pki_issue_server(const char *dir, const struct pki_req *,
 int	 pki_issue_client(const char *dir, const char *name,
 	    const struct pki_req *, struct pki_result *, char *err,
 	    size_t errlen);
+
+/*
+ * A certificate for key with the profile of kind (issue.c), issued by
+ * ca/cakey, or self-signed when ca is NULL: subject CN=cn, or a copy of
+ * subject when it is not NULL; serial 127 random bits; SHA-256.  Its
+ * lifetime never exceeds the CA's (*clamped says when it was cut).
+ */
+X509	*pki_cert_new(enum pki_kind kind, const char *cn,
+	    const X509_NAME *subject, unsigned days, GENERAL_NAMES *san,
+	    EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey, bool *clamped,
+	    char *err, size_t errlen);
+/* The index line of a certificate just issued (valid); -1: no serial. */
+int	 pki_entry_fill(struct pki_entry *, enum pki_kind, const char *name,
+	    X509 *cert);
 
 /* Load ca.pem and ca.key and check that they belong together. */
 int	 pki_ca_load(const char *dir, X509 **cert, EVP_PKEY **key, char *err,
@@ -475,6 +499,20 @@ int	 pki_txn_stage_index(struct pki_txn *, const struct pki_entry *e,
  */
 int	 pki_txn_index_read(struct pki_txn *, struct pki_index *, char **raw,
 	    size_t *rawlen, char *err, size_t errlen);
+/* Parse one index line (modified in place); -1 with a message in err. */
+int	 pki_index_line(char *line, struct pki_entry *, char *err,
+	    size_t errlen);
+/*
+ * The journal (journal.c).  merge: add to idx the valid enrolled client
+ * lines of dirfd's enrolled.txt whose serial idx lacks (other lines are
+ * skipped); 0, or -1 with err when the file cannot be read.  reset (a new
+ * CA, under the lock): stage enrolled.txt.old with its content and an
+ * empty enrolled.txt.
+ */
+int	 pki_journal_merge(int dirfd, const char *dir, struct pki_index *,
+	    char *err, size_t errlen);
+int	 pki_txn_journal_reset(struct pki_txn *, char *err, size_t errlen);
+
 /*
  * Stage index.txt rewritten from idx: raw's comments and blank lines stay
  * where they were, its entries are replaced by idx's in order, and idx's

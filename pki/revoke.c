@@ -374,8 +374,15 @@ pki_revoke_name(struct pki_work *w, const char *name, int reason,
 	struct pki_entry	*e, *last = NULL, *other = NULL;
 	size_t			 i;
 
-	if (pki_name_check(name, err, errlen) == -1)
-		return (-1);
+	if (pki_name_check(name, err, errlen) == -1) {
+		/* A user's name (enrolled certificates) may be no file name. */
+		for (i = 0; i < w->idx.n; i++)
+			if (w->idx.v[i].enrolled &&
+			    strcmp(w->idx.v[i].name, name) == 0)
+				break;
+		if (i == w->idx.n)
+			return (-1);
+	}
 	for (i = 0; i < w->idx.n; i++) {
 		e = &w->idx.v[i];
 		if (strcmp(e->name, name) != 0)

@@ -424,9 +424,10 @@ pki_txn_stage_pem(struct pki_txn *txn, int dirfd, const char *name,
 }
 
 /*
- * Read and parse dir/index.txt through dirfd: 0 with idx and the file in
- * *raw (the caller frees both), 1 when there is no index, -1 with a message
- * in err when it cannot be read or is damaged.
+ * Read and parse dir/index.txt through dirfd, with the signer's journal
+ * merged (pki_journal_merge): 0 with idx and the file in *raw (the caller
+ * frees both), 1 when there is no index, -1 with a message in err when it
+ * cannot be read or is damaged.
  */
 static int
 pki_index_read_at(int dirfd, const char *dir, struct pki_index *idx,
@@ -442,12 +443,18 @@ pki_index_read_at(int dirfd, const char *dir, struct pki_index *idx,
 		return (errno == ENOENT ? 1 : -1);
 	if (pki_index_parse(*raw, *rawlen, idx, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, why);
-		free(*raw);
-		*raw = NULL;
-		*rawlen = 0;
-		return (-1);
+		goto fail;
+	}
+	if (pki_journal_merge(dirfd, dir, idx, err, errlen) == -1) {
+		pki_index_free(idx);
+		goto fail;
 	}
 	return (0);
+ fail:
+	free(*raw);
+	*raw = NULL;
+	*rawlen = 0;
+	return (-1);
 }
 
 /*
@@ -485,6 +492,8 @@ pki_txn_stage_index(struct pki_txn *txn, const struct pki_entry *e,
 			goto done;
 		len = 0;
 	}
+	if (fresh && pki_txn_journal_reset(txn, err, errlen) == -1)
+		goto done;
 	if ((buf = malloc(len + 1 + (size_t)n)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
@@ -642,9 +651,16 @@ pki_index_format(const struct pki_entry *e, char *buf, size_t len)
 	char	 na[32], ra[32];
 	int	 n;
 
+	char	 ext[PKI_UID_MAX + 16];
+
 	if (!pki_field_ok(e->name) || !pki_field_ok(e->subject) ||
-	    !pki_field_ok(e->serial))
+	    !pki_field_ok(e->serial) || !pki_field_ok(e->client_uid))
 		return (-1);
+	/* Enrolled certificates carry a last field: enroll=CLIENTUID. */
+	if (e->enrolled)
+		snprintf(ext, sizeof(ext), "\tenroll=%s", e->client_uid);
+	else
+		ext[0] = '\0';
 	/* External entries may come from a bare serial: no date known. */
 	if (e->not_after == 0 && e->kind == PKI_KIND_EXTERNAL)
 		snprintf(na, sizeof(na), "-");
@@ -652,15 +668,15 @@ pki_index_format(const struct pki_entry *e, char *buf, size_t len)
 		pki_time_format(e->not_after, na, sizeof(na));
 	if (e->status == PKI_STATUS_REVOKED) {
 		pki_time_format(e->revoked_at, ra, sizeof(ra));
-		n = snprintf(buf, len, "%s\t%s\t%s\t%s\t%s\trevoked\t%s\t%s\n",
-		    pki_kind_name(e->kind), e->serial, na, e->name, e->subject,
-		    e->revoked_at == 0 ? "-" : ra,
+		n = snprintf(buf, len, "%s\t%s\t%s\t%s\t%s\trevoked\t%s\t%s"
+		    "%s\n", pki_kind_name(e->kind), e->serial, na, e->name,
+		    e->subject, e->revoked_at == 0 ? "-" : ra,
 		    pki_reason_name(e->reason) == NULL ? "-" :
-		    pki_reason_name(e->reason));
+		    pki_reason_name(e->reason), ext);
 	} else
-		n = snprintf(buf, len, "%s\t%s\t%s\t%s\t%s\tvalid\n",
+		n = snprintf(buf, len, "%s\t%s\t%s\t%s\t%s\tvalid%s\n",
 		    pki_kind_name(e->kind), e->serial, na, e->name,
-		    e->subject);
+		    e->subject, ext);
 	if (n < 0 || (size_t)n >= len)
 		return (-1);
 	return (n);
@@ -685,17 +701,36 @@ pki_split(char *line, char **fields, size_t max)
 	return (n);
 }
 
-static int
+int
 pki_index_line(char *line, struct pki_entry *e, char *err, size_t errlen)
 {
-	char	*f[8];
+	char	*f[9];
 	size_t	 n, i;
 
 	memset(e, 0, sizeof(*e));
 	e->reason = CRL_REASON_NONE;
-	n = pki_split(line, f, 8);
+	n = pki_split(line, f, 9);
+	/* After the 6 or 8 fields: enroll=CLIENTUID on enrolled lines. */
+	if (n >= 7 && n <= 9 && strncmp(f[n - 1], "enroll=", 7) == 0) {
+		n--;
+		if (strlen(f[n] + 7) > PKI_UID_MAX) {
+			snprintf(err, errlen, "clientUid longer than %d bytes",
+			    PKI_UID_MAX);
+			return (-1);
+		}
+		for (i = 7; f[n][i] != '\0'; i++)
+			if ((unsigned char)f[n][i] <= 0x20 ||
+			    (unsigned char)f[n][i] >= 0x7f) {
+				snprintf(err, errlen, "clientUid with a blank "
+				    "or non-ASCII byte");
+				return (-1);
+			}
+		e->enrolled = true;
+		snprintf(e->client_uid, sizeof(e->client_uid), "%s", f[n] + 7);
+	}
 	if (n != 6 && n != 8) {
-		snprintf(err, errlen, "%zu fields, expected 6 or 8", n);
+		snprintf(err, errlen, "%zu fields, expected 6 or 8 (and "
+		    "enroll=)", n);
 		return (-1);
 	}
 	if (strcmp(f[0], "ca") == 0)
@@ -708,6 +743,10 @@ pki_index_line(char *line, struct pki_entry *e, char *err, size_t errlen)
 		e->kind = PKI_KIND_EXTERNAL;
 	else {
 		snprintf(err, errlen, "unknown kind \"%s\"", f[0]);
+		return (-1);
+	}
+	if (e->enrolled && e->kind != PKI_KIND_CLIENT) {
+		snprintf(err, errlen, "enroll= on a %s line", f[0]);
 		return (-1);
 	}
 	for (i = 0; f[1][i] != '\0'; i++)

@@ -391,6 +391,10 @@ pki_cmd_list(struct config *cfg, int argc, char **argv)
 			printf(" %s %s", t, pki_reason_name(e->reason) != NULL ?
 			    pki_reason_name(e->reason) : "unspecified");
 		}
+		/* Certificates a device enrolled for (docs/pki.md). */
+		if (e->enrolled)
+			printf(" enrolled uid=%s", e->client_uid[0] != '\0' ?
+			    e->client_uid : "-");
 		putchar('\n');
 	}
 	pki_index_free(&idx);
