@@ -349,6 +349,11 @@ config_init(struct config *cfg)
 	snprintf(cfg->user_rdn, sizeof(cfg->user_rdn), "CN");
 	cfg->user_rdn_nid = NID_commonName;
 	cfg->ou_groups = false;
+
+	/* What TAK Server's example CoreConfig has as nameEntries. */
+	cfg->cert_days = 365;
+	snprintf(cfg->cert_o, sizeof(cfg->cert_o), "TAK");
+	snprintf(cfg->cert_ou, sizeof(cfg->cert_ou), "TAK");
 }
 
 /* Make one path absolute, or derive it from dir/name when empty. */

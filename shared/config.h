@@ -137,6 +137,11 @@ struct config {
 	char		 user_rdn[16];	/* CN, UID, emailAddress, serialNumber */
 	int		 user_rdn_nid;		/* its OpenSSL NID */
 	bool		 ou_groups;		/* O/OU name a group */
+
+	/* [api]: certificates issued to enrolled devices (docs/pki.md) */
+	unsigned	 cert_days;		/* their validity */
+	char		 cert_o[256];		/* the O their CSR must carry */
+	char		 cert_ou[256];		/* the OU; "" none */
 };
 
 /* Fill the embedded defaults (derived paths still empty). */

@@ -22,7 +22,7 @@
 
 #define CONFIG_LINE_BUF		256	/* > the longest line inih accepts */
 #define CONFIG_MSG_MAX		512
-#define CONFIG_MAX_KEYS		64	/* >= the rows of the key table */
+#define CONFIG_MAX_KEYS		96	/* >= the rows of the key table */
 
 #define MS_SECOND		1000ULL
 #define MS_MINUTE		(60 * MS_SECOND)

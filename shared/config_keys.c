@@ -17,6 +17,7 @@
 
 #include "shared/config.h"
 #include "shared/config_int.h"
+#include "shared/csr_check.h"
 #include "shared/grouplist.h"
 #include "shared/log.h"
 
@@ -420,11 +421,26 @@ set_metrics_listen(struct load_ctx *ctx, const struct config_key *kd,
 	return (0);
 }
 
+/*
+ * [api] cert_o, cert_ou: a value of an enrolled CSR's subject (csr_check.h),
+ * 1 to 64 characters of UTF-8 without control characters, or "" for none.
+ */
+static int
+set_rdn_value(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	if (!csr_rdn_value_ok(v))
+		return (config_key_error(ctx, kd, v, "expected 1 to %d "
+		    "characters of UTF-8 without control characters, or "
+		    "nothing", CSR_RDN_MAX));
+	return (set_string(ctx, kd, v));
+}
+
 #define FIELD(m)	offsetof(struct config, m), \
 			sizeof(((struct config *)NULL)->m)
 
 static const char *const config_sections[] = {
-	"server", "tls", "tcp", "cot", "pki", "metrics", "auth"
+	"server", "tls", "tcp", "cot", "pki", "metrics", "auth", "api"
 };
 
 static const struct config_key config_keys[] = {
@@ -530,6 +546,11 @@ static const struct config_key config_keys[] = {
 	{ "auth", "users", set_path, FIELD(users), 0, 0, KEY_EMPTY_OK },
 	{ "auth", "user_rdn", set_user_rdn, FIELD(user_rdn), 0, 0, 0 },
 	{ "auth", "ou_groups", set_bool, FIELD(ou_groups), 0, 0, 0 },
+
+	{ "api", "cert_days", set_number, FIELD(cert_days), 1, 3650, 0 },
+	{ "api", "cert_o", set_rdn_value, FIELD(cert_o), 0, 0, KEY_EMPTY_OK },
+	{ "api", "cert_ou", set_rdn_value, FIELD(cert_ou), 0, 0,
+	    KEY_EMPTY_OK },
 };
 
 _Static_assert(NNAMES(config_keys) <= CONFIG_MAX_KEYS, "config_load's seen[]");

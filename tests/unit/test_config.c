@@ -42,6 +42,7 @@ static const char *const contract_keys[] = {
 	"pki.dir", "pki.client_password", "pki.server_host",
 	"metrics.listen", "metrics.token",
 	"auth.users", "auth.user_rdn", "auth.ou_groups",
+	"api.cert_days",
 };
 #define N_CONTRACT_KEYS	(sizeof(contract_keys) / sizeof(contract_keys[0]))
 /* Keys takd adds beside the contract's (design.md allows additions). */
@@ -56,6 +57,7 @@ static const char *const added_keys[] = {
 	"tls.max_handshakes", "tls.max_handshakes_per_address",
 	"tls.max_sessions_per_cert",
 	"tcp.group", "cot.protocol_offer",
+	"api.cert_o", "api.cert_ou",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -240,6 +242,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg->user_rdn_nid, NID_commonName);
 	assert_false(cfg->ou_groups);
 	assert_true(cfg->protocol_offer);
+	assert_int_equal(cfg->cert_days, 365);
+	assert_string_equal(cfg->cert_o, "TAK");
+	assert_string_equal(cfg->cert_ou, "TAK");
 	free(cfg);
 }
 
@@ -330,7 +335,11 @@ test_full_file(void **state)
 	    "[auth]\n"
 	    "users = /etc/takd/users\n"
 	    "user_rdn = emailaddress\n"
-	    "ou_groups = yes\n", path, err, sizeof(err)), 0);
+	    "ou_groups = yes\n"
+	    "[api]\n"
+	    "cert_days = 90\n"
+	    "cert_o = \xc3\x89quipe\n"
+	    "cert_ou =\n", path, err, sizeof(err)), 0);
 	assert_string_equal(cfg->path, path);
 	assert_string_equal(cfg->user, "takd");
 	assert_string_equal(cfg->group, "tak");
@@ -390,6 +399,9 @@ test_full_file(void **state)
 	assert_string_equal(cfg->user_rdn, "emailAddress");
 	assert_int_equal(cfg->user_rdn_nid, NID_pkcs9_emailAddress);
 	assert_true(cfg->ou_groups);
+	assert_int_equal(cfg->cert_days, 90);
+	assert_string_equal(cfg->cert_o, "\xc3\x89quipe");
+	assert_string_equal(cfg->cert_ou, "");
 
 	config_clear_secrets(cfg);
 	assert_string_equal(cfg->key_password, "");
@@ -589,6 +601,14 @@ static const struct bad_case bad_cases[] = {
 	{ "auth", "ou_groups = maybe", "[auth] ou_groups: expected on or off" },
 	{ "cot", "protocol_offer = v1", "[cot] protocol_offer: expected on or "
 	    "off" },
+	{ "api", "cert_days = 0", "[api] cert_days: expected a number from 1 "
+	    "to 3650" },
+	{ "api", "cert_days = 3651", "[api] cert_days: expected a number" },
+	{ "api", "cert_o = a\xc3(b", "[api] cert_o: expected 1 to 64 "
+	    "characters of UTF-8 without control characters" },
+	{ "api", "cert_ou = \xff", "[api] cert_ou: expected 1 to 64" },
+	{ "api", "cert_ou = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxx", "[api] cert_ou: expected 1 to 64" },
 };
 
 /*
