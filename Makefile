@@ -54,7 +54,7 @@ TAKCTL_SRC += $(PKI_SRC) $(PASSWORD_SRC)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all run test deps clean bench warnings
-all: $(BIN)/takd $(BIN)/takctl
+all: $(BIN)/takd $(BIN)/takctl $(BIN)/takd-signer
 
 $(BIN)/takd: $(call obj,$(TAKD_SRC)) $(PROTO_OBJ)
 	@mkdir -p $(@D)
@@ -63,6 +63,15 @@ $(BIN)/takd: $(call obj,$(TAKD_SRC)) $(PROTO_OBJ)
 $(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TAKCTL_LIBS)
+
+# takd-signer (signer/, docs/security.md "The signer"): the key holder that
+# signs enrolled devices' CSRs.  Besides takctl, the only program linking
+# pki/, and only what signs (pki/cert.c, sign.c, the index): it takes its
+# objects from the archive below, so no libzip and none of takd's parsers.
+SIGNER_SRC = $(wildcard signer/*.c)
+$(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.
@@ -96,6 +105,8 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 $(BUILD)/tests/tools/takclient: $(BUILD)/tests/common/tlsclient.o
 # takp_conv runs takd's v1 codec (cot/takp.h) for test_takp_python.
 $(BUILD)/tests/tools/takp_conv: $(BUILD)/libtakd.a
+# signreq starts takd-signer with supervisor/signer_proc.c (test_signer).
+$(BUILD)/tests/tools/signreq: $(BUILD)/libtakd.a
 
 # The load generator of `make bench`: every file of tests/load/, and the
 # TAK protocol v1 codec from the archive (its v1 clients encode their SA).

@@ -187,6 +187,20 @@ log_chown(uid_t uid, gid_t gid)
 }
 
 int
+log_init_fd(int fd, int level)
+{
+	log_level = level;
+	if (log_fd != STDERR_FILENO && log_fd >= 0 && log_fd != fd)
+		close(log_fd);
+	log_fd = fd;
+	log_path[0] = '\0';
+	log_syslog_close();
+	log_journal = 0;
+	log_dest = LOG_DEST_FILE;
+	return (0);
+}
+
+int
 log_init(enum log_dest dest, const char *path, int level)
 {
 	return (log_init_at(dest, -1, path, level));

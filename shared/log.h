@@ -41,6 +41,12 @@ int	 log_level_parse(const char *);
  */
 int	 log_init(enum log_dest, const char *path, int level);
 int	 log_init_at(enum log_dest, int dirfd, const char *path, int level);
+/*
+ * Log to a file descriptor inherited from the supervisor (takd-signer, an
+ * exec'ed child): LOG_DEST_FILE without a path, so log_reopen() cannot
+ * reopen it; the supervisor restarts such a child after a reopen.
+ */
+int	 log_init_fd(int fd, int level);
 void	 log_procinit(const char *prefix);
 void	 log_setlevel(int);
 
