@@ -54,6 +54,15 @@ signer_fds_init(struct signer_proc *sp)
 	sp->journal_fd = sp->usersdir_fd = -1;
 }
 
+void
+signer_init(struct signer_proc *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->magic = SIGNER_PROC_MAGIC;
+	sp->pid = sp->old_pid = -1;
+	signer_fds_init(sp);
+}
+
 /* A file of the PKI directory, read only, checked as takd checks keys. */
 static int
 signer_open_pki(struct signer_proc *sp, const char *dir, const char *name,
@@ -100,10 +109,7 @@ signer_prepare(struct signer_proc *sp, const struct config *cfg,
 	struct stat	 st;
 	char		 dir[PATH_MAX], base[PATH_MAX], why[PATH_MAX + 256];
 
-	memset(sp, 0, sizeof(*sp));
-	sp->magic = SIGNER_PROC_MAGIC;
-	sp->pid = -1;
-	signer_fds_init(sp);
+	signer_init(sp);
 	/* The binary: opened now, exec'ed later by descriptor. */
 	if ((sp->exe_fd = open(exe, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", exe, strerror(errno));
@@ -274,8 +280,12 @@ signer_spawn(struct signer_proc *sp, int *api_fd)
 		log_warnx("signer: not prepared");
 		return (-1);
 	}
-	if (sp->pid != -1)
+	if (sp->pid != -1) {
+		/* Its channel goes with the api it served: a new pair. */
 		signer_stop(sp);
+		sp->old_pid = sp->pid;
+		sp->pid = -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("signer: socketpair");
 		return (-1);
@@ -293,6 +303,7 @@ signer_spawn(struct signer_proc *sp, int *api_fd)
 	close(sv[1]);
 	sp->pid = pid;
 	sp->started_ms = clock_mono_ms();
+	sp->respawn_at_ms = 0;
 	log_info("signer started, pid %d", (int)pid);
 	*api_fd = sv[0];
 	return (0);
@@ -301,7 +312,14 @@ signer_spawn(struct signer_proc *sp, int *api_fd)
 int
 signer_exited(struct signer_proc *sp, pid_t pid, int status, int64_t now_ms)
 {
-	if (sp->magic != SIGNER_PROC_MAGIC || pid != sp->pid || pid == -1)
+	if (sp->magic != SIGNER_PROC_MAGIC || pid == -1)
+		return (0);
+	if (pid == sp->old_pid) {
+		sp->old_pid = -1;
+		log_debug("replaced signer (pid %d) reaped", (int)pid);
+		return (1);
+	}
+	if (pid != sp->pid)
 		return (0);
 	sp->pid = -1;
 	sp->last_status = status;
@@ -331,8 +349,10 @@ signer_exited(struct signer_proc *sp, pid_t pid, int status, int64_t now_ms)
 bool
 signer_respawn_due(const struct signer_proc *sp, int64_t now_ms)
 {
+	/* respawn_at_ms is set by an exit only: a first start is explicit. */
 	return (sp->magic == SIGNER_PROC_MAGIC && sp->pid == -1 &&
-	    !sp->gave_up && sp->exe_fd != -1 && now_ms >= sp->respawn_at_ms);
+	    !sp->gave_up && sp->exe_fd != -1 && sp->respawn_at_ms != 0 &&
+	    now_ms >= sp->respawn_at_ms);
 }
 
 void

@@ -57,6 +57,7 @@ struct signer_proc {
 	unsigned	 burst;		/* at once; 0: the default */
 	/* The running process. */
 	pid_t		 pid;		/* -1: none */
+	pid_t		 old_pid;	/* told to stop by a spawn, not reaped */
 	int64_t		 started_ms;
 	int64_t		 respawn_at_ms;	/* when pid is -1 and !gave_up */
 	unsigned	 backoff_ms;
@@ -64,6 +65,9 @@ struct signer_proc {
 	int		 last_status;	/* waitpid's */
 	bool		 gave_up;	/* exited 2: never respawned */
 };
+
+/* Nothing prepared, nothing running (enrollment off). */
+void	 signer_init(struct signer_proc *);
 
 /*
  * The takd-signer next to the running takd (/proc/self/exe's directory)
@@ -92,7 +96,8 @@ int	 signer_spawn(struct signer_proc *, int *api_fd);
 
 /*
  * From the supervisor's SIGCHLD reaping: 1 when pid was the signer (its
- * exit is logged and its respawn time set, unless it exited 2), else 0.
+ * exit is logged and its respawn time set, unless it exited 2) or the one
+ * a spawn replaced (nothing to do), else 0.
  */
 int	 signer_exited(struct signer_proc *, pid_t pid, int status,
 	    int64_t now_ms);
