@@ -192,6 +192,7 @@ FUZZ_SECONDS	?= 600
 FUZZ_TARGETS	= cot_frame cot_parse ipc json takp_frame takp
 # The enrollment port's own parsing (api/, docs/enrollment.md).
 FUZZ_TARGETS	+= basic_auth query accept csr_body
+FUZZ_TARGETS	+= sign
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 		  -fsanitize=fuzzer-no-link $(WARN) -MMD -MP
@@ -236,6 +237,11 @@ $(FUZZ_BUILD)/fuzz_accept: $(call fuzzobj,tests/fuzz/fuzz_accept.o \
 	api/accept.o)
 $(FUZZ_BUILD)/fuzz_csr_body: $(call fuzzobj,tests/fuzz/fuzz_csr_body.o \
 	api/csr_body.o)
+# fuzz_sign: the api <-> signer messages and the CSR policy.
+$(FUZZ_BUILD)/fuzz_sign: $(call fuzzobj,tests/fuzz/fuzz_sign.o \
+	ipc/sign_msg.o ipc/ipc.o shared/csr_check.o shared/users.o \
+	shared/utf8.o shared/log.o shared/clock.o shared/fileio.o \
+	shared/trust.o shared/grouplist.o)
 $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS)):
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/fuzz.sh [-d DIR] [-s SECONDS] [-c CORPUS] [TARGET...]
 #     Fuzz each target (cot_frame, cot_parse, ipc, json, takp_frame,
-#     takp, basic_auth, query, accept, csr_body; default all) for SECONDS
+#     takp, basic_auth, query, accept, csr_body, sign; default all) for SECONDS
 #     (default $FUZZ_SECONDS, else 600; 0: until a finding or Ctrl-C),
 #     one after the other.
 # scripts/fuzz.sh -r [-d DIR] [TARGET...]
@@ -44,7 +44,7 @@ shift $((OPTIND - 1))
 case $SECS in '' | *[!0-9]*) usage ;; esac
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 2
 TESTDATA=${TESTDATA:-$REPO/tests/data}
-TARGETS=${*:-cot_frame cot_parse ipc json takp_frame takp basic_auth query accept csr_body}
+TARGETS=${*:-cot_frame cot_parse ipc json takp_frame takp basic_auth query accept csr_body sign}
 
 # Per target: the longest input tried (the framer needs room for more than
 # one COT_FRAME_FEED_MAX feed, the parser for the 35 KB nesting sample).
@@ -61,6 +61,7 @@ max_len() {
 	query) echo 2100 ;;
 	accept) echo 2100 ;;
 	csr_body) echo 16500 ;;
+	sign) echo 20000 ;;	# past CSR_INPUT_MAX, a request's 8 KiB CSR
 	esac
 }
 
@@ -135,6 +136,10 @@ make_seeds() {
 	basic_auth | query | accept | csr_body)
 		# What clients send the enrollment port (docs/enrollment.md).
 		cp "$REPO"/tests/fuzz/seeds/$1/* "$s/" || return 1
+	sign)
+		# CSRs made by openssl req (DER, base64, PEM asking for CA
+		# powers) and sign request/reply payloads around one.
+		cp "$REPO"/tests/fuzz/seeds/sign/* "$s/" || return 1
 		;;
 	takp_frame)
 		# v1 streams of TakMessages made by Python's protobuf
@@ -230,6 +235,7 @@ for t in $TARGETS; do
 	case $t in
 	cot_frame | cot_parse | ipc | json | takp_frame | takp) ;;
 	basic_auth | query | accept | csr_body) ;;
+	cot_frame | cot_parse | ipc | json | takp_frame | takp | sign) ;;
 	*) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	if [ "$REGRESS" = 1 ]; then

@@ -8,8 +8,8 @@
 # and/or the integration script of that name) and, after "--", cases inside
 # the integration scripts.  UNIT=0, INTEG=0 or FUZZ=0 skips a part (the
 # fuzz suites are fuzz_cot_frame, fuzz_cot_parse, fuzz_ipc, fuzz_json,
-# fuzz_takp_frame, fuzz_takp, fuzz_basic_auth, fuzz_query, fuzz_accept and
-# fuzz_csr_body).
+# fuzz_takp_frame, fuzz_takp, fuzz_basic_auth, fuzz_query, fuzz_accept,
+# fuzz_csr_body and fuzz_sign).
 set -u
 
 if [ $# -lt 1 ]; then
@@ -135,7 +135,7 @@ if [ "${FUZZ:-1}" != 0 ]; then
 	FUZZ_DIR=${FUZZ_DIR:-$REPO/build/fuzz}
 	FUZZ_SECS=${FUZZ_SECONDS:-20}
 	for t in cot_frame cot_parse ipc json takp_frame takp basic_auth \
-	    query accept csr_body; do
+	    query accept csr_body sign; do
 		name=fuzz_$t
 		selected "$name" || continue
 		bin=$FUZZ_DIR/$name
