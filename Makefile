@@ -67,11 +67,11 @@ $(BIN)/takctl: $(call obj,$(TAKCTL_SRC))
 # takd-signer (signer/, docs/security.md "The signer"): the key holder that
 # signs enrolled devices' CSRs.  Besides takctl, the only program linking
 # pki/, and only what signs (pki/cert.c, sign.c, the index): it takes its
-# objects from the archive below, so no libzip and none of takd's parsers.
+# objects from the archive below: libcrypto only, none of takd's parsers.
 SIGNER_SRC = $(wildcard signer/*.c)
 $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
+	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.

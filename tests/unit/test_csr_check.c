@@ -411,8 +411,8 @@ test_refuses_garbage(void **state)
 	char		 why[CSR_REASON_MAX];
 	static const char *const junk[] = {
 		"", "   \n", "hello world", "AAAA", "====",
-		"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
-		"-----END CERTIFICATE REQUEST-----\n",
+		("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
+		"-----END CERTIFICATE REQUEST-----\n"),
 		"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
 		"\x30\x03\x02\x01\x00",
 	};

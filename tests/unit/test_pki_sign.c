@@ -435,8 +435,8 @@ test_index_enroll_field(void **state)
 		"server\t0A\t2030-01-01T00:00:00Z\tx\tCN=x\tvalid\tenroll=u\n",
 		"client\t0A\t2030-01-01T00:00:00Z\tx\tCN=x\tvalid\tenroll=a b\n",
 		"client\t0A\t2030-01-01T00:00:00Z\tx\tCN=x\tvalid\tfoo=u\n",
-		"client\t0A\t2030-01-01T00:00:00Z\tx\tCN=x\tvalid\tenroll=u"
-		    "\tenroll=v\n",
+		("client\t0A\t2030-01-01T00:00:00Z\tx\tCN=x\tvalid\tenroll=u"
+		    "\tenroll=v\n"),
 	};
 	const char *good = "client\t0A\t2030-01-01T00:00:00Z\tx y\tCN=x y\t"
 	    "revoked\t2026-01-01T00:00:00Z\tkeyCompromise\tenroll=ANDROID-9\n";
