@@ -37,7 +37,7 @@
 #define SIGN_USER_MAX		64	/* bytes with the NUL: USERS_NAME_MAX */
 #define SIGN_UID_MAX		128	/* bytes of a clientUid */
 #define SIGN_REASON_MAX		256	/* bytes with the NUL */
-#define SIGN_CSR_MAX		CSR_DER_MAX
+#define SIGN_CSR_MAX		CSR_CHECK_DER_MAX
 #define SIGN_CERT_MAX		8192	/* DER of one certificate */
 #define SIGN_CHAIN_MAX		4
 

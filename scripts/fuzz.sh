@@ -61,7 +61,7 @@ max_len() {
 	query) echo 2100 ;;
 	accept) echo 2100 ;;
 	csr_body) echo 16500 ;;
-	sign) echo 20000 ;;	# past CSR_INPUT_MAX, a request's 8 KiB CSR
+	sign) echo 20000 ;;	# past CSR_CHECK_INPUT_MAX, a request's 8 KiB CSR
 	esac
 }
 

@@ -97,9 +97,9 @@ csr_parse_der(const unsigned char *der, size_t len, char *why, size_t whylen)
 		csr_why(why, whylen, "empty CSR");
 		return (NULL);
 	}
-	if (len > CSR_DER_MAX) {
+	if (len > CSR_CHECK_DER_MAX) {
 		csr_why(why, whylen, "CSR too large (%zu bytes of DER, at most "
-		    "%d)", len, CSR_DER_MAX);
+		    "%d)", len, CSR_CHECK_DER_MAX);
 		return (NULL);
 	}
 	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
@@ -219,9 +219,9 @@ csr_parse(const void *buf, size_t len, char *why, size_t whylen)
 {
 	const unsigned char	*s = buf;
 
-	if (len > CSR_INPUT_MAX) {
+	if (len > CSR_CHECK_INPUT_MAX) {
 		csr_why(why, whylen, "CSR too large (%zu bytes, at most %d)",
-		    len, CSR_INPUT_MAX);
+		    len, CSR_CHECK_INPUT_MAX);
 		return (NULL);
 	}
 	while (len > 0 && isspace(*s)) {

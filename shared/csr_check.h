@@ -8,7 +8,7 @@
  *
  * A CSR is accepted only when:
  *  - it is canonical DER (or PEM, or base64 of DER without banners, as
- *    ATAK posts it) of at most CSR_DER_MAX bytes, and version 1;
+ *    ATAK posts it) of at most CSR_CHECK_DER_MAX bytes, and version 1;
  *  - its public key is EC P-256 or P-384 (named curve, the point on the
  *    curve) or RSA of CSR_RSA_MIN_BITS to CSR_RSA_MAX_BITS bits with an odd
  *    public exponent of at least 65537, as the policy allows;
@@ -33,8 +33,9 @@
 
 #include <openssl/x509.h>
 
-#define CSR_INPUT_MAX		16384	/* bytes of PEM or base64 */
-#define CSR_DER_MAX		8192	/* an RSA 8192 CSR is ~2.3 KB */
+/* Not CSR_DER_MAX: api/csr_body.h has that name (its own decoder's cap). */
+#define CSR_CHECK_INPUT_MAX	16384	/* bytes of PEM or base64 */
+#define CSR_CHECK_DER_MAX	8192	/* an RSA 8192 CSR is ~2.3 KB */
 #define CSR_RDN_MAX		64	/* characters (ub-organization-name) */
 #define CSR_REASON_MAX		192
 #define CSR_RSA_MIN_BITS	2048
@@ -62,9 +63,9 @@ struct csr_info {
 /*
  * A CSR from what a client sent: DER, PEM ("CERTIFICATE REQUEST" or "NEW
  * CERTIFICATE REQUEST"), or base64 of DER without banners (line breaks and
- * blanks allowed), at most CSR_INPUT_MAX bytes.  The DER must be canonical
- * (it encodes back to the same bytes) with nothing after it.  NULL with a
- * reason in why.
+ * blanks allowed), at most CSR_CHECK_INPUT_MAX bytes.  The DER must be
+ * canonical (it encodes back to the same bytes) with nothing after it.
+ * NULL with a reason in why.
  */
 X509_REQ	*csr_parse(const void *buf, size_t len, char *why,
 		    size_t whylen);

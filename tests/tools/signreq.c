@@ -187,7 +187,7 @@ main(int argc, char *argv[])
 		return (1);
 	for (n = 0; n < argc; n += 4) {
 		if ((buf = fileio_read(AT_FDCWD, argv[n + 2], argv[n + 2],
-		    CSR_INPUT_MAX, &len, err, sizeof(err))) == NULL) {
+		    CSR_CHECK_INPUT_MAX, &len, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "signreq: %s\n", err);
 			return (1);
 		}

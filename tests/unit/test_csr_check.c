@@ -424,9 +424,9 @@ test_refuses_garbage(void **state)
 		assert_true(why[0] != '\0');
 	}
 	/* Oversize: refused by size before any parsing. */
-	big = calloc(1, CSR_INPUT_MAX + 1);
-	memset(big, 'A', CSR_INPUT_MAX + 1);
-	assert_null(csr_parse(big, CSR_INPUT_MAX + 1, why, sizeof(why)));
+	big = calloc(1, CSR_CHECK_INPUT_MAX + 1);
+	memset(big, 'A', CSR_CHECK_INPUT_MAX + 1);
+	assert_null(csr_parse(big, CSR_CHECK_INPUT_MAX + 1, why, sizeof(why)));
 	assert_contains(why, "too large");
 	free(big);
 	/* Bytes after the DER, and a truncated DER. */
