@@ -136,6 +136,7 @@ make_seeds() {
 	basic_auth | query | accept | csr_body)
 		# What clients send the enrollment port (docs/enrollment.md).
 		cp "$REPO"/tests/fuzz/seeds/$1/* "$s/" || return 1
+		;;
 	sign)
 		# CSRs made by openssl req (DER, base64, PEM asking for CA
 		# powers) and sign request/reply payloads around one.
@@ -233,9 +234,8 @@ mkdir -p "$DIR/logs" || exit 2
 status=0
 for t in $TARGETS; do
 	case $t in
-	cot_frame | cot_parse | ipc | json | takp_frame | takp) ;;
-	basic_auth | query | accept | csr_body) ;;
 	cot_frame | cot_parse | ipc | json | takp_frame | takp | sign) ;;
+	basic_auth | query | accept | csr_body) ;;
 	*) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	if [ "$REGRESS" = 1 ]; then
