@@ -23,17 +23,23 @@ CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
 # takd parses network input: it links no CA code and no libzip (pki/), and
 # no libcrypt: only takctl hashes passwords (shared/password.h).
-TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c
+# libevent (evhttp and its OpenSSL bufferevents): the api process's HTTP
+# (api/, docs/api.md); takd only, never takctl.
+EVENT_LIBS = -levent_openssl -levent_extra -levent_core
+TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c $(EVENT_LIBS)
 LIBS	= $(TAKD_LIBS) -lzip -lcrypt
-# takctl decodes no CoT: no protobuf-c.
-TAKCTL_LIBS = $(filter-out -lprotobuf-c,$(LIBS)) -lqrencode
+# takctl decodes no CoT and serves no HTTP: no protobuf-c, no libevent.
+TAKCTL_LIBS = $(filter-out -lprotobuf-c $(EVENT_LIBS),$(LIBS)) -lqrencode
 VERSION	= 0.1.0
 
 # Password hashing (libcrypt): takctl and the unit tests, not takd.
 PASSWORD_SRC = shared/password.c
 COMMON_SRC = $(filter-out $(PASSWORD_SRC),$(wildcard shared/*.c)) \
 	     $(wildcard ipc/*.c)
-TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(COMMON_SRC)
+# The api process (HTTPS, /metrics; docs/api.md).
+API_SRC    = $(wildcard api/*.c)
+TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
+	     $(COMMON_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.
 COT_SRC    = $(wildcard cot/*.c)
 TAKD_SRC  += $(COT_SRC)
@@ -75,7 +81,8 @@ $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.
-LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c))
+LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c)) \
+	  $(API_SRC)
 LIB_SRC += $(COT_SRC)
 # The enrollment logic of the api process (docs/enrollment.md): pure
 # modules over buffers, in the unit tests and the fuzz targets.

@@ -5,9 +5,12 @@
 set -eu
 
 # protobuf-c: TAK protocol v1 (proto/*.proto compiled at build time).
-pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev"
+# libevent-dev (evhttp, libevent-openssl): the api process (docs/api.md).
+pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libevent-dev"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
+	# test_api drives the HTTPS ports with curl (and Python's ssl).
+	pkgs="$pkgs curl"
 	# test_enroll_package decodes the QR codes takctl draws.
 	pkgs="$pkgs zbar-tools"
 	# test_takp_python checks the v1 codec against Python's protobuf

@@ -99,7 +99,8 @@ W=$(mktemp -d /tmp/takd-systemd-check.XXXXXX) || die "mktemp failed"
 # The marker holds the package list: one made for another list (a library
 # takd took on since) is ours to make again.
 PKGS=systemd,systemd-sysv,dbus,libssl3,libxml2,liblmdb0,libinih1,libzip4
-PKGS=$PKGS,libprotobuf-c1,openssl,procps
+PKGS=$PKGS,libprotobuf-c1,libevent-core-2.1-7,libevent-extra-2.1-7
+PKGS=$PKGS,libevent-openssl-2.1-7,openssl,procps
 if [ -f "$ROOTFS/.takd-check" ] &&
     [ "$(cat "$ROOTFS/.takd-check")" != "$PKGS" ]; then
 	echo "$ROOTFS was made for other packages: making it again"
