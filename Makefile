@@ -152,7 +152,7 @@ run:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@scripts/devpki.sh
-	exec $(BIN)/takd -f
+	exec $(BIN)/takd -f -c etc/takd-dev.ini
 
 test:
 	@scripts/deps.sh test

@@ -188,7 +188,7 @@ config_check_section(struct load_ctx *ctx, const char *line)
 	name[n] = '\0';
 	if (!config_section_known(name))
 		ctx_error(ctx, ctx->lineno, "unknown section [%s] (expected "
-		    "server, tls, tcp, cot, pki, metrics or auth)", name);
+		    "server, tls, tcp, cot, pki, metrics, auth or api)", name);
 }
 
 /* inih's fgets-style reader: see the comment at the top of this file. */
@@ -345,6 +345,21 @@ config_init(struct config *cfg)
 
 	cfg->metrics_on = false;
 
+	/*
+	 * Off in the embedded defaults for now: on, every instance would
+	 * bind 8443 and 8446 on all addresses (`make run` turns it on with
+	 * etc/takd-dev.ini; docs/api.md).
+	 */
+	cfg->api_on = false;
+	(void)config_listen_parse(TAKD_DEFAULT_API_LISTEN, &cfg->api_listen);
+	(void)config_listen_parse(TAKD_DEFAULT_ENROLL_LISTEN,
+	    &cfg->api_enroll_listen);
+	cfg->api_max_body = 64 * 1024;		/* a CSR is a few KiB */
+	cfg->api_max_headers = 8 * 1024;
+	cfg->api_timeout_ms = 10 * 1000;
+	cfg->api_max_conns = 1024;
+	cfg->api_max_conns_per_address = 64;
+
 	cfg->users[0] = '\0';		/* STATE_DIR/users */
 	snprintf(cfg->user_rdn, sizeof(cfg->user_rdn), "CN");
 	cfg->user_rdn_nid = NID_commonName;
@@ -392,8 +407,8 @@ static int
 finish_listeners(const struct config *cfg, const char *file, char *err,
     size_t errlen)
 {
-	const struct config_listen	*all[2 * TAKD_MAX_LISTEN + 1];
-	const char			*key[2 * TAKD_MAX_LISTEN + 1];
+	const struct config_listen	*all[2 * TAKD_MAX_LISTEN + 3];
+	const char			*key[2 * TAKD_MAX_LISTEN + 3];
 	char				 a[300], msg[CONFIG_MSG_MAX];
 	size_t				 i, j, n = 0;
 
@@ -414,6 +429,14 @@ finish_listeners(const struct config *cfg, const char *file, char *err,
 	if (cfg->metrics_listen.port[0] != '\0') {
 		all[n] = &cfg->metrics_listen;
 		key[n++] = "[metrics] listen";
+	}
+	if (cfg->api_on && cfg->api_listen.port[0] != '\0') {
+		all[n] = &cfg->api_listen;
+		key[n++] = "[api] listen";
+	}
+	if (cfg->api_on && cfg->api_enroll_listen.port[0] != '\0') {
+		all[n] = &cfg->api_enroll_listen;
+		key[n++] = "[api] enroll_listen";
 	}
 	/* Clashes inside one list were caught while parsing. */
 	for (i = 0; i < n; i++) {

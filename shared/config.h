@@ -30,6 +30,8 @@
 
 #define TAKD_DEFAULT_TLS_PORT	"8089"
 #define TAKD_DEFAULT_TCP_PORT	"8087"
+#define TAKD_DEFAULT_API_LISTEN		"0.0.0.0:8443"
+#define TAKD_DEFAULT_ENROLL_LISTEN	"0.0.0.0:8446"
 
 enum crl_check {
 	CRL_CHECK_LEAF,		/* X509_V_FLAG_CRL_CHECK: the client cert only */
@@ -130,6 +132,19 @@ struct config {
 	struct config_listen metrics_listen;	/* host "" and port "" = off */
 	bool		 metrics_on;
 	char		 metrics_token[256];
+
+	/*
+	 * [api] (docs/api.md): the HTTPS process.  Its listeners are used
+	 * only when api_on; the process also runs for [metrics] listen.
+	 */
+	bool		 api_on;
+	struct config_listen api_listen;	/* 8443, mutual TLS; "" off */
+	struct config_listen api_enroll_listen;	/* 8446, server TLS; "" off */
+	size_t		 api_max_body;		/* request body, bytes */
+	size_t		 api_max_headers;	/* request line and headers */
+	unsigned	 api_timeout_ms;	/* a client that stalls */
+	unsigned	 api_max_conns;		/* per listener kind */
+	unsigned	 api_max_conns_per_address;
 
 	/* [auth] (docs/groups.md) */
 	char		 users[PATH_MAX];	/* the users file (users.h) */

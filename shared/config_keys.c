@@ -436,6 +436,26 @@ set_rdn_value(struct load_ctx *ctx, const struct config_key *kd,
 	return (set_string(ctx, kd, v));
 }
 
+/* One address of the api process ([api] listen, enroll_listen); "" off. */
+static int
+set_api_listen(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	struct config_listen	*la = (struct config_listen *)key_field(ctx,
+				    kd);
+	const char		*why;
+
+	memset(la, 0, sizeof(*la));
+	if (*v == '\0')
+		return (0);
+	if ((why = config_listen_parse(v, la)) != NULL) {
+		memset(la, 0, sizeof(*la));
+		return (config_key_error(ctx, kd, v, "%s", why));
+	}
+	la->line = ctx->lineno;
+	return (0);
+}
+
 #define FIELD(m)	offsetof(struct config, m), \
 			sizeof(((struct config *)NULL)->m)
 
@@ -551,6 +571,21 @@ static const struct config_key config_keys[] = {
 	{ "api", "cert_o", set_rdn_value, FIELD(cert_o), 0, 0, KEY_EMPTY_OK },
 	{ "api", "cert_ou", set_rdn_value, FIELD(cert_ou), 0, 0,
 	    KEY_EMPTY_OK },
+	{ "api", "enabled", set_bool, FIELD(api_on), 0, 0, 0 },
+	{ "api", "listen", set_api_listen, FIELD(api_listen),
+	    0, 0, KEY_EMPTY_OK },
+	{ "api", "enroll_listen", set_api_listen, FIELD(api_enroll_listen),
+	    0, 0, KEY_EMPTY_OK },
+	{ "api", "max_body", set_size, FIELD(api_max_body),
+	    1024, 16 * 1024 * 1024, 0 },
+	{ "api", "max_headers", set_size, FIELD(api_max_headers),
+	    1024, 1024 * 1024, 0 },
+	{ "api", "timeout", set_duration, FIELD(api_timeout_ms),
+	    MS_SECOND, 10 * MS_MINUTE, 0 },
+	{ "api", "max_connections", set_number, FIELD(api_max_conns),
+	    1, 1000000, 0 },
+	{ "api", "max_connections_per_address", set_number,
+	    FIELD(api_max_conns_per_address), 1, 1000000, 0 },
 };
 
 _Static_assert(NNAMES(config_keys) <= CONFIG_MAX_KEYS, "config_load's seen[]");

@@ -58,6 +58,9 @@ static const char *const added_keys[] = {
 	"tls.max_sessions_per_cert",
 	"tcp.group", "cot.protocol_offer",
 	"api.cert_o", "api.cert_ou",
+	"api.enabled", "api.listen", "api.enroll_listen", "api.max_body",
+	"api.max_headers", "api.timeout", "api.max_connections",
+	"api.max_connections_per_address",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -236,6 +239,17 @@ test_defaults(void **state)
 	assert_string_equal(cfg->metrics_listen.port, "");
 	assert_string_equal(cfg->metrics_token, "");
 
+	assert_false(cfg->api_on);
+	assert_string_equal(cfg->api_listen.host, "0.0.0.0");
+	assert_string_equal(cfg->api_listen.port, "8443");
+	assert_string_equal(cfg->api_enroll_listen.host, "0.0.0.0");
+	assert_string_equal(cfg->api_enroll_listen.port, "8446");
+	assert_int_equal(cfg->api_max_body, 65536);
+	assert_int_equal(cfg->api_max_headers, 8192);
+	assert_int_equal(cfg->api_timeout_ms, 10000);
+	assert_int_equal(cfg->api_max_conns, 1024);
+	assert_int_equal(cfg->api_max_conns_per_address, 64);
+
 	cwd_path(p, sizeof(p), "var/users");
 	assert_string_equal(cfg->users, p);
 	assert_string_equal(cfg->user_rdn, "CN");
@@ -339,7 +353,15 @@ test_full_file(void **state)
 	    "[api]\n"
 	    "cert_days = 90\n"
 	    "cert_o = \xc3\x89quipe\n"
-	    "cert_ou =\n", path, err, sizeof(err)), 0);
+	    "cert_ou =\n"
+	    "enabled = yes\n"
+	    "listen = 127.0.0.1:9443\n"
+	    "enroll_listen =\n"
+	    "max_body = 32k\n"
+	    "max_headers = 16k\n"
+	    "timeout = 5s\n"
+	    "max_connections = 100\n"
+	    "max_connections_per_address = 5\n", path, err, sizeof(err)), 0);
 	assert_string_equal(cfg->path, path);
 	assert_string_equal(cfg->user, "takd");
 	assert_string_equal(cfg->group, "tak");
@@ -402,6 +424,15 @@ test_full_file(void **state)
 	assert_int_equal(cfg->cert_days, 90);
 	assert_string_equal(cfg->cert_o, "\xc3\x89quipe");
 	assert_string_equal(cfg->cert_ou, "");
+	assert_true(cfg->api_on);
+	assert_string_equal(cfg->api_listen.host, "127.0.0.1");
+	assert_string_equal(cfg->api_listen.port, "9443");
+	assert_string_equal(cfg->api_enroll_listen.port, "");
+	assert_int_equal(cfg->api_max_body, 32768);
+	assert_int_equal(cfg->api_max_headers, 16384);
+	assert_int_equal(cfg->api_timeout_ms, 5000);
+	assert_int_equal(cfg->api_max_conns, 100);
+	assert_int_equal(cfg->api_max_conns_per_address, 5);
 
 	config_clear_secrets(cfg);
 	assert_string_equal(cfg->key_password, "");
@@ -764,6 +795,17 @@ test_listen_lists(void **state)
 	    "[metrics] listen: given twice");
 	load_fail("[tls]\nlisten = 127.0.0.1:9100\n[metrics]\n"
 	    "listen = 9100\n", 4, "[metrics] listen: 127.0.0.1:9100 clashes");
+
+	/* api: its addresses clash only when it is on. */
+	load_ok(cfg, "[tls]\nlisten = 0.0.0.0:8443\n");
+	load_fail("[tls]\nlisten = 0.0.0.0:8443\n[api]\nenabled = yes\n",
+	    0, "[api] listen: 0.0.0.0:8443 clashes with [tls] listen");
+	load_fail("[api]\nenabled = yes\nenroll_listen = 0.0.0.0:8443\n", 3,
+	    "[api] enroll_listen: 0.0.0.0:8443 clashes with the default "
+	    "[api] listen");
+	load_ok(cfg, "[api]\nenabled = yes\nlisten =\nenroll_listen = :9446\n");
+	assert_string_equal(cfg->api_listen.port, "");
+	load_fail("[api]\ntimeout = 10\n", 2, "[api] timeout");
 	free(cfg);
 }
 
