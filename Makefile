@@ -18,7 +18,7 @@ OPT	= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 endif
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
 CPPFLAGS = -I. -I$(BUILD)/proto -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
-	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
+	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS) $(CPPFLAGS_ENROLL)
 CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
 # takd parses network input: it links no CA code and no libzip (pki/), and
@@ -36,8 +36,12 @@ VERSION	= 0.1.0
 PASSWORD_SRC = shared/password.c
 COMMON_SRC = $(filter-out $(PASSWORD_SRC),$(wildcard shared/*.c)) \
 	     $(wildcard ipc/*.c)
-# The api process (HTTPS, /metrics; docs/api.md).
+# The api process (HTTPS, /metrics; docs/api.md).  The enrollment routes
+# plug in when api/enroll_routes.c exists (api/enroll.h).
 API_SRC    = $(wildcard api/*.c)
+ifneq ($(wildcard api/enroll_routes.c),)
+CPPFLAGS_ENROLL = -DTAKD_ENROLL_ROUTES
+endif
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
 	     $(COMMON_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.

@@ -123,6 +123,17 @@ enum ipc_msg_type {
 	IPC_MSG_SIGN_REQ,
 	IPC_MSG_SIGN_REP,
 
+	/*
+	 * api -> supervisor: a scrape of /metrics (api/metrics.c), gen =
+	 * the api's request id, no payload.  The supervisor asks every
+	 * process for fresh counters (a status round) and answers
+	 * IPC_MSG_METRICS_REP, gen = that id: u32 status (0 = the
+	 * exposition is in the memfd; else none could be made), SCM_RIGHTS
+	 * fd = a sealed memfd holding the Prometheus text (status 0 only).
+	 */
+	IPC_MSG_METRICS_REQ,
+	IPC_MSG_METRICS_REP,
+
 	IPC_MSG_MAX
 };
 

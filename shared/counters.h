@@ -397,7 +397,57 @@
 	C(fanout_malformed, COUNTER, "fanout", "malformed",		\
 	    "fanout_malformed_total", NULL, NULL,			\
 	    "fan-out between workers", "channels closed: malformed",	\
-	    "Channels to other workers closed for a malformed frame.")
+	    "Channels to other workers closed for a malformed frame.")	\
+	C(api_req_marti, COUNTER, "api", "requests_marti",		\
+	    "api_requests_total", "listener", "marti", "api",		\
+	    "requests: Marti (8443)",					\
+	    "HTTP requests the api process routed, by listener (the "	\
+	    "api process only).")					\
+	C(api_req_enroll, COUNTER, "api", "requests_enroll",		\
+	    "api_requests_total", "listener", "enroll", "api",		\
+	    "requests: enrollment (8446)", NULL)			\
+	C(api_req_metrics, COUNTER, "api", "requests_metrics",		\
+	    "api_requests_total", "listener", "metrics", "api",		\
+	    "requests: metrics", NULL)					\
+	C(api_plain_on_tls, COUNTER, "api", "plain_http_on_tls",	\
+	    "api_refused_total", "reason", "plain_http_on_tls", "api",	\
+	    "refused: plain HTTP on a TLS port",			\
+	    "HTTP requests and connections the api process refused, "	\
+	    "by reason (TLS handshakes: handshake_failures_total).")	\
+	C(api_bad_request, COUNTER, "api", "bad_request",		\
+	    "api_refused_total", "reason", "bad_request", "api",	\
+	    "refused: malformed request (400)", NULL)			\
+	C(api_head_too_large, COUNTER, "api", "head_too_large",	\
+	    "api_refused_total", "reason", "head_too_large", "api",	\
+	    "refused: request head too large", NULL)			\
+	C(api_body_too_large, COUNTER, "api", "body_too_large",	\
+	    "api_refused_total", "reason", "body_too_large", "api",	\
+	    "refused: body too large (413)", NULL)			\
+	C(api_not_found, COUNTER, "api", "not_found",			\
+	    "api_refused_total", "reason", "not_found", "api",		\
+	    "refused: no such path (404)", NULL)			\
+	C(api_bad_method, COUNTER, "api", "bad_method",		\
+	    "api_refused_total", "reason", "method", "api",		\
+	    "refused: method not allowed (405, 501)", NULL)		\
+	C(api_unauthorized, COUNTER, "api", "unauthorized",		\
+	    "api_refused_total", "reason", "unauthorized", "api",	\
+	    "refused: not authorized (401)", NULL)			\
+	C(api_timeouts, COUNTER, "api", "timeouts",			\
+	    "api_refused_total", "reason", "timeout", "api",		\
+	    "closed: timeout ([api] timeout)", NULL)			\
+	C(api_conn_refused, COUNTER, "api", "connections_refused",	\
+	    "api_refused_total", "reason", "connection_limit", "api",	\
+	    "refused: connection limit", NULL)				\
+	C(api_evicted, COUNTER, "api", "evicted",			\
+	    "api_connections_evicted_total", NULL, NULL, "api",		\
+	    "idle connections closed for a newcomer",			\
+	    "Connections closed between requests to make room for a "	\
+	    "new one at a connection limit.")				\
+	C(api_metrics_evicted, COUNTER, "api", "metrics_evicted",	\
+	    NULL, NULL, NULL, "api", NULL, NULL)			\
+	C(api_conns, GAUGE, "api", "connections",			\
+	    "api_connections", NULL, NULL, "api", "connections open",	\
+	    "Connections open to the api process, every listener.")
 
 /* How a number adds up over the workers, and its Prometheus type. */
 enum counter_type {

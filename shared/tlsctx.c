@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "ipc/ipc_msg.h"
 #include "shared/crlset.h"
 #include "shared/fileio.h"
 #include "shared/pkiutil.h"
@@ -612,4 +613,33 @@ tlsctx_key_too_open(const char *path)
 	if (lstat(path, &st) == -1)
 		return (0);
 	return ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0);
+}
+
+int
+tlsctx_verify_class(long vr)
+{
+	switch (vr) {
+	case X509_V_ERR_CERT_REVOKED:
+		return (IPC_HS_REVOKED);
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+		/* A CA of the same name but another key fails the signature. */
+		return (IPC_HS_UNKNOWN_CA);
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return (IPC_HS_EXPIRED);
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+		return (IPC_HS_CRL);
+	default:
+		return (IPC_HS_OTHER_VERIFY);
+	}
 }

@@ -116,6 +116,14 @@ int	 tlsctx_set_store(SSL_CTX *, X509_STORE *);
  */
 unsigned long tlsctx_stale_admissions(void);
 
+/*
+ * The reason a handshake failed for, as counted (enum ipc_hs_fail of
+ * ipc/ipc_msg.h), from a verification result other than X509_V_OK: a
+ * revoked certificate, an unknown CA (a CA of the same name but another
+ * key fails the signature), an expired one, a CRL problem, or another.
+ */
+int	 tlsctx_verify_class(long verify_result);
+
 /* 1 when path is readable by group or others (warned about like ssh does). */
 int	 tlsctx_key_too_open(const char *path);
 

@@ -23,6 +23,7 @@
 #include "shared/trust.h"
 #include "shared/users.h"
 #include "supervisor/admin.h"
+#include "supervisor/api_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
@@ -516,6 +517,26 @@ admin_json_workers(const struct sup *sup, const struct round *r,
 	json_kv_uint(j, "sessions", total);
 }
 
+/* The api process (api_proc.c), when it runs: its slot and its counters. */
+static void
+admin_json_api(const struct sup *sup, const struct round *r,
+    struct json *j)
+{
+	const struct proc_slot	*s = &sup->api;
+
+	if (!sup->api_run)
+		return;
+	json_key(j, "api");
+	json_obj_begin(j);
+	json_kv_str(j, "state", admin_slot_state(s->state));
+	json_kv_int(j, "pid", s->pid);
+	json_kv_time(j, "started", s->started);
+	json_kv_uint(j, "restarts", s->restarts);
+	json_kv_bool(j, "responding", round_answered(r, s));
+	counters_json(j, &s->stats);
+	json_obj_end(j);
+}
+
 static void
 admin_json_listener(const struct listener *l, struct json *j)
 {
@@ -549,7 +570,7 @@ admin_json_status(const struct sup *sup, const struct round *r,
 			admin_json_listener(l, j);
 	}
 	/* After the others: listeners.0 is the first TLS one. */
-	for (i = 0; (l = metrics_listener(sup, i)) != NULL; i++)
+	for (i = 0; (l = api_proc_listener(sup, i)) != NULL; i++)
 		admin_json_listener(l, j);
 	json_arr_end(j);
 	admin_json_crl(sup, j);
@@ -559,9 +580,12 @@ admin_json_status(const struct sup *sup, const struct round *r,
 	json_obj_begin(j);
 	json_kv_uint(j, "refused", sup->admin_refused);
 	json_kv_uint(j, "idle_closed", sup->admin_idle_closed);
-	json_kv_uint(j, "metrics_idle_closed", metrics_idle_closed(sup));
+	/* The api process's now: it serves [metrics] listen. */
+	json_kv_uint(j, "metrics_idle_closed",
+	    sup->api.stats.api_metrics_evicted);
 	json_obj_end(j);
 	admin_json_workers(sup, r, j);
+	admin_json_api(sup, r, j);
 	json_obj_end(j);
 }
 
@@ -894,11 +918,8 @@ admin_tick(struct sup *sup)
 	struct admin_client	*c, *next;
 	int64_t			 now = clock_mono_ms(), wait, left;
 
-	wait = metrics_tick(sup, now);
-	left = listen_pause_tick(sup, sup->admin_fd, &sup->admin_ev,
+	wait = listen_pause_tick(sup, sup->admin_fd, &sup->admin_ev,
 	    &admin_pause, now);
-	if (left >= 0 && (wait == -1 || left < wait))
-		wait = left;
 	for (c = sup->admin_clients; c != NULL; c = next) {
 		next = c->next;
 		if (c->round != NULL || c->req == REQ_RELOAD)

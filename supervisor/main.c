@@ -25,9 +25,9 @@
 #include "shared/log.h"
 #include "shared/trust.h"
 #include "supervisor/admin.h"
+#include "supervisor/api_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
-#include "supervisor/metrics.h"
 #include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/proc.h"
@@ -380,6 +380,7 @@ start_stop(struct sup *s, const char *why)
 	s->stop_deadline_ms = clock_mono_ms() + s->cfg->drain_timeout_ms +
 	    STOP_GRACE_MS;
 	listen_close_all(s);
+	api_proc_close_listeners(s);
 	proc_shutdown_all(s);
 }
 
@@ -400,6 +401,9 @@ reopen_log(struct sup *s)
 	log_info("log file reopened");
 	for (i = 0; i < s->n_slots; i++)
 		proc_send(s, &s->slots[i], IPC_MSG_LOG_FD, 0, NULL, 0,
+		    log_get_fd());
+	if (s->api_run)
+		proc_send(s, &s->api, IPC_MSG_LOG_FD, 0, NULL, 0,
 		    log_get_fd());
 }
 
@@ -451,9 +455,6 @@ dispatch(struct sup *s, struct epoll_event *ev)
 		break;
 	case SUP_EV_CRL_WATCH:
 		crl_watch_event(s);
-		break;
-	case SUP_EV_METRICS:
-		metrics_event(s, se->ptr, ev->events);
 		break;
 	case SUP_EV_CRL_PARSER:
 		crl_parser_event(s);
@@ -553,7 +554,7 @@ cleanup(struct sup *s)
 		log_debug("%s/%s and %s are root's: left for the next start",
 		    s->cfg->run_dir, TAKD_PIDFILE, TAKD_ADMIN_SOCKET);
 	admin_close(s);
-	metrics_close(s);
+	api_proc_close_listeners(s);
 	reload_free(s);		/* its requesters are gone */
 	notify_close();
 	state_close(s);		/* every worker is gone */
@@ -683,7 +684,8 @@ main(int argc, char *argv[])
 	if (listen_open_all(&sup, worker_count(&config), err,
 	    sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
-	if (metrics_open(&sup, err, sizeof(err)) == -1)
+	/* The api process's: [api] listen, enroll_listen, [metrics] listen. */
+	if (api_proc_open(&sup, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	setup_signals(&sup);
 	if (crl_watch_register(&sup) == -1)
@@ -697,6 +699,7 @@ main(int argc, char *argv[])
 	if (ticket_init(&sup) == -1)
 		fatalx("cannot make the session ticket keys");
 	start_workers(&sup);
+	api_proc_start(&sup);
 
 	main_loop(&sup);
 

@@ -1,24 +1,14 @@
 /*
- * Metrics: the Prometheus text exposition (format 0.0.4) of the workers'
- * counters, the CRL state and the state store, served on [metrics] listen
- * by a small HTTP server in the supervisor's loop, and to `takctl stats
- * --prometheus` over the admin socket (admin.c).  docs/metrics.md lists
- * every metric.
- *
- * The server speaks HTTP/1.0 and 1.1, one request per connection: GET or
- * HEAD of /metrics (a query string is ignored).  401 without the right
- * "Authorization: Bearer TOKEN" when [metrics] token is set, 404 for other
- * paths, 405 for other methods, 400 for what is not HTTP, 431 for a request
- * head over METRICS_REQ_MAX.  A request must arrive within METRICS_READ_MS
- * of the accept and its reply be taken within METRICS_WRITE_MS.  At
- * METRICS_PER_PEER_MAX connections of one source address, or
- * METRICS_MAX_CLIENTS in all, the oldest connection still sending its
- * request (of that address, or of the address holding the most) is closed
- * to make room: idle connections cannot keep a scraper out.  503 only when
- * every connection is busy with a request.  Nothing blocks the supervisor: a scrape asks every
- * worker for fresh counters (admin_stats_start) and is answered when all
- * replied or after METRICS_WAIT_MS, a silent worker showing as
- * takd_worker_up 0.
+ * Metrics: the Prometheus text exposition (format 0.0.4) of the counters of
+ * every process (the workers' and the api process's), the CRL state and the
+ * state store.  The supervisor makes it, since the counters meet here: for
+ * the api process, which serves it on [metrics] listen (api/metrics.c asks
+ * with IPC_MSG_METRICS_REQ, supervisor/api_proc.c answers), and for
+ * `takctl stats --prometheus` over the admin socket (admin.c).  The
+ * supervisor speaks no HTTP.  A scrape asks every process for fresh
+ * counters and is answered when all replied or after METRICS_WAIT_MS, a
+ * silent worker showing as takd_worker_up 0.  docs/metrics.md lists every
+ * metric.
  */
 #ifndef TAKD_METRICS_H
 #define TAKD_METRICS_H
@@ -32,12 +22,6 @@
 #include "supervisor/sup.h"
 
 #define METRICS_WAIT_MS		2000
-#define METRICS_READ_MS		5000
-#define METRICS_WRITE_MS	10000
-#define METRICS_REQ_MAX		8192
-#define METRICS_MAX_CLIENTS	16
-#define METRICS_PER_PEER_MAX	8	/* connections of one source address */
-#define METRICS_MAX_LISTEN	4
 
 /* A growing text buffer; err sticks after a failed allocation. */
 struct metrics_buf {
@@ -80,6 +64,9 @@ struct metrics_snap {
 	struct store_stats store;	/* the supervisor's */
 	size_t		 n_workers;
 	const struct metrics_worker *workers;
+	/* The api process (id unused), when it runs. */
+	bool		 api_run;
+	struct metrics_worker api;
 };
 
 /* Append the exposition of snap to b. */
@@ -91,23 +78,5 @@ void	 metrics_render(const struct sup *, const struct round *,
 /* Label values: enum ipc_hs_fail and enum ipc_ev_class (ipc_msg.h). */
 const char *metrics_hs_fail_name(int);
 const char *metrics_ev_class_name(int);
-
-/*
- * Bind [metrics] listen (as root, before the privilege drop) and register
- * it in the supervisor's epoll; nothing when metrics are off.  -1 with err.
- */
-int	 metrics_open(struct sup *, char *err, size_t errlen);
-void	 metrics_close(struct sup *);
-/* An epoll event of kind SUP_EV_METRICS: ptr is a listener or a client. */
-void	 metrics_event(struct sup *, void *ptr, unsigned events);
-/*
- * Close clients past their deadline and free the closed ones (called from
- * admin_tick(), between epoll batches); ms to the next deadline or -1.
- */
-int64_t	 metrics_tick(struct sup *, int64_t now_ms);
-/* Idle connections closed to make room for others (status). */
-uint64_t metrics_idle_closed(const struct sup *);
-/* The i-th metrics listener, NULL past the last (for status). */
-const struct listener *metrics_listener(const struct sup *, size_t i);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The Prometheus text exposition (format 0.0.4) of the workers' counters, the
- * CRL state and the state store: see metrics.h, and docs/metrics.md for what
- * each metric means.  metrics_http.c serves it.
+ * api process's, the CRL state and the state store: see metrics.h, and
+ * docs/metrics.md for what each metric means.  The api process serves it
+ * (api/metrics.c), takctl stats --prometheus prints it.
  *
  * Formatting is split from the supervisor's state: metrics_render() copies
  * what it needs into a struct metrics_snap, and metrics_format() turns that
@@ -129,6 +130,9 @@ metrics_family(const struct metrics_snap *s, size_t first,
 	    counter_defs[end].family != NULL &&
 	    strcmp(counter_defs[end].family, d->family) == 0; end++)
 		;
+	/* The api process's own rows: metrics_format_api() shows them. */
+	if (strcmp(d->group, "api") == 0)
+		return (end);
 	metrics_head(b, d->family, d->type == COUNTER_COUNTER ? "counter" :
 	    "gauge", d->help);
 	for (i = 0; i < s->n_workers; i++) {
@@ -288,6 +292,88 @@ metrics_format_store(const struct metrics_snap *s, struct metrics_buf *b)
 	    (int64_t)st->mapsize);
 }
 
+/*
+ * What the api process has in common with a worker, under names of its
+ * own: takd_api_* never mixes into the workers' sums.
+ */
+static const struct {
+	const char	*field;
+	const char	*name;
+	const char	*help;
+} metrics_api_rows[] = {
+	{ "open_fds", "api_open_fds", "Open descriptors of the api process." },
+	{ "crl_generation", "api_crl_generation",
+	    "CRL generation in force in the api process." },
+	{ "accepted", "api_connections_accepted_total",
+	    "Connections the api process accepted, every listener." },
+	{ "handshakes_ok", "api_handshakes_ok_total",
+	    "TLS handshakes of the api process completed and admitted." },
+	{ "hs_fail", "api_handshake_failures_total",
+	    "TLS handshakes of the api process that failed, by reason." },
+	{ "revoked_refused", "api_revoked_refused_total",
+	    "Handshakes of the api process refused: certificate revoked." },
+	{ "revoked_closed", "api_revoked_closed_total",
+	    "HTTPS connections closed because a new CRL revoked them." },
+};
+
+static void
+metrics_api_row(const struct metrics_snap *s, const struct counter_def *d,
+    const char *name, const char *help, struct metrics_buf *b)
+{
+	size_t	 k;
+
+	if (help != NULL)
+		metrics_head(b, name, d->type == COUNTER_COUNTER ? "counter" :
+		    "gauge", help);
+	for (k = 0; k < d->n; k++) {
+		if (d->label == NULL)
+			metrics_buf_printf(b, "takd_%s %" PRIu64 "\n", name,
+			    counters_get(&s->api.st, d, k));
+		else
+			metrics_buf_printf(b, "takd_%s{%s=\"%s\"} %" PRIu64
+			    "\n", name, d->label, d->names != NULL ?
+			    d->names[k] : d->value, counters_get(&s->api.st, d,
+			    k));
+	}
+}
+
+/* The api process: up, restarts, and its counters when it answered. */
+static void
+metrics_format_api(const struct metrics_snap *s, struct metrics_buf *b)
+{
+	const struct counter_def	*d;
+	size_t				 i, r;
+
+	if (!s->api_run)
+		return;
+	metrics_gauge(b, "api_up", "1 when the api process answered this "
+	    "scrape; its samples below are fresh.", s->api.up ? 1 : 0);
+	metrics_head(b, "api_restarts_total", "counter", "Times the api "
+	    "process was respawned after it died.");
+	metrics_buf_printf(b, "takd_api_restarts_total %u\n",
+	    s->api.restarts);
+	if (!s->api.up)
+		return;
+	for (r = 0; r < sizeof(metrics_api_rows) /
+	    sizeof(metrics_api_rows[0]); r++)
+		for (i = 0; i < counter_ndefs; i++)
+			if (strcmp(counter_defs[i].field,
+			    metrics_api_rows[r].field) == 0)
+				metrics_api_row(s, &counter_defs[i],
+				    metrics_api_rows[r].name,
+				    metrics_api_rows[r].help, b);
+	/* Its own rows, a family's rows adjacent (counters.h). */
+	for (i = 0; i < counter_ndefs; i++) {
+		d = &counter_defs[i];
+		if (strcmp(d->group, "api") != 0 || d->family == NULL)
+			continue;
+		metrics_api_row(s, d, d->family, i > 0 &&
+		    counter_defs[i - 1].family != NULL &&
+		    strcmp(counter_defs[i - 1].family, d->family) == 0 ?
+		    NULL : d->help, b);
+	}
+}
+
 void
 metrics_format(const struct metrics_snap *s, struct metrics_buf *b)
 {
@@ -315,6 +401,7 @@ metrics_format(const struct metrics_snap *s, struct metrics_buf *b)
 		metrics_buf_printf(b, "takd_worker_restarts_total"
 		    "{worker=\"%u\"} %u\n", w->id, w->restarts);
 	}
+	metrics_format_api(s, b);
 	/* A family without a sample is noise: none when no worker answered. */
 	if (metrics_n_up(s) == 0)
 		return;
@@ -366,6 +453,12 @@ metrics_render(const struct sup *sup, const struct round *r,
 	}
 	s.n_workers = sup->n_slots;
 	s.workers = w;
+	s.api_run = sup->api_run;
+	s.api.id = sup->api.id;
+	s.api.up = sup->api.state == SLOT_RUNNING &&
+	    round_answered(r, &sup->api);
+	s.api.restarts = sup->api.restarts;
+	s.api.st = sup->api.stats;
 	metrics_format(&s, b);
 	free(w);
 }

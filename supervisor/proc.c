@@ -19,6 +19,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/store.h"
+#include "supervisor/api_proc.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
@@ -44,6 +45,16 @@ proc_chan_queue(const struct sup *sup)
 	    (sup->n_slots - 1) * STATE_DEPARTED_REC_MAX);
 }
 
+const char *
+proc_name(const struct proc_slot *slot, char *buf)
+{
+	if (slot->id == TAKD_API_SLOT)
+		snprintf(buf, PROC_NAME_MAX, "api process");
+	else
+		snprintf(buf, PROC_NAME_MAX, "worker %u", slot->id);
+	return (buf);
+}
+
 void
 proc_describe_status(int status, char *buf, size_t len)
 {
@@ -65,7 +76,7 @@ proc_describe_status(int status, char *buf, size_t len)
  */
 #define PROC_CLOSE_BATCH	1024
 
-static void
+void
 proc_close_inherited(const int *keep, size_t nkeep)
 {
 	DIR		*d;
@@ -98,15 +109,14 @@ proc_close_inherited(const int *keep, size_t nkeep)
 	} while (n == PROC_CLOSE_BATCH);
 }
 
-static void __attribute__((noreturn))
-proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
+/*
+ * In a child just forked (a worker or the api process), before anything
+ * else: what it must not keep of the supervisor's, and its signals.
+ */
+void
+proc_child_prepare(struct sup *sup)
 {
-	struct worker_args	 args;
-	int			 fds[2 * TAKD_MAX_LISTEN], tcp[2 * TAKD_MAX_LISTEN];
-	int			 keep[4 * TAKD_MAX_LISTEN + 2];
-	size_t			 n, ntcp, nkeep = 0, i;
-	sigset_t		 mask;
-	char			 name[32];
+	sigset_t	 mask;
 
 	/* The supervisor may die without a chance to tell us. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
@@ -123,6 +133,29 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	 * supervisor's would never rotate and outlive its keys.
 	 */
 	ticket_free(sup);
+	/*
+	 * TERM and INT stay blocked: the child reads them from its own
+	 * signalfd, so there is no window where they would kill it outright.
+	 */
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+}
+
+static void __attribute__((noreturn))
+proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
+{
+	struct worker_args	 args;
+	int			 fds[2 * TAKD_MAX_LISTEN], tcp[2 * TAKD_MAX_LISTEN];
+	int			 keep[4 * TAKD_MAX_LISTEN + 2];
+	size_t			 n, ntcp, nkeep = 0, i;
+	char			 name[32];
+
+	if (slot->id == TAKD_API_SLOT)
+		api_proc_child(sup, ctl_fd, parent);
+	proc_child_prepare(sup);
 	/* This slot's listening sockets, the ones its predecessor had. */
 	n = listen_tls_fds(sup, slot->id, fds, 2 * TAKD_MAX_LISTEN);
 	for (i = 0; i < n; i++)
@@ -134,16 +167,6 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	if (log_get_fd() >= 0)
 		keep[nkeep++] = log_get_fd();
 	proc_close_inherited(keep, nkeep);
-
-	/*
-	 * TERM and INT stay blocked: the worker reads them from its own
-	 * signalfd, so there is no window where they would kill it outright.
-	 */
-	signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_SETMASK, &mask, NULL);
 
 	snprintf(name, sizeof(name), "worker %u", slot->id);
 	log_procinit(name);
@@ -174,13 +197,15 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	struct epoll_event	 ev;
 	int			 sv[2];
 	pid_t			 pid, parent = getpid();
+	char			 name[PROC_NAME_MAX];
 
+	(void)proc_name(slot, name);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("worker %u: socketpair", slot->id);
+		log_warn("%s: socketpair", name);
 		return (-1);
 	}
 	if ((pid = fork()) == -1) {
-		log_warn("worker %u: fork", slot->id);
+		log_warn("%s: fork", name);
 		close(sv[0]);
 		close(sv[1]);
 		return (-1);
@@ -191,7 +216,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	}
 	close(sv[1]);
 	if ((slot->chan = ipc_chan_new(sv[0], proc_chan_queue(sup))) == NULL) {
-		log_warnx("worker %u: cannot set up control channel", slot->id);
+		log_warnx("%s: cannot set up control channel", name);
 		kill(pid, SIGKILL);
 		slot->pid = pid;
 		slot->state = SLOT_RUNNING;
@@ -212,8 +237,11 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	ev.events = EPOLLIN;
 	ev.data.ptr = &slot->ev;
 	if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, slot->chan->fd, &ev) == -1)
-		log_warn("worker %u: epoll_ctl", slot->id);
-	log_info("worker %u started, pid %d", slot->id, (int)pid);
+		log_warn("%s: epoll_ctl", name);
+	log_info("%s started, pid %d", name, (int)pid);
+	/* The api process makes no session ticket and joins no mesh. */
+	if (slot->id == TAKD_API_SLOT)
+		return (0);
 	/* Frames wait in the socket until the worker reads them. */
 	ticket_send(sup, slot);
 	mesh_connect(sup, slot);
@@ -242,9 +270,12 @@ proc_send(struct sup *sup, struct proc_slot *slot, uint32_t type, uint32_t gen,
 		return (-1);
 	rc = ipc_send(slot->chan, type, gen, 0, payload, len, pass_fd);
 	/* EPIPE: the worker is exiting and SIGCHLD will say why. */
-	if (rc == -1 && errno != EPIPE && errno != ECONNRESET)
-		log_warn("worker %u: control message %u not sent", slot->id,
-		    type);
+	if (rc == -1 && errno != EPIPE && errno != ECONNRESET) {
+		char	 name[PROC_NAME_MAX];
+
+		log_warn("%s: control message %u not sent",
+		    proc_name(slot, name), type);
+	}
 	proc_watch(sup, slot);
 	return (rc);
 }
@@ -337,6 +368,9 @@ proc_find(struct sup *sup, pid_t pid)
 		if (sup->slots[i].pid == pid &&
 		    sup->slots[i].state == SLOT_RUNNING)
 			return (&sup->slots[i]);
+	if (sup->api_run && sup->api.pid == pid &&
+	    sup->api.state == SLOT_RUNNING)
+		return (&sup->api);
 	return (NULL);
 }
 
@@ -354,6 +388,7 @@ static void
 proc_schedule_respawn(struct sup *sup, struct proc_slot *slot)
 {
 	int64_t	 lived = clock_mono_ms() - slot->started_ms;
+	char	 name[PROC_NAME_MAX];
 
 	if (lived >= PROC_STABLE_MS)
 		slot->backoff_ms = PROC_BACKOFF_MIN_MS;
@@ -363,15 +398,16 @@ proc_schedule_respawn(struct sup *sup, struct proc_slot *slot)
 		slot->backoff_ms = PROC_BACKOFF_MAX_MS;
 	slot->respawn_at_ms = clock_mono_ms() + slot->backoff_ms;
 	slot->state = SLOT_RESPAWN_WAIT;
-	log_info("worker %u will be respawned in %u ms", slot->id,
+	log_info("%s will be respawned in %u ms", proc_name(slot, name),
 	    slot->backoff_ms);
 }
 
 static void
 proc_exited(struct sup *sup, struct proc_slot *slot, int status)
 {
-	char	 why[96];
+	char	 why[96], name[PROC_NAME_MAX];
 
+	(void)proc_name(slot, name);
 	proc_describe_status(status, why, sizeof(why));
 	slot->last_status = status;
 	slot->pid = 0;
@@ -380,18 +416,21 @@ proc_exited(struct sup *sup, struct proc_slot *slot, int status)
 	round_worker_gone(sup, slot);
 	if (sup->stopping) {
 		slot->state = SLOT_STOPPED;
-		log_info("worker %u %s", slot->id, why);
+		log_info("%s %s", name, why);
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
 		slot->state = SLOT_GAVE_UP;
-		log_warnx("worker %u %s (do not respawn); slot left empty",
-		    slot->id, why);
+		log_warnx("%s %s (do not respawn); slot left empty", name,
+		    why);
 		/* Nobody would ever accept what the kernel queues there. */
-		listen_close_slot(sup, slot->id);
+		if (slot->id == TAKD_API_SLOT)
+			api_proc_close_listeners(sup);
+		else
+			listen_close_slot(sup, slot->id);
 		return;
 	}
-	log_warnx("worker %u died: %s", slot->id, why);
+	log_warnx("%s died: %s", name, why);
 	proc_schedule_respawn(sup, slot);
 }
 
@@ -424,8 +463,9 @@ proc_respawn_due(struct sup *sup)
 
 	if (sup->stopping)
 		return (-1);
-	for (i = 0; i < sup->n_slots; i++) {
-		slot = &sup->slots[i];
+	/* The workers, then the api process. */
+	for (i = 0; i <= sup->n_slots; i++) {
+		slot = i < sup->n_slots ? &sup->slots[i] : &sup->api;
 		if (slot->state != SLOT_RESPAWN_WAIT)
 			continue;
 		if (slot->respawn_at_ms <= now) {
@@ -448,18 +488,19 @@ proc_shutdown_all(struct sup *sup)
 	struct ipc_buf	 b;
 	unsigned	 i;
 
+	struct proc_slot *s;
+
 	ipc_buf_init(&b);
 	ipc_put_u32(&b, sup->cfg->drain_timeout_ms);
-	for (i = 0; i < sup->n_slots; i++) {
-		if (sup->slots[i].state == SLOT_RESPAWN_WAIT ||
-		    sup->slots[i].state == SLOT_EMPTY)
-			sup->slots[i].state = SLOT_STOPPED;
-		if (sup->slots[i].state != SLOT_RUNNING ||
-		    sup->slots[i].chan == NULL)
+	for (i = 0; i <= sup->n_slots; i++) {
+		s = i < sup->n_slots ? &sup->slots[i] : &sup->api;
+		if (s->state == SLOT_RESPAWN_WAIT || s->state == SLOT_EMPTY)
+			s->state = SLOT_STOPPED;
+		if (s->state != SLOT_RUNNING || s->chan == NULL)
 			continue;
-		if (proc_send(sup, &sup->slots[i], IPC_MSG_SHUTDOWN, 0, b.data,
-		    b.len, -1) == -1)
-			kill(sup->slots[i].pid, SIGTERM);
+		if (proc_send(sup, s, IPC_MSG_SHUTDOWN, 0, b.data, b.len,
+		    -1) == -1)
+			kill(s->pid, SIGTERM);
 	}
 }
 
@@ -471,6 +512,8 @@ proc_running(const struct sup *sup)
 	for (i = 0; i < sup->n_slots; i++)
 		if (sup->slots[i].state == SLOT_RUNNING)
 			n++;
+	if (sup->api.state == SLOT_RUNNING)
+		n++;
 	return (n);
 }
 
@@ -482,6 +525,8 @@ proc_kill_all(struct sup *sup, int sig)
 	for (i = 0; i < sup->n_slots; i++)
 		if (sup->slots[i].state == SLOT_RUNNING && sup->slots[i].pid > 0)
 			kill(sup->slots[i].pid, sig);
+	if (sup->api.state == SLOT_RUNNING && sup->api.pid > 0)
+		kill(sup->api.pid, sig);
 }
 
 static int
@@ -492,7 +537,9 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 	struct round		*r;
 	uint32_t		 id, pid;
 	size_t			 n;
+	char			 name[PROC_NAME_MAX];
 
+	(void)proc_name(slot, name);
 	ipc_rd_init(&rd, m);
 	switch (m->hdr.type) {
 	case IPC_MSG_HELLO:
@@ -501,11 +548,11 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		if (ipc_rd_done(&rd) == -1)
 			return (-1);
 		if (id != slot->id || pid != (uint32_t)slot->pid) {
-			log_warnx("worker %u (pid %d) says hello as worker %u, "
-			    "pid %u", slot->id, (int)slot->pid, id, pid);
+			log_warnx("%s (pid %d) says hello as %u, pid %u", name,
+			    (int)slot->pid, id, pid);
 			return (-1);
 		}
-		log_debug("worker %u says hello", slot->id);
+		log_debug("%s says hello", name);
 		slot->hello = true;
 		proc_ready_check(sup);
 		return (0);
@@ -530,13 +577,17 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		return (reload_worker_ack(sup, slot, m));
 	case IPC_MSG_USERS_ACK:
 		return (reload_users_ack(sup, slot, m));
+	case IPC_MSG_METRICS_REQ:
+		if (slot->id != TAKD_API_SLOT || m->len != 0)
+			break;
+		api_proc_metrics_req(sup, m->hdr.gen_or_peer);
+		return (0);
 	default:
-		log_warnx("worker %u sent unexpected message type %u", slot->id,
-		    m->hdr.type);
-		return (-1);
+		break;
 	}
+	log_warnx("%s sent unexpected message type %u", name, m->hdr.type);
+	return (-1);
 }
-
 void
 proc_ctl_event(struct sup *sup, struct proc_slot *slot, unsigned events)
 {
@@ -564,8 +615,10 @@ broken:
 	 * malformed frame means it cannot be trusted: kill it, respawn.
 	 */
 	if (errno == EBADMSG || rc == 1) {
-		log_warnx("worker %u: broken control channel; killing it",
-		    slot->id);
+		char	 name[PROC_NAME_MAX];
+
+		log_warnx("%s: broken control channel; killing it",
+		    proc_name(slot, name));
 		kill(slot->pid, SIGKILL);
 	}
 	proc_close_chan(sup, slot);

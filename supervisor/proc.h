@@ -8,7 +8,14 @@
 #define PROC_STABLE_MS		10000	/* a worker that lived this long resets backoff */
 #define PROC_READY_WAIT_MS	10000	/* READY=1 waits this long for hellos */
 
-/* Fork the worker of a slot.  -1 when fork or socketpair failed. */
+/* "worker 3", "api process": a slot in log lines. */
+#define PROC_NAME_MAX		24
+const char *proc_name(const struct proc_slot *, char *buf);
+
+/*
+ * Fork the process of a slot: a worker, or the api process (sup->api,
+ * supervisor/api_proc.c).  -1 when fork or socketpair failed.
+ */
 int	 proc_spawn(struct sup *, struct proc_slot *);
 /* Reap every exited child; respawn or give up per slot.  From SIGCHLD. */
 void	 proc_reap(struct sup *);
@@ -33,6 +40,13 @@ void	 proc_ctl_event(struct sup *, struct proc_slot *, unsigned events);
  */
 void	 proc_ready_arm(struct sup *);
 int	 proc_ready_tick(struct sup *);
+/*
+ * In a child just forked: drop what it must not keep of the supervisor's
+ * (the store, the ticket keys), block TERM and INT for its signalfd.
+ */
+void	 proc_child_prepare(struct sup *);
+/* In a child: close every descriptor but the keep ones and stdio. */
+void	 proc_close_inherited(const int *keep, size_t nkeep);
 /* Describe a waitpid status ("exited with status 1", "killed by signal 9 (SIGKILL)"). */
 void	 proc_describe_status(int status, char *buf, size_t len);
 

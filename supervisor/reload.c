@@ -11,6 +11,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "supervisor/crl.h"
+#include "supervisor/proc.h"
 #include "supervisor/reload.h"
 #include "supervisor/round.h"
 #include "supervisor/state.h"
@@ -31,6 +32,13 @@ struct reload {
 	unsigned	 acked;
 	unsigned	 failed;
 	unsigned	 sessions_closed;
+	/*
+	 * The api process takes the same pushes; it is no worker, so it is
+	 * counted apart (the report's workers_* stay the workers').
+	 */
+	bool		 api_crl_acked;
+	bool		 api_users_acked;
+	unsigned	 api_closed;	/* HTTPS connections of revoked certs */
 	char		 error[RELOAD_ERROR_MAX];
 	struct reload_users users;	/* the users file's part */
 	struct round	*users_round;
@@ -118,6 +126,10 @@ reload_finish(struct sup *sup, struct reload *rl, unsigned unanswered)
 	    rl->acked + rl->failed + unanswered,
 	    (long long)(clock_mono_ms() - rl->started_ms),
 	    rl->error[0] ? "; " : "", rl->error, rl->sessions_closed);
+	if (sup->api_run)
+		log_info("CRL generation %u %s in the api process; %u HTTPS "
+		    "connections closed", rl->generation, rl->api_crl_acked ?
+		    "active" : "NOT active", rl->api_closed);
 	/* The workers closed the revoked sessions: their positions go too. */
 	state_sa_revoked(sup);
 	rl->crl_done = true;
@@ -132,7 +144,8 @@ reload_pushed(struct sup *sup, const struct round *r, void *arg)
 
 	if (rl->magic != RELOAD_MAGIC)
 		fatalx("reload: bad magic");
-	reload_finish(sup, rl, round_waiting(r));
+	reload_finish(sup, rl, round_waiting(r) -
+	    (round_waits_for(r, &sup->api) ? 1 : 0));
 }
 
 /* The users push is over. */
@@ -145,7 +158,8 @@ reload_users_pushed(struct sup *sup, const struct round *r, void *arg)
 	if (rl->magic != RELOAD_MAGIC)
 		fatalx("reload: bad magic");
 	u = &rl->users;
-	u->unanswered = round_waiting(r);
+	u->unanswered = round_waiting(r) - (round_waits_for(r, &sup->api) ?
+	    1 : 0);
 	u->done = true;
 	rl->users_round = NULL;
 	log_info("users generation %u active in %u of %u workers after %lld "
@@ -236,6 +250,8 @@ reload_start(struct sup *sup, reload_done_fn done, void *arg, char *err,
 	rl->started_ms = clock_mono_ms();
 	rl->round = NULL;
 	rl->acked = rl->failed = rl->sessions_closed = 0;
+	rl->api_crl_acked = rl->api_users_acked = false;
+	rl->api_closed = 0;
 	rl->error[0] = '\0';
 	rl->done = done;
 	rl->arg = arg;
@@ -307,7 +323,7 @@ reload_worker_ack(struct sup *sup, struct proc_slot *slot,
 	struct round	*r;
 	struct ipc_rd	 rd;
 	uint32_t	 status, closed;
-	char		 err[200];
+	char		 err[200], name[PROC_NAME_MAX];
 
 	ipc_rd_init(&rd, m);
 	status = ipc_get_u32(&rd);
@@ -316,12 +332,18 @@ reload_worker_ack(struct sup *sup, struct proc_slot *slot,
 	if (ipc_rd_done(&rd) == -1)
 		return (-1);
 	if (status != 0)
-		log_warnx("worker %u rejected CRL generation %u: %s", slot->id,
-		    m->hdr.gen_or_peer, err);
+		log_warnx("%s rejected CRL generation %u: %s",
+		    proc_name(slot, name), m->hdr.gen_or_peer, err);
 	/* An answer after the reload's deadline counts no more. */
 	r = round_find(sup, IPC_MSG_CRL, m->hdr.gen_or_peer, slot);
 	if (rl == NULL || r == NULL || r != rl->round)
 		return (0);
+	if (slot->id == TAKD_API_SLOT) {
+		rl->api_crl_acked = status == 0;
+		rl->api_closed += closed;
+		round_answer(sup, r, slot);
+		return (0);
+	}
 	if (status == 0) {
 		rl->acked++;
 		rl->sessions_closed += closed;
@@ -342,7 +364,7 @@ reload_users_ack(struct sup *sup, struct proc_slot *slot,
 	struct round	*r;
 	struct ipc_rd	 rd;
 	uint32_t	 status, changed, closed;
-	char		 err[200];
+	char		 err[200], name[PROC_NAME_MAX];
 
 	ipc_rd_init(&rd, m);
 	status = ipc_get_u32(&rd);
@@ -352,11 +374,16 @@ reload_users_ack(struct sup *sup, struct proc_slot *slot,
 	if (ipc_rd_done(&rd) == -1)
 		return (-1);
 	if (status != 0)
-		log_warnx("worker %u rejected users generation %u: %s",
-		    slot->id, m->hdr.gen_or_peer, err);
+		log_warnx("%s rejected users generation %u: %s",
+		    proc_name(slot, name), m->hdr.gen_or_peer, err);
 	r = round_find(sup, IPC_MSG_USERS, m->hdr.gen_or_peer, slot);
 	if (rl == NULL || r == NULL || r != rl->users_round)
 		return (0);
+	if (slot->id == TAKD_API_SLOT) {
+		rl->api_users_acked = status == 0;
+		round_answer(sup, r, slot);
+		return (0);
+	}
 	if (status == 0) {
 		rl->users.acked++;
 		rl->users.changed += changed;

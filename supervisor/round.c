@@ -18,8 +18,9 @@ struct round {
 	unsigned	 waiting;	/* asked, not answered, alive */
 	round_done_fn	 done;
 	void		*arg;
-	bool		 asked[TAKD_MAX_WORKERS];	/* and not yet answered */
-	bool		 answered[TAKD_MAX_WORKERS];
+	/* By slot id: the workers', then the api process's (TAKD_API_SLOT). */
+	bool		 asked[TAKD_SLOT_IDS];	/* and not yet answered */
+	bool		 answered[TAKD_SLOT_IDS];
 };
 
 struct round *
@@ -52,10 +53,11 @@ round_send(struct sup *sup, struct round *r, const void *payload, size_t len,
 	unsigned		 i;
 
 	assert(r->magic == ROUND_MAGIC);
-	for (i = 0; i < sup->n_slots; i++) {
-		s = &sup->slots[i];
+	/* The workers, then the api process (one past them). */
+	for (i = 0; i <= sup->n_slots; i++) {
+		s = i < sup->n_slots ? &sup->slots[i] : &sup->api;
 		/* Not running: a respawn starts with what is in force. */
-		if (s->state != SLOT_RUNNING || s->id >= TAKD_MAX_WORKERS)
+		if (s->state != SLOT_RUNNING || s->id >= TAKD_SLOT_IDS)
 			continue;
 		if (proc_send(sup, s, r->type, r->id, payload, len, fd) == -1 &&
 		    unsent == ROUND_UNSENT_SKIP)
@@ -110,7 +112,7 @@ round_find(struct sup *sup, uint32_t type, uint32_t id,
 {
 	struct round	*r;
 
-	if (slot->id >= TAKD_MAX_WORKERS)
+	if (slot->id >= TAKD_SLOT_IDS)
 		return (NULL);
 	for (r = sup->rounds; r != NULL; r = r->next)
 		if (r->type == type && r->id == id && r->asked[slot->id])
@@ -134,7 +136,7 @@ round_drop(struct sup *sup, struct round *r, const struct proc_slot *slot,
 void
 round_answer(struct sup *sup, struct round *r, const struct proc_slot *slot)
 {
-	assert(r->magic == ROUND_MAGIC && slot->id < TAKD_MAX_WORKERS &&
+	assert(r->magic == ROUND_MAGIC && slot->id < TAKD_SLOT_IDS &&
 	    r->asked[slot->id]);
 	(void)round_drop(sup, r, slot, true);
 }
@@ -144,7 +146,7 @@ round_worker_gone(struct sup *sup, const struct proc_slot *slot)
 {
 	struct round	*r;
 
-	if (slot->id >= TAKD_MAX_WORKERS)
+	if (slot->id >= TAKD_SLOT_IDS)
 		return;
 again:
 	for (r = sup->rounds; r != NULL; r = r->next)
@@ -179,7 +181,13 @@ round_id(const struct round *r)
 bool
 round_answered(const struct round *r, const struct proc_slot *s)
 {
-	return (s->id < TAKD_MAX_WORKERS && r->answered[s->id]);
+	return (s->id < TAKD_SLOT_IDS && r->answered[s->id]);
+}
+
+bool
+round_waits_for(const struct round *r, const struct proc_slot *s)
+{
+	return (s->id < TAKD_SLOT_IDS && r->asked[s->id]);
 }
 
 unsigned

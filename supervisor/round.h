@@ -1,5 +1,6 @@
 /*
- * A round: one request to every running worker, then their answers; done
+ * A round: one request to every running worker (and the api process,
+ * sup->api, whose slot id is one past theirs), then their answers; done
  * when every worker asked has answered or died, or at the deadline.  The
  * status of `takctl status` and of /metrics is one (IPC_MSG_STATUS_REQ,
  * admin.c), the push of a new CRL generation another (IPC_MSG_CRL,
@@ -77,6 +78,9 @@ int		 round_tick(struct sup *);
 uint32_t	 round_id(const struct round *);
 /* Whether the worker in slot answered this round. */
 bool		 round_answered(const struct round *, const struct proc_slot *);
+/* Whether the round still waits for slot's answer (asked, alive, silent). */
+bool		 round_waits_for(const struct round *,
+		    const struct proc_slot *);
 /* Workers asked that have neither answered nor died. */
 unsigned	 round_waiting(const struct round *);
 

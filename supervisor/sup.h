@@ -12,6 +12,7 @@
 
 #include <openssl/ssl.h>
 
+#include "api/api.h"
 #include "ipc/ipc_msg.h"
 #include "shared/config.h"
 #include "shared/counters.h"
@@ -19,6 +20,14 @@
 #include "shared/tlsctx.h"
 
 #define SUP_MAGIC		0x53555056u	/* "SUPV" */
+/*
+ * The api process's slot (sup->api): its id, TAKD_API_SLOT (api/api.h), is
+ * one past the workers', so that rounds (round.c) index it like a
+ * worker's; it is in no slots[].
+ */
+#define TAKD_SLOT_IDS		(TAKD_API_SLOT + 1)
+/* The api process's listeners: [api] listen, enroll_listen, [metrics]. */
+#define TAKD_API_LISTEN_MAX	12
 #define TAKD_PIDFILE		"takd.pid"
 #define TAKD_STORE_DIR		"store"	/* in state_dir: the service user's */
 
@@ -29,7 +38,6 @@ enum sup_ev_kind {
 	SUP_EV_ADMIN_CLIENT,
 	SUP_EV_WORKER,
 	SUP_EV_CRL_WATCH,
-	SUP_EV_METRICS,		/* ptr: a listener or client (metrics_http.c) */
 	SUP_EV_CRL_PARSER	/* the CRL parser's pidfd (crl.c) */
 };
 
@@ -69,8 +77,9 @@ struct proc_slot {
  * One configured address.  A workers' listener ([tls], [tcp]) is a
  * SO_REUSEPORT group of one socket per worker slot, slot_fds[slot], which
  * the supervisor holds from start to stop and never accepts on; fd is the
- * first of them still open (-1 once all are closed).  The supervisor's own
- * listeners ([metrics]) are one socket, fd, and no slot_fds.
+ * first of them still open (-1 once all are closed).  The api process's
+ * listeners ([api], [metrics]) are one socket, fd, and no slot_fds: the
+ * supervisor holds them too and never accepts on them.
  */
 struct listener {
 	const char	*proto;		/* "tls" or "tcp" */
@@ -124,7 +133,6 @@ struct users_state {
 };
 
 struct admin_client;
-struct metrics;
 struct reload;
 struct round;
 struct store;
@@ -155,6 +163,16 @@ struct sup {
 	struct proc_slot slots[TAKD_MAX_WORKERS];
 	unsigned	 n_slots;
 
+	/*
+	 * The api process (supervisor/api_proc.c, api/): runs when [api]
+	 * enabled or [metrics] listen.  Its listeners are bound here as
+	 * root, one socket each, and handed to it at every fork.
+	 */
+	bool		 api_run;
+	struct proc_slot api;
+	struct listener	 api_lis[TAKD_API_LISTEN_MAX];
+	size_t		 n_api_lis;
+
 	bool		 stopping;
 	int64_t		 stop_deadline_ms;
 
@@ -168,7 +186,6 @@ struct sup {
 	uint32_t	 next_req_id;
 	struct round	*rounds;	/* requests to the workers (round.c) */
 	struct reload	*reload;	/* the reload round (reload.c) */
-	struct metrics	*metrics;	/* [metrics] listener (metrics_http.c) */
 
 	struct store	*store;		/* shared state (state.c) */
 	struct ticket_ring *tickets;	/* session ticket keys (ticket.c) */

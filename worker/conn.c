@@ -38,6 +38,7 @@
 
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/tlsctx.h"
 #include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/registry.h"
@@ -462,33 +463,8 @@ conn_handshake_class(const struct conn *c, enum tls_res r, const char *reason)
 
 	if (c->ssl != NULL)
 		vr = SSL_get_verify_result(c->ssl);
-
-	switch (vr) {
-	case X509_V_OK:
-		break;
-	case X509_V_ERR_CERT_REVOKED:
-		return (IPC_HS_REVOKED);
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-	case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
-		/* A CA of the same name but another key fails the signature. */
-		return (IPC_HS_UNKNOWN_CA);
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return (IPC_HS_EXPIRED);
-	case X509_V_ERR_UNABLE_TO_GET_CRL:
-	case X509_V_ERR_CRL_HAS_EXPIRED:
-	case X509_V_ERR_CRL_NOT_YET_VALID:
-	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
-		return (IPC_HS_CRL);
-	default:
-		return (IPC_HS_OTHER_VERIFY);
-	}
+	if (vr != X509_V_OK)
+		return ((enum ipc_hs_fail)tlsctx_verify_class(vr));
 	if (r == TLS_CLOSED)
 		return (IPC_HS_CLOSED);
 	if (strcmp(reason, TLS_REASON_NO_CERT) == 0)

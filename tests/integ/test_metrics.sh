@@ -467,16 +467,22 @@ nofile_soft() {
 }
 
 # Out of descriptors, a connection left in the backlog keeps a listener
-# readable: the supervisor must pause accepting, not spin on EMFILE (nor log
+# readable: the process must pause accepting, not spin on EMFILE (nor log
 # each attempt), and take the waiting connections once descriptors are
-# free.  The supervisor's limit is lowered to two descriptors more than it
-# holds; of four metrics connections two then wait, and a takctl status.
+# free.  The metrics listener is the api process's (docs/api.md), the admin
+# socket the supervisor's: the api process's limit is lowered to two
+# descriptors more than it holds, the supervisor's to what it holds; of
+# four metrics connections two then wait, and a takctl status.
 emfile() {
-	local fds ticks i
+	local fds afds ticks aticks i api
 	setup
 	started
+	api=$(sget api.pid)
+	[ -n "$api" ] && proc_alive "$api" || fail "no api process in status"
 	fds=$(fd_count "$TAKD_PID")
-	nofile_soft "$TAKD_PID" $((fds + 2)) || fail "prlimit"
+	afds=$(fd_count "$api")
+	nofile_soft "$TAKD_PID" "$fds" || fail "prlimit"
+	nofile_soft "$api" $((afds + 2)) || fail "prlimit"
 	for i in 1 2 3 4; do
 		cot_spawn "idle$i" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" ||
 		    exit 1; cat <&3' _ "$MPORT"
@@ -487,15 +493,20 @@ emfile() {
 	wait_for 5 log_has 'admin: accept: .*Too many open files' ||
 	    fail "no EMFILE at the admin socket"
 	ticks=$(cpu_ticks "$TAKD_PID")
+	aticks=$(cpu_ticks "$api")
 	sleep 1
 	ticks=$(( $(cpu_ticks "$TAKD_PID") - ticks ))
-	diag "supervisor out of descriptors: $ticks ticks in 1 s," \
-	    "$(takd_logs | grep -c 'accept: .*Too many open files') log lines"
+	aticks=$(( $(cpu_ticks "$api") - aticks ))
+	diag "out of descriptors: supervisor $ticks ticks, api $aticks" \
+	    "ticks in 1 s, $(takd_logs | grep -c 'accept: .*Too many open files')" \
+	    "log lines"
 	[ "$ticks" -le 20 ] || fail "the supervisor spins: $ticks ticks in 1 s"
+	[ "$aticks" -le 20 ] || fail "the api process spins: $aticks ticks in 1 s"
 	[ "$(takd_logs | grep -c 'accept: .*Too many open files')" -le 6 ] ||
 	    fail "every failed accept logged"
 	# Descriptors back: the waiting connections are served.
 	nofile_soft "$TAKD_PID" 1024 || fail "prlimit"
+	nofile_soft "$api" 1024 || fail "prlimit"
 	cot_wait st 0 10
 	expect_grep '"ok":true' "$T/st.out"
 	wait_for 5 scrape_ok || fail "no scrape once descriptors are back"

@@ -1,0 +1,141 @@
+/*
+ * The api process's HTTP framework (docs/api.md): libevent's evhttp does
+ * the parsing; this file is what takd puts around it, the same for every
+ * listener kind (enum api_port):
+ *
+ *   - connections: each one's SSL is made here (evhttp_set_bevcb +
+ *     bufferevent_openssl_socket_new) from the workers' SSL_CTX, so the
+ *     verify callback, the CA and the CRL generation are the workers';
+ *     8443 asks for a client certificate, 8446 does not, [metrics] listen
+ *     is plain.  Each connection is admitted against max_connections (and
+ *     per source address): at the limit the oldest connection that is not
+ *     in a request makes room, else the newcomer is refused.  Deadlines:
+ *     the TLS handshake ([tls] handshake_timeout from the accept), then
+ *     each request and each reply ([api] timeout, from the previous one).
+ *     A CRL generation closes the connections whose certificate it
+ *     revokes.  Every refusal is counted (shared/counters.h, "api") and
+ *     logged with the peer's address.
+ *   - routes: an exact path and the methods it takes; 404 for another
+ *     path, 405 (with Allow) for another method.
+ *   - requests: the peer, the raw Authorization header, the query string,
+ *     the body (at most [api] max_body: 413 beyond), the client
+ *     certificate on 8443, and a reply now or later (the handler returns
+ *     and answers from another callback: signing goes over IPC).
+ *
+ * Handlers run in the api process's loop; a handler that answers later
+ * keeps its struct api_req until api_req_reply(), which it must call
+ * exactly once (also after the client went away: then nothing is sent).
+ */
+#ifndef TAKD_API_HTTP_H
+#define TAKD_API_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/api_int.h"
+
+/* Methods of a route (libevent's enum evhttp_cmd_type bits). */
+#define API_GET		0x001	/* EVHTTP_REQ_GET */
+#define API_POST	0x002	/* EVHTTP_REQ_POST */
+#define API_HEAD	0x004	/* EVHTTP_REQ_HEAD */
+#define API_PUT		0x008	/* EVHTTP_REQ_PUT */
+#define API_DELETE	0x010	/* EVHTTP_REQ_DELETE */
+
+#define API_ROUTES_MAX		32
+#define API_PATH_MAX		128
+
+/* How a listener kind behaves. */
+struct api_http_opts {
+	const char	*name;		/* "marti", "enroll", "metrics": logs */
+	bool		 tls;
+	bool		 client_cert;	/* mutual TLS: a certificate required */
+	/*
+	 * The old /metrics contract: a request head with a byte no HTTP head
+	 * has is answered 400 at once, one over max_headers 431, and every
+	 * reply closes the connection.
+	 */
+	bool		 plain_gate;
+	size_t		 max_body;
+	size_t		 max_headers;
+	unsigned	 timeout_ms;	/* each request, each reply */
+	unsigned	 handshake_ms;	/* TLS: from the accept */
+	unsigned	 max_conns;
+	unsigned	 max_conns_per_address;
+};
+
+struct api_http;
+struct api_req;
+struct tls_peer;
+
+typedef void	(*api_route_fn)(struct api_req *, void *arg);
+/*
+ * Before any route: true to go on, false when the guard answered the
+ * request itself (a 401 for every path, say).
+ */
+typedef bool	(*api_guard_fn)(struct api_req *, void *arg);
+
+/* A listener kind with its evhttp; NULL (logged) on failure. */
+struct api_http	*api_http_new(struct api *, enum api_port,
+		    const struct api_http_opts *);
+/* Accept on fd (bound and listening, the supervisor's).  -1 logged. */
+int		 api_http_listen(struct api_http *, int fd, const char *address,
+		    unsigned port);
+/* Close the listeners (drain): the connections stay. */
+void		 api_http_unlisten(struct api_http *);
+/* Every connection closed, the listeners, the evhttp.  NULL: nothing. */
+void		 api_http_free(struct api_http *);
+/*
+ * Serve path (exact, the query string apart) with handler for the methods
+ * (API_* bits; API_GET takes HEAD too, answered without its body).
+ * -1 when the table is full or the path too long.
+ */
+int		 api_http_route(struct api_http *, const char *path,
+		    unsigned methods, api_route_fn, void *arg);
+/* The guard of every request of http (one; NULL: none). */
+void		 api_http_guard(struct api_http *, api_guard_fn, void *arg);
+/* Connections open. */
+size_t		 api_http_conns(const struct api_http *);
+/*
+ * A new CRL generation (or none): close the connections whose client
+ * certificate set revokes; how many.
+ */
+unsigned	 api_http_revoke(struct api_http *, const struct crlset *);
+/* Close the connections past their deadline (from the tick). */
+void		 api_http_tick(struct api_http *, int64_t now_ms);
+
+/* The request: borrowed until api_req_reply(). */
+const char	*api_req_peer(const struct api_req *);	/* "addr:port" */
+const char	*api_req_addr(const struct api_req *);	/* "addr" */
+const char	*api_req_path(const struct api_req *);	/* decoded: no */
+/* The raw query string after '?', NULL when there is none. */
+const char	*api_req_query(const struct api_req *);
+unsigned	 api_req_method(const struct api_req *);	/* API_* */
+/* A request header's value (the first of that name), NULL if absent. */
+const char	*api_req_header(const struct api_req *, const char *name);
+/* The raw Authorization header, NULL if absent. */
+const char	*api_req_authorization(const struct api_req *);
+/* The body, contiguous (NUL after it), at most max_body bytes. */
+const unsigned char *api_req_body(struct api_req *, size_t *len);
+/* 8443: the client certificate's serial, subject and user; else NULL. */
+const struct tls_peer *api_req_tls_peer(const struct api_req *);
+/* The listener kind and the process. */
+enum api_port	 api_req_port(const struct api_req *);
+struct api	*api_req_api(const struct api_req *);
+/* The client went away: a reply will not be sent. */
+bool		 api_req_gone(const struct api_req *);
+
+/* A header of the reply to come. */
+void		 api_req_set_header(struct api_req *, const char *name,
+		    const char *value);
+/*
+ * Answer: the status, its Content-Type and body (len bytes, copied; a HEAD
+ * gets the head only).  Frees req: exactly once per request, now or later.
+ */
+void		 api_req_reply(struct api_req *, int code, const char *ctype,
+		    const void *body, size_t len);
+/* A plain-text answer ("404 Not Found\n" when text is NULL). */
+void		 api_req_reply_text(struct api_req *, int code,
+		    const char *text);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * The api process seen from the supervisor: see api_proc.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "ipc/ipc.h"
+#include "shared/log.h"
+#include "supervisor/admin.h"
+#include "supervisor/api_proc.h"
+#include "supervisor/listen.h"
+#include "supervisor/metrics.h"
+#include "supervisor/proc.h"
+#include "supervisor/round.h"
+
+#define API_METRICS_MAGIC	0x41504d52u	/* "APMR" */
+#define API_MEMFD_SEALS		(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
+				    F_SEAL_WRITE)
+
+/* One scrape the api process waits for. */
+struct api_metrics_req {
+	unsigned	 magic;
+	uint32_t	 id;
+};
+
+/* Bound to loopback: only local users reach it, a token is optional. */
+static bool
+api_proc_loopback(const struct listener *l)
+{
+	return (strncmp(l->address, "127.", 4) == 0 ||
+	    strcmp(l->address, "::1") == 0);
+}
+
+static int
+api_proc_bind(struct sup *sup, const char *proto,
+    const struct config_listen *la, char *err, size_t errlen)
+{
+	char	 why[512];
+	int	 n;
+
+	if (la->port[0] == '\0')
+		return (0);
+	n = listen_bind(proto, la, sup->api_lis + sup->n_api_lis,
+	    TAKD_API_LISTEN_MAX - sup->n_api_lis, why, sizeof(why));
+	if (n == -1) {
+		snprintf(err, errlen, "%s", why);
+		return (-1);
+	}
+	sup->n_api_lis += (size_t)n;
+	return (0);
+}
+
+int
+api_proc_open(struct sup *sup, char *err, size_t errlen)
+{
+	const struct config	*cfg = sup->cfg;
+	size_t			 i;
+
+	sup->api.id = TAKD_API_SLOT;
+	sup->api.state = SLOT_EMPTY;
+	sup->api_run = cfg->api_on || cfg->metrics_on;
+	if (!sup->api_run)
+		return (0);
+	if (cfg->api_on && (api_proc_bind(sup, "https", &cfg->api_listen,
+	    err, errlen) == -1 || api_proc_bind(sup, "enroll",
+	    &cfg->api_enroll_listen, err, errlen) == -1))
+		goto fail;
+	if (cfg->metrics_on && api_proc_bind(sup, "metrics",
+	    &cfg->metrics_listen, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < sup->n_api_lis; i++)
+		if (strcmp(sup->api_lis[i].proto, "metrics") == 0 &&
+		    cfg->metrics_token[0] == '\0' &&
+		    !api_proc_loopback(&sup->api_lis[i]))
+			log_warnx("metrics on %s:%u without [metrics] token: "
+			    "whoever reaches it reads the counters",
+			    sup->api_lis[i].address, sup->api_lis[i].port);
+	return (0);
+fail:
+	api_proc_close_listeners(sup);
+	return (-1);
+}
+
+void
+api_proc_start(struct sup *sup)
+{
+	if (!sup->api_run)
+		return;
+	if (proc_spawn(sup, &sup->api) == -1)
+		fatalx("cannot start the api process");
+}
+
+void
+api_proc_close_listeners(struct sup *sup)
+{
+	size_t	 i;
+
+	for (i = 0; i < sup->n_api_lis; i++)
+		if (sup->api_lis[i].fd >= 0) {
+			close(sup->api_lis[i].fd);
+			sup->api_lis[i].fd = -1;
+		}
+}
+
+const struct listener *
+api_proc_listener(const struct sup *sup, size_t i)
+{
+	size_t	 k;
+
+	for (k = 0; k < sup->n_api_lis; k++)
+		if (sup->api_lis[k].fd >= 0 && i-- == 0)
+			return (&sup->api_lis[k]);
+	return (NULL);
+}
+
+static enum api_port
+api_proc_port(const char *proto)
+{
+	if (strcmp(proto, "https") == 0)
+		return (API_PORT_MARTI);
+	if (strcmp(proto, "enroll") == 0)
+		return (API_PORT_ENROLL);
+	return (API_PORT_METRICS);
+}
+
+void
+api_proc_child(struct sup *sup, int ctl_fd, pid_t parent)
+{
+	struct api_args		 args;
+	struct api_listen_fd	 fds[TAKD_API_LISTEN_MAX];
+	int			 keep[TAKD_API_LISTEN_MAX + 2];
+	size_t			 n = 0, nkeep = 0, i;
+
+	proc_child_prepare(sup);
+	for (i = 0; i < sup->n_api_lis; i++) {
+		if (sup->api_lis[i].fd < 0)
+			continue;
+		fds[n].fd = sup->api_lis[i].fd;
+		fds[n].port = api_proc_port(sup->api_lis[i].proto);
+		snprintf(fds[n].address, sizeof(fds[n].address), "%s",
+		    sup->api_lis[i].address);
+		fds[n].portno = sup->api_lis[i].port;
+		keep[nkeep++] = fds[n++].fd;
+	}
+	/* Not a worker's socket, not the admin socket, not the CRL watch. */
+	keep[nkeep++] = ctl_fd;
+	if (log_get_fd() >= 0)
+		keep[nkeep++] = log_get_fd();
+	proc_close_inherited(keep, nkeep);
+	log_procinit("api");
+	/* The supervisor died between fork and PR_SET_PDEATHSIG. */
+	if (getppid() != parent)
+		exit(0);
+
+	memset(&args, 0, sizeof(args));
+	args.ctl_fd = ctl_fd;
+	args.fds = fds;
+	args.n_fds = n;
+	args.ssl_ctx = sup->ssl_ctx;
+	args.ca = sup->ca;
+	args.crl_generation = sup->crl.info.generation;
+	args.crl = sup->crl.crl;
+	args.users = sup->users.set;
+	args.users_generation = sup->users.generation;
+	args.cfg = sup->cfg;
+	exit(api_main(&args));
+}
+
+/* The exposition into a sealed memfd: it may be larger than a frame. */
+static int
+api_proc_memfd(const struct metrics_buf *b)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = memfd_create("takd-metrics", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return (-1);
+	while (off < b->len) {
+		if ((n = write(fd, b->buf + off, b->len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, API_MEMFD_SEALS) == -1)
+		goto fail;
+	return (fd);
+fail:
+	close(fd);
+	return (-1);
+}
+
+static void
+api_proc_metrics_done(struct sup *sup, const struct round *r, void *arg)
+{
+	struct api_metrics_req	*req = arg;
+	struct metrics_buf	 body;
+	struct ipc_buf		*b;
+	uint32_t		 status = 1;
+	int			 fd = -1;
+
+	if (req->magic != API_METRICS_MAGIC)
+		fatalx("api metrics request: bad magic");
+	memset(&body, 0, sizeof(body));
+	metrics_render(sup, r, &body);
+	if (!body.err && (fd = api_proc_memfd(&body)) != -1)
+		status = 0;
+	else
+		log_warn("metrics: cannot hand the exposition to the api "
+		    "process");
+	metrics_buf_free(&body);
+	/* Payload buffers are 64 KiB: too big for the stack. */
+	if ((b = malloc(sizeof(*b))) != NULL) {
+		ipc_buf_init(b);
+		ipc_put_u32(b, status);
+		/* A respawned api process ignores an id it never asked. */
+		(void)proc_send(sup, &sup->api, IPC_MSG_METRICS_REP, req->id,
+		    b->data, b->len, fd);
+		free(b);
+	}
+	if (fd != -1)
+		close(fd);
+	req->magic = 0;
+	free(req);
+}
+
+void
+api_proc_metrics_req(struct sup *sup, uint32_t id)
+{
+	struct api_metrics_req	*req;
+	uint32_t		 status = 1;	/* as ipc_put_u32() puts it */
+
+	if ((req = calloc(1, sizeof(*req))) != NULL) {
+		req->magic = API_METRICS_MAGIC;
+		req->id = id;
+		if (admin_stats_start(sup, METRICS_WAIT_MS,
+		    api_proc_metrics_done, req) != NULL)
+			return;
+		free(req);
+	}
+	log_warnx("metrics: out of memory for a scrape");
+	(void)proc_send(sup, &sup->api, IPC_MSG_METRICS_REP, id, &status,
+	    sizeof(status), -1);
+}

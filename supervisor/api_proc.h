@@ -1,0 +1,34 @@
+/*
+ * The api process seen from the supervisor (docs/api.md, "Process"): its
+ * listeners, bound here as root before the privilege drop and handed to
+ * it at every fork; its slot (sup->api), spawned, reaped and respawned by
+ * proc.c like a worker's and asked by the same rounds (status, CRL and
+ * users pushes); and the Prometheus text it asks for when /metrics is
+ * scraped, which the supervisor makes (metrics_text.c), since the
+ * counters of every process meet here.
+ */
+#ifndef TAKD_API_PROC_H
+#define TAKD_API_PROC_H
+
+#include <stdint.h>
+
+#include "supervisor/sup.h"
+
+/*
+ * As root: whether the api process runs ([api] enabled, or [metrics]
+ * listen), and its listeners bound.  -1 with err (an address in use).
+ */
+int	 api_proc_open(struct sup *, char *err, size_t errlen);
+/* After the workers: fork it (fatal when it cannot be). */
+void	 api_proc_start(struct sup *);
+/* In the child proc_spawn() forked for sup->api: never returns. */
+void	 api_proc_child(struct sup *, int ctl_fd, pid_t parent)
+	    __attribute__((noreturn));
+/* IPC_MSG_METRICS_REQ id: a status round, then IPC_MSG_METRICS_REP. */
+void	 api_proc_metrics_req(struct sup *, uint32_t id);
+/* The api process gave up (exit 2): nobody would accept on them. */
+void	 api_proc_close_listeners(struct sup *);
+/* The i-th of its listeners still open, NULL past the last (status). */
+const struct listener *api_proc_listener(const struct sup *, size_t i);
+
+#endif
