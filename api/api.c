@@ -425,8 +425,10 @@ api_http_init(struct api *api)
 			if ((api->http[p] = api_http_new(api, p, api_opts(api,
 			    p))) == NULL)
 				return (-1);
-			rc = p == API_PORT_METRICS ? api_metrics_init(api,
-			    api->http[p]) : 0;
+			rc = p == API_PORT_MARTI ? api_marti_init(api,
+			    api->http[p]) : p == API_PORT_ENROLL ?
+			    api_enroll_init(api, api->http[p]) :
+			    api_metrics_init(api, api->http[p]);
 			if (rc == -1)
 				return (-1);
 		}

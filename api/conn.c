@@ -325,11 +325,21 @@ api_conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		return;
 	code = atoi(head + 9);
 	api = c->http->api;
+	/*
+	 * libevent 2.1 answers 400 for a head over max_headers: no body is
+	 * read before the head is whole, so more bytes than that since the
+	 * last request were one head.
+	 */
+	if (code == 400 && c->in_bytes > c->http->opts.max_headers) {
+		api_conn_refused(c, &api->cnt.api_head_too_large, "400: "
+		    "request head over [api] max_headers (%zu bytes)",
+		    c->http->opts.max_headers);
+		return;
+	}
 	switch (code) {
 	case 413:
 		api_conn_refused(c, &api->cnt.api_body_too_large, "413: body "
-		    "over [api] max_body (%zu bytes), or head over "
-		    "max_headers", c->http->opts.max_body);
+		    "over [api] max_body (%zu bytes)", c->http->opts.max_body);
 		break;
 	case 501:
 		api_conn_refused(c, &api->cnt.api_bad_method, "501: a method "
@@ -341,6 +351,17 @@ api_conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 			    "malformed request", code);
 		break;
 	}
+}
+
+/* Bytes of the request under way (api_conn_out_cb() reads them). */
+static void
+api_conn_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct api_conn	*c = arg;
+
+	if (c->magic == API_CONN_MAGIC)
+		c->in_bytes += info->n_added;
 }
 
 /* --- admission -------------------------------------------------------- */
@@ -516,6 +537,7 @@ api_conn_admit(struct api_conn *c)
 	} else
 		api_conn_set_state(c, CONN_IDLE, http->opts.timeout_ms);
 	evbuffer_add_cb(bufferevent_get_output(c->bev), api_conn_out_cb, c);
+	evbuffer_add_cb(bufferevent_get_input(c->bev), api_conn_in_cb, c);
 	if (http->opts.plain_gate)
 		evbuffer_add_cb(bufferevent_get_input(c->bev), api_conn_gate_cb,
 		    c);
@@ -733,6 +755,7 @@ api_conn_closecb(struct evhttp_connection *evcon, void *arg)
 		c->req = NULL;
 	}
 	evbuffer_remove_cb(bufferevent_get_output(c->bev), api_conn_out_cb, c);
+	evbuffer_remove_cb(bufferevent_get_input(c->bev), api_conn_in_cb, c);
 	if (http->opts.plain_gate)
 		evbuffer_remove_cb(bufferevent_get_input(c->bev),
 		    api_conn_gate_cb, c);
@@ -771,6 +794,7 @@ void
 api_conn_idle(struct api_conn *c)
 {
 	c->req = NULL;
+	c->in_bytes = 0;
 	api_conn_set_state(c, CONN_IDLE, c->http->opts.timeout_ms);
 }
 

@@ -101,6 +101,8 @@ struct api_conn {
 	char			 bad_subject[256];
 	struct api_req		*req;		/* in a handler */
 	bool			 ours;		/* our reply is being written */
+	/* Bytes read since the last request or reply: what a head took. */
+	size_t			 in_bytes;
 	/* The plain gate: bytes of the head seen, its last three. */
 	size_t			 head_len;
 	bool			 head_done;
