@@ -356,7 +356,7 @@ takd_quiet() {
 }
 
 # listener_port PROTO: the port of the listener of PROTO (tls, tcp,
-# metrics) in the last status; nothing when there is none.
+# metrics, https, enroll) in the last status; nothing when there is none.
 listener_port() {
 	awk -F '\t' -v proto="$1" '
 	    $1 ~ /^listeners\.[0-9]+\.proto$/ && $2 == proto {
