@@ -3,7 +3,8 @@
  * --json or when stdout is not a terminal, so that scripts keep working; a
  * short summary for a person at a terminal: takd, the CRL and the days to
  * its nextUpdate, the state store, one line per worker with its sessions
- * and what it dropped, and the listeners.
+ * and what it dropped, one for the api process when it runs, and the
+ * listeners.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -86,6 +87,36 @@ status_workers(const char *st, size_t len)
 	}
 }
 
+/* The api process (docs/api.md), when takd runs one. */
+static void
+status_api(const char *st, size_t len)
+{
+	const char	*a;
+	char		 state[32], pid[32];
+	size_t		 al;
+
+	if (report_get(st, len, "api", &a, &al) == -1 || al == 0 ||
+	    a[0] != '{')
+		return;
+	report_cell(a, al, "state", state, sizeof(state));
+	report_cell(a, al, "pid", pid, sizeof(pid));
+	printf("api process %s, pid %s, %" PRIu64 " restarts: %" PRIu64
+	    " connections open, %" PRIu64 " requests, %" PRIu64 " handshakes "
+	    "refused, %" PRIu64 " requests refused\n", state, pid,
+	    status_num(a, al, "restarts"), status_num(a, al, "api.connections"),
+	    status_sum(a, al, "api", "requests_"),
+	    status_sum(a, al, "handshake_failures", ""),
+	    status_num(a, al, "api.plain_http_on_tls") +
+	    status_num(a, al, "api.bad_request") +
+	    status_num(a, al, "api.head_too_large") +
+	    status_num(a, al, "api.body_too_large") +
+	    status_num(a, al, "api.not_found") +
+	    status_num(a, al, "api.bad_method") +
+	    status_num(a, al, "api.unauthorized") +
+	    status_num(a, al, "api.timeouts") +
+	    status_num(a, al, "api.connections_refused"));
+}
+
 static void
 status_listeners(const char *st, size_t len)
 {
@@ -140,6 +171,7 @@ cmd_status(struct config *c, int argc, char **argv)
 	}
 	report_header(reply, len);
 	status_workers(reply, len);
+	status_api(reply, len);
 	putchar('\n');
 	status_listeners(reply, len);
 	printf("Every counter: takctl stats; all of it as JSON: takctl status "

@@ -164,6 +164,11 @@ endpoints() {
 	expect_eq "$(sget api.handshakes_ok)" "$n" "status handshakes_ok"
 	expect_eq "$(sget api.api.not_found)" 1 "status not_found"
 	expect_eq "$(sget api.api.bad_method)" 1 "status bad_method"
+	# The summary at a terminal has a line for it.
+	script -qec "$TAKCTL -c $CFG status" /dev/null >"$T/summary" 2>&1 ||
+	    { diag_file "$T/summary"; fail "takctl status at a terminal"; }
+	expect_grep "^api process running, pid $API_PID, 0 restarts: " \
+	    "$T/summary"
 	scrape m
 	m=$T/m
 	expect_grep '^takd_api_up 1$' "$m"
