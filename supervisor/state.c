@@ -226,8 +226,12 @@ state_worker_gone(struct sup *sup, const struct proc_slot *slot)
 		return;
 	/* A worker killed inside a read pins old pages until this. */
 	if (store_reader_check(sup->store, &dead) == 0 && dead > 0)
-		log_info("store: cleared %d stale reader slot%s after worker "
-		    "%u", dead, dead == 1 ? "" : "s", slot->id);
+		log_info("store: cleared %d stale reader slot%s after %s %u",
+		    dead, dead == 1 ? "" : "s", slot->id == TAKD_API_SLOT ?
+		    "the api process, slot" : "worker", slot->id);
+	/* The api process only reads the registry: nothing of it to remove. */
+	if (slot->id == TAKD_API_SLOT)
+		return;
 	memset(&sd, 0, sizeof(sd));
 	sd.sup = sup;
 	sd.dead = slot;

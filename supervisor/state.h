@@ -33,7 +33,10 @@ int	 state_open(struct sup *, unsigned workers, char *err, size_t errlen);
  * a reload, at start and with every purge).
  */
 void	 state_sa_revoked(struct sup *);
-/* A reaped worker: clear its reader slot and its registry entries. */
+/*
+ * A reaped worker: clear its reader slot and its registry entries (the api
+ * process: its reader slot only).
+ */
 void	 state_worker_gone(struct sup *, const struct proc_slot *);
 /* Run the periodic purge when due; ms until the next one, -1 for none. */
 int	 state_tick(struct sup *);
