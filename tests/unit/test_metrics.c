@@ -391,6 +391,67 @@ test_format_none_up(void **state)
 	metrics_buf_free(&b);
 }
 
+/*
+ * The api process: its own families (takd_api_*, no worker label), the
+ * rows it shares with the workers under its own names, and none of its
+ * rows among the workers' families (they would add up wrong).
+ */
+static void
+test_format_api(void **state)
+{
+	struct metrics_snap	 s;
+	struct metrics_buf	 b;
+
+	snap_init(&s);
+	workers[0].st.api_req_marti = 1000;	/* a worker's is never shown */
+	s.api_run = true;
+	s.api.up = true;
+	s.api.restarts = 3;
+	s.api.st.accepted = 12;
+	s.api.st.handshakes_ok = 9;
+	s.api.st.hs_fail[IPC_HS_NO_CERT] = 2;
+	s.api.st.revoked_closed = 1;
+	s.api.st.api_req_marti = 7;
+	s.api.st.api_req_metrics = 4;
+	s.api.st.api_plain_on_tls = 5;
+	s.api.st.api_conns = 2;
+	memset(&b, 0, sizeof(b));
+	metrics_format(&s, &b);
+	assert_int_equal(b.err, 0);
+	check_exposition(b.buf);
+	assert_line(b.buf, "takd_api_up 1");
+	assert_line(b.buf, "takd_api_restarts_total 3");
+	assert_line(b.buf, "takd_api_connections_accepted_total 12");
+	assert_line(b.buf, "takd_api_handshakes_ok_total 9");
+	assert_line(b.buf, "takd_api_handshake_failures_total"
+	    "{reason=\"no_certificate\"} 2");
+	assert_line(b.buf, "takd_api_revoked_closed_total 1");
+	assert_line(b.buf, "takd_api_requests_total{listener=\"marti\"} 7");
+	assert_line(b.buf, "takd_api_requests_total{listener=\"metrics\"} 4");
+	assert_line(b.buf, "takd_api_refused_total"
+	    "{reason=\"plain_http_on_tls\"} 5");
+	assert_line(b.buf, "takd_api_connections 2");
+	assert_null(strstr(b.buf, "worker=\"0\",listener="));
+	assert_null(strstr(b.buf, "takd_api_requests_total{worker"));
+	/* The workers' families hold the workers' numbers only. */
+	assert_line(b.buf, "takd_handshakes_ok_total{worker=\"0\"} 40");
+	metrics_buf_free(&b);
+	/* Silent: up 0 and nothing else of it. */
+	s.api.up = false;
+	memset(&b, 0, sizeof(b));
+	metrics_format(&s, &b);
+	check_exposition(b.buf);
+	assert_line(b.buf, "takd_api_up 0");
+	assert_null(strstr(b.buf, "takd_api_requests_total"));
+	metrics_buf_free(&b);
+	/* Not running: not a line of it. */
+	s.api_run = false;
+	memset(&b, 0, sizeof(b));
+	metrics_format(&s, &b);
+	assert_null(strstr(b.buf, "takd_api_"));
+	metrics_buf_free(&b);
+}
+
 static void
 test_names(void **state)
 {
@@ -514,6 +575,7 @@ main(void)
 		cmocka_unit_test(test_format_crl),
 		cmocka_unit_test(test_format_no_store),
 		cmocka_unit_test(test_format_none_up),
+		cmocka_unit_test(test_format_api),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_route_class),
