@@ -36,9 +36,12 @@ VERSION	= 0.1.0
 PASSWORD_SRC = shared/password.c
 COMMON_SRC = $(filter-out $(PASSWORD_SRC),$(wildcard shared/*.c)) \
 	     $(wildcard ipc/*.c)
-# The api process (HTTPS, /metrics; docs/api.md).  The enrollment routes
-# plug in when api/enroll_routes.c exists (api/enroll.h).
-API_SRC    = $(wildcard api/*.c)
+# The api process (HTTPS, /metrics; docs/api.md), named one by one: the
+# enrollment modules beside it in api/ are pure functions that takd links
+# only through api/enroll_routes.c, whose call is compiled in when it
+# exists (api/enroll.h).
+API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c enroll.c metrics.c) \
+	     $(wildcard api/enroll_routes.c)
 ifneq ($(wildcard api/enroll_routes.c),)
 CPPFLAGS_ENROLL = -DTAKD_ENROLL_ROUTES
 endif
