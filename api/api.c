@@ -7,7 +7,7 @@
  * The control channel speaks the workers' messages (ipc/ipc_msg.h): HELLO
  * once the loop is about to run, STATUS_REQ/REP (its counters), SHUTDOWN
  * (drain), CRL and USERS (new generations, acknowledged), LOG_FD, and its
- * own METRICS_REQ/REP.  As in a worker, a frame that does not match its
+ * own METRICS_REQ/REP and SIGNER_FD.  As in a worker, a frame that does not match its
  * type means the two sides disagree: exit 1 rather than guess.  EOF means
  * the supervisor is gone: exit 0.
  */
@@ -224,6 +224,7 @@ api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 	case IPC_MSG_CRL:
 	case IPC_MSG_USERS:
 	case IPC_MSG_LOG_FD:
+	case IPC_MSG_SIGNER_FD:
 		return (msg->len == 0 && msg->fd != -1);
 	case IPC_MSG_METRICS_REP:
 		*arg = ipc_get_u32(&rd);
@@ -264,6 +265,9 @@ api_ctl_msg(struct api *api, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_LOG_FD:
 		log_set_fd(msg->fd);	/* takes the descriptor */
+		break;
+	case IPC_MSG_SIGNER_FD:
+		api_enroll_signer(api, msg->fd);	/* takes it */
 		break;
 	case IPC_MSG_METRICS_REP:
 		/* Takes the descriptor. */
@@ -456,6 +460,7 @@ api_init(struct api *api, const struct api_args *args)
 	api->crl_generation = args->crl_generation;
 	api->users = args->users;
 	api->users_generation = args->users_generation;
+	api->signer_fd = args->signer_fd;
 	tlsctx_crl_use(api->crl, api->cfg->crl_check);
 	if ((api->base = api_base_new()) == NULL) {
 		log_warnx("cannot make an event loop on epoll");
@@ -505,6 +510,7 @@ api_teardown(struct api *api)
 	for (i = 0; i < API_PORT_MAX; i++)
 		api_http_free(api->http[i]);
 	api_metrics_free(api);
+	api_enroll_free(api);
 	store_close(api->store);
 	tlsctx_crl_use(NULL, api->cfg->crl_check);
 	crlset_free(api->crl);

@@ -53,6 +53,8 @@ struct api_args {
 	struct users	*users;
 	uint32_t	 users_generation;
 	const struct config *cfg;
+	/* Its end of the channel to takd-signer; -1: no enrollment. */
+	int		 signer_fd;
 };
 
 /*

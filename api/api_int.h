@@ -62,6 +62,8 @@ struct api {
 	struct store		*store;
 	struct api_http		*http[API_PORT_MAX];
 	struct api_metrics	*metrics;	/* scrapes waiting (metrics.c) */
+	/* The channel to takd-signer (enrollment); -1: none. */
+	int			 signer_fd;
 };
 
 /* api.c */
@@ -83,5 +85,11 @@ int	 api_marti_init(struct api *, struct api_http *);
 
 /* enroll.c: enrollment on [api] enroll_listen (8446). */
 int	 api_enroll_init(struct api *, struct api_http *);
+/*
+ * A new channel to takd-signer (IPC_MSG_SIGNER_FD; takes fd): signings in
+ * flight on the old one are answered 503.
+ */
+void	 api_enroll_signer(struct api *, int fd);
+void	 api_enroll_free(struct api *);
 
 #endif

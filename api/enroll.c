@@ -3,6 +3,7 @@
  * plug in: see enroll.h.
  */
 #include <stddef.h>
+#include <unistd.h>
 
 #include "api/enroll.h"
 #include "shared/log.h"
@@ -31,4 +32,21 @@ api_enroll_init(struct api *api, struct api_http *http)
 		return (-1);
 #endif
 	return (0);
+}
+
+void
+api_enroll_signer(struct api *api, int fd)
+{
+	if (api->signer_fd >= 0)
+		close(api->signer_fd);
+	api->signer_fd = fd;
+	log_info("enroll: a new channel to the signer");
+}
+
+void
+api_enroll_free(struct api *api)
+{
+	if (api->signer_fd >= 0)
+		close(api->signer_fd);
+	api->signer_fd = -1;
 }

@@ -134,6 +134,16 @@ enum ipc_msg_type {
 	IPC_MSG_METRICS_REQ,
 	IPC_MSG_METRICS_REP,
 
+	/*
+	 * supervisor -> api: a new channel to takd-signer (the old signer
+	 * died and a new one was started, or the log file was reopened),
+	 * SCM_RIGHTS fd = the api's end of its SOCK_SEQPACKET pair.  No
+	 * payload.  The api answers the signings in flight on the old
+	 * channel 503 and uses the new one.  (At a fork the api inherits its
+	 * channel instead.)
+	 */
+	IPC_MSG_SIGNER_FD,
+
 	IPC_MSG_MAX
 };
 

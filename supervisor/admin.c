@@ -537,6 +537,24 @@ admin_json_api(const struct sup *sup, const struct round *r,
 	json_obj_end(j);
 }
 
+/* takd-signer (signer_proc.h), when enrollment is on. */
+static void
+admin_json_signer(const struct sup *sup, struct json *j)
+{
+	const struct signer_proc	*sp = &sup->signer;
+
+	if (!sup->signer_on)
+		return;
+	json_key(j, "signer");
+	json_obj_begin(j);
+	json_kv_str(j, "state", sp->pid > 0 ? "running" : sp->gave_up ?
+	    "gave_up" : sup->stopping ? "stopped" : "respawn_wait");
+	json_kv_int(j, "pid", sp->pid > 0 ? sp->pid : 0);
+	json_kv_uint(j, "restarts", sp->restarts);
+	json_kv_bool(j, "gave_up", sp->gave_up);
+	json_obj_end(j);
+}
+
 static void
 admin_json_listener(const struct listener *l, struct json *j)
 {
@@ -586,6 +604,7 @@ admin_json_status(const struct sup *sup, const struct round *r,
 	json_obj_end(j);
 	admin_json_workers(sup, r, j);
 	admin_json_api(sup, r, j);
+	admin_json_signer(sup, j);
 	json_obj_end(j);
 }
 

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "api/api.h"
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "supervisor/admin.h"
 #include "supervisor/api_proc.h"
@@ -87,6 +89,94 @@ fail:
 	return (-1);
 }
 
+bool
+api_proc_enrolls(const struct config *cfg)
+{
+	return (cfg->api_on && cfg->api_enroll_listen.port[0] != '\0');
+}
+
+void
+api_proc_signer_prepare(struct sup *sup)
+{
+	char	 exe[PATH_MAX], err[PATH_MAX + 512];
+
+	if (!api_proc_enrolls(sup->cfg))
+		return;
+	if (signer_exe_default(exe, sizeof(exe)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "enrollment: cannot find %s next "
+		    "to takd (/proc/self/exe)", SIGNER_EXE);
+	if (signer_prepare(&sup->signer, sup->cfg, exe, err,
+	    sizeof(err)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "enrollment: %s", err);
+	sup->signer_on = true;
+	log_info("enrollment on: %s prepared, [pki] dir %s", exe,
+	    sup->cfg->pki_dir);
+}
+
+void
+api_proc_signer_fork(struct sup *sup)
+{
+	sup->signer_fd = -1;
+	if (!sup->signer_on || sup->signer.gave_up)
+		return;
+	/* Stops the signer of a previous api process, if any is left. */
+	if (signer_spawn(&sup->signer, &sup->signer_fd) == -1)
+		log_warnx("enrollment answers 503 until a signer runs");
+}
+
+void
+api_proc_signer_forked(struct sup *sup)
+{
+	if (sup->signer_fd >= 0)
+		close(sup->signer_fd);
+	sup->signer_fd = -1;
+}
+
+/* Start a signer for the running api process and hand it the channel. */
+static int
+api_proc_signer_hand(struct sup *sup)
+{
+	int	 fd;
+
+	if (signer_spawn(&sup->signer, &fd) == -1)
+		return (-1);
+	if (proc_send(sup, &sup->api, IPC_MSG_SIGNER_FD, 0, NULL, 0,
+	    fd) == -1)
+		log_warnx("signer: its channel could not be sent to the api "
+		    "process");
+	close(fd);
+	return (0);
+}
+
+int
+api_proc_signer_tick(struct sup *sup)
+{
+	struct signer_proc	*sp = &sup->signer;
+	int64_t			 now = clock_mono_ms();
+
+	if (!sup->signer_on || sup->stopping || sp->pid != -1 ||
+	    sp->gave_up || sp->respawn_at_ms == 0)
+		return (-1);
+	/* No api running: its next fork starts a signer with it. */
+	if (sup->api.state != SLOT_RUNNING || sup->api.chan == NULL)
+		return (-1);
+	if (!signer_respawn_due(sp, now))
+		return ((int)(sp->respawn_at_ms - now));
+	/* A failed fork is tried again in a second. */
+	return (api_proc_signer_hand(sup) == -1 ? 1000 : -1);
+}
+
+void
+api_proc_signer_renew(struct sup *sup)
+{
+	if (!sup->signer_on || sup->stopping)
+		return;
+	if (sup->signer.pid != -1 && sup->api.state == SLOT_RUNNING &&
+	    sup->api.chan != NULL && api_proc_signer_hand(sup) == 0)
+		return;
+	signer_stop(&sup->signer);
+}
+
 void
 api_proc_start(struct sup *sup)
 {
@@ -134,7 +224,7 @@ api_proc_child(struct sup *sup, int ctl_fd, pid_t parent)
 {
 	struct api_args		 args;
 	struct api_listen_fd	 fds[TAKD_API_LISTEN_MAX];
-	int			 keep[TAKD_API_LISTEN_MAX + 2];
+	int			 keep[TAKD_API_LISTEN_MAX + 3];
 	size_t			 n = 0, nkeep = 0, i;
 
 	proc_child_prepare(sup);
@@ -152,6 +242,9 @@ api_proc_child(struct sup *sup, int ctl_fd, pid_t parent)
 	keep[nkeep++] = ctl_fd;
 	if (log_get_fd() >= 0)
 		keep[nkeep++] = log_get_fd();
+	/* Its channel to the signer; the signer's files (ca.key) go. */
+	if (sup->signer_fd >= 0)
+		keep[nkeep++] = sup->signer_fd;
 	proc_close_inherited(keep, nkeep);
 	log_procinit("api");
 	/* The supervisor died between fork and PR_SET_PDEATHSIG. */
@@ -169,6 +262,7 @@ api_proc_child(struct sup *sup, int ctl_fd, pid_t parent)
 	args.users = sup->users.set;
 	args.users_generation = sup->users.generation;
 	args.cfg = sup->cfg;
+	args.signer_fd = sup->signer_fd;
 	exit(api_main(&args));
 }
 

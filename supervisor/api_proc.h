@@ -10,6 +10,7 @@
 #ifndef TAKD_API_PROC_H
 #define TAKD_API_PROC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "supervisor/sup.h"
@@ -19,6 +20,28 @@
  * listen), and its listeners bound.  -1 with err (an address in use).
  */
 int	 api_proc_open(struct sup *, char *err, size_t errlen);
+/* Whether cfg has the api process serve enrollment ([api] enroll_listen). */
+bool	 api_proc_enrolls(const struct config *);
+/*
+ * As root, before the drop, when it enrolls: open what takd-signer needs
+ * (signer_prepare()).  Exits 78 (config) when it cannot: enrollment would
+ * answer nothing but 503.
+ */
+void	 api_proc_signer_prepare(struct sup *);
+/*
+ * proc_spawn() of the api process: a fresh signer before the fork
+ * (sup->signer_fd its end, or -1), that end closed after it.
+ */
+void	 api_proc_signer_fork(struct sup *);
+void	 api_proc_signer_forked(struct sup *);
+/*
+ * From the loop: a signer that died is started again once its backoff
+ * passed and its channel sent to the running api (IPC_MSG_SIGNER_FD).  ms
+ * to the next respawn, or -1.
+ */
+int	 api_proc_signer_tick(struct sup *);
+/* A new signer for the running api now (a reopened log file); else stop. */
+void	 api_proc_signer_renew(struct sup *);
 /* After the workers: fork it (fatal when it cannot be). */
 void	 api_proc_start(struct sup *);
 /* In the child proc_spawn() forked for sup->api: never returns. */

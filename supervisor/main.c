@@ -382,6 +382,8 @@ start_stop(struct sup *s, const char *why)
 	listen_close_all(s);
 	api_proc_close_listeners(s);
 	proc_shutdown_all(s);
+	/* Signings in flight are answered 503 while the api drains. */
+	signer_shutdown(&s->signer);
 }
 
 static void
@@ -405,6 +407,8 @@ reopen_log(struct sup *s)
 	if (s->api_run)
 		proc_send(s, &s->api, IPC_MSG_LOG_FD, 0, NULL, 0,
 		    log_get_fd());
+	/* takd-signer writes to the file it was started with: a new one. */
+	api_proc_signer_renew(s);
 }
 
 static void
@@ -500,6 +504,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(timeout, crl_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));
 		timeout = min_timeout(timeout, ticket_tick(s));
+		timeout = min_timeout(timeout, api_proc_signer_tick(s));
 		if (s->stopping) {
 			if (proc_running(s) == 0)
 				return;
@@ -555,6 +560,7 @@ cleanup(struct sup *s)
 		    s->cfg->run_dir, TAKD_PIDFILE, TAKD_ADMIN_SOCKET);
 	admin_close(s);
 	api_proc_close_listeners(s);
+	signer_close(&s->signer);
 	reload_free(s);		/* its requesters are gone */
 	notify_close();
 	state_close(s);		/* every worker is gone */
@@ -635,6 +641,8 @@ main(int argc, char *argv[])
 	if (config_load(&config, path, err, sizeof(err)) == -1)
 		config_fail(err);
 	sup.magic = SUP_MAGIC;
+	signer_init(&sup.signer);
+	sup.signer_fd = -1;
 	sup.cfg = &config;
 	sup.admin_fd = sup.sigfd = sup.run_dirfd = sup.users.dirfd = -1;
 	snprintf(sup.user, sizeof(sup.user), "%s", as_root ? config.user : "");
@@ -652,6 +660,8 @@ main(int argc, char *argv[])
 		check_pki_dir(&sup);
 		load_tls(&sup);
 		load_users(&sup, as_root ? &ids : NULL);
+		api_proc_signer_prepare(&sup);
+		signer_close(&sup.signer);
 		printf("takd: configuration %s is valid\n",
 		    path ? path : "(embedded defaults)");
 		crl_cleanup(&sup);
@@ -670,6 +680,8 @@ main(int argc, char *argv[])
 	prepare_dirs(&sup, &ids, as_root);
 	/* In STATE_DIR by default: made just now. */
 	load_users(&sup, as_root ? &ids : NULL);
+	/* takd-signer's files (ca.key), as root; logging is up. */
+	api_proc_signer_prepare(&sup);
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
 		log_warn("chown %s", config.log);
 	if (!sup.foreground)

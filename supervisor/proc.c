@@ -133,6 +133,8 @@ proc_child_prepare(struct sup *sup)
 	 * supervisor's would never rotate and outlive its keys.
 	 */
 	ticket_free(sup);
+	/* The signer's files, ca.key among them, are the supervisor's only. */
+	signer_close(&sup->signer);
 	/*
 	 * TERM and INT stay blocked: the child reads them from its own
 	 * signalfd, so there is no window where they would kill it outright.
@@ -204,10 +206,15 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 		log_warn("%s: socketpair", name);
 		return (-1);
 	}
+	/* Each api process gets a signer of its own (api_proc.h). */
+	if (slot->id == TAKD_API_SLOT)
+		api_proc_signer_fork(sup);
 	if ((pid = fork()) == -1) {
 		log_warn("%s: fork", name);
 		close(sv[0]);
 		close(sv[1]);
+		if (slot->id == TAKD_API_SLOT)
+			api_proc_signer_forked(sup);
 		return (-1);
 	}
 	if (pid == 0) {
@@ -215,6 +222,8 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 		proc_child(sup, slot, sv[1], parent);
 	}
 	close(sv[1]);
+	if (slot->id == TAKD_API_SLOT)
+		api_proc_signer_forked(sup);
 	if ((slot->chan = ipc_chan_new(sv[0], proc_chan_queue(sup))) == NULL) {
 		log_warnx("%s: cannot set up control channel", name);
 		kill(pid, SIGKILL);
@@ -442,6 +451,10 @@ proc_reap(struct sup *sup)
 	int			 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		/* takd-signer: its own backoff (api_proc_signer_tick()). */
+		if (signer_exited(&sup->signer, pid, status,
+		    clock_mono_ms()))
+			continue;
 		if ((slot = proc_find(sup, pid)) == NULL) {
 			log_debug("reaped unknown child %d", (int)pid);
 			continue;

@@ -323,6 +323,10 @@ signer_exited(struct signer_proc *sp, pid_t pid, int status, int64_t now_ms)
 		return (0);
 	sp->pid = -1;
 	sp->last_status = status;
+	if (sp->stopping) {
+		log_info("signer (pid %d) stopped", (int)pid);
+		return (1);
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
 		sp->gave_up = true;
 		log_warnx("signer (pid %d) cannot start; not respawned: "
@@ -351,7 +355,7 @@ signer_respawn_due(const struct signer_proc *sp, int64_t now_ms)
 {
 	/* respawn_at_ms is set by an exit only: a first start is explicit. */
 	return (sp->magic == SIGNER_PROC_MAGIC && sp->pid == -1 &&
-	    !sp->gave_up && sp->exe_fd != -1 && sp->respawn_at_ms != 0 &&
+	    !sp->gave_up && !sp->stopping && sp->exe_fd != -1 && sp->respawn_at_ms != 0 &&
 	    now_ms >= sp->respawn_at_ms);
 }
 
@@ -360,6 +364,15 @@ signer_stop(struct signer_proc *sp)
 {
 	if (sp->magic == SIGNER_PROC_MAGIC && sp->pid > 0)
 		(void)kill(sp->pid, SIGTERM);
+}
+
+void
+signer_shutdown(struct signer_proc *sp)
+{
+	if (sp->magic != SIGNER_PROC_MAGIC)
+		return;
+	sp->stopping = true;
+	signer_stop(sp);
 }
 
 void

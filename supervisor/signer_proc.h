@@ -64,6 +64,7 @@ struct signer_proc {
 	unsigned	 restarts;
 	int		 last_status;	/* waitpid's */
 	bool		 gave_up;	/* exited 2: never respawned */
+	bool		 stopping;	/* takd stops: never respawned */
 };
 
 /* Nothing prepared, nothing running (enrollment off). */
@@ -107,6 +108,8 @@ bool	 signer_respawn_due(const struct signer_proc *, int64_t now_ms);
 
 /* SIGTERM to a running signer (stop, or restart after a log reopen). */
 void	 signer_stop(struct signer_proc *);
+/* takd stops: SIGTERM, and its exit is the last (no respawn is due). */
+void	 signer_shutdown(struct signer_proc *);
 
 /* Close the prepared descriptors (shutdown; a forked worker). */
 void	 signer_close(struct signer_proc *);

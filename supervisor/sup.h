@@ -18,6 +18,7 @@
 #include "shared/counters.h"
 #include "shared/grouplist.h"
 #include "shared/tlsctx.h"
+#include "supervisor/signer_proc.h"
 
 #define SUP_MAGIC		0x53555056u	/* "SUPV" */
 /*
@@ -172,6 +173,16 @@ struct sup {
 	struct proc_slot api;
 	struct listener	 api_lis[TAKD_API_LISTEN_MAX];
 	size_t		 n_api_lis;
+	/*
+	 * takd-signer (signer_proc.h), the key holder of enrollment: on when
+	 * the api process serves [api] enroll_listen.  One signer per api
+	 * process: started before each fork of it (signer_fd is the api's
+	 * end of their channel until the fork took it) and again after a
+	 * death of its own (IPC_MSG_SIGNER_FD to the running api).
+	 */
+	bool		 signer_on;
+	struct signer_proc signer;
+	int		 signer_fd;
 
 	bool		 stopping;
 	int64_t		 stop_deadline_ms;

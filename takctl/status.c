@@ -3,8 +3,8 @@
  * --json or when stdout is not a terminal, so that scripts keep working; a
  * short summary for a person at a terminal: takd, the CRL and the days to
  * its nextUpdate, the state store, one line per worker with its sessions
- * and what it dropped, one for the api process when it runs, and the
- * listeners.
+ * and what it dropped, one for the api process when it runs, one for
+ * takd-signer when enrollment is on, and the listeners.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -117,6 +117,24 @@ status_api(const char *st, size_t len)
 	    status_num(a, al, "api.connections_refused"));
 }
 
+/* takd-signer (docs/security.md, "The signer"), when enrollment is on. */
+static void
+status_signer(const char *st, size_t len)
+{
+	const char	*a;
+	char		 state[32], pid[32];
+	size_t		 al;
+
+	if (report_get(st, len, "signer", &a, &al) == -1 || al == 0 ||
+	    a[0] != '{')
+		return;
+	report_cell(a, al, "state", state, sizeof(state));
+	report_cell(a, al, "pid", pid, sizeof(pid));
+	printf("signer %s, pid %s, %" PRIu64 " restarts%s\n", state, pid,
+	    status_num(a, al, "restarts"), strcmp(state, "gave_up") == 0 ?
+	    ": enrollment answers 503 until takd restarts" : "");
+}
+
 static void
 status_listeners(const char *st, size_t len)
 {
@@ -172,6 +190,7 @@ cmd_status(struct config *c, int argc, char **argv)
 	report_header(reply, len);
 	status_workers(reply, len);
 	status_api(reply, len);
+	status_signer(reply, len);
 	putchar('\n');
 	status_listeners(reply, len);
 	printf("Every counter: takctl stats; all of it as JSON: takctl status "
