@@ -135,6 +135,18 @@ api_crl_install(struct api *api, int fd, uint32_t gen)
 	api_ack(api, IPC_MSG_CRL_ACK, gen, 0, closed, "");
 }
 
+/* Users with a password hash: those HTTP Basic can authenticate. */
+static size_t
+api_users_hashed(const struct users *us)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < users_count(us); i++)
+		if (users_has_password(users_get(us, i)))
+			n++;
+	return (n);
+}
+
 /* A new users generation: the groups of the requests to come. */
 static void
 api_users_install(struct api *api, int fd, uint32_t gen)
@@ -151,8 +163,8 @@ api_users_install(struct api *api, int fd, uint32_t gen)
 	users_free(api->users);
 	api->users = set;
 	api->users_generation = gen;
-	log_info("users generation %u in force: %zu users", gen,
-	    users_count(set));
+	log_info("users generation %u in force: %zu users, %zu with a "
+	    "password hash", gen, users_count(set), api_users_hashed(set));
 	api_ack(api, IPC_MSG_USERS_ACK, gen, 0, 0, "");
 }
 
@@ -493,8 +505,10 @@ api_init(struct api *api, const struct api_args *args)
 	if (api_http_init(api) == -1)
 		return (2);
 	log_info("started on %s: %zu listeners, CRL generation %u, users "
-	    "generation %u", event_base_get_method(api->base), args->n_fds,
-	    api->crl_generation, api->users_generation);
+	    "generation %u (%zu users, %zu with a password hash)",
+	    event_base_get_method(api->base), args->n_fds,
+	    api->crl_generation, api->users_generation,
+	    users_count(api->users), api_users_hashed(api->users));
 	hello[0] = TAKD_API_SLOT;
 	hello[1] = (uint32_t)getpid();
 	api_ctl_send(api, IPC_MSG_HELLO, api->crl_generation, hello,

@@ -49,7 +49,10 @@ struct api_args {
 	uint32_t	 crl_generation;
 	/* The set in force at fork (NULL: crl_check off), ours from then. */
 	struct crlset	*crl;
-	/* The users file in force at fork (no hashes), ours from then. */
+	/*
+	 * The users file in force at fork, ours from then: with the password
+	 * hashes when it serves enrollment, else without.
+	 */
 	struct users	*users;
 	uint32_t	 users_generation;
 	const struct config *cfg;

@@ -55,7 +55,10 @@ struct api {
 	/* The CRL set the verify callback checks (NULL: crl_check off). */
 	struct crlset		*crl;
 	uint32_t		 crl_generation;
-	/* The users file in force, without hashes (groups of a user). */
+	/*
+	 * The users file in force: the groups of a user, and its password
+	 * hash when this process serves enrollment (HTTP Basic).
+	 */
 	struct users		*users;
 	uint32_t		 users_generation;
 	/* The registry (read only): clientEndPoints.  NULL: unavailable. */

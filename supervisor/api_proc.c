@@ -14,6 +14,7 @@
 #include "ipc/ipc.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/users.h"
 #include "supervisor/admin.h"
 #include "supervisor/api_proc.h"
 #include "supervisor/listen.h"
@@ -225,9 +226,20 @@ api_proc_child(struct sup *sup, int ctl_fd, pid_t parent)
 	struct api_args		 args;
 	struct api_listen_fd	 fds[TAKD_API_LISTEN_MAX];
 	int			 keep[TAKD_API_LISTEN_MAX + 3];
+	struct users		*users = sup->users.set;
+	char			 err[512];
 	size_t			 n = 0, nkeep = 0, i;
 
 	proc_child_prepare(sup);
+	/*
+	 * The users with their password hashes (HTTP Basic), read before the
+	 * memfd closes with every descriptor not kept.
+	 */
+	if (sup->users.api_fd != -1 && (users = users_map(sup->users.api_fd,
+	    "users", err, sizeof(err))) == NULL) {
+		log_warnx("api: the users file with its hashes: %s", err);
+		exit(1);
+	}
 	for (i = 0; i < sup->n_api_lis; i++) {
 		if (sup->api_lis[i].fd < 0)
 			continue;
@@ -259,7 +271,7 @@ api_proc_child(struct sup *sup, int ctl_fd, pid_t parent)
 	args.ca = sup->ca;
 	args.crl_generation = sup->crl.info.generation;
 	args.crl = sup->crl.crl;
-	args.users = sup->users.set;
+	args.users = users;
 	args.users_generation = sup->users.generation;
 	args.cfg = sup->cfg;
 	args.signer_fd = sup->signer_fd;

@@ -203,8 +203,12 @@ reload_users_start(struct sup *sup, struct reload *rl)
 		u->done = true;
 		return;
 	}
-	/* Like the CRL: one not sent it is unanswered; one respawned has it. */
-	round_send(sup, r, NULL, 0, fd, ROUND_UNSENT_WAIT);
+	/*
+	 * Like the CRL: one not sent it is unanswered; one respawned has it.
+	 * The api process gets the hashes when it enrolls (userfile.h).
+	 */
+	round_send_fds(sup, r, NULL, 0, fd, userfile_api_fd(sup, fd),
+	    ROUND_UNSENT_WAIT);
 	close(fd);
 	rl->users_round = r;
 }

@@ -49,6 +49,13 @@ void
 round_send(struct sup *sup, struct round *r, const void *payload, size_t len,
     int fd, enum round_unsent unsent)
 {
+	round_send_fds(sup, r, payload, len, fd, fd, unsent);
+}
+
+void
+round_send_fds(struct sup *sup, struct round *r, const void *payload,
+    size_t len, int fd, int api_fd, enum round_unsent unsent)
+{
 	struct proc_slot	*s;
 	unsigned		 i;
 
@@ -59,7 +66,8 @@ round_send(struct sup *sup, struct round *r, const void *payload, size_t len,
 		/* Not running: a respawn starts with what is in force. */
 		if (s->state != SLOT_RUNNING || s->id >= TAKD_SLOT_IDS)
 			continue;
-		if (proc_send(sup, s, r->type, r->id, payload, len, fd) == -1 &&
+		if (proc_send(sup, s, r->type, r->id, payload, len,
+		    s == &sup->api ? api_fd : fd) == -1 &&
 		    unsent == ROUND_UNSENT_SKIP)
 			continue;
 		r->asked[s->id] = true;

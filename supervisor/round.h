@@ -55,6 +55,10 @@ struct round	*round_new(struct sup *, uint32_t type, uint32_t id,
  */
 void		 round_send(struct sup *, struct round *, const void *payload,
 		    size_t len, int fd, enum round_unsent);
+/* The same, with api_fd instead of fd for the api process. */
+void		 round_send_fds(struct sup *, struct round *,
+		    const void *payload, size_t len, int fd, int api_fd,
+		    enum round_unsent);
 /* The requester went away: done never runs.  NULL does nothing. */
 void		 round_cancel(struct sup *, struct round *);
 

@@ -124,6 +124,14 @@ struct users;
 /* The users file in force (userfile.c). */
 struct users_state {
 	struct users	*set;		/* no password hashes */
+	/*
+	 * With enrollment on (api_proc_enrolls()), the same generation with
+	 * its password hashes, for the api process only (HTTP Basic on
+	 * 8446): the file's text in a sealed memfd, never parsed here.  -1
+	 * otherwise.
+	 */
+	int		 api_fd;
+	bool		 hashes;	/* api_fd is kept */
 	uint32_t	 generation;	/* 1 at start, +1 a reload that read it */
 	int		 dirfd;		/* the file's directory (trust.h) */
 	char		 name[256];	/* file name inside dirfd */

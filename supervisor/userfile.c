@@ -13,6 +13,7 @@
 #include "shared/log.h"
 #include "shared/trust.h"
 #include "shared/users.h"
+#include "supervisor/api_proc.h"
 #include "supervisor/privdrop.h"
 #include "supervisor/userfile.h"
 
@@ -58,13 +59,19 @@ userfile_open_dir(struct sup *sup, char *err, size_t errlen)
 	return (0);
 }
 
-/* Read the file: a checked set without hashes in *out, or -1 with err. */
+/*
+ * Read the file: a checked set without hashes in *out and, when the api
+ * process needs them, the set with its hashes in a sealed memfd *api_fd
+ * (else -1); or -1 with err.
+ */
 static int
-userfile_read(struct sup *sup, struct users **out, bool *missing, char *err,
-    size_t errlen)
+userfile_read(struct sup *sup, struct users **out, bool *missing,
+    int *api_fd, char *err, size_t errlen)
 {
+	char	 why[256];
 	int	 rc;
 
+	*api_fd = -1;
 	if (userfile_open_dir(sup, err, errlen) == -1) {
 		if (errno != ENOENT)
 			return (-1);
@@ -85,6 +92,13 @@ userfile_read(struct sup *sup, struct users **out, bool *missing, char *err,
 	if (rc == -1)
 		return (-1);
 	*missing = rc == 1;
+	if (sup->users.hashes && (*api_fd = users_memfd(*out, why,
+	    sizeof(why))) == -1) {
+		snprintf(err, errlen, "%s", why);
+		users_free(*out);
+		*out = NULL;
+		return (-1);
+	}
 	users_strip(*out);
 	return (0);
 }
@@ -157,8 +171,10 @@ userfile_init(struct sup *sup, const struct privdrop_ids *ids, char *err,
 	char	 why[512];
 
 	sup->users.dirfd = -1;
-	if (userfile_read(sup, &sup->users.set, &sup->users.missing, why,
-	    sizeof(why)) == -1) {
+	sup->users.api_fd = -1;
+	sup->users.hashes = api_proc_enrolls(sup->cfg);
+	if (userfile_read(sup, &sup->users.set, &sup->users.missing,
+	    &sup->users.api_fd, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "[auth] users: %s", why);
 		return (-1);
 	}
@@ -176,14 +192,17 @@ userfile_reload(struct sup *sup, char *err, size_t errlen)
 	struct users	*set = NULL;
 	bool		 missing = false;
 	char		 why[512];
+	int		 api_fd = -1;
 
-	if (userfile_read(sup, &set, &missing, why, sizeof(why)) == 0 &&
-	    missing && !sup->users.missing) {
+	if (userfile_read(sup, &set, &missing, &api_fd, why,
+	    sizeof(why)) == 0 && missing && !sup->users.missing) {
 		/*
 		 * A file removed by mistake would put every user in __ANON__ at
 		 * the next connect, which may see more than its groups did.
 		 */
 		users_free(set);
+		if (api_fd != -1)
+			close(api_fd);
 		snprintf(why, sizeof(why), "%.400s: no longer there (to take every "
 		    "user away, leave a file without users)", sup->cfg->users);
 		set = NULL;
@@ -199,6 +218,9 @@ userfile_reload(struct sup *sup, char *err, size_t errlen)
 	}
 	users_free(sup->users.set);
 	sup->users.set = set;
+	if (sup->users.api_fd != -1)
+		close(sup->users.api_fd);
+	sup->users.api_fd = api_fd;
 	sup->users.missing = missing;
 	sup->users.generation++;
 	sup->users.loaded_at = time(NULL);
@@ -220,11 +242,20 @@ userfile_memfd(struct sup *sup)
 	return (fd);
 }
 
+int
+userfile_api_fd(const struct sup *sup, int fd)
+{
+	return (sup->users.api_fd != -1 ? sup->users.api_fd : fd);
+}
+
 void
 userfile_cleanup(struct sup *sup)
 {
 	users_free(sup->users.set);
 	sup->users.set = NULL;
+	if (sup->users.api_fd != -1)
+		close(sup->users.api_fd);
+	sup->users.api_fd = -1;
 	if (sup->users.dirfd >= 0)
 		close(sup->users.dirfd);
 	sup->users.dirfd = -1;
