@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "shared/users.h"
 
 #define USERS_SEALS	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
@@ -57,6 +59,8 @@ users_memfd(const struct users *us, char *err, size_t errlen)
 			close(fd);
 		fd = -1;
 	}
+	/* It may hold password hashes (the api process's copy). */
+	OPENSSL_cleanse(text, len);
 	free(text);
 	return (fd);
 }
