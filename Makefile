@@ -18,35 +18,39 @@ OPT	= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 endif
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
 CPPFLAGS = -I. -I$(BUILD)/proto -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
-	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS) $(CPPFLAGS_ENROLL)
+	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
 CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
-# takd parses network input: it links no CA code and no libzip (pki/), and
-# no libcrypt: only takctl hashes passwords (shared/password.h).
+# takd parses network input: it links no CA code and no libzip (pki/).
 # libevent (evhttp and its OpenSSL bufferevents): the api process's HTTP
-# (api/, docs/api.md); takd only, never takctl.
+# (api/, docs/api.md); takd only, never takctl.  libcrypt: the api
+# process checks passwords (HTTP Basic on the enrollment port,
+# api/basic_auth.c); no other process of takd calls it.
 EVENT_LIBS = -levent_openssl -levent_extra -levent_core
-TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c $(EVENT_LIBS)
+TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c $(EVENT_LIBS) \
+	    -lcrypt
 LIBS	= $(TAKD_LIBS) -lzip -lcrypt
 # takctl decodes no CoT and serves no HTTP: no protobuf-c, no libevent.
 TAKCTL_LIBS = $(filter-out -lprotobuf-c $(EVENT_LIBS),$(LIBS)) -lqrencode
 VERSION	= 0.1.0
 
-# Password hashing (libcrypt): takctl and the unit tests, not takd.
+# Password hashing (libcrypt): takctl, the unit tests, and takd for the
+# api process's HTTP Basic (shared/password.h verifies; only takctl
+# hashes).
 PASSWORD_SRC = shared/password.c
 COMMON_SRC = $(filter-out $(PASSWORD_SRC),$(wildcard shared/*.c)) \
 	     $(wildcard ipc/*.c)
-# The api process (HTTPS, /metrics; docs/api.md), named one by one: the
-# enrollment modules beside it in api/ are pure functions that takd links
-# only through api/enroll_routes.c, whose call is compiled in when it
-# exists (api/enroll.h).
-API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c enroll.c metrics.c) \
-	     $(wildcard api/enroll_routes.c)
-ifneq ($(wildcard api/enroll_routes.c),)
-CPPFLAGS_ENROLL = -DTAKD_ENROLL_ROUTES
-endif
+# The enrollment logic of the api process (docs/enrollment.md): pure
+# modules over buffers, in the unit tests and the fuzz targets, and in
+# takd through api/enroll_routes.c.
+ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.c \
+	     enroll_reply.c)
+# The api process (HTTPS, /metrics, enrollment; docs/api.md), named one
+# by one.
+API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c enroll.c metrics.c \
+	     enroll_routes.c) $(ENROLL_SRC)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
-	     $(COMMON_SRC)
+	     $(COMMON_SRC) $(PASSWORD_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.
 COT_SRC    = $(wildcard cot/*.c)
 TAKD_SRC  += $(COT_SRC)
@@ -91,11 +95,6 @@ $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c)) \
 	  $(API_SRC)
 LIB_SRC += $(COT_SRC)
-# The enrollment logic of the api process (docs/enrollment.md): pure
-# modules over buffers, in the unit tests and the fuzz targets.
-ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.c \
-	     enroll_reply.c)
-LIB_SRC += $(ENROLL_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 	rm -f $@
 	ar rcs $@ $^

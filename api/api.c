@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "api/enroll.h"
 #include "api/http.h"
 #include "shared/clock.h"
 #include "shared/crlset.h"
@@ -197,6 +198,7 @@ api_status(struct api *api, uint32_t req)
 	api->cnt.open_fds = api_count_fds();
 	api->cnt.crl_generation = api->crl_generation;
 	api->cnt.crl_stale_admitted = tlsctx_stale_admissions();
+	enroll_routes_counters(api);
 	ipc_buf_init(b);
 	counters_encode(b, &api->cnt);
 	grouplist_put_counts(b, NULL, 0);	/* no CoT session has groups */
@@ -472,7 +474,6 @@ api_init(struct api *api, const struct api_args *args)
 	api->crl_generation = args->crl_generation;
 	api->users = args->users;
 	api->users_generation = args->users_generation;
-	api->signer_fd = args->signer_fd;
 	tlsctx_crl_use(api->crl, api->cfg->crl_check);
 	if ((api->base = api_base_new()) == NULL) {
 		log_warnx("cannot make an event loop on epoll");

@@ -33,6 +33,7 @@ struct event_base;
 struct api_http;
 struct api_metrics;
 struct crlset;
+struct enroll;
 struct store;
 struct users;
 
@@ -65,8 +66,8 @@ struct api {
 	struct store		*store;
 	struct api_http		*http[API_PORT_MAX];
 	struct api_metrics	*metrics;	/* scrapes waiting (metrics.c) */
-	/* The channel to takd-signer (enrollment); -1: none. */
-	int			 signer_fd;
+	/* Enrollment on 8446 (enroll_routes.c); NULL: not served. */
+	struct enroll		*enroll;
 };
 
 /* api.c */

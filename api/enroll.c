@@ -3,7 +3,6 @@
  * plug in: see enroll.h.
  */
 #include <stddef.h>
-#include <unistd.h>
 
 #include "api/enroll.h"
 #include "shared/log.h"
@@ -27,26 +26,17 @@ api_enroll_init(struct api *api, struct api_http *http)
 	if (api_http_route(http, ENROLL_PROFILE_PATH, API_GET, enroll_profile,
 	    api) == -1)
 		return (-1);
-#ifdef TAKD_ENROLL_ROUTES
-	if (enroll_routes_register(api, http) == -1)
-		return (-1);
-#endif
-	return (0);
+	return (enroll_routes_register(api, http));
 }
 
 void
 api_enroll_signer(struct api *api, int fd)
 {
-	if (api->signer_fd >= 0)
-		close(api->signer_fd);
-	api->signer_fd = fd;
-	log_info("enroll: a new channel to the signer");
+	enroll_routes_signer(api, fd);
 }
 
 void
 api_enroll_free(struct api *api)
 {
-	if (api->signer_fd >= 0)
-		close(api->signer_fd);
-	api->signer_fd = -1;
+	enroll_routes_free(api);
 }

@@ -445,6 +445,64 @@
 	    "new one at a connection limit.")				\
 	C(api_metrics_evicted, COUNTER, "api", "metrics_evicted",	\
 	    NULL, NULL, NULL, "api", NULL, NULL)			\
+	C(api_login_ok, COUNTER, "api", "logins_ok",			\
+	    "api_logins_total", "result", "ok", "api",			\
+	    "enrollment logins: ok",					\
+	    "HTTP Basic logins on the enrollment port, by result "	\
+	    "(every result but ok is answered the same 401).")	\
+	C(api_login_bad_password, COUNTER, "api", "logins_bad_password",\
+	    "api_logins_total", "result", "bad_password", "api",	\
+	    "enrollment logins: wrong password", NULL)			\
+	C(api_login_unknown_user, COUNTER, "api", "logins_unknown_user",\
+	    "api_logins_total", "result", "unknown_user", "api",	\
+	    "enrollment logins: no such user", NULL)			\
+	C(api_login_no_password, COUNTER, "api", "logins_no_password",	\
+	    "api_logins_total", "result", "no_password", "api",	\
+	    "enrollment logins: user without a password", NULL)	\
+	C(api_login_malformed, COUNTER, "api", "logins_malformed",	\
+	    "api_logins_total", "result", "malformed", "api",		\
+	    "enrollment logins: no or malformed Authorization", NULL)	\
+	C(api_login_delayed, COUNTER, "api", "logins_delayed",		\
+	    "api_logins_delayed_total", NULL, NULL, "api",		\
+	    "enrollment logins delayed (earlier failures)",		\
+	    "Enrollment requests held before their login was checked, "	\
+	    "for earlier failures of their user name or address.")	\
+	C(api_throttle_names, GAUGE, "api", "throttle_names",		\
+	    "api_throttle_tracked", "table", "names", "api",		\
+	    "failed logins tracked: names",				\
+	    "User names and source addresses whose failed logins the "	\
+	    "enrollment port counts now.")				\
+	C(api_throttle_addrs, GAUGE, "api", "throttle_addresses",	\
+	    "api_throttle_tracked", "table", "addresses", "api",	\
+	    "failed logins tracked: addresses", NULL)			\
+	C(api_throttle_evictions, COUNTER, "api", "throttle_evictions",\
+	    "api_throttle_evictions_total", NULL, NULL, "api",		\
+	    "failed logins forgotten for room",				\
+	    "Names and addresses still counting failures that a full "	\
+	    "table forgot to make room.")				\
+	C(api_enroll_signed, COUNTER, "api", "enroll_signed",		\
+	    "api_enrollments_total", "result", "signed", "api",	\
+	    "enrollments: signed",					\
+	    "Certificate signing requests of authenticated users on "	\
+	    "the enrollment port, by result.")				\
+	C(api_enroll_bad_request, COUNTER, "api", "enroll_bad_request",\
+	    "api_enrollments_total", "result", "bad_request", "api",	\
+	    "enrollments refused: query, Accept or body (400)", NULL)	\
+	C(api_enroll_bad_csr, COUNTER, "api", "enroll_bad_csr",	\
+	    "api_enrollments_total", "result", "bad_csr", "api",	\
+	    "enrollments refused: CSR policy (400)", NULL)		\
+	C(api_enroll_refused, COUNTER, "api", "enroll_refused",	\
+	    "api_enrollments_total", "result", "signer_refused", "api",	\
+	    "enrollments refused by the signer (400)", NULL)		\
+	C(api_enroll_busy, COUNTER, "api", "enroll_busy",		\
+	    "api_enrollments_total", "result", "busy", "api",		\
+	    "enrollments deferred: signer rate limit (503)", NULL)	\
+	C(api_enroll_error, COUNTER, "api", "enroll_error",		\
+	    "api_enrollments_total", "result", "error", "api",		\
+	    "enrollments failed in the signer (500)", NULL)		\
+	C(api_enroll_unavailable, COUNTER, "api", "enroll_unavailable",\
+	    "api_enrollments_total", "result", "unavailable", "api",	\
+	    "enrollments unanswered: no signer (503)", NULL)		\
 	C(api_conns, GAUGE, "api", "connections",			\
 	    "api_connections", NULL, NULL, "api", "connections open",	\
 	    "Connections open to the api process, every listener.")
