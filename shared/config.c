@@ -367,6 +367,8 @@ config_init(struct config *cfg)
 
 	/* What TAK Server's example CoreConfig has as nameEntries. */
 	cfg->cert_days = 365;
+	cfg->enroll_rate = 60;
+	cfg->enroll_burst = 20;
 	snprintf(cfg->cert_o, sizeof(cfg->cert_o), "TAK");
 	snprintf(cfg->cert_ou, sizeof(cfg->cert_ou), "TAK");
 }

@@ -155,6 +155,9 @@ struct config {
 
 	/* [api]: certificates issued to enrolled devices (docs/pki.md) */
 	unsigned	 cert_days;		/* their validity */
+	/* takd-signer's rate limit: signatures a minute, and at once */
+	unsigned	 enroll_rate;
+	unsigned	 enroll_burst;
 	char		 cert_o[256];		/* the O their CSR must carry */
 	char		 cert_ou[256];		/* the OU; "" none */
 };

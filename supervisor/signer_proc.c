@@ -173,6 +173,8 @@ signer_prepare(struct signer_proc *sp, const struct config *cfg,
 	snprintf(sp->trusted, sizeof(sp->trusted), "%u",
 	    (unsigned)trust_get_owner());
 	sp->level = signer_level_name(cfg->log_level);
+	sp->rate = cfg->enroll_rate;
+	sp->burst = cfg->enroll_burst;
 	return (0);
  fail:
 	signer_close(sp);

@@ -60,7 +60,8 @@ static const char *const added_keys[] = {
 	"api.cert_o", "api.cert_ou",
 	"api.enabled", "api.listen", "api.enroll_listen", "api.max_body",
 	"api.max_headers", "api.timeout", "api.max_connections",
-	"api.max_connections_per_address",
+	"api.max_connections_per_address", "api.enroll_rate",
+	"api.enroll_burst",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
