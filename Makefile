@@ -31,7 +31,7 @@ TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c $(EVENT_LIBS) \
 	    -lcrypt
 LIBS	= $(TAKD_LIBS) -lzip -lcrypt
 # takctl decodes no CoT and serves no HTTP: no protobuf-c, no libevent.
-TAKCTL_LIBS = $(filter-out -lprotobuf-c $(EVENT_LIBS),$(LIBS)) -lqrencode
+TAKCTL_LIBS = $(filter-out -lprotobuf-c $(EVENT_LIBS),$(LIBS)) -lqrencode -lpng16
 VERSION	= 0.1.0
 
 # Password hashing (libcrypt): takctl, the unit tests, and takd for the

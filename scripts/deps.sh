@@ -6,7 +6,8 @@ set -eu
 
 # protobuf-c: TAK protocol v1 (proto/*.proto compiled at build time).
 # libevent-dev (evhttp, libevent-openssl): the api process (docs/api.md).
-pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libevent-dev"
+# libqrencode-dev, libpng-dev: takctl's enrollment QR codes (docs/pki.md).
+pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libpng-dev libevent-dev"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
 	# test_api drives the HTTPS ports with curl (and Python's ssl).

@@ -1,10 +1,10 @@
 /*
  * QR codes for `takctl pki enroll-package --qr` (docs/pki.md).  The symbol
  * is libqrencode's (error correction M, 8-bit mode: the URL's bytes as
- * they are); takctl only draws its modules.  No PNG: libqrencode has no
- * image writer (the PNG of the qrencode tool is the tool's own, on
- * libpng), and takd takes no image library for one picture; SVG is text
- * every browser and printer shows, PBM what every image tool reads.
+ * they are); takctl only draws its modules.  PNG through libpng's
+ * simplified API (libqrencode has no image writer; libpng is the PNG
+ * library, and takctl's alone: takd links none of this); SVG is text every
+ * browser and printer shows, PBM what every image tool reads.
  */
 #include <sys/stat.h>
 
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <png.h>
 #include <qrencode.h>
 
 #include "takctl/qr.h"
@@ -88,23 +89,54 @@ qr_pbm(const QRcode *qr, FILE *fp)
 	}
 }
 
+/* 8-bit grey PNG, QR_PBM_SCALE pixels a module, through libpng. */
+static int
+qr_png(const QRcode *qr, FILE *fp, const char *path)
+{
+	png_image	 img;
+	unsigned char	*px;
+	int		 n = qr->width + 2 * QR_QUIET, side = n * QR_PBM_SCALE;
+	int		 x, y, rc = -1;
+
+	if ((px = malloc((size_t)side * (size_t)side)) == NULL) {
+		takctl_warnx("%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	for (y = 0; y < side; y++)
+		for (x = 0; x < side; x++)
+			px[(size_t)y * (size_t)side + (size_t)x] = qr_dark(qr,
+			    x / QR_PBM_SCALE, y / QR_PBM_SCALE) ? 0 : 255;
+	memset(&img, 0, sizeof(img));
+	img.version = PNG_IMAGE_VERSION;
+	img.width = (png_uint_32)side;
+	img.height = (png_uint_32)side;
+	img.format = PNG_FORMAT_GRAY;
+	if (png_image_write_to_stdio(&img, fp, 0, px, side, NULL) == 0)
+		takctl_warnx("%s: libpng: %s", path, img.message);
+	else
+		rc = 0;
+	png_image_free(&img);
+	free(px);
+	return (rc);
+}
+
 int
 qr_write_file(const char *s, const char *path, bool force)
 {
 	QRcode		*qr = NULL;
 	FILE		*fp = NULL;
 	size_t		 len = strlen(path);
-	bool		 svg;
+	enum { QR_SVG, QR_PBM, QR_PNG } kind;
 	int		 fd, rc = -1;
 
 	if (len > 4 && strcmp(path + len - 4, ".svg") == 0)
-		svg = true;
+		kind = QR_SVG;
 	else if (len > 4 && strcmp(path + len - 4, ".pbm") == 0)
-		svg = false;
+		kind = QR_PBM;
+	else if (len > 4 && strcmp(path + len - 4, ".png") == 0)
+		kind = QR_PNG;
 	else {
-		takctl_warnx("--qr %s: give a .svg or .pbm file (no PNG: see "
-		    "docs/pki.md; `qrencode -o FILE.png` makes one from the "
-		    "printed string)", path);
+		takctl_warnx("--qr %s: give a .png, .svg or .pbm file", path);
 		return (-1);
 	}
 	if ((qr = qr_encode(s)) == NULL)
@@ -120,10 +152,12 @@ qr_write_file(const char *s, const char *path, bool force)
 		close(fd);
 		goto done;
 	}
-	if (svg)
+	if (kind == QR_SVG)
 		qr_svg(qr, fp);
-	else
+	else if (kind == QR_PBM)
 		qr_pbm(qr, fp);
+	else if (qr_png(qr, fp, path) == -1)
+		goto done;
 	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
 		takctl_warnx("%s: %s", path, strerror(errno));
 		goto done;

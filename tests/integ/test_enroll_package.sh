@@ -155,10 +155,16 @@ enroll_qr() {
 	draw2pbm term "$T/term" "$T/t2.pbm" "iTAK QR:" || fail "no iTAK drawing"
 	expect_eq "$(zbarimg --raw -q "$T/t2.pbm" 2>/dev/null)" "$itak" "the terminal iTAK code"
 	[ "$(stat -c %a "$T/atak.pbm")" = 600 ] || fail "atak.pbm not 0600"
-	ctl_in $'Blue pass&1\n' 1 pki enroll-package eve --force \
+	ctl_in $'Blue pass&1\n' 0 pki enroll-package eve --force \
 	    --qr "$T/atak.png"
-	expect_grep 'give a \.svg or \.pbm file \(no PNG' "$T/out"
-	[ ! -e "$T/atak.png" ] || fail "atak.png written"
+	[ "$(head -c 8 "$T/atak.png" | od -An -tx1 | tr -d ' ')" = \
+	    89504e470d0a1a0a ] || fail "atak.png is no PNG"
+	expect_eq "$(zbarimg --raw -q "$T/atak.png" 2>/dev/null)" "$atak" "the PNG decoded"
+	[ "$(stat -c %a "$T/atak.png")" = 600 ] || fail "atak.png not 0600"
+	ctl_in $'Blue pass&1\n' 1 pki enroll-package eve --force \
+	    --qr "$T/atak.gif"
+	expect_grep 'give a \.png, \.svg or \.pbm file' "$T/out"
+	[ ! -e "$T/atak.gif" ] || fail "atak.gif written"
 }
 
 run_case enroll_package
