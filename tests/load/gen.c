@@ -258,6 +258,8 @@ tl_reach(const struct opts *o, unsigned i)
 
 /* --- one client ---------------------------------------------------------- */
 
+static void	 tl_send_sa(struct tl_proc *, struct client *);
+
 static void
 cl_error(struct tl_proc *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -411,6 +413,14 @@ cl_accepted(struct tl_proc *x, struct client *c, int64_t now)
 	else
 		x->st.established++;
 	hist_add(&x->st.hs, (uint64_t)(now - c->t_start));
+	/*
+	 * --register: one SA, so that takd binds the session's uid and
+	 * callsign and the registry (clientEndPoints) lists it.
+	 */
+	if (x->o->mode == MODE_HOLD && x->o->register_sa) {
+		tl_send_sa(x, c);
+		return;
+	}
 	if (x->o->mode == MODE_FANOUT && c->rx == NULL &&
 	    (c->rx = malloc(TL_RX_CAP)) == NULL)
 		tl_fail("out of memory");

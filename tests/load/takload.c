@@ -13,7 +13,11 @@
  *              handshake (not measured), then always offers the ticket its
  *              previous connection got (tickets are single use).
  *   hold       N sessions opened at --rate per second and held idle for
- *              --duration s: takd's RSS before, with them, per session.
+ *              --duration s, or until SIGUSR1: takd's RSS before, with
+ *              them, per session.  --register: each sends one SA once
+ *              up, so that takd's registry lists it with a uid and a
+ *              callsign (the api scenario of `make bench` asks for them
+ *              with GET /Marti/api/clientEndPoints while they are held).
  *   fanout     N sessions opened at --rate; once all are up, each sends
  *              --sa-rate SA events a second for --duration s (phases spread
  *              over the period), and reads everything it gets.  takd
@@ -34,6 +38,10 @@
  * is replayed at connect (takd queues the latest SA of every other client to
  * a new session); an SA from before the sending phase (a state dir reused
  * from another run) is counted as "replayed", not as a delivery.
+ *
+ * --ready-file FILE: the coordinator writes the number of sessions up
+ * into FILE once the ramp (and --settle) is over, for a script that has
+ * something to do while they are held.
  *
  * The parent reads takd's CPU time (utime+stime of /proc/PID/stat, and the
  * ns-precise sum of /proc/PID/task/ * /schedstat), RSS, PSS and write calls
@@ -73,6 +81,7 @@
 static const char *const tl_mode_names[] = { "handshake", "hold", "fanout" };
 
 static volatile sig_atomic_t tl_interrupted;
+static volatile sig_atomic_t tl_hold_over;	/* SIGUSR1 */
 
 /* --- the coordinator (parent) -------------------------------------------- */
 
@@ -81,6 +90,30 @@ tl_on_signal(int sig)
 {
 	(void)sig;
 	tl_interrupted = 1;
+}
+
+/* SIGUSR1: a hold is over (a script is done with the sessions). */
+static void
+tl_on_usr1(int sig)
+{
+	(void)sig;
+	tl_hold_over = 1;
+}
+
+/* --ready-file: the sessions up, written whole or not at all. */
+static void
+tl_write_ready(const char *path, uint64_t up)
+{
+	char	 tmp[PATH_MAX];
+	FILE	*f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		tl_fail("--ready-file: path too long");
+	if ((f = fopen(tmp, "w")) == NULL)
+		tl_fail("%s: %s", tmp, strerror(errno));
+	fprintf(f, "%" PRIu64 "\n", up);
+	if (fclose(f) == EOF || rename(tmp, path) == -1)
+		tl_fail("%s: %s", path, strerror(errno));
 }
 
 static uint64_t
@@ -317,6 +350,7 @@ tl_coordinate(const struct opts *o, struct addrinfo *ai)
 			tl_fail("fork: %s", strerror(errno));
 		if (kids[i] == 0) {
 			signal(SIGINT, SIG_IGN);
+			signal(SIGUSR1, SIG_IGN);
 			signal(SIGTERM, SIG_DFL);
 			(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 			tl_proc_main(o, shm, i, ai);
@@ -350,6 +384,8 @@ tl_coordinate(const struct opts *o, struct addrinfo *ai)
 	if (r.have_takd && takd_sample(sup, &r.s0) == -1)
 		tl_fail("takd (pid %d) is gone", (int)sup);
 	r.n_open = (unsigned)(SUM(established) - SUM(closed_early));
+	if (o->ready_file != NULL && !r.ready_timeout && !tl_interrupted)
+		tl_write_ready(o->ready_file, r.n_open);
 	shm->t_go_us = r.t_go = mono_us() + TL_START_DELAY_US;
 	__atomic_store_n(&shm->go, 1, __ATOMIC_RELEASE);
 	sends_end = r.t_go + (int64_t)(o->duration * 1e6);
@@ -365,6 +401,8 @@ tl_coordinate(const struct opts *o, struct addrinfo *ai)
 				break;
 		} else if (all_flag(shm, o->procs,
 		    offsetof(struct tl_report, done)))
+			break;
+		else if (o->mode == MODE_HOLD && tl_hold_over)
 			break;
 		if (mono_us() - last_say >= 2000000) {
 			last_say = mono_us();
@@ -412,7 +450,8 @@ usage(void)
 "               [--sa-rate N/S] [--drain S] [--settle S]\n"
 "               [--teams T [--hq H]] [--v1 PCT]\n"
 "               [--takd-pid PID | --takd-pidfile FILE]\n"
-"               [--uid-prefix P] [--quiet]\n");
+"               [--uid-prefix P] [--register] [--ready-file FILE]\n"
+"               [--quiet]\n");
 	exit(TL_EXIT_USAGE);
 }
 
@@ -480,6 +519,8 @@ main(int argc, char *argv[])
 		{ "hq",		required_argument, NULL, 'H' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "v1",		required_argument, NULL, 'V' },
+		{ "register",	no_argument,	   NULL, 'G' },
+		{ "ready-file",	required_argument, NULL, 'Y' },
 		{ NULL,		0,		   NULL, 0 }
 	};
 	struct opts	 o;
@@ -531,6 +572,8 @@ main(int argc, char *argv[])
 		case 'H': o.hq = (unsigned)opt_num("hq", optarg, 0,
 		    TL_MAX_CLIENTS); break;
 		case 'q': o.quiet = true; break;
+		case 'G': o.register_sa = true; break;
+		case 'Y': o.ready_file = optarg; break;
 		case 'V': o.v1_pct = (unsigned)opt_num("v1", optarg, 0, 100);
 		    break;
 		default: usage();
@@ -562,7 +605,8 @@ main(int argc, char *argv[])
 		o.concurrency = o.procs;
 	if (o.mode != MODE_HANDSHAKE && o.clients < o.procs)
 		o.procs = o.clients;
-	if (strlen(o.uid_prefix) > 64)
+	if (strlen(o.uid_prefix) > 64 || (o.register_sa &&
+	    o.mode != MODE_HOLD))
 		usage();
 	/* No round at all would leave the fan-out window without an end. */
 	o.rounds = (unsigned)(o.duration * o.sa_rate + 0.5);
@@ -575,6 +619,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, tl_on_signal);
 	signal(SIGTERM, tl_on_signal);
+	signal(SIGUSR1, tl_on_usr1);
 	tl_nofile(&o);
 	/* The v1 clients encode their SA with takd's codec (libxml2). */
 	cot_parse_init();

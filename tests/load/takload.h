@@ -39,6 +39,7 @@ struct opts {
 	const char	*pass;
 	const char	*pidfile;
 	const char	*uid_prefix;
+	const char	*ready_file;	/* written once every session is up */
 	pid_t		 takd_pid;
 	unsigned	 clients;
 	unsigned	 procs;
@@ -53,6 +54,7 @@ struct opts {
 	double		 settle;
 	unsigned	 v1_pct;	/* fanout: clients on TAK protocol v1 */
 	bool		 resume;
+	bool		 register_sa;	/* hold: one SA per client once up */
 	bool		 quiet;
 };
 
