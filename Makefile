@@ -121,11 +121,17 @@ $(BUILD)/tests/tools/takp_conv: $(BUILD)/libtakd.a
 # signreq starts takd-signer with supervisor/signer_proc.c (test_signer).
 $(BUILD)/tests/tools/signreq: $(BUILD)/libtakd.a
 
-# The load generator of `make bench`: every file of tests/load/, and the
-# TAK protocol v1 codec from the archive (its v1 clients encode their SA).
-$(BUILD)/tests/load/takload: $(call obj,$(wildcard tests/load/*.c)) \
-    $(BUILD)/tests/common/tlsclient.o $(BUILD)/libtakd.a
+# The load generator of `make bench`: every file of tests/load/ but
+# takhttp.c, and the TAK protocol v1 codec from the archive (its v1 clients
+# encode their SA).
+$(BUILD)/tests/load/takload: $(call obj,$(filter-out tests/load/takhttp.c,\
+    $(wildcard tests/load/*.c))) $(BUILD)/tests/common/tlsclient.o \
+    $(BUILD)/libtakd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TAKD_LIBS)
+# Its HTTPS client for the api process (clientEndPoints, enrollment).
+$(BUILD)/tests/load/takhttp: $(BUILD)/tests/load/takhttp.o \
+    $(BUILD)/tests/load/measure.o $(BUILD)/tests/common/tlsclient.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
 
 # The protobuf-c code comes first: any source may include its headers.
 $(BUILD)/%.o: %.c | $(PROTO_H)
@@ -148,7 +154,7 @@ $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c | $(PROTO_H)
 
 units: $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 tools: $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
-load: $(BUILD)/tests/load/takload
+load: $(BUILD)/tests/load/takload $(BUILD)/tests/load/takhttp
 .PHONY: units tools load
 
 deps:

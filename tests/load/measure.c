@@ -358,6 +358,22 @@ takd_sample(pid_t sup, struct takd_sample *s)
 	return (0);
 }
 
+/*
+ * One process's CPU seconds so far (schedstat, ns-precise; utime+stime
+ * where it is unreadable); -1 when the process is gone.
+ */
+double
+tl_proc_cpu_s(pid_t pid)
+{
+	double	 v;
+
+	if ((v = proc_sched_ns(pid)) >= 0)
+		return (v / 1e9);
+	if ((v = proc_stat_ticks(pid)) >= 0)
+		return (v / (double)sysconf(_SC_CLK_TCK));
+	return (-1);
+}
+
 /* takd's CPU seconds from a to b. */
 double
 takd_cpu_delta(const struct takd_sample *a, const struct takd_sample *b)

@@ -138,6 +138,7 @@ pid_t	 takd_find(const struct opts *);
 int	 takd_sample(pid_t, struct takd_sample *);
 double	 takd_cpu_delta(const struct takd_sample *,
 	    const struct takd_sample *);
+double	 tl_proc_cpu_s(pid_t);
 
 /* v1.c: a v1 client's SA, encoded once, patched per send. */
 #define TL_V1_MARK	"<takload s=\""
