@@ -12,7 +12,8 @@
 #   BENCH_FANOUT="100 500 1000"
 #   BENCH_SLOW=200            clients of the slow-arrival fan-out (20/s)
 #   BENCH_V1=500              clients of the TAK protocol v1 fan-outs
-#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1"   scenarios to run
+#   BENCH_API=200             clientEndPoints requests (BENCH_HOLD clients)
+#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api"
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
@@ -25,6 +26,7 @@ case "$B" in /*) ;; *) B="$REPO/$B" ;; esac
 TAKD=$B/bin/takd
 TAKCTL=$B/bin/takctl
 LOAD=$B/tests/load/takload
+HTTP=$B/tests/load/takhttp
 DURATION=${BENCH_DURATION:-10}
 DRAIN=20	# fan-out: how long deliveries may trail the last SA sent
 HOLD=${BENCH_HOLD:-10000}
@@ -32,7 +34,8 @@ FANOUT=${BENCH_FANOUT:-100 500 1000}
 SLOW=${BENCH_SLOW:-200}
 SLOW_RATE=20	# connections a second of the slow-arrival fan-out
 V1N=${BENCH_V1:-500}
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1} "
+API_REQ=${BENCH_API:-200}
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api} "
 # Fan-out with groups: TEAMS teams of TEAM_SIZE clients and HQ clients in
 # every team, then the same deliveries without groups.
 TEAMS=5
@@ -40,8 +43,9 @@ TEAM_SIZE=100
 HQ=1
 GCLIENTS=$((TEAMS * TEAM_SIZE + HQ))
 OUT=${BENCH_OUT:-$REPO/docs/performance.md}
-# One certificate per fan-out client, one at least (the shared one).
-NCERTS=1
+# One certificate per fan-out client, two at least (the shared one, and
+# the api scenario's requester).
+NCERTS=2
 case "$ONLY" in *" fanout "*|*" fanout1 "*)
 	for n in $FANOUT; do
 		if [ "$n" -gt "$NCERTS" ]; then NCERTS=$n; fi
@@ -57,7 +61,7 @@ case "$ONLY" in *" v1 "*)
 	if [ "$V1N" -gt "$NCERTS" ]; then NCERTS=$V1N; fi
 esac
 
-for f in "$TAKD" "$TAKCTL" "$LOAD"; do
+for f in "$TAKD" "$TAKCTL" "$LOAD" "$HTTP"; do
 	[ -x "$f" ] || { echo "bench: $f missing: run make bench" >&2; exit 1; }
 done
 
@@ -67,7 +71,9 @@ TMP=${TMPDIR:-/tmp}
 T=$(mktemp -d "$TMP/takd-bench.XXXXXX")
 chmod 755 "$T"	# takd's workers run as nobody
 TAKD_PID=
+BG_PID=		# a takload holding sessions in the background (api)
 cleanup() {
+	[ -z "$BG_PID" ] || { kill -TERM "$BG_PID" 2>/dev/null; wait "$BG_PID"; } || true
 	[ -z "$TAKD_PID" ] || stop_takd
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "bench: kept $T" >&2
@@ -153,6 +159,9 @@ start_takd() {
 		# The users file, when the scenario gives one (groups).
 		[ -z "${TAKD_USERS:-}" ] ||
 		    printf '[auth]\nusers = %s\n' "$TAKD_USERS"
+		# The api process (api): its [api] lines.
+		[ -z "${TAKD_API:-}" ] ||
+		    printf '[api]\nenabled = yes\n%b\n' "$TAKD_API"
 		[ -z "${BENCH_CONF:-}" ] || printf '%b\n' "$BENCH_CONF"
 	} >"$CFG"
 	"$TAKD" -f -c "$CFG" >"$DIR/takd.stderr" 2>&1 </dev/null &
@@ -244,6 +253,75 @@ run() {
 	say "  $(cut -c1-400 "$T/$name.json")..."
 }
 
+# --- the api process ----------------------------------------------------------
+# api_port PROTO: the port of takd's api listener PROTO (https, enroll)
+# in the status of the running takd.
+api_port() {
+	grep -o "\"proto\":\"$1\",\"address\":\"[^\"]*\",\"port\":[0-9]*" \
+	    "$DIR/status0.json" | head -1 | grep -o '[0-9]*$'
+}
+
+# api_pid: the api process's pid.
+api_pid() {
+	grep -o '"api":{"state":"[a-z]*","pid":[0-9]*' "$DIR/status0.json" |
+	    grep -o '[0-9]*$'
+}
+# api: BENCH_HOLD sessions of one certificate (user c0000), each sending
+# one SA (takload --register) so that the registry lists it with a uid
+# and a callsign, held while c0001 asks for clientEndPoints BENCH_API
+# times.  c0000 publishes to group Fleet and receives nothing (--in);
+# c0001 receives from Fleet (--out): c0001 sees every held client, and
+# no SA fans out to the other held sessions (which would make the ramp a
+# 10,000 x 10,000 fan-out, not what is measured here).
+api_scenario() {
+	local cfg=$T/api-auth.ini users=$T/api-auth/users port pid up t0 rc=0
+	mkdir -m 755 "$T/api-auth"
+	{
+		printf '[server]\nstate_dir = %s\n' "$T/api-auth/state"
+		printf '[auth]\nusers = %s\n' "$users"
+	} >"$cfg"
+	"$TAKCTL" -c "$cfg" user add c0000 --in Fleet --no-password \
+	    >>"$T/users.log" 2>&1 &&
+	"$TAKCTL" -c "$cfg" user add c0001 --out Fleet --no-password \
+	    >>"$T/users.log" 2>&1 ||
+	    die "takctl user add failed: $(tail -3 "$T/users.log")"
+	chmod 644 "$users"
+	say "api: takd with the api on; takload --mode hold --register" \
+	    "--clients $HOLD; takhttp get --requests $API_REQ"
+	TAKD_USERS=$users TAKD_API='listen = 127.0.0.1:0\nenroll_listen =' \
+	    start_takd api auto
+	port=$(api_port https)
+	pid=$(api_pid)
+	[ -n "$port" ] && [ -n "$pid" ] ||
+	    die "api: no https listener or api process in takctl status"
+	"$LOAD" --connect "127.0.0.1:$PORT" --takd-pid "$TAKD_PID" \
+	    --mode hold --register "${CERT[@]}" --clients "$HOLD" --rate 0 \
+	    --duration 3600 --settle 1 --ready-file "$DIR/ready" \
+	    >"$T/api_hold.json" 2>"$T/api_hold.err" &
+	BG_PID=$!
+	t0=$(date +%s)
+	while [ ! -s "$DIR/ready" ]; do
+		kill -0 "$BG_PID" 2>/dev/null || {
+			wait "$BG_PID" || true; BG_PID=
+			cat "$T/api_hold.err" >&2; die "api: takload failed"; }
+		[ $(( $(date +%s) - t0 )) -lt 600 ] ||
+		    die "api: sessions not up after 600 s"
+		sleep 0.2
+	done
+	up=$(cat "$DIR/ready")
+	echo "$up" >"$T/api.up"
+	"$HTTP" get --connect "127.0.0.1:$port" --ca "$T/pki/ca.pem" \
+	    --cert "$T/pki/clients/c0001.pem" --key "$T/pki/clients/c0001.key" \
+	    --requests "$API_REQ" --expect "$up" --wait 30 --pid "api=$pid" \
+	    >"$T/api.json" 2>"$T/api.err" || rc=$?
+	kill -USR1 "$BG_PID" 2>/dev/null || true
+	wait "$BG_PID" || true
+	BG_PID=
+	stop_takd
+	[ "$rc" = 0 ] || { cat "$T/api.err" >&2; die "api: takhttp failed"; }
+	say "  $(cut -c1-400 "$T/api.json")..."
+}
+
 # --- scenarios ---------------------------------------------------------------
 T_START=$(date +%s)
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -318,6 +396,9 @@ case "$ONLY" in *" v1 "*)
 		    --duration "$DURATION" --drain "$DRAIN" --settle 1 --v1 "$p"
 	done
 esac
+# The api process (issue 17): GET /Marti/api/clientEndPoints while
+# BENCH_HOLD registered clients are held.
+case "$ONLY" in *" api "*) api_scenario ;; esac
 ELAPSED=$(( $(date +%s) - T_START ))
 say "done in $ELAPSED s"
 
@@ -415,6 +496,7 @@ report() {
 	slow_report
 	groups_report
 	v1_report
+	api_report
 	targets
 	echo
 	echo "<!-- bench:end -->"
@@ -500,6 +582,28 @@ v1_report() {
 	echo
 }
 
+api_report() {
+	local a=api
+	[ -s "$T/$a.json" ] || return 0
+	echo "### The api process: \`GET /Marti/api/clientEndPoints\` with $(cat "$T/api.up") registered clients held (mutual TLS on 8443's listener, keep-alive)"
+	echo
+	echo "| requests | entries (min / max) / clients visible | reply bytes | p50 / p99 / max ms | requests/s | api CPU µs / request | takhttp CPU µs / request | cold: connect + handshake + request ms (request alone) | cold: api CPU µs | registry caught up in |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	printf '| %s | %s / %s / %s | %s | %s / %s / %s | %s | **%s** | %s | %s (%s) | %s | %s s (%s polls) |\n' \
+	    "$(v $a requests)" "$(v $a entries_min)" "$(v $a entries_max)" \
+	    "$(cat "$T/api.up")" "$(v $a bytes)" "$(v $a lat_p50_ms)" \
+	    "$(v $a lat_p99_ms)" "$(v $a lat_max_ms)" "$(v $a per_s)" \
+	    "$(v $a cpu_us_api_per_req)" "$(v $a client_cpu_us_per_req)" \
+	    "$(v $a cold_ms)" "$(v $a cold_request_ms)" \
+	    "$(v $a cold_cpu_us_api_per_req)" "$(v $a wait_s)" "$(v $a polls)"
+	echo
+	echo "Held by takload (\`--mode hold --register\`, one SA each): $(v api_hold sessions_open) sessions up, $(v api_hold sessions_failed) failed, ramp $(v api_hold ramp_s) s; takd RSS with them $(v api_hold takd_rss_mib) MiB."
+	echo "Latency is takhttp's, from the request's first byte written to the"
+	echo "reply's last byte read: it includes takhttp's own TLS decryption of the"
+	echo "reply (its CPU per request, beside)."
+	echo
+}
+
 targets() {
 	local f r m lo hi c1 c2 n ok all name ran
 	echo "### Targets (2 CPUs, generator on the same CPUs)"
@@ -553,6 +657,9 @@ targets() {
 	c2=$(v "groups_$GCLIENTS" cpu_us_per_delivery)
 	if [ "$c1" != - ] && [ "$c2" != - ]; then
 		echo "| groups: CPU per delivery within 10 % of the same deliveries without groups | $c2 µs with, $c1 µs without ($(awk -v a="$c2" -v b="$c1" 'BEGIN { printf "%+.0f %%", (a / b - 1) * 100 }')) | $(verdict "$c2 <= 1.10 * $c1") |"
+	fi
+	if [ -s "$T/api.json" ]; then
+		echo "| clientEndPoints: every held client listed, in every reply (no figure set by issue 17) | $(v api entries_min) to $(v api entries_max) of $(cat "$T/api.up") in $(v api requests) replies, $(v api cold_entries) cold | $(verdict "$(v api entries_min) == $(cat "$T/api.up") && $(v api entries_max) == $(cat "$T/api.up") && $(v api cold_entries) == $(cat "$T/api.up") && $(cat "$T/api.up") == $HOLD") |"
 	fi
 	name=groups_$GCLIENTS
 	if [ -s "$T/$name.json" ]; then
