@@ -13,7 +13,9 @@
 #   BENCH_SLOW=200            clients of the slow-arrival fan-out (20/s)
 #   BENCH_V1=500              clients of the TAK protocol v1 fan-outs
 #   BENCH_API=200             clientEndPoints requests (BENCH_HOLD clients)
-#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api"
+#   BENCH_ENROLL=200          enrollments (fewer when the signer limits)
+#   BENCH_ENROLL_CONNS=4      their connections (one user each)
+#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api enroll"
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
@@ -35,7 +37,9 @@ SLOW=${BENCH_SLOW:-200}
 SLOW_RATE=20	# connections a second of the slow-arrival fan-out
 V1N=${BENCH_V1:-500}
 API_REQ=${BENCH_API:-200}
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api} "
+ENROLL=${BENCH_ENROLL:-200}
+ENROLL_CONNS=${BENCH_ENROLL_CONNS:-4}
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api enroll} "
 # Fan-out with groups: TEAMS teams of TEAM_SIZE clients and HQ clients in
 # every team, then the same deliveries without groups.
 TEAMS=5
@@ -159,7 +163,7 @@ start_takd() {
 		# The users file, when the scenario gives one (groups).
 		[ -z "${TAKD_USERS:-}" ] ||
 		    printf '[auth]\nusers = %s\n' "$TAKD_USERS"
-		# The api process (api): its [api] lines.
+		# The api process (api, enroll): its [api] lines.
 		[ -z "${TAKD_API:-}" ] ||
 		    printf '[api]\nenabled = yes\n%b\n' "$TAKD_API"
 		[ -z "${BENCH_CONF:-}" ] || printf '%b\n' "$BENCH_CONF"
@@ -261,11 +265,20 @@ api_port() {
 	    "$DIR/status0.json" | head -1 | grep -o '[0-9]*$'
 }
 
-# api_pid: the api process's pid.
+# api_pid: the api process's pid; signer_pid: takd-signer's (a child of
+# the supervisor by that name), empty when there is none.
 api_pid() {
 	grep -o '"api":{"state":"[a-z]*","pid":[0-9]*' "$DIR/status0.json" |
 	    grep -o '[0-9]*$'
 }
+signer_pid() {
+	local p
+	for p in $(cat /proc/"$TAKD_PID"/task/*/children 2>/dev/null); do
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" != takd-signer ] ||
+		    { echo "$p"; return; }
+	done
+}
+
 # api: BENCH_HOLD sessions of one certificate (user c0000), each sending
 # one SA (takload --register) so that the registry lists it with a uid
 # and a callsign, held while c0001 asks for clientEndPoints BENCH_API
@@ -320,6 +333,67 @@ api_scenario() {
 	stop_takd
 	[ "$rc" = 0 ] || { cat "$T/api.err" >&2; die "api: takhttp failed"; }
 	say "  $(cut -c1-400 "$T/api.json")..."
+}
+
+# enroll: BENCH_ENROLL enrollments (POST signClient/v2) over
+# BENCH_ENROLL_CONNS connections, one user each (takctl user add
+# --password), CSRs made beforehand.  The signer signs at most 60 a
+# minute after a burst of 20 unless [api] enroll_rate says otherwise:
+# where the key exists the bench sets it high, else it asks for the
+# burst only and the report says why.
+ENROLL_PW=bench-enroll-pw
+enroll_scenario() {
+	local cfg=$T/enroll-auth.ini users=$T/enroll-auth/users port code i
+	local api sig v n=$ENROLL extra='' args=()
+	mkdir -m 755 "$T/enroll-auth"
+	{
+		printf '[server]\nstate_dir = %s\n' "$T/enroll-auth/state"
+		printf '[auth]\nusers = %s\n' "$users"
+	} >"$cfg"
+	for ((i = 0; i < ENROLL_CONNS; i++)); do
+		printf '%s\n' "$ENROLL_PW" | "$TAKCTL" -c "$cfg" user add \
+		    "$(printf 'e%02d' "$i")" --groups Bench >>"$T/users.log" 2>&1 ||
+		    die "takctl user add failed: $(tail -3 "$T/users.log")"
+		args+=(--user "$(printf 'e%02d' "$i"):$ENROLL_PW")
+	done
+	chmod 644 "$users"
+	if grep -q '"enroll_rate"' "$REPO/shared/config_keys.c"; then
+		# The documented example's form, its first number made high.
+		v=$(sed -n 's/^; *enroll_rate *= *//p' "$REPO/etc/takd.ini" |
+		    head -1 | sed 's/[0-9][0-9]*/100000/')
+		extra="\nenroll_rate = ${v:-100000}"
+		echo "[api] enroll_rate = ${v:-100000}" >"$T/enroll.limit"
+	else
+		[ "$n" -le 20 ] || n=20
+		echo "the signer's default limit (60 a minute after a burst of 20; no [api] enroll_rate key in this build): $n enrollments, the burst" \
+		    >"$T/enroll.limit"
+	fi
+	say "enroll: takd with the api on; takhttp enroll --requests $n" \
+	    "over $ENROLL_CONNS connections"
+	TAKD_USERS=$users TAKD_API="listen =\nenroll_listen = 127.0.0.1:0\ncert_o = TAK\ncert_ou = Bench$extra" \
+	    start_takd enroll auto
+	port=$(api_port enroll)
+	api=$(api_pid)
+	[ -n "$port" ] && [ -n "$api" ] ||
+	    die "enroll: no enroll listener or api process in takctl status"
+	# Wired or not: a GET of the POST-only route is 405 once it exists.
+	code=$("$HTTP" status --connect "127.0.0.1:$port" --ca "$T/pki/ca.pem" \
+	    --path /Marti/api/tls/signClient/v2 2>>"$T/enroll.err")
+	if [ "$code" = 404 ]; then
+		stop_takd
+		echo "not run: enrollment endpoints answer 404 (POST /Marti/api/tls/signClient/v2 is not served by this build)" \
+		    >"$T/enroll.skip"
+		say "  $(cat "$T/enroll.skip")"
+		return 0
+	fi
+	sig=$(signer_pid)
+	"$HTTP" enroll --connect "127.0.0.1:$port" --ca "$T/pki/ca.pem" \
+	    --requests "$n" --o TAK --ou Bench "${args[@]}" --pid "api=$api" \
+	    ${sig:+--pid "signer=$sig"} >"$T/enroll.json" 2>>"$T/enroll.err" ||
+	    { stop_takd; cat "$T/enroll.err" >&2; die "enroll: takhttp failed"; }
+	[ -n "$sig" ] || echo "no takd-signer process found" >>"$T/enroll.limit"
+	stop_takd
+	say "  $(cut -c1-400 "$T/enroll.json")..."
 }
 
 # --- scenarios ---------------------------------------------------------------
@@ -397,8 +471,9 @@ case "$ONLY" in *" v1 "*)
 	done
 esac
 # The api process (issue 17): GET /Marti/api/clientEndPoints while
-# BENCH_HOLD registered clients are held.
+# BENCH_HOLD registered clients are held, and certificate enrollments.
 case "$ONLY" in *" api "*) api_scenario ;; esac
+case "$ONLY" in *" enroll "*) enroll_scenario ;; esac
 ELAPSED=$(( $(date +%s) - T_START ))
 say "done in $ELAPSED s"
 
@@ -497,6 +572,7 @@ report() {
 	groups_report
 	v1_report
 	api_report
+	enroll_report
 	targets
 	echo
 	echo "<!-- bench:end -->"
@@ -604,6 +680,30 @@ api_report() {
 	echo
 }
 
+enroll_report() {
+	local e=enroll
+	if [ -s "$T/enroll.skip" ]; then
+		echo "### Certificate enrollment"
+		echo
+		echo "$(cat "$T/enroll.skip")."
+		echo
+		return 0
+	fi
+	[ -s "$T/$e.json" ] || return 0
+	echo "### Certificate enrollment (\`POST /Marti/api/tls/signClient/v2\`, HTTP Basic, EC P-256 CSRs made beforehand, $(v $e connections) keep-alive connections)"
+	echo
+	echo "| enrollments | 200 with a certificate | statuses | enrollments/s | p50 / p99 / max ms | api CPU µs / enrollment | takd-signer CPU µs / enrollment | reconnects |"
+	echo "|---|---|---|---|---|---|---|---|"
+	printf '| %s | %s | %s | %s | %s / %s / %s | **%s** | **%s** | %s |\n' \
+	    "$(v $e requests)" "$(v $e ok)" "$(v $e statuses)" "$(v $e per_s)" \
+	    "$(v $e lat_p50_ms)" "$(v $e lat_p99_ms)" "$(v $e lat_max_ms)" \
+	    "$(v $e cpu_us_api_per_req)" "$(v $e cpu_us_signer_per_req)" \
+	    "$(v $e reconnects)"
+	echo
+	echo "Signer rate: $(cat "$T/enroll.limit")."
+	echo
+}
+
 targets() {
 	local f r m lo hi c1 c2 n ok all name ran
 	echo "### Targets (2 CPUs, generator on the same CPUs)"
@@ -660,6 +760,11 @@ targets() {
 	fi
 	if [ -s "$T/api.json" ]; then
 		echo "| clientEndPoints: every held client listed, in every reply (no figure set by issue 17) | $(v api entries_min) to $(v api entries_max) of $(cat "$T/api.up") in $(v api requests) replies, $(v api cold_entries) cold | $(verdict "$(v api entries_min) == $(cat "$T/api.up") && $(v api entries_max) == $(cat "$T/api.up") && $(v api cold_entries) == $(cat "$T/api.up") && $(cat "$T/api.up") == $HOLD") |"
+	fi
+	if [ -s "$T/enroll.json" ]; then
+		echo "| enrollment: every request 200 with a certificate (no figure set by issue 17) | $(v enroll ok) of $(v enroll requests) ($(v enroll statuses)) | $(verdict "$(v enroll ok) == $(v enroll requests)") |"
+	elif [ -s "$T/enroll.skip" ]; then
+		echo "| enrollment: every request 200 with a certificate | $(cut -d'(' -f1 "$T/enroll.skip") | not run |"
 	fi
 	name=groups_$GCLIENTS
 	if [ -s "$T/$name.json" ]; then
