@@ -14,6 +14,8 @@
  *     our own deferred event, never inside libevent's call about it.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -496,6 +498,7 @@ api_conn_admit(struct api_conn *c)
 	bufferevent_event_cb	 evcb;
 	void			*arg = NULL;
 	unsigned		 port = 0;
+	int			 on = 1;
 	int			 fd;
 
 	/* evhttp's callbacks carry its connection once it took the bev. */
@@ -529,6 +532,14 @@ api_conn_admit(struct api_conn *c)
 	if (c->addr[0] == '\0')
 		snprintf(c->addr, sizeof(c->addr), "?");
 	snprintf(c->peer, sizeof(c->peer), "%s:%u", c->addr, port);
+	/*
+	 * A reply goes out in a few writes (TLS records, evhttp's head and
+	 * body): with Nagle the last waits for the client's delayed ACK,
+	 * 40 ms on every keep-alive request.
+	 */
+	if (port != 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+	    sizeof(on)) == -1)
+		log_debug("%s: TCP_NODELAY: %s", c->peer, strerror(errno));
 	api->cnt.accepted++;
 	api->cnt.api_conns++;
 	if (c->ssl != NULL) {
