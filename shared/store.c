@@ -459,13 +459,10 @@ store_open_env(struct store *s, size_t mapsize, unsigned max_readers)
 	/*
 	 * MDB_NOSYNC: a commit never waits for the disk; store_boot_check()
 	 * keeps that crash-safe.  MDB_NOTLS: a reader slot belongs to our
-	 * reset-and-renewed transaction, not to a thread.  MDB_WRITEMAP: a
-	 * commit writes its pages in the map, not with a pwrite() each (a
-	 * worker stores an SA every few milliseconds); the file is as large
-	 * as the map, sparse (docs/state.md, "Durability").
+	 * reset-and-renewed transaction, not to a thread.
 	 */
 	create = (s->flags & STORE_OPEN_RDONLY) ? 0 : MDB_CREATE;
-	envflags = MDB_NOTLS | (create ? MDB_NOSYNC | MDB_WRITEMAP : MDB_RDONLY);
+	envflags = MDB_NOTLS | (create ? MDB_NOSYNC : MDB_RDONLY);
 	if ((rc = mdb_env_open(s->env, s->dir, envflags, 0600)) != 0)
 		return (rc);
 	if ((rc = store_txn_begin(s, create ? 0 : MDB_RDONLY, &txn)) != 0)
