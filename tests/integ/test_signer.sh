@@ -97,9 +97,9 @@ signer_enroll() {
 	s2=$(serial_pem "$T/o/r.pem")
 	s3=$(serial_pem "$T/o/j.pem")
 	expect_rc 0 "$TAKCTL" -c "$CFG" pki list
-	expect_grep "^$s1 +client +alice .* valid enrolled uid=ANDROID-0001\$" \
+	expect_grep "^0*$s1 +client +alice .* valid enrolled uid=ANDROID-0001\$" \
 	    "$T/out"
-	expect_grep "^$s3 +client +John Smith .* valid enrolled uid=-\$" \
+	expect_grep "^0*$s3 +client +John Smith .* valid enrolled uid=-\$" \
 	    "$T/out"
 
 	# Revoked by serial, then by the user's names: the CRL lists them.
