@@ -22,6 +22,7 @@
 #include "worker/deliver.h"
 #include "worker/fanout.h"
 #include "worker/groups.h"
+#include "worker/outq.h"
 #include "worker/registry.h"
 #include "worker/session.h"
 #include "worker/worker_int.h"
@@ -465,6 +466,7 @@ registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
 {
 	struct registry		*reg = w->reg;
 	struct store_sa_put	 p;
+	uint64_t		 h;
 	int64_t			 max_stale;
 	size_t			 n, max;
 	char			*nb;
@@ -529,6 +531,17 @@ registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
 	if (store_batch_sa_put(reg->store, &p) == 0) {
 		reg->dirty = true;
 		w->cnt.sa_stored++;
+		/*
+		 * A uid's first position goes at the end of the turn: a client
+		 * that connects to another worker right after it must be
+		 * replayed it, not nothing.  Its later ones wait (a replay
+		 * then gives the one before).  A relay alternates uids.
+		 */
+		h = outq_hash(v->uid);
+		if (h != c->s.sa_uid_hash) {
+			reg->urgent = true;
+			c->s.sa_uid_hash = h;
+		}
 	}
 }
 

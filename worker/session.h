@@ -66,6 +66,7 @@ struct session {
 	char		 last_sa_type[COT_TYPE_MAX];
 	char		 owner[REGISTRY_OWNER_MAX];	/* registry.h */
 	bool		 relay;		/* may publish other identities */
+	uint64_t	 sa_uid_hash;	/* outq_hash() of its last stored SA's uid */
 	uint64_t	 refused;	/* since the last identity line */
 	int64_t		 refused_logged_ms;
 	struct registry_node uid_node;
