@@ -210,27 +210,18 @@ basic_auth_verifier_free(struct basic_auth_verifier *v)
 	free(v);
 }
 
-enum basic_auth_verdict
-basic_auth_verify(struct basic_auth_verifier *v, const struct users *us,
-    const struct basic_auth *ba, const struct users_user **user)
+const char *
+basic_auth_hash_for(struct basic_auth_verifier *v, const struct users *us,
+    const struct basic_auth *ba, enum basic_auth_verdict *if_match)
 {
 	const struct users_user	*u;
-	enum basic_auth_verdict	 r;
 
 	if (v == NULL || v->magic != BASIC_AUTH_MAGIC)
 		abort();
-	if (user != NULL)
-		*user = NULL;
 	u = users_find(us, ba->user);
 	if (u != NULL && users_has_password(u)) {
-		if (password_verify(ba->password, u->hash)) {
-			v->cnt.ok++;
-			if (user != NULL)
-				*user = u;
-			return (BASIC_AUTH_OK);
-		}
-		v->cnt.bad_password++;
-		return (BASIC_AUTH_BAD_PASSWORD);
+		*if_match = BASIC_AUTH_OK;
+		return (u->hash);
 	}
 	/*
 	 * The same slow hash as a real user's wrong password, so that the
@@ -238,14 +229,50 @@ basic_auth_verify(struct basic_auth_verifier *v, const struct users *us,
 	 * password).  The result is thrown away: the dummy's password is
 	 * random and unknown.
 	 */
-	(void)password_verify(ba->password, v->dummy);
-	if (u == NULL) {
+	*if_match = u == NULL ? BASIC_AUTH_UNKNOWN_USER :
+	    BASIC_AUTH_NO_PASSWORD;
+	return (v->dummy);
+}
+
+enum basic_auth_verdict
+basic_auth_verdict_of(struct basic_auth_verifier *v,
+    enum basic_auth_verdict if_match, bool matched)
+{
+	enum basic_auth_verdict	 r = if_match;
+
+	if (if_match == BASIC_AUTH_OK && !matched)
+		r = BASIC_AUTH_BAD_PASSWORD;
+	switch (r) {
+	case BASIC_AUTH_OK:
+		v->cnt.ok++;
+		break;
+	case BASIC_AUTH_BAD_PASSWORD:
+		v->cnt.bad_password++;
+		break;
+	case BASIC_AUTH_UNKNOWN_USER:
 		v->cnt.unknown_user++;
-		r = BASIC_AUTH_UNKNOWN_USER;
-	} else {
+		break;
+	case BASIC_AUTH_NO_PASSWORD:
 		v->cnt.no_password++;
-		r = BASIC_AUTH_NO_PASSWORD;
+		break;
 	}
+	return (r);
+}
+
+enum basic_auth_verdict
+basic_auth_verify(struct basic_auth_verifier *v, const struct users *us,
+    const struct basic_auth *ba, const struct users_user **user)
+{
+	enum basic_auth_verdict	 if_match, r;
+	const char		*hash;
+
+	if (user != NULL)
+		*user = NULL;
+	hash = basic_auth_hash_for(v, us, ba, &if_match);
+	r = basic_auth_verdict_of(v, if_match,
+	    password_verify(ba->password, hash));
+	if (r == BASIC_AUTH_OK && user != NULL)
+		*user = users_find(us, ba->user);
 	return (r);
 }
 

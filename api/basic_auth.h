@@ -85,6 +85,17 @@ void	 basic_auth_verifier_free(struct basic_auth_verifier *);
 enum basic_auth_verdict basic_auth_verify(struct basic_auth_verifier *,
 	    const struct users *us, const struct basic_auth *ba,
 	    const struct users_user **user);
+/*
+ * basic_auth_verify() in two halves, for a check made elsewhere (a
+ * thread: api/pwcheck.h).  The first gives the hash to check ba's password
+ * against (the user's, or the dummy: the same cost) and in *if_match the
+ * verdict should it match; the second counts and gives the verdict.
+ */
+const char *basic_auth_hash_for(struct basic_auth_verifier *,
+	    const struct users *us, const struct basic_auth *ba,
+	    enum basic_auth_verdict *if_match);
+enum basic_auth_verdict basic_auth_verdict_of(struct basic_auth_verifier *,
+	    enum basic_auth_verdict if_match, bool matched);
 const char *basic_auth_verdict_name(enum basic_auth_verdict);
 void	 basic_auth_verifier_counters(const struct basic_auth_verifier *,
 	    struct basic_auth_verifier_counters *);

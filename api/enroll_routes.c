@@ -43,6 +43,7 @@
 #include "api/csr_body.h"
 #include "api/enroll.h"
 #include "api/enroll_reply.h"
+#include "api/pwcheck.h"
 #include "api/query.h"
 #include "api/throttle.h"
 #include "ipc/sign_msg.h"
@@ -88,6 +89,10 @@ struct enroll_job {
 	char			 uid[SIGN_UID_MAX + 1];
 	struct sockaddr_storage	 ss;
 	bool			 has_ss;
+	/* While its password is checked (pwcheck.h): what a match means. */
+	bool			 checking;
+	enum basic_auth_verdict	 if_match;
+	int64_t			 check_ms;
 };
 
 struct enroll {
@@ -95,6 +100,7 @@ struct enroll {
 	struct api		*api;
 	struct throttle		*thr;
 	struct basic_auth_verifier *ver;
+	struct pwcheck		*pw;
 	char			*tls_config;
 	size_t			 tls_config_len;
 	/* The channel to takd-signer; NULL: none now (503). */
@@ -108,6 +114,7 @@ struct enroll {
 };
 
 static void	 enroll_login(struct enroll_job *);
+static void	 enroll_login_done(void *, bool);
 
 /* --- jobs --------------------------------------------------------------- */
 
@@ -116,6 +123,9 @@ enroll_job_free(struct enroll_job *job)
 {
 	struct enroll	*en = job->en;
 
+	/* Its password check would call back into freed memory. */
+	if (job->checking && en->pw != NULL)
+		abort();
 	if (job->prev != NULL)
 		job->prev->next = job->next;
 	else
@@ -503,36 +513,68 @@ enroll_sign(struct enroll_job *job)
 	return (0);
 }
 
-/* The login of a request, its throttle delay waited. */
+/*
+ * The login of a request, its throttle delay waited: its password goes to
+ * the checking thread (pwcheck.h), enroll_login_done() goes on.  A
+ * malformed Authorization costs no hash: it says nothing about a user.
+ */
 static void
 enroll_login(struct enroll_job *job)
 {
-	struct enroll			*en = job->en;
-	struct api			*api = en->api;
-	const struct users_user		*u = NULL;
-	enum basic_auth_verdict		 v;
-	const struct sockaddr		*sa;
-	char				 tried[USERS_NAME_MAX + 16];
-	int64_t				 t0;
-	uint64_t			*counter;
-	time_t				 now;
+	struct enroll		*en = job->en;
+	const char		*hash;
 
 	/* Gone while it waited: no password is checked for nobody. */
 	if (api_req_gone(job->req)) {
 		enroll_answer(job, 401, "text/plain; charset=utf-8", NULL, 0);
 		return;
 	}
+	if (job->ba_why != NULL) {
+		enroll_login_done(job, false);
+		return;
+	}
+	hash = basic_auth_hash_for(en->ver, en->api->users, &job->ba,
+	    &job->if_match);
+	job->check_ms = clock_mono_ms();
+	if (pwcheck_submit(en->pw, job->ba.password, hash, enroll_login_done,
+	    job) == -1) {
+		enroll_refuse(job, 503, NULL, "out of memory for the password "
+		    "check");
+		return;
+	}
+	/* The thread has its own copy. */
+	basic_auth_clear(&job->ba);
+	job->checking = true;
+}
+
+/* The password checked (match), or not needed (malformed): the verdict. */
+static void
+enroll_login_done(void *arg, bool match)
+{
+	struct enroll_job		*job = arg;
+	struct enroll			*en = job->en;
+	struct api			*api = en->api;
+	const struct users_user		*u = NULL;
+	enum basic_auth_verdict		 v = BASIC_AUTH_UNKNOWN_USER;
+	const struct sockaddr		*sa;
+	char				 tried[USERS_NAME_MAX + 16];
+	uint64_t			*counter;
+	time_t				 now;
+
 	sa = job->has_ss ? (const struct sockaddr *)&job->ss : NULL;
 	now = (time_t)(clock_mono_ms() / 1000);
-	if (job->ba_why != NULL) {
-		v = BASIC_AUTH_UNKNOWN_USER;	/* for the switch: unused */
+	if (job->ba_why != NULL)
 		counter = &api->cnt.api_login_malformed;
-	} else {
-		t0 = clock_mono_ms();
-		v = basic_auth_verify(en->ver, api->users, &job->ba, &u);
+	else {
+		job->checking = false;
+		v = basic_auth_verdict_of(en->ver, job->if_match, match);
 		log_debug("enroll: %s: password check of \"%s\": %lld ms",
 		    api_req_peer(job->req), job->tried,
-		    (long long)(clock_mono_ms() - t0));
+		    (long long)(clock_mono_ms() - job->check_ms));
+		/* A reload may have taken the user away meanwhile. */
+		if (v == BASIC_AUTH_OK &&
+		    (u = users_find(api->users, job->tried)) == NULL)
+			v = BASIC_AUTH_UNKNOWN_USER;
 		counter = v == BASIC_AUTH_OK ? &api->cnt.api_login_ok :
 		    v == BASIC_AUTH_BAD_PASSWORD ?
 		    &api->cnt.api_login_bad_password :
@@ -682,6 +724,10 @@ enroll_routes_register(struct api *api, struct api_http *http)
 		log_warnx("enroll: %s", err);
 		return (-1);
 	}
+	if ((en->pw = pwcheck_new(api->base, err, sizeof(err))) == NULL) {
+		log_warnx("enroll: password checks: %s", err);
+		return (-1);
+	}
 	/* The same for everybody: made once. */
 	if (enroll_reply_tls_config(api->cfg->cert_o, api->cfg->cert_ou, 0,
 	    &en->tls_config, &en->tls_config_len, err, sizeof(err)) == -1) {
@@ -722,6 +768,9 @@ enroll_routes_free(struct api *api)
 
 	if (en == NULL)
 		return;
+	/* First: no check may call back into a job freed below. */
+	pwcheck_free(en->pw);
+	en->pw = NULL;
 	/* The requests held are answered by nobody: their clients are gone. */
 	while (en->jobs != NULL)
 		enroll_answer(en->jobs, 503, "text/plain; charset=utf-8",
