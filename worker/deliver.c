@@ -329,7 +329,7 @@ deliver_replay(struct worker *w, struct conn *c,
 	 * replay that waited must not send it twice.  This worker's
 	 * positions still in the batch go first (registry_commit_due()).
 	 */
-	registry_commit(w);
+	registry_commit_sa(w);
 	if (registry_foreach_sa(w, before != NULL ? clock_wall_ms() :
 	    c->s.connected_wall_ms, before != NULL ? 0 :
 	    c->s.connected_wall_ms, c->s.uid, deliver_replay_one, &r) == -1)

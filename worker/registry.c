@@ -50,6 +50,7 @@ struct registry {
 	struct store		*store;		/* NULL: running without */
 	bool			 dirty;		/* batched writes to commit */
 	bool			 urgent;	/* among them, who is connected */
+	bool			 sa_batched;	/* among them, positions */
 	int64_t			 committed_ms;	/* the last commit, monotonic */
 	uint64_t		 evicted;	/* the store's, last seen */
 	char			*scratch;	/* an SA with its stale cut */
@@ -198,7 +199,7 @@ registry_commit(struct worker *w)
 
 	if (reg == NULL || !reg->dirty)
 		return;
-	reg->dirty = reg->urgent = false;
+	reg->dirty = reg->urgent = reg->sa_batched = false;
 	reg->committed_ms = clock_mono_ms();
 	/* store_commit() logs and counts a failure; the batch is gone. */
 	(void)store_commit(reg->store);
@@ -221,6 +222,13 @@ registry_commit_due(struct worker *w, int64_t now_ms)
 	if (reg == NULL || !reg->dirty)
 		return;
 	if (reg->urgent || now_ms - reg->committed_ms >= REGISTRY_SA_COMMIT_MS)
+		registry_commit(w);
+}
+
+void
+registry_commit_sa(struct worker *w)
+{
+	if (w->reg != NULL && w->reg->sa_batched)
 		registry_commit(w);
 }
 
@@ -529,7 +537,7 @@ registry_sa(struct worker *w, struct conn *c, const struct cot_view *v,
 	p.max_per_owner = c->s.relay ? w->cfg->relay_max_uids :
 	    w->cfg->sa_uids_per_cert;
 	if (store_batch_sa_put(reg->store, &p) == 0) {
-		reg->dirty = true;
+		reg->dirty = reg->sa_batched = true;
 		w->cnt.sa_stored++;
 		/*
 		 * A uid's first position goes at the end of the turn: a client

@@ -59,6 +59,12 @@ void	 registry_commit(struct worker *);
 #define REGISTRY_SA_COMMIT_MS	10
 /* registry_commit() when the batch holds a connect or has waited enough. */
 void	 registry_commit_due(struct worker *, int64_t now_ms);
+/*
+ * registry_commit() when the batch holds positions: before a replay reads
+ * the store.  A batch of connects alone waits for the end of the turn, so
+ * that a storm of connects still costs one commit a turn.
+ */
+void	 registry_commit_sa(struct worker *);
 /* Milliseconds until registry_commit_due() commits; -1: nothing batched. */
 int64_t	 registry_commit_wait(const struct worker *, int64_t now_ms);
 /* The counters of the worker's store (all 0 before registry_init()). */
