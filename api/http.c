@@ -126,6 +126,9 @@ api_http_listen(struct api_http *http, int fd, const char *address,
 	l->http = http;
 	snprintf(l->address, sizeof(l->address), "%s", address);
 	l->port = port;
+	/* Out of descriptors can last: one line per 10 s, with the count. */
+	l->rl.burst = 1;
+	l->rl.window = 10;
 	/* Backlog 0: bound and listening already, by the supervisor. */
 	l->lev = evconnlistener_new(http->api->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
