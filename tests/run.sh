@@ -131,9 +131,26 @@ fi
 # default 20; 0 skips the rounds).  The fuzzers are clang builds in FUZZ_DIR
 # (default build/fuzz; `make fuzzers`, which `make test` runs).  FUZZ=0
 # skips all of it.
+# The timed rounds run FUZZ_JOBS at a time (default: one per core): they
+# are independent, and one at a time they were a third of make test.
+fuzz_round() {
+	local corpus
+
+	corpus=$(mktemp -d "${TMPDIR:-/tmp}/takd-fuzz.XXXXXX") || {
+		echo 2 >"$2.rc"
+		return
+	}
+	timeout -k 10 $((FUZZ_SECS + 300)) "$REPO/scripts/fuzz.sh" \
+	    -d "$FUZZ_DIR" -s "$FUZZ_SECS" -c "$corpus" "$1" >"$2" 2>&1
+	echo "$?" >"$2.rc"
+	rm -rf "$corpus"
+}
+
 if [ "${FUZZ:-1}" != 0 ]; then
 	FUZZ_DIR=${FUZZ_DIR:-$REPO/build/fuzz}
 	FUZZ_SECS=${FUZZ_SECONDS:-20}
+	FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
+	rounds=""
 	for t in cot_frame cot_parse ipc json takp_frame takp basic_auth \
 	    query accept csr_body sign; do
 		name=fuzz_$t
@@ -159,21 +176,32 @@ if [ "${FUZZ:-1}" != 0 ]; then
 			    sed 's/^/      /'
 		done
 		suite_line fuzz "$name/regress" "$p" "$f" ""
-		[ "$FUZZ_SECS" = 0 ] && continue
-		corpus=$(mktemp -d "${TMPDIR:-/tmp}/takd-fuzz.XXXXXX") || exit 2
-		timeout -k 10 $((FUZZ_SECS + 300)) "$REPO/scripts/fuzz.sh" \
-		    -d "$FUZZ_DIR" -s "$FUZZ_SECS" -c "$corpus" "$t" \
-		    >"$OUT" 2>&1
-		rc=$?
-		rm -rf "$corpus"
-		sed 's/^/    /' "$OUT"
-		if [ "$rc" -eq 0 ]; then
-			suite_line fuzz "$name/${FUZZ_SECS}s" 1 0 ""
-		else
-			suite_line fuzz "$name/${FUZZ_SECS}s" 0 1 \
-			    " (exit status $rc)"
-		fi
+		rounds="$rounds $t"
 	done
+	if [ "$FUZZ_SECS" != 0 ]; then
+		running=0
+		for t in $rounds; do
+			fuzz_round "$t" "$OUT.round.$t" &
+			running=$((running + 1))
+			# Every round lasts FUZZ_SECS: batches lose nothing.
+			if [ "$running" -ge "$FUZZ_JOBS" ]; then
+				wait
+				running=0
+			fi
+		done
+		wait
+		for t in $rounds; do
+			rc=$(cat "$OUT.round.$t.rc")
+			sed 's/^/    /' "$OUT.round.$t"
+			rm -f "$OUT.round.$t" "$OUT.round.$t.rc"
+			if [ "$rc" -eq 0 ]; then
+				suite_line fuzz "fuzz_$t/${FUZZ_SECS}s" 1 0 ""
+			else
+				suite_line fuzz "fuzz_$t/${FUZZ_SECS}s" 0 1 \
+				    " (exit status $rc)"
+			fi
+		done
+	fi
 fi
 
 echo "# $(( $(date +%s) - START )) s"
