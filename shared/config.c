@@ -359,6 +359,9 @@ config_init(struct config *cfg)
 	cfg->api_timeout_ms = 10 * 1000;
 	cfg->api_max_conns = 1024;
 	cfg->api_max_conns_per_address = 64;
+	cfg->api_packages_dir[0] = '\0';	/* STATE_DIR/packages */
+	cfg->api_quota = (size_t)10 << 30;
+	cfg->api_user_quota = 0;
 
 	cfg->users[0] = '\0';		/* STATE_DIR/users */
 	snprintf(cfg->user_rdn, sizeof(cfg->user_rdn), "CN");
@@ -494,7 +497,10 @@ config_finish_file(struct config *cfg, const char *file, char *err,
 	    finish_path(file, cwd, "[tls] crl", cfg->crl, sizeof(cfg->crl),
 	    cfg->pki_dir, "crl.pem", err, errlen) == -1 ||
 	    finish_path(file, cwd, "[auth] users", cfg->users,
-	    sizeof(cfg->users), cfg->state_dir, "users", err, errlen) == -1)
+	    sizeof(cfg->users), cfg->state_dir, "users", err, errlen) == -1 ||
+	    finish_path(file, cwd, "[api] packages_dir", cfg->api_packages_dir,
+	    sizeof(cfg->api_packages_dir), cfg->state_dir, "packages", err,
+	    errlen) == -1)
 		return (-1);
 	if (cfg->log[0] == '\0') {
 		config_set_err(err, errlen, file, 0, "[server] log: empty "

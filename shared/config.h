@@ -7,7 +7,7 @@
  * directory at load time, so that every path in a loaded struct config is absolute
  * and the daemon may chdir later.  Paths left empty derive from others:
  *   run_dir  = state_dir/run        pki dir  = state_dir/pki
- *   users    = state_dir/users
+ *   users    = state_dir/users      packages = state_dir/packages
  *   tls cert = pki_dir/server.pem   tls key  = pki_dir/server.key
  *   tls ca   = pki_dir/ca.pem       tls crl  = pki_dir/crl.pem
  *
@@ -145,6 +145,13 @@ struct config {
 	unsigned	 api_timeout_ms;	/* a client that stalls */
 	unsigned	 api_max_conns;		/* per listener kind */
 	unsigned	 api_max_conns_per_address;
+	/*
+	 * Data packages (docs/datapackages.md): the store's directory and
+	 * its limits in bytes, 0 none (shared/pkgstore.h).
+	 */
+	char		 api_packages_dir[PATH_MAX];
+	size_t		 api_quota;		/* all packages together */
+	size_t		 api_user_quota;	/* charged to one user */
 
 	/* [auth] (docs/groups.md) */
 	char		 users[PATH_MAX];	/* the users file (users.h) */

@@ -182,7 +182,7 @@ set_size(struct load_ctx *ctx, const struct config_key *kd, const char *v)
 		break;
 	}
 	return (config_key_error(ctx, kd, v, "expected a size in bytes, with "
-	    "an optional k or M suffix%s", alt));
+	    "an optional k, M, G or T suffix%s", alt));
 }
 
 static int
@@ -590,6 +590,12 @@ static const struct config_key config_keys[] = {
 	    1, 1000000, 0 },
 	{ "api", "max_connections_per_address", set_number,
 	    FIELD(api_max_conns_per_address), 1, 1000000, 0 },
+	{ "api", "packages_dir", set_path, FIELD(api_packages_dir), 0, 0,
+	    KEY_EMPTY_OK },
+	{ "api", "quota", set_size, FIELD(api_quota), 1024 * 1024,
+	    1024ULL << 40, KEY_OFF_OK },
+	{ "api", "user_quota", set_size, FIELD(api_user_quota), 1024 * 1024,
+	    1024ULL << 40, KEY_OFF_OK },
 };
 
 _Static_assert(NNAMES(config_keys) <= CONFIG_MAX_KEYS, "config_load's seen[]");

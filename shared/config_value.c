@@ -113,7 +113,7 @@ config_duration_fmt(char *out, size_t outlen, unsigned long long ms)
 		snprintf(out, outlen, "%llums", ms);
 }
 
-/* Bytes, or binary kilobytes or megabytes with a k/K or m/M suffix. */
+/* Bytes, or binary kilo, mega, giga or terabytes: a k, M, G or T suffix. */
 enum num_result
 config_size_parse(const char *s, unsigned long long max,
     unsigned long long *out)
@@ -129,6 +129,10 @@ config_size_parse(const char *s, unsigned long long max,
 		mult = 1024;
 	else if (s[n] == 'm' || s[n] == 'M')
 		mult = 1024 * 1024;
+	else if (s[n] == 'g' || s[n] == 'G')
+		mult = 1024ULL << 20;
+	else if (s[n] == 't' || s[n] == 'T')
+		mult = 1024ULL << 30;
 	else if (s[n] != '\0')
 		return (NUM_SYNTAX);
 	if (mult != 1 && s[n + 1] != '\0')
@@ -148,7 +152,11 @@ config_size_parse(const char *s, unsigned long long max,
 void
 config_size_fmt(char *out, size_t outlen, unsigned long long n)
 {
-	if (n != 0 && n % (1024 * 1024) == 0)
+	if (n != 0 && n % (1024ULL << 30) == 0)
+		snprintf(out, outlen, "%lluT", n >> 40);
+	else if (n != 0 && n % (1024ULL << 20) == 0)
+		snprintf(out, outlen, "%lluG", n >> 30);
+	else if (n != 0 && n % (1024 * 1024) == 0)
 		snprintf(out, outlen, "%lluM", n / (1024 * 1024));
 	else if (n != 0 && n % 1024 == 0)
 		snprintf(out, outlen, "%lluk", n / 1024);

@@ -61,7 +61,7 @@ static const char *const added_keys[] = {
 	"api.enabled", "api.listen", "api.enroll_listen", "api.max_body",
 	"api.max_headers", "api.timeout", "api.max_connections",
 	"api.max_connections_per_address", "api.enroll_rate",
-	"api.enroll_burst",
+	"api.enroll_burst", "api.packages_dir", "api.quota", "api.user_quota",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)
@@ -250,6 +250,10 @@ test_defaults(void **state)
 	assert_int_equal(cfg->api_timeout_ms, 10000);
 	assert_int_equal(cfg->api_max_conns, 1024);
 	assert_int_equal(cfg->api_max_conns_per_address, 64);
+	cwd_path(p, sizeof(p), "var/packages");
+	assert_string_equal(cfg->api_packages_dir, p);
+	assert_true(cfg->api_quota == (size_t)10 << 30);
+	assert_int_equal(cfg->api_user_quota, 0);
 
 	cwd_path(p, sizeof(p), "var/users");
 	assert_string_equal(cfg->users, p);
@@ -362,7 +366,10 @@ test_full_file(void **state)
 	    "max_headers = 16k\n"
 	    "timeout = 5s\n"
 	    "max_connections = 100\n"
-	    "max_connections_per_address = 5\n", path, err, sizeof(err)), 0);
+	    "max_connections_per_address = 5\n"
+	    "packages_dir = /srv/takd/packages\n"
+	    "quota = 200G\n"
+	    "user_quota = 1G\n", path, err, sizeof(err)), 0);
 	assert_string_equal(cfg->path, path);
 	assert_string_equal(cfg->user, "takd");
 	assert_string_equal(cfg->group, "tak");
@@ -434,6 +441,9 @@ test_full_file(void **state)
 	assert_int_equal(cfg->api_timeout_ms, 5000);
 	assert_int_equal(cfg->api_max_conns, 100);
 	assert_int_equal(cfg->api_max_conns_per_address, 5);
+	assert_string_equal(cfg->api_packages_dir, "/srv/takd/packages");
+	assert_true(cfg->api_quota == (size_t)200 << 30);
+	assert_true(cfg->api_user_quota == (size_t)1 << 30);
 
 	config_clear_secrets(cfg);
 	assert_string_equal(cfg->key_password, "");
@@ -609,23 +619,31 @@ static const struct bad_case bad_cases[] = {
 	{ "cot", "max_events_per_second = -1", "[cot] max_events_per_second: "
 	    "expected a number from 0 to 1000000" },
 	{ "cot", "max_bytes_per_second = 100", "[cot] max_bytes_per_second: "
-	    "expected a size from 256 to 1024M, or \"off\", got \"100\"" },
+	    "expected a size from 256 to 1G, or \"off\", got \"100\"" },
 	{ "cot", "max_bytes_per_second = auto", "[cot] max_bytes_per_second: "
-	    "expected a size in bytes, with an optional k or M suffix, or "
+	    "expected a size in bytes, with an optional k, M, G or T "
+	    "suffix, or "
 	    "\"off\"" },
 	{ "cot", "max_sa_bytes = 17M", "[cot] max_sa_bytes: expected a size "
 	    "from 256 to 16M, or \"off\"" },
 	{ "cot", "max_chat_bytes = 1x", "[cot] max_chat_bytes: expected a "
 	    "size in bytes" },
 	{ "cot", "max_buffered_bytes = 512k", "[cot] max_buffered_bytes: "
-	    "expected a size from 1M to 1048576M, or \"auto\"" },
+	    "expected a size from 1M to 1T, or \"auto\"" },
 	{ "cot", "max_buffered_bytes = off", "[cot] max_buffered_bytes: "
-	    "expected a size in bytes, with an optional k or M suffix, or "
+	    "expected a size in bytes, with an optional k, M, G or T "
+	    "suffix, or "
 	    "\"auto\"" },
 	{ "pki", "server_host = tak.example.org:8089", "[pki] server_host: "
 	    "expected a host name" },
 	{ "metrics", "listen = localhost", "[metrics] listen: expected "
 	    "HOST:PORT" },
+	{ "api", "quota = 512k", "[api] quota: expected a size from 1M to "
+	    "1024T, or \"off\", got \"512k\"" },
+	{ "api", "quota = 1025T", "[api] quota: expected a size from 1M to "
+	    "1024T" },
+	{ "api", "user_quota = lots", "[api] user_quota: expected a size in "
+	    "bytes, with an optional k, M, G or T suffix, or \"off\"" },
 	{ "auth", "user_rdn = OU", "[auth] user_rdn: expected CN, UID, "
 	    "emailAddress or serialNumber, got \"OU\"" },
 	{ "auth", "user_rdn =", "[auth] user_rdn: expected CN" },
@@ -856,11 +874,15 @@ test_sizes(void **state)
 		{ "64K", 65536 }, { "1m", 1048576 }, { "16M", 16777216 },
 		{ "18446744073709551615", SIZE_MAX },
 		{ "17592186044415m", (size_t)17592186044415ULL << 20 },
+		{ "1G", (size_t)1 << 30 }, { "10g", (size_t)10 << 30 },
+		{ "2T", (size_t)2 << 40 },
+		{ "17179869183G", (size_t)17179869183ULL << 30 },
 	};
 	static const char *const bad[] = {
 		"", "k", "M", "64kb", "64KiB", "-1", "1.5k", "64 k", " 64",
-		"1G", "0x10", "18446744073709551616", "18014398509481984k",
+		"1P", "1GB", "0x10", "18446744073709551616", "18014398509481984k",
 		"17592186044416m", "999999999999999999999999999999999999m",
+		"17179869184G", "16777216T",
 	};
 	size_t	 n, i;
 
