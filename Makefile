@@ -120,6 +120,8 @@ $(BUILD)/tests/tools/takclient: $(BUILD)/tests/common/tlsclient.o
 $(BUILD)/tests/tools/takp_conv: $(BUILD)/libtakd.a
 # signreq starts takd-signer with supervisor/signer_proc.c (test_signer).
 $(BUILD)/tests/tools/signreq: $(BUILD)/libtakd.a
+# pkgput stores a file with shared/pkgstore.c (test_packages).
+$(BUILD)/tests/tools/pkgput: $(BUILD)/libtakd.a
 
 # The load generator of `make bench`: every file of tests/load/ but
 # takhttp.c, and the TAK protocol v1 codec from the archive (its v1 clients

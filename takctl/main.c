@@ -71,6 +71,10 @@ static const char usage_text[] =
 "  group list [--json]           every group and its members\n"
 "                                (user and group changes take effect at\n"
 "                                `takctl reload`)\n"
+"  packages list [--json]        the data packages in [api] packages_dir\n"
+"  packages rm HASH              remove a package (record and file)\n"
+"  packages gc [--json]          remove files without a record, records\n"
+"                                without a file, stale temp files\n"
 "\n"
 "exit status: 0 ok, 1 failed, 64 usage error, 78 configuration error\n";
 
@@ -90,6 +94,7 @@ static const struct command commands[] = {
 	{ "crl",	cmd_crl },
 	{ "user",	cmd_user },
 	{ "group",	cmd_group },
+	{ "packages",	cmd_packages },
 };
 
 /* Large (many PATH_MAX buffers): not on the stack. */

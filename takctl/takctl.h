@@ -22,6 +22,7 @@ int	 cmd_revoke(struct config *, int argc, char **argv);
 int	 cmd_crl(struct config *, int argc, char **argv);
 int	 cmd_user(struct config *, int argc, char **argv);
 int	 cmd_group(struct config *, int argc, char **argv);
+int	 cmd_packages(struct config *, int argc, char **argv);
 
 /*
  * Send request to takd and print its JSON reply as it is.  Failed when the
