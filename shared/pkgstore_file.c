@@ -328,7 +328,7 @@ pkgstore_commit(struct pkgstore *s, const char *tmp_path,
 
 	if (existed != NULL)
 		*existed = false;
-	if (s == NULL || s->magic != PKGSTORE_MAGIC)
+	if (s == NULL || s->magic != PKGSTORE_MAGIC || meta == NULL)
 		return (-1);
 	memset(&a, 0, sizeof(a));
 	a.subfd = -1;

@@ -145,19 +145,16 @@ obj_path(const char *hash, char *path, size_t len)
 	snprintf(path, len, "%s/objects/%.2s/%s", pkgdir, hash, hash);
 }
 
-/* Entries in a directory, . and .. aside. */
+/* Entries in the directory dir/sub, . and .. aside. */
 static int
-count_dir(const char *fmt, ...)
+count_dir(const char *dir, const char *sub)
 {
 	char	 path[PATH_MAX];
-	va_list	 ap;
 	int	 fd, n = 0;
 	DIR	*d;
 	struct dirent *de;
 
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) == -1 ||
 	    (d = fdopendir(fd)) == NULL)
 		return (-1);
@@ -183,7 +180,7 @@ count_objects(void)
 		return (-1);
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
-			n += count_dir("%s/%s", path, de->d_name);
+			n += count_dir(path, de->d_name);
 	closedir(d);
 	return (n);
 }
@@ -232,7 +229,7 @@ test_commit_get(void **state)
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(count_dir("%s/tmp", pkgdir), 0);
+	assert_int_equal(count_dir(pkgdir, "tmp"), 0);
 
 	fd = pkgstore_content_open(s, m.hash, &size);
 	assert_true(fd >= 0);
@@ -278,7 +275,7 @@ test_dedup(void **state)
 
 	/* One file, one record, charged once, to the first uploader. */
 	assert_int_equal(count_objects(), 1);
-	assert_int_equal(count_dir("%s/tmp", pkgdir), 0);
+	assert_int_equal(count_dir(pkgdir, "tmp"), 0);
 	pkgstore_usage(s, &bytes, &count);
 	assert_int_equal(bytes, strlen(body));
 	assert_int_equal(count, 1);
@@ -388,7 +385,7 @@ test_delete(void **state)
 	    PKG_ERR_NOTFOUND);
 	obj_path(m.hash, path, sizeof(path));
 	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(count_dir("%s/tmp", pkgdir), 0);
+	assert_int_equal(count_dir(pkgdir, "tmp"), 0);
 	pkgstore_usage(s, &bytes, &count);
 	assert_int_equal(bytes, 0);
 	assert_int_equal(count, 0);
@@ -470,7 +467,7 @@ test_gc(void **state)
 	assert_int_equal(rep.orphan_files + rep.orphan_records +
 	    rep.stale_tmp + rep.foreign, 0);
 	assert_int_equal(pkgstore_tmp_clean(s), 1);
-	assert_int_equal(count_dir("%s/tmp", pkgdir), 0);
+	assert_int_equal(count_dir(pkgdir, "tmp"), 0);
 	pkgstore_close(s);
 }
 
