@@ -438,11 +438,11 @@ store_open_env(struct store *s, size_t mapsize, unsigned max_readers)
 {
 	static const char *const names[STORE_NDB] = {
 		"clients", "uid_index", "sa", "callsign_index", "sa_time",
-		"sa_owner", "meta", "serial_index"
+		"sa_owner", "meta", "serial_index", "channels"
 	};
 	static const unsigned dbflags[STORE_NDB] = {
 		0, MDB_DUPSORT | MDB_DUPFIXED, 0, MDB_DUPSORT | MDB_DUPFIXED,
-		0, MDB_DUPSORT, 0, MDB_DUPSORT | MDB_DUPFIXED
+		0, MDB_DUPSORT, 0, MDB_DUPSORT | MDB_DUPFIXED, 0
 	};
 	MDB_txn		*txn;
 	unsigned	 envflags, create;

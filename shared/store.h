@@ -3,7 +3,8 @@
  * clients and the latest SA event per uid.  docs/state.md describes the
  * databases, the record encodings and the durability choice.  store.c (the
  * environment, transactions, batching), store_conn.c (the registry and its
- * uid index) and store_sa.c (the latest SA per uid) implement it.
+ * uid index), store_sa.c (the latest SA per uid) and store_channels.c
+ * (the channels users turned off) implement it.
  *
  * Every process opens its own store after fork: an LMDB environment must not
  * cross a fork.  store_open() in a forked child first releases any store the
@@ -287,6 +288,20 @@ int	 store_lookup_callsign(struct store *, const char *callsign,
  */
 int	 store_count_serial(struct store *, const char *serial,
 	    unsigned skip_worker, size_t max, size_t *n);
+
+/*
+ * The channels user turned off (shared/channels.h, encoded): into buf (cap
+ * bytes), its length in *len; 0, 1 when the user has none (everything
+ * on), -1 on error (also a value longer than cap).
+ */
+int	 store_get_channels(struct store *, const char *user, char *buf,
+	    size_t cap, size_t *len);
+/*
+ * Record them, an immediate write (the supervisor's); len 0 removes the
+ * user's entry.  0, or -1 logged.
+ */
+int	 store_put_channels(struct store *, const char *user, const char *rec,
+	    size_t len);
 
 void	 store_get_stats(const struct store *, struct store_stats *);
 

@@ -10,7 +10,8 @@
  *   store_conn.c  the registry of connections and the uid index: client
  *                 records, their batched writes, a dead worker's cleanup,
  *                 lookups;
- *   store_sa.c    the latest SA per uid: batching, purge, replay.
+ *   store_sa.c    the latest SA per uid: batching, purge, replay;
+ *   store_channels.c  the channels each user turned off.
  */
 #ifndef TAKD_STORE_INT_H
 #define TAKD_STORE_INT_H
@@ -67,6 +68,7 @@ enum {
 	STORE_DB_SA_OWNER,	/* owner -> stored time + uid (dups) */
 	STORE_DB_META,		/* "schema", "sa_bytes" */
 	STORE_DB_SIDX,		/* certificate serial -> connection ids */
+	STORE_DB_CHANNELS,	/* user -> its channels turned off */
 	STORE_NDB
 };
 
