@@ -144,6 +144,28 @@ enum ipc_msg_type {
 	 */
 	IPC_MSG_SIGNER_FD,
 
+	/*
+	 * Channels (docs/groups.md): a user turned some of its groups' halves
+	 * off or on (PUT /Marti/api/groups/active).
+	 * api -> supervisor: gen = the api's request id; str user (the users
+	 *   file's name), str clientUid (the requesting session's uid), str
+	 *   the off set encoded (shared/channels.h, "" for none).  The
+	 *   supervisor records it in LMDB (store_put_channels), then asks
+	 *   every worker:
+	 * supervisor -> worker: gen = round id; str user, str clientUid.  The
+	 *   worker reads the user's off set from LMDB and gives the user's
+	 *   live sessions their groups under it (as a reload does), with no
+	 *   t-x-g-c to the session of clientUid, which asked.
+	 * worker -> supervisor: IPC_MSG_CHANNELS_ACK, gen = round id, u32
+	 *   status (0 = in force), u32 live sessions whose groups changed.
+	 * supervisor -> api: IPC_MSG_CHANNELS_ACK, gen = the api's request
+	 *   id, u32 status (0 = recorded and pushed; else not recorded), u32
+	 *   workers that answered, u32 workers that did not, u32 live
+	 *   sessions whose groups changed.
+	 */
+	IPC_MSG_CHANNELS,
+	IPC_MSG_CHANNELS_ACK,
+
 	IPC_MSG_MAX
 };
 

@@ -20,6 +20,7 @@
 #include "shared/log.h"
 #include "shared/store.h"
 #include "supervisor/api_proc.h"
+#include "supervisor/chanpush.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
@@ -595,6 +596,12 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 			break;
 		api_proc_metrics_req(sup, m->hdr.gen_or_peer);
 		return (0);
+	case IPC_MSG_CHANNELS:
+		if (slot->id != TAKD_API_SLOT)
+			break;
+		return (chanpush_req(sup, m));
+	case IPC_MSG_CHANNELS_ACK:
+		return (chanpush_ack(sup, slot, m));
 	default:
 		break;
 	}

@@ -52,16 +52,16 @@ round_send(struct sup *sup, struct round *r, const void *payload, size_t len,
 	round_send_fds(sup, r, payload, len, fd, fd, unsent);
 }
 
-void
-round_send_fds(struct sup *sup, struct round *r, const void *payload,
-    size_t len, int fd, int api_fd, enum round_unsent unsent)
+/* The workers, then with api the api process (one past them). */
+static void
+round_send_to(struct sup *sup, struct round *r, const void *payload,
+    size_t len, int fd, int api_fd, enum round_unsent unsent, bool api)
 {
 	struct proc_slot	*s;
 	unsigned		 i;
 
 	assert(r->magic == ROUND_MAGIC);
-	/* The workers, then the api process (one past them). */
-	for (i = 0; i <= sup->n_slots; i++) {
+	for (i = 0; i < sup->n_slots + (api ? 1 : 0); i++) {
 		s = i < sup->n_slots ? &sup->slots[i] : &sup->api;
 		/* Not running: a respawn starts with what is in force. */
 		if (s->state != SLOT_RUNNING || s->id >= TAKD_SLOT_IDS)
@@ -73,6 +73,20 @@ round_send_fds(struct sup *sup, struct round *r, const void *payload,
 		r->asked[s->id] = true;
 		r->waiting++;
 	}
+}
+
+void
+round_send_fds(struct sup *sup, struct round *r, const void *payload,
+    size_t len, int fd, int api_fd, enum round_unsent unsent)
+{
+	round_send_to(sup, r, payload, len, fd, api_fd, unsent, true);
+}
+
+void
+round_send_workers(struct sup *sup, struct round *r, const void *payload,
+    size_t len, enum round_unsent unsent)
+{
+	round_send_to(sup, r, payload, len, -1, -1, unsent, false);
 }
 
 static void
@@ -184,6 +198,12 @@ uint32_t
 round_id(const struct round *r)
 {
 	return (r->id);
+}
+
+void *
+round_arg(const struct round *r)
+{
+	return (r->arg);
 }
 
 bool

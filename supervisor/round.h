@@ -59,6 +59,9 @@ void		 round_send(struct sup *, struct round *, const void *payload,
 void		 round_send_fds(struct sup *, struct round *,
 		    const void *payload, size_t len, int fd, int api_fd,
 		    enum round_unsent);
+/* The same, to the workers only (no descriptor): not the api process. */
+void		 round_send_workers(struct sup *, struct round *,
+		    const void *payload, size_t len, enum round_unsent);
 /* The requester went away: done never runs.  NULL does nothing. */
 void		 round_cancel(struct sup *, struct round *);
 
@@ -80,6 +83,8 @@ void		 round_worker_gone(struct sup *, const struct proc_slot *);
 int		 round_tick(struct sup *);
 
 uint32_t	 round_id(const struct round *);
+/* The arg given to round_new() (the answers' accumulator of the caller). */
+void		*round_arg(const struct round *);
 /* Whether the worker in slot answered this round. */
 bool		 round_answered(const struct round *, const struct proc_slot *);
 /* Whether the round still waits for slot's answer (asked, alive, silent). */

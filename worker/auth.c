@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "ipc/ipc.h"
+#include "shared/channels.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/users.h"
 #include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/groups.h"
+#include "worker/registry.h"
 #include "worker/session.h"
 
 /* What a reload did to the live sessions. */
@@ -22,23 +24,34 @@ struct auth_sweep {
 };
 
 /*
- * Give c the groups of user u (NULL: not in the file, no user).  The
- * users file's halves and the worker's are the same bits.
+ * Give c the groups of user u (NULL: not in the file, no user), under the
+ * channels the user turned off (docs/groups.md, "Channels").  The users
+ * file's halves and the worker's are the same bits.
  */
 static int
-auth_apply(struct worker *w, struct conn *c, const struct users_user *u)
+auth_apply(struct worker *w, struct conn *c, const struct users_user *u,
+    unsigned flags)
 {
 	struct groups_member	 g[USERS_GROUPS_MAX];
+	struct channels_off	 off;
+	unsigned		 halves[USERS_GROUPS_MAX];
 	size_t			 i, n = 0;
 
 	_Static_assert(USERS_IN == GROUPS_IN && USERS_OUT == GROUPS_OUT,
 	    "halves");
-	if (u != NULL)
-		for (i = 0; i < u->n_groups && n < USERS_GROUPS_MAX; i++) {
+	if (u != NULL) {
+		/* Unreadable: logged, and the user's groups are all on. */
+		(void)registry_channels(w, u->name, &off);
+		(void)channels_apply(&off, u, halves);
+		for (i = 0; i < u->n_groups && i < USERS_GROUPS_MAX; i++) {
+			if (halves[i] == 0)
+				continue;	/* turned off */
 			g[n].name = u->groups[i].name;
-			g[n++].halves = u->groups[i].halves;
+			g[n++].halves = halves[i];
 		}
-	return (session_set_groups(w, c, u != NULL ? u->name : "", g, n));
+	}
+	return (session_set_groups_flags(w, c, u != NULL ? u->name : "", g,
+	    n, flags));
 }
 
 void
@@ -61,7 +74,7 @@ auth_session(struct worker *w, struct conn *c)
 	if (c->tls.user[0] == '\0' || w->users == NULL ||
 	    (u = users_find(w->users, c->tls.user)) == NULL)
 		return;
-	(void)auth_apply(w, c, u);	/* refused: session_start() closes */
+	(void)auth_apply(w, c, u, 0);	/* refused: session_start() closes */
 }
 
 /* Every live TLS session gets what set says of its user now. */
@@ -85,7 +98,7 @@ auth_sweep_live(struct worker *w, const struct users *set,
 			sw->closed++;
 		} else {
 			before = w->cnt.groups_changed;
-			(void)auth_apply(w, c, u);
+			(void)auth_apply(w, c, u, 0);
 			if (w->cnt.groups_changed != before)
 				sw->changed++;
 		}
@@ -138,6 +151,46 @@ auth_install(struct worker *w, int fd, uint32_t gen)
 	    users_count(set), sw.changed, sw.closed,
 	    (long long)(clock_mono_ms() - t0));
 	auth_ack(w, gen, 0, &sw, "");
+}
+
+void
+auth_channels(struct worker *w, uint32_t gen, const char *user,
+    const char *uid)
+{
+	const struct users_user	*u = NULL;
+	struct ipc_buf		*b;
+	struct conn		*c, *next;
+	uint64_t		 before;
+	unsigned		 changed = 0, seen = 0;
+
+	if (w->users != NULL)
+		u = users_find(w->users, user);
+	for (c = TAILQ_FIRST(&w->live); c != NULL && u != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->plain || c->s.doom != NULL ||
+		    strcmp(c->s.user, u->name) != 0)
+			continue;
+		seen++;
+		before = w->cnt.groups_changed;
+		/* The session that asked knows: no t-x-g-c for it. */
+		(void)auth_apply(w, c, u, strcmp(c->s.uid, uid) == 0 ?
+		    SESSION_GROUPS_NO_NOTICE : 0);
+		if (w->cnt.groups_changed != before)
+			changed++;
+		/* A refusal dooms c only: the walk goes on from next. */
+	}
+	log_info("channels of user \"%s\" changed (asked by uid \"%s\"): "
+	    "%u of its %u live sessions here changed groups", user, uid,
+	    changed, seen);
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		log_warn("channels ack");
+		return;
+	}
+	ipc_buf_init(b);
+	ipc_put_u32(b, 0);
+	ipc_put_u32(b, changed);
+	ctl_send(w, IPC_MSG_CHANNELS_ACK, gen, b);
+	free(b);
 }
 
 void

@@ -24,6 +24,13 @@ void	 auth_session(struct worker *, struct conn *);
  * An invalid set changes nothing (the ack says why).
  */
 void	 auth_install(struct worker *, int fd, uint32_t gen);
+/*
+ * IPC_MSG_CHANNELS: user's channels changed (in LMDB); give its live
+ * sessions their groups under them now, with no t-x-g-c to the session of
+ * uid (it asked), and answer IPC_MSG_CHANNELS_ACK gen.
+ */
+void	 auth_channels(struct worker *, uint32_t gen, const char *user,
+	    const char *uid);
 void	 auth_free(struct worker *);
 
 #endif

@@ -24,6 +24,7 @@
 #include "shared/log.h"
 #include "shared/store.h"
 #include "shared/tlsctx.h"
+#include "shared/users.h"
 #include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/fanout.h"
@@ -51,6 +52,8 @@ static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_TICKET_KEYS] = "TICKET_KEYS",
 	[IPC_MSG_USERS] = "USERS",
 	[IPC_MSG_USERS_ACK] = "USERS_ACK",
+	[IPC_MSG_CHANNELS] = "CHANNELS",
+	[IPC_MSG_CHANNELS_ACK] = "CHANNELS_ACK",
 };
 
 static const char *
@@ -337,6 +340,30 @@ ctl_ticket_keys(struct worker *w, const struct ipc_msg *msg)
 	OPENSSL_cleanse((void *)(uintptr_t)msg->payload, msg->len);
 }
 
+/* IPC_MSG_CHANNELS: str user, str clientUid.  NULL buffers: check only. */
+static int
+ctl_channels_read(const struct ipc_msg *msg, char *user, char *uid)
+{
+	struct ipc_rd	 rd;
+	char		 ubuf[USERS_NAME_MAX], idbuf[STORE_UID_SIZE];
+
+	ipc_rd_init(&rd, msg);
+	ipc_get_str(&rd, user != NULL ? user : ubuf, USERS_NAME_MAX);
+	ipc_get_str(&rd, uid != NULL ? uid : idbuf, STORE_UID_SIZE);
+	if (ipc_rd_done(&rd) == -1 || (user != NULL ? user : ubuf)[0] == '\0')
+		return (-1);
+	return (0);
+}
+
+static void
+ctl_channels(struct worker *w, const struct ipc_msg *msg)
+{
+	char	 user[USERS_NAME_MAX], uid[STORE_UID_SIZE];
+
+	if (ctl_channels_read(msg, user, uid) == 0)
+		auth_channels(w, msg->hdr.gen_or_peer, user, uid);
+}
+
 /* Check the payload and descriptor against what the type carries. */
 static int
 ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
@@ -362,6 +389,9 @@ ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
 		    ctl_departed_walk(w, msg, NULL, NULL) == 0);
 	case IPC_MSG_TICKET_KEYS:
 		return (msg->fd == -1 && tls_ticket_decode(msg, NULL) == 0);
+	case IPC_MSG_CHANNELS:
+		return (msg->fd == -1 && ctl_channels_read(msg, NULL, NULL) ==
+		    0);
 	default:
 		return (0);
 	}
@@ -409,6 +439,9 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_TICKET_KEYS:
 		ctl_ticket_keys(w, msg);
+		break;
+	case IPC_MSG_CHANNELS:
+		ctl_channels(w, msg);
 		break;
 	}
 }

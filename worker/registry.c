@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "shared/channels.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/store.h"
@@ -249,6 +250,30 @@ registry_get_stats(const struct worker *w, struct store_stats *st)
 {
 	/* store_get_stats() zeroes st for a NULL store. */
 	store_get_stats(w->reg != NULL ? w->reg->store : NULL, st);
+}
+
+int
+registry_channels(struct worker *w, const char *user,
+    struct channels_off *off)
+{
+	struct store	*st = w->reg != NULL ? w->reg->store : NULL;
+	char		 rec[CHANNELS_REC_MAX];
+	size_t		 len;
+	int		 rc;
+
+	off->n = 0;
+	if (st == NULL)
+		return (0);	/* no store: nobody's choice is known */
+	/* Read once per handshake of a user and per change, never per event. */
+	if ((rc = store_get_channels(st, user, rec, sizeof(rec), &len)) == 1)
+		return (0);
+	if (rc == -1 || channels_decode(rec, len, off) == -1) {
+		log_warnx("the channels of user \"%s\" cannot be read: every "
+		    "group of the user is on", user);
+		off->n = 0;
+		return (-1);
+	}
+	return (0);
 }
 
 void

@@ -14,6 +14,7 @@
 
 #include "cot/cot_parse.h"
 
+struct channels_off;
 struct conn;
 struct deliver;
 struct store_stats;
@@ -69,6 +70,12 @@ void	 registry_commit_sa(struct worker *);
 int64_t	 registry_commit_wait(const struct worker *, int64_t now_ms);
 /* The counters of the worker's store (all 0 before registry_init()). */
 void	 registry_get_stats(const struct worker *, struct store_stats *);
+/*
+ * The channels user turned off (shared/channels.h) from LMDB into off:
+ * 0 (off->n 0 for none), or -1 logged (off->n 0: every group on).
+ */
+int	 registry_channels(struct worker *, const char *user,
+	    struct channels_off *off);
 
 /*
  * The session completed its handshake: record it, identity unknown; again

@@ -659,6 +659,13 @@ int
 session_set_groups(struct worker *w, struct conn *c, const char *user,
     const struct groups_member *g, size_t n)
 {
+	return (session_set_groups_flags(w, c, user, g, n, 0));
+}
+
+int
+session_set_groups_flags(struct worker *w, struct conn *c, const char *user,
+    const struct groups_member *g, size_t n, unsigned flags)
+{
 	struct session		*s = &c->s;
 	struct groups_sess	 ng, old;
 	char			 err[256], was[256], now[256];
@@ -690,7 +697,8 @@ session_set_groups(struct worker *w, struct conn *c, const char *user,
 	    conn_who(c, who, sizeof(who)));
 	w->cnt.groups_changed++;
 	/* The notice first: a client may clear its map when it comes. */
-	session_groups_notice(w, c);
+	if (!(flags & SESSION_GROUPS_NO_NOTICE))
+		session_groups_notice(w, c);
 	/* A replay still due will be made with the new groups. */
 	if (!s->replay_due)
 		deliver_replay(w, c, &old.out);

@@ -125,6 +125,15 @@ void	 session_start(struct worker *, struct conn *);
 int	 session_set_groups(struct worker *, struct conn *, const char *user,
 	    const struct groups_member *g, size_t n);
 /*
+ * The same with flags: SESSION_GROUPS_NO_NOTICE sends no t-x-g-c (the
+ * session asked for the change itself: PUT /Marti/api/groups/active, whose
+ * client knows already, as TAK Server does).
+ */
+#define SESSION_GROUPS_NO_NOTICE	0x1
+int	 session_set_groups_flags(struct worker *, struct conn *,
+	    const char *user, const struct groups_member *g, size_t n,
+	    unsigned flags);
+/*
  * The session's user was deleted from the users file: close it now, its
  * disconnect notice going out (logged, closed.user_deleted).  c is freed at
  * the end of the loop turn: a walk of w->live must keep its next pointer.
