@@ -47,7 +47,7 @@ ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.
 	     enroll_reply.c)
 # The api process (HTTPS, /metrics, enrollment; docs/api.md), named one
 # by one.
-API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c enroll.c metrics.c \
+API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c channels.c enroll.c metrics.c \
 	     enroll_routes.c pwcheck.c) $(ENROLL_SRC)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
 	     $(COMMON_SRC) $(PASSWORD_SRC)

@@ -244,6 +244,12 @@ api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 		*arg = ipc_get_u32(&rd);
 		return (ipc_rd_done(&rd) == 0 && (msg->fd != -1) ==
 		    (*arg == 0));
+	case IPC_MSG_CHANNELS_ACK:
+		arg[0] = ipc_get_u32(&rd);
+		arg[1] = ipc_get_u32(&rd);
+		arg[2] = ipc_get_u32(&rd);
+		arg[3] = ipc_get_u32(&rd);
+		return (ipc_rd_done(&rd) == 0 && msg->fd == -1);
 	default:
 		return (false);
 	}
@@ -252,9 +258,9 @@ api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 static void
 api_ctl_msg(struct api *api, struct ipc_msg *msg)
 {
-	uint32_t	 arg = 0;
+	uint32_t	 arg[4] = { 0, 0, 0, 0 };
 
-	if (!api_ctl_valid(msg, &arg)) {
+	if (!api_ctl_valid(msg, arg)) {
 		log_warnx("control channel: message %u that the api process "
 		    "does not take, or malformed", msg->hdr.type);
 		if (msg->fd != -1)
@@ -267,7 +273,7 @@ api_ctl_msg(struct api *api, struct ipc_msg *msg)
 		api_status(api, msg->hdr.gen_or_peer);
 		break;
 	case IPC_MSG_SHUTDOWN:
-		api_drain(api, arg, "supervisor request");
+		api_drain(api, arg[0], "supervisor request");
 		break;
 	case IPC_MSG_CRL:
 		api_crl_install(api, msg->fd, msg->hdr.gen_or_peer);
@@ -285,7 +291,11 @@ api_ctl_msg(struct api *api, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_METRICS_REP:
 		/* Takes the descriptor. */
-		api_metrics_reply(api, msg->hdr.gen_or_peer, arg, msg->fd);
+		api_metrics_reply(api, msg->hdr.gen_or_peer, arg[0], msg->fd);
+		break;
+	case IPC_MSG_CHANNELS_ACK:
+		api_channels_reply(api, msg->hdr.gen_or_peer, arg[0], arg[1],
+		    arg[2], arg[3]);
 		break;
 	}
 }
@@ -525,6 +535,7 @@ api_teardown(struct api *api)
 	for (i = 0; i < API_PORT_MAX; i++)
 		api_http_free(api->http[i]);
 	api_metrics_free(api);
+	api_channels_free(api);
 	api_enroll_free(api);
 	store_close(api->store);
 	tlsctx_crl_use(NULL, api->cfg->crl_check);

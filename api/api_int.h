@@ -30,8 +30,10 @@ enum api_state {
 
 struct event;
 struct event_base;
+struct api_channels;
 struct api_http;
 struct api_metrics;
+struct channels_off;
 struct crlset;
 struct enroll;
 struct store;
@@ -66,6 +68,7 @@ struct api {
 	struct store		*store;
 	struct api_http		*http[API_PORT_MAX];
 	struct api_metrics	*metrics;	/* scrapes waiting (metrics.c) */
+	struct api_channels	*channels;	/* PUTs waiting (channels.c) */
 	/* Enrollment on 8446 (enroll_routes.c); NULL: not served. */
 	struct enroll		*enroll;
 };
@@ -86,6 +89,23 @@ void	 api_metrics_free(struct api *);
 
 /* marti.c: the Marti API on [api] listen (8443). */
 int	 api_marti_init(struct api *, struct api_http *);
+
+/* channels.c: PUT /Marti/api/groups/active (8443; marti.c calls init). */
+int	 api_channels_init(struct api *, struct api_http *);
+/*
+ * IPC_MSG_CHANNELS_ACK: the supervisor recorded the choice (status 0) and
+ * acked workers put it in force (unanswered did not answer), changing the
+ * groups of changed live sessions.
+ */
+void	 api_channels_reply(struct api *, uint32_t id, uint32_t status,
+	    uint32_t acked, uint32_t unanswered, uint32_t changed);
+/*
+ * The channels user turned off, from LMDB: 0 (off->n 0 for none), -1
+ * logged when they cannot be read (off->n 0).
+ */
+int	 api_channels_off(struct api *, const char *user,
+	    struct channels_off *off);
+void	 api_channels_free(struct api *);
 
 /* enroll.c: enrollment on [api] enroll_listen (8446). */
 int	 api_enroll_init(struct api *, struct api_http *);

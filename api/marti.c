@@ -8,7 +8,10 @@
  *   GET /Marti/api/clientEndPoints	JSON: the connected clients the
  *					requester's groups let it see
  *   GET /Marti/api/groups/all		JSON: the requester's groups, one
- *					entry per half (IN, OUT)
+ *					entry per half (IN, OUT), "active"
+ *					as its channels say
+ *   GET /Marti/api/groups/groupCacheEnabled  JSON Boolean true
+ *   PUT /Marti/api/groups/active	its channels (api/channels.c)
  *
  * The requester is its certificate's user ([auth] user_rdn); its groups
  * come from the users file as the workers give them to a CoT session
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "api/http.h"
+#include "shared/channels.h"
 #include "shared/clock.h"
 #include "shared/grouplist.h"
 #include "shared/json.h"
@@ -45,6 +49,7 @@ struct marti_group {
 struct marti_who {
 	struct marti_group	 g[USERS_GROUPS_MAX];
 	size_t			 n;
+	const struct users_user	*u;	/* the users file's, else NULL */
 };
 
 /* The requester's groups; -1 (answered 403) when it can have none. */
@@ -57,6 +62,7 @@ marti_groups(struct api_req *req, struct marti_who *who)
 	size_t			 i;
 
 	who->n = 0;
+	who->u = NULL;
 	if (p == NULL || p->user_bad) {
 		log_warnx("marti: %s: its certificate names no single user "
 		    "([auth] user_rdn %s): refused", api_req_peer(req),
@@ -67,6 +73,7 @@ marti_groups(struct api_req *req, struct marti_who *who)
 	if (p->user[0] != '\0' && api->users != NULL)
 		u = users_find(api->users, p->user);
 	if (u != NULL && u->n_groups > 0) {
+		who->u = u;
 		for (i = 0; i < u->n_groups && i < USERS_GROUPS_MAX; i++) {
 			who->g[who->n].name = u->groups[i].name;
 			who->g[who->n++].halves = u->groups[i].halves;
@@ -284,7 +291,7 @@ marti_client_endpoints(struct api_req *req, void *arg)
 
 static void
 marti_group_json(struct json *j, const char *name, const char *dir,
-    size_t bit)
+    size_t bit, bool active)
 {
 	json_obj_begin(j);
 	json_kv_str(j, "name", name);
@@ -292,7 +299,7 @@ marti_group_json(struct json *j, const char *name, const char *dir,
 	json_kv_str(j, "created", "1970-01-01");
 	json_kv_str(j, "type", "SYSTEM");
 	json_kv_uint(j, "bitpos", bit);
-	json_kv_bool(j, "active", true);
+	json_kv_bool(j, "active", active);
 	json_kv_str(j, "description", "");
 	json_obj_end(j);
 }
@@ -301,12 +308,21 @@ static void
 marti_groups_all(struct api_req *req, void *arg)
 {
 	struct marti_who	 who;
+	struct channels_off	 off;
 	struct json		 j;
+	unsigned		 on[USERS_GROUPS_MAX];
 	char			 host[256];
 	size_t			 i;
 
 	if (marti_groups(req, &who) == -1)
 		return;
+	/* The halves the user's channels leave on (docs/groups.md). */
+	for (i = 0; i < who.n; i++)
+		on[i] = who.g[i].halves;
+	if (who.u != NULL) {
+		(void)api_channels_off(api_req_api(req), who.u->name, &off);
+		(void)channels_apply(&off, who.u, on);
+	}
 	marti_hostname(api_req_api(req), host, sizeof(host));
 	json_init(&j);
 	json_obj_begin(&j);
@@ -317,11 +333,31 @@ marti_groups_all(struct api_req *req, void *arg)
 	/* One entry per half, as the official server lists them. */
 	for (i = 0; i < who.n; i++) {
 		if (who.g[i].halves & USERS_IN)
-			marti_group_json(&j, who.g[i].name, "IN", i);
+			marti_group_json(&j, who.g[i].name, "IN", i,
+			    (on[i] & USERS_IN) != 0);
 		if (who.g[i].halves & USERS_OUT)
-			marti_group_json(&j, who.g[i].name, "OUT", i);
+			marti_group_json(&j, who.g[i].name, "OUT", i,
+			    (on[i] & USERS_OUT) != 0);
 	}
 	json_arr_end(&j);
+	json_kv_str(&j, "nodeId", host);
+	json_obj_end(&j);
+	marti_reply_json(req, &j);
+}
+
+/* TAK Server's Boolean: whether it keeps the channels; takd does. */
+static void
+marti_group_cache(struct api_req *req, void *arg)
+{
+	struct json	 j;
+	char		 host[256];
+
+	marti_hostname(api_req_api(req), host, sizeof(host));
+	json_init(&j);
+	json_obj_begin(&j);
+	json_kv_str(&j, "version", MARTI_API_VERSION);
+	json_kv_str(&j, "type", "java.lang.Boolean");
+	json_kv_bool(&j, "data", true);
 	json_kv_str(&j, "nodeId", host);
 	json_obj_end(&j);
 	marti_reply_json(req, &j);
@@ -337,7 +373,9 @@ api_marti_init(struct api *api, struct api_http *http)
 	    api_http_route(http, "/Marti/api/clientEndPoints", API_GET,
 	    marti_client_endpoints, api) == -1 ||
 	    api_http_route(http, "/Marti/api/groups/all", API_GET,
-	    marti_groups_all, api) == -1)
+	    marti_groups_all, api) == -1 ||
+	    api_http_route(http, "/Marti/api/groups/groupCacheEnabled",
+	    API_GET, marti_group_cache, api) == -1)
 		return (-1);
-	return (0);
+	return (api_channels_init(api, http));
 }

@@ -503,6 +503,23 @@
 	C(api_enroll_unavailable, COUNTER, "api", "enroll_unavailable",\
 	    "api_enrollments_total", "result", "unavailable", "api",	\
 	    "enrollments unanswered: no signer (503)", NULL)		\
+	C(api_channels_set, COUNTER, "api", "channels_set",		\
+	    "api_channels_total", "result", "set", "api",		\
+	    "channels set",						\
+	    "PUT /Marti/api/groups/active: channel choices of users, "	\
+	    "by result.")						\
+	C(api_channels_bad_request, COUNTER, "api",			\
+	    "channels_bad_request", "api_channels_total", "result",	\
+	    "bad_request", "api",					\
+	    "channels refused: query or body (400, 413)", NULL)		\
+	C(api_channels_forbidden, COUNTER, "api", "channels_forbidden",\
+	    "api_channels_total", "result", "forbidden", "api",		\
+	    "channels refused: another user's clientUid, a group not "	\
+	    "the user's, no user (403)", NULL)				\
+	C(api_channels_unavailable, COUNTER, "api",			\
+	    "channels_unavailable", "api_channels_total", "result",	\
+	    "unavailable", "api",					\
+	    "channels not recorded: no store, no answer (503)", NULL)	\
 	C(api_conns, GAUGE, "api", "connections",			\
 	    "api_connections", NULL, NULL, "api", "connections open",	\
 	    "Connections open to the api process, every listener.")
