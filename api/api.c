@@ -7,7 +7,8 @@
  * The control channel speaks the workers' messages (ipc/ipc_msg.h): HELLO
  * once the loop is about to run, STATUS_REQ/REP (its counters), SHUTDOWN
  * (drain), CRL and USERS (new generations, acknowledged), LOG_FD, and its
- * own METRICS_REQ/REP and SIGNER_FD.  As in a worker, a frame that does not match its
+ * own METRICS_REQ/REP, SIGNER_FD and CHANNELS/CHANNELS_ACK (channels.c).
+ * As in a worker, a frame that does not match its
  * type means the two sides disagree: exit 1 rather than guess.  EOF means
  * the supervisor is gone: exit 0.
  */
@@ -222,7 +223,10 @@ api_drain(struct api *api, unsigned ms, const char *why)
 		api_http_unlisten(api->http[i]);
 }
 
-/* Whether msg's payload and descriptor are what its type carries. */
+/*
+ * Whether msg's payload and descriptor are what its type carries; its u32
+ * fields into arg (up to 4).
+ */
 static bool
 api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 {
