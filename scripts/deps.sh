@@ -8,6 +8,8 @@ set -eu
 # libevent-dev (evhttp, libevent-openssl): the api process (docs/api.md).
 # libqrencode-dev, libpng-dev: takctl's enrollment QR codes (docs/pki.md).
 pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libpng-dev libevent-dev"
+# libnats-dev: the cluster process's NATS client (docs/cluster.md).
+pkgs="$pkgs libnats-dev"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
 	# test_api drives the HTTPS ports with curl (and Python's ssl).
@@ -17,6 +19,8 @@ if [ "${1:-}" = test ]; then
 	# test_takp_python checks the v1 codec against Python's protobuf
 	# (Debian's, for /usr/bin/python3) and protoc.
 	pkgs="$pkgs python3-protobuf protobuf-compiler"
+	# test_cluster links takd nodes through real NATS servers.
+	pkgs="$pkgs nats-server"
 	# The interop test runs @tak-ps/node-tak; a node from elsewhere will do.
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 	# test_sec_tls's Java client stands for ATAK's TLS stack (JSSE).

@@ -374,6 +374,10 @@ config_init(struct config *cfg)
 	cfg->enroll_burst = 20;
 	snprintf(cfg->cert_o, sizeof(cfg->cert_o), "TAK");
 	snprintf(cfg->cert_ou, sizeof(cfg->cert_ou), "TAK");
+
+	/* Off; a node's id is its host name unless set (docs/cluster.md). */
+	snprintf(cfg->cluster_name, sizeof(cfg->cluster_name), "takd");
+	cfg->cluster_node_timeout_ms = 15 * MS_SECOND;
 }
 
 /* Make one path absolute, or derive it from dir/name when empty. */
@@ -526,6 +530,10 @@ config_finish_file(struct config *cfg, const char *file, char *err,
 	}
 	if (finish_listeners(cfg, file, err, errlen) == -1)
 		return (-1);
+	if (config_finish_cluster(cfg, cwd, msg, sizeof(msg)) == -1) {
+		config_set_err(err, errlen, file, 0, msg);
+		return (-1);
+	}
 	cfg->metrics_on = cfg->metrics_listen.port[0] != '\0';
 	return (0);
 }

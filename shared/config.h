@@ -28,6 +28,9 @@
 #define TAKD_MAX_LISTEN		8
 #define TAKD_MAX_WORKERS	256
 
+/* [cluster] name and node_id: one token of a NATS subject, NUL included. */
+#define TAKD_CLUSTER_TOKEN_MAX	64
+
 #define TAKD_DEFAULT_TLS_PORT	"8089"
 #define TAKD_DEFAULT_TCP_PORT	"8087"
 #define TAKD_DEFAULT_API_LISTEN		"0.0.0.0:8443"
@@ -167,6 +170,19 @@ struct config {
 	unsigned	 enroll_burst;
 	char		 cert_o[256];		/* the O their CSR must carry */
 	char		 cert_ou[256];		/* the OU; "" none */
+
+	/*
+	 * [cluster] (docs/cluster.md): nodes linked over NATS.  nats ""
+	 * is off: no cluster process.
+	 */
+	char		 cluster_nats[1024];	/* server URLs, ',' between */
+	char		 cluster_name[TAKD_CLUSTER_TOKEN_MAX];
+	char		 cluster_node[TAKD_CLUSTER_TOKEN_MAX]; /* "" hostname */
+	unsigned	 cluster_node_timeout_ms;
+	char		 cluster_tls_ca[PATH_MAX];
+	char		 cluster_tls_cert[PATH_MAX];
+	char		 cluster_tls_key[PATH_MAX];
+	char		 cluster_creds[PATH_MAX];
 };
 
 /* Fill the embedded defaults (derived paths still empty). */

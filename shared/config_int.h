@@ -22,7 +22,7 @@
 
 #define CONFIG_LINE_BUF		256	/* > the longest line inih accepts */
 #define CONFIG_MSG_MAX		512
-#define CONFIG_MAX_KEYS		96	/* >= the rows of the key table */
+#define CONFIG_MAX_KEYS		112	/* >= the rows of the key table */
 
 #define MS_SECOND		1000ULL
 #define MS_MINUTE		(60 * MS_SECOND)
@@ -77,6 +77,14 @@ enum num_result {
 int	 config_key_error(struct load_ctx *, const struct config_key *,
 	    const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
+
+/* config_cluster.c: [cluster] values, and what config_finish derives. */
+int	 config_set_nats_urls(struct load_ctx *, const struct config_key *,
+	    const char *);
+int	 config_set_subject_token(struct load_ctx *, const struct config_key *,
+	    const char *);
+int	 config_finish_cluster(struct config *, const char *cwd, char *msg,
+	    size_t msglen);
 
 /* config_keys.c */
 const struct config_key *config_key_find(const char *section,

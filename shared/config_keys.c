@@ -460,7 +460,8 @@ set_api_listen(struct load_ctx *ctx, const struct config_key *kd,
 			sizeof(((struct config *)NULL)->m)
 
 static const char *const config_sections[] = {
-	"server", "tls", "tcp", "cot", "pki", "metrics", "auth", "api"
+	"server", "tls", "tcp", "cot", "pki", "metrics", "auth", "api",
+	"cluster"
 };
 
 static const struct config_key config_keys[] = {
@@ -596,6 +597,24 @@ static const struct config_key config_keys[] = {
 	    1024ULL << 40, KEY_OFF_OK },
 	{ "api", "user_quota", set_size, FIELD(api_user_quota), 1024 * 1024,
 	    1024ULL << 40, KEY_OFF_OK },
+
+	/* docs/cluster.md; the values' checks are in config_cluster.c. */
+	{ "cluster", "nats", config_set_nats_urls, FIELD(cluster_nats),
+	    0, 0, KEY_EMPTY_OK },
+	{ "cluster", "name", config_set_subject_token, FIELD(cluster_name),
+	    0, 0, 0 },
+	{ "cluster", "node_id", config_set_subject_token,
+	    FIELD(cluster_node), 0, 0, KEY_EMPTY_OK },
+	{ "cluster", "node_timeout", set_duration,
+	    FIELD(cluster_node_timeout_ms), MS_SECOND, 10 * MS_MINUTE, 0 },
+	{ "cluster", "tls_ca", set_path, FIELD(cluster_tls_ca), 0, 0,
+	    KEY_EMPTY_OK },
+	{ "cluster", "tls_cert", set_path, FIELD(cluster_tls_cert), 0, 0,
+	    KEY_EMPTY_OK },
+	{ "cluster", "tls_key", set_path, FIELD(cluster_tls_key), 0, 0,
+	    KEY_EMPTY_OK },
+	{ "cluster", "creds", set_path, FIELD(cluster_creds), 0, 0,
+	    KEY_EMPTY_OK },
 };
 
 _Static_assert(NNAMES(config_keys) <= CONFIG_MAX_KEYS, "config_load's seen[]");
