@@ -27,11 +27,15 @@ LDFLAGS	+= $(filter -fsanitize%,$(OPT))
 # process checks passwords (HTTP Basic on the enrollment port,
 # api/basic_auth.c); no other process of takd calls it.
 EVENT_LIBS = -levent_openssl -levent_extra -levent_core
+# libnats: the cluster process's NATS client (cluster/, docs/cluster.md);
+# its threads run in that process only.
+NATS_LIBS = -lnats
 TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c $(EVENT_LIBS) \
-	    -lcrypt
+	    -lcrypt $(NATS_LIBS)
 LIBS	= $(TAKD_LIBS) -lzip -lcrypt
 # takctl decodes no CoT and serves no HTTP: no protobuf-c, no libevent.
-TAKCTL_LIBS = $(filter-out -lprotobuf-c $(EVENT_LIBS),$(LIBS)) -lqrencode -lpng16
+TAKCTL_LIBS = $(filter-out -lprotobuf-c $(EVENT_LIBS) $(NATS_LIBS),$(LIBS)) \
+	      -lqrencode -lpng16
 VERSION	= 0.1.0
 
 # Password hashing (libcrypt): takctl, the unit tests, and takd for the
@@ -49,8 +53,10 @@ ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.
 # by one.
 API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c channels.c enroll.c metrics.c \
 	     enroll_routes.c pwcheck.c) $(ENROLL_SRC)
+# The cluster process (NATS; docs/cluster.md).
+CLUSTER_SRC = $(wildcard cluster/*.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
-	     $(COMMON_SRC) $(PASSWORD_SRC)
+	     $(COMMON_SRC) $(PASSWORD_SRC) $(CLUSTER_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.
 COT_SRC    = $(wildcard cot/*.c)
 TAKD_SRC  += $(COT_SRC)
@@ -93,7 +99,7 @@ $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.
 LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c)) \
-	  $(API_SRC)
+	  $(API_SRC) $(CLUSTER_SRC)
 LIB_SRC += $(COT_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 	rm -f $@

@@ -166,6 +166,21 @@ enum ipc_msg_type {
 	IPC_MSG_CHANNELS,
 	IPC_MSG_CHANNELS_ACK,
 
+	/*
+	 * cluster -> supervisor, once a second (docs/cluster.md): its
+	 * report, cluster/cstatus.h (cstatus_encode).  gen = 0.
+	 */
+	IPC_MSG_CLUSTER_STATUS,
+
+	/*
+	 * supervisor -> cluster: the clients of the other nodes (takctl
+	 * clients --cluster), gen = request id, no payload.
+	 * cluster -> supervisor: IPC_MSG_CLUSTER_CLIENTS, gen = that id,
+	 *   u32 status (0: the JSON array is in the memfd), SCM_RIGHTS fd =
+	 *   a sealed memfd holding it (status 0 only).
+	 */
+	IPC_MSG_CLUSTER_CLIENTS,
+
 	IPC_MSG_MAX
 };
 

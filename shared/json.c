@@ -146,6 +146,13 @@ json_str(struct json *j, const char *s)
 }
 
 void
+json_value(struct json *j, const char *text, size_t n)
+{
+	json_sep(j);
+	json_raw(j, text, n);
+}
+
+void
 json_int(struct json *j, int64_t v)
 {
 	char	 b[32];

@@ -39,6 +39,11 @@ void	 json_uint(struct json *, uint64_t);
 void	 json_bool(struct json *, bool);
 void	 json_null(struct json *);
 /*
+ * A value already written as JSON (by this writer, elsewhere: another
+ * process's), placed as one: the caller checked that it is one value.
+ */
+void	 json_value(struct json *, const char *, size_t);
+/*
  * An ISO-8601 UTC string (pki_time_format), or null for 0 and for a time
  * that has no such form.
  */

@@ -24,6 +24,7 @@
 #include "shared/users.h"
 #include "supervisor/admin.h"
 #include "supervisor/api_proc.h"
+#include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
@@ -336,6 +337,7 @@ admin_client_free(struct sup *sup, struct admin_client *c)
 		}
 	if (c->req == REQ_RELOAD)
 		reload_detach(sup, c);
+	cluster_proc_clients_cancel(sup, c);
 	round_cancel(sup, c->round);
 	epoll_ctl(sup->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -605,6 +607,7 @@ admin_json_status(const struct sup *sup, const struct round *r,
 	admin_json_workers(sup, r, j);
 	admin_json_api(sup, r, j);
 	admin_json_signer(sup, j);
+	cluster_proc_json(sup, j);
 	json_obj_end(j);
 }
 
@@ -730,12 +733,17 @@ admin_groups_json(struct json *j, const char *key, const char *list)
 	json_arr_end(j);
 }
 
+/* The node's id in takctl clients --cluster, else NULL. */
+static const char *admin_clients_node;
+
 static int
 admin_client_json(const struct store_client *sc, void *arg)
 {
 	struct json	*j = arg;
 
 	json_obj_begin(j);
+	if (admin_clients_node != NULL)
+		json_kv_str(j, "node", admin_clients_node);
 	json_kv_str(j, "uid", sc->uid);
 	json_kv_str(j, "callsign", sc->callsign);
 	json_kv_uint(j, "worker", sc->worker);
@@ -785,6 +793,69 @@ admin_clients(struct sup *sup, struct admin_client *c)
 	json_arr_end(j);
 	json_obj_end(j);
 	admin_reply(sup, c);
+}
+
+/*
+ * takctl clients --cluster: this node's, then the other nodes' as the
+ * cluster process knows them from their presence (docs/cluster.md).
+ */
+static void
+admin_clients_cluster_done(struct sup *sup, const char *arr, size_t len,
+    const char *why, void *arg)
+{
+	struct admin_client	*c = arg;
+	struct json		*j = &c->out;
+	struct json_rd		 rd;
+	const char		*pos, *end, *e;
+	size_t			 elen;
+	int			 rc;
+
+	if (arr == NULL) {
+		admin_reply_error(sup, c, why);
+		return;
+	}
+	/* Another process's text: one well-formed array, or nothing. */
+	json_rd_init(&rd, arr, len);
+	if (json_rd_skip(&rd) == -1 || json_rd_end(&rd) == -1 ||
+	    arr[0] != '[') {
+		admin_reply_error(sup, c, "the cluster process sent a "
+		    "malformed client list");
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", true);
+	json_key(j, "clients");
+	json_arr_begin(j);
+	admin_clients_node = sup->cfg->cluster_node;
+	rc = sup->store != NULL ? store_foreach_client(sup->store,
+	    admin_client_json, j) : 0;
+	admin_clients_node = NULL;
+	if (rc == -1) {
+		json_free(j);
+		json_init(j);
+		admin_reply_error(sup, c, "cannot read the client registry");
+		return;
+	}
+	pos = arr;
+	end = arr + len;
+	while (json_array_next(&pos, end, &e, &elen) == 1)
+		json_value(j, e, elen);
+	json_arr_end(j);
+	json_obj_end(j);
+	admin_reply(sup, c);
+}
+
+static void
+admin_clients_cluster(struct sup *sup, struct admin_client *c)
+{
+	if (!sup->cluster_run) {
+		admin_reply_error(sup, c, "this node is in no cluster ([cluster] "
+		    "nats is not set)");
+		return;
+	}
+	if (cluster_proc_clients(sup, admin_clients_cluster_done, c) == -1)
+		admin_reply_error(sup, c, "the cluster process cannot be "
+		    "asked now");
 }
 
 static int
@@ -880,6 +951,8 @@ admin_command(struct sup *sup, struct admin_client *c, const char *cmd)
 		admin_reload(sup, c);
 	else if (strcmp(cmd, "clients") == 0)
 		admin_clients(sup, c);
+	else if (strcmp(cmd, "clients cluster") == 0)
+		admin_clients_cluster(sup, c);
 	else if (strncmp(cmd, "sa ", 3) == 0)
 		admin_sa(sup, c, cmd + 3);
 	else

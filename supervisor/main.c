@@ -26,6 +26,7 @@
 #include "shared/trust.h"
 #include "supervisor/admin.h"
 #include "supervisor/api_proc.h"
+#include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
@@ -407,6 +408,9 @@ reopen_log(struct sup *s)
 	if (s->api_run)
 		proc_send(s, &s->api, IPC_MSG_LOG_FD, 0, NULL, 0,
 		    log_get_fd());
+	if (s->cluster_run)
+		proc_send(s, &s->cluster, IPC_MSG_LOG_FD, 0, NULL, 0,
+		    log_get_fd());
 	/* takd-signer writes to the file it was started with: a new one. */
 	api_proc_signer_renew(s);
 }
@@ -573,6 +577,7 @@ cleanup(struct sup *s)
 	close(s->run_dirfd);
 	close(s->sigfd);
 	close(s->epfd);
+	cluster_proc_free(s);
 	config_clear_secrets(s->cfg);
 }
 
@@ -662,6 +667,8 @@ main(int argc, char *argv[])
 		load_users(&sup, as_root ? &ids : NULL);
 		api_proc_signer_prepare(&sup);
 		signer_close(&sup.signer);
+		cluster_proc_prepare(&sup);
+		cluster_proc_free(&sup);
 		printf("takd: configuration %s is valid\n",
 		    path ? path : "(embedded defaults)");
 		crl_cleanup(&sup);
@@ -682,6 +689,8 @@ main(int argc, char *argv[])
 	load_users(&sup, as_root ? &ids : NULL);
 	/* takd-signer's files (ca.key), as root; logging is up. */
 	api_proc_signer_prepare(&sup);
+	/* The cluster process's NATS keys and credentials, as root. */
+	cluster_proc_prepare(&sup);
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
 		log_warn("chown %s", config.log);
 	if (!sup.foreground)
@@ -712,6 +721,7 @@ main(int argc, char *argv[])
 		fatalx("cannot make the session ticket keys");
 	start_workers(&sup);
 	api_proc_start(&sup);
+	cluster_proc_start(&sup);
 
 	main_loop(&sup);
 

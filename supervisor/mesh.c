@@ -47,6 +47,14 @@ mesh_connect(struct sup *sup, struct proc_slot *slot)
 
 	if (slot->state != SLOT_RUNNING || slot->chan == NULL)
 		return;
+	/* A worker and the cluster process: one more pair. */
+	if (slot->id != TAKD_CLUSTER_SLOT && sup->cluster_run &&
+	    sup->cluster.state == SLOT_RUNNING && sup->cluster.chan != NULL) {
+		if (mesh_pair(sup, slot, &sup->cluster) == 0)
+			n++;
+		else
+			failed++;
+	}
 	for (i = 0; i < sup->n_slots; i++) {
 		other = &sup->slots[i];
 		if (other == slot || other->state != SLOT_RUNNING ||

@@ -17,6 +17,7 @@
 
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
+#include "supervisor/cluster_proc.h"
 #include "supervisor/metrics.h"
 
 /* --- text buffer --------------------------------------------------- */
@@ -460,6 +461,8 @@ metrics_render(const struct sup *sup, const struct round *r,
 	s.api.restarts = sup->api.restarts;
 	s.api.st = sup->api.stats;
 	metrics_format(&s, b);
+	/* takd_cluster_* (supervisor/cluster_proc.c, docs/cluster.md). */
+	cluster_proc_metrics(sup, b);
 	free(w);
 }
 

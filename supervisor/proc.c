@@ -21,6 +21,7 @@
 #include "shared/store.h"
 #include "supervisor/api_proc.h"
 #include "supervisor/chanpush.h"
+#include "supervisor/cluster_proc.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
@@ -51,6 +52,8 @@ proc_name(const struct proc_slot *slot, char *buf)
 {
 	if (slot->id == TAKD_API_SLOT)
 		snprintf(buf, PROC_NAME_MAX, "api process");
+	else if (slot->id == TAKD_CLUSTER_SLOT)
+		snprintf(buf, PROC_NAME_MAX, "cluster process");
 	else
 		snprintf(buf, PROC_NAME_MAX, "worker %u", slot->id);
 	return (buf);
@@ -158,6 +161,8 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 
 	if (slot->id == TAKD_API_SLOT)
 		api_proc_child(sup, ctl_fd, parent);
+	if (slot->id == TAKD_CLUSTER_SLOT)
+		cluster_proc_child(sup, ctl_fd, parent);
 	proc_child_prepare(sup);
 	/* This slot's listening sockets, the ones its predecessor had. */
 	n = listen_tls_fds(sup, slot->id, fds, 2 * TAKD_MAX_LISTEN);
@@ -252,6 +257,11 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	/* The api process makes no session ticket and joins no mesh. */
 	if (slot->id == TAKD_API_SLOT)
 		return (0);
+	/* The cluster process is one more peer of the mesh, no more. */
+	if (slot->id == TAKD_CLUSTER_SLOT) {
+		mesh_connect(sup, slot);
+		return (0);
+	}
 	/* Frames wait in the socket until the worker reads them. */
 	ticket_send(sup, slot);
 	mesh_connect(sup, slot);
@@ -381,6 +391,9 @@ proc_find(struct sup *sup, pid_t pid)
 	if (sup->api_run && sup->api.pid == pid &&
 	    sup->api.state == SLOT_RUNNING)
 		return (&sup->api);
+	if (sup->cluster_run && sup->cluster.pid == pid &&
+	    sup->cluster.state == SLOT_RUNNING)
+		return (&sup->cluster);
 	return (NULL);
 }
 
@@ -477,9 +490,10 @@ proc_respawn_due(struct sup *sup)
 
 	if (sup->stopping)
 		return (-1);
-	/* The workers, then the api process. */
-	for (i = 0; i <= sup->n_slots; i++) {
-		slot = i < sup->n_slots ? &sup->slots[i] : &sup->api;
+	/* The workers, then the api and cluster processes. */
+	for (i = 0; i <= sup->n_slots + 1; i++) {
+		slot = i < sup->n_slots ? &sup->slots[i] : i == sup->n_slots ?
+		    &sup->api : &sup->cluster;
 		if (slot->state != SLOT_RESPAWN_WAIT)
 			continue;
 		if (slot->respawn_at_ms <= now) {
@@ -506,8 +520,9 @@ proc_shutdown_all(struct sup *sup)
 
 	ipc_buf_init(&b);
 	ipc_put_u32(&b, sup->cfg->drain_timeout_ms);
-	for (i = 0; i <= sup->n_slots; i++) {
-		s = i < sup->n_slots ? &sup->slots[i] : &sup->api;
+	for (i = 0; i <= sup->n_slots + 1; i++) {
+		s = i < sup->n_slots ? &sup->slots[i] : i == sup->n_slots ?
+		    &sup->api : &sup->cluster;
 		if (s->state == SLOT_RESPAWN_WAIT || s->state == SLOT_EMPTY)
 			s->state = SLOT_STOPPED;
 		if (s->state != SLOT_RUNNING || s->chan == NULL)
@@ -528,6 +543,8 @@ proc_running(const struct sup *sup)
 			n++;
 	if (sup->api.state == SLOT_RUNNING)
 		n++;
+	if (sup->cluster.state == SLOT_RUNNING)
+		n++;
 	return (n);
 }
 
@@ -541,6 +558,8 @@ proc_kill_all(struct sup *sup, int sig)
 			kill(sup->slots[i].pid, sig);
 	if (sup->api.state == SLOT_RUNNING && sup->api.pid > 0)
 		kill(sup->api.pid, sig);
+	if (sup->cluster.state == SLOT_RUNNING && sup->cluster.pid > 0)
+		kill(sup->cluster.pid, sig);
 }
 
 static int
@@ -602,6 +621,11 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		return (chanpush_req(sup, m));
 	case IPC_MSG_CHANNELS_ACK:
 		return (chanpush_ack(sup, slot, m));
+	case IPC_MSG_CLUSTER_STATUS:
+	case IPC_MSG_CLUSTER_CLIENTS:
+		if (slot->id != TAKD_CLUSTER_SLOT)
+			break;
+		return (cluster_proc_msg(sup, m));
 	default:
 		break;
 	}
@@ -619,10 +643,12 @@ proc_ctl_event(struct sup *sup, struct proc_slot *slot, unsigned events)
 		proc_watch(sup, slot);
 	}
 	while (slot->chan != NULL && (rc = ipc_recv(slot->chan, &m)) == 1) {
+		rc = proc_ctl_msg(sup, slot, &m);
 		if (m.fd >= 0)
 			close(m.fd);
-		if (proc_ctl_msg(sup, slot, &m) == -1)
+		if (rc == -1)
 			goto broken;
+		rc = 1;
 	}
 	if (slot->chan == NULL)
 		return;

@@ -190,6 +190,10 @@ state_departed_flush(struct state_departed *sd)
 		    errno != ECONNRESET)
 			sd->unsent++;
 	}
+	/* The other nodes' clients are told too (docs/cluster.md). */
+	if (sup->cluster_run && sup->cluster.state == SLOT_RUNNING)
+		(void)proc_send(sup, &sup->cluster, IPC_MSG_DEPARTED,
+		    sd->dead->id, sd->b->data, sd->b->len, -1);
 	ipc_buf_init(sd->b);
 	sd->in_frame = 0;
 }
@@ -229,8 +233,11 @@ state_worker_gone(struct sup *sup, const struct proc_slot *slot)
 		log_info("store: cleared %d stale reader slot%s after %s %u",
 		    dead, dead == 1 ? "" : "s", slot->id == TAKD_API_SLOT ?
 		    "the api process, slot" : "worker", slot->id);
-	/* The api process only reads the registry: nothing of it to remove. */
-	if (slot->id == TAKD_API_SLOT)
+	/*
+	 * The api process only reads the registry, the cluster process
+	 * writes only SAs: nothing of theirs to remove.
+	 */
+	if (slot->id == TAKD_API_SLOT || slot->id == TAKD_CLUSTER_SLOT)
 		return;
 	memset(&sd, 0, sizeof(sd));
 	sd.sup = sup;

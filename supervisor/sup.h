@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "api/api.h"
+#include "cluster/cluster.h"
 #include "ipc/ipc_msg.h"
 #include "shared/config.h"
 #include "shared/counters.h"
@@ -191,6 +192,17 @@ struct sup {
 	bool		 signer_on;
 	struct signer_proc signer;
 	int		 signer_fd;
+
+	/*
+	 * The cluster process (supervisor/cluster_proc.c, cluster/): runs
+	 * when [cluster] nats is set; its last report (cluster/cstatus.h).
+	 */
+	bool		 cluster_run;
+	struct proc_slot cluster;
+	struct cluster_secrets cluster_secrets;
+	uint64_t	 cluster_instance;
+	struct cluster_status *cluster_status;
+	int64_t		 cluster_status_ms;
 
 	bool		 stopping;
 	int64_t		 stop_deadline_ms;

@@ -33,6 +33,7 @@
 #include "shared/config.h"
 #include "shared/grouplist.h"
 #include "shared/log.h"
+#include "cluster/cluster.h"
 #include "worker/fanout.h"
 #include "worker/worker_int.h"
 
@@ -41,12 +42,15 @@
 #define FANOUT_FRAMES_PER_WAKEUP 32
 /* memfd bytes sent to one peer and not yet credited back. */
 #define FANOUT_LARGE_INFLIGHT	((uint64_t)64 * 1024 * 1024)
-#define FANOUT_PEERS		TAKD_MAX_WORKERS
+/* The workers by id, then the cluster process (docs/cluster.md). */
+#define FANOUT_PEERS		(TAKD_MAX_WORKERS + 1)
+#define FANOUT_CLUSTER_IDX	TAKD_MAX_WORKERS
 #define FANOUT_SEALS		(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 struct fanout_peer {
 	unsigned	 magic;		/* FANOUT_PEER_MAGIC, first */
 	unsigned	 id;
+	unsigned	 idx;		/* in the peer table (fanout_idx()) */
 	bool		 closed;	/* unhooked; freed before sleeping */
 	bool		 out_armed;	/* EPOLLOUT in the interest set */
 	struct ipc_chan	*chan;
@@ -58,7 +62,7 @@ struct fanout_peer {
 struct fanout {
 	unsigned	 magic;
 	struct worker	*w;
-	struct fanout_peer *peer[FANOUT_PEERS];	/* up, by worker id */
+	struct fanout_peer *peer[FANOUT_PEERS];	/* up, by fanout_idx() */
 	bool		 known[FANOUT_PEERS];	/* had a channel once */
 	unsigned	 n_known;
 	unsigned	 id_end;	/* 1 + highest id ever added */
@@ -421,9 +425,22 @@ fanout_decode(const struct ipc_msg *msg, size_t max_bytes,
 	return (n);
 }
 
-/* ---- logging ---- */
-
 /* ---- peers ---- */
+
+/*
+ * A peer's place in the table: a worker's id, or the one after them for
+ * the cluster process, one more peer of the mesh whose events come from
+ * other nodes (cluster/peers.c).  -1 for any other id.
+ */
+static int
+fanout_idx(unsigned id)
+{
+	if (id < TAKD_MAX_WORKERS)
+		return ((int)id);
+	if (id == TAKD_CLUSTER_SLOT)
+		return (FANOUT_CLUSTER_IDX);
+	return (-1);
+}
 
 static struct fanout *
 fanout_get(const struct worker *w)
@@ -476,8 +493,8 @@ fanout_peer_close(struct fanout *f, struct fanout_peer *p, int level,
 		    why);
 	(void)epoll_ctl(f->w->epfd, EPOLL_CTL_DEL, p->chan->fd, NULL);
 	p->closed = true;
-	if (f->peer[p->id] == p) {
-		f->peer[p->id] = NULL;
+	if (f->peer[p->idx] == p) {
+		f->peer[p->idx] = NULL;
 		f->st.peers--;
 	}
 	p->next_dead = f->dead;
@@ -528,8 +545,9 @@ fanout_add_peer(struct worker *w, unsigned id, int fd)
 	struct fanout		*f = fanout_get(w);
 	struct fanout_peer	*p, *old;
 	struct epoll_event	 ev;
+	int			 idx = fanout_idx(id);
 
-	if (f == NULL || id >= FANOUT_PEERS || id == w->args->id) {
+	if (f == NULL || idx == -1 || id == w->args->id) {
 		log_warnx("fan-out: channel to worker %u refused: %s", id,
 		    f == NULL ? "fan-out not initialised" :
 		    id == w->args->id ? "that is this worker" :
@@ -544,6 +562,7 @@ fanout_add_peer(struct worker *w, unsigned id, int fd)
 	}
 	p->magic = FANOUT_PEER_MAGIC;
 	p->id = id;
+	p->idx = (unsigned)idx;
 	if ((p->chan = ipc_chan_new(fd, FANOUT_QUEUE_MAX)) == NULL) {
 		log_warn("fan-out: channel to worker %u refused (fd %d)", id,
 		    fd);
@@ -559,17 +578,17 @@ fanout_add_peer(struct worker *w, unsigned id, int fd)
 		return;
 	}
 	/* The supervisor sends a new channel when the peer was respawned. */
-	if ((old = f->peer[id]) != NULL)
+	if ((old = f->peer[idx]) != NULL)
 		fanout_peer_close(f, old, LOG_INFO, "replaced: worker %u was "
 		    "restarted", id);
-	f->peer[id] = p;
+	f->peer[idx] = p;
 	f->st.peers++;
-	if (!f->known[id]) {
-		f->known[id] = true;
+	if (!f->known[idx]) {
+		f->known[idx] = true;
 		f->n_known++;
 	}
-	if (id >= f->id_end)
-		f->id_end = id + 1;
+	if ((unsigned)idx >= f->id_end)
+		f->id_end = (unsigned)idx + 1;
 	log_info("fan-out: channel to worker %u up (%u peer%s)", id,
 	    f->st.peers, f->st.peers == 1 ? "" : "s");
 }
