@@ -55,7 +55,7 @@ cluster_stop(struct cluster *c, const char *why)
 	c->state = CLUSTER_STOP;
 }
 
-static void
+void
 cluster_send(struct cluster *c, uint32_t type, uint32_t gen,
     const struct ipc_buf *b, int fd)
 {
@@ -190,6 +190,8 @@ cluster_ctl_msg(struct cluster *c, struct ipc_msg *m)
 	case IPC_MSG_STATUS_REQ:
 		ipc_rd_init(&rd, m);
 		return (ipc_rd_done(&rd));
+	case IPC_MSG_CLUSTER_CRL:
+		return (ccrl_from_supervisor(c, m));
 	default:
 		log_warnx("control channel: unexpected message type %u",
 		    m->hdr.type);
@@ -319,6 +321,7 @@ cluster_teardown(struct cluster *c)
 	peers_free(c);
 	local_free(c);
 	nodes_free(c);
+	ccrl_free(c);
 	if (c->store != NULL) {
 		(void)store_commit(c->store);
 		store_close(c->store);

@@ -68,6 +68,15 @@ struct cluster {
 	struct store	*store;
 	struct wbuf	 out;		/* the message being published */
 
+	/*
+	 * Revocation (crl.c): the CRL in force here, given to nodes that
+	 * join; the one handed to the supervisor, in force once it says so.
+	 */
+	uint8_t		*crl;
+	size_t		 crl_len;
+	uint8_t		*crl_cand;
+	size_t		 crl_cand_len;
+
 	struct cluster_stats st;
 	struct log_ratelimit rl_drop;
 	struct log_ratelimit rl_in;
@@ -136,7 +145,17 @@ void	 local_resubscribe(struct cluster *);
 bool	 local_uid_here(struct cluster *, const char *uid);
 void	 local_status(const struct cluster *, struct cluster_status *);
 
+/* crl.c: CRLs between nodes (docs/cluster.md, "Revocation"). */
+int	 ccrl_from_supervisor(struct cluster *, const struct ipc_msg *);
+void	 ccrl_message(struct cluster *, const char *node, const uint8_t *,
+	    size_t);
+/* A node joined, or we did: our CRL, that it may take it if newer. */
+void	 ccrl_publish(struct cluster *);
+void	 ccrl_free(struct cluster *);
+
 /* cluster.c */
+void	 cluster_send(struct cluster *, uint32_t type, uint32_t gen,
+	    const struct ipc_buf *, int fd);
 void	 cluster_subject(const struct cluster *, char *, size_t,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

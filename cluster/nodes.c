@@ -232,6 +232,8 @@ nodes_get(struct cluster *c, const char *id, uint64_t instance, int64_t now)
 	log_info("cluster: node %s joined (%zu other node%s)", id, ns->n,
 	    ns->n == 1 ? "" : "s");
 	nodes_ask_sync(c, n, now);
+	/* It takes ours if it is newer than its own (and we its). */
+	ccrl_publish(c);
 	return (n);
 }
 
@@ -665,7 +667,11 @@ nodes_message(struct cluster *c, const char *subject, const char *reply,
 		return;
 	}
 	if (strcmp(kind, "crl") == 0) {
-		/* Revocation across nodes: docs/cluster.md (not yet here). */
+		if (h.type != WIRE_CRL) {
+			c->st.drop_undecodable++;
+			return;
+		}
+		ccrl_message(c, h.node, p, len);
 		return;
 	}
 	if ((n = nodes_find(ns, h.node, &idx)) != NULL &&

@@ -181,6 +181,19 @@ enum ipc_msg_type {
 	 */
 	IPC_MSG_CLUSTER_CLIENTS,
 
+	/*
+	 * supervisor -> cluster: the CRL in force (docs/cluster.md,
+	 * "Revocation"), no payload.  gen 0: its bytes (SCM_RIGHTS fd, a
+	 * sealed memfd), to give nodes that join; gen 1: the same, just
+	 * accepted here: publish it; gen 2, no fd: the one you handed over
+	 * is in force now.
+	 * cluster -> supervisor: a CRL another node published, gen = 0,
+	 *   SCM_RIGHTS fd = a sealed memfd of its bytes: reload with it
+	 *   (taken only when signed by the CA and of a CRL number above
+	 *   the one in force).
+	 */
+	IPC_MSG_CLUSTER_CRL,
+
 	IPC_MSG_MAX
 };
 

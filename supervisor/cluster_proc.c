@@ -24,6 +24,8 @@
 #include "supervisor/cluster_proc.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
+#include "supervisor/reload.h"
+#include "shared/tlsctx.h"
 
 #define CLUSTER_FILE_MAX	(256 * 1024)
 #define CLUSTER_CLIENTS_MAX	((size_t)64 * 1024 * 1024)
@@ -159,6 +161,94 @@ cluster_proc_clients_rep(struct sup *sup, const struct ipc_msg *m)
 	return (0);
 }
 
+#define CLUSTER_CRL_MAX		(16 * 1024 * 1024)
+#define CLUSTER_MEMFD_SEALS	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
+				    F_SEAL_WRITE)
+
+/* The CRL file's bytes to the cluster process (gen 0 or 1). */
+static void
+cluster_crl_send(struct sup *sup, uint32_t gen)
+{
+	uint8_t	*buf;
+	size_t	 len, off = 0;
+	ssize_t	 n;
+	char	 why[512];
+	int	 fd;
+
+	if (sup->crl.dirfd == -1 || (buf = tlsctx_read_named(sup->crl.dirfd,
+	    sup->crl.name, sup->cfg->crl, CLUSTER_CRL_MAX, &len, why,
+	    sizeof(why))) == NULL)
+		return;
+	if ((fd = memfd_create("takd-crl", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		goto done;
+	while (off < len) {
+		if ((n = write(fd, buf + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto done;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, CLUSTER_MEMFD_SEALS) == 0)
+		(void)proc_send(sup, &sup->cluster, IPC_MSG_CLUSTER_CRL, gen,
+		    NULL, 0, fd);
+done:
+	if (fd != -1)
+		close(fd);
+	free(buf);
+}
+
+void
+cluster_proc_crl(struct sup *sup, bool publish)
+{
+	if (!sup->cluster_run || sup->cluster.state != SLOT_RUNNING)
+		return;
+	if (publish)
+		cluster_crl_send(sup, 1);
+	else
+		(void)proc_send(sup, &sup->cluster, IPC_MSG_CLUSTER_CRL, 2,
+		    NULL, 0, -1);
+}
+
+void
+cluster_proc_spawned(struct sup *sup)
+{
+	if (sup->crl.crl != NULL)
+		cluster_crl_send(sup, 0);
+}
+
+/* Another node's CRL: the next reload reads it (crl.c), checked there. */
+static int
+cluster_proc_crl_in(struct sup *sup, const struct ipc_msg *m)
+{
+	struct stat	 st;
+	uint8_t		*p;
+	ssize_t		 n;
+	char		 err[512];
+
+	if (m->len != 0 || m->fd == -1)
+		return (-1);
+	if (sup->cfg->crl_check == CRL_CHECK_OFF)
+		return (0);
+	if (fstat(m->fd, &st) == -1 || st.st_size <= 0 ||
+	    st.st_size > CLUSTER_CRL_MAX || (fcntl(m->fd, F_GET_SEALS) &
+	    F_SEAL_WRITE) == 0 || (p = malloc((size_t)st.st_size)) == NULL)
+		return (0);
+	if ((n = pread(m->fd, p, (size_t)st.st_size, 0)) != st.st_size) {
+		free(p);
+		return (0);
+	}
+	free(sup->crl.remote);
+	sup->crl.remote = p;
+	sup->crl.remote_len = (size_t)n;
+	log_info("a CRL of another node came (%zd bytes): reloading with it",
+	    n);
+	if (reload_start(sup, NULL, NULL, err, sizeof(err)) == -1)
+		log_warnx("CRL of another node not taken: %s", err);
+	return (0);
+}
+
 int
 cluster_proc_msg(struct sup *sup, const struct ipc_msg *m)
 {
@@ -178,6 +268,8 @@ cluster_proc_msg(struct sup *sup, const struct ipc_msg *m)
 		return (0);
 	case IPC_MSG_CLUSTER_CLIENTS:
 		return (cluster_proc_clients_rep(sup, m));
+	case IPC_MSG_CLUSTER_CRL:
+		return (cluster_proc_crl_in(sup, m));
 	default:
 		return (-1);
 	}

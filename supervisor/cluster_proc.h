@@ -44,5 +44,13 @@ int	 cluster_proc_clients(struct sup *, cluster_clients_fn, void *arg);
 /* A client gone before the answer: its request is forgotten. */
 void	 cluster_proc_clients_cancel(struct sup *, void *arg);
 void	 cluster_proc_free(struct sup *);
+/*
+ * A CRL generation was committed: hand its bytes to the cluster process,
+ * to publish when it was this node's (publish), else tell it that the one
+ * it handed over is in force.
+ */
+void	 cluster_proc_crl(struct sup *, bool publish);
+/* After the fork: the CRL in force, for the nodes that join. */
+void	 cluster_proc_spawned(struct sup *);
 
 #endif

@@ -26,11 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/x509v3.h>
+
 #include "shared/clock.h"
 #include "shared/crlset.h"
 #include "shared/log.h"
 #include "shared/pkiutil.h"
 #include "shared/trust.h"
+#include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/notify.h"
 #include "supervisor/reload.h"
@@ -39,6 +43,7 @@
 struct crl_parse_res {
 	int32_t		 status;	/* 0: the set is in the memfd */
 	char		 err[508];
+	char		 number[CRL_NUMBER_MAX];	/* hex, "" none */
 };
 
 _Static_assert(sizeof(struct crl_parse_res) <= PIPE_BUF, "one write");
@@ -118,6 +123,24 @@ crl_read(struct sup *sup, struct crl_info *info, X509 **signer, char *err,
 	X509_CRL	*crl;
 	char		 why[512];
 
+	/* Another node's (docs/cluster.md): the same checks as the file's. */
+	if (sup->crl.parsing_remote) {
+		if ((buf = malloc(sup->crl.remote_len)) != NULL) {
+			memcpy(buf, sup->crl.remote, sup->crl.remote_len);
+			len = sup->crl.remote_len;
+		}
+		if (buf == NULL) {
+			crl_errf(err, errlen, "CRL of another node: out of "
+			    "memory");
+			return (NULL);
+		}
+		crl = tlsctx_crl_parse(buf, len, sup->ca, info, signer, why,
+		    sizeof(why));
+		free(buf);
+		if (crl == NULL)
+			crl_errf(err, errlen, "CRL of another node: %s", why);
+		return (crl);
+	}
 	buf = tlsctx_read_named(sup->crl.dirfd, sup->crl.name, sup->cfg->crl,
 	    CRL_FILE_MAX, &len, why, sizeof(why));
 	if (buf == NULL) {
@@ -130,6 +153,44 @@ crl_read(struct sup *sup, struct crl_info *info, X509 **signer, char *err,
 	if (crl == NULL)
 		crl_errf(err, errlen, "CRL %s: %s", sup->cfg->crl, why);
 	return (crl);
+}
+
+/* The CRL number extension in hex into buf ("" without one). */
+static void
+crl_number_hex(const X509_CRL *crl, char *buf, size_t len)
+{
+	ASN1_INTEGER	*n;
+	BIGNUM		*bn = NULL;
+	char		*hex = NULL;
+
+	buf[0] = '\0';
+	if ((n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL)) ==
+	    NULL)
+		return;
+	if ((bn = ASN1_INTEGER_to_BN(n, NULL)) != NULL &&
+	    (hex = BN_bn2hex(bn)) != NULL && strlen(hex) < len)
+		snprintf(buf, len, "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	ASN1_INTEGER_free(n);
+}
+
+/* a against b, CRL numbers in hex; "" (none) is below any number. */
+static int
+crl_number_cmp(const char *a, const char *b)
+{
+	BIGNUM	*x = NULL, *y = NULL;
+	int	 r;
+
+	if (a[0] == '\0' || b[0] == '\0')
+		return (a[0] == '\0' ? (b[0] == '\0' ? 0 : -1) : 1);
+	if (BN_hex2bn(&x, a) == 0 || BN_hex2bn(&y, b) == 0)
+		r = -1;		/* unreadable: never "newer" */
+	else
+		r = BN_cmp(x, y);
+	BN_free(x);
+	BN_free(y);
+	return (r);
 }
 
 /*
@@ -185,7 +246,17 @@ crl_parser_main(struct sup *sup, int out, int set_fd, pid_t parent)
 	res.status = -1;
 	if ((crl = crl_read(sup, &info, &signer, res.err,
 	    sizeof(res.err))) != NULL) {
-		if (crlset_build(set_fd, crl, signer, why, sizeof(why)) == 0)
+		crl_number_hex(crl, res.number, sizeof(res.number));
+		/* Another node's never takes us back, nor re-installs ours. */
+		if (sup->crl.parsing_remote && crl_number_cmp(res.number,
+		    sup->crl.number) <= 0)
+			crl_errf(res.err, sizeof(res.err), "CRL of another node "
+			    "refused: its CRL number %s is not above %s, the "
+			    "one in force", res.number[0] != '\0' ? res.number :
+			    "(none)", sup->crl.number[0] != '\0' ?
+			    sup->crl.number : "(none)");
+		else if (crlset_build(set_fd, crl, signer, why,
+		    sizeof(why)) == 0)
 			res.status = 0;
 		else
 			crl_errf(res.err, sizeof(res.err), "CRL %s: %s",
@@ -472,6 +543,7 @@ crl_init(struct sup *sup, char *err, size_t errlen)
 		return (-1);
 	}
 	crl_commit(sup, set);
+	snprintf(sup->crl.number, sizeof(sup->crl.number), "%s", res.number);
 	crl_log_state(sup, "loaded", clock_mono_ms() - t0);
 	if (sup->cfg->crl_watch && crl_watch_open(sup, err, errlen) == -1)
 		return (-1);
@@ -482,6 +554,8 @@ void
 crl_cleanup(struct sup *sup)
 {
 	crl_parser_drop(sup);
+	free(sup->crl.remote);
+	sup->crl.remote = NULL;
 	tlsctx_crl_use(NULL, sup->cfg->crl_check);
 	crlset_free(sup->crl.crl);
 	sup->crl.crl = NULL;
@@ -536,8 +610,16 @@ crl_reload(struct sup *sup, char *err, size_t errlen)
 		crl_errf(err, errlen, "the CRL is being read already");
 		return (-1);
 	}
+	/* A CRL another node accepted, waiting: this reload reads it. */
+	sup->crl.parsing_remote = sup->crl.remote != NULL;
 	if (crl_parser_spawn(sup, err, errlen) == -1)
 		goto fail;
+	if (sup->crl.parsing_remote) {
+		/* The parser has its copy: a later one may come meanwhile. */
+		free(sup->crl.remote);
+		sup->crl.remote = NULL;
+		sup->crl.remote_len = 0;
+	}
 	sup->crl.parser.ev.kind = SUP_EV_CRL_PARSER;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
@@ -553,6 +635,7 @@ crl_reload(struct sup *sup, char *err, size_t errlen)
 	notify_reloading();
 	return (0);
 fail:
+	sup->crl.parsing_remote = false;
 	snprintf(sup->crl.last_error, sizeof(sup->crl.last_error), "%s", err);
 	sup->crl.last_error_at = time(NULL);
 	log_warnx("CRL reload failed, generation %u stays in force: %s",
@@ -562,17 +645,25 @@ fail:
 
 /* The parse is over (rc 0) or failed (rc -1, err): commit and tell. */
 static void
-crl_reload_done(struct sup *sup, int rc, char *err, size_t errlen)
+crl_reload_done(struct sup *sup, int rc, const char *number, char *err,
+    size_t errlen)
 {
 	struct crlset	*set = NULL;
 	int64_t		 ms = clock_mono_ms() - sup->crl.parser.started_ms;
+	bool		 remote = sup->crl.parsing_remote;
 
 	crl_parser_end(sup, rc == -1);
+	sup->crl.parsing_remote = false;
 	if (rc == 0 && (set = crl_parser_take(sup, err, errlen)) == NULL)
 		rc = -1;
 	if (rc == 0) {
 		crl_commit(sup, set);
-		crl_log_state(sup, "reloaded", ms);
+		snprintf(sup->crl.number, sizeof(sup->crl.number), "%s",
+		    number);
+		crl_log_state(sup, remote ? "taken from another node" :
+		    "reloaded", ms);
+		/* The other nodes take it too, unless it came from them. */
+		cluster_proc_crl(sup, !remote);
 	} else {
 		crl_parser_drop(sup);
 		snprintf(sup->crl.last_error, sizeof(sup->crl.last_error),
@@ -597,7 +688,8 @@ crl_parser_event(struct sup *sup)
 		return;
 	memset(&res, 0, sizeof(res));
 	rc = crl_parser_collect(sup, &res);
-	crl_reload_done(sup, rc, res.err, sizeof(res.err));
+	res.number[sizeof(res.number) - 1] = '\0';
+	crl_reload_done(sup, rc, res.number, res.err, sizeof(res.err));
 }
 
 int
@@ -631,7 +723,7 @@ crl_tick(struct sup *sup)
 		if (now >= sup->crl.parser.deadline_ms) {
 			crl_errf(err, sizeof(err), "CRL %s: not parsed within "
 			    "%d s", sup->cfg->crl, CRL_PARSE_TIMEOUT_MS / 1000);
-			crl_reload_done(sup, -1, err, sizeof(err));
+			crl_reload_done(sup, -1, "", err, sizeof(err));
 		} else
 			return ((int)(sup->crl.parser.deadline_ms - now));
 	}

@@ -260,6 +260,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	/* The cluster process is one more peer of the mesh, no more. */
 	if (slot->id == TAKD_CLUSTER_SLOT) {
 		mesh_connect(sup, slot);
+		cluster_proc_spawned(sup);
 		return (0);
 	}
 	/* Frames wait in the socket until the worker reads them. */
@@ -623,6 +624,7 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		return (chanpush_ack(sup, slot, m));
 	case IPC_MSG_CLUSTER_STATUS:
 	case IPC_MSG_CLUSTER_CLIENTS:
+	case IPC_MSG_CLUSTER_CRL:
 		if (slot->id != TAKD_CLUSTER_SLOT)
 			break;
 		return (cluster_proc_msg(sup, m));

@@ -105,6 +105,8 @@ struct crl_parser {
 
 struct crlset;
 
+#define CRL_NUMBER_MAX		80	/* hex of a CRL number, NUL included */
+
 struct crl_state {
 	struct crlset	*crl;		/* in force; NULL: crl_check = off */
 	int		 set_fd;	/* its sealed memfd, for the workers */
@@ -118,6 +120,16 @@ struct crl_state {
 	int64_t		 watch_reload_ms; /* reload due (debounced), or 0 */
 	time_t		 loaded_at;
 	struct crl_parser parser;
+	/*
+	 * The CRL number in force, in hex ("" none or unknown), and a CRL
+	 * another node accepted (docs/cluster.md, "Revocation"), read by
+	 * the next reload instead of the file: taken only when its number
+	 * is above the one in force.
+	 */
+	char		 number[CRL_NUMBER_MAX];
+	uint8_t		*remote;
+	size_t		 remote_len;
+	bool		 parsing_remote;	/* this parse reads remote */
 };
 
 struct users;

@@ -18,6 +18,10 @@
 #                subscribes to one group subject
 #   node_killed  kill -9 of a whole node: the clients of the other get one
 #                t-x-d-d per client of it, within node_timeout + 2 s, once
+#   revoke       takctl revoke on node 1 of a client connected to node 2
+#                (each node its own copy of the PKI): its session on node 2
+#                closes within 1.5 s; the older CRL published afterwards
+#                (by a node n9) is refused by both nodes
 #   hostile      messages on the cluster's subjects that do not decode,
 #                claim another node's id (or the receiver's), or are
 #                oversized: dropped, counted, never delivered
@@ -401,8 +405,66 @@ hostile() {
 	    fail "no log line for the oversized message"
 }
 
+revoke() {
+	local t0 t1 g1 g2
+	use_pki "$T/pki"
+	cp -a "$T/pki" "$T/pki2"
+	cp "$T/pki/crl.pem" "$T/old-crl.pem"
+	nats_start a
+	node_start 1 "nats://127.0.0.1:$NATS_PORT_a"
+	node_start 2 "nats://127.0.0.1:$NATS_PORT_a" "pki.dir=$T/pki2"
+	wait_for 10 linked 1 2 && wait_for 10 linked 2 1 ||
+	    fail "the nodes do not see each other"
+	cot_sa_tmpl "$T/sa.tmpl"
+	on 2
+	cot_bg b1 $(client_args bob) --uid b1 --callsign BOB \
+	    --script "$(sa_script b1)"
+	cot_bg c1 $(client_args carol) --uid c1 --callsign CAROL \
+	    --script "$(sa_script c1)"
+	wait_for 10 stat_is 2 cluster.link.clients_here 2 ||
+	    fail "bob and carol not on node 2"
+	g2=$(node_stat 2 crl.generation)
+	t0=$(now_ms)
+	"$TAKCTL" -c "$CFG_1" revoke bob >"$T/revoke.out" 2>&1 ||
+	    { diag_file "$T/revoke.out"; fail "takctl revoke bob on node 1"; }
+	cot_poll 5 test -s "$T/b1.rc" ||
+	    fail "bob's session on node 2 still open 5 s after the revoke"
+	t1=$(now_ms)
+	diag "bob's session on node 2 closed $((t1 - t0)) ms after takctl" \
+	    "revoke on node 1 began"
+	[ $((t1 - t0)) -le 1500 ] || fail "later than 1.5 s"
+	proc_alive "$(cat "$T/c1.cpid")" || fail "carol was closed too"
+	node_log 2 | grep -q 'taken from another node' ||
+	    fail "node 2 did not log the CRL it took"
+	wait_for 3 stat_is 2 crl.generation $((g2 + 1)) ||
+	    fail "node 2 CRL generation $(sget crl.generation), not $((g2 + 1))"
+	# The older CRL, published afterwards: refused everywhere.
+	g1=$(node_stat 1 crl.generation)
+	$PY - "$T/old-crl.pem" "$T/old.msg" <<-'PYEOF'
+	import struct, sys
+	crl = open(sys.argv[1], "rb").read()
+	m = b"TKC1" + bytes([6]) + struct.pack(">H", 2) + b"n9"
+	m += struct.pack(">Q", 9) + struct.pack(">I", len(crl)) + crl
+	open(sys.argv[2], "wb").write(m)
+	PYEOF
+	inject takd.t.crl.n9 "$T/old.msg"
+	for n in 1 2; do
+		wait_for 5 eval "node_log $n | grep -q 'CRL of another node refused: its CRL number'" ||
+		    fail "node $n did not refuse the older CRL"
+	done
+	[ "$(node_stat 1 crl.generation)" = "$g1" ] &&
+	    [ "$(node_stat 2 crl.generation)" = $((g2 + 1)) ] ||
+	    fail "a CRL generation changed with the older CRL"
+	# Bob cannot come back on node 2.
+	on 2
+	expect_client 1 $(client_args bob)
+	touch "$T/done"
+	cot_wait c1 0
+}
+
 run_case events
 run_case groups
 run_case node_killed
+run_case revoke
 run_case hostile
 finish
