@@ -22,6 +22,12 @@
 #                (each node its own copy of the PKI): its session on node 2
 #                closes within 1.5 s; the older CRL published afterwards
 #                (by a node n9) is refused by both nodes
+#   nats_faults  node 1 starts with no NATS server up: it serves its own
+#                clients and says so; a 3-server NATS cluster comes, node 2
+#                joins; killing the server node 1 uses keeps events
+#                flowing; with every server down each node serves its own;
+#                once they are back, node 2 gets the position a client of
+#                node 1 sent meanwhile (a later client replays it)
 #   hostile      messages on the cluster's subjects that do not decode,
 #                claim another node's id (or the receiver's), or are
 #                oversized: dropped, counted, never delivered
@@ -41,7 +47,9 @@ free_port() {
 nats_start() {
 	local name=$1 port conf routes="" r
 	shift
-	port=$(free_port)
+	# A server started again listens where it did.
+	eval "port=\${NATS_PORT_$name:-}"
+	[ -n "$port" ] || port=$(free_port)
 	conf=$T/nats-$name.conf
 	{
 		echo "listen: 127.0.0.1:$port"
@@ -49,7 +57,7 @@ nats_start() {
 		echo "server_name: $name"
 		if [ $# -gt 0 ]; then
 			for r in "${@:2}"; do
-				routes="$routes nats-route://127.0.0.1:$r"
+				routes="$routes${routes:+, }\"nats-route://127.0.0.1:$r\""
 			done
 			echo "cluster { name: takdtest; listen: 127.0.0.1:$1;" \
 			    "routes: [$routes ] }"
@@ -462,9 +470,99 @@ revoke() {
 	cot_wait c1 0
 }
 
+# nats_urls: the three servers of nats_faults.
+nats_urls() {
+	echo "nats://127.0.0.1:$NATS_PORT_x,nats://127.0.0.1:$NATS_PORT_y,nats://127.0.0.1:$NATS_PORT_z"
+}
+
+nats_trio() {
+	nats_start x "$CP_x" "$CP_y" "$CP_z"
+	nats_start y "$CP_y" "$CP_x" "$CP_z"
+	nats_start z "$CP_z" "$CP_x" "$CP_y"
+}
+
+nats_faults() {
+	local srv name
+	use_pki "$T/pki"
+	cot_sa_tmpl "$T/sa.tmpl"
+	for name in x y z; do
+		eval "NATS_PORT_$name=$(free_port)"
+		eval "CP_$name=$(free_port)"
+	done
+	# No NATS yet: node 1 starts, serves, and says why it is alone.
+	node_start 1 "$(nats_urls)"
+	[ "$(node_stat 1 cluster.link.nats_connected)" = false ] ||
+	    fail "node 1 connected to a NATS that is not there"
+	node_log 1 | grep -q 'no NATS server of .* answers yet: serving' ||
+	    fail "node 1 did not say it serves alone"
+	on 1
+	cot_bg a1 $(client_args alice) --uid a1 --callsign ALICE \
+	    --script "$(sa_script a1)"
+	expect_client 0 $(client_args carol) --uid a2 --expect-uid a1 --wait 5
+	nats_trio
+	node_start 2 "$(nats_urls)"
+	wait_for 10 linked 1 2 && wait_for 10 linked 2 1 ||
+	    fail "the nodes did not find each other once NATS came"
+	on 2
+	cat >"$T/b1.script" <<-EOF
+	send-every 300 $T/sa.tmpl
+	expect uid=a1 within=10000
+	touch $T/b1-ok
+	wait-file $T/killed
+	mark
+	expect uid=a1 count=5 within=8000
+	touch $T/b1-ok2
+	wait-file $T/done
+	EOF
+	cot_bg b1 $(client_args bob) --uid b1 --callsign BOB \
+	    --script "$T/b1.script"
+	wait_for 10 test -e "$T/b1-ok" || fail "no event across the nodes"
+	# The server node 1 is on dies: both reconnect to another.
+	srv=$(node_stat 1 cluster.link.nats_server)
+	for name in x y z; do
+		eval "[ \"\$srv\" = nats://127.0.0.1:\$NATS_PORT_$name ]" &&
+		    break
+	done
+	nats_kill "$name" KILL
+	touch "$T/killed"
+	wait_for 10 test -e "$T/b1-ok2" || { diag_file "$T/b1.out" 20;
+	    fail "events stopped with NATS server $name killed"; }
+	_moved() {
+		local now
+		now=$(node_stat 1 cluster.link.nats_server)
+		[ -n "$now" ] && [ "$now" != "$srv" ]
+	}
+	wait_for 5 _moved || fail "node 1 still names the killed server"
+	diag "NATS $name killed: node 1 moved to" \
+	    "$(node_stat 1 cluster.link.nats_server)"
+	# Every server down: node 1 still serves its own clients.
+	for name in x y z; do
+		nats_kill "$name" TERM
+	done
+	wait_for 5 stat_is 1 cluster.link.nats_connected false ||
+	    fail "node 1 still says it is connected"
+	on 1
+	expect_client 0 $(client_args carol) --uid a2 --expect-uid a1 --wait 5
+	# A client of node 1 comes and sends its position while the link
+	# is down; it stays.
+	cot_bg a3 $(client_args carol) --uid a3 --callsign LATE \
+	    --script "$(sa_script a3)"
+	wait_for 5 stat_is 1 cluster.link.clients_here 2 ||
+	    fail "node 1 does not count a3"
+	nats_trio
+	wait_for 10 linked 1 2 && wait_for 10 linked 2 1 ||
+	    fail "the cluster did not heal"
+	on 2
+	expect_client 0 $(client_args carol) --uid b9 --expect-uid a3 --wait 5
+	touch "$T/done"
+	cot_wait b1 0
+	cot_wait a3 0
+}
+
 run_case events
 run_case groups
 run_case node_killed
 run_case revoke
+run_case nats_faults
 run_case hostile
 finish
