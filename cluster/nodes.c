@@ -624,7 +624,7 @@ nodes_message(struct cluster *c, const char *subject, const char *reply,
 	const char		*rest, *claimed;
 	char			 kind[16], err[256];
 	int64_t			 now = clock_mono_ms();
-	size_t			 idx;
+	size_t			 idx = 0;
 
 	if (nodes_split(c, subject, kind, sizeof(kind), &rest) == -1) {
 		c->st.drop_undecodable++;
@@ -689,6 +689,13 @@ nodes_message(struct cluster *c, const char *subject, const char *reply,
 	}
 	if (n == NULL)
 		return;
+	/* A snapshot nobody asked of that node is not taken. */
+	if (strcmp(kind, "inbox") == 0 && n->sync_asked_ms == 0) {
+		c->st.drop_foreign_id++;
+		log_limited(&c->rl_in, LOG_WARNING, "cluster: snapshot on %s "
+		    "dropped: none was asked of node %s", subject, h.node);
+		return;
+	}
 	n->last_ms = now;
 	n->last_wall_ms = clock_wall_ms();
 	switch (h.type) {
