@@ -28,7 +28,7 @@
 #define TAKD_MAX_LISTEN		8
 #define TAKD_MAX_WORKERS	256
 
-/* [cluster] name and node_id: one token of a NATS subject, NUL included. */
+/* [cluster] name and node: one token of a NATS subject, NUL included. */
 #define TAKD_CLUSTER_TOKEN_MAX	64
 
 #define TAKD_DEFAULT_TLS_PORT	"8089"

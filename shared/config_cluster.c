@@ -130,8 +130,8 @@ config_finish_cluster(struct config *cfg, const char *cwd, char *msg,
 		if (strchr(CLUSTER_TOKEN_CHARS, host[i]) == NULL)
 			host[i] = '-';
 	if (!token_ok(host)) {
-		snprintf(msg, msglen, "[cluster] node_id: the host name does "
-		    "not make one; set node_id");
+		snprintf(msg, msglen, "[cluster] node: the host name does "
+		    "not make one; set node");
 		return (-1);
 	}
 	memcpy(cfg->cluster_node, host, strlen(host) + 1);

@@ -603,7 +603,7 @@ static const struct config_key config_keys[] = {
 	    0, 0, KEY_EMPTY_OK },
 	{ "cluster", "name", config_set_subject_token, FIELD(cluster_name),
 	    0, 0, 0 },
-	{ "cluster", "node_id", config_set_subject_token,
+	{ "cluster", "node", config_set_subject_token,
 	    FIELD(cluster_node), 0, 0, KEY_EMPTY_OK },
 	{ "cluster", "node_timeout", set_duration,
 	    FIELD(cluster_node_timeout_ms), MS_SECOND, 10 * MS_MINUTE, 0 },

@@ -83,7 +83,7 @@ node_start() {
 	cfg=$d/takd.ini
 	write_config "$cfg" server.workers=1 "server.state_dir=$d/state" \
 	    "server.log=$d/takd.log" "cluster.nats=$urls" cluster.name=t \
-	    "cluster.node_id=n$n" cluster.node_timeout=3s "$@"
+	    "cluster.node=n$n" cluster.node_timeout=3s "$@"
 	rm -f "$d/exit"
 	(
 		env --default-signal=INT "$TAKD" -f -c "$cfg" \

@@ -62,7 +62,7 @@ static const char *const added_keys[] = {
 	"api.max_headers", "api.timeout", "api.max_connections",
 	"api.max_connections_per_address", "api.enroll_rate",
 	"api.enroll_burst", "api.packages_dir", "api.quota", "api.user_quota",
-	"cluster.nats", "cluster.name", "cluster.node_id",
+	"cluster.nats", "cluster.name", "cluster.node",
 	"cluster.node_timeout", "cluster.tls_ca", "cluster.tls_cert",
 	"cluster.tls_key", "cluster.creds",
 };
