@@ -49,10 +49,13 @@ COMMON_SRC = $(filter-out $(PASSWORD_SRC),$(wildcard shared/*.c)) \
 # takd through api/enroll_routes.c.
 ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.c \
 	     enroll_reply.c)
+# The data package upload's multipart splitter (docs/datapackages.md):
+# pure, in the unit tests and the fuzz targets too.
+DATAPKG_SRC = api/multipart.c
 # The api process (HTTPS, /metrics, enrollment; docs/api.md), named one
 # by one.
 API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c channels.c enroll.c metrics.c \
-	     enroll_routes.c pwcheck.c) $(ENROLL_SRC)
+	     enroll_routes.c pwcheck.c) $(ENROLL_SRC) $(DATAPKG_SRC)
 # The cluster process (NATS; docs/cluster.md).
 CLUSTER_SRC = $(wildcard cluster/*.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
@@ -220,6 +223,8 @@ FUZZ_TARGETS	= cot_frame cot_parse ipc json takp_frame takp
 # The enrollment port's own parsing (api/, docs/enrollment.md).
 FUZZ_TARGETS	+= basic_auth query accept csr_body
 FUZZ_TARGETS	+= sign
+# The data package upload's body (api/multipart.c, docs/datapackages.md).
+FUZZ_TARGETS	+= multipart
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 		  -fsanitize=fuzzer-no-link $(WARN) -MMD -MP
@@ -264,6 +269,8 @@ $(FUZZ_BUILD)/fuzz_accept: $(call fuzzobj,tests/fuzz/fuzz_accept.o \
 	api/accept.o)
 $(FUZZ_BUILD)/fuzz_csr_body: $(call fuzzobj,tests/fuzz/fuzz_csr_body.o \
 	api/csr_body.o)
+$(FUZZ_BUILD)/fuzz_multipart: $(call fuzzobj,tests/fuzz/fuzz_multipart.o \
+	api/multipart.o)
 # fuzz_sign: the api <-> signer messages and the CSR policy.
 $(FUZZ_BUILD)/fuzz_sign: $(call fuzzobj,tests/fuzz/fuzz_sign.o \
 	ipc/sign_msg.o ipc/ipc.o shared/csr_check.o shared/users.o \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # scripts/fuzz.sh [-d DIR] [-s SECONDS] [-c CORPUS] [TARGET...]
 #     Fuzz each target (cot_frame, cot_parse, ipc, json, takp_frame,
-#     takp, basic_auth, query, accept, csr_body, sign; default all) for SECONDS
+#     takp, basic_auth, query, accept, csr_body, sign, multipart; default
+#     all) for SECONDS
 #     (default $FUZZ_SECONDS, else 600; 0: until a finding or Ctrl-C),
 #     one after the other.
 # scripts/fuzz.sh -r [-d DIR] [TARGET...]
@@ -44,7 +45,7 @@ shift $((OPTIND - 1))
 case $SECS in '' | *[!0-9]*) usage ;; esac
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 2
 TESTDATA=${TESTDATA:-$REPO/tests/data}
-TARGETS=${*:-cot_frame cot_parse ipc json takp_frame takp basic_auth query accept csr_body sign}
+TARGETS=${*:-cot_frame cot_parse ipc json takp_frame takp basic_auth query accept csr_body sign multipart}
 
 # Per target: the longest input tried (the framer needs room for more than
 # one COT_FRAME_FEED_MAX feed, the parser for the 35 KB nesting sample).
@@ -62,6 +63,8 @@ max_len() {
 	accept) echo 2100 ;;
 	csr_body) echo 16500 ;;
 	sign) echo 20000 ;;	# past CSR_CHECK_INPUT_MAX, a request's 8 KiB CSR
+	# Past a part's header cap (4 KiB) and the preamble's.
+	multipart) echo 12000 ;;
 	esac
 }
 
@@ -133,8 +136,9 @@ make_seeds() {
 		# takd's status and a FreeTAKServer CRL in its JSON form.
 		cp "$REPO"/tests/fuzz/seeds/json/* "$s/" || return 1
 		;;
-	basic_auth | query | accept | csr_body)
-		# What clients send the enrollment port (docs/enrollment.md).
+	basic_auth | query | accept | csr_body | multipart)
+		# What clients send the enrollment port (docs/enrollment.md),
+		# and ATAK's upload body (docs/datapackages.md).
 		cp "$REPO"/tests/fuzz/seeds/$1/* "$s/" || return 1
 		;;
 	sign)

@@ -9,7 +9,7 @@
 # the integration scripts.  UNIT=0, INTEG=0 or FUZZ=0 skips a part (the
 # fuzz suites are fuzz_cot_frame, fuzz_cot_parse, fuzz_ipc, fuzz_json,
 # fuzz_takp_frame, fuzz_takp, fuzz_basic_auth, fuzz_query, fuzz_accept,
-# fuzz_csr_body and fuzz_sign).
+# fuzz_csr_body, fuzz_sign and fuzz_multipart).
 set -u
 
 if [ $# -lt 1 ]; then
@@ -152,7 +152,7 @@ if [ "${FUZZ:-1}" != 0 ]; then
 	FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
 	rounds=""
 	for t in cot_frame cot_parse ipc json takp_frame takp basic_auth \
-	    query accept csr_body sign; do
+	    query accept csr_body sign multipart; do
 		name=fuzz_$t
 		selected "$name" || continue
 		bin=$FUZZ_DIR/$name
