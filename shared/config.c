@@ -355,6 +355,7 @@ config_init(struct config *cfg)
 	(void)config_listen_parse(TAKD_DEFAULT_ENROLL_LISTEN,
 	    &cfg->api_enroll_listen);
 	cfg->api_max_body = 64 * 1024;		/* a CSR is a few KiB */
+	cfg->api_max_upload = 100 * 1024 * 1024;	/* docs/datapackages.md */
 	cfg->api_max_headers = 8 * 1024;
 	cfg->api_timeout_ms = 10 * 1000;
 	cfg->api_max_conns = 1024;

@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define TAKD_EX_CONFIG		78	/* sysexits EX_CONFIG */
 /* The admin socket in [server] run_dir: takd serves it, takctl talks to it. */
@@ -144,6 +145,7 @@ struct config {
 	struct config_listen api_listen;	/* 8443, mutual TLS; "" off */
 	struct config_listen api_enroll_listen;	/* 8446, server TLS; "" off */
 	size_t		 api_max_body;		/* request body, bytes */
+	uint64_t	 api_max_upload;	/* a data package upload */
 	size_t		 api_max_headers;	/* request line and headers */
 	unsigned	 api_timeout_ms;	/* a client that stalls */
 	unsigned	 api_max_conns;		/* per listener kind */

@@ -583,6 +583,8 @@ static const struct config_key config_keys[] = {
 	    0, 0, KEY_EMPTY_OK },
 	{ "api", "max_body", set_size, FIELD(api_max_body),
 	    1024, 16 * 1024 * 1024, 0 },
+	{ "api", "max_upload", set_size, FIELD(api_max_upload),
+	    1024, 1024ULL * 1024 * 1024 * 1024, 0 },
 	{ "api", "max_headers", set_size, FIELD(api_max_headers),
 	    1024, 1024 * 1024, 0 },
 	{ "api", "timeout", set_duration, FIELD(api_timeout_ms),

@@ -59,7 +59,7 @@ static const char *const added_keys[] = {
 	"tcp.group", "cot.protocol_offer",
 	"api.cert_o", "api.cert_ou",
 	"api.enabled", "api.listen", "api.enroll_listen", "api.max_body",
-	"api.max_headers", "api.timeout", "api.max_connections",
+	"api.max_upload", "api.max_headers", "api.timeout", "api.max_connections",
 	"api.max_connections_per_address", "api.enroll_rate",
 	"api.enroll_burst", "api.packages_dir", "api.quota", "api.user_quota",
 	"cluster.nats", "cluster.name", "cluster.node",
@@ -249,6 +249,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg->api_enroll_listen.host, "0.0.0.0");
 	assert_string_equal(cfg->api_enroll_listen.port, "8446");
 	assert_int_equal(cfg->api_max_body, 65536);
+	assert_int_equal(cfg->api_max_upload, 100 * 1024 * 1024);
 	assert_int_equal(cfg->api_max_headers, 8192);
 	assert_int_equal(cfg->api_timeout_ms, 10000);
 	assert_int_equal(cfg->api_max_conns, 1024);
@@ -366,6 +367,7 @@ test_full_file(void **state)
 	    "listen = 127.0.0.1:9443\n"
 	    "enroll_listen =\n"
 	    "max_body = 32k\n"
+	    "max_upload = 2048M\n"
 	    "max_headers = 16k\n"
 	    "timeout = 5s\n"
 	    "max_connections = 100\n"
@@ -440,6 +442,7 @@ test_full_file(void **state)
 	assert_string_equal(cfg->api_listen.port, "9443");
 	assert_string_equal(cfg->api_enroll_listen.port, "");
 	assert_int_equal(cfg->api_max_body, 32768);
+	assert_int_equal(cfg->api_max_upload, 2048ULL * 1024 * 1024);
 	assert_int_equal(cfg->api_max_headers, 16384);
 	assert_int_equal(cfg->api_timeout_ms, 5000);
 	assert_int_equal(cfg->api_max_conns, 100);
