@@ -54,7 +54,8 @@ ENROLL_SRC = $(addprefix api/,basic_auth.c throttle.c accept.c query.c csr_body.
 DATAPKG_SRC = api/multipart.c
 # The api process (HTTPS, /metrics, enrollment; docs/api.md), named one
 # by one.
-API_SRC    = $(addprefix api/,api.c conn.c http.c marti.c channels.c enroll.c metrics.c \
+API_SRC    = $(addprefix api/,api.c conn.c http.c http_stream.c marti.c channels.c \
+	     enroll.c metrics.c \
 	     enroll_routes.c pwcheck.c) $(ENROLL_SRC) $(DATAPKG_SRC)
 # The cluster process (NATS; docs/cluster.md).
 CLUSTER_SRC = $(wildcard cluster/*.c)

@@ -340,6 +340,15 @@ api_conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	}
 	switch (code) {
 	case 413:
+		if (c->sreq != NULL && c->sreq->ops != NULL) {
+			/* An upload over its route's limit ([api] max_upload). */
+			c->sreq->end = API_STREAM_TOO_LARGE;
+			api_conn_refused(c, &api->cnt.api_body_too_large, "413: "
+			    "%s: body over %llu bytes ([api] max_upload)",
+			    c->sreq->path,
+			    (unsigned long long)c->sreq->ops->max);
+			break;
+		}
 		api_conn_refused(c, &api->cnt.api_body_too_large, "413: body "
 		    "over [api] max_body (%zu bytes)", c->http->opts.max_body);
 		break;
@@ -362,8 +371,12 @@ api_conn_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 {
 	struct api_conn	*c = arg;
 
-	if (c->magic == API_CONN_MAGIC)
-		c->in_bytes += info->n_added;
+	if (c->magic != API_CONN_MAGIC || info->n_added == 0)
+		return;
+	c->in_bytes += info->n_added;
+	/* Before evhttp reads them: a request head to see early. */
+	if (c->state != CONN_NEW && c->state != CONN_HANDSHAKE)
+		api_stream_arm(c);
 }
 
 /* --- admission -------------------------------------------------------- */
@@ -747,6 +760,7 @@ api_conn_closecb(struct evhttp_connection *evcon, void *arg)
 	struct api_conn	*c = arg;
 	struct api_http	*http;
 	struct api	*api;
+	struct api_req	*req;
 
 	if (c == NULL || c->magic != API_CONN_MAGIC || c->evcon != evcon)
 		return;
@@ -759,11 +773,25 @@ api_conn_closecb(struct evhttp_connection *evcon, void *arg)
 	} else if (c->doom != NULL)
 		log_info("%s: %s: closed: %s", http->opts.name, c->peer,
 		    c->doom);
+	/* A body that was coming: given up (its temp file goes). */
+	if (c->sreq != NULL) {
+		req = c->sreq;
+		c->sreq = NULL;
+		req->conn = NULL;
+		req->evreq = NULL;
+		if (req->end == API_STREAM_ANSWERED)
+			req->end = API_STREAM_GONE;
+		api_req_free(req);
+	}
 	/* A request a handler holds is answered to nobody. */
 	if (c->req != NULL) {
-		c->req->conn = NULL;
-		c->req->evreq = NULL;
+		req = c->req;
 		c->req = NULL;
+		req->conn = NULL;
+		req->evreq = NULL;
+		/* Its handler lets go of what it holds (a file it sends). */
+		if (req->gone != NULL)
+			req->gone(req, req->gone_arg);
 	}
 	evbuffer_remove_cb(bufferevent_get_output(c->bev), api_conn_out_cb, c);
 	evbuffer_remove_cb(bufferevent_get_input(c->bev), api_conn_in_cb, c);
@@ -799,6 +827,12 @@ void
 api_conn_busy(struct api_conn *c)
 {
 	api_conn_set_state(c, CONN_BUSY, 0);
+}
+
+void
+api_conn_waiting(struct api_conn *c)
+{
+	api_conn_set_state(c, CONN_BUSY, c->http->opts.timeout_ms);
 }
 
 void
@@ -856,9 +890,18 @@ api_http_tick(struct api_http *http, int64_t now)
 			continue;
 		}
 		api->cnt.api_timeouts++;
-		log_limited(&http->rl, LOG_INFO, "%s: %s: nothing for %lld ms "
-		    "([api] timeout): closed", http->opts.name, c->peer,
-		    (long long)(now - c->since_ms));
+		if (c->sreq != NULL) {
+			/* A stalled upload: its temp file goes at the close. */
+			c->sreq->end = API_STREAM_STALLED;
+			log_limited(&http->rl, LOG_WARNING, "%s: %s: %s: no "
+			    "byte of the body for %lld ms after %llu ([api] "
+			    "timeout): closed", http->opts.name, c->peer,
+			    c->sreq->path, (long long)(now - c->since_ms),
+			    (unsigned long long)c->sreq->body_bytes);
+		} else
+			log_limited(&http->rl, LOG_INFO, "%s: %s: nothing for "
+			    "%lld ms ([api] timeout): closed", http->opts.name,
+			    c->peer, (long long)(now - c->since_ms));
 		api_conn_close(c, NULL, -1);
 	}
 }

@@ -67,6 +67,7 @@ api_http_new(struct api *api, enum api_port port,
 	tv.tv_usec = 0;
 	evhttp_set_timeout_tv(http->evh, &tv);
 	evhttp_set_default_content_type(http->evh, "text/plain; charset=utf-8");
+	api_stream_register(http);
 	return (http);
 }
 
@@ -186,6 +187,7 @@ api_http_free(struct api_http *http)
 		return;
 	/* Every connection closes, its closecb frees our part. */
 	evhttp_free(http->evh);
+	api_stream_unregister(http);
 	for (i = 0; i < http->n_lis; i++) {
 		api_listeners[http->port * API_LIS_MAX + i] = NULL;
 		if (http->lis[i].resume != NULL)
@@ -195,23 +197,80 @@ api_http_free(struct api_http *http)
 	free(http);
 }
 
-int
-api_http_route(struct api_http *http, const char *path, unsigned methods,
+static struct api_route *
+api_http_route_add(struct api_http *http, const char *path, unsigned methods,
     api_route_fn fn, void *arg)
 {
 	struct api_route	*r;
 
 	if (http->n_routes == API_ROUTES_MAX || strlen(path) >= API_PATH_MAX) {
 		log_warnx("%s: cannot route %s", http->opts.name, path);
-		return (-1);
+		return (NULL);
 	}
 	r = &http->routes[http->n_routes++];
+	memset(r, 0, sizeof(*r));
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	/* A GET route answers HEAD too, with the head only. */
 	r->methods = methods | ((methods & API_GET) ? API_HEAD : 0);
 	r->fn = fn;
 	r->arg = arg;
+	return (r);
+}
+
+int
+api_http_route(struct api_http *http, const char *path, unsigned methods,
+    api_route_fn fn, void *arg)
+{
+	return (api_http_route_add(http, path, methods, fn, arg) == NULL ? -1 :
+	    0);
+}
+
+int
+api_http_route_prefix(struct api_http *http, const char *prefix,
+    unsigned methods, api_route_fn fn, void *arg)
+{
+	struct api_route	*r;
+
+	if ((r = api_http_route_add(http, prefix, methods, fn, arg)) == NULL)
+		return (-1);
+	r->prefix = true;
 	return (0);
+}
+
+int
+api_http_route_stream(struct api_http *http, const char *path,
+    unsigned methods, api_route_fn fn, void *arg,
+    const struct api_stream_ops *ops)
+{
+	struct api_route	*r;
+
+	if (!api_http_streaming()) {
+		log_warnx("%s: %s not served: this libevent (%s) does not let "
+		    "takd stream request bodies", http->opts.name, path,
+		    event_get_version());
+		return (-1);
+	}
+	if ((methods & ~(unsigned)(API_POST | API_PUT)) != 0 ||
+	    (r = api_http_route_add(http, path, methods, fn, arg)) == NULL)
+		return (-1);
+	r->stream = ops;
+	return (0);
+}
+
+struct api_route *
+api_http_find_route(struct api_http *http, const char *path)
+{
+	size_t	 i;
+
+	for (i = 0; i < http->n_routes; i++)
+		if (!http->routes[i].prefix &&
+		    strcmp(http->routes[i].path, path) == 0)
+			return (&http->routes[i]);
+	for (i = 0; i < http->n_routes; i++)
+		if (http->routes[i].prefix && strncmp(http->routes[i].path,
+		    path, strlen(http->routes[i].path)) == 0)
+			return (&http->routes[i]);
+	return (NULL);
 }
 
 void
@@ -242,9 +301,13 @@ api_http_req_counter(struct api_http *http)
 	}
 }
 
-static void
+void
 api_req_free(struct api_req *req)
 {
+	/* A stream's temp file and the like go first. */
+	if (req->ops != NULL && req->ops->release != NULL)
+		req->ops->release(req, req->ops_arg);
+	req->ops = NULL;
 	free(req->path);
 	free(req->query);
 	free(req->body);
@@ -273,7 +336,7 @@ api_http_allow(unsigned methods, char *buf, size_t len)
 }
 
 /* The request's path, query and body, copied: a handler may answer late. */
-static struct api_req *
+struct api_req *
 api_req_new(struct api_http *http, struct api_conn *c,
     struct evhttp_request *evreq)
 {
@@ -326,9 +389,8 @@ api_http_gencb(struct evhttp_request *evreq, void *arg)
 	struct api		*api = http->api;
 	struct api_conn		*c;
 	struct api_req		*req;
-	struct api_route	*r = NULL;
+	struct api_route	*r;
 	char			 allow[64];
-	size_t			 i;
 
 	c = api_conn_find(http, evhttp_request_get_connection(evreq));
 	if (c == NULL || c->closing || (http->opts.tls && !c->hs_done)) {
@@ -340,7 +402,15 @@ api_http_gencb(struct evhttp_request *evreq, void *arg)
 	}
 	(*api_http_req_counter(http))++;
 	api_conn_busy(c);
-	if ((req = api_req_new(http, c, evreq)) == NULL) {
+	api_stream_reached(c, evreq);
+	/* A streamed body came whole: its request was made with its head. */
+	req = c->sreq;
+	c->sreq = NULL;
+	if (req != NULL && req->evreq != evreq) {
+		api_req_free(req);
+		req = NULL;
+	}
+	if (req == NULL && (req = api_req_new(http, c, evreq)) == NULL) {
 		log_warnx("%s: %s: out of memory for a request",
 		    http->opts.name, c->peer);
 		c->ours = true;
@@ -352,12 +422,7 @@ api_http_gencb(struct evhttp_request *evreq, void *arg)
 	c->req = req;
 	if (http->guard != NULL && !http->guard(req, http->guard_arg))
 		return;
-	for (i = 0; i < http->n_routes; i++)
-		if (strcmp(http->routes[i].path, req->path) == 0) {
-			r = &http->routes[i];
-			break;
-		}
-	if (r == NULL) {
+	if ((r = api_http_find_route(http, req->path)) == NULL) {
 		api_conn_refused(c, &api->cnt.api_not_found, "404: %s",
 		    req->path);
 		api_req_reply_text(req, 404, NULL);
@@ -371,6 +436,9 @@ api_http_gencb(struct evhttp_request *evreq, void *arg)
 		api_req_reply_text(req, 405, NULL);
 		return;
 	}
+	/* Pipelined behind another request, the head was not seen early. */
+	if (r->stream != NULL && req->ops == NULL)
+		api_stream_buffered(req, r);
 	r->fn(req, r->arg);
 }
 
@@ -451,6 +519,38 @@ api_req_gone(const struct api_req *req)
 }
 
 void
+api_req_on_gone(struct api_req *req, void (*fn)(struct api_req *, void *),
+    void *arg)
+{
+	req->gone = fn;
+	req->gone_arg = arg;
+}
+
+void *
+api_req_stream_state(const struct api_req *req)
+{
+	return (req->sstate);
+}
+
+void
+api_req_set_stream_state(struct api_req *req, void *state)
+{
+	req->sstate = state;
+}
+
+enum api_stream_end
+api_req_stream_end(const struct api_req *req)
+{
+	return (req->end);
+}
+
+uint64_t
+api_req_body_bytes(const struct api_req *req)
+{
+	return (req->body_bytes);
+}
+
+void
 api_req_set_header(struct api_req *req, const char *name, const char *value)
 {
 	if (req->evreq != NULL)
@@ -459,6 +559,22 @@ api_req_set_header(struct api_req *req, const char *name, const char *value)
 }
 
 static const char *
+api_http_method_name(const struct api_req *req)
+{
+	switch (req->method) {
+	case API_HEAD:
+		return ("HEAD");
+	case API_POST:
+		return ("POST");
+	case API_PUT:
+		return ("PUT");
+	case API_DELETE:
+		return ("DELETE");
+	}
+	return ("GET");
+}
+
+const char *
 api_http_reason(int code)
 {
 	switch (code) {
@@ -476,6 +592,8 @@ api_http_reason(int code)
 		return ("Not Found");
 	case 405:
 		return ("Method Not Allowed");
+	case 411:
+		return ("Length Required");
 	case 413:
 		return ("Content Too Large");
 	case 429:
@@ -486,6 +604,8 @@ api_http_reason(int code)
 		return ("Bad Gateway");
 	case 503:
 		return ("Service Unavailable");
+	case 507:
+		return ("Insufficient Storage");
 	}
 	return (code < 300 ? "OK" : code < 500 ? "Client Error" :
 	    "Server Error");
@@ -527,8 +647,7 @@ api_req_reply(struct api_req *req, int code, const char *ctype,
 		}
 	}
 	log_debug("%s: %s: %s %s: %d, %zu bytes", req->http->opts.name,
-	    req->peer, req->head ? "HEAD" : req->method == API_POST ? "POST" :
-	    "GET", req->path, code, len);
+	    req->peer, api_http_method_name(req), req->path, code, len);
 	c->ours = true;
 	evhttp_send_reply(req->evreq, code, api_http_reason(code), buf);
 	c->ours = false;

@@ -15,12 +15,17 @@
  *     A CRL generation closes the connections whose certificate it
  *     revokes.  Every refusal is counted (shared/counters.h, "api") and
  *     logged with the peer's address.
- *   - routes: an exact path and the methods it takes; 404 for another
- *     path, 405 (with Allow) for another method.
+ *   - routes: an exact path (or a path prefix: /Marti/api/sync/metadata/
+ *     {hash}/tool) and the methods it takes; 404 for another path, 405
+ *     (with Allow) for another method.
  *   - requests: the peer, the raw Authorization header, the query string,
  *     the body (at most [api] max_body: 413 beyond), the client
  *     certificate on 8443, and a reply now or later (the handler returns
  *     and answers from another callback: signing goes over IPC).
+ *   - streaming routes (uploads): the body is handed to the route piece by
+ *     piece as it comes off the network, never whole in memory, up to the
+ *     route's own limit ([api] max_upload); a stalled body times out
+ *     ([api] timeout between pieces).  Replies may stream from a file.
  *
  * Handlers run in the api process's loop; a handler that answers later
  * keeps its struct api_req until api_req_reply(), which it must call
@@ -69,6 +74,33 @@ struct api_req;
 struct tls_peer;
 
 typedef void	(*api_route_fn)(struct api_req *, void *arg);
+
+/*
+ * A streaming route's body (http_stream.c).  begin when the head is in
+ * (query, headers, certificate known), data for each piece, in order; then
+ * the route's api_route_fn once the body is whole, which answers.  Either
+ * may return an HTTP status instead of 0 to refuse: the rest of the body
+ * is then read and dropped (a reply cannot go out before it is read) and
+ * the handler answers the refusal.  release is called once for every
+ * request begin was called for, when it is freed (answered, or given up:
+ * the client went away, a stalled body, libevent's 413): it lets go of
+ * what begin made (a temp file).  A body over max gets libevent's 413 and
+ * no handler.
+ */
+struct api_stream_ops {
+	uint64_t	 max;		/* body bytes at most */
+	int		(*begin)(struct api_req *, void *arg);
+	int		(*data)(struct api_req *, const unsigned char *,
+			    size_t, void *arg);
+	void		(*release)(struct api_req *, void *arg);
+};
+/* Why a streamed request ended without its handler (api_req_stream_end). */
+enum api_stream_end {
+	API_STREAM_ANSWERED,	/* the handler had it */
+	API_STREAM_GONE,	/* the client went away mid-body */
+	API_STREAM_STALLED,	/* nothing within [api] timeout */
+	API_STREAM_TOO_LARGE	/* over the route's max: libevent's 413 */
+};
 /*
  * Before any route: true to go on, false when the guard answered the
  * request itself (a 401 for every path, say).
@@ -92,6 +124,22 @@ void		 api_http_free(struct api_http *);
  */
 int		 api_http_route(struct api_http *, const char *path,
 		    unsigned methods, api_route_fn, void *arg);
+/* Serve every path that starts with prefix (after the exact routes). */
+int		 api_http_route_prefix(struct api_http *, const char *prefix,
+		    unsigned methods, api_route_fn, void *arg);
+/*
+ * Serve path with a streaming body (ops, borrowed for good): POST and PUT
+ * only.  -1 as api_http_route(); also when libevent does not let takd
+ * stream (api_http_streaming()), logged: the route is then not served.
+ */
+int		 api_http_route_stream(struct api_http *, const char *path,
+		    unsigned methods, api_route_fn, void *arg,
+		    const struct api_stream_ops *);
+/*
+ * Whether request bodies can be streamed with the libevent in use
+ * (http_stream.c says how it finds a request before its body).
+ */
+bool		 api_http_streaming(void);
 /* The guard of every request of http (one; NULL: none). */
 void		 api_http_guard(struct api_http *, api_guard_fn, void *arg);
 /* Connections open. */
@@ -124,6 +172,21 @@ enum api_port	 api_req_port(const struct api_req *);
 struct api	*api_req_api(const struct api_req *);
 /* The client went away: a reply will not be sent. */
 bool		 api_req_gone(const struct api_req *);
+/*
+ * A handler that answers later and holds something (a file being sent):
+ * fn is called once if the client goes away before the reply is done;
+ * the handler then lets go and calls api_req_reply() (which sends
+ * nothing).  NULL: none.
+ */
+void		 api_req_on_gone(struct api_req *, void (*fn)(struct api_req *,
+		    void *), void *arg);
+/* A streaming route's state (begin sets it; release frees it). */
+void		*api_req_stream_state(const struct api_req *);
+void		 api_req_set_stream_state(struct api_req *, void *);
+/* How a streamed request ended, in release. */
+enum api_stream_end api_req_stream_end(const struct api_req *);
+/* Bytes of the body the route was given. */
+uint64_t	 api_req_body_bytes(const struct api_req *);
 
 /* A header of the reply to come. */
 void		 api_req_set_header(struct api_req *, const char *name,
@@ -137,5 +200,15 @@ void		 api_req_reply(struct api_req *, int code, const char *ctype,
 /* A plain-text answer ("404 Not Found\n" when text is NULL). */
 void		 api_req_reply_text(struct api_req *, int code,
 		    const char *text);
+/*
+ * Answer 200 with the size bytes of fd (from its offset 0; the request
+ * owns fd from now on, and closes it), streamed in pieces as the client
+ * takes them, with Content-Length: never the whole file in memory.  done
+ * (may be NULL) is called with the bytes sent and whether all went, when
+ * it ends; then req is freed.
+ */
+void		 api_req_reply_fd(struct api_req *, const char *ctype, int fd,
+		    uint64_t size, void (*done)(struct api_req *, uint64_t,
+		    bool, void *), void *arg);
 
 #endif

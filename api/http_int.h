@@ -34,9 +34,11 @@ enum api_conn_state {
 
 struct api_route {
 	char		 path[API_PATH_MAX];
+	bool		 prefix;	/* path is a prefix of the paths served */
 	unsigned	 methods;
 	api_route_fn	 fn;
 	void		*arg;
+	const struct api_stream_ops *stream;	/* NULL: a buffered body */
 };
 
 struct api_listener {
@@ -100,6 +102,8 @@ struct api_conn {
 	char			 bad_serial[68];
 	char			 bad_subject[256];
 	struct api_req		*req;		/* in a handler */
+	/* A streamed request whose body is coming in (http_stream.c). */
+	struct api_req		*sreq;
 	bool			 ours;		/* our reply is being written */
 	/* Bytes read since the last request or reply: what a head took. */
 	size_t			 in_bytes;
@@ -124,9 +128,46 @@ struct api_req {
 	char			 peer[INET6_ADDRSTRLEN + 8];
 	bool			 has_tls;
 	struct tls_peer		 tls;		/* serial and issuer: NULL */
+	/* A streaming route's (http_stream.c). */
+	const struct api_stream_ops *ops;	/* begin was called */
+	void			*ops_arg;
+	void			*sstate;
+	int			 refuse;	/* a status begin or data gave */
+	uint64_t		 body_bytes;
+	enum api_stream_end	 end;
+	/* The client went away while a handler holds req. */
+	void			(*gone)(struct api_req *, void *);
+	void			*gone_arg;
+	struct api_sendfd	*send;		/* api_req_reply_fd() under way */
 };
 
+/* http.c */
+struct api_req	*api_req_new(struct api_http *, struct api_conn *,
+		    struct evhttp_request *);
+/* "Not Found" for 404. */
+const char	*api_http_reason(int code);
+/* Let go of req (its stream's release first): no reply is sent. */
+void		 api_req_free(struct api_req *);
+/* The route of path (exact routes first, then prefixes), or NULL. */
+struct api_route *api_http_find_route(struct api_http *, const char *path);
+
+/* http_stream.c */
+/* A new listener kind: its requests may stream. */
+void		 api_stream_register(struct api_http *);
+void		 api_stream_unregister(struct api_http *);
+/* Bytes came in on c: its next request will be seen before its body. */
+void		 api_stream_arm(struct api_conn *);
+/*
+ * A request reached the router (its body whole): check what http_stream.c
+ * relies on against it, and take back a streaming route's body limit.
+ */
+void		 api_stream_reached(struct api_conn *, struct evhttp_request *);
+/* A streaming route's request whose body was buffered (not streamed). */
+void		 api_stream_buffered(struct api_req *, struct api_route *);
+
 /* conn.c */
+/* A streamed body is coming: busy, [api] timeout until the next piece. */
+void		 api_conn_waiting(struct api_conn *);
 /* evhttp_set_bevcb(): the connection's bufferevent, our SSL in it. */
 struct bufferevent *api_conn_bevcb(struct event_base *, void *http);
 /* The admitted connection of evcon, or NULL. */
