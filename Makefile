@@ -55,8 +55,8 @@ DATAPKG_SRC = api/multipart.c
 # The api process (HTTPS, /metrics, enrollment; docs/api.md), named one
 # by one.
 API_SRC    = $(addprefix api/,api.c conn.c http.c http_stream.c marti.c channels.c \
-	     enroll.c metrics.c \
-	     enroll_routes.c pwcheck.c) $(ENROLL_SRC) $(DATAPKG_SRC)
+	     enroll.c metrics.c enroll_routes.c pwcheck.c datapkg.c datapkg_get.c) \
+	     $(ENROLL_SRC) $(DATAPKG_SRC)
 # The cluster process (NATS; docs/cluster.md).
 CLUSTER_SRC = $(wildcard cluster/*.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \

@@ -30,6 +30,7 @@
 #include "shared/crlset.h"
 #include "shared/grouplist.h"
 #include "shared/log.h"
+#include "shared/pkgstore.h"
 #include "shared/store.h"
 #include "shared/tlsctx.h"
 #include "shared/users.h"
@@ -197,6 +198,9 @@ api_status(struct api *api, uint32_t req)
 		return;
 	}
 	api->cnt.open_fds = api_count_fds();
+	if (api->pkgs != NULL)
+		pkgstore_usage(api->pkgs, &api->cnt.pkg_store_bytes,
+		    &api->cnt.pkg_store_count);
 	api->cnt.crl_generation = api->crl_generation;
 	api->cnt.crl_stale_admitted = tlsctx_stale_admissions();
 	enroll_routes_counters(api);
@@ -471,6 +475,42 @@ api_http_init(struct api *api)
 	return (0);
 }
 
+/* Whether 8443 is served (the Marti API, data packages with it). */
+static bool
+cfg_api_on(const struct api *api)
+{
+	size_t	 i;
+
+	for (i = 0; i < api->args->n_fds; i++)
+		if (api->args->fds[i].port == API_PORT_MARTI)
+			return (true);
+	return (false);
+}
+
+/*
+ * The data package store ([api] packages_dir): its limits, and its temp
+ * area emptied, for an upload under way when this process last died is
+ * gone with it.  Without it the package routes answer 503.
+ */
+static void
+api_pkgs_open(struct api *api)
+{
+	char	 err[512];
+	int	 n;
+
+	if ((api->pkgs = pkgstore_open(api->cfg->api_packages_dir, 0, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("data package store: %s; its routes will answer 503",
+		    err);
+		return;
+	}
+	pkgstore_set_limits(api->pkgs, api->cfg->api_quota,
+	    api->cfg->api_user_quota);
+	if ((n = pkgstore_tmp_clean(api->pkgs)) > 0)
+		log_info("data package store: %d unfinished upload%s removed",
+		    n, n == 1 ? "" : "s");
+}
+
 static int
 api_init(struct api *api, const struct api_args *args)
 {
@@ -516,6 +556,8 @@ api_init(struct api *api, const struct api_args *args)
 	    sizeof(err))) == NULL)
 		log_warnx("state store: %s; clientEndPoints will answer 503",
 		    err);
+	if (cfg_api_on(api))
+		api_pkgs_open(api);
 	/* A listener that cannot serve would fail the same way again. */
 	if (api_http_init(api) == -1)
 		return (2);
@@ -542,6 +584,7 @@ api_teardown(struct api *api)
 	api_channels_free(api);
 	api_enroll_free(api);
 	store_close(api->store);
+	pkgstore_close(api->pkgs);
 	tlsctx_crl_use(NULL, api->cfg->crl_check);
 	crlset_free(api->crl);
 	users_free(api->users);

@@ -36,6 +36,7 @@ struct api_metrics;
 struct channels_off;
 struct crlset;
 struct enroll;
+struct pkgstore;
 struct store;
 struct users;
 
@@ -71,6 +72,8 @@ struct api {
 	struct api_channels	*channels;	/* PUTs waiting (channels.c) */
 	/* Enrollment on 8446 (enroll_routes.c); NULL: not served. */
 	struct enroll		*enroll;
+	/* The data package store (datapkg.c); NULL: answered 503. */
+	struct pkgstore		*pkgs;
 };
 
 /* api.c */

@@ -26,7 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/datapkg.h"
 #include "api/http.h"
+#include "api/marti.h"
 #include "shared/channels.h"
 #include "shared/clock.h"
 #include "shared/grouplist.h"
@@ -40,21 +42,8 @@
 #define MARTI_JSON		"application/json; charset=utf-8"
 #define MARTI_CLIENTS_MAX	100000	/* listed at most */
 
-/* One of the requester's groups and its halves (USERS_IN, USERS_OUT). */
-struct marti_group {
-	const char	*name;
-	unsigned	 halves;
-};
-
-struct marti_who {
-	struct marti_group	 g[USERS_GROUPS_MAX];
-	size_t			 n;
-	const struct users_user	*u;	/* the users file's, else NULL */
-};
-
-/* The requester's groups; -1 (answered 403) when it can have none. */
-static int
-marti_groups(struct api_req *req, struct marti_who *who)
+int
+marti_who(const struct api_req *req, struct marti_who *who)
 {
 	struct api		*api = api_req_api(req);
 	const struct tls_peer	*p = api_req_tls_peer(req);
@@ -63,15 +52,18 @@ marti_groups(struct api_req *req, struct marti_who *who)
 
 	who->n = 0;
 	who->u = NULL;
+	who->user = NULL;
+	who->admin = false;
 	if (p == NULL || p->user_bad) {
 		log_warnx("marti: %s: its certificate names no single user "
 		    "([auth] user_rdn %s): refused", api_req_peer(req),
 		    api->cfg->user_rdn);
-		api_req_reply_text(req, 403, NULL);
 		return (-1);
 	}
+	who->user = p->user;
 	if (p->user[0] != '\0' && api->users != NULL)
 		u = users_find(api->users, p->user);
+	who->admin = u != NULL && u->role == USERS_ROLE_ADMIN;
 	if (u != NULL && u->n_groups > 0) {
 		who->u = u;
 		for (i = 0; i < u->n_groups && i < USERS_GROUPS_MAX; i++) {
@@ -86,7 +78,6 @@ marti_groups(struct api_req *req, struct marti_who *who)
 		    strlen(p->orgunit))) {
 			log_warnx("marti: %s: its O and OU make no group name "
 			    "([auth] ou_groups): refused", api_req_peer(req));
-			api_req_reply_text(req, 403, NULL);
 			return (-1);
 		}
 		who->g[0].name = p->orgunit;
@@ -97,8 +88,38 @@ marti_groups(struct api_req *req, struct marti_who *who)
 	return (0);
 }
 
-/* Whether a list of names (shared/grouplist.h) has one the OUT half of. */
-static bool
+int
+marti_groups(struct api_req *req, struct marti_who *who)
+{
+	if (marti_who(req, who) == -1) {
+		api_req_reply_text(req, 403, NULL);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+marti_halves(const struct marti_who *who, unsigned half, char *buf,
+    size_t len)
+{
+	size_t	 i, o = 0, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < who->n; i++) {
+		if ((who->g[i].halves & half) == 0)
+			continue;
+		n = strlen(who->g[i].name);
+		if (o + n + 2 > len)
+			return (-1);
+		if (o > 0)
+			buf[o++] = ',';
+		memcpy(buf + o, who->g[i].name, n + 1);
+		o += n;
+	}
+	return (0);
+}
+
+bool
 marti_sees(const struct marti_who *who, const char *list)
 {
 	const char	*pos = list, *end = list + strlen(list), *name;
@@ -113,8 +134,7 @@ marti_sees(const struct marti_who *who, const char *list)
 	return (false);
 }
 
-/* "hostname" of ServerConfig and nodeId: [pki] server_host, else ours. */
-static void
+void
 marti_hostname(const struct api *api, char *buf, size_t len)
 {
 	if (api->cfg->server_host[0] != '\0')
@@ -377,5 +397,8 @@ api_marti_init(struct api *api, struct api_http *http)
 	    api_http_route(http, "/Marti/api/groups/groupCacheEnabled",
 	    API_GET, marti_group_cache, api) == -1)
 		return (-1);
-	return (api_channels_init(api, http));
+	if (api_channels_init(api, http) == -1)
+		return (-1);
+	/* Data packages (datapkg.c): 8443 too. */
+	return (api_datapkg_init(api, http));
 }

@@ -522,7 +522,67 @@
 	    "channels not recorded: no store, no answer (503)", NULL)	\
 	C(api_conns, GAUGE, "api", "connections",			\
 	    "api_connections", NULL, NULL, "api", "connections open",	\
-	    "Connections open to the api process, every listener.")
+	    "Connections open to the api process, every listener.")	\
+	C(pkg_uploads, COUNTER, "api", "pkg_uploads",			\
+	    "api_packages_uploads_total", NULL, NULL, "api",		\
+	    "data packages uploaded",					\
+	    "Data package uploads stored (a copy of stored bytes "	\
+	    "included: it stores nothing new).")			\
+	C(pkg_bytes_in, COUNTER, "api", "pkg_bytes_in",		\
+	    "api_packages_received_bytes_total", NULL, NULL, "api",	\
+	    "data packages: bytes uploaded",				\
+	    "Bytes of the data packages uploaded and stored.")		\
+	C(pkg_downloads, COUNTER, "api", "pkg_downloads",		\
+	    "api_packages_downloads_total", NULL, NULL, "api",		\
+	    "data packages downloaded",				\
+	    "Data package downloads sent whole.")			\
+	C(pkg_bytes_out, COUNTER, "api", "pkg_bytes_out",		\
+	    "api_packages_sent_bytes_total", NULL, NULL, "api",	\
+	    "data packages: bytes downloaded",				\
+	    "Bytes of data packages sent (partial downloads "		\
+	    "included).")						\
+	C(pkg_ref_hash, COUNTER, "api", "pkg_refused_hash",		\
+	    "api_packages_refused_total", "reason", "hash_mismatch",	\
+	    "api", "data packages refused: hash mismatch (400)",	\
+	    "Data package requests refused, by reason.")		\
+	C(pkg_ref_too_large, COUNTER, "api", "pkg_refused_too_large",	\
+	    "api_packages_refused_total", "reason", "too_large", "api",	\
+	    "data packages refused: over max_upload (413)", NULL)	\
+	C(pkg_ref_quota, COUNTER, "api", "pkg_refused_quota",		\
+	    "api_packages_refused_total", "reason", "quota", "api",	\
+	    "data packages refused: [api] quota (507)", NULL)		\
+	C(pkg_ref_user_quota, COUNTER, "api", "pkg_refused_user_quota",\
+	    "api_packages_refused_total", "reason", "user_quota", "api",\
+	    "data packages refused: [api] user_quota (413)", NULL)	\
+	C(pkg_ref_disk_full, COUNTER, "api", "pkg_refused_disk_full",	\
+	    "api_packages_refused_total", "reason", "disk_full", "api",	\
+	    "data packages refused: disk full (507)", NULL)		\
+	C(pkg_ref_bad, COUNTER, "api", "pkg_refused_bad_request",	\
+	    "api_packages_refused_total", "reason", "bad_request",	\
+	    "api", "data packages refused: bad request (400)", NULL)	\
+	C(pkg_ref_stalled, COUNTER, "api", "pkg_refused_stalled",	\
+	    "api_packages_refused_total", "reason", "stalled", "api",	\
+	    "data package uploads stalled ([api] timeout)", NULL)	\
+	C(pkg_ref_aborted, COUNTER, "api", "pkg_refused_aborted",	\
+	    "api_packages_refused_total", "reason", "aborted", "api",	\
+	    "data package uploads the client broke off", NULL)		\
+	C(pkg_ref_not_found, COUNTER, "api", "pkg_refused_not_found",	\
+	    "api_packages_refused_total", "reason", "not_found", "api",	\
+	    "data packages refused: absent or not visible (404)", NULL)\
+	C(pkg_ref_forbidden, COUNTER, "api", "pkg_refused_forbidden",	\
+	    "api_packages_refused_total", "reason", "forbidden", "api",	\
+	    "data packages refused: not the uploader (403)", NULL)	\
+	C(pkg_ref_error, COUNTER, "api", "pkg_refused_error",		\
+	    "api_packages_refused_total", "reason", "error", "api",	\
+	    "data packages refused: store error (500, 503)", NULL)	\
+	C(pkg_store_bytes, GAUGE, "api", "pkg_store_bytes",		\
+	    "api_packages_stored_bytes", NULL, NULL, "api",		\
+	    "data packages: bytes stored",				\
+	    "Bytes of the data packages in the store.")		\
+	C(pkg_store_count, GAUGE, "api", "pkg_store_count",		\
+	    "api_packages_stored", NULL, NULL, "api",			\
+	    "data packages stored",					\
+	    "Data packages in the store.")
 
 /* How a number adds up over the workers, and its Prometheus type. */
 enum counter_type {

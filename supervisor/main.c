@@ -176,6 +176,38 @@ check_pki_dir(const struct sup *s)
 }
 
 /*
+ * [api] packages_dir (docs/datapackages.md), when 8443 is served: the api
+ * process writes it as the service user, so root makes it (its parent
+ * must exist) and hands it over, as STATE_DIR/store.  The api process
+ * answers 503 to the package routes when it cannot open it.
+ */
+static void
+prepare_packages_dir(struct sup *s, const struct privdrop_ids *ids,
+    int as_root)
+{
+	const char	*dir = s->cfg->api_packages_dir;
+	struct stat	 st;
+	int		 fd;
+
+	if (!s->cfg->api_on || s->cfg->api_listen.port[0] == '\0' ||
+	    dir[0] == '\0')
+		return;
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("[api] packages_dir %s", dir);
+		return;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		log_warn("[api] packages_dir %s", dir);
+		return;
+	}
+	if (fstat(fd, &st) == 0 && as_root && (st.st_uid != ids->uid ||
+	    st.st_gid != ids->gid) && fchown(fd, ids->uid, ids->gid) == -1)
+		log_warn("chown [api] packages_dir %s", dir);
+	close(fd);
+}
+
+/*
  * The layout when started as root (docs/security.md): state_dir and run_dir
  * stay root's, so the service user can plant no link where root creates
  * the pidfile and binds the admin socket; the LMDB store moves to
@@ -685,6 +717,7 @@ main(int argc, char *argv[])
 	check_pki_dir(&sup);
 	load_tls(&sup);
 	prepare_dirs(&sup, &ids, as_root);
+	prepare_packages_dir(&sup, &ids, as_root);
 	/* In STATE_DIR by default: made just now. */
 	load_users(&sup, as_root ? &ids : NULL);
 	/* takd-signer's files (ca.key), as root; logging is up. */
