@@ -239,7 +239,7 @@ status=0
 for t in $TARGETS; do
 	case $t in
 	cot_frame | cot_parse | ipc | json | takp_frame | takp | sign) ;;
-	basic_auth | query | accept | csr_body) ;;
+	basic_auth | query | accept | csr_body | multipart) ;;
 	*) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	if [ "$REGRESS" = 1 ]; then
