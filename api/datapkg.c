@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
@@ -67,6 +68,9 @@ struct dp_up {
 };
 
 static struct api_stream_ops	 dp_ops[2];
+
+static int	 dp_up_refuse(struct dp_up *, uint64_t *, int, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
 
 struct pkgstore *
 dp_store(struct api *api)
@@ -682,10 +686,18 @@ api_datapkg_init(struct api *api, struct api_http *http)
 		dp_ops[i].data = dp_data;
 		dp_ops[i].release = dp_release;
 	}
-	if (api_http_route_stream(http, "/Marti/sync/missionupload", API_POST,
-	    dp_upload, api, &dp_ops[DP_MISSION]) == -1 ||
-	    api_http_route_stream(http, "/Marti/sync/upload", API_POST,
-	    dp_upload, api, &dp_ops[DP_ITAK]) == -1)
+	/*
+	 * Without streaming (another libevent: http_stream.c) uploads are
+	 * not served, logged; the rest of 8443 is.
+	 */
+	if (api_http_streaming() && (api_http_route_stream(http,
+	    "/Marti/sync/missionupload", API_POST, dp_upload, api,
+	    &dp_ops[DP_MISSION]) == -1 || api_http_route_stream(http,
+	    "/Marti/sync/upload", API_POST, dp_upload, api,
+	    &dp_ops[DP_ITAK]) == -1))
 		return (-1);
+	if (!api_http_streaming())
+		log_warnx("datapkg: libevent %s cannot stream request bodies: "
+		    "uploads are not served (404)", event_get_version());
 	return (dp_get_init(api, http));
 }

@@ -136,7 +136,7 @@ dp_content(struct api_req *req, void *arg)
 	struct marti_who	 who;
 	struct pkg_meta		 m;
 	char			 out[GROUPLIST_STR_MAX], hash[PKG_HASH_HEX];
-	char			 disp[3 * PKG_NAME_SIZE + 64];
+	char			 disp[4 * PKG_NAME_SIZE + 64];
 	uint64_t		 size;
 	int			 fd;
 
@@ -154,6 +154,8 @@ dp_content(struct api_req *req, void *arg)
 	}
 	dp_disposition(m.name, disp, sizeof(disp));
 	api_req_set_header(req, "Content-Disposition", disp);
+	/* The type is the uploader's: a browser must not render it as ours. */
+	api_req_set_header(req, "X-Content-Type-Options", "nosniff");
 	dp_log(req, LOG_INFO, "download \"%s\" %s, %llu bytes", m.name, hash,
 	    (unsigned long long)size);
 	api_req_reply_fd(req, m.mime[0] != '\0' ? m.mime :

@@ -254,6 +254,7 @@ api_http_route_stream(struct api_http *http, const char *path,
 	    (r = api_http_route_add(http, path, methods, fn, arg)) == NULL)
 		return (-1);
 	r->stream = ops;
+	http->n_streams++;
 	return (0);
 }
 

@@ -70,6 +70,7 @@ struct api_http {
 	size_t			 n_conns;
 	struct api_route	 routes[API_ROUTES_MAX];
 	size_t			 n_routes;
+	size_t			 n_streams;	/* streaming routes among them */
 	api_guard_fn		 guard;
 	void			*guard_arg;
 	struct log_ratelimit	 rl;		/* what a peer provokes at will */

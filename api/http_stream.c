@@ -278,7 +278,9 @@ api_stream_arm(struct api_conn *c)
 {
 	struct evhttp_request	*r;
 
-	if (c->sreq != NULL || (r = api_stream_current(c)) == NULL ||
+	/* Only where a route streams: 8443, not enrollment or metrics. */
+	if (c->http->n_streams == 0 || c->sreq != NULL ||
+	    (r = api_stream_current(c)) == NULL ||
 	    r->header_cb == api_stream_header_cb)
 		return;
 	evhttp_request_set_header_cb(r, api_stream_header_cb);
@@ -287,6 +289,8 @@ api_stream_arm(struct api_conn *c)
 void
 api_stream_reached(struct api_conn *c, struct evhttp_request *evreq)
 {
+	if (c->http->n_streams == 0)
+		return;
 	if (api_stream_current(c) != evreq && api_http_streaming())
 		api_stream_off("the router's request is not the one found");
 	/* The next request starts from [api] max_body. */
