@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "api/console.h"
 #include "api/enroll.h"
 #include "api/http.h"
 #include "shared/clock.h"
@@ -299,7 +300,12 @@ api_ctl_msg(struct api *api, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_METRICS_REP:
 		/* Takes the descriptor. */
-		api_metrics_reply(api, msg->hdr.gen_or_peer, arg[0], msg->fd);
+		if (msg->hdr.gen_or_peer & CONSOLE_REQ_BIT)
+			console_status_reply(api, msg->hdr.gen_or_peer,
+			    arg[0], msg->fd);
+		else
+			api_metrics_reply(api, msg->hdr.gen_or_peer, arg[0],
+			    msg->fd);
 		break;
 	case IPC_MSG_CHANNELS_ACK:
 		api_channels_reply(api, msg->hdr.gen_or_peer, arg[0], arg[1],
@@ -362,6 +368,7 @@ api_tick(evutil_socket_t fd, short what, void *arg)
 
 	for (i = 0; i < API_PORT_MAX; i++)
 		api_http_tick(api->http[i], now);
+	console_tick(api, now);
 	/* The supervisor's death reparents us. */
 	if (getppid() != api->ppid)
 		api_stop(api, 0, "supervisor gone");
@@ -429,6 +436,7 @@ api_opts(const struct api *api, enum api_port port)
 	o[API_PORT_MARTI].name = "marti";
 	o[API_PORT_MARTI].tls = true;
 	o[API_PORT_MARTI].client_cert = true;
+	o[API_PORT_MARTI].cert_optional = console_cert_optional(cfg);
 	o[API_PORT_ENROLL].name = "enroll";
 	o[API_PORT_ENROLL].tls = true;
 	/*
@@ -465,6 +473,9 @@ api_http_init(struct api *api)
 			    api->http[p]) : p == API_PORT_ENROLL ?
 			    api_enroll_init(api, api->http[p]) :
 			    api_metrics_init(api, api->http[p]);
+			if (rc == 0 && p == API_PORT_MARTI &&
+			    api->cfg->console_on)
+				rc = console_init(api, api->http[p]);
 			if (rc == -1)
 				return (-1);
 		}
@@ -578,6 +589,8 @@ api_teardown(struct api *api)
 {
 	size_t	 i;
 
+	/* Its event streams end while their connections are there. */
+	console_free(api);
 	for (i = 0; i < API_PORT_MAX; i++)
 		api_http_free(api->http[i]);
 	api_metrics_free(api);

@@ -34,6 +34,8 @@ struct api_channels;
 struct api_http;
 struct api_metrics;
 struct channels_off;
+struct console;
+struct console_data;
 struct crlset;
 struct enroll;
 struct pkgstore;
@@ -74,6 +76,9 @@ struct api {
 	struct enroll		*enroll;
 	/* The data package store (datapkg.c); NULL: answered 503. */
 	struct pkgstore		*pkgs;
+	/* The admin console on 8443 (console*.c); NULL: not served. */
+	struct console		*console;
+	struct console_data	*console_data;
 };
 
 /* api.c */

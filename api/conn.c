@@ -178,13 +178,17 @@ api_conn_handshake_done(struct api_conn *c)
 
 	c->hs_done = true;
 	/* Closed as a failed handshake: still counted as handshaking. */
-	if (c->http->opts.client_cert && tls_peer_get(c->ssl,
+	if (c->http->opts.client_cert && c->http->opts.cert_optional &&
+	    SSL_get0_peer_certificate(c->ssl) == NULL)
+		c->has_cert = false;	/* the console's login page only */
+	else if (c->http->opts.client_cert && tls_peer_get(c->ssl,
 	    api->cfg->user_rdn_nid, &c->tls) == -1) {
 		c->hs_done = false;
 		api_conn_close(c, "no client certificate after the handshake",
 		    IPC_HS_NO_CERT);
 		return;
-	}
+	} else if (c->http->opts.client_cert)
+		c->has_cert = true;
 	if (api_conn_revoked(c, api->crl, why, sizeof(why))) {
 		c->hs_done = false;
 		snprintf(c->why, sizeof(c->why), "%s", why);
@@ -194,7 +198,7 @@ api_conn_handshake_done(struct api_conn *c)
 	}
 	api->cnt.handshakes_ok++;
 	api->cnt.handshaking--;
-	if (c->http->opts.client_cert)
+	if (c->has_cert)
 		log_debug("%s: %s: %s, certificate %s serial %s",
 		    c->http->opts.name, c->peer, SSL_get_version(c->ssl),
 		    c->tls.subject, c->tls.serial_hex);
@@ -229,7 +233,9 @@ api_conn_ssl_new(struct api_http *http, struct api_conn *c)
 		SSL_free(ssl);
 		return (NULL);
 	}
-	if (http->opts.client_cert)
+	if (http->opts.client_cert && http->opts.cert_optional)
+		SSL_set_verify(ssl, SSL_VERIFY_PEER, api_conn_verify_cb);
+	else if (http->opts.client_cert)
 		SSL_set_verify(ssl, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, api_conn_verify_cb);
 	else
@@ -787,6 +793,7 @@ api_conn_closecb(struct evhttp_connection *evcon, void *arg)
 	if (c->req != NULL) {
 		req = c->req;
 		c->req = NULL;
+		req->lib_frees = c->closing;
 		req->conn = NULL;
 		req->evreq = NULL;
 		/* Its handler lets go of what it holds (a file it sends). */

@@ -356,7 +356,7 @@ api_req_new(struct api_http *http, struct api_conn *c,
 	req->head = req->method == API_HEAD;
 	snprintf(req->addr, sizeof(req->addr), "%s", c->addr);
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
-	if (c->hs_done && http->opts.client_cert) {
+	if (c->hs_done && c->has_cert) {
 		req->has_tls = true;
 		req->tls = c->tls;
 		req->tls.serial = NULL;		/* the connection's */

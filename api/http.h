@@ -47,7 +47,7 @@
 #define API_PUT		0x008	/* EVHTTP_REQ_PUT */
 #define API_DELETE	0x010	/* EVHTTP_REQ_DELETE */
 
-#define API_ROUTES_MAX		32
+#define API_ROUTES_MAX		64
 #define API_PATH_MAX		128
 
 /* How a listener kind behaves. */
@@ -55,6 +55,12 @@ struct api_http_opts {
 	const char	*name;		/* "marti", "enroll", "metrics": logs */
 	bool		 tls;
 	bool		 client_cert;	/* mutual TLS: a certificate required */
+	/*
+	 * With client_cert: asked for, verified when given, not required
+	 * (the console's password login, docs/console.md); a request
+	 * without one has no api_req_tls_peer().
+	 */
+	bool		 cert_optional;
 	/*
 	 * The old /metrics contract: a request head with a byte no HTTP head
 	 * has is answered 400 at once, one over max_headers 431, and every

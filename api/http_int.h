@@ -98,6 +98,7 @@ struct api_conn {
 	char			 addr[INET6_ADDRSTRLEN];
 	char			 peer[INET6_ADDRSTRLEN + 8];	/* addr:port */
 	bool			 hs_done;
+	bool			 has_cert;	/* tls holds a certificate */
 	struct tls_peer		 tls;		/* after the handshake */
 	/* The certificate the verification refused, for the log. */
 	char			 bad_serial[68];
@@ -140,6 +141,13 @@ struct api_req {
 	void			(*gone)(struct api_req *, void *);
 	void			*gone_arg;
 	struct api_sendfd	*send;		/* api_req_reply_fd() under way */
+	/*
+	 * A streaming reply (http_push.c): its evhttp request, kept when
+	 * the client goes away; lib_frees: the connection was closed by us,
+	 * so libevent frees the request, else it left it to us.
+	 */
+	struct evhttp_request	*stream;
+	bool			 lib_frees;
 };
 
 /* http.c */

@@ -10,6 +10,8 @@ set -eu
 pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libpng-dev libevent-dev"
 # libnats-dev: the cluster process's NATS client (docs/cluster.md).
 pkgs="$pkgs libnats-dev"
+# libjs-leaflet: the admin console's map, served by takd (docs/console.md).
+pkgs="$pkgs libjs-leaflet"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
 	# test_api drives the HTTPS ports with curl (and Python's ssl).
@@ -21,6 +23,9 @@ if [ "${1:-}" = test ]; then
 	pkgs="$pkgs python3-protobuf protobuf-compiler"
 	# test_cluster links takd nodes through real NATS servers.
 	pkgs="$pkgs nats-server"
+	# test_console drives the admin console in a headless Chromium
+	# through Debian's Selenium and chromedriver (docs/console.md).
+	pkgs="$pkgs chromium chromium-driver python3-selenium"
 	# The interop test runs @tak-ps/node-tak; a node from elsewhere will do.
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 	# test_sec_tls's Java client stands for ATAK's TLS stack (JSSE).

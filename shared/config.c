@@ -364,6 +364,17 @@ config_init(struct config *cfg)
 	cfg->api_quota = (size_t)10 << 30;
 	cfg->api_user_quota = 0;
 
+	cfg->console_on = false;
+	cfg->console_login = true;
+	snprintf(cfg->console_tiles, sizeof(cfg->console_tiles), "%s",
+	    TAKD_DEFAULT_CONSOLE_TILES);
+	cfg->console_idle_ms = 30 * 60 * 1000;
+	cfg->console_max_ms = 12 * 3600 * 1000;
+	snprintf(cfg->console_www, sizeof(cfg->console_www), "%s",
+	    TAKD_DEFAULT_CONSOLE_WWW);
+	snprintf(cfg->console_leaflet, sizeof(cfg->console_leaflet), "%s",
+	    TAKD_DEFAULT_CONSOLE_LEAFLET);
+
 	cfg->users[0] = '\0';		/* STATE_DIR/users */
 	snprintf(cfg->user_rdn, sizeof(cfg->user_rdn), "CN");
 	cfg->user_rdn_nid = NID_commonName;
@@ -469,6 +480,27 @@ finish_listeners(const struct config *cfg, const char *file, char *err,
 	return (0);
 }
 
+/*
+ * [console] tiles goes into the page as JSON and into Leaflet's template:
+ * a URL of printable ASCII with the three placeholders, nothing a page
+ * could read as markup or a script.
+ */
+static bool
+config_tiles_ok(const char *t)
+{
+	const char	*p;
+
+	if (*t == '\0')
+		return (true);
+	if (strncmp(t, "https://", 8) != 0 && strncmp(t, "http://", 7) != 0)
+		return (false);
+	for (p = t; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"'<>\\`", *p) != NULL)
+			return (false);
+	return (strstr(t, "{z}") != NULL && strstr(t, "{x}") != NULL &&
+	    strstr(t, "{y}") != NULL);
+}
+
 static int
 config_finish_file(struct config *cfg, const char *file, char *err,
     size_t errlen)
@@ -536,6 +568,12 @@ config_finish_file(struct config *cfg, const char *file, char *err,
 		return (-1);
 	}
 	cfg->metrics_on = cfg->metrics_listen.port[0] != '\0';
+	if (!config_tiles_ok(cfg->console_tiles)) {
+		config_set_err(err, errlen, file, 0, "[console] tiles: "
+		    "expected empty or an http:// or https:// URL with {z}, "
+		    "{x} and {y}, without quotes, blanks or <>");
+		return (-1);
+	}
 	return (0);
 }
 

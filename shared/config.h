@@ -35,6 +35,11 @@
 #define TAKD_DEFAULT_TLS_PORT	"8089"
 #define TAKD_DEFAULT_TCP_PORT	"8087"
 #define TAKD_DEFAULT_API_LISTEN		"0.0.0.0:8443"
+/* [console] (docs/console.md) */
+#define TAKD_DEFAULT_CONSOLE_TILES \
+	"https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+#define TAKD_DEFAULT_CONSOLE_WWW	"/usr/share/takd/console"
+#define TAKD_DEFAULT_CONSOLE_LEAFLET	"/usr/share/javascript/leaflet"
 #define TAKD_DEFAULT_ENROLL_LISTEN	"0.0.0.0:8446"
 
 enum crl_check {
@@ -185,6 +190,15 @@ struct config {
 	char		 cluster_tls_cert[PATH_MAX];
 	char		 cluster_tls_key[PATH_MAX];
 	char		 cluster_creds[PATH_MAX];
+	/* [console] (docs/console.md): the admin web console on 8443. */
+	bool		 console_on;
+	bool		 console_login;		/* password form: 8443 takes */
+						/* handshakes without a cert */
+	char		 console_tiles[512];	/* "" a plain grid */
+	unsigned	 console_idle_ms;	/* a session unused this long */
+	unsigned	 console_max_ms;	/* a session's whole life */
+	char		 console_www[PATH_MAX];	/* the page's files */
+	char		 console_leaflet[PATH_MAX]; /* libjs-leaflet's */
 };
 
 /* Fill the embedded defaults (derived paths still empty). */

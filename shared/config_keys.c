@@ -461,7 +461,7 @@ set_api_listen(struct load_ctx *ctx, const struct config_key *kd,
 
 static const char *const config_sections[] = {
 	"server", "tls", "tcp", "cot", "pki", "metrics", "auth", "api",
-	"cluster"
+	"cluster", "console"
 };
 
 static const struct config_key config_keys[] = {
@@ -617,6 +617,19 @@ static const struct config_key config_keys[] = {
 	    KEY_EMPTY_OK },
 	{ "cluster", "creds", set_path, FIELD(cluster_creds), 0, 0,
 	    KEY_EMPTY_OK },
+
+	{ "console", "enabled", set_bool, FIELD(console_on), 0, 0, 0 },
+	{ "console", "password_login", set_bool, FIELD(console_login), 0, 0,
+	    0 },
+	{ "console", "tiles", set_string, FIELD(console_tiles), 0, 0,
+	    KEY_EMPTY_OK },
+	{ "console", "session_idle", set_duration, FIELD(console_idle_ms),
+	    MS_SECOND, 24 * 60 * MS_MINUTE, 0 },
+	{ "console", "session_max", set_duration, FIELD(console_max_ms),
+	    MS_SECOND, 7 * 24 * 60 * MS_MINUTE, 0 },
+	{ "console", "www_dir", set_path, FIELD(console_www), 0, 0, 0 },
+	{ "console", "leaflet_dir", set_path, FIELD(console_leaflet), 0, 0,
+	    0 },
 };
 
 _Static_assert(NNAMES(config_keys) <= CONFIG_MAX_KEYS, "config_load's seen[]");

@@ -861,3 +861,13 @@ store_get_stats(const struct store *s, struct store_stats *st)
 	if (mdb_env_stat(s->env, &ms) == 0)
 		st->map_used = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
 }
+
+uint64_t
+store_last_txn(struct store *s)
+{
+	MDB_envinfo	 info;
+
+	if (s == NULL || mdb_env_info(s->env, &info) != 0)
+		return (0);
+	return ((uint64_t)info.me_last_txnid);
+}

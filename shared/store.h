@@ -304,5 +304,11 @@ int	 store_put_channels(struct store *, const char *user, const char *rec,
 	    size_t len);
 
 void	 store_get_stats(const struct store *, struct store_stats *);
+/*
+ * The id of the last committed write transaction (any process's): a
+ * reader learns whether anything changed without a read transaction (the
+ * console's event feed, docs/console.md).  0 on error.
+ */
+uint64_t store_last_txn(struct store *);
 
 #endif

@@ -567,7 +567,7 @@ admin_json_listener(const struct listener *l, struct json *j)
 	json_obj_end(j);
 }
 
-static void
+void
 admin_json_status(const struct sup *sup, const struct round *r,
     struct json *j)
 {

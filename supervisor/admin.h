@@ -32,6 +32,11 @@ void	 admin_client_event(struct sup *, void *client, unsigned events);
  * (metrics_tick); ms to the next deadline or -1.
  */
 int	 admin_tick(struct sup *);
+struct json;
+struct round;
+/* takctl status's JSON after round r (also the console's health). */
+void	 admin_json_status(const struct sup *, const struct round *,
+	    struct json *);
 
 /*
  * A status round (round.h) of IPC_MSG_STATUS_REQ to every running worker,

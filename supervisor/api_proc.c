@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "ipc/ipc.h"
 #include "shared/clock.h"
+#include "shared/json.h"
 #include "shared/log.h"
 #include "shared/users.h"
 #include "supervisor/admin.h"
@@ -30,6 +31,7 @@
 struct api_metrics_req {
 	unsigned	 magic;
 	uint32_t	 id;
+	bool		 status_json;	/* the console's health */
 };
 
 /* Bound to loopback: only local users reach it, a token is optional. */
@@ -94,6 +96,13 @@ bool
 api_proc_enrolls(const struct config *cfg)
 {
 	return (cfg->api_on && cfg->api_enroll_listen.port[0] != '\0');
+}
+
+bool
+api_proc_console_login(const struct config *cfg)
+{
+	return (cfg->api_on && cfg->console_on && cfg->console_login &&
+	    cfg->api_listen.port[0] != '\0');
 }
 
 void
@@ -310,6 +319,7 @@ api_proc_metrics_done(struct sup *sup, const struct round *r, void *arg)
 {
 	struct api_metrics_req	*req = arg;
 	struct metrics_buf	 body;
+	struct json		 j;
 	struct ipc_buf		*b;
 	uint32_t		 status = 1;
 	int			 fd = -1;
@@ -317,7 +327,17 @@ api_proc_metrics_done(struct sup *sup, const struct round *r, void *arg)
 	if (req->magic != API_METRICS_MAGIC)
 		fatalx("api metrics request: bad magic");
 	memset(&body, 0, sizeof(body));
-	metrics_render(sup, r, &body);
+	if (req->status_json) {
+		/* The console's health: takctl status's own JSON. */
+		json_init(&j);
+		admin_json_status(sup, r, &j);
+		if (j.err)
+			body.err = 1;
+		else
+			metrics_buf_append(&body, j.buf, j.len);
+		json_free(&j);
+	} else
+		metrics_render(sup, r, &body);
 	if (!body.err && (fd = api_proc_memfd(&body)) != -1)
 		status = 0;
 	else
@@ -340,7 +360,7 @@ api_proc_metrics_done(struct sup *sup, const struct round *r, void *arg)
 }
 
 void
-api_proc_metrics_req(struct sup *sup, uint32_t id)
+api_proc_metrics_req(struct sup *sup, uint32_t id, bool status_json)
 {
 	struct api_metrics_req	*req;
 	uint32_t		 status = 1;	/* as ipc_put_u32() puts it */
@@ -348,6 +368,7 @@ api_proc_metrics_req(struct sup *sup, uint32_t id)
 	if ((req = calloc(1, sizeof(*req))) != NULL) {
 		req->magic = API_METRICS_MAGIC;
 		req->id = id;
+		req->status_json = status_json;
 		if (admin_stats_start(sup, METRICS_WAIT_MS,
 		    api_proc_metrics_done, req) != NULL)
 			return;

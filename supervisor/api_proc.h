@@ -22,6 +22,8 @@
 int	 api_proc_open(struct sup *, char *err, size_t errlen);
 /* Whether cfg has the api process serve enrollment ([api] enroll_listen). */
 bool	 api_proc_enrolls(const struct config *);
+/* The console's login form checks passwords too (docs/console.md). */
+bool	 api_proc_console_login(const struct config *);
 /*
  * As root, before the drop, when it enrolls: open what takd-signer needs
  * (signer_prepare()).  Exits 78 (config) when it cannot: enrollment would
@@ -48,7 +50,8 @@ void	 api_proc_start(struct sup *);
 void	 api_proc_child(struct sup *, int ctl_fd, pid_t parent)
 	    __attribute__((noreturn));
 /* IPC_MSG_METRICS_REQ id: a status round, then IPC_MSG_METRICS_REP. */
-void	 api_proc_metrics_req(struct sup *, uint32_t id);
+/* status_json: takctl status's JSON (the console's health), not /metrics. */
+void	 api_proc_metrics_req(struct sup *, uint32_t id, bool status_json);
 /* The api process gave up (exit 2): nobody would accept on them. */
 void	 api_proc_close_listeners(struct sup *);
 /* The i-th of its listeners still open, NULL past the last (status). */

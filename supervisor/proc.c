@@ -612,9 +612,13 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 	case IPC_MSG_USERS_ACK:
 		return (reload_users_ack(sup, slot, m));
 	case IPC_MSG_METRICS_REQ:
-		if (slot->id != TAKD_API_SLOT || m->len != 0)
+		/* No payload: /metrics; a u32 1: takctl status (console). */
+		if (slot->id != TAKD_API_SLOT || (m->len != 0 &&
+		    (m->len != sizeof(uint32_t) ||
+		    memcmp(m->payload, &(uint32_t){ 1 }, sizeof(uint32_t)) !=
+		    0)))
 			break;
-		api_proc_metrics_req(sup, m->hdr.gen_or_peer);
+		api_proc_metrics_req(sup, m->hdr.gen_or_peer, m->len != 0);
 		return (0);
 	case IPC_MSG_CHANNELS:
 		if (slot->id != TAKD_API_SLOT)

@@ -172,7 +172,9 @@ userfile_init(struct sup *sup, const struct privdrop_ids *ids, char *err,
 
 	sup->users.dirfd = -1;
 	sup->users.api_fd = -1;
-	sup->users.hashes = api_proc_enrolls(sup->cfg);
+	/* HTTP Basic on 8446, the console's login form on 8443. */
+	sup->users.hashes = api_proc_enrolls(sup->cfg) ||
+	    api_proc_console_login(sup->cfg);
 	if (userfile_read(sup, &sup->users.set, &sup->users.missing,
 	    &sup->users.api_fd, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "[auth] users: %s", why);

@@ -557,7 +557,7 @@ write_config() {
 		_cfg_set "${kv%%=*}" "${kv#*=}"
 	done
 	: >"$file"
-	for sec in server tls tcp cot pki auth metrics api cluster; do
+	for sec in server tls tcp cot pki auth metrics api cluster console; do
 		printf '[%s]\n' "$sec" >>"$file"
 		for key in "${order[@]}"; do
 			[ "${key%%.*}" = "$sec" ] || continue

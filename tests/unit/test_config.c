@@ -65,6 +65,9 @@ static const char *const added_keys[] = {
 	"cluster.nats", "cluster.name", "cluster.node",
 	"cluster.node_timeout", "cluster.tls_ca", "cluster.tls_cert",
 	"cluster.tls_key", "cluster.creds",
+	"console.enabled", "console.password_login", "console.tiles",
+	"console.session_idle", "console.session_max", "console.www_dir",
+	"console.leaflet_dir",
 };
 #define N_ADDED_KEYS	(sizeof(added_keys) / sizeof(added_keys[0]))
 #define N_KEYS		(N_CONTRACT_KEYS + N_ADDED_KEYS)

@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""HTTP checks of the takd admin console (docs/console.md), with Python's
+ssl and http.client only.
+
+  console_http.py routes  PORT CA SRCDIR    every route of the console's
+                                            tables refuses without a session
+  console_http.py session PORT CA USER PW   login, cookie flags, CSRF,
+                                            logout (prints the cookie)
+  console_http.py expiry  PORT CA USER PW S the session ends after S s idle
+  console_http.py nonadmin PORT CA USER PW  a user's password: 403
+  console_http.py cert    PORT CA CERT KEY  an admin certificate: the page,
+                                            a session bound to it
+Exit 0 when every check holds; a failed check prints why and exits 1.
+"""
+import base64
+import http.client
+import json
+import re
+import ssl
+import sys
+import time
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def ctx(ca, cert=None, key=None):
+    c = ssl.create_default_context(cafile=ca)
+    if cert:
+        c.load_cert_chain(cert, key, password="test")
+    return c
+
+
+def req(port, ca, method, path, headers=None, cert=None, key=None):
+    h = http.client.HTTPSConnection("localhost", port, timeout=10,
+                                    context=ctx(ca, cert, key))
+    h.request(method, path, headers=headers or {})
+    r = h.getresponse()
+    body = r.read()
+    h.close()
+    return r.status, r.getheaders(), body
+
+
+def header(hs, name):
+    return [v for k, v in hs if k.lower() == name.lower()]
+
+
+def routes(port, ca, src):
+    text = open(src + "/api/console.c").read() + \
+        open(src + "/api/console_data.c").read()
+    found = re.findall(r'\{ "(/[^"]*)", (API_[A-Z|_ ]+),', text)
+    if len(found) < 12:
+        fail("only %d console routes found in the sources" % len(found))
+    # The login page and what it needs are all a stranger gets.
+    open_ok = {"/console/login.js", "/console/console.css"}
+    for path, methods in found:
+        for m in ("GET", "POST"):
+            st, hs, body = req(port, ca, m, path)
+            if path in open_ok and m == "GET":
+                if st != 200:
+                    fail("%s %s: %d" % (m, path, st))
+                continue
+            if st not in (403, 405):
+                fail("%s %s without a session: %d, expected 403" %
+                     (m, path, st))
+            if st == 403 and path == "/" and b"Log in" not in body:
+                fail("/ without a session: no login page")
+            if st == 403 and path != "/" and b'"error":' not in body:
+                fail("%s %s: 403 without a reason" % (m, path))
+            # A forged cookie is no session either.
+            st2, _, _ = req(port, ca, m, path, {
+                "Cookie": "takd_console=" + "a" * 64})
+            if path not in open_ok and st2 not in (403, 405):
+                fail("%s %s with a forged cookie: %d" % (m, path, st2))
+    # Without a certificate, the Marti API is closed.
+    st, _, _ = req(port, ca, "GET", "/Marti/api/version")
+    if st != 403:
+        fail("/Marti/api/version without a certificate: %d" % st)
+    print("%d routes refuse without a session" % len(found))
+
+
+def login(port, ca, user, pw):
+    auth = base64.b64encode((user + ":" + pw).encode()).decode()
+    return req(port, ca, "POST", "/console/login",
+               {"Authorization": "Basic " + auth})
+
+
+def cookie_of(hs):
+    sc = header(hs, "Set-Cookie")
+    if len(sc) != 1:
+        fail("Set-Cookie: %r" % sc)
+    return sc[0]
+
+
+def session(port, ca, user, pw):
+    st, hs, body = login(port, ca, user, "wrong-" + pw)
+    if st != 403 or header(hs, "Set-Cookie"):
+        fail("a wrong password: %d %r" % (st, header(hs, "Set-Cookie")))
+    st, hs, body = login(port, ca, user, pw)
+    if st != 200:
+        fail("login: %d %r" % (st, body))
+    sc = cookie_of(hs)
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Max-Age=",
+                 "Path=/"):
+        if flag not in sc:
+            fail("cookie without %s: %s" % (flag, sc))
+    cookie = sc.split(";")[0]
+    if not re.fullmatch(r"takd_console=[0-9a-f]{64}", cookie):
+        fail("cookie value: %s" % cookie)
+    st, hs, body = req(port, ca, "GET", "/", {"Cookie": cookie})
+    if st != 200 or b"console.js" not in body:
+        fail("the page with the session: %d" % st)
+    csp = header(hs, "Content-Security-Policy")
+    if not csp or "script-src 'self'" not in csp[0]:
+        fail("no CSP: %r" % csp)
+    # The session id is in no page and no URL.
+    sid = cookie.split("=")[1]
+    st, hs, body = req(port, ca, "GET", "/console/api/session",
+                       {"Cookie": cookie})
+    if st != 200:
+        fail("session: %d" % st)
+    sj = json.loads(body)
+    if sid.encode() in body or sj["user"] != user or \
+            not re.fullmatch(r"[0-9a-f]{64}", sj["csrf"]):
+        fail("session JSON: %r" % sj)
+    for path in ("/console/console.js", "/console/api/clients",
+                 "/console/api/users", "/console/api/status"):
+        st, hs, body = req(port, ca, "GET", path, {"Cookie": cookie})
+        if st != 200 or sid.encode() in body:
+            fail("%s with the session: %d" % (path, st))
+    # A forged POST: the cookie (a browser adds it), no token.
+    for hdr in ({}, {"X-CSRF-Token": "0" * 64},
+                {"X-CSRF-Token": sj["csrf"], "Origin": "https://evil.example"}):
+        h = dict(hdr)
+        h["Cookie"] = cookie
+        st, _, body = req(port, ca, "POST", "/console/logout", h)
+        if st != 403:
+            fail("a forged POST %r: %d" % (hdr, st))
+    # Still logged in after the forgeries, then a real logout.
+    st, _, _ = req(port, ca, "GET", "/console/api/session",
+                   {"Cookie": cookie})
+    if st != 200:
+        fail("session lost to a forged POST: %d" % st)
+    st, hs, _ = req(port, ca, "POST", "/console/logout",
+                    {"Cookie": cookie, "X-CSRF-Token": sj["csrf"]})
+    if st != 200 or "Max-Age=0" not in cookie_of(hs):
+        fail("logout: %d" % st)
+    st, _, _ = req(port, ca, "GET", "/console/api/clients",
+                   {"Cookie": cookie})
+    if st != 403:
+        fail("the session after logout: %d" % st)
+    print("login, cookie flags, CSRF and logout hold")
+
+
+def expiry(port, ca, user, pw, idle):
+    st, hs, _ = login(port, ca, user, pw)
+    cookie = cookie_of(hs).split(";")[0]
+    st, _, _ = req(port, ca, "GET", "/console/api/clients",
+                   {"Cookie": cookie})
+    if st != 200:
+        fail("fresh session: %d" % st)
+    time.sleep(float(idle) + 1.5)
+    st, _, body = req(port, ca, "GET", "/console/api/clients",
+                      {"Cookie": cookie})
+    if st != 403 or b"session" not in body:
+        fail("session after %s s idle: %d %r" % (idle, st, body))
+    print("the session ended after %s s idle" % idle)
+
+
+def nonadmin(port, ca, user, pw):
+    st, hs, body = login(port, ca, user, pw)
+    if st != 403 or header(hs, "Set-Cookie") or b"admin" not in body:
+        fail("a user's login: %d %r" % (st, body))
+    print("a user who is not an admin is refused")
+
+
+def cert(port, ca, crt, key, other_crt, other_key):
+    st, hs, body = req(port, ca, "GET", "/", cert=crt, key=key)
+    if st != 200 or b"console.js" not in body:
+        fail("the page with an admin certificate: %d" % st)
+    cookie = cookie_of(hs).split(";")[0]
+    st, _, _ = req(port, ca, "GET", "/console/api/clients",
+                   {"Cookie": cookie}, cert=crt, key=key)
+    if st != 200:
+        fail("the certificate's session: %d" % st)
+    # Bound to the certificate: not usable without it, nor with another.
+    st, _, _ = req(port, ca, "GET", "/console/api/clients",
+                   {"Cookie": cookie})
+    if st != 403:
+        fail("the certificate's session without it: %d" % st)
+    st, _, _ = req(port, ca, "GET", "/console/api/clients",
+                   {"Cookie": cookie}, cert=other_crt, key=other_key)
+    if st != 403:
+        fail("the certificate's session with another one: %d" % st)
+    st, hs, body = req(port, ca, "GET", "/", cert=other_crt, key=other_key)
+    if st != 403 or header(hs, "Set-Cookie"):
+        fail("the page with a user's certificate: %d" % st)
+    print("an admin certificate gets a session bound to it")
+
+
+def main():
+    a = sys.argv[1:]
+    if not a:
+        fail(__doc__)
+    cmd, port, ca = a[0], int(a[1]), a[2]
+    if cmd == "routes":
+        routes(port, ca, a[3])
+    elif cmd == "session":
+        session(port, ca, a[3], a[4])
+    elif cmd == "expiry":
+        expiry(port, ca, a[3], a[4], a[5])
+    elif cmd == "nonadmin":
+        nonadmin(port, ca, a[3], a[4])
+    elif cmd == "cert":
+        cert(port, ca, a[3], a[4], a[5], a[6])
+    else:
+        fail("unknown command " + cmd)
+
+
+main()

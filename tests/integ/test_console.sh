@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The admin web console on the api process (docs/console.md): its access
+# (docs/security.md, "The admin console") with Python's ssl, and the page
+# in a headless Chromium (Debian's chromium, chromium-driver and
+# python3-selenium).
+#
+#   routes     every route of the console's tables (read from the
+#              sources) refuses without a session, and with a forged
+#              cookie; the Marti API refuses a connection without a
+#              certificate
+#   session    the login (a wrong password refused), the cookie's flags,
+#              the CSRF token (a POST without it, with a wrong one, from
+#              another origin: 403), the logout; no session id in a page
+#   expiry     a session unused for [console] session_idle ends
+#   nonadmin   a user's right password: 403, no cookie
+#   cert       an admin's client certificate opens the page, its session
+#              is bound to that certificate; a user's certificate is
+#              refused
+#   live       the feed: clients that connect after an event stream
+#              opened reach it with their positions (the registry read
+#              only when LMDB's last transaction moved)
+#   browser    log in, two clients on the map and in the table (one with
+#              the callsign <img src=x onerror=alert(1)>, shown as text),
+#              non-admin refused, health, logout; screenshots in $T
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+HTTP=$REPO/tests/integ/console/console_http.py
+BROWSER=$REPO/tests/integ/console/console_browser.py
+XSS='<img src=x onerror=alert(1)>'
+
+adduser() {
+	local name=$1 pw=$2
+	shift 2
+	printf '%s\n' "$pw" | "$TAKCTL" -c "$CFG" user add "$name" "$@" \
+	    >>"$T/takctl.log" 2>&1 ||
+	    { diag_file "$T/takctl.log"; fail "takctl user add $name"; }
+}
+
+setup() {
+	use_pki "$T/pki"
+	write_config "$T/takd.ini" api.enabled=yes api.listen=127.0.0.1:0 \
+	    console.enabled=yes console.www_dir="$REPO/console" \
+	    console.leaflet_dir=/usr/share/javascript/leaflet \
+	    console.tiles= "$@"
+	adduser alice pw-alice --role admin
+	adduser bob pw-bob
+	start_takd
+	APORT=$(listener_port https)
+	[ -n "$APORT" ] || fail "no 8443 listener in status"
+}
+
+http() {
+	"$PY" "$HTTP" "$1" "$APORT" "$T/pki/ca.pem" "${@:2}" >"$T/http.out" \
+	    2>&1 || { diag_file "$T/http.out" 30; fail "console_http.py $1"; }
+	diag "$(tail -n 1 "$T/http.out")"
+}
+
+# sa FILE UID CALLSIGN LAT LON COURSE TEAM: an ATAK position report.
+sa() {
+	local now stale cs
+	now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+	stale=$(date -u -d '+10 min' +%Y-%m-%dT%H:%M:%S.000Z)
+	cs=$(printf '%s' "$3" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')
+	cat >"$1" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<event version="2.0" uid="$2" type="a-f-G-U-C" how="m-g" time="$now" start="$now" stale="$stale"><point lat="$4" lon="$5" hae="10" ce="5" le="5"/><detail><contact callsign="$cs" endpoint="*:-1:stcp"/><__group name="$7" role="Team Member"/><track course="$6" speed="1"/></detail></event>
+XML
+}
+
+# Two clients (bob's and carol's certificates) streaming until killed.
+clients() {
+	sa "$T/sa1.xml" ANDROID-one "Alpha 1" 48.8566 2.3522 90 Cyan
+	sa "$T/sa2.xml" ANDROID-two "$XSS" 48.8600 2.3400 180 Red
+	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" $(client_args bob) \
+	    --send "$T/sa1.xml" --hold 60 >"$T/c1.out" 2>&1 &
+	C1=$!
+	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" $(client_args carol) \
+	    --send "$T/sa2.xml" --hold 60 >"$T/c2.out" 2>&1 &
+	C2=$!
+	_two() {
+		takd_status && [ "$(wsum sessions)" -ge 2 ]
+	}
+	wait_for 10 _two || fail "the two clients did not connect"
+}
+
+routes() {
+	setup
+	http routes "$REPO"
+}
+
+session() {
+	setup
+	http session alice pw-alice
+}
+
+expiry() {
+	setup console.session_idle=2s
+	http expiry alice pw-alice 2
+}
+
+nonadmin() {
+	setup
+	http nonadmin bob pw-bob
+	log_has 'login of "bob" refused: not an admin' ||
+	    fail "no log line for the refused non-admin"
+}
+
+cert() {
+	setup
+	"$TAKCTL" -c "$CFG" user add carol --role admin --no-password \
+	    >>"$T/takctl.log" 2>&1 || fail "takctl user add carol"
+	"$TAKCTL" -c "$CFG" reload >>"$T/takctl.log" 2>&1 ||
+	    fail "takctl reload"
+	local d=$T/pki/clients
+	http cert "$d/carol.pem" "$d/carol.key" "$d/bob.pem" "$d/bob.key"
+}
+
+live() {
+	setup
+	"$PY" - "$APORT" "$T/pki/ca.pem" "$T/open" >"$T/live.out" 2>&1 \
+	    <<'PYEOF' &
+import base64, http.client, json, ssl, sys, time
+port, ca, mark = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = ssl.create_default_context(cafile=ca)
+h = http.client.HTTPSConnection("localhost", port, context=c, timeout=20)
+h.request("POST", "/console/login", headers={"Authorization": "Basic " +
+          base64.b64encode(b"alice:pw-alice").decode()})
+r = h.getresponse(); r.read()
+cookie = r.getheader("Set-Cookie").split(";")[0]
+h.request("GET", "/console/api/events", headers={"Cookie": cookie})
+r = h.getresponse()
+assert r.status == 200, r.status
+assert r.getheader("Content-Type") == "text/event-stream", r.getheaders()
+line = ""
+while not line.startswith("data: "):
+    line = r.readline().decode()
+first = json.loads(line[6:])
+assert first["clients"] == [], first
+open(mark, "w").close()
+t0 = time.monotonic()
+seen = set()
+while time.monotonic() - t0 < 15:
+    line = r.readline().decode()
+    if line.startswith("event: "):
+        continue
+    if line.startswith("data: "):
+        for cl in json.loads(line[6:])["clients"]:
+            if "pos" in cl:
+                seen.add(cl["callsign"])
+        if len(seen) >= 2:
+            print("stream: %s in %.0f ms" % (sorted(seen),
+                  (time.monotonic() - t0) * 1000))
+            sys.exit(0)
+print("stream saw only", seen)
+sys.exit(1)
+PYEOF
+	local py=$!
+	wait_for 10 test -e "$T/open" ||
+	    { diag_file "$T/live.out"; fail "no event stream"; }
+	clients
+	wait "$py" ||
+	    { diag_file "$T/live.out"; fail "no positions on the stream"; }
+	diag "$(cat "$T/live.out")"
+	kill "$C1" "$C2" 2>/dev/null
+	wait "$C1" "$C2" 2>/dev/null
+}
+
+browser() {
+	local t0
+	setup
+	clients
+	t0=$(now_ms)
+	"$PY" "$BROWSER" "https://localhost:$APORT" alice pw-alice bob pw-bob \
+	    "Alpha 1" "$XSS" -- "$T" >"$T/browser.out" 2>&1 ||
+	    { diag_file "$T/browser.out" 30; fail "the browser test"; }
+	diag "$(tail -n 1 "$T/browser.out") in $(( $(now_ms) - t0 )) ms;" \
+	    "screenshots in $T"
+	[ -s "$T/map.png" ] && [ -s "$T/clients.png" ] ||
+	    fail "no screenshots"
+	kill "$C1" "$C2" 2>/dev/null
+	wait "$C1" "$C2" 2>/dev/null
+}
+
+run_case routes
+run_case session
+run_case expiry
+run_case nonadmin
+run_case cert
+run_case live
+run_case browser
+finish
