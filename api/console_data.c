@@ -78,12 +78,6 @@ struct console_data {
 	int64_t			 next_feed_ms;
 	char			*last;		/* the last snapshot sent */
 	size_t			 last_len;
-	/*
-	 * The data package store (shared/pkgstore.h), opened at the first
-	 * need.  When the api process opens it for uploads (issue 18), this
-	 * must become that handle: LMDB wants one environment per process.
-	 */
-	struct pkgstore		*pkg;
 	struct log_ratelimit	 rl;
 };
 
@@ -541,17 +535,17 @@ console_users(struct api_req *req, void *arg)
 
 /* --- data packages ---------------------------------------------------- */
 
+/*
+ * The api process's one handle on the store (datapkg.c opens it): LMDB
+ * forbids a second environment on the same files in one process.
+ */
 static struct pkgstore *
 console_pkg(struct console_data *cd)
 {
-	char	 err[256];
-
-	if (cd->pkg == NULL && (cd->pkg = pkgstore_open(
-	    cd->api->cfg->api_packages_dir, PKGSTORE_NOCREATE, err,
-	    sizeof(err))) == NULL)
-		log_limited(&cd->rl, LOG_WARNING, "console: packages: %s",
-		    err);
-	return (cd->pkg);
+	if (cd->api->pkgs == NULL)
+		log_limited(&cd->rl, LOG_WARNING, "console: packages: the "
+		    "store is not open (see the api process's start)");
+	return (cd->api->pkgs);
 }
 
 static int
@@ -689,7 +683,6 @@ console_data_free(struct api *api)
 	for (i = 0; i < CONSOLE_WAITS_MAX; i++)
 		if (cd->w[i].req != NULL)
 			console_reply_error(cd->w[i].req, 503, "stopping");
-	pkgstore_close(cd->pkg);
 	free(cd->last);
 	cd->magic = 0;
 	free(cd);
