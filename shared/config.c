@@ -292,6 +292,9 @@ config_init(struct config *cfg)
 	cfg->crl_stale = CRL_STALE_ENFORCE_LISTED;
 	cfg->crl_warn_days = 7;
 	cfg->crl_watch = false;
+	cfg->crl_refresh_ms = 15 * 60 * 1000;
+	cfg->crl_fetch_timeout_ms = 15 * 1000;
+	cfg->crl_fetch_max = 16 * 1024 * 1024;
 	/*
 	 * Two round trips of TLS 1.2 at 1.5 s each plus one lost segment's
 	 * retransmission (docs/security.md, "Before authentication").
@@ -572,6 +575,12 @@ config_finish_file(struct config *cfg, const char *file, char *err,
 		config_set_err(err, errlen, file, 0, "[console] tiles: "
 		    "expected empty or an http:// or https:// URL with {z}, "
 		    "{x} and {y}, without quotes, blanks or <>");
+		return (-1);
+	}
+	if ((cfg->n_crl_url > 0 || cfg->crl_url_cdp) &&
+	    cfg->crl_check == CRL_CHECK_OFF) {
+		config_set_err(err, errlen, file, 0, "[tls] crl_url: set, but "
+		    "crl_check = off: no CRL would be used");
 		return (-1);
 	}
 	return (0);

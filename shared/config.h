@@ -42,6 +42,16 @@
 #define TAKD_DEFAULT_CONSOLE_LEAFLET	"/usr/share/javascript/leaflet"
 #define TAKD_DEFAULT_ENROLL_LISTEN	"0.0.0.0:8446"
 
+/* [tls] crl_url: how many, how long each. */
+#define CONFIG_CRL_URL_MAX	4
+#define CONFIG_CRL_URL_LEN	512
+/*
+ * [tls] crl_refresh is at least a minute; the integration tests lower that
+ * floor to a second by setting this variable in takd's environment
+ * (docs/testing.md).  No operator needs it: it is not a config key.
+ */
+#define CONFIG_CRL_REFRESH_TEST_ENV "TAKD_TEST_CRL_REFRESH_MIN_1S"
+
 enum crl_check {
 	CRL_CHECK_LEAF,		/* X509_V_FLAG_CRL_CHECK: the client cert only */
 	CRL_CHECK_CHAIN,	/* X509_V_FLAG_CRL_CHECK_ALL: needs CRLs for every CA */
@@ -96,6 +106,17 @@ struct config {
 	enum crl_stale	 crl_stale;
 	unsigned	 crl_warn_days;
 	bool		 crl_watch;
+	/*
+	 * [tls] crl_url (docs/revocation.md, "CRL from a URL"): http(s) URLs
+	 * tried in order, or the server certificate's CRL distribution
+	 * points (crl_url = cdp); none: the file only.
+	 */
+	char		 crl_url[CONFIG_CRL_URL_MAX][CONFIG_CRL_URL_LEN];
+	size_t		 n_crl_url;
+	bool		 crl_url_cdp;
+	unsigned	 crl_refresh_ms;
+	unsigned	 crl_fetch_timeout_ms;
+	size_t		 crl_fetch_max;		/* response size cap */
 	unsigned	 handshake_timeout_ms;
 	/* Admission before authentication, per worker; 0 = no limit. */
 	unsigned	 max_handshakes;

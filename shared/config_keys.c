@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -456,6 +457,67 @@ set_api_listen(struct load_ctx *ctx, const struct config_key *kd,
 	return (0);
 }
 
+/*
+ * [tls] crl_url: one http or https URL per line (KEY_MULTI), tried in
+ * order, or "cdp"; "" none.  No user:password@ in it: the URL is shown in
+ * status and logs.
+ */
+static int
+set_crl_url(struct load_ctx *ctx, const struct config_key *kd, const char *v)
+{
+	struct config	*cfg = ctx->cfg;
+	const char	*host;
+
+	if (ctx->first) {
+		cfg->n_crl_url = 0;
+		cfg->crl_url_cdp = false;
+	}
+	if (*v == '\0')
+		return (0);
+	if (strcmp(v, "cdp") == 0) {
+		cfg->crl_url_cdp = true;
+		return (0);
+	}
+	if (strncasecmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else if (strncasecmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else
+		return (config_key_error(ctx, kd, v, "expected an http:// or "
+		    "https:// URL, or \"cdp\""));
+	if (*host == '\0' || *host == '/' || strpbrk(v, " \t") != NULL)
+		return (config_key_error(ctx, kd, v, "expected a URL with a "
+		    "host and no blank"));
+	if (strcspn(host, "/") > strcspn(host, "@"))
+		return (config_key_error(ctx, kd, NULL, "no user or password "
+		    "in the URL: it is shown in logs and status"));
+	if (cfg->n_crl_url >= CONFIG_CRL_URL_MAX)
+		return (config_key_error(ctx, kd, v, "too many URLs (at most "
+		    "%d)", CONFIG_CRL_URL_MAX));
+	if (config_str_copy(cfg->crl_url[cfg->n_crl_url], CONFIG_CRL_URL_LEN,
+	    v) == -1)
+		return (config_key_error(ctx, kd, NULL, "URL too long (at most "
+		    "%d characters)", CONFIG_CRL_URL_LEN - 1));
+	cfg->n_crl_url++;
+	return (0);
+}
+
+/*
+ * At least a minute: a CA's CRL server is somebody else's, and fetching it
+ * more often buys nothing.  The tests lower the floor to a second through
+ * the environment (CONFIG_CRL_REFRESH_TEST_ENV), never through the file.
+ */
+static int
+set_crl_refresh(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	struct config_key	 k = *kd;
+
+	if (getenv(CONFIG_CRL_REFRESH_TEST_ENV) != NULL)
+		k.min = MS_SECOND;
+	return (set_duration(ctx, &k, v));
+}
+
 #define FIELD(m)	offsetof(struct config, m), \
 			sizeof(((struct config *)NULL)->m)
 
@@ -500,6 +562,14 @@ static const struct config_key config_keys[] = {
 	{ "tls", "crl_warn_days", set_number, FIELD(crl_warn_days),
 	    0, 3650, 0 },
 	{ "tls", "crl_watch", set_bool, FIELD(crl_watch), 0, 0, 0 },
+	{ "tls", "crl_url", set_crl_url, FIELD(crl_url), 0, 0,
+	    KEY_MULTI | KEY_EMPTY_OK },
+	{ "tls", "crl_refresh", set_crl_refresh, FIELD(crl_refresh_ms),
+	    MS_MINUTE, 7 * MS_DAY, 0 },
+	{ "tls", "crl_fetch_timeout", set_duration,
+	    FIELD(crl_fetch_timeout_ms), MS_SECOND, 10 * MS_MINUTE, 0 },
+	{ "tls", "crl_fetch_max", set_size, FIELD(crl_fetch_max),
+	    64 * 1024, 64 * 1024 * 1024, 0 },
 	{ "tls", "handshake_timeout", set_duration,
 	    FIELD(handshake_timeout_ms), 10, MS_HOUR, 0 },
 	{ "tls", "max_handshakes", set_number, FIELD(max_handshakes),

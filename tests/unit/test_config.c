@@ -56,6 +56,8 @@ static const char *const added_keys[] = {
 	"server.tcp_keepalive_count", "server.tcp_user_timeout",
 	"tls.max_handshakes", "tls.max_handshakes_per_address",
 	"tls.max_sessions_per_cert",
+	"tls.crl_url", "tls.crl_refresh", "tls.crl_fetch_timeout",
+	"tls.crl_fetch_max",
 	"tcp.group", "cot.protocol_offer",
 	"api.cert_o", "api.cert_ou",
 	"api.enabled", "api.listen", "api.enroll_listen", "api.max_body",
@@ -216,6 +218,11 @@ test_defaults(void **state)
 	assert_int_equal(cfg->crl_stale, CRL_STALE_ENFORCE_LISTED);
 	assert_int_equal(cfg->crl_warn_days, 7);
 	assert_false(cfg->crl_watch);
+	assert_int_equal(cfg->n_crl_url, 0);
+	assert_false(cfg->crl_url_cdp);
+	assert_int_equal(cfg->crl_refresh_ms, 15 * 60 * 1000);
+	assert_int_equal(cfg->crl_fetch_timeout_ms, 15000);
+	assert_int_equal(cfg->crl_fetch_max, 16 * 1024 * 1024);
 	assert_int_equal(cfg->handshake_timeout_ms, 5000);
 	assert_int_equal(cfg->max_handshakes, 1000);
 	assert_int_equal(cfg->max_handshakes_per_address, 32);
@@ -588,6 +595,17 @@ static const struct bad_case bad_cases[] = {
 	{ "tls", "crl_warn_days = 4000", "[tls] crl_warn_days: expected a "
 	    "number from 0 to 3650" },
 	{ "tls", "crl_watch = maybe", "[tls] crl_watch: expected on or off" },
+	{ "tls", "crl_url = ftp://ca.example/crl", "[tls] crl_url: expected "
+	    "an http:// or https:// URL" },
+	{ "tls", "crl_url = http://", "[tls] crl_url: expected a URL with a "
+	    "host" },
+	{ "tls", "crl_url = http://u:secret@ca.example/crl", "[tls] crl_url: "
+	    "no user or password" },
+	{ "tls", "crl_refresh = 30s", "[tls] crl_refresh: expected a duration "
+	    "from 1m to 7d" },
+	{ "tls", "crl_fetch_timeout = 0", "[tls] crl_fetch_timeout: expected "
+	    "a duration from 1s to 10m" },
+	{ "tls", "crl_fetch_max = 1k", "[tls] crl_fetch_max: expected a size" },
 	{ "tls", "handshake_timeout = 0", "[tls] handshake_timeout: expected "
 	    "a duration from 10ms to 1h" },
 	{ "tls", "handshake_timeout = 10sec", "[tls] handshake_timeout: "
@@ -797,6 +815,28 @@ test_listen_lists(void **state)
 	    3, "[tls] listen: clashes with 127.0.0.1:9000 on line 2");
 	load_fail("[tls]\nlisten = :9000\nlisten = 0.0.0.0:9000\n", 3,
 	    "clashes with :9000 on line 2");
+
+	/* crl_url: one per line, the first replaces, "cdp", at most 4. */
+	load_ok(cfg, "[tls]\ncrl_url = http://ca.example/a.crl\n"
+	    "crl_url = https://[::1]:8443/b.crl\ncrl_url = cdp\n");
+	assert_int_equal(cfg->n_crl_url, 2);
+	assert_string_equal(cfg->crl_url[1], "https://[::1]:8443/b.crl");
+	assert_true(cfg->crl_url_cdp);
+	load_ok(cfg, "[tls]\ncrl_url = http://a/1\ncrl_url = http://a/2\n"
+	    "crl_url = http://a/3\ncrl_url = http://a/4\n");
+	assert_int_equal(cfg->n_crl_url, CONFIG_CRL_URL_MAX);
+	load_fail("[tls]\ncrl_url = http://a/1\ncrl_url = http://a/2\n"
+	    "crl_url = http://a/3\ncrl_url = http://a/4\ncrl_url = http://a/5\n",
+	    6, "[tls] crl_url: too many URLs (at most 4)");
+	load_fail("[tls]\ncrl_check = off\ncrl_url = http://a/1\n", 0,
+	    "[tls] crl_url: set, but crl_check = off");
+	/* The tests' lower floor of crl_refresh comes from the environment. */
+	load_fail("[tls]\ncrl_refresh = 2s\n", 2, "[tls] crl_refresh: "
+	    "expected a duration from 1m to 7d");
+	assert_int_equal(setenv(CONFIG_CRL_REFRESH_TEST_ENV, "1", 1), 0);
+	load_ok(cfg, "[tls]\ncrl_refresh = 2s\n");
+	assert_int_equal(unsetenv(CONFIG_CRL_REFRESH_TEST_ENV), 0);
+	assert_int_equal(cfg->crl_refresh_ms, 2000);
 
 	/* tcp: off by default, empty is off, listed like tls. */
 	load_ok(cfg, "[tcp]\nlisten =\n");
