@@ -83,7 +83,7 @@ TAKCTL_SRC += $(PKI_SRC) $(PASSWORD_SRC)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all run test deps clean bench warnings
-all: $(BIN)/takd $(BIN)/takctl $(BIN)/takd-signer
+all: $(BIN)/takd $(BIN)/takctl $(BIN)/takd-signer $(BIN)/takd-crlfetch
 
 $(BIN)/takd: $(call obj,$(TAKD_SRC)) $(PROTO_OBJ)
 	@mkdir -p $(@D)
@@ -101,6 +101,15 @@ SIGNER_SRC = $(wildcard signer/*.c)
 $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+
+# takd-crlfetch (fetch/, docs/revocation.md "CRL from a URL"): fetches
+# [tls] crl_url for the supervisor and checks it.  libcurl
+# (libcurl4-openssl-dev) is the maintained HTTP client for the job; this
+# program is the only one linking it, takd does not.
+FETCH_SRC = $(wildcard fetch/*.c)
+$(BIN)/takd-crlfetch: $(call obj,$(FETCH_SRC)) $(BUILD)/libtakd.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcurl -lssl -lcrypto
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.

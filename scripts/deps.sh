@@ -6,8 +6,10 @@ set -eu
 
 # protobuf-c: TAK protocol v1 (proto/*.proto compiled at build time).
 # libevent-dev (evhttp, libevent-openssl): the api process (docs/api.md).
+# libcurl4-openssl-dev: takd-crlfetch, the HTTP client of [tls] crl_url
+# (fetch/crlfetch.c, docs/revocation.md); takd itself does not link it.
 # libqrencode-dev, libpng-dev: takctl's enrollment QR codes (docs/pki.md).
-pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libpng-dev libevent-dev"
+pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libpng-dev libevent-dev libcurl4-openssl-dev"
 # libnats-dev: the cluster process's NATS client (docs/cluster.md).
 pkgs="$pkgs libnats-dev"
 # libjs-leaflet: the admin console's map, served by takd (docs/console.md).

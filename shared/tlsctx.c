@@ -535,6 +535,33 @@ tlsctx_crl_signer(X509_CRL *crl, STACK_OF(X509) *ca)
 	return (NULL);
 }
 
+int64_t
+tlsctx_crl_number(const X509_CRL *crl)
+{
+	ASN1_INTEGER	*n;
+	uint64_t	 v;
+	int64_t		 r = -1;
+
+	n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	if (n != NULL && ASN1_INTEGER_get_uint64(&v, n) == 1 &&
+	    v <= INT64_MAX)
+		r = (int64_t)v;
+	ASN1_INTEGER_free(n);
+	return (r);
+}
+
+int
+tlsctx_crl_cmp(const struct crl_info *a, const struct crl_info *b)
+{
+	if (a->number >= 0 && b->number >= 0 && a->number != b->number)
+		return (a->number < b->number ? -1 : 1);
+	if (a->number >= 0 && b->number >= 0)
+		return (0);
+	if (a->last_update != b->last_update)
+		return (a->last_update < b->last_update ? -1 : 1);
+	return (0);
+}
+
 X509_CRL *
 tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
     struct crl_info *info, X509 **signer, char *err, size_t errlen)
@@ -567,6 +594,7 @@ tlsctx_crl_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *ca,
 		snprintf(err, errlen, "%s", "CRL lastUpdate is in the future");
 		goto fail;
 	}
+	info->number = tlsctx_crl_number(crl);
 	revoked = X509_CRL_get_REVOKED(crl);
 	info->entries = revoked != NULL ? (size_t)sk_X509_REVOKED_num(revoked) :
 	    0;

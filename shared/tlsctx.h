@@ -25,6 +25,8 @@ struct crl_info {
 	size_t		 entries;
 	time_t		 last_update;
 	time_t		 next_update;	/* 0 when the CRL has none */
+	/* Its cRLNumber; -1 when it has none or one beyond 63 bits. */
+	int64_t		 number;
 	char		 issuer[256];
 };
 
@@ -92,6 +94,15 @@ X509_CRL *tlsctx_crl_decode(const uint8_t *buf, size_t len);
 X509_CRL *tlsctx_crl_parse(const uint8_t *buf, size_t len,
 	    STACK_OF(X509) *ca, struct crl_info *info, X509 **signer,
 	    char *err, size_t errlen);
+
+/* The cRLNumber of a CRL; -1 when none or beyond 63 bits. */
+int64_t	 tlsctx_crl_number(const X509_CRL *);
+
+/*
+ * The order of two CRLs of one CA: by cRLNumber when both have one, by
+ * lastUpdate otherwise.  <0: a is older than b, 0: the same, >0: newer.
+ */
+int	 tlsctx_crl_cmp(const struct crl_info *a, const struct crl_info *b);
 
 /* A new verification store: the CA certificates, no CRL, no CRL flags. */
 X509_STORE *tlsctx_store_new(STACK_OF(X509) *ca);

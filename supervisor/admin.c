@@ -26,6 +26,7 @@
 #include "supervisor/api_proc.h"
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
+#include "supervisor/crl_fetch.h"
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
@@ -447,6 +448,12 @@ admin_json_crl(const struct sup *sup, struct json *j)
 	json_kv_time(j, "loaded_at", cs->loaded_at);
 	json_kv_str(j, "last_error", cs->last_error[0] ? cs->last_error : NULL);
 	json_kv_time(j, "last_error_at", cs->last_error_at);
+	json_key(j, "number");
+	if (cs->crl != NULL && cs->info.number >= 0)
+		json_int(j, cs->info.number);
+	else
+		json_null(j);
+	crl_fetch_json(sup, j);	/* [tls] crl_url */
 	json_obj_end(j);
 }
 

@@ -36,14 +36,17 @@
 #include "shared/trust.h"
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
+#include "supervisor/crl_fetch.h"
 #include "supervisor/notify.h"
 #include "supervisor/reload.h"
 
 /* What the parser process writes to its pipe, once. */
 struct crl_parse_res {
 	int32_t		 status;	/* 0: the set is in the memfd */
-	char		 err[508];
-	char		 number[CRL_NUMBER_MAX];	/* hex, "" none */
+	int32_t		 zero;
+	int64_t		 number;	/* its cRLNumber, -1: none (crl_fetch.c) */
+	char		 hexnum[CRL_NUMBER_MAX];	/* hex, "" none (cluster) */
+	char		 err[416];
 };
 
 _Static_assert(sizeof(struct crl_parse_res) <= PIPE_BUF, "one write");
@@ -236,23 +239,31 @@ crl_parser_main(struct sup *sup, int out, int set_fd, pid_t parent)
 	X509_CRL		*crl;
 	X509			*signer = NULL;
 	char			 why[sizeof(res.err)];
+	uint8_t			*copy;
+	size_t			 copy_len = 0;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
+	/* [tls] crl_url: the last good copy, read before its dirfd goes. */
+	copy = crl_fetch_copy_load(sup, &copy_len);
 	crl_parser_close_fds(out, set_fd, sup->crl.dirfd);
 	(void)setpriority(PRIO_PROCESS, 0, CRL_PARSE_NICE);
 	memset(&res, 0, sizeof(res));
 	res.status = -1;
-	if ((crl = crl_read(sup, &info, &signer, res.err,
-	    sizeof(res.err))) != NULL) {
-		crl_number_hex(crl, res.number, sizeof(res.number));
+	res.number = -1;
+	crl = crl_read(sup, &info, &signer, res.err, sizeof(res.err));
+	crl = crl_fetch_pick(sup, crl, &info, &signer, copy, copy_len,
+	    res.err, sizeof(res.err));
+	if (crl != NULL) {
+		res.number = info.number;
+		crl_number_hex(crl, res.hexnum, sizeof(res.hexnum));
 		/* Another node's never takes us back, nor re-installs ours. */
-		if (sup->crl.parsing_remote && crl_number_cmp(res.number,
+		if (sup->crl.parsing_remote && crl_number_cmp(res.hexnum,
 		    sup->crl.number) <= 0)
 			crl_errf(res.err, sizeof(res.err), "CRL of another node "
 			    "refused: its CRL number %s is not above %s, the "
-			    "one in force", res.number[0] != '\0' ? res.number :
+			    "one in force", res.hexnum[0] != '\0' ? res.hexnum :
 			    "(none)", sup->crl.number[0] != '\0' ?
 			    sup->crl.number : "(none)");
 		else if (crlset_build(set_fd, crl, signer, why,
@@ -353,6 +364,7 @@ crl_parser_collect(struct sup *sup, struct crl_parse_res *res)
 		continue;
 	if (n == (ssize_t)sizeof(*res)) {
 		res->err[sizeof(res->err) - 1] = '\0';
+		sup->crl.parser.number = res->number;
 		return (res->status == 0 ? 0 : -1);
 	}
 	crl_errf(res->err, sizeof(res->err), "CRL %s: the parser process "
@@ -406,6 +418,7 @@ crl_commit(struct sup *sup, struct crlset *set)
 	cs->set_fd = cs->parser.set_fd;
 	cs->parser.set_fd = -1;
 	crl_set_info(set, cs->info.generation + 1, &cs->info);
+	cs->info.number = cs->parser.number;
 	cs->loaded_at = time(NULL);
 	cs->last_error[0] = '\0';
 }
@@ -529,6 +542,8 @@ crl_init(struct sup *sup, char *err, size_t errlen)
 	}
 	if (crl_open_dir(sup, err, errlen) == -1)
 		return (-1);
+	if (crl_fetch_init(sup, err, errlen) == -1)
+		return (-1);
 	if (crl_parser_spawn(sup, err, errlen) == -1)
 		return (-1);
 	memset(&res, 0, sizeof(res));
@@ -543,7 +558,7 @@ crl_init(struct sup *sup, char *err, size_t errlen)
 		return (-1);
 	}
 	crl_commit(sup, set);
-	snprintf(sup->crl.number, sizeof(sup->crl.number), "%s", res.number);
+	snprintf(sup->crl.number, sizeof(sup->crl.number), "%s", res.hexnum);
 	crl_log_state(sup, "loaded", clock_mono_ms() - t0);
 	if (sup->cfg->crl_watch && crl_watch_open(sup, err, errlen) == -1)
 		return (-1);
@@ -556,6 +571,7 @@ crl_cleanup(struct sup *sup)
 	crl_parser_drop(sup);
 	free(sup->crl.remote);
 	sup->crl.remote = NULL;
+	crl_fetch_cleanup(sup);
 	tlsctx_crl_use(NULL, sup->cfg->crl_check);
 	crlset_free(sup->crl.crl);
 	sup->crl.crl = NULL;
@@ -688,8 +704,8 @@ crl_parser_event(struct sup *sup)
 		return;
 	memset(&res, 0, sizeof(res));
 	rc = crl_parser_collect(sup, &res);
-	res.number[sizeof(res.number) - 1] = '\0';
-	crl_reload_done(sup, rc, res.number, res.err, sizeof(res.err));
+	res.hexnum[sizeof(res.hexnum) - 1] = '\0';
+	crl_reload_done(sup, rc, res.hexnum, res.err, sizeof(res.err));
 }
 
 int

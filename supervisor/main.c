@@ -28,6 +28,7 @@
 #include "supervisor/api_proc.h"
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
+#include "supervisor/crl_fetch.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
@@ -499,6 +500,9 @@ dispatch(struct sup *s, struct epoll_event *ev)
 	case SUP_EV_CRL_PARSER:
 		crl_parser_event(s);
 		break;
+	case SUP_EV_CRL_FETCH:
+		crl_fetch_event(s);
+		break;
 	}
 }
 
@@ -538,6 +542,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(timeout, admin_tick(s));
 		timeout = min_timeout(timeout, state_tick(s));
 		timeout = min_timeout(timeout, crl_tick(s));
+		timeout = min_timeout(timeout, crl_fetch_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));
 		timeout = min_timeout(timeout, ticket_tick(s));
 		timeout = min_timeout(timeout, api_proc_signer_tick(s));
@@ -724,6 +729,9 @@ main(int argc, char *argv[])
 	api_proc_signer_prepare(&sup);
 	/* The cluster process's NATS keys and credentials, as root. */
 	cluster_proc_prepare(&sup);
+	/* takd-crlfetch's binary and the CRL copy's directory, as root. */
+	if (crl_fetch_prepare(&sup, err, sizeof(err)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
 		log_warn("chown %s", config.log);
 	if (!sup.foreground)

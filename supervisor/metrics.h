@@ -60,6 +60,12 @@ struct metrics_snap {
 	time_t		 crl_loaded_at;
 	time_t		 crl_last_error_at; /* 0: no failed reload */
 	bool		 crl_stale;
+	/* [tls] crl_url (crl_fetch.h); all 0 without it. */
+	bool		 crl_fetch_on;
+	uint64_t	 crl_fetch_ok;
+	uint64_t	 crl_fetch_failed;
+	uint64_t	 crl_fetch_installed;
+	time_t		 crl_fetch_last_success;
 	bool		 store_open;
 	struct store_stats store;	/* the supervisor's */
 	size_t		 n_workers;

@@ -18,6 +18,7 @@
 #include "supervisor/admin.h"
 #include "supervisor/crl.h"
 #include "supervisor/cluster_proc.h"
+#include "supervisor/crl_fetch.h"
 #include "supervisor/metrics.h"
 
 /* --- text buffer --------------------------------------------------- */
@@ -260,6 +261,20 @@ metrics_format_crl(const struct metrics_snap *s, struct metrics_buf *b)
 	metrics_gauge(b, "crl_last_error_timestamp_seconds", "When a CRL "
 	    "reload last failed, Unix time (0: never).",
 	    (int64_t)s->crl_last_error_at);
+	if (!s->crl_fetch_on)
+		return;
+	metrics_head(b, "crl_fetch_total", "counter", "Fetches of [tls] "
+	    "crl_url, by result (failed: the CRL in force stays).");
+	metrics_buf_printf(b, "takd_crl_fetch_total{result=\"ok\"} %" PRIu64
+	    "\ntakd_crl_fetch_total{result=\"failed\"} %" PRIu64 "\n",
+	    s->crl_fetch_ok, s->crl_fetch_failed);
+	metrics_head(b, "crl_fetch_installed_total", "counter", "Fetched "
+	    "CRLs newer than the one in force, installed by a reload.");
+	metrics_buf_printf(b, "takd_crl_fetch_installed_total %" PRIu64 "\n",
+	    s->crl_fetch_installed);
+	metrics_gauge(b, "crl_fetch_last_success_timestamp_seconds", "When a "
+	    "fetch of [tls] crl_url last gave a valid CRL, Unix time (0: "
+	    "never).", (int64_t)s->crl_fetch_last_success);
 }
 
 /*
@@ -419,6 +434,7 @@ metrics_render(const struct sup *sup, const struct round *r,
     struct metrics_buf *b)
 {
 	struct metrics_snap	 s;
+	struct crl_fetch_stats	 fs;
 	struct metrics_worker	*w;
 	const struct proc_slot	*slot;
 	unsigned		 i;
@@ -440,6 +456,12 @@ metrics_render(const struct sup *sup, const struct round *r,
 	s.crl_loaded_at = sup->crl.loaded_at;
 	s.crl_last_error_at = sup->crl.last_error_at;
 	s.crl_stale = crl_is_stale(sup);
+	crl_fetch_stats(sup, &fs);
+	s.crl_fetch_on = fs.on;
+	s.crl_fetch_ok = fs.ok;
+	s.crl_fetch_failed = fs.failed;
+	s.crl_fetch_installed = fs.installed;
+	s.crl_fetch_last_success = fs.last_success;
 	s.store_open = sup->store != NULL;
 	store_get_stats(sup->store, &s.store);
 	for (i = 0; i < sup->n_slots; i++) {

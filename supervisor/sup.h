@@ -40,7 +40,8 @@ enum sup_ev_kind {
 	SUP_EV_ADMIN_CLIENT,
 	SUP_EV_WORKER,
 	SUP_EV_CRL_WATCH,
-	SUP_EV_CRL_PARSER	/* the CRL parser's pidfd (crl.c) */
+	SUP_EV_CRL_PARSER,	/* the CRL parser's pidfd (crl.c) */
+	SUP_EV_CRL_FETCH	/* takd-crlfetch's pidfd (crl_fetch.c) */
 };
 
 struct sup_ev {
@@ -101,9 +102,11 @@ struct crl_parser {
 	bool		 polled;	/* pidfd is in the epoll set */
 	int64_t		 started_ms;
 	int64_t		 deadline_ms;
+	int64_t		 number;	/* the cRLNumber it read, -1 none */
 };
 
 struct crlset;
+struct crl_fetch;
 
 #define CRL_NUMBER_MAX		80	/* hex of a CRL number, NUL included */
 
@@ -130,6 +133,7 @@ struct crl_state {
 	uint8_t		*remote;
 	size_t		 remote_len;
 	bool		 parsing_remote;	/* this parse reads remote */
+	struct crl_fetch *fetch;	/* [tls] crl_url (crl_fetch.c) */
 };
 
 struct users;

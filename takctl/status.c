@@ -159,6 +159,26 @@ status_listeners(const char *st, size_t len)
 		putchar('\n');
 }
 
+/* [tls] crl_url: the fetches, and the last failure while it is the news. */
+static void
+status_crl_fetch(const char *st, size_t len)
+{
+	char	 ok[32], failed[32], ls[64], lf[64], err[512];
+
+	report_cell(st, len, "crl.fetch.ok", ok, sizeof(ok));
+	if (strcmp(ok, "-") == 0)
+		return;		/* no [tls] crl_url */
+	report_cell(st, len, "crl.fetch.failed", failed, sizeof(failed));
+	report_cell(st, len, "crl.fetch.last_success", ls, sizeof(ls));
+	report_cell(st, len, "crl.fetch.last_failure", lf, sizeof(lf));
+	report_cell(st, len, "crl.fetch.last_error", err, sizeof(err));
+	printf("CRL fetch: %s ok, %s failed, last success %s\n", ok, failed,
+	    strcmp(ls, "-") != 0 ? ls : "never");
+	/* ISO times compare as text; "-" (never) sorts before them. */
+	if (strcmp(lf, "-") != 0 && strcmp(lf, ls) >= 0)
+		printf("  FAILING since at least %s: %s\n", lf, err);
+}
+
 int
 cmd_status(struct config *c, int argc, char **argv)
 {
@@ -188,6 +208,7 @@ cmd_status(struct config *c, int argc, char **argv)
 		return (TAKCTL_EX_FAIL);
 	}
 	report_header(reply, len);
+	status_crl_fetch(reply, len);
 	status_workers(reply, len);
 	status_api(reply, len);
 	status_signer(reply, len);
