@@ -117,6 +117,8 @@ struct config {
 	unsigned	 crl_refresh_ms;
 	unsigned	 crl_fetch_timeout_ms;
 	size_t		 crl_fetch_max;		/* response size cap */
+	/* Warn this many days before a certificate expires (0: never). */
+	unsigned	 cert_warn_days;
 	unsigned	 handshake_timeout_ms;
 	/* Admission before authentication, per worker; 0 = no limit. */
 	unsigned	 max_handshakes;

@@ -570,6 +570,8 @@ static const struct config_key config_keys[] = {
 	    FIELD(crl_fetch_timeout_ms), MS_SECOND, 10 * MS_MINUTE, 0 },
 	{ "tls", "crl_fetch_max", set_size, FIELD(crl_fetch_max),
 	    64 * 1024, 64 * 1024 * 1024, 0 },
+	{ "tls", "cert_warn_days", set_number, FIELD(cert_warn_days),
+	    0, 3650, 0 },
 	{ "tls", "handshake_timeout", set_duration,
 	    FIELD(handshake_timeout_ms), 10, MS_HOUR, 0 },
 	{ "tls", "max_handshakes", set_number, FIELD(max_handshakes),

@@ -27,6 +27,7 @@
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/crl_fetch.h"
+#include "supervisor/expiry.h"
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
@@ -455,6 +456,7 @@ admin_json_crl(const struct sup *sup, struct json *j)
 		json_null(j);
 	crl_fetch_json(sup, j);	/* [tls] crl_url */
 	json_obj_end(j);
+	expiry_json(sup, j);
 }
 
 /* The users file in force (userfile.c). */

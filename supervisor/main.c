@@ -29,6 +29,7 @@
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/crl_fetch.h"
+#include "supervisor/expiry.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
@@ -543,6 +544,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(timeout, state_tick(s));
 		timeout = min_timeout(timeout, crl_tick(s));
 		timeout = min_timeout(timeout, crl_fetch_tick(s));
+		timeout = min_timeout(timeout, expiry_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));
 		timeout = min_timeout(timeout, ticket_tick(s));
 		timeout = min_timeout(timeout, api_proc_signer_tick(s));

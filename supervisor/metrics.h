@@ -66,6 +66,9 @@ struct metrics_snap {
 	uint64_t	 crl_fetch_failed;
 	uint64_t	 crl_fetch_installed;
 	time_t		 crl_fetch_last_success;
+	/* notAfter of the server certificate and the CA (expiry.h), 0: none */
+	time_t		 cert_server_not_after;
+	time_t		 cert_ca_not_after;
 	bool		 store_open;
 	struct store_stats store;	/* the supervisor's */
 	size_t		 n_workers;

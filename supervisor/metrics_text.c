@@ -19,6 +19,7 @@
 #include "supervisor/crl.h"
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl_fetch.h"
+#include "supervisor/expiry.h"
 #include "supervisor/metrics.h"
 
 /* --- text buffer --------------------------------------------------- */
@@ -261,6 +262,27 @@ metrics_format_crl(const struct metrics_snap *s, struct metrics_buf *b)
 	metrics_gauge(b, "crl_last_error_timestamp_seconds", "When a CRL "
 	    "reload last failed, Unix time (0: never).",
 	    (int64_t)s->crl_last_error_at);
+	metrics_head(b, "cert_expiry_timestamp_seconds", "gauge", "notAfter "
+	    "of the server certificate and of the CA, Unix time.");
+	if (s->cert_server_not_after != 0)
+		metrics_buf_printf(b, "takd_cert_expiry_timestamp_seconds"
+		    "{cert=\"server\"} %lld\n",
+		    (long long)s->cert_server_not_after);
+	if (s->cert_ca_not_after != 0)
+		metrics_buf_printf(b, "takd_cert_expiry_timestamp_seconds"
+		    "{cert=\"ca\"} %lld\n", (long long)s->cert_ca_not_after);
+	metrics_head(b, "days_left", "gauge", "Whole days until the server "
+	    "certificate or the CA expires, or the CRL's nextUpdate "
+	    "(negative: past).");
+	if (s->cert_server_not_after != 0)
+		metrics_buf_printf(b, "takd_days_left{what=\"server_cert\"} "
+		    "%ld\n", expiry_days_left(s->cert_server_not_after, s->now));
+	if (s->cert_ca_not_after != 0)
+		metrics_buf_printf(b, "takd_days_left{what=\"ca\"} %ld\n",
+		    expiry_days_left(s->cert_ca_not_after, s->now));
+	if (s->crl_on && s->crl_next_update != 0)
+		metrics_buf_printf(b, "takd_days_left{what=\"crl\"} %ld\n",
+		    expiry_days_left(s->crl_next_update, s->now));
 	if (!s->crl_fetch_on)
 		return;
 	metrics_head(b, "crl_fetch_total", "counter", "Fetches of [tls] "
@@ -435,6 +457,7 @@ metrics_render(const struct sup *sup, const struct round *r,
 {
 	struct metrics_snap	 s;
 	struct crl_fetch_stats	 fs;
+	struct expiry_info	 ei;
 	struct metrics_worker	*w;
 	const struct proc_slot	*slot;
 	unsigned		 i;
@@ -462,6 +485,9 @@ metrics_render(const struct sup *sup, const struct round *r,
 	s.crl_fetch_failed = fs.failed;
 	s.crl_fetch_installed = fs.installed;
 	s.crl_fetch_last_success = fs.last_success;
+	expiry_get(sup, &ei);
+	s.cert_server_not_after = ei.server;
+	s.cert_ca_not_after = ei.ca;
 	s.store_open = sup->store != NULL;
 	store_get_stats(sup->store, &s.store);
 	for (i = 0; i < sup->n_slots; i++) {

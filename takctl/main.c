@@ -37,6 +37,7 @@ static const char usage_text[] =
 "                                write the enrollment package of USER and\n"
 "                                print the ATAK and iTAK QR strings\n"
 "  pki list                      list the certificates issued by the CA\n"
+"  pki expiring [--days N] [--json]  certificates that expire within N days\n"
 "  revoke NAME|--serial HEX|--cert FILE [--reason R] [--days N]\n"
 "         [--no-reload]          revoke, write the CRL and reload takd\n"
 "  crl renew [--days N] [--no-reload]\n"

@@ -412,6 +412,7 @@ static const struct pki_sub pki_subs[] = {
 	{ "enroll-package", pki_cmd_enroll_package, "USER [--no-password] "
 	    "[--force] [--qr FILE] [--qr-itak FILE] [--qr-terminal]" },
 	{ "list",	pki_cmd_list,		"" },
+	{ "expiring",	pki_cmd_expiring,	"[--days N] [--json]" },
 };
 
 static const struct pki_sub *

@@ -18,6 +18,7 @@
 #include "takctl/admin_client.h"
 #include "takctl/report.h"
 #include "takctl/takctl.h"
+#include "takctl/user.h"
 
 /* A number at path in obj; 0 when absent or not a number. */
 static uint64_t
@@ -179,6 +180,29 @@ status_crl_fetch(const char *st, size_t len)
 		printf("  FAILING since at least %s: %s\n", lf, err);
 }
 
+/*
+ * Days left of the server certificate, the CA and the CRL (from takd), and
+ * the client certificates of the index expiring within [tls]
+ * cert_warn_days (counted here: the index is root's).
+ */
+static void
+status_expiry(const struct config *c, const char *st, size_t len)
+{
+	char	 s[32], a[32], r[32];
+	long	 n;
+
+	report_cell(st, len, "expiry.server_cert.days_left", s, sizeof(s));
+	report_cell(st, len, "expiry.ca.days_left", a, sizeof(a));
+	report_cell(st, len, "expiry.crl.days_left", r, sizeof(r));
+	printf("Days left: server certificate %s, CA %s, CRL nextUpdate %s",
+	    s, a, r);
+	if ((n = pki_expiring_clients(c, c->cert_warn_days)) >= 0)
+		printf("; %ld client certificate%s expire%s within %u days%s",
+		    n, n == 1 ? "" : "s", n == 1 ? "s" : "", c->cert_warn_days,
+		    n > 0 ? " (takctl pki expiring)" : "");
+	putchar('\n');
+}
+
 int
 cmd_status(struct config *c, int argc, char **argv)
 {
@@ -209,6 +233,7 @@ cmd_status(struct config *c, int argc, char **argv)
 	}
 	report_header(reply, len);
 	status_crl_fetch(reply, len);
+	status_expiry(c, reply, len);
 	status_workers(reply, len);
 	status_api(reply, len);
 	status_signer(reply, len);

@@ -53,6 +53,9 @@ ssize_t	 user_password_read(const char *name, char *pw, size_t pwlen);
  * the QR strings of a user of the users file.  The exit status.
  */
 int	 pki_cmd_enroll_package(struct config *, int argc, char **argv);
+/* takctl/expiring.c: pki expiring; the count for takctl status (-1: none) */
+int	 pki_cmd_expiring(struct config *, int argc, char **argv);
+long	 pki_expiring_clients(const struct config *, unsigned days);
 
 /*
  * takctl user import-tak FILE (user_import.c): add the users of a TAK

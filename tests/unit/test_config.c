@@ -57,7 +57,7 @@ static const char *const added_keys[] = {
 	"tls.max_handshakes", "tls.max_handshakes_per_address",
 	"tls.max_sessions_per_cert",
 	"tls.crl_url", "tls.crl_refresh", "tls.crl_fetch_timeout",
-	"tls.crl_fetch_max",
+	"tls.crl_fetch_max", "tls.cert_warn_days",
 	"tcp.group", "cot.protocol_offer",
 	"api.cert_o", "api.cert_ou",
 	"api.enabled", "api.listen", "api.enroll_listen", "api.max_body",
@@ -223,6 +223,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->crl_refresh_ms, 15 * 60 * 1000);
 	assert_int_equal(cfg->crl_fetch_timeout_ms, 15000);
 	assert_int_equal(cfg->crl_fetch_max, 16 * 1024 * 1024);
+	assert_int_equal(cfg->cert_warn_days, 30);
 	assert_int_equal(cfg->handshake_timeout_ms, 5000);
 	assert_int_equal(cfg->max_handshakes, 1000);
 	assert_int_equal(cfg->max_handshakes_per_address, 32);
@@ -606,6 +607,8 @@ static const struct bad_case bad_cases[] = {
 	{ "tls", "crl_fetch_timeout = 0", "[tls] crl_fetch_timeout: expected "
 	    "a duration from 1s to 10m" },
 	{ "tls", "crl_fetch_max = 1k", "[tls] crl_fetch_max: expected a size" },
+	{ "tls", "cert_warn_days = 4000", "[tls] cert_warn_days: expected a "
+	    "number from 0 to 3650" },
 	{ "tls", "handshake_timeout = 0", "[tls] handshake_timeout: expected "
 	    "a duration from 10ms to 1h" },
 	{ "tls", "handshake_timeout = 10sec", "[tls] handshake_timeout: "
