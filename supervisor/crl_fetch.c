@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,20 @@ struct crl_fetch {
 	char		 last_url[CONFIG_CRL_URL_LEN];
 	char		 last_error[sizeof(((struct crlfetch_res *)0)->err)];
 };
+
+static void	 crl_fetch_errf(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A message cut to the buffer: paths may be long. */
+static void
+crl_fetch_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
 
 /* The http(s) URIs of the server certificate's CRL distribution points. */
 static void
@@ -474,8 +489,8 @@ crl_fetch_keep(struct crl_fetch *cf, uint64_t bytes, size_t max, char *err,
 	(void)fsync(cf->dirfd);
 	return (0);
 fail:
-	snprintf(err, errlen, "cannot keep the CRL in %s: %s", cf->copy_path,
-	    strerror(errno));
+	crl_fetch_errf(err, errlen, "cannot keep the CRL in %s: %s",
+	    cf->copy_path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	(void)unlinkat(cf->dirfd, CRL_FETCH_COPY_TMP, 0);
