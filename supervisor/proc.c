@@ -638,6 +638,7 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 	log_warnx("%s sent unexpected message type %u", name, m->hdr.type);
 	return (-1);
 }
+
 void
 proc_ctl_event(struct sup *sup, struct proc_slot *slot, unsigned events)
 {
