@@ -83,7 +83,8 @@ TAKCTL_SRC += $(PKI_SRC) $(PASSWORD_SRC)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all run test deps clean bench warnings
-all: $(BIN)/takd $(BIN)/takctl $(BIN)/takd-signer $(BIN)/takd-crlfetch
+all: $(BIN)/takd $(BIN)/takctl $(BIN)/takd-signer $(BIN)/takd-crlfetch \
+     $(BIN)/takd-ocspfetch
 
 $(BIN)/takd: $(call obj,$(TAKD_SRC)) $(PROTO_OBJ)
 	@mkdir -p $(@D)
@@ -106,10 +107,17 @@ $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 # [tls] crl_url for the supervisor and checks it.  libcurl
 # (libcurl4-openssl-dev) is the maintained HTTP client for the job; this
 # program is the only one linking it, takd does not.
-FETCH_SRC = $(wildcard fetch/*.c)
+FETCH_SRC = fetch/crlfetch.c
 $(BIN)/takd-crlfetch: $(call obj,$(FETCH_SRC)) $(BUILD)/libtakd.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl -lssl -lcrypto
+
+# takd-ocspfetch (fetch/ocspfetch.c, docs/revocation.md "OCSP stapling"):
+# asks the OCSP responder about the server certificate for the staple,
+# like takd-crlfetch (OpenSSL's OCSP API, libcurl to post).
+$(BIN)/takd-ocspfetch: $(call obj,fetch/ocspfetch.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcurl -lcrypto
 
 # Unit tests link against an archive of every module but the mains, so each
 # test pulls in only the objects it uses.

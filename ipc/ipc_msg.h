@@ -194,6 +194,16 @@ enum ipc_msg_type {
 	 */
 	IPC_MSG_CLUSTER_CRL,
 
+	/*
+	 * supervisor -> worker: the OCSP response to staple ([ocsp] staple,
+	 * supervisor/ocsp.c; verified by takd-ocspfetch), gen = staple
+	 * generation.  u64 until (Unix time: its nextUpdate; not stapled
+	 * from then on), u32 status (0 good, 1 revoked), bytes the DER
+	 * OCSPResponse (1 to OCSPFETCH_RESP_MAX).  Sent at spawn and for
+	 * every new response; no ack.
+	 */
+	IPC_MSG_OCSP_STAPLE,
+
 	IPC_MSG_MAX
 };
 

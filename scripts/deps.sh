@@ -18,6 +18,8 @@ if [ "${1:-}" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-dev procps unzip"
 	# test_api drives the HTTPS ports with curl (and Python's ssl).
 	pkgs="$pkgs curl"
+	# test_ocsp runs openssl's OCSP responder in the past (libfaketime).
+	pkgs="$pkgs faketime"
 	# test_enroll_package decodes the QR codes takctl draws.
 	pkgs="$pkgs zbar-tools"
 	# test_takp_python checks the v1 codec against Python's protobuf

@@ -296,6 +296,10 @@ config_init(struct config *cfg)
 	cfg->crl_fetch_timeout_ms = 15 * 1000;
 	cfg->crl_fetch_max = 16 * 1024 * 1024;
 	cfg->cert_warn_days = 30;
+	cfg->ocsp_staple = false;
+	cfg->ocsp_responder[0] = '\0';
+	cfg->ocsp_refresh_ms = 60 * 60 * 1000;
+	cfg->ocsp_timeout_ms = 15 * 1000;
 	/*
 	 * Two round trips of TLS 1.2 at 1.5 s each plus one lost segment's
 	 * retransmission (docs/security.md, "Before authentication").

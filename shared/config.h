@@ -119,6 +119,14 @@ struct config {
 	size_t		 crl_fetch_max;		/* response size cap */
 	/* Warn this many days before a certificate expires (0: never). */
 	unsigned	 cert_warn_days;
+	/*
+	 * [ocsp] (docs/revocation.md, "OCSP stapling"): staple the server
+	 * certificate's OCSP response; responder "" = the certificate's AIA.
+	 */
+	bool		 ocsp_staple;
+	char		 ocsp_responder[CONFIG_CRL_URL_LEN];
+	unsigned	 ocsp_refresh_ms;
+	unsigned	 ocsp_timeout_ms;
 	unsigned	 handshake_timeout_ms;
 	/* Admission before authentication, per worker; 0 = no limit. */
 	unsigned	 max_handshakes;

@@ -518,12 +518,40 @@ set_crl_refresh(struct load_ctx *ctx, const struct config_key *kd,
 	return (set_duration(ctx, &k, v));
 }
 
+/*
+ * [ocsp] responder: one http or https URL, "" for the server certificate's
+ * AIA; no user:password@ (it is shown in status and logs).
+ */
+static int
+set_ocsp_responder(struct load_ctx *ctx, const struct config_key *kd,
+    const char *v)
+{
+	const char	*host;
+
+	if (*v == '\0')
+		return (set_string(ctx, kd, v));
+	if (strncasecmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else if (strncasecmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else
+		return (config_key_error(ctx, kd, v, "expected an http:// or "
+		    "https:// URL, or nothing for the certificate's AIA"));
+	if (*host == '\0' || *host == '/' || strpbrk(v, " \t") != NULL)
+		return (config_key_error(ctx, kd, v, "expected a URL with a "
+		    "host and no blank"));
+	if (strcspn(host, "/") > strcspn(host, "@"))
+		return (config_key_error(ctx, kd, NULL, "no user or password "
+		    "in the URL: it is shown in logs and status"));
+	return (set_string(ctx, kd, v));
+}
+
 #define FIELD(m)	offsetof(struct config, m), \
 			sizeof(((struct config *)NULL)->m)
 
 static const char *const config_sections[] = {
 	"server", "tls", "tcp", "cot", "pki", "metrics", "auth", "api",
-	"cluster", "console"
+	"cluster", "console", "ocsp"
 };
 
 static const struct config_key config_keys[] = {
@@ -689,6 +717,15 @@ static const struct config_key config_keys[] = {
 	    KEY_EMPTY_OK },
 	{ "cluster", "creds", set_path, FIELD(cluster_creds), 0, 0,
 	    KEY_EMPTY_OK },
+
+	{ "ocsp", "staple", set_bool, FIELD(ocsp_staple), 0, 0, 0 },
+	{ "ocsp", "responder", set_ocsp_responder, FIELD(ocsp_responder),
+	    0, 0, KEY_EMPTY_OK },
+	/* The floor is lowered like crl_refresh's for the tests. */
+	{ "ocsp", "refresh", set_crl_refresh, FIELD(ocsp_refresh_ms),
+	    MS_MINUTE, 7 * MS_DAY, 0 },
+	{ "ocsp", "timeout", set_duration, FIELD(ocsp_timeout_ms),
+	    MS_SECOND, 10 * MS_MINUTE, 0 },
 
 	{ "console", "enabled", set_bool, FIELD(console_on), 0, 0, 0 },
 	{ "console", "password_login", set_bool, FIELD(console_login), 0, 0,

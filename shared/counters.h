@@ -114,6 +114,11 @@
 	    "admitted with a stale CRL",				\
 	    "Clients admitted while the CRL was past its nextUpdate "	\
 	    "(crl_stale = enforce-listed).")				\
+	C(ocsp_stapled, COUNTER, "", "ocsp_stapled",			\
+	    "ocsp_stapled_total", NULL, NULL, "handshakes",		\
+	    "OCSP responses stapled",					\
+	    "Handshakes in which the OCSP response was stapled "	\
+	    "([ocsp] staple, the client asked).")			\
 	C(tickets_renewed, COUNTER, "tickets", "renewed",		\
 	    "tickets_renewed_total", NULL, NULL, "handshakes",		\
 	    "tickets renewed (previous key)",				\

@@ -28,6 +28,7 @@
 #include "supervisor/crl.h"
 #include "supervisor/crl_fetch.h"
 #include "supervisor/expiry.h"
+#include "supervisor/ocsp.h"
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
@@ -457,6 +458,7 @@ admin_json_crl(const struct sup *sup, struct json *j)
 	crl_fetch_json(sup, j);	/* [tls] crl_url */
 	json_obj_end(j);
 	expiry_json(sup, j);
+	ocsp_json(sup, j);	/* [ocsp] staple */
 }
 
 /* The users file in force (userfile.c). */

@@ -30,6 +30,7 @@
 #include "supervisor/crl.h"
 #include "supervisor/crl_fetch.h"
 #include "supervisor/expiry.h"
+#include "supervisor/ocsp.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
@@ -504,6 +505,9 @@ dispatch(struct sup *s, struct epoll_event *ev)
 	case SUP_EV_CRL_FETCH:
 		crl_fetch_event(s);
 		break;
+	case SUP_EV_OCSP_FETCH:
+		ocsp_event(s);
+		break;
 	}
 }
 
@@ -544,6 +548,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(timeout, state_tick(s));
 		timeout = min_timeout(timeout, crl_tick(s));
 		timeout = min_timeout(timeout, crl_fetch_tick(s));
+		timeout = min_timeout(timeout, ocsp_tick(s));
 		timeout = min_timeout(timeout, expiry_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));
 		timeout = min_timeout(timeout, ticket_tick(s));
@@ -610,6 +615,7 @@ cleanup(struct sup *s)
 	crl_cleanup(s);
 	userfile_cleanup(s);
 	ticket_free(s);
+	ocsp_cleanup(s);
 	listen_close_all(s);
 	SSL_CTX_free(s->ssl_ctx);
 	sk_X509_pop_free(s->ca, X509_free);
@@ -708,6 +714,9 @@ main(int argc, char *argv[])
 		signer_close(&sup.signer);
 		cluster_proc_prepare(&sup);
 		cluster_proc_free(&sup);
+		if (ocsp_prepare(&sup, err, sizeof(err)) == -1)
+			config_fail(err);
+		ocsp_cleanup(&sup);
 		printf("takd: configuration %s is valid\n",
 		    path ? path : "(embedded defaults)");
 		crl_cleanup(&sup);
@@ -733,6 +742,9 @@ main(int argc, char *argv[])
 	cluster_proc_prepare(&sup);
 	/* takd-crlfetch's binary and the CRL copy's directory, as root. */
 	if (crl_fetch_prepare(&sup, err, sizeof(err)) == -1)
+		fatalx_status(TAKD_EX_CONFIG, "%s", err);
+	/* takd-ocspfetch's binary, the responder and the issuer, as root. */
+	if (ocsp_prepare(&sup, err, sizeof(err)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "%s", err);
 	if (as_root && log_chown(ids.uid, ids.gid) == -1)
 		log_warn("chown %s", config.log);

@@ -20,6 +20,7 @@
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl_fetch.h"
 #include "supervisor/expiry.h"
+#include "supervisor/ocsp.h"
 #include "supervisor/metrics.h"
 
 /* --- text buffer --------------------------------------------------- */
@@ -511,6 +512,7 @@ metrics_render(const struct sup *sup, const struct round *r,
 	metrics_format(&s, b);
 	/* takd_cluster_* (supervisor/cluster_proc.c, docs/cluster.md). */
 	cluster_proc_metrics(sup, b);
+	ocsp_metrics(sup, b);	/* takd_ocsp_* ([ocsp] staple) */
 	free(w);
 }
 

@@ -28,6 +28,7 @@
 #include "supervisor/reload.h"
 #include "supervisor/round.h"
 #include "supervisor/state.h"
+#include "supervisor/ocsp.h"
 #include "supervisor/ticket.h"
 #include "worker/worker.h"
 
@@ -265,6 +266,7 @@ proc_spawn(struct sup *sup, struct proc_slot *slot)
 	}
 	/* Frames wait in the socket until the worker reads them. */
 	ticket_send(sup, slot);
+	ocsp_send(sup, slot);
 	mesh_connect(sup, slot);
 	return (0);
 }

@@ -41,7 +41,8 @@ enum sup_ev_kind {
 	SUP_EV_WORKER,
 	SUP_EV_CRL_WATCH,
 	SUP_EV_CRL_PARSER,	/* the CRL parser's pidfd (crl.c) */
-	SUP_EV_CRL_FETCH	/* takd-crlfetch's pidfd (crl_fetch.c) */
+	SUP_EV_CRL_FETCH,	/* takd-crlfetch's pidfd (crl_fetch.c) */
+	SUP_EV_OCSP_FETCH	/* takd-ocspfetch's pidfd (ocsp.c) */
 };
 
 struct sup_ev {
@@ -159,6 +160,7 @@ struct users_state {
 };
 
 struct admin_client;
+struct ocsp_state;
 struct reload;
 struct round;
 struct store;
@@ -236,6 +238,7 @@ struct sup {
 
 	struct store	*store;		/* shared state (state.c) */
 	struct ticket_ring *tickets;	/* session ticket keys (ticket.c) */
+	struct ocsp_state *ocsp;	/* [ocsp] staple (ocsp.c) */
 	int64_t		 state_purge_ms;	/* next SA purge, monotonic */
 };
 

@@ -32,6 +32,7 @@
 #include "worker/registry.h"
 #include "worker/revoke.h"
 #include "worker/session.h"
+#include "worker/staple.h"
 #include "worker/takproto.h"
 #include "worker/tls.h"
 #include "worker/worker_int.h"
@@ -54,6 +55,7 @@ static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_USERS_ACK] = "USERS_ACK",
 	[IPC_MSG_CHANNELS] = "CHANNELS",
 	[IPC_MSG_CHANNELS_ACK] = "CHANNELS_ACK",
+	[IPC_MSG_OCSP_STAPLE] = "OCSP_STAPLE",
 };
 
 static const char *
@@ -392,6 +394,8 @@ ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
 	case IPC_MSG_CHANNELS:
 		return (msg->fd == -1 && ctl_channels_read(msg, NULL, NULL) ==
 		    0);
+	case IPC_MSG_OCSP_STAPLE:
+		return (staple_check(msg) == 0);
 	default:
 		return (0);
 	}
@@ -442,6 +446,12 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 		break;
 	case IPC_MSG_CHANNELS:
 		ctl_channels(w, msg);
+		break;
+	case IPC_MSG_OCSP_STAPLE:
+		if (staple_install(w->ctx, msg, &w->cnt.ocsp_stapled) == -1)
+			log_warnx("OCSP staple %u: cannot install the status "
+			    "callback; handshakes go on without a staple",
+			    msg->hdr.gen_or_peer);
 		break;
 	}
 }

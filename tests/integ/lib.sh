@@ -557,7 +557,7 @@ write_config() {
 		_cfg_set "${kv%%=*}" "${kv#*=}"
 	done
 	: >"$file"
-	for sec in server tls tcp cot pki auth metrics api cluster console; do
+	for sec in server tls tcp cot pki auth metrics api cluster console ocsp; do
 		printf '[%s]\n' "$sec" >>"$file"
 		for key in "${order[@]}"; do
 			[ "${key%%.*}" = "$sec" ] || continue

@@ -67,6 +67,7 @@ static const char *const added_keys[] = {
 	"cluster.nats", "cluster.name", "cluster.node",
 	"cluster.node_timeout", "cluster.tls_ca", "cluster.tls_cert",
 	"cluster.tls_key", "cluster.creds",
+	"ocsp.staple", "ocsp.responder", "ocsp.refresh", "ocsp.timeout",
 	"console.enabled", "console.password_login", "console.tiles",
 	"console.session_idle", "console.session_max", "console.www_dir",
 	"console.leaflet_dir",
@@ -224,6 +225,10 @@ test_defaults(void **state)
 	assert_int_equal(cfg->crl_fetch_timeout_ms, 15000);
 	assert_int_equal(cfg->crl_fetch_max, 16 * 1024 * 1024);
 	assert_int_equal(cfg->cert_warn_days, 30);
+	assert_false(cfg->ocsp_staple);
+	assert_string_equal(cfg->ocsp_responder, "");
+	assert_int_equal(cfg->ocsp_refresh_ms, 60 * 60 * 1000);
+	assert_int_equal(cfg->ocsp_timeout_ms, 15000);
 	assert_int_equal(cfg->handshake_timeout_ms, 5000);
 	assert_int_equal(cfg->max_handshakes, 1000);
 	assert_int_equal(cfg->max_handshakes_per_address, 32);
@@ -607,6 +612,12 @@ static const struct bad_case bad_cases[] = {
 	{ "tls", "crl_fetch_timeout = 0", "[tls] crl_fetch_timeout: expected "
 	    "a duration from 1s to 10m" },
 	{ "tls", "crl_fetch_max = 1k", "[tls] crl_fetch_max: expected a size" },
+	{ "ocsp", "responder = ldap://ca.example/", "[ocsp] responder: "
+	    "expected an http:// or https:// URL" },
+	{ "ocsp", "responder = http://u:pw@ca.example/", "[ocsp] responder: "
+	    "no user or password" },
+	{ "ocsp", "refresh = 10s", "[ocsp] refresh: expected a duration "
+	    "from 1m to 7d" },
 	{ "tls", "cert_warn_days = 4000", "[tls] cert_warn_days: expected a "
 	    "number from 0 to 3650" },
 	{ "tls", "handshake_timeout = 0", "[tls] handshake_timeout: expected "
