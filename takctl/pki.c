@@ -413,6 +413,9 @@ static const struct pki_sub pki_subs[] = {
 	    "[--force] [--qr FILE] [--qr-itak FILE] [--qr-terminal]" },
 	{ "list",	pki_cmd_list,		"" },
 	{ "expiring",	pki_cmd_expiring,	"[--days N] [--json]" },
+	{ "renew",	renew_cmd_client,	"NAME [--grace 7d] [--days N] "
+	    "[--password P]" },
+	{ "renew-server", renew_cmd_server,	"[--days N]" },
 };
 
 static const struct pki_sub *

@@ -188,7 +188,7 @@ revoke_json_text(const char *reply, size_t len, const char *key, char *buf,
  * is not running (it loads the file when it starts); TAKCTL_EX_FAIL when it
  * runs and did not take it.
  */
-static int
+int
 revoke_reload(struct config *cfg, bool no_reload, size_t entries)
 {
 	char		 err[PATH_MAX + 256], gen[32], ent[32], closed[32];
@@ -330,6 +330,9 @@ crl_renew(struct config *cfg, int argc, char **argv)
 		return (rc == 1 ? TAKCTL_EX_OK : TAKCTL_EX_USAGE);
 	if (a.npos != 0)
 		return (revoke_usage(crl_usage_text));
+	/* Renewed certificates whose grace ended (takctl/renew.c). */
+	if (renew_apply_due(cfg, &(size_t){ 0 }, err, sizeof(err)) == -1)
+		takctl_warnx("warning: %s", err);
 	if (pki_crl_renew(cfg->pki_dir, cfg->crl, a.days, &out, err,
 	    sizeof(err)) == -1) {
 		takctl_warnx("%s", err);

@@ -20,6 +20,17 @@ int	 cmd_sa(struct config *, int argc, char **argv);
 int	 cmd_stats(struct config *, int argc, char **argv);
 int	 cmd_revoke(struct config *, int argc, char **argv);
 int	 cmd_crl(struct config *, int argc, char **argv);
+/*
+ * takctl pki renew, renew-server (renew.c); renew_apply_due revokes the
+ * renewed certificates whose grace ended: how many (entries: the CRL's
+ * size after), or -1 with err.
+ */
+int	 renew_cmd_client(struct config *, int argc, char **argv);
+int	 renew_cmd_server(struct config *, int argc, char **argv);
+int	 renew_apply_due(struct config *, size_t *entries, char *err,
+	    size_t errlen);
+/* Have takd load the CRL just written (revoke.c): the exit status. */
+int	 revoke_reload(struct config *, bool no_reload, size_t entries);
 int	 cmd_user(struct config *, int argc, char **argv);
 int	 cmd_group(struct config *, int argc, char **argv);
 int	 cmd_packages(struct config *, int argc, char **argv);
