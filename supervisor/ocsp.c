@@ -431,17 +431,22 @@ ocsp_take(struct sup *sup, struct ocsp_state *os,
 	struct stat	 st;
 	time_t		 now = time(NULL);
 	char		 upd[64], until[64];
-	ssize_t		 n;
+	uint8_t		*der;
+	ssize_t		 n = -1;
 
-	if (res->bytes == 0 || res->bytes > OCSPFETCH_RESP_MAX ||
-	    fstat(os->out_fd, &st) == -1 || (uint64_t)st.st_size !=
-	    res->bytes || (n = pread(os->out_fd, os->der, res->bytes, 0)) !=
+	/* Read aside: the staple in force stays if this one is bad. */
+	if ((der = malloc(OCSPFETCH_RESP_MAX)) == NULL || res->bytes == 0 ||
+	    res->bytes > OCSPFETCH_RESP_MAX || fstat(os->out_fd, &st) == -1 ||
+	    (uint64_t)st.st_size != res->bytes ||
+	    (n = pread(os->out_fd, der, res->bytes, 0)) !=
 	    (ssize_t)res->bytes) {
-		os->len = 0;
+		free(der);
 		ocsp_failed(sup, os, "takd-ocspfetch's answer is "
 		    "inconsistent");
 		return;
 	}
+	memcpy(os->der, der, (size_t)n);
+	free(der);
 	os->len = res->bytes;
 	os->generation++;
 	os->status = res->status;

@@ -180,6 +180,25 @@ status_crl_fetch(const char *st, size_t len)
 		printf("  FAILING since at least %s: %s\n", lf, err);
 }
 
+/* [ocsp] staple: the staple's state, and the last failure while news. */
+static void
+status_ocsp(const char *st, size_t len)
+{
+	char	 state[32], until[64], ls[64], lf[64], err[512];
+
+	report_cell(st, len, "ocsp.staple", state, sizeof(state));
+	if (strcmp(state, "-") == 0)
+		return;		/* no [ocsp] staple */
+	report_cell(st, len, "ocsp.next_update", until, sizeof(until));
+	report_cell(st, len, "ocsp.last_success", ls, sizeof(ls));
+	report_cell(st, len, "ocsp.last_failure", lf, sizeof(lf));
+	report_cell(st, len, "ocsp.last_error", err, sizeof(err));
+	printf("OCSP staple: %s%s%s\n", state, strcmp(until, "-") != 0 ?
+	    ", until " : "", strcmp(until, "-") != 0 ? until : "");
+	if (strcmp(lf, "-") != 0 && strcmp(lf, ls) >= 0)
+		printf("  FAILING since at least %s: %s\n", lf, err);
+}
+
 /*
  * Days left of the server certificate, the CA and the CRL (from takd), and
  * the client certificates of the index expiring within [tls]
@@ -233,6 +252,7 @@ cmd_status(struct config *c, int argc, char **argv)
 	}
 	report_header(reply, len);
 	status_crl_fetch(reply, len);
+	status_ocsp(reply, len);
 	status_expiry(c, reply, len);
 	status_workers(reply, len);
 	status_api(reply, len);
