@@ -2,7 +2,13 @@
  * The days left of what takd holds: server certificate, CA, CRL.  See
  * expiry.h.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +16,8 @@
 #include <openssl/x509.h>
 
 #include "shared/clock.h"
+#include "shared/expiry_note.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/pkiutil.h"
 #include "supervisor/expiry.h"
@@ -32,6 +40,119 @@ expiry_get(const struct sup *sup, struct expiry_info *ei)
 	}
 	if (sup->crl.crl != NULL)
 		ei->crl = sup->crl.info.next_update;
+}
+
+/*
+ * The expiry note's dates (shared/expiry_note.h), read again only when the
+ * file changed: takctl replaces it, so its inode or mtime moves.
+ */
+static struct {
+	bool		 have;
+	dev_t		 dev;
+	ino_t		 ino;
+	struct timespec	 mtime;
+	off_t		 size;
+	time_t		*v;
+	size_t		 n;
+} expiry_note;
+
+static int
+expiry_note_parse(const char *buf, time_t **out, size_t *n)
+{
+	const char	*p = buf, *nl;
+	long long	 t;
+	char		*end;
+	time_t		*v;
+	size_t		 cap = 0, i = 0;
+
+	if (strncmp(p, EXPIRY_NOTE_HEADER "\n", sizeof(EXPIRY_NOTE_HEADER)) !=
+	    0)
+		return (-1);
+	p += sizeof(EXPIRY_NOTE_HEADER);
+	for (nl = p; (nl = strchr(nl, '\n')) != NULL; nl++)
+		cap++;
+	if ((v = calloc(cap + 1, sizeof(*v))) == NULL)
+		return (-1);
+	while (*p != '\0') {
+		errno = 0;
+		t = strtoll(p, &end, 10);
+		if (errno != 0 || end == p || *end != '\n' || t <= 0 ||
+		    i == cap) {
+			free(v);
+			return (-1);
+		}
+		v[i++] = (time_t)t;
+		p = end + 1;
+	}
+	*out = v;
+	*n = i;
+	return (0);
+}
+
+/* Load the note if it changed: 0, or -1 when there is none (logged once). */
+static int
+expiry_note_load(const struct sup *sup)
+{
+	static bool	 warned;
+	struct stat	 st;
+	char		 path[PATH_MAX], err[PATH_MAX + 128];
+	char		*buf;
+	size_t		 len, n;
+	time_t		*v;
+
+	if (snprintf(path, sizeof(path), "%s/%s/%s", sup->cfg->state_dir,
+	    EXPIRY_NOTE_DIR, EXPIRY_NOTE_FILE) >= (int)sizeof(path))
+		return (-1);
+	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		expiry_note.have = false;
+		return (-1);
+	}
+	if (expiry_note.have && st.st_dev == expiry_note.dev &&
+	    st.st_ino == expiry_note.ino && st.st_size == expiry_note.size &&
+	    st.st_mtim.tv_sec == expiry_note.mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == expiry_note.mtime.tv_nsec)
+		return (0);
+	expiry_note.have = false;
+	if ((buf = fileio_read_st(AT_FDCWD, path, path, EXPIRY_NOTE_MAX, &len,
+	    &st, err, sizeof(err))) == NULL || expiry_note_parse(buf, &v,
+	    &n) == -1) {
+		if (!warned)
+			log_warnx("%s: %s: the count of expiring client "
+			    "certificates is unknown until takctl writes it "
+			    "again", path, buf == NULL ? err : "not a note of "
+			    "takctl's");
+		warned = true;
+		free(buf);
+		return (-1);
+	}
+	free(buf);
+	warned = false;
+	free(expiry_note.v);
+	expiry_note.v = v;
+	expiry_note.n = n;
+	expiry_note.dev = st.st_dev;
+	expiry_note.ino = st.st_ino;
+	expiry_note.size = st.st_size;
+	expiry_note.mtime = st.st_mtim;
+	expiry_note.have = true;
+	return (0);
+}
+
+long
+expiry_clients(const struct sup *sup, time_t now, time_t *as_of)
+{
+	time_t	 limit = now + (time_t)sup->cfg->cert_warn_days * 86400;
+	size_t	 i;
+	long	 n = 0;
+
+	*as_of = 0;
+	if (expiry_note_load(sup) == -1)
+		return (-1);
+	for (i = 0; i < expiry_note.n; i++)
+		if (expiry_note.v[i] <= limit)
+			n++;
+	*as_of = expiry_note.mtime.tv_sec;
+	return (n);
 }
 
 long
@@ -61,7 +182,8 @@ void
 expiry_json(const struct sup *sup, struct json *j)
 {
 	struct expiry_info	 ei;
-	time_t			 now = time(NULL);
+	time_t			 now = time(NULL), as_of;
+	long			 clients;
 
 	expiry_get(sup, &ei);
 	json_key(j, "expiry");
@@ -70,6 +192,16 @@ expiry_json(const struct sup *sup, struct json *j)
 	expiry_json_one(j, "server_cert", ei.server, now);
 	expiry_json_one(j, "ca", ei.ca, now);
 	expiry_json_one(j, "crl", ei.crl, now);
+	clients = expiry_clients(sup, now, &as_of);
+	json_key(j, "client_certs");
+	json_obj_begin(j);
+	json_key(j, "expiring");
+	if (clients >= 0)
+		json_int(j, clients);
+	else
+		json_null(j);
+	json_kv_time(j, "counted_at", as_of);
+	json_obj_end(j);
 	json_obj_end(j);
 }
 

@@ -6,9 +6,10 @@
  * cert_warn_days for the certificates; the CRL keeps its hourly warning of
  * crl.c and [tls] crl_warn_days).
  *
- * Client certificates are counted by takctl, which reads the PKI index as
- * root: the index is root's and 0600, and the supervisor runs as the
- * service user once started (docs/revocation.md says why it is not copied).
+ * Client certificates: the index is root's and 0600 and the supervisor runs
+ * as the service user once started, so takctl, as root, leaves their
+ * notAfter dates in STATE_DIR/store/pki-expiry (shared/expiry_note.h),
+ * which the supervisor counts.
  */
 #ifndef TAKD_SUP_EXPIRY_H
 #define TAKD_SUP_EXPIRY_H
@@ -29,6 +30,11 @@ struct expiry_info {
 void	 expiry_get(const struct sup *, struct expiry_info *);
 /* Days left from now, rounded down (negative once past). */
 long	 expiry_days_left(time_t when, time_t now);
+/*
+ * Client certificates of the note expiring within [tls] cert_warn_days
+ * (or expired), and when takctl counted them (*as_of); -1 without a note.
+ */
+long	 expiry_clients(const struct sup *, time_t now, time_t *as_of);
 /* "expiry" of takctl status. */
 void	 expiry_json(const struct sup *, struct json *);
 /* The daily warnings, the first at start; ms until the next. */

@@ -69,6 +69,10 @@ struct metrics_snap {
 	/* notAfter of the server certificate and the CA (expiry.h), 0: none */
 	time_t		 cert_server_not_after;
 	time_t		 cert_ca_not_after;
+	/* Client certificates expiring within cert_warn_days, -1: unknown. */
+	long		 cert_clients_expiring;
+	time_t		 cert_clients_counted_at;
+	unsigned	 cert_warn_days;
 	bool		 store_open;
 	struct store_stats store;	/* the supervisor's */
 	size_t		 n_workers;

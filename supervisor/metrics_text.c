@@ -284,6 +284,17 @@ metrics_format_crl(const struct metrics_snap *s, struct metrics_buf *b)
 	if (s->crl_on && s->crl_next_update != 0)
 		metrics_buf_printf(b, "takd_days_left{what=\"crl\"} %ld\n",
 		    expiry_days_left(s->crl_next_update, s->now));
+	if (s->cert_clients_expiring >= 0) {
+		metrics_head(b, "client_certs_expiring", "gauge", "Valid "
+		    "client certificates of the PKI index expiring within "
+		    "[tls] cert_warn_days or expired, as takctl last counted "
+		    "them.");
+		metrics_buf_printf(b, "takd_client_certs_expiring{days=\"%u\"} "
+		    "%ld\n", s->cert_warn_days, s->cert_clients_expiring);
+		metrics_gauge(b, "client_certs_counted_timestamp_seconds",
+		    "When takctl last wrote the client certificates' dates, "
+		    "Unix time.", (int64_t)s->cert_clients_counted_at);
+	}
 	if (!s->crl_fetch_on)
 		return;
 	metrics_head(b, "crl_fetch_total", "counter", "Fetches of [tls] "
@@ -489,6 +500,9 @@ metrics_render(const struct sup *sup, const struct round *r,
 	expiry_get(sup, &ei);
 	s.cert_server_not_after = ei.server;
 	s.cert_ca_not_after = ei.ca;
+	s.cert_clients_expiring = expiry_clients(sup, s.now,
+	    &s.cert_clients_counted_at);
+	s.cert_warn_days = sup->cfg->cert_warn_days;
 	s.store_open = sup->store != NULL;
 	store_get_stats(sup->store, &s.store);
 	for (i = 0; i < sup->n_slots; i++) {

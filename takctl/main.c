@@ -228,6 +228,10 @@ main(int argc, char **argv)
 		return (TAKD_EX_CONFIG);
 	}
 	rc = cmd->fn(&cfg, argc, argv);
+	/* What changes the index, status, and the daily crl renew. */
+	if (cmd->fn == cmd_pki || cmd->fn == cmd_revoke ||
+	    cmd->fn == cmd_crl || cmd->fn == cmd_status)
+		takctl_expiry_note(&cfg);
 	config_clear_secrets(&cfg);
 	return (rc);
 }

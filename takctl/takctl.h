@@ -34,6 +34,11 @@ int	 revoke_reload(struct config *, bool no_reload, size_t entries);
 int	 cmd_user(struct config *, int argc, char **argv);
 int	 cmd_group(struct config *, int argc, char **argv);
 int	 cmd_packages(struct config *, int argc, char **argv);
+/*
+ * As root: leave the valid client certificates' notAfter in the state
+ * directory for takd (shared/expiry_note.h); nothing for other users.
+ */
+void	 takctl_expiry_note(const struct config *);
 
 /*
  * Send request to takd and print its JSON reply as it is.  Failed when the

@@ -56,6 +56,36 @@ status_and_metrics() {
 	    { diag_file "$T/summary"; fail "takctl status on a terminal"; }
 	expect_grep "Days left: server certificate $sd, CA [0-9]+, CRL nextUpdate $cd; 1 client certificate expires within 30 days" \
 	    "$T/summary"
+	client_note
+}
+
+# takd's own count of expiring client certificates: takctl, as root, leaves
+# their dates in the service user's store; status and /metrics count them.
+client_note() {
+	local note=$T/state/store/pki-expiry
+	expect_eq "$(sget expiry.client_certs.expiring)" 1 \
+	    "client certificates expiring, in takd's status"
+	expect_grep '^takd_client_certs_expiring\{days="30"\} 1$' "$T/prom"
+	expect_eq "$(stat -c %U:%a "$note")" \
+	    "$(stat -c %U "$T/state/store"):600" "the note's owner and mode"
+	grep -q dave "$note" && fail "the note names a client"
+	# A link planted where the note is made is never followed.
+	ln -s "$T/victim" "$T/state/store/pki-expiry.tmp"
+	expect_ctl 0 pki client erin --days 5 --password test
+	[ -e "$T/victim" ] && fail "takctl followed a planted link"
+	takd_status
+	expect_eq "$(sget expiry.client_certs.expiring)" 2 "after erin"
+	expect_ctl 0 revoke dave --no-reload
+	takd_status
+	expect_eq "$(sget expiry.client_certs.expiring)" 1 "after dave's revocation"
+	# A note that is not takctl's: unknown, said once in the log.
+	printf 'garbage\n' >"$note.new" && mv "$note.new" "$note"
+	"$TAKCTL" -c "$CFG" stats --prometheus >"$T/prom" 2>&1 ||
+	    fail "takctl stats --prometheus"
+	grep -q '^takd_client_certs_expiring' "$T/prom" &&
+	    fail "a count from a note that is not takctl's"
+	log_has "pki-expiry: not a note of takctl's" ||
+	    fail "no log line for a bad note"
 }
 
 # A server certificate that expires in 5 days: a warning at start naming
