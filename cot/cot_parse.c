@@ -59,6 +59,7 @@ struct parse_state {
 	int		 seen_point;
 	int		 seen_contact;
 	int		 seen_group;
+	int		 seen_fileshare;
 	const char *const *names;	/* children of <detail> to look for */
 	unsigned	*seen;		/* their bits */
 	/* event attributes kept for the checks after the parse */
@@ -288,6 +289,34 @@ parse_copy(struct parse_state *st, const xmlChar *val, const xmlChar *end,
 	return (0);
 }
 
+/*
+ * parse_copy() for a value that never refuses its event: one that does not
+ * fit, has a control character or a reference but "&#38;" leaves dst "".
+ */
+static void
+parse_copy_soft(const xmlChar *val, const xmlChar *end, char *dst,
+    size_t dstlen)
+{
+	size_t	 o = 0;
+
+	for (; val < end; val++) {
+		if (o + 1 >= dstlen || *val < 0x20 || *val == 0x7f)
+			goto none;
+		if (*val == '&') {
+			if (end - val < 5 || memcmp(val, "&#38;", 5) != 0)
+				goto none;
+			val += 4;	/* to the ';' */
+			dst[o++] = '&';
+			continue;
+		}
+		dst[o++] = (char)*val;
+	}
+	dst[o] = '\0';
+	return;
+ none:
+	dst[0] = '\0';
+}
+
 static int
 attr_is(const xmlChar **a, const char *name)
 {
@@ -451,6 +480,20 @@ parse_link(struct parse_state *st, int nattr, const xmlChar **a)
 		    sizeof(v->link_type), "link", "type");
 }
 
+/* <fileshare senderUrl>: the b-f-t-r's download URL. */
+static void
+parse_fileshare(struct parse_state *st, int nattr, const xmlChar **a)
+{
+	int	 i;
+
+	for (i = 0; i < nattr; i++, a += 5)
+		if (attr_is(a, "senderUrl")) {
+			parse_copy_soft(a[3], a[4], st->v->fileshare_url,
+			    sizeof(st->v->fileshare_url));
+			return;
+		}
+}
+
 static void
 parse_dest_add(struct parse_state *st, enum cot_dest_kind kind,
     const xmlChar **a)
@@ -593,7 +636,10 @@ parse_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
 			parse_group(st, nattr, attrs);
 		} else if (strcmp(n, "link") == 0)
 			parse_link(st, nattr, attrs);
-		else if (strcmp(n, "marti") == 0) {
+		else if (strcmp(n, "fileshare") == 0 && !st->seen_fileshare) {
+			st->seen_fileshare = 1;
+			parse_fileshare(st, nattr, attrs);
+		} else if (strcmp(n, "marti") == 0) {
 			at = AT_MARTI;
 			st->v->has_marti = true;
 		} else if (strcmp(n, "TakControl") == 0)
@@ -684,6 +730,7 @@ parse_view_init(struct cot_view *v, size_t event_off)
 	v->has_marti = v->dest_all = false;
 	v->n_dest = v->n_dest_other = 0;
 	v->link_uid[0] = v->link_type[0] = '\0';
+	v->fileshare_url[0] = '\0';
 	v->takp_request = 0;
 }
 

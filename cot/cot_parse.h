@@ -30,6 +30,7 @@
 #define COT_ENDPOINT_MAX	128
 #define COT_GROUP_MAX		64
 #define COT_MAX_DEST		32
+#define COT_URL_MAX		1024
 
 #define COT_PARSE_DEPTH		64	/* element nesting, <event> is 1 */
 #define COT_PARSE_ATTRS		64	/* attributes of one element */
@@ -94,6 +95,15 @@ struct cot_view {
 	/* First <detail><link> with a uid (t-x-d-d: the departed uid). */
 	char		 link_uid[COT_UID_MAX];
 	char		 link_type[COT_TYPE_MAX];
+
+	/*
+	 * <detail><fileshare senderUrl/> (a b-f-t-r: where the recipients
+	 * download the data package, docs/datapackages.md): the first
+	 * one's.  "" when absent, and when longer than COT_URL_MAX - 1
+	 * bytes, with a control character or a character reference: a
+	 * senderUrl is only looked at, it never makes an event refused.
+	 */
+	char		 fileshare_url[COT_URL_MAX];
 
 	/*
 	 * <detail><TakControl><TakRequest version/> (a t-x-takp-q, the

@@ -873,6 +873,53 @@ test_make_disconnect(void **state)
 	free(b.data);
 }
 
+/*
+ * <fileshare senderUrl>: the first one's, "&amp;" decoded; a value that
+ * does not fit or that cot_parse() could not copy leaves it "" and the
+ * event parses all the same.
+ */
+static void
+test_fileshare(void **state)
+{
+	static const char head[] = "<event version=\"2.0\" uid=\"FT-1\" "
+	    "type=\"b-f-t-r\" how=\"h-e\" time=\"2026-11-23T08:00:00Z\" "
+	    "start=\"2026-11-23T08:00:00Z\" stale=\"2026-11-23T08:01:00Z\">"
+	    "<point lat=\"0\" lon=\"0\"/><detail>";
+	char	 buf[4 * COT_URL_MAX], url[COT_URL_MAX + 1];
+
+	snprintf(buf, sizeof(buf), "%s<fileshare filename=\"p.zip\" "
+	    "senderUrl=\"https://tak:8443/Marti/sync/content?hash=ab&amp;x=1\"/>"
+	    "<fileshare senderUrl=\"https://second/\"/>"
+	    "<marti><dest callsign=\"B\"/></marti></detail></event>", head);
+	parse_ok(buf);
+	assert_string_equal(view.fileshare_url,
+	    "https://tak:8443/Marti/sync/content?hash=ab&x=1");
+	assert_int_equal(view.n_dest, 1);
+
+	/* Under <detail> only. */
+	snprintf(buf, sizeof(buf), "%s<x><fileshare senderUrl=\"https://a/\"/>"
+	    "</x></detail></event>", head);
+	parse_ok(buf);
+	assert_string_equal(view.fileshare_url, "");
+
+	/* One byte too long, a character reference: "", not refused. */
+	memset(url, 'a', COT_URL_MAX);
+	url[COT_URL_MAX] = '\0';
+	snprintf(buf, sizeof(buf), "%s<fileshare senderUrl=\"%s\"/>"
+	    "</detail></event>", head, url);
+	parse_ok(buf);
+	assert_string_equal(view.fileshare_url, "");
+	url[COT_URL_MAX - 1] = '\0';
+	snprintf(buf, sizeof(buf), "%s<fileshare senderUrl=\"%s\"/>"
+	    "</detail></event>", head, url);
+	parse_ok(buf);
+	assert_string_equal(view.fileshare_url, url);
+	snprintf(buf, sizeof(buf), "%s<fileshare senderUrl=\"a&#9;b\"/>"
+	    "</detail></event>", head);
+	parse_ok(buf);
+	assert_string_equal(view.fileshare_url, "");
+}
+
 /* t-x-g-c: a client's groups changed; the shape of t-x-d-d. */
 static void
 test_make_group_change(void **state)
@@ -934,6 +981,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_make_pong),
 		cmocka_unit_test(test_make_disconnect),
 		cmocka_unit_test(test_make_group_change),
+		cmocka_unit_test(test_fileshare),
 	};
 
 	cot_parse_init();
