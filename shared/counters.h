@@ -403,6 +403,21 @@
 	    "fanout_malformed_total", NULL, NULL,			\
 	    "fan-out between workers", "channels closed: malformed",	\
 	    "Channels to other workers closed for a malformed frame.")	\
+	C(fs_held, COUNTER, "fileshare", "held",			\
+	    "fileshare_requests_total", "package", "held",		\
+	    "data package announcements", "b-f-t-r to here: package held",\
+	    "File transfer requests (b-f-t-r) whose senderUrl points "	\
+	    "at this server's api, by what the package store says of "	\
+	    "the package: held, unknown (logged: its recipients will "	\
+	    "get 404), unchecked (the store could not be read).")	\
+	C(fs_unknown, COUNTER, "fileshare", "unknown",			\
+	    "fileshare_requests_total", "package", "unknown",		\
+	    "data package announcements",				\
+	    "b-f-t-r to here: package unknown", NULL)			\
+	C(fs_unchecked, COUNTER, "fileshare", "unchecked",		\
+	    "fileshare_requests_total", "package", "unchecked",	\
+	    "data package announcements",				\
+	    "b-f-t-r to here: store unreadable", NULL)			\
 	C(api_req_marti, COUNTER, "api", "requests_marti",		\
 	    "api_requests_total", "listener", "marti", "api",		\
 	    "requests: Marti (8443)",					\

@@ -197,6 +197,11 @@ proc_child(struct sup *sup, struct proc_slot *slot, int ctl_fd, pid_t parent)
 	args.users = sup->users.set;
 	args.users_generation = sup->users.generation;
 	args.cfg = sup->cfg;
+	for (i = 0; i < sup->n_api_lis; i++)
+		if (strcmp(sup->api_lis[i].proto, "https") == 0) {
+			args.api_port = sup->api_lis[i].port;
+			break;
+		}
 	exit(worker_main(&args));
 }
 

@@ -27,6 +27,7 @@
 #include "shared/log.h"
 #include "worker/conn.h"
 #include "worker/evconv.h"
+#include "worker/fileshare.h"
 #include "worker/registry.h"
 #include "worker/route.h"
 #include "worker/session.h"
@@ -438,6 +439,7 @@ session_event(struct worker *w, struct conn *c, enum evbuf_enc enc,
 		session_route(w, c, &v, act, cls, ev);
 		session_record(w, c, &v, act, ev, wall);
 		evbuf_unref(ev);
+		fileshare_check(w, c, &v);
 	}
 	registry_touch(w, c, wall);
 	return (0);

@@ -27,6 +27,7 @@
 #include "shared/log.h"
 #include "worker/auth.h"
 #include "worker/conn.h"
+#include "worker/fileshare.h"
 #include "worker/groups.h"
 #include "worker/registry.h"
 #include "worker/revoke.h"
@@ -197,6 +198,10 @@ worker_init(struct worker *w, const struct worker_args *args)
 		log_warn("group table");
 		return (1);
 	}
+	if ((w->fileshare = fileshare_new(w->cfg, args->api_port)) == NULL) {
+		log_warn("fileshare");
+		return (1);
+	}
 	log_info("started: %zu listeners, CRL generation %u, max %u sessions",
 	    w->n_acceptors, w->crl_generation, w->cfg->max_sessions);
 	/* Should it fail, the loop stops at once with the status. */
@@ -214,6 +219,8 @@ worker_teardown(struct worker *w)
 	receivers_free(w);
 	w->groups = NULL;
 	registry_free(w);
+	fileshare_free(w->fileshare);
+	w->fileshare = NULL;
 	revoke_free(w);
 	auth_free(w);
 	accept_close_all(w);

@@ -42,6 +42,12 @@ struct worker_args {
 	struct users	*users;
 	uint32_t	 users_generation;
 	const struct config *cfg;
+	/*
+	 * The port [api] listen is bound to (its "0" resolved), 0 when 8443
+	 * is not served: what a b-f-t-r's senderUrl to this server names
+	 * (fileshare.h).
+	 */
+	unsigned	 api_port;
 };
 
 /*

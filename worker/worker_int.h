@@ -103,6 +103,7 @@ struct worker {
 	struct groups	*groups;	/* group names and ids (groups.c) */
 	uint64_t	 deliver_seq;	/* marks of directed deliveries */
 	struct receivers rcv;		/* broadcast receivers (receivers.c) */
+	struct fileshare *fileshare;	/* b-f-t-r to this server (fileshare.h) */
 	int64_t		 next_sweep_ms;	/* idle and unclosed-event checks */
 
 	uint32_t	 crl_generation;

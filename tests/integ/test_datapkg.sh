@@ -20,6 +20,12 @@
 #              while it stalled and after), an upload broken off, two
 #              uploads of the same file at once (both 200, one copy);
 #              after each refusal nothing is left in tmp/ or objects/
+#   announce   b-f-t-r over the streaming session whose senderUrl points
+#              at this server: for a hash the store does not hold (and
+#              for a URL of ours that names no package) a log line with
+#              the sender's uid and subject, counted; for a stored hash
+#              (by host name or loopback address, either case) and for
+#              another server's URL nothing; every one delivered
 #   large      200 MiB uploaded (max_upload raised) and downloaded back:
 #              the api process's peak RSS grows by at most 8 MiB
 . "$(dirname "$0")/lib.sh"
@@ -322,6 +328,55 @@ refusals() {
 	    fail "no log line for the stalled upload"
 }
 
+# bftr FILE UID URL HASH: a b-f-t-r from ALICE to BOB announcing URL.
+bftr() {
+	printf '<event version="2.0" uid="%s" type="b-f-t-r" how="h-e" time="@NOW@" start="@NOW@" stale="@STALE@"><point lat="0" lon="0" hae="0" ce="9999999" le="9999999"/><detail><fileshare filename="p.zip" senderUrl="%s" sizeInBytes="1000" sha256="%s" senderUid="A-1" senderCallsign="ALICE" name="p"/><marti><dest callsign="BOB"/></marti></detail></event>\n' \
+	    "$2" "$3" "$4" >"$1"
+}
+
+announce() {
+	local h hx
+	setup
+	users alice:Blue bob:Blue
+	started
+	head -c 1000 /dev/urandom >"$T/p.zip"
+	h=$(sha "$T/p.zip")
+	upload_atak alice up "$T/p.zip" "hash=$h&filename=p.zip"
+	expect_code up 200 "upload"
+	hx=$(echo "$h" | tr 0-9a-f a-f0-9)
+	cot_sa_tmpl "$T/sa.tmpl"
+	cot_bg bob $(client_args bob) --uid B-1 --callsign BOB \
+	    --send "$T/sa.tmpl" --expect-type b-f-t-r --expect-count 5 \
+	    --wait 30 --print
+	wait_sum 10 sessions 1
+	# Held: the URL the upload got, and by loopback address in capitals.
+	bftr "$T/f1" FT-HELD "$(cat "$T/up")" "$h"
+	bftr "$T/f2" FT-HELD2 \
+	    "https://127.0.0.1:$APORT/Marti/sync/content?hash=$(echo "$h" | tr a-f A-F)" "$h"
+	# Not held: a hash nobody uploaded; a URL of ours that names none.
+	bftr "$T/f3" FT-GONE "https://localhost:$APORT/Marti/sync/content?hash=$hx" "$hx"
+	bftr "$T/f4" FT-NOHASH "https://localhost:$APORT/Marti/sync/search" "$hx"
+	# Another server's, and this host on another port: not ours to check.
+	bftr "$T/f5" FT-ELSE "https://tak.example.org:$APORT/Marti/sync/content?hash=$hx" "$hx"
+	expect_client 0 $(client_args alice) --uid A-1 --callsign ALICE \
+	    --send "$T/sa.tmpl" --send "$T/f1" --send "$T/f2" --send "$T/f3" \
+	    --send "$T/f4" --send "$T/f5" --hold 1
+	cot_wait bob 0 30 || fail "bob did not get the five b-f-t-r"
+
+	wait_sum 5 fileshare.unknown 2
+	expect_eq "$(wsum fileshare.held)" 2 "b-f-t-r of a package held"
+	expect_eq "$(wsum fileshare.unchecked)" 0 "b-f-t-r not checked"
+	log_has "file transfer request \"FT-GONE\" from uid \"A-1\": its senderUrl [^ ]*hash=$hx points .*does not hold that package.*subject \"[^\"]*CN=alice" ||
+	    fail "no log line for the unknown package"
+	log_has 'file transfer request "FT-NOHASH" from uid "A-1": .*names no data package' ||
+	    fail "no log line for the URL naming no package"
+	! log_has 'file transfer request "FT-(HELD|HELD2|ELSE)"' ||
+	    fail "a b-f-t-r of a package held or elsewhere was logged"
+	printf 'GET /metrics HTTP/1.0\r\n\r\n' | http_send "$MPORT" "$T/m"
+	grep -q '^takd_fileshare_requests_total{worker="[0-9]*",package="unknown"} [12]$' \
+	    "$T/m" || fail "no takd_fileshare_requests_total in /metrics"
+}
+
 large() {
 	local h before_rss before_hwm after_hwm after_rss
 	# ASan's quarantine keeps 256 MiB of freed memory by default: what
@@ -356,5 +411,6 @@ large() {
 
 run_case share
 run_case refusals
+run_case announce
 run_case large
 finish
