@@ -153,14 +153,16 @@ $(BUILD)/tests/tools/signreq: $(BUILD)/libtakd.a
 $(BUILD)/tests/tools/pkgput: $(BUILD)/libtakd.a
 
 # The load generator of `make bench`: every file of tests/load/ but
-# takhttp.c, and the TAK protocol v1 codec from the archive (its v1 clients
+# takhttp's, and the TAK protocol v1 codec from the archive (its v1 clients
 # encode their SA).
-$(BUILD)/tests/load/takload: $(call obj,$(filter-out tests/load/takhttp.c,\
+TAKHTTP_SRC = tests/load/takhttp.c tests/load/takhttp_pkg.c
+$(BUILD)/tests/load/takload: $(call obj,$(filter-out $(TAKHTTP_SRC),\
     $(wildcard tests/load/*.c))) $(BUILD)/tests/common/tlsclient.o \
     $(BUILD)/libtakd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TAKD_LIBS)
-# Its HTTPS client for the api process (clientEndPoints, enrollment).
-$(BUILD)/tests/load/takhttp: $(BUILD)/tests/load/takhttp.o \
+# Its HTTPS client for the api process (clientEndPoints, enrollment, data
+# packages).
+$(BUILD)/tests/load/takhttp: $(call obj,$(TAKHTTP_SRC)) \
     $(BUILD)/tests/load/measure.o $(BUILD)/tests/common/tlsclient.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
 

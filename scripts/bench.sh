@@ -15,7 +15,9 @@
 #   BENCH_API=200             clientEndPoints requests (BENCH_HOLD clients)
 #   BENCH_ENROLL=200          enrollments (fewer when the signer limits)
 #   BENCH_ENROLL_CONNS=4      their connections (one user each)
-#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api enroll"
+#   BENCH_PKG_SMALL=200       data packages of 1 MiB uploaded and downloaded
+#   BENCH_PKG_LARGE=5         data packages of 100 MiB
+#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api enroll packages"
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
@@ -39,7 +41,9 @@ V1N=${BENCH_V1:-500}
 API_REQ=${BENCH_API:-200}
 ENROLL=${BENCH_ENROLL:-200}
 ENROLL_CONNS=${BENCH_ENROLL_CONNS:-4}
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api enroll} "
+PKG_SMALL=${BENCH_PKG_SMALL:-200}
+PKG_LARGE=${BENCH_PKG_LARGE:-5}
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api enroll packages} "
 # Fan-out with groups: TEAMS teams of TEAM_SIZE clients and HQ clients in
 # every team, then the same deliveries without groups.
 TEAMS=5
@@ -396,6 +400,47 @@ enroll_scenario() {
 	say "  $(cut -c1-400 "$T/enroll.json")..."
 }
 
+# packages: data packages as ATAK shares them (issue 18): takhttp
+# packages uploads a file BENCH_PKG_SMALL times (1 MiB) or
+# BENCH_PKG_LARGE times (100 MiB) with POST /Marti/sync/missionupload
+# (multipart, streamed from the file, each upload 32 bytes of its own
+# ahead of it so that every one is stored), one after the other on one
+# keep-alive connection, then downloads each (GET
+# /Marti/sync/content?hash=); the api process's CPU over each phase.  A
+# fresh takd for each size; [api] max_upload = 128M lets the 100 MiB
+# file in with its multipart framing.  The store is in the temp dir
+# (tmpfs when there is one): the disk's speed is not in the figures.
+packages_scenario() {
+	local size n name port pid
+	head -c 1M /dev/urandom >"$T/pkg_1.bin"
+	head -c 100M /dev/urandom >"$T/pkg_100.bin"
+	stat -f -c %T "$T" >"$T/packages.fs"
+	for size in 1 100; do
+		n=$PKG_SMALL
+		[ "$size" = 1 ] || n=$PKG_LARGE
+		[ "$n" -gt 0 ] || continue
+		name=packages_$size
+		say "$name: takd with the api on; takhttp packages --requests $n" \
+		    "of $size MiB"
+		TAKD_API='listen = 127.0.0.1:0\nenroll_listen =\nmax_upload = 128M' \
+		    start_takd "$name" auto
+		port=$(api_port https)
+		pid=$(api_pid)
+		[ -n "$port" ] && [ -n "$pid" ] ||
+		    die "$name: no https listener or api process in takctl status"
+		"$HTTP" packages --connect "127.0.0.1:$port" --ca "$T/pki/ca.pem" \
+		    "${CERT[@]}" --file "$T/pkg_$size.bin" --requests "$n" \
+		    --pid "api=$pid" >"$T/$name.json" 2>"$T/$name.err" ||
+		    { stop_takd; cat "$T/$name.err" >&2;
+		      die "$name: takhttp failed"; }
+		stop_takd
+		# Give the tmpfs back: up to BENCH_PKG_LARGE x 100 MiB.
+		rm -rf "$DIR/state/packages"
+		say "  $(cut -c1-400 "$T/$name.json")..."
+	done
+	rm -f "$T/pkg_1.bin" "$T/pkg_100.bin"
+}
+
 # --- scenarios ---------------------------------------------------------------
 T_START=$(date +%s)
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -474,6 +519,7 @@ esac
 # BENCH_HOLD registered clients are held, and certificate enrollments.
 case "$ONLY" in *" api "*) api_scenario ;; esac
 case "$ONLY" in *" enroll "*) enroll_scenario ;; esac
+case "$ONLY" in *" packages "*) packages_scenario ;; esac
 ELAPSED=$(( $(date +%s) - T_START ))
 say "done in $ELAPSED s"
 
@@ -573,6 +619,7 @@ report() {
 	v1_report
 	api_report
 	enroll_report
+	packages_report
 	targets
 	echo
 	echo "<!-- bench:end -->"
@@ -704,6 +751,37 @@ enroll_report() {
 	echo
 }
 
+packages_report() {
+	local size name
+	[ -s "$T/packages_1.json" ] || [ -s "$T/packages_100.json" ] ||
+	    return 0
+	echo "### Data packages (ATAK's upload, \`POST /Marti/sync/missionupload\` multipart, then \`GET /Marti/sync/content\`; one request at a time on one keep-alive connection)"
+	echo
+	echo "| file | uploads stored | upload MiB/s | api CPU ms / MiB up | upload p50 / max ms | downloads identical | download MiB/s | api CPU ms / MiB down | download p50 / max ms | takhttp CPU ms / MiB up / down |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	for size in 1 100; do
+		name=packages_$size
+		[ -s "$T/$name.json" ] || continue
+		printf '| %s MiB | %s of %s | %s | **%s** | %s / %s | %s of %s | %s | **%s** | %s / %s | %s / %s |\n' \
+		    "$size" "$(v $name up_ok)" "$(v $name requests)" \
+		    "$(v $name up_mib_s)" "$(v $name up_cpu_ms_api_per_mib)" \
+		    "$(v $name up_lat_p50_ms)" "$(v $name up_lat_max_ms)" \
+		    "$(v $name down_ok)" "$(v $name up_ok)" \
+		    "$(v $name down_mib_s)" "$(v $name down_cpu_ms_api_per_mib)" \
+		    "$(v $name down_lat_p50_ms)" "$(v $name down_lat_max_ms)" \
+		    "$(v $name up_client_cpu_ms_per_mib)" \
+		    "$(v $name down_client_cpu_ms_per_mib)"
+	done
+	echo
+	echo "MiB are the packages' bytes; the api process's CPU is its whole CPU time"
+	echo "(\`/proc/PID/task/*/schedstat\`) over the phase, TLS included. The store was"
+	echo "on $(cat "$T/packages.fs" 2>/dev/null) (the bench's temp dir): every upload is fsync'd, which costs"
+	echo "nothing there; on a disk its speed adds to the upload's time, not to the CPU."
+	echo "takhttp shares the CPUs: it encrypts what takd decrypts and computes a SHA-256"
+	echo "of every upload and download, its CPU per MiB beside."
+	echo
+}
+
 targets() {
 	local f r m lo hi c1 c2 n ok all name ran
 	echo "### Targets (2 CPUs, generator on the same CPUs)"
@@ -766,6 +844,10 @@ targets() {
 	elif [ -s "$T/enroll.skip" ]; then
 		echo "| enrollment: every request 200 with a certificate | $(cut -d'(' -f1 "$T/enroll.skip") | not run |"
 	fi
+	for name in packages_1 packages_100; do
+		[ -s "$T/$name.json" ] || continue
+		echo "| data packages of ${name#packages_} MiB: every upload stored, every download the same bytes (no figure set by issue 18) | $(v $name up_ok) of $(v $name requests) stored, $(v $name down_ok) identical$([ -z "$(v $name up_first_error)$(v $name down_first_error)" ] || echo "; $(v $name up_first_error) $(v $name down_first_error)") | $(verdict "$(v $name up_ok) == $(v $name requests) && $(v $name down_ok) == $(v $name requests)") |"
+	done
 	name=groups_$GCLIENTS
 	if [ -s "$T/$name.json" ]; then
 		echo "| groups: no event reaches another group; every other one delivered | $(v $name deliveries_foreign) foreign; $(v $name deliveries) of $(v $name deliveries_expected); $(cat "$T/$name.withheld") withheld, $(v $name deliveries_excluded) predicted | $(verdict "$(v $name deliveries_foreign) == 0 && $(v $name deliveries_missing) == 0 && $(v $name deliveries_dup) == 0 && $(cat "$T/$name.withheld") == $(v $name deliveries_excluded)") |"

@@ -31,6 +31,11 @@
  *	O and OU when given) are made before the measured window.  A 200
  *	counts when its JSON has a signedCert.
  *
+ *   takhttp packages --connect H:P --ca CA --cert C --key K --file F
+ *                    [--requests N] [--pid NAME=PID]...
+ *	N data package uploads streamed from F, then their downloads
+ *	(takhttp_pkg.c).
+ *
  * Every mode prints one flat JSON line on stdout; errors go to stderr
  * and exit 1.
  */
@@ -63,11 +68,10 @@
 #include <openssl/x509.h>
 
 #include "tests/common/tlsclient.h"
+#include "tests/load/takhttp.h"
 #include "tests/load/takload.h"
 
-#define TH_MAX_PIDS		8
 #define TH_STATUS_MAX		600
-#define TH_MAX_USERS		64
 #define TH_MAX_REQUESTS		1000000
 #define TH_HEAD_MAX		(64 * 1024)
 #define TH_BODY_MAX		(256 * 1024 * 1024)
@@ -76,58 +80,10 @@
 #define TH_PATH_ENDPOINTS	"/Marti/api/clientEndPoints"
 #define TH_PATH_ENROLL		"/Marti/api/tls/signClient/v2"
 
-struct th_pid {
-	char		 name[32];
-	pid_t		 pid;
-	double		 cpu0;
-	double		 cpu1;
-};
-
-struct th_opts {
-	const char	*mode;
-	char		*host;
-	char		*port;
-	const char	*ca;
-	const char	*cert;
-	const char	*key;
-	const char	*method;
-	const char	*path;
-	const char	*o;
-	const char	*ou;
-	unsigned	 requests;
-	unsigned	 expect;
-	double		 wait;
-	struct th_pid	 pids[TH_MAX_PIDS];
-	unsigned	 npids;
-	char		*users[TH_MAX_USERS];	/* NAME:PASSWORD */
-	unsigned	 nusers;
-};
-
-/* One connection, and what a reply left in it. */
-struct th_conn {
-	int		 fd;
-	SSL		*ssl;
-	char		*rx;
-	size_t		 rx_len;
-	size_t		 rx_cap;
-};
-
-/* One reply. */
-struct th_reply {
-	int		 status;
-	bool		 close;		/* Connection: close */
-	size_t		 head_len;
-	char		*body;		/* NUL-terminated, owned */
-	size_t		 body_len;
-};
-
 static SSL_CTX		*th_ctx;
 static struct addrinfo	*th_ai;
 
-static void	 th_fail(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
-
-static void
+void
 th_fail(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -142,8 +98,7 @@ th_fail(const char *fmt, ...)
 
 /* --- one connection ---------------------------------------------------- */
 
-/* A new connection with a full handshake; -1 with why. */
-static int
+int
 th_connect(struct th_conn *c, char *why, size_t len)
 {
 	struct timeval	 tv = { TH_IO_TIMEOUT_S, 0 };
@@ -181,7 +136,7 @@ fail:
 	return (-1);
 }
 
-static void
+void
 th_close(struct th_conn *c)
 {
 	if (c->fd == -1)
@@ -253,27 +208,33 @@ th_header(const char *head, size_t hlen, const char *name, size_t *vlen)
 	return (NULL);
 }
 
-/*
- * Send req[0..len) and read its reply into r; -1 with why when the
- * connection failed or the reply cannot be read.
- */
-static int
-th_exchange(struct th_conn *c, const char *req, size_t len,
-    struct th_reply *r, char *why, size_t wlen)
+int
+th_write(struct th_conn *c, const void *buf, size_t len, char *why,
+    size_t wlen)
 {
-	const char	*e, *v;
-	size_t		 n, vlen, clen, off = 0;
-	char		 num[32];
+	size_t	 n, off = 0;
 
-	memset(r, 0, sizeof(*r));
 	while (off < len) {
-		if (SSL_write_ex(c->ssl, req + off, len - off, &n) != 1) {
+		if (SSL_write_ex(c->ssl, (const char *)buf + off, len - off,
+		    &n) != 1) {
 			ERR_clear_error();
 			snprintf(why, wlen, "write: the server closed");
 			return (-1);
 		}
 		off += n;
 	}
+	return (0);
+}
+
+int
+th_head(struct th_conn *c, struct th_reply *r, size_t *clen, char *why,
+    size_t wlen)
+{
+	const char	*e, *v;
+	size_t		 vlen;
+	char		 num[32];
+
+	memset(r, 0, sizeof(*r));
 	while (c->rx == NULL || (e = strstr(c->rx, "\r\n\r\n")) == NULL) {
 		if (c->rx_len >= TH_HEAD_MAX || th_fill(c, TH_HEAD_MAX) == -1) {
 			snprintf(why, wlen, "no reply head (%zu bytes read)",
@@ -297,7 +258,20 @@ th_exchange(struct th_conn *c, const char *req, size_t len,
 	}
 	memcpy(num, v, vlen);
 	num[vlen] = '\0';
-	clen = strtoul(num, NULL, 10);
+	*clen = strtoul(num, NULL, 10);
+	return (0);
+}
+
+int
+th_exchange(struct th_conn *c, const char *req, size_t len,
+    struct th_reply *r, char *why, size_t wlen)
+{
+	size_t	 clen;
+
+	memset(r, 0, sizeof(*r));
+	if (th_write(c, req, len, why, wlen) == -1 ||
+	    th_head(c, r, &clen, why, wlen) == -1)
+		return (-1);
 	if (clen > TH_BODY_MAX) {
 		snprintf(why, wlen, "a body of %zu bytes", clen);
 		return (-1);
@@ -320,7 +294,7 @@ th_exchange(struct th_conn *c, const char *req, size_t len,
 	return (0);
 }
 
-static void
+void
 th_reply_free(struct th_reply *r)
 {
 	free(r->body);
@@ -344,7 +318,7 @@ th_count(const char *hay, size_t len, const char *needle)
 
 /* --- figures --------------------------------------------------------- */
 
-static int
+int
 th_cmp_i64(const void *a, const void *b)
 {
 	int64_t	 x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -352,8 +326,7 @@ th_cmp_i64(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
-/* The q quantile of v[0..n) (sorted), in ms; nearest rank. */
-static double
+double
 th_pct(const int64_t *v, size_t n, double q)
 {
 	size_t	 i;
@@ -368,7 +341,7 @@ th_pct(const int64_t *v, size_t n, double q)
 	return ((double)v[i - 1] / 1e3);
 }
 
-static void
+void
 th_cpu_mark(struct th_opts *o, bool end)
 {
 	unsigned	 i;
@@ -767,7 +740,9 @@ usage(void)
 "               [--path P] [--requests N] [--expect E --wait S]\n"
 "               [--pid NAME=PID]...\n"
 "       takhttp enroll --connect HOST:PORT --ca FILE --user NAME:PASSWORD...\n"
-"               [--requests N] [--o O] [--ou OU] [--pid NAME=PID]...\n");
+"               [--requests N] [--o O] [--ou OU] [--pid NAME=PID]...\n"
+"       takhttp packages --connect HOST:PORT --ca FILE --cert FILE --key FILE\n"
+"               --file FILE [--requests N] [--pid NAME=PID]...\n");
 	exit(2);
 }
 
@@ -818,6 +793,7 @@ main(int argc, char *argv[])
 		{ "user",	required_argument, NULL, 'u' },
 		{ "o",		required_argument, NULL, 'O' },
 		{ "ou",		required_argument, NULL, 'U' },
+		{ "file",	required_argument, NULL, 'f' },
 		{ NULL,		0,		   NULL, 0 }
 	};
 	struct tlsclient_conf	 cf;
@@ -859,6 +835,7 @@ main(int argc, char *argv[])
 			break;
 		case 'O': o.o = optarg; break;
 		case 'U': o.ou = optarg; break;
+		case 'f': o.file = optarg; break;
 		default: usage();
 		}
 	}
@@ -891,6 +868,11 @@ main(int argc, char *argv[])
 		rc = th_get(&o);
 	} else if (strcmp(o.mode, "enroll") == 0)
 		rc = th_enroll(&o);
+	else if (strcmp(o.mode, "packages") == 0) {
+		if (o.cert == NULL || o.file == NULL)
+			usage();
+		rc = th_packages(&o);
+	}
 	else
 		usage();
 	freeaddrinfo(th_ai);
