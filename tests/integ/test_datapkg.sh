@@ -14,7 +14,8 @@
 #              alice's package (403), alice may; a revoked certificate
 #              gets nothing; counters in takctl status and /metrics
 #   refusals   hash mismatch, over max_upload (with and without waiting
-#              for 100 Continue), over quota, a path for a file name (the
+#              for 100 Continue), over user_quota (413) and over quota
+#              (507), a path for a file name (the
 #              query's and the part's), invalid multipart, a stalled
 #              upload (closed at [api] timeout, its temp file removed
 #              while it stalled and after), an upload broken off, two
@@ -240,8 +241,8 @@ share() {
 
 refusals() {
 	local h r
-	setup api.max_upload=1M api.quota=1M api.timeout=2s
-	users alice:Blue
+	setup api.max_upload=1M api.quota=2M api.user_quota=1M api.timeout=2s
+	users alice:Blue bob:Blue carol:Blue
 	started
 	head -c 700000 /dev/urandom >"$T/a.zip"
 	h=$(sha "$T/a.zip")
@@ -294,13 +295,23 @@ refusals() {
 	expect_eq "$r" "200 200 " "two uploads at once"
 	expect_eq "$(left)" "tmp=0 objects=1" "one copy"
 
-	# Over [api] quota (1M, 700000 stored): refused before the body
-	# by Content-Length, and nothing left.
+	# Over [api] user_quota (1M, alice holds 700000): 413, refused
+	# before the body by Content-Length, and nothing left; bob's share is
+	# his own.
 	head -c 400000 /dev/urandom >"$T/b.zip"
 	upload_atak alice r "$T/b.zip" "filename=b.zip"
+	expect_code r 413 "over user_quota"
+	grep -q 'user_quota' "$T/r" || fail "no reason given"
+	expect_eq "$(left)" "tmp=0 objects=1" "after over user_quota"
+	upload_atak bob r "$T/b.zip" "filename=b.zip"
+	expect_code r 200 "bob's upload, under his share"
+	# Over [api] quota (2M, 1,100,000 stored), within carol's share:
+	# 507, and nothing left.
+	head -c 1000000 /dev/urandom >"$T/c.zip"
+	upload_atak carol r "$T/c.zip" "filename=c.zip"
 	expect_code r 507 "over quota"
-	grep -q 'quota' "$T/r" || fail "no reason given"
-	expect_eq "$(left)" "tmp=0 objects=1" "after over quota"
+	grep -q '\[api\] quota' "$T/r" || fail "no reason given"
+	expect_eq "$(left)" "tmp=0 objects=2" "after over quota"
 
 	# A stalled upload: its temp file exists while it stalls (streamed
 	# to disk), then the connection is closed and the file removed.
@@ -311,16 +322,17 @@ refusals() {
 	wait_for 3 _tmp_one || fail "no temp file while the upload comes"
 	wait "$r"
 	grep -q '^closed after' "$T/stall" || fail "stalled upload: $(cat "$T/stall")"
-	expect_eq "$(left)" "tmp=0 objects=1" "after a stalled upload"
+	expect_eq "$(left)" "tmp=0 objects=2" "after a stalled upload"
 	# One broken off.
 	dp abort alice "/Marti/sync/upload?name=s.bin" 200000 150000 >/dev/null
 	wait_for 3 test "$(find "$PKG/tmp" -type f | wc -l)" = 0 ||
 	    fail "temp file left by an upload broken off"
-	expect_eq "$(left)" "tmp=0 objects=1" "after an abort"
+	expect_eq "$(left)" "tmp=0 objects=2" "after an abort"
 
 	expect_eq "$(counter pkg_refused_hash)" 1 "hash_mismatch counted"
 	expect_eq "$(counter pkg_refused_too_large)" 2 "too_large counted"
 	expect_eq "$(counter pkg_refused_quota)" 1 "quota counted"
+	expect_eq "$(counter pkg_refused_user_quota)" 1 "user_quota counted"
 	expect_eq "$(counter pkg_refused_stalled)" 1 "stalled counted"
 	expect_eq "$(counter pkg_refused_aborted)" 1 "aborted counted"
 	expect_eq "$(counter pkg_refused_bad_request)" 6 "bad requests counted"
