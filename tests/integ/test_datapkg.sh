@@ -10,9 +10,11 @@
 #              bob uploads as iTAK does (raw body): the official server's
 #              JSON.  search, missionquery 200/404; carol (Red) gets 404
 #              and does not see it in search until alice makes it public,
-#              and again once private; bob may not change or delete
-#              alice's package (403), alice may; a revoked certificate
-#              gets nothing; counters in takctl status and /metrics
+#              and again once private; frank (Blue in his IN half only)
+#              neither; an admin (dave) sees all and deletes bob's;
+#              bob may not change or delete alice's package (403), alice
+#              may; a revoked certificate gets nothing; counters in
+#              takctl status and /metrics
 #   refusals   hash mismatch, over max_upload (with and without waiting
 #              for 100 Continue), over user_quota (413) and over quota
 #              (507), a path for a file name (the
@@ -20,7 +22,8 @@
 #              upload (closed at [api] timeout, its temp file removed
 #              while it stalled and after), an upload broken off, two
 #              uploads of the same file at once (both 200, one copy);
-#              after each refusal nothing is left in tmp/ or objects/
+#              after each refusal nothing is left in tmp/ or objects/;
+#              a temp file left by a stop is removed at the next start
 #   announce   b-f-t-r over the streaming session whose senderUrl points
 #              at this server: for a hash the store does not hold (and
 #              for a URL of ours that names no package) a log line with
@@ -126,6 +129,14 @@ share() {
 	local h u url hi
 	setup
 	users alice:Blue bob:Blue carol:Red
+	# dave: an admin (of Red); frank: Blue in his IN half only.
+	subj_cert dave "/CN=dave"
+	subj_cert frank "/CN=frank"
+	"$TAKCTL" -c "$CFG" user add dave --groups Red --role admin \
+	    --no-password >>"$T/takctl.log" 2>&1 &&
+	"$TAKCTL" -c "$CFG" user add frank --in Blue --no-password \
+	    >>"$T/takctl.log" 2>&1 ||
+	    { diag_file "$T/takctl.log"; fail "takctl user add dave, frank"; }
 	subj_cert eve "/CN=eve"
 	make_crl "$T/pki" "$T/pki/crl.pem" eve
 	started
@@ -210,6 +221,14 @@ share() {
 	expect_code t 200 "alice making it private"
 	acurl carol c "/Marti/sync/content?hash=$h"
 	expect_code c 404 "carol's download once private"
+	# What Blue shares reaches Blue's OUT half: not frank (IN only).
+	acurl frank c "/Marti/sync/content?hash=$h"
+	expect_code c 404 "frank's download (Blue in his IN half only)"
+	acurl frank s "/Marti/sync/search"
+	expect_eq "$(json s 'd["resultCount"]')" 0 "frank's search"
+	# An admin sees every package, private or not.
+	acurl dave s "/Marti/sync/search"
+	expect_eq "$(json s 'd["resultCount"]')" 2 "an admin's search"
 
 	# A revoked certificate gets nothing, not even a handshake.
 	! acurl eve r "/Marti/sync/content?hash=$h" ||
@@ -237,6 +256,10 @@ share() {
 	    "$T/m" || fail "no refusals by reason in /metrics"
 	log_has 'datapkg: .* user "bob" .*403: only its uploader' ||
 	    fail "no log line for bob's refusal"
+	# An admin deletes another user's package.
+	acurl dave d "/Marti/sync/delete?hash=$hi" -X DELETE
+	expect_code d 200 "an admin deleting bob's package"
+	expect_eq "$(left)" "tmp=0 objects=0" "bob's file went with it"
 }
 
 refusals() {
@@ -338,6 +361,15 @@ refusals() {
 	expect_eq "$(counter pkg_refused_bad_request)" 6 "bad requests counted"
 	log_has 'upload stalled after 100000 bytes' ||
 	    fail "no log line for the stalled upload"
+
+	# An upload cut by a stop leaves a temp file: gone at the next start.
+	stop_takd
+	head -c 1000 /dev/urandom >"$PKG/tmp/up.0123456789abcdef01234567"
+	chown --reference="$PKG/tmp" "$PKG/tmp/up.0123456789abcdef01234567"
+	started
+	expect_eq "$(left)" "tmp=0 objects=2" "temp files after a restart"
+	log_has 'data package store: 1 unfinished upload removed' ||
+	    fail "no log line for the temp file removed at start"
 }
 
 # bftr FILE UID URL HASH: a b-f-t-r from ALICE to BOB announcing URL.
