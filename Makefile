@@ -60,7 +60,8 @@ API_SRC    = $(addprefix api/,api.c conn.c http.c http_stream.c marti.c channels
 # The cluster process (NATS; docs/cluster.md).
 CLUSTER_SRC = $(wildcard cluster/*.c)
 # The admin console (docs/console.md): its own files beside the api's.
-API_SRC   += $(addprefix api/,console.c console_data.c http_push.c)
+API_SRC   += $(addprefix api/,console.c console_data.c console_ops.c \
+	     http_push.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
 	     $(COMMON_SRC) $(PASSWORD_SRC) $(CLUSTER_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.

@@ -259,6 +259,9 @@ api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 		arg[2] = ipc_get_u32(&rd);
 		arg[3] = ipc_get_u32(&rd);
 		return (ipc_rd_done(&rd) == 0 && msg->fd == -1);
+	case IPC_MSG_DISCONNECT_ACK:
+		*arg = ipc_get_u32(&rd);
+		return (ipc_rd_done(&rd) == 0 && msg->fd == -1);
 	default:
 		return (false);
 	}
@@ -310,6 +313,10 @@ api_ctl_msg(struct api *api, struct ipc_msg *msg)
 	case IPC_MSG_CHANNELS_ACK:
 		api_channels_reply(api, msg->hdr.gen_or_peer, arg[0], arg[1],
 		    arg[2], arg[3]);
+		break;
+	case IPC_MSG_DISCONNECT_ACK:
+		console_ops_disconnect_reply(api, msg->hdr.gen_or_peer,
+		    arg[0]);
 		break;
 	}
 }

@@ -36,6 +36,7 @@ struct api_metrics;
 struct channels_off;
 struct console;
 struct console_data;
+struct console_ops;
 struct crlset;
 struct enroll;
 struct pkgstore;
@@ -79,6 +80,7 @@ struct api {
 	/* The admin console on 8443 (console*.c); NULL: not served. */
 	struct console		*console;
 	struct console_data	*console_data;
+	struct console_ops	*console_ops;
 };
 
 /* api.c */

@@ -842,7 +842,8 @@ console_init(struct api *api, struct api_http *http)
 		}
 	if (console_cert_optional(api->cfg))
 		api_http_guard(http, console_guard, con);
-	if (console_data_init(api, http) == -1)
+	if (console_data_init(api, http) == -1 ||
+	    console_ops_init(api, http) == -1)
 		return (-1);
 	log_info("console on the Marti listener: %s", console_cert_optional(
 	    api->cfg) ? "admin certificates and the login form (a "
@@ -865,6 +866,7 @@ console_tick(struct api *api, int64_t now)
 		    &con->sess[i], now)) != NULL)
 			console_sess_drop(con, &con->sess[i], why);
 	console_data_tick(api, now);
+	console_ops_tick(api, now);
 }
 
 void
@@ -876,6 +878,7 @@ console_free(struct api *api)
 	if (con == NULL)
 		return;
 	console_data_free(api);
+	console_ops_free(api);
 	/* The thread first: it may still hold a login's arguments. */
 	pwcheck_free(con->pw);
 	con->pw = NULL;

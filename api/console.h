@@ -82,4 +82,12 @@ void	 console_data_tick(struct api *, int64_t now_ms);
 /* A session ended: its event streams end too. */
 void	 console_data_sess_gone(struct api *, const struct console_sess *);
 
+/* console_ops.c: disconnect and revoke, through the supervisor. */
+int	 console_ops_init(struct api *, struct api_http *);
+void	 console_ops_free(struct api *);
+void	 console_ops_tick(struct api *, int64_t now_ms);
+/* IPC_MSG_DISCONNECT_ACK: status 0 closed, 1 no session, 2 no worker. */
+void	 console_ops_disconnect_reply(struct api *, uint32_t id,
+	    uint32_t status);
+
 #endif

@@ -120,6 +120,29 @@ function groupsOf(c) {
 	    inn.includes(g) ? " (in)" : " (out)")).join(", ");
 }
 
+function label(c) {
+	return c.callsign || c.uid || "client " + c.id;
+}
+
+async function disconnect(c) {
+	say("Disconnecting " + label(c) + "…");
+	try {
+		const j = await api("/console/api/clients/disconnect?id=" +
+		    encodeURIComponent(c.id), { method: "POST" });
+		say(j.message + ".");
+	} catch (e) { say("Disconnect " + label(c) + ": " + e.message, true); }
+}
+
+function actions(c) {
+	const td = el("td");
+	const d = el("button", "Disconnect", { type: "button",
+	    "aria-label": "Disconnect " + label(c) });
+	d.className = "secondary disconnect";
+	d.addEventListener("click", () => disconnect(c));
+	td.append(d);
+	return td;
+}
+
 function drawClients() {
 	const f = document.getElementById("filter").value.toLowerCase();
 	const tb = document.querySelector("#clients tbody");
@@ -150,7 +173,7 @@ function drawClients() {
 			    el("div", "expiry: not in the registry yet (see docs/console.md)"));
 			cert.append(d);
 		}
-		tr.append(cert);
+		tr.append(cert, actions(c));
 		tb.append(tr);
 	}
 	document.getElementById("clients-count").textContent =

@@ -204,6 +204,22 @@ enum ipc_msg_type {
 	 */
 	IPC_MSG_OCSP_STAPLE,
 
+	/*
+	 * The admin console (docs/console.md): close one client's session.
+	 * api -> supervisor: gen = the api's request id; u64 conn id (the
+	 *   registry's, shared/store.h STORE_CONN_ID: the worker in its top
+	 *   bits), str admin (the console user who asked, for the log).
+	 * supervisor -> worker (the one the id names): gen = the same id;
+	 *   u64 the worker's own connection number, str admin.
+	 * worker -> supervisor: IPC_MSG_DISCONNECT_ACK, gen = that id, u32
+	 *   status (0 closed, 1 no such session here).
+	 * supervisor -> api: IPC_MSG_DISCONNECT_ACK, gen = that id, u32
+	 *   status (0 closed, 1 no such session, 2 no such worker running).
+	 * The supervisor keeps no state: an answer names its request.
+	 */
+	IPC_MSG_DISCONNECT,
+	IPC_MSG_DISCONNECT_ACK,
+
 	IPC_MSG_MAX
 };
 

@@ -280,6 +280,9 @@
 	C(close_user_deleted, COUNTER, "closed", "user_deleted",	\
 	    "sessions_closed_total", "reason", "user_deleted",		\
 	    "sessions closed", "user_deleted", NULL)			\
+	C(close_admin, COUNTER, "closed", "admin",			\
+	    "sessions_closed_total", "reason", "admin",			\
+	    "sessions closed", "admin", NULL)				\
 	C(takp_sessions_xml, GAUGE, "takp", "sessions_xml",		\
 	    "sessions_by_encoding", "encoding", "xml", "TAK protocol",	\
 	    "sessions on XML",						\

@@ -56,6 +56,8 @@ static const char *const ctl_type_names[IPC_MSG_MAX] = {
 	[IPC_MSG_CHANNELS] = "CHANNELS",
 	[IPC_MSG_CHANNELS_ACK] = "CHANNELS_ACK",
 	[IPC_MSG_OCSP_STAPLE] = "OCSP_STAPLE",
+	[IPC_MSG_DISCONNECT] = "DISCONNECT",
+	[IPC_MSG_DISCONNECT_ACK] = "DISCONNECT_ACK",
 };
 
 static const char *
@@ -366,6 +368,44 @@ ctl_channels(struct worker *w, const struct ipc_msg *msg)
 		auth_channels(w, msg->hdr.gen_or_peer, user, uid);
 }
 
+/* IPC_MSG_DISCONNECT: u64 connection number, str admin. */
+static int
+ctl_disconnect_read(const struct ipc_msg *msg, uint64_t *id, char *admin)
+{
+	struct ipc_rd	 rd;
+
+	ipc_rd_init(&rd, msg);
+	*id = ipc_get_u64(&rd);
+	ipc_get_str(&rd, admin, USERS_NAME_MAX);
+	if (ipc_rd_done(&rd) == -1 || admin[0] == '\0')
+		return (-1);
+	return (0);
+}
+
+static void
+ctl_disconnect(struct worker *w, const struct ipc_msg *msg)
+{
+	struct ipc_buf	*b;
+	char		 admin[USERS_NAME_MAX];
+	uint64_t	 id;
+	uint32_t	 status;
+
+	if (ctl_disconnect_read(msg, &id, admin) == -1)
+		return;
+	status = session_close_admin(w, id, admin) == 0 ? 0 : 1;
+	if (status != 0)
+		log_info("admin \"%s\" asked to disconnect session %llu: not "
+		    "here (closed meanwhile)", admin, (unsigned long long)id);
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		log_warn("disconnect ack");
+		return;
+	}
+	ipc_buf_init(b);
+	ipc_put_u32(b, status);
+	ctl_send(w, IPC_MSG_DISCONNECT_ACK, msg->hdr.gen_or_peer, b);
+	free(b);
+}
+
 /* Check the payload and descriptor against what the type carries. */
 static int
 ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
@@ -396,6 +436,13 @@ ctl_msg_valid(struct worker *w, const struct ipc_msg *msg,
 		    0);
 	case IPC_MSG_OCSP_STAPLE:
 		return (staple_check(msg) == 0);
+	case IPC_MSG_DISCONNECT: {
+		char		 admin[USERS_NAME_MAX];
+		uint64_t	 id;
+
+		return (msg->fd == -1 && ctl_disconnect_read(msg, &id,
+		    admin) == 0);
+	}
 	default:
 		return (0);
 	}
@@ -452,6 +499,9 @@ ctl_dispatch(struct worker *w, struct ipc_msg *msg)
 			log_warnx("OCSP staple %u: cannot install the status "
 			    "callback; handshakes go on without a staple",
 			    msg->hdr.gen_or_peer);
+		break;
+	case IPC_MSG_DISCONNECT:
+		ctl_disconnect(w, msg);
 		break;
 	}
 }

@@ -722,6 +722,25 @@ session_close_user(struct worker *w, struct conn *c)
 	conn_close(w, c, why);
 }
 
+int
+session_close_admin(struct worker *w, uint64_t id, const char *admin)
+{
+	struct conn	*c;
+	char		 why[160];
+
+	TAILQ_FOREACH(c, &w->live, entry)
+		if (c->magic == CONN_MAGIC && c->id == id &&
+		    c->state == CONN_ESTABLISHED)
+			break;
+	if (c == NULL)
+		return (-1);
+	w->cnt.close_admin++;
+	snprintf(why, sizeof(why), "disconnected by admin \"%s\" from the "
+	    "console", admin);
+	conn_close(w, c, why);
+	return (0);
+}
+
 /*
  * The t-x-d-d notice that uid left, linking its last SA type, queued to
  * every local session but the sender src_conn of src_worker and, with

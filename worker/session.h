@@ -140,6 +140,12 @@ int	 session_set_groups_flags(struct worker *, struct conn *,
  */
 void	 session_close_user(struct worker *, struct conn *);
 /*
+ * An admin closed the session of connection number id from the console
+ * (IPC_MSG_DISCONNECT): logged with the admin's name, closed.admin, its
+ * disconnect notice going out.  -1 when no established session has it.
+ */
+int	 session_close_admin(struct worker *, uint64_t id, const char *admin);
+/*
  * n bytes read from the connection.  -1 with a reason when the session must
  * be closed for what it sent (framing or parse error); the counters are
  * updated already.

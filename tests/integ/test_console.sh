@@ -68,20 +68,38 @@ sa() {
 XML
 }
 
-# Two clients (bob's and carol's certificates) streaming until killed.
+# Two clients (bob's and carol's certificates) streaming until killed;
+# with "three", a third of alice's.
 clients() {
 	sa "$T/sa1.xml" ANDROID-one "Alpha 1" 48.8566 2.3522 90 Cyan
 	sa "$T/sa2.xml" ANDROID-two "$XSS" 48.8600 2.3400 180 Red
+	sa "$T/sa3.xml" ANDROID-three "Bravo 2" 48.8500 2.3600 270 Green
 	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" $(client_args bob) \
 	    --send "$T/sa1.xml" --hold 60 >"$T/c1.out" 2>&1 &
 	C1=$!
 	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" $(client_args carol) \
 	    --send "$T/sa2.xml" --hold 60 >"$T/c2.out" 2>&1 &
 	C2=$!
+	C3=
+	NCLIENTS=2
+	if [ "$1" = three ]; then
+		"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" \
+		    $(client_args alice) --send "$T/sa3.xml" --hold 60 \
+		    >"$T/c3.out" 2>&1 &
+		C3=$!
+		NCLIENTS=3
+	fi
 	_two() {
-		takd_status && [ "$(wsum sessions)" -ge 2 ]
+		takd_status && [ "$(wsum sessions)" -ge "$NCLIENTS" ]
 	}
-	wait_for 10 _two || fail "the two clients did not connect"
+	wait_for 10 _two || fail "the $NCLIENTS clients did not connect"
+}
+
+# gone PID NAME: the client's streaming session was closed by the server
+# (takclient exits before its --hold of 60 s).
+gone() {
+	_exited() { ! kill -0 "$1" 2>/dev/null; }
+	wait_for 5 _exited "$1" || fail "$2's session was not closed"
 }
 
 routes() {
@@ -169,17 +187,25 @@ PYEOF
 browser() {
 	local t0
 	setup
-	clients
+	clients three
 	t0=$(now_ms)
 	"$PY" "$BROWSER" "https://localhost:$APORT" alice pw-alice bob pw-bob \
-	    "Alpha 1" "$XSS" -- "$T" >"$T/browser.out" 2>&1 ||
+	    "Alpha 1" "$XSS" "Bravo 2" -- "$T" "Alpha 1" \
+	    >"$T/browser.out" 2>&1 ||
 	    { diag_file "$T/browser.out" 30; fail "the browser test"; }
+	grep -v '^browser:' "$T/browser.out" | while read -r l; do
+		diag "$l"; done
 	diag "$(tail -n 1 "$T/browser.out") in $(( $(now_ms) - t0 )) ms;" \
 	    "screenshots in $T"
 	[ -s "$T/map.png" ] && [ -s "$T/clients.png" ] ||
 	    fail "no screenshots"
-	kill "$C1" "$C2" 2>/dev/null
-	wait "$C1" "$C2" 2>/dev/null
+	# Disconnected: bob's session closed, logged with the admin.
+	gone "$C1" bob
+	log_has 'disconnected by admin "alice" from the console' ||
+	    fail "no log line naming the admin"
+	kill -0 "$C3" 2>/dev/null || fail "alice's client went too"
+	kill "$C1" "$C2" "$C3" 2>/dev/null
+	wait "$C1" "$C2" "$C3" 2>/dev/null
 }
 
 run_case routes

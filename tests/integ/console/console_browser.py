@@ -3,12 +3,15 @@
 chromedriver, driven by Debian's python3-selenium (docs/console.md).
 
   console_browser.py URL ADMIN ADMIN_PW USER USER_PW CALLSIGN... -- OUTDIR
+                     [DISCONNECT [REVOKE]]
 
 A user who is not an admin is refused; the admin logs in, sees every
 CALLSIGN on the map and in the clients table (as text: a callsign of
-markup must not become markup), filters the table, opens the health and
-users views, logs out.  Screenshots go to OUTDIR.  Exit 0 when every check
-holds; 1 with the reason.
+markup must not become markup), disconnects the client DISCONNECT and
+revokes the client REVOKE (each must leave the table and the map, every
+other client stays), filters the table, opens the health and users views,
+logs out.  Screenshots go to OUTDIR.  Exit 0 when every check holds; 1
+with the reason.
 """
 import sys
 import time
@@ -54,12 +57,80 @@ def login(drv, url, user, pw):
     drv.find_element(By.ID, "login-button").click()
 
 
+def rows(drv):
+    return drv.execute_script(
+        "return [...document.querySelectorAll('#clients tbody tr')]"
+        ".map(r => r.cells[0].textContent)")
+
+
+def on_map(drv):
+    return drv.execute_script(
+        "return [...document.querySelectorAll('.map-label')]"
+        ".map(e => e.textContent.split(' \u00b7')[0])")
+
+
+def row_button(drv, callsign, cls):
+    for r in drv.find_elements(By.CSS_SELECTOR, "#clients tbody tr"):
+        if r.find_elements(By.TAG_NAME, "td")[0].text == callsign:
+            return r.find_element(By.CSS_SELECTOR, "button." + cls)
+    return None
+
+
+def gone(drv, out, callsign, others, what, t0):
+    """callsign leaves the table and the map; the others stay."""
+    try:
+        WebDriverWait(drv, 10).until(
+            lambda d: callsign not in rows(d) and callsign not in on_map(d))
+    except TimeoutException:
+        fail("%s: %r still shown (%r)" % (what, callsign, rows(drv)),
+             drv, out)
+    ms = (time.monotonic() - t0) * 1000
+    for cs in others:
+        if cs not in rows(drv) or cs not in on_map(drv):
+            fail("%s of %r took %r with it" % (what, callsign, cs),
+                 drv, out)
+    return ms
+
+
+def act(drv, out, callsign, others, what):
+    t0 = time.monotonic()
+    if what == "disconnect":
+        b = row_button(drv, callsign, "disconnect")
+        if b is None:
+            fail("no Disconnect button for %r" % callsign, drv, out)
+        b.click()
+        word = "disconnected"
+    else:
+        b = row_button(drv, callsign, "revoke")
+        if b is None:
+            fail("no Revoke button for %r" % callsign, drv, out)
+        b.click()
+        WebDriverWait(drv, 5).until(EC.visibility_of_element_located(
+            (By.ID, "revoke-dialog")))
+        drv.find_element(By.CSS_SELECTOR,
+                         "#revoke-reason option[value='keyCompromise']"
+                         ).click()
+        drv.find_element(By.ID, "revoke-confirm").click()
+        word = "revoked"
+    try:
+        WebDriverWait(drv, 10).until(EC.text_to_be_present_in_element(
+            (By.ID, "status"), word))
+    except TimeoutException:
+        fail("%s %r: no word of it (%r)" % (
+            what, callsign, drv.find_element(By.ID, "status").text),
+            drv, out)
+    ms = gone(drv, out, callsign, others, what, t0)
+    print("%s %r: gone from the table and the map in %.0f ms (%s)" % (
+        what, callsign, ms, drv.find_element(By.ID, "status").text))
+
+
 def main():
     a = sys.argv[1:]
     sep = a.index("--")
     url, admin, admin_pw, user, user_pw = a[:5]
     callsigns = a[5:sep]
     out = a[sep + 1]
+    actions = a[sep + 2:]
     drv = browser()
     try:
         # A user of role user: refused, in words.
@@ -99,11 +170,17 @@ def main():
             if cs not in cells:
                 fail("%r not in the table: %r" % (cs, cells), drv, out)
         drv.save_screenshot(out + "/clients.png")
+        left = list(callsigns)
+        for what, cs in zip(("disconnect", "revoke"), actions):
+            left.remove(cs)
+            act(drv, out, cs, left, what)
+        if actions:
+            drv.save_screenshot(out + "/actions.png")
         # The filter.
-        drv.find_element(By.ID, "filter").send_keys(callsigns[0][:3])
+        drv.find_element(By.ID, "filter").send_keys(left[-1][:3])
         n = drv.execute_script(
             "return document.querySelectorAll('#clients tbody tr').length")
-        if n < 1 or n > len(callsigns):
+        if n < 1 or n >= len(left):
             fail("the filter left %d rows" % n, drv, out)
         drv.find_element(By.ID, "tab-health").click()
         try:

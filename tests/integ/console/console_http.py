@@ -49,9 +49,10 @@ def header(hs, name):
 
 def routes(port, ca, src):
     text = open(src + "/api/console.c").read() + \
-        open(src + "/api/console_data.c").read()
+        open(src + "/api/console_data.c").read() + \
+        open(src + "/api/console_ops.c").read()
     found = re.findall(r'\{ "(/[^"]*)", (API_[A-Z|_ ]+),', text)
-    if len(found) < 12:
+    if len(found) < 16:
         fail("only %d console routes found in the sources" % len(found))
     # The login page and what it needs are all a stranger gets.
     open_ok = {"/console/login.js", "/console/console.css"}
@@ -135,9 +136,10 @@ def session(port, ca, user, pw):
                 {"X-CSRF-Token": sj["csrf"], "Origin": "https://evil.example"}):
         h = dict(hdr)
         h["Cookie"] = cookie
-        st, _, body = req(port, ca, "POST", "/console/logout", h)
-        if st != 403:
-            fail("a forged POST %r: %d" % (hdr, st))
+        for path in FORGED:
+            st, _, body = req(port, ca, "POST", path, h)
+            if st != 403:
+                fail("a forged POST %s %r: %d" % (path, hdr, st))
     # Still logged in after the forgeries, then a real logout.
     st, _, _ = req(port, ca, "GET", "/console/api/session",
                    {"Cookie": cookie})
@@ -152,6 +154,12 @@ def session(port, ca, user, pw):
     if st != 403:
         fail("the session after logout: %d" % st)
     print("login, cookie flags, CSRF and logout hold")
+
+
+# Every state-changing route, forged: refused before it looks at its
+# arguments.
+FORGED = ("/console/logout", "/console/api/clients/disconnect?id=1",
+          "/console/api/packages/delete?hash=" + "0" * 64)
 
 
 def expiry(port, ca, user, pw, idle):
