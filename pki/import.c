@@ -44,7 +44,7 @@ pki_serial_text(const char *s, char *buf, size_t len)
 	return (pki_serial_parse(s, buf, len));
 }
 
-static int
+int
 pki_import_add(struct pki_import *imp, const char *serial, time_t when,
     int reason, char *err, size_t errlen)
 {

@@ -130,24 +130,36 @@ pki_journal_merge(int dirfd, const char *dir, struct pki_index *idx,
  * empty one takes its place (a running signer still holds the old one and
  * the old CA key: takd must be restarted after init-ca --force anyway).
  */
-int
-pki_txn_journal_reset(struct pki_txn *txn, char *err, size_t errlen)
+/* name kept as name.old, an empty name in its place (none: nothing). */
+static int
+pki_txn_journal_reset_one(struct pki_txn *txn, const char *name,
+    const char *oldname, char *err, size_t errlen)
 {
 	char	 path[PATH_MAX + 32];
 	char	*old;
 	size_t	 len;
 	int	 rc;
 
-	snprintf(path, sizeof(path), "%s/%s", txn->dir, PKI_JOURNAL);
-	if ((old = fileio_read(txn->dirfd, PKI_JOURNAL, path, PKI_FILE_MAX,
+	snprintf(path, sizeof(path), "%s/%s", txn->dir, name);
+	if ((old = fileio_read(txn->dirfd, name, path, PKI_FILE_MAX,
 	    &len, err, errlen)) == NULL)
 		return (errno == ENOENT ? 0 : -1);
-	rc = pki_txn_stage(txn, txn->dirfd, PKI_JOURNAL_OLD, old, len, 0600,
+	rc = pki_txn_stage(txn, txn->dirfd, oldname, old, len, 0600,
 	    err, errlen);
 	if (rc == 0)
-		rc = pki_txn_stage(txn, txn->dirfd, PKI_JOURNAL, "", 0, 0600,
+		rc = pki_txn_stage(txn, txn->dirfd, name, "", 0, 0600,
 		    err, errlen);
 	free(old);
 	return (rc);
 }
 
+/* The console's revocations (revoked.txt) are the old CA's too. */
+int
+pki_txn_journal_reset(struct pki_txn *txn, char *err, size_t errlen)
+{
+	if (pki_txn_journal_reset_one(txn, PKI_JOURNAL, PKI_JOURNAL_OLD, err,
+	    errlen) == -1)
+		return (-1);
+	return (pki_txn_journal_reset_one(txn, PKI_REVJOURNAL,
+	    PKI_REVJOURNAL ".old", err, errlen));
+}

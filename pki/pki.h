@@ -44,6 +44,7 @@
 #define PKI_INDEX_OLD		"index.txt.old"
 #define PKI_JOURNAL		"enrolled.txt"	/* the signer appends */
 #define PKI_JOURNAL_OLD		"enrolled.txt.old"
+#define PKI_REVJOURNAL		"revoked.txt"	/* the signer appends */
 #define PKI_CLIENT_DIR		"clients"
 
 #define PKI_DIR_MODE		0711	/* takd reads crl.pem as its user */
@@ -431,6 +432,9 @@ struct pki_import {
 
 int	 pki_import_parse(const char *buf, size_t len, X509 *ca,
 	    struct pki_import *, char *err, size_t errlen);
+/* One entry more ("unspecified" stored as no reason); -1 with err. */
+int	 pki_import_add(struct pki_import *, const char *serial, time_t when,
+	    int reason, char *err, size_t errlen);
 void	 pki_import_free(struct pki_import *);
 
 /*
@@ -438,7 +442,7 @@ void	 pki_import_free(struct pki_import *);
  * staged as temporaries and renamed into place, in staging order, by commit;
  * end removes whatever was not committed and releases the lock.
  */
-#define PKI_TXN_MAX		8
+#define PKI_TXN_MAX		12
 #define PKI_FILE_MAX		(64u << 20)	/* biggest index we read */
 
 struct pki_txn {
@@ -512,6 +516,29 @@ int	 pki_index_line(char *line, struct pki_entry *, char *err,
 int	 pki_journal_merge(int dirfd, const char *dir, struct pki_index *,
 	    char *err, size_t errlen);
 int	 pki_txn_journal_reset(struct pki_txn *, char *err, size_t errlen);
+
+/*
+ * The revocation journal (revjournal.c), [pki] dir/revoked.txt: what
+ * takd-signer revoked for the admin console, one line each,
+ *
+ *	R <tab> SERIAL <tab> WHEN <tab> REASON <tab> CRLNUMBER <tab> ADMIN
+ *
+ * (WHEN seconds since the epoch, REASON a CRL_REASON_* code or -1, the
+ * number of the CRL the signer made with it, the console user).  parse
+ * takes the valid lines into out (out->number: the highest CRL number),
+ * skipping any other (a torn last line).  read: the file of dirfd, by
+ * name (missing: empty).  merge: the entries into idx, revoking what idx
+ * lists valid (never the CA), adding the others as external lines.
+ * format: one line with its newline, its length, or -1.
+ */
+int	 pki_revjournal_parse(const char *buf, size_t len,
+	    struct pki_import *out, char *err, size_t errlen);
+int	 pki_revjournal_read(int dirfd, const char *dir, struct pki_import *,
+	    char *err, size_t errlen);
+int	 pki_revjournal_merge(const struct pki_import *, struct pki_index *,
+	    char *err, size_t errlen);
+int	 pki_revjournal_format(char *buf, size_t len, const char *serial,
+	    time_t when, int reason, long number, const char *admin);
 
 /*
  * Stage index.txt rewritten from idx: raw's comments and blank lines stay

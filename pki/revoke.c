@@ -211,6 +211,25 @@ pki_work_old_crl(struct pki_work *w, struct pki_crl_out *out, char *err,
 	return (rc);
 }
 
+/*
+ * The signer's CRLs for the console (revjournal.c) carry numbers of their
+ * own: the next CRL goes past them, or the CRL parser would keep the
+ * signer's (takd takes the newer of the file and its copy).
+ */
+static int
+pki_work_revjournal(struct pki_work *w, char *err, size_t errlen)
+{
+	struct pki_import	 j;
+
+	if (pki_revjournal_read(w->txn.dirfd, w->txn.dir, &j, err,
+	    errlen) == -1)
+		return (-1);
+	if (j.number >= w->number)
+		w->number = j.number + 1;
+	pki_import_free(&j);
+	return (0);
+}
+
 static int
 pki_work_begin(struct pki_work *w, const char *dir, const char *crl_path,
     struct pki_crl_out *out, char *err, size_t errlen)
@@ -225,7 +244,8 @@ pki_work_begin(struct pki_work *w, const char *dir, const char *crl_path,
 	    pki_txn_index_read(&w->txn, &w->idx, &w->raw, &w->rawlen, err,
 	    errlen) == -1 ||
 	    pki_work_index_keys(w, err, errlen) == -1 ||
-	    pki_work_old_crl(w, out, err, errlen) == -1)
+	    pki_work_old_crl(w, out, err, errlen) == -1 ||
+	    pki_work_revjournal(w, err, errlen) == -1)
 		return (-1);
 	return (0);
 }

@@ -423,6 +423,21 @@ pki_txn_stage_pem(struct pki_txn *txn, int dirfd, const char *name,
 	return (rc);
 }
 
+/* The console's revocations (revjournal.c), merged like enrolled.txt. */
+static int
+pki_index_revjournal(int dirfd, const char *dir, struct pki_index *idx,
+    char *err, size_t errlen)
+{
+	struct pki_import	 j;
+	int			 rc;
+
+	if (pki_revjournal_read(dirfd, dir, &j, err, errlen) == -1)
+		return (-1);
+	rc = pki_revjournal_merge(&j, idx, err, errlen);
+	pki_import_free(&j);
+	return (rc);
+}
+
 /*
  * Read and parse dir/index.txt through dirfd, with the signer's journal
  * merged (pki_journal_merge): 0 with idx and the file in *raw (the caller
@@ -445,7 +460,8 @@ pki_index_read_at(int dirfd, const char *dir, struct pki_index *idx,
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
 	}
-	if (pki_journal_merge(dirfd, dir, idx, err, errlen) == -1) {
+	if (pki_journal_merge(dirfd, dir, idx, err, errlen) == -1 ||
+	    pki_index_revjournal(dirfd, dir, idx, err, errlen) == -1) {
 		pki_index_free(idx);
 		goto fail;
 	}
