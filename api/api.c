@@ -232,6 +232,28 @@ api_drain(struct api *api, unsigned ms, const char *why)
  * Whether msg's payload and descriptor are what its type carries; its u32
  * fields into arg (up to 4).
  */
+/* IPC_MSG_REVOKE_ACK: checked and handed over; -1 when malformed. */
+static int
+api_revoke_ack(struct api *api, const struct ipc_msg *msg)
+{
+	struct ipc_rd	 rd;
+	uint32_t	 st, gen, closed;
+	uint64_t	 number;
+	char		 text[512];
+
+	ipc_rd_init(&rd, msg);
+	st = ipc_get_u32(&rd);
+	number = ipc_get_u64(&rd);
+	gen = ipc_get_u32(&rd);
+	closed = ipc_get_u32(&rd);
+	ipc_get_str(&rd, text, sizeof(text));
+	if (ipc_rd_done(&rd) == -1 || st > 3)
+		return (-1);
+	console_ops_revoke_reply(api, msg->hdr.gen_or_peer, st, number, gen,
+	    closed, text);
+	return (0);
+}
+
 static bool
 api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 {
@@ -262,6 +284,7 @@ api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 	case IPC_MSG_DISCONNECT_ACK:
 		*arg = ipc_get_u32(&rd);
 		return (ipc_rd_done(&rd) == 0 && msg->fd == -1);
+
 	default:
 		return (false);
 	}
@@ -272,6 +295,10 @@ api_ctl_msg(struct api *api, struct ipc_msg *msg)
 {
 	uint32_t	 arg[4] = { 0, 0, 0, 0 };
 
+	/* A string among its fields: read, checked and handed over whole. */
+	if (msg->hdr.type == IPC_MSG_REVOKE_ACK && msg->fd == -1 &&
+	    api_revoke_ack(api, msg) == 0)
+		return;
 	if (!api_ctl_valid(msg, arg)) {
 		log_warnx("control channel: message %u that the api process "
 		    "does not take, or malformed", msg->hdr.type);

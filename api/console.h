@@ -89,5 +89,12 @@ void	 console_ops_tick(struct api *, int64_t now_ms);
 /* IPC_MSG_DISCONNECT_ACK: status 0 closed, 1 no session, 2 no worker. */
 void	 console_ops_disconnect_reply(struct api *, uint32_t id,
 	    uint32_t status);
+/*
+ * IPC_MSG_REVOKE_ACK: status 0 revoked and in force, 1 refused, 2 not
+ * installed, 3 unavailable; msg says why in words.
+ */
+void	 console_ops_revoke_reply(struct api *, uint32_t id, uint32_t status,
+	    uint64_t number, uint32_t generation, uint32_t closed,
+	    const char *msg);
 
 #endif

@@ -20,9 +20,24 @@
 #define CONSOLE_OPS_MAGIC	0x434f5053u	/* "COPS" */
 #define CONSOLE_OPS_WAITS	16	/* actions waiting for the supervisor */
 #define CONSOLE_OPS_WAIT_MS	5000
+#define CONSOLE_REVOKE_WAIT_MS	25000	/* the signer 15 s, a reload 3 s */
 
 enum console_op {
-	CONSOLE_OP_DISCONNECT
+	CONSOLE_OP_DISCONNECT,
+	CONSOLE_OP_REVOKE
+};
+
+/* The reasons the page offers (RFC 5280 codes; the signer checks again). */
+static const struct {
+	const char	*name;
+	int		 code;		/* -1: none (unspecified) */
+} console_reasons[] = {
+	{ "unspecified", -1 },
+	{ "keyCompromise", 1 },
+	{ "affiliationChanged", 3 },
+	{ "superseded", 4 },
+	{ "cessationOfOperation", 5 },
+	{ "privilegeWithdrawn", 9 },
 };
 
 struct console_op_wait {
@@ -175,6 +190,114 @@ console_ops_disconnect_reply(struct api *api, uint32_t id, uint32_t status)
 	}
 }
 
+/* --- revoke ----------------------------------------------------------- */
+
+/* Upper-case hex without leading zeros, as the index writes serials. */
+static bool
+console_serial(const char *in, char *out, size_t len)
+{
+	size_t	 n = 0;
+
+	while (*in == '0' && in[1] != '\0')
+		in++;
+	for (; *in != '\0'; in++) {
+		if (n + 1 >= len || !((*in >= '0' && *in <= '9') ||
+		    (*in >= 'a' && *in <= 'f') || (*in >= 'A' && *in <= 'F')))
+			return (false);
+		out[n++] = (*in >= 'a' && *in <= 'f') ? (char)(*in - 32) : *in;
+	}
+	out[n] = '\0';
+	return (n > 0);
+}
+
+/* POST /console/api/clients/revoke?serial=HEX&reason=NAME */
+static void
+console_revoke(struct api_req *req, void *arg)
+{
+	struct api		*api = api_req_api(req);
+	struct console_ops	*co = api->console_ops;
+	struct console_sess	*sess;
+	struct console_op_wait	*w;
+	struct ipc_buf		*b;
+	char			 raw[64], serial[41], reason[32];
+	size_t			 i;
+	int			 code = -2;
+
+	if ((sess = console_auth(req, true)) == NULL)
+		return;
+	if (console_param(req, "serial", raw, sizeof(raw)) == NULL ||
+	    !console_serial(raw, serial, sizeof(serial))) {
+		console_reply_error(req, 400, "serial: the certificate's serial "
+		    "number (hexadecimal, at most 20 bytes) expected");
+		return;
+	}
+	if (console_param(req, "reason", reason, sizeof(reason)) == NULL)
+		snprintf(reason, sizeof(reason), "unspecified");
+	for (i = 0; i < sizeof(console_reasons) / sizeof(console_reasons[0]);
+	    i++)
+		if (strcmp(reason, console_reasons[i].name) == 0)
+			code = console_reasons[i].code;
+	if (code == -2) {
+		console_reply_error(req, 400, "reason: one of unspecified, "
+		    "keyCompromise, affiliationChanged, superseded, "
+		    "cessationOfOperation, privilegeWithdrawn");
+		return;
+	}
+	if ((w = console_ops_slot(co, req, CONSOLE_OP_REVOKE)) == NULL)
+		return;
+	snprintf(w->admin, sizeof(w->admin), "%s", sess->user);
+	snprintf(w->what, sizeof(w->what), "certificate %s", serial);
+	log_info("console: %s: admin \"%s\" revokes certificate %s (%s)",
+	    api_req_peer(req), sess->user, serial, reason);
+	/* Signing, journalling and the reload take longer than a close. */
+	w->deadline_ms = clock_mono_ms() + CONSOLE_REVOKE_WAIT_MS;
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		console_ops_answer(w, 500, "out of memory");
+		return;
+	}
+	ipc_buf_init(b);
+	ipc_put_str(b, serial);
+	ipc_put_u32(b, (uint32_t)code);
+	ipc_put_str(b, sess->user);
+	api_ctl_send(api, IPC_MSG_REVOKE, w->id, b->data, b->len);
+	free(b);
+}
+
+void
+console_ops_revoke_reply(struct api *api, uint32_t id, uint32_t status,
+    uint64_t number, uint32_t generation, uint32_t closed, const char *msg)
+{
+	struct console_op_wait	*w;
+	struct json		 j;
+	int			 code;
+
+	if ((w = console_ops_find(api->console_ops, CONSOLE_OP_REVOKE,
+	    id)) == NULL)
+		return;
+	code = status == 0 ? 200 : status == 1 ? 409 : status == 2 ? 500 :
+	    503;
+	log_info("console: admin \"%s\": %s: %s (CRL number %llu, "
+	    "generation %u, %u session%s closed)", w->admin, w->what,
+	    status == 0 ? "revoked" : msg, (unsigned long long)number,
+	    generation, closed, closed == 1 ? "" : "s");
+	json_init(&j);
+	json_obj_begin(&j);
+	if (code == 200) {
+		json_kv_bool(&j, "ok", true);
+		json_kv_uint(&j, "crl_number", number);
+		json_kv_uint(&j, "generation", generation);
+		json_kv_uint(&j, "sessions_closed", closed);
+		json_kv_str(&j, "message", w->what);
+	} else {
+		json_kv_str(&j, "error", msg);
+		if (number != 0)
+			json_kv_uint(&j, "crl_number", number);
+	}
+	json_obj_end(&j);
+	console_reply_json(w->req, code, &j);
+	w->req = NULL;
+}
+
 /* --- life ------------------------------------------------------------- */
 
 /* Every route here wants a session and its CSRF token. */
@@ -184,6 +307,7 @@ static const struct {
 	api_route_fn	 fn;
 } console_ops_routes[] = {
 	{ "/console/api/clients/disconnect", API_POST, console_disconnect },
+	{ "/console/api/clients/revoke", API_POST, console_revoke },
 };
 
 int

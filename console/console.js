@@ -133,6 +133,34 @@ async function disconnect(c) {
 	} catch (e) { say("Disconnect " + label(c) + ": " + e.message, true); }
 }
 
+async function revoke(c, reason) {
+	say("Revoking the certificate of " + label(c) + "…");
+	try {
+		const j = await api("/console/api/clients/revoke?serial=" +
+		    encodeURIComponent(c.serial) + "&reason=" +
+		    encodeURIComponent(reason), { method: "POST" });
+		say("Certificate " + c.serial + " of " + label(c) +
+		    " revoked (CRL number " + j.crl_number + "); " +
+		    j.sessions_closed + " session" +
+		    (j.sessions_closed === 1 ? "" : "s") + " closed.");
+	} catch (e) { say("Revoke " + label(c) + ": " + e.message, true); }
+}
+
+// One dialog for every row: the table is redrawn at every update.
+function askRevoke(c) {
+	const d = document.getElementById("revoke-dialog");
+	document.getElementById("revoke-what").textContent = label(c) +
+	    (c.user ? " (user " + c.user + ")" : "") + ", certificate " +
+	    c.serial + (c.subject ? ", " + c.subject : "");
+	document.getElementById("revoke-reason").value = "unspecified";
+	d.onclose = () => {
+		if (d.returnValue === "revoke")
+			revoke(c, document.getElementById("revoke-reason").value);
+	};
+	d.returnValue = "";
+	d.showModal();
+}
+
 function actions(c) {
 	const td = el("td");
 	const d = el("button", "Disconnect", { type: "button",
@@ -140,6 +168,13 @@ function actions(c) {
 	d.className = "secondary disconnect";
 	d.addEventListener("click", () => disconnect(c));
 	td.append(d);
+	if (c.serial) {
+		const r = el("button", "Revoke…", { type: "button",
+		    "aria-label": "Revoke the certificate of " + label(c) });
+		r.className = "danger revoke";
+		r.addEventListener("click", () => askRevoke(c));
+		td.append(" ", r);
+	}
 	return td;
 }
 

@@ -220,6 +220,22 @@ enum ipc_msg_type {
 	IPC_MSG_DISCONNECT,
 	IPC_MSG_DISCONNECT_ACK,
 
+	/*
+	 * The admin console revokes a certificate (docs/console.md).
+	 * api -> supervisor: gen = the api's request id; str serial (upper-
+	 *   case hex), u32 reason (CRL_REASON_* or 0xffffffff), str admin.
+	 * supervisor -> api: IPC_MSG_REVOKE_ACK, gen = that id, u32 status
+	 *   (0 revoked and in force, 1 refused, 2 revoked but the reload
+	 *   failed, 3 unavailable), u64 CRL number, u32 CRL generation,
+	 *   u32 live sessions closed, str message (words for the admin).
+	 * Between, supervisor <-> takd-signer over their own channel
+	 * (SIGN_FD_CTL): IPC_MSG_SIGN_REVOKE_REQ and _REP, ipc/sign_msg.h.
+	 */
+	IPC_MSG_REVOKE,
+	IPC_MSG_REVOKE_ACK,
+	IPC_MSG_SIGN_REVOKE_REQ,
+	IPC_MSG_SIGN_REVOKE_REP,
+
 	IPC_MSG_MAX
 };
 

@@ -249,3 +249,103 @@ sign_rep_send(struct ipc_chan *c, const struct sign_rep *rep)
 	free(b);
 	return (rc);
 }
+
+/* --- revocation (supervisor <-> signer) ------------------------------- */
+
+int
+sign_serial_ok(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n >= SIGN_SERIAL_MAX)
+		return (0);
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'F')))
+			return (0);
+	return (1);
+}
+
+static int
+sign_crl_reason_ok(int reason)
+{
+	/* RFC 5280's codes an operator may give (pki_reason_revocable). */
+	return (reason == -1 || (reason >= 0 && reason <= 5) || reason == 9);
+}
+
+int
+sign_revoke_req_encode(const struct sign_revoke_req *req, struct ipc_buf *b)
+{
+	if (!sign_serial_ok(req->serial) || !sign_user_ok(req->admin) ||
+	    !sign_crl_reason_ok(req->reason))
+		return (-1);
+	ipc_put_u32(b, req->id);
+	ipc_put_str(b, req->serial);
+	ipc_put_u32(b, (uint32_t)req->reason);
+	ipc_put_str(b, req->admin);
+	return (b->err != 0 ? -1 : 0);
+}
+
+int
+sign_revoke_req_decode(const uint8_t *p, size_t len,
+    struct sign_revoke_req *req, char *why, size_t whylen)
+{
+	struct ipc_rd	 r;
+
+	memset(req, 0, sizeof(*req));
+	sign_rd_init(&r, p, len);
+	req->id = ipc_get_u32(&r);
+	ipc_get_str(&r, req->serial, sizeof(req->serial));
+	req->reason = (int)ipc_get_u32(&r);
+	ipc_get_str(&r, req->admin, sizeof(req->admin));
+	if (ipc_rd_done(&r) == -1 || !sign_serial_ok(req->serial) ||
+	    !sign_user_ok(req->admin) || !sign_crl_reason_ok(req->reason)) {
+		sign_why(why, whylen, "revoke request: malformed");
+		memset(req, 0, sizeof(*req));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+sign_revoke_rep_encode(const struct sign_revoke_rep *rep, struct ipc_buf *b)
+{
+	size_t	 n = strlen(rep->reason);
+
+	if ((unsigned)rep->status >= SIGN_STATUS_MAX ||
+	    n >= SIGN_REASON_MAX || !sign_ascii_ok(rep->reason, 0x20) ||
+	    (rep->status == SIGN_OK) != (n == 0))
+		return (-1);
+	ipc_put_u32(b, rep->id);
+	ipc_put_u32(b, (uint32_t)rep->status);
+	ipc_put_str(b, rep->reason);
+	ipc_put_u64(b, rep->number);
+	ipc_put_u32(b, rep->entries);
+	return (b->err != 0 ? -1 : 0);
+}
+
+int
+sign_revoke_rep_decode(const uint8_t *p, size_t len,
+    struct sign_revoke_rep *rep, char *why, size_t whylen)
+{
+	struct ipc_rd	 r;
+	uint32_t	 st;
+	size_t		 n;
+
+	memset(rep, 0, sizeof(*rep));
+	sign_rd_init(&r, p, len);
+	rep->id = ipc_get_u32(&r);
+	st = ipc_get_u32(&r);
+	ipc_get_str(&r, rep->reason, sizeof(rep->reason));
+	rep->number = ipc_get_u64(&r);
+	rep->entries = ipc_get_u32(&r);
+	n = strlen(rep->reason);
+	if (ipc_rd_done(&r) == -1 || st >= SIGN_STATUS_MAX ||
+	    !sign_ascii_ok(rep->reason, 0x20) ||
+	    (st == SIGN_OK) != (n == 0)) {
+		sign_why(why, whylen, "revoke reply: malformed");
+		memset(rep, 0, sizeof(*rep));
+		return (-1);
+	}
+	rep->status = (enum sign_status)st;
+	return (0);
+}

@@ -53,6 +53,17 @@
 #define SIGN_FD_JOURNAL		7	/* [pki] dir/enrolled.txt, O_APPEND */
 #define SIGN_FD_USERSDIR	8	/* the users file's directory */
 #define SIGN_FD_LOG		9	/* the log file, with "-l file" */
+/* Revocation for the admin console (docs/console.md): */
+#define SIGN_FD_CTL		10	/* the channel to the supervisor */
+#define SIGN_FD_REVJOURNAL	11	/* [pki] dir/revoked.txt, append */
+#define SIGN_FD_CRLDIR		12	/* [tls] crl's directory */
+#define SIGN_FD_STOREDIR	13	/* STATE_DIR/store: the CRL copy */
+#define SIGN_FD_LAST		SIGN_FD_STOREDIR
+
+#define SIGN_SERIAL_MAX		41	/* hex of 20 octets, the NUL */
+#define SIGN_REVJOURNAL_NAME	"revoked.txt"	/* pki.h PKI_REVJOURNAL */
+#define SIGN_CRL_COPY_NAME	"crl-fetched.crl" /* crl_fetch.h's copy */
+#define SIGN_CRL_MAX		(64u * 1024 * 1024)	/* DER, crl.h's */
 
 enum sign_status {
 	SIGN_OK = 0,		/* signed: cert and chain */
@@ -80,6 +91,45 @@ struct sign_rep {
 	size_t		 chain_len[SIGN_CHAIN_MAX];
 	size_t		 n_chain;
 };
+
+/*
+ * The supervisor <-> signer channel (SIGN_FD_CTL): revoke a certificate
+ * for the admin console.
+ *
+ *   IPC_MSG_SIGN_REVOKE_REQ  supervisor -> signer
+ *	u32 id, str serial (upper-case hex, 1..40 digits), u32 reason (a
+ *	CRL_REASON_* code, or 0xffffffff for none), str admin (a users-file
+ *	name: the console user, for the journal and the log)
+ *   IPC_MSG_SIGN_REVOKE_REP  signer -> supervisor
+ *	u32 id, u32 status (enum sign_status), str reason ("" when ok),
+ *	u64 the new CRL's number, u32 its entries; ok: SCM_RIGHTS fd = a
+ *	sealed memfd of the new CRL (DER), signed by the CA
+ */
+struct sign_revoke_req {
+	uint32_t	 id;
+	char		 serial[SIGN_SERIAL_MAX];
+	int		 reason;	/* CRL_REASON_*, -1 none */
+	char		 admin[SIGN_USER_MAX];
+};
+
+struct sign_revoke_rep {
+	uint32_t	 id;
+	enum sign_status status;
+	char		 reason[SIGN_REASON_MAX];
+	uint64_t	 number;
+	uint32_t	 entries;
+};
+
+/* Whether s is a serial of the channel's form. */
+int	 sign_serial_ok(const char *s);
+int	 sign_revoke_req_encode(const struct sign_revoke_req *,
+	    struct ipc_buf *);
+int	 sign_revoke_req_decode(const uint8_t *p, size_t len,
+	    struct sign_revoke_req *, char *why, size_t whylen);
+int	 sign_revoke_rep_encode(const struct sign_revoke_rep *,
+	    struct ipc_buf *);
+int	 sign_revoke_rep_decode(const uint8_t *p, size_t len,
+	    struct sign_revoke_rep *, char *why, size_t whylen);
 
 /* Whether s is a clientUid the channel carries ("" included). */
 int	 sign_uid_ok(const char *s);

@@ -45,4 +45,37 @@ struct pki_enroll_req {
 X509	*pki_sign_enroll(struct pki_signer *, const struct pki_enroll_req *,
 	    struct pki_entry *e, char *err, size_t errlen);
 
+/*
+ * Revocation for the admin console (sign_crl.c, docs/security.md "The
+ * signer"): where the CRLs in force are, read through descriptors root
+ * opened (the service user cannot open [pki] dir's files by name).
+ */
+struct pki_revoke_base {
+	int		 crl_dirfd;	/* [tls] crl's directory, or -1 */
+	const char	*crl_name;
+	int		 copy_dirfd;	/* STATE_DIR/store, or -1 */
+	const char	*copy_name;	/* the last good copy: crl-fetched.crl */
+	int		 journalfd;	/* revoked.txt, O_RDWR | O_APPEND */
+	unsigned	 days;		/* the CRL's lifetime */
+};
+
+struct pki_revoke_out {
+	long		 number;
+	size_t		 entries;
+	bool		 refused;	/* err says why (not a failure) */
+};
+
+/*
+ * Revoke serial (the index's hex form) with reason (CRL_REASON_*, -1),
+ * for admin: under the PKI directory's lock, take every serial of the CRL
+ * file and of the copy that the CA signed, and of the journal; refuse the
+ * CA's own serial and one listed already (out->refused); append the
+ * revocation to the journal (synced), then sign a CRL of all of them with
+ * a number above every one seen.  NULL with err (out->refused: a refusal,
+ * else a failure; the journal line may be written already then).
+ */
+X509_CRL *pki_sign_revoke(struct pki_signer *, const struct pki_revoke_base *,
+	    const char *serial, int reason, const char *admin,
+	    struct pki_revoke_out *, char *err, size_t errlen);
+
 #endif

@@ -9,11 +9,17 @@
  * nothing else: no network, no listening socket, no files it can open by
  * name but the users file.
  *
+ * It also revokes for the admin console (docs/console.md): the supervisor
+ * asks over a channel of its own (SIGN_FD_CTL); the signer appends the
+ * revocation to [pki] dir/revoked.txt (a descriptor root opened for it)
+ * and answers with a CRL it signed, which the supervisor installs like
+ * any CRL (pki/sign_crl.c says what it lists).
+ *
  * Started by the supervisor (supervisor/signer_proc.c) as the service
  * user with the descriptors of sign_msg.h (SIGN_FD_*) open; one request
- * at a time; exits 0 when the api end closes, 1 on a malformed frame
- * (the supervisor respawns it), 2 when it cannot start (never respawned:
- * a bad CA key stays bad).
+ * at a time; exits 0 when the api end closes (or, without an api channel,
+ * the supervisor's), 1 on a malformed frame (the supervisor respawns it),
+ * 2 when it cannot start (never respawned: a bad CA key stays bad).
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -28,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/mman.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -51,7 +59,12 @@
 
 struct signer {
 	struct pki_signer	 pki;
-	struct ipc_chan		*chan;
+	struct ipc_chan		*chan;		/* the api's; NULL: none */
+	struct ipc_chan		*ctl;		/* the supervisor's; NULL: none */
+	struct pki_revoke_base	 base;		/* revocation; journalfd -1: off */
+	char			 crl_name[NAME_MAX + 1];
+	char			 copy_name[NAME_MAX + 1];
+	unsigned long		 revoked_count;
 	struct csr_policy	 policy;
 	char			 o[256];
 	char			 ou[256];
@@ -76,9 +89,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: takd-signer -d DAYS -o O -u OU -n USERSFILE "
 	    "[-T UID] [-l stderr|syslog|file] [-v LEVEL] [-r PER_MINUTE] "
-	    "[-b BURST]\n"
+	    "[-b BURST] [-c CRLFILE] [-C CRLCOPY]\n"
 	    "  (started by takd with descriptors %d..%d open)\n",
-	    SIGN_FD_SOCK, SIGN_FD_LOG);
+	    SIGN_FD_SOCK, SIGN_FD_LAST);
 	exit(SIGNER_EX_START);
 }
 
@@ -167,6 +180,42 @@ signer_users(struct signer *sg)
 	return (us);
 }
 
+/*
+ * Revocation's descriptors, when the supervisor gave them: the journal
+ * must be open for appending, the directories are optional (no CRL file
+ * yet, no copy).
+ */
+static void
+signer_revoke_prepare(struct signer *sg)
+{
+	int	 fl;
+
+	sg->base.journalfd = sg->base.crl_dirfd = sg->base.copy_dirfd = -1;
+	sg->base.days = PKI_DAYS_CRL;
+	if ((fl = fcntl(SIGN_FD_REVJOURNAL, F_GETFL)) == -1)
+		return;
+	if ((fl & O_APPEND) == 0 || (fl & O_ACCMODE) != O_RDWR)
+		fatalx_status(SIGNER_EX_START, "descriptor %d (%s): not open "
+		    "for reading and appending", SIGN_FD_REVJOURNAL,
+		    PKI_REVJOURNAL);
+	(void)fcntl(SIGN_FD_REVJOURNAL, F_SETFD, FD_CLOEXEC);
+	sg->base.journalfd = SIGN_FD_REVJOURNAL;
+	if (sg->crl_name[0] != '\0' && fcntl(SIGN_FD_CRLDIR, F_GETFD) != -1) {
+		(void)fcntl(SIGN_FD_CRLDIR, F_SETFD, FD_CLOEXEC);
+		sg->base.crl_dirfd = SIGN_FD_CRLDIR;
+		sg->base.crl_name = sg->crl_name;
+	}
+	if (sg->copy_name[0] != '\0' &&
+	    fcntl(SIGN_FD_STOREDIR, F_GETFD) != -1) {
+		(void)fcntl(SIGN_FD_STOREDIR, F_SETFD, FD_CLOEXEC);
+		sg->base.copy_dirfd = SIGN_FD_STOREDIR;
+		sg->base.copy_name = sg->copy_name;
+	}
+	log_info("revocation for the console on: CRL %s, copy %s, journal "
+	    "%s", sg->crl_name[0] != '\0' ? sg->crl_name : "-",
+	    sg->copy_name[0] != '\0' ? sg->copy_name : "-", PKI_REVJOURNAL);
+}
+
 static int
 signer_take_token(struct signer *sg)
 {
@@ -182,31 +231,37 @@ signer_take_token(struct signer *sg)
 	return (0);
 }
 
+/* One request at a time: wait until the peer took the reply. */
 static void
-signer_reply(struct signer *sg, struct sign_rep *rep)
+signer_flush(struct ipc_chan *c, uint32_t id, const char *peer)
 {
 	struct pollfd	 pfd;
 	int64_t		 deadline;
 	int		 rc;
 
+	deadline = clock_mono_ms() + SIGNER_SEND_TIMEOUT;
+	while ((rc = ipc_flush(c)) == 1) {
+		pfd.fd = c->fd;
+		pfd.events = POLLOUT;
+		if (clock_mono_ms() >= deadline ||
+		    poll(&pfd, 1, SIGNER_SEND_TIMEOUT) == 0)
+			fatalx("request %u: the %s takes no reply for %d ms",
+			    id, peer, SIGNER_SEND_TIMEOUT);
+	}
+	if (rc == -1)
+		log_warn("request %u: reply not sent", id);
+}
+
+static void
+signer_reply(struct signer *sg, struct sign_rep *rep)
+{
 	if (sign_rep_send(sg->chan, rep) == -1) {
 		if (errno == EPIPE || errno == ECONNRESET)
 			return;		/* EOF on the next read */
 		log_warn("request %u: reply not sent", rep->id);
 		return;
 	}
-	/* One request at a time: wait until the api took the reply. */
-	deadline = clock_mono_ms() + SIGNER_SEND_TIMEOUT;
-	while ((rc = ipc_flush(sg->chan)) == 1) {
-		pfd.fd = sg->chan->fd;
-		pfd.events = POLLOUT;
-		if (clock_mono_ms() >= deadline ||
-		    poll(&pfd, 1, SIGNER_SEND_TIMEOUT) == 0)
-			fatalx("request %u: the api takes no reply for %d ms",
-			    rep->id, SIGNER_SEND_TIMEOUT);
-	}
-	if (rc == -1)
-		log_warn("request %u: reply not sent", rep->id);
+	signer_flush(sg->chan, rep->id, "api");
 }
 
 static void
@@ -305,23 +360,170 @@ signer_handle(struct signer *sg, const struct sign_req *req)
 	ERR_clear_error();
 }
 
+/* --- revocation for the admin console -------------------------------- */
+
+/* The CRL's DER in a sealed memfd for the supervisor; -1 on failure. */
+static int
+signer_crl_memfd(X509_CRL *crl)
+{
+	unsigned char	*der = NULL;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 len, fd = -1;
+
+	if ((len = i2d_X509_CRL(crl, &der)) <= 0 ||
+	    (size_t)len > SIGN_CRL_MAX ||
+	    (fd = memfd_create("takd-signer-crl", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		goto fail;
+	while (off < (size_t)len) {
+		if ((n = write(fd, der + off, (size_t)len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK |
+	    F_SEAL_GROW | F_SEAL_WRITE) == -1)
+		goto fail;
+	OPENSSL_free(der);
+	return (fd);
+ fail:
+	if (fd != -1)
+		close(fd);
+	OPENSSL_free(der);
+	return (-1);
+}
+
+static void
+signer_revoke(struct signer *sg, const struct sign_revoke_req *req)
+{
+	struct sign_revoke_rep	 rep;
+	struct pki_revoke_out	 out;
+	struct ipc_buf		*b = NULL;
+	X509_CRL		*crl = NULL;
+	char			 err[512];
+	int			 fd = -1;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.id = req->id;
+	if (sg->base.journalfd == -1) {
+		rep.status = SIGN_ERROR;
+		snprintf(rep.reason, sizeof(rep.reason), "revocation is not "
+		    "prepared (no revocation journal)");
+	} else if (signer_take_token(sg) == -1) {
+		rep.status = SIGN_BUSY;
+		snprintf(rep.reason, sizeof(rep.reason), "too many signatures "
+		    "lately; try again in a minute");
+	} else if ((crl = pki_sign_revoke(&sg->pki, &sg->base, req->serial,
+	    req->reason, req->admin, &out, err, sizeof(err))) == NULL) {
+		rep.status = out.refused ? SIGN_REFUSED : SIGN_ERROR;
+		/* What fits the channel's reason: the log has it whole. */
+		if (!out.refused)
+			log_warnx("revoke %u: %s", req->id, err);
+		snprintf(rep.reason, sizeof(rep.reason), "%.*s",
+		    (int)sizeof(rep.reason) - 1, err);
+	} else if ((fd = signer_crl_memfd(crl)) == -1) {
+		rep.status = SIGN_ERROR;
+		snprintf(rep.reason, sizeof(rep.reason), "cannot hand the new "
+		    "CRL over: %s", strerror(errno));
+	} else {
+		rep.status = SIGN_OK;
+		rep.number = (uint64_t)out.number;
+		rep.entries = (uint32_t)out.entries;
+		sg->revoked_count++;
+	}
+	if (rep.status == SIGN_OK)
+		log_info("revoke %u: serial %s revoked for admin \"%s\" "
+		    "(reason %d): CRL number %lld, %zu entries", req->id,
+		    req->serial, req->admin, req->reason, (long long)out.number,
+		    out.entries);
+	else
+		log_warnx("revoke %u: serial %s for admin \"%s\": %s",
+		    req->id, req->serial, req->admin, rep.reason);
+	/* Reason texts are printable ASCII on the channel. */
+	for (char *p = rep.reason; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	if ((b = malloc(sizeof(*b))) != NULL) {
+		ipc_buf_init(b);
+		if (sign_revoke_rep_encode(&rep, b) == 0 &&
+		    ipc_send(sg->ctl, IPC_MSG_SIGN_REVOKE_REP, 0, 0, b->data,
+		    b->len, fd) == 0)
+			signer_flush(sg->ctl, rep.id, "supervisor");
+		else
+			log_warn("revoke %u: reply not sent", req->id);
+	}
+	free(b);
+	if (fd != -1)
+		close(fd);
+	X509_CRL_free(crl);
+}
+
+/* The supervisor's frames: 0 on, 1 malformed, -1 closed (errno 0: EOF). */
+static int
+signer_ctl_read(struct signer *sg)
+{
+	struct ipc_msg		 m;
+	struct sign_revoke_req	 req;
+	char			 why[128];
+	int			 rc;
+
+	while ((rc = ipc_recv(sg->ctl, &m)) == 1) {
+		if (m.fd != -1)
+			close(m.fd);
+		if (m.hdr.type != IPC_MSG_SIGN_REVOKE_REQ || m.fd != -1 ||
+		    sign_revoke_req_decode(m.payload, m.len, &req, why,
+		    sizeof(why)) == -1) {
+			log_warnx("malformed frame (type %u) from the "
+			    "supervisor; closing", m.hdr.type);
+			return (1);
+		}
+		signer_revoke(sg, &req);
+	}
+	return (rc == -1 ? -1 : 0);
+}
+
 static int
 signer_loop(struct signer *sg)
 {
 	struct ipc_msg	 m;
 	struct sign_req	 req;
-	struct pollfd	 pfd;
+	struct pollfd	 pfd[2];
 	char		 why[128];
+	nfds_t		 n;
 	int		 rc;
 
 	for (;;) {
-		pfd.fd = sg->chan->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, -1) == -1) {
+		n = 0;
+		if (sg->chan != NULL) {
+			pfd[n].fd = sg->chan->fd;
+			pfd[n++].events = POLLIN;
+		}
+		if (sg->ctl != NULL) {
+			pfd[n].fd = sg->ctl->fd;
+			pfd[n++].events = POLLIN;
+		}
+		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
+		if (sg->ctl != NULL && (rc = signer_ctl_read(sg)) != 0) {
+			if (rc == 1 || errno != 0)
+				return (1);
+			/* The supervisor is gone, or never needs it again. */
+			ipc_chan_free(sg->ctl);
+			sg->ctl = NULL;
+			if (sg->chan == NULL) {
+				log_info("the supervisor closed the channel; "
+				    "%lu revoked", sg->revoked_count);
+				return (0);
+			}
+		}
+		if (sg->chan == NULL)
+			continue;
 		while ((rc = ipc_recv(sg->chan, &m)) == 1) {
 			if (m.fd != -1)
 				close(m.fd);
@@ -364,8 +566,16 @@ main(int argc, char *argv[])
 	signer_harden();
 	memset(&sg, 0, sizeof(sg));
 	sg.burst = SIGNER_BURST_DEFAULT;
-	while ((ch = getopt(argc, argv, "b:d:l:n:o:r:T:u:v:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:C:c:d:l:n:o:r:T:u:v:")) != -1) {
 		switch (ch) {
+		case 'C':
+		case 'c':
+			if (strlen(optarg) > NAME_MAX ||
+			    strchr(optarg, '/') != NULL || *optarg == '\0')
+				usage();
+			snprintf(ch == 'c' ? sg.crl_name : sg.copy_name,
+			    NAME_MAX + 1, "%s", optarg);
+			break;
 		case 'b':
 			sg.burst = signer_number(optarg, 1, SIGNER_RATE_MAX,
 			    "-b");
@@ -417,7 +627,6 @@ main(int argc, char *argv[])
 	else
 		usage();
 	log_procinit("signer");
-	signer_need_fd(SIGN_FD_SOCK, "api channel");
 	signer_need_fd(SIGN_FD_CA, "ca.pem");
 	signer_need_fd(SIGN_FD_KEY, "ca.key");
 	signer_need_fd(SIGN_FD_PKIDIR, "PKI directory");
@@ -445,9 +654,20 @@ main(int argc, char *argv[])
 	sg.refilled_ms = clock_mono_ms();
 	sg.refuse_rl.burst = 10;
 	sg.refuse_rl.window = 10;
-	if ((sg.chan = ipc_chan_new(SIGN_FD_SOCK, SIGNER_QUEUE_MAX)) == NULL)
+	/* The api's channel (enrollment), the supervisor's: either or both. */
+	if (fcntl(SIGN_FD_SOCK, F_GETFD) != -1 && (sg.chan =
+	    ipc_chan_new(SIGN_FD_SOCK, SIGNER_QUEUE_MAX)) == NULL)
 		fatalx_status(SIGNER_EX_START, "api channel: %s",
 		    strerror(errno));
+	if (fcntl(SIGN_FD_CTL, F_GETFD) != -1 && (sg.ctl =
+	    ipc_chan_new(SIGN_FD_CTL, SIGNER_QUEUE_MAX)) == NULL)
+		fatalx_status(SIGNER_EX_START, "supervisor channel: %s",
+		    strerror(errno));
+	if (sg.chan == NULL && sg.ctl == NULL)
+		fatalx_status(SIGNER_EX_START, "descriptors %d and %d are not "
+		    "open: takd-signer is started by takd", SIGN_FD_SOCK,
+		    SIGN_FD_CTL);
+	signer_revoke_prepare(&sg);
 	log_info("ready: %u-day client certificates, O=\"%s\" OU=\"%s\", at "
 	    "most %u a minute (%u at once)", sg.days, sg.o, sg.ou, rate,
 	    sg.burst);
@@ -455,11 +675,18 @@ main(int argc, char *argv[])
 	rc = signer_loop(&sg);
 
 	ipc_chan_free(sg.chan);
+	ipc_chan_free(sg.ctl);
 	users_free(sg.users);
 	OPENSSL_free(sg.ca_der);
 	pki_signer_clear(&sg.pki);
 	close(SIGN_FD_PKIDIR);
 	close(SIGN_FD_JOURNAL);
 	close(SIGN_FD_USERSDIR);
+	if (sg.base.journalfd != -1)
+		close(sg.base.journalfd);
+	if (sg.base.crl_dirfd != -1)
+		close(sg.base.crl_dirfd);
+	if (sg.base.copy_dirfd != -1)
+		close(sg.base.copy_dirfd);
 	return (rc);
 }

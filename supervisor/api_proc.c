@@ -12,12 +12,14 @@
 
 #include "api/api.h"
 #include "ipc/ipc.h"
+#include "ipc/sign_msg.h"
 #include "shared/clock.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/users.h"
 #include "supervisor/admin.h"
 #include "supervisor/api_proc.h"
+#include "supervisor/console_sup.h"
 #include "supervisor/listen.h"
 #include "supervisor/metrics.h"
 #include "supervisor/proc.h"
@@ -105,22 +107,70 @@ api_proc_console_login(const struct config *cfg)
 	    cfg->api_listen.port[0] != '\0');
 }
 
+bool
+api_proc_console_revokes(const struct config *cfg)
+{
+	return (cfg->api_on && cfg->console_on &&
+	    cfg->api_listen.port[0] != '\0');
+}
+
+/* The console only: a signer that cannot be prepared is no reason to stop. */
+static void
+api_proc_revoke_prepare(struct sup *sup, const char *exe)
+{
+	char	 err[PATH_MAX + 512];
+
+	if (!api_proc_console_revokes(sup->cfg))
+		return;
+	if (!sup->signer_on && signer_prepare(&sup->signer, sup->cfg, exe,
+	    err, sizeof(err)) == -1) {
+		log_warnx("console: revocation off: %s", err);
+		return;
+	}
+	if (signer_prepare_revoke(&sup->signer, sup->cfg, err,
+	    sizeof(err)) == -1) {
+		log_warnx("console: revocation off: %s", err);
+		if (!sup->signer_on)
+			signer_close(&sup->signer);
+		return;
+	}
+	sup->signer_on = true;
+	log_info("console: revocation through %s, journal %s/%s", exe,
+	    sup->cfg->pki_dir, SIGN_REVJOURNAL_NAME);
+}
+
 void
 api_proc_signer_prepare(struct sup *sup)
 {
 	char	 exe[PATH_MAX], err[PATH_MAX + 512];
 
-	if (!api_proc_enrolls(sup->cfg))
+	if (!api_proc_enrolls(sup->cfg) && !api_proc_console_revokes(sup->cfg))
 		return;
 	if (signer_exe_default(exe, sizeof(exe)) == -1)
 		fatalx_status(TAKD_EX_CONFIG, "enrollment: cannot find %s next "
 		    "to takd (/proc/self/exe)", SIGNER_EXE);
-	if (signer_prepare(&sup->signer, sup->cfg, exe, err,
-	    sizeof(err)) == -1)
-		fatalx_status(TAKD_EX_CONFIG, "enrollment: %s", err);
-	sup->signer_on = true;
-	log_info("enrollment on: %s prepared, [pki] dir %s", exe,
-	    sup->cfg->pki_dir);
+	if (api_proc_enrolls(sup->cfg)) {
+		if (signer_prepare(&sup->signer, sup->cfg, exe, err,
+		    sizeof(err)) == -1)
+			fatalx_status(TAKD_EX_CONFIG, "enrollment: %s", err);
+		sup->signer_on = true;
+		log_info("enrollment on: %s prepared, [pki] dir %s", exe,
+		    sup->cfg->pki_dir);
+	}
+	api_proc_revoke_prepare(sup, exe);
+}
+
+/* Spawn with the api's channel only when it enrolls; the console's too. */
+static int
+api_proc_signer_spawn(struct sup *sup, int *api_fd)
+{
+	int	 rc;
+
+	console_sup_signer_detach(sup);
+	rc = signer_spawn(&sup->signer, api_proc_enrolls(sup->cfg) ? api_fd :
+	    NULL);
+	console_sup_signer_attach(sup);
+	return (rc);
 }
 
 void
@@ -130,7 +180,7 @@ api_proc_signer_fork(struct sup *sup)
 	if (!sup->signer_on || sup->signer.gave_up)
 		return;
 	/* Stops the signer of a previous api process, if any is left. */
-	if (signer_spawn(&sup->signer, &sup->signer_fd) == -1)
+	if (api_proc_signer_spawn(sup, &sup->signer_fd) == -1)
 		log_warnx("enrollment answers 503 until a signer runs");
 }
 
@@ -146,10 +196,12 @@ api_proc_signer_forked(struct sup *sup)
 static int
 api_proc_signer_hand(struct sup *sup)
 {
-	int	 fd;
+	int	 fd = -1;
 
-	if (signer_spawn(&sup->signer, &fd) == -1)
+	if (api_proc_signer_spawn(sup, &fd) == -1)
 		return (-1);
+	if (fd == -1)
+		return (0);	/* the console's only: no api channel */
 	if (proc_send(sup, &sup->api, IPC_MSG_SIGNER_FD, 0, NULL, 0,
 	    fd) == -1)
 		log_warnx("signer: its channel could not be sent to the api "

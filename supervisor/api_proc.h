@@ -24,10 +24,14 @@ int	 api_proc_open(struct sup *, char *err, size_t errlen);
 bool	 api_proc_enrolls(const struct config *);
 /* The console's login form checks passwords too (docs/console.md). */
 bool	 api_proc_console_login(const struct config *);
+/* The console is on: it may revoke through takd-signer (console_sup.c). */
+bool	 api_proc_console_revokes(const struct config *);
 /*
  * As root, before the drop, when it enrolls: open what takd-signer needs
  * (signer_prepare()).  Exits 78 (config) when it cannot: enrollment would
- * answer nothing but 503.
+ * answer nothing but 503.  With the console on, also what revocation
+ * needs; when that cannot be (no CA key: a PKI not takctl's), the console
+ * says so and does not revoke, and takd starts.
  */
 void	 api_proc_signer_prepare(struct sup *);
 /*

@@ -29,6 +29,7 @@
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/trust.h"
+#include "supervisor/api_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/crl_fetch.h"
 #include "supervisor/reload.h"
@@ -127,7 +128,12 @@ crl_fetch_init(struct sup *sup, char *err, size_t errlen)
 	struct crl_fetch	*cf;
 	size_t			 i;
 
-	if (cfg->n_crl_url == 0 && !cfg->crl_url_cdp)
+	/*
+	 * Without a URL, the copy is still where the admin console's
+	 * revocations go (console_sup.c): the same file, the same pick.
+	 */
+	if (cfg->n_crl_url == 0 && !cfg->crl_url_cdp &&
+	    !api_proc_console_revokes(cfg))
 		return (0);
 	if ((cf = calloc(1, sizeof(*cf))) == NULL) {
 		snprintf(err, errlen, "[tls] crl_url: out of memory");
@@ -150,7 +156,7 @@ crl_fetch_init(struct sup *sup, char *err, size_t errlen)
 		    "long");
 		return (-1);
 	}
-	if (cf->n_urls == 0) {
+	if (cf->n_urls == 0 && cfg->crl_url_cdp) {
 		snprintf(err, errlen, "[tls] crl_url = cdp: the server "
 		    "certificate %s has no http or https CRL distribution "
 		    "point", cfg->cert);
@@ -194,6 +200,16 @@ crl_fetch_prepare(struct sup *sup, char *err, size_t errlen)
 
 	if (cf == NULL)
 		return (0);
+	/* The copy only (the console's revocations): no fetcher. */
+	if (cf->n_urls == 0) {
+		if ((cf->dirfd = open(".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "%s: %s", TAKD_STORE_DIR,
+			    strerror(errno));
+			return (-1);
+		}
+		return (0);
+	}
 	/* Beside takd, like takd-signer: opened now, exec'ed later. */
 	if (signer_exe_default(slash, sizeof(slash)) == -1 ||
 	    (p = strrchr(slash, '/')) == NULL) {
@@ -445,12 +461,12 @@ crl_fetch_failed(struct sup *sup, struct crl_fetch *cf, const char *why)
 }
 
 /*
- * The fetched DER, from the fetcher's memfd, as the last good copy:
- * written beside it, synced, renamed over it.  -1 with err.
+ * The fetched DER, from the fetcher's memfd (in_fd), as the last good
+ * copy: written beside it, synced, renamed over it.  -1 with err.
  */
 static int
-crl_fetch_keep(struct crl_fetch *cf, uint64_t bytes, size_t max, char *err,
-    size_t errlen)
+crl_fetch_keep(struct crl_fetch *cf, int in_fd, uint64_t bytes, size_t max,
+    char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		 buf[65536];
@@ -458,7 +474,7 @@ crl_fetch_keep(struct crl_fetch *cf, uint64_t bytes, size_t max, char *err,
 	ssize_t		 n;
 	int		 fd = -1;
 
-	if (fstat(cf->out_fd, &st) == -1 || bytes == 0 || bytes > max ||
+	if (fstat(in_fd, &st) == -1 || bytes == 0 || bytes > max ||
 	    (uint64_t)st.st_size != bytes) {
 		snprintf(err, errlen, "the fetcher's answer is inconsistent "
 		    "(%llu bytes said, %lld written)", (unsigned long long)bytes,
@@ -470,7 +486,7 @@ crl_fetch_keep(struct crl_fetch *cf, uint64_t bytes, size_t max, char *err,
 	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) == -1)
 		goto fail;
 	while (off < bytes) {
-		if ((n = pread(cf->out_fd, buf, sizeof(buf), (off_t)off)) <= 0 ||
+		if ((n = pread(in_fd, buf, sizeof(buf), (off_t)off)) <= 0 ||
 		    write(fd, buf, (size_t)n) != n) {
 			if (n == 0)
 				errno = EIO;
@@ -521,8 +537,8 @@ crl_fetch_done(struct sup *sup, struct crl_fetch *cf)
 		    "no reason given");
 		return;
 	}
-	if (res.status == CRLFETCH_NEW && crl_fetch_keep(cf, res.bytes,
-	    sup->cfg->crl_fetch_max, err, sizeof(err)) == -1) {
+	if (res.status == CRLFETCH_NEW && crl_fetch_keep(cf, cf->out_fd,
+	    res.bytes, sup->cfg->crl_fetch_max, err, sizeof(err)) == -1) {
 		crl_fetch_end(sup, cf, true);
 		crl_fetch_failed(sup, cf, err);
 		return;
@@ -544,6 +560,26 @@ crl_fetch_done(struct sup *sup, struct crl_fetch *cf)
 	    (long long)res.number, (unsigned long long)res.entries,
 	    sup->crl.info.generation);
 	(void)reload_start(sup, NULL, NULL, NULL, 0);
+}
+
+int
+crl_fetch_copy_write(struct sup *sup, int fd, char *err, size_t errlen)
+{
+	struct crl_fetch	*cf = sup->crl.fetch;
+	struct stat		 st;
+
+	if (cf == NULL || cf->dirfd == -1) {
+		snprintf(err, errlen, "no place for the CRL copy (STATE_DIR/%s)",
+		    TAKD_STORE_DIR);
+		return (-1);
+	}
+	if (fstat(fd, &st) == -1 || st.st_size <= 0 ||
+	    (fcntl(fd, F_GET_SEALS) & F_SEAL_WRITE) == 0) {
+		snprintf(err, errlen, "the signer's CRL is not a sealed memfd");
+		return (-1);
+	}
+	return (crl_fetch_keep(cf, fd, (uint64_t)st.st_size, CRL_FILE_MAX,
+	    err, errlen));
 }
 
 void
@@ -589,7 +625,7 @@ crl_fetch_json(const struct sup *sup, struct json *j)
 	int64_t			 next;
 	size_t			 i;
 
-	if (cf == NULL)
+	if (cf == NULL || cf->n_urls == 0)
 		return;
 	json_key(j, "fetch");
 	json_obj_begin(j);
@@ -626,7 +662,7 @@ crl_fetch_stats(const struct sup *sup, struct crl_fetch_stats *st)
 	const struct crl_fetch	*cf = sup->crl.fetch;
 
 	memset(st, 0, sizeof(*st));
-	if (cf == NULL)
+	if (cf == NULL || cf->n_urls == 0)
 		return;
 	st->on = 1;
 	st->ok = cf->ok;

@@ -18,11 +18,12 @@
 
 #include <openssl/x509.h>
 
+#include "ipc/sign_msg.h"
 #include "shared/json.h"
 #include "supervisor/sup.h"
 
 #define CRL_FETCH_MAGIC		0x48435446u	/* "FTCH" */
-#define CRL_FETCH_COPY		"crl-fetched.crl"
+#define CRL_FETCH_COPY		SIGN_CRL_COPY_NAME	/* "crl-fetched.crl" */
 #define CRL_FETCH_COPY_TMP	"crl-fetched.crl.tmp"
 /* Beyond the fetcher's own deadlines (crl_fetch_timeout a URL). */
 #define CRL_FETCH_SLACK_MS	5000
@@ -55,6 +56,13 @@ uint8_t	*crl_fetch_copy_load(struct sup *, size_t *len);
 X509_CRL *crl_fetch_pick(struct sup *, X509_CRL *file_crl,
 	    struct crl_info *info, X509 **signer, uint8_t *copy, size_t len,
 	    char *err, size_t errlen);
+
+/*
+ * The admin console's CRL from takd-signer (a sealed memfd of DER) as the
+ * last good copy, written as a fetched one is; the caller then reloads.
+ * Kept also without crl_url when the console can revoke.  -1 with err.
+ */
+int	 crl_fetch_copy_write(struct sup *, int fd, char *err, size_t errlen);
 
 /* Start a fetch when one is due; give up on one past its deadline. */
 int	 crl_fetch_tick(struct sup *);

@@ -29,6 +29,7 @@
 #include "supervisor/cluster_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/crl_fetch.h"
+#include "supervisor/console_sup.h"
 #include "supervisor/expiry.h"
 #include "supervisor/ocsp.h"
 #include "supervisor/listen.h"
@@ -508,6 +509,9 @@ dispatch(struct sup *s, struct epoll_event *ev)
 	case SUP_EV_OCSP_FETCH:
 		ocsp_event(s);
 		break;
+	case SUP_EV_SIGNER:
+		console_sup_signer_event(s, ev->events);
+		break;
 	}
 }
 
@@ -549,6 +553,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(timeout, crl_tick(s));
 		timeout = min_timeout(timeout, crl_fetch_tick(s));
 		timeout = min_timeout(timeout, ocsp_tick(s));
+		timeout = min_timeout(timeout, console_sup_tick(s));
 		timeout = min_timeout(timeout, expiry_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));
 		timeout = min_timeout(timeout, ticket_tick(s));
@@ -608,6 +613,7 @@ cleanup(struct sup *s)
 		    s->cfg->run_dir, TAKD_PIDFILE, TAKD_ADMIN_SOCKET);
 	admin_close(s);
 	api_proc_close_listeners(s);
+	console_sup_free(s);
 	signer_close(&s->signer);
 	reload_free(s);		/* its requesters are gone */
 	notify_close();

@@ -22,7 +22,7 @@
 #include "supervisor/api_proc.h"
 #include "supervisor/chanpush.h"
 #include "supervisor/cluster_proc.h"
-#include "supervisor/console_ops.h"
+#include "supervisor/console_sup.h"
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
@@ -637,9 +637,13 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 	case IPC_MSG_DISCONNECT:
 		if (slot->id != TAKD_API_SLOT)
 			break;
-		return (console_ops_disconnect(sup, m));
+		return (console_sup_disconnect(sup, m));
 	case IPC_MSG_DISCONNECT_ACK:
-		return (console_ops_disconnect_ack(sup, slot, m));
+		return (console_sup_disconnect_ack(sup, slot, m));
+	case IPC_MSG_REVOKE:
+		if (slot->id != TAKD_API_SLOT)
+			break;
+		return (console_sup_revoke(sup, m));
 	case IPC_MSG_CLUSTER_STATUS:
 	case IPC_MSG_CLUSTER_CLIENTS:
 	case IPC_MSG_CLUSTER_CRL:

@@ -25,10 +25,13 @@
 #include "shared/trust.h"
 #include "supervisor/signer_proc.h"
 
-#define SIGNER_FD_EXE		(SIGN_FD_LOG + 1)	/* only until exec */
+#define SIGNER_FD_EXE		(SIGN_FD_LAST + 1)	/* only until exec */
+#define SIGNER_CTL_QUEUE	(256 * 1024)
 #define SIGNER_FD_PARK		64	/* above every target while moving */
 
 extern char **environ;
+
+static void	 signer_close_revoke(struct signer_proc *);
 
 int
 signer_exe_default(char *buf, size_t len)
@@ -52,6 +55,7 @@ signer_fds_init(struct signer_proc *sp)
 {
 	sp->exe_fd = sp->ca_fd = sp->key_fd = sp->dir_fd = -1;
 	sp->journal_fd = sp->usersdir_fd = -1;
+	sp->revj_fd = sp->crldir_fd = sp->storedir_fd = -1;
 }
 
 void
@@ -181,19 +185,69 @@ signer_prepare(struct signer_proc *sp, const struct config *cfg,
 	return (-1);
 }
 
+int
+signer_prepare_revoke(struct signer_proc *sp, const struct config *cfg,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[PATH_MAX], base[PATH_MAX], why[PATH_MAX + 256];
+	int		 fd;
+
+	if (sp->dir_fd == -1) {
+		snprintf(err, errlen, "the signer is not prepared");
+		return (-1);
+	}
+	/* Like enrolled.txt: root's, 0600; read back by the signer too. */
+	sp->revj_fd = openat(sp->dir_fd, SIGN_REVJOURNAL_NAME, O_RDWR |
+	    O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (sp->revj_fd == -1 || fstat(sp->revj_fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s/%s: %s", cfg->pki_dir,
+		    SIGN_REVJOURNAL_NAME, sp->revj_fd == -1 ? strerror(errno) :
+		    "not a regular file");
+		goto fail;
+	}
+	if (trust_stat_check(&st, SIGN_REVJOURNAL_NAME, err, errlen) == -1)
+		goto fail;
+	(void)fcntl(sp->revj_fd, F_SETFL, O_APPEND);
+	/* The CRL file's directory, walked as takd walks it. */
+	if (cfg->crl[0] != '\0' && trust_split(cfg->crl, dir, base) == 0 &&
+	    strlen(base) < sizeof(sp->crl_name)) {
+		if ((sp->crldir_fd = trust_dir_open(dir, 0, 0, why,
+		    sizeof(why))) == -1) {
+			snprintf(err, errlen, "[tls] crl: %s", why);
+			goto fail;
+		}
+		memcpy(sp->crl_name, base, strlen(base) + 1);
+	}
+	/* STATE_DIR/store: the service user's; its CRL is checked anyway. */
+	if ((fd = trust_dir_open(cfg->state_dir, 0, 0, why,
+	    sizeof(why))) != -1) {
+		sp->storedir_fd = openat(fd, "store", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+	}
+	return (0);
+ fail:
+	signer_close_revoke(sp);
+	return (-1);
+}
+
 /*
  * In the child: every descriptor to its number.  Each source goes above
  * the targets first, so that no dup2() overwrites one still to be moved.
  */
 static void
-signer_child_fds(struct signer_proc *sp, int sock)
+signer_child_fds(struct signer_proc *sp, int sock, int ctl)
 {
 	int	 src[] = { sock, sp->ca_fd, sp->key_fd, sp->dir_fd,
 		    sp->journal_fd, sp->usersdir_fd, log_get_dest() ==
-		    LOG_DEST_FILE ? log_get_fd() : -1, sp->exe_fd };
+		    LOG_DEST_FILE ? log_get_fd() : -1, ctl, sp->revj_fd,
+		    sp->crldir_fd, sp->storedir_fd, sp->exe_fd };
 	int	 dst[] = { SIGN_FD_SOCK, SIGN_FD_CA, SIGN_FD_KEY,
 		    SIGN_FD_PKIDIR, SIGN_FD_JOURNAL, SIGN_FD_USERSDIR,
-		    SIGN_FD_LOG, SIGNER_FD_EXE };
+		    SIGN_FD_LOG, SIGN_FD_CTL, SIGN_FD_REVJOURNAL,
+		    SIGN_FD_CRLDIR, SIGN_FD_STOREDIR, SIGNER_FD_EXE };
 	int	 park[sizeof(src) / sizeof(src[0])];
 	size_t	 i, n = sizeof(src) / sizeof(src[0]);
 
@@ -204,8 +258,11 @@ signer_child_fds(struct signer_proc *sp, int sock)
 			_exit(2);
 	}
 	for (i = 0; i < n; i++) {
-		if (park[i] == -1)
+		if (park[i] == -1) {
+			/* Not given: nothing of the parent's at its number. */
+			(void)close(dst[i]);
 			continue;
+		}
 		if (dup2(park[i], dst[i]) == -1)
 			_exit(2);
 	}
@@ -218,14 +275,15 @@ signer_child_fds(struct signer_proc *sp, int sock)
 }
 
 static void __attribute__((noreturn))
-signer_child(struct signer_proc *sp, int sock, pid_t parent)
+signer_child(struct signer_proc *sp, int sock, int ctl, pid_t parent)
 {
 	char		 rate[16], burst[16], dest[8], level[16];
+	char		 copy[] = SIGN_CRL_COPY_NAME, o_c[] = "-c", o_C[] = "-C";
 	char		 name[] = SIGNER_EXE, o_d[] = "-d", o_o[] = "-o";
 	char		 o_u[] = "-u", o_n[] = "-n", o_T[] = "-T", o_l[] = "-l";
 	char		 o_v[] = "-v", o_r[] = "-r", o_b[] = "-b";
 	sigset_t	 none;
-	char		*argv[24];
+	char		*argv[32];
 	int		 i = 0, sig;
 
 	/* Never outlive the supervisor; and not its signal mask. */
@@ -239,7 +297,7 @@ signer_child(struct signer_proc *sp, int sock, pid_t parent)
 	snprintf(dest, sizeof(dest), "%s", log_get_dest() == LOG_DEST_FILE ?
 	    "file" : log_get_dest() == LOG_DEST_SYSLOG ? "syslog" : "stderr");
 	snprintf(level, sizeof(level), "%s", sp->level);
-	signer_child_fds(sp, sock);
+	signer_child_fds(sp, sock, ctl);
 	snprintf(rate, sizeof(rate), "%u", sp->rate);
 	snprintf(burst, sizeof(burst), "%u", sp->burst);
 	argv[i++] = name;
@@ -265,19 +323,38 @@ signer_child(struct signer_proc *sp, int sock, pid_t parent)
 		argv[i++] = o_b;
 		argv[i++] = burst;
 	}
+	if (sp->revj_fd != -1 && sp->crl_name[0] != '\0') {
+		argv[i++] = o_c;
+		argv[i++] = sp->crl_name;
+	}
+	if (sp->revj_fd != -1 && sp->storedir_fd != -1) {
+		argv[i++] = o_C;
+		argv[i++] = copy;
+	}
 	argv[i] = NULL;
 	fexecve(SIGNER_FD_EXE, argv, environ);
 	log_warn("signer: exec %s", SIGNER_EXE);
 	_exit(2);		/* a binary that does not run will not later */
 }
 
+static void
+signer_pair_close(int sv[2])
+{
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	sv[0] = sv[1] = -1;
+}
+
 int
 signer_spawn(struct signer_proc *sp, int *api_fd)
 {
 	pid_t	 pid, parent = getpid();
-	int	 sv[2];
+	int	 sv[2] = { -1, -1 }, cv[2] = { -1, -1 };
 
-	*api_fd = -1;
+	if (api_fd != NULL)
+		*api_fd = -1;
 	if (sp->magic != SIGNER_PROC_MAGIC || sp->exe_fd == -1) {
 		log_warnx("signer: not prepared");
 		return (-1);
@@ -288,26 +365,42 @@ signer_spawn(struct signer_proc *sp, int *api_fd)
 		sp->old_pid = sp->pid;
 		sp->pid = -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+	ipc_chan_free(sp->ctl);
+	sp->ctl = NULL;
+	if ((api_fd != NULL && socketpair(AF_UNIX, SOCK_SEQPACKET |
+	    SOCK_CLOEXEC, 0, sv) == -1) || (sp->revj_fd != -1 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cv) == -1)) {
 		log_warn("signer: socketpair");
+		signer_pair_close(sv);
 		return (-1);
 	}
 	if ((pid = fork()) == -1) {
 		log_warn("signer: fork");
-		close(sv[0]);
-		close(sv[1]);
+		signer_pair_close(sv);
+		signer_pair_close(cv);
 		return (-1);
 	}
 	if (pid == 0) {
-		close(sv[0]);
-		signer_child(sp, sv[1], parent);
+		if (sv[0] != -1)
+			close(sv[0]);
+		if (cv[0] != -1)
+			close(cv[0]);
+		signer_child(sp, sv[1], cv[1], parent);
 	}
-	close(sv[1]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	if (cv[1] != -1)
+		close(cv[1]);
+	if (cv[0] != -1 && (sp->ctl = ipc_chan_new(cv[0],
+	    SIGNER_CTL_QUEUE)) == NULL)
+		log_warn("signer: its revocation channel");
 	sp->pid = pid;
 	sp->started_ms = clock_mono_ms();
 	sp->respawn_at_ms = 0;
-	log_info("signer started, pid %d", (int)pid);
-	*api_fd = sv[0];
+	log_info("signer started, pid %d%s%s", (int)pid, api_fd != NULL ?
+	    ", enrollment" : "", sp->ctl != NULL ? ", revocation" : "");
+	if (api_fd != NULL)
+		*api_fd = sv[0];
 	return (0);
 }
 
@@ -377,9 +470,25 @@ signer_shutdown(struct signer_proc *sp)
 	signer_stop(sp);
 }
 
+static void
+signer_close_revoke(struct signer_proc *sp)
+{
+	int	*fds[] = { &sp->revj_fd, &sp->crldir_fd, &sp->storedir_fd };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
 void
 signer_close(struct signer_proc *sp)
 {
+	signer_close_revoke(sp);
+	ipc_chan_free(sp->ctl);
+	sp->ctl = NULL;
 	int	*fds[] = { &sp->exe_fd, &sp->ca_fd, &sp->key_fd, &sp->dir_fd,
 		    &sp->journal_fd, &sp->usersdir_fd };
 	size_t	 i;

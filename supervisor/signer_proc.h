@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ipc/ipc.h"
 #include "shared/config.h"
 
 #define SIGNER_PROC_MAGIC	0x5349474eu	/* "SIGN" */
@@ -47,6 +48,17 @@ struct signer_proc {
 	int		 journal_fd;
 	int		 usersdir_fd;
 	char		 users_name[NAME_MAX + 1];
+	/*
+	 * Revocation for the admin console (signer_prepare_revoke()):
+	 * revoked.txt (read and append), [tls] crl's directory, STATE_DIR/
+	 * store (the last good copy); -1 when not prepared.
+	 */
+	int		 revj_fd;
+	int		 crldir_fd;
+	int		 storedir_fd;
+	char		 crl_name[NAME_MAX + 1];
+	/* The supervisor's channel to the running signer (revocation). */
+	struct ipc_chan	*ctl;
 	/* The command line's values. */
 	char		 days[16];
 	char		 o[256];
@@ -86,12 +98,23 @@ int	 signer_exe_default(char *buf, size_t len);
  */
 int	 signer_prepare(struct signer_proc *, const struct config *cfg,
 	    const char *exe, char *err, size_t errlen);
+/*
+ * Then, as root too, what revocation for the admin console needs: [pki]
+ * dir/revoked.txt (created 0600, opened for reading and appending), the
+ * directory of [tls] crl and STATE_DIR/store (the last good copy, which
+ * takd installs).  -1 with err: the console cannot revoke.
+ */
+int	 signer_prepare_revoke(struct signer_proc *, const struct config *cfg,
+	    char *err, size_t errlen);
 
 /*
  * Start a signer: *api_fd is the api's end of a new SOCK_SEQPACKET pair
- * (close-on-exec; hand it to the api process, then close it here).  Any
- * signer still running is told to stop first (its channel is gone).
- * 0, or -1 (logged) when the socketpair or fork failed.
+ * (close-on-exec; hand it to the api process, then close it here); with
+ * api_fd NULL it gets no api channel (the console only).  With revocation
+ * prepared, ctl is the supervisor's channel to it (the old one is freed:
+ * take it out of any poll set first).  Any signer still running is told
+ * to stop first (its channel is gone).  0, or -1 (logged) when the
+ * socketpair or fork failed.
  */
 int	 signer_spawn(struct signer_proc *, int *api_fd);
 

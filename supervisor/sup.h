@@ -42,7 +42,8 @@ enum sup_ev_kind {
 	SUP_EV_CRL_WATCH,
 	SUP_EV_CRL_PARSER,	/* the CRL parser's pidfd (crl.c) */
 	SUP_EV_CRL_FETCH,	/* takd-crlfetch's pidfd (crl_fetch.c) */
-	SUP_EV_OCSP_FETCH	/* takd-ocspfetch's pidfd (ocsp.c) */
+	SUP_EV_OCSP_FETCH,	/* takd-ocspfetch's pidfd (ocsp.c) */
+	SUP_EV_SIGNER		/* takd-signer's revocation channel */
 };
 
 struct sup_ev {
@@ -161,6 +162,7 @@ struct users_state {
 
 struct admin_client;
 struct ocsp_state;
+struct console_ops;
 struct reload;
 struct round;
 struct store;
@@ -234,6 +236,7 @@ struct sup {
 	uint64_t	 admin_idle_closed;	/* idle, closed for a newcomer */
 	uint32_t	 next_req_id;
 	struct round	*rounds;	/* requests to the workers (round.c) */
+	struct console_ops *cops;	/* the console's revocations */
 	struct reload	*reload;	/* the reload round (reload.c) */
 
 	struct store	*store;		/* shared state (state.c) */

@@ -16,12 +16,19 @@
 #   cert       an admin's client certificate opens the page, its session
 #              is bound to that certificate; a user's certificate is
 #              refused
+#   revoke     a revocation through the route: the new CRL keeps what
+#              takctl revoked before, its number grows, both refused at
+#              the handshake; a forged POST, twice, the server's
+#              certificate: refused
 #   live       the feed: clients that connect after an event stream
 #              opened reach it with their positions (the registry read
 #              only when LMDB's last transaction moved)
-#   browser    log in, two clients on the map and in the table (one with
-#              the callsign <img src=x onerror=alert(1)>, shown as text),
-#              non-admin refused, health, logout; screenshots in $T
+#   browser    log in, three clients on the map and in the table (one
+#              with the callsign <img src=x onerror=alert(1)>, shown as
+#              text), disconnect one and revoke another (each leaves the
+#              map and the table, its session closes, the third stays;
+#              takctl and crl.pem show the revocation), non-admin
+#              refused, health, logout; screenshots in $T
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -110,6 +117,44 @@ routes() {
 session() {
 	setup
 	http session alice pw-alice
+	# The forged revocation left nothing behind.
+	[ ! -s "$T/pki/revoked.txt" ] || fail "a forged POST revoked"
+}
+
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | cut -d= -f2
+}
+
+# A revocation from the console keeps what takctl revoked before it.
+revoke() {
+	local n_file
+	setup
+	"$TAKCTL" -c "$CFG" revoke bob >>"$T/takctl.log" 2>&1 ||
+	    fail "takctl revoke bob"
+	"$TAKCTL" -c "$CFG" reload >>"$T/takctl.log" 2>&1 ||
+	    fail "takctl reload"
+	n_file=$(openssl crl -in "$T/pki/crl.pem" -noout -crlnumber |
+	    cut -d= -f2)
+	http revoke alice pw-alice "$(serial_of "$T/pki/clients/carol.pem")" \
+	    "$(serial_of "$T/pki/server.pem")"
+	local crl=$T/state/store/crl-fetched.crl
+	openssl crl -inform DER -in "$crl" -noout -text >"$T/crl.txt" ||
+	    fail "no CRL copy"
+	for who in bob carol; do
+		grep -qi "$(serial_of "$T/pki/clients/$who.pem")" "$T/crl.txt" ||
+		    { diag_file "$T/crl.txt"; fail "the new CRL lacks $who"; }
+	done
+	grep -q "CRL Number:" "$T/crl.txt" || fail "no CRL number"
+	[ "$(openssl crl -inform DER -in "$crl" -noout -crlnumber |
+	    cut -d= -f2)" != "$n_file" ] || fail "the CRL number did not grow"
+	# In force: neither connects.
+	for who in bob carol; do
+		"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" \
+		    $(client_args "$who") --hold 1 >"$T/again.out" 2>&1 &&
+		    fail "$who connects"
+	done
+	log_has 'revokes serial .* \(reason 1\)' ||
+	    fail "the supervisor did not log the admin's revocation"
 }
 
 expiry() {
@@ -190,7 +235,7 @@ browser() {
 	clients three
 	t0=$(now_ms)
 	"$PY" "$BROWSER" "https://localhost:$APORT" alice pw-alice bob pw-bob \
-	    "Alpha 1" "$XSS" "Bravo 2" -- "$T" "Alpha 1" \
+	    "Alpha 1" "$XSS" "Bravo 2" -- "$T" "Alpha 1" "$XSS" \
 	    >"$T/browser.out" 2>&1 ||
 	    { diag_file "$T/browser.out" 30; fail "the browser test"; }
 	grep -v '^browser:' "$T/browser.out" | while read -r l; do
@@ -203,9 +248,45 @@ browser() {
 	gone "$C1" bob
 	log_has 'disconnected by admin "alice" from the console' ||
 	    fail "no log line naming the admin"
+	# Revoked: carol's session closed, alice's stays; the CRL in force,
+	# takctl and a new handshake say so.
+	gone "$C2" carol
 	kill -0 "$C3" 2>/dev/null || fail "alice's client went too"
+	revoked_everywhere carol
 	kill "$C1" "$C2" "$C3" 2>/dev/null
 	wait "$C1" "$C2" "$C3" 2>/dev/null
+}
+
+# revoked_everywhere NAME: NAME's certificate, revoked from the console,
+# is revoked for takd (a new handshake refused), for takctl (pki list),
+# and in crl.pem once takctl writes it (crl renew), whose CRL number goes
+# past the signer's.
+revoked_everywhere() {
+	local serial n_signer n_file
+	serial=$(openssl x509 -in "$T/pki/clients/$1.pem" -noout -serial |
+	    cut -d= -f2)
+	log_has "revoked for admin \"alice\"" ||
+	    fail "the signer did not log the revocation"
+	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" $(client_args "$1") \
+	    --hold 1 >"$T/again.out" 2>&1 &&
+	    { diag_file "$T/again.out"; fail "$1 connects again"; }
+	"$TAKCTL" -c "$CFG" pki list >"$T/list.out" 2>&1 ||
+	    fail "takctl pki list"
+	grep -E "client +$1 .* revoked .*keyCompromise" "$T/list.out" \
+	    >/dev/null ||
+	    { diag_file "$T/list.out"; fail "pki list: $1 not revoked"; }
+	n_signer=$(openssl crl -inform DER -in "$T/state/store/crl-fetched.crl" \
+	    -noout -crlnumber | cut -d= -f2)
+	"$TAKCTL" -c "$CFG" crl renew >>"$T/takctl.log" 2>&1 ||
+	    { diag_file "$T/takctl.log"; fail "takctl crl renew"; }
+	openssl crl -in "$T/pki/crl.pem" -noout -text | grep -qi "$serial" ||
+	    fail "crl.pem does not list $serial after takctl crl renew"
+	n_file=$(openssl crl -in "$T/pki/crl.pem" -noout -crlnumber |
+	    cut -d= -f2)
+	[ $((16#${n_file#0x})) -gt $((16#${n_signer#0x})) ] ||
+	    fail "crl.pem number $n_file not past the signer's $n_signer"
+	diag "$1 ($serial) revoked: refused at the handshake, in pki list," \
+	    "crl.pem $n_file after the signer's $n_signer"
 }
 
 run_case routes
@@ -213,6 +294,7 @@ run_case session
 run_case expiry
 run_case nonadmin
 run_case cert
+run_case revoke
 run_case live
 run_case browser
 finish

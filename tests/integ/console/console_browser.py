@@ -177,10 +177,14 @@ def main():
         if actions:
             drv.save_screenshot(out + "/actions.png")
         # The filter.
+        count = "return document.querySelectorAll('#clients tbody tr').length"
+        drv.find_element(By.ID, "filter").send_keys("zz-nobody")
+        if drv.execute_script(count) != 0:
+            fail("the filter kept rows of nobody", drv, out)
+        drv.find_element(By.ID, "filter").clear()
         drv.find_element(By.ID, "filter").send_keys(left[-1][:3])
-        n = drv.execute_script(
-            "return document.querySelectorAll('#clients tbody tr').length")
-        if n < 1 or n >= len(left):
+        n = drv.execute_script(count)
+        if n < 1 or n > len(left):
             fail("the filter left %d rows" % n, drv, out)
         drv.find_element(By.ID, "tab-health").click()
         try:

@@ -10,6 +10,9 @@ ssl and http.client only.
   console_http.py nonadmin PORT CA USER PW  a user's password: 403
   console_http.py cert    PORT CA CERT KEY  an admin certificate: the page,
                                             a session bound to it
+  console_http.py revoke  PORT CA USER PW SERIAL SERVER_SERIAL
+                                            revoke SERIAL; forged, twice
+                                            and the server's: refused
 Exit 0 when every check holds; a failed check prints why and exits 1.
 """
 import base64
@@ -159,6 +162,7 @@ def session(port, ca, user, pw):
 # Every state-changing route, forged: refused before it looks at its
 # arguments.
 FORGED = ("/console/logout", "/console/api/clients/disconnect?id=1",
+          "/console/api/clients/revoke?serial=1F&reason=keyCompromise",
           "/console/api/packages/delete?hash=" + "0" * 64)
 
 
@@ -208,6 +212,42 @@ def cert(port, ca, crt, key, other_crt, other_key):
     print("an admin certificate gets a session bound to it")
 
 
+def revoke(port, ca, user, pw, serial, server_serial):
+    """A revocation through the console's route, its refusals."""
+    st, hs, _ = login(port, ca, user, pw)
+    cookie = cookie_of(hs).split(";")[0]
+    st, _, body = req(port, ca, "GET", "/console/api/session",
+                      {"Cookie": cookie})
+    csrf = json.loads(body)["csrf"]
+    path = "/console/api/clients/revoke?reason=keyCompromise&serial="
+    # Forged: no token, a wrong one.
+    for hdr in ({}, {"X-CSRF-Token": "0" * 64}):
+        h = dict(hdr)
+        h["Cookie"] = cookie
+        st, _, _ = req(port, ca, "POST", path + serial, h)
+        if st != 403:
+            fail("a forged revocation %r: %d" % (hdr, st))
+    ok = {"Cookie": cookie, "X-CSRF-Token": csrf}
+    st, _, body = req(port, ca, "POST", path + "xyz", ok)
+    if st != 400:
+        fail("a serial of no hex: %d" % st)
+    t0 = time.monotonic()
+    st, _, body = req(port, ca, "POST", path + serial.lower(), ok)
+    ms = (time.monotonic() - t0) * 1000
+    j = json.loads(body)
+    if st != 200 or not j.get("ok"):
+        fail("the revocation: %d %r" % (st, j))
+    st, _, body = req(port, ca, "POST", path + serial, ok)
+    if st != 409 or b"already" not in body:
+        fail("revoked twice: %d %r" % (st, body))
+    st, _, body = req(port, ca, "POST", path + server_serial, ok)
+    if st != 409 or b"server" not in body:
+        fail("the server's certificate: %d %r" % (st, body))
+    print("revoked in %.0f ms: CRL number %d, generation %d; forged, "
+          "twice and the server's certificate refused" % (
+              ms, j["crl_number"], j["generation"]))
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -221,6 +261,8 @@ def main():
         expiry(port, ca, a[3], a[4], a[5])
     elif cmd == "nonadmin":
         nonadmin(port, ca, a[3], a[4])
+    elif cmd == "revoke":
+        revoke(port, ca, a[3], a[4], a[5], a[6])
     elif cmd == "cert":
         cert(port, ca, a[3], a[4], a[5], a[6])
     else:
