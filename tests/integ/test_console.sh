@@ -89,7 +89,7 @@ clients() {
 	C2=$!
 	C3=
 	NCLIENTS=2
-	if [ "$1" = three ]; then
+	if [ "${1:-}" = three ]; then
 		"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" \
 		    $(client_args alice) --send "$T/sa3.xml" --hold 60 \
 		    >"$T/c3.out" 2>&1 &
