@@ -17,7 +17,9 @@
 #   BENCH_ENROLL_CONNS=4      their connections (one user each)
 #   BENCH_PKG_SMALL=200       data packages of 1 MiB uploaded and downloaded
 #   BENCH_PKG_LARGE=5         data packages of 100 MiB
-#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api enroll packages"
+#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api enroll packages cluster"
+#   BENCH_CLUSTER=250         clients of each of the 2 nodes of `cluster`
+#   BENCH_CLUSTER_WORKERS=1   workers of each node (and of its baseline)
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
 #   BENCH_KEEP=1              keep the temp dir (configs, logs, JSON)
 #   BENCH_PERF=1              perf record the workers of each scenario
@@ -43,7 +45,7 @@ ENROLL=${BENCH_ENROLL:-200}
 ENROLL_CONNS=${BENCH_ENROLL_CONNS:-4}
 PKG_SMALL=${BENCH_PKG_SMALL:-200}
 PKG_LARGE=${BENCH_PKG_LARGE:-5}
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api enroll packages} "
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api enroll packages cluster} "
 # Fan-out with groups: TEAMS teams of TEAM_SIZE clients and HQ clients in
 # every team, then the same deliveries without groups.
 TEAMS=5
@@ -68,6 +70,18 @@ esac
 case "$ONLY" in *" v1 "*)
 	if [ "$V1N" -gt "$NCERTS" ]; then NCERTS=$V1N; fi
 esac
+# --- cluster (issue 19): its knobs and certificates ---
+CL_NODES=2
+CL_PER=${BENCH_CLUSTER:-250}
+CL_N=$((CL_NODES * CL_PER))
+CL_W=${BENCH_CLUSTER_WORKERS:-1}
+NATS_SERVER=${NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}
+case "$ONLY" in *" cluster "*)
+	if [ "$CL_N" -gt "$NCERTS" ]; then NCERTS=$CL_N; fi
+	[ -x "$NATS_SERVER" ] ||
+	    { echo "bench: no nats-server (scripts/deps.sh installs it)" >&2; exit 1; }
+esac
+# --- end cluster ---
 
 for f in "$TAKD" "$TAKCTL" "$LOAD" "$HTTP"; do
 	[ -x "$f" ] || { echo "bench: $f missing: run make bench" >&2; exit 1; }
@@ -80,8 +94,10 @@ T=$(mktemp -d "$TMP/takd-bench.XXXXXX")
 chmod 755 "$T"	# takd's workers run as nobody
 TAKD_PID=
 BG_PID=		# a takload holding sessions in the background (api)
+CL_PIDS=	# the cluster scenario's other takd and nats-server
 cleanup() {
 	[ -z "$BG_PID" ] || { kill -TERM "$BG_PID" 2>/dev/null; wait "$BG_PID"; } || true
+	for p in $CL_PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p"; done || true
 	[ -z "$TAKD_PID" ] || stop_takd
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "bench: kept $T" >&2
@@ -170,6 +186,9 @@ start_takd() {
 		# The api process (api, enroll): its [api] lines.
 		[ -z "${TAKD_API:-}" ] ||
 		    printf '[api]\nenabled = yes\n%b\n' "$TAKD_API"
+		# A node of the cluster scenario: its [cluster] lines.
+		[ -z "${TAKD_CLUSTER:-}" ] ||
+		    printf '[cluster]\n%b\n' "$TAKD_CLUSTER"
 		[ -z "${BENCH_CONF:-}" ] || printf '%b\n' "$BENCH_CONF"
 	} >"$CFG"
 	"$TAKD" -f -c "$CFG" >"$DIR/takd.stderr" 2>&1 </dev/null &
@@ -441,6 +460,146 @@ packages_scenario() {
 	rm -f "$T/pkg_1.bin" "$T/pkg_100.bin"
 }
 
+# --- cluster (issue 19) ---------------------------------------------------------
+# cluster: a nats-server on loopback and CL_NODES takd nodes of CL_W
+# workers linked through it (docs/cluster.md), CL_PER clients on each,
+# everyone seeing everyone at 1 SA/s (client i on node i % CL_NODES);
+# against one node of the same workers holding all CL_N clients (the
+# fanout scenario's figure when it ran with those workers, else a run made
+# here).  takload measures each node's CPU against the deliveries to its
+# own clients, the latency of what crossed nodes, and the CPU of the
+# cluster processes and of nats-server.
+CL_NATS_PID=
+cl_nats_start() {
+	local d=$T/nats i
+	mkdir -p "$d"
+	"$NATS_SERVER" -a 127.0.0.1 -p -1 --ports_file_dir "$d" \
+	    -l "$d/nats.log" >"$d/stderr" 2>&1 </dev/null &
+	CL_NATS_PID=$!
+	CL_PIDS="$CL_PIDS $CL_NATS_PID"
+	for i in $(seq 100); do
+		CL_URL=$(grep -o 'nats://127.0.0.1:[0-9]*' \
+		    "$d/nats-server_$CL_NATS_PID.ports" 2>/dev/null | head -1)
+		[ -z "$CL_URL" ] || return 0
+		kill -0 "$CL_NATS_PID" 2>/dev/null ||
+		    die "nats-server exited: $(tail -3 "$d/stderr")"
+		sleep 0.1
+	done
+	die "nats-server did not come up: $(tail -3 "$d/nats.log")"
+}
+
+# cl_linked CFG: the node of CFG is on NATS and hears every other node.
+cl_linked() {
+	local st
+	st=$("$TAKCTL" -c "$1" status 2>/dev/null) || return 1
+	case "$st" in *'"nats_connected":true'*) ;; *) return 1 ;; esac
+	[ "$(echo "$st" | grep -o '"last_heard_ms_ago"' | wc -l)" = \
+	    $((CL_NODES - 1)) ]
+}
+
+# cl_stat DIR KEY: a number of the cluster's report in the node's status.
+cl_stat() {
+	grep -o "\"$2\":[0-9]*" "$1/status.json" 2>/dev/null | head -1 |
+	    cut -d: -f2
+}
+
+cluster_scenario() {
+	local k base name args=() pids=() cfgs=() dirs=() ok i cpid
+	base=fanout_${CL_N}_w$CL_W
+	if [ ! -s "$T/$base.json" ]; then
+		run "$base" "$CL_W" --mode fanout --cert-dir "$T/pki/clients" \
+		    --clients "$CL_N" --rate 1000 --sa-rate 1 \
+		    --duration "$DURATION" --drain "$DRAIN" --settle 1
+	fi
+	cl_nats_start
+	say "cluster: nats-server $CL_URL; $CL_NODES takd nodes of $CL_W" \
+	    "worker(s), $CL_PER clients each"
+	for ((k = 0; k < CL_NODES; k++)); do
+		TAKD_CLUSTER="nats = $CL_URL\nname = bench\nnode = n$k" \
+		    start_takd "cluster_n$k" "$CL_W"
+		pids+=("$TAKD_PID") cfgs+=("$CFG") dirs+=("$DIR")
+		CL_PIDS="$CL_PIDS $TAKD_PID"
+		TAKD_PID=
+		args+=(--connect "127.0.0.1:$PORT" --takd-pid "${pids[k]}")
+		cpid=$(grep -o '"cluster":{[^}]*"pid":[0-9]*' \
+		    "$DIR/status0.json" | grep -o '[0-9]*$')
+		[ -n "$cpid" ] || die "cluster: node $k has no cluster process"
+		args+=(--pid "cluster$k=$cpid")
+	done
+	for i in $(seq 200); do
+		ok=1
+		for ((k = 0; k < CL_NODES; k++)); do
+			cl_linked "${cfgs[k]}" || ok=0
+		done
+		[ "$ok" = 0 ] || break
+		sleep 0.1
+	done
+	[ "$ok" = 1 ] || die "cluster: the nodes do not hear each other"
+	"$LOAD" "${args[@]}" --pid "nats=$CL_NATS_PID" --mode fanout \
+	    --cert-dir "$T/pki/clients" --clients "$CL_N" --rate 1000 \
+	    --sa-rate 1 --duration "$DURATION" --drain "$DRAIN" --settle 1 \
+	    >"$T/cluster.json" 2>"$T/cluster.err" ||
+	    { cat "$T/cluster.err" >&2; die "cluster: takload failed"; }
+	for ((k = 0; k < CL_NODES; k++)); do
+		TAKD_PID=${pids[k]} CFG=${cfgs[k]} DIR=${dirs[k]}
+		stop_takd
+		echo "$(cl_stat "$DIR" published) / $(cl_stat "$DIR" received)" \
+		    >"$T/cluster_n$k.pubrecv"
+		echo "$(cl_stat "$DIR" drop_slow) slow, $(cl_stat "$DIR" drop_mesh) mesh, $(cl_stat "$DIR" publish_failed) publish failed, $(ssum "$DIR" dropped_full) worker queue full, $(ssum "$DIR" superseded) superseded" \
+		    >"$T/cluster_n$k.drops"
+		spread "$DIR" >"$T/cluster_n$k.spread"
+	done
+	kill -TERM "$CL_NATS_PID" 2>/dev/null || true
+	wait "$CL_NATS_PID" 2>/dev/null || true
+	CL_PIDS=
+	say "  $(cut -c1-400 "$T/cluster.json")..."
+}
+
+cluster_report() {
+	local b=fanout_${CL_N}_w$CL_W c=cluster k cpu one
+	[ -s "$T/$c.json" ] || return 0
+	echo "### Two nodes over NATS ($CL_NODES takd nodes of $CL_W worker(s) × $CL_PER clients, one nats-server, 1 SA event/s each, ${DURATION} s, every event to every other client on either node)"
+	echo
+	echo "| scenario | events sent | deliveries / expected | missing | dup | latency p50 / p99 / max ms | across nodes: deliveries, p50 / p99 / max ms | takd CPU s (all nodes) | takload CPU s |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	printf '| %s | %s | %s / %s | %s | %s | %s / %s / %s | %s, %s / %s / %s | %s | %s |\n' \
+	    "$CL_NODES nodes × $CL_PER" "$(v $c events_sent)" \
+	    "$(v $c deliveries)" "$(v $c deliveries_expected)" \
+	    "$(v $c deliveries_missing)$([ "$(v $c drain_timeout)" != true ] || echo ", drain timed out (${DRAIN} s)")" \
+	    "$(v $c deliveries_dup)" "$(v $c lat_p50_ms)" "$(v $c lat_p99_ms)" \
+	    "$(v $c lat_max_ms)" "$(v $c deliveries_x)" "$(v $c lat_x_p50_ms)" \
+	    "$(v $c lat_x_p99_ms)" "$(v $c lat_x_max_ms)" "$(v $c takd_cpu_s)" \
+	    "$(v $c gen_cpu_s)"
+	printf '| %s | %s | %s / %s | %s | %s | %s / %s / %s | - | %s | %s |\n' \
+	    "one node × $CL_N" "$(v $b events_sent)" "$(v $b deliveries)" \
+	    "$(v $b deliveries_expected)" "$(v $b deliveries_missing)" \
+	    "$(v $b deliveries_dup)" "$(v $b lat_p50_ms)" "$(v $b lat_p99_ms)" \
+	    "$(v $b lat_max_ms)" "$(v $b takd_cpu_s)" "$(v $b gen_cpu_s)"
+	echo
+	one=$(v $b cpu_us_per_delivery)
+	echo "| node | its clients' deliveries | takd CPU s | takd CPU µs / delivery | vs one node of $CL_N | of which its cluster process, CPU s | NATS messages published / received | drops |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for ((k = 0; k < CL_NODES; k++)); do
+		cpu=$(v $c node${k}_cpu_us_per_delivery)
+		printf '| n%s | %s | %s | **%s** | %s | %s | %s | %s |\n' "$k" \
+		    "$(v $c node${k}_deliveries)" "$(v $c node${k}_cpu_s)" \
+		    "$cpu" "$(awk -v a="$cpu" -v b="$one" 'BEGIN { if (b > 0) printf "%+.0f %%", (a / b - 1) * 100; else print "-" }')" \
+		    "$(v $c cpu_s_cluster$k)" "$(cat "$T/cluster_n$k.pubrecv")" \
+		    "$(cat "$T/cluster_n$k.drops")"
+	done
+	printf '| one node | %s | %s | **%s** | | | | %s |\n' \
+	    "$(v $b deliveries)" "$(v $b takd_cpu_s)" "$one" \
+	    "$(cat "$T/$b.drops")"
+	echo
+	echo "nats-server CPU: **$(v $c cpu_s_nats) s** in the window of $(v $c window_s) s ($(awk -v a="$(v $c cpu_s_nats)" -v n="$(v $c events_sent)" 'BEGIN { if (n > 0) printf "%.1f", a * 1e6 / n; else print "-" }') µs per event sent, each received once and sent to the other node once)."
+	echo
+	echo "| target (issue 19) | measured | verdict |"
+	echo "|---|---|---|"
+	echo "| every event delivered on both nodes, none twice | $(v $c deliveries) of $(v $c deliveries_expected), $(v $c deliveries_dup) dup | $(verdict "$(v $c deliveries_missing) == 0 && $(v $c deliveries_dup) == 0") |"
+	echo "| p99 latency across nodes < 50 ms (the one-node target) | $(v $c lat_x_p99_ms) ms | $(verdict "$(v $c lat_x_p99_ms) < 50") |"
+	echo
+}
+
 # --- scenarios ---------------------------------------------------------------
 T_START=$(date +%s)
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -520,6 +679,7 @@ esac
 case "$ONLY" in *" api "*) api_scenario ;; esac
 case "$ONLY" in *" enroll "*) enroll_scenario ;; esac
 case "$ONLY" in *" packages "*) packages_scenario ;; esac
+case "$ONLY" in *" cluster "*) cluster_scenario ;; esac
 ELAPSED=$(( $(date +%s) - T_START ))
 say "done in $ELAPSED s"
 
@@ -620,6 +780,7 @@ report() {
 	api_report
 	enroll_report
 	packages_report
+	cluster_report
 	targets
 	echo
 	echo "<!-- bench:end -->"

@@ -79,7 +79,7 @@ struct tl_proc {
 	const struct opts *o;
 	struct tl_report *rep;
 	struct tl_report st;		/* local counters, published */
-	struct addrinfo	*ai;
+	struct addrinfo	**ai;		/* each node's */
 	struct client	*cl;
 	unsigned	 n;		/* clients (handshake slots) */
 	unsigned	 next_start;	/* ramp: next client to connect */
@@ -344,7 +344,8 @@ cl_start(struct tl_proc *x, struct client *c, int64_t now)
 	const char		*what;
 	int			 rc;
 
-	rc = tlsclient_connect(&c->tc, x->ai, &so, &what);
+	rc = tlsclient_connect(&c->tc, x->ai[c->gidx % x->o->nnodes], &so,
+	    &what);
 	if (c->tc.fd == -1)
 		tl_fail("socket: %s (raise the descriptor limit?)",
 		    strerror(errno));
@@ -524,9 +525,16 @@ cl_event(struct tl_proc *x, struct client *c, const uint8_t *ev,
 		return;
 	}
 	x->st.delivered++;
+	x->st.delivered_node[c->gidx % x->o->nnodes]++;
 	x->st.last_rx_us = now;
 	hist_add(&x->st.lat, now > (int64_t)t ? (uint64_t)(now - (int64_t)t) :
 	    0);
+	/* Several nodes: what crossed from the sender's node to ours. */
+	if (x->o->nnodes > 1 && s % x->o->nnodes != c->gidx % x->o->nnodes) {
+		x->st.delivered_x++;
+		hist_add(&x->st.lat_x, now > (int64_t)t ?
+		    (uint64_t)(now - (int64_t)t) : 0);
+	}
 	if (s == c->gidx) {
 		x->st.dup++;
 		cl_error(x, "client %u got its own event back", c->gidx);
@@ -851,6 +859,8 @@ tl_send_sa(struct tl_proc *x, struct client *c)
 static void
 tl_publish(struct tl_proc *x)
 {
+	unsigned	 k;
+
 	PUB(established);
 	PUB(failed);
 	PUB(closed_early);
@@ -860,6 +870,10 @@ tl_publish(struct tl_proc *x)
 	PUB(sent);
 	PUB(send_skipped);
 	PUB(delivered);
+	PUB(delivered_x);
+	for (k = 0; k < TL_MAX_NODES; k++)
+		__atomic_store_n(&x->rep->delivered_node[k],
+		    x->st.delivered_node[k], __ATOMIC_RELAXED);
 	PUB(replayed);
 	PUB(other);
 	PUB(dup);
@@ -996,7 +1010,7 @@ tl_proc_ready(struct tl_proc *x)
 
 void
 tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
-    struct addrinfo *ai)
+    struct addrinfo **ai)
 {
 	struct tl_proc		*x;
 	struct epoll_event	 evs[512];
@@ -1074,6 +1088,7 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 	}
 	tl_publish(x);
 	x->rep->lat = x->st.lat;
+	x->rep->lat_x = x->st.lat_x;
 	x->rep->hs = x->st.hs;
 	memcpy(x->rep->first_error, x->st.first_error,
 	    sizeof(x->rep->first_error));

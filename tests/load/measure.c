@@ -309,14 +309,14 @@ proc_key(pid_t pid, const char *name, const char *key)
 }
 
 pid_t
-takd_find(const struct opts *o)
+takd_find(const struct opts *o, unsigned k)
 {
 	char	 buf[64];
 	long	 v;
 
-	if (o->takd_pid > 0)
-		return (o->takd_pid);
-	if (o->pidfile == NULL)
+	if (k < o->ntakd)
+		return (o->takd_pid[k]);
+	if (k > 0 || o->pidfile == NULL)
 		return (0);
 	if (read_file(o->pidfile, buf, sizeof(buf)) == -1)
 		tl_fail("%s: %s", o->pidfile, strerror(errno));

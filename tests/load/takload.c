@@ -34,6 +34,15 @@
  *              protocol offer and send and read v1 frames; the others
  *              stay on XML (a mixed fleet).
  *
+ * Several nodes of a cluster (docs/cluster.md): --connect once per node;
+ * client i connects to node i % nodes, so that everyone sees everyone
+ * across nodes; a delivery whose sender is on another node than its
+ * receiver is also counted in "deliveries_x" with its own latency
+ * ("lat_x_*"); --takd-pid once per node (same order) gives each node's
+ * CPU against the deliveries to its own clients ("nodeK_*"); --pid
+ * NAME=PID reports another process's CPU in the window ("cpu_s_NAME":
+ * nats-server, a cluster process).
+ *
  * Sessions start sending only after every session is up, so that nothing
  * is replayed at connect (takd queues the latest SA of every other client to
  * a new session); an SA from before the sending phase (a state dir reused
@@ -189,6 +198,14 @@ struct tl_run {
 	struct takd_sample base;	/* before the first connection */
 	struct takd_sample s0;		/* at go */
 	struct takd_sample s1;		/* at the end of the window */
+	/* The same per node (--takd-pid, once per node); the above sum them. */
+	struct takd_sample nbase[TL_MAX_NODES];
+	struct takd_sample n0[TL_MAX_NODES];
+	struct takd_sample n1[TL_MAX_NODES];
+	pid_t		 sup[TL_MAX_NODES];
+	unsigned	 nsup;
+	double		 pcpu0[TL_MAX_PIDS];	/* --pid: CPU s at go */
+	double		 pcpu1[TL_MAX_PIDS];	/* and at the end */
 	bool		 have_takd;
 	int64_t		 t_go;
 	int64_t		 t_end;
@@ -199,21 +216,99 @@ struct tl_run {
 	bool		 drain_timeout;
 };
 
+/*
+ * Every node's takd at one moment, into per[] and their sum into *sum;
+ * -1 when one is gone.
+ */
+static int
+tl_sample_all(const struct tl_run *r, struct takd_sample *per,
+    struct takd_sample *sum)
+{
+	unsigned	 k;
+
+	memset(sum, 0, sizeof(*sum));
+	for (k = 0; k < r->nsup; k++) {
+		if (takd_sample(r->sup[k], &per[k]) == -1)
+			return (-1);
+		sum->npids += per[k].npids;
+		sum->cpu_stat += per[k].cpu_stat;
+		if (per[k].cpu_sched < 0 || sum->cpu_sched < 0)
+			sum->cpu_sched = -1;
+		else
+			sum->cpu_sched += per[k].cpu_sched;
+		sum->rss += per[k].rss;
+		if (per[k].pss < 0 || sum->pss < 0)
+			sum->pss = -1;
+		else
+			sum->pss += per[k].pss;
+		sum->syscw += per[k].syscw;
+	}
+	return (0);
+}
+
+/* --pid's processes: their CPU seconds so far (-1: gone). */
+static void
+tl_sample_pids(const struct opts *o, double *cpu)
+{
+	unsigned	 i;
+
+	for (i = 0; i < o->npid; i++)
+		cpu[i] = tl_proc_cpu_s(o->pid[i]);
+}
+
+/*
+ * Several nodes: each node's CPU against the deliveries to its own
+ * clients, what crossed nodes and its latency, --pid's CPU.
+ */
+static void
+tl_print_nodes(const struct opts *o, const struct tl_shm *shm,
+    const struct tl_run *r, const struct hist *lat_x)
+{
+	uint64_t	 d;
+	double		 cpu;
+	unsigned	 k;
+
+	printf("\"nodes\":%u,\"deliveries_x\":%" PRIu64 ",\"lat_x_p50_ms\":"
+	    "%.3f,\"lat_x_p90_ms\":%.3f,\"lat_x_p99_ms\":%.3f,"
+	    "\"lat_x_max_ms\":%.3f,", o->nnodes,
+	    sum_u64(shm, o->procs, offsetof(struct tl_report, delivered_x)),
+	    hist_pct(lat_x, 0.5) / 1e3, hist_pct(lat_x, 0.9) / 1e3,
+	    hist_pct(lat_x, 0.99) / 1e3, lat_x->max / 1e3);
+	for (k = 0; k < o->nnodes && k < TL_MAX_NODES; k++) {
+		d = sum_u64(shm, o->procs, offsetof(struct tl_report,
+		    delivered_node) + k * sizeof(uint64_t));
+		printf("\"node%u_deliveries\":%" PRIu64 ",", k, d);
+		if (!r->have_takd || k >= r->nsup)
+			continue;
+		cpu = takd_cpu_delta(&r->n0[k], &r->n1[k]);
+		printf("\"node%u_cpu_s\":%.4f,\"node%u_cpu_us_per_delivery\":"
+		    "%.3f,\"node%u_rss_mib\":%.1f,", k, cpu, k,
+		    d > 0 ? cpu * 1e6 / (double)d : 0, k,
+		    r->n1[k].rss / (1024.0 * 1024.0));
+	}
+	for (k = 0; k < o->npid; k++)
+		printf("\"cpu_s_%s\":%.4f,", o->pid_name[k],
+		    r->pcpu0[k] >= 0 && r->pcpu1[k] >= 0 ?
+		    r->pcpu1[k] - r->pcpu0[k] : -1.0);
+}
+
 static void
 tl_print(const struct opts *o, const struct tl_shm *shm,
     const struct tl_run *r)
 {
-	struct hist	*lat, *hs;
+	struct hist	*lat, *lat_x, *hs;
 	const struct tl_report *first = NULL;
 	double		 win, cpu = -1, gen = 0, peak;
 	uint64_t	 sent, deliv, expected, hsk;
 	unsigned	 i;
 
 	if ((lat = calloc(1, sizeof(*lat))) == NULL ||
+	    (lat_x = calloc(1, sizeof(*lat_x))) == NULL ||
 	    (hs = calloc(1, sizeof(*hs))) == NULL)
 		tl_fail("out of memory");
 	for (i = 0; i < o->procs; i++) {
 		hist_merge(lat, &shm->r[i].lat);
+		hist_merge(lat_x, &shm->r[i].lat_x);
 		hist_merge(hs, &shm->r[i].hs);
 		gen += shm->r[i].cpu_end - shm->r[i].cpu_go;
 		if (first == NULL && shm->r[i].first_error[0] != '\0')
@@ -290,6 +385,8 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 		    o->mode != MODE_HANDSHAKE && hsk > 0 ?
 		    takd_cpu_delta(&r->base, &r->s0) * 1e6 / (double)hsk : 0);
 	}
+	if (o->nnodes > 1 || o->npid > 0)
+		tl_print_nodes(o, shm, r, lat_x);
 	printf("\"gen_cpu_s\":%.4f,\"gen_cpu_util\":%.3f,"
 	    "\"interrupted\":%s,\"ramp_timeout\":%s,\"drain_timeout\":%s,"
 	    "\"first_error\":\"", gen, win > 0 ? gen / win : 0,
@@ -304,6 +401,7 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 	printf("\"}\n");
 	fflush(stdout);
 	free(lat);
+	free(lat_x);
 	free(hs);
 }
 
@@ -325,11 +423,11 @@ tl_fanout_over(const struct opts *o, const struct tl_shm *shm,
 }
 
 static int
-tl_coordinate(const struct opts *o, struct addrinfo *ai)
+tl_coordinate(const struct opts *o, struct addrinfo **ai)
 {
 	struct tl_shm	*shm;
 	struct tl_run	 r;
-	pid_t		 kids[TL_MAX_PROCS], sup;
+	pid_t		 kids[TL_MAX_PROCS];
 	int64_t		 t0, t, last, last_say = 0, sends_end = 0;
 	unsigned	 i;
 	int		 st;
@@ -340,10 +438,12 @@ tl_coordinate(const struct opts *o, struct addrinfo *ai)
 	if (shm == MAP_FAILED)
 		tl_fail("mmap: %s", strerror(errno));
 	memset(shm, 0, sizeof(*shm));
-	sup = takd_find(o);
-	r.have_takd = sup > 0 && takd_sample(sup, &r.base) == 0;
-	if (sup > 0 && !r.have_takd)
-		tl_fail("takd pid %d: no such process", (int)sup);
+	while (r.nsup < TL_MAX_NODES && (r.sup[r.nsup] = takd_find(o,
+	    r.nsup)) > 0)
+		r.nsup++;
+	r.have_takd = r.nsup > 0;
+	if (r.have_takd && tl_sample_all(&r, r.nbase, &r.base) == -1)
+		tl_fail("a takd pid given is no such process");
 	fflush(NULL);
 	for (i = 0; i < o->procs; i++) {
 		if ((kids[i] = fork()) == -1)
@@ -381,8 +481,9 @@ tl_coordinate(const struct opts *o, struct addrinfo *ai)
 		    " s", SUM(established), SUM(failed), r.ramp_s);
 		tl_sleep_us((int64_t)(o->settle * 1e6));
 	}
-	if (r.have_takd && takd_sample(sup, &r.s0) == -1)
-		tl_fail("takd (pid %d) is gone", (int)sup);
+	if (r.have_takd && tl_sample_all(&r, r.n0, &r.s0) == -1)
+		tl_fail("a takd is gone");
+	tl_sample_pids(o, r.pcpu0);
 	r.n_open = (unsigned)(SUM(established) - SUM(closed_early));
 	if (o->ready_file != NULL && !r.ready_timeout && !tl_interrupted)
 		tl_write_ready(o->ready_file, r.n_open);
@@ -416,8 +517,9 @@ tl_coordinate(const struct opts *o, struct addrinfo *ai)
 		tl_sleep_us(2000);
 	}
 	r.t_end = mono_us();
-	if (r.have_takd && takd_sample(sup, &r.s1) == -1)
-		tl_fail("takd (pid %d) is gone", (int)sup);
+	if (r.have_takd && tl_sample_all(&r, r.n1, &r.s1) == -1)
+		tl_fail("a takd is gone");
+	tl_sample_pids(o, r.pcpu1);
 	/* The window's end: the last handshake or delivery, not our poll. */
 	for (i = 0, last = 0; i < o->procs && o->mode != MODE_HOLD; i++) {
 		t = o->mode == MODE_FANOUT ? shm->r[i].last_rx_us :
@@ -443,13 +545,14 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-"usage: takload --connect HOST:PORT --mode handshake|hold|fanout\n"
+"usage: takload --connect HOST:PORT [--connect HOST:PORT...]\n"
+"               --mode handshake|hold|fanout\n"
 "               (--cert FILE --key FILE | --cert-dir DIR) [--pass P]\n"
 "               [--ca FILE] [--clients N] [--rate CONN/S] [--procs N]\n"
 "               [--duration S] [--concurrency C] [--resume]\n"
 "               [--sa-rate N/S] [--drain S] [--settle S]\n"
 "               [--teams T [--hq H]] [--v1 PCT]\n"
-"               [--takd-pid PID | --takd-pidfile FILE]\n"
+"               [--takd-pid PID... | --takd-pidfile FILE] [--pid NAME=PID...]\n"
 "               [--uid-prefix P] [--register] [--ready-file FILE]\n"
 "               [--quiet]\n");
 	exit(TL_EXIT_USAGE);
@@ -514,6 +617,7 @@ main(int argc, char *argv[])
 		{ "settle",	required_argument, NULL, 'S' },
 		{ "takd-pid",	required_argument, NULL, 'p' },
 		{ "takd-pidfile", required_argument, NULL, 'F' },
+		{ "pid",	required_argument, NULL, 'I' },
 		{ "uid-prefix",	required_argument, NULL, 'u' },
 		{ "teams",	required_argument, NULL, 't' },
 		{ "hq",		required_argument, NULL, 'H' },
@@ -524,8 +628,10 @@ main(int argc, char *argv[])
 		{ NULL,		0,		   NULL, 0 }
 	};
 	struct opts	 o;
-	struct addrinfo	 hints, *ai;
+	struct addrinfo	 hints, *ai[TL_MAX_NODES];
 	const char	*mode = NULL;
+	char		*eq;
+	unsigned	 k;
 	int		 ch, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -540,8 +646,11 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			if (tlsclient_hostport(optarg, &o.host, &o.port) == -1)
+			if (o.nnodes == TL_MAX_NODES ||
+			    tlsclient_hostport(optarg, &o.host[o.nnodes],
+			    &o.port[o.nnodes]) == -1)
 				usage();
+			o.nnodes++;
 			break;
 		case 'm': mode = optarg; break;
 		case 'C': o.cert = optarg; break;
@@ -563,8 +672,25 @@ main(int argc, char *argv[])
 		    break;
 		case 'w': o.drain = opt_num("drain", optarg, 0, 3600); break;
 		case 'S': o.settle = opt_num("settle", optarg, 0, 3600); break;
-		case 'p': o.takd_pid = (pid_t)opt_num("takd-pid", optarg, 1,
-		    INT_MAX); break;
+		case 'p':
+			if (o.ntakd == TL_MAX_NODES)
+				usage();
+			o.takd_pid[o.ntakd++] = (pid_t)opt_num("takd-pid",
+			    optarg, 1, INT_MAX);
+			break;
+		case 'I':
+			/* NAME=PID; NAME goes into a JSON key: [a-z0-9_]. */
+			if (o.npid == TL_MAX_PIDS ||
+			    (eq = strchr(optarg, '=')) == NULL ||
+			    eq == optarg || strspn(optarg,
+			    "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+			    (size_t)(eq - optarg))
+				usage();
+			*eq = '\0';
+			o.pid_name[o.npid] = optarg;
+			o.pid[o.npid++] = (pid_t)opt_num("pid", eq + 1, 1,
+			    INT_MAX);
+			break;
 		case 'F': o.pidfile = optarg; break;
 		case 'u': o.uid_prefix = optarg; break;
 		case 't': o.teams = (unsigned)opt_num("teams", optarg, 1,
@@ -579,7 +705,8 @@ main(int argc, char *argv[])
 		default: usage();
 		}
 	}
-	if (optind != argc || o.host == NULL || mode == NULL)
+	if (optind != argc || o.nnodes == 0 || mode == NULL ||
+	    (o.ntakd > 0 && o.pidfile != NULL))
 		usage();
 	if (strcmp(mode, "handshake") == 0)
 		o.mode = MODE_HANDSHAKE;
@@ -625,17 +752,21 @@ main(int argc, char *argv[])
 	cot_parse_init();
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(o.host, o.port, &hints, &ai)) != 0)
-		tl_fail("%s:%s: %s", o.host, o.port, gai_strerror(rc));
+	for (k = 0; k < o.nnodes; k++)
+		if ((rc = getaddrinfo(o.host[k], o.port[k], &hints, &ai[k])) !=
+		    0)
+			tl_fail("%s:%s: %s", o.host[k], o.port[k],
+			    gai_strerror(rc));
 	tl_tls_init(&o);
-	tl_say(&o, "%s: %s:%s, %u %s, %u process(es)%s", mode, o.host,
-	    o.port, o.mode == MODE_HANDSHAKE ? o.concurrency : o.clients,
+	tl_say(&o, "%s: %s:%s%s, %u %s, %u process(es)%s", mode, o.host[0],
+	    o.port[0], o.nnodes > 1 ? " and other nodes" : "", o.mode == MODE_HANDSHAKE ? o.concurrency : o.clients,
 	    o.mode == MODE_HANDSHAKE ? "at a time" : "clients", o.procs,
 	    o.cert_dir ? ", a certificate per client" : "");
 	if (o.teams > 0)
 		tl_say(&o, "%u teams (client i in team i %% %u), %u HQ "
 		    "client(s) in every team", o.teams, o.teams, o.hq);
 	rc = tl_coordinate(&o, ai);
-	freeaddrinfo(ai);
+	for (k = 0; k < o.nnodes; k++)
+		freeaddrinfo(ai[k]);
 	return (rc);
 }

@@ -21,6 +21,8 @@
 #define TL_MAX_PROCS		64
 #define TL_MAX_CLIENTS		1000000
 #define TL_HIST_N		1920	/* see hist_bucket() */
+#define TL_MAX_NODES		8	/* --connect and --takd-pid, each */
+#define TL_MAX_PIDS		8	/* --pid NAME=PID */
 
 enum tl_mode {
 	MODE_HANDSHAKE,
@@ -30,8 +32,14 @@ enum tl_mode {
 
 struct opts {
 	enum tl_mode	 mode;
-	char		*host;
-	char		*port;
+	/*
+	 * --connect, once per node of a cluster: client i connects to
+	 * node i % nnodes, and a delivery crosses nodes when its sender's
+	 * node is not its receiver's.
+	 */
+	char		*host[TL_MAX_NODES];
+	char		*port[TL_MAX_NODES];
+	unsigned	 nnodes;
 	const char	*ca;
 	const char	*cert;
 	const char	*key;
@@ -40,7 +48,12 @@ struct opts {
 	const char	*pidfile;
 	const char	*uid_prefix;
 	const char	*ready_file;	/* written once every session is up */
-	pid_t		 takd_pid;
+	pid_t		 takd_pid[TL_MAX_NODES];	/* node k's supervisor */
+	unsigned	 ntakd;
+	/* --pid NAME=PID: other processes whose CPU the window reports. */
+	const char	*pid_name[TL_MAX_PIDS];
+	pid_t		 pid[TL_MAX_PIDS];
+	unsigned	 npid;
 	unsigned	 clients;
 	unsigned	 procs;
 	unsigned	 concurrency;
@@ -84,6 +97,8 @@ struct tl_report {
 	uint64_t	 sent;
 	uint64_t	 send_skipped;
 	uint64_t	 delivered;
+	uint64_t	 delivered_node[TL_MAX_NODES];	/* by receiver's node */
+	uint64_t	 delivered_x;	/* sender on another node */
 	uint64_t	 replayed;
 	uint64_t	 other;
 	uint64_t	 dup;
@@ -101,6 +116,7 @@ struct tl_report {
 	char		 cipher[64];
 	char		 group[32];
 	struct hist	 lat;
+	struct hist	 lat_x;		/* deliveries that crossed nodes */
 	struct hist	 hs;
 };
 
@@ -134,7 +150,8 @@ double	 self_cpu_s(void);
 void	 hist_add(struct hist *, uint64_t);
 void	 hist_merge(struct hist *, const struct hist *);
 uint64_t hist_pct(const struct hist *, double);
-pid_t	 takd_find(const struct opts *);
+/* The supervisor of node k (--takd-pid, --takd-pidfile), 0 if none. */
+pid_t	 takd_find(const struct opts *, unsigned k);
 int	 takd_sample(pid_t, struct takd_sample *);
 double	 takd_cpu_delta(const struct takd_sample *,
 	    const struct takd_sample *);
@@ -174,7 +191,8 @@ int	 tl_v1_cut(const uint8_t *p, size_t n, size_t *hlen, size_t *plen);
 
 /* gen.c */
 void	 tl_tls_init(const struct opts *);
+/* ai: the address of each node (o->nnodes). */
 void	 tl_proc_main(const struct opts *, struct tl_shm *, unsigned,
-	    struct addrinfo *) __attribute__((noreturn));
+	    struct addrinfo **ai) __attribute__((noreturn));
 
 #endif /* TAKLOAD_H */
