@@ -369,6 +369,11 @@ cluster_proc_metrics(const struct sup *sup, struct metrics_buf *b)
 	for (i = 0; i < st->n_nodes; i++)
 		metrics_buf_printf(b, "takd_cluster_node_clients{node=\"%s\"} "
 		    "%u\n", st->nodes[i].id, st->nodes[i].clients);
+	metrics_buf_printf(b, "# HELP takd_cluster_nats_slow_consumer_"
+	    "events_total Slow-consumer errors libnats reported.\n# TYPE "
+	    "takd_cluster_nats_slow_consumer_events_total counter\n"
+	    "takd_cluster_nats_slow_consumer_events_total %llu\n",
+	    (unsigned long long)st->slow_consumers);
 #define CLUSTER_STAT_METRIC(f, h)					\
 	metrics_buf_printf(b, "# HELP takd_cluster_" #f "_total " h "\n"	\
 	    "# TYPE takd_cluster_" #f "_total counter\n"			\

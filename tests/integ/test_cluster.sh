@@ -31,6 +31,8 @@
 #   hostile      messages on the cluster's subjects that do not decode,
 #                claim another node's id (or the receiver's), or are
 #                oversized: dropped, counted, never delivered
+# events, node_killed and hostile also scrape each node's /metrics
+# (takd_cluster_*, docs/metrics.md) for what status says.
 . "$(dirname "$0")/lib.sh"
 
 NATS_SERVER=${NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}
@@ -140,6 +142,34 @@ sa_script() {
 	echo "$T/$1.script"
 }
 
+# scrape N: node N's /metrics (its [metrics] listen) into $T/mN.
+scrape() {
+	local cfg port
+	eval "cfg=\$CFG_$1"
+	takd_status "$cfg" || fail "no status of node $1"
+	port=$(listener_port metrics)
+	[ -n "$port" ] || fail "node $1 has no metrics listener"
+	printf 'GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n' |
+	    http_send "$port" "$T/m$1.http" || fail "GET /metrics of node $1"
+	head -1 "$T/m$1.http" | grep -q ' 200 ' ||
+	    { diag_file "$T/m$1.http" 5; fail "GET /metrics of node $1: not 200"; }
+	tr -d '\r' <"$T/m$1.http" | awk 'b { print; next } /^$/ { b = 1 }' \
+	    >"$T/m$1"
+}
+
+# metric N SERIES: a sample of node N's last scrape ('takd_cluster_up',
+# 'takd_cluster_node_clients{node="n2"}'); false when there is none.
+metric() {
+	awk -v k="$2" '$1 == k { print $2; f = 1 } END { exit !f }' "$T/m$1"
+}
+
+# metric_is N SERIES VALUE
+metric_is() {
+	local v
+	v=$(metric "$1" "$2") || fail "node $1's /metrics has no $2"
+	[ "$v" = "$3" ] || fail "node $1: $2 is $v, not $3"
+}
+
 # on N: the next cot_bg connects to node N.
 on() {
 	eval "TAKD_PORT=\$PORT_$1"
@@ -158,8 +188,8 @@ two_nodes() {
 }
 
 events() {
-	local n
-	two_nodes
+	local n f
+	two_nodes metrics.listen=127.0.0.1:0
 	cot_chat "$T/all.ev" chat-all hello-everybody
 	cot_chat "$T/to-bob.ev" chat-cs to-bob-by-callsign 'callsign="BOB"'
 	cot_chat "$T/to-a1.ev" chat-uid to-alice-by-uid 'uid="a1"'
@@ -220,6 +250,34 @@ events() {
 	[ "$n" -ge 2 ] || fail "node 1 delivered $n events of node 2"
 	[ "$(sget cluster.link.nats_server)" = "nats://127.0.0.1:$NATS_PORT_a" ] ||
 	    fail "nats_server: $(sget cluster.link.nats_server)"
+	# The same in /metrics: every family of docs/cluster.md's list.
+	scrape 1
+	metric_is 1 takd_cluster_up 1
+	metric_is 1 takd_cluster_restarts_total 0
+	metric_is 1 "takd_cluster_nats_connected{server=\"nats://127.0.0.1:$NATS_PORT_a\"}" 1
+	metric_is 1 takd_cluster_nodes 1
+	metric_is 1 'takd_cluster_node_clients{node="n2"}' 1
+	n=$(metric 1 'takd_cluster_node_last_heard_seconds{node="n2"}') ||
+	    fail "node 1's /metrics has no last heard of n2"
+	awk -v s="$n" 'BEGIN { exit !(s >= 0 && s < 3) }' ||
+	    fail "node 1 last heard node 2 $n s ago"
+	n=$(metric 1 takd_cluster_events_out_total) ||
+	    fail "no takd_cluster_events_out_total"
+	[ "$n" -ge 5 ] || fail "takd_cluster_events_out_total $n, not >= 5"
+	[ "$(metric 1 takd_cluster_events_in_total)" -ge 2 ] 2>/dev/null ||
+	    fail "takd_cluster_events_in_total < 2, or none"
+	[ "$(metric 1 takd_cluster_published_total)" -ge "$n" ] 2>/dev/null ||
+	    fail "fewer messages published than events"
+	for f in publish_failed received drop_undecodable drop_foreign_id \
+	    drop_oversized drop_slow drop_mesh drop_here node_timeouts \
+	    departures syncs_asked syncs_served sa_stored disconnects \
+	    reconnects crl_published crl_received crl_refused \
+	    nats_slow_consumer_events; do
+		metric 1 "takd_cluster_${f}_total" >/dev/null ||
+		    fail "node 1's /metrics has no takd_cluster_${f}_total"
+	done
+	metric_is 1 takd_cluster_drop_slow_total 0
+	metric_is 1 takd_cluster_node_timeouts_total 0
 	"$TAKCTL" -c "$CFG_1" clients --cluster --json >"$T/cc.json" 2>&1 ||
 	    { diag_file "$T/cc.json"; fail "takctl clients --cluster"; }
 	grep -q '"node":"n2","uid":"b1","callsign":"BOB"' "$T/cc.json" &&
@@ -291,7 +349,7 @@ groups() {
 
 node_killed() {
 	local t0 t1 n
-	two_nodes
+	two_nodes metrics.listen=127.0.0.1:0
 	on 1
 	cot_bg a1 $(client_args alice) --uid a1 --callsign ALICE \
 	    --script "$(sa_script a1)"
@@ -327,6 +385,10 @@ node_killed() {
 	[ "$n" = 1 ] || fail "bob got $n notices for alice, not 1"
 	[ "$(node_stat 2 cluster.link.node_timeouts)" = 1 ] ||
 	    fail "node_timeouts: $(sget cluster.link.node_timeouts)"
+	scrape 2
+	metric_is 2 takd_cluster_node_timeouts_total 1
+	metric_is 2 takd_cluster_departures_total 2
+	metric_is 2 takd_cluster_nodes 0
 	touch "$T/done"
 	cot_wait b1 0
 }
@@ -376,7 +438,7 @@ wire_event() {
 
 hostile() {
 	local n
-	two_nodes
+	two_nodes metrics.listen=127.0.0.1:0
 	on 2
 	printf 'forbid uid=evil\nforbid uid=evil2\nforbid uid=evil3\nsend-every 300 %s\nexpect uid=evil4 within=10000\nwait-file %s\n' \
 	    "$T/sa.tmpl" "$T/done" >"$T/b1.script"
@@ -411,7 +473,12 @@ hostile() {
 	    fail "no log line for the claim of node 1's id"
 	node_log 2 | grep -q 'dropped: larger than' ||
 	    fail "no log line for the oversized message"
+	scrape 2
+	metric_is 2 takd_cluster_drop_undecodable_total 1
+	metric_is 2 takd_cluster_drop_foreign_id_total 2
+	metric_is 2 takd_cluster_drop_oversized_total 1
 }
+
 
 revoke() {
 	local t0 t1 g1 g2
