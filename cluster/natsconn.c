@@ -33,6 +33,11 @@
 /* What the loop has not taken yet; beyond, messages are dropped. */
 #define CNATS_QUEUE_BYTES	((size_t)64 * 1024 * 1024)
 #define CNATS_QUEUE_MSGS	65536
+/*
+ * The environment may lower the message limit of that queue (tests: a
+ * node that cannot keep up, docs/testing.md); never raise it.
+ */
+#define CNATS_QUEUE_ENV		"TAKD_CLUSTER_QUEUE_MAX"
 /* libnats's own limits per subscription (its slow consumer). */
 #define CNATS_SUB_MSGS		65536
 #define CNATS_SUB_BYTES		(64 * 1024 * 1024)
@@ -66,6 +71,7 @@ struct cnats {
 	struct cq_item	*head, *tail;
 	size_t		 q_bytes;
 	size_t		 q_msgs;
+	size_t		 q_max;		/* messages, CNATS_QUEUE_MSGS or less */
 	uint64_t	 q_dropped;	/* under mu */
 	uint64_t	 slow;		/* libnats said slow consumer, under mu */
 	/* The loop's own. */
@@ -89,7 +95,7 @@ cq_push(struct cnats *n, enum cq_kind kind, natsMsg *msg, natsStatus s)
 
 	pthread_mutex_lock(&n->mu);
 	if (msg != NULL && (n->q_bytes + bytes > CNATS_QUEUE_BYTES ||
-	    n->q_msgs >= CNATS_QUEUE_MSGS)) {
+	    n->q_msgs >= n->q_max)) {
 		n->q_dropped++;
 		pthread_mutex_unlock(&n->mu);
 		natsMsg_Destroy(msg);
@@ -293,6 +299,29 @@ fail:
 	return (-1);
 }
 
+/* CNATS_QUEUE_MSGS, or the lower limit the environment sets. */
+static size_t
+cnats_queue_max(void)
+{
+	const char	*v = getenv(CNATS_QUEUE_ENV);
+	char		*end;
+	unsigned long	 max;
+
+	if (v == NULL || *v == '\0')
+		return (CNATS_QUEUE_MSGS);
+	errno = 0;
+	max = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || max == 0 ||
+	    max > CNATS_QUEUE_MSGS) {
+		log_warnx("cluster: %s=%s: not a number from 1 to %d, "
+		    "ignored", CNATS_QUEUE_ENV, v, CNATS_QUEUE_MSGS);
+		return (CNATS_QUEUE_MSGS);
+	}
+	log_warnx("cluster: %s: at most %lu messages from NATS wait for "
+	    "this process, the rest are dropped", CNATS_QUEUE_ENV, max);
+	return ((size_t)max);
+}
+
 int
 cnats_start(struct cluster *c)
 {
@@ -302,6 +331,7 @@ cnats_start(struct cluster *c)
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return (-1);
 	n->magic = CNATS_MAGIC;
+	n->q_max = cnats_queue_max();
 	pthread_mutex_init(&n->mu, NULL);
 	if ((n->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		log_warn("cluster: eventfd");

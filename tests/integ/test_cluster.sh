@@ -31,7 +31,12 @@
 #   hostile      messages on the cluster's subjects that do not decode,
 #                claim another node's id (or the receiver's), or are
 #                oversized: dropped, counted, never delivered
-# events, node_killed and hostile also scrape each node's /metrics
+#   slow         a node that cannot keep up with NATS (its queue cut to 4
+#                messages by TAKD_CLUSTER_QUEUE_MAX) and a burst of 3,000
+#                events: it drops, counts and logs them, its own clients'
+#                events keep flowing between them meanwhile, and the link
+#                to the other node holds
+# events, node_killed, hostile and slow also scrape each node's /metrics
 # (takd_cluster_*, docs/metrics.md) for what status says.
 . "$(dirname "$0")/lib.sh"
 
@@ -88,7 +93,7 @@ node_start() {
 	    "cluster.node=n$n" cluster.node_timeout=3s "$@"
 	rm -f "$d/exit"
 	(
-		env --default-signal=INT "$TAKD" -f -c "$cfg" \
+		env --default-signal=INT ${NODE_ENV:-} "$TAKD" -f -c "$cfg" \
 		    >>"$d/stderr" 2>&1 </dev/null &
 		echo $! >"$d/pid"
 		wait $!
@@ -479,6 +484,93 @@ hostile() {
 	metric_is 2 takd_cluster_drop_oversized_total 1
 }
 
+# flood FILE COUNT: publish FILE's bytes COUNT times on the subject of
+# the node "flood", all at once from one raw NATS client.
+flood() {
+	$PY - "$NATS_PORT_a" "$1" "$2" <<-'PYEOF' || fail "cannot flood"
+	import socket, sys
+	port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+	data = open(path, "rb").read()
+	pub = b"PUB takd.t.ev.sa.g__ANON__.flood %d\r\n" % len(data) + data + b"\r\n"
+	s = socket.create_connection(("127.0.0.1", port), 5)
+	s.recv(4096)				# INFO
+	s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n' +
+	    pub * count + b"PING\r\n")
+	buf = b""
+	while b"PONG" not in buf and b"-ERR" not in buf:
+	    buf += s.recv(4096)
+	if b"-ERR" in buf:
+	    sys.exit("server said " + buf.decode())
+	PYEOF
+}
+
+# A node whose cluster process cannot keep up: node 2's queue from NATS
+# holds 4 messages (TAKD_CLUSTER_QUEUE_MAX), and 3,000 events come at
+# once.  What does not fit is dropped, counted and logged; the clients of
+# node 2 keep getting each other's events during the burst (local
+# delivery never waits for the cluster), and node 1's still come after.
+slow() {
+	local n
+	use_pki "$T/pki"
+	nats_start a
+	node_start 1 "nats://127.0.0.1:$NATS_PORT_a"
+	NODE_ENV=TAKD_CLUSTER_QUEUE_MAX=4 node_start 2 \
+	    "nats://127.0.0.1:$NATS_PORT_a" metrics.listen=127.0.0.1:0
+	wait_for 10 linked 1 2 && wait_for 10 linked 2 1 ||
+	    fail "the nodes do not see each other"
+	node_log 2 | grep -q 'TAKD_CLUSTER_QUEUE_MAX: at most 4 messages' ||
+	    fail "node 2 did not say its queue limit"
+	cot_sa_tmpl "$T/sa.tmpl"
+	on 1
+	cot_bg a1 $(client_args alice) --uid a1 --callsign ALICE \
+	    --script "$(sa_script a1)"
+	on 2
+	cot_bg c1 $(client_args carol) --uid c1 --callsign CAROL \
+	    --script "$(sa_script c1)"
+	# Bob, on node 2 with carol: her positions every 300 ms while the
+	# burst goes on, then alice's (node 1) still.
+	cat >"$T/b1.script" <<-EOF
+	send-every 300 $T/sa.tmpl
+	expect uid=c1 within=5000
+	expect uid=a1 within=10000
+	touch $T/b1-ok
+	wait-file $T/burst
+	mark
+	expect uid=c1 count=3 within=1500
+	touch $T/b1-local
+	mark
+	expect uid=a1 count=2 within=8000
+	touch $T/b1-remote
+	wait-file $T/done
+	EOF
+	cot_bg b1 $(client_args bob) --uid b1 --callsign BOB \
+	    --script "$T/b1.script"
+	wait_for 10 test -e "$T/b1-ok" || { diag_file "$T/b1.out" 20;
+	    fail "bob did not get carol's and alice's positions"; }
+	wire_event "$T/flood.msg" flood flood1
+	touch "$T/burst"
+	flood "$T/flood.msg" 3000
+	wait_for 5 test -e "$T/b1-local" || { diag_file "$T/b1.out" 20;
+	    fail "carol's positions did not reach bob during the burst"; }
+	wait_for 10 test -e "$T/b1-remote" || { diag_file "$T/b1.out" 20;
+	    fail "alice's positions stopped after the burst"; }
+	n=$(node_stat 2 cluster.link.drop_slow)
+	[ "${n:-0}" -gt 0 ] || fail "node 2 dropped nothing of the burst"
+	diag "node 2 dropped $n of 3000 events (queue of 4 messages)"
+	node_log 2 | grep -q 'cluster: slow consumer: [0-9]* messages dropped' ||
+	    fail "no log line for the slow consumer"
+	scrape 2
+	metric_is 2 takd_cluster_drop_slow_total "$(node_stat 2 cluster.link.drop_slow)"
+	# Node 1 still heard (the burst's sender counts as a node too).
+	n=$(metric 2 'takd_cluster_node_last_heard_seconds{node="n1"}') ||
+	    fail "node 2's /metrics has no last heard of n1"
+	awk -v s="$n" 'BEGIN { exit !(s >= 0 && s < 3) }' ||
+	    fail "node 2 last heard node 1 $n s ago"
+	touch "$T/done"
+	cot_wait a1 0
+	cot_wait b1 0
+	cot_wait c1 0
+}
 
 revoke() {
 	local t0 t1 g1 g2
@@ -632,4 +724,5 @@ run_case node_killed
 run_case revoke
 run_case nats_faults
 run_case hostile
+run_case slow
 finish
