@@ -18,6 +18,10 @@
 #                subscribes to one group subject
 #   node_killed  kill -9 of a whole node: the clients of the other get one
 #                t-x-d-d per client of it, within node_timeout + 2 s, once
+#   node_cut     a node cut from NATS (its only server killed, the other
+#                node's still up): the other node's clients get one
+#                t-x-d-d per client of it within node_timeout + 2 s;
+#                once its server is back, its clients are seen again
 #   revoke       takctl revoke on node 1 of a client connected to node 2
 #                (each node its own copy of the PKI): its session on node 2
 #                closes within 1.5 s; the older CRL published afterwards
@@ -398,6 +402,70 @@ node_killed() {
 	cot_wait b1 0
 }
 
+# A node that loses NATS while the other keeps it: two routed servers,
+# node 1 knows only x, node 2 only y; x dies.
+node_cut() {
+	local t0 t1 n
+	use_pki "$T/pki"
+	for n in x y; do
+		eval "NATS_PORT_$n=$(free_port)"
+		eval "CP_$n=$(free_port)"
+	done
+	nats_start x "$CP_x" "$CP_y"
+	nats_start y "$CP_y" "$CP_x"
+	node_start 1 "nats://127.0.0.1:$NATS_PORT_x"
+	node_start 2 "nats://127.0.0.1:$NATS_PORT_y"
+	wait_for 10 linked 1 2 && wait_for 10 linked 2 1 ||
+	    fail "the nodes do not see each other"
+	cot_sa_tmpl "$T/sa.tmpl"
+	on 1
+	cot_bg a1 $(client_args alice) --uid a1 --callsign ALICE \
+	    --script "$(sa_script a1)"
+	on 2
+	cat >"$T/b1.script" <<-EOF
+	send-every 300 $T/sa.tmpl
+	expect uid=a1 within=10000
+	touch $T/b1-ok
+	expect type=t-x-d-d 'grep=<link uid="a1"' within=15000
+	touch $T/b1-told
+	wait-file $T/healed
+	mark
+	expect uid=a1 within=10000
+	touch $T/b1-back
+	wait-file $T/done
+	EOF
+	cot_bg b1 $(client_args bob) --uid b1 --callsign BOB --print \
+	    --script "$T/b1.script"
+	wait_for 10 test -e "$T/b1-ok" || fail "bob did not see alice"
+	t0=$(now_ms)
+	nats_kill x KILL
+	wait_for 10 test -e "$T/b1-told" ||
+	    { diag_file "$T/b1.out" 20; fail "no t-x-d-d for node 1's client"; }
+	t1=$(now_ms)
+	diag "t-x-d-d of node 1's client $((t1 - t0)) ms after its NATS" \
+	    "died (node_timeout 3 s)"
+	[ $((t1 - t0)) -le 5000 ] || fail "later than node_timeout + 2 s"
+	# (status: the cluster process's report, up to a second old)
+	wait_for 3 stat_is 2 cluster.link.node_timeouts 1 ||
+	    fail "node 2 node_timeouts: $(sget cluster.link.node_timeouts)"
+	# Node 1, alone, declared nobody dead and still serves alice.
+	[ "$(node_stat 1 cluster.link.node_timeouts)" = 0 ] ||
+	    fail "node 1 node_timeouts: $(sget cluster.link.node_timeouts)"
+	on 1
+	expect_client 0 $(client_args carol) --uid a2 --expect-uid a1 --wait 5
+	nats_start x "$CP_x" "$CP_y"
+	wait_for 10 linked 1 2 && wait_for 10 linked 2 1 ||
+	    fail "node 1 did not come back"
+	touch "$T/healed"
+	wait_for 10 test -e "$T/b1-back" ||
+	    { diag_file "$T/b1.out" 20; fail "alice not seen again on node 2"; }
+	n=$(printed b1 | grep -c '<link uid="a1"')
+	[ "$n" = 1 ] || fail "bob got $n notices for alice, not 1"
+	touch "$T/done"
+	cot_wait b1 0
+	cot_wait a1 0
+}
+
 # inject SUBJECT FILE: publish FILE's bytes on SUBJECT, as a raw NATS client.
 inject() {
 	$PY - "$NATS_PORT_a" "$1" "$2" <<-'PYEOF' || fail "cannot inject $1"
@@ -721,6 +789,7 @@ nats_faults() {
 run_case events
 run_case groups
 run_case node_killed
+run_case node_cut
 run_case revoke
 run_case nats_faults
 run_case hostile
