@@ -467,12 +467,22 @@ store_open_env(struct store *s, size_t mapsize, unsigned max_readers)
 		return (rc);
 	if ((rc = store_txn_begin(s, create ? 0 : MDB_RDONLY, &txn)) != 0)
 		return (rc);
-	for (i = 0; i < STORE_NDB; i++)
-		if ((rc = mdb_dbi_open(txn, names[i], dbflags[i] | create,
-		    &s->dbi[i])) != 0) {
+	for (i = 0; i < STORE_NDB; i++) {
+		rc = mdb_dbi_open(txn, names[i], dbflags[i] | create,
+		    &s->dbi[i]);
+		/*
+		 * A reader of a store an older takd made (takctl before the
+		 * daemon's restart): channels came later; none are set.
+		 */
+		if (rc == MDB_NOTFOUND && !create && i == STORE_DB_CHANNELS) {
+			s->no_channels = true;
+			continue;
+		}
+		if (rc != 0) {
 			mdb_txn_abort(txn);
 			return (rc);
 		}
+	}
 	/* Committing, even read-only, keeps the handles for the env. */
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return (rc);

@@ -53,7 +53,7 @@ store_get_channels(struct store *s, const char *user, char *buf, size_t cap,
 
 	*len = 0;
 	memset(&sc, 0, sizeof(sc));
-	if (store_chan_key(user, &sc.ulen) == -1)
+	if (s->no_channels || store_chan_key(user, &sc.ulen) == -1)
 		return (1);
 	sc.buf = buf;
 	sc.cap = cap;

@@ -79,6 +79,7 @@ struct store {
 	unsigned		 magic;
 	MDB_env			*env;
 	MDB_dbi			 dbi[STORE_NDB];
+	bool			 no_channels;	/* read-only, made before them */
 	MDB_txn			*rtxn;	/* reset between reads */
 	MDB_cursor		*rcur[STORE_NDB];	/* renewed with it */
 	bool			 rcur_busy[STORE_NDB];

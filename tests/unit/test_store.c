@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include <lmdb.h>
 
@@ -1090,6 +1091,43 @@ test_rdonly(void **state)
 	store_close(s);
 }
 
+/*
+ * A store an older takd made, without the channels database: a reader
+ * (takctl before the daemon's restart) opens it, and nobody has channels
+ * off; before, the open failed with MDB_NOTFOUND.
+ */
+static void
+test_rdonly_without_channels(void **state)
+{
+	struct store	*s;
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	char		 buf[64];
+	size_t		 len = 99;
+
+	s = open_ok(tmpdir, 0, 0);
+	put_client(s, 0, 1, "A");
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, STORE_DEFAULT_MAPSIZE), 0);
+	assert_int_equal(mdb_env_open(env, tmpdir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "channels", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	s = open_ok(tmpdir, 0, STORE_OPEN_RDONLY);
+	assert_int_equal(count_clients(s), 1);
+	assert_int_equal(store_get_channels(s, "alice", buf, sizeof(buf),
+	    &len), 1);
+	assert_int_equal(len, 0);
+	store_close(s);
+}
+
 /* Children report through their exit status: cmocka is the parent's. */
 static void
 child_check(int ok, int code)
@@ -1637,6 +1675,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nested_and_misuse, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rdonly_without_channels,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rdonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup,
 		    teardown),
