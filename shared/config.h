@@ -154,6 +154,7 @@ struct config {
 	unsigned	 partial_timeout_ms;	/* an event left unfinished */
 	unsigned	 write_timeout_ms;	/* output not read; 0 = off */
 	unsigned	 flush_delay_ms;	/* output held to batch; 0 = off */
+	unsigned	 sa_flush_delay_ms;	/* SA-only output held; 0 = off */
 	unsigned	 sa_max_stale_ms;	/* stored SA: stale at most */
 	unsigned	 sa_uids_per_cert;	/* stored SAs of one certificate */
 	size_t		 sa_store_max;		/* all stored SAs together */

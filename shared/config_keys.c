@@ -641,6 +641,8 @@ static const struct config_key config_keys[] = {
 	    0, MS_HOUR, KEY_OFF_OK },
 	{ "cot", "flush_delay", set_duration, FIELD(flush_delay_ms),
 	    0, MS_SECOND, KEY_OFF_OK },
+	{ "cot", "sa_flush_delay", set_duration, FIELD(sa_flush_delay_ms),
+	    0, 5 * MS_SECOND, KEY_OFF_OK },
 	{ "cot", "sa_max_stale", set_duration, FIELD(sa_max_stale_ms),
 	    MS_SECOND, 30 * MS_DAY, 0 },
 	{ "cot", "sa_uids_per_cert", set_number, FIELD(sa_uids_per_cert),

@@ -20,6 +20,13 @@
  * far as the delays that ended.  A write that would block leaves the outlist
  * and waits for its event.
  *
+ * Latency classes: a queue that holds only SA positions waits up to [cot]
+ * sa_flush_delay from the first of them, on the worker's sawait list (by
+ * deadline, as the delay is the same for all); meanwhile a newer position
+ * of a uid supersedes the queued one (outq.c).  Anything else queued -- a
+ * chat line, an emergency, a directed event, a pong, a notice -- makes the
+ * conn due as before, and the write carries the positions along.
+ *
  * A conn from a [tcp] listener has no SSL: conn_io_read() and
  * conn_io_write() use the socket directly and it is established at once.
  */
@@ -148,6 +155,38 @@ conn_written_del(struct worker *w, struct conn *c)
 	c->on_written = false;
 }
 
+static void
+conn_sawait_del(struct worker *w, struct conn *c)
+{
+	if (!c->on_sawait)
+		return;
+	TAILQ_REMOVE(&w->sawait, c, sa_entry);
+	c->on_sawait = false;
+}
+
+/*
+ * Whether c's output waits for its SA deadline: only positions are queued
+ * and the deadline, set by the first of them, has not come.  A record's
+ * worth, a write under way or a draining session do not wait.
+ */
+static bool
+conn_sa_hold(struct worker *w, struct conn *c)
+{
+	const struct outq	*q = &c->s.outq;
+
+	if (w->cfg->sa_flush_delay_ms == 0 || c->draining ||
+	    outq_bytes(q) == 0 || outq_bytes(q) >= CONN_IO_BUF ||
+	    outq_urgent(q))
+		return (false);
+	if (c->sa_due_ms == 0) {
+		c->sa_due_ms = clock_mono_ms() + w->cfg->sa_flush_delay_ms;
+		TAILQ_INSERT_TAIL(&w->sawait, c, sa_entry);
+		c->on_sawait = true;
+	}
+	/* conn_flush_pending() takes it off the list when it is due. */
+	return (c->on_sawait);
+}
+
 /*
  * c was written at now: output that comes within [cot] flush_delay waits
  * for the delay to end.  Appended, so the written list stays oldest first
@@ -157,6 +196,11 @@ static void
 conn_written(struct worker *w, struct conn *c, int64_t now)
 {
 	c->flushed_ms = now;
+	/* All out: the next position starts a new deadline. */
+	if (outq_bytes(&c->s.outq) == 0) {
+		conn_sawait_del(w, c);
+		c->sa_due_ms = 0;
+	}
 	if (w->cfg->flush_delay_ms == 0)
 		return;
 	conn_written_del(w, c);
@@ -179,10 +223,13 @@ conn_output(struct worker *w, struct conn *c)
 		/* A blocked write is resumed by its epoll event. */
 		if (c->wr_wait != 0 || c->state != CONN_ESTABLISHED)
 			return;
+		if (conn_sa_hold(w, c))
+			return;
 		if (c->on_written && !c->draining &&
 		    outq_bytes(&c->s.outq) < CONN_IO_BUF)
 			return;
 	}
+	conn_sawait_del(w, c);
 	TAILQ_INSERT_TAIL(&w->outlist, c, out_entry);
 	c->on_outlist = true;
 }
@@ -200,6 +247,7 @@ conn_unlink(struct worker *w, struct conn *c)
 	}
 	conn_outlist_del(w, c);
 	conn_written_del(w, c);
+	conn_sawait_del(w, c);
 	if (c->state == CONN_HANDSHAKE) {
 		TAILQ_REMOVE(&w->handshaking, c, entry);
 		w->cnt.handshaking--;
@@ -641,9 +689,15 @@ conn_flush_pending(struct worker *w)
 	struct conn		*c;
 	int64_t			 now;
 
+	now = TAILQ_EMPTY(&w->written) && TAILQ_EMPTY(&w->sawait) ? 0 :
+	    clock_mono_ms();
+	/* Positions whose deadline came: due now, whatever else is queued. */
+	while ((c = TAILQ_FIRST(&w->sawait)) != NULL && now >= c->sa_due_ms) {
+		conn_sawait_del(w, c);
+		conn_output(w, c);
+	}
 	/* Whose delay ended: the output that waited for it is due. */
 	if (!TAILQ_EMPTY(&w->written)) {
-		now = clock_mono_ms();
 		while ((c = TAILQ_FIRST(&w->written)) != NULL &&
 		    now - c->flushed_ms >= w->cfg->flush_delay_ms) {
 			conn_written_del(w, c);

@@ -56,10 +56,12 @@ struct conn {
 	bool		 on_ready;
 	bool		 on_outlist;
 	bool		 on_written;
+	bool		 on_sawait;
 
 	int64_t		 accepted_ms;
 	int64_t		 deadline_ms;	/* handshake deadline, 0 = none */
 	int64_t		 flushed_ms;	/* a record last went out: the delay */
+	int64_t		 sa_due_ms;	/* queued SA must go by then; 0 = none */
 	int64_t		 established_ms;
 	uint64_t	 rx_bytes;	/* application data read */
 	uint64_t	 tx_bytes;	/* application data written */
@@ -71,6 +73,7 @@ struct conn {
 	TAILQ_ENTRY(conn) ready_entry;
 	TAILQ_ENTRY(conn) out_entry;	/* worker's outlist */
 	TAILQ_ENTRY(conn) wr_entry;	/* worker's written list */
+	TAILQ_ENTRY(conn) sa_entry;	/* worker's sawait list */
 
 	struct session	 s;		/* the CoT side (session.c) */
 };

@@ -58,6 +58,7 @@ deliver_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 {
 	struct session	*s = &c->s;
 	size_t		 superseded = 0;
+	uint32_t	 oflags;
 	char		 who[CONN_WHO_MAX];
 
 	/* In the recipient's encoding: converted once, by the first. */
@@ -79,8 +80,14 @@ deliver_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	/* The write timeout counts from the moment output waits. */
 	if (outq_bytes(&s->outq) == 0)
 		s->write_ms = clock_mono_ms();
-	switch (outq_push(&s->outq, ev, ((flags & DELIVER_F_SA) ? OUTQ_F_SA :
-	    0) | OUTQ_F_CLASS(cls), key, &superseded)) {
+	/* Positions may wait for sa_flush_delay, a directed one not. */
+	oflags = OUTQ_F_CLASS(cls);
+	if (flags & DELIVER_F_SA)
+		oflags |= OUTQ_F_SA;
+	if ((flags & DELIVER_F_SA) && w->cfg->sa_flush_delay_ms > 0)
+		oflags |= (flags & DELIVER_F_DIRECTED) ? OUTQ_F_URGENT :
+		    OUTQ_F_COALESCE;
+	switch (outq_push(&s->outq, ev, oflags, key, &superseded)) {
 	case OUTQ_OK:
 		if (outq_bytes(&s->outq) > w->cnt.outq_high_water)
 			w->cnt.outq_high_water = outq_bytes(&s->outq);
@@ -135,8 +142,8 @@ deliver_directed_one(struct worker *w, struct conn *c, void *arg)
 		ctx->withheld++;
 		return;
 	}
-	deliver_enqueue(w, c, ctx->d->ev, ctx->d->flags, ctx->key,
-	    ctx->d->cls);
+	deliver_enqueue(w, c, ctx->d->ev, ctx->d->flags | DELIVER_F_DIRECTED,
+	    ctx->key, ctx->d->cls);
 	ctx->n++;
 }
 

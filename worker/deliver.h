@@ -90,6 +90,11 @@ enum deliver_kind {
 #define DELIVER_F_TAKEOVER	0x4
 #define DELIVER_F_ALL		(DELIVER_F_SA | DELIVER_F_SYSTEM | \
 	DELIVER_F_TAKEOVER)
+/*
+ * Given to deliver_enqueue() only, never sent: a directed event, which
+ * does not wait for [cot] sa_flush_delay even when it is a position.
+ */
+#define DELIVER_F_DIRECTED	0x100
 
 struct deliver {
 	enum deliver_kind kind;

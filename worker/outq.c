@@ -19,6 +19,8 @@
 #define OUTQ_FIRST_SLOTS	16
 #define OUTQ_KEEP_SLOTS		64	/* an empty ring larger than this is freed */
 #define OUTQ_COMPACT_MIN	16	/* holes before compaction is worth it */
+/* An entry that makes the queue urgent (outq_urgent()). */
+#define OUTQ_IS_URGENT(f)	(!((f) & OUTQ_F_SA) || ((f) & OUTQ_F_URGENT))
 
 static uint64_t		 outq_seed;
 /* Bytes of live evbufs and rings: the output side of the memory budget. */
@@ -217,6 +219,8 @@ outq_supersede(struct outq *q, uint64_t key)
 		if ((e->flags & OUTQ_F_SA) && e->key == key &&
 		    off >= q->pinned && !(i == 0 && q->head_off > 0)) {
 			q->bytes -= e->ev->len;
+			if (OUTQ_IS_URGENT(e->flags))
+				q->nurgent--;
 			evbuf_unref(e->ev);
 			e->ev = NULL;
 			q->ndead++;
@@ -242,7 +246,8 @@ outq_push(struct outq *q, struct evbuf *ev, uint32_t flags, uint64_t key,
 		*superseded = 0;
 	if (ev->len == 0)
 		return (OUTQ_OK);
-	if ((flags & OUTQ_F_SA) && q->bytes + ev->len > q->max / 2)
+	if ((flags & OUTQ_F_SA) && q->n > 0 && ((flags & OUTQ_F_COALESCE) ||
+	    q->bytes + ev->len > q->max / 2))
 		dropped = outq_supersede(q, key);
 	if (superseded != NULL)
 		*superseded = dropped;
@@ -257,6 +262,8 @@ outq_push(struct outq *q, struct evbuf *ev, uint32_t flags, uint64_t key,
 	e->key = key;
 	e->flags = flags;
 	q->n++;
+	if (OUTQ_IS_URGENT(flags))
+		q->nurgent++;
 	q->bytes += ev->len;
 	if (q->ndead >= OUTQ_COMPACT_MIN && q->ndead > q->n / 2)
 		outq_compact(q);
@@ -273,6 +280,12 @@ size_t
 outq_events(const struct outq *q)
 {
 	return (q->n - q->ndead);
+}
+
+int
+outq_urgent(const struct outq *q)
+{
+	return (q->nurgent > 0 || q->head_off > 0 || q->pinned > 0);
 }
 
 size_t
@@ -326,6 +339,8 @@ outq_consume_count(struct outq *q, size_t n, uint64_t *by_class,
 		cls = (e->flags >> OUTQ_CLASS_SHIFT) & (OUTQ_CLASSES - 1);
 		if (cls < nclasses)
 			by_class[cls]++;
+		if (OUTQ_IS_URGENT(e->flags))
+			q->nurgent--;
 		evbuf_unref(e->ev);
 		e->ev = NULL;
 		q->head_off = 0;
@@ -362,7 +377,7 @@ outq_free(struct outq *q)
 	outq_mem_bytes -= q->cap * sizeof(*q->ring);
 	free(q->ring);
 	q->ring = NULL;
-	q->cap = q->head = q->n = q->ndead = 0;
+	q->cap = q->head = q->n = q->ndead = q->nurgent = 0;
 	q->bytes = q->head_off = q->pinned = 0;
 	return (live);
 }

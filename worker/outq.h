@@ -13,8 +13,10 @@
  * reach of the supersede policy until they are consumed.
  *
  * Policy, applied by outq_push():
- * - past half the bound, a new SA entry (OUTQ_F_SA) drops the queued SA
- *   entries with the same key (the sender uid's hash): they are superseded;
+ * - past half the bound, or always with OUTQ_F_COALESCE, a new SA entry
+ *   (OUTQ_F_SA) drops the queued SA entries with the same key (the sender
+ *   uid's hash): they are superseded ([cot] sa_flush_delay holds SA-only
+ *   queues back, so that a recipient gets each uid's latest position);
  * - an entry that would take the queue past the bound is refused
  *   (OUTQ_FULL): the caller disconnects the slow consumer.
  */
@@ -33,6 +35,8 @@
 #define OUTQ_MIN_MAX		((size_t)64 << 10)
 
 #define OUTQ_F_SA		0x1	/* newer SA of the same key supersedes it */
+#define OUTQ_F_COALESCE		0x2	/* supersede whatever the queue's fill */
+#define OUTQ_F_URGENT		0x4	/* an SA that may not wait (directed) */
 /*
  * A class of the caller's (bits 8-11 of the flags), for counting what was
  * written by class (outq_consume_count).
@@ -55,6 +59,7 @@ struct outq {
 	uint32_t	 head;		/* slot of the oldest entry */
 	uint32_t	 n;		/* entries, dropped ones included */
 	uint32_t	 ndead;		/* dropped entries still in the ring */
+	uint32_t	 nurgent;	/* live entries not SA, or OUTQ_F_URGENT */
 	size_t		 bytes;		/* unwritten bytes of live entries */
 	size_t		 head_off;	/* bytes of the head entry written */
 	size_t		 pinned;	/* leading bytes a retry must resend */
@@ -83,6 +88,12 @@ enum outq_res outq_push(struct outq *, struct evbuf *, uint32_t flags,
 /* Unwritten bytes, and live entries (a partly written one included). */
 size_t	 outq_bytes(const struct outq *);
 size_t	 outq_events(const struct outq *);
+/*
+ * Whether the queue must be written without waiting for an SA deadline:
+ * an entry other than SA, or with OUTQ_F_URGENT, is queued, or a write is
+ * under way (a partly written head, pinned bytes).
+ */
+int	 outq_urgent(const struct outq *);
 
 /*
  * Copy up to len bytes from the head into buf (at least the pinned bytes:

@@ -159,6 +159,7 @@ worker_init(struct worker *w, const struct worker_args *args)
 	TAILQ_INIT(&w->dead);
 	TAILQ_INIT(&w->outlist);
 	TAILQ_INIT(&w->written);
+	TAILQ_INIT(&w->sawait);
 	if (!worker_args_valid(args)) {
 		log_warnx("invalid worker arguments");
 		return (2);
@@ -288,6 +289,8 @@ worker_timeout(const struct worker *w)
 	if ((c = TAILQ_FIRST(&w->written)) != NULL &&
 	    c->flushed_ms + w->cfg->flush_delay_ms - now < t)
 		t = c->flushed_ms + w->cfg->flush_delay_ms - now;
+	if ((c = TAILQ_FIRST(&w->sawait)) != NULL && c->sa_due_ms - now < t)
+		t = c->sa_due_ms - now;
 	if ((c = TAILQ_FIRST(&w->handshaking)) != NULL && c->deadline_ms != 0 &&
 	    c->deadline_ms - now < t)
 		t = c->deadline_ms - now;

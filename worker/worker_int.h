@@ -96,6 +96,7 @@ struct worker {
 	struct conn_list dead;		/* closed, freed at the end of the turn */
 	struct conn_list outlist;	/* sessions with output to write */
 	struct conn_list written;	/* within [cot] flush_delay, oldest first */
+	struct conn_list sawait;	/* only SA queued, by deadline */
 	uint64_t	 next_conn_id;
 
 	struct budget_mem mem;		/* buffers held for sessions (budget.c) */

@@ -648,12 +648,13 @@ worker_death_notifies() {
 # first event for a quiet session goes out at once; the next one, 200 ms
 # later, waits for the rest of the delay; a burst of more than a record
 # (16 KiB) goes out at once.  With flush_delay off the second event comes
-# at once too.
+# at once too.  The events are SA of one uid: sa_flush_delay is off so that
+# they are neither held for their own deadline nor superseded.
 flush_delay() {
 	local delay=$1 second
 	# 60 events at once from one client: more than its event budget.
 	setup server.workers=1 cot.flush_delay="$delay" \
-	    cot.max_events_per_second=0
+	    cot.max_events_per_second=0 cot.sa_flush_delay=off
 	cat >"$T/a.script" <<-EOF
 	wait-file $T/go
 	send $T/sa.tmpl
@@ -698,6 +699,68 @@ flush_delay_off() {
 	flush_delay off
 }
 
+# [cot] sa_flush_delay, exaggerated to 1 s: positions alone wait for their
+# deadline and a newer one of a uid supersedes the queued one (seq=1 never
+# comes); a chat line 200 ms later goes at once and carries the queued
+# position (seq=2) with it, well before the deadline; a position after it
+# (seq=4: the chat was send 3) waits for its own deadline again.  Off:
+# every position comes at once.
+sa_class() {
+	local delay=$1 steps
+	setup server.workers=1 cot.sa_flush_delay="$delay"
+	cot_chat "$T/chat.tmpl" sc-a-chat "urgent-line"
+	cat >"$T/a.script" <<-EOF
+	wait-file $T/go
+	send $T/sa.tmpl
+	sleep 100
+	send $T/sa.tmpl
+	sleep 100
+	send $T/chat.tmpl
+	sleep 200
+	send $T/sa.tmpl
+	wait-file $T/done within=20000
+	EOF
+	if [ "$delay" = off ]; then
+		steps="expect grep=seq=1</remarks> within=1000
+	expect grep=seq=2</remarks> within=1000
+	expect grep=urgent-line within=1000
+	expect grep=seq=4</remarks> within=1000"
+	else
+		steps="expect-none grep=</remarks> within=150
+	expect grep=urgent-line within=800
+	expect grep=seq=2</remarks> within=1
+	mark
+	expect-none grep=seq=4</remarks> within=600
+	expect grep=seq=4</remarks> within=2000
+	expect-none grep=seq=1</remarks> within=1"
+	fi
+	cat >"$T/b.script" <<-EOF
+	touch $T/b.ready
+	$steps
+	EOF
+	cot_bg a $(client_args alice) --script "$T/a.script" --uid sc-a \
+	    --callsign ALPHA
+	cot_bg b $(client_args bob) --script "$T/b.script" --uid sc-b \
+	    --callsign BRAVO
+	cot_poll 10 test -e "$T/b.ready" || fail "client b did not start"
+	touch "$T/go"
+	cot_wait b 0
+	touch "$T/done"
+	cot_wait a 0
+	if [ "$delay" != off ]; then
+		takd_status || fail "no status"
+		expect_eq "$(wfield 0 dropped.superseded)" 1 "superseded SA"
+	fi
+}
+
+sa_class_on() {
+	sa_class 1s
+}
+
+sa_class_off() {
+	sa_class off
+}
+
 run_case broadcast
 run_case directed
 run_case chat
@@ -713,4 +776,6 @@ run_case worker_death_forgets_clients
 run_case worker_death_notifies
 run_case flush_delay_on
 run_case flush_delay_off
+run_case sa_class_on
+run_case sa_class_off
 finish

@@ -47,7 +47,7 @@ static const char *const contract_keys[] = {
 #define N_CONTRACT_KEYS	(sizeof(contract_keys) / sizeof(contract_keys[0]))
 /* Keys takd adds beside the contract's (design.md allows additions). */
 static const char *const added_keys[] = {
-	"cot.flush_delay", "tls.ticket_key_rotation", "cot.sa_max_stale",
+	"cot.flush_delay", "cot.sa_flush_delay", "tls.ticket_key_rotation", "cot.sa_max_stale",
 	"cot.sa_uids_per_cert", "cot.sa_store_max",
 	"cot.relay_certs", "cot.relay_max_uids", "cot.max_bytes_per_second",
 	"cot.max_sa_bytes", "cot.max_chat_bytes",
@@ -197,6 +197,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg->nofile, 65536);
 	assert_int_equal(cfg->max_sessions, 10000);
 	assert_int_equal(cfg->drain_timeout_ms, 5000);
+	assert_int_equal(cfg->flush_delay_ms, 20);
+	assert_int_equal(cfg->sa_flush_delay_ms, 100);
 	assert_string_equal(cfg->log, "stderr");
 	assert_int_equal(cfg->log_level, LOG_INFO);
 
@@ -650,6 +652,10 @@ static const struct bad_case bad_cases[] = {
 	    "size in bytes" },
 	{ "cot", "max_event_bytes = 99999999999999999999999k",
 	    "[cot] max_event_bytes: expected a size from" },
+	{ "cot", "sa_flush_delay = 6s", "[cot] sa_flush_delay: expected a "
+	    "duration from 0 to 5s" },
+	{ "cot", "sa_flush_delay = 100", "[cot] sa_flush_delay: expected a "
+	    "duration with a unit" },
 	{ "cot", "idle_timeout = 31d", "[cot] idle_timeout: expected a "
 	    "duration from 0 to 30d" },
 	{ "cot", "idle_timeout = 50d", "[cot] idle_timeout: expected a "

@@ -353,6 +353,124 @@ test_supersede_pinned(void **state)
 	outq_free(&q);
 }
 
+/*
+ * [cot] sa_flush_delay: SA entries pushed with OUTQ_F_COALESCE supersede
+ * the queued SA of their uid at any fill, so the queue holds the latest
+ * position of each uid; other entries keep their order, and what a write
+ * is under way for (a partly written head, pinned bytes) stays.
+ */
+static void
+test_coalesce(void **state)
+{
+	const uint32_t	 sa = OUTQ_F_SA | OUTQ_F_COALESCE;
+	struct outq	 q;
+	uint8_t		 out[OUTQ_MIN_MAX], stage[STAGE];
+	size_t		 sup, n;
+	unsigned	 i;
+	static const unsigned want[] = { 500, 501, 104, 105, 502 };
+
+	outq_init(&q, OUTQ_MIN_MAX);
+	/* Far below half: SA of uids A and B, a chat between each pair. */
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(push1(&q, 100 + i, 100, sa, i % 2 ? 0xb : 0xa,
+		    &sup), OUTQ_OK);
+		assert_int_equal(sup, i < 2 ? 0 : 1);
+		if (i % 2 == 1)
+			assert_int_equal(push1(&q, 500 + i / 2, 100, 0, 0xa,
+			    &sup), OUTQ_OK);
+	}
+	/* The latest of A (104) and B (105) where they came, chats in order. */
+	assert_int_equal(outq_events(&q), 5);
+	n = drain(&q, out, sizeof(out));
+	expect_tags(out, n, 100, want, 5);
+
+	/* A partly written SA at the head is never dropped... */
+	push1(&q, 200, 100, sa, 0xa, NULL);
+	push1(&q, 201, 100, sa, 0xb, NULL);
+	outq_peek(&q, stage, 50);
+	outq_consume(&q, 50);
+	assert_int_equal(push1(&q, 202, 100, sa, 0xa, &sup), OUTQ_OK);
+	assert_int_equal(sup, 0);
+	/* ...nor pinned bytes of a blocked write (201 is in them). */
+	n = outq_peek(&q, stage, 150);
+	outq_pin(&q, n);
+	assert_int_equal(push1(&q, 203, 100, sa, 0xb, &sup), OUTQ_OK);
+	assert_int_equal(sup, 0);
+	assert_int_equal(outq_events(&q), 4);
+	/* Once written, the next SA of A does drop 202. */
+	assert_int_equal(outq_consume(&q, 150), 2);
+	assert_int_equal(push1(&q, 204, 100, sa, 0xa, &sup), OUTQ_OK);
+	assert_int_equal(sup, 1);
+	n = drain(&q, out, sizeof(out));
+	assert_int_equal(n, 200);
+	assert_memory_equal(out, "203", 3);
+	assert_memory_equal(out + 100, "204", 3);
+
+	/* Without OUTQ_F_COALESCE, below half, nothing is superseded. */
+	push1(&q, 300, 100, OUTQ_F_SA, 0xa, NULL);
+	assert_int_equal(push1(&q, 301, 100, OUTQ_F_SA, 0xa, &sup), OUTQ_OK);
+	assert_int_equal(sup, 0);
+	assert_int_equal(outq_events(&q), 2);
+	outq_free(&q);
+}
+
+/*
+ * The latency class of a queue: SA alone may wait for their deadline;
+ * anything else queued, or a write under way, makes it urgent.
+ */
+static void
+test_urgent(void **state)
+{
+	const uint32_t	 sa = OUTQ_F_SA | OUTQ_F_COALESCE;
+	struct outq	 q;
+	uint8_t		 stage[STAGE];
+	size_t		 n;
+
+	outq_init(&q, OUTQ_MIN_MAX);
+	assert_false(outq_urgent(&q));
+	push1(&q, 1, 100, sa, 1, NULL);
+	push1(&q, 2, 100, sa, 2, NULL);
+	assert_false(outq_urgent(&q));
+	/* A chat line behind the SA: urgent until it is written. */
+	push1(&q, 3, 100, OUTQ_F_CLASS(1), 0, NULL);
+	assert_true(outq_urgent(&q));
+	push1(&q, 4, 100, sa, 1, NULL);	/* supersedes 1: still urgent */
+	assert_true(outq_urgent(&q));
+	n = outq_peek(&q, stage, 200);
+	assert_int_equal(outq_consume(&q, n), 2);	/* 2 and 3 */
+	assert_false(outq_urgent(&q));
+	/* A partly written SA: its write must go on now. */
+	outq_peek(&q, stage, 10);
+	outq_consume(&q, 10);
+	assert_true(outq_urgent(&q));
+	outq_consume(&q, 90);
+	assert_false(outq_urgent(&q));
+	/* Pinned bytes of a blocked write, too. */
+	push1(&q, 5, 100, sa, 5, NULL);
+	n = outq_peek(&q, stage, sizeof(stage));
+	outq_pin(&q, n);
+	assert_true(outq_urgent(&q));
+	outq_consume(&q, n);
+	assert_false(outq_urgent(&q));
+	assert_int_equal(outq_events(&q), 0);
+	/* A directed position (OUTQ_F_URGENT) does not wait either... */
+	push1(&q, 7, 100, OUTQ_F_SA | OUTQ_F_URGENT, 7, NULL);
+	assert_true(outq_urgent(&q));
+	/* ...but once superseded by a broadcast one it is gone. */
+	push1(&q, 8, 100, sa, 7, &n);
+	assert_int_equal(n, 1);
+	assert_false(outq_urgent(&q));
+	n = outq_peek(&q, stage, sizeof(stage));
+	outq_consume(&q, n);
+	/* A freed chat leaves no urgency behind. */
+	push1(&q, 6, 100, 0, 0, NULL);
+	assert_int_equal(outq_free(&q), 1);
+	assert_false(outq_urgent(&q));
+	outq_init(&q, OUTQ_MIN_MAX);
+	assert_false(outq_urgent(&q));
+	outq_free(&q);
+}
+
 /* A stalled consumer fed with SA of a few uids: the ring stays short. */
 static void
 test_compaction(void **state)
@@ -468,6 +586,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_supersede),
 		cmocka_unit_test(test_supersede_pinned),
+		cmocka_unit_test(test_coalesce),
+		cmocka_unit_test(test_urgent),
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_random_stream),
 		cmocka_unit_test(test_hash),

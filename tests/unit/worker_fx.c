@@ -47,6 +47,7 @@ worker_fx_setup(void **state)
 	config_init(&f->cfg);
 	/* Each turn's output is read at once: no batching here. */
 	f->cfg.flush_delay_ms = 0;
+	f->cfg.sa_flush_delay_ms = 0;	/* test_saclass.c turns it on */
 	/*
 	 * No TAK protocol offer: the tests count what clients receive, and
 	 * the replay comes at connect (test_takproto.c turns it on).
@@ -64,6 +65,7 @@ worker_fx_setup(void **state)
 	TAILQ_INIT(&f->w.dead);
 	TAILQ_INIT(&f->w.outlist);
 	TAILQ_INIT(&f->w.written);
+	TAILQ_INIT(&f->w.sawait);
 	f->w.epfd = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(f->w.epfd >= 0);
 	assert_int_equal(registry_init(&f->w), 0);
