@@ -9,7 +9,8 @@
 # trying things out (the defaults are what docs/performance.md reports):
 #   BENCH_DURATION=10         seconds of each measured phase
 #   BENCH_HOLD=10000          idle sessions of the hold scenario
-#   BENCH_FANOUT="100 500 1000"
+#   BENCH_FANOUT="100 200 500 1000"
+#   BENCH_CHAT=200            clients of the chat scenario (10 % chat lines)
 #   BENCH_SLOW=200            clients of the slow-arrival fan-out (20/s)
 #   BENCH_V1=500              clients of the TAK protocol v1 fan-outs
 #   BENCH_API=200             clientEndPoints requests (BENCH_HOLD clients)
@@ -17,7 +18,7 @@
 #   BENCH_ENROLL_CONNS=4      their connections (one user each)
 #   BENCH_PKG_SMALL=200       data packages of 1 MiB uploaded and downloaded
 #   BENCH_PKG_LARGE=5         data packages of 100 MiB
-#   BENCH_ONLY="hs hold fanout fanout1 slow groups v1 api enroll packages cluster"
+#   BENCH_ONLY="hs hold fanout fanout1 slow chat groups v1 api enroll packages cluster"
 #   BENCH_CLUSTER=250         clients of each of the 2 nodes of `cluster`
 #   BENCH_CLUSTER_WORKERS=1   workers of each node (and of its baseline)
 #   BENCH_OUT=docs/performance.md         BENCH_OUT=- : no file, stdout only
@@ -36,7 +37,9 @@ HTTP=$B/tests/load/takhttp
 DURATION=${BENCH_DURATION:-10}
 DRAIN=20	# fan-out: how long deliveries may trail the last SA sent
 HOLD=${BENCH_HOLD:-10000}
-FANOUT=${BENCH_FANOUT:-100 500 1000}
+FANOUT=${BENCH_FANOUT:-100 200 500 1000}
+CHATN=${BENCH_CHAT:-200}
+CHAT_PCT=10	# share of the chat scenario's events that are chat lines
 SLOW=${BENCH_SLOW:-200}
 SLOW_RATE=20	# connections a second of the slow-arrival fan-out
 V1N=${BENCH_V1:-500}
@@ -45,7 +48,7 @@ ENROLL=${BENCH_ENROLL:-200}
 ENROLL_CONNS=${BENCH_ENROLL_CONNS:-4}
 PKG_SMALL=${BENCH_PKG_SMALL:-200}
 PKG_LARGE=${BENCH_PKG_LARGE:-5}
-ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow groups v1 api enroll packages cluster} "
+ONLY=" ${BENCH_ONLY:-hs hold fanout fanout1 slow chat groups v1 api enroll packages cluster} "
 # Fan-out with groups: TEAMS teams of TEAM_SIZE clients and HQ clients in
 # every team, then the same deliveries without groups.
 TEAMS=5
@@ -63,6 +66,9 @@ case "$ONLY" in *" fanout "*|*" fanout1 "*)
 esac
 case "$ONLY" in *" slow "*)
 	if [ "$SLOW" -gt "$NCERTS" ]; then NCERTS=$SLOW; fi
+esac
+case "$ONLY" in *" chat "*)
+	if [ "$CHATN" -gt "$NCERTS" ]; then NCERTS=$CHATN; fi
 esac
 case "$ONLY" in *" groups "*)
 	if [ "$GCLIENTS" -gt "$NCERTS" ]; then NCERTS=$GCLIENTS; fi
@@ -641,6 +647,13 @@ case "$ONLY" in *" slow "*)
 		    --sa-rate 1 --duration "$DURATION" --drain "$DRAIN" --settle 1
 	done
 esac
+# Latency classes (issue 21): the fan-out with CHAT_PCT % of the events
+# GeoChat lines, which must not wait for [cot] sa_flush_delay as SA do.
+case "$ONLY" in *" chat "*)
+	run "chat_${CHATN}_w$NW" auto --mode fanout --cert-dir \
+	    "$T/pki/clients" --clients "$CHATN" --chat "$CHAT_PCT" --rate 1000 \
+	    --sa-rate 1 --duration "$DURATION" --drain "$DRAIN" --settle 1
+esac
 # Fan-out with groups, then the same number of deliveries without groups:
 # the same sessions, each sending an SA every TEAMS seconds, so that
 # every receiver gets the events a team member gets (docs/performance.md,
@@ -774,6 +787,7 @@ report() {
 		done
 	done
 	echo
+	class_report
 	slow_report
 	groups_report
 	v1_report
@@ -784,6 +798,33 @@ report() {
 	targets
 	echo
 	echo "<!-- bench:end -->"
+}
+
+# Latency by class (issue 21): SA positions may wait for [cot]
+# sa_flush_delay, chat lines may not.
+class_report() {
+	local name rows=""
+	for name in $(for n in $FANOUT; do echo "fanout_${n}_w$NW"; done) \
+	    "chat_${CHATN}_w$NW"; do
+		[ -s "$T/$name.json" ] && rows="$rows $name"
+	done
+	[ -n "$rows" ] || return 0
+	echo "### Latency by class (SA positions, chat lines; ${DURATION} s, $NW workers)"
+	echo
+	echo "| scenario | clients | chat % | SA p50 / p99 / max ms | chat deliveries | chat p50 / p99 / max ms | missing | takd drops | takd CPU µs / delivery | takd writes / delivery |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	for name in $rows; do
+		printf '| %s | %s | %s | %s / %s / %s | %s | %s / %s / %s | %s | %s | **%s** | %s |\n' \
+		    "$name" "$(v $name clients)" "$(v $name chat_pct)" \
+		    "$(v $name lat_sa_p50_ms)" "$(v $name lat_sa_p99_ms)" \
+		    "$(v $name lat_sa_max_ms)" "$(v $name deliveries_chat)" \
+		    "$(v $name lat_chat_p50_ms)" "$(v $name lat_chat_p99_ms)" \
+		    "$(v $name lat_chat_max_ms)" "$(v $name deliveries_missing)" \
+		    "$(cat "$T/$name.drops")" \
+		    "$(v $name cpu_us_per_delivery)" \
+		    "$(v $name writes_per_delivery)"
+	done
+	echo
 }
 
 slow_report() {

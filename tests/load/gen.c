@@ -529,6 +529,15 @@ cl_event(struct tl_proc *x, struct client *c, const uint8_t *ev,
 	x->st.last_rx_us = now;
 	hist_add(&x->st.lat, now > (int64_t)t ? (uint64_t)(now - (int64_t)t) :
 	    0);
+	/* By class: a chat line (--chat) says so in its type, near the start. */
+	if (x->o->chat_pct > 0 && memmem(ev, len < 256 ? len : 256,
+	    "type=\"b-t-f\"", 12) != NULL) {
+		x->st.delivered_chat++;
+		hist_add(&x->st.lat_chat, now > (int64_t)t ?
+		    (uint64_t)(now - (int64_t)t) : 0);
+	} else
+		hist_add(&x->st.lat_sa, now > (int64_t)t ?
+		    (uint64_t)(now - (int64_t)t) : 0);
 	/* Several nodes: what crossed from the sender's node to ours. */
 	if (x->o->nnodes > 1 && s % x->o->nnodes != c->gidx % x->o->nnodes) {
 		x->st.delivered_x++;
@@ -813,6 +822,42 @@ tl_format_sa(struct tl_proc *x, struct client *c, char *buf, size_t len,
 	return ((size_t)n);
 }
 
+/*
+ * --chat: a GeoChat-like line to everybody (no <contact>: no identity, so
+ * its uid is free), with the same <takload> marker as an SA.
+ */
+static size_t
+tl_format_chat(struct tl_proc *x, struct client *c, char *buf, size_t len,
+    int64_t ms, uint64_t t_us)
+{
+	char		 now_s[96], stale_s[96];
+	int		 n;
+
+	tl_iso(now_s, sizeof(now_s), ms);
+	tl_iso(stale_s, sizeof(stale_s), ms + 5 * 60 * 1000);
+	n = snprintf(buf, len,
+	    "<event version=\"2.0\" uid=\"GeoChat.%s-%05u.All Chat Rooms.%u\" "
+	    "type=\"b-t-f\" how=\"h-g-i-g-o\" time=\"%s\" start=\"%s\" "
+	    "stale=\"%s\"><point lat=\"%.6f\" lon=\"%.6f\" hae=\"0\" "
+	    "ce=\"9\" le=\"9\"/><detail><__chat chatroom=\"All Chat Rooms\" "
+	    "senderCallsign=\"LOAD-%05u\"/><remarks>chat %u</remarks>"
+	    "<takload s=\"%u\" q=\"%u\" t=\"%" PRIu64 "\"/></detail></event>",
+	    x->o->uid_prefix, c->gidx, c->seq, now_s, now_s, stale_s,
+	    tl_lat(c), tl_lon(c, c->seq), c->gidx, c->seq, c->gidx,
+	    c->seq + 1, t_us);
+	if (n < 0 || (size_t)n >= len)
+		tl_fail("chat event does not fit in %zu bytes", len);
+	return ((size_t)n);
+}
+
+/* Whether send seq of client gidx is a chat line: pct of them, spread. */
+static bool
+tl_is_chat(const struct opts *o, unsigned gidx, unsigned seq)
+{
+	return (o->chat_pct > 0 && (seq * 37u + gidx * 11u) % 100u <
+	    o->chat_pct);
+}
+
 static void
 tl_send_sa(struct tl_proc *x, struct client *c)
 {
@@ -827,7 +872,10 @@ tl_send_sa(struct tl_proc *x, struct client *c)
 		return;
 	}
 	ms = tl_wall_ms();
-	if (!c->v1_on)
+	if (!c->v1_on && tl_is_chat(x->o, c->gidx, c->seq))
+		c->tx_len += tl_format_chat(x, c, c->tx + c->tx_len,
+		    TL_EVENT_MAX, ms, (uint64_t)mono_us());
+	else if (!c->v1_on)
 		c->tx_len += tl_format_sa(x, c, c->tx + c->tx_len,
 		    TL_EVENT_MAX, ms, (uint64_t)mono_us(), 0);
 	else {
@@ -871,6 +919,7 @@ tl_publish(struct tl_proc *x)
 	PUB(send_skipped);
 	PUB(delivered);
 	PUB(delivered_x);
+	PUB(delivered_chat);
 	for (k = 0; k < TL_MAX_NODES; k++)
 		__atomic_store_n(&x->rep->delivered_node[k],
 		    x->st.delivered_node[k], __ATOMIC_RELAXED);
@@ -1089,6 +1138,8 @@ tl_proc_main(const struct opts *o, struct tl_shm *shm, unsigned id,
 	tl_publish(x);
 	x->rep->lat = x->st.lat;
 	x->rep->lat_x = x->st.lat_x;
+	x->rep->lat_sa = x->st.lat_sa;
+	x->rep->lat_chat = x->st.lat_chat;
 	x->rep->hs = x->st.hs;
 	memcpy(x->rep->first_error, x->st.first_error,
 	    sizeof(x->rep->first_error));

@@ -33,6 +33,9 @@
  *              --v1 PCT: that share of the clients answer takd's TAK
  *              protocol offer and send and read v1 frames; the others
  *              stay on XML (a mixed fleet).
+ *              --chat PCT: that share of the XML events are GeoChat lines
+ *              (b-t-f) instead of SA, with the same marker; latency is
+ *              also reported by class ("lat_sa_*", "lat_chat_*").
  *
  * Several nodes of a cluster (docs/cluster.md): --connect once per node;
  * client i connects to node i % nodes, so that everyone sees everyone
@@ -296,7 +299,7 @@ static void
 tl_print(const struct opts *o, const struct tl_shm *shm,
     const struct tl_run *r)
 {
-	struct hist	*lat, *lat_x, *hs;
+	struct hist	*lat, *lat_x, *hs, *lsa, *lchat;
 	const struct tl_report *first = NULL;
 	double		 win, cpu = -1, gen = 0, peak;
 	uint64_t	 sent, deliv, expected, hsk;
@@ -304,10 +307,14 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 
 	if ((lat = calloc(1, sizeof(*lat))) == NULL ||
 	    (lat_x = calloc(1, sizeof(*lat_x))) == NULL ||
-	    (hs = calloc(1, sizeof(*hs))) == NULL)
+	    (hs = calloc(1, sizeof(*hs))) == NULL ||
+	    (lsa = calloc(1, sizeof(*lsa))) == NULL ||
+	    (lchat = calloc(1, sizeof(*lchat))) == NULL)
 		tl_fail("out of memory");
 	for (i = 0; i < o->procs; i++) {
 		hist_merge(lat, &shm->r[i].lat);
+		hist_merge(lsa, &shm->r[i].lat_sa);
+		hist_merge(lchat, &shm->r[i].lat_chat);
 		hist_merge(lat_x, &shm->r[i].lat_x);
 		hist_merge(hs, &shm->r[i].hs);
 		gen += shm->r[i].cpu_end - shm->r[i].cpu_go;
@@ -359,6 +366,15 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 	    hist_pct(lat, 0.5) / 1e3, hist_pct(lat, 0.9) / 1e3,
 	    hist_pct(lat, 0.99) / 1e3, lat->max / 1e3,
 	    lat->n ? (double)lat->sum / (double)lat->n / 1e3 : 0);
+	/* By class (issue 21): positions may wait, chat lines may not. */
+	printf("\"chat_pct\":%u,\"deliveries_chat\":%" PRIu64 ","
+	    "\"lat_sa_p50_ms\":%.3f,\"lat_sa_p99_ms\":%.3f,"
+	    "\"lat_sa_max_ms\":%.3f,\"lat_chat_p50_ms\":%.3f,"
+	    "\"lat_chat_p99_ms\":%.3f,\"lat_chat_max_ms\":%.3f,",
+	    o->chat_pct, SUM(delivered_chat), hist_pct(lsa, 0.5) / 1e3,
+	    hist_pct(lsa, 0.99) / 1e3, lsa->max / 1e3,
+	    hist_pct(lchat, 0.5) / 1e3, hist_pct(lchat, 0.99) / 1e3,
+	    lchat->max / 1e3);
 	if (r->have_takd) {
 		peak = r->s0.rss > r->s1.rss ? r->s0.rss : r->s1.rss;
 		printf("\"takd_pids\":%u,\"takd_cpu_s\":%.4f,"
@@ -403,6 +419,8 @@ tl_print(const struct opts *o, const struct tl_shm *shm,
 	free(lat);
 	free(lat_x);
 	free(hs);
+	free(lsa);
+	free(lchat);
 }
 
 /* True when the fan-out window is over: all sent and all delivered. */
@@ -551,7 +569,7 @@ usage(void)
 "               [--ca FILE] [--clients N] [--rate CONN/S] [--procs N]\n"
 "               [--duration S] [--concurrency C] [--resume]\n"
 "               [--sa-rate N/S] [--drain S] [--settle S]\n"
-"               [--teams T [--hq H]] [--v1 PCT]\n"
+"               [--teams T [--hq H]] [--v1 PCT] [--chat PCT]\n"
 "               [--takd-pid PID... | --takd-pidfile FILE] [--pid NAME=PID...]\n"
 "               [--uid-prefix P] [--register] [--ready-file FILE]\n"
 "               [--quiet]\n");
@@ -623,6 +641,7 @@ main(int argc, char *argv[])
 		{ "hq",		required_argument, NULL, 'H' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "v1",		required_argument, NULL, 'V' },
+		{ "chat",	required_argument, NULL, 'h' },
 		{ "register",	no_argument,	   NULL, 'G' },
 		{ "ready-file",	required_argument, NULL, 'Y' },
 		{ NULL,		0,		   NULL, 0 }
@@ -700,6 +719,9 @@ main(int argc, char *argv[])
 		case 'q': o.quiet = true; break;
 		case 'G': o.register_sa = true; break;
 		case 'Y': o.ready_file = optarg; break;
+		case 'h': o.chat_pct = (unsigned)opt_num("chat", optarg, 0,
+		    100);
+			break;
 		case 'V': o.v1_pct = (unsigned)opt_num("v1", optarg, 0, 100);
 		    break;
 		default: usage();

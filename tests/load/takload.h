@@ -66,6 +66,7 @@ struct opts {
 	double		 drain;
 	double		 settle;
 	unsigned	 v1_pct;	/* fanout: clients on TAK protocol v1 */
+	unsigned	 chat_pct;	/* fanout: XML events sent as chat */
 	bool		 resume;
 	bool		 register_sa;	/* hold: one SA per client once up */
 	bool		 quiet;
@@ -99,6 +100,7 @@ struct tl_report {
 	uint64_t	 delivered;
 	uint64_t	 delivered_node[TL_MAX_NODES];	/* by receiver's node */
 	uint64_t	 delivered_x;	/* sender on another node */
+	uint64_t	 delivered_chat;	/* --chat: chat lines among them */
 	uint64_t	 replayed;
 	uint64_t	 other;
 	uint64_t	 dup;
@@ -117,6 +119,8 @@ struct tl_report {
 	char		 group[32];
 	struct hist	 lat;
 	struct hist	 lat_x;		/* deliveries that crossed nodes */
+	struct hist	 lat_sa;	/* by class: SA positions */
+	struct hist	 lat_chat;	/* and chat lines (--chat) */
 	struct hist	 hs;
 };
 
