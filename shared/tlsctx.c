@@ -419,7 +419,11 @@ tlsctx_set_tickets(SSL_CTX *ctx, const struct config *cfg, char *err,
 {
 	long	 life;
 
-	/* Tickets only: a per-process cache would miss across workers. */
+	/*
+	 * No per-process cache: it would miss across workers.  A worker
+	 * turns on the shared TLS 1.3 cache with its first ticket key ring
+	 * (worker/tls.c, tls_ticket_set()).
+	 */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	/*

@@ -15,6 +15,7 @@
 #include "shared/log.h"
 #include "supervisor/proc.h"
 #include "supervisor/ticket.h"
+#include "worker/sesscache.h"
 
 /* A key made at now_ms: current for a period, previous for the next. */
 static int
@@ -107,6 +108,9 @@ ticket_ring_rotate(struct ticket_ring *tr, int64_t now_ms)
 int
 ticket_init(struct sup *sup)
 {
+	/* Mapped before the first fork: every worker shares it. */
+	if (sesscache_init() == -1)
+		return (-1);
 	sup->tickets = ticket_ring_new(sup->cfg->ticket_key_rotation_ms,
 	    clock_mono_ms());
 	return (sup->tickets == NULL ? -1 : 0);

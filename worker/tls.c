@@ -16,6 +16,7 @@
 
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "worker/sesscache.h"
 #include "worker/tls.h"
 
 #define TLS_TICKETS_MAGIC	0x544b5453u	/* "TKTS" */
@@ -278,16 +279,13 @@ tls_name_user(const X509_NAME *name, int nid, char *dst, size_t len,
 		dst[0] = '\0';
 }
 
-int
-tls_peer_get(SSL *ssl, int user_nid, struct tls_peer *peer)
+/* Fill peer from the three names that takd keeps of a certificate. */
+static int
+tls_peer_fill(struct tls_peer *peer, const ASN1_INTEGER *serial,
+    const X509_NAME *issuer, const X509_NAME *subject, int user_nid)
 {
-	X509	*x;
-
-	tls_peer_clear(peer);
-	if ((x = SSL_get0_peer_certificate(ssl)) == NULL)
-		return (-1);
-	peer->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(x));
-	peer->issuer = X509_NAME_dup(X509_get_issuer_name(x));
+	peer->serial = ASN1_INTEGER_dup(serial);
+	peer->issuer = X509_NAME_dup(issuer);
 	if (peer->serial == NULL || peer->issuer == NULL) {
 		tls_peer_clear(peer);
 		ERR_clear_error();
@@ -295,14 +293,137 @@ tls_peer_get(SSL *ssl, int user_nid, struct tls_peer *peer)
 	}
 	tls_serial_hex(peer->serial, peer->serial_hex,
 	    sizeof(peer->serial_hex));
-	tls_name_oneline(X509_get_subject_name(x), peer->subject,
-	    sizeof(peer->subject));
-	tls_name_orgunit(X509_get_subject_name(x), peer->orgunit,
-	    sizeof(peer->orgunit), &peer->orgunit_long);
-	tls_name_user(X509_get_subject_name(x), user_nid, peer->user,
-	    sizeof(peer->user), &peer->user_bad);
+	tls_name_oneline(subject, peer->subject, sizeof(peer->subject));
+	tls_name_orgunit(subject, peer->orgunit, sizeof(peer->orgunit),
+	    &peer->orgunit_long);
+	tls_name_user(subject, user_nid, peer->user, sizeof(peer->user),
+	    &peer->user_bad);
 	ERR_clear_error();
 	return (0);
+}
+
+/*
+ * The identity of a session in the shared cache (sesscache.h) and in the
+ * application data of the session resumed from it: the certificate's
+ * serial, issuer and subject, each DER with a 2-byte length before it.
+ * Decoding them needs no public key, unlike decoding the certificate.
+ */
+static int
+tls_ident_put(uint8_t *dst, size_t cap, size_t *off, const void *obj,
+    int (*i2d)(const void *, unsigned char **))
+{
+	unsigned char	*p;
+	int		 n;
+
+	if ((n = i2d(obj, NULL)) <= 0 || n > 0xffff ||
+	    *off + 2 + (size_t)n > cap)
+		return (-1);
+	dst[(*off)++] = (uint8_t)(n >> 8);
+	dst[(*off)++] = (uint8_t)n;
+	p = dst + *off;
+	if (i2d(obj, &p) != n)
+		return (-1);
+	*off += (size_t)n;
+	return (0);
+}
+
+static int
+tls_i2d_serial(const void *o, unsigned char **p)
+{
+	return (i2d_ASN1_INTEGER((const ASN1_INTEGER *)o, p));
+}
+
+static int
+tls_i2d_name(const void *o, unsigned char **p)
+{
+	return (i2d_X509_NAME((const X509_NAME *)o, p));
+}
+
+static int
+tls_ident_make(const X509 *x, uint8_t *dst, size_t cap, size_t *len)
+{
+	*len = 0;
+	if (tls_ident_put(dst, cap, len, X509_get0_serialNumber(x),
+	    tls_i2d_serial) == -1 ||
+	    tls_ident_put(dst, cap, len, X509_get_issuer_name(x),
+	    tls_i2d_name) == -1 ||
+	    tls_ident_put(dst, cap, len, X509_get_subject_name(x),
+	    tls_i2d_name) == -1) {
+		ERR_clear_error();
+		return (-1);
+	}
+	return (0);
+}
+
+/* The next DER object of an identity: its bytes and length, or NULL. */
+static const unsigned char *
+tls_ident_next(const uint8_t *src, size_t len, size_t *off, long *n)
+{
+	const unsigned char	*p;
+
+	if (*off + 2 > len)
+		return (NULL);
+	*n = ((long)src[*off] << 8) | src[*off + 1];
+	*off += 2;
+	if (*n == 0 || *off + (size_t)*n > len)
+		return (NULL);
+	p = src + *off;
+	*off += (size_t)*n;
+	return (p);
+}
+
+static int
+tls_ident_peer(const uint8_t *src, size_t len, int user_nid,
+    struct tls_peer *peer)
+{
+	const unsigned char	*p;
+	ASN1_INTEGER		*serial = NULL;
+	X509_NAME		*issuer = NULL, *subject = NULL;
+	size_t			 off = 0;
+	long			 n;
+	int			 rv = -1;
+
+	if ((p = tls_ident_next(src, len, &off, &n)) == NULL ||
+	    (serial = d2i_ASN1_INTEGER(NULL, &p, n)) == NULL ||
+	    (p = tls_ident_next(src, len, &off, &n)) == NULL ||
+	    (issuer = d2i_X509_NAME(NULL, &p, n)) == NULL ||
+	    (p = tls_ident_next(src, len, &off, &n)) == NULL ||
+	    (subject = d2i_X509_NAME(NULL, &p, n)) == NULL || off != len)
+		goto fail;
+	rv = tls_peer_fill(peer, serial, issuer, subject, user_nid);
+fail:
+	ASN1_INTEGER_free(serial);
+	X509_NAME_free(issuer);
+	X509_NAME_free(subject);
+	ERR_clear_error();
+	return (rv);
+}
+
+int
+tls_peer_get(SSL *ssl, int user_nid, struct tls_peer *peer)
+{
+	const SSL_SESSION	*sess;
+	const void		*ident;
+	size_t			 len;
+	X509			*x;
+
+	tls_peer_clear(peer);
+	if ((x = SSL_get0_peer_certificate(ssl)) != NULL)
+		return (tls_peer_fill(peer, X509_get0_serialNumber(x),
+		    X509_get_issuer_name(x), X509_get_subject_name(x),
+		    user_nid));
+	/*
+	 * Resumed from the shared cache (tls_sess_get_cb()): the identity the
+	 * certificate had when it was verified.  revoke_check_resumed() checks
+	 * its serial against the CRL in force.
+	 */
+	if (!SSL_session_reused(ssl) || (sess = SSL_get0_session(ssl)) == NULL)
+		return (-1);
+	SSL_SESSION_get0_ticket_appdata((SSL_SESSION *)(uintptr_t)sess,
+	    (void **)(uintptr_t)&ident, &len);
+	if (ident == NULL || len == 0)
+		return (-1);
+	return (tls_ident_peer(ident, len, user_nid, peer));
 }
 
 void
@@ -485,6 +606,163 @@ fail:
 	return (0);
 }
 
+/*
+ * SSL_CTX_sess_set_new_cb(): a TLS 1.3 session whose ticket was just made
+ * (its id) goes to the shared cache with what takd keeps of its peer: from
+ * the certificate after a full handshake, from the session it renews after
+ * a resumption.  OpenSSL keeps its own reference (returns 0).
+ */
+static int
+tls_sess_new_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct sesscache_rec	 rec;
+	const struct tls_ticket_key *k;
+	const unsigned char	*id, *sidctx;
+	const SSL_CIPHER	*c;
+	const void		*ident;
+	X509			*x;
+	size_t			 len;
+	unsigned int		 idlen, sidctxlen;
+
+	(void)ssl;
+	/* No key in force, no ticket: as with stateless tickets. */
+	if (SSL_SESSION_get_protocol_version(sess) < TLS1_3_VERSION ||
+	    (c = SSL_SESSION_get0_cipher(sess)) == NULL ||
+	    tls_tickets.magic != TLS_TICKETS_MAGIC ||
+	    (k = tls_ticket_current(&tls_tickets.ring, clock_mono_ms())) == NULL)
+		return (0);
+	memset(&rec, 0, sizeof(rec));
+	id = SSL_SESSION_get_id(sess, &idlen);
+	sidctx = SSL_SESSION_get0_id_context(sess, &sidctxlen);
+	len = SSL_SESSION_get_master_key(sess, rec.key, sizeof(rec.key));
+	if (idlen == 0 || idlen > sizeof(rec.id) || len == 0 ||
+	    len > sizeof(rec.key) || sidctxlen > sizeof(rec.sidctx))
+		goto done;
+	memcpy(rec.sidctx, sidctx, sidctxlen);
+	rec.sidctxlen = (uint16_t)sidctxlen;
+	if ((x = SSL_SESSION_get0_peer(sess)) != NULL) {
+		if (tls_ident_make(x, rec.ident, sizeof(rec.ident), &len) == -1)
+			goto done;
+	} else {
+		/* None when the session has no certificate: no identity. */
+		SSL_SESSION_get0_ticket_appdata(sess,
+		    (void **)(uintptr_t)&ident, &len);
+		if (len > sizeof(rec.ident))
+			goto done;
+		if (len > 0)
+			memcpy(rec.ident, ident, len);
+	}
+	rec.identlen = (uint16_t)len;
+	memcpy(rec.id, id, idlen);
+	rec.idlen = (uint16_t)idlen;
+	rec.keylen = (uint16_t)SSL_SESSION_get_master_key(sess, NULL, 0);
+	rec.cipher = SSL_CIPHER_get_protocol_id(c);
+	rec.version = SSL_SESSION_get_protocol_version(sess);
+	rec.made = (int64_t)SSL_SESSION_get_time(sess);
+	rec.timeout = (int64_t)SSL_SESSION_get_timeout(sess);
+	rec.expires = rec.made + rec.timeout;
+	memcpy(rec.key_name, k->name, sizeof(rec.key_name));
+	(void)sesscache_put(&rec, (int64_t)time(NULL));
+done:
+	OPENSSL_cleanse(&rec, sizeof(rec));
+	return (0);
+}
+
+/*
+ * SSL_CTX_sess_set_get_cb(): the session of a TLS 1.3 ticket, copied from
+ * the shared cache while the ticket key current when it was made is in
+ * force, and rebuilt from its secret, suite and times: no certificate to
+ * decode.  The identity rides along as the session's
+ * application data (tls_peer_get()); the ticket that renews it copies it.
+ * No remove callback: OpenSSL would drop the session of every connection
+ * closed without close_notify, which tickets never were.
+ */
+static SSL_SESSION *
+tls_sess_get_cb(SSL *ssl, const unsigned char *id, int idlen, int *copy)
+{
+	struct sesscache_rec	 rec;
+	const struct tls_ticket_key *k;
+	const SSL_CIPHER	*c;
+	SSL_SESSION		*sess = NULL;
+	unsigned char		 cs[2];
+	int			 r;
+
+	*copy = 0;
+	if (SSL_version(ssl) < TLS1_3_VERSION || idlen <= 0)
+		return (NULL);
+	if (tls_tickets.magic != TLS_TICKETS_MAGIC)
+		return (NULL);
+	/*
+	 * An entry lives as long as a stateless ticket of the key current
+	 * when it was made would: that key still in the ring and unexpired
+	 * (tls_ticket_find()); made with the previous one, it is renewed.
+	 */
+	if (sesscache_get(id, (size_t)idlen, (int64_t)time(NULL),
+	    &rec) == -1 || (r = tls_ticket_find(&tls_tickets.ring,
+	    rec.key_name, clock_mono_ms(), &k)) == 0) {
+		OPENSSL_cleanse(&rec, sizeof(rec));
+		(*tls_tickets.refused)++;
+		return (NULL);
+	}
+	if (r == 2)
+		(*tls_tickets.renewed)++;
+	cs[0] = (unsigned char)(rec.cipher >> 8);
+	cs[1] = (unsigned char)rec.cipher;
+	if (rec.version != SSL_version(ssl) ||
+	    (c = SSL_CIPHER_find(ssl, cs)) == NULL ||
+	    (sess = SSL_SESSION_new()) == NULL ||
+	    SSL_SESSION_set_protocol_version(sess, rec.version) != 1 ||
+	    SSL_SESSION_set_cipher(sess, c) != 1 ||
+	    SSL_SESSION_set1_master_key(sess, rec.key, rec.keylen) != 1 ||
+	    SSL_SESSION_set1_id(sess, rec.id, rec.idlen) != 1 ||
+	    SSL_SESSION_set1_id_context(sess, rec.sidctx,
+	    rec.sidctxlen) != 1 ||
+	    SSL_SESSION_set_time(sess, (long)rec.made) == 0 ||
+	    SSL_SESSION_set_timeout(sess, (long)rec.timeout) == 0 ||
+	    (rec.identlen > 0 && SSL_SESSION_set1_ticket_appdata(sess,
+	    rec.ident, rec.identlen) != 1)) {
+		log_warnx("session cache: cannot rebuild a session (%s)",
+		    ERR_reason_error_string(ERR_peek_error()) != NULL ?
+		    ERR_reason_error_string(ERR_peek_error()) : "no suite");
+		SSL_SESSION_free(sess);
+		sess = NULL;
+	}
+	OPENSSL_cleanse(&rec, sizeof(rec));
+	ERR_clear_error();
+	return (sess);
+}
+
+/*
+ * SSL_CTX_set_client_hello_cb(): TLS 1.3 sessions resume from the shared
+ * cache (SSL_OP_NO_TICKET makes OpenSSL's TLS 1.3 tickets stateful: a
+ * session id); TLS 1.2 keeps its stateless tickets (tls_ticket_cb()), as
+ * a TLS 1.2 session rebuilt from its secret would lack its extended master
+ * secret flag.  The client's supported_versions decides which it will be.
+ */
+static int
+tls_hello_cb(SSL *ssl, int *al, void *arg)
+{
+	const unsigned char	*p;
+	size_t			 len, i;
+	long			 max;
+	bool			 v13 = false;
+
+	(void)al;
+	(void)arg;
+	max = SSL_get_max_proto_version(ssl);
+	if ((max == 0 || max >= TLS1_3_VERSION) &&
+	    SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions,
+	    &p, &len) == 1 && len >= 1 && (size_t)p[0] + 1 <= len)
+		for (i = 1; i + 1 <= (size_t)p[0]; i += 2)
+			if (p[i] == 0x03 && p[i + 1] == 0x04)
+				v13 = true;
+	if (v13)
+		SSL_set_options(ssl, SSL_OP_NO_TICKET);
+	else
+		SSL_clear_options(ssl, SSL_OP_NO_TICKET);
+	return (SSL_CLIENT_HELLO_SUCCESS);
+}
+
 int
 tls_ticket_set(SSL_CTX *ctx, const struct tls_ticket_ring *ring,
     uint64_t *renewed, uint64_t *refused)
@@ -492,6 +770,14 @@ tls_ticket_set(SSL_CTX *ctx, const struct tls_ticket_ring *ring,
 	if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb) != 1) {
 		ERR_clear_error();
 		return (-1);
+	}
+	/* Without the shared table, stateless tickets in both versions. */
+	if (sesscache_ready()) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
+		    SSL_SESS_CACHE_NO_INTERNAL);
+		SSL_CTX_sess_set_new_cb(ctx, tls_sess_new_cb);
+		SSL_CTX_sess_set_get_cb(ctx, tls_sess_get_cb);
+		SSL_CTX_set_client_hello_cb(ctx, tls_hello_cb, NULL);
 	}
 	OPENSSL_cleanse(&tls_tickets.ring, sizeof(tls_tickets.ring));
 	tls_tickets.ring = *ring;
