@@ -107,6 +107,7 @@ if [ "${INTEG:-1}" != 0 ]; then
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
+		t0=$(date +%s)
 		# Cases print as they go (sed -u: into a pipe or a CI log
 		# too); run.sh adds the suite line.
 		{
@@ -116,10 +117,12 @@ if [ "${INTEG:-1}" != 0 ]; then
 		rc=$(cat "$OUT.rc")
 		p=$(grep -c '^ok ' "$OUT")
 		f=$(grep -c '^not ok ' "$OUT")
-		note=""
+		# The seconds of each script: what to look at when make
+		# test nears its 15 minutes.
+		note=" in $(( $(date +%s) - t0 )) s"
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			f=1
-			note=" (exit status $rc)"
+			note="$note (exit status $rc)"
 		fi
 		suite_line integ "$name" "$p" "$f" "$note"
 	done
