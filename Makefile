@@ -21,7 +21,10 @@ CPPFLAGS = -I. -I$(BUILD)/proto -D_GNU_SOURCE $(filter -D%,$(OPT)) -DOPENSSL_API
 	   -DTAKD_VERSION=\"$(VERSION)\" $(XML_CFLAGS)
 CFLAGS	+= -std=c11 $(OPT) $(WARN) -MMD -MP
 LDFLAGS	+= $(filter -fsanitize%,$(OPT))
-# takd parses network input: it links no CA code and no libzip (pki/).
+# takd parses network input: it links no CA code (pki/).  libzip and
+# libqrencode: the console's enrollment download and QR code, built by the
+# api process from the CA certificate (shared/pkgzip.c, shared/qr.c;
+# docs/console.md "Enrollment"); they write, they parse nothing.
 # libevent (evhttp and its OpenSSL bufferevents): the api process's HTTP
 # (api/, docs/api.md); takd only, never takctl.  libcrypt: the api
 # process checks passwords (HTTP Basic on the enrollment port,
@@ -31,11 +34,11 @@ EVENT_LIBS = -levent_openssl -levent_extra -levent_core
 # its threads run in that process only.
 NATS_LIBS = -lnats
 TAKD_LIBS = -lssl -lcrypto -llmdb -linih -lxml2 -lprotobuf-c $(EVENT_LIBS) \
-	    -lcrypt $(NATS_LIBS)
-LIBS	= $(TAKD_LIBS) -lzip -lcrypt
+	    -lcrypt $(NATS_LIBS) -lzip -lqrencode
+LIBS	= $(TAKD_LIBS) -lcrypt
 # takctl decodes no CoT and serves no HTTP: no protobuf-c, no libevent.
 TAKCTL_LIBS = $(filter-out -lprotobuf-c $(EVENT_LIBS) $(NATS_LIBS),$(LIBS)) \
-	      -lqrencode -lpng16
+	      -lpng16
 VERSION	= 0.1.0
 
 # Password hashing (libcrypt): takctl, the unit tests, and takd for the

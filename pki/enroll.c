@@ -43,7 +43,7 @@ int
 pki_issue_enroll(const char *dir, const char *user, const struct pki_req *req,
     struct pki_result *res, char *err, size_t errlen)
 {
-	struct pki_enroll_package pkg;
+	struct pkgzip_enroll pkg;
 	struct pki_txn	 txn;
 	X509		*ca = NULL;
 	unsigned char	*zip = NULL;
@@ -69,7 +69,7 @@ pki_issue_enroll(const char *dir, const char *user, const struct pki_req *req,
 	pkg.port = res->pkg_port;
 	pkg.enroll_port = PKI_ENROLL_PORT;
 	pkg.ca = ca;
-	if (pki_enroll_package_new(&pkg, &zip, &ziplen, err, errlen) == -1 ||
+	if (pkgzip_enroll_new(&pkg, &zip, &ziplen, err, errlen) == -1 ||
 	    pki_txn_stage(&txn, txn.clientfd, f_zip, zip, ziplen, 0600, err,
 	    errlen) == -1 ||
 	    pki_txn_commit(&txn, err, errlen) == -1)

@@ -522,7 +522,7 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 	EVP_PKEY	*cakey = NULL, *key = NULL;
 	X509		*ca = NULL, *cert = NULL;
 	PKCS12		*p12 = NULL;
-	struct pki_package pkg;
+	struct pkgzip_client pkg;
 	unsigned char	*der = NULL, *zip = NULL;
 	const char	*password;
 	char		 f_pem[PKI_NAME_MAX + 8], f_key[PKI_NAME_MAX + 8];
@@ -592,7 +592,7 @@ pki_issue_client(const char *dir, const char *name, const struct pki_req *req,
 	pkg.ca = ca;
 	pkg.p12 = der;
 	pkg.p12_len = (size_t)derlen;
-	if (pki_package_new(&pkg, &zip, &ziplen, err, errlen) == -1)
+	if (pkgzip_client_new(&pkg, &zip, &ziplen, err, errlen) == -1)
 		goto done;
 	if (pki_entry_fill(&e, PKI_KIND_CLIENT, name, cert) == -1) {
 		snprintf(err, errlen, "cannot read back the serial number");

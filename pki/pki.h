@@ -33,6 +33,7 @@
 #include <openssl/x509v3.h>
 
 #include "shared/fileio.h"
+#include "shared/pkgzip.h"
 #include "shared/pkiutil.h"
 
 #define PKI_CA_CERT		"ca.pem"
@@ -58,7 +59,7 @@
 #define PKI_MAX_SAN		32
 #define PKI_PASSWORD_LEN	16	/* generated p12 passwords, ~93 bits */
 #define PKI_PASSWORD_MAX	255
-#define PKI_P12_ITER		2048
+#define PKI_P12_ITER		PKGZIP_P12_ITER
 #define PKI_DAYS_MAX		36500
 #define PKI_UID_MAX		128	/* bytes of an enrolled clientUid */
 
@@ -72,10 +73,9 @@
  * Inside the data package clients/NAME.zip (see docs/pki.md): the manifest,
  * then takd-HOST.pref, truststore-HOST.p12 and NAME-HOST.p12 at the root.
  */
-#define PKI_PKG_MANIFEST	"MANIFEST/manifest.xml"
-#define PKI_PKG_PORT		"8089"
-#define PKI_HOST_MAX		256	/* a DNS name (253) + NUL */
-#define PKI_ENTRY_MAX		(PKI_HOST_MAX + PKI_NAME_MAX + 32)
+#define PKI_PKG_MANIFEST	PKGZIP_MANIFEST
+#define PKI_PKG_PORT		PKGZIP_PORT
+#define PKI_HOST_MAX		PKGZIP_HOST_MAX
 
 enum pki_kind {
 	PKI_KIND_CA,
@@ -210,26 +210,10 @@ EVP_PKEY *pki_key_new(enum pki_keytype, unsigned bits, char *err,
 	    size_t errlen);
 
 /*
- * The data package (zip.c), version 2: a zip with MANIFEST/manifest.xml
- * listing the rest, and at its root takd-HOST.pref (a cot_streams entry for
- * host:port:ssl, the certificate locations and passwords both per
- * connection and global), truststore-HOST.p12 (the CA certificate only,
- * same legacy algorithms, same password) and NAME-HOST.p12.  An IPv6
- * literal host is refused.  On success *buf is malloc'ed (it holds the
- * password in clear: wipe and free it).
- */
-struct pki_package {
-	const char		*name;		/* client NAME */
-	const char		*host;
-	const char		*port;
-	const char		*password;
-	X509			*ca;
-	const unsigned char	*p12;		/* the client bundle, DER */
-	size_t			 p12_len;
-};
-int	 pki_package_new(const struct pki_package *, unsigned char **buf,
-	    size_t *len, char *err, size_t errlen);
-/*
+ * The data packages themselves (the zips, the pref, the trust store) are
+ * built by shared/pkgzip.c, which the api process links too (the
+ * console's enrollment download).
+ *
  * Where a package points the device (res->pkg_host, pkg_port): req's
  * pkg_host ([pki] server_host), else the CN of the locked directory's
  * server.pem, else this machine's name (pkg_host_guessed).
@@ -238,26 +222,7 @@ struct pki_txn;
 void	 pki_package_host(struct pki_txn *, const struct pki_req *,
 	    struct pki_result *);
 
-/*
- * The enrollment package of a user (zip.c): MANIFEST/manifest.xml,
- * takd-HOST-enroll.pref (cot_streams for host:port:ssl with
- * enrollForCertificateWithTrust0 and useAuth0, the user name, the trust
- * store; the enrollment port) and truststore-HOST-enroll.p12 (the CA,
- * password PKI_ENROLL_TS_PASSWORD).  No secret: the device asks for the
- * password, or takes it from the QR code.
- */
-#define PKI_ENROLL_TS_PASSWORD	"atakatak"	/* what TAK docs use */
-#define PKI_ENROLL_PORT		"8446"
-
-struct pki_enroll_package {
-	const char		*user;
-	const char		*host;
-	const char		*port;		/* streaming: 8089 */
-	const char		*enroll_port;	/* 8446 */
-	X509			*ca;
-};
-int	 pki_enroll_package_new(const struct pki_enroll_package *,
-	    unsigned char **buf, size_t *len, char *err, size_t errlen);
+#define PKI_ENROLL_PORT		PKGZIP_ENROLL_PORT
 
 /*
  * Write clients/USER-enroll.zip under the directory's lock (refused when
@@ -267,13 +232,6 @@ int	 pki_enroll_package_new(const struct pki_enroll_package *,
 int	 pki_issue_enroll(const char *dir, const char *user,
 	    const struct pki_req *, struct pki_result *, char *err,
 	    size_t errlen);
-
-/*
- * The server's name as package file names carry it (safe, safelen bytes);
- * -1 for an IPv6 literal, which no connect string can hold.
- */
-int	 pki_package_server(const char *host, char *safe, size_t safelen,
-	    char *err, size_t errlen);
 
 /* Client names: [A-Za-z0-9._-]{1,64}, not starting with '.' or '-'. */
 int	 pki_name_check(const char *, char *err, size_t errlen);

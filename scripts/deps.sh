@@ -8,7 +8,8 @@ set -eu
 # libevent-dev (evhttp, libevent-openssl): the api process (docs/api.md).
 # libcurl4-openssl-dev: takd-crlfetch, the HTTP client of [tls] crl_url
 # (fetch/crlfetch.c, docs/revocation.md); takd itself does not link it.
-# libqrencode-dev, libpng-dev: takctl's enrollment QR codes (docs/pki.md).
+# libqrencode-dev: the enrollment QR codes of takctl and the console;
+# libpng-dev: takctl's PNG ones (docs/pki.md).
 pkgs="gcc make pkg-config openssl libssl-dev libxml2-dev liblmdb-dev libinih-dev libzip-dev libcrypt-dev protobuf-c-compiler libprotobuf-c-dev libqrencode-dev libpng-dev libevent-dev libcurl4-openssl-dev"
 # libnats-dev: the cluster process's NATS client (docs/cluster.md).
 pkgs="$pkgs libnats-dev"

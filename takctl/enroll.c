@@ -16,6 +16,7 @@
 
 #include "pki/pki.h"
 #include "shared/password.h"
+#include "shared/qr.h"
 #include "takctl/qr.h"
 #include "takctl/takctl.h"
 #include "takctl/user.h"
@@ -42,41 +43,6 @@ static const struct option enroll_opts[] = {
 #define ENROLL_USAGE	"usage: takctl pki enroll-package USER " \
 			"[--no-password] [--force] [--qr FILE.svg|FILE.pbm] " \
 			"[--qr-itak FILE] [--qr-terminal]\n"
-#define ENROLL_URL_MAX	(3 * (PKI_HOST_MAX + USERS_NAME_MAX + \
-			PASSWORD_MAX) + 64)
-
-/* s percent-encoded (RFC 3986: all but the unreserved characters). */
-static void
-enroll_url_add(char *buf, size_t len, const char *s)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 n = strlen(buf);
-	unsigned char		 c;
-
-	for (; *s != '\0' && n + 4 < len; s++) {
-		c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			buf[n++] = (char)c;
-		else {
-			buf[n++] = '%';
-			buf[n++] = hex[c >> 4];
-			buf[n++] = hex[c & 0xf];
-		}
-	}
-	buf[n] = '\0';
-}
-
-/* s appended as it is (a fixed part of the URL). */
-static void
-enroll_url_lit(char *buf, size_t len, const char *s)
-{
-	size_t	 n = strlen(buf);
-
-	snprintf(buf + n, len - n, "%s", s);
-}
-
 /*
  * The user's hash into hash; -1 after a message when there is no such
  * user or it has no password (Basic authentication needs one).
@@ -132,8 +98,8 @@ pki_cmd_enroll_package(struct config *cfg, int argc, char **argv)
 	struct pki_req		 req;
 	struct pki_result	 res;
 	char			 hash[USERS_HASH_MAX], pw[PASSWORD_MAX + 1];
-	char			 err[PATH_MAX + 512], url[ENROLL_URL_MAX];
-	char			 itak[2 * PKI_HOST_MAX + 32];
+	char			 err[PATH_MAX + 512], url[QR_URL_MAX];
+	char			 itak[QR_ITAK_MAX];
 	const char		*name, *qr = NULL, *qr_itak = NULL;
 	bool			 no_password = false, qr_term = false;
 	int			 ch, idx, rc = TAKCTL_EX_FAIL;
@@ -195,17 +161,9 @@ pki_cmd_enroll_package(struct config *cfg, int argc, char **argv)
 		takctl_warnx("warning: no [pki] server_host and no %s/%s: the "
 		    "package uses this machine's name %s", cfg->pki_dir,
 		    PKI_SERVER_CERT, res.pkg_host);
-	snprintf(url, sizeof(url), "tak://com.atakmap.app/enroll?host=");
-	enroll_url_add(url, sizeof(url), res.pkg_host);
-	enroll_url_lit(url, sizeof(url), "&username=");
-	enroll_url_add(url, sizeof(url), name);
-	if (!no_password) {
-		enroll_url_lit(url, sizeof(url), "&token=");
-		enroll_url_add(url, sizeof(url), pw);
-	}
-	/* iTAK: NAME,HOST,PORT,ssl; it asks for the user and password. */
-	snprintf(itak, sizeof(itak), "takd %s,%s,%s,ssl", res.pkg_host,
-	    res.pkg_host, res.pkg_port);
+	qr_enroll_url(res.pkg_host, name, no_password ? NULL : pw, url,
+	    sizeof(url));
+	qr_itak_string(res.pkg_host, res.pkg_port, itak, sizeof(itak));
 	printf("ATAK QR: %s\n", url);
 	if (qr_term && qr_print(url, stdout) == -1)
 		goto done;

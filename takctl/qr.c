@@ -1,7 +1,7 @@
 /*
  * QR codes for `takctl pki enroll-package --qr` (docs/pki.md).  The symbol
- * is libqrencode's (error correction M, 8-bit mode: the URL's bytes as
- * they are); takctl only draws its modules.  PNG through libpng's
+ * and its SVG are shared/qr.c's (the console draws the same); takctl
+ * adds PBM, PNG and the terminal.  PNG through libpng's
  * simplified API (libqrencode has no image writer; libpng is the PNG
  * library, and takctl's alone: takd links none of this); SVG is text every
  * browser and printer shows, PBM what every image tool reads.
@@ -16,59 +16,28 @@
 #include <unistd.h>
 
 #include <png.h>
-#include <qrencode.h>
 
+#include "shared/qr.h"
 #include "takctl/qr.h"
 #include "takctl/takctl.h"
 
-#define QR_QUIET	4	/* modules of light border (ISO/IEC 18004) */
-#define QR_PBM_SCALE	8	/* pixels per module */
-
+/* The symbol of s; NULL after a message. */
 static QRcode *
-qr_encode(const char *s)
+qr_get(const char *s)
 {
 	QRcode	*qr;
+	char	 err[128];
 
-	if ((qr = QRcode_encodeString8bit(s, 0, QR_ECLEVEL_M)) == NULL)
-		takctl_warnx("cannot encode the QR code: %s",
-		    errno == ERANGE ? "the text is too long" : strerror(errno));
+	if ((qr = qr_encode(s, err, sizeof(err))) == NULL)
+		takctl_warnx("%s", err);
 	return (qr);
-}
-
-/* Module (x, y) of the symbol with its quiet zone: dark? */
-static int
-qr_dark(const QRcode *qr, int x, int y)
-{
-	x -= QR_QUIET;
-	y -= QR_QUIET;
-	if (x < 0 || y < 0 || x >= qr->width || y >= qr->width)
-		return (0);
-	return (qr->data[y * qr->width + x] & 1);
-}
-
-static void
-qr_svg(const QRcode *qr, FILE *fp)
-{
-	int	 n = qr->width + 2 * QR_QUIET, x, y;
-
-	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-	    "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\">\n"
-	    "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n"
-	    "<path fill=\"#000\" d=\"", n, n, n * QR_PBM_SCALE,
-	    n * QR_PBM_SCALE, n, n);
-	for (y = 0; y < n; y++)
-		for (x = 0; x < n; x++)
-			if (qr_dark(qr, x, y))
-				fprintf(fp, "M%d %dh1v1h-1z", x, y);
-	fputs("\"/>\n</svg>\n", fp);
 }
 
 /* Binary PBM: 1 is black, rows padded to whole bytes. */
 static void
 qr_pbm(const QRcode *qr, FILE *fp)
 {
-	int		 n = qr->width + 2 * QR_QUIET, px = n * QR_PBM_SCALE;
+	int		 n = qr->width + 2 * QR_QUIET, px = n * QR_SCALE;
 	int		 x, y, i;
 	unsigned char	 byte;
 
@@ -77,7 +46,7 @@ qr_pbm(const QRcode *qr, FILE *fp)
 		byte = 0;
 		for (x = 0, i = 0; x < px; x++) {
 			byte = (unsigned char)(byte << 1 |
-			    qr_dark(qr, x / QR_PBM_SCALE, y / QR_PBM_SCALE));
+			    qr_dark(qr, x / QR_SCALE, y / QR_SCALE));
 			if (++i == 8) {
 				fputc(byte, fp);
 				byte = 0;
@@ -89,13 +58,13 @@ qr_pbm(const QRcode *qr, FILE *fp)
 	}
 }
 
-/* 8-bit grey PNG, QR_PBM_SCALE pixels a module, through libpng. */
+/* 8-bit grey PNG, QR_SCALE pixels a module, through libpng. */
 static int
 qr_png(const QRcode *qr, FILE *fp, const char *path)
 {
 	png_image	 img;
 	unsigned char	*px;
-	int		 n = qr->width + 2 * QR_QUIET, side = n * QR_PBM_SCALE;
+	int		 n = qr->width + 2 * QR_QUIET, side = n * QR_SCALE;
 	int		 x, y, rc = -1;
 
 	if ((px = malloc((size_t)side * (size_t)side)) == NULL) {
@@ -105,7 +74,7 @@ qr_png(const QRcode *qr, FILE *fp, const char *path)
 	for (y = 0; y < side; y++)
 		for (x = 0; x < side; x++)
 			px[(size_t)y * (size_t)side + (size_t)x] = qr_dark(qr,
-			    x / QR_PBM_SCALE, y / QR_PBM_SCALE) ? 0 : 255;
+			    x / QR_SCALE, y / QR_SCALE) ? 0 : 255;
 	memset(&img, 0, sizeof(img));
 	img.version = PNG_IMAGE_VERSION;
 	img.width = (png_uint_32)side;
@@ -139,7 +108,7 @@ qr_write_file(const char *s, const char *path, bool force)
 		takctl_warnx("--qr %s: give a .png, .svg or .pbm file", path);
 		return (-1);
 	}
-	if ((qr = qr_encode(s)) == NULL)
+	if ((qr = qr_get(s)) == NULL)
 		return (-1);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
 	    (force ? O_TRUNC : O_EXCL), 0600)) == -1) {
@@ -181,7 +150,7 @@ qr_print(const char *s, FILE *fp)
 	QRcode	*qr;
 	int	 n, x, y, top, bottom;
 
-	if ((qr = qr_encode(s)) == NULL)
+	if ((qr = qr_get(s)) == NULL)
 		return (-1);
 	n = qr->width + 2 * QR_QUIET;
 	/*

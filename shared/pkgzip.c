@@ -14,32 +14,54 @@
  * into one certificate folder, keeps two servers apart.  The enrollment
  * package of a user (clients/USER-enroll.zip) has the same shape with a
  * trust store and no client bundle.  Zips are built in memory with libzip.
+ *
+ * takctl writes both into [pki] dir/clients (pki/issue.c, pki/enroll.c);
+ * the api process builds the enrollment package for the console
+ * (api/console_enroll.c) from the CA certificate it trusts: no key is
+ * read here.
  */
 #include <sys/stat.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <zip.h>
 
-#include "pki/pki.h"
+#include "shared/pkgzip.h"
 
-#define PKI_XML_MAX		8192	/* manifest or pref, escaped */
+#define PKGZIP_XML_MAX		8192	/* manifest or pref, escaped */
+
+/* err: the message, then OpenSSL's reason when it has one. */
+static void
+pkgzip_sslerr(char *err, size_t errlen, const char *what)
+{
+	unsigned long	 e;
+	char		 why[256];
+
+	if ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, why, sizeof(why));
+		snprintf(err, errlen, "%s: %s", what, why);
+	} else
+		snprintf(err, errlen, "%s", what);
+	ERR_clear_error();
+}
 
 /* A growing text buffer; one failure sticks. */
-struct pki_text {
-	char	 buf[PKI_XML_MAX];
+struct pkgzip_text {
+	char	 buf[PKGZIP_XML_MAX];
 	size_t	 len;
 	bool	 overflow;
 };
 
 static void
-pki_text_add(struct pki_text *t, const char *s)
+pkgzip_text_add(struct pkgzip_text *t, const char *s)
 {
 	size_t	 n = strlen(s);
 
@@ -53,51 +75,51 @@ pki_text_add(struct pki_text *t, const char *s)
 
 /* s with the five XML specials escaped (attribute or text). */
 static void
-pki_text_xml(struct pki_text *t, const char *s)
+pkgzip_text_xml(struct pkgzip_text *t, const char *s)
 {
 	char	 one[2] = { 0, 0 };
 
 	for (; *s != '\0'; s++) {
 		switch (*s) {
 		case '&':
-			pki_text_add(t, "&amp;");
+			pkgzip_text_add(t, "&amp;");
 			break;
 		case '<':
-			pki_text_add(t, "&lt;");
+			pkgzip_text_add(t, "&lt;");
 			break;
 		case '>':
-			pki_text_add(t, "&gt;");
+			pkgzip_text_add(t, "&gt;");
 			break;
 		case '"':
-			pki_text_add(t, "&quot;");
+			pkgzip_text_add(t, "&quot;");
 			break;
 		case '\'':
-			pki_text_add(t, "&apos;");
+			pkgzip_text_add(t, "&apos;");
 			break;
 		default:
 			one[0] = *s;
-			pki_text_add(t, one);
+			pkgzip_text_add(t, one);
 		}
 	}
 }
 
 /* One <entry> of a preference file, with the Java class ATAK expects. */
 static void
-pki_pref_entry(struct pki_text *t, const char *key, const char *class,
+pkgzip_pref_entry(struct pkgzip_text *t, const char *key, const char *class,
     const char *value)
 {
-	pki_text_add(t, "    <entry key=\"");
-	pki_text_xml(t, key);
-	pki_text_add(t, "\" class=\"class java.lang.");
-	pki_text_add(t, class);
-	pki_text_add(t, "\">");
-	pki_text_xml(t, value);
-	pki_text_add(t, "</entry>\n");
+	pkgzip_text_add(t, "    <entry key=\"");
+	pkgzip_text_xml(t, key);
+	pkgzip_text_add(t, "\" class=\"class java.lang.");
+	pkgzip_text_add(t, class);
+	pkgzip_text_add(t, "\">");
+	pkgzip_text_xml(t, value);
+	pkgzip_text_add(t, "</entry>\n");
 }
 
 /* A random (version 4) UUID: ATAK tells packages apart by it. */
 static int
-pki_uuid(char *buf, size_t len)
+pkgzip_uuid(char *buf, size_t len)
 {
 	unsigned char	 b[16];
 
@@ -113,7 +135,7 @@ pki_uuid(char *buf, size_t len)
 
 /* The CA-only PKCS#12 trust store of the package. */
 static PKCS12 *
-pki_truststore_new(const char *password, const char *name, X509 *ca,
+pkgzip_truststore_new(const char *password, const char *name, X509 *ca,
     char *err, size_t errlen)
 {
 	STACK_OF(PKCS12_SAFEBAG)	*bags = NULL;
@@ -123,19 +145,19 @@ pki_truststore_new(const char *password, const char *name, X509 *ca,
 
 	/*
 	 * What `openssl pkcs12 -export -nokeys` makes, with the algorithms
-	 * of the client bundle (see pki_p12_new): one certificate bag,
+	 * of the client bundle (pki/cert.c, pki_p12_new): one certificate bag,
 	 * encrypted with PBE-SHA1-3DES, and a SHA-1 MAC.  The friendly name
 	 * becomes the alias in a Java or Android keystore.
 	 */
 	if ((bag = PKCS12_add_cert(&bags, ca)) == NULL ||
 	    !PKCS12_add_friendlyname(bag, name, -1) ||
 	    PKCS12_add_safe(&safes, bags,
-	    NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PKI_P12_ITER,
+	    NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PKGZIP_P12_ITER,
 	    password) == 0 ||
 	    (p12 = PKCS12_add_safes(safes, 0)) == NULL ||
-	    !PKCS12_set_mac(p12, password, -1, NULL, 0, PKI_P12_ITER,
+	    !PKCS12_set_mac(p12, password, -1, NULL, 0, PKGZIP_P12_ITER,
 	    EVP_sha1())) {
-		pki_sslerr(err, errlen, "cannot build the PKCS#12 trust store");
+		pkgzip_sslerr(err, errlen, "cannot build the PKCS#12 trust store");
 		PKCS12_free(p12);
 		p12 = NULL;
 	}
@@ -145,53 +167,53 @@ pki_truststore_new(const char *password, const char *name, X509 *ca,
 }
 
 /* One file of a package. */
-struct pki_zfile {
-	char		 name[PKI_ENTRY_MAX];
+struct pkgzip_file {
+	char		 name[PKGZIP_ENTRY_MAX];
 	const void	*data;
 	size_t		 len;
 	bool		 compress;
 };
 
 static void
-pki_manifest(struct pki_text *t, const char *title, const char *uuid,
-    const struct pki_zfile *f, size_t n)
+pkgzip_manifest(struct pkgzip_text *t, const char *title, const char *uuid,
+    const struct pkgzip_file *f, size_t n)
 {
 	size_t	 i;
 
-	pki_text_add(t, "<MissionPackageManifest version=\"2\">\n"
+	pkgzip_text_add(t, "<MissionPackageManifest version=\"2\">\n"
 	    "  <Configuration>\n"
 	    "    <Parameter name=\"uid\" value=\"");
-	pki_text_add(t, uuid);
-	pki_text_add(t, "\"/>\n    <Parameter name=\"name\" value=\"");
-	pki_text_xml(t, title);
-	pki_text_add(t, "\"/>\n"
+	pkgzip_text_add(t, uuid);
+	pkgzip_text_add(t, "\"/>\n    <Parameter name=\"name\" value=\"");
+	pkgzip_text_xml(t, title);
+	pkgzip_text_add(t, "\"/>\n"
 	    "    <Parameter name=\"onReceiveDelete\" value=\"true\"/>\n"
 	    "  </Configuration>\n"
 	    "  <Contents>\n");
 	for (i = 0; i < n; i++) {
-		pki_text_add(t, "    <Content ignore=\"false\" zipEntry=\"");
-		pki_text_xml(t, f[i].name);
-		pki_text_add(t, "\"/>\n");
+		pkgzip_text_add(t, "    <Content ignore=\"false\" zipEntry=\"");
+		pkgzip_text_xml(t, f[i].name);
+		pkgzip_text_add(t, "\"/>\n");
 	}
-	pki_text_add(t, "  </Contents>\n"
+	pkgzip_text_add(t, "  </Contents>\n"
 	    "</MissionPackageManifest>\n");
 }
 
 /* The head of a pref: cot_streams with one connection to host:port:ssl. */
 static void
-pki_pref_head(struct pki_text *t, const char *host, const char *port)
+pkgzip_pref_head(struct pkgzip_text *t, const char *host, const char *port)
 {
 	char	 conn[300], desc[300];
 
 	snprintf(conn, sizeof(conn), "%s:%s:ssl", host, port);
 	snprintf(desc, sizeof(desc), "takd %s", host);
-	pki_text_add(t, "<?xml version='1.0' standalone='yes'?>\n"
+	pkgzip_text_add(t, "<?xml version='1.0' standalone='yes'?>\n"
 	    "<preferences>\n"
 	    "  <preference version=\"1\" name=\"cot_streams\">\n");
-	pki_pref_entry(t, "count", "Integer", "1");
-	pki_pref_entry(t, "description0", "String", desc);
-	pki_pref_entry(t, "enabled0", "Boolean", "true");
-	pki_pref_entry(t, "connectString0", "String", conn);
+	pkgzip_pref_entry(t, "count", "Integer", "1");
+	pkgzip_pref_entry(t, "description0", "String", desc);
+	pkgzip_pref_entry(t, "enabled0", "Boolean", "true");
+	pkgzip_pref_entry(t, "connectString0", "String", conn);
 }
 
 /*
@@ -199,29 +221,29 @@ pki_pref_head(struct pki_text *t, const char *host, const char *port)
  * iTAK only the global ones: both are written, with the same values.
  */
 static void
-pki_pref(struct pki_text *t, const struct pki_package *pkg,
+pkgzip_pref(struct pkgzip_text *t, const struct pkgzip_client *pkg,
     const char *ts_entry, const char *p12_entry)
 {
-	pki_pref_head(t, pkg->host, pkg->port);
-	pki_pref_entry(t, "caLocation0", "String", ts_entry);
-	pki_pref_entry(t, "caPassword0", "String", pkg->password);
-	pki_pref_entry(t, "certificateLocation0", "String", p12_entry);
-	pki_pref_entry(t, "clientPassword0", "String", pkg->password);
-	pki_text_add(t, "  </preference>\n"
+	pkgzip_pref_head(t, pkg->host, pkg->port);
+	pkgzip_pref_entry(t, "caLocation0", "String", ts_entry);
+	pkgzip_pref_entry(t, "caPassword0", "String", pkg->password);
+	pkgzip_pref_entry(t, "certificateLocation0", "String", p12_entry);
+	pkgzip_pref_entry(t, "clientPassword0", "String", pkg->password);
+	pkgzip_text_add(t, "  </preference>\n"
 	    "  <preference version=\"1\" "
 	    "name=\"com.atakmap.app_preferences\">\n");
-	pki_pref_entry(t, "displayServerConnectionWidget", "Boolean", "true");
-	pki_pref_entry(t, "caLocation", "String", ts_entry);
-	pki_pref_entry(t, "caPassword", "String", pkg->password);
-	pki_pref_entry(t, "clientPassword", "String", pkg->password);
-	pki_pref_entry(t, "certificateLocation", "String", p12_entry);
-	pki_text_add(t, "  </preference>\n"
+	pkgzip_pref_entry(t, "displayServerConnectionWidget", "Boolean", "true");
+	pkgzip_pref_entry(t, "caLocation", "String", ts_entry);
+	pkgzip_pref_entry(t, "caPassword", "String", pkg->password);
+	pkgzip_pref_entry(t, "clientPassword", "String", pkg->password);
+	pkgzip_pref_entry(t, "certificateLocation", "String", p12_entry);
+	pkgzip_text_add(t, "  </preference>\n"
 	    "</preferences>\n");
 }
 
 /* Add one file; data must live until zip_close(). */
 static int
-pki_zip_add(zip_t *za, const char *name, const void *data, size_t len,
+pkgzip_zip_add(zip_t *za, const char *name, const void *data, size_t len,
     bool compress)
 {
 	zip_source_t	*src;
@@ -243,7 +265,7 @@ pki_zip_add(zip_t *za, const char *name, const void *data, size_t len,
 
 /* The finished archive out of its in-memory source. */
 static int
-pki_zip_take(zip_source_t *src, unsigned char **buf, size_t *len)
+pkgzip_zip_take(zip_source_t *src, unsigned char **buf, size_t *len)
 {
 	zip_stat_t	 st;
 	unsigned char	*p;
@@ -252,7 +274,7 @@ pki_zip_take(zip_source_t *src, unsigned char **buf, size_t *len)
 		return (-1);
 	zip_stat_init(&st);
 	if (zip_source_stat(src, &st) < 0 || !(st.valid & ZIP_STAT_SIZE) ||
-	    st.size == 0 || st.size > PKI_FILE_MAX ||
+	    st.size == 0 || st.size > PKGZIP_SIZE_MAX ||
 	    (p = malloc((size_t)st.size)) == NULL) {
 		zip_source_close(src);
 		return (-1);
@@ -269,7 +291,7 @@ pki_zip_take(zip_source_t *src, unsigned char **buf, size_t *len)
 }
 
 int
-pki_package_server(const char *host, char *safe, size_t safelen, char *err,
+pkgzip_server_name(const char *host, char *safe, size_t safelen, char *err,
     size_t errlen)
 {
 	size_t	 i;
@@ -298,7 +320,7 @@ pki_package_server(const char *host, char *safe, size_t safelen, char *err,
 
 /* The zip of files, manifest first, into *buf (malloc'ed). */
 static int
-pki_zip_build(const struct pki_text *manifest, const struct pki_zfile *f,
+pkgzip_zip_build(const struct pkgzip_text *manifest, const struct pkgzip_file *f,
     size_t n, unsigned char **buf, size_t *len, char *err, size_t errlen)
 {
 	zip_error_t	 ze;
@@ -312,11 +334,11 @@ pki_zip_build(const struct pki_text *manifest, const struct pki_zfile *f,
 	    (za = zip_open_from_source(src, ZIP_TRUNCATE, &ze)) == NULL)
 		goto zip_fail;
 	zip_source_keep(src);	/* to read the archive after zip_close */
-	if (pki_zip_add(za, PKI_PKG_MANIFEST, manifest->buf, manifest->len,
+	if (pkgzip_zip_add(za, PKGZIP_MANIFEST, manifest->buf, manifest->len,
 	    true) == -1)
 		goto add_fail;
 	for (i = 0; i < n; i++)
-		if (pki_zip_add(za, f[i].name, f[i].data, f[i].len,
+		if (pkgzip_zip_add(za, f[i].name, f[i].data, f[i].len,
 		    f[i].compress) == -1)
 			goto add_fail;
 	if (zip_close(za) == -1) {
@@ -327,7 +349,7 @@ pki_zip_build(const struct pki_text *manifest, const struct pki_zfile *f,
 		goto zip_fail;
 	}
 	za = NULL;
-	if (pki_zip_take(src, buf, len) == -1) {
+	if (pkgzip_zip_take(src, buf, len) == -1) {
 		zip_error_set(&ze, zip_error_code_zip(zip_source_error(src)),
 		    zip_error_code_system(zip_source_error(src)));
 		goto zip_fail;
@@ -350,7 +372,7 @@ pki_zip_build(const struct pki_text *manifest, const struct pki_zfile *f,
 
 /* XML 1.0 has no way to carry control characters, even escaped. */
 static int
-pki_xml_ok(const char *s, const char *what, char *err, size_t errlen)
+pkgzip_xml_ok(const char *s, const char *what, char *err, size_t errlen)
 {
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
@@ -364,17 +386,17 @@ pki_xml_ok(const char *s, const char *what, char *err, size_t errlen)
 
 /* The CA alone as a PKCS#12 trust store, DER in *der (OPENSSL_free). */
 static int
-pki_truststore_der(const char *password, X509 *ca, unsigned char **der,
+pkgzip_truststore_der(const char *password, X509 *ca, unsigned char **der,
     int *len, char *err, size_t errlen)
 {
 	PKCS12	*ts;
 
 	*der = NULL;
-	if ((ts = pki_truststore_new(password, "takd-ca", ca, err,
+	if ((ts = pkgzip_truststore_new(password, "takd-ca", ca, err,
 	    errlen)) == NULL)
 		return (-1);
 	if ((*len = i2d_PKCS12(ts, der)) <= 0) {
-		pki_sslerr(err, errlen, "cannot encode the trust store");
+		pkgzip_sslerr(err, errlen, "cannot encode the trust store");
 		*der = NULL;
 		PKCS12_free(ts);
 		return (-1);
@@ -384,29 +406,29 @@ pki_truststore_der(const char *password, X509 *ca, unsigned char **der,
 }
 
 int
-pki_package_new(const struct pki_package *pkg, unsigned char **buf,
+pkgzip_client_new(const struct pkgzip_client *pkg, unsigned char **buf,
     size_t *len, char *err, size_t errlen)
 {
-	struct pki_text	*manifest = NULL, *pref = NULL;
-	struct pki_zfile f[3];
+	struct pkgzip_text	*manifest = NULL, *pref = NULL;
+	struct pkgzip_file f[3];
 	unsigned char	*tsder = NULL;
-	char		 uuid[40], title[PKI_NAME_MAX + 8];
-	char		 server[PKI_HOST_MAX];
+	char		 uuid[40], title[PKGZIP_NAME_MAX + 8];
+	char		 server[PKGZIP_HOST_MAX];
 	int		 tslen = 0, rc = -1;
 
 	*buf = NULL;
 	*len = 0;
 	memset(f, 0, sizeof(f));
-	if (pki_xml_ok(pkg->password, "password", err, errlen) == -1 ||
-	    pki_package_server(pkg->host, server, sizeof(server), err,
+	if (pkgzip_xml_ok(pkg->password, "password", err, errlen) == -1 ||
+	    pkgzip_server_name(pkg->host, server, sizeof(server), err,
 	    errlen) == -1)
 		return (-1);
 	snprintf(f[0].name, sizeof(f[0].name), "takd-%s.pref", server);
 	snprintf(f[1].name, sizeof(f[1].name), "truststore-%s.p12", server);
 	snprintf(f[2].name, sizeof(f[2].name), "%s-%s.p12", pkg->name, server);
 	snprintf(title, sizeof(title), "%s takd", pkg->name);
-	if (pki_uuid(uuid, sizeof(uuid)) == -1) {
-		pki_sslerr(err, errlen, "cannot make a package uid");
+	if (pkgzip_uuid(uuid, sizeof(uuid)) == -1) {
+		pkgzip_sslerr(err, errlen, "cannot make a package uid");
 		return (-1);
 	}
 	/* The pref holds the password: secure memory, wiped at the end. */
@@ -415,14 +437,14 @@ pki_package_new(const struct pki_package *pkg, unsigned char **buf,
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	pki_manifest(manifest, title, uuid, f, 3);
-	pki_pref(pref, pkg, f[1].name, f[2].name);
+	pkgzip_manifest(manifest, title, uuid, f, 3);
+	pkgzip_pref(pref, pkg, f[1].name, f[2].name);
 	if (manifest->overflow || pref->overflow) {
 		snprintf(err, errlen, "data package: host or password too "
 		    "long");
 		goto done;
 	}
-	if (pki_truststore_der(pkg->password, pkg->ca, &tsder, &tslen, err,
+	if (pkgzip_truststore_der(pkg->password, pkg->ca, &tsder, &tslen, err,
 	    errlen) == -1)
 		goto done;
 	f[0].data = pref->buf;
@@ -433,7 +455,7 @@ pki_package_new(const struct pki_package *pkg, unsigned char **buf,
 	f[1].len = (size_t)tslen;
 	f[2].data = pkg->p12;
 	f[2].len = pkg->p12_len;
-	rc = pki_zip_build(manifest, f, 3, buf, len, err, errlen);
+	rc = pkgzip_zip_build(manifest, f, 3, buf, len, err, errlen);
  done:
 	if (tsder != NULL) {
 		OPENSSL_cleanse(tsder, (size_t)tslen);
@@ -446,51 +468,51 @@ pki_package_new(const struct pki_package *pkg, unsigned char **buf,
 
 /* The enrollment pref: trust for 8446 and 8089, then enroll with a login. */
 static void
-pki_enroll_pref(struct pki_text *t, const struct pki_enroll_package *pkg,
+pkgzip_enroll_pref(struct pkgzip_text *t, const struct pkgzip_enroll *pkg,
     const char *ts_entry)
 {
-	pki_pref_head(t, pkg->host, pkg->port);
-	pki_pref_entry(t, "caLocation0", "String", ts_entry);
-	pki_pref_entry(t, "caPassword0", "String", PKI_ENROLL_TS_PASSWORD);
-	pki_pref_entry(t, "enrollForCertificateWithTrust0", "Boolean", "true");
-	pki_pref_entry(t, "useAuth0", "Boolean", "true");
-	pki_pref_entry(t, "username0", "String", pkg->user);
-	pki_pref_entry(t, "cacheCreds0", "String", "Cache credentials");
-	pki_text_add(t, "  </preference>\n"
+	pkgzip_pref_head(t, pkg->host, pkg->port);
+	pkgzip_pref_entry(t, "caLocation0", "String", ts_entry);
+	pkgzip_pref_entry(t, "caPassword0", "String", PKGZIP_TS_PASSWORD);
+	pkgzip_pref_entry(t, "enrollForCertificateWithTrust0", "Boolean", "true");
+	pkgzip_pref_entry(t, "useAuth0", "Boolean", "true");
+	pkgzip_pref_entry(t, "username0", "String", pkg->user);
+	pkgzip_pref_entry(t, "cacheCreds0", "String", "Cache credentials");
+	pkgzip_text_add(t, "  </preference>\n"
 	    "  <preference version=\"1\" "
 	    "name=\"com.atakmap.app_preferences\">\n");
-	pki_pref_entry(t, "displayServerConnectionWidget", "Boolean", "true");
-	pki_pref_entry(t, "caLocation", "String", ts_entry);
-	pki_pref_entry(t, "caPassword", "String", PKI_ENROLL_TS_PASSWORD);
-	pki_pref_entry(t, "apiCertEnrollmentPort", "String", pkg->enroll_port);
-	pki_text_add(t, "  </preference>\n"
+	pkgzip_pref_entry(t, "displayServerConnectionWidget", "Boolean", "true");
+	pkgzip_pref_entry(t, "caLocation", "String", ts_entry);
+	pkgzip_pref_entry(t, "caPassword", "String", PKGZIP_TS_PASSWORD);
+	pkgzip_pref_entry(t, "apiCertEnrollmentPort", "String", pkg->enroll_port);
+	pkgzip_text_add(t, "  </preference>\n"
 	    "</preferences>\n");
 }
 
 int
-pki_enroll_package_new(const struct pki_enroll_package *pkg,
+pkgzip_enroll_new(const struct pkgzip_enroll *pkg,
     unsigned char **buf, size_t *len, char *err, size_t errlen)
 {
-	struct pki_text	*manifest = NULL, *pref = NULL;
-	struct pki_zfile f[2];
+	struct pkgzip_text	*manifest = NULL, *pref = NULL;
+	struct pkgzip_file f[2];
 	unsigned char	*tsder = NULL;
-	char		 uuid[40], title[PKI_NAME_MAX + 32];
-	char		 server[PKI_HOST_MAX];
+	char		 uuid[40], title[PKGZIP_NAME_MAX + 32];
+	char		 server[PKGZIP_HOST_MAX];
 	int		 tslen = 0, rc = -1;
 
 	*buf = NULL;
 	*len = 0;
 	memset(f, 0, sizeof(f));
-	if (pki_xml_ok(pkg->user, "user name", err, errlen) == -1 ||
-	    pki_package_server(pkg->host, server, sizeof(server), err,
+	if (pkgzip_xml_ok(pkg->user, "user name", err, errlen) == -1 ||
+	    pkgzip_server_name(pkg->host, server, sizeof(server), err,
 	    errlen) == -1)
 		return (-1);
 	snprintf(f[0].name, sizeof(f[0].name), "takd-%s-enroll.pref", server);
 	snprintf(f[1].name, sizeof(f[1].name), "truststore-%s-enroll.p12",
 	    server);
 	snprintf(title, sizeof(title), "%s takd enrollment", pkg->user);
-	if (pki_uuid(uuid, sizeof(uuid)) == -1) {
-		pki_sslerr(err, errlen, "cannot make a package uid");
+	if (pkgzip_uuid(uuid, sizeof(uuid)) == -1) {
+		pkgzip_sslerr(err, errlen, "cannot make a package uid");
 		return (-1);
 	}
 	if ((manifest = calloc(1, sizeof(*manifest))) == NULL ||
@@ -498,14 +520,14 @@ pki_enroll_package_new(const struct pki_enroll_package *pkg,
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	pki_manifest(manifest, title, uuid, f, 2);
-	pki_enroll_pref(pref, pkg, f[1].name);
+	pkgzip_manifest(manifest, title, uuid, f, 2);
+	pkgzip_enroll_pref(pref, pkg, f[1].name);
 	if (manifest->overflow || pref->overflow) {
 		snprintf(err, errlen, "enrollment package: host or user name "
 		    "too long");
 		goto done;
 	}
-	if (pki_truststore_der(PKI_ENROLL_TS_PASSWORD, pkg->ca, &tsder,
+	if (pkgzip_truststore_der(PKGZIP_TS_PASSWORD, pkg->ca, &tsder,
 	    &tslen, err, errlen) == -1)
 		goto done;
 	f[0].data = pref->buf;
@@ -513,7 +535,7 @@ pki_enroll_package_new(const struct pki_enroll_package *pkg,
 	f[0].compress = true;
 	f[1].data = tsder;
 	f[1].len = (size_t)tslen;
-	rc = pki_zip_build(manifest, f, 2, buf, len, err, errlen);
+	rc = pkgzip_zip_build(manifest, f, 2, buf, len, err, errlen);
  done:
 	OPENSSL_free(tsder);
 	free(manifest);
