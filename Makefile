@@ -64,7 +64,7 @@ API_SRC    = $(addprefix api/,api.c conn.c http.c http_stream.c marti.c channels
 CLUSTER_SRC = $(wildcard cluster/*.c)
 # The admin console (docs/console.md): its own files beside the api's.
 API_SRC   += $(addprefix api/,console.c console_data.c console_ops.c \
-	     http_push.c)
+	     console_enroll.c http_push.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
 	     $(COMMON_SRC) $(PASSWORD_SRC) $(CLUSTER_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.

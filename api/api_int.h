@@ -36,6 +36,7 @@ struct api_metrics;
 struct channels_off;
 struct console;
 struct console_data;
+struct console_enroll;
 struct console_ops;
 struct crlset;
 struct enroll;
@@ -81,6 +82,7 @@ struct api {
 	struct console		*console;
 	struct console_data	*console_data;
 	struct console_ops	*console_ops;
+	struct console_enroll	*console_enroll;
 };
 
 /* api.c */

@@ -37,7 +37,7 @@
 
 enum console_file {
 	CF_INDEX, CF_LOGIN, CF_APP_JS, CF_LOGIN_JS, CF_CSS, CF_LEAFLET_JS,
-	CF_LEAFLET_CSS, CF_MAX
+	CF_LEAFLET_CSS, CF_ENROLL_JS, CF_MAX
 };
 
 static const struct {
@@ -52,6 +52,7 @@ static const struct {
 	{ "console.css", false, "text/css; charset=utf-8" },
 	{ "leaflet.js", true, "text/javascript; charset=utf-8" },
 	{ "leaflet.css", true, "text/css; charset=utf-8" },
+	{ "enroll.js", false, "text/javascript; charset=utf-8" },
 };
 
 struct console_login {
@@ -111,6 +112,7 @@ static const struct {
 	    CF_LEAFLET_JS, false },
 	{ "/console/leaflet/leaflet.css", API_GET, console_asset,
 	    CF_LEAFLET_CSS, false },
+	{ "/console/enroll.js", API_GET, console_asset, CF_ENROLL_JS, false },
 	{ "/console/logout", API_POST, console_logout, -1, false },
 	{ "/console/api/session", API_GET, console_session, -1, false },
 };
@@ -227,6 +229,18 @@ console_param(struct api_req *req, const char *name, char *buf, size_t len)
 		evhttp_clear_headers(&q);
 	}
 	return (ret);
+}
+
+struct pwcheck *
+console_pwcheck(struct api *api)
+{
+	return (api->console->pw);
+}
+
+struct throttle *
+console_throttle(struct api *api)
+{
+	return (api->console->thr);
 }
 
 /* --- sessions --------------------------------------------------------- */
@@ -843,7 +857,8 @@ console_init(struct api *api, struct api_http *http)
 	if (console_cert_optional(api->cfg))
 		api_http_guard(http, console_guard, con);
 	if (console_data_init(api, http) == -1 ||
-	    console_ops_init(api, http) == -1)
+	    console_ops_init(api, http) == -1 ||
+	    console_enroll_init(api, http) == -1)
 		return (-1);
 	log_info("console on the Marti listener: %s", console_cert_optional(
 	    api->cfg) ? "admin certificates and the login form (a "
@@ -882,6 +897,7 @@ console_free(struct api *api)
 	/* The thread first: it may still hold a login's arguments. */
 	pwcheck_free(con->pw);
 	con->pw = NULL;
+	console_enroll_free(api);
 	while (con->logins != NULL) {
 		con->logins->checking = false;
 		console_login_end(con->logins, 503, "stopping", NULL);

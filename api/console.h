@@ -75,6 +75,10 @@ void	 console_reply_error(struct api_req *, int code, const char *msg);
 const char *console_param(struct api_req *, const char *name, char *buf,
 	    size_t len);
 
+/* The login's password thread and throttle, for console_enroll.c. */
+struct pwcheck	*console_pwcheck(struct api *);
+struct throttle	*console_throttle(struct api *);
+
 /* console_data.c */
 int	 console_data_init(struct api *, struct api_http *);
 void	 console_data_free(struct api *);
@@ -96,5 +100,13 @@ void	 console_ops_disconnect_reply(struct api *, uint32_t id,
 void	 console_ops_revoke_reply(struct api *, uint32_t id, uint32_t status,
 	    uint64_t number, uint32_t generation, uint32_t closed,
 	    const char *msg);
+
+/*
+ * console_enroll.c: a user's enrollment package and QR codes, the
+ * password typed by the admin and checked (docs/console.md).
+ */
+int	 console_enroll_init(struct api *, struct api_http *);
+/* After the password thread stopped: answers what still waits. */
+void	 console_enroll_free(struct api *);
 
 #endif

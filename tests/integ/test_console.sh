@@ -23,6 +23,12 @@
 #   live       the feed: clients that connect after an event stream
 #              opened reach it with their positions (the registry read
 #              only when LMDB's last transaction moved)
+#   enroll     a user's enrollment package and QR codes from the users
+#              view (headless Chromium: a wrong password said in words,
+#              the codes render and decode with zbarimg to takctl's
+#              strings, the zip downloads with takctl's layout; the
+#              password never logged) and over HTTP (no-store; no token,
+#              a user's certificate, wrong passwords refused, slowed)
 #   browser    log in, three clients on the map and in the table (one
 #              with the callsign <img src=x onerror=alert(1)>, shown as
 #              text), disconnect one and revoke another (each leaves the
@@ -34,6 +40,7 @@
 PY=/usr/bin/python3
 HTTP=$REPO/tests/integ/console/console_http.py
 BROWSER=$REPO/tests/integ/console/console_browser.py
+ENROLL=$REPO/tests/integ/console/console_enroll.py
 XSS='<img src=x onerror=alert(1)>'
 
 adduser() {
@@ -229,6 +236,63 @@ PYEOF
 	wait "$C1" "$C2" 2>/dev/null
 }
 
+# zip_check ZIP: the enrollment layout, the pref and the trust store of
+# takctl's package for eve (written by takctl pki enroll-package).
+zip_check() {
+	local d=$T/unz.$$.$RANDOM
+	unzip -Z1 "$1" >"$T/names" 2>&1 || { diag_file "$T/names"; fail "unzip $1"; }
+	printf '%s\n' MANIFEST/manifest.xml takd-tak.example.org-enroll.pref \
+	    truststore-tak.example.org-enroll.p12 >"$T/want"
+	cmp -s "$T/names" "$T/want" ||
+	    { diag_file "$T/names"; fail "$1: not the enrollment layout"; }
+	mkdir "$d" && (cd "$d" && unzip -q "$1") || fail "unzip $1"
+	cmp -s "$d/takd-tak.example.org-enroll.pref" \
+	    "$T/takctl/takd-tak.example.org-enroll.pref" ||
+	    fail "$1: the pref differs from takctl's"
+	openssl pkcs12 -in "$d/truststore-tak.example.org-enroll.p12" -nokeys \
+	    -passin pass:atakatak 2>/dev/null |
+	    openssl x509 -noout -fingerprint >"$T/a" || fail "$1: trust store"
+	openssl x509 -in "$T/pki/ca.pem" -noout -fingerprint >"$T/b"
+	cmp -s "$T/a" "$T/b" || fail "$1: the trust store is not the CA"
+}
+
+enroll() {
+	local pw='Blue pass&1' want itak t0
+	want='tak://com.atakmap.app/enroll?host=tak.example.org&username=eve&token=Blue%20pass%261'
+	itak='takd tak.example.org,tak.example.org,8089,ssl'
+	setup pki.server_host=tak.example.org
+	adduser eve "$pw"
+	"$TAKCTL" -c "$CFG" reload >>"$T/takctl.log" 2>&1 || fail "takctl reload"
+	# takctl's package and strings: what the console must give.
+	printf '%s\n' "$pw" | "$TAKCTL" -c "$CFG" pki enroll-package eve \
+	    >"$T/ctl.out" 2>&1 || { diag_file "$T/ctl.out"; fail "takctl enroll"; }
+	expect_grep "^ATAK QR: $(printf '%s' "$want" | sed 's/[.?&]/\\&/g')\$" \
+	    "$T/ctl.out"
+	mkdir "$T/takctl" &&
+	    (cd "$T/takctl" && unzip -q "$T/pki/clients/eve-enroll.zip") ||
+	    fail "unzip takctl's package"
+	t0=$(now_ms)
+	"$PY" "$ENROLL" "https://localhost:$APORT" alice pw-alice eve "$pw" \
+	    "$T" >"$T/enroll.out" 2>&1 ||
+	    { diag_file "$T/enroll.out" 30; fail "the enrollment dialog"; }
+	diag "$(head -n 1 "$T/enroll.out") ($(( $(now_ms) - t0 )) ms in all)"
+	command -v zbarimg >/dev/null || fail "zbarimg (zbar-tools) missing"
+	expect_eq "$(zbarimg --raw -q "$T/qr-atak.png" 2>/dev/null)" "$want" \
+	    "the ATAK code the browser shows"
+	expect_eq "$(zbarimg --raw -q "$T/qr-itak.png" 2>/dev/null)" "$itak" \
+	    "the iTAK code the browser shows"
+	zip_check "$T/download/eve-enroll.zip"
+	http enroll alice pw-alice eve "$pw" "$want" "$T/http" \
+	    "$T/pki/clients/bob.pem" "$T/pki/clients/bob.key"
+	zip_check "$T/http.zip"
+	! takd_logs | grep -q -e 'Blue pass' -e 'Blue%20pass' ||
+	    fail "the password is in takd's log"
+	log_has 'enrollment package and QR code of "eve" for admin "alice"' ||
+	    fail "no log line for the enrollment"
+	log_has 'gave a wrong password for the enrollment of "eve"' ||
+	    fail "no log line for the wrong password"
+}
+
 browser() {
 	local t0
 	setup
@@ -296,5 +360,6 @@ run_case nonadmin
 run_case cert
 run_case revoke
 run_case live
+run_case enroll
 run_case browser
 finish

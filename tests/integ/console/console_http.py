@@ -13,6 +13,12 @@ ssl and http.client only.
   console_http.py revoke  PORT CA USER PW SERIAL SERVER_SERIAL
                                             revoke SERIAL; forged, twice
                                             and the server's: refused
+  console_http.py enroll  PORT CA USER PW NAME NAME_PW URL OUT CERT KEY
+                                            NAME's enrollment: OUT.zip and
+                                            OUT.svg (its ATAK code), the
+                                            url URL; no token, a wrong
+                                            password (then slowed), a
+                                            user's certificate: refused
 Exit 0 when every check holds; a failed check prints why and exits 1.
 """
 import base64
@@ -22,6 +28,7 @@ import re
 import ssl
 import sys
 import time
+import urllib.parse
 
 
 def fail(msg):
@@ -53,7 +60,8 @@ def header(hs, name):
 def routes(port, ca, src):
     text = open(src + "/api/console.c").read() + \
         open(src + "/api/console_data.c").read() + \
-        open(src + "/api/console_ops.c").read()
+        open(src + "/api/console_ops.c").read() + \
+        open(src + "/api/console_enroll.c").read()
     found = re.findall(r'\{ "(/[^"]*)", (API_[A-Z|_ ]+),', text)
     if len(found) < 16:
         fail("only %d console routes found in the sources" % len(found))
@@ -163,7 +171,8 @@ def session(port, ca, user, pw):
 # arguments.
 FORGED = ("/console/logout", "/console/api/clients/disconnect?id=1",
           "/console/api/clients/revoke?serial=1F&reason=keyCompromise",
-          "/console/api/packages/delete?hash=" + "0" * 64)
+          "/console/api/packages/delete?hash=" + "0" * 64,
+          "/console/api/users/enroll?user=alice")
 
 
 def expiry(port, ca, user, pw, idle):
@@ -248,6 +257,69 @@ def revoke(port, ca, user, pw, serial, server_serial):
               ms, j["crl_number"], j["generation"]))
 
 
+def enroll_req(port, ca, cookie, csrf, name, pw, cert=None, key=None):
+    h = http.client.HTTPSConnection("localhost", port, timeout=20,
+                                    context=ctx(ca, cert, key))
+    hdr = {"Cookie": cookie,
+           "Content-Type": "application/x-www-form-urlencoded"}
+    if csrf:
+        hdr["X-CSRF-Token"] = csrf
+    body = "password=" + urllib.parse.quote(pw, safe="")
+    t0 = time.monotonic()
+    h.request("POST", "/console/api/users/enroll?user=" + name, body, hdr)
+    r = h.getresponse()
+    data = r.read()
+    h.close()
+    return r.status, r.getheaders(), data, time.monotonic() - t0
+
+
+def enroll(port, ca, user, pw, name, name_pw, url, out, crt, key):
+    """The enrollment route: the package and the codes for the right
+    password only, with the token, for an admin; wrong ones slowed."""
+    st, hs, _ = login(port, ca, user, pw)
+    cookie = cookie_of(hs).split(";")[0]
+    st, _, body = req(port, ca, "GET", "/console/api/session",
+                      {"Cookie": cookie})
+    csrf = json.loads(body)["csrf"]
+    # No token: refused before the password is looked at.
+    st, _, body, _ = enroll_req(port, ca, cookie, None, name, name_pw)
+    if st != 403 or b"package" in body or b"svg" in body:
+        fail("enrollment without the CSRF token: %d %r" % (st, body[:200]))
+    # A user's certificate is no admin's session.
+    st, _, body, _ = enroll_req(port, ca, "x=y", None, name, name_pw,
+                                crt, key)
+    if st != 403 or b"package" in body:
+        fail("enrollment with a user's certificate: %d" % st)
+    st, hs, body, dt = enroll_req(port, ca, cookie, csrf, name, name_pw)
+    if st != 200:
+        fail("enrollment: %d %r" % (st, body[:300]))
+    if header(hs, "Cache-Control") != ["no-store"]:
+        fail("enrollment reply cached: %r" % header(hs, "Cache-Control"))
+    j = json.loads(body)
+    if j["url"] != url:
+        fail("ATAK URL %r, expected %r" % (j["url"], url))
+    if not j["qr_svg"].startswith("<?xml") or "<svg" not in j["itak_svg"]:
+        fail("no SVG codes")
+    open(out + ".svg", "w").write(j["qr_svg"])
+    open(out + ".zip", "wb").write(base64.b64decode(j["package"]))
+    ok_ms = dt * 1000
+    # Wrong passwords: 403 in words, nothing of the package; the login
+    # throttle's rules (3 free failures per name) slow the fifth.
+    times = []
+    for i in range(5):
+        st, hs, body, dt = enroll_req(port, ca, cookie, csrf, name,
+                                      name_pw + "x")
+        if st != 403 or b"not the password" not in body or \
+                b"package" in body or b"svg" in body or b"token" in body:
+            fail("a wrong password, try %d: %d %r" % (i, st, body[:200]))
+        times.append(dt)
+    if times[4] < 0.9 or max(times[:4]) > 0.9:
+        fail("wrong passwords not slowed as logins: %r" % times)
+    print("enrollment of %s in %.0f ms; no token, a user's certificate, "
+          "wrong passwords refused (the 5th held %.1f s)" % (
+              name, ok_ms, times[4]))
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -263,6 +335,8 @@ def main():
         nonadmin(port, ca, a[3], a[4])
     elif cmd == "revoke":
         revoke(port, ca, a[3], a[4], a[5], a[6])
+    elif cmd == "enroll":
+        enroll(port, ca, *a[3:11])
     elif cmd == "cert":
         cert(port, ca, a[3], a[4], a[5], a[6])
     else:
