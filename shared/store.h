@@ -85,6 +85,11 @@ struct store_client {
 	uint64_t	 last_seen_ms;
 	/* The session's stream: TAK protocol v1 (docs/takproto.md), or XML. */
 	bool		 v1;
+	/*
+	 * The client certificate's notAfter, seconds since the epoch; 0
+	 * unknown (no certificate, or a record an older takd wrote).
+	 */
+	int64_t		 not_after;
 };
 
 /* The latest SA of a uid, as handed to store_foreach_sa() callbacks. */

@@ -17,10 +17,18 @@
 #include "shared/store.h"
 #include "shared/store_int.h"
 
-#define STORE_REC_VERSION	2
-#define STORE_REC_HDR		20	/* docs/state.md */
+/*
+ * Version 3 adds the certificate's notAfter after last_seen_ms; version 2
+ * (an older takd's, still running while takctl is upgraded) is read with
+ * it unknown, and touched as it is.
+ */
+#define STORE_REC_VERSION	3
+#define STORE_REC_V2		2
+#define STORE_REC_HDR		28	/* docs/state.md */
+#define STORE_REC_HDR_V2	20
 #define STORE_REC_F_V1		0x01	/* flags: the session speaks v1 */
 #define STORE_REC_LASTSEEN	12	/* offset of last_seen_ms */
+#define STORE_REC_NOTAFTER	20	/* offset of not_after (v3) */
 #define STORE_REC_NFIELDS	10
 #define STORE_REC_MAX		(STORE_REC_HDR + 2 * STORE_REC_NFIELDS + \
 	STORE_UID_SIZE + STORE_CALLSIGN_SIZE + STORE_GROUP_SIZE + \
@@ -82,6 +90,7 @@ store_rec_encode(const struct store_client *c, unsigned char *p)
 	store_put16(p + 2, c->worker);
 	store_put64(p + 4, c->connected_ms);
 	store_put64(p + STORE_REC_LASTSEEN, c->last_seen_ms);
+	store_put64(p + STORE_REC_NOTAFTER, (uint64_t)c->not_after);
 	p += STORE_REC_HDR;
 	for (i = 0; i < STORE_REC_NFIELDS; i++) {
 		f = (const char *)c + store_fields[i].off;
@@ -98,9 +107,15 @@ store_rec_decode(const unsigned char *p, size_t len, size_t nfields,
     struct store_client *c)
 {
 	char	*f;
-	size_t	 i, n, off = STORE_REC_HDR;
+	size_t	 i, n, off;
 
-	if (len < STORE_REC_HDR || p[0] != STORE_REC_VERSION)
+	if (len >= STORE_REC_HDR && p[0] == STORE_REC_VERSION) {
+		off = STORE_REC_HDR;
+		c->not_after = (int64_t)store_get64(p + STORE_REC_NOTAFTER);
+	} else if (len >= STORE_REC_HDR_V2 && p[0] == STORE_REC_V2) {
+		off = STORE_REC_HDR_V2;
+		c->not_after = 0;
+	} else
 		return (-1);
 	c->v1 = (p[1] & STORE_REC_F_V1) != 0;
 	c->worker = store_get16(p + 2);
@@ -387,8 +402,8 @@ store_apply_touch(struct store *s, MDB_txn *txn, uint64_t conn_id,
 	if ((rc = mdb_get(txn, s->dbi[STORE_DB_CLIENTS], &k, &v)) != 0)
 		return (rc == MDB_NOTFOUND ? 0 : rc);	/* gone: fine */
 	p = v.mv_data;
-	if (v.mv_size < STORE_REC_HDR || v.mv_size > sizeof(rec) ||
-	    p[0] != STORE_REC_VERSION ||
+	if (v.mv_size < STORE_REC_HDR_V2 || v.mv_size > sizeof(rec) ||
+	    (p[0] != STORE_REC_VERSION && p[0] != STORE_REC_V2) ||
 	    ms < store_get64(p + STORE_REC_LASTSEEN) + STORE_TOUCH_GRAIN_MS)
 		return (0);
 	memcpy(rec, p, v.mv_size);

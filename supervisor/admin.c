@@ -762,6 +762,9 @@ admin_client_json(const struct store_client *sc, void *arg)
 	json_kv_str(j, "role", sc->role);
 	json_kv_str(j, "subject", sc->subject);
 	json_kv_str(j, "serial", sc->serial);
+	/* The certificate's notAfter; absent when the record lacks it. */
+	if (sc->not_after > 0)
+		json_kv_time(j, "expires", (time_t)sc->not_after);
 	json_kv_str(j, "peer", sc->peer);
 	/* The stream's encoding (docs/takproto.md). */
 	json_kv_str(j, "encoding", sc->v1 ? "v1" : "xml");

@@ -1,8 +1,8 @@
 /*
  * takctl clients: who is connected, from the supervisor's view of the shared
  * registry, with each client's user, the groups it publishes to (IN) and
- * receives from (OUT), and the encoding of its stream (xml, or v1: TAK
- * protocol version 1).  --json prints the array as takd sent it;
+ * receives from (OUT), the encoding of its stream (xml, or v1: TAK
+ * protocol version 1) and its certificate's expiry (notAfter).  --json prints the array as takd sent it;
  * otherwise a table.  --cluster lists every node's clients
  * (docs/cluster.md), each with its node.
  */
@@ -22,6 +22,7 @@ static const struct report_col cols[] = {
 	{ "encoding",	"ENC",		3 },
 	{ "peer",	"PEER",		22 },
 	{ "connected",	"CONNECTED",	20 },
+	{ "expires",	"EXPIRES",	20 },
 	{ "serial",	"SERIAL",	32 },
 	{ "subject",	"SUBJECT",	0 },
 };

@@ -319,6 +319,7 @@ registry_put_client(struct worker *w, struct conn *c)
 	snprintf(sc->role, sizeof(sc->role), "%s", s->role);
 	snprintf(sc->subject, sizeof(sc->subject), "%s", c->tls.subject);
 	snprintf(sc->serial, sizeof(sc->serial), "%s", c->tls.serial_hex);
+	sc->not_after = (int64_t)c->tls.not_after;
 	snprintf(sc->peer, sizeof(sc->peer), "%s", c->peer);
 	snprintf(sc->user, sizeof(sc->user), "%s", s->user);
 	groups_sess_list(w->groups, &s->groups, GROUPS_IN, sc->groups_in,

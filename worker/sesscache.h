@@ -23,7 +23,7 @@
 
 #define SESSCACHE_ID_MAX	32	/* SSL_MAX_SSL_SESSION_ID_LENGTH */
 #define SESSCACHE_KEY_MAX	48	/* TLS1_3 PSK of SHA-384 */
-#define SESSCACHE_IDENT_MAX	1024	/* serial, issuer, subject in DER */
+#define SESSCACHE_IDENT_MAX	1024	/* serial, issuer, subject, notAfter: DER */
 /* Entries (about 10 MiB): past them the oldest tickets go. */
 #define SESSCACHE_ENTRIES	8192
 /* The slots one id may live in: the oldest of them makes room. */

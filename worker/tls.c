@@ -279,10 +279,26 @@ tls_name_user(const X509_NAME *name, int nid, char *dst, size_t len,
 		dst[0] = '\0';
 }
 
-/* Fill peer from the three names that takd keeps of a certificate. */
+/* An ASN1_TIME as time_t; 0 for NULL or unreadable. */
+static time_t
+tls_asn1_time(const ASN1_TIME *t)
+{
+	struct tm	 tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return (0);
+	return (timegm(&tm));
+}
+
+/*
+ * Fill peer from the three names that takd keeps of a certificate, and
+ * its notAfter (NULL: unknown).
+ */
 static int
 tls_peer_fill(struct tls_peer *peer, const ASN1_INTEGER *serial,
-    const X509_NAME *issuer, const X509_NAME *subject, int user_nid)
+    const X509_NAME *issuer, const X509_NAME *subject,
+    const ASN1_TIME *not_after, int user_nid)
 {
 	peer->serial = ASN1_INTEGER_dup(serial);
 	peer->issuer = X509_NAME_dup(issuer);
@@ -298,6 +314,7 @@ tls_peer_fill(struct tls_peer *peer, const ASN1_INTEGER *serial,
 	    &peer->orgunit_long);
 	tls_name_user(subject, user_nid, peer->user, sizeof(peer->user),
 	    &peer->user_bad);
+	peer->not_after = tls_asn1_time(not_after);
 	ERR_clear_error();
 	return (0);
 }
@@ -305,8 +322,10 @@ tls_peer_fill(struct tls_peer *peer, const ASN1_INTEGER *serial,
 /*
  * The identity of a session in the shared cache (sesscache.h) and in the
  * application data of the session resumed from it: the certificate's
- * serial, issuer and subject, each DER with a 2-byte length before it.
- * Decoding them needs no public key, unlike decoding the certificate.
+ * serial, issuer, subject and notAfter, each DER with a 2-byte length
+ * before it.  Decoding them needs no public key, unlike decoding the
+ * certificate.  An identity of three (an older takd's, without notAfter)
+ * is read with notAfter unknown.
  */
 static int
 tls_ident_put(uint8_t *dst, size_t cap, size_t *off, const void *obj,
@@ -340,6 +359,12 @@ tls_i2d_name(const void *o, unsigned char **p)
 }
 
 static int
+tls_i2d_time(const void *o, unsigned char **p)
+{
+	return (i2d_ASN1_TIME((const ASN1_TIME *)o, p));
+}
+
+static int
 tls_ident_make(const X509 *x, uint8_t *dst, size_t cap, size_t *len)
 {
 	*len = 0;
@@ -348,7 +373,9 @@ tls_ident_make(const X509 *x, uint8_t *dst, size_t cap, size_t *len)
 	    tls_ident_put(dst, cap, len, X509_get_issuer_name(x),
 	    tls_i2d_name) == -1 ||
 	    tls_ident_put(dst, cap, len, X509_get_subject_name(x),
-	    tls_i2d_name) == -1) {
+	    tls_i2d_name) == -1 ||
+	    tls_ident_put(dst, cap, len, X509_get0_notAfter(x),
+	    tls_i2d_time) == -1) {
 		ERR_clear_error();
 		return (-1);
 	}
@@ -379,6 +406,7 @@ tls_ident_peer(const uint8_t *src, size_t len, int user_nid,
 	const unsigned char	*p;
 	ASN1_INTEGER		*serial = NULL;
 	X509_NAME		*issuer = NULL, *subject = NULL;
+	ASN1_TIME		*na = NULL;
 	size_t			 off = 0;
 	long			 n;
 	int			 rv = -1;
@@ -388,10 +416,14 @@ tls_ident_peer(const uint8_t *src, size_t len, int user_nid,
 	    (p = tls_ident_next(src, len, &off, &n)) == NULL ||
 	    (issuer = d2i_X509_NAME(NULL, &p, n)) == NULL ||
 	    (p = tls_ident_next(src, len, &off, &n)) == NULL ||
-	    (subject = d2i_X509_NAME(NULL, &p, n)) == NULL || off != len)
+	    (subject = d2i_X509_NAME(NULL, &p, n)) == NULL)
 		goto fail;
-	rv = tls_peer_fill(peer, serial, issuer, subject, user_nid);
+	if (off != len && ((p = tls_ident_next(src, len, &off, &n)) == NULL ||
+	    (na = d2i_ASN1_TIME(NULL, &p, n)) == NULL || off != len))
+		goto fail;
+	rv = tls_peer_fill(peer, serial, issuer, subject, na, user_nid);
 fail:
+	ASN1_TIME_free(na);
 	ASN1_INTEGER_free(serial);
 	X509_NAME_free(issuer);
 	X509_NAME_free(subject);
@@ -411,7 +443,7 @@ tls_peer_get(SSL *ssl, int user_nid, struct tls_peer *peer)
 	if ((x = SSL_get0_peer_certificate(ssl)) != NULL)
 		return (tls_peer_fill(peer, X509_get0_serialNumber(x),
 		    X509_get_issuer_name(x), X509_get_subject_name(x),
-		    user_nid));
+		    X509_get0_notAfter(x), user_nid));
 	/*
 	 * Resumed from the shared cache (tls_sess_get_cb()): the identity the
 	 * certificate had when it was verified.  revoke_check_resumed() checks

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -61,6 +62,12 @@ struct tls_peer {
 	 */
 	char		 user[64];
 	bool		 user_bad;
+	/*
+	 * The certificate's notAfter (seconds since the epoch), for the
+	 * registry and the console; 0 when unknown (a session resumed from
+	 * a cache entry an older takd wrote).
+	 */
+	time_t		 not_after;
 };
 
 /* A server-side SSL on fd, in accept state.  NULL when out of memory. */

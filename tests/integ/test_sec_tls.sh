@@ -7,7 +7,8 @@
 # rotations after its key was made; a respawned worker gets the ring.
 # TLS 1.3 tickets are ids in the workers' shared session cache: one from
 # worker 0 resumes on worker 1 with the same identity, and is refused in
-# both once the certificate is revoked.
+# both once the certificate is revoked.  A resumed session keeps its
+# certificate's notAfter (the registry's, takctl clients' "expires").
 . "$(dirname "$0")/lib.sh"
 
 setup() {
@@ -175,6 +176,30 @@ sc_on() {
 	cot_stop_others "$w"
 	sc "$@"
 	cot_cont
+}
+
+# A session resumed from the shared cache (no certificate in it: the
+# identity kept with the ticket) is registered with its certificate's
+# notAfter, as a full handshake is: takctl clients --json says "expires".
+resumed_expiry() {
+	local pid want
+	setup
+	start_takd
+	sc t13 -tls1_3 -sess_out "$T/t13.sess"
+	expect_full t13
+	want=$(date -u -d "$(openssl x509 -in "$T/pki/clients/alice.pem" \
+	    -noout -enddate | cut -d= -f2)" '+%Y-%m-%dT%H:%M:%SZ')
+	S_CLIENT_HOLD=3 s_client alice r13 -tls1_3 -sess_in "$T/t13.sess" &
+	pid=$!
+	_listed() {
+		"$TAKCTL" -c "$CFG" clients --json >"$T/cl.json" 2>/dev/null &&
+		    grep -q '"serial"' "$T/cl.json"
+	}
+	wait_for 3 _listed || fail "the resumed session is not registered"
+	wait "$pid"
+	expect_reused r13 "the TLS 1.3 session"
+	grep -q "\"expires\":\"$want\"" "$T/cl.json" ||
+	    { diag_file "$T/cl.json"; fail "no expires $want for the resumed session"; }
 }
 
 # A ticket from worker 0 resumes on worker 1 and one from worker 1 on
@@ -391,4 +416,5 @@ run_case resume_across_workers
 run_case ticket_rotation
 run_case ticket_respawn
 run_case resume_identity_revoked
+run_case resumed_expiry
 finish

@@ -117,6 +117,8 @@ client_fill(struct store_client *c, unsigned worker, uint64_t seq,
 	c->last_seen_ms = NOW_MS + seq + 10;
 	/* Every other one on TAK protocol v1 (the record's flag). */
 	c->v1 = seq % 2 == 1;
+	/* The certificate's notAfter (record version 3). */
+	c->not_after = 1900000000 + (int64_t)seq;
 }
 
 static void
@@ -146,6 +148,7 @@ assert_client_equal(const struct store_client *a, const struct store_client *b)
 	assert_int_equal(a->connected_ms, b->connected_ms);
 	assert_int_equal(a->last_seen_ms, b->last_seen_ms);
 	assert_int_equal(a->v1, b->v1);
+	assert_int_equal(a->not_after, b->not_after);
 }
 
 /* Connection ids of uid, checked against the expected list. */
@@ -1128,6 +1131,69 @@ test_rdonly_without_channels(void **state)
 	store_close(s);
 }
 
+/*
+ * A client record of version 2, as the takd before notAfter wrote it
+ * (takctl upgraded while that takd still runs): read with notAfter
+ * unknown and everything else as it was, and touched in place.
+ */
+static void
+test_read_v2_record(void **state)
+{
+	struct store		*s;
+	struct store_client	 want, got;
+	MDB_env			*env;
+	MDB_txn			*txn;
+	MDB_dbi			 dbi;
+	MDB_val			 k, v;
+	unsigned char		 key[8], old[8192];
+	int			 i;
+
+	s = open_ok(tmpdir, 0, 0);
+	client_fill(&want, 0, 7, "OLD");
+	assert_int_equal(store_batch_client(s, &want), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	/* Version 3's header is version 2's and the 8 bytes of notAfter. */
+	for (i = 0; i < 8; i++)
+		key[i] = (unsigned char)(want.conn_id >> (56 - 8 * i));
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, STORE_DEFAULT_MAPSIZE), 0);
+	assert_int_equal(mdb_env_open(env, tmpdir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "clients", 0, &dbi), 0);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_true(v.mv_size > 28 && v.mv_size - 8 <= sizeof(old));
+	assert_int_equal(((unsigned char *)v.mv_data)[0], 3);
+	memcpy(old, v.mv_data, 20);
+	memcpy(old + 20, (unsigned char *)v.mv_data + 28, v.mv_size - 28);
+	old[0] = 2;
+	v.mv_size -= 8;
+	v.mv_data = old;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	want.not_after = 0;
+	s = open_ok(tmpdir, 0, STORE_OPEN_RDONLY);
+	assert_int_equal(count_clients(s), 1);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_get_client(s, want.conn_id, &got), 0);
+	assert_client_equal(&got, &want);
+	store_close(s);
+	/* The worker's last-seen touch still applies to it. */
+	s = open_ok(tmpdir, 0, 0);
+	assert_int_equal(store_batch_touch(s, want.conn_id,
+	    want.last_seen_ms + 5000), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_get_client(s, want.conn_id, &got), 0);
+	assert_int_equal(got.last_seen_ms, want.last_seen_ms + 5000);
+	assert_int_equal(got.not_after, 0);
+	store_close(s);
+}
+
 /* Children report through their exit status: cmocka is the parent's. */
 static void
 child_check(int ok, int code)
@@ -1674,6 +1740,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reset_clients, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nested_and_misuse, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_v2_record, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rdonly_without_channels,
 		    setup, teardown),
