@@ -208,6 +208,8 @@ console_client_cb(const struct store_client *sc, void *arg)
 	json_kv_uint(j, "connected_ms", sc->connected_ms);
 	json_kv_uint(j, "last_ms", sc->last_seen_ms);
 	json_kv_str(j, "serial", sc->serial);
+	/* The certificate's notAfter, s since the epoch; 0 unknown. */
+	json_kv_int(j, "not_after", sc->not_after);
 	json_kv_str(j, "subject", sc->subject);
 	json_kv_str(j, "team", sc->group);
 	if ((p = console_pos_find(w, sc->uid)) != NULL) {
@@ -231,7 +233,8 @@ console_client_cb(const struct store_client *sc, void *arg)
 }
 
 /*
- * {"now_ms", "clients": [...]}: every connected client of the registry,
+ * {"now_ms", "cert_warn_days", "clients": [...]}: every connected client
+ * of the registry,
  * each with its latest position (lat and lon in 1e-7 degrees).  -1 when
  * the registry cannot be read.
  */
@@ -251,6 +254,8 @@ console_snapshot(struct api *api, struct json *j)
 		goto done;
 	json_obj_begin(j);
 	json_kv_uint(j, "now_ms", (uint64_t)clock_wall_ms());
+	/* Expiries closer than this are shown red ([tls] cert_warn_days). */
+	json_kv_uint(j, "cert_warn_days", api->cfg->cert_warn_days);
 	json_key(j, "clients");
 	json_arr_begin(j);
 	if (store_foreach_client(api->store, console_client_cb, &w) == -1)

@@ -203,9 +203,16 @@ function drawClients() {
 		const cert = el("td");
 		if (c.serial) {
 			const d = el("details");
-			d.append(el("summary", "serial " + c.serial.slice(0, 12) + "…"),
-			    el("div", "serial " + c.serial), el("div", c.subject),
-			    el("div", "expiry: not in the registry yet (see docs/console.md)"));
+			const exp = expiry(c);
+			const sum = el("summary", "serial " + c.serial.slice(0, 12) +
+			    "…" + (exp ? ", " + exp.short : ""));
+			if (exp && exp.warn)
+				sum.className = "expiring";
+			d.append(sum, el("div", "serial " + c.serial),
+			    el("div", c.subject), el("div", exp ? "expires " +
+			    exp.long : "expiry unknown (a session of an older takd)"));
+			d.lastChild.className = "cert-expiry" +
+			    (exp && exp.warn ? " expiring" : "");
 			cert.append(d);
 		}
 		tr.append(cert, actions(c));
@@ -215,8 +222,23 @@ function drawClients() {
 	    rows.length + " of " + state.clients.length + " clients";
 }
 
+// The certificate's expiry: the date, days left, red under [tls]
+// cert_warn_days.
+function expiry(c) {
+	if (!c.not_after)
+		return null;
+	const ms = c.not_after * 1000;
+	const days = Math.floor((ms - (Date.now() - state.offset)) / 86400000);
+	const date = fmtTime(ms);
+	const left = days < 0 ? "expired" : days + " day" + (days === 1 ? "" : "s") + " left";
+	return { short: date.slice(0, 10) + " (" + left + ")",
+	    long: date + " (" + left + ")",
+	    warn: days < 0 || (state.warnDays > 0 && days < state.warnDays) };
+}
+
 function onSnapshot(j) {
 	state.offset = Date.now() - j.now_ms;
+	state.warnDays = j.cert_warn_days || 0;
 	state.clients = j.clients;
 	drawMap();
 	drawClients();

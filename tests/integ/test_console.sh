@@ -23,7 +23,9 @@
 #   live       the feed: clients that connect after an event stream
 #              opened reach it with their positions (the registry read
 #              only when LMDB's last transaction moved)
-#   enroll     a user's enrollment package and QR codes from the users
+#   enroll     the clients table shows a client's certificate serial and
+#              expiry (openssl's); a user's enrollment package and QR
+#              codes from the users
 #              view (headless Chromium: a wrong password said in words,
 #              the codes render and decode with zbarimg to takctl's
 #              strings, the zip downloads with takctl's layout; the
@@ -257,7 +259,7 @@ zip_check() {
 }
 
 enroll() {
-	local pw='Blue pass&1' want itak t0
+	local pw='Blue pass&1' want itak t0 end
 	want='tak://com.atakmap.app/enroll?host=tak.example.org&username=eve&token=Blue%20pass%261'
 	itak='takd tak.example.org,tak.example.org,8089,ssl'
 	setup pki.server_host=tak.example.org
@@ -271,11 +273,26 @@ enroll() {
 	mkdir "$T/takctl" &&
 	    (cd "$T/takctl" && unzip -q "$T/pki/clients/eve-enroll.zip") ||
 	    fail "unzip takctl's package"
+	clients
+	end=$(openssl x509 -in "$T/pki/clients/bob.pem" -noout -enddate |
+	    cut -d= -f2)
+	# takctl clients --json: bob's certificate's notAfter.
+	"$TAKCTL" -c "$CFG" clients --json >"$T/clients.json" 2>&1 ||
+	    fail "takctl clients --json"
+	/usr/bin/python3 -c 'import json, sys
+c = [x for x in json.load(open(sys.argv[1])) if x["user"] == "bob"]
+sys.exit(0 if c and c[0].get("expires") == sys.argv[2] else 1)' \
+	    "$T/clients.json" "$(date -u -d "$end" '+%Y-%m-%dT%H:%M:%SZ')" ||
+	    { diag_file "$T/clients.json"; fail "takctl clients: no expires"; }
 	t0=$(now_ms)
+	# The clients table: bob's certificate, as openssl reads it.
 	"$PY" "$ENROLL" "https://localhost:$APORT" alice pw-alice eve "$pw" \
-	    "$T" >"$T/enroll.out" 2>&1 ||
+	    "$T" "Alpha 1" "$(serial_of "$T/pki/clients/bob.pem")" \
+	    "$(date -u -d "$end" '+%Y-%m-%d %H:%M:%SZ')" \
+	    >"$T/enroll.out" 2>&1 ||
 	    { diag_file "$T/enroll.out" 30; fail "the enrollment dialog"; }
-	diag "$(head -n 1 "$T/enroll.out") ($(( $(now_ms) - t0 )) ms in all)"
+	while read -r l; do diag "$l"; done <"$T/enroll.out"
+	diag "($(( $(now_ms) - t0 )) ms in all)"
 	command -v zbarimg >/dev/null || fail "zbarimg (zbar-tools) missing"
 	expect_eq "$(zbarimg --raw -q "$T/qr-atak.png" 2>/dev/null)" "$want" \
 	    "the ATAK code the browser shows"
@@ -291,6 +308,8 @@ enroll() {
 	    fail "no log line for the enrollment"
 	log_has 'gave a wrong password for the enrollment of "eve"' ||
 	    fail "no log line for the wrong password"
+	kill "$C1" "$C2" 2>/dev/null
+	wait "$C1" "$C2" 2>/dev/null
 }
 
 browser() {

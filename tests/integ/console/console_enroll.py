@@ -3,6 +3,7 @@
 "Enrollment"), with Debian's chromium, chromedriver and python3-selenium.
 
   console_enroll.py URL ADMIN ADMIN_PW NAME NAME_PW OUTDIR
+                    [CALLSIGN SERIAL EXPIRES]
 
 The admin logs in, opens the users view, clicks NAME's "Enrollment…",
 types a wrong password (an error in words, no code, no package), then the
@@ -10,7 +11,9 @@ right one: the ATAK and iTAK codes render as images (screenshots
 OUTDIR/qr-atak.png, qr-itak.png for zbarimg) and the package downloads
 into OUTDIR/download/.  console_enroll_show(NAME, NAME_PW), what the
 users view calls after setting a password, shows the codes at once.
-Exit 0 when every check holds; 1 with the reason.
+With CALLSIGN, the clients table first: that client's row shows its
+certificate's SERIAL and expiry EXPIRES ("YYYY-MM-DD HH:MM:SSZ") with the
+days left.  Exit 0 when every check holds; 1 with the reason.
 """
 import os
 import sys
@@ -56,8 +59,42 @@ def loaded(drv, img_id):
         "i.getBoundingClientRect().width > 0", img_id)
 
 
+def cert_cell(drv, out, callsign, serial, expires):
+    """The row of callsign shows its certificate's serial and expiry."""
+    drv.find_element(By.ID, "tab-clients").click()
+    js = ("for (const r of document.querySelectorAll('#clients tbody tr'))"
+          "  if (r.cells[0].textContent === arguments[0]) {"
+          "    const d = r.querySelector('details');"
+          "    if (!d) return null;"
+          "    d.open = true;"
+          "    return [d.querySelector('summary').textContent,"
+          "            d.textContent];"
+          "  }"
+          "return null;")
+    try:
+        got = WebDriverWait(drv, 10).until(
+            lambda d: d.execute_script(js, callsign))
+    except TimeoutException:
+        fail("no certificate for %s in the clients table" % callsign,
+             drv, out)
+    summary, full = got
+    days = (time.mktime(time.strptime(expires, "%Y-%m-%d %H:%M:%SZ")) -
+            time.mktime(time.gmtime())) // 86400
+    want = (serial[:12].upper(), "serial " + serial.upper(),
+            "expires " + expires, "%d days left" % days)
+    for w in want:
+        if w not in full.upper() and w not in full:
+            fail("%s's certificate: %r lacks %r" % (callsign, full, w),
+                 drv, out)
+    if expires[:10] not in summary:
+        fail("the row's summary %r lacks the expiry" % summary, drv, out)
+    drv.save_screenshot(out + "/clients-cert.png")
+    print("clients table: %s" % summary)
+
+
 def main():
     url, admin, admin_pw, name, name_pw, out = sys.argv[1:7]
+    client = sys.argv[7:10]
     dl = os.path.join(out, "download")
     os.makedirs(dl, exist_ok=True)
     drv = browser(dl)
@@ -70,6 +107,8 @@ def main():
         drv.find_element(By.ID, "login-button").click()
         wait.until(EC.element_to_be_clickable((By.ID, "tab-users")))
         wait.until(lambda d: d.execute_script("return state.csrf !== ''"))
+        if client:
+            cert_cell(drv, out, *client)
         drv.find_element(By.ID, "tab-users").click()
         btn = None
         try:
