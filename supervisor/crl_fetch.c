@@ -5,38 +5,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/mman.h>
-#include <sys/pidfd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "ipc/crlfetch_msg.h"
 #include "shared/clock.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
-#include "shared/trust.h"
 #include "supervisor/api_proc.h"
 #include "supervisor/crl.h"
 #include "supervisor/crl_fetch.h"
+#include "supervisor/fetcher.h"
 #include "supervisor/reload.h"
-#include "supervisor/signer_proc.h"
+
+_Static_assert(CRLFETCH_FD_RES == FETCHER_FD_RES &&
+    CRLFETCH_FD_CA == FETCHER_FD_IN && CRLFETCH_FD_OUT == FETCHER_FD_OUT &&
+    CRLFETCH_FD_EXE == FETCHER_FD_EXE, "takd-crlfetch's descriptors");
 
 #define CRL_FETCH_URLS	(2 * CONFIG_CRL_URL_MAX)
-#define CRL_FETCH_PARK	64	/* descriptors moved here before dup2 */
 
 struct crl_fetch {
 	unsigned	 magic;
@@ -44,16 +38,7 @@ struct crl_fetch {
 	size_t		 n_urls;
 	char		 copy_path[PATH_MAX];	/* for messages, and at start */
 	int		 dirfd;		/* STATE_DIR/store, -1 before prepare */
-	int		 exe_fd;
-	int		 ca_fd;		/* memfd: the CA, PEM */
-	/* The running fetcher. */
-	int		 pidfd;		/* -1: none */
-	int		 res_fd;
-	int		 out_fd;
-	struct sup_ev	 ev;
-	bool		 polled;
-	int64_t		 started_ms;
-	int64_t		 deadline_ms;
+	struct fetcher	 fetcher;	/* takd-crlfetch; in: the CA */
 	int64_t		 next_ms;	/* the next fetch, monotonic */
 	/* What takctl status and the metrics show. */
 	uint64_t	 ok;
@@ -140,8 +125,9 @@ crl_fetch_init(struct sup *sup, char *err, size_t errlen)
 		return (-1);
 	}
 	cf->magic = CRL_FETCH_MAGIC;
-	cf->dirfd = cf->exe_fd = cf->ca_fd = -1;
-	cf->pidfd = cf->res_fd = cf->out_fd = -1;
+	cf->dirfd = -1;
+	fetcher_init(&cf->fetcher, CRLFETCH_EXE, "CRL fetch", SUP_EV_CRL_FETCH,
+	    CRL_FETCH_NICE);
 	cf->last_number = -1;
 	for (i = 0; i < cfg->n_crl_url; i++)
 		snprintf(cf->urls[cf->n_urls++], CONFIG_CRL_URL_LEN, "%s",
@@ -168,35 +154,10 @@ crl_fetch_init(struct sup *sup, char *err, size_t errlen)
 	return (0);
 }
 
-/* The CA certificates as PEM in a sealed memfd, for the fetcher. */
-static int
-crl_fetch_ca_memfd(const struct sup *sup)
-{
-	BIO	*bio;
-	int	 fd, i, ok = 1;
-
-	if ((fd = memfd_create("takd-crlfetch-ca", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1)
-		return (-1);
-	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL)
-		ok = 0;
-	for (i = 0; ok && i < sk_X509_num(sup->ca); i++)
-		ok = PEM_write_bio_X509(bio, sk_X509_value(sup->ca, i));
-	BIO_free(bio);
-	if (!ok || fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW |
-	    F_SEAL_SHRINK | F_SEAL_SEAL) == -1) {
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
 int
 crl_fetch_prepare(struct sup *sup, char *err, size_t errlen)
 {
 	struct crl_fetch	*cf = sup->crl.fetch;
-	char			 exe[PATH_MAX], slash[PATH_MAX], *p;
-	struct stat		 st;
 
 	if (cf == NULL)
 		return (0);
@@ -210,59 +171,16 @@ crl_fetch_prepare(struct sup *sup, char *err, size_t errlen)
 		}
 		return (0);
 	}
-	/* Beside takd, like takd-signer: opened now, exec'ed later. */
-	if (signer_exe_default(slash, sizeof(slash)) == -1 ||
-	    (p = strrchr(slash, '/')) == NULL) {
-		snprintf(err, errlen, "[tls] crl_url: cannot find %s",
-		    CRLFETCH_EXE);
-		return (-1);
-	}
-	*p = '\0';
-	if (snprintf(exe, sizeof(exe), "%s/%s", slash, CRLFETCH_EXE) >=
-	    (int)sizeof(exe)) {
-		snprintf(err, errlen, "[tls] crl_url: path too long");
-		return (-1);
-	}
-	if ((cf->exe_fd = open(exe, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "[tls] crl_url: %s: %s", exe,
-		    strerror(errno));
-		return (-1);
-	}
-	if (fstat(cf->exe_fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 0111) == 0) {
-		snprintf(err, errlen, "[tls] crl_url: %s: not an executable "
-		    "file", exe);
-		return (-1);
-	}
-	if (trust_stat_check(&st, exe, err, errlen) == -1)
+	if (fetcher_prepare(&cf->fetcher, "[tls] crl_url", err, errlen) == -1)
 		return (-1);
 	/* prepare_dirs() made STATE_DIR/store the working directory. */
 	if ((cf->dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1 || (cf->ca_fd = crl_fetch_ca_memfd(sup)) == -1) {
+	    -1 || (cf->fetcher.in_fd = fetcher_certs_memfd("takd-crlfetch-ca",
+	    NULL, 0, sup->ca)) == -1) {
 		snprintf(err, errlen, "[tls] crl_url: %s", strerror(errno));
 		return (-1);
 	}
 	return (0);
-}
-
-static void
-crl_fetch_end(struct sup *sup, struct crl_fetch *cf, bool kill_it)
-{
-	siginfo_t	 si;
-
-	if (cf->pidfd == -1)
-		return;
-	if (cf->polled)
-		(void)epoll_ctl(sup->epfd, EPOLL_CTL_DEL, cf->pidfd, NULL);
-	cf->polled = false;
-	if (kill_it)
-		(void)pidfd_send_signal(cf->pidfd, SIGKILL, NULL, 0);
-	memset(&si, 0, sizeof(si));
-	(void)waitid(P_PIDFD, (id_t)cf->pidfd, &si, WEXITED | WNOHANG);
-	close(cf->pidfd);
-	close(cf->res_fd);
-	close(cf->out_fd);
-	cf->pidfd = cf->res_fd = cf->out_fd = -1;
 }
 
 void
@@ -272,13 +190,9 @@ crl_fetch_cleanup(struct sup *sup)
 
 	if (cf == NULL)
 		return;
-	crl_fetch_end(sup, cf, true);
+	fetcher_cleanup(sup, &cf->fetcher);
 	if (cf->dirfd != -1)
 		close(cf->dirfd);
-	if (cf->exe_fd != -1)
-		close(cf->exe_fd);
-	if (cf->ca_fd != -1)
-		close(cf->ca_fd);
 	cf->magic = 0;
 	free(cf);
 	sup->crl.fetch = NULL;
@@ -328,50 +242,15 @@ crl_fetch_pick(struct sup *sup, X509_CRL *file_crl, struct crl_info *info,
 	return (crl);
 }
 
-/*
- * In the child: the interface's descriptors at their numbers (parked above
- * them first, so that none is overwritten), nothing else.
- */
-static void
-crl_fetch_child_fds(struct crl_fetch *cf, int res, int out)
-{
-	int	 src[] = { res, -1, out, cf->exe_fd };
-	int	 dst[] = { CRLFETCH_FD_RES, CRLFETCH_FD_CA, CRLFETCH_FD_OUT,
-		    CRLFETCH_FD_EXE };
-	int	 park[4];
-	char	 path[64];
-	size_t	 i;
-
-	/* The CA memfd opened anew: its own offset, at 0, for this child. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", cf->ca_fd);
-	if ((src[1] = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		_exit(127);
-	for (i = 0; i < 4; i++)
-		if ((park[i] = fcntl(src[i], F_DUPFD_CLOEXEC,
-		    CRL_FETCH_PARK)) == -1)
-			_exit(127);
-	for (i = 0; i < 4; i++)
-		if (dup2(park[i], dst[i]) == -1)
-			_exit(127);
-	(void)fcntl(CRLFETCH_FD_EXE, F_SETFD, FD_CLOEXEC);
-	if (syscall(SYS_close_range, CRLFETCH_FD_EXE + 1, ~0U, 0) == -1)
-		for (i = CRLFETCH_FD_EXE + 1; i < 4096; i++)
-			(void)close((int)i);
-}
-
-static void __attribute__((noreturn))
-crl_fetch_child(struct sup *sup, struct crl_fetch *cf, int res, int out)
+/* takd-crlfetch's command line (ipc/crlfetch_msg.h), then started. */
+static int
+crl_fetch_spawn(struct sup *sup, struct crl_fetch *cf)
 {
 	char		 o_t[] = "-t", o_m[] = "-m", o_n[] = "-n", o_u[] = "-u";
 	char		 name[] = CRLFETCH_EXE, t[24], m[24], n[24], u[24];
-	char		*argv[9 + CRL_FETCH_URLS + 1], *envp[] = { NULL };
-	sigset_t	 none;
+	char		*argv[9 + CRL_FETCH_URLS + 1];
 	size_t		 i, k = 0;
 
-	crl_fetch_child_fds(cf, res, out);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)setpriority(PRIO_PROCESS, 0, CRL_FETCH_NICE);
 	snprintf(t, sizeof(t), "%u", sup->cfg->crl_fetch_timeout_ms);
 	snprintf(m, sizeof(m), "%zu", sup->cfg->crl_fetch_max);
 	snprintf(n, sizeof(n), "%lld", sup->crl.crl != NULL ?
@@ -390,63 +269,11 @@ crl_fetch_child(struct sup *sup, struct crl_fetch *cf, int res, int out)
 	for (i = 0; i < cf->n_urls; i++)
 		argv[k++] = cf->urls[i];
 	argv[k] = NULL;
-	/* No environment: no proxy, no locale, nothing of the service's. */
-	fexecve(CRLFETCH_FD_EXE, argv, envp);
-	_exit(127);
-}
-
-static int
-crl_fetch_spawn(struct sup *sup, struct crl_fetch *cf)
-{
-	struct epoll_event	 ev;
-	int			 p[2] = { -1, -1 }, out = -1, pidfd = -1;
-	pid_t			 pid;
-
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1 ||
-	    (out = memfd_create("takd-crlfetch-out", MFD_CLOEXEC)) == -1) {
-		log_warn("CRL fetch: cannot start");
-		goto fail;
-	}
-	if ((pid = fork()) == -1) {
-		log_warn("CRL fetch: fork");
-		goto fail;
-	}
-	if (pid == 0)
-		crl_fetch_child(sup, cf, p[1], out);
-	close(p[1]);
-	p[1] = -1;
-	if ((pidfd = pidfd_open(pid, 0)) == -1) {
-		log_warn("CRL fetch: pidfd_open");
-		kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		goto fail;
-	}
-	cf->ev.kind = SUP_EV_CRL_FETCH;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = &cf->ev;
-	cf->pidfd = pidfd;
-	cf->res_fd = p[0];
-	cf->out_fd = out;
-	if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, pidfd, &ev) == -1) {
-		log_warn("CRL fetch: epoll_ctl");
-		crl_fetch_end(sup, cf, true);
+	if (fetcher_spawn(sup, &cf->fetcher, argv, (int64_t)cf->n_urls *
+	    sup->cfg->crl_fetch_timeout_ms + CRL_FETCH_SLACK_MS) == -1)
 		return (-1);
-	}
-	cf->polled = true;
-	cf->started_ms = clock_mono_ms();
-	cf->deadline_ms = cf->started_ms + (int64_t)cf->n_urls *
-	    sup->cfg->crl_fetch_timeout_ms + CRL_FETCH_SLACK_MS;
 	cf->last_attempt = time(NULL);
 	return (0);
-fail:
-	if (p[0] != -1)
-		close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
-	if (out != -1)
-		close(out);
-	return (-1);
 }
 
 static void
@@ -521,29 +348,29 @@ crl_fetch_done(struct sup *sup, struct crl_fetch *cf)
 	ssize_t			 n;
 	char			 err[512];
 
-	n = read(cf->res_fd, &res, sizeof(res));
+	n = read(cf->fetcher.res_fd, &res, sizeof(res));
 	cf->next_ms = clock_mono_ms() + sup->cfg->crl_refresh_ms;
 	if (n != (ssize_t)sizeof(res) || res.magic != CRLFETCH_MAGIC ||
 	    res.status > CRLFETCH_FAILED || res.url >= cf->n_urls) {
-		crl_fetch_end(sup, cf, true);
+		fetcher_end(sup, &cf->fetcher, true);
 		crl_fetch_failed(sup, cf, "takd-crlfetch ended without a "
 		    "valid result");
 		return;
 	}
 	res.err[sizeof(res.err) - 1] = '\0';
 	if (res.status == CRLFETCH_FAILED) {
-		crl_fetch_end(sup, cf, true);
+		fetcher_end(sup, &cf->fetcher, true);
 		crl_fetch_failed(sup, cf, res.err[0] != '\0' ? res.err :
 		    "no reason given");
 		return;
 	}
-	if (res.status == CRLFETCH_NEW && crl_fetch_keep(cf, cf->out_fd,
+	if (res.status == CRLFETCH_NEW && crl_fetch_keep(cf, cf->fetcher.out_fd,
 	    res.bytes, sup->cfg->crl_fetch_max, err, sizeof(err)) == -1) {
-		crl_fetch_end(sup, cf, true);
+		fetcher_end(sup, &cf->fetcher, true);
 		crl_fetch_failed(sup, cf, err);
 		return;
 	}
-	crl_fetch_end(sup, cf, false);
+	fetcher_end(sup, &cf->fetcher, false);
 	cf->ok++;
 	cf->last_success = time(NULL);
 	cf->last_number = res.number;
@@ -587,7 +414,7 @@ crl_fetch_event(struct sup *sup)
 {
 	struct crl_fetch	*cf = sup->crl.fetch;
 
-	if (cf != NULL && cf->pidfd != -1)
+	if (cf != NULL && fetcher_running(&cf->fetcher))
 		crl_fetch_done(sup, cf);
 }
 
@@ -597,12 +424,12 @@ crl_fetch_tick(struct sup *sup)
 	struct crl_fetch	*cf = sup->crl.fetch;
 	int64_t			 now = clock_mono_ms();
 
-	if (cf == NULL || cf->exe_fd == -1 || sup->stopping)
+	if (cf == NULL || cf->fetcher.exe_fd == -1 || sup->stopping)
 		return (-1);
-	if (cf->pidfd != -1) {
-		if (now < cf->deadline_ms)
-			return ((int)(cf->deadline_ms - now));
-		crl_fetch_end(sup, cf, true);
+	if (fetcher_running(&cf->fetcher)) {
+		if (now < cf->fetcher.deadline_ms)
+			return ((int)(cf->fetcher.deadline_ms - now));
+		fetcher_end(sup, &cf->fetcher, true);
 		cf->next_ms = now + sup->cfg->crl_refresh_ms;
 		crl_fetch_failed(sup, cf, "takd-crlfetch did not finish in "
 		    "time: killed");
@@ -615,7 +442,7 @@ crl_fetch_tick(struct sup *sup)
 		crl_fetch_failed(sup, cf, "takd-crlfetch could not be started");
 		return ((int)sup->cfg->crl_refresh_ms);
 	}
-	return ((int)(cf->deadline_ms - now));
+	return ((int)(cf->fetcher.deadline_ms - now));
 }
 
 void
@@ -636,8 +463,9 @@ crl_fetch_json(const struct sup *sup, struct json *j)
 	json_arr_end(j);
 	json_kv_uint(j, "refresh_seconds", sup->cfg->crl_refresh_ms / 1000);
 	json_kv_str(j, "copy", cf->copy_path);
-	json_kv_bool(j, "running", cf->pidfd != -1);
-	next = cf->pidfd != -1 ? 0 : (cf->next_ms - clock_mono_ms()) / 1000;
+	json_kv_bool(j, "running", fetcher_running(&cf->fetcher));
+	next = fetcher_running(&cf->fetcher) ? 0 :
+	    (cf->next_ms - clock_mono_ms()) / 1000;
 	json_kv_int(j, "next_fetch_in", next < 0 ? 0 : next);
 	json_kv_uint(j, "ok", cf->ok);
 	json_kv_uint(j, "failed", cf->failed);

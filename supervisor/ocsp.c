@@ -3,24 +3,14 @@
  * verified response, push it to the workers.  See ocsp.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/mman.h>
-#include <sys/pidfd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "ipc/ipc.h"
@@ -28,26 +18,20 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/pkiutil.h"
-#include "shared/trust.h"
+#include "supervisor/fetcher.h"
 #include "supervisor/ocsp.h"
 #include "supervisor/proc.h"
-#include "supervisor/signer_proc.h"
 
-#define OCSP_PARK	64	/* descriptors moved here before dup2 */
+_Static_assert(OCSPFETCH_FD_RES == FETCHER_FD_RES &&
+    OCSPFETCH_FD_CERTS == FETCHER_FD_IN &&
+    OCSPFETCH_FD_OUT == FETCHER_FD_OUT &&
+    OCSPFETCH_FD_EXE == FETCHER_FD_EXE, "takd-ocspfetch's descriptors");
 
 struct ocsp_state {
 	unsigned	 magic;
 	char		 url[CONFIG_CRL_URL_LEN];
 	bool		 from_aia;
-	int		 exe_fd;
-	int		 certs_fd;	/* memfd: leaf, issuer, CA; PEM */
-	/* The running fetcher. */
-	int		 pidfd;		/* -1: none */
-	int		 res_fd;
-	int		 out_fd;
-	struct sup_ev	 ev;
-	bool		 polled;
-	int64_t		 deadline_ms;
+	struct fetcher	 fetcher;	/* in: leaf, issuer, CA */
 	int64_t		 next_ms;	/* the next request, monotonic */
 	/* The staple in force: none when len is 0. */
 	uint8_t		 der[OCSPFETCH_RESP_MAX];
@@ -88,31 +72,6 @@ ocsp_issuer(const struct sup *sup, X509 *x)
 	return (NULL);
 }
 
-/* Leaf, issuer, then the CA as PEM in a sealed memfd, for the fetcher. */
-static int
-ocsp_certs_memfd(const struct sup *sup, X509 *leaf, X509 *issuer)
-{
-	BIO	*bio;
-	int	 fd, i, ok = 1;
-
-	if ((fd = memfd_create("takd-ocspfetch-certs", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1)
-		return (-1);
-	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL)
-		ok = 0;
-	ok = ok && PEM_write_bio_X509(bio, leaf) &&
-	    PEM_write_bio_X509(bio, issuer);
-	for (i = 0; ok && i < sk_X509_num(sup->ca); i++)
-		ok = PEM_write_bio_X509(bio, sk_X509_value(sup->ca, i));
-	BIO_free(bio);
-	if (!ok || fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW |
-	    F_SEAL_SHRINK | F_SEAL_SEAL) == -1) {
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
 /* The first http(s) OCSP URL of the certificate's AIA into os. */
 static int
 ocsp_aia(X509 *x, struct ocsp_state *os)
@@ -141,9 +100,7 @@ ocsp_prepare(struct sup *sup, char *err, size_t errlen)
 {
 	const struct config	*cfg = sup->cfg;
 	struct ocsp_state	*os;
-	X509			*leaf, *issuer;
-	char			 exe[PATH_MAX], dir[PATH_MAX], *p;
-	struct stat		 st;
+	X509			*certs[2];
 
 	if (!cfg->ocsp_staple)
 		return (0);
@@ -152,11 +109,11 @@ ocsp_prepare(struct sup *sup, char *err, size_t errlen)
 		return (-1);
 	}
 	os->magic = OCSP_STATE_MAGIC;
-	os->exe_fd = os->certs_fd = -1;
-	os->pidfd = os->res_fd = os->out_fd = -1;
+	fetcher_init(&os->fetcher, OCSPFETCH_EXE, "OCSP", SUP_EV_OCSP_FETCH,
+	    OCSP_NICE);
 	sup->ocsp = os;
-	if ((leaf = SSL_CTX_get0_certificate(sup->ssl_ctx)) == NULL ||
-	    (issuer = ocsp_issuer(sup, leaf)) == NULL) {
+	if ((certs[0] = SSL_CTX_get0_certificate(sup->ssl_ctx)) == NULL ||
+	    (certs[1] = ocsp_issuer(sup, certs[0])) == NULL) {
 		snprintf(err, errlen, "[ocsp] staple: the issuer of the server "
 		    "certificate %.200s is neither in its chain nor in [tls] "
 		    "ca", cfg->cert);
@@ -164,40 +121,17 @@ ocsp_prepare(struct sup *sup, char *err, size_t errlen)
 	}
 	if (cfg->ocsp_responder[0] != '\0')
 		snprintf(os->url, sizeof(os->url), "%s", cfg->ocsp_responder);
-	else if (ocsp_aia(leaf, os) == -1) {
+	else if (ocsp_aia(certs[0], os) == -1) {
 		snprintf(err, errlen, "[ocsp] staple: the server certificate "
 		    "%.200s names no http(s) OCSP responder (Authority "
 		    "Information Access): set [ocsp] responder", cfg->cert);
 		return (-1);
 	} else
 		os->from_aia = true;
-	/* Beside takd, like takd-signer: opened now, exec'ed later. */
-	if (signer_exe_default(dir, sizeof(dir)) == -1 ||
-	    (p = strrchr(dir, '/')) == NULL) {
-		snprintf(err, errlen, "[ocsp] staple: cannot find %s",
-		    OCSPFETCH_EXE);
+	if (fetcher_prepare(&os->fetcher, "[ocsp] staple", err, errlen) == -1)
 		return (-1);
-	}
-	*p = '\0';
-	if (snprintf(exe, sizeof(exe), "%s/%s", dir, OCSPFETCH_EXE) >=
-	    (int)sizeof(exe)) {
-		snprintf(err, errlen, "[ocsp] staple: path too long");
-		return (-1);
-	}
-	if ((os->exe_fd = open(exe, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "[ocsp] staple: %.200s: %s", exe,
-		    strerror(errno));
-		return (-1);
-	}
-	if (fstat(os->exe_fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 0111) == 0) {
-		snprintf(err, errlen, "[ocsp] staple: %.200s: not an "
-		    "executable file", exe);
-		return (-1);
-	}
-	if (trust_stat_check(&st, exe, err, errlen) == -1)
-		return (-1);
-	if ((os->certs_fd = ocsp_certs_memfd(sup, leaf, issuer)) == -1) {
+	if ((os->fetcher.in_fd = fetcher_certs_memfd("takd-ocspfetch-certs",
+	    certs, 2, sup->ca)) == -1) {
 		snprintf(err, errlen, "[ocsp] staple: %s", strerror(errno));
 		return (-1);
 	}
@@ -207,26 +141,6 @@ ocsp_prepare(struct sup *sup, char *err, size_t errlen)
 	return (0);
 }
 
-static void
-ocsp_end(struct sup *sup, struct ocsp_state *os, bool kill_it)
-{
-	siginfo_t	 si;
-
-	if (os->pidfd == -1)
-		return;
-	if (os->polled)
-		(void)epoll_ctl(sup->epfd, EPOLL_CTL_DEL, os->pidfd, NULL);
-	os->polled = false;
-	if (kill_it)
-		(void)pidfd_send_signal(os->pidfd, SIGKILL, NULL, 0);
-	memset(&si, 0, sizeof(si));
-	(void)waitid(P_PIDFD, (id_t)os->pidfd, &si, WEXITED | WNOHANG);
-	close(os->pidfd);
-	close(os->res_fd);
-	close(os->out_fd);
-	os->pidfd = os->res_fd = os->out_fd = -1;
-}
-
 void
 ocsp_cleanup(struct sup *sup)
 {
@@ -234,102 +148,27 @@ ocsp_cleanup(struct sup *sup)
 
 	if (os == NULL)
 		return;
-	ocsp_end(sup, os, true);
-	if (os->exe_fd != -1)
-		close(os->exe_fd);
-	if (os->certs_fd != -1)
-		close(os->certs_fd);
+	fetcher_cleanup(sup, &os->fetcher);
 	os->magic = 0;
 	free(os);
 	sup->ocsp = NULL;
 }
 
-/* In the child: the interface's descriptors at their numbers, only. */
-static void __attribute__((noreturn))
-ocsp_child(struct sup *sup, struct ocsp_state *os, int res, int out)
-{
-	int		 src[] = { res, -1, out, os->exe_fd };
-	int		 dst[] = { OCSPFETCH_FD_RES, OCSPFETCH_FD_CERTS,
-			    OCSPFETCH_FD_OUT, OCSPFETCH_FD_EXE };
-	int		 park[4];
-	char		 o_t[] = "-t", o_u[] = "-u", name[] = OCSPFETCH_EXE;
-	char		 t[24], u[24], path[64];
-	char		*argv[] = { name, o_t, t, o_u, u, os->url, NULL };
-	char		*envp[] = { NULL };
-	sigset_t	 none;
-	size_t		 i;
-
-	/* The memfd opened anew: its own offset, at 0, for this child. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", os->certs_fd);
-	if ((src[1] = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		_exit(127);
-	for (i = 0; i < 4; i++)
-		if ((park[i] = fcntl(src[i], F_DUPFD_CLOEXEC, OCSP_PARK)) == -1)
-			_exit(127);
-	for (i = 0; i < 4; i++)
-		if (dup2(park[i], dst[i]) == -1)
-			_exit(127);
-	(void)fcntl(OCSPFETCH_FD_EXE, F_SETFD, FD_CLOEXEC);
-	if (syscall(SYS_close_range, OCSPFETCH_FD_EXE + 1, ~0U, 0) == -1)
-		for (i = OCSPFETCH_FD_EXE + 1; i < 4096; i++)
-			(void)close((int)i);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)setpriority(PRIO_PROCESS, 0, OCSP_NICE);
-	snprintf(t, sizeof(t), "%u", sup->cfg->ocsp_timeout_ms);
-	snprintf(u, sizeof(u), "%lld", (long long)os->this_update);
-	/* No environment: no proxy, no locale, nothing of the service's. */
-	fexecve(OCSPFETCH_FD_EXE, argv, envp);
-	_exit(127);
-}
-
+/* takd-ocspfetch's command line (ipc/ocspfetch_msg.h), then started. */
 static int
 ocsp_spawn(struct sup *sup, struct ocsp_state *os)
 {
-	struct epoll_event	 ev;
-	int			 p[2] = { -1, -1 }, out = -1, pidfd = -1;
-	pid_t			 pid;
+	char		 o_t[] = "-t", o_u[] = "-u", name[] = OCSPFETCH_EXE;
+	char		 t[24], u[24];
+	char		*argv[] = { name, o_t, t, o_u, u, os->url, NULL };
 
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1 ||
-	    (out = memfd_create("takd-ocspfetch-out", MFD_CLOEXEC)) == -1)
-		goto fail;
-	if ((pid = fork()) == -1)
-		goto fail;
-	if (pid == 0)
-		ocsp_child(sup, os, p[1], out);
-	close(p[1]);
-	p[1] = -1;
-	if ((pidfd = pidfd_open(pid, 0)) == -1) {
-		kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		goto fail;
-	}
-	os->ev.kind = SUP_EV_OCSP_FETCH;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = &os->ev;
-	os->pidfd = pidfd;
-	os->res_fd = p[0];
-	os->out_fd = out;
-	if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, pidfd, &ev) == -1) {
-		log_warn("OCSP: epoll_ctl");
-		ocsp_end(sup, os, true);
+	snprintf(t, sizeof(t), "%u", sup->cfg->ocsp_timeout_ms);
+	snprintf(u, sizeof(u), "%lld", (long long)os->this_update);
+	if (fetcher_spawn(sup, &os->fetcher, argv, sup->cfg->ocsp_timeout_ms +
+	    OCSP_SLACK_MS) == -1)
 		return (-1);
-	}
-	os->polled = true;
-	os->deadline_ms = clock_mono_ms() + sup->cfg->ocsp_timeout_ms +
-	    OCSP_SLACK_MS;
 	os->last_attempt = time(NULL);
 	return (0);
-fail:
-	log_warn("OCSP: cannot start %s", OCSPFETCH_EXE);
-	if (p[0] != -1)
-		close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
-	if (out != -1)
-		close(out);
-	return (-1);
 }
 
 static const char *
@@ -436,9 +275,10 @@ ocsp_take(struct sup *sup, struct ocsp_state *os,
 
 	/* Read aside: the staple in force stays if this one is bad. */
 	if ((der = malloc(OCSPFETCH_RESP_MAX)) == NULL || res->bytes == 0 ||
-	    res->bytes > OCSPFETCH_RESP_MAX || fstat(os->out_fd, &st) == -1 ||
+	    res->bytes > OCSPFETCH_RESP_MAX ||
+	    fstat(os->fetcher.out_fd, &st) == -1 ||
 	    (uint64_t)st.st_size != res->bytes ||
-	    (n = pread(os->out_fd, der, res->bytes, 0)) !=
+	    (n = pread(os->fetcher.out_fd, der, res->bytes, 0)) !=
 	    (ssize_t)res->bytes) {
 		free(der);
 		ocsp_failed(sup, os, "takd-ocspfetch's answer is "
@@ -481,12 +321,12 @@ ocsp_event(struct sup *sup)
 	struct ocspfetch_res	 res;
 	ssize_t			 n;
 
-	if (os == NULL || os->pidfd == -1)
+	if (os == NULL || !fetcher_running(&os->fetcher))
 		return;
-	n = read(os->res_fd, &res, sizeof(res));
+	n = read(os->fetcher.res_fd, &res, sizeof(res));
 	if (n != (ssize_t)sizeof(res) || res.magic != OCSPFETCH_MAGIC ||
 	    res.status > OCSPFETCH_FAILED) {
-		ocsp_end(sup, os, true);
+		fetcher_end(sup, &os->fetcher, true);
 		ocsp_failed(sup, os, "takd-ocspfetch ended without a valid "
 		    "result");
 		return;
@@ -506,7 +346,7 @@ ocsp_event(struct sup *sup)
 		    "no reason given");
 		break;
 	}
-	ocsp_end(sup, os, false);
+	fetcher_end(sup, &os->fetcher, false);
 }
 
 int
@@ -516,7 +356,7 @@ ocsp_tick(struct sup *sup)
 	int64_t			 now = clock_mono_ms(), wait;
 	time_t			 wall = time(NULL);
 
-	if (os == NULL || os->exe_fd == -1 || sup->stopping)
+	if (os == NULL || os->fetcher.exe_fd == -1 || sup->stopping)
 		return (-1);
 	/* The workers stop by themselves; say it once. */
 	if (os->len > 0 && wall >= os->next_update && !os->expiry_logged) {
@@ -525,15 +365,15 @@ ocsp_tick(struct sup *sup)
 		    os->generation);
 		os->expiry_logged = true;
 	}
-	if (os->pidfd != -1) {
-		if (now < os->deadline_ms)
-			return ((int)(os->deadline_ms - now));
-		ocsp_end(sup, os, true);
+	if (fetcher_running(&os->fetcher)) {
+		if (now < os->fetcher.deadline_ms)
+			return ((int)(os->fetcher.deadline_ms - now));
+		fetcher_end(sup, &os->fetcher, true);
 		ocsp_failed(sup, os, "takd-ocspfetch did not finish in time: "
 		    "killed");
 	} else if (now >= os->next_ms) {
 		if (ocsp_spawn(sup, os) == 0)
-			return ((int)(os->deadline_ms - now));
+			return ((int)(os->fetcher.deadline_ms - now));
 		ocsp_failed(sup, os, "takd-ocspfetch could not be started");
 	}
 	wait = os->next_ms - now;
@@ -561,8 +401,9 @@ ocsp_json(const struct sup *sup, struct json *j)
 	json_kv_time(j, "next_update", os->len ? os->next_update : 0);
 	json_kv_time(j, "revoked_at", os->len ? os->revoked_at : 0);
 	json_kv_uint(j, "refresh_seconds", sup->cfg->ocsp_refresh_ms / 1000);
-	json_kv_bool(j, "running", os->pidfd != -1);
-	next = os->pidfd != -1 ? 0 : (os->next_ms - clock_mono_ms()) / 1000;
+	json_kv_bool(j, "running", fetcher_running(&os->fetcher));
+	next = fetcher_running(&os->fetcher) ? 0 :
+	    (os->next_ms - clock_mono_ms()) / 1000;
 	json_kv_int(j, "next_request_in", next < 0 ? 0 : next);
 	json_kv_uint(j, "ok", os->ok);
 	json_kv_uint(j, "failed", os->failed);
