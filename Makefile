@@ -111,15 +111,16 @@ $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 # [tls] crl_url for the supervisor and checks it.  libcurl
 # (libcurl4-openssl-dev) is the maintained HTTP client for the job; this
 # program is the only one linking it, takd does not.
-FETCH_SRC = fetch/crlfetch.c
+FETCH_SRC = fetch/crlfetch.c fetch/curl.c
 $(BIN)/takd-crlfetch: $(call obj,$(FETCH_SRC)) $(BUILD)/libtakd.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl -lssl -lcrypto
 
 # takd-ocspfetch (fetch/ocspfetch.c, docs/revocation.md "OCSP stapling"):
 # asks the OCSP responder about the server certificate for the staple,
-# like takd-crlfetch (OpenSSL's OCSP API, libcurl to post).
-$(BIN)/takd-ocspfetch: $(call obj,fetch/ocspfetch.c)
+# like takd-crlfetch (OpenSSL's OCSP API, libcurl to post; fetch/curl.c,
+# the HTTP exchange both make).
+$(BIN)/takd-ocspfetch: $(call obj,fetch/ocspfetch.c fetch/curl.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl -lcrypto
 

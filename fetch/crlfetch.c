@@ -37,17 +37,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "fetch/curl.h"
 #include "ipc/crlfetch_msg.h"
 #include "shared/crlset.h"
 #include "shared/tlsctx.h"
-
-struct body {
-	uint8_t		*buf;
-	size_t		 len;
-	size_t		 cap;
-	size_t		 max;
-	int		 too_big;
-};
 
 struct fetch {
 	unsigned	 timeout_ms;
@@ -73,115 +66,25 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static size_t
-body_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct body	*b = arg;
-	size_t		 n = size * nmemb, cap;
-	uint8_t		*p;
-
-	if (n > b->max - b->len) {
-		b->too_big = 1;
-		return (0);		/* libcurl stops: CURLE_WRITE_ERROR */
-	}
-	if (b->len + n > b->cap) {
-		cap = b->cap ? b->cap : 64 * 1024;
-		while (cap < b->len + n)
-			cap *= 2;
-		if (cap > b->max)
-			cap = b->max;
-		if ((p = realloc(b->buf, cap + 1)) == NULL)
-			return (0);
-		b->buf = p;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, data, n);
-	b->len += n;
-	return (n);
-}
-
-/* The CA certificates from their memfd.  NULL when there is none. */
-static STACK_OF(X509) *
-ca_read(int fd)
-{
-	STACK_OF(X509)	*ca;
-	BIO		*bio;
-	X509		*x;
-
-	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL)
-		return (NULL);
-	if ((ca = sk_X509_new_null()) == NULL)
-		goto fail;
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(ca, x)) {
-			X509_free(x);
-			goto fail;
-		}
-	ERR_clear_error();	/* the end of the file */
-	BIO_free(bio);
-	if (sk_X509_num(ca) == 0) {
-		sk_X509_free(ca);
-		return (NULL);
-	}
-	return (ca);
-fail:
-	sk_X509_pop_free(ca, X509_free);
-	BIO_free(bio);
-	return (NULL);
-}
-
 /* GET url into b.  0, or -1 with the reason appended to err. */
 static int
-fetch_get(const struct fetch *f, const char *url, struct body *b, char *err,
-    size_t errlen)
+fetch_get(const struct fetch *f, const char *url, struct fetch_body *b,
+    char *err, size_t errlen)
 {
-	CURL		*c;
-	CURLcode	 rc;
-	char		 cerr[CURL_ERROR_SIZE] = "";
-	const char	*scheme;
-	long		 code = 0;
-	int		 ret = -1;
+	struct fetch_req	 r;
+	char			 why[CURL_ERROR_SIZE + 64];
 
-	scheme = strncasecmp(url, "https:", 6) == 0 ? "https" : "http";
-	if ((c = curl_easy_init()) == NULL) {
-		errf(err, errlen, "%s: cannot start libcurl; ", url);
+	memset(&r, 0, sizeof(r));
+	r.url = url;
+	r.agent = CRLFETCH_EXE;
+	r.timeout_ms = f->timeout_ms;
+	r.max_redirs = CRLFETCH_MAX_REDIRS;
+	r.max_name = "crl_fetch_max";
+	if (fetch_http(&r, b, why, sizeof(why)) == -1) {
+		errf(err, errlen, "%s: %s; ", url, why);
 		return (-1);
 	}
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
-	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void)curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, scheme);
-	(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)CRLFETCH_MAX_REDIRS);
-	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
-	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)f->timeout_ms);
-	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)f->max);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	(void)curl_easy_setopt(c, CURLOPT_USERAGENT, "takd-crlfetch");
-	/* Nobody's proxy or .netrc: the environment is empty anyway. */
-	(void)curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	rc = curl_easy_perform(c);
-	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED)
-		errf(err, errlen, "%s: the answer is larger than crl_fetch_max "
-		    "(%zu bytes); ", url, f->max);
-	else if (rc == CURLE_HTTP_RETURNED_ERROR)
-		errf(err, errlen, "%s: HTTP status %ld; ", url, code);
-	else if (rc != CURLE_OK)
-		errf(err, errlen, "%s: %s; ", url, cerr[0] ? cerr :
-		    curl_easy_strerror(rc));
-	else if (b->len == 0)
-		errf(err, errlen, "%s: empty answer (HTTP status %ld); ", url,
-		    code);
-	else
-		ret = 0;
-	curl_easy_cleanup(c);
-	return (ret);
+	return (0);
 }
 
 /*
@@ -189,8 +92,8 @@ fetch_get(const struct fetch *f, const char *url, struct body *b, char *err,
  * DER into out.  -1 with the reason appended to err.
  */
 static int
-fetch_check(const struct fetch *f, const char *url, const struct body *b,
-    int out, struct crlfetch_res *res)
+fetch_check(const struct fetch *f, const char *url,
+    const struct fetch_body *b, int out, struct crlfetch_res *res)
 {
 	X509_CRL	*crl;
 	X509		*signer = NULL;
@@ -259,18 +162,6 @@ done:
 	return (ret);
 }
 
-static int
-number_arg(const char *s, long long lo, unsigned long long hi,
-    long long *v)
-{
-	char	*end;
-
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	return (errno != 0 || end == s || *end != '\0' || *v < lo ||
-	    (*v >= 0 && (unsigned long long)*v > hi) ? -1 : 0);
-}
-
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -285,7 +176,7 @@ main(int argc, char *argv[])
 {
 	struct crlfetch_res	 res;
 	struct fetch		 f;
-	struct body		 b;
+	struct fetch_body	 b;
 	long long		 v;
 	int			 ch, i;
 
@@ -295,22 +186,22 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "m:n:t:u:")) != -1) {
 		switch (ch) {
 		case 'm':
-			if (number_arg(optarg, 1, SIZE_MAX / 2, &v) == -1)
+			if (fetch_number_arg(optarg, 1, SIZE_MAX / 2, &v) == -1)
 				usage();
 			f.max = (size_t)v;
 			break;
 		case 'n':
-			if (number_arg(optarg, -1, INT64_MAX, &v) == -1)
+			if (fetch_number_arg(optarg, -1, INT64_MAX, &v) == -1)
 				usage();
 			f.in_force.number = v;
 			break;
 		case 't':
-			if (number_arg(optarg, 1, LONG_MAX, &v) == -1)
+			if (fetch_number_arg(optarg, 1, LONG_MAX, &v) == -1)
 				usage();
 			f.timeout_ms = (unsigned)v;
 			break;
 		case 'u':
-			if (number_arg(optarg, 0, INT64_MAX, &v) == -1)
+			if (fetch_number_arg(optarg, 0, INT64_MAX, &v) == -1)
 				usage();
 			f.in_force.last_update = (time_t)v;
 			break;
@@ -324,7 +215,7 @@ main(int argc, char *argv[])
 	res.magic = CRLFETCH_MAGIC;
 	res.status = CRLFETCH_FAILED;
 	res.number = -1;
-	if ((f.ca = ca_read(CRLFETCH_FD_CA)) == NULL)
+	if ((f.ca = fetch_certs_read(CRLFETCH_FD_CA, 1)) == NULL)
 		errf(res.err, sizeof(res.err), "no CA certificate to check the "
 		    "CRL with");
 	else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

@@ -33,14 +33,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "fetch/curl.h"
 #include "ipc/ocspfetch_msg.h"
-
-struct body {
-	uint8_t		*buf;
-	size_t		 len;
-	size_t		 cap;
-	int		 too_big;
-};
 
 static void	 errf(struct ocspfetch_res *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
@@ -69,111 +63,28 @@ ssl_err(void)
 	return (buf);
 }
 
-static size_t
-body_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct body	*b = arg;
-	size_t		 n = size * nmemb;
-
-	if (n > OCSPFETCH_RESP_MAX - b->len) {
-		b->too_big = 1;
-		return (0);		/* libcurl stops: CURLE_WRITE_ERROR */
-	}
-	if (b->buf == NULL && (b->buf = malloc(OCSPFETCH_RESP_MAX)) == NULL)
-		return (0);
-	memcpy(b->buf + b->len, data, n);
-	b->len += n;
-	return (n);
-}
-
-/* The certificates from their memfd: leaf, issuer, then the CA. */
-static STACK_OF(X509) *
-certs_read(int fd)
-{
-	STACK_OF(X509)	*sk;
-	BIO		*bio;
-	X509		*x;
-
-	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL)
-		return (NULL);
-	if ((sk = sk_X509_new_null()) == NULL)
-		goto fail;
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			goto fail;
-		}
-	ERR_clear_error();	/* the end of the file */
-	BIO_free(bio);
-	if (sk_X509_num(sk) < 2) {
-		sk_X509_pop_free(sk, X509_free);
-		return (NULL);
-	}
-	return (sk);
-fail:
-	sk_X509_pop_free(sk, X509_free);
-	BIO_free(bio);
-	return (NULL);
-}
-
 /* POST the DER request to url.  0, or -1 with res->err set. */
 static int
 ocsp_post(const char *url, unsigned timeout_ms, const unsigned char *req,
-    int reqlen, struct body *b, struct ocspfetch_res *res)
+    int reqlen, struct fetch_body *b, struct ocspfetch_res *res)
 {
-	struct curl_slist	*hdr = NULL;
-	CURL			*c;
-	CURLcode		 rc;
-	char			 cerr[CURL_ERROR_SIZE] = "";
-	const char		*scheme;
-	long			 code = 0;
-	int			 ret = -1;
+	struct fetch_req	 r;
+	char			 why[CURL_ERROR_SIZE + 64];
 
-	scheme = strncasecmp(url, "https:", 6) == 0 ? "https" : "http";
-	if ((c = curl_easy_init()) == NULL ||
-	    (hdr = curl_slist_append(NULL, "Content-Type: "
-	    "application/ocsp-request")) == NULL) {
-		errf(res, "%s: cannot start libcurl", url);
-		goto done;
-	}
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
-	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	memset(&r, 0, sizeof(r));
+	r.url = url;
+	r.agent = OCSPFETCH_EXE;
+	r.timeout_ms = timeout_ms;
 	/* A POST is not redirected: a responder answers where it is. */
-	(void)curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, scheme);
-	(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)OCSPFETCH_RESP_MAX);
-	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
-	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)reqlen);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	(void)curl_easy_setopt(c, CURLOPT_USERAGENT, OCSPFETCH_EXE);
-	(void)curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	rc = curl_easy_perform(c);
-	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED)
-		errf(res, "%s: the answer is larger than %d bytes", url,
-		    OCSPFETCH_RESP_MAX);
-	else if (rc == CURLE_HTTP_RETURNED_ERROR)
-		errf(res, "%s: HTTP status %ld", url, code);
-	else if (rc != CURLE_OK)
-		errf(res, "%s: %s", url, cerr[0] ? cerr :
-		    curl_easy_strerror(rc));
-	else if (b->len == 0)
-		errf(res, "%s: empty answer (HTTP status %ld)", url, code);
-	else
-		ret = 0;
-done:
-	curl_slist_free_all(hdr);
-	if (c != NULL)
-		curl_easy_cleanup(c);
-	return (ret);
+	r.max_redirs = 0;
+	r.post = req;
+	r.post_len = (size_t)reqlen;
+	r.post_type = "application/ocsp-request";
+	if (fetch_http(&r, b, why, sizeof(why)) == -1) {
+		errf(res, "%s: %s", url, why);
+		return (-1);
+	}
+	return (0);
 }
 
 static int64_t
@@ -191,7 +102,7 @@ asn1_time_t(const ASN1_GENERALIZEDTIME *t)
  * the DER in out and the result's fields set.  0, or -1 with res->err.
  */
 static int
-ocsp_check(const char *url, const struct body *b, OCSP_REQUEST *req,
+ocsp_check(const char *url, const struct fetch_body *b, OCSP_REQUEST *req,
     OCSP_CERTID *id, STACK_OF(X509) *certs, int64_t in_force,
     struct ocspfetch_res *res, int out)
 {
@@ -301,22 +212,11 @@ usage(void)
 	exit(2);
 }
 
-static int
-number_arg(const char *s, long long lo, long long hi, long long *v)
-{
-	char	*end;
-
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	return (errno != 0 || end == s || *end != '\0' || *v < lo || *v > hi ?
-	    -1 : 0);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct ocspfetch_res	 res;
-	struct body		 b;
+	struct fetch_body	 b;
 	STACK_OF(X509)		*certs = NULL;
 	OCSP_REQUEST		*req = NULL;
 	OCSP_CERTID		*id = NULL, *id2 = NULL;
@@ -329,12 +229,12 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "t:u:")) != -1) {
 		switch (ch) {
 		case 't':
-			if (number_arg(optarg, 1, INT_MAX, &v) == -1)
+			if (fetch_number_arg(optarg, 1, INT_MAX, &v) == -1)
 				usage();
 			timeout_ms = (unsigned)v;
 			break;
 		case 'u':
-			if (number_arg(optarg, 0, INT64_MAX, &v) == -1)
+			if (fetch_number_arg(optarg, 0, INT64_MAX, &v) == -1)
 				usage();
 			in_force = v;
 			break;
@@ -346,10 +246,11 @@ main(int argc, char *argv[])
 		usage();
 	memset(&res, 0, sizeof(res));
 	memset(&b, 0, sizeof(b));
+	b.max = OCSPFETCH_RESP_MAX;
 	res.magic = OCSPFETCH_MAGIC;
 	res.status = OCSPFETCH_FAILED;
 	res.reason = -1;
-	if ((certs = certs_read(OCSPFETCH_FD_CERTS)) == NULL) {
+	if ((certs = fetch_certs_read(OCSPFETCH_FD_CERTS, 2)) == NULL) {
 		errf(&res, "no server certificate and issuer to ask about");
 		goto out;
 	}
