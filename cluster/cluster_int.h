@@ -37,6 +37,18 @@ struct clocal;
 struct cpeer;
 struct store;
 
+/*
+ * A client as this process keeps it: this node's (local.c) and the other
+ * nodes' (nodes.c) in their tables, by uid.  A string may be NULL in a
+ * local one that ran out of memory.
+ */
+struct cclient {
+	uint64_t	 connected_ms;
+	bool		 v1;
+	char		*uid, *callsign, *gin, *gout, *subject, *serial;
+	char		*user, *peer;
+};
+
 enum cluster_state {
 	CLUSTER_RUN,
 	CLUSTER_STOP
@@ -144,6 +156,17 @@ void	 local_bye(struct cluster *);
 void	 local_resubscribe(struct cluster *);
 bool	 local_uid_here(struct cluster *, const char *uid);
 void	 local_status(const struct cluster *, struct cluster_status *);
+
+/* cclient.c */
+/* The bucket of uid in a table of n (FNV-1a). */
+unsigned cclient_hash(const char *uid, unsigned n);
+/* Its strings freed (not cl itself). */
+void	 cclient_clear(struct cclient *);
+/* Every field a copy of w's.  -1 out of memory: cclient_clear() it. */
+int	 cclient_from_wire(struct cclient *, const struct wire_client *);
+/* What a presence or snapshot sends of it. */
+void	 cclient_to_wire(const struct cclient *, bool up,
+	    struct wire_client *);
 
 /* crl.c: CRLs between nodes (docs/cluster.md, "Revocation"). */
 int	 ccrl_from_supervisor(struct cluster *, const struct ipc_msg *);

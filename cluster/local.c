@@ -26,10 +26,7 @@ struct lcl {
 	struct lcl	*next;
 	unsigned	 gen;		/* the last poll that saw it */
 	bool		 changed;	/* to be sent in this poll's presence */
-	uint64_t	 connected_ms;
-	bool		 v1;
-	char		*uid, *callsign, *gin, *gout, *subject, *serial;
-	char		*user, *peer;
+	struct cclient	 cl;
 };
 
 /* A group token this node subscribes to (takd.C.ev.*.TOKEN.*). */
@@ -57,23 +54,13 @@ struct clocal {
 	bool		 store_warned;
 };
 
-static unsigned
-local_hash(const char *s)
-{
-	unsigned	 h = 2166136261u;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return (h % LOCAL_HASH);
-}
-
 static struct lcl *
 local_find(struct clocal *l, const char *uid)
 {
 	struct lcl	*e;
 
-	for (e = l->hash[local_hash(uid)]; e != NULL; e = e->next)
-		if (strcmp(e->uid, uid) == 0)
+	for (e = l->hash[cclient_hash(uid, LOCAL_HASH)]; e != NULL; e = e->next)
+		if (strcmp(e->cl.uid, uid) == 0)
 			return (e);
 	return (NULL);
 }
@@ -81,14 +68,7 @@ local_find(struct clocal *l, const char *uid)
 static void
 lcl_free(struct lcl *e)
 {
-	free(e->uid);
-	free(e->callsign);
-	free(e->gin);
-	free(e->gout);
-	free(e->subject);
-	free(e->serial);
-	free(e->user);
-	free(e->peer);
+	cclient_clear(&e->cl);
 	free(e);
 }
 
@@ -241,23 +221,6 @@ local_pres_flush(struct cluster *c)
 	wbuf_reset(&l->pres);
 }
 
-static void
-lcl_wire(const struct lcl *e, bool up, struct wire_client *w)
-{
-	memset(w, 0, sizeof(*w));
-	w->up = up;
-	snprintf(w->uid, sizeof(w->uid), "%s", e->uid);
-	snprintf(w->callsign, sizeof(w->callsign), "%s", e->callsign);
-	snprintf(w->groups_in, sizeof(w->groups_in), "%s", e->gin);
-	snprintf(w->groups_out, sizeof(w->groups_out), "%s", e->gout);
-	snprintf(w->subject, sizeof(w->subject), "%s", e->subject);
-	snprintf(w->serial, sizeof(w->serial), "%s", e->serial);
-	snprintf(w->user, sizeof(w->user), "%s", e->user);
-	snprintf(w->peer, sizeof(w->peer), "%s", e->peer);
-	w->connected_ms = e->connected_ms;
-	w->v1 = e->v1;
-}
-
 /*
  * One client into the presence being filled: a new message (its own
  * sequence number) when the last is full.  flags: of a snapshot, 0 for
@@ -273,7 +236,7 @@ local_pres_add(struct cluster *c, const struct lcl *e, bool up,
 
 	if ((w = malloc(sizeof(*w))) == NULL)
 		return;
-	lcl_wire(e, up, w);
+	cclient_to_wire(&e->cl, up, w);
 	if (l->pres_count >= WIRE_PRES_MAX || l->pres.len >= WIRE_CHUNK_BYTES) {
 		if (reply != NULL) {
 			wire_put_count_at(&l->pres, l->pres_count_at,
@@ -319,29 +282,29 @@ local_poll_one(const struct store_client *sc, void *arg)
 		return (0);
 	if ((e = local_find(l, sc->uid)) == NULL) {
 		if ((e = calloc(1, sizeof(*e))) == NULL ||
-		    (e->uid = strdup(sc->uid)) == NULL) {
+		    (e->cl.uid = strdup(sc->uid)) == NULL) {
 			free(e);
 			p->oom = true;
 			return (0);
 		}
-		h = local_hash(sc->uid);
+		h = cclient_hash(sc->uid, LOCAL_HASH);
 		e->next = l->hash[h];
 		l->hash[h] = e;
 		l->n++;
 		ch = true;
 	} else if (e->gen == l->gen)
 		return (0);	/* its other session: the first one counts */
-	ch |= local_set(&e->callsign, sc->callsign, &p->oom);
-	ch |= local_set(&e->gin, sc->groups_in, &p->oom);
-	ch |= local_set(&e->gout, sc->groups_out, &p->oom);
-	ch |= local_set(&e->subject, sc->subject, &p->oom);
-	ch |= local_set(&e->serial, sc->serial, &p->oom);
-	ch |= local_set(&e->user, sc->user, &p->oom);
-	ch |= local_set(&e->peer, sc->peer, &p->oom);
-	if (e->connected_ms != sc->connected_ms || e->v1 != sc->v1)
+	ch |= local_set(&e->cl.callsign, sc->callsign, &p->oom);
+	ch |= local_set(&e->cl.gin, sc->groups_in, &p->oom);
+	ch |= local_set(&e->cl.gout, sc->groups_out, &p->oom);
+	ch |= local_set(&e->cl.subject, sc->subject, &p->oom);
+	ch |= local_set(&e->cl.serial, sc->serial, &p->oom);
+	ch |= local_set(&e->cl.user, sc->user, &p->oom);
+	ch |= local_set(&e->cl.peer, sc->peer, &p->oom);
+	if (e->cl.connected_ms != sc->connected_ms || e->cl.v1 != sc->v1)
 		ch = true;
-	e->connected_ms = sc->connected_ms;
-	e->v1 = sc->v1;
+	e->cl.connected_ms = sc->connected_ms;
+	e->cl.v1 = sc->v1;
 	e->gen = l->gen;
 	e->changed = ch;
 	return (0);

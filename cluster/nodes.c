@@ -28,10 +28,7 @@
 /* A client of another node. */
 struct rcl {
 	struct rcl	*next;
-	uint64_t	 connected_ms;
-	bool		 v1;
-	char		*uid, *callsign, *gin, *gout, *subject, *serial;
-	char		*user, *peer;
+	struct cclient	 cl;
 };
 
 struct rtab {
@@ -60,27 +57,10 @@ struct cnodes {
 	size_t		 max_msg;
 };
 
-static unsigned
-rhash(const char *s)
-{
-	unsigned	 h = 2166136261u;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return (h % NODES_HASH);
-}
-
 static void
 rcl_free(struct rcl *e)
 {
-	free(e->uid);
-	free(e->callsign);
-	free(e->gin);
-	free(e->gout);
-	free(e->subject);
-	free(e->serial);
-	free(e->user);
-	free(e->peer);
+	cclient_clear(&e->cl);
 	free(e);
 }
 
@@ -89,8 +69,8 @@ rtab_find(const struct rtab *t, const char *uid)
 {
 	struct rcl	*e;
 
-	for (e = t->hash[rhash(uid)]; e != NULL; e = e->next)
-		if (strcmp(e->uid, uid) == 0)
+	for (e = t->hash[cclient_hash(uid, NODES_HASH)]; e != NULL; e = e->next)
+		if (strcmp(e->cl.uid, uid) == 0)
 			return (e);
 	return (NULL);
 }
@@ -114,8 +94,9 @@ rtab_del(struct rtab *t, const char *uid)
 {
 	struct rcl	**pp, *e;
 
-	for (pp = &t->hash[rhash(uid)]; (e = *pp) != NULL; pp = &e->next)
-		if (strcmp(e->uid, uid) == 0) {
+	for (pp = &t->hash[cclient_hash(uid, NODES_HASH)]; (e = *pp) != NULL;
+	    pp = &e->next)
+		if (strcmp(e->cl.uid, uid) == 0) {
 			*pp = e->next;
 			rcl_free(e);
 			t->n--;
@@ -132,20 +113,11 @@ rtab_put(struct rtab *t, const struct wire_client *w)
 	rtab_del(t, w->uid);
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (-1);
-	e->connected_ms = w->connected_ms;
-	e->v1 = w->v1;
-	if ((e->uid = strdup(w->uid)) == NULL ||
-	    (e->callsign = strdup(w->callsign)) == NULL ||
-	    (e->gin = strdup(w->groups_in)) == NULL ||
-	    (e->gout = strdup(w->groups_out)) == NULL ||
-	    (e->subject = strdup(w->subject)) == NULL ||
-	    (e->serial = strdup(w->serial)) == NULL ||
-	    (e->user = strdup(w->user)) == NULL ||
-	    (e->peer = strdup(w->peer)) == NULL) {
+	if (cclient_from_wire(&e->cl, w) == -1) {
 		rcl_free(e);
 		return (-1);
 	}
-	h = rhash(w->uid);
+	h = cclient_hash(w->uid, NODES_HASH);
 	e->next = t->hash[h];
 	t->hash[h] = e;
 	t->n++;
@@ -271,10 +243,11 @@ nodes_depart_one(struct cluster *c, const struct rcl *e, const char *type)
 	size_t		 n;
 
 	/* Back here, or on another node: not gone. */
-	if (local_uid_here(c, e->uid) || nodes_uid_remote(c, e->uid))
+	if (local_uid_here(c, e->cl.uid) || nodes_uid_remote(c, e->cl.uid))
 		return;
-	if ((n = cot_make_disconnect(buf, sizeof(buf), e->uid, type != NULL &&
-	    type[0] != '\0' ? type : NULL, clock_wall_ms())) == 0 ||
+	if ((n = cot_make_disconnect(buf, sizeof(buf), e->cl.uid,
+	    type != NULL && type[0] != '\0' ? type : NULL,
+	    clock_wall_ms())) == 0 ||
 	    (ev = evbuf_new(buf, n)) == NULL)
 		return;
 	memset(&d, 0, sizeof(d));
@@ -282,9 +255,9 @@ nodes_depart_one(struct cluster *c, const struct rcl *e, const char *type)
 	d.flags = DELIVER_F_SYSTEM;
 	d.cls = IPC_EV_OTHER;
 	d.src_worker = TAKD_CLUSTER_SLOT;
-	d.groups = e->gin;
+	d.groups = e->cl.gin;
 	d.ev = ev;
-	snprintf(d.uid, sizeof(d.uid), "%s", e->uid);
+	snprintf(d.uid, sizeof(d.uid), "%s", e->cl.uid);
 	peers_deliver(c, &d);
 	evbuf_unref(ev);
 	c->st.departures++;
@@ -312,8 +285,9 @@ nodes_depart(struct cluster *c, struct rtab *t, const char *node,
 		(void)store_foreach_sa(c->store, 0, NULL, nodes_type_one, &nt);
 	for (i = 0; i < NODES_HASH; i++)
 		for (e = t->hash[i]; e != NULL; e = e->next) {
-			f = rtab_find(&nt.found, e->uid);
-			nodes_depart_one(c, e, f != NULL ? f->callsign : NULL);
+			f = rtab_find(&nt.found, e->cl.uid);
+			nodes_depart_one(c, e, f != NULL ? f->cl.callsign :
+			    NULL);
 		}
 	rtab_clear(&nt.found);
 	log_info("cluster: node %s %s: %llu of its %zu clients told gone "
@@ -416,9 +390,9 @@ nodes_event_sa(struct cluster *c, const struct wire_event *e,
 		flags = STORE_SA_F_CLAMPED;
 	}
 	who = rtab_find(&n->clients, v.uid);
-	nodes_store_sa(c, v.uid, v.type, who != NULL ? who->subject : "",
-	    who != NULL ? who->serial : "", e->groups, (uint64_t)v.stale_ms,
-	    flags, bytes, len);
+	nodes_store_sa(c, v.uid, v.type, who != NULL ? who->cl.subject : "",
+	    who != NULL ? who->cl.serial : "", e->groups,
+	    (uint64_t)v.stale_ms, flags, bytes, len);
 done:
 	free(scratch);
 	if (v1 != NULL)
@@ -540,8 +514,8 @@ nodes_presence(struct cluster *c, struct rnode *n, const uint8_t *p,
 	memset(&n->incoming, 0, sizeof(n->incoming));
 	for (i = 0; i < NODES_HASH; i++)
 		for (e = old.hash[i]; e != NULL; e = e->next)
-			if (rtab_find(&n->clients, e->uid) != NULL)
-				rtab_del(&old, e->uid), e = NULL;
+			if (rtab_find(&n->clients, e->cl.uid) != NULL)
+				rtab_del(&old, e->cl.uid), e = NULL;
 	(void)e;
 	nodes_depart(c, &old, n->id, "changed while we were apart");
 	rtab_clear(&old);
@@ -865,21 +839,21 @@ nodes_clients_json(const struct cluster *c, size_t *len)
 				/* The keys of a local client's (admin.c). */
 				json_obj_begin(&j);
 				json_kv_str(&j, "node", ns->node[i]->id);
-				json_kv_str(&j, "uid", e->uid);
-				json_kv_str(&j, "callsign", e->callsign);
-				json_kv_str(&j, "subject", e->subject);
-				json_kv_str(&j, "serial", e->serial);
-				json_kv_str(&j, "peer", e->peer);
-				json_kv_str(&j, "encoding", e->v1 ? "v1" :
+				json_kv_str(&j, "uid", e->cl.uid);
+				json_kv_str(&j, "callsign", e->cl.callsign);
+				json_kv_str(&j, "subject", e->cl.subject);
+				json_kv_str(&j, "serial", e->cl.serial);
+				json_kv_str(&j, "peer", e->cl.peer);
+				json_kv_str(&j, "encoding", e->cl.v1 ? "v1" :
 				    "xml");
-				json_kv_str(&j, "user", e->user);
+				json_kv_str(&j, "user", e->cl.user);
 				json_key(&j, "groups");
 				json_obj_begin(&j);
-				nodes_groups_json(&j, "in", e->gin);
-				nodes_groups_json(&j, "out", e->gout);
+				nodes_groups_json(&j, "in", e->cl.gin);
+				nodes_groups_json(&j, "out", e->cl.gout);
 				json_obj_end(&j);
 				json_kv_time(&j, "connected",
-				    (time_t)(e->connected_ms / 1000));
+				    (time_t)(e->cl.connected_ms / 1000));
 				json_obj_end(&j);
 			}
 	json_arr_end(&j);
