@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -41,16 +40,9 @@ static char	 pkgdir[128];	/* tmpdir/packages */
 static int	 nfds;
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
-static int
 setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/takd-pkgstore-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (unit_tmpdir_make(tmpdir, sizeof(tmpdir), "pkgstore") == -1)
 		return (-1);
 	snprintf(pkgdir, sizeof(pkgdir), "%s/packages", tmpdir);
 	nfds = unit_count_fds();
@@ -60,14 +52,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int	 n, rc;
-
-	rc = nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if ((n = unit_count_fds()) != nfds) {
-		fprintf(stderr, "%d descriptors leaked\n", n - nfds);
-		return (-1);
-	}
-	return (rc);
+	return (unit_tmpdir_remove(tmpdir, nfds));
 }
 
 static struct pkgstore *

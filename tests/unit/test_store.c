@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -41,16 +40,9 @@ static char	 tmpdir[64];	/* /tmp/takd-store-XXXXXX */
 static int	 nfds;		/* open at setup: none may leak */
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
-static int
 setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/takd-store-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (unit_tmpdir_make(tmpdir, sizeof(tmpdir), "store") == -1)
 		return (-1);
 	nfds = unit_count_fds();
 	return (0);
@@ -59,14 +51,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int	 n, rc;
-
-	rc = nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if ((n = unit_count_fds()) != nfds) {
-		fprintf(stderr, "%d descriptors leaked\n", n - nfds);
-		return (-1);
-	}
-	return (rc);
+	return (unit_tmpdir_remove(tmpdir, nfds));
 }
 
 static struct store *

@@ -1,5 +1,8 @@
 /* Helpers shared by the unit tests: see unit.h. */
+#include <sys/stat.h>
+
 #include <dirent.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,4 +56,33 @@ unit_count_fds(void)
 			n++;
 	closedir(d);
 	return (n - 1);		/* the directory's own descriptor */
+}
+
+int
+unit_tmpdir_make(char *dir, size_t len, const char *name)
+{
+	if ((size_t)snprintf(dir, len, "/tmp/takd-%s-XXXXXX", name) >= len ||
+	    mkdtemp(dir) == NULL)
+		return (-1);
+	return (0);
+}
+
+static int
+unit_rm_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	return (remove(path));
+}
+
+int
+unit_tmpdir_remove(const char *dir, int nfds)
+{
+	int	 n, rc;
+
+	rc = nftw(dir, unit_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if ((n = unit_count_fds()) != nfds) {
+		fprintf(stderr, "%d descriptors leaked\n", n - nfds);
+		return (-1);
+	}
+	return (rc);
 }
