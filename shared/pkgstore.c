@@ -604,12 +604,7 @@ pkgstore_get(struct pkgstore *s, const char *hash, struct pkg_meta *m)
 	return (rc);
 }
 
-/*
- * Run one write: apply() in a transaction, committed when it returns 0;
- * once more after growing the map when it is full.  apply returns 0, a
- * PKG_ERR_* (< 0) or an LMDB error (> 0).
- */
-static int
+int
 pkgstore_write(struct pkgstore *s, const char *what,
     int (*apply)(struct pkgstore *, MDB_txn *, void *), void *arg)
 {

@@ -290,25 +290,11 @@ commit_check_tmp(struct pkgstore *s, const char *base,
 static int
 pkgstore_write_commit(struct pkgstore *s, struct commit_arg *a)
 {
-	MDB_txn	*txn;
-	int	 rc, grown = 0;
+	char	 what[PKG_HASH_HEX + 16];
+	int	 rc;
 
-	for (;;) {
-		if ((rc = pkgstore_txn_begin(s, 0, &txn)) != 0)
-			break;
-		if ((rc = pkgstore_apply_commit(s, txn, a)) != 0)
-			mdb_txn_abort(txn);
-		else
-			rc = mdb_txn_commit(txn);
-		if (rc != MDB_MAP_FULL || grown++ > 0 ||
-		    pkgstore_map_grow(s) == -1)
-			break;
-	}
-	if (rc > 0) {
-		log_warnx("pkgstore %s: %s: recording it: %s", s->dir,
-		    a->m.hash, mdb_strerror(rc));
-		rc = rc == ENOSPC || rc == EDQUOT ? PKG_ERR_NOSPACE : -1;
-	}
+	snprintf(what, sizeof(what), "%s: recording it", a->m.hash);
+	rc = pkgstore_write(s, what, pkgstore_apply_commit, a);
 	/* Failed after the move: the file leaves objects/ with no record. */
 	if (rc != 0 && a->moved &&
 	    renameat(a->subfd, a->m.hash, s->tmpfd, a->base) == -1 &&

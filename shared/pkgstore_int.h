@@ -55,6 +55,14 @@ struct pkgstore_totals {
 bool	 pkgstore_usable(struct pkgstore *, const char *what, bool write);
 int	 pkgstore_txn_begin(struct pkgstore *, unsigned flags, MDB_txn **);
 int	 pkgstore_map_grow(struct pkgstore *);
+/*
+ * Run one write: apply() in a transaction, committed when it returns 0;
+ * once more after growing the map when it is full.  apply returns 0, a
+ * PKG_ERR_* (< 0) or an LMDB error (> 0), which is logged with what and
+ * returned as PKG_ERR_NOSPACE or -1.
+ */
+int	 pkgstore_write(struct pkgstore *, const char *what,
+	    int (*apply)(struct pkgstore *, MDB_txn *, void *), void *arg);
 /* Hex (either case) to binary; false when not a hash. */
 bool	 pkgstore_hash_bin(const char *hex, uint8_t bin[PKG_HASH_LEN]);
 void	 pkgstore_hash_hex(const uint8_t bin[PKG_HASH_LEN],
