@@ -4,29 +4,13 @@
  * phone, and the api does not pass on what a broken signer says.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ipc/sign_msg.h"
+#include "shared/log.h"
 #include "shared/users.h"
-
-static void
-sign_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-sign_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 sign_ascii_ok(const char *s, unsigned char lo)
@@ -146,21 +130,21 @@ sign_req_decode(const uint8_t *p, size_t len, struct sign_req *req,
 	req->id = ipc_get_u32(&r);
 	ipc_get_str(&r, req->user, sizeof(req->user));
 	if (r.err != 0 || !sign_user_ok(req->user)) {
-		sign_why(why, whylen, "sign request: bad user name");
+		log_why(why, whylen, "sign request: bad user name");
 		goto fail;
 	}
 	ipc_get_str(&r, req->client_uid, sizeof(req->client_uid));
 	if (r.err != 0 || !sign_uid_ok(req->client_uid)) {
-		sign_why(why, whylen, "sign request: bad clientUid");
+		log_why(why, whylen, "sign request: bad clientUid");
 		goto fail;
 	}
 	req->csr = ipc_get_bytes(&r, &req->csr_len);
 	if (r.err != 0 || req->csr_len == 0 || req->csr_len > SIGN_CSR_MAX) {
-		sign_why(why, whylen, "sign request: bad CSR length");
+		log_why(why, whylen, "sign request: bad CSR length");
 		goto fail;
 	}
 	if (ipc_rd_done(&r) == -1) {
-		sign_why(why, whylen, "sign request: %zu bytes after the CSR",
+		log_why(why, whylen, "sign request: %zu bytes after the CSR",
 		    len - r.off);
 		goto fail;
 	}
@@ -184,7 +168,7 @@ sign_rep_decode(const uint8_t *p, size_t len, struct sign_rep *rep,
 	rep->id = ipc_get_u32(&r);
 	st = ipc_get_u32(&r);
 	if (r.err != 0 || st >= SIGN_STATUS_MAX) {
-		sign_why(why, whylen, "sign reply: bad status");
+		log_why(why, whylen, "sign reply: bad status");
 		goto fail;
 	}
 	rep->status = (enum sign_status)st;
@@ -194,7 +178,7 @@ sign_rep_decode(const uint8_t *p, size_t len, struct sign_rep *rep,
 		rep->cert = NULL;
 	n = ipc_get_u32(&r);
 	if (r.err != 0 || n > SIGN_CHAIN_MAX) {
-		sign_why(why, whylen, "sign reply: truncated or bad chain "
+		log_why(why, whylen, "sign reply: truncated or bad chain "
 		    "count");
 		goto fail;
 	}
@@ -202,12 +186,12 @@ sign_rep_decode(const uint8_t *p, size_t len, struct sign_rep *rep,
 	for (i = 0; i < n; i++)
 		rep->chain[i] = ipc_get_bytes(&r, &rep->chain_len[i]);
 	if (ipc_rd_done(&r) == -1) {
-		sign_why(why, whylen, "sign reply: truncated, or bytes after "
+		log_why(why, whylen, "sign reply: truncated, or bytes after "
 		    "the chain");
 		goto fail;
 	}
 	if ((bad = sign_rep_shape(rep)) != NULL) {
-		sign_why(why, whylen, "sign reply: %s", bad);
+		log_why(why, whylen, "sign reply: %s", bad);
 		goto fail;
 	}
 	return (0);
@@ -299,7 +283,7 @@ sign_revoke_req_decode(const uint8_t *p, size_t len,
 	ipc_get_str(&r, req->admin, sizeof(req->admin));
 	if (ipc_rd_done(&r) == -1 || !sign_serial_ok(req->serial) ||
 	    !sign_user_ok(req->admin) || !sign_crl_reason_ok(req->reason)) {
-		sign_why(why, whylen, "revoke request: malformed");
+		log_why(why, whylen, "revoke request: malformed");
 		memset(req, 0, sizeof(*req));
 		return (-1);
 	}
@@ -342,7 +326,7 @@ sign_revoke_rep_decode(const uint8_t *p, size_t len,
 	if (ipc_rd_done(&r) == -1 || st >= SIGN_STATUS_MAX ||
 	    !sign_ascii_ok(rep->reason, 0x20) ||
 	    (st == SIGN_OK) != (n == 0)) {
-		sign_why(why, whylen, "revoke reply: malformed");
+		log_why(why, whylen, "revoke reply: malformed");
 		memset(rep, 0, sizeof(*rep));
 		return (-1);
 	}

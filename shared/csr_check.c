@@ -3,7 +3,6 @@
  * (unprivileged, before asking) and by the signer (again, before signing).
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,27 +18,17 @@
 #include <openssl/x509v3.h>
 
 #include "shared/csr_check.h"
+#include "shared/log.h"
 #include "shared/utf8.h"
 
 #define CSR_SHOW_MAX		40	/* bytes of a value quoted in a reason */
 #define CSR_RSA_E_MAX_BITS	256	/* a larger exponent is only slow */
 
-static void
-csr_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-csr_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	ERR_clear_error();
-}
+/* The reason; OpenSSL's queue cleared, for what failed is said in it. */
+#define csr_why(...) do {						\
+	log_why(__VA_ARGS__);						\
+	ERR_clear_error();						\
+} while (0)
 
 /*
  * A value as a reason quotes it: printable ASCII kept, anything else as

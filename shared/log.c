@@ -565,3 +565,15 @@ log_limited(struct log_ratelimit *rl, int level, const char *fmt, ...)
 	}
 	log_emit(level, msg);
 }
+
+void
+log_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}

@@ -87,6 +87,12 @@ void	 fatalx(const char *, ...)
 /* Exit with a specific status (78 for configuration errors). */
 void	 fatalx_status(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
+/*
+ * A check's reason into why (whylen; nothing with NULL or 0), for its
+ * caller to log or send back: no log line of its own.
+ */
+void	 log_why(char *why, size_t whylen, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /*
  * Rate limiting for per-peer noise, one struct per kind of line.  A zeroed
