@@ -789,6 +789,30 @@ http_status() {
 	head -n 1 "$1" | tr -d '\r' | awk '{ print $2 }'
 }
 
+# ecurl OUT PATH [CURL ARGS...]: a request to the enrollment listener
+# ($EPORT), without a client certificate: head and body in $T/OUT.head and
+# $T/OUT, curl's messages in $T/OUT.err; curl's exit status.  At most
+# ECURL_TIMEOUT seconds (10).
+ecurl() {
+	local out=$1 path=$2
+	shift 2
+	curl -sS --max-time "${ECURL_TIMEOUT:-10}" --cacert "$T/pki/ca.pem" \
+	    --resolve "localhost:$EPORT:127.0.0.1" -D "$T/$out.head" \
+	    -o "$T/$out" "$@" "https://localhost:$EPORT$path" 2>"$T/$out.err"
+}
+
+# code OUT: the status of a reply written as ecurl writes it.
+code() {
+	http_status "$T/$1.head"
+}
+
+# hval OUT NAME: a header of that reply.
+hval() {
+	tr -d '\r' <"$T/$1.head" | awk -v h="$2" '
+	    tolower(substr($0, 1, length(h) + 1)) == tolower(h) ":" {
+		sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+}
+
 # --- CoT clients (test_cot*.sh) -----------------------------------------------
 
 # cot_poll SECONDS CMD...: wait_for with a 20 ms step, for the many short

@@ -65,26 +65,9 @@ acurl() {
 	    "https://localhost:$APORT$path" 2>"$T/$out.err"
 }
 
-# ecurl OUT PATH [CURL ARGS...]: the same on 8446, without a certificate.
-ecurl() {
-	local out=$1 path=$2
-	shift 2
-	curl -sS --max-time 5 --cacert "$T/pki/ca.pem" \
-	    --resolve "localhost:$EPORT:127.0.0.1" -D "$T/$out.head" \
-	    -o "$T/$out" "$@" "https://localhost:$EPORT$path" 2>"$T/$out.err"
-}
-
-# code OUT: the status of a reply acurl/ecurl wrote.
-code() {
-	http_status "$T/$1.head"
-}
-
-# hval OUT NAME: a header of that reply.
-hval() {
-	tr -d '\r' <"$T/$1.head" | awk -v h="$2" '
-	    tolower(substr($0, 1, length(h) + 1)) == tolower(h) ":" {
-		sub(/^[^:]*:[ \t]*/, ""); print; exit }'
-}
+# ecurl, code and hval are lib.sh's (code and hval read acurl's replies
+# too); an enrollment request here waits 5 s at most, as acurl's do.
+ECURL_TIMEOUT=5
 
 # expect_reply OUT CODE CTYPE: status and Content-Type of a reply.
 expect_reply() {

@@ -62,26 +62,6 @@ started() {
 	proc_alive "$API_PID" || fail "no api process"
 }
 
-# ecurl OUT PATH [CURL ARGS...]: a request to 8446, head and body in
-# $T/OUT.head and $T/OUT; curl's exit status.
-ecurl() {
-	local out=$1 path=$2
-	shift 2
-	curl -sS --max-time 10 --cacert "$T/pki/ca.pem" \
-	    --resolve "localhost:$EPORT:127.0.0.1" -D "$T/$out.head" \
-	    -o "$T/$out" "$@" "https://localhost:$EPORT$path" 2>"$T/$out.err"
-}
-
-code() {
-	http_status "$T/$1.head"
-}
-
-hval() {
-	tr -d '\r' <"$T/$1.head" | awk -v h="$2" '
-	    tolower(substr($0, 1, length(h) + 1)) == tolower(h) ":" {
-		sub(/^[^:]*:[ \t]*/, ""); print; exit }'
-}
-
 # csr NAME SUBJECT [KEYOPTS...]: $T/NAME.key, $T/NAME.csr (PEM) and
 # $T/NAME.b64 (the DER in base64 on one line, as ATAK posts it).
 csr() {
