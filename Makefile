@@ -45,7 +45,10 @@ VERSION	= 0.1.0
 # api process's HTTP Basic (shared/password.h verifies; only takctl
 # hashes).
 PASSWORD_SRC = shared/password.c
-COMMON_SRC = $(filter-out $(PASSWORD_SRC),$(wildcard shared/*.c)) \
+# The users file's writer (shared/users_txn.h): it needs pki/store.c, so
+# takctl and takd-usersd only, never takd.
+USERS_TXN_SRC = shared/users_txn.c
+COMMON_SRC = $(filter-out $(PASSWORD_SRC) $(USERS_TXN_SRC),$(wildcard shared/*.c)) \
 	     $(wildcard ipc/*.c)
 # The enrollment logic of the api process (docs/enrollment.md): pure
 # modules over buffers, in the unit tests and the fuzz targets, and in
@@ -82,7 +85,7 @@ UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 TOOL_SRC   = $(wildcard tests/tools/*.c)
 # The CA (pki/, docs/pki.md): in takctl and the unit tests, never in takd.
 PKI_SRC    = $(wildcard pki/*.c)
-TAKCTL_SRC += $(PKI_SRC) $(PASSWORD_SRC)
+TAKCTL_SRC += $(PKI_SRC) $(PASSWORD_SRC) $(USERS_TXN_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -128,7 +131,7 @@ $(BIN)/takd-ocspfetch: $(call obj,fetch/ocspfetch.c fetch/curl.c)
 # test pulls in only the objects it uses.
 LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c)) \
 	  $(API_SRC) $(CLUSTER_SRC)
-LIB_SRC += $(COT_SRC)
+LIB_SRC += $(COT_SRC) $(USERS_TXN_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 	rm -f $@
 	ar rcs $@ $^

@@ -51,7 +51,7 @@ static int
 enroll_user(struct config *cfg, const char *name, char *hash, size_t len)
 {
 	const struct users_user	*u;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	int			 rc = -1;
 
 	if (user_begin(cfg, &t, false) == -1)

@@ -288,7 +288,7 @@ user_usage(const struct user_sub *s)
  * into g).  -1 after a message when there is none.
  */
 static int
-user_copy(struct user_txn *t, const char *name, struct users_user *u,
+user_copy(struct users_txn *t, const char *name, struct users_user *u,
     struct users_group *g)
 {
 	const struct users_user	*cur;
@@ -307,7 +307,7 @@ user_copy(struct user_txn *t, const char *name, struct users_user *u,
 
 /* Put u and write the file; the exit status. */
 static int
-user_put_commit(struct config *cfg, struct user_txn *t,
+user_put_commit(struct config *cfg, struct users_txn *t,
     const struct users_user *u, const char *what)
 {
 	char	 err[1024];
@@ -326,7 +326,7 @@ user_put_commit(struct config *cfg, struct user_txn *t,
 static int
 user_exists(struct config *cfg, const char *name, bool *exists)
 {
-	struct user_txn	 t;
+	struct users_txn	 t;
 
 	if (user_begin(cfg, &t, false) == -1)
 		return (-1);
@@ -340,7 +340,7 @@ user_cmd_add(struct config *cfg, int argc, char **argv)
 {
 	struct user_args	 a;
 	struct users_user	 u;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	bool			 exists;
 	int			 rc;
 
@@ -390,7 +390,7 @@ user_cmd_passwd(struct config *cfg, int argc, char **argv)
 	struct users_group	 g[USERS_GROUPS_MAX];
 	struct user_args	 a;
 	struct users_user	 u;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	char			 hash[USERS_HASH_MAX];
 	bool			 exists;
 	int			 rc;
@@ -426,7 +426,7 @@ static int
 user_cmd_del(struct config *cfg, int argc, char **argv)
 {
 	struct user_args	 a;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	char			 err[1024], what[USERS_NAME_MAX + 32];
 	int			 rc;
 
@@ -455,7 +455,7 @@ user_cmd_groups(struct config *cfg, int argc, char **argv)
 	struct users_group	 g[USERS_GROUPS_MAX];
 	struct user_args	 a, both;
 	struct users_user	 u;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	size_t			 i;
 	int			 rc;
 
@@ -543,7 +543,7 @@ user_cmd_list(struct config *cfg, int argc, char **argv)
 	char			 g[USERS_GROUPS_MAX * (USERS_NAME_MAX + 8)];
 	const struct users_user	*u;
 	struct user_args	 a;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	struct json		 j;
 	size_t			 i, k;
 	int			 rc;
@@ -635,7 +635,7 @@ cmd_group(struct config *cfg, int argc, char **argv)
 	const struct users_user	*u;
 	struct user_member	*m = NULL;
 	struct user_args	 a;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	struct json		 j;
 	size_t			*start = NULL, *fill = NULL, ng, i, k, total;
 	char			*cell = NULL;

@@ -12,28 +12,20 @@
 #include "pki/pki.h"
 #include "shared/config.h"
 #include "shared/users.h"
+#include "shared/users_txn.h"
 
-/* The users file of one command: read, and locked for a change. */
-struct user_txn {
-	struct pki_txn	 pki;
-	const char	*path;		/* [auth] users */
-	bool		 locked;
-	char		 dir[PATH_MAX];
-	char		 base[PATH_MAX];
-	gid_t		 gid;		/* the service group; -1: keep ours */
-	struct users	*us;
-};
+/* The users file of one command: shared/users_txn.h. */
 
 /*
  * Read [auth] users into t->us (an empty set when there is none).  With
  * lock: make its directory when missing, after the trust walk, and hold
  * its lock until user_end().  -1 after a message.
  */
-int	 user_begin(const struct config *, struct user_txn *t, bool lock);
+int	 user_begin(const struct config *, struct users_txn *t, bool lock);
 /* Write t->us in place of the file, all or nothing; -1 after a message. */
-int	 user_commit(const struct config *, struct user_txn *t);
+int	 user_commit(const struct config *, struct users_txn *t);
 /* Release the lock and the set. */
-void	 user_end(struct user_txn *t);
+void	 user_end(struct users_txn *t);
 
 /*
  * The new password of name, hashed into hash: asked twice without echo

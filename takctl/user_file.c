@@ -2,12 +2,10 @@
  * The users file for takctl user and group (user.h): reading it, writing
  * it under the lock of its directory, and the password prompt.
  *
- * The write is pki/store.c's transaction (the flock of the directory, a
- * temporary file made O_CREAT|O_EXCL|O_NOFOLLOW with its final mode, fsync,
- * rename, fsync of the directory), so that two takctl runs never lose each
- * other's change and takd never reads half a file; the directory goes
- * through the trust walk (shared/trust.h) before anything is written.  Run
- * as root, the file is root's with the service user's group, mode 0640:
+ * The write is shared/users_txn.c's, which takd-usersd (the console's
+ * helper) uses too: the same lock, so that neither takctl nor the console
+ * ever loses the other's change and takd never reads half a file.  Run as
+ * root, the file is root's with the service user's group, mode 0640:
  * takd reads it after dropping root.
  */
 #include <sys/stat.h>
@@ -30,9 +28,6 @@
 #include "takctl/takctl.h"
 #include "takctl/user.h"
 
-#define USER_FILE_MODE		0640	/* root rw, the service group r */
-#define USER_DIR_MODE		0755	/* made when missing, like state_dir */
-#define USER_ERR_MAX		(PATH_MAX + 1024)
 
 /* --- the password ---------------------------------------------------- */
 
@@ -222,138 +217,46 @@ user_service_gid(const struct config *cfg, gid_t *gid)
 	return (0);
 }
 
-static int
-user_split(const struct config *cfg, struct user_txn *t)
-{
-	if (trust_split(cfg->users, t->dir, t->base) == -1 ||
-	    strcmp(t->base, ".") == 0 || strcmp(t->base, "..") == 0) {
-		takctl_warnx("[auth] users %s: not a file name", cfg->users);
-		return (-1);
-	}
-	/* pki_txn_stage's room for a name. */
-	if (strlen(t->base) >= sizeof(t->pki.f[0].name)) {
-		takctl_warnx("[auth] users %s: a file name of at most %zu "
-		    "bytes", cfg->users, sizeof(t->pki.f[0].name) - 1);
-		return (-1);
-	}
-	return (0);
-}
-
 /*
  * Read the users file into t->us: with lock, under the directory's lock
  * (made when missing).  -1 after a message.
  */
 int
-user_begin(const struct config *cfg, struct user_txn *t, bool lock)
+user_begin(const struct config *cfg, struct users_txn *t, bool lock)
 {
-	char	 err[USER_ERR_MAX];
-	int	 fd;
+	char	 err[USERS_TXN_ERR_MAX];
+	gid_t	 gid = (gid_t)-1;
 
-	memset(t, 0, sizeof(*t));
-	t->pki.dirfd = t->pki.clientfd = t->pki.crlfd = -1;
-	t->path = cfg->users;
-	if (user_split(cfg, t) == -1)
-		return (-1);
-	if (!lock) {
-		if ((fd = trust_dir_open(t->dir, 0, 0, err,
-		    sizeof(err))) == -1) {
-			if (errno == ENOENT &&
-			    (t->us = users_new()) != NULL)
-				return (0);
-			takctl_warnx("[auth] users %s: %s", cfg->users, err);
-			return (-1);
-		}
-		if (users_read(fd, t->base, cfg->users, &t->us, err,
-		    sizeof(err)) == -1) {
-			takctl_warnx("%s", err);
-			close(fd);
-			return (-1);
-		}
-		close(fd);
-		return (0);
-	}
-	if (user_service_gid(cfg, &t->gid) == -1)
-		return (-1);
-	/* Walk and make the directory, then lock it as the PKI does. */
-	if ((fd = trust_dir_open(t->dir, TRUST_CREATE, USER_DIR_MODE, err,
-	    sizeof(err))) == -1) {
-		takctl_warnx("[auth] users %s: %s", cfg->users, err);
+	if (lock && user_service_gid(cfg, &gid) == -1) {
+		memset(t, 0, sizeof(*t));
 		return (-1);
 	}
-	close(fd);
-	if (pki_txn_begin(&t->pki, t->dir, false, err, sizeof(err)) == -1) {
-		takctl_warnx("[auth] users %s: %s", cfg->users, err);
-		return (-1);
-	}
-	t->locked = true;
-	if (users_read(t->pki.dirfd, t->base, cfg->users, &t->us, err,
+	if (users_txn_begin(t, cfg->users, gid, lock, err,
 	    sizeof(err)) == -1) {
-		takctl_warnx("%s (nothing changed)", err);
+		takctl_warnx("%s", err);
 		return (-1);
 	}
 	return (0);
 }
 
 void
-user_end(struct user_txn *t)
+user_end(struct users_txn *t)
 {
-	if (t->locked)
-		pki_txn_end(&t->pki);
-	t->locked = false;
-	users_free(t->us);
-	t->us = NULL;
-}
-
-/* Give the staged file (a temporary, ours) to the service group. */
-static int
-user_chown_staged(struct user_txn *t, const char *path)
-{
-	const char	*tmp = t->pki.f[t->pki.n - 1].tmp;
-	int		 fd, rc = 0;
-
-	if (t->gid == (gid_t)-1)
-		return (0);
-	fd = openat(t->pki.dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || fchown(fd, 0, t->gid) == -1 || fsync(fd) == -1) {
-		takctl_warnx("%s: chown root:%u: %s", path, (unsigned)t->gid,
-		    strerror(errno));
-		rc = -1;
-	}
-	if (fd != -1)
-		close(fd);
-	return (rc);
+	users_txn_end(t);
 }
 
 /* Write t->us in place of the file: all or nothing. */
 int
-user_commit(const struct config *cfg, struct user_txn *t)
+user_commit(const struct config *cfg, struct users_txn *t)
 {
-	char	 err[USER_ERR_MAX];
-	char	*buf;
-	size_t	 len;
-	int	 rc = -1;
+	char	 err[USERS_TXN_ERR_MAX];
 
-	if ((buf = users_format(t->us, &len)) == NULL) {
-		takctl_warnx("out of memory");
+	(void)cfg;
+	if (users_txn_commit(t, err, sizeof(err)) == -1) {
+		takctl_warnx("%s", err);
 		return (-1);
 	}
-	if (pki_txn_stage(&t->pki, t->pki.dirfd, t->base, buf, len,
-	    USER_FILE_MODE, err, sizeof(err)) == -1)
-		goto fail;
-	if (user_chown_staged(t, cfg->users) == -1)
-		goto done;
-	if (pki_txn_commit(&t->pki, err, sizeof(err)) == -1)
-		goto fail;
-	rc = 0;
-	goto done;
- fail:
-	takctl_warnx("%s", err);
- done:
-	if (rc == -1)
-		takctl_warnx("%s: not written, nothing changed", cfg->users);
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return (rc);
+	return (0);
 }
 
 /* "Blue, HQ (in), Cyan (out)" into buf. */

@@ -321,7 +321,7 @@ int
 user_import_tak(const struct config *cfg, const char *file)
 {
 	struct import_count	 cnt;
-	struct user_txn		 t;
+	struct users_txn		 t;
 	struct users		*in = NULL;
 	const struct users_user	*u;
 	char			 err[1024];
