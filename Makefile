@@ -67,7 +67,7 @@ API_SRC    = $(addprefix api/,api.c conn.c http.c http_stream.c marti.c channels
 CLUSTER_SRC = $(wildcard cluster/*.c)
 # The admin console (docs/console.md): its own files beside the api's.
 API_SRC   += $(addprefix api/,console.c console_data.c console_ops.c \
-	     console_enroll.c http_push.c)
+	     console_enroll.c console_users.c http_push.c)
 TAKD_SRC   = $(wildcard supervisor/*.c) $(wildcard worker/*.c) $(API_SRC) \
 	     $(COMMON_SRC) $(PASSWORD_SRC) $(CLUSTER_SRC)
 # The CoT codecs (cot/, docs/cot.md): pure, in the daemon and the unit tests.
@@ -91,7 +91,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all run test deps clean bench warnings
 all: $(BIN)/takd $(BIN)/takctl $(BIN)/takd-signer $(BIN)/takd-crlfetch \
-     $(BIN)/takd-ocspfetch
+     $(BIN)/takd-ocspfetch $(BIN)/takd-usersd
 
 $(BIN)/takd: $(call obj,$(TAKD_SRC)) $(PROTO_OBJ)
 	@mkdir -p $(@D)
@@ -109,6 +109,15 @@ SIGNER_SRC = $(wildcard signer/*.c)
 $(BIN)/takd-signer: $(call obj,$(SIGNER_SRC)) $(BUILD)/libtakd.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+
+# takd-usersd (usersd/, docs/security.md "Console: who changes the users
+# file"): writes the users file for the admin console, uid 0 without
+# capabilities.  Its decision (usersd/change.c) is in the archive for the
+# unit tests; the users file's writer and libcrypt, nothing of the network.
+USERSD_SRC = usersd/usersd.c
+$(BIN)/takd-usersd: $(call obj,$(USERSD_SRC)) $(BUILD)/libtakd.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto -lcrypt
 
 # takd-crlfetch (fetch/, docs/revocation.md "CRL from a URL"): fetches
 # [tls] crl_url for the supervisor and checks it.  libcurl
@@ -131,7 +140,7 @@ $(BIN)/takd-ocspfetch: $(call obj,fetch/ocspfetch.c fetch/curl.c)
 # test pulls in only the objects it uses.
 LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c)) \
 	  $(API_SRC) $(CLUSTER_SRC)
-LIB_SRC += $(COT_SRC) $(USERS_TXN_SRC)
+LIB_SRC += $(COT_SRC) usersd/change.c $(USERS_TXN_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 	rm -f $@
 	ar rcs $@ $^

@@ -27,6 +27,7 @@
 #include "api/console.h"
 #include "api/enroll.h"
 #include "api/http.h"
+#include "ipc/users_msg.h"
 #include "shared/clock.h"
 #include "shared/crlset.h"
 #include "shared/grouplist.h"
@@ -254,6 +255,19 @@ api_revoke_ack(struct api *api, const struct ipc_msg *msg)
 	return (0);
 }
 
+/* IPC_MSG_USER_EDIT_ACK: checked and handed over; -1 when malformed. */
+static int
+api_user_edit_ack(struct api *api, const struct ipc_msg *msg)
+{
+	uint32_t	 st;
+	char		 text[USERS_MSG_TEXT_MAX];
+
+	if (users_rep_decode(msg, &st, text, sizeof(text)) == -1)
+		return (-1);
+	console_users_reply(api, msg->hdr.gen_or_peer, st, text);
+	return (0);
+}
+
 static bool
 api_ctl_valid(const struct ipc_msg *msg, uint32_t *arg)
 {
@@ -298,6 +312,9 @@ api_ctl_msg(struct api *api, struct ipc_msg *msg)
 	/* A string among its fields: read, checked and handed over whole. */
 	if (msg->hdr.type == IPC_MSG_REVOKE_ACK && msg->fd == -1 &&
 	    api_revoke_ack(api, msg) == 0)
+		return;
+	if (msg->hdr.type == IPC_MSG_USER_EDIT_ACK && msg->fd == -1 &&
+	    api_user_edit_ack(api, msg) == 0)
 		return;
 	if (!api_ctl_valid(msg, arg)) {
 		log_warnx("control channel: message %u that the api process "

@@ -38,6 +38,7 @@ struct console;
 struct console_data;
 struct console_enroll;
 struct console_ops;
+struct console_users;
 struct crlset;
 struct enroll;
 struct pkgstore;
@@ -83,6 +84,7 @@ struct api {
 	struct console_data	*console_data;
 	struct console_ops	*console_ops;
 	struct console_enroll	*console_enroll;
+	struct console_users	*console_users;
 };
 
 /* api.c */

@@ -858,7 +858,8 @@ console_init(struct api *api, struct api_http *http)
 		api_http_guard(http, console_guard, con);
 	if (console_data_init(api, http) == -1 ||
 	    console_ops_init(api, http) == -1 ||
-	    console_enroll_init(api, http) == -1)
+	    console_enroll_init(api, http) == -1 ||
+	    console_users_init(api, http) == -1)
 		return (-1);
 	log_info("console on the Marti listener: %s", console_cert_optional(
 	    api->cfg) ? "admin certificates and the login form (a "
@@ -882,6 +883,7 @@ console_tick(struct api *api, int64_t now)
 			console_sess_drop(con, &con->sess[i], why);
 	console_data_tick(api, now);
 	console_ops_tick(api, now);
+	console_users_tick(api, now);
 }
 
 void
@@ -894,6 +896,7 @@ console_free(struct api *api)
 		return;
 	console_data_free(api);
 	console_ops_free(api);
+	console_users_free(api);
 	/* The thread first: it may still hold a login's arguments. */
 	pwcheck_free(con->pw);
 	con->pw = NULL;

@@ -93,6 +93,13 @@ void	 console_ops_tick(struct api *, int64_t now_ms);
 /* IPC_MSG_DISCONNECT_ACK: status 0 closed, 1 no session, 2 no worker. */
 void	 console_ops_disconnect_reply(struct api *, uint32_t id,
 	    uint32_t status);
+/* console_users.c: user changes, through the supervisor and takd-usersd. */
+int	 console_users_init(struct api *, struct api_http *);
+void	 console_users_free(struct api *);
+void	 console_users_tick(struct api *, int64_t now_ms);
+/* IPC_MSG_USER_EDIT_ACK: a users_status (ipc/users_msg.h) and words. */
+void	 console_users_reply(struct api *, uint32_t id, uint32_t status,
+	    const char *msg);
 /*
  * IPC_MSG_REVOKE_ACK: status 0 revoked and in force, 1 refused, 2 not
  * installed, 3 unavailable; msg says why in words.

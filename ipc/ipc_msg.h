@@ -236,6 +236,15 @@ enum ipc_msg_type {
 	IPC_MSG_SIGN_REVOKE_REQ,
 	IPC_MSG_SIGN_REVOKE_REP,
 
+	/*
+	 * The admin console changes a user (docs/console.md): api ->
+	 * supervisor -> takd-usersd, and the answer back, the payloads of
+	 * ipc/users_msg.h; gen is the sender's request id.  The supervisor
+	 * reloads the users file after a change before it answers the api.
+	 */
+	IPC_MSG_USER_EDIT,
+	IPC_MSG_USER_EDIT_ACK,
+
 	IPC_MSG_MAX
 };
 

@@ -55,7 +55,7 @@ log_level_parse(const char *s)
 	return (-1);
 }
 
-static const char *
+const char *
 log_level_name(int level)
 {
 	if (level < LOG_ERR || level > LOG_DEBUG || level_names[level] == NULL)

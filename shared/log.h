@@ -31,6 +31,8 @@ enum log_dest {
 
 /* Parse "error", "warning", "info", "debug"; returns -1 when unknown. */
 int	 log_level_parse(const char *);
+/* "error", "warning", "info"...: what log_level_parse() takes. */
+const char *log_level_name(int);
 
 /*
  * Start logging.  For LOG_DEST_FILE, path is opened (created 0640) and the

@@ -34,6 +34,7 @@
 #include "supervisor/proc.h"
 #include "supervisor/reload.h"
 #include "supervisor/round.h"
+#include "supervisor/usersd_proc.h"
 
 #define ADMIN_LINE_MAX	256
 #define ADMIN_MAX_CLIENTS 32
@@ -618,6 +619,7 @@ admin_json_status(const struct sup *sup, const struct round *r,
 	admin_json_workers(sup, r, j);
 	admin_json_api(sup, r, j);
 	admin_json_signer(sup, j);
+	usersd_proc_json(sup, j);
 	cluster_proc_json(sup, j);
 	json_obj_end(j);
 }

@@ -35,6 +35,7 @@
 #include "supervisor/listen.h"
 #include "supervisor/notify.h"
 #include "supervisor/privdrop.h"
+#include "supervisor/usersd_proc.h"
 #include "supervisor/proc.h"
 #include "supervisor/reload.h"
 #include "supervisor/round.h"
@@ -449,6 +450,7 @@ reopen_log(struct sup *s)
 		    log_get_fd());
 	/* takd-signer writes to the file it was started with: a new one. */
 	api_proc_signer_renew(s);
+	usersd_proc_log_fd(s);
 }
 
 static void
@@ -512,6 +514,9 @@ dispatch(struct sup *s, struct epoll_event *ev)
 	case SUP_EV_SIGNER:
 		console_sup_signer_event(s, ev->events);
 		break;
+	case SUP_EV_USERSD:
+		usersd_proc_event(s, ev->events);
+		break;
 	}
 }
 
@@ -554,6 +559,7 @@ main_loop(struct sup *s)
 		timeout = min_timeout(timeout, crl_fetch_tick(s));
 		timeout = min_timeout(timeout, ocsp_tick(s));
 		timeout = min_timeout(timeout, console_sup_tick(s));
+		timeout = min_timeout(timeout, usersd_proc_tick(s));
 		timeout = min_timeout(timeout, expiry_tick(s));
 		timeout = min_timeout(timeout, proc_ready_tick(s));
 		timeout = min_timeout(timeout, ticket_tick(s));
@@ -614,6 +620,7 @@ cleanup(struct sup *s)
 	admin_close(s);
 	api_proc_close_listeners(s);
 	console_sup_free(s);
+	usersd_proc_free(s);
 	signer_close(&s->signer);
 	reload_free(s);		/* its requesters are gone */
 	notify_close();
@@ -773,6 +780,11 @@ main(int argc, char *argv[])
 	if (crl_watch_register(&sup) == -1)
 		fatal("epoll_ctl crl_watch");
 	write_pidfile(&sup);
+	/*
+	 * The console's users file writer keeps uid 0 (without capabilities):
+	 * the last child forked as root, with the signals set up.
+	 */
+	usersd_proc_start(&sup, as_root ? ids.gid : (gid_t)-1);
 	drop_privileges(&sup, &ids, as_root);
 	/* Files owned by the service user; open before any worker forks. */
 	if (state_open(&sup, worker_count(&config), err, sizeof(err)) == -1)

@@ -31,6 +31,7 @@
 #include "supervisor/state.h"
 #include "supervisor/ocsp.h"
 #include "supervisor/ticket.h"
+#include "supervisor/usersd_proc.h"
 #include "worker/worker.h"
 
 #define PROC_CHAN_QUEUE		(1024 * 1024)
@@ -141,6 +142,8 @@ proc_child_prepare(struct sup *sup)
 	ticket_free(sup);
 	/* The signer's files, ca.key among them, are the supervisor's only. */
 	signer_close(&sup->signer);
+	/* takd-usersd's channel is the supervisor's only. */
+	usersd_proc_child_close(sup);
 	/*
 	 * TERM and INT stay blocked: the child reads them from its own
 	 * signalfd, so there is no window where they would kill it outright.
@@ -476,7 +479,7 @@ proc_reap(struct sup *sup)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		/* takd-signer: its own backoff (api_proc_signer_tick()). */
 		if (signer_exited(&sup->signer, pid, status,
-		    clock_mono_ms()))
+		    clock_mono_ms()) || usersd_proc_exited(sup, pid, status))
 			continue;
 		if ((slot = proc_find(sup, pid)) == NULL) {
 			log_debug("reaped unknown child %d", (int)pid);
@@ -644,6 +647,10 @@ proc_ctl_msg(struct sup *sup, struct proc_slot *slot, const struct ipc_msg *m)
 		if (slot->id != TAKD_API_SLOT)
 			break;
 		return (console_sup_revoke(sup, m));
+	case IPC_MSG_USER_EDIT:
+		if (slot->id != TAKD_API_SLOT)
+			break;
+		return (usersd_proc_request(sup, m));
 	case IPC_MSG_CLUSTER_STATUS:
 	case IPC_MSG_CLUSTER_CLIENTS:
 	case IPC_MSG_CLUSTER_CRL:

@@ -43,7 +43,8 @@ enum sup_ev_kind {
 	SUP_EV_CRL_PARSER,	/* the CRL parser's pidfd (crl.c) */
 	SUP_EV_CRL_FETCH,	/* takd-crlfetch's pidfd (crl_fetch.c) */
 	SUP_EV_OCSP_FETCH,	/* takd-ocspfetch's pidfd (ocsp.c) */
-	SUP_EV_SIGNER		/* takd-signer's revocation channel */
+	SUP_EV_SIGNER,		/* takd-signer's revocation channel */
+	SUP_EV_USERSD		/* takd-usersd's channel (usersd_proc.c) */
 };
 
 struct sup_ev {
@@ -163,6 +164,7 @@ struct users_state {
 struct admin_client;
 struct ocsp_state;
 struct console_ops;
+struct usersd_proc;
 struct reload;
 struct round;
 struct store;
@@ -237,6 +239,7 @@ struct sup {
 	uint32_t	 next_req_id;
 	struct round	*rounds;	/* requests to the workers (round.c) */
 	struct console_ops *cops;	/* the console's revocations */
+	struct usersd_proc *usersd;	/* the console's user changes */
 	struct reload	*reload;	/* the reload round (reload.c) */
 
 	struct store	*store;		/* shared state (state.c) */

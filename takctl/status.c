@@ -136,6 +136,29 @@ status_signer(const char *st, size_t len)
 	    ": enrollment answers 503 until takd restarts" : "");
 }
 
+/* takd-usersd (docs/security.md), when the console runs. */
+static void
+status_usersd(const char *st, size_t len)
+{
+	const char	*a;
+	char		 state[32], pid[32], why[128];
+	size_t		 al;
+
+	if (report_get(st, len, "usersd", &a, &al) == -1 || al == 0 ||
+	    a[0] != '{')
+		return;
+	report_cell(a, al, "state", state, sizeof(state));
+	report_cell(a, al, "pid", pid, sizeof(pid));
+	report_cell(a, al, "why", why, sizeof(why));
+	if (strcmp(state, "running") == 0)
+		printf("usersd running, pid %s, %" PRIu64 " user changes, %"
+		    PRIu64 " refused\n", pid, status_num(a, al, "changes"),
+		    status_num(a, al, "refused"));
+	else
+		printf("usersd %s: user changes from the console are "
+		    "unavailable until takd restarts\n", why);
+}
+
 static void
 status_listeners(const char *st, size_t len)
 {
@@ -257,6 +280,7 @@ cmd_status(struct config *c, int argc, char **argv)
 	status_workers(reply, len);
 	status_api(reply, len);
 	status_signer(reply, len);
+	status_usersd(reply, len);
 	putchar('\n');
 	status_listeners(reply, len);
 	printf("Every counter: takctl stats; all of it as JSON: takctl status "

@@ -372,8 +372,41 @@ revoked_everywhere() {
 	    "crl.pem $n_file after the signer's $n_signer"
 }
 
+# User changes refused, each leaving the users file as it was; the
+# helper runs as root without capabilities and the file stays root's,
+# group takd's, 0640.
+users_refused() {
+	setup api.enroll_listen=127.0.0.1:0
+	http users alice pw-alice bob pw-bob "$T/state/users"
+	log_has 'usersd.*admin "alice": add user "mallory" refused: the admin password is wrong' ||
+	    fail "takd-usersd did not log the refusal with the admin's name"
+	local pid
+	pid=$(sget usersd.pid)
+	[ -n "$pid" ] && [ "$pid" -gt 0 ] || fail "no takd-usersd in status"
+	grep -q '^CapEff:[[:space:]]*0*$' "/proc/$pid/status" ||
+	    fail "takd-usersd has capabilities: $(grep Cap /proc/$pid/status)"
+	grep -q '^CapBnd:[[:space:]]*0*$' "/proc/$pid/status" ||
+	    fail "takd-usersd's bounding set: $(grep Cap /proc/$pid/status)"
+	# Gone, it is not respawned (no root left): 503 in words, status
+	# and the log say so.
+	kill -KILL "$pid"
+	_usersd_gone() {
+		takd_status && [ "$(sget usersd.state)" = unavailable ]
+	}
+	wait_for 5 _usersd_gone || fail "status still shows takd-usersd"
+	http users503 alice pw-alice
+	# takctl status's words (at a terminal: script(1) gives it one).
+	script -qec "$TAKCTL -c $CFG status" /dev/null >"$T/st.txt" 2>&1 ||
+	    fail "takctl status"
+	grep -q '^usersd killed by signal 9: user changes from the console are unavailable until takd restarts' \
+	    "$T/st.txt" || { diag_file "$T/st.txt"; fail "takctl status"; }
+	log_has "usersd \\(pid $pid\\) killed by signal 9; it cannot be restarted" ||
+	    fail "no log line for takd-usersd's death"
+}
+
 run_case routes
 run_case session
+run_case users_refused
 run_case expiry
 run_case nonadmin
 run_case cert

@@ -19,6 +19,15 @@ ssl and http.client only.
                                             url URL; no token, a wrong
                                             password (then slowed), a
                                             user's certificate: refused
+  console_http.py users   PORT CA USER PW NONADMIN NONADMIN_PW USERS_FILE
+                                            user changes refused: forged,
+                                            a wrong admin password, an
+                                            admin made or touched, bad
+                                            names and groups, a user who
+                                            exists, no session; the file
+                                            unchanged by each
+  console_http.py users503 PORT CA USER PW  a change while takd-usersd is
+                                            gone: 503, in words
 Exit 0 when every check holds; a failed check prints why and exits 1.
 """
 import base64
@@ -43,10 +52,11 @@ def ctx(ca, cert=None, key=None):
     return c
 
 
-def req(port, ca, method, path, headers=None, cert=None, key=None):
-    h = http.client.HTTPSConnection("localhost", port, timeout=10,
+def req(port, ca, method, path, headers=None, cert=None, key=None,
+        body=None):
+    h = http.client.HTTPSConnection("localhost", port, timeout=20,
                                     context=ctx(ca, cert, key))
-    h.request(method, path, headers=headers or {})
+    h.request(method, path, body=body, headers=headers or {})
     r = h.getresponse()
     body = r.read()
     h.close()
@@ -61,7 +71,8 @@ def routes(port, ca, src):
     text = open(src + "/api/console.c").read() + \
         open(src + "/api/console_data.c").read() + \
         open(src + "/api/console_ops.c").read() + \
-        open(src + "/api/console_enroll.c").read()
+        open(src + "/api/console_enroll.c").read() + \
+        open(src + "/api/console_users.c").read()
     found = re.findall(r'\{ "(/[^"]*)", (API_[A-Z|_ ]+),', text)
     if len(found) < 16:
         fail("only %d console routes found in the sources" % len(found))
@@ -320,6 +331,73 @@ def enroll(port, ca, user, pw, name, name_pw, url, out, crt, key):
               name, ok_ms, times[4]))
 
 
+def users(port, ca, user, pw, other, other_pw, path):
+    """User changes that must be refused, each leaving the file as it was."""
+    st, hs, _ = login(port, ca, user, pw)
+    cookie = cookie_of(hs).split(";")[0]
+    st, _, body = req(port, ca, "GET", "/console/api/session",
+                      {"Cookie": cookie})
+    csrf = json.loads(body)["csrf"]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    ok = dict(form, Cookie=cookie, **{"X-CSRF-Token": csrf})
+    before = open(path, "rb").read()
+
+    def post(op, fields, headers, want, word):
+        st, _, body = req(port, ca, "POST", "/console/api/users/" + op,
+                          headers, body=urllib.parse.urlencode(fields))
+        if st != want or word.encode() not in body:
+            fail("%s %r: %d %r, expected %d with %r" % (
+                op, {k: v for k, v in fields.items()
+                     if "password" not in k}, st, body, want, word))
+        if open(path, "rb").read() != before:
+            fail("%s %r changed the users file" % (op, fields))
+
+    new = {"user": "mallory", "password": "pw-mallory", "groups": "Blue",
+           "admin_password": pw}
+    # Forged: no token, a wrong one, no session at all, a user's
+    # password instead of a session.
+    post("add", new, dict(form, Cookie=cookie), 403, "")
+    post("add", new, dict(form, Cookie=cookie,
+                          **{"X-CSRF-Token": "0" * 64}), 403, "")
+    post("add", new, form, 403, "")
+    auth = base64.b64encode((other + ":" + other_pw).encode()).decode()
+    post("add", new, dict(form, Authorization="Basic " + auth), 403, "")
+    # The admin's password, typed again, is checked by takd-usersd.
+    post("add", dict(new, admin_password="wrong-" + pw), ok, 403,
+         "admin password is wrong")
+    post("delete", {"user": other, "admin_password": ""}, ok, 400,
+         "admin_password")
+    # No admin is made, none is touched.
+    post("add", dict(new, role="admin"), ok, 403, "takctl user")
+    for op, f in (("delete", {}), ("passwd", {"password": "x-new"}),
+                  ("groups", {"groups": "Red"})):
+        post(op, dict(f, user=user, admin_password=pw), ok, 403,
+             "is an admin")
+    # Names and groups as the users file takes them.
+    post("add", dict(new, user="mal:lory"), ok, 400, "not a user name")
+    post("add", dict(new, groups="Blue,Re:d"), ok, 400, "groups")
+    post("add", dict(new, user=other), ok, 409, "exists")
+    post("passwd", {"user": "nobody-here", "password": "x",
+                    "admin_password": pw}, ok, 404, "no user")
+    print("forged, wrong admin password, admin made or touched, bad "
+          "names and groups, an existing user: refused, file unchanged")
+
+
+def users503(port, ca, user, pw):
+    st, hs, _ = login(port, ca, user, pw)
+    cookie = cookie_of(hs).split(";")[0]
+    st, _, body = req(port, ca, "GET", "/console/api/session",
+                      {"Cookie": cookie})
+    h = {"Content-Type": "application/x-www-form-urlencoded",
+         "Cookie": cookie, "X-CSRF-Token": json.loads(body)["csrf"]}
+    st, _, body = req(port, ca, "POST", "/console/api/users/delete", h,
+                      body=urllib.parse.urlencode(
+                          {"user": "bob", "admin_password": pw}))
+    if st != 503 or b"unavailable until takd restarts" not in body:
+        fail("a change without takd-usersd: %d %r" % (st, body))
+    print("without takd-usersd: 503, %s" % json.loads(body)["error"])
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -335,6 +413,10 @@ def main():
         nonadmin(port, ca, a[3], a[4])
     elif cmd == "revoke":
         revoke(port, ca, a[3], a[4], a[5], a[6])
+    elif cmd == "users":
+        users(port, ca, a[3], a[4], a[5], a[6], a[7])
+    elif cmd == "users503":
+        users503(port, ca, a[3], a[4])
     elif cmd == "enroll":
         enroll(port, ca, *a[3:11])
     elif cmd == "cert":
