@@ -37,7 +37,8 @@
 
 enum console_file {
 	CF_INDEX, CF_LOGIN, CF_APP_JS, CF_LOGIN_JS, CF_CSS, CF_LEAFLET_JS,
-	CF_LEAFLET_CSS, CF_ENROLL_JS, CF_MAX
+	CF_LEAFLET_CSS, CF_ENROLL_JS, CF_USERS_JS,
+	CF_MAX
 };
 
 static const struct {
@@ -53,6 +54,7 @@ static const struct {
 	{ "leaflet.js", true, "text/javascript; charset=utf-8" },
 	{ "leaflet.css", true, "text/css; charset=utf-8" },
 	{ "enroll.js", false, "text/javascript; charset=utf-8" },
+	{ "users.js", false, "text/javascript; charset=utf-8" },
 };
 
 struct console_login {
@@ -108,6 +110,7 @@ static const struct {
 	{ "/console/login.js", API_GET, console_asset, CF_LOGIN_JS, true },
 	{ "/console/console.css", API_GET, console_asset, CF_CSS, true },
 	{ "/console/console.js", API_GET, console_asset, CF_APP_JS, false },
+	{ "/console/users.js", API_GET, console_asset, CF_USERS_JS, false },
 	{ "/console/leaflet/leaflet.js", API_GET, console_asset,
 	    CF_LEAFLET_JS, false },
 	{ "/console/leaflet/leaflet.css", API_GET, console_asset,

@@ -267,6 +267,8 @@ async function loadUsers() {
 			    el("td", u.password ? "yes" : "no"),
 			    el("td", u.groups.map((g) => g.name + (g.in && g.out ? "" :
 			    g.in ? " (in)" : " (out)")).join(", ")));
+			// The row's actions: console/users.js.
+			tr.append(typeof userActions === "function" ? userActions(u) : el("td"));
 			tb.append(tr);
 		}
 		say(j.users.length + " users.");

@@ -37,6 +37,15 @@
 #              map and the table, its session closes, the third stays;
 #              takctl and crl.pem show the revocation), non-admin
 #              refused, health, logout; screenshots in $T
+#   users_refused  user changes refused (forged, no session, a wrong
+#              admin password, an admin made or touched, bad names and
+#              groups, a user who exists), the users file unchanged;
+#              takd-usersd without capabilities; killed, not respawned:
+#              503 in words, status and takctl status say so
+#   users_browser  an admin adds a user in the browser, who enrolls on
+#              8446 at once; a password reset refuses the old one; the
+#              delete closes the user's streaming session; the file
+#              stays root's, group takd's, 0640
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -404,6 +413,83 @@ users_refused() {
 	    fail "no log line for takd-usersd's death"
 }
 
+# ecurl OUT PATH [CURL ARGS...]: a request to 8446 ($EPORT), head and
+# body in $T/OUT.head and $T/OUT.
+ecurl() {
+	local out=$1 path=$2
+	shift 2
+	curl -sS --max-time 10 --cacert "$T/pki/ca.pem" \
+	    --resolve "localhost:$EPORT:127.0.0.1" -D "$T/$out.head" \
+	    -o "$T/$out" "$@" "https://localhost:$EPORT$path" 2>"$T/$out.err"
+}
+
+# enroll OUT USER:PASS: signClient/v2 with a CSR of CN=USER; its status.
+enroll() {
+	local name=${2%%:*}
+	[ -s "$T/$name.b64" ] || {
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$T/$name.key" -out "$T/$name.csr" \
+		    -subj "/CN=$name/O=TAK/OU=Field" >>"$T/openssl.log" 2>&1 ||
+		    fail "openssl req"
+		openssl req -in "$T/$name.csr" -outform DER | base64 -w0 \
+		    >"$T/$name.b64"
+	}
+	ecurl "$1" "/Marti/api/tls/signClient/v2" -u "$2" \
+	    -H 'Accept: application/json' --data-binary @"$T/$name.b64"
+	http_status "$T/$1.head"
+}
+
+# An admin adds a user in the browser, who enrolls on 8446 at once (the
+# reload ran); a password reset refuses the old one; the delete closes
+# the user's streaming session.  The users file stays root's, group
+# takd's, 0640.
+users_browser() {
+	local t0 py mode
+	setup api.enroll_listen=127.0.0.1:0 api.cert_o=TAK api.cert_ou=Field
+	EPORT=$(listener_port enroll)
+	[ -n "$EPORT" ] || fail "no enroll listener in status"
+	t0=$(now_ms)
+	"$PY" "$REPO/tests/integ/console/users_browser.py" \
+	    "https://localhost:$APORT" alice pw-alice dave pw-dave-1 \
+	    pw-dave-2 "$T" >"$T/browser.out" 2>&1 &
+	py=$!
+	wait_for 40 test -e "$T/added" ||
+	    { diag_file "$T/browser.out" 30; fail "the browser did not add"; }
+	grep -q '^dave:\$y\$.*:user:Blue::$' "$T/state/users" ||
+	    { diag_file "$T/state/users"; fail "dave not in the users file"; }
+	if [ "$(id -u)" -eq 0 ]; then
+		mode=$(stat -c '%U:%G %a' "$T/state/users")
+		expect_eq "$mode" "root:$(id -gn "$TAKD_USER") 640" \
+		    "the users file's owner, group and mode"
+	fi
+	expect_eq "$(enroll e1 dave:pw-dave-1)" 200 "dave enrolls"
+	"$PY" -c 'import json, sys
+print("-----BEGIN CERTIFICATE-----\n" + json.load(open(sys.argv[1]))[
+    "signedCert"].strip() + "\n-----END CERTIFICATE-----")' "$T/e1" \
+	    >"$T/dave.pem" || { diag_file "$T/e1"; fail "no signedCert"; }
+	touch "$T/go-passwd"
+	wait_for 20 test -e "$T/passwd" ||
+	    { diag_file "$T/browser.out" 30; fail "no password reset"; }
+	expect_eq "$(enroll e2 dave:pw-dave-1)" 401 "dave's old password"
+	expect_eq "$(enroll e3 dave:pw-dave-2)" 200 "dave's new password"
+	# dave streams with the enrolled certificate until deleted.
+	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" --cert "$T/dave.pem" \
+	    --key "$T/dave.key" --hold 60 >"$T/dave.out" 2>&1 &
+	local cd=$!
+	_dave() { takd_status && [ "$(wsum sessions)" -ge 1 ]; }
+	wait_for 10 _dave || fail "dave's client did not connect"
+	touch "$T/go-delete"
+	wait "$py" || { diag_file "$T/browser.out" 30; fail "the browser test"; }
+	grep -v '^browser:' "$T/browser.out" | while read -r l; do
+		diag "$l"; done
+	diag "$(tail -n 1 "$T/browser.out"), $(( $(now_ms) - t0 )) ms in all"
+	gone "$cd" dave
+	! grep -q '^dave:' "$T/state/users" || fail "dave still in the file"
+	log_has 'usersd.*admin "alice": delete user "dave": user "dave" deleted' ||
+	    fail "takd-usersd did not log the delete with the admin's name"
+	[ -s "$T/users.png" ] || fail "no screenshot"
+}
+
 run_case routes
 run_case session
 run_case users_refused
@@ -414,4 +500,5 @@ run_case revoke
 run_case live
 run_case enroll
 run_case browser
+run_case users_browser
 finish

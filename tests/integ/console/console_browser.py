@@ -210,4 +210,5 @@ def main():
           (len(callsigns), time.monotonic() - T0))
 
 
-main()
+if __name__ == "__main__":
+    main()
