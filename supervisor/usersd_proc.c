@@ -441,8 +441,10 @@ usersd_answer(struct sup *sup, struct usersd_proc *up, uint32_t id,
     uint32_t st, const char *msg)
 {
 	if (up->stage != USERSD_ASKED || id != up->next_id) {
-		log_warnx("usersd: an answer nobody waits for (request %u)",
-		    id);
+		log_warnx("usersd: a late answer (request %u): %s", id, msg);
+		/* Given up on, but written: the file must still take effect. */
+		if (st == USERS_ST_OK)
+			(void)reload_start(sup, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (st != USERS_ST_OK) {
@@ -523,7 +525,6 @@ usersd_proc_tick(struct sup *sup)
 		usersd_reload(sup, up);
 	else {
 		log_warnx("usersd: no answer in %d ms", USERSD_ANSWER_MS);
-		usersd_unavailable(up, msg, sizeof(msg));
 		snprintf(msg, sizeof(msg), "the helper takd-usersd did not "
 		    "answer in time; look at the users again");
 		usersd_finish(sup, up, USERS_ST_UNAVAILABLE, msg);
