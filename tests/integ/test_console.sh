@@ -42,6 +42,8 @@
 #              groups, a user who exists), the users file unchanged;
 #              takd-usersd without capabilities; killed, not respawned:
 #              503 in words, status and takctl status say so
+#   users_concurrent  six adds from the console and six takctl user add
+#              at the same time: none lost
 #   users_browser  an admin adds a user in the browser, who enrolls on
 #              8446 at once; a password reset refuses the old one; the
 #              delete closes the user's streaming session; the file
@@ -413,6 +415,30 @@ users_refused() {
 	    fail "no log line for takd-usersd's death"
 }
 
+# The console and takctl add users at the same time: takd-usersd takes
+# takctl's lock, so no change is lost.
+users_concurrent() {
+	local py i n
+	setup api.enroll_listen=127.0.0.1:0
+	"$PY" "$HTTP" users_many "$APORT" "$T/pki/ca.pem" alice pw-alice 6 \
+	    web >"$T/many.out" 2>&1 &
+	py=$!
+	for i in 1 2 3 4 5 6; do
+		printf 'pw-%s\n' "$i" | "$TAKCTL" -c "$CFG" user add "ctl$i" \
+		    --groups Red >>"$T/takctl.log" 2>&1 ||
+		    { diag_file "$T/takctl.log"; fail "takctl user add ctl$i"; }
+	done
+	wait "$py" || { diag_file "$T/many.out"; fail "the console's adds"; }
+	diag "$(cat "$T/many.out"), 6 takctl adds beside"
+	for i in 1 2 3 4 5 6; do
+		grep -q "^web$i:" "$T/state/users" && grep -q "^ctl$i:" \
+		    "$T/state/users" || { diag_file "$T/state/users";
+		    fail "web$i or ctl$i lost"; }
+	done
+	n=$(grep -c '^[^#]' "$T/state/users")
+	expect_eq "$n" 14 "users in the file"
+}
+
 # ecurl OUT PATH [CURL ARGS...]: a request to 8446 ($EPORT), head and
 # body in $T/OUT.head and $T/OUT.
 ecurl() {
@@ -501,4 +527,5 @@ run_case live
 run_case enroll
 run_case browser
 run_case users_browser
+run_case users_concurrent
 finish

@@ -26,6 +26,9 @@ ssl and http.client only.
                                             names and groups, a user who
                                             exists, no session; the file
                                             unchanged by each
+  console_http.py users_many PORT CA USER PW N PREFIX
+                                            adds PREFIX1..PREFIXN one after
+                                            the other (prints the time)
   console_http.py users503 PORT CA USER PW  a change while takd-usersd is
                                             gone: 503, in words
 Exit 0 when every check holds; a failed check prints why and exits 1.
@@ -383,6 +386,24 @@ def users(port, ca, user, pw, other, other_pw, path):
           "names and groups, an existing user: refused, file unchanged")
 
 
+def users_many(port, ca, user, pw, n, prefix):
+    st, hs, _ = login(port, ca, user, pw)
+    cookie = cookie_of(hs).split(";")[0]
+    st, _, body = req(port, ca, "GET", "/console/api/session",
+                      {"Cookie": cookie})
+    h = {"Content-Type": "application/x-www-form-urlencoded",
+         "Cookie": cookie, "X-CSRF-Token": json.loads(body)["csrf"]}
+    t0 = time.monotonic()
+    for i in range(1, int(n) + 1):
+        f = {"user": "%s%d" % (prefix, i), "password": "pw-%d" % i,
+             "groups": "Blue", "admin_password": pw}
+        st, _, body = req(port, ca, "POST", "/console/api/users/add", h,
+                          body=urllib.parse.urlencode(f))
+        if st != 200:
+            fail("add %s: %d %r" % (f["user"], st, body))
+    print("%s users added in %.0f ms" % (n, (time.monotonic() - t0) * 1000))
+
+
 def users503(port, ca, user, pw):
     st, hs, _ = login(port, ca, user, pw)
     cookie = cookie_of(hs).split(";")[0]
@@ -415,6 +436,8 @@ def main():
         revoke(port, ca, a[3], a[4], a[5], a[6])
     elif cmd == "users":
         users(port, ca, a[3], a[4], a[5], a[6], a[7])
+    elif cmd == "users_many":
+        users_many(port, ca, a[3], a[4], a[5], a[6])
     elif cmd == "users503":
         users503(port, ca, a[3], a[4])
     elif cmd == "enroll":
