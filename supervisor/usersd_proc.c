@@ -57,7 +57,7 @@ struct usersd_proc {
 	uint32_t	 api_id;	/* the request in flight */
 	uint32_t	 next_id;
 	int64_t		 deadline_ms;
-	char		 admin[64];
+	char		 admin[USERS_NAME_MAX];
 	char		 msg[USERS_MSG_TEXT_MAX];
 	uint64_t	 changes;
 	uint64_t	 refused;
@@ -348,7 +348,6 @@ usersd_proc_request(struct sup *sup, const struct ipc_msg *m)
 	struct ipc_buf		*b;
 	char			 msg[USERS_MSG_TEXT_MAX];
 	uint32_t		 api_id = m->hdr.gen_or_peer;
-	int			 rc = 0;
 
 	if ((r = malloc(sizeof(*r))) == NULL) {
 		usersd_reply(sup, api_id, USERS_ST_ERROR, "out of memory");
@@ -394,7 +393,7 @@ usersd_proc_request(struct sup *sup, const struct ipc_msg *m)
  done:
 	users_req_clear(r);
 	free(r);
-	return (rc);
+	return (0);
 }
 
 static void

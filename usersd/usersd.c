@@ -101,10 +101,20 @@ usersd_drop_caps(gid_t gid)
 	if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) == -1)
 		log_warn("prctl(PR_SET_SECUREBITS): going on with the "
 		    "capabilities dropped only");
+	/*
+	 * Without CAP_SETPCAP (a unit's CapabilityBoundingSet without it)
+	 * the bounding set stays as it is: with no capability left and
+	 * no_new_privs, an exec gains none from it anyway.
+	 */
 	for (cap = 0; cap < USERSD_CAP_TRIES; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
 			if (errno == EINVAL)
 				break;		/* past the last one */
+			if (errno == EPERM) {
+				log_warnx("prctl(PR_CAPBSET_DROP): no "
+				    "CAP_SETPCAP; the bounding set is kept");
+				break;
+			}
 			fatal("prctl(PR_CAPBSET_DROP, %d)", cap);
 		}
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);

@@ -423,7 +423,8 @@ systemd_unit() {
 # in a root-owned log directory (LogsDirectory=, 0755); leave state_dir and
 # run_dir root's, the store the service user's; start a second time over
 # the pidfile and admin socket the first one left; reload the CRL.  No
-# capability is left after the drop.
+# capability is left after the drop; with the console on, takd-usersd
+# (uid 0) runs with none either and an empty bounding set.
 unit_capabilities() {
 	local caps bset pid
 	[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null ||
@@ -437,14 +438,22 @@ unit_capabilities() {
 	mkdir -m 755 "$T/state"	# as etc/takd.service makes it
 	use_pki "$T/state/pki"
 	write_config "$T/takd.ini" server.workers=1 server.run_dir="$T/run" \
-	    pki.dir="$T/state/pki" server.log="$T/logs/takd.log"
+	    pki.dir="$T/state/pki" server.log="$T/logs/takd.log" \
+	    api.enabled=yes api.listen=127.0.0.1:0 \
+	    api.enroll_listen=127.0.0.1:0 console.enabled=yes \
+	    console.www_dir="$REPO/console"
 	cat >"$T/takd-caps" <<-EOF
 	#!/bin/sh
 	exec setpriv --bounding-set -all,$bset --inh-caps -all -- "$TAKD" "\$@"
 	EOF
 	chmod +x "$T/takd-caps"
 	TAKD=$T/takd-caps start_takd
-	for pid in "$TAKD_PID" $(worker_pids); do
+	pid=$(sget usersd.pid)
+	[ -n "$pid" ] && [ "$pid" -gt 0 ] ||
+	    fail "no takd-usersd: $(sget usersd.why)"
+	expect_eq "$(proc_field "$pid" CapBnd)" 0000000000000000 \
+	    "takd-usersd's bounding set"
+	for pid in "$TAKD_PID" $(worker_pids) "$pid"; do
 		expect_eq "$(proc_field "$pid" CapEff)" 0000000000000000 \
 		    "effective capabilities of $pid"
 	done
