@@ -267,7 +267,7 @@ FUZZ_TARGETS	+= multipart
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	= -std=c11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 		  -fsanitize=fuzzer-no-link $(WARN) -MMD -MP
-FUZZ_IPC_OBJ	= ipc/ipc.o worker/fanout.o worker/outq.o worker/tls.o \
+FUZZ_IPC_OBJ	= ipc/ipc.o ipc/users_msg.o worker/fanout.o worker/outq.o worker/tls.o \
 		  worker/sesscache.o \
 		  cot/takp_frame.o \
 		  shared/log.o shared/clock.o shared/counters.o shared/crlset.o \

@@ -42,6 +42,8 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "ipc/ipc_msg.h"
+#include "ipc/users_msg.h"
 #include "shared/counters.h"
 #include "shared/crlset.h"
 #include "shared/grouplist.h"
@@ -303,6 +305,42 @@ decode_group_counts(struct ipc_rd *rd)
 	free(v);
 }
 
+/*
+ * The console's user changes (ipc/users_msg.h), as the supervisor and
+ * takd-usersd decode them: an accepted request encodes back to the very
+ * bytes received.
+ */
+static void
+decode_user_edit(const struct ipc_msg *m)
+{
+	struct users_req	*r;
+	struct ipc_buf		*b;
+	char			 msg[USERS_MSG_TEXT_MAX];
+	uint32_t		 st;
+
+	if (m->hdr.type == IPC_MSG_USER_EDIT_ACK) {
+		if (users_rep_decode(m, &st, msg, sizeof(msg)) == 0 &&
+		    (st >= USERS_ST_MAX || strlen(msg) >= sizeof(msg)))
+			fz_fail("accepted user edit answer out of range", st, 0);
+		return;
+	}
+	if ((r = malloc(sizeof(*r))) == NULL || (b = malloc(sizeof(*b))) ==
+	    NULL) {
+		free(r);
+		return;
+	}
+	if (users_req_decode(m, r) == 0) {
+		ipc_buf_init(b);
+		if (users_req_encode(r, b) == -1 || b->len != m->len ||
+		    memcmp(b->data, m->payload, m->len) != 0)
+			fz_fail("accepted user edit does not encode back",
+			    (long)b->len, (long)m->len);
+		users_req_clear(r);
+	}
+	free(b);
+	free(r);
+}
+
 /* The fixed layouts of the control messages, as their handlers read them. */
 static void
 decode_ctl(const struct ipc_msg *m)
@@ -335,6 +373,10 @@ decode_ctl(const struct ipc_msg *m)
 		break;
 	case IPC_MSG_EVENT_CREDIT:
 		ipc_get_u64(&rd);
+		break;
+	case IPC_MSG_USER_EDIT:
+	case IPC_MSG_USER_EDIT_ACK:
+		decode_user_edit(m);
 		break;
 	case IPC_MSG_DEPARTED:
 		/* str uid, str type, str groups, until the payload ends. */

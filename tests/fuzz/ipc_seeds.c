@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "ipc/ipc.h"
+#include "ipc/users_msg.h"
 #include "shared/counters.h"
 #include "shared/crlset.h"
 #include "shared/grouplist.h"
@@ -261,6 +262,29 @@ seeds_ctl(void)
 	ipc_put_u64(&b, 65536);
 	seed("event-credit", 0, IPC_MSG_EVENT_CREDIT, 0, b.data, b.len, -1,
 	    NULL, 0);
+
+	/* The console's user changes (ipc/users_msg.h). */
+	{
+		static struct users_req	 r;
+
+		memset(&r, 0, sizeof(r));
+		r.op = USERS_OP_ADD;
+		snprintf(r.admin, sizeof(r.admin), "alice");
+		snprintf(r.admin_pw, sizeof(r.admin_pw), "pw-alice");
+		snprintf(r.user, sizeof(r.user), "dave");
+		snprintf(r.password, sizeof(r.password), "pw-dave");
+		snprintf(r.groups, sizeof(r.groups), "Blue,HQ");
+		snprintf(r.out, sizeof(r.out), "Cyan");
+		ipc_buf_init(&b);
+		(void)users_req_encode(&r, &b);
+		seed("user-edit", 0, IPC_MSG_USER_EDIT, 5, b.data, b.len, -1,
+		    NULL, 0);
+		ipc_buf_init(&b);
+		(void)users_rep_encode(USERS_ST_DENIED, "the admin password "
+		    "is wrong", &b);
+		seed("user-edit-ack", 0, IPC_MSG_USER_EDIT_ACK, 5, b.data,
+		    b.len, -1, NULL, 0);
+	}
 	close(null_fd);
 	seeds_ticket_keys();
 }
