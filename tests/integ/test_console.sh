@@ -42,6 +42,9 @@
 #              groups, a user who exists), the users file unchanged;
 #              takd-usersd without capabilities; killed, not respawned:
 #              503 in words, status and takctl status say so
+#   usersd_direct  takd-usersd alone on its channel: wrong admin
+#              passwords and a non-admin refused, the file unchanged; uid
+#              0 without capabilities; a bad frame: exit 1
 #   users_concurrent  six adds from the console and six takctl user add
 #              at the same time: none lost
 #   users_browser  an admin adds a user in the browser, who enrolls on
@@ -415,6 +418,24 @@ users_refused() {
 	    fail "no log line for takd-usersd's death"
 }
 
+# takd-usersd alone, its channel spoken to directly: the admin's password
+# is its own check, not the supervisor's nor the api's.
+usersd_direct() {
+	local gid=-
+	mkdir -m 755 "$T/state"
+	write_config "$T/takd.ini"
+	adduser alice pw-alice --role admin
+	adduser bob pw-bob
+	[ "$(id -u)" -eq 0 ] && gid=$(id -g "$TAKD_USER")
+	"$PY" "$REPO/tests/integ/console/usersd_direct.py" \
+	    "$(dirname "$TAKD")/takd-usersd" "$T/state/users" "$gid" \
+	    >"$T/direct.out" 2>&1 ||
+	    { diag_file "$T/direct.out" 30; fail "usersd_direct.py"; }
+	diag "$(tail -n 1 "$T/direct.out")"
+	grep -q 'admin "bob": add user "eve" refused' "$T/direct.out" ||
+	    fail "no log line of the refusal"
+}
+
 # The console and takctl add users at the same time: takd-usersd takes
 # takctl's lock, so no change is lost.
 users_concurrent() {
@@ -519,6 +540,7 @@ print("-----BEGIN CERTIFICATE-----\n" + json.load(open(sys.argv[1]))[
 run_case routes
 run_case session
 run_case users_refused
+run_case usersd_direct
 run_case expiry
 run_case nonadmin
 run_case cert
