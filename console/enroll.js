@@ -128,7 +128,7 @@ function console_enroll_show(user, password) {
 	if (!d.open)
 		d.showModal();
 	if (password)
-		enrollFetch(password);
+		return enrollFetch(password);
 	else
 		document.getElementById("enroll-password").focus();
 }

@@ -62,6 +62,9 @@ async function userSubmit() {
 			f[k] = document.getElementById("ud-" + k).value.replace(/\s*,\s*/g, ",").trim();
 	document.getElementById("ud-admin").value = "";
 	document.getElementById("ud-password").value = "";
+	// The one moment the console knows this user's password: right after
+	// the admin set it, the enrollment dialog can show the codes at once.
+	const pw = (op === "add" || op === "passwd") ? f.password : "";
 	say(USER_OPS[op].title(name) + ": working…");
 	try {
 		const j = await api("/console/api/users/" + op, { method: "POST",
@@ -70,6 +73,8 @@ async function userSubmit() {
 		if (op === "add")
 			document.getElementById("user-add").reset();
 		await loadUsers();
+		if (pw && typeof console_enroll_show === "function")
+			await console_enroll_show(name, pw);
 		say(j.message || (name + ": done."));
 	} catch (e) {
 		say(USER_OPS[op].title(name) + ": " + e.message, true);

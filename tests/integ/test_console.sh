@@ -460,18 +460,9 @@ users_concurrent() {
 	expect_eq "$n" 14 "users in the file"
 }
 
-# ecurl OUT PATH [CURL ARGS...]: a request to 8446 ($EPORT), head and
-# body in $T/OUT.head and $T/OUT.
-ecurl() {
-	local out=$1 path=$2
-	shift 2
-	curl -sS --max-time 10 --cacert "$T/pki/ca.pem" \
-	    --resolve "localhost:$EPORT:127.0.0.1" -D "$T/$out.head" \
-	    -o "$T/$out" "$@" "https://localhost:$EPORT$path" 2>"$T/$out.err"
-}
-
-# enroll OUT USER:PASS: signClient/v2 with a CSR of CN=USER; its status.
-enroll() {
+# sign_v2 OUT USER:PASS: signClient/v2 with a CSR of CN=USER; its status
+# (ecurl: tests/integ/lib.sh).
+sign_v2() {
 	local name=${2%%:*}
 	[ -s "$T/$name.b64" ] || {
 		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
@@ -509,7 +500,7 @@ users_browser() {
 		expect_eq "$mode" "root:$(id -gn "$TAKD_USER") 640" \
 		    "the users file's owner, group and mode"
 	fi
-	expect_eq "$(enroll e1 dave:pw-dave-1)" 200 "dave enrolls"
+	expect_eq "$(sign_v2 e1 dave:pw-dave-1)" 200 "dave enrolls"
 	"$PY" -c 'import json, sys
 print("-----BEGIN CERTIFICATE-----\n" + json.load(open(sys.argv[1]))[
     "signedCert"].strip() + "\n-----END CERTIFICATE-----")' "$T/e1" \
@@ -517,8 +508,8 @@ print("-----BEGIN CERTIFICATE-----\n" + json.load(open(sys.argv[1]))[
 	touch "$T/go-passwd"
 	wait_for 20 test -e "$T/passwd" ||
 	    { diag_file "$T/browser.out" 30; fail "no password reset"; }
-	expect_eq "$(enroll e2 dave:pw-dave-1)" 401 "dave's old password"
-	expect_eq "$(enroll e3 dave:pw-dave-2)" 200 "dave's new password"
+	expect_eq "$(sign_v2 e2 dave:pw-dave-1)" 401 "dave's old password"
+	expect_eq "$(sign_v2 e3 dave:pw-dave-2)" 200 "dave's new password"
 	# dave streams with the enrolled certificate until deleted.
 	"$TAKCLIENT" --connect "127.0.0.1:$TAKD_PORT" --cert "$T/dave.pem" \
 	    --key "$T/dave.key" --hold 60 >"$T/dave.out" 2>&1 &

@@ -57,6 +57,25 @@ def row_button(drv, out, user, op):
     return b[0]
 
 
+def enroll_shown(drv, out, user, what):
+    """Right after the admin set a password, the enrollment dialog shows
+    the user's QR code; closing it drops the code."""
+    try:
+        WebDriverWait(drv, 10).until(lambda d: d.execute_script(
+            "const i = document.getElementById('enroll-qr');"
+            "return i && i.complete && i.naturalWidth > 0 &&"
+            " document.getElementById('enroll-dialog').open"))
+    except TimeoutException:
+        fail("%s: no enrollment code shown for %r" % (what, user), drv, out)
+    title = drv.find_element(By.ID, "enroll-title").text
+    if user not in title:
+        fail("%s: the enrollment dialog is %r" % (what, title), drv, out)
+    drv.save_screenshot("%s/enroll-after-%s.png" % (out, what))
+    drv.find_element(By.ID, "enroll-close").click()
+    WebDriverWait(drv, 5).until(lambda d: not d.execute_script(
+        "return document.getElementById('enroll-dialog').open"))
+
+
 def step(drv, out, done, go):
     open(os.path.join(out, done), "w").close()
     end = time.monotonic() + 60
@@ -94,6 +113,7 @@ def main():
             user, (time.monotonic() - t0) * 1000,
             drv.find_element(By.ID, "status").text))
         drv.save_screenshot(out + "/users.png")
+        enroll_shown(drv, out, user, "add")
         step(drv, out, "added", "go-passwd")
 
         t0 = time.monotonic()
@@ -105,6 +125,7 @@ def main():
         status_says(drv, out, "password changed", "passwd")
         print("password of %r reset in %.0f ms" % (
             user, (time.monotonic() - t0) * 1000))
+        enroll_shown(drv, out, user, "passwd")
         step(drv, out, "passwd", "go-delete")
 
         t0 = time.monotonic()
