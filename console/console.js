@@ -290,10 +290,27 @@ async function loadHealth() {
 			if (j.crl.seconds_to_next_update !== null && j.crl.seconds_to_next_update !== undefined)
 				row("CRL next update in", Math.floor(j.crl.seconds_to_next_update / 86400) + " days");
 		}
-		// Certificate expiries and cluster nodes: shown here once takctl
-		// status carries them (docs/console.md).
-		if (j.certificates) row("certificate expiries", JSON.stringify(j.certificates));
-		if (j.cluster) row("cluster", JSON.stringify(j.cluster));
+		// Expiries and nodes as takctl status gives them (supervisor/
+		// expiry.c, cluster_proc.c): the same figures, read here.
+		const ex = j.expiry;
+		if (ex) {
+			const when = (e) => !e || e.days_left === null ? "unknown" :
+			    e.not_after + " (" + (e.days_left < 0 ? "EXPIRED" : e.days_left + " days left") + ")";
+			row("server certificate expires", when(ex.server_cert));
+			row("CA expires", when(ex.ca));
+			const cc = ex.client_certs || {};
+			row("client certificates expiring within " + ex.cert_warn_days + " days",
+			    cc.expiring === null || cc.expiring === undefined ? "not counted yet (takctl pki expiring)" : cc.expiring);
+		}
+		const cl = j.cluster;
+		if (cl) {
+			const link = cl.link || {};
+			row("cluster", cl.name + ", node " + cl.node + (cl.running ? "" : " (NOT RUNNING)") +
+			    ", NATS " + (link.nats_connected ? "connected" : "DISCONNECTED"));
+			for (const n of link.nodes || [])
+				row("node " + n.id, n.clients + " clients, heard " +
+				    (n.last_heard_ms_ago / 1000).toFixed(1) + " s ago" + (n.in_step ? "" : ", catching up"));
+		}
 		row("drops", w.reduce((a, x) => a + Object.values(x.dropped || {}).reduce((p, q) => p + (+q || 0), 0), 0));
 		document.getElementById("health-json").textContent = JSON.stringify(j, null, 2);
 		say("Health refreshed.");

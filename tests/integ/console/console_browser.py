@@ -13,6 +13,7 @@ other client stays), filters the table, opens the health and users views,
 logs out.  Screenshots go to OUTDIR.  Exit 0 when every check holds; 1
 with the reason.
 """
+import re
 import sys
 import time
 
@@ -192,6 +193,14 @@ def main():
                 (By.ID, "status"), "Health refreshed"))
         except TimeoutException:
             fail("the health view gave no figures", drv, out)
+        # The expiries of takctl status, read as the operator reads them.
+        rows = drv.execute_script(
+            "return Object.fromEntries([...document.querySelectorAll("
+            "'#health-summary tr')].map(r => [r.cells[0].textContent, "
+            "r.cells[1].textContent]))")
+        for k in ("server certificate expires", "CA expires"):
+            if not re.search(r"\d+ days left", rows.get(k, "")):
+                fail("health: %r is %r" % (k, rows.get(k)), drv, out)
         drv.save_screenshot(out + "/health.png")
         drv.find_element(By.ID, "tab-users").click()
         WebDriverWait(drv, 10).until(EC.text_to_be_present_in_element(
