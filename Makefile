@@ -140,7 +140,7 @@ $(BIN)/takd-ocspfetch: $(call obj,fetch/ocspfetch.c fetch/curl.c)
 # test pulls in only the objects it uses.
 LIB_SRC = $(COMMON_SRC) $(PKI_SRC) $(PASSWORD_SRC) $(filter-out %/main.c,$(wildcard supervisor/*.c worker/*.c)) \
 	  $(API_SRC) $(CLUSTER_SRC)
-LIB_SRC += $(COT_SRC) usersd/change.c $(USERS_TXN_SRC)
+LIB_SRC += $(COT_SRC) usersd/change.c usersd/sandbox.c $(USERS_TXN_SRC)
 $(BUILD)/libtakd.a: $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 	rm -f $@
 	ar rcs $@ $^

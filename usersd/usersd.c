@@ -56,6 +56,7 @@
 #include "shared/trust.h"
 #include "shared/users_txn.h"
 #include "usersd/change.h"
+#include "usersd/sandbox.h"
 #include "usersd/usersd.h"
 
 #define USERSD_NOFILE		32
@@ -161,6 +162,28 @@ usersd_harden(void)
 		fatal("setrlimit(RLIMIT_FSIZE)");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+}
+
+/*
+ * Beneath the users file's directory only (usersd/sandbox.c: uid 0 still
+ * owns /etc/passwd).  A kernel without Landlock is said loudly and
+ * tolerated: the capability drop holds there alone.
+ */
+static void
+usersd_confine(const char *path)
+{
+	char	 dir[PATH_MAX], base[PATH_MAX], err[256];
+	int	 rc;
+
+	if (trust_split(path, dir, base) == -1)
+		fatalx_status(USERSD_EX_START, "%s: not a file path", path);
+	if ((rc = usersd_sandbox(dir, err, sizeof(err))) == -1)
+		fatalx_status(USERSD_EX_START, "sandbox: %s", err);
+	if (rc == 1)
+		log_warnx("sandbox: %s: files of root's outside %s stay "
+		    "writable to this process", err, dir);
+	else
+		log_debug("sandbox: files beneath %s only", dir);
 }
 
 /* A token bucket over requests: the brake on a guessing api. */
@@ -359,6 +382,7 @@ main(int argc, char *argv[])
 	if (geteuid() == 0)
 		usersd_drop_caps(ud.gid);
 	usersd_harden();
+	usersd_confine(ud.path);
 	/* Root's files (or, not started as root, ours) are the trusted. */
 	trust_set_owner(geteuid());
 	if ((ud.chan = ipc_chan_new(USERSD_FD_SOCK, USERSD_QUEUE_MAX)) ==

@@ -6,7 +6,14 @@
  * exists or does not: refused with the right status and the set
  * unchanged; add, passwd, groups and delete applied, the new password
  * hashed (it verifies, the old one does not), the role always "user".
+ * And the sandbox (usersd/sandbox.c): once in it, a process writes,
+ * renames and removes beneath its directory only, whatever it owns.
  */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -22,6 +30,7 @@
 #include "shared/users.h"
 #include "tests/unit/unit.h"
 #include "usersd/change.h"
+#include "usersd/sandbox.h"
 
 static char	 hash_alice[USERS_HASH_MAX];
 static char	 hash_bob[USERS_HASH_MAX];
@@ -258,6 +267,76 @@ test_decode(void **state)
 	free(b);
 }
 
+/*
+ * What a helper taken over would try first: a file of its own uid outside
+ * its directory (for root: /etc/passwd).  Checked in a child, the sandbox
+ * being for good.  Exit codes: 0 all held, 77 no Landlock, else the step.
+ */
+static int
+sandbox_child(const char *in, const char *out)
+{
+	char	 err[256], p[512], q[512];
+	int	 fd, rc;
+
+	if ((rc = usersd_sandbox(in, err, sizeof(err))) == 1)
+		return (77);
+	if (rc == -1)
+		return (10);
+	snprintf(p, sizeof(p), "%s/users.tmp", in);
+	snprintf(q, sizeof(q), "%s/users", in);
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0640)) == -1)
+		return (11);
+	if (write(fd, "x\n", 2) != 2 || fsync(fd) == -1 || close(fd) == -1)
+		return (12);
+	if (rename(p, q) == -1)
+		return (13);
+	snprintf(p, sizeof(p), "%s/victim", out);
+	if (open(p, O_WRONLY | O_APPEND) != -1 || errno != EACCES)
+		return (14);
+	snprintf(p, sizeof(p), "%s/new", out);
+	if (open(p, O_WRONLY | O_CREAT, 0600) != -1 || errno != EACCES)
+		return (15);
+	snprintf(p, sizeof(p), "%s/victim", out);
+	if (unlink(p) != -1 || errno != EACCES)
+		return (16);
+	/* Moving its file out, or another in, is refused too. */
+	snprintf(p, sizeof(p), "%s/moved", out);
+	if (rename(q, p) != -1)
+		return (17);
+	return (0);
+}
+
+static void
+test_sandbox(void **state)
+{
+	char	 in[256], out[256], p[512];
+	pid_t	 pid;
+	int	 st, fd, nfds = unit_count_fds();
+
+	(void)state;
+	assert_int_equal(unit_tmpdir_make(in, sizeof(in), "usersd-in"), 0);
+	assert_int_equal(unit_tmpdir_make(out, sizeof(out), "usersd-out"), 0);
+	snprintf(p, sizeof(p), "%s/victim", out);
+	assert_int_not_equal(fd = open(p, O_WRONLY | O_CREAT, 0600), -1);
+	close(fd);
+	if ((pid = fork()) == 0)
+		_exit(sandbox_child(in, out));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		print_message("no Landlock in this kernel: sandbox not tried\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* Outside, nothing moved; inside, the new file is there. */
+	snprintf(p, sizeof(p), "%s/victim", out);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/users", in);
+	assert_int_equal(access(p, F_OK), 0);
+	assert_int_equal(unit_tmpdir_remove(in, nfds), 0);
+	assert_int_equal(unit_tmpdir_remove(out, nfds), 0);
+}
+
 int
 main(void)
 {
@@ -265,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_sandbox),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
