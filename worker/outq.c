@@ -10,6 +10,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,34 @@ outq_hash(const char *s)
 	return (h);
 }
 
+/* The two bits of key in the queue's filter (outq.h). */
+static void
+outq_bloom_bits(uint64_t key, unsigned *a, unsigned *b)
+{
+	*a = (unsigned)(key % OUTQ_BLOOM_BITS);
+	*b = (unsigned)((key >> 32) % OUTQ_BLOOM_BITS);
+}
+
+static void
+outq_bloom_add(struct outq *q, uint64_t key)
+{
+	unsigned	 a, b;
+
+	outq_bloom_bits(key, &a, &b);
+	q->sa_keys[a / 64] |= (uint64_t)1 << (a % 64);
+	q->sa_keys[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
+static bool
+outq_bloom_has(const struct outq *q, uint64_t key)
+{
+	unsigned	 a, b;
+
+	outq_bloom_bits(key, &a, &b);
+	return ((q->sa_keys[a / 64] >> (a % 64) & 1) &&
+	    (q->sa_keys[b / 64] >> (b % 64) & 1));
+}
+
 static struct outq_ent *
 outq_slot(const struct outq *q, uint32_t i)
 {
@@ -145,6 +174,7 @@ outq_shrink(struct outq *q)
 	if (q->n != 0)
 		return;
 	q->head = 0;
+	memset(q->sa_keys, 0, sizeof(q->sa_keys));
 	if (q->cap > OUTQ_KEEP_SLOTS) {
 		outq_mem_bytes -= q->cap * sizeof(*q->ring);
 		free(q->ring);
@@ -247,7 +277,7 @@ outq_push(struct outq *q, struct evbuf *ev, uint32_t flags, uint64_t key,
 	if (ev->len == 0)
 		return (OUTQ_OK);
 	if ((flags & OUTQ_F_SA) && q->n > 0 && ((flags & OUTQ_F_COALESCE) ||
-	    q->bytes + ev->len > q->max / 2))
+	    q->bytes + ev->len > q->max / 2) && outq_bloom_has(q, key))
 		dropped = outq_supersede(q, key);
 	if (superseded != NULL)
 		*superseded = dropped;
@@ -261,6 +291,8 @@ outq_push(struct outq *q, struct evbuf *ev, uint32_t flags, uint64_t key,
 	e->ev = evbuf_ref(ev);
 	e->key = key;
 	e->flags = flags;
+	if (flags & OUTQ_F_SA)
+		outq_bloom_add(q, key);
 	q->n++;
 	if (OUTQ_IS_URGENT(flags))
 		q->nurgent++;
@@ -379,5 +411,6 @@ outq_free(struct outq *q)
 	q->ring = NULL;
 	q->cap = q->head = q->n = q->ndead = q->nurgent = 0;
 	q->bytes = q->head_off = q->pinned = 0;
+	memset(q->sa_keys, 0, sizeof(q->sa_keys));
 	return (live);
 }

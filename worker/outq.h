@@ -45,6 +45,9 @@
 #define OUTQ_CLASS_SHIFT	8
 #define OUTQ_F_CLASS(c)		(((uint32_t)(c) & 0xfu) << OUTQ_CLASS_SHIFT)
 
+#define OUTQ_BLOOM_WORDS	4
+#define OUTQ_BLOOM_BITS		(OUTQ_BLOOM_WORDS * 64)
+
 struct outq_ent {
 	struct evbuf	*ev;		/* NULL: dropped, skipped when written */
 	uint64_t	 key;		/* uid hash of an SA entry */
@@ -64,6 +67,12 @@ struct outq {
 	size_t		 head_off;	/* bytes of the head entry written */
 	size_t		 pinned;	/* leading bytes a retry must resend */
 	size_t		 max;		/* the bound in bytes */
+	/*
+	 * A Bloom filter of the keys of the SA entries queued since the
+	 * queue was last empty (OUTQ_BLOOM_BITS, two bits a key): a push
+	 * whose key is not in it has nothing to supersede and skips the walk.
+	 */
+	uint64_t	 sa_keys[OUTQ_BLOOM_WORDS];
 };
 
 enum outq_res {

@@ -471,6 +471,37 @@ test_urgent(void **state)
 	outq_free(&q);
 }
 
+/*
+ * Many uids in one queue, past what the queue's key filter tells apart:
+ * every newer SA still finds the one it supersedes, and a new uid none.
+ */
+static void
+test_supersede_many(void **state)
+{
+	const uint32_t	 sa = OUTQ_F_SA | OUTQ_F_COALESCE;
+	struct outq	 q;
+	char		 uid[32];
+	size_t		 sup;
+	unsigned	 i, round;
+
+	outq_hash_seed(0x5eed);
+	outq_init(&q, (size_t)1 << 20);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 400; i++) {
+			snprintf(uid, sizeof(uid), "uid-%u", i);
+			assert_int_equal(push1(&q, round * 400 + i, 100, sa,
+			    outq_hash(uid), &sup), OUTQ_OK);
+			assert_int_equal(sup, round);
+		}
+		assert_int_equal(outq_events(&q), 400);
+	}
+	assert_int_equal(push1(&q, 999, 100, sa, outq_hash("uid-new"), &sup),
+	    OUTQ_OK);
+	assert_int_equal(sup, 0);
+	assert_int_equal(outq_free(&q), 401);
+	outq_hash_seed(0);
+}
+
 /* A stalled consumer fed with SA of a few uids: the ring stays short. */
 static void
 test_compaction(void **state)
@@ -588,6 +619,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_supersede_pinned),
 		cmocka_unit_test(test_coalesce),
 		cmocka_unit_test(test_urgent),
+		cmocka_unit_test(test_supersede_many),
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_random_stream),
 		cmocka_unit_test(test_hash),
