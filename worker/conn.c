@@ -21,11 +21,13 @@
  * and waits for its event.
  *
  * Latency classes: a queue that holds only SA positions waits up to [cot]
- * sa_flush_delay from the first of them, on the worker's sawait list (by
- * deadline, as the delay is the same for all); meanwhile a newer position
- * of a uid supersedes the queued one (outq.c).  Anything else queued -- a
- * chat line, an emergency, a directed event, a pong, a notice -- makes the
- * conn due as before, and the write carries the positions along.
+ * sa_flush_delay from the oldest of them (the turn it was queued in), on
+ * the worker's sawait list (by deadline); meanwhile a newer position of a
+ * uid supersedes the queued one (outq.c).  A record's worth goes at once,
+ * as whole records: what is left waits for its own deadline.  Anything
+ * else queued -- a chat line, an emergency, a directed event, a pong, a
+ * notice -- makes the conn due as before, and the write carries the
+ * positions along.
  *
  * A conn from a [tcp] listener has no SSL: conn_io_read() and
  * conn_io_write() use the socket directly and it is established at once.
@@ -164,27 +166,65 @@ conn_sawait_del(struct worker *w, struct conn *c)
 	c->on_sawait = false;
 }
 
+/* When the oldest SA queued for c must go: its turn + sa_flush_delay. */
+static int64_t
+conn_sa_due(struct worker *w, struct conn *c)
+{
+	int32_t	 age;
+
+	age = (int32_t)((uint32_t)w->turn_ms - outq_head_at(&c->s.outq));
+	return (w->turn_ms - age + w->cfg->sa_flush_delay_ms);
+}
+
 /*
- * Whether c's output waits for its SA deadline: only positions are queued
- * and the deadline, set by the first of them, has not come.  A record's
- * worth, a write under way or a draining session do not wait.
+ * Whether c's output may wait for its SA deadline: only positions are
+ * queued, less than a record's worth, no write is under way and the
+ * session is not draining.
+ */
+static bool
+conn_sa_may_wait(struct worker *w, struct conn *c)
+{
+	const struct outq	*q = &c->s.outq;
+
+	return (w->cfg->sa_flush_delay_ms > 0 && !c->draining &&
+	    outq_bytes(q) > 0 && outq_bytes(q) < CONN_IO_BUF &&
+	    !outq_urgent(q));
+}
+
+/*
+ * Whether c's output waits for its SA deadline, which comes from the
+ * oldest position queued.  The sawait list stays sorted by deadline: the
+ * deadline of a fresh queue is the latest, and what a write of whole
+ * records left behind was mostly queued in this turn.
  */
 static bool
 conn_sa_hold(struct worker *w, struct conn *c)
 {
-	const struct outq	*q = &c->s.outq;
+	struct conn	*p;
+	int64_t		 due;
 
-	if (w->cfg->sa_flush_delay_ms == 0 || c->draining ||
-	    outq_bytes(q) == 0 || outq_bytes(q) >= CONN_IO_BUF ||
-	    outq_urgent(q))
+	if (!conn_sa_may_wait(w, c))
 		return (false);
-	if (c->sa_due_ms == 0) {
-		c->sa_due_ms = clock_mono_ms() + w->cfg->sa_flush_delay_ms;
-		TAILQ_INSERT_TAIL(&w->sawait, c, sa_entry);
-		c->on_sawait = true;
-	}
-	/* conn_flush_pending() takes it off the list when it is due. */
-	return (c->on_sawait);
+	if (c->on_sawait)
+		return (true);
+	/*
+	 * conn_flush_pending() takes it off the list when it is due; a
+	 * deadline that came stays until a write (conn_written()).
+	 */
+	due = conn_sa_due(w, c);
+	if (c->sa_due_ms == 0 || due < c->sa_due_ms)
+		c->sa_due_ms = due;
+	if (c->sa_due_ms <= clock_mono_ms())
+		return (false);
+	p = TAILQ_LAST(&w->sawait, conn_list);
+	while (p != NULL && p->sa_due_ms > c->sa_due_ms)
+		p = TAILQ_PREV(p, conn_list, sa_entry);
+	if (p == NULL)
+		TAILQ_INSERT_HEAD(&w->sawait, c, sa_entry);
+	else
+		TAILQ_INSERT_AFTER(&w->sawait, p, c, sa_entry);
+	c->on_sawait = true;
+	return (true);
 }
 
 /*
@@ -196,11 +236,10 @@ static void
 conn_written(struct worker *w, struct conn *c, int64_t now)
 {
 	c->flushed_ms = now;
-	/* All out: the next position starts a new deadline. */
-	if (outq_bytes(&c->s.outq) == 0) {
+	/* What is left, if anything, waits from its own oldest position. */
+	c->sa_due_ms = 0;
+	if (outq_bytes(&c->s.outq) == 0)
 		conn_sawait_del(w, c);
-		c->sa_due_ms = 0;
-	}
 	if (w->cfg->flush_delay_ms == 0)
 		return;
 	conn_written_del(w, c);
@@ -626,7 +665,7 @@ conn_io_write(struct conn *c, const void *buf, size_t len, size_t *n,
 
 /*
  * Write c's queued output: staged 16 KiB at a time, at most CONN_MAX_WRITES
- * records.  Returns 1 when output is left and the socket may take more, 0
+ * records; positions that may still wait stay queued.  Returns 1 when output is left and the socket may take more, 0
  * when the queue is empty, the write is blocked (c then waits for its epoll
  * event) or c was closed.
  */
@@ -646,7 +685,19 @@ conn_flush(struct worker *w, struct conn *c)
 	if (c->state != CONN_ESTABLISHED)
 		return (0);
 	for (i = 0; i < CONN_MAX_WRITES; i++) {
-		if ((n = outq_peek(q, conn_stage, sizeof(conn_stage))) == 0)
+		/*
+		 * Under a record's worth of positions left by this pass:
+		 * they wait for their own deadline (or for a full record),
+		 * not for a small write of their own.
+		 */
+		if (i > 0 && conn_sa_hold(w, c))
+			return (0);
+		/* Positions that may wait are never cut between records. */
+		n = w->cfg->sa_flush_delay_ms > 0 && !c->draining &&
+		    !outq_urgent(q) ?
+		    outq_peek_whole(q, conn_stage, sizeof(conn_stage)) :
+		    outq_peek(q, conn_stage, sizeof(conn_stage));
+		if (n == 0)
 			break;
 		r = conn_io_write(c, conn_stage, n, &done, reason,
 		    sizeof(reason));

@@ -87,7 +87,8 @@ deliver_enqueue(struct worker *w, struct conn *c, struct evbuf *ev,
 	if ((flags & DELIVER_F_SA) && w->cfg->sa_flush_delay_ms > 0)
 		oflags |= (flags & DELIVER_F_DIRECTED) ? OUTQ_F_URGENT :
 		    OUTQ_F_COALESCE;
-	switch (outq_push(&s->outq, ev, oflags, key, &superseded)) {
+	switch (outq_push_at(&s->outq, ev, oflags, key, (uint32_t)w->turn_ms,
+	    &superseded)) {
 	case OUTQ_OK:
 		if (outq_bytes(&s->outq) > w->cnt.outq_high_water)
 			w->cnt.outq_high_water = outq_bytes(&s->outq);

@@ -268,6 +268,13 @@ enum outq_res
 outq_push(struct outq *q, struct evbuf *ev, uint32_t flags, uint64_t key,
     size_t *superseded)
 {
+	return (outq_push_at(q, ev, flags, key, 0, superseded));
+}
+
+enum outq_res
+outq_push_at(struct outq *q, struct evbuf *ev, uint32_t flags, uint64_t key,
+    uint32_t at, size_t *superseded)
+{
 	struct outq_ent	*e;
 	size_t		 dropped = 0;
 
@@ -291,6 +298,7 @@ outq_push(struct outq *q, struct evbuf *ev, uint32_t flags, uint64_t key,
 	e->ev = evbuf_ref(ev);
 	e->key = key;
 	e->flags = flags;
+	e->at = at;
 	if (flags & OUTQ_F_SA)
 		outq_bloom_add(q, key);
 	q->n++;
@@ -320,6 +328,13 @@ outq_urgent(const struct outq *q)
 	return (q->nurgent > 0 || q->head_off > 0 || q->pinned > 0);
 }
 
+uint32_t
+outq_head_at(const struct outq *q)
+{
+	/* outq_pop_holes(): the head is live whenever the queue is not empty. */
+	return (q->n > 0 ? outq_slot(q, 0)->at : 0);
+}
+
 size_t
 outq_peek(const struct outq *q, uint8_t *buf, size_t len)
 {
@@ -341,6 +356,27 @@ outq_peek(const struct outq *q, uint8_t *buf, size_t len)
 	/* A retry that resent fewer bytes would corrupt the stream. */
 	assert(done >= q->pinned);
 	return (done);
+}
+
+size_t
+outq_peek_whole(const struct outq *q, uint8_t *buf, size_t len)
+{
+	const struct outq_ent	*e;
+	size_t			 done = 0;
+	uint32_t		 i;
+
+	if (q->head_off > 0 || q->pinned > 0)
+		return (outq_peek(q, buf, len));
+	for (i = 0; i < q->n; i++) {
+		e = outq_slot(q, i);
+		if (e->ev == NULL)
+			continue;
+		if (e->ev->len > len - done)
+			break;
+		memcpy(buf + done, e->ev->data, e->ev->len);
+		done += e->ev->len;
+	}
+	return (done > 0 ? done : outq_peek(q, buf, len));
 }
 
 size_t

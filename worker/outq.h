@@ -52,6 +52,7 @@ struct outq_ent {
 	struct evbuf	*ev;		/* NULL: dropped, skipped when written */
 	uint64_t	 key;		/* uid hash of an SA entry */
 	uint32_t	 flags;
+	uint32_t	 at;		/* the caller's clock at push (ms) */
 };
 
 /* Fields are private to outq.c; embed the struct, do not touch them. */
@@ -93,6 +94,14 @@ size_t	 outq_free(struct outq *);
  */
 enum outq_res outq_push(struct outq *, struct evbuf *, uint32_t flags,
 	    uint64_t key, size_t *superseded);
+/*
+ * The same, stamping the entry with the caller's clock at (milliseconds,
+ * modulo 2^32; outq_push() stamps 0), which outq_head_at() gives back.
+ */
+enum outq_res outq_push_at(struct outq *, struct evbuf *, uint32_t flags,
+	    uint64_t key, uint32_t at, size_t *superseded);
+/* The stamp of the oldest live entry (a partly written one); 0 if none. */
+uint32_t outq_head_at(const struct outq *);
 
 /* Unwritten bytes, and live entries (a partly written one included). */
 size_t	 outq_bytes(const struct outq *);
@@ -110,6 +119,12 @@ int	 outq_urgent(const struct outq *);
  * the bytes copied, 0 when the queue is empty.
  */
 size_t	 outq_peek(const struct outq *, uint8_t *buf, size_t len);
+/*
+ * The same, but only whole entries, as many as fit in len: what is left
+ * starts with an entry not yet begun.  When the head does not fit (or a
+ * partly written head, pinned bytes), as outq_peek().
+ */
+size_t	 outq_peek_whole(const struct outq *, uint8_t *buf, size_t len);
 /*
  * n bytes from the head were written.  Returns how many entries were
  * written completely by it.

@@ -351,6 +351,8 @@ worker_loop(struct worker *w)
 			break;
 		ctl_update_interest(w);
 		n = epoll_wait(w->epfd, evs, WORKER_EVENTS, worker_timeout(w));
+		/* What is queued this turn waits from here (deliver.c). */
+		w->turn_ms = clock_mono_ms();
 		if (n == -1 && errno != EINTR) {
 			log_warn("epoll_wait");
 			worker_stop(w, 1, "event loop failed");

@@ -97,6 +97,7 @@ struct worker {
 	struct conn_list outlist;	/* sessions with output to write */
 	struct conn_list written;	/* within [cot] flush_delay, oldest first */
 	struct conn_list sawait;	/* only SA queued, by deadline */
+	int64_t		 turn_ms;	/* when this turn's epoll_wait returned */
 	uint64_t	 next_conn_id;
 
 	struct budget_mem mem;		/* buffers held for sessions (budget.c) */

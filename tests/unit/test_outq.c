@@ -472,6 +472,77 @@ test_urgent(void **state)
 }
 
 /*
+ * Whole entries only: as many as fit, never a cut one, unless the head
+ * alone does not fit or a write is under way.
+ */
+static void
+test_peek_whole(void **state)
+{
+	struct outq	 q;
+	uint8_t		 stage[STAGE];
+	unsigned	 i;
+
+	outq_init(&q, OUTQ_MIN_MAX);
+	for (i = 0; i < 5; i++)
+		push1(&q, i, 6000, OUTQ_F_SA, i, NULL);
+	/* Two of 6000 fit in 16 KiB, the third would be cut. */
+	assert_int_equal(outq_peek_whole(&q, stage, STAGE), 12000);
+	assert_memory_equal(stage, "000", 3);
+	assert_memory_equal(stage + 6000, "001", 3);
+	assert_int_equal(outq_peek(&q, stage, STAGE), STAGE);
+	/* A head that does not fit alone: as outq_peek(). */
+	assert_int_equal(outq_peek_whole(&q, stage, 5000), 5000);
+	/* A partly written head: the rest of it and on, as outq_peek(). */
+	outq_consume(&q, 100);
+	assert_int_equal(outq_peek_whole(&q, stage, STAGE), STAGE);
+	assert_int_equal(outq_consume(&q, 5900), 1);
+	assert_int_equal(outq_peek_whole(&q, stage, STAGE), 12000);
+	assert_memory_equal(stage, "001", 3);
+	/* Pinned bytes of a blocked write: at least those. */
+	outq_pin(&q, 7000);
+	assert_int_equal(outq_peek_whole(&q, stage, STAGE), STAGE);
+	assert_int_equal(outq_consume(&q, 7000), 1);
+	/* Then whole entries again once the cut one is out. */
+	assert_int_equal(outq_consume(&q, 5000), 1);
+	assert_int_equal(outq_peek_whole(&q, stage, STAGE), 12000);
+	assert_memory_equal(stage, "003", 3);
+	assert_memory_equal(stage + 6000, "004", 3);
+	assert_int_equal(outq_free(&q), 2);
+}
+
+/* Each entry keeps its stamp; the head's is the oldest unwritten one. */
+static void
+test_head_at(void **state)
+{
+	const uint32_t	 sa = OUTQ_F_SA | OUTQ_F_COALESCE;
+	struct outq	 q;
+	struct evbuf	*ev;
+	uint8_t		 stage[STAGE];
+	size_t		 sup;
+
+	outq_init(&q, OUTQ_MIN_MAX);
+	ev = mkev(1, 100);
+	assert_int_equal(outq_push_at(&q, ev, sa, 0xa, 1000, &sup), OUTQ_OK);
+	assert_int_equal(outq_push_at(&q, ev, sa, 0xb, 1040, &sup), OUTQ_OK);
+	assert_int_equal(outq_push_at(&q, ev, sa, 0xc, UINT32_MAX, &sup),
+	    OUTQ_OK);
+	assert_int_equal(outq_head_at(&q), 1000);
+	/* Half of the first written: still the head. */
+	outq_peek(&q, stage, 50);
+	outq_consume(&q, 50);
+	assert_int_equal(outq_head_at(&q), 1000);
+	outq_consume(&q, 50);
+	assert_int_equal(outq_head_at(&q), 1040);
+	/* 0xb superseded: the head is the next live entry. */
+	assert_int_equal(outq_push_at(&q, ev, sa, 0xb, 1100, &sup), OUTQ_OK);
+	assert_int_equal(sup, 1);
+	assert_int_equal(outq_head_at(&q), UINT32_MAX);
+	evbuf_unref(ev);
+	assert_int_equal(outq_free(&q), 2);
+	assert_int_equal(outq_head_at(&q), 0);
+}
+
+/*
  * Many uids in one queue, past what the queue's key filter tells apart:
  * every newer SA still finds the one it supersedes, and a new uid none.
  */
@@ -620,6 +691,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_coalesce),
 		cmocka_unit_test(test_urgent),
 		cmocka_unit_test(test_supersede_many),
+		cmocka_unit_test(test_head_at),
+		cmocka_unit_test(test_peek_whole),
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_random_stream),
 		cmocka_unit_test(test_hash),

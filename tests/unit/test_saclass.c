@@ -145,6 +145,38 @@ test_sa_record_and_off(void **state)
 	assert_int_equal(f->w.cnt.drop_superseded, 1);
 }
 
+/*
+ * Over a record's worth of positions: whole events go at once, as one
+ * record, and the rest waits for its own deadline instead of a small
+ * write of its own.
+ */
+static void
+test_sa_whole_records(void **state)
+{
+	struct worker_fx	*f = *state;
+	char			 got[8192];
+
+	f->cfg.sa_flush_delay_ms = 5000;
+	worker_fx_budgets_off(f);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	worker_fx_connect(f, 2);
+	worker_fx_connect(f, 3);
+	worker_fx_send_str(f, 0, worker_fx_sa("UID-A", "ALPHA", STALE, 5000));
+	worker_fx_send_str(f, 2, worker_fx_sa("UID-C", "CHARLIE", STALE, 5000));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 0);
+	/* About 20 KiB queued: A and C (12 KiB) now, D later. */
+	worker_fx_send_str(f, 3, worker_fx_sa("UID-D", "DELTA", STALE, 7000));
+	assert_int_equal(worker_fx_events(f, 1, NULL, 0), 2);
+	assert_true(f->c[1]->on_sawait && !f->c[1]->on_outlist);
+	sa_time_passes(f, 5000);
+	worker_fx_turn(f);
+	assert_int_equal(worker_fx_events(f, 1, got, sizeof(got)), 1);
+	assert_non_null(strstr(got, "UID-D"));
+	assert_false(f->c[1]->on_sawait);
+	assert_int_equal(f->w.cnt.drop_superseded, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -154,6 +186,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sa_urgent,
 		    worker_fx_setup, worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sa_record_and_off,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sa_whole_records,
 		    worker_fx_setup, worker_fx_teardown),
 	};
 

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "shared/clock.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/worker_fx.h"
 
@@ -153,7 +154,8 @@ worker_fx_send(struct worker_fx *f, int i, const char *bytes, size_t len)
 		n = write(f->peer[i], bytes + off, len - off);
 		assert_true(n > 0);
 		off += (size_t)n;
-		/* As epoll would report it. */
+		/* As epoll would report it, at the start of a turn. */
+		f->w.turn_ms = clock_mono_ms();
 		conn_handle(&f->w, f->c[i], EPOLLIN);
 		while (worker_fx_alive(f, i) && f->c[i]->on_ready)
 			conn_run_ready(&f->w);
