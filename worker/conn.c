@@ -7,9 +7,10 @@
  * reading for fairness with data left inside OpenSSL goes on the ready
  * list, because such bytes never make the socket readable again.
  *
- * Output: deliveries only queue (session.c); conns with queued output sit on
- * the worker's outlist, and conn_flush_pending() writes them before the loop
- * sleeps, coalescing what each got into 16 KiB records.  With [cot]
+ * Output: deliveries only queue (session.c); conns with queued output sit
+ * on the worker's outlist (when they get there: outsched.c), and
+ * conn_flush_pending() writes them before the loop sleeps, coalescing what
+ * each got into 16 KiB records.  With [cot]
  * flush_delay a conn is written at most once per delay unless a record's
  * worth is queued: output that comes within the delay of the last write
  * waits for the rest of it, so that under load one write carries several
@@ -50,6 +51,7 @@
 #include "shared/tlsctx.h"
 #include "worker/auth.h"
 #include "worker/conn.h"
+#include "worker/outsched.h"
 #include "worker/registry.h"
 #include "worker/revoke.h"
 
@@ -57,8 +59,6 @@
 #define CONN_MAX_READS		32
 /* Records written per session and pass before yielding to other conns. */
 #define CONN_MAX_WRITES		16
-/* One TLS record's plaintext: a read, and the staging of one write. */
-#define CONN_IO_BUF		16384
 
 static uint8_t		 conn_rbuf[CONN_IO_BUF];
 static uint8_t		 conn_stage[CONN_IO_BUF];
@@ -137,140 +137,6 @@ conn_mark_ready(struct worker *w, struct conn *c)
 		return;
 	TAILQ_INSERT_TAIL(&w->ready, c, ready_entry);
 	c->on_ready = true;
-}
-
-static void
-conn_outlist_del(struct worker *w, struct conn *c)
-{
-	if (!c->on_outlist)
-		return;
-	TAILQ_REMOVE(&w->outlist, c, out_entry);
-	c->on_outlist = false;
-}
-
-static void
-conn_written_del(struct worker *w, struct conn *c)
-{
-	if (!c->on_written)
-		return;
-	TAILQ_REMOVE(&w->written, c, wr_entry);
-	c->on_written = false;
-}
-
-static void
-conn_sawait_del(struct worker *w, struct conn *c)
-{
-	if (!c->on_sawait)
-		return;
-	TAILQ_REMOVE(&w->sawait, c, sa_entry);
-	c->on_sawait = false;
-}
-
-/* When the oldest SA queued for c must go: its turn + sa_flush_delay. */
-static int64_t
-conn_sa_due(struct worker *w, struct conn *c)
-{
-	int32_t	 age;
-
-	age = (int32_t)((uint32_t)w->turn_ms - outq_head_at(&c->s.outq));
-	return (w->turn_ms - age + w->cfg->sa_flush_delay_ms);
-}
-
-/*
- * Whether c's output may wait for its SA deadline: only positions are
- * queued, less than a record's worth, no write is under way and the
- * session is not draining.
- */
-static bool
-conn_sa_may_wait(struct worker *w, struct conn *c)
-{
-	const struct outq	*q = &c->s.outq;
-
-	return (w->cfg->sa_flush_delay_ms > 0 && !c->draining &&
-	    outq_bytes(q) > 0 && outq_bytes(q) < CONN_IO_BUF &&
-	    !outq_urgent(q));
-}
-
-/*
- * Whether c's output waits for its SA deadline, which comes from the
- * oldest position queued.  The sawait list stays sorted by deadline: the
- * deadline of a fresh queue is the latest, and what a write of whole
- * records left behind was mostly queued in this turn.
- */
-static bool
-conn_sa_hold(struct worker *w, struct conn *c)
-{
-	struct conn	*p;
-	int64_t		 due;
-
-	if (!conn_sa_may_wait(w, c))
-		return (false);
-	if (c->on_sawait)
-		return (true);
-	/*
-	 * conn_flush_pending() takes it off the list when it is due; a
-	 * deadline that came stays until a write (conn_written()).
-	 */
-	due = conn_sa_due(w, c);
-	if (c->sa_due_ms == 0 || due < c->sa_due_ms)
-		c->sa_due_ms = due;
-	if (c->sa_due_ms <= clock_mono_ms())
-		return (false);
-	p = TAILQ_LAST(&w->sawait, conn_list);
-	while (p != NULL && p->sa_due_ms > c->sa_due_ms)
-		p = TAILQ_PREV(p, conn_list, sa_entry);
-	if (p == NULL)
-		TAILQ_INSERT_HEAD(&w->sawait, c, sa_entry);
-	else
-		TAILQ_INSERT_AFTER(&w->sawait, p, c, sa_entry);
-	c->on_sawait = true;
-	return (true);
-}
-
-/*
- * c was written at now: output that comes within [cot] flush_delay waits
- * for the delay to end.  Appended, so the written list stays oldest first
- * and the output pass looks at no more of it than what is due.
- */
-static void
-conn_written(struct worker *w, struct conn *c, int64_t now)
-{
-	c->flushed_ms = now;
-	/* What is left, if anything, waits from its own oldest position. */
-	c->sa_due_ms = 0;
-	if (outq_bytes(&c->s.outq) == 0)
-		conn_sawait_del(w, c);
-	if (w->cfg->flush_delay_ms == 0)
-		return;
-	conn_written_del(w, c);
-	TAILQ_INSERT_TAIL(&w->written, c, wr_entry);
-	c->on_written = true;
-}
-
-/*
- * c has output (or was doomed): it goes on the outlist, written before the
- * loop sleeps, unless its last write is less than the delay ago.  Then it
- * stays on the written list and conn_flush_pending() moves it here when the
- * delay ends; a draining session and a record's worth queued do not wait.
- */
-void
-conn_output(struct worker *w, struct conn *c)
-{
-	if (c->magic != CONN_MAGIC || c->on_outlist)
-		return;
-	if (c->s.doom == NULL) {
-		/* A blocked write is resumed by its epoll event. */
-		if (c->wr_wait != 0 || c->state != CONN_ESTABLISHED)
-			return;
-		if (conn_sa_hold(w, c))
-			return;
-		if (c->on_written && !c->draining &&
-		    outq_bytes(&c->s.outq) < CONN_IO_BUF)
-			return;
-	}
-	conn_sawait_del(w, c);
-	TAILQ_INSERT_TAIL(&w->outlist, c, out_entry);
-	c->on_outlist = true;
 }
 
 /*
