@@ -210,10 +210,25 @@ registry_commit(struct worker *w)
 }
 
 /*
- * Positions and last-seen times wait up to REGISTRY_SA_COMMIT_MS and share
- * one transaction: a commit is a few page writes whatever it holds, and a
- * busy fleet sends an SA per turn of the loop.  Who is connected goes at
- * the end of the turn: other workers count a certificate's sessions there.
+ * How long positions and last-seen times wait in the batch: with [cot]
+ * sa_flush_delay, as long as a position may wait for its live recipients
+ * (a client that connects to another worker meanwhile gets the one
+ * before, as one that connected a moment earlier would have got it).
+ */
+static int64_t
+registry_sa_commit_ms(const struct worker *w)
+{
+	if (w->cfg->sa_flush_delay_ms > REGISTRY_SA_COMMIT_MS)
+		return (w->cfg->sa_flush_delay_ms);
+	return (REGISTRY_SA_COMMIT_MS);
+}
+
+/*
+ * Positions and last-seen times wait up to registry_sa_commit_ms() and
+ * share one transaction: a commit is a few page writes whatever it holds,
+ * and a busy fleet sends an SA per turn of the loop.  Who is connected
+ * goes at the end of the turn: other workers count a certificate's
+ * sessions there.
  */
 void
 registry_commit_due(struct worker *w, int64_t now_ms)
@@ -222,7 +237,7 @@ registry_commit_due(struct worker *w, int64_t now_ms)
 
 	if (reg == NULL || !reg->dirty)
 		return;
-	if (reg->urgent || now_ms - reg->committed_ms >= REGISTRY_SA_COMMIT_MS)
+	if (reg->urgent || now_ms - reg->committed_ms >= registry_sa_commit_ms(w))
 		registry_commit(w);
 }
 
@@ -242,7 +257,7 @@ registry_commit_wait(const struct worker *w, int64_t now_ms)
 		return (-1);
 	if (reg->urgent)
 		return (0);
-	return (reg->committed_ms + REGISTRY_SA_COMMIT_MS - now_ms);
+	return (reg->committed_ms + registry_sa_commit_ms(w) - now_ms);
 }
 
 void

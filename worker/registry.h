@@ -3,7 +3,8 @@
  * uid and by callsign (directed delivery looks recipients up here, never in
  * LMDB), and the shared registry in LMDB (shared/store.h), written in
  * batches that registry_commit() applies once per loop iteration, or for
- * positions alone every REGISTRY_SA_COMMIT_MS.  See docs/datapath.md.
+ * positions alone every REGISTRY_SA_COMMIT_MS (or [cot] sa_flush_delay).
+ * See docs/datapath.md.
  */
 #ifndef TAKD_WORKER_REGISTRY_H
 #define TAKD_WORKER_REGISTRY_H
@@ -53,9 +54,9 @@ void	 registry_free(struct worker *);
 /* Apply the batched writes (before the loop sleeps). */
 void	 registry_commit(struct worker *);
 /*
- * How long a stored position may wait in the batch: what a client that
- * connects to another worker may miss of the latest SA (it gets the one
- * before).
+ * How long a stored position may wait in the batch, or [cot]
+ * sa_flush_delay when longer: what a client that connects to another
+ * worker may miss of the latest SA (it gets the one before).
  */
 #define REGISTRY_SA_COMMIT_MS	10
 /* registry_commit() when the batch holds a connect or has waited enough. */

@@ -13,15 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "tests/unit/worker_fx.h"
 
 #include "cot/cot_parse.h"
+#include "shared/clock.h"
 #include "shared/config.h"
 #include "shared/log.h"
 #include "worker/conn.h"
+#include "worker/registry.h"
 #include "worker/worker_int.h"
 
 #define STALE		WORKER_FX_STALE
@@ -177,6 +181,37 @@ test_sa_whole_records(void **state)
 	assert_int_equal(f->w.cnt.drop_superseded, 0);
 }
 
+/*
+ * A stored position waits in the store's batch as long as it may wait for
+ * its live recipients, not REGISTRY_SA_COMMIT_MS.
+ */
+static void
+test_sa_store_batch(void **state)
+{
+	struct worker_fx	*f = *state;
+	char			*sa;
+	int64_t			 now;
+
+	f->cfg.sa_flush_delay_ms = 5000;
+	worker_fx_budgets_off(f);
+	worker_fx_connect(f, 0);
+	worker_fx_connect(f, 1);
+	/* The first position of a uid is committed at the end of its turn. */
+	free(send_sa(f, "UID-A", 1));
+	assert_int_equal(registry_commit_wait(&f->w, clock_mono_ms()), -1);
+	/* The next one, read as worker_fx_send() does but without its commit. */
+	sa = worker_fx_sa("UID-A", "ALPHA", STALE, 2);
+	assert_int_equal(write(f->peer[0], sa, strlen(sa)), (ssize_t)strlen(sa));
+	free(sa);
+	f->w.turn_ms = clock_mono_ms();
+	conn_handle(&f->w, f->c[0], EPOLLIN);
+	now = clock_mono_ms();
+	registry_commit_due(&f->w, now + REGISTRY_SA_COMMIT_MS);
+	assert_true(registry_commit_wait(&f->w, now) > 4000);
+	registry_commit_due(&f->w, now + 5000);
+	assert_int_equal(registry_commit_wait(&f->w, now), -1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,6 +223,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sa_record_and_off,
 		    worker_fx_setup, worker_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sa_whole_records,
+		    worker_fx_setup, worker_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sa_store_batch,
 		    worker_fx_setup, worker_fx_teardown),
 	};
 
