@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/config.h"
 #include "shared/grouplist.h"
 #include "shared/log.h"
@@ -70,6 +71,8 @@ struct fanout {
 
 	struct ipc_buf	 batch;		/* IPC_MSG_EVENT being filled */
 	uint32_t	 batch_events;
+	bool		 batch_urgent;	/* holds more than broadcast positions */
+	int64_t		 batch_ms;	/* turn of its first event */
 	struct ipc_buf	 aux;		/* LARGE and CREDIT payloads */
 
 	struct fanout_stats st;
@@ -677,6 +680,37 @@ fanout_flush_batch(struct fanout *f)
 	fanout_count_down(f, f->batch_events);
 	ipc_buf_init(&f->batch);
 	f->batch_events = 0;
+	f->batch_urgent = false;
+}
+
+/*
+ * A batch of broadcast positions alone may wait a quarter of [cot]
+ * sa_flush_delay (the receiver holds them for its clients anyway): one
+ * frame then carries many turns' positions, where each frame costs a
+ * sendmsg() here, a wake-up and two recvmsg() there.  Anything else in the
+ * batch makes it go at the end of the turn (fanout_wait()).
+ */
+static void
+fanout_batch_mark(struct fanout *f, const struct deliver *d)
+{
+	if (f->batch_events == 0)
+		f->batch_ms = f->w->turn_ms;
+	if (d->kind != DELIVER_BROADCAST || d->flags != DELIVER_F_SA)
+		f->batch_urgent = true;
+}
+
+int64_t
+fanout_wait(const struct worker *w, int64_t now_ms)
+{
+	const struct fanout	*f = w->fanout;
+	int64_t			 t;
+
+	if (f == NULL || f->batch_events == 0)
+		return (-1);
+	if (f->batch_urgent)
+		return (0);
+	t = f->batch_ms + f->w->cfg->sa_flush_delay_ms / 4 - now_ms;
+	return (t < 0 ? 0 : t);
 }
 
 static void
@@ -719,12 +753,14 @@ fanout_send(struct worker *w, const struct deliver *d)
 		fanout_count_down(f, 1);
 		return;
 	}
+	fanout_batch_mark(f, d);
 	if (fanout_encode(&f->batch, d) == 0) {
 		f->batch_events++;
 		return;
 	}
 	if (errno == EMSGSIZE && f->batch_events > 0) {
 		fanout_flush_batch(f);
+		fanout_batch_mark(f, d);
 		if (fanout_encode(&f->batch, d) == 0) {
 			f->batch_events++;
 			return;
@@ -904,7 +940,8 @@ fanout_before_sleep(struct worker *w)
 
 	if (f == NULL)
 		return;
-	fanout_flush_batch(f);
+	if (fanout_wait(w, clock_mono_ms()) == 0)
+		fanout_flush_batch(f);
 	for (i = 0; i < f->id_end; i++) {
 		if ((p = f->peer[i]) == NULL)
 			continue;

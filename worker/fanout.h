@@ -25,6 +25,11 @@ void	 fanout_add_peer(struct worker *, unsigned peer, int fd);
 void	 fanout_handle(struct worker *, void *peer, uint32_t events);
 /* Before the loop sleeps: flush peer queues, arm EPOLLOUT where needed. */
 void	 fanout_before_sleep(struct worker *);
+/*
+ * Milliseconds until the batch of positions must go (0: at once), -1 when
+ * there is none: the loop sleeps no longer.
+ */
+int64_t	 fanout_wait(const struct worker *, int64_t now_ms);
 
 /* Counters for status (fanout.c keeps them). */
 struct fanout_stats {

@@ -302,6 +302,8 @@ worker_timeout(const struct worker *w)
 		t = w->next_sweep_ms - now;
 	if ((commit = registry_commit_wait(w, now)) >= 0 && commit < t)
 		t = commit;
+	if ((commit = fanout_wait(w, now)) >= 0 && commit < t)
+		t = commit;
 	return (t < 0 ? 0 : (int)t);
 }
 

@@ -30,6 +30,7 @@
 #include "tests/unit/unit.h"
 
 #include "ipc/ipc.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker/deliver.h"
 #include "worker/fanout.h"
@@ -912,6 +913,67 @@ test_mesh(void **state)
 	assert_int_equal(unit_count_fds(), before);
 }
 
+/*
+ * With [cot] sa_flush_delay, a batch of broadcast positions waits a quarter
+ * of it before it goes; anything else takes it along at once, in order.
+ */
+static void
+test_mesh_sa_hold(void **state)
+{
+	struct tworker	 a, b;
+	struct deliver	 d[3];
+	struct evbuf	*ev[3];
+	int64_t		 now;
+	size_t		 i;
+
+	(void)state;
+	tcfg.max_event_bytes = MAX_EVENT;
+	tcfg.sa_flush_delay_ms = 4000;
+	tw_init(&a, 0);
+	tw_init(&b, 1);
+	tw_pair(&a, &b);
+	for (i = 0; i < 3; i++) {
+		ev[i] = mkev_enc(EVBUF_XML, 100, (unsigned)i);
+		mkdeliver(&d[i], ev[i], "a-uid", i + 1);
+	}
+	d[1].flags = 0;			/* a chat line */
+	d[1].cls = IPC_EV_CHAT;
+	assert_int_equal(fanout_wait(&a.w, clock_mono_ms()), -1);
+	/* A position: held, the loop told how long. */
+	now = clock_mono_ms();
+	a.w.turn_ms = now;
+	fanout_send(&a.w, &d[0]);
+	tw_turn(&a);
+	assert_int_equal(tw_stats(&a).events_sent, 0);
+	assert_true(fanout_wait(&a.w, now) > 900 &&
+	    fanout_wait(&a.w, now) <= 1000);
+	assert_int_equal(fanout_wait(&a.w, now + 1000), 0);
+	/* The chat takes it along, in order. */
+	fanout_send(&a.w, &d[1]);
+	assert_int_equal(fanout_wait(&a.w, now), 0);
+	tw_turn(&a);
+	assert_int_equal(tw_stats(&a).events_sent, 2);
+	assert_int_equal(fanout_wait(&a.w, now), -1);
+	/* A position whose quarter has passed goes at the end of the turn. */
+	a.w.turn_ms = now - 1000;
+	fanout_send(&a.w, &d[2]);
+	tw_turn(&a);
+	assert_int_equal(tw_stats(&a).events_sent, 3);
+	seen_clear();
+	while (tw_turn(&b) > 0)
+		;
+	assert_int_equal(n_seen, 3);
+	for (i = 0; i < 3; i++)
+		check_seen(&seen[i], &d[i]);
+	seen_clear();
+	tcfg.sa_flush_delay_ms = 0;
+	for (i = 0; i < 3; i++)
+		free(ev[i]);
+	tw_free(&a);
+	tw_free(&b);
+	assert_int_equal(evbufs_live, 0);
+}
+
 /* Large events in flight are capped per peer and credited back. */
 static void
 test_mesh_credit(void **state)
@@ -1121,6 +1183,7 @@ main(void)
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_mesh),
+		cmocka_unit_test(test_mesh_sa_hold),
 		cmocka_unit_test(test_mesh_credit),
 		cmocka_unit_test(test_mesh_full),
 		cmocka_unit_test(test_mesh_lifecycle),
