@@ -159,6 +159,26 @@ outq_slot(const struct outq *q, uint32_t i)
 	return (&q->ring[(q->head + i) & (q->cap - 1)]);
 }
 
+/*
+ * The filter again from the entries left, once a write took at least as
+ * many as are left (so in amortised constant time per entry written): a
+ * queue that seldom empties (whole records written, the rest waiting)
+ * would otherwise keep the keys of every entry since it last did.
+ */
+static void
+outq_bloom_rebuild(struct outq *q)
+{
+	const struct outq_ent	*e;
+	uint32_t		 i;
+
+	memset(q->sa_keys, 0, sizeof(q->sa_keys));
+	for (i = 0; i < q->n; i++) {
+		e = outq_slot(q, i);
+		if (e->ev != NULL && (e->flags & OUTQ_F_SA))
+			outq_bloom_add(q, e->key);
+	}
+}
+
 void
 outq_init(struct outq *q, size_t max)
 {
@@ -417,6 +437,8 @@ outq_consume_count(struct outq *q, size_t n, uint64_t *by_class,
 		events++;
 		outq_pop_holes(q);
 	}
+	if (events > 0 && q->n > 0 && events >= q->n)
+		outq_bloom_rebuild(q);
 	return (events);
 }
 

@@ -569,6 +569,17 @@ test_supersede_many(void **state)
 	assert_int_equal(push1(&q, 999, 100, sa, outq_hash("uid-new"), &sup),
 	    OUTQ_OK);
 	assert_int_equal(sup, 0);
+	/*
+	 * A write of 300 entries, 101 left (the filter is made again from
+	 * them): the uids left still find theirs, those written none.
+	 */
+	assert_int_equal(outq_consume(&q, 300 * 100), 300);
+	for (i = 0; i < 400; i++) {
+		snprintf(uid, sizeof(uid), "uid-%u", i);
+		assert_int_equal(push1(&q, 800 + i, 100, sa, outq_hash(uid),
+		    &sup), OUTQ_OK);
+		assert_int_equal(sup, i >= 300 ? 1 : 0);
+	}
 	assert_int_equal(outq_free(&q), 401);
 	outq_hash_seed(0);
 }
