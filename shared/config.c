@@ -339,7 +339,7 @@ config_init(struct config *cfg)
 	 * on a map or in chat.
 	 */
 	cfg->flush_delay_ms = 20;
-	cfg->sa_flush_delay_ms = 0;	/* off by default for now: docs/configuration.md */
+	cfg->sa_flush_delay_ms = 100;
 	/*
 	 * A stored position outlives its sender by an hour at most: a client
 	 * cannot pin a marker on every map for good (docs/state.md).

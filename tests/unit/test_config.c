@@ -198,7 +198,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->max_sessions, 10000);
 	assert_int_equal(cfg->drain_timeout_ms, 5000);
 	assert_int_equal(cfg->flush_delay_ms, 20);
-	assert_int_equal(cfg->sa_flush_delay_ms, 0);
+	assert_int_equal(cfg->sa_flush_delay_ms, 100);
 	assert_string_equal(cfg->log, "stderr");
 	assert_int_equal(cfg->log_level, LOG_INFO);
 
