@@ -761,6 +761,82 @@ sa_class_off() {
 	sa_class off
 }
 
+# A chat line sent while positions flow at 100 a second (one uid, A on
+# worker 0) reaches B (worker 1) before the positions queued since B's
+# last write would have been written, and carries the newest of them;
+# the positions after it wait again.  sa_flush_delay is exaggerated to
+# 1 s so that the margins hold on a loaded machine (held, the chat would
+# come up to a second after the write before it; it must come within
+# 400 ms).  A sends the chat 100 ms after B saw a write of positions:
+# the deadline of what is queued for B then is ~900 ms away.  In the
+# end B got the last position (seq n + 1: the chat took a number), each
+# position it got once and in order, and what it did not get worker 1
+# counts as superseded.  Off (today's behaviour): the positions come as
+# they flow, never 300 ms apart, every one of them, none superseded.
+sa_flow_chat() {
+	local delay=$1 n=200 hold final got seqs
+	# 100 events a second for 2 s: over A's event and byte budgets.
+	setup server.workers=2 cot.sa_flush_delay="$delay" \
+	    cot.max_events_per_second=0 cot.max_bytes_per_second=off
+	cot_chat "$T/chat.tmpl" fc-a-chat "urgent-line"
+	cat >"$T/a.script" <<-EOF
+	wait-file $T/go
+	send-every 10 $T/sa.tmpl count=$n
+	wait-file $T/flushed within=10000
+	sleep 100
+	send $T/chat.tmpl
+	wait-file $T/done within=20000
+	EOF
+	# Off: the positions after the chat come as they flow.  On: they wait
+	# for their own deadline, a second after the first of them.
+	if [ "$delay" = off ]; then
+		hold=""
+		final="max-gap 300 uid=fc-a"
+	else
+		hold="expect-none uid=fc-a within=500"
+		final=""
+	fi
+	cat >"$T/b.script" <<-EOF
+	wait-file $T/go
+	expect uid=fc-a within=3000
+	touch $T/flushed
+	mark
+	expect grep=urgent-line within=400
+	expect uid=fc-a within=1
+	mark
+	$hold
+	expect uid=fc-a grep=seq=$((n + 1))< within=5000
+	$final
+	EOF
+	cot_place b 1 $(client_args bob) --script "$T/b.script" --uid fc-b \
+	    --callsign BRAVO --out "$T/b.bytes"
+	cot_place a 0 $(client_args alice) --script "$T/a.script" \
+	    --uid fc-a --callsign ALPHA
+	touch "$T/go"
+	cot_wait b 0 20
+	touch "$T/done"
+	cot_wait a 0
+	seqs=$(tr -d '\n' <"$T/b.bytes" | sed 's#</event>#&\n#g' |
+	    sed -n 's/.*uid="fc-a".*seq=\([0-9]*\)<.*/\1/p')
+	[ -n "$seqs" ] || fail "no position in B's bytes"
+	echo "$seqs" | sort -n -u -c ||
+	    fail "B got positions twice or out of order: $(echo $seqs)"
+	got=$(echo "$seqs" | wc -l)
+	takd_status || fail "no status"
+	diag "B got $got of $n positions; worker 1 superseded" \
+	    "$(wfield 1 dropped.superseded)"
+	expect_eq "$(wfield 1 dropped.superseded)" $((n - got)) \
+	    "positions superseded for B (B got $got of $n)"
+}
+
+sa_flow_chat_on() {
+	sa_flow_chat 1s
+}
+
+sa_flow_chat_off() {
+	sa_flow_chat off
+}
+
 run_case broadcast
 run_case directed
 run_case chat
@@ -778,4 +854,6 @@ run_case flush_delay_on
 run_case flush_delay_off
 run_case sa_class_on
 run_case sa_class_off
+run_case sa_flow_chat_on
+run_case sa_flow_chat_off
 finish
