@@ -138,8 +138,13 @@ sesscache_put(const struct sesscache_rec *r, int64_t now)
 	return (0);
 }
 
+/*
+ * One use (RFC 8446, 8.1 and C.4): the entry goes as it is copied out,
+ * under the lock, so that of two handshakes offering the same ticket, in
+ * one worker or two, only the first resumes.
+ */
 int
-sesscache_get(const uint8_t *id, size_t idlen, int64_t now,
+sesscache_take(const uint8_t *id, size_t idlen, int64_t now,
     struct sesscache_rec *r)
 {
 	struct sesscache_slot	*s;
@@ -152,8 +157,8 @@ sesscache_get(const uint8_t *id, size_t idlen, int64_t now,
 		if (s->rec.expires > now) {
 			*r = s->rec;
 			rv = 0;
-		} else
-			sesscache_wipe(s);
+		}
+		sesscache_wipe(s);
 	}
 	pthread_mutex_unlock(&sesscache->mtx);
 	return (rv);

@@ -11,9 +11,11 @@
  * ticket made in one worker resumes in any other, and nothing of it ever
  * reaches a file (the mapping is MADV_DONTDUMP).  An entry lives as long
  * as the ticket key that was current when it was made would have (the
- * caller checks: tls_sess_get_cb()), and can be used again until then, as
- * a stateless ticket could; a full table overwrites the oldest entry of
- * the slots an id hashes to.
+ * caller checks: tls_sess_get_cb()), and is used once: the first
+ * resumption with it takes it out of the table, a replay of the ticket
+ * gets a full handshake, and the resumed session's own new ticket is the
+ * client's next one (RFC 8446, 8.1 and C.4).  A full table overwrites the
+ * oldest entry of the slots an id hashes to.
  */
 #ifndef TAKD_WORKER_SESSCACHE_H
 #define TAKD_WORKER_SESSCACHE_H
@@ -52,8 +54,8 @@ int	 sesscache_init(void);
 int	 sesscache_ready(void);
 /* Store r (replacing the oldest of its slots).  -1 when not stored. */
 int	 sesscache_put(const struct sesscache_rec *r, int64_t now);
-/* Copy the entry of id into *r: 0, or -1 when none or expired. */
-int	 sesscache_get(const uint8_t *id, size_t idlen, int64_t now,
+/* Copy the entry of id into *r and remove it: 0, or -1 when none or expired. */
+int	 sesscache_take(const uint8_t *id, size_t idlen, int64_t now,
 	    struct sesscache_rec *r);
 
 #endif

@@ -701,10 +701,10 @@ done:
 }
 
 /*
- * SSL_CTX_sess_set_get_cb(): the session of a TLS 1.3 ticket, copied from
- * the shared cache while the ticket key current when it was made is in
- * force, and rebuilt from its secret, suite and times: no certificate to
- * decode.  The identity rides along as the session's
+ * SSL_CTX_sess_set_get_cb(): the session of a TLS 1.3 ticket, taken out
+ * of the shared cache (one use: sesscache.h) while the ticket key current
+ * when it was made is in force, and rebuilt from its secret, suite and
+ * times: no certificate to decode.  The identity rides along as the session's
  * application data (tls_peer_get()); the ticket that renews it copies it.
  * No remove callback: OpenSSL would drop the session of every connection
  * closed without close_notify, which tickets never were.
@@ -729,7 +729,7 @@ tls_sess_get_cb(SSL *ssl, const unsigned char *id, int idlen, int *copy)
 	 * when it was made would: that key still in the ring and unexpired
 	 * (tls_ticket_find()); made with the previous one, it is renewed.
 	 */
-	if (sesscache_get(id, (size_t)idlen, (int64_t)time(NULL),
+	if (sesscache_take(id, (size_t)idlen, (int64_t)time(NULL),
 	    &rec) == -1 || (r = tls_ticket_find(&tls_tickets.ring,
 	    rec.key_name, clock_mono_ms(), &k)) == 0) {
 		OPENSSL_cleanse(&rec, sizeof(rec));

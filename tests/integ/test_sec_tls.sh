@@ -7,8 +7,9 @@
 # rotations after its key was made; a respawned worker gets the ring.
 # TLS 1.3 tickets are ids in the workers' shared session cache: one from
 # worker 0 resumes on worker 1 with the same identity, and is refused in
-# both once the certificate is revoked.  A resumed session keeps its
-# certificate's notAfter (the registry's, takctl clients' "expires").
+# both once the certificate is revoked; each is for one use.  A resumed
+# session keeps its certificate's notAfter (the registry's, takctl
+# clients' "expires").
 . "$(dirname "$0")/lib.sh"
 
 setup() {
@@ -268,14 +269,18 @@ ticket_rotation() {
 	else
 		diag "rotated before the TLS 1.2 resumption: no renewal check"
 	fi
+	# TLS 1.3 tickets are for one use: r13 renews t13 (for p13), and s13
+	# is kept unused for the refusal two rotations later.
 	sc t13 -tls1_3 -sess_out "$T/t13.sess"
 	expect_full t13
-	sc r13 -tls1_3 -sess_in "$T/t13.sess"
+	sc s13 -tls1_3 -sess_out "$T/s13.sess"
+	expect_full s13
+	sc r13 -tls1_3 -sess_in "$T/t13.sess" -sess_out "$T/r13.sess"
 	expect_reused r13 "TLS 1.3 ticket, same period"
 
 	wait_ring $((g + 1))
 	# Both at once: the previous key lasts one period from here.
-	sc p13 -tls1_3 -sess_in "$T/t13.sess" -sess_out "$T/p13.sess" &
+	sc p13 -tls1_3 -sess_in "$T/r13.sess" -sess_out "$T/p13.sess" &
 	pid=$!
 	sc p12 -tls1_2 -sess_in "$T/t12.sess"
 	wait "$pid"
@@ -287,7 +292,7 @@ ticket_rotation() {
 	[ -n "$n1" ] && [ -n "$n2" ] || fail "no ticket in a saved session"
 	[ "$n1" != "$n2" ] ||
 	    fail "TLS 1.2 ticket of the previous key was not renewed"
-	[ "$(ticket_name "$T/p13.sess")" != "$(ticket_name "$T/t13.sess")" ] ||
+	[ "$(ticket_name "$T/p13.sess")" != "$(ticket_name "$T/r13.sess")" ] ||
 	    fail "TLS 1.3 ticket not replaced by a new one"
 	# TLS 1.3 tickets are ids in the workers' shared session cache
 	# (worker/sesscache.h), not sealed with the ring's keys; their entries
@@ -296,7 +301,7 @@ ticket_rotation() {
 	    fail "the TLS 1.3 ticket is sealed with the TLS 1.2 ticket key"
 
 	wait_ring $((g + 2))
-	sc o13 -tls1_3 -sess_in "$T/t13.sess"
+	sc o13 -tls1_3 -sess_in "$T/s13.sess"
 	expect_full o13 "TLS 1.3 ticket two rotations later"
 	sc o12 -tls1_2 -sess_in "$T/t12.sess"
 	expect_full o12 "TLS 1.2 ticket two rotations later"
@@ -333,6 +338,30 @@ ticket_respawn() {
 	expect_reused r "ticket of worker 0 on the respawned worker 1"
 	log_has "worker 1\\[$pid2\\].* established: .*resumed yes\\)" ||
 	    fail "the respawned worker 1 did not log the resumed session"
+}
+
+# A TLS 1.3 ticket is for one use (RFC 8446, 8.1 and C.4): resumed on
+# worker 0, the same ticket replayed on worker 1, then on worker 0, gets a
+# full handshake each time (and counts in tickets_refused), while the
+# ticket the resumption renewed resumes.
+ticket_one_use() {
+	local n
+	setup
+	start_takd
+	sc t -tls1_3 -sess_out "$T/t.sess"
+	expect_full t
+	sc_on 0 r -tls1_3 -sess_in "$T/t.sess" -sess_out "$T/r.sess"
+	expect_reused r "the ticket's first use"
+	takd_status || fail "no status"
+	n=$(wsum tickets.refused)
+	sc_on 1 again1 -tls1_3 -sess_in "$T/t.sess"
+	expect_full again1 "the ticket used again, on the other worker"
+	sc_on 0 again0 -tls1_3 -sess_in "$T/t.sess"
+	expect_full again0 "the ticket used again, on the same worker"
+	takd_status || fail "no status"
+	expect_eq "$(wsum tickets.refused)" $((n + 2)) "tickets refused"
+	sc_on 1 next -tls1_3 -sess_in "$T/r.sess"
+	expect_reused next "the ticket the resumption renewed"
 }
 
 # sc_sa WORKER NAME UID ARGS...: s_client as alice served by worker WORKER
@@ -384,7 +413,7 @@ resume_identity_revoked() {
 	    t && /^ *[0-9a-f][0-9a-f][0-9a-f][0-9a-f] - / { n++; next }
 	    t { exit } END { print n + 0 }')
 	expect_eq "$n" 2 "lines of 16 bytes in the TLS 1.3 ticket"
-	sc_sa 1 res rs-res -sess_in "$T/full.sess"
+	sc_sa 1 res rs-res -sess_in "$T/full.sess" -sess_out "$T/res.sess"
 	wait_for 5 clients_entry rs-res >/dev/null ||
 	    { diag_file "$T/res.s"; fail "the resumed session is not listed"; }
 	res=$(clients_entry rs-res)
@@ -397,9 +426,15 @@ resume_identity_revoked() {
 	case "$full" in *CN=alice*"|"?*"|"*) ;;
 	*) fail "the full session's identity: $full" ;; esac
 	expect_eq "$res" "$full" "identity of the resumed session"
+	# Tickets are for one use: worker 0 gets the one the resumption
+	# renewed (its identity copied from the entry), worker 1 one of
+	# another full handshake.
+	sc_on 0 full2 -tls1_3 -sess_out "$T/rv1.sess"
+	expect_full full2 "second ticket"
+	cp "$T/res.sess" "$T/rv0.sess"
 	expect_ctl 0 revoke alice
 	for w in 0 1; do
-		sc_on "$w" "rv$w" -tls1_3 -sess_in "$T/full.sess"
+		sc_on "$w" "rv$w" -tls1_3 -sess_in "$T/rv$w.sess"
 		expect_reused "rv$w" "revoked ticket on worker $w: the test" \
 		    "proves nothing"
 		wait_for 5 log_has "worker $w\\[[0-9]+\\].* resumed session refused: certificate revoked .*alice" ||
@@ -417,4 +452,5 @@ run_case ticket_rotation
 run_case ticket_respawn
 run_case resume_identity_revoked
 run_case resumed_expiry
+run_case ticket_one_use
 finish

@@ -449,9 +449,9 @@ callback_version(int version)
 {
 	struct ticket_ring	*tr;
 	SSL_CTX			*sctx, *cctx;
-	unsigned char		*der = NULL;
-	long			 len;
-	uint64_t		 renewed = 0, refused = 0;
+	unsigned char		*der = NULL, *der1 = NULL;
+	long			 len, len1 = 0;
+	uint64_t		 renewed = 0, refused = 0, nref = 0;
 	int64_t			 now = clock_mono_ms();
 
 	/* Mapped by the supervisor before the fork in takd. */
@@ -480,8 +480,23 @@ callback_version(int version)
 	assert_int_equal(renewed, 0);
 	assert_int_equal(refused, 0);
 	held_check(version, tr);
-	if (version == TLS1_3_VERSION)
+	if (version == TLS1_3_VERSION) {
 		assert_int_equal(new_tickets, 1);
+		/* The renewed ticket, unused: for the two rotations below. */
+		assert_true((len1 = i2d_SSL_SESSION(last_sess, &der1)) > 0);
+		/*
+		 * One use (RFC 8446 8.1): the same ticket again is a full
+		 * handshake, counted as refused, with a ticket of its own.
+		 */
+		new_tickets = 0;
+		assert_false(resume(sctx, cctx, der, len));
+		assert_int_equal(refused, 1);
+		assert_int_equal(new_tickets, 1);
+		OPENSSL_free(der);
+		der = NULL;
+		assert_true((len = i2d_SSL_SESSION(last_sess, &der)) > 0);
+		nref = 1;
+	}
 
 	/* Previous key: resumed, and renewed with the new current key. */
 	assert_int_equal(ticket_ring_rotate(tr, now), 0);
@@ -489,17 +504,23 @@ callback_version(int version)
 	new_tickets = 0;
 	assert_true(resume(sctx, cctx, der, len));
 	assert_int_equal(renewed, 1);
-	assert_int_equal(refused, 0);
+	assert_int_equal(refused, nref);
 	held_check(version, tr);
 	if (version == TLS1_3_VERSION)
 		assert_int_equal(new_tickets, 1);
 
-	/* Two rotations: refused, a full handshake and a new ticket. */
+	/*
+	 * Two rotations: refused, a full handshake and a new ticket.  TLS 1.3:
+	 * an unused ticket made before the first rotation.
+	 */
 	assert_int_equal(ticket_ring_rotate(tr, now), 0);
 	ring_set(sctx, tr, &renewed, &refused);
 	new_tickets = 0;
-	assert_false(resume(sctx, cctx, der, len));
-	assert_int_equal(refused, 1);
+	if (version == TLS1_3_VERSION)
+		assert_false(resume(sctx, cctx, der1, len1));
+	else
+		assert_false(resume(sctx, cctx, der, len));
+	assert_int_equal(refused, ++nref);
 	assert_int_equal(new_tickets, 1);
 	OPENSSL_free(der);
 	der = NULL;
@@ -507,11 +528,17 @@ callback_version(int version)
 	/* A key past its expiry is refused though still in the ring. */
 	assert_true((len = i2d_SSL_SESSION(last_sess, &der)) > 0);
 	assert_true(resume(sctx, cctx, der, len));
+	if (version == TLS1_3_VERSION) {
+		OPENSSL_free(der);
+		der = NULL;
+		assert_true((len = i2d_SSL_SESSION(last_sess, &der)) > 0);
+	}
 	tr->ring.keys[0].expires_ms = clock_mono_ms() - 1;
 	ring_set(sctx, tr, &renewed, &refused);
 	assert_false(resume(sctx, cctx, der, len));
-	assert_int_equal(refused, 2);
+	assert_int_equal(refused, ++nref);
 
+	OPENSSL_free(der1);
 	OPENSSL_free(der);
 	SSL_SESSION_free(last_sess);
 	last_sess = NULL;
