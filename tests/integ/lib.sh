@@ -9,7 +9,8 @@
 # watchdog.  When the case ends, any takd it started is stopped, sanitizer
 # reports are collected, and on failure the daemon's logs are printed.  A
 # case fails by calling fail (or any helper that does); it passes when its
-# function returns.  Output is TAP-like: "ok NAME" / "not ok NAME" per case,
+# function returns.  Output is TAP-like: "ok NAME in S s" / "not ok NAME in
+# S s" per case (S: its wall time in seconds),
 # diagnostics on lines starting with "# ".
 #
 # Environment (tests/run.sh sets all of these; defaults suit a `make test`
@@ -1087,14 +1088,17 @@ _watchdog() {
 	kill -KILL "$1" 2>/dev/null
 }
 
-# run_case NAME [FUNCTION]
+# run_case NAME [FUNCTION]: prints "ok NAME in S s" or "not ok NAME in S s",
+# S the case's wall time in seconds (one decimal), its stop and clean-up
+# included: what to look at when make test grows.
 run_case() {
-	local name=$1 fn=${2:-$1} dir pid wd rc
+	local name=$1 fn=${2:-$1} dir pid wd rc t0 took
 	case "$ONLY" in
 	"  ") ;;
 	*" $name "*) ;;
 	*) return 0 ;;
 	esac
+	t0=$(now_ms)
 	dir=$(mktemp -d "$SUITE_DIR/$name.XXXXXX") || exit 1
 	chmod 755 "$dir"
 	( _case_main "$fn" "$dir" ) &
@@ -1106,14 +1110,16 @@ run_case() {
 	kill "$wd" 2>/dev/null
 	wait "$wd" 2>/dev/null
 	_kill_leftovers "$dir"
+	took=$(( ($(now_ms) - t0 + 50) / 100 ))
+	took="in $((took / 10)).$((took % 10)) s"
 	if [ "$rc" -eq 0 ]; then
-		echo "ok $name"
+		echo "ok $name $took"
 		N_PASS=$((N_PASS + 1))
 		[ "$KEEP" = 1 ] || rm -rf "$dir"
 	else
 		[ "$rc" -lt 124 ] || diag "case ended with status $rc" \
 		    "(124: timed out after ${CASE_TIMEOUT}s, 137: killed)"
-		echo "not ok $name"
+		echo "not ok $name $took"
 		N_FAIL=$((N_FAIL + 1))
 		if [ -n "$KEEP" ]; then
 			diag "kept $dir"
