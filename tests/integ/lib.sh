@@ -766,14 +766,45 @@ expect_ctl() {
 # s_client NAME OUT ARGS...: openssl s_client to takd as client NAME of
 # $T/pki, output in $T/OUT.s, its exit status.  stdin stays open
 # S_CLIENT_HOLD seconds (default 2) so that a TLS 1.3 session ticket, sent
-# after the handshake, is read (and saved with -sess_out).
+# after the handshake, is read (and saved with -sess_out).  With
+# S_CLIENT_DONE=1, stdin closes as soon as the handshake is done (s_client
+# printed "New, " or "Reused, ") and the session of -sess_out, if given,
+# is saved: S_CLIENT_HOLD is then only the longest wait.  Either way a
+# client that ends first (a refused handshake) is not waited for.
 s_client() {
-	local name=$1 out=$2
+	local name=$1 out=$2 sess="" sess_in="" a prev=""
 	shift 2
-	sleep "${S_CLIENT_HOLD:-2}" | timeout 20 openssl s_client \
+	for a in "$@"; do
+		[ "$prev" = -sess_out ] && sess=$a
+		[ "$prev" = -sess_in ] && sess_in=$a
+		prev=$a
+	done
+	# What an earlier client left must not end the wait at once.
+	rm -f "$T/$out.s"
+	if [ "${S_CLIENT_DONE:-0}" = 1 ] && [ -n "$sess" ]; then
+		[ "$sess" = "$sess_in" ] && sess="" || rm -f "$sess"
+	fi
+	timeout 20 openssl s_client \
 	    -connect "127.0.0.1:$TAKD_PORT" -CAfile "$T/pki/ca.pem" \
 	    -cert "$T/pki/clients/$name.pem" -key "$T/pki/clients/$name.key" \
-	    -pass pass:test -no_ign_eof "$@" >"$T/$out.s" 2>&1
+	    -pass pass:test -no_ign_eof "$@" >"$T/$out.s" 2>&1 \
+	    < <(_s_client_stdin "${S_CLIENT_HOLD:-2}" "$T/$out.s" "$sess")
+}
+
+# _s_client_stdin SECONDS OUT SESS: s_client's stdin, open SECONDS, or
+# (S_CLIENT_DONE=1) until OUT shows the handshake done and SESS (when not
+# empty) is written.
+_s_client_stdin() {
+	local end
+	if [ "${S_CLIENT_DONE:-0}" != 1 ]; then
+		exec sleep "$1"
+	fi
+	end=$(( $(now_ms) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }') ))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		grep -Eqs '^(New|Reused), ' "$2" &&
+		    { [ -z "$3" ] || [ -s "$3" ]; } && return 0
+		sleep 0.05
+	done
 }
 
 # --- HTTP (the metrics listener), with bash's /dev/tcp ------------------------
