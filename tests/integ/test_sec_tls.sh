@@ -368,19 +368,28 @@ ticket_one_use() {
 }
 
 # sc_sa WORKER NAME UID ARGS...: s_client as alice served by worker WORKER
-# that sends an SA of uid UID and stays 4 s, in the background (its pid in
-# SC_PID); output in $T/NAME.s.
+# that sends an SA of uid UID and stays until sc_sa_end NAME (20 s at
+# most), in the background (its pid in SC_PID); output in $T/NAME.s.
 sc_sa() {
 	local w=$1 name=$2 uid=$3
 	shift 3
 	sed "s/uid=\"ANDROID-[^\"]*\"/uid=\"$uid\"/" \
 	    "$REPO/tests/data/cot/sa-atak.xml" >"$T/$name.xml"
+	rm -f "$T/$name.end"
 	cot_stop_others "$w"
-	{ cat "$T/$name.xml"; sleep 4; } | timeout 20 openssl s_client \
+	{ cat "$T/$name.xml"; wait_for 20 test -e "$T/$name.end"; } |
+	    timeout 30 openssl s_client \
 	    -connect "127.0.0.1:$TAKD_PORT" -CAfile "$T/pki/ca.pem" \
 	    -cert "$T/pki/clients/alice.pem" -key "$T/pki/clients/alice.key" \
 	    -pass pass:test -no_ign_eof -tls1_3 "$@" >"$T/$name.s" 2>&1 &
 	SC_PID=$!
+}
+
+# sc_sa_end NAME: client NAME of sc_sa leaves (it stayed 4 s every time:
+# 8 s of resume_identity_revoked).
+sc_sa_end() {
+	touch "$T/$1.end"
+	wait "$SC_PID"
 }
 
 # clients_entry UID: "subject|serial|user" of UID in takctl clients.
@@ -405,7 +414,8 @@ resume_identity_revoked() {
 	wait_for 5 clients_entry rs-full >/dev/null ||
 	    { diag_file "$T/full.s"; fail "the full session is not listed"; }
 	full=$(clients_entry rs-full)
-	wait "$SC_PID"
+	wait_for 5 test -s "$T/full.sess" || fail "no TLS 1.3 session saved"
+	sc_sa_end full
 	cot_cont
 	expect_full full "ticket from worker 0"
 	[ -s "$T/full.sess" ] || fail "no TLS 1.3 session saved"
@@ -420,7 +430,7 @@ resume_identity_revoked() {
 	wait_for 5 clients_entry rs-res >/dev/null ||
 	    { diag_file "$T/res.s"; fail "the resumed session is not listed"; }
 	res=$(clients_entry rs-res)
-	wait "$SC_PID"
+	sc_sa_end res
 	cot_cont
 	expect_reused res "ticket of worker 0 on worker 1"
 	log_has "worker 1\\[[0-9]+\\].* established: .*alice.*resumed yes\\)" ||
