@@ -184,9 +184,12 @@ slow_reader() {
 	start_takd
 	big_event "$T/big.tmpl" sr-s 8000
 	paused_reader r alice
-	cot_bg s $(client_args bob) --send "$T/big.tmpl" --send-every 5 \
-	    --hold 6 --quiet
+	# The sender goes on until the reader is closed (it held 6 s).
+	printf 'send-every 5 %s\nwait-file %s\n' "$T/big.tmpl" "$T/done" \
+	    >"$T/s.script"
+	cot_bg s $(client_args bob) --script "$T/s.script" --quiet
 	expect_log_line "$(cot_addr r)" 'slow consumer' 15
+	touch "$T/done"
 	cot_wait s 0 20
 	takd_status
 	expect_eq "$(wsum closed.slow_consumer)" 1 "sessions closed slow"
@@ -203,11 +206,21 @@ stalled_reader() {
 	start_takd
 	big_event "$T/big.tmpl" st-s 30000
 	paused_reader r alice
-	cot_bg ok $(client_args carol) --hold 12 --quiet
-	cot_bg s $(client_args bob) --send "$T/big.tmpl" --send-every 10 \
-	    --count 300 --hold 10 --quiet
+	# The reader that reads gets all 300 events and stays until both the
+	# stalled one is closed and the sender is done (they held 12 and 10
+	# s: 7 s of the case spent waiting).
+	printf 'expect uid=st-s count=300 within=30000\ntouch %s\nwait-file %s\n' \
+	    "$T/ok-got" "$T/done" >"$T/ok.script"
+	cot_bg ok $(client_args carol) --script "$T/ok.script" --quiet
+	printf 'send-every 10 %s count=300\nwait-file %s\n' "$T/big.tmpl" \
+	    "$T/done" >"$T/s.script"
+	cot_bg s $(client_args bob) --script "$T/s.script" --quiet
 	expect_log_line "$(cot_addr r)" \
 	    'write timeout: [0-9]+ bytes queued, none read for 2000 ms' 15
+	wait_for 30 eval '[ -e "$T/ok-got" ] || [ -s "$T/ok.rc" ]'
+	[ -e "$T/ok-got" ] || { cot_wait ok 0 1; fail "the reading client" \
+	    "did not get the 300 events"; }
+	touch "$T/done"
 	cot_wait s 0 20
 	cot_wait ok 0 20
 	takd_status
