@@ -321,9 +321,11 @@ handshake_reasons() {
 	expect_client 1 $(client_args carol)
 	expect_client 3 --raw --hold 5
 	expect_client 0 --raw --count 3
-	s_client bob bob1 -tls1_3 -sess_out "$T/bob.sess"
+	S_CLIENT_DONE=1 S_CLIENT_HOLD=5 s_client bob bob1 -tls1_3 \
+	    -sess_out "$T/bob.sess"
 	[ -s "$T/bob.sess" ] || { diag_file "$T/bob1.s"; fail "no ticket"; }
-	s_client bob bob2 -tls1_3 -sess_in "$T/bob.sess"
+	S_CLIENT_DONE=1 S_CLIENT_HOLD=5 s_client bob bob2 -tls1_3 \
+	    -sess_in "$T/bob.sess"
 	expect_grep '^Reused, TLSv1\.3' "$T/bob2.s" "bob's session not resumed"
 	_counted() {
 		scrape && [ "$(msum "$T/m" takd_handshakes_ok_total)" = 2 ]

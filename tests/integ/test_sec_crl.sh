@@ -83,7 +83,8 @@ huge_reload() {
 	local w pid before="" after again
 	setup
 	start_takd
-	s_client bob bob -tls1_3 -sess_out "$T/bob.sess"
+	S_CLIENT_DONE=1 S_CLIENT_HOLD=5 s_client bob bob -tls1_3 \
+	    -sess_out "$T/bob.sess"
 	[ -s "$T/bob.sess" ] || { diag_file "$T/bob.s"; fail "no ticket"; }
 	printf 'wait-file %s within=110000\n' "$T/never" >"$T/carol.script"
 	cot_place carol 0 $(client_args carol) --script "$T/carol.script"
@@ -157,7 +158,8 @@ huge_reload() {
 		    "second generation"
 		shift
 	done
-	s_client bob bob -tls1_3 -sess_in "$T/bob.sess"
+	S_CLIENT_DONE=1 S_CLIENT_HOLD=5 s_client bob bob -tls1_3 \
+	    -sess_in "$T/bob.sess"
 	expect_grep '^Reused, TLSv1\.3' "$T/bob.s" \
 	    "bob's session not resumed: the test proves nothing"
 	wait_for 5 log_has "resumed session refused: certificate revoked \\(reason unspecified, since [^)]*\\) \\(subject \"[^\"]*bob" ||
