@@ -231,9 +231,12 @@ events() {
 	on 1
 	cot_bg a1 $(client_args alice) --script "$T/a1.script" --uid a1 \
 	    --callsign ALICE --print
-	# On node 1 too: sees alice's broadcast once, and not the chats.
+	# On node 1 too: sees alice's broadcast once, and not the chats; stays
+	# to the end (it held 8 s, the case's longest wait).
+	printf 'forbid grep=to-bob\nforbid grep=to-alice\nwait-file %s\n' \
+	    "$T/done" >"$T/a2.script"
 	cot_bg a2 $(client_args carol) --uid a2 --callsign CAROL --print \
-	    --forbid grep=to-bob --forbid grep=to-alice --hold 8
+	    --script "$T/a2.script"
 	on 2
 	cot_bg b1 $(client_args bob) --script "$T/b1.script" --uid b1 \
 	    --callsign BOB --print
