@@ -597,7 +597,11 @@ start_takd() {
 		wait $!
 		echo $? >"$T/takd.exit"
 	) 2>/dev/null &
-	wait_for 5 test -s "$T/takd.pid0" || fail "takd did not start"
+	# A start and a stop are polled every 20 ms (a file, /proc) or 50 ms
+	# (takctl status), not 100: every case starts and stops takd, some
+	# of them many times, and each poll overshot by 50 ms on average.
+	POLL_STEP=0.02 wait_for 5 test -s "$T/takd.pid0" ||
+	    fail "takd did not start"
 	TAKD_PID=$(cat "$T/takd.pid0")
 	echo "$TAKD_PID" >>"$T/takd.pids"
 	end=$(( $(now_ms) + START_TIMEOUT * 1000 ))
@@ -618,10 +622,10 @@ start_takd() {
 			fail "takd did not answer status with a listener port" \
 			    "within ${START_TIMEOUT}s"
 		fi
-		sleep 0.1
+		sleep 0.05
 	done
 	# Workers come up after the supervisor answers; wait for all of them.
-	wait_for 10 _workers_up "$cfg" ||
+	POLL_STEP=0.05 wait_for 10 _workers_up "$cfg" ||
 	    fail "workers not up: $(tr '\n' ' ' <"$T/status.json")"
 	takd_status "$cfg"
 }
@@ -646,7 +650,7 @@ stop_takd() {
 
 # wait_takd SECONDS: wait for the supervisor to exit; sets TAKD_EXIT.
 wait_takd() {
-	wait_for "$1" test -s "$T/takd.exit" || return 1
+	POLL_STEP=0.02 wait_for "$1" test -s "$T/takd.exit" || return 1
 	TAKD_EXIT=$(cat "$T/takd.exit")
 	TAKD_PID=
 }
@@ -1059,7 +1063,7 @@ _kill_leftovers() {
 		done
 		return 0
 	}
-	wait_for 5 _all_gone && return 0
+	POLL_STEP=0.02 wait_for 5 _all_gone && return 0
 	diag "killing processes still there 5 s after SIGTERM:$pids"
 	kill -KILL $pids 2>/dev/null
 	return 1
