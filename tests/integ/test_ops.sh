@@ -162,10 +162,15 @@ partial_event() {
 	cot_sa_tmpl "$T/sa.tmpl"
 	cot_bg part $(client_args alice) --send "$COT/hostile/unclosed-prefix.xml" \
 	    --hold 10 --verbose
-	cot_bg whole $(client_args bob) --send "$T/sa.tmpl" --send-every 300 \
-	    --uid pe-w --callsign WHOLE --hold 4
+	printf 'send-every 300 %s\nwait-file %s\n' "$T/sa.tmpl" "$T/done" \
+	    >"$T/whole.script"
+	cot_bg whole $(client_args bob) --script "$T/whole.script" \
+	    --uid pe-w --callsign WHOLE
 	cot_wait part 3 15
 	expect_log_line "$(cot_addr part)" 'unclosed event'
+	# The other one stays a partial_timeout longer (it held 4 s in all).
+	sleep 1
+	touch "$T/done"
 	cot_wait whole 0 15
 	takd_status
 	expect_eq "$(wsum closed.unclosed_event)" 1 "sessions closed unclosed"
