@@ -58,12 +58,14 @@ cycles() {
 }
 
 # settle: the moment to read RSS.  ASan's allocator gives free memory back
-# to the system at most every 5 s, when something is freed: wait that long,
-# then have each worker run 10 sessions, so that what a peak of sessions
-# left behind is returned before the reading, the same way each time.
+# to the system at most every release_to_os_interval_ms (1 s here, set in
+# churn; 5 s by default, when this slept 6 s), when something is freed:
+# wait that long, then have each worker run 10 sessions, so that what a
+# peak of sessions left behind is returned before the reading, the same
+# way each time.
 settle() {
 	local i rc
-	sleep 6
+	sleep 1.5
 	for i in 0 1; do
 		cot_stop_others "$i"
 		takclient $(client_args alice) --count 10 --quiet
@@ -100,7 +102,7 @@ churn() {
 	# The RSS read is RssAnon, the private memory a leak would grow: the
 	# TLS 1.3 session cache is shared memory (worker/sesscache.h) whose
 	# pages count in VmRSS as resumptions first touch them.
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4:release_to_os_interval_ms=1000"
 	start_takd
 	w=$(worker_pids)
 	# Warm-up: lazy allocations, the quarantine, LMDB pages, and the
