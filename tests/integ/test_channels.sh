@@ -42,7 +42,7 @@ user_add() {
 setup() {
 	use_pki "$T/pki"
 	write_config "$T/takd.ini" server.workers=2 api.enabled=yes \
-	    api.listen=127.0.0.1:0 "$@"
+	    api.listen=127.0.0.1:0 api.enroll_listen=127.0.0.1:0 "$@"
 	cot_sa_tmpl "$T/sa.tmpl"
 }
 

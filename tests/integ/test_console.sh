@@ -70,6 +70,7 @@ adduser() {
 setup() {
 	use_pki "$T/pki"
 	write_config "$T/takd.ini" api.enabled=yes api.listen=127.0.0.1:0 \
+	    api.enroll_listen=127.0.0.1:0 \
 	    console.enabled=yes console.www_dir="$REPO/console" \
 	    console.leaflet_dir=/usr/share/javascript/leaflet \
 	    console.tiles= "$@"
