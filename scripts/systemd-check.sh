@@ -101,6 +101,9 @@ W=$(mktemp -d /tmp/takd-systemd-check.XXXXXX) || die "mktemp failed"
 PKGS=systemd,systemd-sysv,dbus,libssl3,libxml2,liblmdb0,libinih1,libzip4
 PKGS=$PKGS,libprotobuf-c1,libevent-core-2.1-7,libevent-extra-2.1-7
 PKGS=$PKGS,libevent-openssl-2.1-7,openssl,procps
+# Since the cluster, CRL fetching and the console's QR codes (issues 19,
+# 20, 22): what takd, takctl and their helpers link.
+PKGS=$PKGS,libnats3.4,libcurl4,libqrencode4,libpng16-16
 if [ -f "$ROOTFS/.takd-check" ] &&
     [ "$(cat "$ROOTFS/.takd-check")" != "$PKGS" ]; then
 	echo "$ROOTFS was made for other packages: making it again"
