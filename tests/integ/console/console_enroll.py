@@ -162,8 +162,12 @@ def main():
         if not os.path.exists(want):
             fail("no download in %s: %r" % (dl, os.listdir(dl)), drv, out)
         # Closed: nothing of the code stays in the page.
+        # The dialog's close event is a task of its own: wait for it.
         drv.find_element(By.ID, "enroll-close").click()
-        if drv.find_element(By.ID, "enroll-qr").get_attribute("src"):
+        try:
+            WebDriverWait(drv, 5).until(lambda d: not d.find_element(
+                By.ID, "enroll-qr").get_attribute("src"))
+        except TimeoutException:
             fail("the code stays after the dialog closed", drv, out)
         # What the users view calls right after setting a password.
         drv.execute_script("console_enroll_show(arguments[0], "
