@@ -636,11 +636,7 @@ console_package_delete(struct api_req *req, void *arg)
 /* --- life ------------------------------------------------------------- */
 
 /* Every route here wants a session (console_auth), POSTs a CSRF token. */
-static const struct {
-	const char	*path;
-	unsigned	 methods;
-	api_route_fn	 fn;
-} console_data_routes[] = {
+static const struct api_route_def console_data_routes[] = {
 	{ "/console/api/clients", API_GET, console_clients },
 	{ "/console/api/events", API_GET, console_events },
 	{ "/console/api/status", API_GET, console_status },
@@ -653,7 +649,6 @@ int
 console_data_init(struct api *api, struct api_http *http)
 {
 	struct console_data	*cd;
-	size_t			 i;
 
 	if ((cd = calloc(1, sizeof(*cd))) == NULL) {
 		log_warn("console");
@@ -662,16 +657,9 @@ console_data_init(struct api *api, struct api_http *http)
 	cd->magic = CONSOLE_DATA_MAGIC;
 	cd->api = api;
 	api->console_data = cd;
-	for (i = 0; i < sizeof(console_data_routes) /
-	    sizeof(console_data_routes[0]); i++)
-		if (api_http_route(http, console_data_routes[i].path,
-		    console_data_routes[i].methods, console_data_routes[i].fn,
-		    cd) == -1) {
-			log_warnx("console: route %s",
-			    console_data_routes[i].path);
-			return (-1);
-		}
-	return (0);
+	return (api_http_routes(http, console_data_routes,
+	    sizeof(console_data_routes) / sizeof(console_data_routes[0]),
+	    cd, "console"));
 }
 
 void

@@ -64,11 +64,7 @@ struct console_enroll {
 static void	console_enroll_post(struct api_req *, void *);
 
 /* The route (tests/integ/console/console_http.py walks this table too). */
-static const struct {
-	const char	*path;
-	unsigned	 methods;
-	api_route_fn	 fn;
-} console_enroll_routes[] = {
+static const struct api_route_def console_enroll_routes[] = {
 	{ "/console/api/users/enroll", API_POST, console_enroll_post },
 };
 
@@ -443,7 +439,6 @@ int
 console_enroll_init(struct api *api, struct api_http *http)
 {
 	struct console_enroll	*ce;
-	size_t			 i;
 
 	if ((ce = calloc(1, sizeof(*ce))) == NULL) {
 		log_warn("console enroll");
@@ -451,16 +446,9 @@ console_enroll_init(struct api *api, struct api_http *http)
 	}
 	ce->magic = ENROLL_MAGIC;
 	api->console_enroll = ce;
-	for (i = 0; i < sizeof(console_enroll_routes) /
-	    sizeof(console_enroll_routes[0]); i++)
-		if (api_http_route(http, console_enroll_routes[i].path,
-		    console_enroll_routes[i].methods,
-		    console_enroll_routes[i].fn, ce) == -1) {
-			log_warnx("console: route %s",
-			    console_enroll_routes[i].path);
-			return (-1);
-		}
-	return (0);
+	return (api_http_routes(http, console_enroll_routes,
+	    sizeof(console_enroll_routes) / sizeof(console_enroll_routes[0]),
+	    ce, "console"));
 }
 
 void

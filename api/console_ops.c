@@ -301,11 +301,7 @@ console_ops_revoke_reply(struct api *api, uint32_t id, uint32_t status,
 /* --- life ------------------------------------------------------------- */
 
 /* Every route here wants a session and its CSRF token. */
-static const struct {
-	const char	*path;
-	unsigned	 methods;
-	api_route_fn	 fn;
-} console_ops_routes[] = {
+static const struct api_route_def console_ops_routes[] = {
 	{ "/console/api/clients/disconnect", API_POST, console_disconnect },
 	{ "/console/api/clients/revoke", API_POST, console_revoke },
 };
@@ -314,7 +310,6 @@ int
 console_ops_init(struct api *api, struct api_http *http)
 {
 	struct console_ops	*co;
-	size_t			 i;
 
 	if ((co = calloc(1, sizeof(*co))) == NULL) {
 		log_warn("console");
@@ -323,16 +318,9 @@ console_ops_init(struct api *api, struct api_http *http)
 	co->magic = CONSOLE_OPS_MAGIC;
 	co->api = api;
 	api->console_ops = co;
-	for (i = 0; i < sizeof(console_ops_routes) /
-	    sizeof(console_ops_routes[0]); i++)
-		if (api_http_route(http, console_ops_routes[i].path,
-		    console_ops_routes[i].methods, console_ops_routes[i].fn,
-		    co) == -1) {
-			log_warnx("console: route %s",
-			    console_ops_routes[i].path);
-			return (-1);
-		}
-	return (0);
+	return (api_http_routes(http, console_ops_routes,
+	    sizeof(console_ops_routes) / sizeof(console_ops_routes[0]),
+	    co, "console"));
 }
 
 void

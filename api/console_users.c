@@ -206,11 +206,7 @@ console_users_reply(struct api *api, uint32_t id, uint32_t status,
 }
 
 /* Every route here wants a session and its CSRF token. */
-static const struct {
-	const char	*path;
-	unsigned	 methods;
-	api_route_fn	 fn;
-} console_users_routes[] = {
+static const struct api_route_def console_users_routes[] = {
 	{ "/console/api/users/add", API_POST, console_users_add },
 	{ "/console/api/users/passwd", API_POST, console_users_passwd },
 	{ "/console/api/users/groups", API_POST, console_users_groups },
@@ -221,7 +217,6 @@ int
 console_users_init(struct api *api, struct api_http *http)
 {
 	struct console_users	*cu;
-	size_t			 i;
 
 	if ((cu = calloc(1, sizeof(*cu))) == NULL) {
 		log_warn("console");
@@ -229,16 +224,9 @@ console_users_init(struct api *api, struct api_http *http)
 	}
 	cu->magic = CONSOLE_USERS_MAGIC;
 	api->console_users = cu;
-	for (i = 0; i < sizeof(console_users_routes) /
-	    sizeof(console_users_routes[0]); i++)
-		if (api_http_route(http, console_users_routes[i].path,
-		    console_users_routes[i].methods, console_users_routes[i].fn,
-		    cu) == -1) {
-			log_warnx("console: route %s",
-			    console_users_routes[i].path);
-			return (-1);
-		}
-	return (0);
+	return (api_http_routes(http, console_users_routes,
+	    sizeof(console_users_routes) / sizeof(console_users_routes[0]),
+	    cu, "console"));
 }
 
 void

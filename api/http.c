@@ -226,6 +226,21 @@ api_http_route(struct api_http *http, const char *path, unsigned methods,
 }
 
 int
+api_http_routes(struct api_http *http, const struct api_route_def *defs,
+    size_t n, void *arg, const char *who)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (api_http_route(http, defs[i].path, defs[i].methods,
+		    defs[i].fn, arg) == -1) {
+			log_warnx("%s: route %s", who, defs[i].path);
+			return (-1);
+		}
+	return (0);
+}
+
+int
 api_http_route_prefix(struct api_http *http, const char *prefix,
     unsigned methods, api_route_fn fn, void *arg)
 {

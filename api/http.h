@@ -130,6 +130,18 @@ void		 api_http_free(struct api_http *);
  */
 int		 api_http_route(struct api_http *, const char *path,
 		    unsigned methods, api_route_fn, void *arg);
+/* One line of a module's route table, for api_http_routes(). */
+struct api_route_def {
+	const char	*path;
+	unsigned	 methods;
+	api_route_fn	 fn;
+};
+/*
+ * Every route of a table of n, each with arg; -1 (logged as WHO: route
+ * PATH) at the first that cannot be added.
+ */
+int		 api_http_routes(struct api_http *, const struct api_route_def *,
+		    size_t n, void *arg, const char *who);
 /* Serve every path that starts with prefix (after the exact routes). */
 int		 api_http_route_prefix(struct api_http *, const char *prefix,
 		    unsigned methods, api_route_fn, void *arg);
