@@ -1,10 +1,10 @@
 /*
  * QR codes for `takctl pki enroll-package --qr` (docs/pki.md).  The symbol
  * and its SVG are shared/qr.c's (the console draws the same); takctl
- * adds PBM, PNG and the terminal.  PNG through libpng's
- * simplified API (libqrencode has no image writer; libpng is the PNG
- * library, and takctl's alone: takd links none of this); SVG is text every
- * browser and printer shows, PBM what every image tool reads.
+ * adds PBM, PNG and the terminal.  PNG through libpng's simplified API
+ * (libqrencode has no image writer; libpng is the PNG library, and
+ * takctl's alone: takd links libqrencode for the SVG only); PBM is what
+ * every image tool reads.
  */
 #include <sys/stat.h>
 
