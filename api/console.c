@@ -663,24 +663,6 @@ console_login_timer(evutil_socket_t fd, short what, void *arg)
 	console_login_check(arg);
 }
 
-static bool
-console_sockaddr(const char *addr, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		return (true);
-	}
-	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		return (true);
-	}
-	return (false);
-}
-
 /*
  * POST /console/login with "Authorization: Basic" (the page's script
  * sends it: a form of another site cannot, so no login CSRF), parsed as
@@ -718,7 +700,7 @@ console_login_post(struct api_req *req, void *arg)
 		console_login_end(l, 500, "out of memory", NULL);
 		return;
 	}
-	l->has_ss = console_sockaddr(api_req_addr(req), &l->ss);
+	l->has_ss = throttle_addr(api_req_addr(req), &l->ss);
 	if ((auth = api_req_authorization(req)) == NULL)
 		l->ba_why = "no Authorization header";
 	else if (basic_auth_parse(auth, strlen(auth), &l->ba,

@@ -338,24 +338,6 @@ console_enroll_password(struct api_req *req, char *buf, size_t len)
 	return (ok);
 }
 
-static bool
-console_enroll_sockaddr(const char *addr, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		return (true);
-	}
-	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		return (true);
-	}
-	return (false);
-}
-
 /*
  * POST /console/api/users/enroll?user=NAME, body password=PASSWORD (the
  * user's, typed by the admin): 200 {"ok","user","host","port",
@@ -418,7 +400,7 @@ console_enroll_post(struct api_req *req, void *arg)
 		console_enroll_end(r);
 		return;
 	}
-	r->has_ss = console_enroll_sockaddr(api_req_addr(req), &r->ss);
+	r->has_ss = throttle_addr(api_req_addr(req), &r->ss);
 	delay = throttle_check(console_throttle(api),
 	    (time_t)(clock_mono_ms() / 1000), r->has_ss ?
 	    (const struct sockaddr *)&r->ss : NULL, r->user);

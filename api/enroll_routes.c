@@ -612,25 +612,6 @@ enroll_login_done(void *arg, bool match)
 	(void)enroll_sign(job);
 }
 
-/* The peer's address for the throttle; false when it cannot be told. */
-static bool
-enroll_sockaddr(const char *addr, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		return (true);
-	}
-	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		return (true);
-	}
-	return (false);
-}
-
 static void
 enroll_start(struct enroll *en, struct api_req *req, enum enroll_kind kind)
 {
@@ -661,7 +642,7 @@ enroll_start(struct enroll *en, struct api_req *req, enum enroll_kind kind)
 		enroll_refuse(job, 500, NULL, "out of memory");
 		return;
 	}
-	job->has_ss = enroll_sockaddr(api_req_addr(req), &job->ss);
+	job->has_ss = throttle_addr(api_req_addr(req), &job->ss);
 	if ((auth = api_req_authorization(req)) == NULL)
 		job->ba_why = "no Authorization header";
 	else if (basic_auth_parse(auth, strlen(auth), &job->ba,

@@ -9,6 +9,7 @@
  * found by one pass over the slots: only when full, and only on a failure,
  * which has already cost a password hash.
  */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <stdbool.h>
@@ -343,4 +344,22 @@ throttle_counters(const struct throttle *t, struct throttle_counters *c)
 	*c = t->cnt;
 	c->users = t->user.used;
 	c->addrs = t->addr.used;
+}
+
+bool
+throttle_addr(const char *addr, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		return (true);
+	}
+	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		return (true);
+	}
+	return (false);
 }

@@ -29,6 +29,7 @@
 
 #include <sys/socket.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -57,6 +58,12 @@ struct throttle_counters {
  * THROTTLE_SLOTS_MAX. */
 struct throttle	*throttle_new(size_t slots);
 void		 throttle_free(struct throttle *);
+/*
+ * A peer's address as evhttp gives it (api_req_addr(): dotted or IPv6
+ * text) into a sockaddr for the throttle's per-address key; false when it
+ * is neither.
+ */
+bool		 throttle_addr(const char *addr, struct sockaddr_storage *ss);
 
 /*
  * The delay in seconds (0 to THROTTLE_DELAY_MAX) to wait before answering
