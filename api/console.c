@@ -191,47 +191,72 @@ console_send_file(struct api_req *req, int code, enum console_file f)
 }
 
 /*
- * A parameter of the query string, else of a form body: libevent's
- * parser decodes it; a value longer than len - 1, or with a control
- * character, counts as absent.
+ * name from one urlencoded string (a query or a form body) into buf:
+ * libevent's parser decodes it; a value longer than len - 1, or with a
+ * control character, counts as absent.  A secret's decoded copies, which
+ * libevent frees, are wiped first.
  */
+static const char *
+console_param_in(const char *src, const char *name, char *buf, size_t len,
+    bool secret)
+{
+	struct evkeyvalq	 q;
+	struct evkeyval		*kv;
+	const char		*v, *p, *ret = NULL;
+
+	/* TAILQ_INIT: libevent's headers hide <sys/queue.h>'s. */
+	q.tqh_first = NULL;
+	q.tqh_last = &q.tqh_first;
+	if (evhttp_parse_query_str(src, &q) == 0 &&
+	    (v = evhttp_find_header(&q, name)) != NULL && strlen(v) < len) {
+		for (p = v; *p != '\0' && (unsigned char)*p >= 0x20 &&
+		    *p != 0x7f; p++)
+			;
+		if (*p == '\0') {
+			snprintf(buf, len, "%s", v);
+			ret = buf;
+		}
+	}
+	for (kv = q.tqh_first; secret && kv != NULL; kv = kv->next.tqe_next)
+		if (kv->value != NULL)
+			OPENSSL_cleanse(kv->value, strlen(kv->value));
+	evhttp_clear_headers(&q);
+	return (ret);
+}
+
+/* The body as a string, when it is one (no NUL inside); else NULL. */
+static const char *
+console_body_str(struct api_req *req)
+{
+	const unsigned char	*body;
+	size_t			 blen;
+
+	body = api_req_body(req, &blen);
+	return (blen > 0 && memchr(body, '\0', blen) == NULL ?
+	    (const char *)body : NULL);
+}
+
 const char *
 console_param(struct api_req *req, const char *name, char *buf, size_t len)
 {
-	struct evkeyvalq	 q;
-	const unsigned char	*body;
-	const char		*src, *v, *p;
-	const char		*ret = NULL;
-	size_t			 blen;
-	int			 pass;
+	const char	*src, *ret = NULL;
 
-	for (pass = 0; pass < 2 && ret == NULL; pass++) {
-		if (pass == 0)
-			src = api_req_query(req);
-		else {
-			body = api_req_body(req, &blen);
-			src = blen > 0 && memchr(body, '\0', blen) == NULL ?
-			    (const char *)body : NULL;
-		}
-		if (src == NULL)
-			continue;
-		/* TAILQ_INIT: libevent's headers hide <sys/queue.h>'s. */
-		q.tqh_first = NULL;
-		q.tqh_last = &q.tqh_first;
-		if (evhttp_parse_query_str(src, &q) == 0 &&
-		    (v = evhttp_find_header(&q, name)) != NULL &&
-		    strlen(v) < len) {
-			for (p = v; *p != '\0' && (unsigned char)*p >= 0x20 &&
-			    *p != 0x7f; p++)
-				;
-			if (*p == '\0') {
-				snprintf(buf, len, "%s", v);
-				ret = buf;
-			}
-		}
-		evhttp_clear_headers(&q);
-	}
+	if ((src = api_req_query(req)) != NULL)
+		ret = console_param_in(src, name, buf, len, false);
+	if (ret == NULL && (src = console_body_str(req)) != NULL)
+		ret = console_param_in(src, name, buf, len, false);
 	return (ret);
+}
+
+const char *
+console_param_secret(struct api_req *req, const char *name, char *buf,
+    size_t len)
+{
+	const char	*src;
+
+	if ((src = console_body_str(req)) == NULL)
+		return (NULL);
+	return (console_param_in(src, name, buf, len, true));
 }
 
 struct pwcheck *

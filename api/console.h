@@ -74,6 +74,12 @@ void	 console_reply_error(struct api_req *, int code, const char *msg);
 /* A parameter of the query string or a form body: NULL when absent. */
 const char *console_param(struct api_req *, const char *name, char *buf,
 	    size_t len);
+/*
+ * A password: from the form body only (a URL ends up in logs, history and
+ * Referer), its decoded copies wiped; NULL when absent.
+ */
+const char *console_param_secret(struct api_req *, const char *name,
+	    char *buf, size_t len);
 
 /* The login's password thread and throttle, for console_enroll.c. */
 struct pwcheck	*console_pwcheck(struct api *);

@@ -293,52 +293,6 @@ console_enroll_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * The password from the form body only (password=...): never from the
- * query string, which would put it in URLs and logs.  false when absent,
- * empty, too long or with a control character.
- */
-static bool
-console_enroll_password(struct api_req *req, char *buf, size_t len)
-{
-	struct evkeyvalq	 q;
-	struct evkeyval		*kv;
-	const unsigned char	*body;
-	const char		*v, *p;
-	char			*copy;
-	size_t			 blen;
-	bool			 ok = false;
-
-	body = api_req_body(req, &blen);
-	if (blen == 0 || blen > 4 * PASSWORD_MAX ||
-	    (copy = malloc(blen + 1)) == NULL)
-		return (false);
-	memcpy(copy, body, blen);
-	copy[blen] = '\0';
-	/* TAILQ_INIT: libevent's headers hide <sys/queue.h>'s. */
-	q.tqh_first = NULL;
-	q.tqh_last = &q.tqh_first;
-	if (strlen(copy) == blen && evhttp_parse_query_str(copy, &q) == 0 &&
-	    (v = evhttp_find_header(&q, "password")) != NULL &&
-	    v[0] != '\0' && strlen(v) < len) {
-		for (p = v; *p != '\0' && (unsigned char)*p >= 0x20 &&
-		    *p != 0x7f; p++)
-			;
-		if (*p == '\0') {
-			snprintf(buf, len, "%s", v);
-			ok = true;
-		}
-	}
-	/* The parsed copy of the password goes with the list: wipe it. */
-	for (kv = q.tqh_first; kv != NULL; kv = kv->next.tqe_next)
-		if (kv->value != NULL)
-			OPENSSL_cleanse(kv->value, strlen(kv->value));
-	evhttp_clear_headers(&q);
-	OPENSSL_cleanse(copy, blen);
-	free(copy);
-	return (ok);
-}
-
-/*
  * POST /console/api/users/enroll?user=NAME, body password=PASSWORD (the
  * user's, typed by the admin): 200 {"ok","user","host","port",
  * "enroll_port","url","itak","package_name","qr_svg","itak_svg",
@@ -388,7 +342,9 @@ console_enroll_post(struct api_req *req, void *arg)
 	snprintf(r->admin, sizeof(r->admin), "%s", s->user);
 	snprintf(r->user, sizeof(r->user), "%s", u->name);
 	snprintf(r->hash, sizeof(r->hash), "%s", u->hash);
-	if (!console_enroll_password(req, r->pw, sizeof(r->pw))) {
+	/* Never from the query string: URLs end up in logs. */
+	if (console_param_secret(req, "password", r->pw, sizeof(r->pw)) ==
+	    NULL || r->pw[0] == '\0') {
 		console_reply_error(req, 400, "type the user's password: the "
 		    "QR code carries it (password=... in the body)");
 		console_enroll_end(r);

@@ -65,8 +65,10 @@ console_users_param(struct api_req *req, const char *name, char *buf,
     size_t len, bool required, const char *what)
 {
 	char	 msg[256];
+	bool	 secret = strstr(name, "password") != NULL;
 
-	if (console_param(req, name, buf, len) == NULL)
+	if ((secret ? console_param_secret(req, name, buf, len) :
+	    console_param(req, name, buf, len)) == NULL)
 		buf[0] = '\0';
 	if (!required || buf[0] != '\0')
 		return (true);

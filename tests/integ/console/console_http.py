@@ -370,6 +370,14 @@ def users(port, ca, user, pw, other, other_pw, path):
          "admin password is wrong")
     post("delete", {"user": other, "admin_password": ""}, ok, 400,
          "admin_password")
+    # A password in the URL (logs, history, Referer) is not read.
+    st, _, body = req(port, ca, "POST", "/console/api/users/delete?" +
+                      urllib.parse.urlencode({"admin_password": pw}), ok,
+                      body=urllib.parse.urlencode({"user": other}))
+    if st != 400 or b"admin_password" not in body:
+        fail("admin_password from the query string: %d %r" % (st, body))
+    if open(path, "rb").read() != before:
+        fail("a change with the password in the URL")
     # No admin is made, none is touched.
     post("add", dict(new, role="admin"), ok, 403, "takctl user")
     for op, f in (("delete", {}), ("passwd", {"password": "x-new"}),
